@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package Trellis needs to build, test and run.
+# Idempotent: packages already installed are skipped, apt runs only if something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  bazel-bootstrap g++ clang-format
+  # gRPC / protobuf
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  # storage, crypto, common libraries
+  librocksdb-dev libssl-dev libabsl-dev nlohmann-json3-dev libcpp-httplib-dev
+  # TPM (later issues) and its software TPM for tests
+  libtss2-dev swtpm swtpm-tools tpm2-tools
+  # tests, benchmarks, fuzzing
+  libgtest-dev libgmock-dev libbenchmark-dev clang libfuzzer-14-dev libclang-rt-14-dev
+  # tools used by tests and benchmarks
+  openssl python3 curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
