@@ -1,0 +1,75 @@
+#include "storage/rocksdb/database.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+
+namespace trellis::storage::rocksdb {
+
+absl::Status ToAbsl(const ::rocksdb::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsNotFound()) return absl::NotFoundError(s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(s.ToString());
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(s.ToString());
+  if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(s.ToString());
+  if (s.IsIOError()) return absl::UnavailableError(s.ToString());
+  return absl::InternalError(s.ToString());
+}
+
+::rocksdb::WriteOptions Database::DurableWrite() {
+  ::rocksdb::WriteOptions options;
+  options.sync = true;  // Concurrent synced writers share one fsync.
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(
+    const DatabaseOptions& options) {
+  if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", options.path, ": ", strerror(errno)));
+  }
+
+  ::rocksdb::BlockBasedTableOptions table;
+  table.block_cache = ::rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(::rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+
+  ::rocksdb::ColumnFamilyOptions cf;
+  cf.table_factory.reset(::rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = ::rocksdb::kNoCompression;  // Hashes do not compress.
+  cf.write_buffer_size = 64 << 20;
+
+  ::rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.enable_pipelined_write = true;
+
+  std::vector<::rocksdb::ColumnFamilyDescriptor> families = {
+      {::rocksdb::kDefaultColumnFamilyName, cf},
+      {"trees", cf},
+      {"log", cf},
+  };
+  auto database = std::unique_ptr<Database>(new Database());
+  ::rocksdb::DB* raw = nullptr;
+  ::rocksdb::Status s = ::rocksdb::DB::Open(db_options, options.path, families,
+                                            &database->handles_, &raw);
+  if (!s.ok()) return ToAbsl(s);
+  database->db_.reset(raw);
+  return database;
+}
+
+Database::~Database() {
+  if (!db_) return;
+  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  db_->Close();
+}
+
+}  // namespace trellis::storage::rocksdb

@@ -1,0 +1,48 @@
+// The embedded RocksDB database that holds every Trellis tree.
+#ifndef TRELLIS_STORAGE_ROCKSDB_DATABASE_H_
+#define TRELLIS_STORAGE_ROCKSDB_DATABASE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+
+namespace trellis::storage::rocksdb {
+
+struct DatabaseOptions {
+  // Directory of the database; created (mode 0700) if missing.
+  std::string path;
+  // Shared block cache for all column families.
+  size_t block_cache_bytes = 256 << 20;
+};
+
+// Owns the DB and its column families: "trees" (metadata and keys) and "log"
+// (log contents). Keys are big-endian with the tree id first.
+class Database {
+ public:
+  static absl::StatusOr<std::unique_ptr<Database>> Open(
+      const DatabaseOptions& options);
+  ~Database();
+
+  ::rocksdb::DB* db() const { return db_.get(); }
+  ::rocksdb::ColumnFamilyHandle* trees() const { return handles_[1]; }
+  ::rocksdb::ColumnFamilyHandle* log() const { return handles_[2]; }
+
+  // Options for writes that must survive a crash once acknowledged.
+  static ::rocksdb::WriteOptions DurableWrite();
+
+ private:
+  Database() = default;
+  std::unique_ptr<::rocksdb::DB> db_;
+  std::vector<::rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// Maps a RocksDB status to an absl one.
+absl::Status ToAbsl(const ::rocksdb::Status& s);
+
+}  // namespace trellis::storage::rocksdb
+
+#endif  // TRELLIS_STORAGE_ROCKSDB_DATABASE_H_

@@ -1,0 +1,68 @@
+#include "storage/rocksdb/keys.h"
+
+#include "util/tls_codec.h"
+
+namespace trellis::storage::rocksdb::keys {
+
+std::string Tree(int64_t tree_id) {
+  std::string key;
+  PutUint(key, static_cast<uint64_t>(tree_id), 8);
+  return key;
+}
+
+std::string Prefix(int64_t tree_id, char tag) {
+  std::string key = Tree(tree_id);
+  key.push_back(tag);
+  return key;
+}
+
+std::string PrivateKey(int64_t tree_id) { return Prefix(tree_id, kPrivateKey); }
+
+std::string Root(int64_t tree_id, uint64_t revision) {
+  std::string key = Prefix(tree_id, kRoot);
+  PutUint(key, revision, 8);
+  return key;
+}
+
+std::string Leaf(int64_t tree_id, uint64_t index) {
+  std::string key = Prefix(tree_id, kLeaf);
+  PutUint(key, index, 8);
+  return key;
+}
+
+std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index) {
+  std::string key = Prefix(tree_id, kHashIndex);
+  key.append(hash.data(), hash.size());
+  PutUint(key, index, 8);
+  return key;
+}
+
+std::string Identity(int64_t tree_id, absl::string_view identity_hash) {
+  std::string key = Prefix(tree_id, kIdentity);
+  key.append(identity_hash.data(), identity_hash.size());
+  return key;
+}
+
+std::string Queue(int64_t tree_id, uint64_t seq) {
+  std::string key = Prefix(tree_id, kQueue);
+  PutUint(key, seq, 8);
+  return key;
+}
+
+std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index) {
+  std::string key = Prefix(tree_id, kTile);
+  PutUint(key, tile_level, 1);
+  PutUint(key, tile_index, 8);
+  return key;
+}
+
+uint64_t Uint64At(absl::string_view data, size_t offset) {
+  TlsReader reader(data.substr(offset, 8));
+  return reader.ReadUint(8);
+}
+
+uint64_t TrailingUint64(absl::string_view key) {
+  return key.size() < 8 ? 0 : Uint64At(key, key.size() - 8);
+}
+
+}  // namespace trellis::storage::rocksdb::keys

@@ -1,0 +1,48 @@
+// Key layout. Every key starts with the tree id (8 bytes, big-endian) so one
+// tree's data is contiguous; a one-byte tag names the record type:
+//   trees CF:  <tree>            -> trillian.Tree (private key cleared)
+//              <tree> 'k'        -> wrapped private key
+//   log CF:    <tree> 'r' <rev>  -> trillian.SignedLogRoot
+//              <tree> 'l' <idx>  -> trillian.LogLeaf (integrated or, for
+//                                   PREORDERED_LOG, stored at its index)
+//              <tree> 'h' <merkle hash> <idx> -> ""
+//              <tree> 'i' <identity hash>     -> 'Q' <seq> | 'L' <idx>
+//              <tree> 'q' <seq>  -> trillian.LogLeaf waiting in the queue
+//              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
+#ifndef TRELLIS_STORAGE_ROCKSDB_KEYS_H_
+#define TRELLIS_STORAGE_ROCKSDB_KEYS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace trellis::storage::rocksdb::keys {
+
+inline constexpr char kRoot = 'r';
+inline constexpr char kLeaf = 'l';
+inline constexpr char kHashIndex = 'h';
+inline constexpr char kIdentity = 'i';
+inline constexpr char kQueue = 'q';
+inline constexpr char kTile = 't';
+inline constexpr char kPrivateKey = 'k';
+
+std::string Tree(int64_t tree_id);
+// <tree> <tag>: the prefix of every record of one type.
+std::string Prefix(int64_t tree_id, char tag);
+std::string PrivateKey(int64_t tree_id);
+std::string Root(int64_t tree_id, uint64_t revision);
+std::string Leaf(int64_t tree_id, uint64_t index);
+std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index);
+std::string Identity(int64_t tree_id, absl::string_view identity_hash);
+std::string Queue(int64_t tree_id, uint64_t seq);
+std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index);
+
+// Reads the big-endian uint64 at the end of a key.
+uint64_t TrailingUint64(absl::string_view key);
+// Reads a big-endian uint64 at `offset`.
+uint64_t Uint64At(absl::string_view data, size_t offset);
+
+}  // namespace trellis::storage::rocksdb::keys
+
+#endif  // TRELLIS_STORAGE_ROCKSDB_KEYS_H_

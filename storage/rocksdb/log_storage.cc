@@ -1,0 +1,553 @@
+#include "storage/rocksdb/log_storage.h"
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "log/log_root.h"
+#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/keys.h"
+#include "storage/rocksdb/tile.h"
+#include "util/tls_codec.h"
+
+namespace trellis::storage::rocksdb {
+namespace {
+
+constexpr char kQueuedMark = 'Q';
+constexpr char kLeafMark = 'L';
+constexpr uint64_t kMaxUint64 = ~uint64_t{0};
+
+std::string IdentityValue(char mark, uint64_t n) {
+  std::string value(1, mark);
+  PutUint(value, n, 8);
+  return value;
+}
+
+::rocksdb::Slice ToSlice(absl::string_view s) {
+  return ::rocksdb::Slice(s.data(), s.size());
+}
+
+absl::string_view View(const ::rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+bool HasPrefix(const ::rocksdb::Slice& key, const std::string& prefix) {
+  return key.starts_with(ToSlice(prefix));
+}
+
+// Reads every perfect subtree it is asked for from the tiles that hold them.
+class TileNodeReader : public log::NodeReader {
+ public:
+  TileNodeReader(Database* db, int64_t tree_id) : db_(db), tree_id_(tree_id) {}
+
+  absl::StatusOr<std::vector<std::string>> GetNodes(
+      absl::Span<const log::NodeID> ids) override {
+    // One MultiGet for the distinct tiles, then slice each node out.
+    std::map<std::string, size_t> tile_slot;
+    std::vector<TileAddress> addresses;
+    std::vector<size_t> slots;
+    addresses.reserve(ids.size());
+    for (const log::NodeID& id : ids) {
+      TileAddress a = Locate(id);
+      std::string key = keys::Tile(tree_id_, a.tile_level, a.tile_index);
+      auto [it, inserted] = tile_slot.emplace(std::move(key), tile_slot.size());
+      addresses.push_back(a);
+      slots.push_back(it->second);
+    }
+    std::vector<std::string> tile_keys(tile_slot.size());
+    for (auto& [key, slot] : tile_slot) tile_keys[slot] = key;
+    std::vector<::rocksdb::Slice> key_slices(tile_keys.begin(),
+                                             tile_keys.end());
+    std::vector<::rocksdb::PinnableSlice> values(tile_keys.size());
+    std::vector<::rocksdb::Status> statuses(tile_keys.size());
+    db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
+                        key_slices.data(), values.data(), statuses.data());
+
+    std::vector<std::string> out;
+    out.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const ::rocksdb::Status& s = statuses[slots[i]];
+      if (s.IsNotFound()) {
+        return absl::NotFoundError(absl::StrCat(
+            "Merkle node ", ids[i].level, "/", ids[i].index, " not stored"));
+      }
+      if (!s.ok()) return ToAbsl(s);
+      const ::rocksdb::PinnableSlice& tile = values[slots[i]];
+      absl::StatusOr<absl::string_view> hash =
+          ReadTileNode(absl::string_view(tile.data(), tile.size()),
+                       addresses[i].row, addresses[i].pos);
+      if (!hash.ok()) return hash.status();
+      out.emplace_back(*hash);
+    }
+    return out;
+  }
+
+ private:
+  Database* const db_;
+  const int64_t tree_id_;
+};
+
+}  // namespace
+
+absl::StatusOr<RocksLogStorage::TreeState*> RocksLogStorage::State(
+    int64_t tree_id) {
+  absl::MutexLock lock(&states_mu_);
+  auto it = states_.find(tree_id);
+  if (it != states_.end()) return it->second.get();
+  auto state = std::make_unique<TreeState>();
+  if (absl::Status s = Load(tree_id, *state); !s.ok()) return s;
+  TreeState* raw = state.get();
+  states_.emplace(tree_id, std::move(state));
+  return raw;
+}
+
+absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
+  absl::MutexLock lock(&state.mu);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
+
+  const std::string root_prefix = keys::Prefix(tree_id, keys::kRoot);
+  it->SeekForPrev(ToSlice(keys::Root(tree_id, kMaxUint64)));
+  if (it->Valid() && HasPrefix(it->key(), root_prefix)) {
+    trillian::SignedLogRoot root;
+    if (!root.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("stored signed log root is corrupt");
+    }
+    absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
+    if (!parsed.ok()) return absl::DataLossError(parsed.status().message());
+    state.root = std::move(root);
+    state.tree_size = parsed->tree_size;
+    state.revision = parsed->revision;
+  }
+
+  const std::string queue_prefix = keys::Prefix(tree_id, keys::kQueue);
+  it->SeekForPrev(ToSlice(keys::Queue(tree_id, kMaxUint64)));
+  if (it->Valid() && HasPrefix(it->key(), queue_prefix)) {
+    state.next_queue_seq = keys::TrailingUint64(View(it->key())) + 1;
+    it->Seek(ToSlice(queue_prefix));
+    state.scan_from = keys::TrailingUint64(View(it->key()));
+  }
+  return ToAbsl(it->status());
+}
+
+absl::StatusOr<std::optional<trillian::SignedLogRoot>>
+RocksLogStorage::LatestRoot(int64_t tree_id) {
+  absl::StatusOr<TreeState*> state = State(tree_id);
+  if (!state.ok()) return state.status();
+  absl::MutexLock lock(&(*state)->mu);
+  return (*state)->root;
+}
+
+absl::Status RocksLogStorage::InitRoot(int64_t tree_id,
+                                       const trillian::SignedLogRoot& root) {
+  absl::StatusOr<TreeState*> state = State(tree_id);
+  if (!state.ok()) return state.status();
+  absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->tree_size != 0 || parsed->revision != 0) {
+    return absl::InvalidArgumentError("first root must be empty, revision 0");
+  }
+  absl::MutexLock lock(&(*state)->mu);
+  if ((*state)->root.has_value()) {
+    return absl::AlreadyExistsError("log is already initialised");
+  }
+  absl::Status s =
+      ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->log(),
+                            keys::Root(tree_id, 0), root.SerializeAsString()));
+  if (!s.ok()) return s;
+  (*state)->root = root;
+  (*state)->tree_size = 0;
+  (*state)->revision = 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::ReadLeaf(
+    const std::string& key) {
+  std::string value;
+  ::rocksdb::Status s =
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->log(), key, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return ToAbsl(s);
+  trillian::LogLeaf leaf;
+  if (!leaf.ParseFromString(value)) {
+    return absl::DataLossError("stored leaf is corrupt");
+  }
+  return leaf;
+}
+
+absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::HeldLeaf(
+    int64_t tree_id, absl::string_view identity_hash) {
+  // The sequencer may move a leaf from the queue to the tree between our two
+  // reads; the identity record then points at the tree and a retry finds it.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string marker;
+    ::rocksdb::Status s =
+        db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+                       keys::Identity(tree_id, identity_hash), &marker);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) return ToAbsl(s);
+    if (marker.size() != 9) {
+      return absl::DataLossError("corrupt identity record");
+    }
+    const uint64_t n = keys::Uint64At(marker, 1);
+    absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
+        ReadLeaf(marker[0] == kQueuedMark ? keys::Queue(tree_id, n)
+                                          : keys::Leaf(tree_id, n));
+    if (!leaf.ok() || leaf->has_value()) return leaf;
+  }
+  return absl::AbortedError("leaf moved while being read; retry");
+}
+
+absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
+    int64_t tree_id, std::vector<trillian::LogLeaf> leaves) {
+  absl::StatusOr<TreeState*> state_or = State(tree_id);
+  if (!state_or.ok()) return state_or.status();
+  TreeState& state = **state_or;
+
+  // Leaves whose identity already appeared earlier in this call point at
+  // that first occurrence.
+  std::vector<int> first_of(leaves.size(), -1);
+  absl::flat_hash_map<absl::string_view, int> seen;
+  std::vector<std::string> identities;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    auto [it, inserted] =
+        seen.emplace(leaves[i].leaf_identity_hash(), static_cast<int>(i));
+    if (inserted) {
+      identities.push_back(leaves[i].leaf_identity_hash());
+    } else {
+      first_of[i] = it->second;
+    }
+  }
+
+  uint64_t first_seq = 0;
+  {
+    absl::MutexLock lock(&state.mu);
+    // Wait out concurrent calls that are queueing one of our identities, so
+    // that we see their leaf as held.
+    auto none_pending = [&]() ABSL_SHARED_LOCKS_REQUIRED(state.mu) {
+      for (const std::string& id : identities) {
+        if (state.pending.contains(id)) return false;
+      }
+      return true;
+    };
+    state.mu.Await(absl::Condition(&none_pending));
+    for (const std::string& id : identities) state.pending.insert(id);
+    first_seq = state.next_queue_seq;
+    state.next_queue_seq += identities.size();
+    state.in_flight.insert(first_seq);
+  }
+
+  std::vector<QueueOutcome> outcomes(leaves.size());
+  absl::Status status = [&]() -> absl::Status {
+    ::rocksdb::WriteBatch batch;
+    uint64_t seq = first_seq;
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (first_of[i] >= 0) continue;
+      absl::StatusOr<std::optional<trillian::LogLeaf>> held =
+          HeldLeaf(tree_id, leaves[i].leaf_identity_hash());
+      if (!held.ok()) return held.status();
+      if (held->has_value()) {
+        outcomes[i].leaf = std::move(**held);
+        ++seq;
+        continue;
+      }
+      const std::string value = leaves[i].SerializeAsString();
+      batch.Put(db_->log(), keys::Queue(tree_id, seq), value);
+      batch.Put(db_->log(),
+                keys::Identity(tree_id, leaves[i].leaf_identity_hash()),
+                IdentityValue(kQueuedMark, seq));
+      outcomes[i].added = true;
+      outcomes[i].leaf = std::move(leaves[i]);
+      ++seq;
+    }
+    if (batch.Count() == 0) return absl::OkStatus();
+    return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  }();
+
+  {
+    absl::MutexLock lock(&state.mu);
+    for (const std::string& id : identities) state.pending.erase(id);
+    state.in_flight.erase(state.in_flight.find(first_seq));
+  }
+  if (!status.ok()) return status;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (first_of[i] >= 0) outcomes[i].leaf = outcomes[first_of[i]].leaf;
+  }
+  return outcomes;
+}
+
+absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
+    int64_t tree_id, std::vector<trillian::LogLeaf> leaves,
+    std::vector<trillian::LogLeaf>* held) {
+  absl::StatusOr<TreeState*> state_or = State(tree_id);
+  if (!state_or.ok()) return state_or.status();
+  TreeState& state = **state_or;
+  absl::MutexLock sequenced_lock(&state.sequenced_mu);
+
+  held->assign(leaves.size(), trillian::LogLeaf());
+  std::vector<absl::Status> results(leaves.size());
+  absl::flat_hash_map<uint64_t, size_t> by_index;
+  absl::flat_hash_map<std::string, size_t> by_identity;
+  ::rocksdb::WriteBatch batch;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const trillian::LogLeaf& leaf = leaves[i];
+    const uint64_t index = leaf.leaf_index();
+    // A leaf already at this index: the same leaf again, or a conflict.
+    std::optional<trillian::LogLeaf> at_index;
+    if (auto it = by_index.find(index); it != by_index.end()) {
+      at_index = leaves[it->second];
+    } else {
+      absl::StatusOr<std::optional<trillian::LogLeaf>> stored =
+          ReadLeaf(keys::Leaf(tree_id, index));
+      if (!stored.ok()) return stored.status();
+      at_index = std::move(*stored);
+    }
+    if (at_index.has_value()) {
+      const bool same =
+          at_index->leaf_identity_hash() == leaf.leaf_identity_hash() &&
+          at_index->leaf_value() == leaf.leaf_value();
+      results[i] = same ? absl::AlreadyExistsError("leaf already exists")
+                        : absl::FailedPreconditionError(
+                              absl::StrCat("conflicting leaf index ", index));
+      (*held)[i] = std::move(*at_index);
+      continue;
+    }
+    std::optional<trillian::LogLeaf> same_identity;
+    if (auto it = by_identity.find(leaf.leaf_identity_hash());
+        it != by_identity.end()) {
+      same_identity = leaves[it->second];
+    } else {
+      absl::StatusOr<std::optional<trillian::LogLeaf>> stored =
+          HeldLeaf(tree_id, leaf.leaf_identity_hash());
+      if (!stored.ok()) return stored.status();
+      same_identity = std::move(*stored);
+    }
+    if (same_identity.has_value()) {
+      results[i] = absl::FailedPreconditionError(
+          absl::StrCat("conflicting leaf identity hash, held at index ",
+                       same_identity->leaf_index()));
+      (*held)[i] = std::move(*same_identity);
+      continue;
+    }
+    batch.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
+    batch.Put(db_->log(),
+              keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
+    batch.Put(db_->log(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
+              IdentityValue(kLeafMark, index));
+    by_index.emplace(index, i);
+    by_identity.emplace(leaf.leaf_identity_hash(), i);
+  }
+  if (batch.Count() > 0) {
+    absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+    if (!s.ok()) return s;
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<QueuedEntry>> RocksLogStorage::PeekQueue(
+    int64_t tree_id, size_t max) {
+  absl::StatusOr<TreeState*> state = State(tree_id);
+  if (!state.ok()) return state.status();
+  uint64_t from, limit;
+  {
+    absl::MutexLock lock(&(*state)->mu);
+    from = (*state)->scan_from;
+    limit = (*state)->in_flight.empty() ? (*state)->next_queue_seq
+                                        : *(*state)->in_flight.begin();
+  }
+  std::vector<QueuedEntry> entries;
+  if (from >= limit) return entries;
+  const std::string upper = keys::Queue(tree_id, limit);
+  ::rocksdb::Slice upper_slice(upper);
+  ::rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(options, db_->log()));
+  for (it->Seek(keys::Queue(tree_id, from));
+       it->Valid() && entries.size() < max; it->Next()) {
+    QueuedEntry entry;
+    entry.queue_seq = keys::TrailingUint64(View(it->key()));
+    if (!entry.leaf.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("queued leaf is corrupt");
+    }
+    entries.push_back(std::move(entry));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return entries;
+}
+
+absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::PeekSequenced(
+    int64_t tree_id, uint64_t from, size_t max) {
+  std::vector<trillian::LogLeaf> leaves;
+  const std::string prefix = keys::Prefix(tree_id, keys::kLeaf);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
+  uint64_t next = from;
+  for (it->Seek(keys::Leaf(tree_id, from));
+       it->Valid() && HasPrefix(it->key(), prefix) && leaves.size() < max;
+       it->Next(), ++next) {
+    if (keys::TrailingUint64(View(it->key())) != next) break;  // A gap.
+    trillian::LogLeaf leaf;
+    if (!leaf.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("stored leaf is corrupt");
+    }
+    leaves.push_back(std::move(leaf));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return leaves;
+}
+
+absl::Status RocksLogStorage::Integrate(int64_t tree_id,
+                                        const IntegrationBatch& batch) {
+  absl::StatusOr<TreeState*> state_or = State(tree_id);
+  if (!state_or.ok()) return state_or.status();
+  TreeState& state = **state_or;
+  absl::StatusOr<log::LogRootV1> root =
+      log::ParseLogRoot(batch.root.log_root());
+  if (!root.ok()) return root.status();
+  {
+    absl::MutexLock lock(&state.mu);
+    if (!state.root.has_value()) {
+      return absl::FailedPreconditionError("tree needs initialising");
+    }
+    if (root->revision != state.revision + 1 ||
+        root->tree_size != state.tree_size + batch.leaves.size()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("integration does not follow revision ", state.revision,
+                       " size ", state.tree_size));
+    }
+  }
+
+  ::rocksdb::WriteBatch wb;
+  for (const trillian::LogLeaf& leaf : batch.leaves) {
+    const uint64_t index = leaf.leaf_index();
+    wb.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
+    wb.Put(db_->log(), keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index),
+           "");
+    wb.Put(db_->log(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
+           IdentityValue(kLeafMark, index));
+  }
+  for (uint64_t seq : batch.consumed_queue_seqs) {
+    wb.Delete(db_->log(), keys::Queue(tree_id, seq));
+  }
+
+  // Extend the right-edge tiles with the new nodes.
+  std::map<std::string, Tile> tiles;
+  for (const auto& [id, hash] : batch.nodes) {
+    const TileAddress a = Locate(id);
+    std::string key = keys::Tile(tree_id, a.tile_level, a.tile_index);
+    auto it = tiles.find(key);
+    if (it == tiles.end()) {
+      std::string encoded;
+      ::rocksdb::Status s =
+          db_->db()->Get(::rocksdb::ReadOptions(), db_->log(), key, &encoded);
+      Tile tile;
+      if (s.ok()) {
+        absl::StatusOr<Tile> decoded = Tile::Decode(encoded);
+        if (!decoded.ok()) return decoded.status();
+        tile = std::move(*decoded);
+      } else if (!s.IsNotFound()) {
+        return ToAbsl(s);
+      }
+      it = tiles.emplace(std::move(key), std::move(tile)).first;
+    }
+    if (absl::Status s = it->second.Append(a.row, a.pos, hash); !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [key, tile] : tiles) {
+    absl::StatusOr<std::string> encoded = tile.Encode();
+    if (!encoded.ok()) return encoded.status();
+    wb.Put(db_->log(), key, *encoded);
+  }
+  wb.Put(db_->log(), keys::Root(tree_id, root->revision),
+         batch.root.SerializeAsString());
+
+  absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &wb));
+  if (!s.ok()) return s;
+  absl::MutexLock lock(&state.mu);
+  state.root = batch.root;
+  state.tree_size = root->tree_size;
+  state.revision = root->revision;
+  if (!batch.consumed_queue_seqs.empty()) {
+    state.scan_from =
+        std::max(state.scan_from, batch.consumed_queue_seqs.back() + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<trillian::LogLeaf>>
+RocksLogStorage::GetLeavesByIndex(int64_t tree_id,
+                                  absl::Span<const int64_t> indices) {
+  std::vector<std::string> key_strings;
+  key_strings.reserve(indices.size());
+  for (int64_t index : indices) {
+    key_strings.push_back(keys::Leaf(tree_id, static_cast<uint64_t>(index)));
+  }
+  std::vector<::rocksdb::Slice> key_slices(key_strings.begin(),
+                                           key_strings.end());
+  std::vector<::rocksdb::PinnableSlice> values(key_slices.size());
+  std::vector<::rocksdb::Status> statuses(key_slices.size());
+  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
+                      key_slices.data(), values.data(), statuses.data());
+  std::vector<trillian::LogLeaf> leaves(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("leaf ", indices[i], " not stored"));
+    }
+    if (!statuses[i].ok()) return ToAbsl(statuses[i]);
+    if (!leaves[i].ParseFromArray(values[i].data(), values[i].size())) {
+      return absl::DataLossError("stored leaf is corrupt");
+    }
+  }
+  return leaves;
+}
+
+absl::StatusOr<std::vector<trillian::LogLeaf>>
+RocksLogStorage::GetLeavesByRange(int64_t tree_id, uint64_t start,
+                                  uint64_t count, uint64_t limit) {
+  const uint64_t end =
+      start + std::min(count, limit > start ? limit - start : 0);
+  std::vector<trillian::LogLeaf> leaves;
+  if (end <= start) return leaves;
+  const std::string upper = keys::Leaf(tree_id, end);
+  ::rocksdb::Slice upper_slice(upper);
+  ::rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(options, db_->log()));
+  uint64_t next = start;
+  for (it->Seek(keys::Leaf(tree_id, start)); it->Valid(); it->Next(), ++next) {
+    if (keys::TrailingUint64(View(it->key())) != next) break;
+    trillian::LogLeaf leaf;
+    if (!leaf.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("stored leaf is corrupt");
+    }
+    leaves.push_back(std::move(leaf));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return leaves;
+}
+
+absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
+    int64_t tree_id, absl::string_view merkle_leaf_hash) {
+  std::string prefix = keys::Prefix(tree_id, keys::kHashIndex);
+  prefix.append(merkle_leaf_hash.data(), merkle_leaf_hash.size());
+  std::vector<uint64_t> indices;
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
+  for (it->Seek(prefix); it->Valid() && HasPrefix(it->key(), prefix);
+       it->Next()) {
+    if (it->key().size() != prefix.size() + 8) continue;
+    indices.push_back(keys::TrailingUint64(View(it->key())));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return indices;
+}
+
+std::unique_ptr<log::NodeReader> RocksLogStorage::NodeReader(int64_t tree_id) {
+  return std::make_unique<TileNodeReader>(db_, tree_id);
+}
+
+}  // namespace trellis::storage::rocksdb

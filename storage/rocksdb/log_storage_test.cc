@@ -1,0 +1,254 @@
+#include "storage/rocksdb/log_storage.h"
+
+#include <thread>
+
+#include "absl/container/flat_hash_set.h"
+#include "gtest/gtest.h"
+#include "log/compact_range.h"
+#include "log/hasher.h"
+#include "log/log_root.h"
+#include "log/proof_builder.h"
+#include "log/verifier.h"
+#include "util/test_util.h"
+
+namespace trellis::storage::rocksdb {
+namespace {
+
+constexpr int64_t kTree = 42;
+
+trillian::LogLeaf Leaf(const std::string& value) {
+  trillian::LogLeaf leaf;
+  leaf.set_leaf_value(value);
+  leaf.set_merkle_leaf_hash(log::HashLeaf(value));
+  leaf.set_leaf_identity_hash(leaf.merkle_leaf_hash());
+  return leaf;
+}
+
+trillian::SignedLogRoot Root(uint64_t size, const std::string& hash,
+                             uint64_t revision) {
+  log::LogRootV1 root;
+  root.tree_size = size;
+  root.root_hash = hash;
+  root.revision = revision;
+  trillian::SignedLogRoot signed_root;
+  signed_root.set_log_root(*log::SerializeLogRoot(root));
+  return signed_root;
+}
+
+class RocksLogStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    storage_.reset();
+    db_.reset();
+    auto db = Database::Open({dir_.path()});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    storage_ = std::make_unique<RocksLogStorage>(db_.get());
+  }
+
+  // What the sequencer does, minus signing: integrates the whole queue.
+  void IntegrateQueue() {
+    auto root = storage_->LatestRoot(kTree);
+    ASSERT_TRUE(root.ok() && root->has_value());
+    log::LogRootV1 current = *log::ParseLogRoot((*root)->log_root());
+    auto reader = storage_->NodeReader(kTree);
+    std::vector<std::string> edge;
+    if (current.tree_size > 0) {
+      auto nodes = reader->GetNodes(log::DecomposeRange(0, current.tree_size));
+      ASSERT_TRUE(nodes.ok()) << nodes.status();
+      edge = *nodes;
+    }
+    auto range = log::CompactRange::FromHashes(current.tree_size, edge);
+    ASSERT_TRUE(range.ok());
+    auto queued = storage_->PeekQueue(kTree, 1000000);
+    ASSERT_TRUE(queued.ok());
+    IntegrationBatch batch;
+    for (QueuedEntry& e : *queued) {
+      e.leaf.set_leaf_index(range->size());
+      range->Append(e.leaf.merkle_leaf_hash(),
+                    [&](const log::NodeID& id, const std::string& h) {
+                      batch.nodes.emplace_back(id, h);
+                    });
+      batch.consumed_queue_seqs.push_back(e.queue_seq);
+      batch.leaves.push_back(e.leaf);
+    }
+    batch.root = Root(range->size(), range->Root(), current.revision + 1);
+    ASSERT_TRUE(storage_->Integrate(kTree, batch).ok());
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<RocksLogStorage> storage_;
+};
+
+TEST_F(RocksLogStorageTest, InitOnce) {
+  EXPECT_FALSE(storage_->LatestRoot(kTree)->has_value());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  EXPECT_EQ(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(storage_->InitRoot(7, Root(1, log::EmptyRoot(), 0)).ok());
+  Open();
+  EXPECT_TRUE(storage_->LatestRoot(kTree)->has_value());
+}
+
+TEST_F(RocksLogStorageTest, QueueDeduplicatesIntegratesAndProves) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  std::vector<trillian::LogLeaf> leaves;
+  for (int i = 0; i < 600; ++i) leaves.push_back(Leaf("v" + std::to_string(i)));
+  leaves.push_back(Leaf("v3"));  // Duplicate inside the call.
+  auto outcomes = storage_->QueueLeaves(kTree, leaves);
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  ASSERT_EQ(outcomes->size(), 601u);
+  EXPECT_TRUE((*outcomes)[3].added);
+  EXPECT_FALSE((*outcomes)[600].added);
+  EXPECT_EQ((*outcomes)[600].leaf.leaf_value(), "v3");
+
+  // A duplicate of a queued leaf returns the queued one.
+  auto again = storage_->QueueLeaves(kTree, {Leaf("v10")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[0].added);
+  EXPECT_EQ((*again)[0].leaf.leaf_value(), "v10");
+
+  IntegrateQueue();
+  auto root = storage_->LatestRoot(kTree);
+  log::LogRootV1 parsed = *log::ParseLogRoot((**root).log_root());
+  EXPECT_EQ(parsed.tree_size, 600u);
+  EXPECT_EQ(parsed.revision, 1u);
+  EXPECT_TRUE(storage_->PeekQueue(kTree, 10)->empty());
+
+  // A duplicate of an integrated leaf returns it with its index.
+  again = storage_->QueueLeaves(kTree, {Leaf("v10")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[0].added);
+  EXPECT_EQ((*again)[0].leaf.leaf_index(), 10);
+
+  // Proofs from the stored tiles verify against the root.
+  auto reader = storage_->NodeReader(kTree);
+  for (uint64_t index : {0, 1, 255, 256, 599}) {
+    auto proof = log::BuildInclusionProof(index, 600, *reader);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_TRUE(log::VerifyInclusion(index, 600,
+                                     log::HashLeaf("v" + std::to_string(index)),
+                                     *proof, parsed.root_hash)
+                    .ok());
+  }
+
+  // Leaves by index, range and hash.
+  auto by_index = storage_->GetLeavesByIndex(kTree, {5, 2});
+  ASSERT_TRUE(by_index.ok());
+  EXPECT_EQ((*by_index)[0].leaf_value(), "v5");
+  EXPECT_EQ((*by_index)[1].leaf_index(), 2);
+  EXPECT_EQ(storage_->GetLeavesByIndex(kTree, {600}).status().code(),
+            absl::StatusCode::kNotFound);
+  auto range = storage_->GetLeavesByRange(kTree, 590, 100, 600);
+  ASSERT_TRUE(range.ok());
+  ASSERT_EQ(range->size(), 10u);
+  EXPECT_EQ(range->back().leaf_index(), 599);
+  auto indices = storage_->IndicesByHash(kTree, log::HashLeaf("v7"));
+  ASSERT_TRUE(indices.ok());
+  EXPECT_EQ(*indices, std::vector<uint64_t>{7});
+  EXPECT_TRUE(storage_->IndicesByHash(kTree, log::HashLeaf("nope"))->empty());
+}
+
+TEST_F(RocksLogStorageTest, QueueSurvivesReopenAndIntegrationContinues) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("a"), Leaf("b")}).ok());
+  IntegrateQueue();
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("c"), Leaf("d")}).ok());
+  Open();
+  auto queued = storage_->PeekQueue(kTree, 10);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ((*queued)[0].leaf.leaf_value(), "c");
+  IntegrateQueue();
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("e")}).ok());
+  IntegrateQueue();
+  log::LogRootV1 parsed =
+      *log::ParseLogRoot((*storage_->LatestRoot(kTree))->log_root());
+  EXPECT_EQ(parsed.tree_size, 5u);
+  EXPECT_EQ(parsed.revision, 3u);
+  log::CompactRange expected;
+  for (const char* v : {"a", "b", "c", "d", "e"}) {
+    expected.Append(log::HashLeaf(v), nullptr);
+  }
+  EXPECT_EQ(parsed.root_hash, expected.Root());
+}
+
+TEST_F(RocksLogStorageTest, IntegrateRefusesGapsInRevision) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  IntegrationBatch batch;
+  batch.root = Root(0, log::EmptyRoot(), 2);
+  EXPECT_EQ(storage_->Integrate(kTree, batch).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(storage_->Integrate(99, batch).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RocksLogStorageTest, ConcurrentQueueingKeepsEachIdentityOnce) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> added{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round) {
+        std::vector<trillian::LogLeaf> leaves;
+        // Every thread submits the same 50 values per round, plus its own.
+        for (int i = 0; i < 50; ++i) {
+          leaves.push_back(Leaf("shared" + std::to_string(round * 50 + i)));
+        }
+        leaves.push_back(Leaf("own" + std::to_string(t * 100 + round)));
+        auto outcomes = storage_->QueueLeaves(kTree, leaves);
+        ASSERT_TRUE(outcomes.ok());
+        for (const auto& o : *outcomes) added += o.added;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(added.load(), 20 * 50 + 4 * 20);
+  auto queued = storage_->PeekQueue(kTree, 1000000);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->size(), 20u * 50 + 4 * 20);
+  absl::flat_hash_set<std::string> values;
+  for (const auto& e : *queued) values.insert(e.leaf.leaf_value());
+  EXPECT_EQ(values.size(), queued->size());
+}
+
+TEST_F(RocksLogStorageTest, SequencedLeavesConflicts) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  std::vector<trillian::LogLeaf> leaves;
+  for (int i = 0; i < 3; ++i) {
+    leaves.push_back(Leaf("p" + std::to_string(i)));
+    leaves.back().set_leaf_index(i);
+  }
+  std::vector<trillian::LogLeaf> held;
+  auto results = storage_->AddSequencedLeaves(kTree, leaves, &held);
+  ASSERT_TRUE(results.ok());
+  for (const auto& r : *results) EXPECT_TRUE(r.ok());
+
+  trillian::LogLeaf same = leaves[1];
+  trillian::LogLeaf other_value = Leaf("other");
+  other_value.set_leaf_index(2);
+  trillian::LogLeaf moved = leaves[0];
+  moved.set_leaf_index(7);
+  results =
+      storage_->AddSequencedLeaves(kTree, {same, other_value, moved}, &held);
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ((*results)[0].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*results)[1].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(held[1].leaf_value(), "p2");
+  EXPECT_EQ((*results)[2].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(held[2].leaf_index(), 0);
+
+  // Contiguous run from 0 stops at the gap.
+  trillian::LogLeaf far = Leaf("p5");
+  far.set_leaf_index(5);
+  ASSERT_TRUE(storage_->AddSequencedLeaves(kTree, {far}, &held).ok());
+  auto run = storage_->PeekSequenced(kTree, 0, 100);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->size(), 3u);
+  EXPECT_EQ(storage_->PeekSequenced(kTree, 5, 100)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace trellis::storage::rocksdb

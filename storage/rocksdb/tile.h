@@ -1,0 +1,61 @@
+// Merkle node tiles of height 8, as in C2SP tlog-tiles: the tile at
+// (tile_level L, tile_index N) holds the nodes at level 8L with indices
+// [256N, 256N + 256) in row 0, and above them the nodes of levels 8L+1 ..
+// 8L+7 those determine (rows 1..7), so that a proof reads a node without
+// rehashing. Complete tiles never change; only right-edge tiles grow.
+//
+// Encoding: uint16 width (nodes in row 0), then rows 0..7, row r holding
+// width >> r hashes of 32 bytes.
+#ifndef TRELLIS_STORAGE_ROCKSDB_TILE_H_
+#define TRELLIS_STORAGE_ROCKSDB_TILE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "log/node_id.h"
+
+namespace trellis::storage::rocksdb {
+
+inline constexpr uint32_t kTileHeight = 8;
+inline constexpr uint32_t kTileWidth = 1u << kTileHeight;
+
+struct TileAddress {
+  uint32_t tile_level;
+  uint64_t tile_index;
+  uint32_t row;
+  uint32_t pos;
+};
+
+// Where node `id` is stored.
+TileAddress Locate(const log::NodeID& id);
+
+// Reads one hash from an encoded tile without decoding the rest. NOT_FOUND
+// if the tile does not hold that node yet; DATA_LOSS if it is malformed.
+absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
+                                               uint32_t row, uint32_t pos);
+
+// A tile being extended by the sequencer.
+class Tile {
+ public:
+  Tile() = default;
+  static absl::StatusOr<Tile> Decode(absl::string_view encoded);
+
+  // Adds the node at (row, pos). Nodes arrive left to right per row, so pos
+  // must be the row's current length. INTERNAL otherwise.
+  absl::Status Append(uint32_t row, uint32_t pos, absl::string_view hash);
+
+  // INTERNAL unless every row is complete for row 0's width (true after
+  // appending whole sequencing batches).
+  absl::StatusOr<std::string> Encode() const;
+
+ private:
+  std::array<std::string, kTileHeight> rows_;
+};
+
+}  // namespace trellis::storage::rocksdb
+
+#endif  // TRELLIS_STORAGE_ROCKSDB_TILE_H_

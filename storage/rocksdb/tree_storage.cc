@@ -1,0 +1,87 @@
+#include "storage/rocksdb/tree_storage.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/keys.h"
+
+namespace trellis::storage::rocksdb {
+namespace {
+
+absl::Status NotFound(int64_t tree_id) {
+  return absl::NotFoundError(absl::StrCat("tree ", tree_id, " not found"));
+}
+
+}  // namespace
+
+absl::Status RocksTreeStorage::CreateTree(
+    const trillian::Tree& tree, absl::string_view wrapped_private_key) {
+  absl::MutexLock lock(&write_mu_);
+  std::string existing;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(),
+                                       keys::Tree(tree.tree_id()), &existing);
+  if (s.ok()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("tree ", tree.tree_id(), " already exists"));
+  }
+  if (!s.IsNotFound()) return ToAbsl(s);
+  ::rocksdb::WriteBatch batch;
+  batch.Put(db_->trees(), keys::Tree(tree.tree_id()), tree.SerializeAsString());
+  batch.Put(
+      db_->trees(), keys::PrivateKey(tree.tree_id()),
+      ::rocksdb::Slice(wrapped_private_key.data(), wrapped_private_key.size()));
+  return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+}
+
+absl::StatusOr<trillian::Tree> RocksTreeStorage::GetTree(int64_t tree_id) {
+  std::string value;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(),
+                                       keys::Tree(tree_id), &value);
+  if (s.IsNotFound()) return NotFound(tree_id);
+  if (!s.ok()) return ToAbsl(s);
+  trillian::Tree tree;
+  if (!tree.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("tree ", tree_id, " is corrupt"));
+  }
+  return tree;
+}
+
+absl::StatusOr<std::vector<trillian::Tree>> RocksTreeStorage::ListTrees(
+    bool include_deleted) {
+  std::vector<trillian::Tree> trees;
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->trees()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) continue;  // Keys and other per-tree records.
+    trillian::Tree tree;
+    if (!tree.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("corrupt tree record");
+    }
+    if (tree.deleted() && !include_deleted) continue;
+    trees.push_back(std::move(tree));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return trees;
+}
+
+absl::Status RocksTreeStorage::UpdateTree(const trillian::Tree& tree) {
+  absl::MutexLock lock(&write_mu_);
+  absl::StatusOr<trillian::Tree> existing = GetTree(tree.tree_id());
+  if (!existing.ok()) return existing.status();
+  return ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->trees(),
+                               keys::Tree(tree.tree_id()),
+                               tree.SerializeAsString()));
+}
+
+absl::StatusOr<std::string> RocksTreeStorage::GetWrappedPrivateKey(
+    int64_t tree_id) {
+  std::string value;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(),
+                                       keys::PrivateKey(tree_id), &value);
+  if (s.IsNotFound()) return NotFound(tree_id);
+  if (!s.ok()) return ToAbsl(s);
+  return value;
+}
+
+}  // namespace trellis::storage::rocksdb

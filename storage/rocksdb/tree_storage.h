@@ -1,0 +1,31 @@
+// TreeStorage on the embedded RocksDB.
+#ifndef TRELLIS_STORAGE_ROCKSDB_TREE_STORAGE_H_
+#define TRELLIS_STORAGE_ROCKSDB_TREE_STORAGE_H_
+
+#include "absl/synchronization/mutex.h"
+#include "storage/rocksdb/database.h"
+#include "storage/tree_storage.h"
+
+namespace trellis::storage::rocksdb {
+
+class RocksTreeStorage : public TreeStorage {
+ public:
+  explicit RocksTreeStorage(Database* db) : db_(db) {}
+
+  absl::Status CreateTree(const trillian::Tree& tree,
+                          absl::string_view wrapped_private_key) override;
+  absl::StatusOr<trillian::Tree> GetTree(int64_t tree_id) override;
+  absl::StatusOr<std::vector<trillian::Tree>> ListTrees(
+      bool include_deleted) override;
+  absl::Status UpdateTree(const trillian::Tree& tree) override;
+  absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) override;
+
+ private:
+  Database* const db_;
+  // Serialises read-check-write sequences (create, update).
+  absl::Mutex write_mu_;
+};
+
+}  // namespace trellis::storage::rocksdb
+
+#endif  // TRELLIS_STORAGE_ROCKSDB_TREE_STORAGE_H_

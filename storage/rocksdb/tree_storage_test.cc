@@ -1,0 +1,50 @@
+#include "storage/rocksdb/tree_storage.h"
+
+#include "gtest/gtest.h"
+#include "util/test_util.h"
+
+namespace trellis::storage::rocksdb {
+namespace {
+
+trillian::Tree MakeTree(int64_t id) {
+  trillian::Tree tree;
+  tree.set_tree_id(id);
+  tree.set_tree_type(trillian::LOG);
+  tree.set_tree_state(trillian::ACTIVE);
+  tree.set_display_name("tree " + std::to_string(id));
+  return tree;
+}
+
+TEST(RocksTreeStorageTest, CreateGetListUpdateSurviveReopen) {
+  testing::TempDir dir;
+  {
+    auto db = Database::Open({dir.path()});
+    ASSERT_TRUE(db.ok()) << db.status();
+    RocksTreeStorage trees(db->get());
+    ASSERT_TRUE(trees.CreateTree(MakeTree(7), "key7").ok());
+    ASSERT_TRUE(trees.CreateTree(MakeTree(3), "key3").ok());
+    EXPECT_EQ(trees.CreateTree(MakeTree(7), "other").code(),
+              absl::StatusCode::kAlreadyExists);
+    trillian::Tree deleted = MakeTree(3);
+    deleted.set_deleted(true);
+    ASSERT_TRUE(trees.UpdateTree(deleted).ok());
+    EXPECT_EQ(trees.UpdateTree(MakeTree(99)).code(),
+              absl::StatusCode::kNotFound);
+  }
+  auto db = Database::Open({dir.path()});
+  ASSERT_TRUE(db.ok());
+  RocksTreeStorage trees(db->get());
+  auto tree = trees.GetTree(7);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(tree->display_name(), "tree 7");
+  EXPECT_EQ(*trees.GetWrappedPrivateKey(7), "key7");
+  EXPECT_EQ(trees.GetTree(8).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(trees.ListTrees(false)->size(), 1u);
+  auto all = trees.ListTrees(true);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].tree_id(), 3);
+  EXPECT_TRUE((*all)[0].deleted());
+}
+
+}  // namespace
+}  // namespace trellis::storage::rocksdb

@@ -1,0 +1,42 @@
+// Storage of tree metadata and signing keys, independent of any backend.
+#ifndef TRELLIS_STORAGE_TREE_STORAGE_H_
+#define TRELLIS_STORAGE_TREE_STORAGE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "trillian.pb.h"
+
+namespace trellis::storage {
+
+class TreeStorage {
+ public:
+  virtual ~TreeStorage() = default;
+
+  // Stores a new tree (tree.tree_id already assigned, tree.private_key
+  // cleared) and its wrapped private key, atomically. ALREADY_EXISTS if the
+  // id is taken.
+  virtual absl::Status CreateTree(const trillian::Tree& tree,
+                                  absl::string_view wrapped_private_key) = 0;
+
+  // The tree, deleted or not. NOT_FOUND if it never existed.
+  virtual absl::StatusOr<trillian::Tree> GetTree(int64_t tree_id) = 0;
+
+  // All trees, in tree id order; soft-deleted ones only if asked.
+  virtual absl::StatusOr<std::vector<trillian::Tree>> ListTrees(
+      bool include_deleted) = 0;
+
+  // Replaces the stored metadata of an existing tree. NOT_FOUND if absent.
+  virtual absl::Status UpdateTree(const trillian::Tree& tree) = 0;
+
+  // The wrapped private key stored with the tree.
+  virtual absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) = 0;
+};
+
+}  // namespace trellis::storage
+
+#endif  // TRELLIS_STORAGE_TREE_STORAGE_H_
