@@ -1,0 +1,144 @@
+#include "admin/key_store.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "crypto/keys.h"
+
+namespace trellis::admin {
+namespace {
+
+constexpr char kPlain = 0x00;
+constexpr char kAesGcm = 0x01;
+constexpr size_t kKekSize = 32;
+constexpr size_t kNonceSize = 12;
+constexpr size_t kTagSize = 16;
+// Binds ciphertexts to their purpose.
+constexpr absl::string_view kAad = "trellis tree private key v1";
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
+
+const unsigned char* U(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+}  // namespace
+
+KeyStore::KeyStore(storage::TreeStorage* trees, std::string kek)
+    : trees_(trees), kek_(std::move(kek)) {}
+
+absl::StatusOr<std::string> KeyStore::ReadKekFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read KEK file " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string content = buf.str();
+  if (content.size() == kKekSize) return content;
+  std::string hex =
+      absl::StrReplaceAll(content, {{"\n", ""}, {" ", ""}, {"\r", ""}});
+  if (hex.size() == 2 * kKekSize &&
+      hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+    return absl::HexStringToBytes(hex);
+  }
+  return absl::InvalidArgumentError(
+      "KEK file must hold 32 raw bytes or 64 hex digits");
+}
+
+absl::StatusOr<std::string> KeyStore::Wrap(
+    absl::string_view private_key_der) const {
+  if (kek_.empty())
+    return absl::StrCat(std::string(1, kPlain), private_key_der);
+  std::string out(1, kAesGcm);
+  std::string nonce(kNonceSize, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceSize) !=
+      1) {
+    return absl::InternalError("no randomness for key wrapping");
+  }
+  out += nonce;
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  std::string cipher(private_key_der.size(), '\0');
+  int len = 0;
+  int aad_len = 0;
+  std::string tag(kTagSize, '\0');
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(kek_),
+                         U(nonce)) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &aad_len, U(kAad), kAad.size()) !=
+          1 ||
+      EVP_EncryptUpdate(ctx.get(),
+                        reinterpret_cast<unsigned char*>(cipher.data()), &len,
+                        U(private_key_der), private_key_der.size()) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), nullptr, &aad_len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize,
+                          tag.data()) != 1) {
+    return absl::InternalError("key wrapping failed: " +
+                               crypto::OpenSslError());
+  }
+  return out + cipher + tag;
+}
+
+absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
+  if (wrapped.empty()) return absl::DataLossError("empty wrapped key");
+  if (wrapped[0] == kPlain) return std::string(wrapped.substr(1));
+  if (wrapped[0] != kAesGcm || wrapped.size() < 1 + kNonceSize + kTagSize) {
+    return absl::DataLossError("unknown wrapped key format");
+  }
+  if (kek_.empty()) {
+    return absl::FailedPreconditionError(
+        "tree key is encrypted but no key-encryption key is configured");
+  }
+  const absl::string_view nonce = wrapped.substr(1, kNonceSize);
+  const absl::string_view body = wrapped.substr(
+      1 + kNonceSize, wrapped.size() - 1 - kNonceSize - kTagSize);
+  std::string tag(wrapped.substr(wrapped.size() - kTagSize));
+  std::string plain(body.size(), '\0');
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  int final_len = 0;
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(kek_),
+                         U(nonce)) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(kAad), kAad.size()) != 1 ||
+      EVP_DecryptUpdate(ctx.get(),
+                        reinterpret_cast<unsigned char*>(plain.data()), &len,
+                        U(body), body.size()) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize,
+                          tag.data()) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), nullptr, &final_len) != 1) {
+    crypto::OpenSslError();
+    return absl::FailedPreconditionError(
+        "tree key does not decrypt with the configured key-encryption key");
+  }
+  return plain;
+}
+
+absl::StatusOr<std::shared_ptr<const crypto::Signer>> KeyStore::SignerFor(
+    int64_t tree_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = signers_.find(tree_id);
+    if (it != signers_.end()) return it->second;
+  }
+  absl::StatusOr<std::string> wrapped = trees_->GetWrappedPrivateKey(tree_id);
+  if (!wrapped.ok()) return wrapped.status();
+  absl::StatusOr<std::string> der = Unwrap(*wrapped);
+  if (!der.ok()) return der.status();
+  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(*der);
+  OPENSSL_cleanse(der->data(), der->size());
+  if (!key.ok()) return absl::DataLossError(key.status().message());
+  auto signer = std::make_shared<const crypto::Signer>(std::move(*key));
+  absl::MutexLock lock(&mu_);
+  return signers_.emplace(tree_id, std::move(signer)).first->second;
+}
+
+}  // namespace trellis::admin

@@ -1,0 +1,48 @@
+// Tree private keys at rest and in use. Keys are stored wrapped: encrypted
+// with AES-256-GCM under a key-encryption key (KEK) when one is configured,
+// otherwise as plain PKCS#8 protected only by the data directory's 0700
+// permissions. Signers are cached per tree.
+#ifndef TRELLIS_ADMIN_KEY_STORE_H_
+#define TRELLIS_ADMIN_KEY_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "crypto/signer.h"
+#include "storage/tree_storage.h"
+
+namespace trellis::admin {
+
+class KeyStore {
+ public:
+  // `kek` is 32 bytes, or empty for no encryption.
+  KeyStore(storage::TreeStorage* trees, std::string kek);
+
+  // Reads a KEK file: 32 raw bytes or 64 hex digits (whitespace ignored).
+  static absl::StatusOr<std::string> ReadKekFile(const std::string& path);
+
+  // The at-rest form of a PKCS#8 private key.
+  absl::StatusOr<std::string> Wrap(absl::string_view private_key_der) const;
+  // Inverse of Wrap. FAILED_PRECONDITION if the key is encrypted and no (or
+  // another) KEK is configured.
+  absl::StatusOr<std::string> Unwrap(absl::string_view wrapped) const;
+
+  // The signer of a tree, loaded once and cached.
+  absl::StatusOr<std::shared_ptr<const crypto::Signer>> SignerFor(
+      int64_t tree_id);
+
+ private:
+  storage::TreeStorage* const trees_;
+  const std::string kek_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<int64_t, std::shared_ptr<const crypto::Signer>> signers_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trellis::admin
+
+#endif  // TRELLIS_ADMIN_KEY_STORE_H_

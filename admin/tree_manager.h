@@ -1,0 +1,40 @@
+// Tree lifecycle with Trillian's admin rules: creation with a generated or
+// supplied key, field-mask updates, soft delete. Private keys go in, never
+// out: every returned Tree has private_key cleared.
+#ifndef TRELLIS_ADMIN_TREE_MANAGER_H_
+#define TRELLIS_ADMIN_TREE_MANAGER_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "admin/key_store.h"
+#include "storage/tree_storage.h"
+#include "trillian_admin_api.pb.h"
+
+namespace trellis::admin {
+
+class TreeManager {
+ public:
+  TreeManager(storage::TreeStorage* trees, KeyStore* keys)
+      : trees_(trees), keys_(keys) {}
+
+  // Unset fields get defaults: ACTIVE, RFC6962_SHA256, SHA256, the
+  // signature algorithm of the key, and an ECDSA P-256 key when neither
+  // key_spec nor private_key is given. Explicit values must be consistent.
+  absl::StatusOr<trillian::Tree> CreateTree(
+      const trillian::CreateTreeRequest& request);
+  absl::StatusOr<trillian::Tree> GetTree(int64_t tree_id);
+  absl::StatusOr<std::vector<trillian::Tree>> ListTrees(bool show_deleted);
+  absl::StatusOr<trillian::Tree> UpdateTree(
+      const trillian::UpdateTreeRequest& request);
+  absl::StatusOr<trillian::Tree> DeleteTree(int64_t tree_id);
+  absl::StatusOr<trillian::Tree> UndeleteTree(int64_t tree_id);
+
+ private:
+  storage::TreeStorage* const trees_;
+  KeyStore* const keys_;
+};
+
+}  // namespace trellis::admin
+
+#endif  // TRELLIS_ADMIN_TREE_MANAGER_H_

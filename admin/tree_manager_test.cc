@@ -1,0 +1,197 @@
+#include "admin/tree_manager.h"
+
+#include <openssl/pem.h>
+
+#include <fstream>
+
+#include "crypto/keys.h"
+#include "crypto/signer.h"
+#include "gtest/gtest.h"
+#include "storage/rocksdb/tree_storage.h"
+#include "util/test_util.h"
+
+namespace trellis::admin {
+namespace {
+
+class TreeManagerTest : public ::testing::Test {
+ protected:
+  TreeManagerTest()
+      : db_(*storage::rocksdb::Database::Open({dir_.path() + "/db"})),
+        trees_(db_.get()),
+        keys_(&trees_, std::string(32, 'k')),
+        manager_(&trees_, &keys_) {}
+
+  trillian::CreateTreeRequest LogRequest() {
+    trillian::CreateTreeRequest request;
+    request.mutable_tree()->set_tree_type(trillian::LOG);
+    return request;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::rocksdb::Database> db_;
+  storage::rocksdb::RocksTreeStorage trees_;
+  KeyStore keys_;
+  TreeManager manager_;
+};
+
+TEST_F(TreeManagerTest, CreateFillsDefaultsAndNeverReturnsThePrivateKey) {
+  auto tree = manager_.CreateTree(LogRequest());
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  EXPECT_GT(tree->tree_id(), 0);
+  EXPECT_EQ(tree->tree_state(), trillian::ACTIVE);
+  EXPECT_EQ(tree->hash_strategy(), trillian::RFC6962_SHA256);
+  EXPECT_EQ(tree->hash_algorithm(), sigpb::DigitallySigned::SHA256);
+  EXPECT_EQ(tree->signature_algorithm(), sigpb::DigitallySigned::ECDSA);
+  EXPECT_FALSE(tree->has_private_key());
+  EXPECT_FALSE(tree->public_key().der().empty());
+  EXPECT_TRUE(tree->has_create_time());
+  EXPECT_FALSE(manager_.GetTree(tree->tree_id())->has_private_key());
+  EXPECT_FALSE(manager_.ListTrees(false)->at(0).has_private_key());
+
+  // The stored key signs for the returned public key.
+  auto signer = keys_.SignerFor(tree->tree_id());
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  auto sig = (*signer)->Sign("m");
+  EXPECT_TRUE(
+      crypto::VerifySignature(tree->public_key().der(), "m", *sig).ok());
+  // And it is encrypted at rest.
+  auto wrapped = trees_.GetWrappedPrivateKey(tree->tree_id());
+  EXPECT_EQ((*wrapped)[0], '\x01');
+}
+
+TEST_F(TreeManagerTest, KeySpecAndSuppliedKeys) {
+  auto request = LogRequest();
+  request.mutable_key_spec()->mutable_ed25519_params();
+  auto tree = manager_.CreateTree(request);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(tree->signature_algorithm(), sigpb::DigitallySigned::ED25519);
+
+  auto key = crypto::GenerateKey(keyspb::Specification());
+  keyspb::PrivateKey der;
+  der.set_der(*crypto::MarshalPrivateKey(**key));
+  request = LogRequest();
+  request.mutable_tree()->mutable_private_key()->PackFrom(der);
+  tree = manager_.CreateTree(request);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  EXPECT_EQ(tree->public_key().der(), *crypto::MarshalPublicKey(**key));
+
+  // PEM file on the server.
+  const std::string pem_path = dir_.path() + "/key.pem";
+  FILE* f = fopen(pem_path.c_str(), "w");
+  PEM_write_PrivateKey(f, key->get(), nullptr, nullptr, 0, nullptr, nullptr);
+  fclose(f);
+  keyspb::PEMKeyFile pem;
+  pem.set_path(pem_path);
+  request = LogRequest();
+  request.mutable_tree()->mutable_private_key()->PackFrom(pem);
+  tree = manager_.CreateTree(request);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  EXPECT_EQ(tree->public_key().der(), *crypto::MarshalPublicKey(**key));
+
+  // Both at once, mismatched algorithm, mismatched public key: refused.
+  request.mutable_key_spec()->mutable_ecdsa_params();
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request = LogRequest();
+  request.mutable_tree()->set_signature_algorithm(sigpb::DigitallySigned::RSA);
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request = LogRequest();
+  request.mutable_tree()->mutable_public_key()->set_der("not it");
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request = LogRequest();
+  keyspb::PrivateKey garbage;
+  garbage.set_der("garbage");
+  request.mutable_tree()->mutable_private_key()->PackFrom(garbage);
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TreeManagerTest, CreateRefusesBadTrees) {
+  trillian::CreateTreeRequest request;
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.mutable_tree();
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);  // No type.
+  request = LogRequest();
+  request.mutable_tree()->set_tree_state(trillian::FROZEN);
+  EXPECT_FALSE(manager_.CreateTree(request).ok());
+  request = LogRequest();
+  request.mutable_tree()->set_hash_strategy(trillian::CONIKS_SHA256);
+  EXPECT_FALSE(manager_.CreateTree(request).ok());
+  request = LogRequest();
+  request.mutable_tree()->mutable_max_root_duration()->set_seconds(-1);
+  EXPECT_FALSE(manager_.CreateTree(request).ok());
+  request = LogRequest();
+  request.mutable_key_spec()->mutable_rsa_params()->set_bits(512);
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(manager_.ListTrees(true)->empty());
+}
+
+TEST_F(TreeManagerTest, UpdateHonoursTheMask) {
+  auto tree = manager_.CreateTree(LogRequest());
+  ASSERT_TRUE(tree.ok());
+  trillian::UpdateTreeRequest update;
+  update.mutable_tree()->set_tree_id(tree->tree_id());
+  update.mutable_tree()->set_display_name("renamed");
+  update.mutable_tree()->set_description("ignored, not in mask");
+  update.mutable_tree()->set_tree_state(trillian::FROZEN);
+  update.mutable_update_mask()->add_paths("display_name");
+  update.mutable_update_mask()->add_paths("tree_state");
+  auto updated = manager_.UpdateTree(update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->display_name(), "renamed");
+  EXPECT_EQ(updated->description(), "");
+  EXPECT_EQ(updated->tree_state(), trillian::FROZEN);
+  EXPECT_EQ(manager_.GetTree(tree->tree_id())->display_name(), "renamed");
+
+  for (const char* read_only :
+       {"tree_id", "public_key", "hash_strategy", "create_time", "deleted",
+        "signature_algorithm", "bogus"}) {
+    trillian::UpdateTreeRequest bad = update;
+    bad.mutable_update_mask()->add_paths(read_only);
+    EXPECT_EQ(manager_.UpdateTree(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << read_only;
+  }
+  trillian::UpdateTreeRequest no_mask;
+  *no_mask.mutable_tree() = *tree;
+  EXPECT_EQ(manager_.UpdateTree(no_mask).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  trillian::UpdateTreeRequest type_change = update;
+  type_change.mutable_tree()->set_tree_type(trillian::PREORDERED_LOG);
+  type_change.mutable_update_mask()->add_paths("tree_type");
+  EXPECT_EQ(manager_.UpdateTree(type_change).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  update.mutable_tree()->set_tree_id(12345);
+  EXPECT_EQ(manager_.UpdateTree(update).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(TreeManagerTest, SoftDeleteAndUndelete) {
+  auto tree = manager_.CreateTree(LogRequest());
+  ASSERT_TRUE(tree.ok());
+  const int64_t id = tree->tree_id();
+  auto deleted = manager_.DeleteTree(id);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(deleted->deleted());
+  EXPECT_TRUE(deleted->has_delete_time());
+  EXPECT_EQ(manager_.DeleteTree(id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(manager_.ListTrees(false)->empty());
+  EXPECT_EQ(manager_.ListTrees(true)->size(), 1u);
+  EXPECT_TRUE(manager_.GetTree(id)->deleted());
+  auto undeleted = manager_.UndeleteTree(id);
+  ASSERT_TRUE(undeleted.ok());
+  EXPECT_FALSE(undeleted->deleted());
+  EXPECT_EQ(manager_.UndeleteTree(id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_.DeleteTree(999).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace trellis::admin
