@@ -1,0 +1,109 @@
+#include "log/sequencer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "util/proto_time.h"
+
+namespace trellis::log {
+
+absl::StatusOr<CompactRange> Sequencer::RightEdge(
+    int64_t tree_id, uint64_t size, const std::string& root_hash) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = edges_.find(tree_id);
+    if (it != edges_.end() && it->second.size() == size) return it->second;
+  }
+  std::vector<std::string> hashes;
+  if (size > 0) {
+    absl::StatusOr<std::vector<std::string>> nodes =
+        storage_->NodeReader(tree_id)->GetNodes(DecomposeRange(0, size));
+    if (!nodes.ok()) return nodes.status();
+    hashes = std::move(*nodes);
+  }
+  absl::StatusOr<CompactRange> edge =
+      CompactRange::FromHashes(size, std::move(hashes));
+  if (!edge.ok()) return edge.status();
+  // The stored nodes must reproduce the signed root, or we would extend a
+  // corrupted tree.
+  if (edge->Root() != root_hash) {
+    return absl::DataLossError(absl::StrCat(
+        "tree ", tree_id, ": stored nodes do not match the signed root"));
+  }
+  return edge;
+}
+
+absl::StatusOr<size_t> Sequencer::IntegrateBatch(const trillian::Tree& tree,
+                                                 absl::Time now) {
+  const int64_t tree_id = tree.tree_id();
+  absl::StatusOr<std::optional<trillian::SignedLogRoot>> latest =
+      storage_->LatestRoot(tree_id);
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) return 0;
+  absl::StatusOr<LogRootV1> current = ParseLogRoot((*latest)->log_root());
+  if (!current.ok()) return absl::DataLossError(current.status().message());
+
+  storage::IntegrationBatch batch;
+  if (tree.tree_type() == trillian::PREORDERED_LOG) {
+    absl::StatusOr<std::vector<trillian::LogLeaf>> leaves =
+        storage_->PeekSequenced(tree_id, current->tree_size, batch_size_);
+    if (!leaves.ok()) return leaves.status();
+    batch.leaves = std::move(*leaves);
+  } else {
+    absl::StatusOr<std::vector<storage::QueuedEntry>> queued =
+        storage_->PeekQueue(tree_id, batch_size_);
+    if (!queued.ok()) return queued.status();
+    for (storage::QueuedEntry& entry : *queued) {
+      batch.consumed_queue_seqs.push_back(entry.queue_seq);
+      batch.leaves.push_back(std::move(entry.leaf));
+    }
+  }
+
+  const int64_t now_nanos = absl::ToUnixNanos(now);
+  if (batch.leaves.empty()) {
+    const absl::Duration max_age = FromProto(tree.max_root_duration());
+    const bool stale =
+        max_age > absl::ZeroDuration() &&
+        now - absl::FromUnixNanos(current->timestamp_nanos) >= max_age;
+    if (!stale) return 0;
+  }
+
+  absl::StatusOr<CompactRange> edge =
+      RightEdge(tree_id, current->tree_size, current->root_hash);
+  if (!edge.ok()) return edge.status();
+  const auto integrated_at = ToProto(absl::FromUnixNanos(now_nanos));
+  for (trillian::LogLeaf& leaf : batch.leaves) {
+    leaf.set_leaf_index(static_cast<int64_t>(edge->size()));
+    *leaf.mutable_integrate_timestamp() = integrated_at;
+    edge->Append(leaf.merkle_leaf_hash(),
+                 [&](const NodeID& id, const std::string& hash) {
+                   batch.nodes.emplace_back(id, hash);
+                 });
+  }
+
+  LogRootV1 next;
+  next.tree_size = edge->size();
+  next.root_hash = edge->Root();
+  // Timestamps strictly increase, even if the clock steps back.
+  next.timestamp_nanos =
+      std::max<uint64_t>(now_nanos, current->timestamp_nanos + 1);
+  next.revision = current->revision + 1;
+  absl::StatusOr<std::shared_ptr<const crypto::Signer>> signer =
+      signers_(tree_id);
+  if (!signer.ok()) return signer.status();
+  absl::StatusOr<trillian::SignedLogRoot> signed_root =
+      SignLogRoot(tree_id, next, **signer);
+  if (!signed_root.ok()) return signed_root.status();
+  batch.root = std::move(*signed_root);
+
+  if (absl::Status s = storage_->Integrate(tree_id, batch); !s.ok()) {
+    absl::MutexLock lock(&mu_);
+    edges_.erase(tree_id);  // Reload from storage next time.
+    return s;
+  }
+  absl::MutexLock lock(&mu_);
+  edges_.insert_or_assign(tree_id, std::move(*edge));
+  return batch.leaves.size();
+}
+
+}  // namespace trellis::log

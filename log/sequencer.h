@@ -1,0 +1,51 @@
+// The sequencer: moves queued leaves into the tree in batches, extends the
+// Merkle tiles, and signs the new root, all in one atomic storage write.
+#ifndef TRELLIS_LOG_SEQUENCER_H_
+#define TRELLIS_LOG_SEQUENCER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "log/compact_range.h"
+#include "log/root_signer.h"
+#include "storage/log_storage.h"
+#include "trillian.pb.h"
+
+namespace trellis::log {
+
+class Sequencer {
+ public:
+  Sequencer(storage::LogStorage* storage, SignerProvider signers,
+            size_t batch_size)
+      : storage_(storage),
+        signers_(std::move(signers)),
+        batch_size_(batch_size) {}
+
+  // One pass over one LOG or PREORDERED_LOG tree: integrates up to
+  // batch_size leaves (LOG: oldest queued first; PREORDERED_LOG: the
+  // contiguous run after the tree's end) and signs a root for them. With no
+  // leaves, signs a fresh root only if max_root_duration has passed since the
+  // last one. Returns the number of leaves integrated. Trees without a root
+  // are skipped (they need InitLog).
+  absl::StatusOr<size_t> IntegrateBatch(const trillian::Tree& tree,
+                                        absl::Time now);
+
+ private:
+  // The tree's right edge at `size`, from the cache or the stored tiles.
+  absl::StatusOr<CompactRange> RightEdge(int64_t tree_id, uint64_t size,
+                                         const std::string& root_hash);
+
+  storage::LogStorage* const storage_;
+  const SignerProvider signers_;
+  const size_t batch_size_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<int64_t, CompactRange> edges_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trellis::log
+
+#endif  // TRELLIS_LOG_SEQUENCER_H_

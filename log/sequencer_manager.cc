@@ -1,0 +1,59 @@
+#include "log/sequencer_manager.h"
+
+#include <cstdio>
+
+#include "absl/time/clock.h"
+
+namespace trellis::log {
+
+SequencerManager::SequencerManager(storage::TreeStorage* trees,
+                                   Sequencer* sequencer, size_t batch_size,
+                                   absl::Duration interval)
+    : trees_(trees),
+      sequencer_(sequencer),
+      batch_size_(batch_size),
+      interval_(interval) {}
+
+SequencerManager::~SequencerManager() { Stop(); }
+
+void SequencerManager::Start() {
+  thread_ = std::thread([this] {
+    while (!stop_.HasBeenNotified()) {
+      if (!RunPass()) stop_.WaitForNotificationWithTimeout(interval_);
+    }
+  });
+}
+
+void SequencerManager::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SequencerManager::RunPass() {
+  absl::StatusOr<std::vector<trillian::Tree>> trees =
+      trees_->ListTrees(/*include_deleted=*/false);
+  if (!trees.ok()) {
+    std::fprintf(stderr, "sequencer: listing trees: %s\n",
+                 trees.status().ToString().c_str());
+    return false;
+  }
+  bool full_batch = false;
+  for (const trillian::Tree& tree : *trees) {
+    const bool is_log = tree.tree_type() == trillian::LOG ||
+                        tree.tree_type() == trillian::PREORDERED_LOG;
+    const bool writable = tree.tree_state() == trillian::ACTIVE ||
+                          tree.tree_state() == trillian::DRAINING;
+    if (!is_log || !writable) continue;
+    absl::StatusOr<size_t> n = sequencer_->IntegrateBatch(tree, absl::Now());
+    if (!n.ok()) {
+      std::fprintf(stderr, "sequencer: tree %lld: %s\n",
+                   static_cast<long long>(tree.tree_id()),
+                   n.status().ToString().c_str());
+      continue;
+    }
+    if (*n >= batch_size_) full_batch = true;
+  }
+  return full_batch;
+}
+
+}  // namespace trellis::log
