@@ -1,0 +1,539 @@
+// trellis: command-line client for operators, attestors and auditors.
+//
+//   trellis [--addr=HOST:PORT] tree create|list|get|update|delete|undelete
+//   trellis log init|append|root|leaves|prove|consistency TREE_ID ...
+//   trellis verify-proof FILE.json      (offline; exit 0 valid, 1 invalid,
+//                                        2 unusable input)
+//
+// Every root the client prints has had its signature checked with the
+// tree's public key; every proof it prints has been verified locally.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cmd/trellis/proof_file.h"
+#include "crypto/signer.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "log/hasher.h"
+#include "log/log_root.h"
+#include "log/verifier.h"
+#include "trillian_admin_api.grpc.pb.h"
+#include "trillian_log_api.grpc.pb.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd gRPC address.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA that signed the server certificate (enables TLS).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mTLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM client key (mTLS).");
+ABSL_FLAG(std::string, type, "LOG", "tree create: LOG or PREORDERED_LOG.");
+ABSL_FLAG(std::string, key_type, "ecdsa-p256",
+          "tree create: ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa or ed25519.");
+ABSL_FLAG(std::string, name, "", "tree create/update: display name.");
+ABSL_FLAG(std::string, description, "", "tree create/update: description.");
+ABSL_FLAG(std::string, state, "", "tree update: ACTIVE, DRAINING or FROZEN.");
+ABSL_FLAG(absl::Duration, max_root_duration, absl::ZeroDuration(),
+          "tree create: re-sign the root this often even without new leaves.");
+ABSL_FLAG(bool, init, true, "tree create: also initialise the log.");
+ABSL_FLAG(bool, deleted, false, "tree list: include soft-deleted trees.");
+ABSL_FLAG(std::vector<std::string>, file, {},
+          "log append: files whose whole contents are one leaf each.");
+ABSL_FLAG(bool, wait, false,
+          "log append: wait until the appended leaves are integrated.");
+ABSL_FLAG(int64_t, start, 0, "log leaves: first index.");
+ABSL_FLAG(int64_t, count, 10, "log leaves: how many.");
+ABSL_FLAG(int64_t, index, -1, "log prove: leaf index.");
+ABSL_FLAG(std::string, value, "",
+          "log prove: prove the leaf with this value instead of --index.");
+ABSL_FLAG(std::string, since, "",
+          "log consistency: a JSON file printed earlier by `log root`.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Per-call deadline.");
+
+namespace trellis::cli {
+namespace {
+
+using nlohmann::json;
+
+// Exit codes.
+constexpr int kOk = 0;
+constexpr int kInvalid = 1;
+constexpr int kUsage = 2;
+
+[[noreturn]] void Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "trellis: %s\n", message.c_str());
+  std::exit(code);
+}
+
+void Check(const grpc::Status& s, const char* what) {
+  if (!s.ok()) {
+    Fail(kInvalid, absl::StrCat(what, ": ", s.error_message(), " (code ",
+                                s.error_code(), ")"));
+  }
+}
+
+std::string B64(const std::string& s) { return absl::Base64Escape(s); }
+
+std::string ReadAll(std::istream& in) {
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(kUsage, "cannot read " + path);
+  return ReadAll(in);
+}
+
+int64_t ParseId(const std::vector<char*>& args, size_t pos) {
+  int64_t id = 0;
+  if (args.size() <= pos || !absl::SimpleAtoi(args[pos], &id)) {
+    Fail(kUsage, "expected a tree id");
+  }
+  return id;
+}
+
+std::string ProtoJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+class Client {
+ public:
+  Client() {
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    if (absl::GetFlag(FLAGS_tls_ca).empty()) {
+      credentials = grpc::InsecureChannelCredentials();
+    } else {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = ReadFileOrDie(absl::GetFlag(FLAGS_tls_ca));
+      if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+        ssl.pem_cert_chain = ReadFileOrDie(absl::GetFlag(FLAGS_tls_cert));
+        ssl.pem_private_key = ReadFileOrDie(absl::GetFlag(FLAGS_tls_key));
+      }
+      credentials = grpc::SslCredentials(ssl);
+    }
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    auto channel =
+        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_addr), credentials, args);
+    admin_ = trillian::TrillianAdmin::NewStub(channel);
+    log_ = trillian::TrillianLog::NewStub(channel);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
+    return context;
+  }
+
+  trillian::TrillianAdmin::Stub& admin() { return *admin_; }
+  trillian::TrillianLog::Stub& log() { return *log_; }
+
+  trillian::Tree GetTree(int64_t id) {
+    trillian::GetTreeRequest request;
+    request.set_tree_id(id);
+    trillian::Tree tree;
+    Check(admin_->GetTree(Context().get(), request, &tree), "GetTree");
+    return tree;
+  }
+
+  // Checks a signed root with the tree's public key and parses it.
+  log::LogRootV1 VerifyRoot(const trillian::Tree& tree,
+                            const trillian::SignedLogRoot& root) {
+    absl::Status s = crypto::VerifySignature(
+        tree.public_key().der(), root.log_root(), root.log_root_signature());
+    if (!s.ok()) Fail(kInvalid, "log root signature: " + s.ToString());
+    absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
+    if (!parsed.ok()) Fail(kInvalid, "log root: " + parsed.status().ToString());
+    return *parsed;
+  }
+
+  // The latest root, signature checked.
+  std::pair<trillian::SignedLogRoot, log::LogRootV1> LatestRoot(
+      const trillian::Tree& tree) {
+    trillian::GetLatestSignedLogRootRequest request;
+    request.set_log_id(tree.tree_id());
+    trillian::GetLatestSignedLogRootResponse response;
+    Check(log_->GetLatestSignedLogRoot(Context().get(), request, &response),
+          "GetLatestSignedLogRoot");
+    return {response.signed_log_root(),
+            VerifyRoot(tree, response.signed_log_root())};
+  }
+
+ private:
+  std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;
+  std::unique_ptr<trillian::TrillianLog::Stub> log_;
+};
+
+json RootJson(int64_t tree_id, const trillian::SignedLogRoot& signed_root,
+              const log::LogRootV1& root) {
+  return {{"treeId", std::to_string(tree_id)},
+          {"treeSize", root.tree_size},
+          {"rootHash", B64(root.root_hash)},
+          {"timestampNanos", root.timestamp_nanos},
+          {"revision", root.revision},
+          {"logRoot", B64(signed_root.log_root())},
+          {"signature", B64(signed_root.log_root_signature())},
+          {"signatureVerified", true}};
+}
+
+int TreeCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() < 3)
+    Fail(kUsage, "tree create|list|get|update|delete|undelete");
+  const std::string verb = args[2];
+  trillian::Tree tree;
+  if (verb == "create") {
+    trillian::CreateTreeRequest request;
+    trillian::TreeType type;
+    if (!trillian::TreeType_Parse(absl::GetFlag(FLAGS_type), &type)) {
+      Fail(kUsage, "unknown --type");
+    }
+    request.mutable_tree()->set_tree_type(type);
+    request.mutable_tree()->set_display_name(absl::GetFlag(FLAGS_name));
+    request.mutable_tree()->set_description(absl::GetFlag(FLAGS_description));
+    const absl::Duration max_root = absl::GetFlag(FLAGS_max_root_duration);
+    request.mutable_tree()->mutable_max_root_duration()->set_seconds(
+        absl::ToInt64Seconds(max_root));
+    const std::string key_type = absl::GetFlag(FLAGS_key_type);
+    auto* spec = request.mutable_key_spec();
+    if (key_type == "ecdsa-p256") {
+      spec->mutable_ecdsa_params()->set_curve(
+          keyspb::Specification::ECDSA::P256);
+    } else if (key_type == "ecdsa-p384") {
+      spec->mutable_ecdsa_params()->set_curve(
+          keyspb::Specification::ECDSA::P384);
+    } else if (key_type == "ecdsa-p521") {
+      spec->mutable_ecdsa_params()->set_curve(
+          keyspb::Specification::ECDSA::P521);
+    } else if (key_type == "rsa") {
+      spec->mutable_rsa_params();
+    } else if (key_type == "ed25519") {
+      spec->mutable_ed25519_params();
+    } else {
+      Fail(kUsage, "unknown --key_type");
+    }
+    Check(client.admin().CreateTree(client.Context().get(), request, &tree),
+          "CreateTree");
+    if (absl::GetFlag(FLAGS_init)) {
+      trillian::InitLogRequest init;
+      init.set_log_id(tree.tree_id());
+      trillian::InitLogResponse init_response;
+      Check(client.log().InitLog(client.Context().get(), init, &init_response),
+            "InitLog");
+    }
+  } else if (verb == "list") {
+    trillian::ListTreesRequest request;
+    request.set_show_deleted(absl::GetFlag(FLAGS_deleted));
+    trillian::ListTreesResponse response;
+    Check(client.admin().ListTrees(client.Context().get(), request, &response),
+          "ListTrees");
+    std::cout << ProtoJson(response);
+    return kOk;
+  } else if (verb == "get") {
+    tree = client.GetTree(ParseId(args, 3));
+  } else if (verb == "update") {
+    trillian::UpdateTreeRequest request;
+    request.mutable_tree()->set_tree_id(ParseId(args, 3));
+    if (const std::string state = absl::GetFlag(FLAGS_state); !state.empty()) {
+      trillian::TreeState parsed;
+      if (!trillian::TreeState_Parse(state, &parsed))
+        Fail(kUsage, "unknown --state");
+      request.mutable_tree()->set_tree_state(parsed);
+      request.mutable_update_mask()->add_paths("tree_state");
+    }
+    if (!absl::GetFlag(FLAGS_name).empty()) {
+      request.mutable_tree()->set_display_name(absl::GetFlag(FLAGS_name));
+      request.mutable_update_mask()->add_paths("display_name");
+    }
+    if (!absl::GetFlag(FLAGS_description).empty()) {
+      request.mutable_tree()->set_description(absl::GetFlag(FLAGS_description));
+      request.mutable_update_mask()->add_paths("description");
+    }
+    Check(client.admin().UpdateTree(client.Context().get(), request, &tree),
+          "UpdateTree");
+  } else if (verb == "delete" || verb == "undelete") {
+    if (verb == "delete") {
+      trillian::DeleteTreeRequest request;
+      request.set_tree_id(ParseId(args, 3));
+      Check(client.admin().DeleteTree(client.Context().get(), request, &tree),
+            "DeleteTree");
+    } else {
+      trillian::UndeleteTreeRequest request;
+      request.set_tree_id(ParseId(args, 3));
+      Check(client.admin().UndeleteTree(client.Context().get(), request, &tree),
+            "UndeleteTree");
+    }
+  } else {
+    Fail(kUsage, "unknown tree command " + verb);
+  }
+  std::cout << ProtoJson(tree);
+  return kOk;
+}
+
+// Leaves to append: --file contents, else the arguments, else stdin lines.
+std::vector<std::string> AppendValues(const std::vector<char*>& args) {
+  std::vector<std::string> values;
+  for (const std::string& path : absl::GetFlag(FLAGS_file)) {
+    values.push_back(ReadFileOrDie(path));
+  }
+  for (size_t i = 4; i < args.size(); ++i) values.emplace_back(args[i]);
+  if (values.empty()) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty()) values.push_back(line);
+    }
+  }
+  return values;
+}
+
+int Append(Client& client, const trillian::Tree& tree,
+           const std::vector<char*>& args) {
+  const std::vector<std::string> values = AppendValues(args);
+  if (values.empty()) Fail(kUsage, "nothing to append");
+  size_t added = 0, duplicates = 0;
+  std::string last_hash;
+  constexpr size_t kBatch = 1000;
+  for (size_t begin = 0; begin < values.size(); begin += kBatch) {
+    trillian::QueueLeavesRequest request;
+    request.set_log_id(tree.tree_id());
+    for (size_t i = begin; i < std::min(values.size(), begin + kBatch); ++i) {
+      request.add_leaves()->set_leaf_value(values[i]);
+    }
+    trillian::QueueLeavesResponse response;
+    Check(client.log().QueueLeaves(client.Context().get(), request, &response),
+          "QueueLeaves");
+    for (const auto& queued : response.queued_leaves()) {
+      if (queued.status().code() == 0) {
+        ++added;
+      } else {
+        ++duplicates;
+      }
+      last_hash = queued.leaf().merkle_leaf_hash();
+    }
+  }
+  json out = {{"queued", added}, {"duplicates", duplicates}};
+  if (absl::GetFlag(FLAGS_wait)) {
+    // Leaves integrate in queue order: once the last is in, all are.
+    const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_timeout);
+    for (;;) {
+      auto [signed_root, root] = client.LatestRoot(tree);
+      trillian::GetInclusionProofByHashRequest request;
+      request.set_log_id(tree.tree_id());
+      request.set_leaf_hash(last_hash);
+      request.set_tree_size(root.tree_size);
+      trillian::GetInclusionProofByHashResponse response;
+      if (root.tree_size > 0 &&
+          client.log()
+              .GetInclusionProofByHash(client.Context().get(), request,
+                                       &response)
+              .ok()) {
+        out["root"] = RootJson(tree.tree_id(), signed_root, root);
+        break;
+      }
+      if (absl::Now() > deadline)
+        Fail(kInvalid, "timed out waiting for integration");
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  std::cout << out.dump() << "\n";
+  return kOk;
+}
+
+int Prove(Client& client, const trillian::Tree& tree) {
+  auto [signed_root, root] = client.LatestRoot(tree);
+  ProofFile file;
+  file.kind = ProofFile::Kind::kInclusion;
+  file.tree_size = root.tree_size;
+  file.root = root.root_hash;
+  std::vector<std::string> hashes;
+  if (const std::string value = absl::GetFlag(FLAGS_value); !value.empty()) {
+    trillian::GetInclusionProofByHashRequest request;
+    request.set_log_id(tree.tree_id());
+    request.set_leaf_hash(log::HashLeaf(value));
+    request.set_tree_size(root.tree_size);
+    trillian::GetInclusionProofByHashResponse response;
+    Check(client.log().GetInclusionProofByHash(client.Context().get(), request,
+                                               &response),
+          "GetInclusionProofByHash");
+    if (response.proof().empty()) Fail(kInvalid, "no proof returned");
+    file.leaf_index = response.proof(0).leaf_index();
+    file.leaf_hash = log::HashLeaf(value);
+    hashes.assign(response.proof(0).hashes().begin(),
+                  response.proof(0).hashes().end());
+  } else {
+    const int64_t index = absl::GetFlag(FLAGS_index);
+    if (index < 0) Fail(kUsage, "log prove needs --index or --value");
+    trillian::GetEntryAndProofRequest request;
+    request.set_log_id(tree.tree_id());
+    request.set_leaf_index(index);
+    request.set_tree_size(root.tree_size);
+    trillian::GetEntryAndProofResponse response;
+    Check(client.log().GetEntryAndProof(client.Context().get(), request,
+                                        &response),
+          "GetEntryAndProof");
+    if (!response.has_leaf()) Fail(kInvalid, "leaf is beyond the tree");
+    file.leaf_index = index;
+    // Hash the value ourselves rather than trusting the server's hash.
+    file.leaf_hash = log::HashLeaf(response.leaf().leaf_value());
+    hashes.assign(response.proof().hashes().begin(),
+                  response.proof().hashes().end());
+  }
+  file.proof = std::move(hashes);
+  if (absl::Status s = VerifyProofFile(file); !s.ok()) {
+    Fail(kInvalid, "server's inclusion proof does not verify: " + s.ToString());
+  }
+  std::cout << ToJson(file) << "\n";
+  return kOk;
+}
+
+int Consistency(Client& client, const trillian::Tree& tree) {
+  const std::string since = absl::GetFlag(FLAGS_since);
+  if (since.empty())
+    Fail(kUsage, "log consistency needs --since=OLD_ROOT.json");
+  json old = json::parse(ReadFileOrDie(since), nullptr, false);
+  std::string old_root;
+  if (old.is_discarded() || !old.contains("treeSize") ||
+      !old["treeSize"].is_number_unsigned() || !old.contains("rootHash") ||
+      !old["rootHash"].is_string() ||
+      !absl::Base64Unescape(old["rootHash"].get<std::string>(), &old_root)) {
+    Fail(kUsage, since + " is not a `trellis log root` output");
+  }
+  const uint64_t old_size = old["treeSize"].get<uint64_t>();
+  auto [signed_root, root] = client.LatestRoot(tree);
+  trillian::GetConsistencyProofRequest request;
+  request.set_log_id(tree.tree_id());
+  request.set_first_tree_size(old_size);
+  request.set_second_tree_size(root.tree_size);
+  trillian::GetConsistencyProofResponse response;
+  Check(client.log().GetConsistencyProof(client.Context().get(), request,
+                                         &response),
+        "GetConsistencyProof");
+  ProofFile file;
+  file.kind = ProofFile::Kind::kConsistency;
+  file.size1 = old_size;
+  file.size2 = root.tree_size;
+  file.root1 = old_root;
+  file.root2 = root.root_hash;
+  file.proof.assign(response.proof().hashes().begin(),
+                    response.proof().hashes().end());
+  if (absl::Status s = VerifyProofFile(file); !s.ok()) {
+    Fail(kInvalid, "log is NOT consistent with " + since + ": " + s.ToString());
+  }
+  std::cout << ToJson(file) << "\n";
+  return kOk;
+}
+
+int LogCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() < 4) {
+    Fail(kUsage, "log init|append|root|leaves|prove|consistency TREE_ID");
+  }
+  const std::string verb = args[2];
+  const trillian::Tree tree = client.GetTree(ParseId(args, 3));
+  if (verb == "init") {
+    trillian::InitLogRequest request;
+    request.set_log_id(tree.tree_id());
+    trillian::InitLogResponse response;
+    Check(client.log().InitLog(client.Context().get(), request, &response),
+          "InitLog");
+    std::cout << RootJson(tree.tree_id(), response.created(),
+                          client.VerifyRoot(tree, response.created()))
+                     .dump()
+              << "\n";
+    return kOk;
+  }
+  if (verb == "append") return Append(client, tree, args);
+  if (verb == "root") {
+    auto [signed_root, root] = client.LatestRoot(tree);
+    std::cout << RootJson(tree.tree_id(), signed_root, root).dump() << "\n";
+    return kOk;
+  }
+  if (verb == "leaves") {
+    trillian::GetLeavesByRangeRequest request;
+    request.set_log_id(tree.tree_id());
+    request.set_start_index(absl::GetFlag(FLAGS_start));
+    request.set_count(absl::GetFlag(FLAGS_count));
+    trillian::GetLeavesByRangeResponse response;
+    Check(client.log().GetLeavesByRange(client.Context().get(), request,
+                                        &response),
+          "GetLeavesByRange");
+    for (const trillian::LogLeaf& leaf : response.leaves()) {
+      std::cout << json{{"leafIndex", leaf.leaf_index()},
+                        {"leafValue", B64(leaf.leaf_value())},
+                        {"extraData", B64(leaf.extra_data())},
+                        {"merkleLeafHash", B64(leaf.merkle_leaf_hash())}}
+                       .dump()
+                << "\n";
+    }
+    return kOk;
+  }
+  if (verb == "prove") return Prove(client, tree);
+  if (verb == "consistency") return Consistency(client, tree);
+  Fail(kUsage, "unknown log command " + verb);
+}
+
+int VerifyProofCommand(const std::vector<char*>& args) {
+  if (args.size() != 3) Fail(kUsage, "verify-proof FILE.json");
+  const std::string path = args[2];
+  std::string text;
+  if (path == "-") {
+    text = ReadAll(std::cin);
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) Fail(kUsage, "cannot read " + path);
+    text = ReadAll(in);
+  }
+  absl::StatusOr<ProofFile> file = ParseProofFile(text);
+  if (!file.ok())
+    Fail(kUsage, "unusable proof file: " + file.status().ToString());
+  // A well-formed file whose proof has the wrong shape (lengths, sizes) is
+  // an invalid proof, not unusable input.
+  absl::Status s = VerifyProofFile(*file);
+  if (!s.ok()) {
+    std::cout << "INVALID: " << s.message() << "\n";
+    return kInvalid;
+  }
+  std::cout << "OK\n";
+  return kOk;
+}
+
+}  // namespace
+}  // namespace trellis::cli
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "trellis tree|log|verify-proof ...  (see README.md)");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) {
+    std::fprintf(stderr,
+                 "usage: trellis tree create|list|get|update|delete|undelete\n"
+                 "       trellis log init|append|root|leaves|prove|consistency "
+                 "TREE_ID\n"
+                 "       trellis verify-proof FILE.json\n");
+    return trellis::cli::kUsage;
+  }
+  const std::string command = args[1];
+  if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
+  trellis::cli::Client client;
+  if (command == "tree") return trellis::cli::TreeCommand(client, args);
+  if (command == "log") return trellis::cli::LogCommand(client, args);
+  std::fprintf(stderr, "trellis: unknown command %s\n", command.c_str());
+  return trellis::cli::kUsage;
+}

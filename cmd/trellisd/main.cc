@@ -1,0 +1,100 @@
+// trellisd: the Trellis server. Serves trillian.TrillianLog and
+// trillian.TrillianAdmin (plus gRPC health and reflection) from an embedded
+// RocksDB under --data_dir, and runs the sequencer. Loopback only unless
+// --grpc_addr says otherwise. SIGTERM / SIGINT shut it down cleanly.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "admin/key_store.h"
+#include "cmd/trellisd/server.h"
+
+ABSL_FLAG(std::string, data_dir, "trellis-data",
+          "Directory of the embedded RocksDB database (created if missing).");
+ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:8090",
+          "gRPC listen address; port 0 picks a free port.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written to this file once serving.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM server certificate chain (enables TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM server private key.");
+ABSL_FLAG(
+    std::string, tls_client_ca, "",
+    "PEM CA bundle; when set, clients must present a certificate (mTLS).");
+ABSL_FLAG(std::string, key_encryption_key_file, "",
+          "File with a 32-byte key (raw or 64 hex digits) that encrypts tree "
+          "private keys at rest (AES-256-GCM).");
+ABSL_FLAG(int, batch_size, 10000, "Most leaves a sequencer pass integrates.");
+ABSL_FLAG(absl::Duration, sequencer_interval, absl::Milliseconds(50),
+          "Pause between sequencer passes when the queues are drained.");
+ABSL_FLAG(int, max_leaves_per_request, 50000,
+          "Most leaves accepted by one QueueLeaves/AddSequencedLeaves call.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Trellis verifiable log server (Trillian-compatible gRPC API).");
+  absl::ParseCommandLine(argc, argv);
+  umask(077);  // Database files, keys included, readable by us only.
+
+  // Handle termination signals synchronously in this thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  trellis::ServerOptions options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.sequencer_batch_size = absl::GetFlag(FLAGS_batch_size);
+  options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
+  options.log_options.max_leaves_per_request =
+      absl::GetFlag(FLAGS_max_leaves_per_request);
+  if (options.sequencer_batch_size <= 0) {
+    std::fprintf(stderr, "trellisd: --batch_size must be positive\n");
+    return 2;
+  }
+  if (const std::string kek_file = absl::GetFlag(FLAGS_key_encryption_key_file);
+      !kek_file.empty()) {
+    absl::StatusOr<std::string> kek =
+        trellis::admin::KeyStore::ReadKekFile(kek_file);
+    if (!kek.ok()) {
+      std::fprintf(stderr, "trellisd: %s\n", kek.status().ToString().c_str());
+      return 2;
+    }
+    options.kek = *kek;
+  }
+
+  absl::StatusOr<std::unique_ptr<trellis::Server>> server =
+      trellis::Server::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "trellisd: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "trellisd: serving on port %d, data in %s\n",
+               (*server)->port(), options.data_dir.c_str());
+  if (const std::string port_file = absl::GetFlag(FLAGS_port_file);
+      !port_file.empty()) {
+    // Written via rename so readers never see a partial file.
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+
+  int received = 0;
+  sigwait(&signals, &received);
+  std::fprintf(stderr, "trellisd: signal %d, shutting down\n", received);
+  (*server)->Shutdown(absl::Seconds(5));
+  std::fprintf(stderr, "trellisd: stopped\n");
+  return 0;
+}

@@ -1,0 +1,118 @@
+#include "cmd/trellisd/server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace trellis {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("client CA given without TLS cert/key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadFile(options.tls_client_ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      Credentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  auto server = std::unique_ptr<Server>(new Server());
+  absl::StatusOr<std::unique_ptr<storage::rocksdb::Database>> db =
+      storage::rocksdb::Database::Open({options.data_dir});
+  if (!db.ok()) return db.status();
+  server->db_ = std::move(*db);
+  server->trees_ =
+      std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());
+  server->logs_ =
+      std::make_unique<storage::rocksdb::RocksLogStorage>(server->db_.get());
+  server->keys_ =
+      std::make_unique<admin::KeyStore>(server->trees_.get(), options.kek);
+  server->tree_manager_ = std::make_unique<admin::TreeManager>(
+      server->trees_.get(), server->keys_.get());
+  server->admin_service_ =
+      std::make_unique<admin::AdminService>(server->tree_manager_.get());
+  admin::KeyStore* keys = server->keys_.get();
+  log::SignerProvider signers = [keys](int64_t tree_id) {
+    return keys->SignerFor(tree_id);
+  };
+  server->log_service_ = std::make_unique<log::LogService>(
+      server->trees_.get(), server->logs_.get(), signers, options.log_options);
+  server->sequencer_ = std::make_unique<log::Sequencer>(
+      server->logs_.get(), signers, options.sequencer_batch_size);
+  server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
+      server->trees_.get(), server->sequencer_.get(),
+      options.sequencer_batch_size, options.sequencer_interval);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.grpc_addr, *credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.RegisterService(server->admin_service_.get());
+  builder.RegisterService(server->log_service_.get());
+  server->grpc_server_ = builder.BuildAndStart();
+  if (!server->grpc_server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.grpc_addr));
+  }
+  server->sequencer_manager_->Start();
+  return server;
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  if (grpc_server_) {
+    grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    grpc_server_->Wait();
+    grpc_server_.reset();
+  }
+  if (sequencer_manager_) sequencer_manager_->Stop();
+  sequencer_manager_.reset();
+  log_service_.reset();
+  admin_service_.reset();
+  sequencer_.reset();
+  tree_manager_.reset();
+  keys_.reset();
+  logs_.reset();
+  trees_.reset();
+  db_.reset();
+}
+
+Server::~Server() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace trellis

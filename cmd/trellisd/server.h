@@ -1,0 +1,72 @@
+// The trellisd composition root: opens storage, builds the services and the
+// sequencer, and serves them over gRPC.
+#ifndef TRELLIS_CMD_TRELLISD_SERVER_H_
+#define TRELLIS_CMD_TRELLISD_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "admin/admin_service.h"
+#include "admin/key_store.h"
+#include "admin/tree_manager.h"
+#include "grpcpp/server.h"
+#include "log/log_service.h"
+#include "log/sequencer.h"
+#include "log/sequencer_manager.h"
+#include "storage/rocksdb/database.h"
+#include "storage/rocksdb/log_storage.h"
+#include "storage/rocksdb/tree_storage.h"
+
+namespace trellis {
+
+struct ServerOptions {
+  std::string data_dir;
+  // host:port; port 0 picks a free port.
+  std::string grpc_addr = "127.0.0.1:8090";
+  // Optional TLS: server certificate chain and key (PEM files); with
+  // client_ca_file, clients must present a certificate it signed (mTLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // 32-byte key-encryption key for tree private keys at rest (empty: none).
+  std::string kek;
+  size_t sequencer_batch_size = 10000;
+  absl::Duration sequencer_interval = absl::Milliseconds(50);
+  log::LogServiceOptions log_options;
+  int max_receive_message_bytes = 64 << 20;
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options);
+  ~Server();  // Shutdown() if still running.
+
+  // The port actually bound.
+  int port() const { return port_; }
+
+  // Stops accepting RPCs, waits up to `grace` for running ones, stops the
+  // sequencer and closes the database.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<storage::rocksdb::Database> db_;
+  std::unique_ptr<storage::rocksdb::RocksTreeStorage> trees_;
+  std::unique_ptr<storage::rocksdb::RocksLogStorage> logs_;
+  std::unique_ptr<admin::KeyStore> keys_;
+  std::unique_ptr<admin::TreeManager> tree_manager_;
+  std::unique_ptr<admin::AdminService> admin_service_;
+  std::unique_ptr<log::LogService> log_service_;
+  std::unique_ptr<log::Sequencer> sequencer_;
+  std::unique_ptr<log::SequencerManager> sequencer_manager_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+};
+
+}  // namespace trellis
+
+#endif  // TRELLIS_CMD_TRELLISD_SERVER_H_
