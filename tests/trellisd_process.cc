@@ -1,0 +1,136 @@
+#include "tests/trellisd_process.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+
+extern char** environ;
+
+namespace trellis::testing {
+namespace {
+
+// Binaries are runfiles of the test (cwd is the workspace runfiles root).
+constexpr char kTrellisd[] = "cmd/trellisd/trellisd";
+constexpr char kTrellis[] = "cmd/trellis/trellis";
+
+pid_t Spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) !=
+      0) {
+    std::perror("posix_spawn");
+    std::abort();
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+int WaitFor(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TrellisdProcess::TrellisdProcess(std::string data_dir,
+                                 std::vector<std::string> extra_flags)
+    : data_dir_(std::move(data_dir)) {
+  const std::string port_file = data_dir_ + ".port";
+  std::remove(port_file.c_str());
+  std::vector<std::string> argv = {kTrellisd, "--data_dir=" + data_dir_,
+                                   "--grpc_addr=127.0.0.1:0",
+                                   "--port_file=" + port_file};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  pid_ = Spawn(argv, -1, -1);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    std::ifstream in(port_file);
+    if (in >> port_ && port_ > 0) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      std::fprintf(stderr, "trellisd exited during start-up\n");
+      std::abort();
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::fprintf(stderr, "trellisd did not start\n");
+  Kill();
+  std::abort();
+}
+
+TrellisdProcess::~TrellisdProcess() {
+  if (pid_ > 0) Kill();
+}
+
+int TrellisdProcess::Stop() {
+  kill(pid_, SIGTERM);
+  const int code = WaitFor(pid_);
+  pid_ = -1;
+  return code;
+}
+
+void TrellisdProcess::Kill() {
+  kill(pid_, SIGKILL);
+  WaitFor(pid_);
+  pid_ = -1;
+}
+
+std::shared_ptr<grpc::Channel> TrellisdProcess::Channel() const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(256 << 20);
+  args.SetMaxSendMessageSize(256 << 20);
+  return grpc::CreateCustomChannel(address(),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<trillian::TrillianLog::Stub> TrellisdProcess::LogStub() const {
+  return trillian::TrillianLog::NewStub(Channel());
+}
+
+std::unique_ptr<trillian::TrillianAdmin::Stub> TrellisdProcess::AdminStub()
+    const {
+  return trillian::TrillianAdmin::NewStub(Channel());
+}
+
+CliResult RunCli(const std::vector<std::string>& args,
+                 const std::string& input) {
+  char in_path[] = "/tmp/trellis-cli-in-XXXXXX";
+  char out_path[] = "/tmp/trellis-cli-out-XXXXXX";
+  const int in_fd = mkstemp(in_path);
+  const int out_fd = mkstemp(out_path);
+  if (write(in_fd, input.data(), input.size()) !=
+      static_cast<ssize_t>(input.size())) {
+    std::abort();
+  }
+  lseek(in_fd, 0, SEEK_SET);
+  std::vector<std::string> argv = {kTrellis};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CliResult result;
+  result.exit_code = WaitFor(Spawn(argv, in_fd, out_fd));
+  std::ifstream out(out_path);
+  result.out.assign(std::istreambuf_iterator<char>(out), {});
+  close(in_fd);
+  close(out_fd);
+  unlink(in_path);
+  unlink(out_path);
+  return result;
+}
+
+}  // namespace trellis::testing
