@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds trellisd and the trellis CLI, and starts
+# trellisd in the foreground: embedded RocksDB under ./trellis-data, gRPC on
+# 127.0.0.1:8090. Extra arguments go to trellisd (see --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bazel build //cmd/trellisd //cmd/trellis
+echo "CLI: $(pwd)/bazel-bin/cmd/trellis/trellis"
+exec bazel-bin/cmd/trellisd/trellisd --data_dir=trellis-data "$@"
