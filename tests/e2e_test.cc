@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -16,6 +17,7 @@
 #include "log/log_root.h"
 #include "log/verifier.h"
 #include "tests/health.grpc.pb.h"
+#include "tests/reflection.grpc.pb.h"
 #include "tests/trellisd_process.h"
 #include "util/test_util.h"
 
@@ -107,6 +109,30 @@ TEST_F(E2ETest, AppendProveRestartStayConsistent) {
     ASSERT_TRUE(health->Check(&context, request, &response).ok());
     EXPECT_EQ(response.status(),
               grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  // Reflection lists the Trillian services (what grpcurl relies on).
+  {
+    auto reflection =
+        grpc::reflection::v1alpha::ServerReflection::NewStub(server->Channel());
+    grpc::ClientContext context;
+    auto stream = reflection->ServerReflectionInfo(&context);
+    grpc::reflection::v1alpha::ServerReflectionRequest request;
+    request.set_list_services("*");
+    ASSERT_TRUE(stream->Write(request));
+    stream->WritesDone();
+    grpc::reflection::v1alpha::ServerReflectionResponse response;
+    ASSERT_TRUE(stream->Read(&response));
+    std::set<std::string> services;
+    for (const auto& s : response.list_services_response().service()) {
+      services.insert(s.name());
+    }
+    EXPECT_TRUE(services.count("trillian.TrillianLog"));
+    EXPECT_TRUE(services.count("trillian.TrillianAdmin"));
+    EXPECT_TRUE(services.count("grpc.health.v1.Health"));
+    while (stream->Read(&response)) {
+    }
+    EXPECT_TRUE(stream->Finish().ok());
   }
 
   // Create and initialise the tree with the CLI.
