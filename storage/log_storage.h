@@ -36,7 +36,8 @@ struct QueuedEntry {
 
 // Everything one sequencing pass writes, applied atomically.
 struct IntegrationBatch {
-  // Queue entries consumed (LOG trees); empty for PREORDERED_LOG.
+  // The queue entry of each leaf (LOG trees: consumed_queue_seqs[i] became
+  // leaves[i]); empty for PREORDERED_LOG.
   std::vector<uint64_t> consumed_queue_seqs;
   // Leaves with leaf_index and integrate_timestamp assigned.
   std::vector<trillian::LogLeaf> leaves;
@@ -94,7 +95,9 @@ class LogStorage {
   virtual absl::StatusOr<std::vector<trillian::LogLeaf>> GetLeavesByRange(
       int64_t tree_id, uint64_t start, uint64_t count, uint64_t limit) = 0;
 
-  // Indices of stored leaves with this Merkle leaf hash, ascending.
+  // Indices of stored leaves with this Merkle leaf hash, ascending. May
+  // include PREORDERED_LOG leaves not yet integrated: callers bound them by
+  // the tree size.
   virtual absl::StatusOr<std::vector<uint64_t>> IndicesByHash(
       int64_t tree_id, absl::string_view merkle_leaf_hash) = 0;
 

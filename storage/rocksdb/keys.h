@@ -5,9 +5,16 @@
 //   log CF:    <tree> 'r' <rev>  -> trillian.SignedLogRoot
 //              <tree> 'l' <idx>  -> trillian.LogLeaf (integrated or, for
 //                                   PREORDERED_LOG, stored at its index)
-//              <tree> 'h' <merkle hash> <idx> -> ""
+//              <tree> 'h' <merkle hash> <idx> -> "" (only for leaves whose
+//                                   identity hash is not their Merkle hash;
+//                                   the others are found through 'i')
 //              <tree> 'i' <identity hash>     -> 'Q' <seq> | 'L' <idx>
 //              <tree> 'q' <seq>  -> trillian.LogLeaf waiting in the queue
+//              <tree> 'm' <seq>  -> <idx>: where queue entry <seq> went
+//
+// A queued leaf's identity record keeps pointing at its queue sequence
+// number after integration ('m' resolves it), so that integration writes only
+// keys that grow with the tree, never a random one.
 //              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
 #ifndef TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 #define TRELLIS_STORAGE_ROCKSDB_KEYS_H_
@@ -24,6 +31,7 @@ inline constexpr char kLeaf = 'l';
 inline constexpr char kHashIndex = 'h';
 inline constexpr char kIdentity = 'i';
 inline constexpr char kQueue = 'q';
+inline constexpr char kQueueIndex = 'm';
 inline constexpr char kTile = 't';
 inline constexpr char kPrivateKey = 'k';
 
@@ -36,6 +44,7 @@ std::string Leaf(int64_t tree_id, uint64_t index);
 std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index);
 std::string Identity(int64_t tree_id, absl::string_view identity_hash);
 std::string Queue(int64_t tree_id, uint64_t seq);
+std::string QueueIndex(int64_t tree_id, uint64_t seq);
 std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index);
 
 // Reads the big-endian uint64 at the end of a key.

@@ -1,5 +1,6 @@
 #include "storage/rocksdb/log_storage.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -120,12 +121,21 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
     state.revision = parsed->revision;
   }
 
+  // Sequence numbers are never reused: identity records refer to them.
+  const std::string moved_prefix = keys::Prefix(tree_id, keys::kQueueIndex);
+  it->SeekForPrev(ToSlice(keys::QueueIndex(tree_id, kMaxUint64)));
+  if (it->Valid() && HasPrefix(it->key(), moved_prefix)) {
+    state.next_queue_seq = keys::TrailingUint64(View(it->key())) + 1;
+  }
   const std::string queue_prefix = keys::Prefix(tree_id, keys::kQueue);
   it->SeekForPrev(ToSlice(keys::Queue(tree_id, kMaxUint64)));
   if (it->Valid() && HasPrefix(it->key(), queue_prefix)) {
-    state.next_queue_seq = keys::TrailingUint64(View(it->key())) + 1;
+    state.next_queue_seq = std::max(state.next_queue_seq,
+                                    keys::TrailingUint64(View(it->key())) + 1);
     it->Seek(ToSlice(queue_prefix));
     state.scan_from = keys::TrailingUint64(View(it->key()));
+  } else {
+    state.scan_from = state.next_queue_seq;
   }
   return ToAbsl(it->status());
 }
@@ -175,27 +185,40 @@ absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::ReadLeaf(
   return leaf;
 }
 
-absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::HeldLeaf(
-    int64_t tree_id, absl::string_view identity_hash) {
-  // The sequencer may move a leaf from the queue to the tree between our two
-  // reads; the identity record then points at the tree and a retry finds it.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string marker;
-    ::rocksdb::Status s =
-        db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
-                       keys::Identity(tree_id, identity_hash), &marker);
-    if (s.IsNotFound()) return std::nullopt;
-    if (!s.ok()) return ToAbsl(s);
-    if (marker.size() != 9) {
-      return absl::DataLossError("corrupt identity record");
+absl::StatusOr<std::optional<RocksLogStorage::HeldEntry>>
+RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
+  std::string marker;
+  ::rocksdb::Status s =
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+                     keys::Identity(tree_id, identity_hash), &marker);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return ToAbsl(s);
+  if (marker.size() != 9) return absl::DataLossError("corrupt identity record");
+  const uint64_t n = keys::Uint64At(marker, 1);
+  uint64_t index = n;
+  if (marker[0] != kLeafMark) {
+    // Still queued, or integrated: the queue entry and its forwarding record
+    // are swapped in one atomic write, so one of the two exists.
+    absl::StatusOr<std::optional<trillian::LogLeaf>> queued =
+        ReadLeaf(keys::Queue(tree_id, n));
+    if (!queued.ok()) return queued.status();
+    if (queued->has_value())
+      return HeldEntry{std::move(**queued), /*in_tree=*/false};
+    std::string forward;
+    s = db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+                       keys::QueueIndex(tree_id, n), &forward);
+    if (!s.ok() || forward.size() != 8) {
+      return absl::DataLossError("identity record points at a lost leaf");
     }
-    const uint64_t n = keys::Uint64At(marker, 1);
-    absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
-        ReadLeaf(marker[0] == kQueuedMark ? keys::Queue(tree_id, n)
-                                          : keys::Leaf(tree_id, n));
-    if (!leaf.ok() || leaf->has_value()) return leaf;
+    index = keys::Uint64At(forward, 0);
   }
-  return absl::AbortedError("leaf moved while being read; retry");
+  absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
+      ReadLeaf(keys::Leaf(tree_id, index));
+  if (!leaf.ok()) return leaf.status();
+  if (!leaf->has_value()) {
+    return absl::DataLossError("identity record points at a lost leaf");
+  }
+  return HeldEntry{std::move(**leaf), /*in_tree=*/true};
 }
 
 absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
@@ -243,11 +266,11 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     uint64_t seq = first_seq;
     for (size_t i = 0; i < leaves.size(); ++i) {
       if (first_of[i] >= 0) continue;
-      absl::StatusOr<std::optional<trillian::LogLeaf>> held =
+      absl::StatusOr<std::optional<HeldEntry>> held =
           HeldLeaf(tree_id, leaves[i].leaf_identity_hash());
       if (!held.ok()) return held.status();
       if (held->has_value()) {
-        outcomes[i].leaf = std::move(**held);
+        outcomes[i].leaf = std::move((*held)->leaf);
         ++seq;
         continue;
       }
@@ -317,10 +340,10 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
         it != by_identity.end()) {
       same_identity = leaves[it->second];
     } else {
-      absl::StatusOr<std::optional<trillian::LogLeaf>> stored =
+      absl::StatusOr<std::optional<HeldEntry>> stored =
           HeldLeaf(tree_id, leaf.leaf_identity_hash());
       if (!stored.ok()) return stored.status();
-      same_identity = std::move(*stored);
+      if (stored->has_value()) same_identity = std::move((*stored)->leaf);
     }
     if (same_identity.has_value()) {
       results[i] = absl::FailedPreconditionError(
@@ -330,8 +353,10 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
       continue;
     }
     batch.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
-    batch.Put(db_->log(),
-              keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
+    if (leaf.leaf_identity_hash() != leaf.merkle_leaf_hash()) {
+      batch.Put(db_->log(),
+                keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
+    }
     batch.Put(db_->log(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
               IdentityValue(kLeafMark, index));
     by_index.emplace(index, i);
@@ -419,16 +444,27 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   }
 
   ::rocksdb::WriteBatch wb;
-  for (const trillian::LogLeaf& leaf : batch.leaves) {
+  const bool from_queue = !batch.consumed_queue_seqs.empty();
+  if (from_queue && batch.consumed_queue_seqs.size() != batch.leaves.size()) {
+    return absl::InternalError("one queue entry per integrated leaf expected");
+  }
+  // Only keys that grow with the tree or the queue are written here: the
+  // identity record of a queued leaf keeps its queue sequence number and the
+  // 'm' record forwards it to the index.
+  for (size_t i = 0; i < batch.leaves.size(); ++i) {
+    const trillian::LogLeaf& leaf = batch.leaves[i];
     const uint64_t index = leaf.leaf_index();
     wb.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
-    wb.Put(db_->log(), keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index),
-           "");
-    wb.Put(db_->log(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
-           IdentityValue(kLeafMark, index));
-  }
-  for (uint64_t seq : batch.consumed_queue_seqs) {
+    if (!from_queue) continue;  // PREORDERED_LOG: indexed when added.
+    const uint64_t seq = batch.consumed_queue_seqs[i];
+    std::string index_bytes;
+    PutUint(index_bytes, index, 8);
+    wb.Put(db_->log(), keys::QueueIndex(tree_id, seq), index_bytes);
     wb.Delete(db_->log(), keys::Queue(tree_id, seq));
+    if (leaf.leaf_identity_hash() != leaf.merkle_leaf_hash()) {
+      wb.Put(db_->log(),
+             keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
+    }
   }
 
   // Extend the right-edge tiles with the new nodes.
@@ -532,9 +568,19 @@ RocksLogStorage::GetLeavesByRange(int64_t tree_id, uint64_t start,
 
 absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
     int64_t tree_id, absl::string_view merkle_leaf_hash) {
+  std::vector<uint64_t> indices;
+  // Leaves whose identity is their Merkle hash (the default) are found
+  // through the identity record...
+  absl::StatusOr<std::optional<HeldEntry>> by_identity =
+      HeldLeaf(tree_id, merkle_leaf_hash);
+  if (!by_identity.ok()) return by_identity.status();
+  if (by_identity->has_value() && (*by_identity)->in_tree &&
+      (*by_identity)->leaf.merkle_leaf_hash() == merkle_leaf_hash) {
+    indices.push_back((*by_identity)->leaf.leaf_index());
+  }
+  // ...the others through the hash index.
   std::string prefix = keys::Prefix(tree_id, keys::kHashIndex);
   prefix.append(merkle_leaf_hash.data(), merkle_leaf_hash.size());
-  std::vector<uint64_t> indices;
   std::unique_ptr<::rocksdb::Iterator> it(
       db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
   for (it->Seek(prefix); it->Valid() && HasPrefix(it->key(), prefix);
@@ -543,6 +589,8 @@ absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
     indices.push_back(keys::TrailingUint64(View(it->key())));
   }
   if (!it->status().ok()) return ToAbsl(it->status());
+  std::sort(indices.begin(), indices.end());
+  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
   return indices;
 }
 

@@ -67,8 +67,14 @@ class RocksLogStorage : public LogStorage {
 
   absl::StatusOr<TreeState*> State(int64_t tree_id);
   absl::Status Load(int64_t tree_id, TreeState& state);
-  // The leaf an identity record points at, queued or integrated.
-  absl::StatusOr<std::optional<trillian::LogLeaf>> HeldLeaf(
+  struct HeldEntry {
+    trillian::LogLeaf leaf;
+    // False while the leaf waits in the queue. (PREORDERED_LOG leaves are
+    // "in the tree" at their index even before the tree grows to it.)
+    bool in_tree;
+  };
+  // The leaf an identity record points at, queued or stored at an index.
+  absl::StatusOr<std::optional<HeldEntry>> HeldLeaf(
       int64_t tree_id, absl::string_view identity_hash);
   absl::StatusOr<std::optional<trillian::LogLeaf>> ReadLeaf(
       const std::string& key);

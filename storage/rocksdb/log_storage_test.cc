@@ -162,8 +162,19 @@ TEST_F(RocksLogStorageTest, QueueSurvivesReopenAndIntegrationContinues) {
   ASSERT_EQ(queued->size(), 2u);
   EXPECT_EQ((*queued)[0].leaf.leaf_value(), "c");
   IntegrateQueue();
+  Open();  // Queue empty: sequence numbers must still not be reused.
   ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("e")}).ok());
   IntegrateQueue();
+  for (const auto& [value, index] :
+       std::vector<std::pair<std::string, int>>{{"a", 0}, {"c", 2}, {"e", 4}}) {
+    auto held = storage_->QueueLeaves(kTree, {Leaf(value)});
+    ASSERT_TRUE(held.ok());
+    EXPECT_FALSE((*held)[0].added);
+    EXPECT_EQ((*held)[0].leaf.leaf_value(), value);
+    EXPECT_EQ((*held)[0].leaf.leaf_index(), index);
+    EXPECT_EQ(*storage_->IndicesByHash(kTree, log::HashLeaf(value)),
+              std::vector<uint64_t>{static_cast<uint64_t>(index)});
+  }
   log::LogRootV1 parsed =
       *log::ParseLogRoot((*storage_->LatestRoot(kTree))->log_root());
   EXPECT_EQ(parsed.tree_size, 5u);
@@ -173,6 +184,26 @@ TEST_F(RocksLogStorageTest, QueueSurvivesReopenAndIntegrationContinues) {
     expected.Append(log::HashLeaf(v), nullptr);
   }
   EXPECT_EQ(parsed.root_hash, expected.Root());
+}
+
+TEST_F(RocksLogStorageTest, CustomIdentityHashesAreFoundByMerkleHash) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  // Two leaves with the same value but different identities: both kept, both
+  // found by their (shared) Merkle hash.
+  trillian::LogLeaf first = Leaf("same value");
+  first.set_leaf_identity_hash(log::Sha256("id-1"));
+  trillian::LogLeaf second = Leaf("same value");
+  second.set_leaf_identity_hash(log::Sha256("id-2"));
+  auto outcomes = storage_->QueueLeaves(kTree, {Leaf("other"), first, second});
+  ASSERT_TRUE(outcomes.ok());
+  EXPECT_TRUE((*outcomes)[1].added && (*outcomes)[2].added);
+  EXPECT_TRUE(
+      storage_->IndicesByHash(kTree, log::HashLeaf("same value"))->empty());
+  IntegrateQueue();
+  EXPECT_EQ(*storage_->IndicesByHash(kTree, log::HashLeaf("same value")),
+            (std::vector<uint64_t>{1, 2}));
+  // A leaf is not found by a hash equal to another leaf's identity.
+  EXPECT_TRUE(storage_->IndicesByHash(kTree, log::Sha256("id-1"))->empty());
 }
 
 TEST_F(RocksLogStorageTest, IntegrateRefusesGapsInRevision) {

@@ -1,0 +1,256 @@
+// Load generator for a running trellisd, over gRPC on loopback.
+//
+//   loadgen --addr=127.0.0.1:8090 --mode=queue --clients=8 --batch=1000
+//           --duration=20s          QueueLeaves load: leaves/s acknowledged
+//                                   and integrated, merge delay p50/p99
+//   loadgen --mode=proofs --tree_id=ID --clients=8 --duration=10s
+//                                   GetInclusionProof load: proofs/s
+//
+// Merge delay is the time from sending a QueueLeaves batch to the first
+// signed root whose size covers it. The sequencer integrates in queue order,
+// so a batch is covered once the tree holds (start size + leaves
+// acknowledged up to and including that batch); a poller samples the signed
+// root every --poll_interval.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/create_channel.h"
+#include "log/hasher.h"
+#include "log/log_root.h"
+#include "log/verifier.h"
+#include "trillian_admin_api.grpc.pb.h"
+#include "trillian_log_api.grpc.pb.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd address.");
+ABSL_FLAG(std::string, mode, "queue", "queue or proofs.");
+ABSL_FLAG(int64_t, tree_id, 0, "Tree to use; 0 creates a new LOG tree.");
+ABSL_FLAG(int, clients, 8, "Concurrent client threads (one channel each).");
+ABSL_FLAG(int, batch, 1000, "Leaves per QueueLeaves call.");
+ABSL_FLAG(int, leaf_bytes, 100, "Bytes per leaf value.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(20), "How long to load.");
+ABSL_FLAG(int64_t, total, 0, "queue: stop after this many leaves (0: none).");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(2),
+          "queue: how often to sample the signed root.");
+
+namespace {
+
+using Clock = absl::Time;
+
+std::shared_ptr<grpc::Channel> NewChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  // Separate TCP connections per client, like separate attestors.
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_addr),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+trellis::log::LogRootV1 Latest(trillian::TrillianLog::Stub& log, int64_t id) {
+  grpc::ClientContext context;
+  trillian::GetLatestSignedLogRootRequest request;
+  request.set_log_id(id);
+  trillian::GetLatestSignedLogRootResponse response;
+  grpc::Status s = log.GetLatestSignedLogRoot(&context, request, &response);
+  if (!s.ok()) {
+    std::fprintf(stderr, "GetLatestSignedLogRoot: %s\n",
+                 s.error_message().c_str());
+    std::exit(1);
+  }
+  return *trellis::log::ParseLogRoot(response.signed_log_root().log_root());
+}
+
+int64_t CreateTree() {
+  auto admin = trillian::TrillianAdmin::NewStub(NewChannel());
+  auto log = trillian::TrillianLog::NewStub(NewChannel());
+  grpc::ClientContext c1, c2;
+  trillian::CreateTreeRequest create;
+  create.mutable_tree()->set_tree_type(trillian::LOG);
+  trillian::Tree tree;
+  if (!admin->CreateTree(&c1, create, &tree).ok()) std::exit(1);
+  trillian::InitLogRequest init;
+  init.set_log_id(tree.tree_id());
+  trillian::InitLogResponse init_response;
+  if (!log->InitLog(&c2, init, &init_response).ok()) std::exit(1);
+  return tree.tree_id();
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+int QueueMode(int64_t tree_id) {
+  auto poll_stub = trillian::TrillianLog::NewStub(NewChannel());
+  const uint64_t base = Latest(*poll_stub, tree_id).tree_size;
+  const int batch = absl::GetFlag(FLAGS_batch);
+  const int64_t total = absl::GetFlag(FLAGS_total);
+
+  struct Ack {
+    Clock sent;
+    uint64_t covered_at;  // Tree size that includes this batch.
+  };
+  std::mutex mu;
+  std::vector<Ack> acks;
+  uint64_t acked = 0;
+  std::atomic<int64_t> budget{total > 0 ? total : INT64_MAX};
+  std::atomic<int> failures{0};
+
+  const Clock start = absl::Now();
+  const Clock deadline = start + absl::GetFlag(FLAGS_duration);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < absl::GetFlag(FLAGS_clients); ++c) {
+    clients.emplace_back([&, c] {
+      auto log = trillian::TrillianLog::NewStub(NewChannel());
+      std::string pad(std::max(0, absl::GetFlag(FLAGS_leaf_bytes) - 24), '.');
+      for (uint64_t n = 0; absl::Now() < deadline; ++n) {
+        if (budget.fetch_sub(batch) <= 0) break;
+        trillian::QueueLeavesRequest request;
+        request.set_log_id(tree_id);
+        for (int i = 0; i < batch; ++i) {
+          request.add_leaves()->set_leaf_value(absl::StrCat(
+              c, "/", n, "/", i, "/", absl::ToUnixNanos(start), pad));
+        }
+        grpc::ClientContext context;
+        trillian::QueueLeavesResponse response;
+        const Clock sent = absl::Now();
+        if (!log->QueueLeaves(&context, request, &response).ok()) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        acked += batch;
+        acks.push_back({sent, base + acked});
+      }
+    });
+  }
+
+  // Sample (time, size) of signed roots until everything acked is covered.
+  std::vector<std::pair<Clock, uint64_t>> samples;
+  std::atomic<bool> clients_done{false};
+  std::thread poller([&] {
+    const Clock give_up = deadline + absl::Seconds(120);
+    for (;;) {
+      const uint64_t size = Latest(*poll_stub, tree_id).tree_size;
+      const Clock now = absl::Now();
+      samples.emplace_back(now, size);
+      uint64_t target;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        target = base + acked;
+      }
+      if ((clients_done && size >= target) || now > give_up) break;
+      absl::SleepFor(absl::GetFlag(FLAGS_poll_interval));
+    }
+  });
+  for (auto& t : clients) t.join();
+  const Clock load_end = absl::Now();
+  clients_done = true;
+  poller.join();
+
+  std::vector<double> delays_ms;
+  size_t next_sample = 0;
+  for (const Ack& ack : acks) {  // Acks are in covered_at order.
+    while (next_sample < samples.size() &&
+           samples[next_sample].second < ack.covered_at) {
+      ++next_sample;
+    }
+    if (next_sample == samples.size()) break;
+    delays_ms.push_back(
+        absl::ToDoubleMilliseconds(samples[next_sample].first - ack.sent));
+  }
+  const uint64_t final_size = samples.back().second;
+  const double load_s = absl::ToDoubleSeconds(load_end - start);
+  const double integrate_s =
+      absl::ToDoubleSeconds(samples.back().first - start);
+  std::printf(
+      "queue: clients=%d batch=%d acked=%llu in %.2fs -> %.0f leaves/s "
+      "acknowledged; integrated %llu in %.2fs -> %.0f leaves/s; merge delay "
+      "ms p50=%.1f p99=%.1f max=%.1f; failed calls=%d\n",
+      absl::GetFlag(FLAGS_clients), batch,
+      static_cast<unsigned long long>(acked), load_s, acked / load_s,
+      static_cast<unsigned long long>(final_size - base), integrate_s,
+      (final_size - base) / integrate_s, Percentile(delays_ms, 0.5),
+      Percentile(delays_ms, 0.99), Percentile(delays_ms, 1.0), failures.load());
+  return final_size - base >= acked ? 0 : 1;
+}
+
+int ProofsMode(int64_t tree_id) {
+  auto stub = trillian::TrillianLog::NewStub(NewChannel());
+  const trellis::log::LogRootV1 root = Latest(*stub, tree_id);
+  if (root.tree_size == 0) {
+    std::fprintf(stderr, "tree %lld is empty\n",
+                 static_cast<long long>(tree_id));
+    return 1;
+  }
+  std::atomic<uint64_t> served{0};
+  std::atomic<int> failures{0};
+  const Clock start = absl::Now();
+  const Clock deadline = start + absl::GetFlag(FLAGS_duration);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < absl::GetFlag(FLAGS_clients); ++c) {
+    clients.emplace_back([&, c] {
+      auto log = trillian::TrillianLog::NewStub(NewChannel());
+      std::mt19937_64 rng(c);
+      for (uint64_t n = 0; absl::Now() < deadline; ++n) {
+        trillian::GetEntryAndProofRequest request;
+        request.set_log_id(tree_id);
+        request.set_leaf_index(rng() % root.tree_size);
+        request.set_tree_size(root.tree_size);
+        grpc::ClientContext context;
+        trillian::GetEntryAndProofResponse response;
+        if (!log->GetEntryAndProof(&context, request, &response).ok()) {
+          ++failures;
+          continue;
+        }
+        // Check a sample so the figure is for correct proofs.
+        if (n % 64 == 0) {
+          std::vector<std::string> proof(response.proof().hashes().begin(),
+                                         response.proof().hashes().end());
+          if (!trellis::log::VerifyInclusion(
+                   request.leaf_index(), root.tree_size,
+                   trellis::log::HashLeaf(response.leaf().leaf_value()), proof,
+                   root.root_hash)
+                   .ok()) {
+            ++failures;
+          }
+        }
+        ++served;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf(
+      "proofs: clients=%d tree_size=%llu served=%llu in %.2fs -> %.0f "
+      "inclusion proofs/s (GetEntryAndProof); failures=%d\n",
+      absl::GetFlag(FLAGS_clients),
+      static_cast<unsigned long long>(root.tree_size),
+      static_cast<unsigned long long>(served.load()), secs, served / secs,
+      failures.load());
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  int64_t tree_id = absl::GetFlag(FLAGS_tree_id);
+  if (tree_id == 0) tree_id = CreateTree();
+  std::printf("tree_id=%lld\n", static_cast<long long>(tree_id));
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode == "queue") return QueueMode(tree_id);
+  if (mode == "proofs") return ProofsMode(tree_id);
+  std::fprintf(stderr, "unknown --mode\n");
+  return 2;
+}
