@@ -1,10 +1,12 @@
 // Load generator for a running trellisd, over gRPC on loopback.
 //
 //   loadgen --addr=127.0.0.1:8090 --mode=queue --clients=8 --batch=1000
-//           --duration=20s          QueueLeaves load: leaves/s acknowledged
+//           --duration=20s [--rate=50000]
+//                                   QueueLeaves load: leaves/s acknowledged
 //                                   and integrated, merge delay p50/p99
 //   loadgen --mode=proofs --tree_id=ID --clients=8 --duration=10s
-//                                   GetInclusionProof load: proofs/s
+//                                   GetInclusionProof load (every 64th call
+//                                   a verified GetEntryAndProof): proofs/s
 //
 // Merge delay is the time from sending a QueueLeaves batch to the first
 // signed root whose size covers it. The sequencer integrates in queue order,
@@ -39,6 +41,9 @@ ABSL_FLAG(int, batch, 1000, "Leaves per QueueLeaves call.");
 ABSL_FLAG(int, leaf_bytes, 100, "Bytes per leaf value.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(20), "How long to load.");
 ABSL_FLAG(int64_t, total, 0, "queue: stop after this many leaves (0: none).");
+ABSL_FLAG(int64_t, rate, 0,
+          "queue: offered load in leaves/s across all clients, sent on a "
+          "fixed schedule (0: as fast as the server answers).");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(2),
           "queue: how often to sample the signed root.");
 
@@ -113,8 +118,20 @@ int QueueMode(int64_t tree_id) {
     clients.emplace_back([&, c] {
       auto log = trillian::TrillianLog::NewStub(NewChannel());
       std::string pad(std::max(0, absl::GetFlag(FLAGS_leaf_bytes) - 24), '.');
+      // With --rate, each client sends on its own fixed schedule (open loop):
+      // a slow server makes batches late, it does not lower the offer.
+      const int64_t rate = absl::GetFlag(FLAGS_rate);
+      const absl::Duration period =
+          rate > 0
+              ? absl::Seconds(1) * absl::GetFlag(FLAGS_clients) * batch / rate
+              : absl::ZeroDuration();
+      Clock next_send = start + period * c / absl::GetFlag(FLAGS_clients);
       for (uint64_t n = 0; absl::Now() < deadline; ++n) {
         if (budget.fetch_sub(batch) <= 0) break;
+        if (rate > 0) {
+          absl::SleepFor(next_send - absl::Now());
+          next_send += period;
+        }
         trillian::QueueLeavesRequest request;
         request.set_log_id(tree_id);
         for (int i = 0; i < batch; ++i) {
@@ -123,7 +140,9 @@ int QueueMode(int64_t tree_id) {
         }
         grpc::ClientContext context;
         trillian::QueueLeavesResponse response;
-        const Clock sent = absl::Now();
+        // Delay counts from when the batch was due, so a late send is not
+        // hidden (no coordinated omission).
+        const Clock sent = rate > 0 ? next_send - period : absl::Now();
         if (!log->QueueLeaves(&context, request, &response).ok()) {
           ++failures;
           continue;
@@ -203,26 +222,40 @@ int ProofsMode(int64_t tree_id) {
       auto log = trillian::TrillianLog::NewStub(NewChannel());
       std::mt19937_64 rng(c);
       for (uint64_t n = 0; absl::Now() < deadline; ++n) {
-        trillian::GetEntryAndProofRequest request;
-        request.set_log_id(tree_id);
-        request.set_leaf_index(rng() % root.tree_size);
-        request.set_tree_size(root.tree_size);
-        grpc::ClientContext context;
-        trillian::GetEntryAndProofResponse response;
-        if (!log->GetEntryAndProof(&context, request, &response).ok()) {
-          ++failures;
-          continue;
-        }
-        // Check a sample so the figure is for correct proofs.
+        const int64_t index = rng() % root.tree_size;
+        // Every 64th call fetches the leaf too and checks the proof, so the
+        // figure is for correct proofs.
         if (n % 64 == 0) {
+          trillian::GetEntryAndProofRequest request;
+          request.set_log_id(tree_id);
+          request.set_leaf_index(index);
+          request.set_tree_size(root.tree_size);
+          grpc::ClientContext context;
+          trillian::GetEntryAndProofResponse response;
+          if (!log->GetEntryAndProof(&context, request, &response).ok()) {
+            ++failures;
+            continue;
+          }
           std::vector<std::string> proof(response.proof().hashes().begin(),
                                          response.proof().hashes().end());
           if (!trellis::log::VerifyInclusion(
-                   request.leaf_index(), root.tree_size,
+                   index, root.tree_size,
                    trellis::log::HashLeaf(response.leaf().leaf_value()), proof,
                    root.root_hash)
                    .ok()) {
             ++failures;
+          }
+        } else {
+          trillian::GetInclusionProofRequest request;
+          request.set_log_id(tree_id);
+          request.set_leaf_index(index);
+          request.set_tree_size(root.tree_size);
+          grpc::ClientContext context;
+          trillian::GetInclusionProofResponse response;
+          if (!log->GetInclusionProof(&context, request, &response).ok() ||
+              response.proof().hashes().empty()) {
+            ++failures;
+            continue;
           }
         }
         ++served;
@@ -233,7 +266,7 @@ int ProofsMode(int64_t tree_id) {
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf(
       "proofs: clients=%d tree_size=%llu served=%llu in %.2fs -> %.0f "
-      "inclusion proofs/s (GetEntryAndProof); failures=%d\n",
+      "inclusion proofs/s; failures=%d\n",
       absl::GetFlag(FLAGS_clients),
       static_cast<unsigned long long>(root.tree_size),
       static_cast<unsigned long long>(served.load()), secs, served / secs,

@@ -36,47 +36,65 @@ bool HasPrefix(const ::rocksdb::Slice& key, const std::string& prefix) {
   return key.starts_with(ToSlice(prefix));
 }
 
-// Reads every perfect subtree it is asked for from the tiles that hold them.
+// Reads every perfect subtree it is asked for from the tiles that hold them:
+// from the cache when there, the rest with one MultiGet.
 class TileNodeReader : public log::NodeReader {
  public:
-  TileNodeReader(Database* db, int64_t tree_id) : db_(db), tree_id_(tree_id) {}
+  TileNodeReader(Database* db, TileCache* cache, int64_t tree_id)
+      : db_(db), cache_(cache), tree_id_(tree_id) {}
 
   absl::StatusOr<std::vector<std::string>> GetNodes(
       absl::Span<const log::NodeID> ids) override {
-    // One MultiGet for the distinct tiles, then slice each node out.
-    std::map<std::string, size_t> tile_slot;
     std::vector<TileAddress> addresses;
     std::vector<size_t> slots;
+    std::vector<std::string> tile_keys;
+    absl::flat_hash_map<std::string, size_t> slot_of;
     addresses.reserve(ids.size());
     for (const log::NodeID& id : ids) {
       TileAddress a = Locate(id);
       std::string key = keys::Tile(tree_id_, a.tile_level, a.tile_index);
-      auto [it, inserted] = tile_slot.emplace(std::move(key), tile_slot.size());
+      auto [it, inserted] = slot_of.emplace(key, tile_keys.size());
+      if (inserted) tile_keys.push_back(std::move(key));
       addresses.push_back(a);
       slots.push_back(it->second);
     }
-    std::vector<std::string> tile_keys(tile_slot.size());
-    for (auto& [key, slot] : tile_slot) tile_keys[slot] = key;
-    std::vector<::rocksdb::Slice> key_slices(tile_keys.begin(),
-                                             tile_keys.end());
-    std::vector<::rocksdb::PinnableSlice> values(tile_keys.size());
-    std::vector<::rocksdb::Status> statuses(tile_keys.size());
-    db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
-                        key_slices.data(), values.data(), statuses.data());
+
+    std::vector<std::shared_ptr<const std::string>> tiles(tile_keys.size());
+    std::vector<::rocksdb::Slice> missing_keys;
+    std::vector<size_t> missing_slots;
+    for (size_t i = 0; i < tile_keys.size(); ++i) {
+      tiles[i] = cache_->Get(tile_keys[i]);
+      if (!tiles[i]) {
+        missing_keys.emplace_back(tile_keys[i]);
+        missing_slots.push_back(i);
+      }
+    }
+    if (!missing_keys.empty()) {
+      std::vector<::rocksdb::PinnableSlice> values(missing_keys.size());
+      std::vector<::rocksdb::Status> statuses(missing_keys.size());
+      db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(),
+                          missing_keys.size(), missing_keys.data(),
+                          values.data(), statuses.data());
+      for (size_t j = 0; j < missing_keys.size(); ++j) {
+        if (statuses[j].IsNotFound()) continue;  // Reported per node below.
+        if (!statuses[j].ok()) return ToAbsl(statuses[j]);
+        auto tile = std::make_shared<const std::string>(values[j].data(),
+                                                        values[j].size());
+        cache_->AddIfAbsent(tile_keys[missing_slots[j]], tile);
+        tiles[missing_slots[j]] = std::move(tile);
+      }
+    }
 
     std::vector<std::string> out;
     out.reserve(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
-      const ::rocksdb::Status& s = statuses[slots[i]];
-      if (s.IsNotFound()) {
+      const std::shared_ptr<const std::string>& tile = tiles[slots[i]];
+      if (!tile) {
         return absl::NotFoundError(absl::StrCat(
             "Merkle node ", ids[i].level, "/", ids[i].index, " not stored"));
       }
-      if (!s.ok()) return ToAbsl(s);
-      const ::rocksdb::PinnableSlice& tile = values[slots[i]];
       absl::StatusOr<absl::string_view> hash =
-          ReadTileNode(absl::string_view(tile.data(), tile.size()),
-                       addresses[i].row, addresses[i].pos);
+          ReadTileNode(*tile, addresses[i].row, addresses[i].pos);
       if (!hash.ok()) return hash.status();
       out.emplace_back(*hash);
     }
@@ -85,6 +103,7 @@ class TileNodeReader : public log::NodeReader {
 
  private:
   Database* const db_;
+  TileCache* const cache_;
   const int64_t tree_id_;
 };
 
@@ -474,16 +493,20 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     std::string key = keys::Tile(tree_id, a.tile_level, a.tile_index);
     auto it = tiles.find(key);
     if (it == tiles.end()) {
-      std::string encoded;
-      ::rocksdb::Status s =
-          db_->db()->Get(::rocksdb::ReadOptions(), db_->log(), key, &encoded);
+      std::shared_ptr<const std::string> encoded = tile_cache_.Get(key);
+      if (!encoded) {
+        std::string stored;
+        ::rocksdb::Status s =
+            db_->db()->Get(::rocksdb::ReadOptions(), db_->log(), key, &stored);
+        if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
+        if (s.ok())
+          encoded = std::make_shared<const std::string>(std::move(stored));
+      }
       Tile tile;
-      if (s.ok()) {
-        absl::StatusOr<Tile> decoded = Tile::Decode(encoded);
+      if (encoded) {
+        absl::StatusOr<Tile> decoded = Tile::Decode(*encoded);
         if (!decoded.ok()) return decoded.status();
         tile = std::move(*decoded);
-      } else if (!s.IsNotFound()) {
-        return ToAbsl(s);
       }
       it = tiles.emplace(std::move(key), std::move(tile)).first;
     }
@@ -491,16 +514,23 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
       return s;
     }
   }
+  std::vector<std::pair<std::string, std::shared_ptr<const std::string>>>
+      written_tiles;
   for (const auto& [key, tile] : tiles) {
     absl::StatusOr<std::string> encoded = tile.Encode();
     if (!encoded.ok()) return encoded.status();
     wb.Put(db_->log(), key, *encoded);
+    written_tiles.emplace_back(
+        key, std::make_shared<const std::string>(std::move(*encoded)));
   }
   wb.Put(db_->log(), keys::Root(tree_id, root->revision),
          batch.root.SerializeAsString());
 
   absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &wb));
   if (!s.ok()) return s;
+  // Refresh the cached tiles before the new root becomes visible.
+  for (auto& [key, tile] : written_tiles)
+    tile_cache_.Replace(key, std::move(tile));
   absl::MutexLock lock(&state.mu);
   state.root = batch.root;
   state.tree_size = root->tree_size;
@@ -595,7 +625,7 @@ absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
 }
 
 std::unique_ptr<log::NodeReader> RocksLogStorage::NodeReader(int64_t tree_id) {
-  return std::make_unique<TileNodeReader>(db_, tree_id);
+  return std::make_unique<TileNodeReader>(db_, &tile_cache_, tree_id);
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -12,12 +12,15 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/log_storage.h"
 #include "storage/rocksdb/database.h"
+#include "storage/rocksdb/tile_cache.h"
 
 namespace trellis::storage::rocksdb {
 
 class RocksLogStorage : public LogStorage {
  public:
-  explicit RocksLogStorage(Database* db) : db_(db) {}
+  // `tile_cache_bytes` bounds the in-memory cache of complete Merkle tiles.
+  explicit RocksLogStorage(Database* db, size_t tile_cache_bytes = 256 << 20)
+      : db_(db), tile_cache_(tile_cache_bytes) {}
 
   absl::StatusOr<std::optional<trillian::SignedLogRoot>> LatestRoot(
       int64_t tree_id) override;
@@ -80,6 +83,7 @@ class RocksLogStorage : public LogStorage {
       const std::string& key);
 
   Database* const db_;
+  TileCache tile_cache_;
   absl::Mutex states_mu_;
   absl::flat_hash_map<int64_t, std::unique_ptr<TreeState>> states_
       ABSL_GUARDED_BY(states_mu_);

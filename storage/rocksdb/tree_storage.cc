@@ -35,6 +35,20 @@ absl::Status RocksTreeStorage::CreateTree(
 }
 
 absl::StatusOr<trillian::Tree> RocksTreeStorage::GetTree(int64_t tree_id) {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(tree_id);
+    if (it != cache_.end()) return it->second;
+  }
+  absl::StatusOr<trillian::Tree> tree = ReadTree(tree_id);
+  if (tree.ok()) {
+    absl::MutexLock lock(&cache_mu_);
+    cache_.insert_or_assign(tree_id, *tree);
+  }
+  return tree;
+}
+
+absl::StatusOr<trillian::Tree> RocksTreeStorage::ReadTree(int64_t tree_id) {
   std::string value;
   ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(),
                                        keys::Tree(tree_id), &value);
@@ -69,9 +83,14 @@ absl::Status RocksTreeStorage::UpdateTree(const trillian::Tree& tree) {
   absl::MutexLock lock(&write_mu_);
   absl::StatusOr<trillian::Tree> existing = GetTree(tree.tree_id());
   if (!existing.ok()) return existing.status();
-  return ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->trees(),
-                               keys::Tree(tree.tree_id()),
-                               tree.SerializeAsString()));
+  absl::Status written = ToAbsl(
+      db_->db()->Put(Database::DurableWrite(), db_->trees(),
+                     keys::Tree(tree.tree_id()), tree.SerializeAsString()));
+  if (written.ok()) {
+    absl::MutexLock cache_lock(&cache_mu_);
+    cache_.insert_or_assign(tree.tree_id(), tree);
+  }
+  return written;
 }
 
 absl::StatusOr<std::string> RocksTreeStorage::GetWrappedPrivateKey(

@@ -2,6 +2,7 @@
 #ifndef TRELLIS_STORAGE_ROCKSDB_TREE_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_TREE_STORAGE_H_
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/rocksdb/database.h"
 #include "storage/tree_storage.h"
@@ -21,9 +22,16 @@ class RocksTreeStorage : public TreeStorage {
   absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) override;
 
  private:
+  absl::StatusOr<trillian::Tree> ReadTree(int64_t tree_id);
+
   Database* const db_;
   // Serialises read-check-write sequences (create, update).
   absl::Mutex write_mu_;
+  // Every tree read or written so far: this process is the database's only
+  // writer, so the cache is updated with each write and never goes stale.
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<int64_t, trillian::Tree> cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace trellis::storage::rocksdb
