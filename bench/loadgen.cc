@@ -4,9 +4,10 @@
 //           --duration=20s [--rate=50000]
 //                                   QueueLeaves load: leaves/s acknowledged
 //                                   and integrated, merge delay p50/p99
-//   loadgen --mode=proofs --tree_id=ID --clients=8 --duration=10s
-//                                   GetInclusionProof load (every 64th call
-//                                   a verified GetEntryAndProof): proofs/s
+//   loadgen --mode=proofs --tree_id=ID --clients=2 --inflight=16
+//                                   GetInclusionProof load, asynchronous;
+//                                   every 256th proof re-fetched with its
+//                                   leaf and verified: proofs/s
 //
 // Merge delay is the time from sending a QueueLeaves batch to the first
 // signed root whose size covers it. The sequencer integrates in queue order,
@@ -44,6 +45,8 @@ ABSL_FLAG(int64_t, total, 0, "queue: stop after this many leaves (0: none).");
 ABSL_FLAG(int64_t, rate, 0,
           "queue: offered load in leaves/s across all clients, sent on a "
           "fixed schedule (0: as fast as the server answers).");
+ABSL_FLAG(int, inflight, 16,
+          "proofs: asynchronous calls each client keeps outstanding.");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(2),
           "queue: how often to sample the signed root.");
 
@@ -204,6 +207,26 @@ int QueueMode(int64_t tree_id) {
   return final_size - base >= acked ? 0 : 1;
 }
 
+// Checks one proof end to end (leaf, proof, root), so that the figure is for
+// correct proofs.
+bool VerifySample(trillian::TrillianLog::Stub& log, int64_t tree_id,
+                  const trellis::log::LogRootV1& root, int64_t index) {
+  trillian::GetEntryAndProofRequest request;
+  request.set_log_id(tree_id);
+  request.set_leaf_index(index);
+  request.set_tree_size(root.tree_size);
+  grpc::ClientContext context;
+  trillian::GetEntryAndProofResponse response;
+  if (!log.GetEntryAndProof(&context, request, &response).ok()) return false;
+  std::vector<std::string> proof(response.proof().hashes().begin(),
+                                 response.proof().hashes().end());
+  return trellis::log::VerifyInclusion(
+             index, root.tree_size,
+             trellis::log::HashLeaf(response.leaf().leaf_value()), proof,
+             root.root_hash)
+      .ok();
+}
+
 int ProofsMode(int64_t tree_id) {
   auto stub = trillian::TrillianLog::NewStub(NewChannel());
   const trellis::log::LogRootV1 root = Latest(*stub, tree_id);
@@ -216,58 +239,65 @@ int ProofsMode(int64_t tree_id) {
   std::atomic<int> failures{0};
   const Clock start = absl::Now();
   const Clock deadline = start + absl::GetFlag(FLAGS_duration);
+  // Each client thread keeps --inflight asynchronous GetInclusionProof calls
+  // outstanding on its own connection: a light client, so that the figure
+  // is the server's.
+  struct Call {
+    grpc::ClientContext context;
+    trillian::GetInclusionProofRequest request;
+    trillian::GetInclusionProofResponse response;
+    grpc::Status status;
+    std::unique_ptr<
+        grpc::ClientAsyncResponseReader<trillian::GetInclusionProofResponse>>
+        rpc;
+  };
   std::vector<std::thread> clients;
   for (int c = 0; c < absl::GetFlag(FLAGS_clients); ++c) {
     clients.emplace_back([&, c] {
       auto log = trillian::TrillianLog::NewStub(NewChannel());
+      grpc::CompletionQueue cq;
       std::mt19937_64 rng(c);
-      for (uint64_t n = 0; absl::Now() < deadline; ++n) {
-        const int64_t index = rng() % root.tree_size;
-        // Every 64th call fetches the leaf too and checks the proof, so the
-        // figure is for correct proofs.
-        if (n % 64 == 0) {
-          trillian::GetEntryAndProofRequest request;
-          request.set_log_id(tree_id);
-          request.set_leaf_index(index);
-          request.set_tree_size(root.tree_size);
-          grpc::ClientContext context;
-          trillian::GetEntryAndProofResponse response;
-          if (!log->GetEntryAndProof(&context, request, &response).ok()) {
-            ++failures;
-            continue;
-          }
-          std::vector<std::string> proof(response.proof().hashes().begin(),
-                                         response.proof().hashes().end());
-          if (!trellis::log::VerifyInclusion(
-                   index, root.tree_size,
-                   trellis::log::HashLeaf(response.leaf().leaf_value()), proof,
-                   root.root_hash)
-                   .ok()) {
-            ++failures;
-          }
+      auto launch = [&] {
+        auto* call = new Call;
+        call->request.set_log_id(tree_id);
+        call->request.set_leaf_index(rng() % root.tree_size);
+        call->request.set_tree_size(root.tree_size);
+        call->rpc =
+            log->AsyncGetInclusionProof(&call->context, call->request, &cq);
+        call->rpc->Finish(&call->response, &call->status, call);
+      };
+      int outstanding = 0;
+      for (int i = 0; i < absl::GetFlag(FLAGS_inflight); ++i, ++outstanding)
+        launch();
+      uint64_t done = 0;
+      void* tag;
+      bool ok;
+      while (outstanding > 0 && cq.Next(&tag, &ok)) {
+        std::unique_ptr<Call> call(static_cast<Call*>(tag));
+        --outstanding;
+        if (!ok || !call->status.ok() ||
+            call->response.proof().hashes().empty()) {
+          ++failures;
         } else {
-          trillian::GetInclusionProofRequest request;
-          request.set_log_id(tree_id);
-          request.set_leaf_index(index);
-          request.set_tree_size(root.tree_size);
-          grpc::ClientContext context;
-          trillian::GetInclusionProofResponse response;
-          if (!log->GetInclusionProof(&context, request, &response).ok() ||
-              response.proof().hashes().empty()) {
-            ++failures;
-            continue;
-          }
+          ++served;
         }
-        ++served;
+        if (++done % 256 == 0 &&
+            !VerifySample(*log, tree_id, root, call->request.leaf_index())) {
+          ++failures;
+        }
+        if (absl::Now() < deadline) {
+          launch();
+          ++outstanding;
+        }
       }
     });
   }
   for (auto& t : clients) t.join();
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf(
-      "proofs: clients=%d tree_size=%llu served=%llu in %.2fs -> %.0f "
-      "inclusion proofs/s; failures=%d\n",
-      absl::GetFlag(FLAGS_clients),
+      "proofs: clients=%d inflight=%d tree_size=%llu served=%llu in %.2fs -> "
+      "%.0f inclusion proofs/s; failures=%d\n",
+      absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_inflight),
       static_cast<unsigned long long>(root.tree_size),
       static_cast<unsigned long long>(served.load()), secs, served / secs,
       failures.load());

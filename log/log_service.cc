@@ -31,6 +31,135 @@ void FillProof(int64_t leaf_index, std::vector<std::string> hashes,
 
 }  // namespace
 
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* LogService::Serve(
+    grpc::CallbackServerContext* context, const Request* request,
+    Response* response,
+    grpc::Status (LogService::*method)(const Request*, Response*),
+    bool blocking) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (blocking && write_pool_ != nullptr) {
+    write_pool_->Schedule([this, reactor, request, response, method] {
+      reactor->Finish((this->*method)(request, response));
+    });
+  } else {
+    reactor->Finish((this->*method)(request, response));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LogService::QueueLeaf(
+    grpc::CallbackServerContext* context,
+    const trillian::QueueLeafRequest* request,
+    trillian::QueueLeafResponse* response) {
+  return Serve(context, request, response, &LogService::QueueLeaf,
+               /*blocking=*/true);
+}
+
+grpc::ServerUnaryReactor* LogService::QueueLeaves(
+    grpc::CallbackServerContext* context,
+    const trillian::QueueLeavesRequest* request,
+    trillian::QueueLeavesResponse* response) {
+  return Serve(context, request, response, &LogService::QueueLeaves,
+               /*blocking=*/true);
+}
+
+grpc::ServerUnaryReactor* LogService::AddSequencedLeaf(
+    grpc::CallbackServerContext* context,
+    const trillian::AddSequencedLeafRequest* request,
+    trillian::AddSequencedLeafResponse* response) {
+  return Serve(context, request, response, &LogService::AddSequencedLeaf,
+               /*blocking=*/true);
+}
+
+grpc::ServerUnaryReactor* LogService::AddSequencedLeaves(
+    grpc::CallbackServerContext* context,
+    const trillian::AddSequencedLeavesRequest* request,
+    trillian::AddSequencedLeavesResponse* response) {
+  return Serve(context, request, response, &LogService::AddSequencedLeaves,
+               /*blocking=*/true);
+}
+
+grpc::ServerUnaryReactor* LogService::GetInclusionProof(
+    grpc::CallbackServerContext* context,
+    const trillian::GetInclusionProofRequest* request,
+    trillian::GetInclusionProofResponse* response) {
+  return Serve(context, request, response, &LogService::GetInclusionProof,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetInclusionProofByHash(
+    grpc::CallbackServerContext* context,
+    const trillian::GetInclusionProofByHashRequest* request,
+    trillian::GetInclusionProofByHashResponse* response) {
+  return Serve(context, request, response, &LogService::GetInclusionProofByHash,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetConsistencyProof(
+    grpc::CallbackServerContext* context,
+    const trillian::GetConsistencyProofRequest* request,
+    trillian::GetConsistencyProofResponse* response) {
+  return Serve(context, request, response, &LogService::GetConsistencyProof,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetLatestSignedLogRoot(
+    grpc::CallbackServerContext* context,
+    const trillian::GetLatestSignedLogRootRequest* request,
+    trillian::GetLatestSignedLogRootResponse* response) {
+  return Serve(context, request, response, &LogService::GetLatestSignedLogRoot,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetSequencedLeafCount(
+    grpc::CallbackServerContext* context,
+    const trillian::GetSequencedLeafCountRequest* request,
+    trillian::GetSequencedLeafCountResponse* response) {
+  return Serve(context, request, response, &LogService::GetSequencedLeafCount,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetEntryAndProof(
+    grpc::CallbackServerContext* context,
+    const trillian::GetEntryAndProofRequest* request,
+    trillian::GetEntryAndProofResponse* response) {
+  return Serve(context, request, response, &LogService::GetEntryAndProof,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::InitLog(
+    grpc::CallbackServerContext* context,
+    const trillian::InitLogRequest* request,
+    trillian::InitLogResponse* response) {
+  return Serve(context, request, response, &LogService::InitLog,
+               /*blocking=*/true);
+}
+
+grpc::ServerUnaryReactor* LogService::GetLeavesByIndex(
+    grpc::CallbackServerContext* context,
+    const trillian::GetLeavesByIndexRequest* request,
+    trillian::GetLeavesByIndexResponse* response) {
+  return Serve(context, request, response, &LogService::GetLeavesByIndex,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetLeavesByRange(
+    grpc::CallbackServerContext* context,
+    const trillian::GetLeavesByRangeRequest* request,
+    trillian::GetLeavesByRangeResponse* response) {
+  return Serve(context, request, response, &LogService::GetLeavesByRange,
+               /*blocking=*/false);
+}
+
+grpc::ServerUnaryReactor* LogService::GetLeavesByHash(
+    grpc::CallbackServerContext* context,
+    const trillian::GetLeavesByHashRequest* request,
+    trillian::GetLeavesByHashResponse* response) {
+  return Serve(context, request, response, &LogService::GetLeavesByHash,
+               /*blocking=*/false);
+}
+
 absl::StatusOr<trillian::Tree> LogService::TreeFor(int64_t tree_id,
                                                    Access access) {
   absl::StatusOr<trillian::Tree> tree = trees_->GetTree(tree_id);
@@ -112,14 +241,13 @@ absl::StatusOr<std::vector<trillian::LogLeaf>> LogService::PrepareLeaves(
   return leaves;
 }
 
-grpc::Status LogService::QueueLeaf(grpc::ServerContext* context,
-                                   const trillian::QueueLeafRequest* request,
+grpc::Status LogService::QueueLeaf(const trillian::QueueLeafRequest* request,
                                    trillian::QueueLeafResponse* response) {
   trillian::QueueLeavesRequest batch;
   batch.set_log_id(request->log_id());
   *batch.add_leaves() = request->leaf();
   trillian::QueueLeavesResponse batch_response;
-  grpc::Status s = QueueLeaves(context, &batch, &batch_response);
+  grpc::Status s = QueueLeaves(&batch, &batch_response);
   if (!s.ok()) return s;
   *response->mutable_queued_leaf() =
       std::move(*batch_response.mutable_queued_leaves(0));
@@ -127,7 +255,7 @@ grpc::Status LogService::QueueLeaf(grpc::ServerContext* context,
 }
 
 grpc::Status LogService::QueueLeaves(
-    grpc::ServerContext*, const trillian::QueueLeavesRequest* request,
+    const trillian::QueueLeavesRequest* request,
     trillian::QueueLeavesResponse* response) {
   absl::StatusOr<trillian::Tree> tree =
       TreeFor(request->log_id(), Access::kQueue);
@@ -153,21 +281,20 @@ grpc::Status LogService::QueueLeaves(
 }
 
 grpc::Status LogService::AddSequencedLeaf(
-    grpc::ServerContext* context,
     const trillian::AddSequencedLeafRequest* request,
     trillian::AddSequencedLeafResponse* response) {
   trillian::AddSequencedLeavesRequest batch;
   batch.set_log_id(request->log_id());
   *batch.add_leaves() = request->leaf();
   trillian::AddSequencedLeavesResponse batch_response;
-  grpc::Status s = AddSequencedLeaves(context, &batch, &batch_response);
+  grpc::Status s = AddSequencedLeaves(&batch, &batch_response);
   if (!s.ok()) return s;
   *response->mutable_result() = std::move(*batch_response.mutable_results(0));
   return grpc::Status::OK;
 }
 
 grpc::Status LogService::AddSequencedLeaves(
-    grpc::ServerContext*, const trillian::AddSequencedLeavesRequest* request,
+    const trillian::AddSequencedLeavesRequest* request,
     trillian::AddSequencedLeavesResponse* response) {
   absl::StatusOr<trillian::Tree> tree =
       TreeFor(request->log_id(), Access::kSequence);
@@ -202,7 +329,7 @@ grpc::Status LogService::AddSequencedLeaves(
 }
 
 grpc::Status LogService::GetInclusionProof(
-    grpc::ServerContext*, const trillian::GetInclusionProofRequest* request,
+    const trillian::GetInclusionProofRequest* request,
     trillian::GetInclusionProofResponse* response) {
   if (request->tree_size() <= 0)
     return InvalidArgument("tree_size must be > 0");
@@ -230,7 +357,6 @@ grpc::Status LogService::GetInclusionProof(
 }
 
 grpc::Status LogService::GetInclusionProofByHash(
-    grpc::ServerContext*,
     const trillian::GetInclusionProofByHashRequest* request,
     trillian::GetInclusionProofByHashResponse* response) {
   if (request->tree_size() <= 0)
@@ -269,7 +395,7 @@ grpc::Status LogService::GetInclusionProofByHash(
 }
 
 grpc::Status LogService::GetConsistencyProof(
-    grpc::ServerContext*, const trillian::GetConsistencyProofRequest* request,
+    const trillian::GetConsistencyProofRequest* request,
     trillian::GetConsistencyProofResponse* response) {
   if (request->first_tree_size() <= 0) {
     return InvalidArgument("first_tree_size must be > 0");
@@ -300,7 +426,6 @@ grpc::Status LogService::GetConsistencyProof(
 }
 
 grpc::Status LogService::GetLatestSignedLogRoot(
-    grpc::ServerContext*,
     const trillian::GetLatestSignedLogRootRequest* request,
     trillian::GetLatestSignedLogRootResponse* response) {
   if (request->first_tree_size() < 0) {
@@ -327,7 +452,7 @@ grpc::Status LogService::GetLatestSignedLogRoot(
 }
 
 grpc::Status LogService::GetSequencedLeafCount(
-    grpc::ServerContext*, const trillian::GetSequencedLeafCountRequest* request,
+    const trillian::GetSequencedLeafCountRequest* request,
     trillian::GetSequencedLeafCountResponse* response) {
   absl::StatusOr<trillian::Tree> tree =
       TreeFor(request->log_id(), Access::kRead);
@@ -339,7 +464,7 @@ grpc::Status LogService::GetSequencedLeafCount(
 }
 
 grpc::Status LogService::GetEntryAndProof(
-    grpc::ServerContext*, const trillian::GetEntryAndProofRequest* request,
+    const trillian::GetEntryAndProofRequest* request,
     trillian::GetEntryAndProofResponse* response) {
   if (request->tree_size() <= 0)
     return InvalidArgument("tree_size must be > 0");
@@ -372,8 +497,7 @@ grpc::Status LogService::GetEntryAndProof(
   return grpc::Status::OK;
 }
 
-grpc::Status LogService::InitLog(grpc::ServerContext*,
-                                 const trillian::InitLogRequest* request,
+grpc::Status LogService::InitLog(const trillian::InitLogRequest* request,
                                  trillian::InitLogResponse* response) {
   absl::StatusOr<trillian::Tree> tree =
       TreeFor(request->log_id(), Access::kInit);
@@ -396,7 +520,7 @@ grpc::Status LogService::InitLog(grpc::ServerContext*,
 }
 
 grpc::Status LogService::GetLeavesByIndex(
-    grpc::ServerContext*, const trillian::GetLeavesByIndexRequest* request,
+    const trillian::GetLeavesByIndexRequest* request,
     trillian::GetLeavesByIndexResponse* response) {
   if (request->leaf_index().empty())
     return InvalidArgument("no leaf_index given");
@@ -432,7 +556,7 @@ grpc::Status LogService::GetLeavesByIndex(
 }
 
 grpc::Status LogService::GetLeavesByRange(
-    grpc::ServerContext*, const trillian::GetLeavesByRangeRequest* request,
+    const trillian::GetLeavesByRangeRequest* request,
     trillian::GetLeavesByRangeResponse* response) {
   if (request->start_index() < 0)
     return InvalidArgument("start_index is negative");
@@ -456,7 +580,7 @@ grpc::Status LogService::GetLeavesByRange(
 }
 
 grpc::Status LogService::GetLeavesByHash(
-    grpc::ServerContext*, const trillian::GetLeavesByHashRequest* request,
+    const trillian::GetLeavesByHashRequest* request,
     trillian::GetLeavesByHashResponse* response) {
   if (request->leaf_hash().empty())
     return InvalidArgument("no leaf_hash given");

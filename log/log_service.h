@@ -8,6 +8,7 @@
 #include "storage/log_storage.h"
 #include "storage/tree_storage.h"
 #include "trillian_log_api.grpc.pb.h"
+#include "util/thread_pool.h"
 
 namespace trellis::log {
 
@@ -19,60 +20,116 @@ struct LogServiceOptions {
   size_t max_leaves_per_read = 1000;
 };
 
-class LogService final : public trillian::TrillianLog::Service {
+class LogService final : public trillian::TrillianLog::CallbackService {
  public:
+  // Writes, which wait for a synced commit, run on `write_pool` so that they
+  // never block gRPC's callback threads; reads run inline. Without a pool,
+  // everything runs inline.
   LogService(storage::TreeStorage* trees, storage::LogStorage* logs,
-             SignerProvider signers, LogServiceOptions options = {})
+             SignerProvider signers, LogServiceOptions options = {},
+             ThreadPool* write_pool = nullptr)
       : trees_(trees),
         logs_(logs),
         signers_(std::move(signers)),
-        options_(options) {}
+        options_(options),
+        write_pool_(write_pool) {}
 
-  grpc::Status QueueLeaf(grpc::ServerContext*,
-                         const trillian::QueueLeafRequest* request,
-                         trillian::QueueLeafResponse* response) override;
-  grpc::Status QueueLeaves(grpc::ServerContext*,
-                           const trillian::QueueLeavesRequest* request,
-                           trillian::QueueLeavesResponse* response) override;
-  grpc::Status AddSequencedLeaf(
-      grpc::ServerContext*, const trillian::AddSequencedLeafRequest* request,
+  grpc::ServerUnaryReactor* QueueLeaf(
+      grpc::CallbackServerContext* context,
+      const trillian::QueueLeafRequest* request,
+      trillian::QueueLeafResponse* response) override;
+  grpc::ServerUnaryReactor* QueueLeaves(
+      grpc::CallbackServerContext* context,
+      const trillian::QueueLeavesRequest* request,
+      trillian::QueueLeavesResponse* response) override;
+  grpc::ServerUnaryReactor* AddSequencedLeaf(
+      grpc::CallbackServerContext* context,
+      const trillian::AddSequencedLeafRequest* request,
       trillian::AddSequencedLeafResponse* response) override;
-  grpc::Status AddSequencedLeaves(
-      grpc::ServerContext*, const trillian::AddSequencedLeavesRequest* request,
+  grpc::ServerUnaryReactor* AddSequencedLeaves(
+      grpc::CallbackServerContext* context,
+      const trillian::AddSequencedLeavesRequest* request,
       trillian::AddSequencedLeavesResponse* response) override;
-  grpc::Status GetInclusionProof(
-      grpc::ServerContext*, const trillian::GetInclusionProofRequest* request,
+  grpc::ServerUnaryReactor* GetInclusionProof(
+      grpc::CallbackServerContext* context,
+      const trillian::GetInclusionProofRequest* request,
       trillian::GetInclusionProofResponse* response) override;
-  grpc::Status GetInclusionProofByHash(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetInclusionProofByHash(
+      grpc::CallbackServerContext* context,
       const trillian::GetInclusionProofByHashRequest* request,
       trillian::GetInclusionProofByHashResponse* response) override;
-  grpc::Status GetConsistencyProof(
-      grpc::ServerContext*, const trillian::GetConsistencyProofRequest* request,
+  grpc::ServerUnaryReactor* GetConsistencyProof(
+      grpc::CallbackServerContext* context,
+      const trillian::GetConsistencyProofRequest* request,
       trillian::GetConsistencyProofResponse* response) override;
-  grpc::Status GetLatestSignedLogRoot(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetLatestSignedLogRoot(
+      grpc::CallbackServerContext* context,
       const trillian::GetLatestSignedLogRootRequest* request,
       trillian::GetLatestSignedLogRootResponse* response) override;
-  grpc::Status GetSequencedLeafCount(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetSequencedLeafCount(
+      grpc::CallbackServerContext* context,
       const trillian::GetSequencedLeafCountRequest* request,
       trillian::GetSequencedLeafCountResponse* response) override;
-  grpc::Status GetEntryAndProof(
-      grpc::ServerContext*, const trillian::GetEntryAndProofRequest* request,
+  grpc::ServerUnaryReactor* GetEntryAndProof(
+      grpc::CallbackServerContext* context,
+      const trillian::GetEntryAndProofRequest* request,
       trillian::GetEntryAndProofResponse* response) override;
-  grpc::Status InitLog(grpc::ServerContext*,
-                       const trillian::InitLogRequest* request,
-                       trillian::InitLogResponse* response) override;
-  grpc::Status GetLeavesByIndex(
-      grpc::ServerContext*, const trillian::GetLeavesByIndexRequest* request,
+  grpc::ServerUnaryReactor* InitLog(
+      grpc::CallbackServerContext* context,
+      const trillian::InitLogRequest* request,
+      trillian::InitLogResponse* response) override;
+  grpc::ServerUnaryReactor* GetLeavesByIndex(
+      grpc::CallbackServerContext* context,
+      const trillian::GetLeavesByIndexRequest* request,
       trillian::GetLeavesByIndexResponse* response) override;
-  grpc::Status GetLeavesByRange(
-      grpc::ServerContext*, const trillian::GetLeavesByRangeRequest* request,
+  grpc::ServerUnaryReactor* GetLeavesByRange(
+      grpc::CallbackServerContext* context,
+      const trillian::GetLeavesByRangeRequest* request,
       trillian::GetLeavesByRangeResponse* response) override;
-  grpc::Status GetLeavesByHash(
-      grpc::ServerContext*, const trillian::GetLeavesByHashRequest* request,
+  grpc::ServerUnaryReactor* GetLeavesByHash(
+      grpc::CallbackServerContext* context,
+      const trillian::GetLeavesByHashRequest* request,
       trillian::GetLeavesByHashResponse* response) override;
+
+  // The RPCs themselves, callable without gRPC (tests).
+  grpc::Status QueueLeaf(const trillian::QueueLeafRequest* request,
+                         trillian::QueueLeafResponse* response);
+  grpc::Status QueueLeaves(const trillian::QueueLeavesRequest* request,
+                           trillian::QueueLeavesResponse* response);
+  grpc::Status AddSequencedLeaf(
+      const trillian::AddSequencedLeafRequest* request,
+      trillian::AddSequencedLeafResponse* response);
+  grpc::Status AddSequencedLeaves(
+      const trillian::AddSequencedLeavesRequest* request,
+      trillian::AddSequencedLeavesResponse* response);
+  grpc::Status GetInclusionProof(
+      const trillian::GetInclusionProofRequest* request,
+      trillian::GetInclusionProofResponse* response);
+  grpc::Status GetInclusionProofByHash(
+      const trillian::GetInclusionProofByHashRequest* request,
+      trillian::GetInclusionProofByHashResponse* response);
+  grpc::Status GetConsistencyProof(
+      const trillian::GetConsistencyProofRequest* request,
+      trillian::GetConsistencyProofResponse* response);
+  grpc::Status GetLatestSignedLogRoot(
+      const trillian::GetLatestSignedLogRootRequest* request,
+      trillian::GetLatestSignedLogRootResponse* response);
+  grpc::Status GetSequencedLeafCount(
+      const trillian::GetSequencedLeafCountRequest* request,
+      trillian::GetSequencedLeafCountResponse* response);
+  grpc::Status GetEntryAndProof(
+      const trillian::GetEntryAndProofRequest* request,
+      trillian::GetEntryAndProofResponse* response);
+  grpc::Status InitLog(const trillian::InitLogRequest* request,
+                       trillian::InitLogResponse* response);
+  grpc::Status GetLeavesByIndex(
+      const trillian::GetLeavesByIndexRequest* request,
+      trillian::GetLeavesByIndexResponse* response);
+  grpc::Status GetLeavesByRange(
+      const trillian::GetLeavesByRangeRequest* request,
+      trillian::GetLeavesByRangeResponse* response);
+  grpc::Status GetLeavesByHash(const trillian::GetLeavesByHashRequest* request,
+                               trillian::GetLeavesByHashResponse* response);
 
  private:
   // What a request intends to do to a tree; decides which types and states
@@ -84,6 +141,15 @@ class LogService final : public trillian::TrillianLog::Service {
     trillian::SignedLogRoot signed_root;
     LogRootV1 root;
   };
+
+  // Runs `method` and finishes the call with its status, on the write pool
+  // if `blocking`.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Serve(
+      grpc::CallbackServerContext* context, const Request* request,
+      Response* response,
+      grpc::Status (LogService::*method)(const Request*, Response*),
+      bool blocking);
 
   absl::StatusOr<trillian::Tree> TreeFor(int64_t tree_id, Access access);
   // FAILED_PRECONDITION if the log was never initialised.
@@ -97,6 +163,7 @@ class LogService final : public trillian::TrillianLog::Service {
   storage::LogStorage* const logs_;
   const SignerProvider signers_;
   const LogServiceOptions options_;
+  ThreadPool* const write_pool_;
 };
 
 }  // namespace trellis::log

@@ -52,7 +52,7 @@ class LogServiceTest : public ::testing::Test {
       trillian::InitLogRequest init_request;
       init_request.set_log_id(tree->tree_id());
       trillian::InitLogResponse response;
-      EXPECT_TRUE(service_->InitLog(nullptr, &init_request, &response).ok());
+      EXPECT_TRUE(service_->InitLog(&init_request, &response).ok());
     }
     return tree->tree_id();
   }
@@ -64,7 +64,7 @@ class LogServiceTest : public ::testing::Test {
     for (const std::string& v : values) {
       request.add_leaves()->set_leaf_value(v);
     }
-    return service_->QueueLeaves(nullptr, &request, response);
+    return service_->QueueLeaves(&request, response);
   }
 
   void SequenceAll(int64_t id) {
@@ -82,8 +82,7 @@ class LogServiceTest : public ::testing::Test {
     trillian::GetLatestSignedLogRootRequest request;
     request.set_log_id(id);
     trillian::GetLatestSignedLogRootResponse response;
-    EXPECT_TRUE(
-        service_->GetLatestSignedLogRoot(nullptr, &request, &response).ok());
+    EXPECT_TRUE(service_->GetLatestSignedLogRoot(&request, &response).ok());
     const auto& root = response.signed_log_root();
     auto tree = trees_->GetTree(id);
     EXPECT_TRUE(crypto::VerifySignature(tree->public_key().der(),
@@ -118,8 +117,8 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   trillian::InitLogRequest init;
   init.set_log_id(id);
   trillian::InitLogResponse init_response;
-  ASSERT_TRUE(service_->InitLog(nullptr, &init, &init_response).ok());
-  EXPECT_EQ(service_->InitLog(nullptr, &init, &init_response).error_code(),
+  ASSERT_TRUE(service_->InitLog(&init, &init_response).ok());
+  EXPECT_EQ(service_->InitLog(&init, &init_response).error_code(),
             StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(VerifiedRoot(id).tree_size, 0u);
   EXPECT_EQ(VerifiedRoot(id).root_hash, EmptyRoot());
@@ -151,7 +150,7 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
     request.set_leaf_index(index);
     request.set_tree_size(second.tree_size);
     trillian::GetInclusionProofResponse response;
-    ASSERT_TRUE(service_->GetInclusionProof(nullptr, &request, &response).ok());
+    ASSERT_TRUE(service_->GetInclusionProof(&request, &response).ok());
     std::vector<std::string> proof(response.proof().hashes().begin(),
                                    response.proof().hashes().end());
     const std::string value =
@@ -170,9 +169,7 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   consistency.set_second_tree_size(second.tree_size);
   trillian::GetConsistencyProofResponse consistency_response;
   ASSERT_TRUE(
-      service_
-          ->GetConsistencyProof(nullptr, &consistency, &consistency_response)
-          .ok());
+      service_->GetConsistencyProof(&consistency, &consistency_response).ok());
   std::vector<std::string> proof(consistency_response.proof().hashes().begin(),
                                  consistency_response.proof().hashes().end());
   EXPECT_TRUE(VerifyConsistency(first.tree_size, second.tree_size,
@@ -183,23 +180,20 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   latest.set_log_id(id);
   latest.set_first_tree_size(first.tree_size);
   trillian::GetLatestSignedLogRootResponse latest_response;
-  ASSERT_TRUE(
-      service_->GetLatestSignedLogRoot(nullptr, &latest, &latest_response)
-          .ok());
+  ASSERT_TRUE(service_->GetLatestSignedLogRoot(&latest, &latest_response).ok());
   EXPECT_EQ(latest_response.proof().hashes_size(),
             consistency_response.proof().hashes_size());
   latest.set_first_tree_size(second.tree_size + 1);
-  EXPECT_EQ(service_->GetLatestSignedLogRoot(nullptr, &latest, &latest_response)
-                .error_code(),
-            StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      service_->GetLatestSignedLogRoot(&latest, &latest_response).error_code(),
+      StatusCode::INVALID_ARGUMENT);
 
   trillian::GetEntryAndProofRequest entry;
   entry.set_log_id(id);
   entry.set_leaf_index(42);
   entry.set_tree_size(second.tree_size + 100);  // Clamped to the latest.
   trillian::GetEntryAndProofResponse entry_response;
-  ASSERT_TRUE(
-      service_->GetEntryAndProof(nullptr, &entry, &entry_response).ok());
+  ASSERT_TRUE(service_->GetEntryAndProof(&entry, &entry_response).ok());
   EXPECT_EQ(entry_response.leaf().leaf_value(), "value-42");
   std::vector<std::string> entry_proof(entry_response.proof().hashes().begin(),
                                        entry_response.proof().hashes().end());
@@ -215,28 +209,24 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   by_hash.set_tree_size(second.tree_size);
   trillian::GetInclusionProofByHashResponse by_hash_response;
   ASSERT_TRUE(
-      service_->GetInclusionProofByHash(nullptr, &by_hash, &by_hash_response)
-          .ok());
+      service_->GetInclusionProofByHash(&by_hash, &by_hash_response).ok());
   ASSERT_EQ(by_hash_response.proof_size(), 1);
   EXPECT_EQ(by_hash_response.proof(0).leaf_index(), 3);
   by_hash.set_leaf_hash(HashLeaf("absent"));
-  EXPECT_EQ(
-      service_->GetInclusionProofByHash(nullptr, &by_hash, &by_hash_response)
-          .error_code(),
-      StatusCode::NOT_FOUND);
+  EXPECT_EQ(service_->GetInclusionProofByHash(&by_hash, &by_hash_response)
+                .error_code(),
+            StatusCode::NOT_FOUND);
 
   trillian::GetLeavesByRangeRequest range;
   range.set_log_id(id);
   range.set_start_index(2095);
   range.set_count(100);
   trillian::GetLeavesByRangeResponse range_response;
-  ASSERT_TRUE(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).ok());
+  ASSERT_TRUE(service_->GetLeavesByRange(&range, &range_response).ok());
   EXPECT_EQ(range_response.leaves_size(), 6);
   range.set_start_index(5000);
   range_response.Clear();
-  ASSERT_TRUE(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).ok());
+  ASSERT_TRUE(service_->GetLeavesByRange(&range, &range_response).ok());
   EXPECT_EQ(range_response.leaves_size(), 0);
 
   trillian::GetLeavesByHashRequest leaves_by_hash;
@@ -247,8 +237,7 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   leaves_by_hash.set_order_by_sequence(true);
   trillian::GetLeavesByHashResponse leaves_by_hash_response;
   ASSERT_TRUE(
-      service_
-          ->GetLeavesByHash(nullptr, &leaves_by_hash, &leaves_by_hash_response)
+      service_->GetLeavesByHash(&leaves_by_hash, &leaves_by_hash_response)
           .ok());
   ASSERT_EQ(leaves_by_hash_response.leaves_size(), 2);
   EXPECT_EQ(leaves_by_hash_response.leaves(0).leaf_index(), 4);
@@ -256,8 +245,7 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   trillian::GetSequencedLeafCountRequest count;
   count.set_log_id(id);
   trillian::GetSequencedLeafCountResponse count_response;
-  ASSERT_TRUE(
-      service_->GetSequencedLeafCount(nullptr, &count, &count_response).ok());
+  ASSERT_TRUE(service_->GetSequencedLeafCount(&count, &count_response).ok());
   EXPECT_EQ(count_response.leaf_count(), 2101);
 }
 
@@ -273,8 +261,7 @@ TEST_F(LogServiceTest, ServerSkewAnswersWithTheLatestRoot) {
   inclusion.set_tree_size(11);
   trillian::GetInclusionProofResponse inclusion_response;
   ASSERT_TRUE(
-      service_->GetInclusionProof(nullptr, &inclusion, &inclusion_response)
-          .ok());
+      service_->GetInclusionProof(&inclusion, &inclusion_response).ok());
   EXPECT_FALSE(inclusion_response.has_proof());
   EXPECT_EQ(
       ParseLogRoot(inclusion_response.signed_log_root().log_root())->tree_size,
@@ -286,9 +273,7 @@ TEST_F(LogServiceTest, ServerSkewAnswersWithTheLatestRoot) {
   consistency.set_second_tree_size(20);
   trillian::GetConsistencyProofResponse consistency_response;
   ASSERT_TRUE(
-      service_
-          ->GetConsistencyProof(nullptr, &consistency, &consistency_response)
-          .ok());
+      service_->GetConsistencyProof(&consistency, &consistency_response).ok());
   EXPECT_FALSE(consistency_response.has_proof());
   EXPECT_TRUE(consistency_response.has_signed_log_root());
 
@@ -297,8 +282,7 @@ TEST_F(LogServiceTest, ServerSkewAnswersWithTheLatestRoot) {
   entry.set_leaf_index(15);
   entry.set_tree_size(20);
   trillian::GetEntryAndProofResponse entry_response;
-  ASSERT_TRUE(
-      service_->GetEntryAndProof(nullptr, &entry, &entry_response).ok());
+  ASSERT_TRUE(service_->GetEntryAndProof(&entry, &entry_response).ok());
   EXPECT_FALSE(entry_response.has_leaf());
   EXPECT_TRUE(entry_response.has_signed_log_root());
 }
@@ -317,10 +301,9 @@ TEST_F(LogServiceTest, BadRequestsGetCleanStatuses) {
            {-1, 4}, {0, 0}, {0, -5}, {4, 4}, {7, 3}}) {
     inclusion.set_leaf_index(index);
     inclusion.set_tree_size(size);
-    EXPECT_EQ(
-        service_->GetInclusionProof(nullptr, &inclusion, &inclusion_response)
-            .error_code(),
-        StatusCode::INVALID_ARGUMENT)
+    EXPECT_EQ(service_->GetInclusionProof(&inclusion, &inclusion_response)
+                  .error_code(),
+              StatusCode::INVALID_ARGUMENT)
         << index << " " << size;
   }
   trillian::GetConsistencyProofRequest consistency;
@@ -330,67 +313,62 @@ TEST_F(LogServiceTest, BadRequestsGetCleanStatuses) {
            {0, 4}, {-1, 4}, {3, 2}, {1, -1}}) {
     consistency.set_first_tree_size(a);
     consistency.set_second_tree_size(b);
-    EXPECT_EQ(
-        service_
-            ->GetConsistencyProof(nullptr, &consistency, &consistency_response)
-            .error_code(),
-        StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(service_->GetConsistencyProof(&consistency, &consistency_response)
+                  .error_code(),
+              StatusCode::INVALID_ARGUMENT);
   }
   trillian::GetLeavesByIndexRequest by_index;
   trillian::GetLeavesByIndexResponse by_index_response;
   by_index.set_log_id(id);
-  EXPECT_EQ(service_->GetLeavesByIndex(nullptr, &by_index, &by_index_response)
-                .error_code(),
-            StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      service_->GetLeavesByIndex(&by_index, &by_index_response).error_code(),
+      StatusCode::INVALID_ARGUMENT);
   by_index.add_leaf_index(-3);
-  EXPECT_EQ(service_->GetLeavesByIndex(nullptr, &by_index, &by_index_response)
-                .error_code(),
-            StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      service_->GetLeavesByIndex(&by_index, &by_index_response).error_code(),
+      StatusCode::INVALID_ARGUMENT);
   by_index.set_leaf_index(0, 4);
-  EXPECT_EQ(service_->GetLeavesByIndex(nullptr, &by_index, &by_index_response)
-                .error_code(),
-            StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(
+      service_->GetLeavesByIndex(&by_index, &by_index_response).error_code(),
+      StatusCode::OUT_OF_RANGE);
   trillian::GetLeavesByRangeRequest range;
   trillian::GetLeavesByRangeResponse range_response;
   range.set_log_id(id);
   range.set_start_index(-1);
   range.set_count(1);
-  EXPECT_EQ(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).error_code(),
-      StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(service_->GetLeavesByRange(&range, &range_response).error_code(),
+            StatusCode::INVALID_ARGUMENT);
   range.set_start_index(0);
   range.set_count(0);
-  EXPECT_EQ(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).error_code(),
-      StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(service_->GetLeavesByRange(&range, &range_response).error_code(),
+            StatusCode::INVALID_ARGUMENT);
   trillian::GetLeavesByHashRequest by_hash;
   trillian::GetLeavesByHashResponse by_hash_response;
   by_hash.set_log_id(id);
   by_hash.add_leaf_hash("short");
-  EXPECT_EQ(service_->GetLeavesByHash(nullptr, &by_hash, &by_hash_response)
-                .error_code(),
+  EXPECT_EQ(service_->GetLeavesByHash(&by_hash, &by_hash_response).error_code(),
             StatusCode::INVALID_ARGUMENT);
 
   // Bad leaves.
   trillian::QueueLeavesRequest bad;
   bad.set_log_id(id);
-  EXPECT_EQ(service_->QueueLeaves(nullptr, &bad, &queued).error_code(),
+  EXPECT_EQ(service_->QueueLeaves(&bad, &queued).error_code(),
             StatusCode::INVALID_ARGUMENT);  // Empty.
   bad.add_leaves();                         // Empty value.
-  EXPECT_EQ(service_->QueueLeaves(nullptr, &bad, &queued).error_code(),
+  EXPECT_EQ(service_->QueueLeaves(&bad, &queued).error_code(),
             StatusCode::INVALID_ARGUMENT);
   bad.mutable_leaves(0)->set_leaf_value("v");
   bad.mutable_leaves(0)->set_leaf_identity_hash("short");
-  EXPECT_EQ(service_->QueueLeaves(nullptr, &bad, &queued).error_code(),
+  EXPECT_EQ(service_->QueueLeaves(&bad, &queued).error_code(),
             StatusCode::INVALID_ARGUMENT);
   bad.mutable_leaves(0)->clear_leaf_identity_hash();
   bad.mutable_leaves(0)->set_leaf_index(-1);
-  EXPECT_EQ(service_->QueueLeaves(nullptr, &bad, &queued).error_code(),
+  EXPECT_EQ(service_->QueueLeaves(&bad, &queued).error_code(),
             StatusCode::INVALID_ARGUMENT);
   trillian::QueueLeavesRequest oversized;
   oversized.set_log_id(id);
   for (int i = 0; i < 50001; ++i) oversized.add_leaves()->set_leaf_value("v");
-  EXPECT_EQ(service_->QueueLeaves(nullptr, &oversized, &queued).error_code(),
+  EXPECT_EQ(service_->QueueLeaves(&oversized, &queued).error_code(),
             StatusCode::INVALID_ARGUMENT);
 
   // Unknown trees.
@@ -399,8 +377,7 @@ TEST_F(LogServiceTest, BadRequestsGetCleanStatuses) {
   inclusion.set_leaf_index(0);
   inclusion.set_tree_size(1);
   EXPECT_EQ(
-      service_->GetInclusionProof(nullptr, &inclusion, &inclusion_response)
-          .error_code(),
+      service_->GetInclusionProof(&inclusion, &inclusion_response).error_code(),
       StatusCode::NOT_FOUND);
 
   // Nothing changed.
@@ -435,28 +412,24 @@ TEST_F(LogServiceTest, TreeStatesAndTypes) {
   range.set_log_id(id);
   range.set_count(10);
   trillian::GetLeavesByRangeResponse range_response;
-  ASSERT_TRUE(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).ok());
+  ASSERT_TRUE(service_->GetLeavesByRange(&range, &range_response).ok());
   EXPECT_EQ(range_response.leaves_size(), 5);
 
   // Deleted trees are not found; undeleted ones come back.
   ASSERT_TRUE(manager_->DeleteTree(id).ok());
-  EXPECT_EQ(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).error_code(),
-      StatusCode::NOT_FOUND);
+  EXPECT_EQ(service_->GetLeavesByRange(&range, &range_response).error_code(),
+            StatusCode::NOT_FOUND);
   ASSERT_TRUE(manager_->UndeleteTree(id).ok());
-  EXPECT_TRUE(
-      service_->GetLeavesByRange(nullptr, &range, &range_response).ok());
+  EXPECT_TRUE(service_->GetLeavesByRange(&range, &range_response).ok());
 
   // Writes of the wrong kind for the tree type.
   trillian::AddSequencedLeavesRequest sequenced;
   sequenced.set_log_id(id);
   sequenced.add_leaves()->set_leaf_value("v");
   trillian::AddSequencedLeavesResponse sequenced_response;
-  EXPECT_EQ(
-      service_->AddSequencedLeaves(nullptr, &sequenced, &sequenced_response)
-          .error_code(),
-      StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(service_->AddSequencedLeaves(&sequenced, &sequenced_response)
+                .error_code(),
+            StatusCode::INVALID_ARGUMENT);
   const int64_t pre = CreateTree(trillian::PREORDERED_LOG);
   EXPECT_EQ(Queue(pre, {"v"}, &queued).error_code(),
             StatusCode::INVALID_ARGUMENT);
@@ -473,7 +446,7 @@ TEST_F(LogServiceTest, PreorderedLogIntegratesContiguousRuns) {
       leaf->set_leaf_value("p" + std::to_string(first + i));
       leaf->set_leaf_index(first + i);
     }
-    return service_->AddSequencedLeaves(nullptr, &request, r);
+    return service_->AddSequencedLeaves(&request, r);
   };
   trillian::AddSequencedLeavesResponse response;
   ASSERT_TRUE(add(5, 3, &response).ok());  // 5..7: a gap before them.
@@ -492,7 +465,7 @@ TEST_F(LogServiceTest, PreorderedLogIntegratesContiguousRuns) {
   one.mutable_leaf()->set_leaf_value("different");
   one.mutable_leaf()->set_leaf_index(2);
   trillian::AddSequencedLeafResponse one_response;
-  ASSERT_TRUE(service_->AddSequencedLeaf(nullptr, &one, &one_response).ok());
+  ASSERT_TRUE(service_->AddSequencedLeaf(&one, &one_response).ok());
   EXPECT_EQ(one_response.result().status().code(),
             static_cast<int>(StatusCode::FAILED_PRECONDITION));
   EXPECT_EQ(one_response.result().leaf().leaf_value(), "p2");
@@ -503,7 +476,7 @@ TEST_F(LogServiceTest, PreorderedLogIntegratesContiguousRuns) {
   gap.mutable_leaves(0)->set_leaf_index(8);
   gap.add_leaves()->set_leaf_value("b");
   gap.mutable_leaves(1)->set_leaf_index(10);
-  EXPECT_EQ(service_->AddSequencedLeaves(nullptr, &gap, &response).error_code(),
+  EXPECT_EQ(service_->AddSequencedLeaves(&gap, &response).error_code(),
             StatusCode::FAILED_PRECONDITION);
 }
 
@@ -516,7 +489,7 @@ TEST_F(LogServiceTest, MaxRootDurationResignsAnIdleTree) {
   trillian::InitLogRequest init;
   init.set_log_id(tree->tree_id());
   trillian::InitLogResponse init_response;
-  ASSERT_TRUE(service_->InitLog(nullptr, &init, &init_response).ok());
+  ASSERT_TRUE(service_->InitLog(&init, &init_response).ok());
   EXPECT_EQ(*sequencer_->IntegrateBatch(*tree, absl::Now()), 0u);
   EXPECT_EQ(VerifiedRoot(tree->tree_id()).revision, 0u);
   EXPECT_EQ(*sequencer_->IntegrateBatch(*tree, absl::Now() + absl::Minutes(2)),
@@ -543,8 +516,7 @@ TEST_F(LogServiceTest, RestartResumesWhereItStopped) {
   consistency.set_first_tree_size(before.tree_size);
   consistency.set_second_tree_size(after.tree_size);
   trillian::GetConsistencyProofResponse response;
-  ASSERT_TRUE(
-      service_->GetConsistencyProof(nullptr, &consistency, &response).ok());
+  ASSERT_TRUE(service_->GetConsistencyProof(&consistency, &response).ok());
   std::vector<std::string> proof(response.proof().hashes().begin(),
                                  response.proof().hashes().end());
   EXPECT_TRUE(VerifyConsistency(before.tree_size, after.tree_size,

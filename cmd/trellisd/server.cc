@@ -12,6 +12,8 @@
 namespace trellis {
 namespace {
 
+constexpr int kWriteThreads = 32;
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot read " + path);
@@ -71,8 +73,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   log::SignerProvider signers = [keys](int64_t tree_id) {
     return keys->SignerFor(tree_id);
   };
+  server->write_pool_ = std::make_unique<ThreadPool>(kWriteThreads);
   server->log_service_ = std::make_unique<log::LogService>(
-      server->trees_.get(), server->logs_.get(), signers, options.log_options);
+      server->trees_.get(), server->logs_.get(), signers, options.log_options,
+      server->write_pool_.get());
   server->sequencer_ = std::make_unique<log::Sequencer>(
       server->logs_.get(), signers, options.sequencer_batch_size);
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
@@ -107,6 +111,7 @@ void Server::Shutdown(absl::Duration grace) {
     grpc_server_->Wait();
     grpc_server_.reset();
   }
+  write_pool_.reset();  // Finishes writes already accepted.
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();
   log_service_.reset();

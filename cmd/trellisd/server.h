@@ -18,6 +18,7 @@
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/tree_storage.h"
+#include "util/thread_pool.h"
 
 namespace trellis {
 
@@ -60,6 +61,9 @@ class Server {
   std::unique_ptr<admin::KeyStore> keys_;
   std::unique_ptr<admin::TreeManager> tree_manager_;
   std::unique_ptr<admin::AdminService> admin_service_;
+  // Runs the log's write RPCs, which wait for synced commits; many at once
+  // so that their commits share fsyncs.
+  std::unique_ptr<ThreadPool> write_pool_;
   std::unique_ptr<log::LogService> log_service_;
   std::unique_ptr<log::Sequencer> sequencer_;
   std::unique_ptr<log::SequencerManager> sequencer_manager_;

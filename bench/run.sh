@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every Trellis benchmark on this machine and prints the figures that
+# bench/README.md reports: OpenSSL baselines, the Merkle and storage suites
+# (Google Benchmark), and the gRPC load generator against a real trellisd on
+# loopback (temporary data directory, removed afterwards).
+#
+#   bench/run.sh [seconds of sustained load, default 20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+load_seconds=${1:-20}
+bazel build //bench:all //cmd/trellisd >/dev/null
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(uname -r)"
+echo "== openssl speed (baselines, same run)"
+openssl speed -seconds 3 -bytes 64 sha256 2>/dev/null | tail -1
+openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -1
+
+echo "== merkle_bench"
+bazel-bin/bench/merkle_bench --benchmark_min_time=1 2>/dev/null
+echo "== storage_bench"
+bazel-bin/bench/storage_bench 2>/dev/null
+
+echo "== loadgen against trellisd"
+bazel-bin/cmd/trellisd/trellisd --data_dir="$work/data" --grpc_addr=127.0.0.1:0 \
+  --port_file="$work/port" 2>"$work/trellisd.log" &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+addr="127.0.0.1:$(cat "$work/port")"
+bazel-bin/bench/loadgen --addr="$addr" --rate=50000 --duration="${load_seconds}s"
+bazel-bin/bench/loadgen --addr="$addr" --duration=10s
+fill=$(bazel-bin/bench/loadgen --addr="$addr" --total=1000000 --duration=120s)
+echo "$fill"
+tree=$(echo "$fill" | sed -n 's/^tree_id=//p')
+bazel-bin/bench/loadgen --addr="$addr" --mode=proofs --tree_id="$tree" \
+  --clients=2 --inflight=16 --duration=10s
