@@ -1,5 +1,9 @@
 #include "log/sequencer_manager.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "absl/time/clock.h"
@@ -18,6 +22,10 @@ SequencerManager::~SequencerManager() { Stop(); }
 
 void SequencerManager::Start() {
   thread_ = std::thread([this] {
+    // Integration goes first when the CPU is contended: a slower QueueLeaves
+    // acknowledgement pushes back on writers, a slower sequencer would only
+    // grow the merge delay. (Needs CAP_SYS_NICE; harmless without it.)
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
     while (!stop_.HasBeenNotified()) {
       if (!RunPass()) stop_.WaitForNotificationWithTimeout(interval_);
     }

@@ -479,7 +479,9 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     std::string index_bytes;
     PutUint(index_bytes, index, 8);
     wb.Put(db_->log(), keys::QueueIndex(tree_id, seq), index_bytes);
-    wb.Delete(db_->log(), keys::Queue(tree_id, seq));
+    // Queue entries are written once and deleted once: SingleDelete lets a
+    // flush drop both instead of carrying a tombstone down the levels.
+    wb.SingleDelete(db_->log(), keys::Queue(tree_id, seq));
     if (leaf.leaf_identity_hash() != leaf.merkle_leaf_hash()) {
       wb.Put(db_->log(),
              keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
