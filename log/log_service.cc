@@ -23,6 +23,16 @@ google::rpc::Status RpcStatus(const absl::Status& s) {
   return out;
 }
 
+// A leaf index and tree size a proof can be asked for.
+grpc::Status CheckLeafInTree(int64_t leaf_index, int64_t tree_size) {
+  if (tree_size <= 0) return InvalidArgument("tree_size must be > 0");
+  if (leaf_index < 0) return InvalidArgument("leaf_index is negative");
+  if (leaf_index >= tree_size) {
+    return InvalidArgument("leaf_index must be below tree_size");
+  }
+  return grpc::Status::OK;
+}
+
 void FillProof(int64_t leaf_index, std::vector<std::string> hashes,
                trillian::Proof* proof) {
   proof->set_leaf_index(leaf_index);
@@ -191,6 +201,12 @@ absl::StatusOr<trillian::Tree> LogService::TreeFor(int64_t tree_id,
   return tree;
 }
 
+absl::StatusOr<LogService::Head> LogService::ReadableHead(int64_t tree_id) {
+  absl::StatusOr<trillian::Tree> tree = TreeFor(tree_id, Access::kRead);
+  if (!tree.ok()) return tree.status();
+  return LatestHead(tree_id);
+}
+
 absl::StatusOr<LogService::Head> LogService::LatestHead(int64_t tree_id) {
   absl::StatusOr<std::optional<trillian::SignedLogRoot>> latest =
       logs_->LatestRoot(tree_id);
@@ -331,17 +347,12 @@ grpc::Status LogService::AddSequencedLeaves(
 grpc::Status LogService::GetInclusionProof(
     const trillian::GetInclusionProofRequest* request,
     trillian::GetInclusionProofResponse* response) {
-  if (request->tree_size() <= 0)
-    return InvalidArgument("tree_size must be > 0");
-  if (request->leaf_index() < 0)
-    return InvalidArgument("leaf_index is negative");
-  if (request->leaf_index() >= request->tree_size()) {
-    return InvalidArgument("leaf_index must be below tree_size");
+  if (grpc::Status s =
+          CheckLeafInTree(request->leaf_index(), request->tree_size());
+      !s.ok()) {
+    return s;
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   *response->mutable_signed_log_root() = head->signed_root;
   if (static_cast<uint64_t>(request->tree_size()) > head->root.tree_size) {
@@ -365,10 +376,7 @@ grpc::Status LogService::GetInclusionProofByHash(
     return InvalidArgument(
         absl::StrCat("leaf_hash must be ", kHashSize, " bytes"));
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   *response->mutable_signed_log_root() = head->signed_root;
   const uint64_t size = request->tree_size();
@@ -407,10 +415,7 @@ grpc::Status LogService::GetConsistencyProof(
     return InvalidArgument(
         "second_tree_size must not be below first_tree_size");
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   *response->mutable_signed_log_root() = head->signed_root;
   if (static_cast<uint64_t>(request->second_tree_size()) >
@@ -431,10 +436,7 @@ grpc::Status LogService::GetLatestSignedLogRoot(
   if (request->first_tree_size() < 0) {
     return InvalidArgument("first_tree_size is negative");
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   *response->mutable_signed_log_root() = head->signed_root;
   const uint64_t first = request->first_tree_size();
@@ -454,10 +456,7 @@ grpc::Status LogService::GetLatestSignedLogRoot(
 grpc::Status LogService::GetSequencedLeafCount(
     const trillian::GetSequencedLeafCountRequest* request,
     trillian::GetSequencedLeafCountResponse* response) {
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   response->set_leaf_count(static_cast<int64_t>(head->root.tree_size));
   return grpc::Status::OK;
@@ -466,17 +465,12 @@ grpc::Status LogService::GetSequencedLeafCount(
 grpc::Status LogService::GetEntryAndProof(
     const trillian::GetEntryAndProofRequest* request,
     trillian::GetEntryAndProofResponse* response) {
-  if (request->tree_size() <= 0)
-    return InvalidArgument("tree_size must be > 0");
-  if (request->leaf_index() < 0)
-    return InvalidArgument("leaf_index is negative");
-  if (request->leaf_index() >= request->tree_size()) {
-    return InvalidArgument("leaf_index must be below tree_size");
+  if (grpc::Status s =
+          CheckLeafInTree(request->leaf_index(), request->tree_size());
+      !s.ok()) {
+    return s;
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   *response->mutable_signed_log_root() = head->signed_root;
   const uint64_t index = request->leaf_index();
@@ -532,10 +526,7 @@ grpc::Status LogService::GetLeavesByIndex(
   for (int64_t index : request->leaf_index()) {
     if (index < 0) return InvalidArgument("leaf_index is negative");
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   for (int64_t index : request->leaf_index()) {
     if (static_cast<uint64_t>(index) >= head->root.tree_size) {
@@ -561,10 +552,7 @@ grpc::Status LogService::GetLeavesByRange(
   if (request->start_index() < 0)
     return InvalidArgument("start_index is negative");
   if (request->count() <= 0) return InvalidArgument("count must be > 0");
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   *response->mutable_signed_log_root() = head->signed_root;
   const uint64_t count =
@@ -595,10 +583,7 @@ grpc::Status LogService::GetLeavesByHash(
           absl::StrCat("leaf_hash must be ", kHashSize, " bytes"));
     }
   }
-  absl::StatusOr<trillian::Tree> tree =
-      TreeFor(request->log_id(), Access::kRead);
-  if (!tree.ok()) return ToGrpc(tree.status());
-  absl::StatusOr<Head> head = LatestHead(request->log_id());
+  absl::StatusOr<Head> head = ReadableHead(request->log_id());
   if (!head.ok()) return ToGrpc(head.status());
   std::vector<int64_t> wanted;
   for (const std::string& hash : request->leaf_hash()) {

@@ -154,6 +154,8 @@ class LogService final : public trillian::TrillianLog::CallbackService {
   absl::StatusOr<trillian::Tree> TreeFor(int64_t tree_id, Access access);
   // FAILED_PRECONDITION if the log was never initialised.
   absl::StatusOr<Head> LatestHead(int64_t tree_id);
+  // TreeFor(kRead), then LatestHead.
+  absl::StatusOr<Head> ReadableHead(int64_t tree_id);
   // Validates and fills server-side fields of submitted leaves.
   absl::StatusOr<std::vector<trillian::LogLeaf>> PrepareLeaves(
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& in,
