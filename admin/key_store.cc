@@ -93,9 +93,10 @@ absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
   if (wrapped[0] != kAesGcm || wrapped.size() < 1 + kNonceSize + kTagSize) {
     return absl::DataLossError("unknown wrapped key format");
   }
-  if (kek_.empty()) {
+  if (kek_.size() != kKekSize) {
     return absl::FailedPreconditionError(
-        "tree key is encrypted but no key-encryption key is configured");
+        "tree key is encrypted but no 32-byte key-encryption key is "
+        "configured");
   }
   const absl::string_view nonce = wrapped.substr(1, kNonceSize);
   const absl::string_view body = wrapped.substr(
@@ -116,6 +117,7 @@ absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
                           tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), nullptr, &final_len) != 1) {
     crypto::OpenSslError();
+    OPENSSL_cleanse(plain.data(), plain.size());
     return absl::FailedPreconditionError(
         "tree key does not decrypt with the configured key-encryption key");
   }

@@ -1,7 +1,8 @@
 // Tree private keys at rest and in use. Keys are stored wrapped: encrypted
 // with AES-256-GCM under a key-encryption key (KEK) when one is configured,
 // otherwise as plain PKCS#8 protected only by the data directory's 0700
-// permissions. Signers are cached per tree.
+// permissions. Keys stored plain before a KEK was configured stay readable.
+// Signers are cached per tree.
 #ifndef TRELLIS_ADMIN_KEY_STORE_H_
 #define TRELLIS_ADMIN_KEY_STORE_H_
 

@@ -3,10 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crypto/keys.h"
@@ -15,16 +16,31 @@
 namespace trellis::admin {
 namespace {
 
-absl::StatusOr<crypto::PrivateKey> KeyFromAny(
-    const google::protobuf::Any& any) {
+// The key a CreateTree/UpdateTree request carries: DER inline, or a PEM file
+// on the server, accepted only inside the configured key directory (a client
+// must not make the server read, or sign with, arbitrary files).
+absl::StatusOr<crypto::PrivateKey> KeyFromAny(const google::protobuf::Any& any,
+                                              const std::string& pem_key_dir) {
   keyspb::PrivateKey der_key;
   if (any.UnpackTo(&der_key)) return crypto::ParsePrivateKey(der_key.der());
   keyspb::PEMKeyFile pem_file;
   if (any.UnpackTo(&pem_file)) {
-    std::ifstream in(pem_file.path());
-    if (!in) {
-      return absl::InvalidArgumentError("cannot read PEM key file " +
-                                        pem_file.path());
+    if (pem_key_dir.empty()) {
+      return absl::InvalidArgumentError(
+          "keyspb.PEMKeyFile is disabled on this server (no PEM key "
+          "directory configured); send keyspb.PrivateKey");
+    }
+    std::error_code ec;
+    const std::filesystem::path dir =
+        std::filesystem::weakly_canonical(pem_key_dir, ec);
+    const std::filesystem::path path =
+        std::filesystem::weakly_canonical(pem_file.path(), ec);
+    const auto [dir_end, unused] =
+        std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
+    std::ifstream in(path);
+    if (ec || dir_end != dir.end() || !in) {
+      return absl::InvalidArgumentError(
+          "PEM key file is not a readable file in the server's key directory");
     }
     std::stringstream pem;
     pem << in.rdbuf();
@@ -33,6 +49,17 @@ absl::StatusOr<crypto::PrivateKey> KeyFromAny(
   return absl::InvalidArgumentError(
       absl::StrCat("unsupported private_key type ", any.type_url(),
                    " (want keyspb.PrivateKey or keyspb.PEMKeyFile)"));
+}
+
+absl::Status ValidateMaxRootDuration(const google::protobuf::Duration& d) {
+  const bool mixed_signs =
+      (d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0);
+  if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() > 999999999 ||
+      mixed_signs) {
+    return absl::InvalidArgumentError(
+        "max_root_duration must be a valid, non-negative duration");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> RandomTreeId() {
@@ -93,7 +120,7 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
         "tree.private_key and key_spec are mutually exclusive");
   }
   absl::StatusOr<crypto::PrivateKey> key =
-      tree.has_private_key() ? KeyFromAny(tree.private_key())
+      tree.has_private_key() ? KeyFromAny(tree.private_key(), pem_key_dir_)
                              : crypto::GenerateKey(request.key_spec());
   if (!key.ok()) return absl::InvalidArgumentError(key.status().message());
   absl::StatusOr<sigpb::DigitallySigned::SignatureAlgorithm> algorithm =
@@ -153,97 +180,115 @@ absl::StatusOr<std::vector<trillian::Tree>> TreeManager::ListTrees(
 
 absl::StatusOr<trillian::Tree> TreeManager::UpdateTree(
     const trillian::UpdateTreeRequest& request) {
-  if (!request.has_tree())
+  if (!request.has_tree()) {
     return absl::InvalidArgumentError("tree is required");
+  }
   if (request.update_mask().paths().empty()) {
     return absl::InvalidArgumentError("update_mask is required");
   }
-  absl::StatusOr<trillian::Tree> stored =
-      trees_->GetTree(request.tree().tree_id());
-  if (!stored.ok()) return stored.status();
-  trillian::Tree tree = *stored;
   const trillian::Tree& in = request.tree();
-  for (const std::string& path : request.update_mask().paths()) {
-    if (path == "tree_state") {
-      tree.set_tree_state(in.tree_state());
-    } else if (path == "tree_type") {
-      tree.set_tree_type(in.tree_type());
-    } else if (path == "display_name") {
-      tree.set_display_name(in.display_name());
-    } else if (path == "description") {
-      tree.set_description(in.description());
-    } else if (path == "storage_settings") {
-      *tree.mutable_storage_settings() = in.storage_settings();
-    } else if (path == "max_root_duration") {
-      *tree.mutable_max_root_duration() = in.max_root_duration();
-    } else if (path == "private_key") {
-      // Only another encoding of the same key is accepted.
-      absl::StatusOr<crypto::PrivateKey> key = KeyFromAny(in.private_key());
-      if (!key.ok()) return absl::InvalidArgumentError(key.status().message());
-      absl::StatusOr<std::string> public_der = crypto::MarshalPublicKey(**key);
-      if (!public_der.ok() || *public_der != tree.public_key().der()) {
-        return absl::InvalidArgumentError(
-            "private_key may only change to another encoding of the same key");
+  auto apply = [&](trillian::Tree& tree) -> absl::Status {
+    const trillian::Tree stored = tree;
+    for (const std::string& path : request.update_mask().paths()) {
+      if (path == "tree_state") {
+        tree.set_tree_state(in.tree_state());
+      } else if (path == "tree_type") {
+        tree.set_tree_type(in.tree_type());
+      } else if (path == "display_name") {
+        tree.set_display_name(in.display_name());
+      } else if (path == "description") {
+        tree.set_description(in.description());
+      } else if (path == "storage_settings") {
+        *tree.mutable_storage_settings() = in.storage_settings();
+      } else if (path == "max_root_duration") {
+        *tree.mutable_max_root_duration() = in.max_root_duration();
+      } else if (path == "private_key") {
+        // Only another encoding of the same key is accepted.
+        absl::StatusOr<crypto::PrivateKey> key =
+            KeyFromAny(in.private_key(), pem_key_dir_);
+        if (!key.ok())
+          return absl::InvalidArgumentError(key.status().message());
+        absl::StatusOr<std::string> public_der =
+            crypto::MarshalPublicKey(**key);
+        if (!public_der.ok() || *public_der != tree.public_key().der()) {
+          return absl::InvalidArgumentError(
+              "private_key may only change to another encoding of the same "
+              "key");
+        }
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "update_mask path \"", path, "\" is read-only or unknown"));
       }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "update_mask path \"", path, "\" is read-only or unknown"));
     }
-  }
-  switch (tree.tree_state()) {
-    case trillian::ACTIVE:
-    case trillian::FROZEN:
-    case trillian::DRAINING:
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          "tree_state must be ACTIVE, FROZEN or DRAINING");
-  }
-  if (tree.tree_type() != stored->tree_type()) {
-    const bool allowed = stored->tree_type() == trillian::PREORDERED_LOG &&
-                         tree.tree_type() == trillian::LOG &&
-                         stored->tree_state() == trillian::FROZEN &&
-                         tree.tree_state() == trillian::FROZEN;
-    if (!allowed) {
-      return absl::InvalidArgumentError(
-          "tree_type may only change from PREORDERED_LOG to LOG while FROZEN");
+    switch (tree.tree_state()) {
+      case trillian::ACTIVE:
+      case trillian::FROZEN:
+      case trillian::DRAINING:
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            "tree_state must be ACTIVE, FROZEN or DRAINING");
     }
-  }
-  if (tree.max_root_duration().seconds() < 0 ||
-      tree.max_root_duration().nanos() < 0) {
-    return absl::InvalidArgumentError("max_root_duration must not be negative");
-  }
-  *tree.mutable_update_time() = ToProto(absl::Now());
-  if (absl::Status s = trees_->UpdateTree(tree); !s.ok()) return s;
-  Redact(tree);
+    if (tree.tree_type() != stored.tree_type()) {
+      const bool allowed = stored.tree_type() == trillian::PREORDERED_LOG &&
+                           tree.tree_type() == trillian::LOG &&
+                           stored.tree_state() == trillian::FROZEN &&
+                           tree.tree_state() == trillian::FROZEN;
+      if (!allowed) {
+        return absl::InvalidArgumentError(
+            "tree_type may only change from PREORDERED_LOG to LOG while "
+            "FROZEN");
+      }
+      // Queued leaves would take the indices of leaves added beyond the
+      // tree's end and never integrated.
+      absl::StatusOr<bool> stranded =
+          logs_->HasUnintegratedLeaves(tree.tree_id());
+      if (!stranded.ok()) return stranded.status();
+      if (*stranded) {
+        return absl::FailedPreconditionError(
+            "tree holds sequenced leaves beyond its end; it cannot become a "
+            "LOG");
+      }
+    }
+    if (absl::Status s = ValidateMaxRootDuration(tree.max_root_duration());
+        !s.ok()) {
+      return s;
+    }
+    *tree.mutable_update_time() = ToProto(absl::Now());
+    return absl::OkStatus();
+  };
+  absl::StatusOr<trillian::Tree> tree = trees_->UpdateTree(in.tree_id(), apply);
+  if (tree.ok()) Redact(*tree);
   return tree;
 }
 
 absl::StatusOr<trillian::Tree> TreeManager::DeleteTree(int64_t tree_id) {
-  absl::StatusOr<trillian::Tree> tree = trees_->GetTree(tree_id);
-  if (!tree.ok()) return tree.status();
-  if (tree->deleted()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tree ", tree_id, " is already soft-deleted"));
-  }
-  tree->set_deleted(true);
-  *tree->mutable_delete_time() = ToProto(absl::Now());
-  if (absl::Status s = trees_->UpdateTree(*tree); !s.ok()) return s;
-  Redact(*tree);
+  absl::StatusOr<trillian::Tree> tree =
+      trees_->UpdateTree(tree_id, [&](trillian::Tree& tree) {
+        if (tree.deleted()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("tree ", tree_id, " is already soft-deleted"));
+        }
+        tree.set_deleted(true);
+        *tree.mutable_delete_time() = ToProto(absl::Now());
+        return absl::OkStatus();
+      });
+  if (tree.ok()) Redact(*tree);
   return tree;
 }
 
 absl::StatusOr<trillian::Tree> TreeManager::UndeleteTree(int64_t tree_id) {
-  absl::StatusOr<trillian::Tree> tree = trees_->GetTree(tree_id);
-  if (!tree.ok()) return tree.status();
-  if (!tree->deleted()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tree ", tree_id, " is not soft-deleted"));
-  }
-  tree->set_deleted(false);
-  tree->clear_delete_time();
-  if (absl::Status s = trees_->UpdateTree(*tree); !s.ok()) return s;
-  Redact(*tree);
+  absl::StatusOr<trillian::Tree> tree =
+      trees_->UpdateTree(tree_id, [&](trillian::Tree& tree) {
+        if (!tree.deleted()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("tree ", tree_id, " is not soft-deleted"));
+        }
+        tree.set_deleted(false);
+        tree.clear_delete_time();
+        return absl::OkStatus();
+      });
+  if (tree.ok()) Redact(*tree);
   return tree;
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "admin/key_store.h"
+#include "storage/log_storage.h"
 #include "storage/tree_storage.h"
 #include "trillian_admin_api.pb.h"
 
@@ -15,8 +16,14 @@ namespace trellis::admin {
 
 class TreeManager {
  public:
-  TreeManager(storage::TreeStorage* trees, KeyStore* keys)
-      : trees_(trees), keys_(keys) {}
+  // `pem_key_dir`: the only directory from which keyspb.PEMKeyFile keys are
+  // read; empty refuses PEMKeyFile.
+  TreeManager(storage::TreeStorage* trees, storage::LogStorage* logs,
+              KeyStore* keys, std::string pem_key_dir = "")
+      : trees_(trees),
+        logs_(logs),
+        keys_(keys),
+        pem_key_dir_(std::move(pem_key_dir)) {}
 
   // Unset fields get defaults: ACTIVE, RFC6962_SHA256, SHA256, the
   // signature algorithm of the key, and an ECDSA P-256 key when neither
@@ -32,7 +39,9 @@ class TreeManager {
 
  private:
   storage::TreeStorage* const trees_;
+  storage::LogStorage* const logs_;
   KeyStore* const keys_;
+  const std::string pem_key_dir_;
 };
 
 }  // namespace trellis::admin

@@ -2,11 +2,13 @@
 
 #include <openssl/pem.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
+#include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/tree_storage.h"
 #include "util/test_util.h"
 
@@ -18,8 +20,9 @@ class TreeManagerTest : public ::testing::Test {
   TreeManagerTest()
       : db_(*storage::rocksdb::Database::Open({dir_.path() + "/db"})),
         trees_(db_.get()),
+        logs_(db_.get()),
         keys_(&trees_, std::string(32, 'k')),
-        manager_(&trees_, &keys_) {}
+        manager_(&trees_, &logs_, &keys_, dir_.path() + "/keys") {}
 
   trillian::CreateTreeRequest LogRequest() {
     trillian::CreateTreeRequest request;
@@ -30,6 +33,7 @@ class TreeManagerTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<storage::rocksdb::Database> db_;
   storage::rocksdb::RocksTreeStorage trees_;
+  storage::rocksdb::RocksLogStorage logs_;
   KeyStore keys_;
   TreeManager manager_;
 };
@@ -75,8 +79,9 @@ TEST_F(TreeManagerTest, KeySpecAndSuppliedKeys) {
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ(tree->public_key().der(), *crypto::MarshalPublicKey(**key));
 
-  // PEM file on the server.
-  const std::string pem_path = dir_.path() + "/key.pem";
+  // PEM file in the server's key directory.
+  std::filesystem::create_directory(dir_.path() + "/keys");
+  const std::string pem_path = dir_.path() + "/keys/key.pem";
   FILE* f = fopen(pem_path.c_str(), "w");
   PEM_write_PrivateKey(f, key->get(), nullptr, nullptr, 0, nullptr, nullptr);
   fclose(f);
@@ -87,6 +92,22 @@ TEST_F(TreeManagerTest, KeySpecAndSuppliedKeys) {
   tree = manager_.CreateTree(request);
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ(tree->public_key().der(), *crypto::MarshalPublicKey(**key));
+  // Outside the key directory (even via ..): refused, as with no directory.
+  std::filesystem::copy_file(pem_path, dir_.path() + "/outside.pem");
+  for (const std::string& path :
+       {dir_.path() + "/outside.pem", dir_.path() + "/keys/../outside.pem",
+        std::string("/etc/passwd")}) {
+    pem.set_path(path);
+    request.mutable_tree()->mutable_private_key()->PackFrom(pem);
+    EXPECT_EQ(manager_.CreateTree(request).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << path;
+  }
+  TreeManager no_pem(&trees_, &logs_, &keys_);
+  pem.set_path(pem_path);
+  request.mutable_tree()->mutable_private_key()->PackFrom(pem);
+  EXPECT_EQ(no_pem.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   // Both at once, mismatched algorithm, mismatched public key: refused.
   request.mutable_key_spec()->mutable_ecdsa_params();

@@ -319,7 +319,8 @@ grpc::Status LogService::AddSequencedLeaves(
       PrepareLeaves(request->leaves(), /*keep_index=*/true);
   if (!leaves.ok()) return ToGrpc(leaves.status());
   for (size_t i = 1; i < leaves->size(); ++i) {
-    if ((*leaves)[i].leaf_index() != (*leaves)[0].leaf_index() + int64_t(i)) {
+    // Compared pairwise: leaf_index + i could overflow near INT64_MAX.
+    if ((*leaves)[i].leaf_index() - 1 != (*leaves)[i - 1].leaf_index()) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           "leaf indices must be contiguous");
     }
@@ -388,6 +389,7 @@ grpc::Status LogService::GetInclusionProofByHash(
   int found = 0;
   for (uint64_t index : *indices) {
     if (index >= size) continue;
+    if (static_cast<size_t>(found) == options_.max_leaves_per_read) break;
     ++found;
     absl::StatusOr<std::vector<std::string>> proof =
         BuildInclusionProof(index, size, *reader);
@@ -591,7 +593,9 @@ grpc::Status LogService::GetLeavesByHash(
         logs_->IndicesByHash(request->log_id(), hash);
     if (!indices.ok()) return ToGrpc(indices.status());
     for (uint64_t index : *indices) {
-      if (index < head->root.tree_size) wanted.push_back(index);
+      if (index >= head->root.tree_size) continue;
+      if (wanted.size() == options_.max_leaves_per_read) break;
+      wanted.push_back(index);
     }
   }
   if (request->order_by_sequence()) std::sort(wanted.begin(), wanted.end());

@@ -15,8 +15,8 @@ namespace trellis::log {
 struct LogServiceOptions {
   // Most leaves accepted in one QueueLeaves / AddSequencedLeaves call.
   size_t max_leaves_per_request = 50000;
-  // Most leaves returned by one read (GetLeavesByRange returns fewer;
-  // GetLeavesByIndex / ByHash refuse more).
+  // Most leaves (or proofs) one read returns: GetLeavesByRange and the
+  // by-hash reads return at most this many, GetLeavesByIndex refuses more.
   size_t max_leaves_per_read = 1000;
 };
 

@@ -35,7 +35,8 @@ class LogServiceTest : public ::testing::Test {
     trees_ = std::make_unique<storage::rocksdb::RocksTreeStorage>(db_.get());
     logs_ = std::make_unique<storage::rocksdb::RocksLogStorage>(db_.get());
     keys_ = std::make_unique<admin::KeyStore>(trees_.get(), "");
-    manager_ = std::make_unique<admin::TreeManager>(trees_.get(), keys_.get());
+    manager_ = std::make_unique<admin::TreeManager>(trees_.get(), logs_.get(),
+                                                    keys_.get());
     SignerProvider signers = [this](int64_t id) {
       return keys_->SignerFor(id);
     };
@@ -478,6 +479,30 @@ TEST_F(LogServiceTest, PreorderedLogIntegratesContiguousRuns) {
   gap.mutable_leaves(1)->set_leaf_index(10);
   EXPECT_EQ(service_->AddSequencedLeaves(&gap, &response).error_code(),
             StatusCode::FAILED_PRECONDITION);
+
+  // A leaf stranded beyond the end (index 20, tree size 8) keeps the tree
+  // from becoming a LOG, whose queue would take those indices.
+  ASSERT_TRUE(add(20, 1, &response).ok());
+  SequenceAll(id);
+  trillian::UpdateTreeRequest freeze;
+  freeze.mutable_tree()->set_tree_id(id);
+  freeze.mutable_tree()->set_tree_state(trillian::FROZEN);
+  freeze.mutable_update_mask()->add_paths("tree_state");
+  ASSERT_TRUE(manager_->UpdateTree(freeze).ok());
+  trillian::UpdateTreeRequest to_log = freeze;
+  to_log.mutable_tree()->set_tree_type(trillian::LOG);
+  to_log.mutable_update_mask()->add_paths("tree_type");
+  EXPECT_EQ(manager_->UpdateTree(to_log).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  const int64_t clean = CreateTree(trillian::PREORDERED_LOG);
+  ASSERT_TRUE(manager_->DeleteTree(clean).ok() &&
+              manager_->UndeleteTree(clean).ok());
+  freeze.mutable_tree()->set_tree_id(clean);
+  to_log.mutable_tree()->set_tree_id(clean);
+  ASSERT_TRUE(manager_->UpdateTree(freeze).ok());
+  auto converted = manager_->UpdateTree(to_log);
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  EXPECT_EQ(converted->tree_type(), trillian::LOG);
 }
 
 TEST_F(LogServiceTest, MaxRootDurationResignsAnIdleTree) {

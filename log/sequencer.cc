@@ -12,7 +12,11 @@ absl::StatusOr<CompactRange> Sequencer::RightEdge(
   {
     absl::MutexLock lock(&mu_);
     auto it = edges_.find(tree_id);
-    if (it != edges_.end() && it->second.size() == size) return it->second;
+    // The cached edge must still match the signed root (a few hashes).
+    if (it != edges_.end() && it->second.size() == size &&
+        it->second.Root() == root_hash) {
+      return it->second;
+    }
   }
   std::vector<std::string> hashes;
   if (size > 0) {

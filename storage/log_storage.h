@@ -83,6 +83,10 @@ class LogStorage {
   virtual absl::StatusOr<std::vector<trillian::LogLeaf>> PeekSequenced(
       int64_t tree_id, uint64_t from, size_t max) = 0;
 
+  // True if leaves are stored at or beyond the tree's end (PREORDERED_LOG
+  // leaves added but not yet integrated).
+  virtual absl::StatusOr<bool> HasUnintegratedLeaves(int64_t tree_id) = 0;
+
   // Applies a sequencing pass atomically and durably.
   virtual absl::Status Integrate(int64_t tree_id,
                                  const IntegrationBatch& batch) = 0;

@@ -3,6 +3,7 @@
 #define TRELLIS_STORAGE_TREE_STORAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,12 @@ class TreeStorage {
   virtual absl::StatusOr<std::vector<trillian::Tree>> ListTrees(
       bool include_deleted) = 0;
 
-  // Replaces the stored metadata of an existing tree. NOT_FOUND if absent.
-  virtual absl::Status UpdateTree(const trillian::Tree& tree) = 0;
+  // Reads a tree, lets `mutate` change it, and stores the result, atomically
+  // with respect to other updates. NOT_FOUND if absent; an error from
+  // `mutate` aborts the update. Returns the stored tree.
+  virtual absl::StatusOr<trillian::Tree> UpdateTree(
+      int64_t tree_id,
+      const std::function<absl::Status(trillian::Tree&)>& mutate) = 0;
 
   // The wrapped private key stored with the tree.
   virtual absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) = 0;

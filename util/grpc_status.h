@@ -1,4 +1,4 @@
-// absl::Status <-> grpc::Status: the service layers translate with this.
+// absl::Status -> grpc::Status: the service layers translate with this.
 #ifndef TRELLIS_UTIL_GRPC_STATUS_H_
 #define TRELLIS_UTIL_GRPC_STATUS_H_
 
@@ -13,12 +13,6 @@ inline grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
                       std::string(s.message()));
-}
-
-inline absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
 }
 
 }  // namespace trellis

@@ -18,10 +18,6 @@ inline google::protobuf::Timestamp ToProto(absl::Time t) {
   return out;
 }
 
-inline int64_t ToUnixNanos(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000000 + t.nanos();
-}
-
 inline absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }

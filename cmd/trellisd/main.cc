@@ -30,6 +30,9 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, key_encryption_key_file, "",
           "File with a 32-byte key (raw or 64 hex digits) that encrypts tree "
           "private keys at rest (AES-256-GCM).");
+ABSL_FLAG(std::string, pem_key_dir, "",
+          "Directory from which CreateTree may load keyspb.PEMKeyFile keys; "
+          "empty refuses PEMKeyFile.");
 ABSL_FLAG(int, batch_size, 10000, "Most leaves a sequencer pass integrates.");
 ABSL_FLAG(absl::Duration, sequencer_interval, absl::Milliseconds(50),
           "Pause between sequencer passes when the queues are drained.");
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.pem_key_dir = absl::GetFlag(FLAGS_pem_key_dir);
   options.sequencer_batch_size = absl::GetFlag(FLAGS_batch_size);
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
   options.log_options.max_leaves_per_request =

@@ -66,7 +66,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->keys_ =
       std::make_unique<admin::KeyStore>(server->trees_.get(), options.kek);
   server->tree_manager_ = std::make_unique<admin::TreeManager>(
-      server->trees_.get(), server->keys_.get());
+      server->trees_.get(), server->logs_.get(), server->keys_.get(),
+      options.pem_key_dir);
   server->admin_service_ =
       std::make_unique<admin::AdminService>(server->tree_manager_.get());
   admin::KeyStore* keys = server->keys_.get();

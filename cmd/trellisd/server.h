@@ -31,6 +31,9 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // Directory from which CreateTree may load keyspb.PEMKeyFile keys (empty:
+  // PEMKeyFile refused).
+  std::string pem_key_dir;
   // 32-byte key-encryption key for tree private keys at rest (empty: none).
   std::string kek;
   size_t sequencer_batch_size = 10000;

@@ -13,8 +13,9 @@
 //              <tree> 'm' <seq>  -> <idx>: where queue entry <seq> went
 //
 // A queued leaf's identity record keeps pointing at its queue sequence
-// number after integration ('m' resolves it), so that integration writes only
-// keys that grow with the tree, never a random one.
+// number after integration ('m' resolves it), so that integrating leaves with
+// the default identity writes only keys that grow with the tree or queue,
+// never a random one.
 //              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
 #ifndef TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 #define TRELLIS_STORAGE_ROCKSDB_KEYS_H_

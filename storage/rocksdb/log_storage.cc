@@ -80,7 +80,11 @@ class TileNodeReader : public log::NodeReader {
         if (!statuses[j].ok()) return ToAbsl(statuses[j]);
         auto tile = std::make_shared<const std::string>(values[j].data(),
                                                         values[j].size());
-        cache_->AddIfAbsent(tile_keys[missing_slots[j]], tile);
+        // Only complete tiles, which never change, are cached from reads; a
+        // right-edge tile read here may already be older than the cache's.
+        if (IsCompleteTile(*tile)) {
+          cache_->AddIfAbsent(tile_keys[missing_slots[j]], tile);
+        }
         tiles[missing_slots[j]] = std::move(tile);
       }
     }
@@ -152,6 +156,7 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
     state.next_queue_seq = std::max(state.next_queue_seq,
                                     keys::TrailingUint64(View(it->key())) + 1);
     it->Seek(ToSlice(queue_prefix));
+    if (!it->Valid()) return ToAbsl(it->status());
     state.scan_from = keys::TrailingUint64(View(it->key()));
   } else {
     state.scan_from = state.next_queue_seq;
@@ -226,6 +231,7 @@ RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
     std::string forward;
     s = db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
                        keys::QueueIndex(tree_id, n), &forward);
+    if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
     if (!s.ok() || forward.size() != 8) {
       return absl::DataLossError("identity record points at a lost leaf");
     }
@@ -441,6 +447,22 @@ absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::PeekSequenced(
   return leaves;
 }
 
+absl::StatusOr<bool> RocksLogStorage::HasUnintegratedLeaves(int64_t tree_id) {
+  absl::StatusOr<TreeState*> state = State(tree_id);
+  if (!state.ok()) return state.status();
+  uint64_t size;
+  {
+    absl::MutexLock lock(&(*state)->mu);
+    size = (*state)->tree_size;
+  }
+  const std::string prefix = keys::Prefix(tree_id, keys::kLeaf);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
+  it->Seek(keys::Leaf(tree_id, size));
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return it->Valid() && HasPrefix(it->key(), prefix);
+}
+
 absl::Status RocksLogStorage::Integrate(int64_t tree_id,
                                         const IntegrationBatch& batch) {
   absl::StatusOr<TreeState*> state_or = State(tree_id);
@@ -467,9 +489,9 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   if (from_queue && batch.consumed_queue_seqs.size() != batch.leaves.size()) {
     return absl::InternalError("one queue entry per integrated leaf expected");
   }
-  // Only keys that grow with the tree or the queue are written here: the
-  // identity record of a queued leaf keeps its queue sequence number and the
-  // 'm' record forwards it to the index.
+  // The identity record of a queued leaf keeps its queue sequence number and
+  // the 'm' record forwards it to the index, so for leaves with the default
+  // identity only keys that grow with the tree or the queue are written.
   for (size_t i = 0; i < batch.leaves.size(); ++i) {
     const trillian::LogLeaf& leaf = batch.leaves[i];
     const uint64_t index = leaf.leaf_index();

@@ -35,6 +35,7 @@ class RocksLogStorage : public LogStorage {
                                                      size_t max) override;
   absl::StatusOr<std::vector<trillian::LogLeaf>> PeekSequenced(
       int64_t tree_id, uint64_t from, size_t max) override;
+  absl::StatusOr<bool> HasUnintegratedLeaves(int64_t tree_id) override;
   absl::Status Integrate(int64_t tree_id,
                          const IntegrationBatch& batch) override;
   absl::StatusOr<std::vector<trillian::LogLeaf>> GetLeavesByIndex(

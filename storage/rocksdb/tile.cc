@@ -44,6 +44,11 @@ absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
                         log::kHashSize);
 }
 
+bool IsCompleteTile(absl::string_view encoded) {
+  absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
+  return width.ok() && *width == kTileWidth;
+}
+
 absl::StatusOr<Tile> Tile::Decode(absl::string_view encoded) {
   absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
   if (!width.ok()) return width.status();

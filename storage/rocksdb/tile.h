@@ -38,6 +38,10 @@ TileAddress Locate(const log::NodeID& id);
 absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
                                                uint32_t row, uint32_t pos);
 
+// True if the encoded tile is full (256 nodes in row 0): it never changes
+// again.
+bool IsCompleteTile(absl::string_view encoded);
+
 // A tile being extended by the sequencer.
 class Tile {
  public:

@@ -1,7 +1,8 @@
-// An in-memory LRU of Merkle tiles. Complete tiles never change; right-edge
-// tiles are replaced by the writer (RocksLogStorage::Integrate) after each
-// write and before the new root is visible, so a reader never finds a tile
-// older than the root it holds.
+// An in-memory LRU of Merkle tiles. Complete tiles never change and may be
+// cached by anyone; right-edge tiles are cached only by the writer
+// (RocksLogStorage::Integrate), which replaces them after each write and
+// before the new root is visible. So a cached tile is never older than the
+// root a reader holds (an evicted right-edge tile is read from RocksDB).
 #ifndef TRELLIS_STORAGE_ROCKSDB_TILE_CACHE_H_
 #define TRELLIS_STORAGE_ROCKSDB_TILE_CACHE_H_
 
@@ -21,8 +22,7 @@ class TileCache {
 
   // The cached tile stored under `key`, or null.
   std::shared_ptr<const std::string> Get(const std::string& key);
-  // Caches a tile read from storage, unless one is cached already (which is
-  // at least as new).
+  // Caches a complete tile read from storage, unless already cached.
   void AddIfAbsent(const std::string& key,
                    std::shared_ptr<const std::string> tile);
   // Caches a tile just written, replacing any older version.

@@ -43,7 +43,7 @@ absl::StatusOr<trillian::Tree> RocksTreeStorage::GetTree(int64_t tree_id) {
   absl::StatusOr<trillian::Tree> tree = ReadTree(tree_id);
   if (tree.ok()) {
     absl::MutexLock lock(&cache_mu_);
-    cache_.insert_or_assign(tree_id, *tree);
+    cache_.try_emplace(tree_id, *tree);  // A concurrent writer's is newer.
   }
   return tree;
 }
@@ -79,18 +79,21 @@ absl::StatusOr<std::vector<trillian::Tree>> RocksTreeStorage::ListTrees(
   return trees;
 }
 
-absl::Status RocksTreeStorage::UpdateTree(const trillian::Tree& tree) {
+absl::StatusOr<trillian::Tree> RocksTreeStorage::UpdateTree(
+    int64_t tree_id,
+    const std::function<absl::Status(trillian::Tree&)>& mutate) {
   absl::MutexLock lock(&write_mu_);
-  absl::StatusOr<trillian::Tree> existing = GetTree(tree.tree_id());
-  if (!existing.ok()) return existing.status();
-  absl::Status written = ToAbsl(
-      db_->db()->Put(Database::DurableWrite(), db_->trees(),
-                     keys::Tree(tree.tree_id()), tree.SerializeAsString()));
-  if (written.ok()) {
-    absl::MutexLock cache_lock(&cache_mu_);
-    cache_.insert_or_assign(tree.tree_id(), tree);
-  }
-  return written;
+  absl::StatusOr<trillian::Tree> tree = ReadTree(tree_id);
+  if (!tree.ok()) return tree.status();
+  if (absl::Status s = mutate(*tree); !s.ok()) return s;
+  tree->set_tree_id(tree_id);
+  absl::Status written =
+      ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->trees(),
+                            keys::Tree(tree_id), tree->SerializeAsString()));
+  if (!written.ok()) return written;
+  absl::MutexLock cache_lock(&cache_mu_);
+  cache_.insert_or_assign(tree_id, *tree);
+  return tree;
 }
 
 absl::StatusOr<std::string> RocksTreeStorage::GetWrappedPrivateKey(

@@ -18,7 +18,9 @@ class RocksTreeStorage : public TreeStorage {
   absl::StatusOr<trillian::Tree> GetTree(int64_t tree_id) override;
   absl::StatusOr<std::vector<trillian::Tree>> ListTrees(
       bool include_deleted) override;
-  absl::Status UpdateTree(const trillian::Tree& tree) override;
+  absl::StatusOr<trillian::Tree> UpdateTree(
+      int64_t tree_id,
+      const std::function<absl::Status(trillian::Tree&)>& mutate) override;
   absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) override;
 
  private:
@@ -27,8 +29,9 @@ class RocksTreeStorage : public TreeStorage {
   Database* const db_;
   // Serialises read-check-write sequences (create, update).
   absl::Mutex write_mu_;
-  // Every tree read or written so far: this process is the database's only
-  // writer, so the cache is updated with each write and never goes stale.
+  // Every tree read or written so far. This process is the database's only
+  // writer; writers overwrite entries, readers only fill missing ones, so
+  // the cache never goes stale.
   absl::Mutex cache_mu_;
   absl::flat_hash_map<int64_t, trillian::Tree> cache_
       ABSL_GUARDED_BY(cache_mu_);

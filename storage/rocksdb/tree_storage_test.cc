@@ -25,11 +25,27 @@ TEST(RocksTreeStorageTest, CreateGetListUpdateSurviveReopen) {
     ASSERT_TRUE(trees.CreateTree(MakeTree(3), "key3").ok());
     EXPECT_EQ(trees.CreateTree(MakeTree(7), "other").code(),
               absl::StatusCode::kAlreadyExists);
-    trillian::Tree deleted = MakeTree(3);
-    deleted.set_deleted(true);
-    ASSERT_TRUE(trees.UpdateTree(deleted).ok());
-    EXPECT_EQ(trees.UpdateTree(MakeTree(99)).code(),
-              absl::StatusCode::kNotFound);
+    auto deleted = trees.UpdateTree(3, [](trillian::Tree& tree) {
+      tree.set_deleted(true);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(deleted.ok());
+    EXPECT_TRUE(deleted->deleted());
+    // A failing mutation changes nothing.
+    EXPECT_EQ(trees
+                  .UpdateTree(7,
+                              [](trillian::Tree& tree) {
+                                tree.set_display_name("changed");
+                                return absl::FailedPreconditionError("no");
+                              })
+                  .status()
+                  .code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(
+        trees.UpdateTree(99, [](trillian::Tree&) { return absl::OkStatus(); })
+            .status()
+            .code(),
+        absl::StatusCode::kNotFound);
   }
   auto db = Database::Open({dir.path()});
   ASSERT_TRUE(db.ok());
