@@ -3,14 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "crypto/keys.h"
+#include "util/file.h"
 
 namespace trellis::admin {
 namespace {
@@ -38,11 +36,9 @@ KeyStore::KeyStore(storage::TreeStorage* trees, std::string kek)
     : trees_(trees), kek_(std::move(kek)) {}
 
 absl::StatusOr<std::string> KeyStore::ReadKekFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read KEK file " + path);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string content = buf.str();
+  absl::StatusOr<std::string> read = ReadFile(path);
+  if (!read.ok()) return read.status();
+  const std::string& content = *read;
   if (content.size() == kKekSize) return content;
   std::string hex =
       absl::StrReplaceAll(content, {{"\n", ""}, {" ", ""}, {"\r", ""}});

@@ -5,12 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crypto/keys.h"
+#include "util/file.h"
 #include "util/proto_time.h"
 
 namespace trellis::admin {
@@ -37,14 +36,12 @@ absl::StatusOr<crypto::PrivateKey> KeyFromAny(const google::protobuf::Any& any,
         std::filesystem::weakly_canonical(pem_file.path(), ec);
     const auto [dir_end, unused] =
         std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
-    std::ifstream in(path);
-    if (ec || dir_end != dir.end() || !in) {
+    absl::StatusOr<std::string> pem = ReadFile(path);
+    if (ec || dir_end != dir.end() || !pem.ok()) {
       return absl::InvalidArgumentError(
           "PEM key file is not a readable file in the server's key directory");
     }
-    std::stringstream pem;
-    pem << in.rdbuf();
-    return crypto::ParsePrivateKeyPem(pem.str(), pem_file.password());
+    return crypto::ParsePrivateKeyPem(*pem, pem_file.password());
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unsupported private_key type ", any.type_url(),

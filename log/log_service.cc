@@ -49,9 +49,15 @@ grpc::ServerUnaryReactor* LogService::Serve(
     bool blocking) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (blocking && write_pool_ != nullptr) {
-    write_pool_->Schedule([this, reactor, request, response, method] {
-      reactor->Finish((this->*method)(request, response));
-    });
+    const bool queued = write_pool_->TrySchedule(
+        [this, reactor, request, response, method] {
+          reactor->Finish((this->*method)(request, response));
+        },
+        options_.max_queued_writes);
+    if (!queued) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "too many writes waiting; retry later"));
+    }
   } else {
     reactor->Finish((this->*method)(request, response));
   }
@@ -184,13 +190,10 @@ absl::StatusOr<trillian::Tree> LogService::TreeFor(int64_t tree_id,
                      trillian::TreeType_Name(type), "-type trees"));
   }
   const trillian::TreeState state = tree->tree_state();
-  if (access == Access::kQueue && state != trillian::ACTIVE) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("operation not allowed when tree is ",
-                     trillian::TreeState_Name(state)));
-  }
-  if (access == Access::kSequence && state != trillian::ACTIVE &&
-      state != trillian::DRAINING) {
+  const bool writable =
+      state == trillian::ACTIVE ||
+      (access == Access::kSequence && state == trillian::DRAINING);
+  if ((access == Access::kQueue || access == Access::kSequence) && !writable) {
     return absl::PermissionDeniedError(
         absl::StrCat("operation not allowed when tree is ",
                      trillian::TreeState_Name(state)));

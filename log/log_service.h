@@ -18,6 +18,9 @@ struct LogServiceOptions {
   // Most leaves (or proofs) one read returns: GetLeavesByRange and the
   // by-hash reads return at most this many, GetLeavesByIndex refuses more.
   size_t max_leaves_per_read = 1000;
+  // Write calls that may wait for a write thread; more are refused with
+  // RESOURCE_EXHAUSTED rather than held in memory without bound.
+  size_t max_queued_writes = 1024;
 };
 
 class LogService final : public trillian::TrillianLog::CallbackService {

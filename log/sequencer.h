@@ -34,6 +34,8 @@ class Sequencer {
   absl::StatusOr<size_t> IntegrateBatch(const trillian::Tree& tree,
                                         absl::Time now);
 
+  size_t batch_size() const { return batch_size_; }
+
  private:
   // The tree's right edge at `size`, from the cache or the stored tiles.
   absl::StatusOr<CompactRange> RightEdge(int64_t tree_id, uint64_t size,

@@ -11,12 +11,9 @@
 namespace trellis::log {
 
 SequencerManager::SequencerManager(storage::TreeStorage* trees,
-                                   Sequencer* sequencer, size_t batch_size,
+                                   Sequencer* sequencer,
                                    absl::Duration interval)
-    : trees_(trees),
-      sequencer_(sequencer),
-      batch_size_(batch_size),
-      interval_(interval) {}
+    : trees_(trees), sequencer_(sequencer), interval_(interval) {}
 
 SequencerManager::~SequencerManager() { Stop(); }
 
@@ -59,7 +56,7 @@ bool SequencerManager::RunPass() {
                    n.status().ToString().c_str());
       continue;
     }
-    if (*n >= batch_size_) full_batch = true;
+    if (*n >= sequencer_->batch_size()) full_batch = true;
   }
   return full_batch;
 }

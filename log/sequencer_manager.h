@@ -17,7 +17,7 @@ class SequencerManager {
   // and PREORDERED_LOG tree; passes repeat at once while some tree had a
   // full batch, otherwise every `interval`.
   SequencerManager(storage::TreeStorage* trees, Sequencer* sequencer,
-                   size_t batch_size, absl::Duration interval);
+                   absl::Duration interval);
   ~SequencerManager();  // Stops and joins.
 
   void Start();
@@ -30,7 +30,6 @@ class SequencerManager {
  private:
   storage::TreeStorage* const trees_;
   Sequencer* const sequencer_;
-  const size_t batch_size_;
   const absl::Duration interval_;
   absl::Notification stop_;
   std::thread thread_;

@@ -28,9 +28,12 @@ class ThreadPool {
     for (std::thread& t : workers_) t.join();
   }
 
-  void Schedule(std::function<void()> task) {
+  // Queues `task` unless `max_queued` tasks already wait; false if refused.
+  bool TrySchedule(std::function<void()> task, size_t max_queued) {
     absl::MutexLock lock(&mu_);
+    if (tasks_.size() >= max_queued) return false;
     tasks_.push_back(std::move(task));
+    return true;
   }
 
  private:

@@ -33,6 +33,7 @@
 #include "log/verifier.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
+#include "util/file.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd gRPC address.");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -93,9 +94,9 @@ std::string ReadAll(std::istream& in) {
 }
 
 std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(kUsage, "cannot read " + path);
-  return ReadAll(in);
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) Fail(kUsage, std::string(content.status().message()));
+  return *content;
 }
 
 int64_t ParseId(const std::vector<char*>& args, size_t pos) {
@@ -492,14 +493,8 @@ int LogCommand(Client& client, const std::vector<char*>& args) {
 int VerifyProofCommand(const std::vector<char*>& args) {
   if (args.size() != 3) Fail(kUsage, "verify-proof FILE.json");
   const std::string path = args[2];
-  std::string text;
-  if (path == "-") {
-    text = ReadAll(std::cin);
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) Fail(kUsage, "cannot read " + path);
-    text = ReadAll(in);
-  }
+  const std::string text =
+      path == "-" ? ReadAll(std::cin) : ReadFileOrDie(path);
   absl::StatusOr<ProofFile> file = ParseProofFile(text);
   if (!file.ok())
     Fail(kUsage, "unusable proof file: " + file.status().ToString());

@@ -1,26 +1,16 @@
 #include "cmd/trellisd/server.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "util/file.h"
 
 namespace trellis {
 namespace {
 
 constexpr int kWriteThreads = 32;
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const ServerOptions& options) {
@@ -82,7 +72,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       server->logs_.get(), signers, options.sequencer_batch_size);
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
       server->trees_.get(), server->sequencer_.get(),
-      options.sequencer_batch_size, options.sequencer_interval);
+      options.sequencer_interval);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -426,16 +426,18 @@ absl::StatusOr<std::vector<QueuedEntry>> RocksLogStorage::PeekQueue(
   return entries;
 }
 
-absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::PeekSequenced(
-    int64_t tree_id, uint64_t from, size_t max) {
+absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::ScanLeaves(
+    int64_t tree_id, uint64_t start, uint64_t end) {
   std::vector<trillian::LogLeaf> leaves;
-  const std::string prefix = keys::Prefix(tree_id, keys::kLeaf);
+  if (end <= start) return leaves;
+  const std::string upper = keys::Leaf(tree_id, end);
+  ::rocksdb::Slice upper_slice(upper);
+  ::rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<::rocksdb::Iterator> it(
-      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
-  uint64_t next = from;
-  for (it->Seek(keys::Leaf(tree_id, from));
-       it->Valid() && HasPrefix(it->key(), prefix) && leaves.size() < max;
-       it->Next(), ++next) {
+      db_->db()->NewIterator(options, db_->log()));
+  uint64_t next = start;
+  for (it->Seek(keys::Leaf(tree_id, start)); it->Valid(); it->Next(), ++next) {
     if (keys::TrailingUint64(View(it->key())) != next) break;  // A gap.
     trillian::LogLeaf leaf;
     if (!leaf.ParseFromArray(it->value().data(), it->value().size())) {
@@ -445,6 +447,12 @@ absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::PeekSequenced(
   }
   if (!it->status().ok()) return ToAbsl(it->status());
   return leaves;
+}
+
+absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::PeekSequenced(
+    int64_t tree_id, uint64_t from, size_t max) {
+  const uint64_t end = max > kMaxUint64 - from ? kMaxUint64 : from + max;
+  return ScanLeaves(tree_id, from, end);
 }
 
 absl::StatusOr<bool> RocksLogStorage::HasUnintegratedLeaves(int64_t tree_id) {
@@ -597,27 +605,8 @@ RocksLogStorage::GetLeavesByIndex(int64_t tree_id,
 absl::StatusOr<std::vector<trillian::LogLeaf>>
 RocksLogStorage::GetLeavesByRange(int64_t tree_id, uint64_t start,
                                   uint64_t count, uint64_t limit) {
-  const uint64_t end =
-      start + std::min(count, limit > start ? limit - start : 0);
-  std::vector<trillian::LogLeaf> leaves;
-  if (end <= start) return leaves;
-  const std::string upper = keys::Leaf(tree_id, end);
-  ::rocksdb::Slice upper_slice(upper);
-  ::rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<::rocksdb::Iterator> it(
-      db_->db()->NewIterator(options, db_->log()));
-  uint64_t next = start;
-  for (it->Seek(keys::Leaf(tree_id, start)); it->Valid(); it->Next(), ++next) {
-    if (keys::TrailingUint64(View(it->key())) != next) break;
-    trillian::LogLeaf leaf;
-    if (!leaf.ParseFromArray(it->value().data(), it->value().size())) {
-      return absl::DataLossError("stored leaf is corrupt");
-    }
-    leaves.push_back(std::move(leaf));
-  }
-  if (!it->status().ok()) return ToAbsl(it->status());
-  return leaves;
+  return ScanLeaves(tree_id, start,
+                    start + std::min(count, limit > start ? limit - start : 0));
 }
 
 absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(

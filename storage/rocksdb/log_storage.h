@@ -80,6 +80,11 @@ class RocksLogStorage : public LogStorage {
   // The leaf an identity record points at, queued or stored at an index.
   absl::StatusOr<std::optional<HeldEntry>> HeldLeaf(
       int64_t tree_id, absl::string_view identity_hash);
+  // Stored leaves with indices start, start+1, ... below `end`, up to the
+  // first gap.
+  absl::StatusOr<std::vector<trillian::LogLeaf>> ScanLeaves(int64_t tree_id,
+                                                            uint64_t start,
+                                                            uint64_t end);
   absl::StatusOr<std::optional<trillian::LogLeaf>> ReadLeaf(
       const std::string& key);
 
