@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crypto/keys.h"
+#include "map/hasher.h"
+#include "trellis_settings.pb.h"
 #include "util/file.h"
 #include "util/proto_time.h"
 
@@ -72,21 +74,35 @@ void Redact(trillian::Tree& tree) { tree.clear_private_key(); }
 
 }  // namespace
 
+absl::Status TreeManager::ValidateSettings(const trillian::Tree& tree) {
+  if (!tree.has_storage_settings()) return absl::OkStatus();
+  trellis::MapSettings settings;
+  if (tree.tree_type() != trillian::MAP ||
+      !tree.storage_settings().UnpackTo(&settings)) {
+    return absl::InvalidArgumentError(
+        "storage_settings must be a trellis.MapSettings of a MAP tree");
+  }
+  if (settings.history_log_id() == 0) return absl::OkStatus();
+  absl::StatusOr<trillian::Tree> log =
+      trees_->GetTree(settings.history_log_id());
+  if (!log.ok() || log->tree_type() != trillian::LOG || log->deleted()) {
+    return absl::InvalidArgumentError(
+        "history_log_id must name an existing LOG tree");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
     const trillian::CreateTreeRequest& request) {
   if (!request.has_tree())
     return absl::InvalidArgumentError("tree is required");
   trillian::Tree tree = request.tree();
 
-  switch (tree.tree_type()) {
-    case trillian::LOG:
-    case trillian::PREORDERED_LOG:
-      break;
-    case trillian::MAP:
-      return absl::InvalidArgumentError("MAP trees are not supported yet");
-    default:
-      return absl::InvalidArgumentError(
-          "tree_type must be LOG or PREORDERED_LOG");
+  const bool is_map = tree.tree_type() == trillian::MAP;
+  if (!is_map && tree.tree_type() != trillian::LOG &&
+      tree.tree_type() != trillian::PREORDERED_LOG) {
+    return absl::InvalidArgumentError(
+        "tree_type must be LOG, PREORDERED_LOG or MAP");
   }
   if (tree.tree_state() == trillian::UNKNOWN_TREE_STATE) {
     tree.set_tree_state(trillian::ACTIVE);
@@ -95,11 +111,17 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
     return absl::InvalidArgumentError("new trees must be ACTIVE");
   }
   if (tree.hash_strategy() == trillian::UNKNOWN_HASH_STRATEGY) {
-    tree.set_hash_strategy(trillian::RFC6962_SHA256);
+    tree.set_hash_strategy(is_map ? trillian::CONIKS_SHA512_256
+                                  : trillian::RFC6962_SHA256);
   }
-  if (tree.hash_strategy() != trillian::RFC6962_SHA256) {
-    return absl::InvalidArgumentError("log trees must use RFC6962_SHA256");
+  if (is_map ? !map::NewMapHasher(tree.hash_strategy()).ok()
+             : tree.hash_strategy() != trillian::RFC6962_SHA256) {
+    return absl::InvalidArgumentError(
+        is_map ? "map trees must use CONIKS_SHA512_256, CONIKS_SHA256 or "
+                 "TEST_MAP_HASHER"
+               : "log trees must use RFC6962_SHA256");
   }
+  if (absl::Status s = ValidateSettings(tree); !s.ok()) return s;
   if (tree.hash_algorithm() == sigpb::DigitallySigned::NONE) {
     tree.set_hash_algorithm(sigpb::DigitallySigned::SHA256);
   }
@@ -197,6 +219,7 @@ absl::StatusOr<trillian::Tree> TreeManager::UpdateTree(
         tree.set_description(in.description());
       } else if (path == "storage_settings") {
         *tree.mutable_storage_settings() = in.storage_settings();
+        if (absl::Status s = ValidateSettings(tree); !s.ok()) return s;
       } else if (path == "max_root_duration") {
         *tree.mutable_max_root_duration() = in.max_root_duration();
       } else if (path == "private_key") {

@@ -38,6 +38,9 @@ class TreeManager {
   absl::StatusOr<trillian::Tree> UndeleteTree(int64_t tree_id);
 
  private:
+  // Storage settings, if any, are a trellis.MapSettings naming a LOG tree.
+  absl::Status ValidateSettings(const trillian::Tree& tree);
+
   storage::TreeStorage* const trees_;
   storage::LogStorage* const logs_;
   KeyStore* const keys_;

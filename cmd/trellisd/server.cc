@@ -68,6 +68,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->log_service_ = std::make_unique<log::LogService>(
       server->trees_.get(), server->logs_.get(), signers, options.log_options,
       server->write_pool_.get());
+  server->maps_ =
+      std::make_unique<storage::rocksdb::RocksMapStorage>(server->db_.get());
+  server->map_manager_ = std::make_unique<map::MapManager>(
+      server->trees_.get(), server->maps_.get(), server->logs_.get(), signers);
+  server->map_service_ =
+      std::make_unique<map::MapService>(server->map_manager_.get());
+  server->map_write_service_ =
+      std::make_unique<map::MapWriteService>(server->map_manager_.get());
   server->sequencer_ = std::make_unique<log::Sequencer>(
       server->logs_.get(), signers, options.sequencer_batch_size);
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
@@ -87,6 +95,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
   builder.RegisterService(server->admin_service_.get());
   builder.RegisterService(server->log_service_.get());
+  builder.RegisterService(server->map_service_.get());
+  builder.RegisterService(server->map_write_service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
     return absl::UnavailableError(
@@ -106,6 +116,10 @@ void Server::Shutdown(absl::Duration grace) {
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();
   log_service_.reset();
+  map_write_service_.reset();
+  map_service_.reset();
+  map_manager_.reset();
+  maps_.reset();
   admin_service_.reset();
   sequencer_.reset();
   tree_manager_.reset();

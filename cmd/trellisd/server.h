@@ -15,8 +15,11 @@
 #include "log/log_service.h"
 #include "log/sequencer.h"
 #include "log/sequencer_manager.h"
+#include "map/map_manager.h"
+#include "map/map_service.h"
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/log_storage.h"
+#include "storage/rocksdb/map_storage.h"
 #include "storage/rocksdb/tree_storage.h"
 #include "util/thread_pool.h"
 
@@ -61,6 +64,10 @@ class Server {
   std::unique_ptr<storage::rocksdb::Database> db_;
   std::unique_ptr<storage::rocksdb::RocksTreeStorage> trees_;
   std::unique_ptr<storage::rocksdb::RocksLogStorage> logs_;
+  std::unique_ptr<storage::rocksdb::RocksMapStorage> maps_;
+  std::unique_ptr<map::MapManager> map_manager_;
+  std::unique_ptr<map::MapService> map_service_;
+  std::unique_ptr<map::MapWriteService> map_write_service_;
   std::unique_ptr<admin::KeyStore> keys_;
   std::unique_ptr<admin::TreeManager> tree_manager_;
   std::unique_ptr<admin::AdminService> admin_service_;

@@ -56,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       {::rocksdb::kDefaultColumnFamilyName, cf},
       {"trees", cf},
       {"log", cf},
+      {"map", cf},
   };
   auto database = std::unique_ptr<Database>(new Database());
   ::rocksdb::DB* raw = nullptr;

@@ -19,8 +19,9 @@ struct DatabaseOptions {
   size_t block_cache_bytes = 256 << 20;
 };
 
-// Owns the DB and its column families: "trees" (metadata and keys) and "log"
-// (log contents). Keys are big-endian with the tree id first.
+// Owns the DB and its column families: "trees" (metadata and keys), "log"
+// (log contents) and "map" (map contents). Keys are big-endian with the tree
+// id first.
 class Database {
  public:
   static absl::StatusOr<std::unique_ptr<Database>> Open(
@@ -30,6 +31,7 @@ class Database {
   ::rocksdb::DB* db() const { return db_.get(); }
   ::rocksdb::ColumnFamilyHandle* trees() const { return handles_[1]; }
   ::rocksdb::ColumnFamilyHandle* log() const { return handles_[2]; }
+  ::rocksdb::ColumnFamilyHandle* map() const { return handles_[3]; }
 
   // Options for writes that must survive a crash once acknowledged.
   static ::rocksdb::WriteOptions DurableWrite();

@@ -1,0 +1,240 @@
+#include "storage/rocksdb/map_storage.h"
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/keys.h"
+#include "util/tls_codec.h"
+
+namespace trellis::storage::rocksdb {
+namespace {
+
+constexpr char kRevision = 'r';
+constexpr char kTile = 't';
+constexpr char kLeaf = 'v';
+
+std::string RevisionKey(int64_t tree_id, int64_t revision) {
+  std::string key = keys::Prefix(tree_id, kRevision);
+  PutUint(key, static_cast<uint64_t>(revision), 8);
+  return key;
+}
+
+std::string TilePrefix(int64_t tree_id, const map::TileId& id) {
+  std::string key = keys::Prefix(tree_id, kTile);
+  PutUint(key, id.depth, 1);
+  key += id.prefix;
+  return key;
+}
+
+std::string LeafPrefix(int64_t tree_id, absl::string_view index) {
+  std::string key = keys::Prefix(tree_id, kLeaf);
+  key.append(index.data(), index.size());
+  return key;
+}
+
+// Appends the version suffix: newer revisions sort first.
+std::string Versioned(std::string prefix, int64_t revision) {
+  PutUint(prefix, ~static_cast<uint64_t>(revision), 8);
+  return prefix;
+}
+
+std::string EncodeRevision(const MapRevision& r) {
+  std::string out;
+  const std::string root = r.root.SerializeAsString();
+  PutUint(out, root.size(), 4);
+  out += root;
+  out += map::EncodeNodeEntry(r.root_node);
+  return out;
+}
+
+absl::StatusOr<MapRevision> DecodeRevision(int64_t revision,
+                                           absl::string_view bytes) {
+  TlsReader reader(bytes);
+  const std::string root = reader.ReadOpaque(4);
+  MapRevision r;
+  r.revision = revision;
+  if (!reader.ok() || !r.root.ParseFromString(root)) {
+    return absl::DataLossError("corrupt map revision record");
+  }
+  const size_t node_offset = 4 + root.size();
+  absl::StatusOr<map::NodeEntry> node =
+      map::DecodeNodeEntry(bytes.substr(node_offset));
+  if (!node.ok()) return node.status();
+  r.root_node = std::move(*node);
+  return r;
+}
+
+absl::string_view View(const ::rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// Reads versioned records of one map as of a revision, reusing an iterator.
+class VersionedReader {
+ public:
+  VersionedReader(Database* db, int64_t revision)
+      : it_(db->db()->NewIterator(::rocksdb::ReadOptions(), db->map())),
+        revision_(revision) {}
+
+  // The newest value stored under `prefix` at or before the revision.
+  absl::StatusOr<std::optional<std::string>> Read(const std::string& prefix) {
+    it_->Seek(Versioned(prefix, revision_));
+    if (!it_->status().ok()) return ToAbsl(it_->status());
+    if (!it_->Valid() || it_->key().size() != prefix.size() + 8 ||
+        !it_->key().starts_with(prefix)) {
+      return std::nullopt;
+    }
+    return it_->value().ToString();
+  }
+
+ private:
+  std::unique_ptr<::rocksdb::Iterator> it_;
+  const int64_t revision_;
+};
+
+class RocksTileReader : public map::TileReader {
+ public:
+  RocksTileReader(Database* db, int64_t tree_id, int64_t revision)
+      : reader_(db, revision), tree_id_(tree_id) {}
+
+  absl::StatusOr<std::optional<map::Tile>> ReadTile(
+      const map::TileId& id) override {
+    absl::StatusOr<std::optional<std::string>> bytes =
+        reader_.Read(TilePrefix(tree_id_, id));
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) return std::nullopt;
+    absl::StatusOr<map::Tile> tile = map::DecodeTile(**bytes);
+    if (!tile.ok()) return tile.status();
+    return std::move(*tile);
+  }
+
+ private:
+  VersionedReader reader_;
+  const int64_t tree_id_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::optional<MapRevision>> RocksMapStorage::LatestRevision(
+    int64_t tree_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = latest_.find(tree_id);
+    if (it != latest_.end()) return it->second;
+  }
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->map()));
+  it->SeekForPrev(RevisionKey(tree_id, INT64_MAX));
+  if (!it->status().ok()) return ToAbsl(it->status());
+  std::optional<MapRevision> latest;
+  const std::string prefix = keys::Prefix(tree_id, kRevision);
+  if (it->Valid() && it->key().starts_with(prefix)) {
+    absl::StatusOr<MapRevision> r = DecodeRevision(
+        static_cast<int64_t>(keys::TrailingUint64(View(it->key()))),
+        View(it->value()));
+    if (!r.ok()) return r.status();
+    latest = std::move(*r);
+  }
+  absl::MutexLock lock(&mu_);
+  // A concurrent writer's newer revision wins.
+  return latest_.try_emplace(tree_id, std::move(latest)).first->second;
+}
+
+absl::StatusOr<std::optional<MapRevision>> RocksMapStorage::Revision(
+    int64_t tree_id, int64_t revision) {
+  std::string value;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->map(),
+                                       RevisionKey(tree_id, revision), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return ToAbsl(s);
+  absl::StatusOr<MapRevision> r = DecodeRevision(revision, value);
+  if (!r.ok()) return r.status();
+  return std::move(*r);
+}
+
+absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
+                                            const MapRevisionWrite& write) {
+  absl::StatusOr<std::optional<MapRevision>> latest = LatestRevision(tree_id);
+  if (!latest.ok()) return latest.status();
+  const int64_t expected = latest->has_value() ? (*latest)->revision + 1 : 0;
+  const int64_t revision = write.revision.revision;
+  if (revision != expected) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("map revision ", revision, " does not follow the latest (",
+                     expected - 1, ")"));
+  }
+  ::rocksdb::WriteBatch batch;
+  for (const auto& [id, tile] : write.tiles) {
+    batch.Put(db_->map(), Versioned(TilePrefix(tree_id, id), revision),
+              map::EncodeTile(tile));
+  }
+  for (const trillian::MapLeaf& leaf : write.leaves) {
+    batch.Put(db_->map(),
+              Versioned(LeafPrefix(tree_id, leaf.index()), revision),
+              leaf.SerializeAsString());
+  }
+  batch.Put(db_->map(), RevisionKey(tree_id, revision),
+            EncodeRevision(write.revision));
+  absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  if (!s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  latest_.insert_or_assign(tree_id, write.revision);
+  return absl::OkStatus();
+}
+
+std::unique_ptr<map::TileReader> RocksMapStorage::TilesAt(int64_t tree_id,
+                                                          int64_t revision) {
+  return std::make_unique<RocksTileReader>(db_, tree_id, revision);
+}
+
+absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>>
+RocksMapStorage::GetLeaves(int64_t tree_id, int64_t revision,
+                           absl::Span<const std::string> indices) {
+  VersionedReader reader(db_, revision);
+  std::vector<std::optional<trillian::MapLeaf>> leaves;
+  leaves.reserve(indices.size());
+  for (const std::string& index : indices) {
+    absl::StatusOr<std::optional<std::string>> bytes =
+        reader.Read(LeafPrefix(tree_id, index));
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) {
+      leaves.emplace_back();
+      continue;
+    }
+    trillian::MapLeaf leaf;
+    if (!leaf.ParseFromString(**bytes)) {
+      return absl::DataLossError("corrupt map leaf");
+    }
+    leaves.push_back(std::move(leaf));
+  }
+  return leaves;
+}
+
+absl::StatusOr<std::optional<trillian::MapLeaf>> RocksMapStorage::LastInRange(
+    int64_t tree_id, int64_t revision, const std::string& low,
+    const std::string& high) {
+  const std::string lower = LeafPrefix(tree_id, low);
+  VersionedReader versions(db_, revision);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->map()));
+  // Walk indices downwards from `high`; the first one set at or before the
+  // revision is the answer.
+  it->SeekForPrev(Versioned(LeafPrefix(tree_id, high), 0));
+  while (it->Valid() && it->key().compare(lower) >= 0 &&
+         it->key().size() == lower.size() + 8 &&
+         it->key().starts_with(keys::Prefix(tree_id, kLeaf))) {
+    const std::string prefix = it->key().ToString().substr(0, lower.size());
+    absl::StatusOr<std::optional<std::string>> bytes = versions.Read(prefix);
+    if (!bytes.ok()) return bytes.status();
+    if (bytes->has_value()) {
+      trillian::MapLeaf leaf;
+      if (!leaf.ParseFromString(**bytes)) {
+        return absl::DataLossError("corrupt map leaf");
+      }
+      return leaf;
+    }
+    it->SeekForPrev(prefix);  // Before every version of this index.
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return std::nullopt;
+}
+
+}  // namespace trellis::storage::rocksdb

@@ -1,0 +1,48 @@
+// MapStorage on the embedded RocksDB ("map" column family):
+//   <tree> 'r' <revision>                      -> revision record
+//   <tree> 't' <depth> <prefix> <~revision>    -> map::Tile
+//   <tree> 'v' <index> <~revision>             -> trillian.MapLeaf
+// Versions carry the bitwise complement of the revision, so one Seek finds
+// the newest version at or before a revision.
+#ifndef TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
+#define TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/map_storage.h"
+#include "storage/rocksdb/database.h"
+
+namespace trellis::storage::rocksdb {
+
+class RocksMapStorage : public MapStorage {
+ public:
+  explicit RocksMapStorage(Database* db) : db_(db) {}
+
+  absl::StatusOr<std::optional<MapRevision>> LatestRevision(
+      int64_t tree_id) override;
+  absl::StatusOr<std::optional<MapRevision>> Revision(
+      int64_t tree_id, int64_t revision) override;
+  absl::Status WriteRevision(int64_t tree_id,
+                             const MapRevisionWrite& write) override;
+  std::unique_ptr<map::TileReader> TilesAt(int64_t tree_id,
+                                           int64_t revision) override;
+  absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>> GetLeaves(
+      int64_t tree_id, int64_t revision,
+      absl::Span<const std::string> indices) override;
+  absl::StatusOr<std::optional<trillian::MapLeaf>> LastInRange(
+      int64_t tree_id, int64_t revision, const std::string& low,
+      const std::string& high) override;
+
+ private:
+  Database* const db_;
+  absl::Mutex mu_;
+  // Latest revision per map, once read (this process is the only writer).
+  absl::flat_hash_map<int64_t, std::optional<MapRevision>> latest_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trellis::storage::rocksdb
+
+#endif  // TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
