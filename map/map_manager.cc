@@ -153,10 +153,13 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Write(
   std::sort(
       hashes.begin(), hashes.end(),
       [](const LeafHash& a, const LeafHash& b) { return a.index < b.index; });
-  std::unique_ptr<TileReader> tiles =
-      maps_->TilesAt(map_id, (*latest)->revision);
+  const int64_t base = (*latest)->revision;
+  const TileReaderFactory readers = [this, map_id, base] {
+    return maps_->TilesAt(map_id, base);
+  };
   absl::StatusOr<TreeUpdate> update =
-      ApplyLeaves(*map->hasher, map_id, (*latest)->root_node, hashes, *tiles);
+      ApplyLeaves(*map->hasher, map_id, (*latest)->root_node, hashes, readers,
+                  options_.update_threads);
   if (!update.ok()) return update.status();
 
   absl::StatusOr<MapRootV1> previous = ParseMapRoot((*latest)->root.map_root());

@@ -26,6 +26,8 @@ struct MapManagerOptions {
   size_t max_leaves_per_write = 100000;
   // Most indices one read may ask for.
   size_t max_indices_per_read = 1000;
+  // Threads that hash one revision's update.
+  int update_threads = 2;
 };
 
 class MapManager {

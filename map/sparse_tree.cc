@@ -1,6 +1,7 @@
 #include "map/sparse_tree.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -24,10 +25,30 @@ std::string TileNodeIndex(const std::string& prefix, int level, int offset) {
   return index;
 }
 
+// The node holding only `leaf`, at `depth`: hashed up from the leaf through
+// empty siblings. Adds the hashes it computes to `hashes`.
+NodeEntry SingleLeafNode(const MapHasher& hasher, int64_t tree_id,
+                         const LeafHash& leaf, int depth, uint64_t& hashes) {
+  std::string hash = leaf.hash;
+  for (int d = kIndexBits; d > depth; --d) {
+    const std::string empty =
+        hasher.HashEmpty(tree_id, SiblingIndex(leaf.index, d), kIndexBits - d);
+    hash = IndexBit(leaf.index, d - 1) == 0 ? hasher.HashChildren(hash, empty)
+                                            : hasher.HashChildren(empty, hash);
+    hashes += 2;
+  }
+  return NodeEntry{std::move(hash), leaf.index, leaf.hash};
+}
+
 class Updater {
  public:
-  Updater(const MapHasher& hasher, int64_t tree_id, TileReader& tiles)
-      : hasher_(hasher), tree_id_(tree_id), tiles_(tiles) {}
+  Updater(const MapHasher& hasher, int64_t tree_id,
+          const TileReaderFactory& readers, int threads)
+      : hasher_(hasher),
+        tree_id_(tree_id),
+        readers_(readers),
+        tiles_(readers()),
+        threads_(threads) {}
 
   // The node at depth 8d on `prefix` after applying `leaves` below it.
   absl::StatusOr<NodeEntry> Update(int d, const std::string& prefix,
@@ -54,7 +75,8 @@ class Updater {
       }
       leaves = merged;
     } else if (!old.empty()) {
-      absl::StatusOr<std::optional<Tile>> stored = tiles_.ReadTile({d, prefix});
+      absl::StatusOr<std::optional<Tile>> stored =
+          tiles_->ReadTile({d, prefix});
       if (!stored.ok()) return stored.status();
       if (!stored->has_value()) {
         return absl::DataLossError(absl::StrCat(
@@ -63,8 +85,9 @@ class Updater {
       tile = std::move(**stored);
     }
 
-    // Bottom row: one child per distinct next byte.
-    std::vector<int> dirty;
+    // Bottom row: one child per distinct next byte. The root tile's
+    // children are independent subtrees, updated on several threads.
+    std::vector<std::pair<int, absl::Span<const LeafHash>>> groups;
     for (size_t begin = 0; begin < leaves.size();) {
       const uint8_t byte = static_cast<uint8_t>(leaves[begin].index[d]);
       size_t end = begin + 1;
@@ -72,22 +95,27 @@ class Updater {
              static_cast<uint8_t>(leaves[end].index[d]) == byte) {
         ++end;
       }
-      const int slot = TileSlot(kTileHeight, byte);
-      if (d == kTileDepths - 1) {
-        tile.nodes[slot] = NodeEntry{leaves[begin].hash, "", ""};  // A leaf.
-      } else {
-        auto it = tile.nodes.find(slot);
-        const NodeEntry old_child =
-            it == tile.nodes.end() ? NodeEntry{} : it->second;
-        std::string child_prefix = prefix;
-        child_prefix.push_back(static_cast<char>(byte));
-        absl::StatusOr<NodeEntry> child = Update(
-            d + 1, child_prefix, old_child, leaves.subspan(begin, end - begin));
-        if (!child.ok()) return child.status();
-        tile.nodes[slot] = std::move(*child);
-      }
-      dirty.push_back(byte);
+      groups.emplace_back(byte, leaves.subspan(begin, end - begin));
       begin = end;
+    }
+    std::vector<int> dirty;
+    if (d == kTileDepths - 1) {
+      for (const auto& [byte, group] : groups) {
+        tile.nodes[TileSlot(kTileHeight, byte)] =
+            NodeEntry{group[0].hash, "", ""};  // A leaf.
+        dirty.push_back(byte);
+      }
+    } else {
+      absl::StatusOr<std::vector<NodeEntry>> children =
+          d == 0 && threads_ > 1
+              ? UpdateChildrenInParallel(prefix, tile, groups)
+              : UpdateChildren(d, prefix, tile, groups);
+      if (!children.ok()) return children.status();
+      for (size_t i = 0; i < groups.size(); ++i) {
+        tile.nodes[TileSlot(kTileHeight, groups[i].first)] =
+            std::move((*children)[i]);
+        dirty.push_back(groups[i].first);
+      }
     }
 
     // Rehash the dirty paths up to the tile root.
@@ -116,19 +144,8 @@ class Updater {
     return absl::InternalError("unreachable");
   }
 
-  // The node holding only `leaf`, at `depth`: hashed up from the leaf
-  // through empty siblings.
   NodeEntry Single(const LeafHash& leaf, int depth) {
-    std::string hash = leaf.hash;
-    for (int d = kIndexBits; d > depth; --d) {
-      const std::string empty = hasher_.HashEmpty(
-          tree_id_, SiblingIndex(leaf.index, d), kIndexBits - d);
-      hash = IndexBit(leaf.index, d - 1) == 0
-                 ? hasher_.HashChildren(hash, empty)
-                 : hasher_.HashChildren(empty, hash);
-      hashes_ += 2;
-    }
-    return NodeEntry{std::move(hash), leaf.index, leaf.hash};
+    return SingleLeafNode(hasher_, tree_id_, leaf, depth, hashes_);
   }
 
   std::vector<std::pair<TileId, Tile>> TakeTiles() {
@@ -137,6 +154,58 @@ class Updater {
   uint64_t hashes() const { return hashes_; }
 
  private:
+  using Groups = std::vector<std::pair<int, absl::Span<const LeafHash>>>;
+
+  // The new child node of each group, in order.
+  absl::StatusOr<std::vector<NodeEntry>> UpdateChildren(
+      int d, const std::string& prefix, const Tile& tile,
+      const Groups& groups) {
+    std::vector<NodeEntry> children;
+    children.reserve(groups.size());
+    for (const auto& [byte, group] : groups) {
+      const NodeEntry* old_child = tile.Find(kTileHeight, byte);
+      std::string child_prefix = prefix;
+      child_prefix.push_back(static_cast<char>(byte));
+      absl::StatusOr<NodeEntry> child = Update(
+          d + 1, child_prefix, old_child ? *old_child : NodeEntry{}, group);
+      if (!child.ok()) return child.status();
+      children.push_back(std::move(*child));
+    }
+    return children;
+  }
+
+  // UpdateChildren for the root tile, split over threads_ helpers, each with
+  // its own tile reader.
+  absl::StatusOr<std::vector<NodeEntry>> UpdateChildrenInParallel(
+      const std::string& prefix, const Tile& tile, const Groups& groups) {
+    const size_t parts = std::min<size_t>(threads_, groups.size());
+    std::vector<Updater> helpers;
+    helpers.reserve(parts);
+    for (size_t i = 0; i < parts; ++i) {
+      helpers.emplace_back(hasher_, tree_id_, readers_, 1);
+    }
+    std::vector<absl::StatusOr<std::vector<NodeEntry>>> results(parts);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < parts; ++i) {
+      threads.emplace_back([&, i] {
+        const size_t begin = groups.size() * i / parts;
+        const size_t end = groups.size() * (i + 1) / parts;
+        results[i] = helpers[i].UpdateChildren(
+            0, prefix, tile,
+            Groups(groups.begin() + begin, groups.begin() + end));
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    std::vector<NodeEntry> children;
+    for (size_t i = 0; i < parts; ++i) {
+      if (!results[i].ok()) return results[i].status();
+      for (NodeEntry& e : *results[i]) children.push_back(std::move(e));
+      for (auto& t : helpers[i].TakeTiles()) tiles_out_.push_back(std::move(t));
+      hashes_ += helpers[i].hashes();
+    }
+    return children;
+  }
+
   // Hash of the tile node (level, offset), or of the empty subtree there.
   std::string NodeHash(const Tile& tile, const std::string& prefix, int level,
                        int offset) {
@@ -149,7 +218,9 @@ class Updater {
 
   const MapHasher& hasher_;
   const int64_t tree_id_;
-  TileReader& tiles_;
+  const TileReaderFactory& readers_;
+  std::unique_ptr<TileReader> tiles_;
+  const int threads_;
   std::vector<std::pair<TileId, Tile>> tiles_out_;
   uint64_t hashes_ = 0;
 };
@@ -159,7 +230,8 @@ class Updater {
 absl::StatusOr<TreeUpdate> ApplyLeaves(const MapHasher& hasher, int64_t tree_id,
                                        const NodeEntry& root,
                                        absl::Span<const LeafHash> leaves,
-                                       TileReader& tiles) {
+                                       const TileReaderFactory& readers,
+                                       int threads) {
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (leaves[i].index.size() != kIndexBytes) {
       return absl::InvalidArgumentError("map index must be 32 bytes");
@@ -173,7 +245,7 @@ absl::StatusOr<TreeUpdate> ApplyLeaves(const MapHasher& hasher, int64_t tree_id,
     update.root = root;
     return update;
   }
-  Updater updater(hasher, tree_id, tiles);
+  Updater updater(hasher, tree_id, readers, threads);
   absl::StatusOr<NodeEntry> new_root = updater.Update(0, "", root, leaves);
   if (!new_root.ok()) return new_root.status();
   update.root = std::move(*new_root);
@@ -208,11 +280,12 @@ absl::StatusOr<MapProof> BuildProof(const MapHasher& hasher, int64_t tree_id,
       int bit = kTileHeight * d;
       while (IndexBit(index, bit) == IndexBit(entry.single_index, bit)) ++bit;
       const int depth = bit + 1;
-      NodeEntry other;
-      Updater updater(hasher, tree_id, tiles);
-      other =
-          updater.Single({entry.single_index, entry.single_leaf_hash}, depth);
-      proof.siblings[kIndexBits - depth] = other.hash;
+      uint64_t unused = 0;
+      proof.siblings[kIndexBits - depth] =
+          SingleLeafNode(hasher, tree_id,
+                         {entry.single_index, entry.single_leaf_hash}, depth,
+                         unused)
+              .hash;
       break;
     }
     const std::string prefix(index.substr(0, d));

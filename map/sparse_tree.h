@@ -6,6 +6,8 @@
 #define TRELLIS_MAP_SPARSE_TREE_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -31,6 +33,9 @@ class TileReader {
   virtual absl::StatusOr<std::optional<Tile>> ReadTile(const TileId& id) = 0;
 };
 
+// Makes a reader per thread (readers need not be thread-safe).
+using TileReaderFactory = std::function<std::unique_ptr<TileReader>()>;
+
 struct LeafHash {
   std::string index;  // 32 bytes.
   std::string hash;
@@ -43,11 +48,13 @@ struct TreeUpdate {
 };
 
 // Applies `leaves` (unique 32-byte indices, sorted ascending) to the tree
-// whose root node is `root` (empty for an empty map).
+// whose root node is `root` (empty for an empty map), hashing on up to
+// `threads` threads.
 absl::StatusOr<TreeUpdate> ApplyLeaves(const MapHasher& hasher, int64_t tree_id,
                                        const NodeEntry& root,
                                        absl::Span<const LeafHash> leaves,
-                                       TileReader& tiles);
+                                       const TileReaderFactory& readers,
+                                       int threads = 1);
 
 // The root hash of a tree whose root node is `root`.
 std::string RootHash(const MapHasher& hasher, int64_t tree_id,

@@ -33,6 +33,17 @@ class MemoryTiles : public TileReader {
   std::map<std::pair<int, std::string>, Tile> tiles_;
 };
 
+class MemoryTilesView : public TileReader {
+ public:
+  explicit MemoryTilesView(MemoryTiles& tiles) : tiles_(tiles) {}
+  absl::StatusOr<std::optional<Tile>> ReadTile(const TileId& id) override {
+    return tiles_.ReadTile(id);
+  }
+
+ private:
+  MemoryTiles& tiles_;
+};
+
 // The definition: a node's hash is the empty hash if no leaf is below it,
 // the leaf hash at depth 256, and the hash of its two children otherwise.
 class ReferenceMap {
@@ -128,7 +139,12 @@ TEST_P(SparseTreeTest, AgreesWithTheNaiveTreeOnEveryRootAndProof) {
       leaves.push_back({index, hash});
       reference.Set(index, hash);
     }
-    auto update = ApplyLeaves(**hasher, kTree, root, leaves, tiles);
+    // Alternate single- and multi-threaded updates: both must agree.
+    const TileReaderFactory readers = [&tiles] {
+      return std::make_unique<MemoryTilesView>(tiles);
+    };
+    auto update =
+        ApplyLeaves(**hasher, kTree, root, leaves, readers, 1 + revision % 3);
     ASSERT_TRUE(update.ok()) << update.status();
     tiles.Write(std::move(update->tiles));
     root = update->root;
