@@ -111,7 +111,10 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
     return absl::InvalidArgumentError("new trees must be ACTIVE");
   }
   if (tree.hash_strategy() == trillian::UNKNOWN_HASH_STRATEGY) {
-    tree.set_hash_strategy(is_map ? trillian::CONIKS_SHA512_256
+    // CONIKS_SHA256 for maps: the same construction as Trillian's default
+    // CONIKS_SHA512_256, and over twice as fast where SHA-256 has hardware
+    // support (map updates are hash-bound).
+    tree.set_hash_strategy(is_map ? trillian::CONIKS_SHA256
                                   : trillian::RFC6962_SHA256);
   }
   if (is_map ? !map::NewMapHasher(tree.hash_strategy()).ok()

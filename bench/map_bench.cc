@@ -29,6 +29,8 @@
 ABSL_FLAG(int, map_leaves, 1000000, "Leaves in the map before measuring.");
 ABSL_FLAG(int, revision_leaves, 10000, "Leaves in the measured revision.");
 ABSL_FLAG(int, proofs, 20000, "Proofs to build per measurement.");
+ABSL_FLAG(std::string, hash_strategy, "CONIKS_SHA256",
+          "CONIKS_SHA256, CONIKS_SHA512_256 or TEST_MAP_HASHER.");
 
 namespace trellis {
 namespace {
@@ -73,7 +75,14 @@ int Run() {
   log::SignerProvider signers = [&](int64_t id) { return keys.SignerFor(id); };
   map::MapManager manager(&trees, &maps, &logs, signers);
   trillian::CreateTreeRequest create;
-  create.mutable_tree()->set_tree_type(trillian::MAP);  // CONIKS_SHA512_256.
+  create.mutable_tree()->set_tree_type(trillian::MAP);
+  trillian::HashStrategy strategy;
+  if (!trillian::HashStrategy_Parse(absl::GetFlag(FLAGS_hash_strategy),
+                                    &strategy)) {
+    return 2;
+  }
+  create.mutable_tree()->set_hash_strategy(strategy);
+  std::printf("hash strategy %s\n", trillian::HashStrategy_Name(strategy).c_str());
   const int64_t id = tree_manager.CreateTree(create)->tree_id();
   if (!manager.Init(id).ok()) return 1;
 
@@ -104,7 +113,7 @@ int Run() {
   auto root = manager.Write(id, batch, "", 0);
   const double write_s = absl::ToDoubleSeconds(absl::Now() - write_start);
   if (!root.ok()) return 1;
-  auto hasher = map::NewMapHasher(trillian::CONIKS_SHA512_256);
+  auto hasher = map::NewMapHasher(strategy);
   std::vector<map::LeafHash> hashes;
   for (const auto& leaf : batch) {
     hashes.push_back({leaf.index(), (*hasher)->HashLeaf(id, leaf.index(),
@@ -156,10 +165,14 @@ int Run() {
       RepeatedPtrField<std::string> indices;
       for (int i = 0; i < 100; ++i) {
         // Half set leaves, half absent indices.
-        *indices.Add() = i % 2 == 0 ? batch[rng() % n].index()
+        *indices.Add() = i % 2 == 0 ? batch[(done + i) % n].index()
                                     : log::Sha256(std::to_string(rng()));
       }
-      if (!manager.GetLeaves(id, revision, indices, true).ok()) return 1;
+      auto leaves = manager.GetLeaves(id, revision, indices, true);
+      if (!leaves.ok()) {
+        std::fprintf(stderr, "%s\n", leaves.status().ToString().c_str());
+        return 1;
+      }
     }
     const double s = absl::ToDoubleSeconds(absl::Now() - start);
     std::printf("proofs at %s revision: %.0f/s (in-process, one thread)\n",

@@ -1,6 +1,8 @@
 #include "map/hasher.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "crypto/digest.h"
@@ -8,6 +10,24 @@
 
 namespace trellis::map {
 namespace {
+
+void PutBigEndian(char* out, uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, value >>= 8) {
+    out[i] = static_cast<char>(value & 0xff);
+  }
+}
+
+// The first `bits` bits of `index` into out[0..32), the rest zero.
+void WriteMaskedIndex(absl::string_view index, int bits, char* out) {
+  std::memset(out, 0, kIndexBytes);
+  const int whole = std::min<int>(bits / 8, index.size());
+  std::memcpy(out, index.data(), whole);
+  if (bits % 8 != 0 && bits / 8 < static_cast<int>(index.size())) {
+    const uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits % 8));
+    out[bits / 8] =
+        static_cast<char>(static_cast<uint8_t>(index[bits / 8]) & mask);
+  }
+}
 
 // CONIKS: leaf = H("L" || tree_id || index || uint32 depth=256 || value),
 // empty = H("E" || tree_id || index masked to depth || uint32 depth),
@@ -20,12 +40,13 @@ class ConiksHasher : public MapHasher {
 
   std::string HashEmpty(int64_t tree_id, absl::string_view index,
                         int height) const override {
+    // Built in place: this is the hot path of map updates.
     const int depth = kIndexBits - height;
-    std::string tree_and_index;
-    PutUint(tree_and_index, static_cast<uint64_t>(tree_id), 8);
-    tree_and_index += MaskIndex(index, depth);
-    PutUint(tree_and_index, depth, 4);
-    return crypto::Digest(algorithm_, {"E", tree_and_index});
+    char buf[1 + 8 + kIndexBytes + 4] = {'E'};
+    PutBigEndian(buf + 1, static_cast<uint64_t>(tree_id), 8);
+    WriteMaskedIndex(index, depth, buf + 9);
+    PutBigEndian(buf + 9 + kIndexBytes, static_cast<uint32_t>(depth), 4);
+    return crypto::Digest(algorithm_, {absl::string_view(buf, sizeof(buf))});
   }
 
   std::string HashLeaf(int64_t tree_id, absl::string_view index,
@@ -82,14 +103,7 @@ class TestMapHasher : public MapHasher {
 
 std::string MaskIndex(absl::string_view index, int bits) {
   std::string out(kIndexBytes, '\0');
-  const int whole = bits / 8;
-  for (int i = 0; i < whole && i < static_cast<int>(index.size()); ++i) {
-    out[i] = index[i];
-  }
-  if (bits % 8 != 0 && whole < static_cast<int>(index.size())) {
-    const uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits % 8));
-    out[whole] = static_cast<char>(static_cast<uint8_t>(index[whole]) & mask);
-  }
+  WriteMaskedIndex(index, bits, out.data());
   return out;
 }
 

@@ -8,14 +8,6 @@
 namespace trellis::map {
 namespace {
 
-// The index of the node at `depth` on the path of `index` whose last bit is
-// flipped: the sibling of that path node.
-std::string SiblingIndex(absl::string_view index, int depth) {
-  std::string sibling = MaskIndex(index, depth);
-  sibling[(depth - 1) / 8] ^= static_cast<char>(0x80 >> ((depth - 1) % 8));
-  return sibling;
-}
-
 // The index whose first 8d + level bits are the tile prefix followed by
 // `offset` (level bits): the position of a tile node.
 std::string TileNodeIndex(const std::string& prefix, int level, int offset) {
@@ -30,9 +22,15 @@ std::string TileNodeIndex(const std::string& prefix, int level, int offset) {
 NodeEntry SingleLeafNode(const MapHasher& hasher, int64_t tree_id,
                          const LeafHash& leaf, int depth, uint64_t& hashes) {
   std::string hash = leaf.hash;
+  // The sibling at depth d is the leaf's path with bit d-1 flipped (HashEmpty
+  // ignores the bits below the node).
+  std::string sibling = leaf.index;
   for (int d = kIndexBits; d > depth; --d) {
+    const char bit = static_cast<char>(0x80 >> ((d - 1) % 8));
+    sibling[(d - 1) / 8] ^= bit;
     const std::string empty =
-        hasher.HashEmpty(tree_id, SiblingIndex(leaf.index, d), kIndexBits - d);
+        hasher.HashEmpty(tree_id, sibling, kIndexBits - d);
+    sibling[(d - 1) / 8] ^= bit;
     hash = IndexBit(leaf.index, d - 1) == 0 ? hasher.HashChildren(hash, empty)
                                             : hasher.HashChildren(empty, hash);
     hashes += 2;
@@ -75,14 +73,14 @@ class Updater {
       }
       leaves = merged;
     } else if (!old.empty()) {
-      absl::StatusOr<std::optional<Tile>> stored =
+      absl::StatusOr<std::shared_ptr<const Tile>> stored =
           tiles_->ReadTile({d, prefix});
       if (!stored.ok()) return stored.status();
-      if (!stored->has_value()) {
+      if (*stored == nullptr) {
         return absl::DataLossError(absl::StrCat(
             "map tile at depth ", d, " is missing under a stored node"));
       }
-      tile = std::move(**stored);
+      tile = **stored;  // A copy to modify.
     }
 
     // Bottom row: one child per distinct next byte. The root tile's
@@ -289,9 +287,10 @@ absl::StatusOr<MapProof> BuildProof(const MapHasher& hasher, int64_t tree_id,
       break;
     }
     const std::string prefix(index.substr(0, d));
-    absl::StatusOr<std::optional<Tile>> tile = tiles.ReadTile({d, prefix});
+    absl::StatusOr<std::shared_ptr<const Tile>> tile =
+        tiles.ReadTile({d, prefix});
     if (!tile.ok()) return tile.status();
-    if (!tile->has_value()) {
+    if (*tile == nullptr) {
       return absl::DataLossError("map tile missing under a stored node");
     }
     const uint8_t byte = static_cast<uint8_t>(index[d]);

@@ -29,8 +29,10 @@ struct TileId {
 class TileReader {
  public:
   virtual ~TileReader() = default;
-  // The tile as of the reader's revision, or nullopt if none was written.
-  virtual absl::StatusOr<std::optional<Tile>> ReadTile(const TileId& id) = 0;
+  // The tile as of the reader's revision, or null if none was written.
+  // Stored tiles are immutable, so readers may share them.
+  virtual absl::StatusOr<std::shared_ptr<const Tile>> ReadTile(
+      const TileId& id) = 0;
 };
 
 // Makes a reader per thread (readers need not be thread-safe).

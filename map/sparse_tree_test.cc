@@ -17,10 +17,11 @@ constexpr int64_t kTree = 77;
 // Tiles kept per revision in memory, as storage keeps them.
 class MemoryTiles : public TileReader {
  public:
-  absl::StatusOr<std::optional<Tile>> ReadTile(const TileId& id) override {
+  absl::StatusOr<std::shared_ptr<const Tile>> ReadTile(
+      const TileId& id) override {
     auto it = tiles_.find({id.depth, id.prefix});
-    if (it == tiles_.end()) return std::nullopt;
-    return it->second;
+    if (it == tiles_.end()) return nullptr;
+    return std::make_shared<const Tile>(it->second);
   }
   void Write(std::vector<std::pair<TileId, Tile>> tiles) {
     for (auto& [id, tile] : tiles) {
@@ -36,7 +37,8 @@ class MemoryTiles : public TileReader {
 class MemoryTilesView : public TileReader {
  public:
   explicit MemoryTilesView(MemoryTiles& tiles) : tiles_(tiles) {}
-  absl::StatusOr<std::optional<Tile>> ReadTile(const TileId& id) override {
+  absl::StatusOr<std::shared_ptr<const Tile>> ReadTile(
+      const TileId& id) override {
     return tiles_.ReadTile(id);
   }
 

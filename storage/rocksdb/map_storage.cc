@@ -92,23 +92,39 @@ class VersionedReader {
 
 class RocksTileReader : public map::TileReader {
  public:
-  RocksTileReader(Database* db, int64_t tree_id, int64_t revision)
-      : reader_(db, revision), tree_id_(tree_id) {}
+  RocksTileReader(Database* db, LruCache<map::Tile>* cache, int64_t tree_id,
+                  int64_t revision)
+      : it_(db->db()->NewIterator(::rocksdb::ReadOptions(), db->map())),
+        cache_(cache),
+        tree_id_(tree_id),
+        revision_(revision) {}
 
-  absl::StatusOr<std::optional<map::Tile>> ReadTile(
+  absl::StatusOr<std::shared_ptr<const map::Tile>> ReadTile(
       const map::TileId& id) override {
-    absl::StatusOr<std::optional<std::string>> bytes =
-        reader_.Read(TilePrefix(tree_id_, id));
-    if (!bytes.ok()) return bytes.status();
-    if (!bytes->has_value()) return std::nullopt;
-    absl::StatusOr<map::Tile> tile = map::DecodeTile(**bytes);
+    const std::string prefix = TilePrefix(tree_id_, id);
+    it_->Seek(Versioned(prefix, revision_));
+    if (!it_->status().ok()) return ToAbsl(it_->status());
+    if (!it_->Valid() || it_->key().size() != prefix.size() + 8 ||
+        !it_->key().starts_with(prefix)) {
+      return nullptr;
+    }
+    // A stored version never changes: cache it decoded, by its full key.
+    const std::string key = it_->key().ToString();
+    if (std::shared_ptr<const map::Tile> cached = cache_->Get(key)) {
+      return cached;
+    }
+    absl::StatusOr<map::Tile> tile = map::DecodeTile(View(it_->value()));
     if (!tile.ok()) return tile.status();
-    return std::move(*tile);
+    auto shared = std::make_shared<const map::Tile>(std::move(*tile));
+    cache_->Put(key, shared, it_->value().size() * 4, /*replace=*/false);
+    return shared;
   }
 
  private:
-  VersionedReader reader_;
+  std::unique_ptr<::rocksdb::Iterator> it_;
+  LruCache<map::Tile>* const cache_;
   const int64_t tree_id_;
+  const int64_t revision_;
 };
 
 }  // namespace
@@ -182,7 +198,8 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
 
 std::unique_ptr<map::TileReader> RocksMapStorage::TilesAt(int64_t tree_id,
                                                           int64_t revision) {
-  return std::make_unique<RocksTileReader>(db_, tree_id, revision);
+  return std::make_unique<RocksTileReader>(db_, &tile_cache_, tree_id,
+                                           revision);
 }
 
 absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>>

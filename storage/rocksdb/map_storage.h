@@ -13,12 +13,15 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/map_storage.h"
 #include "storage/rocksdb/database.h"
+#include "util/lru_cache.h"
 
 namespace trellis::storage::rocksdb {
 
 class RocksMapStorage : public MapStorage {
  public:
-  explicit RocksMapStorage(Database* db) : db_(db) {}
+  // `tile_cache_bytes` bounds the cache of decoded tiles.
+  explicit RocksMapStorage(Database* db, size_t tile_cache_bytes = 256 << 20)
+      : db_(db), tile_cache_(tile_cache_bytes) {}
 
   absl::StatusOr<std::optional<MapRevision>> LatestRevision(
       int64_t tree_id) override;
@@ -37,6 +40,7 @@ class RocksMapStorage : public MapStorage {
 
  private:
   Database* const db_;
+  LruCache<map::Tile> tile_cache_;
   absl::Mutex mu_;
   // Latest revision per map, once read (this process is the only writer).
   absl::flat_hash_map<int64_t, std::optional<MapRevision>> latest_
