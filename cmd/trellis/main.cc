@@ -2,8 +2,10 @@
 //
 //   trellis [--addr=HOST:PORT] tree create|list|get|update|delete|undelete
 //   trellis log init|append|root|leaves|prove|consistency TREE_ID ...
+//   trellis map init|set|get|root|range MAP_ID ...
 //   trellis verify-proof FILE.json      (offline; exit 0 valid, 1 invalid,
 //                                        2 unusable input)
+//   trellis verify-map-proof FILE.json  (offline, same exit codes)
 //
 // Every root the client prints has had its signature checked with the
 // tree's public key; every proof it prints has been verified locally.
@@ -18,11 +20,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cmd/trellis/map_proof_file.h"
 #include "cmd/trellis/proof_file.h"
 #include "crypto/signer.h"
 #include "google/protobuf/util/json_util.h"
@@ -31,8 +35,11 @@
 #include "log/hasher.h"
 #include "log/log_root.h"
 #include "log/verifier.h"
+#include "map/map_root.h"
+#include "trellis_settings.pb.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
+#include "trillian_map_api.grpc.pb.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd gRPC address.");
@@ -61,6 +68,21 @@ ABSL_FLAG(std::string, value, "",
           "log prove: prove the leaf with this value instead of --index.");
 ABSL_FLAG(std::string, since, "",
           "log consistency: a JSON file printed earlier by `log root`.");
+ABSL_FLAG(std::string, hash_strategy, "",
+          "tree create: hash strategy (maps: CONIKS_SHA256 default, "
+          "CONIKS_SHA512_256, TEST_MAP_HASHER).");
+ABSL_FLAG(int64_t, history_log, 0,
+          "tree create --type=MAP: LOG tree that receives every signed map "
+          "root.");
+ABSL_FLAG(int64_t, revision, -1,
+          "map get/root/range: revision to read (-1: latest); map set: "
+          "revision to create (-1: the next).");
+ABSL_FLAG(bool, hex_index, false,
+          "map: keys are 64 hex digits (the index itself) instead of strings "
+          "hashed with SHA-256 into an index.");
+ABSL_FLAG(std::string, key, "", "map set --file: the key of the file's leaf.");
+ABSL_FLAG(std::string, prefix, "", "map range: index prefix, hex.");
+ABSL_FLAG(int, bits, 0, "map range: prefix length in bits.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Per-call deadline.");
 
 namespace trellis::cli {
@@ -136,6 +158,8 @@ class Client {
         grpc::CreateCustomChannel(absl::GetFlag(FLAGS_addr), credentials, args);
     admin_ = trillian::TrillianAdmin::NewStub(channel);
     log_ = trillian::TrillianLog::NewStub(channel);
+    map_ = trillian::TrillianMap::NewStub(channel);
+    map_write_ = trillian::TrillianMapWrite::NewStub(channel);
   }
 
   std::unique_ptr<grpc::ClientContext> Context() const {
@@ -147,6 +171,8 @@ class Client {
 
   trillian::TrillianAdmin::Stub& admin() { return *admin_; }
   trillian::TrillianLog::Stub& log() { return *log_; }
+  trillian::TrillianMap::Stub& map() { return *map_; }
+  trillian::TrillianMapWrite::Stub& map_write() { return *map_write_; }
 
   trillian::Tree GetTree(int64_t id) {
     trillian::GetTreeRequest request;
@@ -182,6 +208,8 @@ class Client {
  private:
   std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;
   std::unique_ptr<trillian::TrillianLog::Stub> log_;
+  std::unique_ptr<trillian::TrillianMap::Stub> map_;
+  std::unique_ptr<trillian::TrillianMapWrite::Stub> map_write_;
 };
 
 json RootJson(int64_t tree_id, const trillian::SignedLogRoot& signed_root,
@@ -208,6 +236,19 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
       Fail(kUsage, "unknown --type");
     }
     request.mutable_tree()->set_tree_type(type);
+    if (const std::string strategy = absl::GetFlag(FLAGS_hash_strategy);
+        !strategy.empty()) {
+      trillian::HashStrategy parsed;
+      if (!trillian::HashStrategy_Parse(strategy, &parsed)) {
+        Fail(kUsage, "unknown --hash_strategy");
+      }
+      request.mutable_tree()->set_hash_strategy(parsed);
+    }
+    if (const int64_t log_id = absl::GetFlag(FLAGS_history_log); log_id != 0) {
+      trellis::MapSettings settings;
+      settings.set_history_log_id(log_id);
+      request.mutable_tree()->mutable_storage_settings()->PackFrom(settings);
+    }
     request.mutable_tree()->set_display_name(absl::GetFlag(FLAGS_name));
     request.mutable_tree()->set_description(absl::GetFlag(FLAGS_description));
     const absl::Duration max_root = absl::GetFlag(FLAGS_max_root_duration);
@@ -233,7 +274,13 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     }
     Check(client.admin().CreateTree(client.Context().get(), request, &tree),
           "CreateTree");
-    if (absl::GetFlag(FLAGS_init)) {
+    if (absl::GetFlag(FLAGS_init) && type == trillian::MAP) {
+      trillian::InitMapRequest init;
+      init.set_map_id(tree.tree_id());
+      trillian::InitMapResponse init_response;
+      Check(client.map().InitMap(client.Context().get(), init, &init_response),
+            "InitMap");
+    } else if (absl::GetFlag(FLAGS_init)) {
       trillian::InitLogRequest init;
       init.set_log_id(tree.tree_id());
       trillian::InitLogResponse init_response;
@@ -490,6 +537,210 @@ int LogCommand(Client& client, const std::vector<char*>& args) {
   Fail(kUsage, "unknown log command " + verb);
 }
 
+// A map index from a command-line key.
+std::string IndexOf(const std::string& key) {
+  if (!absl::GetFlag(FLAGS_hex_index)) return log::Sha256(key);
+  std::string index = absl::HexStringToBytes(key);
+  if (key.size() != 64 ||
+      absl::BytesToHexString(index) != absl::AsciiStrToLower(key)) {
+    Fail(kUsage, "--hex_index keys must be 64 hex digits");
+  }
+  return index;
+}
+
+// The signed map root, signature checked.
+map::MapRootV1 VerifyMapRoot(const trillian::Tree& tree,
+                             const trillian::SignedMapRoot& root) {
+  absl::Status s = crypto::VerifySignature(tree.public_key().der(),
+                                           root.map_root(), root.signature());
+  if (!s.ok()) Fail(kInvalid, "map root signature: " + s.ToString());
+  absl::StatusOr<map::MapRootV1> parsed = map::ParseMapRoot(root.map_root());
+  if (!parsed.ok()) Fail(kInvalid, "map root: " + parsed.status().ToString());
+  return *parsed;
+}
+
+json MapRootJson(int64_t map_id, const trillian::SignedMapRoot& signed_root,
+                 const map::MapRootV1& root) {
+  return {{"mapId", std::to_string(map_id)},
+          {"revision", root.revision},
+          {"rootHash", B64(root.root_hash)},
+          {"timestampNanos", root.timestamp_nanos},
+          {"metadata", B64(root.metadata)},
+          {"mapRoot", B64(signed_root.map_root())},
+          {"signature", B64(signed_root.signature())},
+          {"signatureVerified", true}};
+}
+
+// Leaves to set: --file under --key, else KEY=VALUE arguments, else
+// KEY=VALUE lines on stdin.
+std::vector<std::pair<std::string, std::string>> MapEntries(
+    const std::vector<char*>& args) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (const std::string& path : absl::GetFlag(FLAGS_file)) {
+    if (absl::GetFlag(FLAGS_key).empty()) Fail(kUsage, "--file needs --key");
+    entries.emplace_back(absl::GetFlag(FLAGS_key), ReadFileOrDie(path));
+  }
+  std::vector<std::string> lines(
+      args.begin() + std::min<size_t>(4, args.size()), args.end());
+  if (entries.empty() && lines.empty()) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty()) lines.push_back(line);
+    }
+  }
+  for (const std::string& line : lines) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos)
+      Fail(kUsage, "expected KEY=VALUE, got " + line);
+    entries.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+  }
+  return entries;
+}
+
+int MapCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() < 4) Fail(kUsage, "map init|set|get|root|range MAP_ID");
+  const std::string verb = args[2];
+  const trillian::Tree tree = client.GetTree(ParseId(args, 3));
+  const int64_t id = tree.tree_id();
+  const int64_t revision = absl::GetFlag(FLAGS_revision);
+  if (verb == "init") {
+    trillian::InitMapRequest request;
+    request.set_map_id(id);
+    trillian::InitMapResponse response;
+    Check(client.map().InitMap(client.Context().get(), request, &response),
+          "InitMap");
+    std::cout << MapRootJson(id, response.created(),
+                             VerifyMapRoot(tree, response.created()))
+                     .dump()
+              << "\n";
+    return kOk;
+  }
+  if (verb == "set") {
+    trillian::WriteMapLeavesRequest request;
+    request.set_map_id(id);
+    request.set_expect_revision(revision < 0 ? 0 : revision);
+    for (const auto& [key, value] : MapEntries(args)) {
+      trillian::MapLeaf* leaf = request.add_leaves();
+      leaf->set_index(IndexOf(key));
+      leaf->set_leaf_value(value);
+    }
+    if (request.leaves().empty()) Fail(kUsage, "nothing to set");
+    trillian::WriteMapLeavesResponse response;
+    Check(client.map_write().WriteLeaves(client.Context().get(), request,
+                                         &response),
+          "WriteLeaves");
+    std::cout << json{{"revision", response.revision()},
+                      {"leaves", request.leaves_size()}}
+                     .dump()
+              << "\n";
+    return kOk;
+  }
+  if (verb == "root") {
+    trillian::GetSignedMapRootResponse response;
+    if (revision < 0) {
+      trillian::GetSignedMapRootRequest request;
+      request.set_map_id(id);
+      Check(client.map().GetSignedMapRoot(client.Context().get(), request,
+                                          &response),
+            "GetSignedMapRoot");
+    } else {
+      trillian::GetSignedMapRootByRevisionRequest request;
+      request.set_map_id(id);
+      request.set_revision(revision);
+      Check(client.map().GetSignedMapRootByRevision(client.Context().get(),
+                                                    request, &response),
+            "GetSignedMapRootByRevision");
+    }
+    std::cout << MapRootJson(id, response.map_root(),
+                             VerifyMapRoot(tree, response.map_root()))
+                     .dump()
+              << "\n";
+    return kOk;
+  }
+  if (verb == "get") {
+    if (args.size() != 5) Fail(kUsage, "map get MAP_ID KEY");
+    trillian::GetMapLeafResponse response;
+    if (revision < 0) {
+      trillian::GetMapLeafRequest request;
+      request.set_map_id(id);
+      request.set_index(IndexOf(args[4]));
+      Check(client.map().GetLeaf(client.Context().get(), request, &response),
+            "GetLeaf");
+    } else {
+      trillian::GetMapLeafByRevisionRequest request;
+      request.set_map_id(id);
+      request.set_index(IndexOf(args[4]));
+      request.set_revision(revision);
+      Check(client.map().GetLeafByRevision(client.Context().get(), request,
+                                           &response),
+            "GetLeafByRevision");
+    }
+    const map::MapRootV1 root = VerifyMapRoot(tree, response.map_root());
+    MapProofFile file;
+    file.map_id = id;
+    file.strategy = tree.hash_strategy();
+    file.leaf = response.map_leaf_inclusion().leaf();
+    file.leaf.clear_extra_data();
+    file.root = root.root_hash;
+    file.revision = root.revision;
+    file.proof.assign(response.map_leaf_inclusion().inclusion().begin(),
+                      response.map_leaf_inclusion().inclusion().end());
+    file.map_root = response.map_root().map_root();
+    file.signature = response.map_root().signature();
+    file.public_key = tree.public_key().der();
+    if (absl::Status s = VerifyMapProofFile(file); !s.ok()) {
+      Fail(kInvalid, "server's map proof does not verify: " + s.ToString());
+    }
+    std::cout << ToJson(file) << "\n";
+    return kOk;
+  }
+  if (verb == "range") {
+    trillian::GetLastInRangeByRevisionRequest request;
+    request.set_map_id(id);
+    int64_t at = revision;
+    if (at < 0) {
+      trillian::GetSignedMapRootRequest latest;
+      latest.set_map_id(id);
+      trillian::GetSignedMapRootResponse latest_response;
+      Check(client.map().GetSignedMapRoot(client.Context().get(), latest,
+                                          &latest_response),
+            "GetSignedMapRoot");
+      at = VerifyMapRoot(tree, latest_response.map_root()).revision;
+    }
+    request.set_revision(at);
+    request.set_prefix(absl::HexStringToBytes(absl::GetFlag(FLAGS_prefix)));
+    request.set_prefix_bits(absl::GetFlag(FLAGS_bits));
+    trillian::MapLeaf leaf;
+    Check(client.map().GetLastInRangeByRevision(client.Context().get(), request,
+                                                &leaf),
+          "GetLastInRangeByRevision");
+    std::cout << json{{"revision", at},
+                      {"index", absl::BytesToHexString(leaf.index())},
+                      {"leafValue", B64(leaf.leaf_value())}}
+                     .dump()
+              << "\n";
+    return kOk;
+  }
+  Fail(kUsage, "unknown map command " + verb);
+}
+
+int VerifyMapProofCommand(const std::vector<char*>& args) {
+  if (args.size() != 3) Fail(kUsage, "verify-map-proof FILE.json");
+  const std::string path = args[2];
+  const std::string text =
+      path == "-" ? ReadAll(std::cin) : ReadFileOrDie(path);
+  absl::StatusOr<MapProofFile> file = ParseMapProofFile(text);
+  if (!file.ok()) {
+    Fail(kUsage, "unusable map proof file: " + file.status().ToString());
+  }
+  if (absl::Status s = VerifyMapProofFile(*file); !s.ok()) {
+    std::cout << "INVALID: " << s.message() << "\n";
+    return kInvalid;
+  }
+  std::cout << "OK\n";
+  return kOk;
+}
+
 int VerifyProofCommand(const std::vector<char*>& args) {
   if (args.size() != 3) Fail(kUsage, "verify-proof FILE.json");
   const std::string path = args[2];
@@ -521,14 +772,20 @@ int main(int argc, char** argv) {
                  "usage: trellis tree create|list|get|update|delete|undelete\n"
                  "       trellis log init|append|root|leaves|prove|consistency "
                  "TREE_ID\n"
-                 "       trellis verify-proof FILE.json\n");
+                 "       trellis map init|set|get|root|range MAP_ID\n"
+                 "       trellis verify-proof FILE.json\n"
+                 "       trellis verify-map-proof FILE.json\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
+  if (command == "verify-map-proof") {
+    return trellis::cli::VerifyMapProofCommand(args);
+  }
   trellis::cli::Client client;
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);
+  if (command == "map") return trellis::cli::MapCommand(client, args);
   std::fprintf(stderr, "trellis: unknown command %s\n", command.c_str());
   return trellis::cli::kUsage;
 }
