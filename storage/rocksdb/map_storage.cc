@@ -67,64 +67,97 @@ absl::string_view View(const ::rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-// Reads versioned records of one map as of a revision, reusing an iterator.
+// Where the newest version of a versioned record is: <tree> 'p' <record
+// prefix without the tree id> -> the revision that wrote it.
+std::string PointerKey(const std::string& prefix) {
+  return absl::StrCat(prefix.substr(0, 8), "p", prefix.substr(8));
+}
+
+// Reads versioned records of one map as of a revision. The latest-version
+// pointer turns most reads into point lookups (bloom-filtered; a never-set
+// record costs one miss); only reads of a record rewritten after the
+// revision need an iterator.
 class VersionedReader {
  public:
   VersionedReader(Database* db, int64_t revision)
-      : it_(db->db()->NewIterator(::rocksdb::ReadOptions(), db->map())),
-        revision_(revision) {}
+      : db_(db), revision_(revision) {}
 
-  // The newest value stored under `prefix` at or before the revision.
-  absl::StatusOr<std::optional<std::string>> Read(const std::string& prefix) {
+  // The key of the newest version under `prefix` at or before the revision.
+  absl::StatusOr<std::optional<std::string>> ResolveKey(
+      const std::string& prefix) {
+    std::string latest;
+    ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->map(),
+                                         PointerKey(prefix), &latest);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) return ToAbsl(s);
+    if (latest.size() != 8) return absl::DataLossError("corrupt map pointer");
+    const int64_t newest = static_cast<int64_t>(keys::Uint64At(latest, 0));
+    if (newest <= revision_) return Versioned(prefix, newest);
+    if (!it_) {
+      it_.reset(db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->map()));
+    }
     it_->Seek(Versioned(prefix, revision_));
     if (!it_->status().ok()) return ToAbsl(it_->status());
     if (!it_->Valid() || it_->key().size() != prefix.size() + 8 ||
         !it_->key().starts_with(prefix)) {
       return std::nullopt;
     }
-    return it_->value().ToString();
+    return it_->key().ToString();
+  }
+
+  absl::StatusOr<std::string> Value(const std::string& key) {
+    std::string value;
+    ::rocksdb::Status s =
+        db_->db()->Get(::rocksdb::ReadOptions(), db_->map(), key, &value);
+    if (s.IsNotFound()) return absl::DataLossError("map record version lost");
+    if (!s.ok()) return ToAbsl(s);
+    return value;
+  }
+
+  // ResolveKey then Value.
+  absl::StatusOr<std::optional<std::string>> Read(const std::string& prefix) {
+    absl::StatusOr<std::optional<std::string>> key = ResolveKey(prefix);
+    if (!key.ok() || !key->has_value()) return key;
+    absl::StatusOr<std::string> value = Value(**key);
+    if (!value.ok()) return value.status();
+    return std::move(*value);
   }
 
  private:
-  std::unique_ptr<::rocksdb::Iterator> it_;
+  Database* const db_;
   const int64_t revision_;
+  std::unique_ptr<::rocksdb::Iterator> it_;
 };
 
 class RocksTileReader : public map::TileReader {
  public:
   RocksTileReader(Database* db, LruCache<map::Tile>* cache, int64_t tree_id,
                   int64_t revision)
-      : it_(db->db()->NewIterator(::rocksdb::ReadOptions(), db->map())),
-        cache_(cache),
-        tree_id_(tree_id),
-        revision_(revision) {}
+      : reader_(db, revision), cache_(cache), tree_id_(tree_id) {}
 
   absl::StatusOr<std::shared_ptr<const map::Tile>> ReadTile(
       const map::TileId& id) override {
-    const std::string prefix = TilePrefix(tree_id_, id);
-    it_->Seek(Versioned(prefix, revision_));
-    if (!it_->status().ok()) return ToAbsl(it_->status());
-    if (!it_->Valid() || it_->key().size() != prefix.size() + 8 ||
-        !it_->key().starts_with(prefix)) {
-      return nullptr;
-    }
+    absl::StatusOr<std::optional<std::string>> key =
+        reader_.ResolveKey(TilePrefix(tree_id_, id));
+    if (!key.ok()) return key.status();
+    if (!key->has_value()) return nullptr;
     // A stored version never changes: cache it decoded, by its full key.
-    const std::string key = it_->key().ToString();
-    if (std::shared_ptr<const map::Tile> cached = cache_->Get(key)) {
+    if (std::shared_ptr<const map::Tile> cached = cache_->Get(**key)) {
       return cached;
     }
-    absl::StatusOr<map::Tile> tile = map::DecodeTile(View(it_->value()));
+    absl::StatusOr<std::string> bytes = reader_.Value(**key);
+    if (!bytes.ok()) return bytes.status();
+    absl::StatusOr<map::Tile> tile = map::DecodeTile(*bytes);
     if (!tile.ok()) return tile.status();
     auto shared = std::make_shared<const map::Tile>(std::move(*tile));
-    cache_->Put(key, shared, it_->value().size() * 4, /*replace=*/false);
+    cache_->Put(**key, shared, bytes->size() * 4, /*replace=*/false);
     return shared;
   }
 
  private:
-  std::unique_ptr<::rocksdb::Iterator> it_;
+  VersionedReader reader_;
   LruCache<map::Tile>* const cache_;
   const int64_t tree_id_;
-  const int64_t revision_;
 };
 
 }  // namespace
@@ -178,14 +211,17 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
                      expected - 1, ")"));
   }
   ::rocksdb::WriteBatch batch;
+  std::string pointer;
+  PutUint(pointer, static_cast<uint64_t>(revision), 8);
+  auto put = [&](const std::string& prefix, const std::string& value) {
+    batch.Put(db_->map(), Versioned(prefix, revision), value);
+    batch.Put(db_->map(), PointerKey(prefix), pointer);
+  };
   for (const auto& [id, tile] : write.tiles) {
-    batch.Put(db_->map(), Versioned(TilePrefix(tree_id, id), revision),
-              map::EncodeTile(tile));
+    put(TilePrefix(tree_id, id), map::EncodeTile(tile));
   }
   for (const trillian::MapLeaf& leaf : write.leaves) {
-    batch.Put(db_->map(),
-              Versioned(LeafPrefix(tree_id, leaf.index()), revision),
-              leaf.SerializeAsString());
+    put(LeafPrefix(tree_id, leaf.index()), leaf.SerializeAsString());
   }
   batch.Put(db_->map(), RevisionKey(tree_id, revision),
             EncodeRevision(write.revision));

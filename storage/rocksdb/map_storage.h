@@ -2,8 +2,11 @@
 //   <tree> 'r' <revision>                      -> revision record
 //   <tree> 't' <depth> <prefix> <~revision>    -> map::Tile
 //   <tree> 'v' <index> <~revision>             -> trillian.MapLeaf
+//   <tree> 'p' <'t' or 'v' record prefix>      -> revision of its newest
+//   version
 // Versions carry the bitwise complement of the revision, so one Seek finds
-// the newest version at or before a revision.
+// the newest version at or before a revision; the 'p' pointer lets reads at
+// the latest revisions use point lookups instead.
 #ifndef TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
 
