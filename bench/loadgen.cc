@@ -36,12 +36,12 @@
 #include "log/hasher.h"
 #include "log/log_root.h"
 #include "log/verifier.h"
-#include "trillian_admin_api.grpc.pb.h"
-#include "trillian_log_api.grpc.pb.h"
-#include "trillian_map_api.grpc.pb.h"
 #include "map/hasher.h"
 #include "map/map_root.h"
 #include "map/verifier.h"
+#include "trillian_admin_api.grpc.pb.h"
+#include "trillian_log_api.grpc.pb.h"
+#include "trillian_map_api.grpc.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd address.");
 ABSL_FLAG(std::string, mode, "queue", "queue or proofs.");
@@ -341,7 +341,8 @@ int MapFillMode() {
       leaf->set_leaf_value("value-" + std::to_string(i));
     }
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::minutes(5));
     trillian::WriteMapLeavesResponse response;
     const Clock start = absl::Now();
     grpc::Status s = map_write->WriteLeaves(&context, request, &response);
@@ -354,7 +355,8 @@ int MapFillMode() {
   const int64_t total = absl::GetFlag(FLAGS_total);
   const int batch = absl::GetFlag(FLAGS_batch);
   const Clock start = absl::Now();
-  for (int64_t i = 0; i < total; i += batch) write(i, std::min(total, i + batch));
+  for (int64_t i = 0; i < total; i += batch)
+    write(i, std::min(total, i + batch));
   const double fill = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf("map_fill: %lld leaves in %.1fs (%.0f leaves/s) over gRPC\n",
               static_cast<long long>(total), fill, total / fill);
@@ -387,7 +389,9 @@ int MapProofsMode(int64_t tree_id) {
     trillian::GetMapLeafByRevisionRequest request;
     trillian::GetMapLeafResponse response;
     grpc::Status status;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<trillian::GetMapLeafResponse>> rpc;
+    std::unique_ptr<
+        grpc::ClientAsyncResponseReader<trillian::GetMapLeafResponse>>
+        rpc;
   };
   int64_t at = revision;
   if (at < 0) {
@@ -410,11 +414,13 @@ int MapProofsMode(int64_t tree_id) {
         call->request.set_map_id(tree_id);
         call->request.set_index(MapKey(rng() % total));
         call->request.set_revision(at);
-        call->rpc = map->AsyncGetLeafByRevision(&call->context, call->request, &cq);
+        call->rpc =
+            map->AsyncGetLeafByRevision(&call->context, call->request, &cq);
         call->rpc->Finish(&call->response, &call->status, call);
       };
       int outstanding = 0;
-      for (int i = 0; i < absl::GetFlag(FLAGS_inflight); ++i, ++outstanding) launch();
+      for (int i = 0; i < absl::GetFlag(FLAGS_inflight); ++i, ++outstanding)
+        launch();
       uint64_t done = 0;
       void* tag;
       bool ok;
@@ -450,11 +456,13 @@ int MapProofsMode(int64_t tree_id) {
   for (auto& t : clients) t.join();
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf(
-      "map_proofs: revision=%lld clients=%d inflight=%d served=%llu in %.2fs -> "
+      "map_proofs: revision=%lld clients=%d inflight=%d served=%llu in %.2fs "
+      "-> "
       "%.0f map inclusion proofs/s; failures=%d\n",
       static_cast<long long>(at), absl::GetFlag(FLAGS_clients),
-      absl::GetFlag(FLAGS_inflight), static_cast<unsigned long long>(served.load()),
-      secs, served / secs, failures.load());
+      absl::GetFlag(FLAGS_inflight),
+      static_cast<unsigned long long>(served.load()), secs, served / secs,
+      failures.load());
   return failures == 0 ? 0 : 1;
 }
 

@@ -29,6 +29,7 @@
 ABSL_FLAG(int, map_leaves, 1000000, "Leaves in the map before measuring.");
 ABSL_FLAG(int, revision_leaves, 10000, "Leaves in the measured revision.");
 ABSL_FLAG(int, proofs, 20000, "Proofs to build per measurement.");
+ABSL_FLAG(int, indices_per_read, 1, "Indices per GetLeaves call.");
 ABSL_FLAG(std::string, hash_strategy, "CONIKS_SHA256",
           "CONIKS_SHA256, CONIKS_SHA512_256 or TEST_MAP_HASHER.");
 
@@ -82,7 +83,8 @@ int Run() {
     return 2;
   }
   create.mutable_tree()->set_hash_strategy(strategy);
-  std::printf("hash strategy %s\n", trillian::HashStrategy_Name(strategy).c_str());
+  std::printf("hash strategy %s\n",
+              trillian::HashStrategy_Name(strategy).c_str());
   const int64_t id = tree_manager.CreateTree(create)->tree_id();
   if (!manager.Init(id).ok()) return 1;
 
@@ -161,9 +163,10 @@ int Run() {
   for (int64_t revision : {int64_t{-1}, old_revision}) {
     const int proofs = absl::GetFlag(FLAGS_proofs);
     const absl::Time start = absl::Now();
-    for (int done = 0; done < proofs; done += 100) {
+    const int per_read = absl::GetFlag(FLAGS_indices_per_read);
+    for (int done = 0; done < proofs; done += per_read) {
       RepeatedPtrField<std::string> indices;
-      for (int i = 0; i < 100; ++i) {
+      for (int i = 0; i < per_read; ++i) {
         // Half set leaves, half absent indices.
         *indices.Add() = i % 2 == 0 ? batch[(done + i) % n].index()
                                     : log::Sha256(std::to_string(rng()));

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "log/hasher.h"
 #include "log/proof_builder.h"
+#include "util/grpc_callback.h"
 #include "util/grpc_status.h"
 #include "util/proto_time.h"
 
@@ -47,21 +48,11 @@ grpc::ServerUnaryReactor* LogService::Serve(
     Response* response,
     grpc::Status (LogService::*method)(const Request*, Response*),
     bool blocking) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (blocking && write_pool_ != nullptr) {
-    const bool queued = write_pool_->TrySchedule(
-        [this, reactor, request, response, method] {
-          reactor->Finish((this->*method)(request, response));
-        },
-        options_.max_queued_writes);
-    if (!queued) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                   "too many writes waiting; retry later"));
-    }
-  } else {
-    reactor->Finish((this->*method)(request, response));
-  }
-  return reactor;
+  return RunUnary(context, blocking ? write_pool_ : nullptr,
+                  options_.max_queued_writes,
+                  [this, request, response, method] {
+                    return (this->*method)(request, response);
+                  });
 }
 
 grpc::ServerUnaryReactor* LogService::QueueLeaf(

@@ -1,12 +1,15 @@
 #include "map/map_service.h"
 
 #include "map/map_root.h"
+#include "util/grpc_callback.h"
 #include "util/grpc_status.h"
 
 namespace trellis::map {
 namespace {
 
 using google::protobuf::RepeatedPtrField;
+
+constexpr size_t kMaxQueuedWrites = 64;
 
 grpc::Status NegativeRevision() {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -65,127 +68,162 @@ grpc::Status LeavesWithoutProofs(MapManager& manager, int64_t map_id,
 
 }  // namespace
 
-grpc::Status MapService::GetLeaf(grpc::ServerContext*,
-                                 const trillian::GetMapLeafRequest* request,
-                                 trillian::GetMapLeafResponse* response) {
-  return OneLeaf(*manager_, request->map_id(), -1, request->index(), response);
-}
-
-grpc::Status MapService::GetLeafByRevision(
-    grpc::ServerContext*, const trillian::GetMapLeafByRevisionRequest* request,
+grpc::ServerUnaryReactor* MapService::GetLeaf(
+    grpc::CallbackServerContext* context,
+    const trillian::GetMapLeafRequest* request,
     trillian::GetMapLeafResponse* response) {
-  if (request->revision() < 0) return NegativeRevision();
-  return OneLeaf(*manager_, request->map_id(), request->revision(),
-                 request->index(), response);
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    return OneLeaf(*manager_, request->map_id(), -1, request->index(),
+                   response);
+  });
 }
 
-grpc::Status MapService::GetLeaves(grpc::ServerContext*,
-                                   const trillian::GetMapLeavesRequest* request,
-                                   trillian::GetMapLeavesResponse* response) {
-  return LeavesWithProofs(*manager_, request->map_id(), -1, request->index(),
-                          response);
+grpc::ServerUnaryReactor* MapService::GetLeafByRevision(
+    grpc::CallbackServerContext* context,
+    const trillian::GetMapLeafByRevisionRequest* request,
+    trillian::GetMapLeafResponse* response) {
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    if (request->revision() < 0) return NegativeRevision();
+    return OneLeaf(*manager_, request->map_id(), request->revision(),
+                   request->index(), response);
+  });
 }
 
-grpc::Status MapService::GetLeavesByRevision(
-    grpc::ServerContext*,
+grpc::ServerUnaryReactor* MapService::GetLeaves(
+    grpc::CallbackServerContext* context,
+    const trillian::GetMapLeavesRequest* request,
+    trillian::GetMapLeavesResponse* response) {
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    return LeavesWithProofs(*manager_, request->map_id(), -1, request->index(),
+                            response);
+  });
+}
+
+grpc::ServerUnaryReactor* MapService::GetLeavesByRevision(
+    grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesByRevisionRequest* request,
     trillian::GetMapLeavesResponse* response) {
-  if (request->revision() < 0) return NegativeRevision();
-  return LeavesWithProofs(*manager_, request->map_id(), request->revision(),
-                          request->index(), response);
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    if (request->revision() < 0) return NegativeRevision();
+    return LeavesWithProofs(*manager_, request->map_id(), request->revision(),
+                            request->index(), response);
+  });
 }
 
-grpc::Status MapService::GetLeavesByRevisionNoProof(
-    grpc::ServerContext*,
+grpc::ServerUnaryReactor* MapService::GetLeavesByRevisionNoProof(
+    grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesByRevisionRequest* request,
     trillian::MapLeaves* response) {
-  return LeavesWithoutProofs(*manager_, request->map_id(), request->revision(),
-                             request->index(), response);
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    return LeavesWithoutProofs(*manager_, request->map_id(),
+                               request->revision(), request->index(), response);
+  });
 }
 
-grpc::Status MapService::GetLastInRangeByRevision(
-    grpc::ServerContext*,
+grpc::ServerUnaryReactor* MapService::GetLastInRangeByRevision(
+    grpc::CallbackServerContext* context,
     const trillian::GetLastInRangeByRevisionRequest* request,
     trillian::MapLeaf* response) {
-  if (request->revision() < 0) return NegativeRevision();
-  absl::StatusOr<trillian::MapLeaf> leaf =
-      manager_->LastInRange(request->map_id(), request->revision(),
-                            request->prefix(), request->prefix_bits());
-  if (!leaf.ok()) return ToGrpc(leaf.status());
-  *response = std::move(*leaf);
-  return grpc::Status::OK;
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    if (request->revision() < 0) return NegativeRevision();
+    absl::StatusOr<trillian::MapLeaf> leaf =
+        manager_->LastInRange(request->map_id(), request->revision(),
+                              request->prefix(), request->prefix_bits());
+    if (!leaf.ok()) return ToGrpc(leaf.status());
+    *response = std::move(*leaf);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status MapService::SetLeaves(grpc::ServerContext*,
-                                   const trillian::SetMapLeavesRequest* request,
-                                   trillian::SetMapLeavesResponse* response) {
-  if (request->revision() <= 0) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "revision must be > 0");
-  }
-  absl::StatusOr<trillian::SignedMapRoot> root =
-      manager_->Write(request->map_id(), request->leaves(), request->metadata(),
-                      request->revision());
-  if (!root.ok()) return ToGrpc(root.status());
-  *response->mutable_map_root() = std::move(*root);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* MapService::SetLeaves(
+    grpc::CallbackServerContext* context,
+    const trillian::SetMapLeavesRequest* request,
+    trillian::SetMapLeavesResponse* response) {
+  return RunUnary(
+      context, write_pool_, kMaxQueuedWrites, [=]() -> grpc::Status {
+        if (request->revision() <= 0) {
+          return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                              "revision must be > 0");
+        }
+        absl::StatusOr<trillian::SignedMapRoot> root =
+            manager_->Write(request->map_id(), request->leaves(),
+                            request->metadata(), request->revision());
+        if (!root.ok()) return ToGrpc(root.status());
+        *response->mutable_map_root() = std::move(*root);
+        return grpc::Status::OK;
+      });
 }
 
-grpc::Status MapService::GetSignedMapRoot(
-    grpc::ServerContext*, const trillian::GetSignedMapRootRequest* request,
+grpc::ServerUnaryReactor* MapService::GetSignedMapRoot(
+    grpc::CallbackServerContext* context,
+    const trillian::GetSignedMapRootRequest* request,
     trillian::GetSignedMapRootResponse* response) {
-  absl::StatusOr<trillian::SignedMapRoot> root =
-      manager_->Root(request->map_id(), -1);
-  if (!root.ok()) return ToGrpc(root.status());
-  *response->mutable_map_root() = std::move(*root);
-  return grpc::Status::OK;
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    absl::StatusOr<trillian::SignedMapRoot> root =
+        manager_->Root(request->map_id(), -1);
+    if (!root.ok()) return ToGrpc(root.status());
+    *response->mutable_map_root() = std::move(*root);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status MapService::GetSignedMapRootByRevision(
-    grpc::ServerContext*,
+grpc::ServerUnaryReactor* MapService::GetSignedMapRootByRevision(
+    grpc::CallbackServerContext* context,
     const trillian::GetSignedMapRootByRevisionRequest* request,
     trillian::GetSignedMapRootResponse* response) {
-  if (request->revision() < 0) return NegativeRevision();
-  absl::StatusOr<trillian::SignedMapRoot> root =
-      manager_->Root(request->map_id(), request->revision());
-  if (!root.ok()) return ToGrpc(root.status());
-  *response->mutable_map_root() = std::move(*root);
-  return grpc::Status::OK;
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    if (request->revision() < 0) return NegativeRevision();
+    absl::StatusOr<trillian::SignedMapRoot> root =
+        manager_->Root(request->map_id(), request->revision());
+    if (!root.ok()) return ToGrpc(root.status());
+    *response->mutable_map_root() = std::move(*root);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status MapService::InitMap(grpc::ServerContext*,
-                                 const trillian::InitMapRequest* request,
-                                 trillian::InitMapResponse* response) {
-  absl::StatusOr<trillian::SignedMapRoot> root =
-      manager_->Init(request->map_id());
-  if (!root.ok()) return ToGrpc(root.status());
-  *response->mutable_created() = std::move(*root);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* MapService::InitMap(
+    grpc::CallbackServerContext* context,
+    const trillian::InitMapRequest* request,
+    trillian::InitMapResponse* response) {
+  return RunUnary(context, write_pool_, kMaxQueuedWrites,
+                  [=]() -> grpc::Status {
+                    absl::StatusOr<trillian::SignedMapRoot> root =
+                        manager_->Init(request->map_id());
+                    if (!root.ok()) return ToGrpc(root.status());
+                    *response->mutable_created() = std::move(*root);
+                    return grpc::Status::OK;
+                  });
 }
 
-grpc::Status MapWriteService::GetLeavesByRevision(
-    grpc::ServerContext*,
+grpc::ServerUnaryReactor* MapWriteService::GetLeavesByRevision(
+    grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesByRevisionRequest* request,
     trillian::MapLeaves* response) {
-  return LeavesWithoutProofs(*manager_, request->map_id(), request->revision(),
-                             request->index(), response);
+  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+    return LeavesWithoutProofs(*manager_, request->map_id(),
+                               request->revision(), request->index(), response);
+  });
 }
 
-grpc::Status MapWriteService::WriteLeaves(
-    grpc::ServerContext*, const trillian::WriteMapLeavesRequest* request,
+grpc::ServerUnaryReactor* MapWriteService::WriteLeaves(
+    grpc::CallbackServerContext* context,
+    const trillian::WriteMapLeavesRequest* request,
     trillian::WriteMapLeavesResponse* response) {
-  if (request->expect_revision() < 0) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "expect_revision must not be negative");
-  }
-  absl::StatusOr<trillian::SignedMapRoot> root =
-      manager_->Write(request->map_id(), request->leaves(), request->metadata(),
-                      request->expect_revision());
-  if (!root.ok()) return ToGrpc(root.status());
-  absl::StatusOr<MapRootV1> parsed = ParseMapRoot(root->map_root());
-  if (!parsed.ok()) return ToGrpc(parsed.status());
-  response->set_revision(static_cast<int64_t>(parsed->revision));
-  return grpc::Status::OK;
+  return RunUnary(
+      context, write_pool_, kMaxQueuedWrites, [=]() -> grpc::Status {
+        if (request->expect_revision() < 0) {
+          return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                              "expect_revision must not be negative");
+        }
+        absl::StatusOr<trillian::SignedMapRoot> root =
+            manager_->Write(request->map_id(), request->leaves(),
+                            request->metadata(), request->expect_revision());
+        if (!root.ok()) return ToGrpc(root.status());
+        absl::StatusOr<MapRootV1> parsed = ParseMapRoot(root->map_root());
+        if (!parsed.ok()) return ToGrpc(parsed.status());
+        response->set_revision(static_cast<int64_t>(parsed->revision));
+        return grpc::Status::OK;
+      });
 }
 
 }  // namespace trellis::map

@@ -5,67 +5,80 @@
 
 #include "map/map_manager.h"
 #include "trillian_map_api.grpc.pb.h"
+#include "util/thread_pool.h"
 
 namespace trellis::map {
 
-class MapService final : public trillian::TrillianMap::Service {
+class MapService final : public trillian::TrillianMap::CallbackService {
  public:
-  explicit MapService(MapManager* manager) : manager_(manager) {}
+  // Writes run on `write_pool` (they wait for synced commits); reads inline.
+  MapService(MapManager* manager, ThreadPool* write_pool)
+      : manager_(manager), write_pool_(write_pool) {}
 
-  grpc::Status GetLeaf(grpc::ServerContext*,
-                       const trillian::GetMapLeafRequest* request,
-                       trillian::GetMapLeafResponse* response) override;
-  grpc::Status GetLeafByRevision(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetLeaf(
+      grpc::CallbackServerContext* context,
+      const trillian::GetMapLeafRequest* request,
+      trillian::GetMapLeafResponse* response) override;
+  grpc::ServerUnaryReactor* GetLeafByRevision(
+      grpc::CallbackServerContext* context,
       const trillian::GetMapLeafByRevisionRequest* request,
       trillian::GetMapLeafResponse* response) override;
-  grpc::Status GetLeaves(grpc::ServerContext*,
-                         const trillian::GetMapLeavesRequest* request,
-                         trillian::GetMapLeavesResponse* response) override;
-  grpc::Status GetLeavesByRevision(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetLeaves(
+      grpc::CallbackServerContext* context,
+      const trillian::GetMapLeavesRequest* request,
+      trillian::GetMapLeavesResponse* response) override;
+  grpc::ServerUnaryReactor* GetLeavesByRevision(
+      grpc::CallbackServerContext* context,
       const trillian::GetMapLeavesByRevisionRequest* request,
       trillian::GetMapLeavesResponse* response) override;
-  grpc::Status GetLeavesByRevisionNoProof(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetLeavesByRevisionNoProof(
+      grpc::CallbackServerContext* context,
       const trillian::GetMapLeavesByRevisionRequest* request,
       trillian::MapLeaves* response) override;
-  grpc::Status GetLastInRangeByRevision(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetLastInRangeByRevision(
+      grpc::CallbackServerContext* context,
       const trillian::GetLastInRangeByRevisionRequest* request,
       trillian::MapLeaf* response) override;
-  grpc::Status SetLeaves(grpc::ServerContext*,
-                         const trillian::SetMapLeavesRequest* request,
-                         trillian::SetMapLeavesResponse* response) override;
-  grpc::Status GetSignedMapRoot(
-      grpc::ServerContext*, const trillian::GetSignedMapRootRequest* request,
+  grpc::ServerUnaryReactor* SetLeaves(
+      grpc::CallbackServerContext* context,
+      const trillian::SetMapLeavesRequest* request,
+      trillian::SetMapLeavesResponse* response) override;
+  grpc::ServerUnaryReactor* GetSignedMapRoot(
+      grpc::CallbackServerContext* context,
+      const trillian::GetSignedMapRootRequest* request,
       trillian::GetSignedMapRootResponse* response) override;
-  grpc::Status GetSignedMapRootByRevision(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetSignedMapRootByRevision(
+      grpc::CallbackServerContext* context,
       const trillian::GetSignedMapRootByRevisionRequest* request,
       trillian::GetSignedMapRootResponse* response) override;
-  grpc::Status InitMap(grpc::ServerContext*,
-                       const trillian::InitMapRequest* request,
-                       trillian::InitMapResponse* response) override;
+  grpc::ServerUnaryReactor* InitMap(
+      grpc::CallbackServerContext* context,
+      const trillian::InitMapRequest* request,
+      trillian::InitMapResponse* response) override;
 
  private:
   MapManager* const manager_;
+  ThreadPool* const write_pool_;
 };
 
-class MapWriteService final : public trillian::TrillianMapWrite::Service {
+class MapWriteService final
+    : public trillian::TrillianMapWrite::CallbackService {
  public:
-  explicit MapWriteService(MapManager* manager) : manager_(manager) {}
+  MapWriteService(MapManager* manager, ThreadPool* write_pool)
+      : manager_(manager), write_pool_(write_pool) {}
 
-  grpc::Status GetLeavesByRevision(
-      grpc::ServerContext*,
+  grpc::ServerUnaryReactor* GetLeavesByRevision(
+      grpc::CallbackServerContext* context,
       const trillian::GetMapLeavesByRevisionRequest* request,
       trillian::MapLeaves* response) override;
-  grpc::Status WriteLeaves(grpc::ServerContext*,
-                           const trillian::WriteMapLeavesRequest* request,
-                           trillian::WriteMapLeavesResponse* response) override;
+  grpc::ServerUnaryReactor* WriteLeaves(
+      grpc::CallbackServerContext* context,
+      const trillian::WriteMapLeavesRequest* request,
+      trillian::WriteMapLeavesResponse* response) override;
 
  private:
   MapManager* const manager_;
+  ThreadPool* const write_pool_;
 };
 
 }  // namespace trellis::map

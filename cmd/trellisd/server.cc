@@ -72,10 +72,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<storage::rocksdb::RocksMapStorage>(server->db_.get());
   server->map_manager_ = std::make_unique<map::MapManager>(
       server->trees_.get(), server->maps_.get(), server->logs_.get(), signers);
-  server->map_service_ =
-      std::make_unique<map::MapService>(server->map_manager_.get());
-  server->map_write_service_ =
-      std::make_unique<map::MapWriteService>(server->map_manager_.get());
+  server->map_service_ = std::make_unique<map::MapService>(
+      server->map_manager_.get(), server->write_pool_.get());
+  server->map_write_service_ = std::make_unique<map::MapWriteService>(
+      server->map_manager_.get(), server->write_pool_.get());
   server->sequencer_ = std::make_unique<log::Sequencer>(
       server->logs_.get(), signers, options.sequencer_batch_size);
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(

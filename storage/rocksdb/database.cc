@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   table.block_cache = ::rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(::rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
 
   ::rocksdb::ColumnFamilyOptions cf;
   cf.table_factory.reset(::rocksdb::NewBlockBasedTableFactory(table));

@@ -16,7 +16,7 @@ struct DatabaseOptions {
   // Directory of the database; created (mode 0700) if missing.
   std::string path;
   // Shared block cache for all column families.
-  size_t block_cache_bytes = 256 << 20;
+  size_t block_cache_bytes = size_t{1} << 30;
 };
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"

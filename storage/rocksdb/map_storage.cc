@@ -67,6 +67,10 @@ absl::string_view View(const ::rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
+size_t EncodedSize(const map::Tile& tile) {
+  return 2 + tile.nodes.size() * (2 + 1 + 1 + 32);
+}
+
 // Where the newest version of a versioned record is: <tree> 'p' <record
 // prefix without the tree id> -> the revision that wrote it.
 std::string PointerKey(const std::string& prefix) {
@@ -92,7 +96,8 @@ class VersionedReader {
     if (!s.ok()) return ToAbsl(s);
     if (latest.size() != 8) return absl::DataLossError("corrupt map pointer");
     const int64_t newest = static_cast<int64_t>(keys::Uint64At(latest, 0));
-    if (newest <= revision_) return Versioned(prefix, newest);
+    read_newest_ = newest <= revision_;
+    if (read_newest_) return Versioned(prefix, newest);
     if (!it_) {
       it_.reset(db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->map()));
     }
@@ -114,6 +119,9 @@ class VersionedReader {
     return value;
   }
 
+  // Whether the last ResolveKey found the record's newest version.
+  bool ReadNewest() const { return read_newest_; }
+
   // ResolveKey then Value.
   absl::StatusOr<std::optional<std::string>> Read(const std::string& prefix) {
     absl::StatusOr<std::optional<std::string>> key = ResolveKey(prefix);
@@ -127,22 +135,38 @@ class VersionedReader {
   Database* const db_;
   const int64_t revision_;
   std::unique_ptr<::rocksdb::Iterator> it_;
+  bool read_newest_ = false;
 };
 
 class RocksTileReader : public map::TileReader {
  public:
-  RocksTileReader(Database* db, LruCache<map::Tile>* cache, int64_t tree_id,
-                  int64_t revision)
-      : reader_(db, revision), cache_(cache), tree_id_(tree_id) {}
+  RocksTileReader(Database* db, RocksMapStorage::TileCaches* caches,
+                  int64_t tree_id, int64_t revision)
+      : reader_(db, revision),
+        caches_(caches),
+        tree_id_(tree_id),
+        revision_(revision) {}
 
   absl::StatusOr<std::shared_ptr<const map::Tile>> ReadTile(
       const map::TileId& id) override {
-    absl::StatusOr<std::optional<std::string>> key =
-        reader_.ResolveKey(TilePrefix(tree_id_, id));
+    const std::string prefix = TilePrefix(tree_id_, id);
+    // The newest version, as the writer left it, if not newer than we want.
+    if (auto current = caches_->current.Get(prefix);
+        current != nullptr && current->revision <= revision_) {
+      return std::shared_ptr<const map::Tile>(current, &current->tile);
+    }
+    // Seqlock against the writer: a version read while no revision was
+    // being written is the newest one, and may fill the newest-version
+    // cache.
+    const uint64_t epoch = caches_->write_epoch.load();
+    absl::StatusOr<std::optional<std::string>> key = reader_.ResolveKey(prefix);
     if (!key.ok()) return key.status();
     if (!key->has_value()) return nullptr;
+    const int64_t version =
+        static_cast<int64_t>(~keys::TrailingUint64(absl::string_view(**key)));
     // A stored version never changes: cache it decoded, by its full key.
-    if (std::shared_ptr<const map::Tile> cached = cache_->Get(**key)) {
+    if (std::shared_ptr<const map::Tile> cached =
+            caches_->versions.Get(**key)) {
       return cached;
     }
     absl::StatusOr<std::string> bytes = reader_.Value(**key);
@@ -150,14 +174,22 @@ class RocksTileReader : public map::TileReader {
     absl::StatusOr<map::Tile> tile = map::DecodeTile(*bytes);
     if (!tile.ok()) return tile.status();
     auto shared = std::make_shared<const map::Tile>(std::move(*tile));
-    cache_->Put(**key, shared, bytes->size() * 4, /*replace=*/false);
+    caches_->versions.Put(**key, shared, bytes->size() * 4, /*replace=*/false);
+    if (epoch % 2 == 0 && caches_->write_epoch.load() == epoch &&
+        reader_.ReadNewest()) {
+      caches_->current.Put(prefix,
+                           std::make_shared<const RocksMapStorage::CurrentTile>(
+                               RocksMapStorage::CurrentTile{version, *shared}),
+                           bytes->size() * 4, /*replace=*/false);
+    }
     return shared;
   }
 
  private:
   VersionedReader reader_;
-  LruCache<map::Tile>* const cache_;
+  RocksMapStorage::TileCaches* const caches_;
   const int64_t tree_id_;
+  const int64_t revision_;
 };
 
 }  // namespace
@@ -189,6 +221,14 @@ absl::StatusOr<std::optional<MapRevision>> RocksMapStorage::LatestRevision(
 
 absl::StatusOr<std::optional<MapRevision>> RocksMapStorage::Revision(
     int64_t tree_id, int64_t revision) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = latest_.find(tree_id);
+    if (it != latest_.end() && it->second.has_value() &&
+        it->second->revision == revision) {
+      return it->second;  // The latest, the one most reads ask for.
+    }
+  }
   std::string value;
   ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->map(),
                                        RevisionKey(tree_id, revision), &value);
@@ -225,7 +265,17 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
   }
   batch.Put(db_->map(), RevisionKey(tree_id, revision),
             EncodeRevision(write.revision));
+  caches_.write_epoch.fetch_add(1);  // Odd: a write is in progress.
   absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  // The writer replaces newest-version entries before the revision is
+  // published; readers add entries only when no write overlapped their read.
+  for (const auto& [id, tile] : write.tiles) {
+    auto current =
+        std::make_shared<const CurrentTile>(CurrentTile{revision, tile});
+    caches_.current.Put(TilePrefix(tree_id, id), std::move(current),
+                        EncodedSize(tile) * 4, /*replace=*/true);
+  }
+  caches_.write_epoch.fetch_add(1);
   if (!s.ok()) return s;
   absl::MutexLock lock(&mu_);
   latest_.insert_or_assign(tree_id, write.revision);
@@ -234,8 +284,7 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
 
 std::unique_ptr<map::TileReader> RocksMapStorage::TilesAt(int64_t tree_id,
                                                           int64_t revision) {
-  return std::make_unique<RocksTileReader>(db_, &tile_cache_, tree_id,
-                                           revision);
+  return std::make_unique<RocksTileReader>(db_, &caches_, tree_id, revision);
 }
 
 absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>>

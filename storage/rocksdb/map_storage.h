@@ -10,6 +10,7 @@
 #ifndef TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
 
+#include <atomic>
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
@@ -22,9 +23,25 @@ namespace trellis::storage::rocksdb {
 
 class RocksMapStorage : public MapStorage {
  public:
-  // `tile_cache_bytes` bounds the cache of decoded tiles.
+  // `tile_cache_bytes` bounds each of the two caches of decoded tiles.
   explicit RocksMapStorage(Database* db, size_t tile_cache_bytes = 256 << 20)
-      : db_(db), tile_cache_(tile_cache_bytes) {}
+      : db_(db),
+        caches_{LruCache<CurrentTile>(tile_cache_bytes),
+                LruCache<map::Tile>(tile_cache_bytes)} {}
+
+  struct CurrentTile {
+    int64_t revision;  // Of this, the tile's newest version.
+    map::Tile tile;
+  };
+  struct TileCaches {
+    // By tile: its newest version. The writer replaces entries; readers add
+    // missing ones only if no write overlapped their read (write_epoch, odd
+    // while a write is in progress, unchanged across the read).
+    LruCache<CurrentTile> current;
+    // By versioned key: any stored version (immutable), filled by readers.
+    LruCache<map::Tile> versions;
+    std::atomic<uint64_t> write_epoch{0};
+  };
 
   absl::StatusOr<std::optional<MapRevision>> LatestRevision(
       int64_t tree_id) override;
@@ -43,7 +60,7 @@ class RocksMapStorage : public MapStorage {
 
  private:
   Database* const db_;
-  LruCache<map::Tile> tile_cache_;
+  TileCaches caches_;
   absl::Mutex mu_;
   // Latest revision per map, once read (this process is the only writer).
   absl::flat_hash_map<int64_t, std::optional<MapRevision>> latest_
