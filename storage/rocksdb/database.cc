@@ -39,8 +39,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   ::rocksdb::BlockBasedTableOptions table;
   table.block_cache = ::rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(::rocksdb::NewBloomFilterPolicy(10));
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Index and filter blocks stay in the table readers (all files open):
+  // point lookups then never wait for them.
+  table.cache_index_and_filter_blocks = false;
 
   ::rocksdb::ColumnFamilyOptions cf;
   cf.table_factory.reset(::rocksdb::NewBlockBasedTableFactory(table));
@@ -52,6 +53,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.enable_pipelined_write = true;
+  db_options.max_open_files = -1;
 
   std::vector<::rocksdb::ColumnFamilyDescriptor> families = {
       {::rocksdb::kDefaultColumnFamilyName, cf},
