@@ -96,8 +96,7 @@ class VersionedReader {
     if (!s.ok()) return ToAbsl(s);
     if (latest.size() != 8) return absl::DataLossError("corrupt map pointer");
     const int64_t newest = static_cast<int64_t>(keys::Uint64At(latest, 0));
-    read_newest_ = newest <= revision_;
-    if (read_newest_) return Versioned(prefix, newest);
+    if (newest <= revision_) return Versioned(prefix, newest);
     if (!it_) {
       it_.reset(db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->map()));
     }
@@ -119,9 +118,6 @@ class VersionedReader {
     return value;
   }
 
-  // Whether the last ResolveKey found the record's newest version.
-  bool ReadNewest() const { return read_newest_; }
-
   // ResolveKey then Value.
   absl::StatusOr<std::optional<std::string>> Read(const std::string& prefix) {
     absl::StatusOr<std::optional<std::string>> key = ResolveKey(prefix);
@@ -135,7 +131,6 @@ class VersionedReader {
   Database* const db_;
   const int64_t revision_;
   std::unique_ptr<::rocksdb::Iterator> it_;
-  bool read_newest_ = false;
 };
 
 class RocksTileReader : public map::TileReader {
@@ -155,15 +150,9 @@ class RocksTileReader : public map::TileReader {
         current != nullptr && current->revision <= revision_) {
       return std::shared_ptr<const map::Tile>(current, &current->tile);
     }
-    // Seqlock against the writer: a version read while no revision was
-    // being written is the newest one, and may fill the newest-version
-    // cache.
-    const uint64_t epoch = caches_->write_epoch.load();
     absl::StatusOr<std::optional<std::string>> key = reader_.ResolveKey(prefix);
     if (!key.ok()) return key.status();
     if (!key->has_value()) return nullptr;
-    const int64_t version =
-        static_cast<int64_t>(~keys::TrailingUint64(absl::string_view(**key)));
     // A stored version never changes: cache it decoded, by its full key.
     if (std::shared_ptr<const map::Tile> cached =
             caches_->versions.Get(**key)) {
@@ -175,13 +164,6 @@ class RocksTileReader : public map::TileReader {
     if (!tile.ok()) return tile.status();
     auto shared = std::make_shared<const map::Tile>(std::move(*tile));
     caches_->versions.Put(**key, shared, bytes->size() * 4, /*replace=*/false);
-    if (epoch % 2 == 0 && caches_->write_epoch.load() == epoch &&
-        reader_.ReadNewest()) {
-      caches_->current.Put(prefix,
-                           std::make_shared<const RocksMapStorage::CurrentTile>(
-                               RocksMapStorage::CurrentTile{version, *shared}),
-                           bytes->size() * 4, /*replace=*/false);
-    }
     return shared;
   }
 
@@ -265,18 +247,16 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
   }
   batch.Put(db_->map(), RevisionKey(tree_id, revision),
             EncodeRevision(write.revision));
-  caches_.write_epoch.fetch_add(1);  // Odd: a write is in progress.
   absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
-  // The writer replaces newest-version entries before the revision is
-  // published; readers add entries only when no write overlapped their read.
+  if (!s.ok()) return s;
+  // Only the writer fills the newest-version cache, before the revision is
+  // published, so no reader finds an entry older than the newest.
   for (const auto& [id, tile] : write.tiles) {
     auto current =
         std::make_shared<const CurrentTile>(CurrentTile{revision, tile});
     caches_.current.Put(TilePrefix(tree_id, id), std::move(current),
                         EncodedSize(tile) * 4, /*replace=*/true);
   }
-  caches_.write_epoch.fetch_add(1);
-  if (!s.ok()) return s;
   absl::MutexLock lock(&mu_);
   latest_.insert_or_assign(tree_id, write.revision);
   return absl::OkStatus();

@@ -10,7 +10,6 @@
 #ifndef TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_MAP_STORAGE_H_
 
-#include <atomic>
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,13 +33,10 @@ class RocksMapStorage : public MapStorage {
     map::Tile tile;
   };
   struct TileCaches {
-    // By tile: its newest version. The writer replaces entries; readers add
-    // missing ones only if no write overlapped their read (write_epoch, odd
-    // while a write is in progress, unchanged across the read).
+    // By tile: its newest version, filled only by the writer.
     LruCache<CurrentTile> current;
     // By versioned key: any stored version (immutable), filled by readers.
     LruCache<map::Tile> versions;
-    std::atomic<uint64_t> write_epoch{0};
   };
 
   absl::StatusOr<std::optional<MapRevision>> LatestRevision(
