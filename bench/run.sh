@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_seconds=${1:-20}
-bazel build //bench:all //cmd/trellisd >/dev/null
+bazel build //bench:all //cmd/trellisd >/dev/null 2>&1
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -26,6 +26,8 @@ echo "== merkle_bench"
 bazel-bin/bench/merkle_bench --benchmark_min_time=1 2>/dev/null
 echo "== storage_bench"
 bazel-bin/bench/storage_bench 2>/dev/null
+echo "== map_bench (in-process, 1,000,000-leaf map)"
+bazel-bin/bench/map_bench --map_leaves=1000000
 
 echo "== loadgen against trellisd"
 bazel-bin/cmd/trellisd/trellisd --data_dir="$work/data" --grpc_addr=127.0.0.1:0 \
@@ -42,4 +44,12 @@ sleep 5  # Let the compactions the fill triggered settle.
 for clients in 2 4; do
   bazel-bin/bench/loadgen --addr="$addr" --mode=proofs --tree_id="$tree" \
     --clients=$clients --inflight=16 --duration=10s
+done
+map_fill=$(bazel-bin/bench/loadgen --addr="$addr" --mode=map_fill \
+  --total=1000000 --batch=50000)
+echo "$map_fill"
+map=$(echo "$map_fill" | sed -n 's/^tree_id=//p')
+for revision in -1 1; do
+  bazel-bin/bench/loadgen --addr="$addr" --mode=map_proofs --tree_id="$map" \
+    --total=1000000 --revision=$revision --clients=2 --inflight=16 --duration=10s
 done
