@@ -67,8 +67,10 @@ absl::string_view View(const ::rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-size_t EncodedSize(const map::Tile& tile) {
-  return 2 + tile.nodes.size() * (2 + 1 + 1 + 32);
+// Memory a decoded tile takes: a map node and three strings (two of them
+// heap-allocated hashes) per entry.
+size_t DecodedSize(const map::Tile& tile) {
+  return 64 + tile.nodes.size() * 256;
 }
 
 // Where the newest version of a versioned record is: <tree> 'p' <record
@@ -163,7 +165,8 @@ class RocksTileReader : public map::TileReader {
     absl::StatusOr<map::Tile> tile = map::DecodeTile(*bytes);
     if (!tile.ok()) return tile.status();
     auto shared = std::make_shared<const map::Tile>(std::move(*tile));
-    caches_->versions.Put(**key, shared, bytes->size() * 4, /*replace=*/false);
+    caches_->versions.Put(**key, shared, DecodedSize(*shared),
+                          /*replace=*/false);
     return shared;
   }
 
@@ -255,7 +258,7 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
     auto current =
         std::make_shared<const CurrentTile>(CurrentTile{revision, tile});
     caches_.current.Put(TilePrefix(tree_id, id), std::move(current),
-                        EncodedSize(tile) * 4, /*replace=*/true);
+                        DecodedSize(tile), /*replace=*/true);
   }
   absl::MutexLock lock(&mu_);
   latest_.insert_or_assign(tree_id, write.revision);
