@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -217,6 +218,74 @@ int QueueMode(int64_t tree_id) {
   return final_size - base >= acked ? 0 : 1;
 }
 
+// What an asynchronous load achieved.
+struct AsyncLoad {
+  uint64_t served = 0;
+  int failures = 0;
+  double seconds = 0;
+};
+
+// Keeps --inflight asynchronous calls outstanding on each of --clients
+// threads (one connection each) until --duration has passed: a light
+// client, so that the figure is the server's. For each call, `start(stub,
+// rng, context, request, cq)` fills the request and starts the call;
+// `check(stub, request, response, sample)` says whether an answer is right
+// (`sample` is true for every 256th, which may be checked more deeply).
+template <typename Stub, typename Request, typename Response, typename Start,
+          typename Check>
+AsyncLoad RunAsyncLoad(std::function<std::unique_ptr<Stub>()> new_stub,
+                       Start start, Check check) {
+  struct Call {
+    grpc::ClientContext context;
+    Request request;
+    Response response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> rpc;
+  };
+  std::atomic<uint64_t> served{0};
+  std::atomic<int> failures{0};
+  const Clock begin = absl::Now();
+  const Clock deadline = begin + absl::GetFlag(FLAGS_duration);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < absl::GetFlag(FLAGS_clients); ++c) {
+    clients.emplace_back([&, c] {
+      std::unique_ptr<Stub> stub = new_stub();
+      grpc::CompletionQueue cq;
+      std::mt19937_64 rng(c);
+      auto launch = [&] {
+        auto* call = new Call;
+        call->rpc = start(*stub, rng, &call->context, call->request, &cq);
+        call->rpc->Finish(&call->response, &call->status, call);
+      };
+      int outstanding = 0;
+      for (; outstanding < absl::GetFlag(FLAGS_inflight); ++outstanding) {
+        launch();
+      }
+      uint64_t done = 0;
+      void* tag;
+      bool ok;
+      while (outstanding > 0 && cq.Next(&tag, &ok)) {
+        std::unique_ptr<Call> call(static_cast<Call*>(tag));
+        --outstanding;
+        const bool sample = ++done % 256 == 0;
+        if (ok && call->status.ok() &&
+            check(*stub, call->request, call->response, sample)) {
+          ++served;
+        } else {
+          ++failures;
+        }
+        if (absl::Now() < deadline) {
+          launch();
+          ++outstanding;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  return {served.load(), failures.load(),
+          absl::ToDoubleSeconds(absl::Now() - begin)};
+}
+
 // Checks one proof end to end (leaf, proof, root), so that the figure is for
 // correct proofs.
 bool VerifySample(trillian::TrillianLog::Stub& log, int64_t tree_id,
@@ -245,73 +314,34 @@ int ProofsMode(int64_t tree_id) {
                  static_cast<long long>(tree_id));
     return 1;
   }
-  std::atomic<uint64_t> served{0};
-  std::atomic<int> failures{0};
-  const Clock start = absl::Now();
-  const Clock deadline = start + absl::GetFlag(FLAGS_duration);
-  // Each client thread keeps --inflight asynchronous GetInclusionProof calls
-  // outstanding on its own connection: a light client, so that the figure
-  // is the server's.
-  struct Call {
-    grpc::ClientContext context;
-    trillian::GetInclusionProofRequest request;
-    trillian::GetInclusionProofResponse response;
-    grpc::Status status;
-    std::unique_ptr<
-        grpc::ClientAsyncResponseReader<trillian::GetInclusionProofResponse>>
-        rpc;
-  };
-  std::vector<std::thread> clients;
-  for (int c = 0; c < absl::GetFlag(FLAGS_clients); ++c) {
-    clients.emplace_back([&, c] {
-      auto log = trillian::TrillianLog::NewStub(NewChannel());
-      grpc::CompletionQueue cq;
-      std::mt19937_64 rng(c);
-      auto launch = [&] {
-        auto* call = new Call;
-        call->request.set_log_id(tree_id);
-        call->request.set_leaf_index(rng() % root.tree_size);
-        call->request.set_tree_size(root.tree_size);
-        call->rpc =
-            log->AsyncGetInclusionProof(&call->context, call->request, &cq);
-        call->rpc->Finish(&call->response, &call->status, call);
-      };
-      int outstanding = 0;
-      for (int i = 0; i < absl::GetFlag(FLAGS_inflight); ++i, ++outstanding)
-        launch();
-      uint64_t done = 0;
-      void* tag;
-      bool ok;
-      while (outstanding > 0 && cq.Next(&tag, &ok)) {
-        std::unique_ptr<Call> call(static_cast<Call*>(tag));
-        --outstanding;
-        if (!ok || !call->status.ok() ||
-            call->response.proof().hashes().empty()) {
-          ++failures;
-        } else {
-          ++served;
-        }
-        if (++done % 256 == 0 &&
-            !VerifySample(*log, tree_id, root, call->request.leaf_index())) {
-          ++failures;
-        }
-        if (absl::Now() < deadline) {
-          launch();
-          ++outstanding;
-        }
-      }
-    });
-  }
-  for (auto& t : clients) t.join();
-  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  const AsyncLoad load = RunAsyncLoad<trillian::TrillianLog::Stub,
+                                      trillian::GetInclusionProofRequest,
+                                      trillian::GetInclusionProofResponse>(
+      [] { return trillian::TrillianLog::NewStub(NewChannel()); },
+      [&](trillian::TrillianLog::Stub& log, std::mt19937_64& rng,
+          grpc::ClientContext* context,
+          trillian::GetInclusionProofRequest& request,
+          grpc::CompletionQueue* cq) {
+        request.set_log_id(tree_id);
+        request.set_leaf_index(rng() % root.tree_size);
+        request.set_tree_size(root.tree_size);
+        return log.AsyncGetInclusionProof(context, request, cq);
+      },
+      [&](trillian::TrillianLog::Stub& log,
+          const trillian::GetInclusionProofRequest& request,
+          const trillian::GetInclusionProofResponse& response, bool sample) {
+        return !response.proof().hashes().empty() &&
+               (!sample ||
+                VerifySample(log, tree_id, root, request.leaf_index()));
+      });
   std::printf(
       "proofs: clients=%d inflight=%d tree_size=%llu served=%llu in %.2fs -> "
       "%.0f inclusion proofs/s; failures=%d\n",
       absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_inflight),
       static_cast<unsigned long long>(root.tree_size),
-      static_cast<unsigned long long>(served.load()), secs, served / secs,
-      failures.load());
-  return failures == 0 ? 0 : 1;
+      static_cast<unsigned long long>(load.served), load.seconds,
+      load.served / load.seconds, load.failures);
+  return load.failures == 0 ? 0 : 1;
 }
 
 std::string MapKey(int64_t i) {
@@ -380,19 +410,6 @@ int MapProofsMode(int64_t tree_id) {
     if (!admin->GetTree(&context, get_tree, &tree).ok() || total <= 0) return 1;
   }
   auto hasher = trellis::map::NewMapHasher(tree.hash_strategy());
-  std::atomic<uint64_t> served{0};
-  std::atomic<int> failures{0};
-  const Clock start = absl::Now();
-  const Clock deadline = start + absl::GetFlag(FLAGS_duration);
-  struct Call {
-    grpc::ClientContext context;
-    trillian::GetMapLeafByRevisionRequest request;
-    trillian::GetMapLeafResponse response;
-    grpc::Status status;
-    std::unique_ptr<
-        grpc::ClientAsyncResponseReader<trillian::GetMapLeafResponse>>
-        rpc;
-  };
   int64_t at = revision;
   if (at < 0) {
     auto map = trillian::TrillianMap::NewStub(NewChannel());
@@ -403,67 +420,40 @@ int MapProofsMode(int64_t tree_id) {
     if (!map->GetSignedMapRoot(&context, request, &response).ok()) return 1;
     at = trellis::map::ParseMapRoot(response.map_root().map_root())->revision;
   }
-  std::vector<std::thread> clients;
-  for (int c = 0; c < absl::GetFlag(FLAGS_clients); ++c) {
-    clients.emplace_back([&, c] {
-      auto map = trillian::TrillianMap::NewStub(NewChannel());
-      grpc::CompletionQueue cq;
-      std::mt19937_64 rng(c);
-      auto launch = [&] {
-        auto* call = new Call;
-        call->request.set_map_id(tree_id);
-        call->request.set_index(MapKey(rng() % total));
-        call->request.set_revision(at);
-        call->rpc =
-            map->AsyncGetLeafByRevision(&call->context, call->request, &cq);
-        call->rpc->Finish(&call->response, &call->status, call);
-      };
-      int outstanding = 0;
-      for (int i = 0; i < absl::GetFlag(FLAGS_inflight); ++i, ++outstanding)
-        launch();
-      uint64_t done = 0;
-      void* tag;
-      bool ok;
-      while (outstanding > 0 && cq.Next(&tag, &ok)) {
-        std::unique_ptr<Call> call(static_cast<Call*>(tag));
-        --outstanding;
-        if (!ok || !call->status.ok()) {
-          ++failures;
-        } else {
-          ++served;
-          // Verify a sample so the figure is for correct proofs.
-          if (++done % 256 == 0) {
-            const auto& inclusion = call->response.map_leaf_inclusion();
-            std::vector<std::string> proof(inclusion.inclusion().begin(),
-                                           inclusion.inclusion().end());
-            auto root = trellis::map::ParseMapRoot(
-                call->response.map_root().map_root());
-            if (!root.ok() || !trellis::map::VerifyMapInclusion(
-                                   **hasher, tree_id, inclusion.leaf(), proof,
-                                   root->root_hash)
-                                   .ok()) {
-              ++failures;
-            }
-          }
-        }
-        if (absl::Now() < deadline) {
-          launch();
-          ++outstanding;
-        }
-      }
-    });
-  }
-  for (auto& t : clients) t.join();
-  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  const AsyncLoad load = RunAsyncLoad<trillian::TrillianMap::Stub,
+                                      trillian::GetMapLeafByRevisionRequest,
+                                      trillian::GetMapLeafResponse>(
+      [] { return trillian::TrillianMap::NewStub(NewChannel()); },
+      [&](trillian::TrillianMap::Stub& map, std::mt19937_64& rng,
+          grpc::ClientContext* context,
+          trillian::GetMapLeafByRevisionRequest& request,
+          grpc::CompletionQueue* cq) {
+        request.set_map_id(tree_id);
+        request.set_index(MapKey(rng() % total));
+        request.set_revision(at);
+        return map.AsyncGetLeafByRevision(context, request, cq);
+      },
+      [&](trillian::TrillianMap::Stub&,
+          const trillian::GetMapLeafByRevisionRequest&,
+          const trillian::GetMapLeafResponse& response, bool sample) {
+        if (!sample) return true;
+        const auto& inclusion = response.map_leaf_inclusion();
+        std::vector<std::string> proof(inclusion.inclusion().begin(),
+                                       inclusion.inclusion().end());
+        auto root = trellis::map::ParseMapRoot(response.map_root().map_root());
+        return root.ok() &&
+               trellis::map::VerifyMapInclusion(
+                   **hasher, tree_id, inclusion.leaf(), proof, root->root_hash)
+                   .ok();
+      });
   std::printf(
       "map_proofs: revision=%lld clients=%d inflight=%d served=%llu in %.2fs "
-      "-> "
-      "%.0f map inclusion proofs/s; failures=%d\n",
+      "-> %.0f map inclusion proofs/s; failures=%d\n",
       static_cast<long long>(at), absl::GetFlag(FLAGS_clients),
       absl::GetFlag(FLAGS_inflight),
-      static_cast<unsigned long long>(served.load()), secs, served / secs,
-      failures.load());
-  return failures == 0 ? 0 : 1;
+      static_cast<unsigned long long>(load.served), load.seconds,
+      load.served / load.seconds, load.failures);
+  return load.failures == 0 ? 0 : 1;
 }
 
 }  // namespace
