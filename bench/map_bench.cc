@@ -130,7 +130,7 @@ int Run() {
                                  [&] { return maps.TilesAt(id, base); });
   size_t tile_bytes = 0;
   for (const auto& [tile_id, tile] : update->tiles) {
-    tile_bytes += map::EncodeTile(tile).size() + tile_id.prefix.size() + 18;
+    tile_bytes += tile.bytes().size() + tile_id.prefix.size() + 18;
   }
   std::printf(
       "revision of %d new leaves into %d: %.3fs (%.0f leaf updates/s, "
@@ -145,7 +145,7 @@ int Run() {
     for (const auto& [tile_id, tile] : update->tiles) {
       raw.Put(db->map(),
               "raw-t" + tile_id.prefix + std::to_string(tile_id.depth),
-              map::EncodeTile(tile));
+              tile.bytes());
     }
     for (const auto& leaf : batch) {
       raw.Put(db->map(), "raw-v" + leaf.index(), leaf.SerializeAsString());

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "crypto/sha256_shani.h"
+
 namespace trellis::crypto {
 namespace {
 
@@ -44,6 +46,11 @@ std::string Digest(DigestAlgorithm algorithm,
   if (algorithm == DigestAlgorithm::kSha512_256) {
     thread_local ThreadDigest sha512_256("SHA2-512/256");
     return sha512_256.Digest(parts);
+  }
+  if (CpuHasShaExtensions()) {
+    std::string out(32, '\0');
+    Sha256ShaNi(parts, reinterpret_cast<uint8_t*>(out.data()));
+    return out;
   }
   thread_local ThreadDigest sha256("SHA2-256");
   return sha256.Digest(parts);

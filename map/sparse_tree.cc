@@ -1,6 +1,7 @@
 #include "map/sparse_tree.h"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,26 @@ NodeEntry SingleLeafNode(const MapHasher& hasher, int64_t tree_id,
   return NodeEntry{std::move(hash), leaf.index, leaf.hash};
 }
 
+// The hash of the tile node (level, offset) below `prefix` that is not
+// stored because `below`, the only non-empty node under it, implies it:
+// `below` hashed up through the empty subtrees beside it.
+std::string ImpliedHash(const MapHasher& hasher, int64_t tree_id,
+                        const std::string& prefix, int level,
+                        const PlacedNode& below, uint64_t& hashes) {
+  std::string hash(below.node.hash);
+  const int tile_depth = kTileHeight * static_cast<int>(prefix.size());
+  for (int l = below.level, offset = below.offset; l > level;
+       --l, offset >>= 1) {
+    const std::string empty =
+        hasher.HashEmpty(tree_id, TileNodeIndex(prefix, l, offset ^ 1),
+                         kIndexBits - (tile_depth + l));
+    hash = offset % 2 == 0 ? hasher.HashChildren(hash, empty)
+                           : hasher.HashChildren(empty, hash);
+    hashes += 2;
+  }
+  return hash;
+}
+
 class Updater {
  public:
   Updater(const MapHasher& hasher, int64_t tree_id,
@@ -58,7 +79,8 @@ class Updater {
          (old.single() && old.single_index == leaves[0].index))) {
       return Single(leaves[0], depth);
     }
-    Tile tile;
+    // The tile as stored; the nodes this update changes go to `changed`.
+    std::shared_ptr<const Tile> base = EmptyTile();
     std::vector<LeafHash> merged;
     if (old.single()) {
       // The subtree's only leaf moves down into real tiles, unless replaced.
@@ -80,8 +102,9 @@ class Updater {
         return absl::DataLossError(absl::StrCat(
             "map tile at depth ", d, " is missing under a stored node"));
       }
-      tile = **stored;  // A copy to modify.
+      base = std::move(*stored);
     }
+    ChangedNodes changed;
 
     // Bottom row: one child per distinct next byte. The root tile's
     // children are independent subtrees, updated on several threads.
@@ -99,24 +122,25 @@ class Updater {
     std::vector<int> dirty;
     if (d == kTileDepths - 1) {
       for (const auto& [byte, group] : groups) {
-        tile.nodes[TileSlot(kTileHeight, byte)] =
-            NodeEntry{group[0].hash, "", ""};  // A leaf.
+        changed[TileSlot(kTileHeight, byte)] = {
+            NodeEntry{group[0].hash, "", ""}, true};  // A leaf.
         dirty.push_back(byte);
       }
     } else {
       absl::StatusOr<std::vector<NodeEntry>> children =
           d == 0 && threads_ > 1
-              ? UpdateChildrenInParallel(prefix, tile, groups)
-              : UpdateChildren(d, prefix, tile, groups);
+              ? UpdateChildrenInParallel(prefix, *base, groups)
+              : UpdateChildren(d, prefix, *base, groups);
       if (!children.ok()) return children.status();
       for (size_t i = 0; i < groups.size(); ++i) {
-        tile.nodes[TileSlot(kTileHeight, groups[i].first)] =
-            std::move((*children)[i]);
+        changed[TileSlot(kTileHeight, groups[i].first)] = {
+            std::move((*children)[i]), true};
         dirty.push_back(groups[i].first);
       }
     }
 
-    // Rehash the dirty paths up to the tile root.
+    // Rehash the dirty paths up to the tile root. A changed interior node is
+    // stored only if both its children are non-empty.
     for (int level = kTileHeight - 1; level >= 0; --level) {
       std::vector<int> parents;
       for (int offset : dirty) {
@@ -125,17 +149,22 @@ class Updater {
         }
       }
       for (int parent : parents) {
-        const std::string left = NodeHash(tile, prefix, level + 1, 2 * parent);
+        const std::string left =
+            NodeHash(*base, changed, prefix, level + 1, 2 * parent);
         const std::string right =
-            NodeHash(tile, prefix, level + 1, 2 * parent + 1);
+            NodeHash(*base, changed, prefix, level + 1, 2 * parent + 1);
+        const bool branching = !left.empty() && !right.empty();
         ++hashes_;
-        std::string hash = hasher_.HashChildren(left, right);
+        std::string hash = hasher_.HashChildren(
+            left.empty() ? EmptyHash(prefix, level + 1, 2 * parent) : left,
+            right.empty() ? EmptyHash(prefix, level + 1, 2 * parent + 1)
+                          : right);
         if (level == 0) {
-          tiles_out_.emplace_back(TileId{d, prefix}, std::move(tile));
+          tiles_out_.emplace_back(TileId{d, prefix}, MergeTile(*base, changed));
           return NodeEntry{std::move(hash), "", ""};
         }
-        tile.nodes[TileSlot(level, parent)] =
-            NodeEntry{std::move(hash), "", ""};
+        changed[TileSlot(level, parent)] = {NodeEntry{std::move(hash), "", ""},
+                                            branching};
       }
       dirty = std::move(parents);
     }
@@ -153,6 +182,17 @@ class Updater {
 
  private:
   using Groups = std::vector<std::pair<int, absl::Span<const LeafHash>>>;
+  struct ChangedNode {
+    NodeEntry node;
+    bool stored;  // A bottom-row or branching node.
+  };
+  using ChangedNodes = std::map<int, ChangedNode>;  // By slot.
+
+  static std::shared_ptr<const Tile> EmptyTile() {
+    static const auto* const kEmpty = new std::shared_ptr<const Tile>(
+        std::make_shared<const Tile>(TileWriter().Finish()));
+    return *kEmpty;
+  }
 
   // The new child node of each group, in order.
   absl::StatusOr<std::vector<NodeEntry>> UpdateChildren(
@@ -161,11 +201,12 @@ class Updater {
     std::vector<NodeEntry> children;
     children.reserve(groups.size());
     for (const auto& [byte, group] : groups) {
-      const NodeEntry* old_child = tile.Find(kTileHeight, byte);
+      std::optional<NodeRef> old_child = tile.Find(kTileHeight, byte);
       std::string child_prefix = prefix;
       child_prefix.push_back(static_cast<char>(byte));
-      absl::StatusOr<NodeEntry> child = Update(
-          d + 1, child_prefix, old_child ? *old_child : NodeEntry{}, group);
+      absl::StatusOr<NodeEntry> child =
+          Update(d + 1, child_prefix,
+                 old_child ? old_child->ToEntry() : NodeEntry{}, group);
       if (!child.ok()) return child.status();
       children.push_back(std::move(*child));
     }
@@ -204,14 +245,55 @@ class Updater {
     return children;
   }
 
-  // Hash of the tile node (level, offset), or of the empty subtree there.
-  std::string NodeHash(const Tile& tile, const std::string& prefix, int level,
-                       int offset) {
-    if (const NodeEntry* e = tile.Find(level, offset)) return e->hash;
+  // Hash of the tile node (level, offset) after the update; empty if its
+  // subtree is empty.
+  std::string NodeHash(const Tile& base, const ChangedNodes& changed,
+                       const std::string& prefix, int level, int offset) {
+    if (auto it = changed.find(TileSlot(level, offset)); it != changed.end()) {
+      return it->second.node.hash;
+    }
+    // Unchanged, so the stored tile describes its subtree.
+    if (std::optional<NodeRef> node = base.Find(level, offset)) {
+      return std::string(node->hash);
+    }
+    if (std::optional<PlacedNode> below = base.FindBelow(level, offset)) {
+      return ImpliedHash(hasher_, tree_id_, prefix, level, *below, hashes_);
+    }
+    return "";
+  }
+
+  std::string EmptyHash(const std::string& prefix, int level, int offset) {
     ++hashes_;
     const int depth = kTileHeight * static_cast<int>(prefix.size()) + level;
     return hasher_.HashEmpty(tree_id_, TileNodeIndex(prefix, level, offset),
                              kIndexBits - depth);
+  }
+
+  // The stored nodes of `base` with `changed` applied.
+  static Tile MergeTile(const Tile& base, const ChangedNodes& changed) {
+    TileWriter writer;
+    const std::vector<PlacedNode> old = base.Nodes();
+    auto next_old = old.begin();
+    auto add_old_before = [&](int slot) {
+      for (; next_old != old.end() &&
+             TileSlot(next_old->level, next_old->offset) < slot;
+           ++next_old) {
+        writer.Add(next_old->level, next_old->offset, next_old->node);
+      }
+    };
+    for (const auto& [slot, change] : changed) {
+      add_old_before(slot);
+      if (next_old != old.end() &&
+          TileSlot(next_old->level, next_old->offset) == slot) {
+        ++next_old;  // Replaced.
+      }
+      if (change.stored) {
+        const int level = TileSlotLevel(slot);
+        writer.Add(level, slot - TileSlot(level, 0), change.node);
+      }
+    }
+    add_old_before(kTileSlots);
+    return writer.Finish();
   }
 
   const MapHasher& hasher_;
@@ -295,17 +377,22 @@ absl::StatusOr<MapProof> BuildProof(const MapHasher& hasher, int64_t tree_id,
     }
     const uint8_t byte = static_cast<uint8_t>(index[d]);
     for (int level = 1; level <= kTileHeight; ++level) {
-      const int offset = byte >> (kTileHeight - level);
-      if (const NodeEntry* sibling = (*tile)->Find(level, offset ^ 1)) {
-        proof.siblings[kIndexBits - (kTileHeight * d + level)] = sibling->hash;
+      const int sibling = (byte >> (kTileHeight - level)) ^ 1;
+      std::string& out = proof.siblings[kIndexBits - (kTileHeight * d + level)];
+      if (std::optional<NodeRef> node = (*tile)->Find(level, sibling)) {
+        out = std::string(node->hash);
+      } else if (std::optional<PlacedNode> below =
+                     (*tile)->FindBelow(level, sibling)) {
+        uint64_t unused = 0;
+        out = ImpliedHash(hasher, tree_id, prefix, level, *below, unused);
       }
     }
-    const NodeEntry* child = (*tile)->Find(kTileHeight, byte);
+    std::optional<NodeRef> child = (*tile)->Find(kTileHeight, byte);
     if (d == kTileDepths - 1) {
-      if (child != nullptr) proof.leaf_hash = child->hash;
+      if (child) proof.leaf_hash = std::string(child->hash);
       break;
     }
-    entry = child != nullptr ? *child : NodeEntry{};
+    entry = child ? child->ToEntry() : NodeEntry{};
   }
   return proof;
 }

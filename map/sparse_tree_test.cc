@@ -29,6 +29,9 @@ class MemoryTiles : public TileReader {
     }
   }
   size_t size() const { return tiles_.size(); }
+  const std::map<std::pair<int, std::string>, Tile>& all() const {
+    return tiles_;
+  }
 
  private:
   std::map<std::pair<int, std::string>, Tile> tiles_;
@@ -205,6 +208,17 @@ TEST_P(SparseTreeTest, AgreesWithTheNaiveTreeOnEveryRootAndProof) {
   }
   // Far fewer tiles than 32 per leaf: single-leaf subtrees are not stored.
   EXPECT_LT(tiles.size(), indices.size() * 8);
+  // Inside tiles only the bottom row and branching nodes are stored.
+  for (const auto& [id, tile] : tiles.all()) {
+    for (const PlacedNode& node : tile.Nodes()) {
+      if (node.level == kTileHeight) continue;
+      for (int child : {2 * node.offset, 2 * node.offset + 1}) {
+        EXPECT_TRUE(tile.Find(node.level + 1, child) ||
+                    tile.FindBelow(node.level + 1, child))
+            << "tile " << id.first << " stores a node with an empty child";
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllHashers, SparseTreeTest,

@@ -22,12 +22,16 @@ uint64_t TlsReader::ReadUint(int bytes) {
 }
 
 std::string TlsReader::ReadOpaque(int length_bytes) {
+  return std::string(ReadOpaqueView(length_bytes));
+}
+
+absl::string_view TlsReader::ReadOpaqueView(int length_bytes) {
   const uint64_t length = ReadUint(length_bytes);
   if (!ok_ || data_.size() < length) {
     ok_ = false;
     return {};
   }
-  std::string value(data_.substr(0, length));
+  absl::string_view value = data_.substr(0, length);
   data_.remove_prefix(length);
   return value;
 }

@@ -23,9 +23,12 @@ class TlsReader {
   uint64_t ReadUint(int bytes);
   // Reads an opaque value preceded by a `length_bytes`-byte length.
   std::string ReadOpaque(int length_bytes);
+  // The same, as a view into the buffer (valid as long as the buffer).
+  absl::string_view ReadOpaqueView(int length_bytes);
 
   bool ok() const { return ok_; }
   bool done() const { return ok_ && data_.empty(); }
+  size_t remaining() const { return data_.size(); }
 
  private:
   absl::string_view data_;

@@ -67,12 +67,6 @@ absl::string_view View(const ::rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-// Memory a decoded tile takes: a map node and three strings (two of them
-// heap-allocated hashes) per entry.
-size_t DecodedSize(const map::Tile& tile) {
-  return 64 + tile.nodes.size() * 256;
-}
-
 // Where the newest version of a versioned record is: <tree> 'p' <record
 // prefix without the tree id> -> the revision that wrote it.
 std::string PointerKey(const std::string& prefix) {
@@ -162,10 +156,10 @@ class RocksTileReader : public map::TileReader {
     }
     absl::StatusOr<std::string> bytes = reader_.Value(**key);
     if (!bytes.ok()) return bytes.status();
-    absl::StatusOr<map::Tile> tile = map::DecodeTile(*bytes);
+    absl::StatusOr<map::Tile> tile = map::Tile::Parse(std::move(*bytes));
     if (!tile.ok()) return tile.status();
     auto shared = std::make_shared<const map::Tile>(std::move(*tile));
-    caches_->versions.Put(**key, shared, DecodedSize(*shared),
+    caches_->versions.Put(**key, shared, shared->MemoryUsage(),
                           /*replace=*/false);
     return shared;
   }
@@ -243,7 +237,7 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
     batch.Put(db_->map(), PointerKey(prefix), pointer);
   };
   for (const auto& [id, tile] : write.tiles) {
-    put(TilePrefix(tree_id, id), map::EncodeTile(tile));
+    put(TilePrefix(tree_id, id), tile.bytes());
   }
   for (const trillian::MapLeaf& leaf : write.leaves) {
     put(LeafPrefix(tree_id, leaf.index()), leaf.SerializeAsString());
@@ -258,7 +252,7 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
     auto current =
         std::make_shared<const CurrentTile>(CurrentTile{revision, tile});
     caches_.current.Put(TilePrefix(tree_id, id), std::move(current),
-                        DecodedSize(tile), /*replace=*/true);
+                        tile.MemoryUsage(), /*replace=*/true);
   }
   absl::MutexLock lock(&mu_);
   latest_.insert_or_assign(tree_id, write.revision);
