@@ -9,7 +9,8 @@ PACKAGES=(
   # gRPC / protobuf
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   # storage, crypto, common libraries
-  librocksdb-dev libssl-dev libabsl-dev nlohmann-json3-dev libcpp-httplib-dev
+  librocksdb-dev libjemalloc-dev libssl-dev libabsl-dev nlohmann-json3-dev
+  libcpp-httplib-dev
   # TPM (later issues) and its software TPM for tests
   libtss2-dev swtpm swtpm-tools tpm2-tools
   # tests, benchmarks, fuzzing
