@@ -1,0 +1,287 @@
+#include "attest/tpm/keys.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "attest/tpm/structures.h"
+
+namespace trellis::attest::tpm {
+namespace {
+
+const EVP_MD* Md(TPM2_ALG_ID hash) {
+  switch (hash) {
+    case TPM2_ALG_SHA1:
+      return EVP_sha1();
+    case TPM2_ALG_SHA256:
+      return EVP_sha256();
+    case TPM2_ALG_SHA384:
+      return EVP_sha384();
+    case TPM2_ALG_SHA512:
+      return EVP_sha512();
+    default:
+      return nullptr;
+  }
+}
+
+std::string BigEndian16(uint16_t v) {
+  return std::string{static_cast<char>(v >> 8), static_cast<char>(v & 0xff)};
+}
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using ParamBuilder =
+    std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
+using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
+using Bignum = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
+using PkeyCtx =
+    std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
+
+Bignum ToBignum(const uint8_t* bytes, size_t size) {
+  return Bignum(BN_bin2bn(bytes, static_cast<int>(size), nullptr));
+}
+
+absl::StatusOr<crypto::PrivateKey> FromParams(const char* type,
+                                              OSSL_PARAM_BLD* builder) {
+  Params params(OSSL_PARAM_BLD_to_param(builder));
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (params == nullptr || ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) !=
+          1) {
+    return absl::InvalidArgumentError("TPM public key is not a valid key");
+  }
+  return crypto::PrivateKey(key);
+}
+
+absl::StatusOr<crypto::PrivateKey> RsaKey(const TPMT_PUBLIC& p) {
+  const TPM2B_PUBLIC_KEY_RSA& n = p.unique.rsa;
+  const uint32_t exponent =
+      p.parameters.rsaDetail.exponent == 0 ? 65537
+                                           : p.parameters.rsaDetail.exponent;
+  if (n.size * 8 != p.parameters.rsaDetail.keyBits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RSA modulus of ", n.size * 8, " bits, key says ",
+                     p.parameters.rsaDetail.keyBits));
+  }
+  ParamBuilder builder(OSSL_PARAM_BLD_new());
+  Bignum bn_n = ToBignum(n.buffer, n.size);
+  Bignum bn_e(BN_new());
+  if (builder == nullptr || bn_n == nullptr || bn_e == nullptr ||
+      BN_set_word(bn_e.get(), exponent) != 1 ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N,
+                             bn_n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E,
+                             bn_e.get()) != 1) {
+    return absl::ResourceExhaustedError("out of memory");
+  }
+  return FromParams("RSA", builder.get());
+}
+
+absl::StatusOr<crypto::PrivateKey> EccKey(const TPMT_PUBLIC& p) {
+  const char* curve = nullptr;
+  size_t field = 0;
+  switch (p.parameters.eccDetail.curveID) {
+    case TPM2_ECC_NIST_P256:
+      curve = "prime256v1";
+      field = 32;
+      break;
+    case TPM2_ECC_NIST_P384:
+      curve = "secp384r1";
+      field = 48;
+      break;
+    case TPM2_ECC_NIST_P521:
+      curve = "secp521r1";
+      field = 66;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "unsupported ECC curve 0x%x", p.parameters.eccDetail.curveID));
+  }
+  const TPMS_ECC_POINT& point = p.unique.ecc;
+  if (point.x.size > field || point.y.size > field) {
+    return absl::InvalidArgumentError("ECC point larger than its curve");
+  }
+  // Uncompressed point: 04 || x || y, each left-padded to the field size.
+  std::string encoded(1 + 2 * field, '\0');
+  encoded[0] = 0x04;
+  std::memcpy(encoded.data() + 1 + field - point.x.size, point.x.buffer,
+              point.x.size);
+  std::memcpy(encoded.data() + 1 + 2 * field - point.y.size, point.y.buffer,
+              point.y.size);
+  ParamBuilder builder(OSSL_PARAM_BLD_new());
+  if (builder == nullptr ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(),
+                                      OSSL_PKEY_PARAM_GROUP_NAME, curve,
+                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY,
+                                       encoded.data(), encoded.size()) != 1) {
+    return absl::ResourceExhaustedError("out of memory");
+  }
+  return FromParams("EC", builder.get());
+}
+
+// r and s as a DER ECDSA-Sig-Value, the form OpenSSL verifies.
+absl::StatusOr<std::string> EcdsaDer(const TPMS_SIGNATURE_ECC& sig) {
+  ECDSA_SIG* ecdsa = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(sig.signatureR.buffer, sig.signatureR.size, nullptr);
+  BIGNUM* s = BN_bin2bn(sig.signatureS.buffer, sig.signatureS.size, nullptr);
+  if (ecdsa == nullptr || r == nullptr || s == nullptr ||
+      ECDSA_SIG_set0(ecdsa, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(ecdsa);
+    return absl::ResourceExhaustedError("out of memory");
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_ECDSA_SIG(ecdsa, &der);
+  ECDSA_SIG_free(ecdsa);
+  if (len <= 0) return absl::InvalidArgumentError("bad ECDSA signature");
+  std::string out(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> TpmHash(TPM2_ALG_ID hash, absl::string_view data) {
+  const EVP_MD* md = Md(hash);
+  if (md == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("unsupported hash algorithm 0x%x", hash));
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) {
+    return absl::InternalError("digest failed");
+  }
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+absl::StatusOr<std::string> ObjectName(const TPMT_PUBLIC& public_area) {
+  absl::StatusOr<std::string> digest =
+      TpmHash(public_area.nameAlg, MarshalPublicArea(public_area));
+  if (!digest.ok()) return digest.status();
+  return BigEndian16(public_area.nameAlg) + *digest;
+}
+
+std::string HandleName(TPM2_HANDLE handle) {
+  return std::string{static_cast<char>(handle >> 24),
+                     static_cast<char>((handle >> 16) & 0xff),
+                     static_cast<char>((handle >> 8) & 0xff),
+                     static_cast<char>(handle & 0xff)};
+}
+
+absl::StatusOr<std::string> QualifiedName(const TPMT_PUBLIC& public_area,
+                                          absl::string_view parent_qualified) {
+  absl::StatusOr<std::string> name = ObjectName(public_area);
+  if (!name.ok()) return name.status();
+  absl::StatusOr<std::string> digest =
+      TpmHash(public_area.nameAlg, absl::StrCat(parent_qualified, *name));
+  if (!digest.ok()) return digest.status();
+  return BigEndian16(public_area.nameAlg) + *digest;
+}
+
+absl::StatusOr<crypto::PrivateKey> ToOpenSslKey(
+    const TPMT_PUBLIC& public_area) {
+  switch (public_area.type) {
+    case TPM2_ALG_RSA:
+      return RsaKey(public_area);
+    case TPM2_ALG_ECC:
+      return EccKey(public_area);
+    default:
+      return absl::InvalidArgumentError("unsupported public key type");
+  }
+}
+
+absl::StatusOr<std::string> PemToDer(absl::string_view pem) {
+  std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  crypto::PrivateKey key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError("not a PEM public key");
+  }
+  return crypto::MarshalPublicKey(*key);
+}
+
+absl::StatusOr<std::string> ToPem(const TPMT_PUBLIC& public_area) {
+  absl::StatusOr<crypto::PrivateKey> key = ToOpenSslKey(public_area);
+  if (!key.ok()) return key.status();
+  std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_PUBKEY(bio.get(), key->get()) != 1) {
+    return absl::InternalError("PEM encoding failed");
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+absl::Status VerifyTpmSignature(const EVP_PKEY& key,
+                                const TPMT_SIGNATURE& signature,
+                                absl::string_view data,
+                                TPM2_ALG_ID expected_hash) {
+  TPM2_ALG_ID hash;
+  std::string sig;
+  int padding = 0;
+  switch (signature.sigAlg) {
+    case TPM2_ALG_RSASSA:
+    case TPM2_ALG_RSAPSS: {
+      const TPMS_SIGNATURE_RSA& rsa = signature.signature.rsassa;
+      hash = rsa.hash;
+      sig.assign(reinterpret_cast<const char*>(rsa.sig.buffer), rsa.sig.size);
+      padding = signature.sigAlg == TPM2_ALG_RSASSA ? RSA_PKCS1_PADDING
+                                                    : RSA_PKCS1_PSS_PADDING;
+      if (EVP_PKEY_get_base_id(&key) != EVP_PKEY_RSA) {
+        return absl::InvalidArgumentError("RSA signature from a non-RSA key");
+      }
+      break;
+    }
+    case TPM2_ALG_ECDSA: {
+      hash = signature.signature.ecdsa.hash;
+      absl::StatusOr<std::string> der = EcdsaDer(signature.signature.ecdsa);
+      if (!der.ok()) return der.status();
+      sig = std::move(*der);
+      if (EVP_PKEY_get_base_id(&key) != EVP_PKEY_EC) {
+        return absl::InvalidArgumentError("ECDSA signature from a non-EC key");
+      }
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError("unsupported signature scheme");
+  }
+  if (hash != expected_hash) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("signature made with ", HashName(hash), ", expected ",
+                     HashName(expected_hash)));
+  }
+  absl::StatusOr<std::string> digest = TpmHash(hash, data);
+  if (!digest.ok()) return digest.status();
+  PkeyCtx ctx(EVP_PKEY_CTX_new(const_cast<EVP_PKEY*>(&key), nullptr));
+  if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), Md(hash)) != 1 ||
+      (padding != 0 &&
+       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) ||
+      (padding == RSA_PKCS1_PSS_PADDING &&
+       EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) !=
+           1)) {
+    return absl::InternalError("cannot set up signature verification");
+  }
+  const int ok = EVP_PKEY_verify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+      reinterpret_cast<const unsigned char*>(digest->data()), digest->size());
+  if (ok != 1) return absl::UnauthenticatedError("signature does not verify");
+  return absl::OkStatus();
+}
+
+}  // namespace trellis::attest::tpm
