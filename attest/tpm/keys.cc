@@ -41,8 +41,10 @@ struct Deleter {
   void operator()(T* p) const { Free(p); }
 };
 using ParamBuilder =
-    std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
+    std::unique_ptr<OSSL_PARAM_BLD,
+                    Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
+using Params =
+    std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
 using Bignum = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 using PkeyCtx =
     std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
@@ -56,7 +58,8 @@ absl::StatusOr<crypto::PrivateKey> FromParams(const char* type,
   Params params(OSSL_PARAM_BLD_to_param(builder));
   PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
-  if (params == nullptr || ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+  if (params == nullptr || ctx == nullptr ||
+      EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) !=
           1) {
     return absl::InvalidArgumentError("TPM public key is not a valid key");
@@ -66,9 +69,9 @@ absl::StatusOr<crypto::PrivateKey> FromParams(const char* type,
 
 absl::StatusOr<crypto::PrivateKey> RsaKey(const TPMT_PUBLIC& p) {
   const TPM2B_PUBLIC_KEY_RSA& n = p.unique.rsa;
-  const uint32_t exponent =
-      p.parameters.rsaDetail.exponent == 0 ? 65537
-                                           : p.parameters.rsaDetail.exponent;
+  const uint32_t exponent = p.parameters.rsaDetail.exponent == 0
+                                ? 65537
+                                : p.parameters.rsaDetail.exponent;
   if (n.size * 8 != p.parameters.rsaDetail.keyBits) {
     return absl::InvalidArgumentError(
         absl::StrCat("RSA modulus of ", n.size * 8, " bits, key says ",
@@ -121,9 +124,8 @@ absl::StatusOr<crypto::PrivateKey> EccKey(const TPMT_PUBLIC& p) {
               point.y.size);
   ParamBuilder builder(OSSL_PARAM_BLD_new());
   if (builder == nullptr ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(),
-                                      OSSL_PKEY_PARAM_GROUP_NAME, curve,
-                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME,
+                                      curve, 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY,
                                        encoded.data(), encoded.size()) != 1) {
     return absl::ResourceExhaustedError("out of memory");
@@ -270,8 +272,7 @@ absl::Status VerifyTpmSignature(const EVP_PKEY& key,
   PkeyCtx ctx(EVP_PKEY_CTX_new(const_cast<EVP_PKEY*>(&key), nullptr));
   if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_signature_md(ctx.get(), Md(hash)) != 1 ||
-      (padding != 0 &&
-       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) ||
+      (padding != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) ||
       (padding == RSA_PKCS1_PSS_PADDING &&
        EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) !=
            1)) {

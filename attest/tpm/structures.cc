@@ -30,8 +30,8 @@ template <typename T, typename Fn>
 std::string Marshal(Fn fn, const T& value) {
   std::string out(sizeof(T) + 64, '\0');
   size_t offset = 0;
-  if (fn(&value, reinterpret_cast<uint8_t*>(out.data()), out.size(),
-         &offset) != TSS2_RC_SUCCESS) {
+  if (fn(&value, reinterpret_cast<uint8_t*>(out.data()), out.size(), &offset) !=
+      TSS2_RC_SUCCESS) {
     return "";  // Only values that fail to parse fail to marshal.
   }
   out.resize(offset);
@@ -86,8 +86,8 @@ std::string MarshalPublic(const TPMT_PUBLIC& public_area) {
 }
 
 absl::StatusOr<TPMS_ATTEST> ParseAttest(absl::string_view bytes) {
-  absl::StatusOr<TPMS_ATTEST> a =
-      Unmarshal<TPMS_ATTEST>(Tss2_MU_TPMS_ATTEST_Unmarshal, bytes, "TPMS_ATTEST");
+  absl::StatusOr<TPMS_ATTEST> a = Unmarshal<TPMS_ATTEST>(
+      Tss2_MU_TPMS_ATTEST_Unmarshal, bytes, "TPMS_ATTEST");
   if (!a.ok()) return a.status();
   if (a->magic != TPM2_GENERATED_VALUE) {
     return absl::InvalidArgumentError(absl::StrFormat(

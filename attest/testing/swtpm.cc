@@ -1,0 +1,108 @@
+#include "attest/testing/swtpm.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace trellis::testing {
+namespace {
+
+bool CanBind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok =
+      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+bool Accepts(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok =
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+Swtpm::Swtpm() {
+  std::mt19937 rng(std::random_device{}());
+  for (int attempt = 0; attempt < 20 && pid_ < 0; ++attempt) {
+    // swtpm takes fixed ports: the server port and the control port after it.
+    const int port = 20000 + 2 * static_cast<int>(rng() % 20000);
+    if (!CanBind(port) || !CanBind(port + 1)) continue;
+    const std::string server =
+        "type=tcp,port=" + std::to_string(port) + ",bindaddr=127.0.0.1";
+    const std::string ctrl =
+        "type=tcp,port=" + std::to_string(port + 1) + ",bindaddr=127.0.0.1";
+    const std::string state = "dir=" + state_.path();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state.c_str(),
+             "--server", server.c_str(), "--ctrl", ctrl.c_str(), "--flags",
+             "not-need-init,startup-clear", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (Accepts(port)) {
+        pid_ = pid;
+        port_ = port;
+        break;
+      }
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) break;  // Lost the port.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (pid_ < 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  if (pid_ < 0) {
+    std::fprintf(stderr, "could not start swtpm\n");
+    std::abort();
+  }
+}
+
+Swtpm::~Swtpm() {
+  kill(pid_, SIGTERM);
+  waitpid(pid_, nullptr, 0);
+}
+
+std::string Swtpm::tcti() const {
+  return "swtpm:host=127.0.0.1,port=" + std::to_string(port_);
+}
+
+int Swtpm::RunTools(const std::string& command, std::string* output) {
+  const std::string full =
+      "export TPM2TOOLS_TCTI='" + tcti() + "'; { " + command + "\n} 2>&1";
+  FILE* pipe = popen(full.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  if (output != nullptr) *output = std::move(out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace trellis::testing

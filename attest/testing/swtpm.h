@@ -1,0 +1,40 @@
+// Test support: a real software TPM (swtpm) on loopback, one per test, with
+// its state in a temporary directory, stopped by its PID.
+#ifndef TRELLIS_ATTEST_TESTING_SWTPM_H_
+#define TRELLIS_ATTEST_TESTING_SWTPM_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "util/test_util.h"
+
+namespace trellis::testing {
+
+class Swtpm {
+ public:
+  // Starts swtpm (TPM 2.0, already started up) on free loopback ports and
+  // waits until it accepts connections. Aborts the test binary on failure.
+  Swtpm();
+  ~Swtpm();
+  Swtpm(const Swtpm&) = delete;
+  Swtpm& operator=(const Swtpm&) = delete;
+
+  // The tpm2-tss TCTI configuration string, e.g. for trellis-tpm --tcti.
+  std::string tcti() const;
+  int port() const { return port_; }
+  const std::string& state_dir() const { return state_.path(); }
+
+  // Runs a shell command with TPM2TOOLS_TCTI pointing at this TPM (for
+  // tpm2-tools); returns its exit code and fills `output` with its stdout.
+  int RunTools(const std::string& command, std::string* output = nullptr);
+
+ private:
+  TempDir state_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace trellis::testing
+
+#endif  // TRELLIS_ATTEST_TESTING_SWTPM_H_
