@@ -49,15 +49,9 @@ int WaitFor(pid_t pid) {
 
 }  // namespace
 
-TrellisdProcess::TrellisdProcess(std::string data_dir,
-                                 std::vector<std::string> extra_flags)
-    : data_dir_(std::move(data_dir)) {
-  const std::string port_file = data_dir_ + ".port";
+ServerProcess::ServerProcess(const std::vector<std::string>& argv,
+                             const std::string& port_file) {
   std::remove(port_file.c_str());
-  std::vector<std::string> argv = {kTrellisd, "--data_dir=" + data_dir_,
-                                   "--grpc_addr=127.0.0.1:0",
-                                   "--port_file=" + port_file};
-  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   pid_ = Spawn(argv, -1, -1);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
@@ -65,32 +59,48 @@ TrellisdProcess::TrellisdProcess(std::string data_dir,
     if (in >> port_ && port_ > 0) return;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      std::fprintf(stderr, "trellisd exited during start-up\n");
+      std::fprintf(stderr, "%s exited during start-up\n", argv[0].c_str());
       std::abort();
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  std::fprintf(stderr, "trellisd did not start\n");
+  std::fprintf(stderr, "%s did not start\n", argv[0].c_str());
   Kill();
   std::abort();
 }
 
-TrellisdProcess::~TrellisdProcess() {
+ServerProcess::~ServerProcess() {
   if (pid_ > 0) Kill();
 }
 
-int TrellisdProcess::Stop() {
+int ServerProcess::Stop() {
   kill(pid_, SIGTERM);
   const int code = WaitFor(pid_);
   pid_ = -1;
   return code;
 }
 
-void TrellisdProcess::Kill() {
+void ServerProcess::Kill() {
   kill(pid_, SIGKILL);
   WaitFor(pid_);
   pid_ = -1;
 }
+
+namespace {
+std::vector<std::string> TrellisdArgs(const std::string& data_dir,
+                                      std::vector<std::string> extra_flags) {
+  std::vector<std::string> argv = {kTrellisd, "--data_dir=" + data_dir,
+                                   "--grpc_addr=127.0.0.1:0",
+                                   "--port_file=" + data_dir + ".port"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  return argv;
+}
+}  // namespace
+
+TrellisdProcess::TrellisdProcess(const std::string& data_dir,
+                                 std::vector<std::string> extra_flags)
+    : ServerProcess(TrellisdArgs(data_dir, std::move(extra_flags)),
+                    data_dir + ".port") {}
 
 std::shared_ptr<grpc::Channel> TrellisdProcess::Channel() const {
   grpc::ChannelArguments args;
@@ -109,8 +119,9 @@ std::unique_ptr<trillian::TrillianAdmin::Stub> TrellisdProcess::AdminStub()
   return trillian::TrillianAdmin::NewStub(Channel());
 }
 
-CliResult RunCli(const std::vector<std::string>& args,
-                 const std::string& input) {
+CliResult RunProgram(const std::string& binary,
+                     const std::vector<std::string>& args,
+                     const std::string& input) {
   char in_path[] = "/tmp/trellis-cli-in-XXXXXX";
   char out_path[] = "/tmp/trellis-cli-out-XXXXXX";
   const int in_fd = mkstemp(in_path);
@@ -120,7 +131,7 @@ CliResult RunCli(const std::vector<std::string>& args,
     std::abort();
   }
   lseek(in_fd, 0, SEEK_SET);
-  std::vector<std::string> argv = {kTrellis};
+  std::vector<std::string> argv = {binary};
   argv.insert(argv.end(), args.begin(), args.end());
   CliResult result;
   result.exit_code = WaitFor(Spawn(argv, in_fd, out_fd));
@@ -131,6 +142,11 @@ CliResult RunCli(const std::vector<std::string>& args,
   unlink(in_path);
   unlink(out_path);
   return result;
+}
+
+CliResult RunCli(const std::vector<std::string>& args,
+                 const std::string& input) {
+  return RunProgram(kTrellis, args, input);
 }
 
 }  // namespace trellis::testing

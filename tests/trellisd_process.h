@@ -15,13 +15,17 @@
 
 namespace trellis::testing {
 
-class TrellisdProcess {
+// A server binary (a runfile such as "cmd/trellis-tpm/trellis-tpm") run as
+// a child process; it must write the port it bound to `port_file`.
+class ServerProcess {
  public:
-  // Starts trellisd on 127.0.0.1 with a free port and `data_dir`; waits
-  // until it serves. Aborts the test binary if it cannot start.
-  TrellisdProcess(std::string data_dir,
-                  std::vector<std::string> extra_flags = {});
-  ~TrellisdProcess();  // Kill()s if still running.
+  // Starts `argv` and waits until the port file names a port. Aborts the
+  // test binary if the server exits or does not start within 30 s.
+  ServerProcess(const std::vector<std::string>& argv,
+                const std::string& port_file);
+  ~ServerProcess();  // Kill()s if still running.
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -32,20 +36,32 @@ class TrellisdProcess {
   // SIGKILL and wait: a crash.
   void Kill();
 
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class TrellisdProcess : public ServerProcess {
+ public:
+  // Starts trellisd on 127.0.0.1 with a free port and `data_dir`; waits
+  // until it serves.
+  TrellisdProcess(const std::string& data_dir,
+                  std::vector<std::string> extra_flags = {});
+
   std::shared_ptr<grpc::Channel> Channel() const;
   std::unique_ptr<trillian::TrillianLog::Stub> LogStub() const;
   std::unique_ptr<trillian::TrillianAdmin::Stub> AdminStub() const;
-
- private:
-  std::string data_dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
 };
 
 struct CliResult {
   int exit_code = -1;
   std::string out;
 };
+
+// Runs a runfiles binary with `args`, feeding `input` on stdin.
+CliResult RunProgram(const std::string& binary,
+                     const std::vector<std::string>& args,
+                     const std::string& input = "");
 
 // Runs the trellis CLI with `args`, feeding `input` on stdin.
 CliResult RunCli(const std::vector<std::string>& args,

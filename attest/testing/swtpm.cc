@@ -82,9 +82,13 @@ Swtpm::Swtpm() {
   }
 }
 
-Swtpm::~Swtpm() {
+Swtpm::~Swtpm() { Stop(); }
+
+void Swtpm::Stop() {
+  if (pid_ < 0) return;
   kill(pid_, SIGTERM);
   waitpid(pid_, nullptr, 0);
+  pid_ = -1;
 }
 
 std::string Swtpm::tcti() const {

@@ -16,7 +16,7 @@ class Swtpm {
   // Starts swtpm (TPM 2.0, already started up) on free loopback ports and
   // waits until it accepts connections. Aborts the test binary on failure.
   Swtpm();
-  ~Swtpm();
+  ~Swtpm();  // Stop()s.
   Swtpm(const Swtpm&) = delete;
   Swtpm& operator=(const Swtpm&) = delete;
 
@@ -24,6 +24,9 @@ class Swtpm {
   std::string tcti() const;
   int port() const { return port_; }
   const std::string& state_dir() const { return state_.path(); }
+
+  // Stops the TPM (a TPM that went away); idempotent.
+  void Stop();
 
   // Runs a shell command with TPM2TOOLS_TCTI pointing at this TPM (for
   // tpm2-tools); returns its exit code and fills `output` with its stdout.

@@ -1,0 +1,170 @@
+// trellis-tpm: the host side of Trellis attestation. Talks to the TPM
+// through tpm2-tss (--tcti: "device:/dev/tpmrm0", "tabrmd",
+// "swtpm:host=127.0.0.1,port=2321") and keeps its keys in --work_dir.
+//
+//   trellis-tpm create-ek-ak [--algorithm=ecc|rsa]      JSON: EK, AK, names
+//   trellis-tpm generate-app-key                        JSON: app key PEM
+//   trellis-tpm generate-quote --nonce=HEX [--pcrs=sha256:0,1,...]
+//                                                       Keylime quote string
+//   trellis-tpm certify-app-key [--app_key_context=PATH] [--nonce=HEX]
+//                                                       base64 certificate
+//   trellis-tpm activate-credential --credential=B64 --secret=B64
+//                                                       base64 secret
+//   trellis-tpm serve [--listen=127.0.0.1:9002]         the same over HTTP
+//
+// Exit status: 0 success, 1 the operation failed, 2 bad usage.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "attest/host/agent_http.h"
+#include "attest/host/host_agent.h"
+#include "attest/host/tpm_device.h"
+
+ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
+          "tpm2-tss TCTI configuration of the TPM.");
+ABSL_FLAG(std::string, work_dir, "trellis-tpm-data",
+          "Where the AK and app keys are kept (TPM-wrapped).");
+ABSL_FLAG(std::string, algorithm, "ecc", "create-ek-ak: ecc or rsa.");
+ABSL_FLAG(std::string, nonce, "", "The verifier's nonce, hex.");
+ABSL_FLAG(std::string, pcrs, "sha256:0,1,2,3,4,5,6,7,10",
+          "generate-quote: PCRs to quote, BANK:N,N,...[+BANK:...].");
+ABSL_FLAG(std::string, app_key_context, "",
+          "certify-app-key: key context (default WORK_DIR/app.ctx).");
+ABSL_FLAG(std::string, credential, "",
+          "activate-credential: TPM2B_ID_OBJECT, base64.");
+ABSL_FLAG(std::string, secret, "",
+          "activate-credential: TPM2B_ENCRYPTED_SECRET, base64.");
+ABSL_FLAG(std::string, listen, "127.0.0.1:9002",
+          "serve: HOST:PORT (loopback unless you mean otherwise).");
+ABSL_FLAG(std::string, port_file, "",
+          "serve: write the bound port here (with --listen=HOST:0).");
+ABSL_FLAG(bool, delegated_certification, true,
+          "serve: answer certify_app_key (403 when off).");
+ABSL_FLAG(bool, verbose, false, "Show tpm2-tss's own log.");
+
+namespace {
+
+using trellis::attest::host::HostAgent;
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "trellis-tpm: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+int Serve(HostAgent& agent) {
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::vector<std::string> parts = absl::StrSplit(listen, ':');
+  int port = -1;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port) || port < 0) {
+    std::fprintf(stderr, "trellis-tpm: --listen must be HOST:PORT\n");
+    return 2;
+  }
+  httplib::Server server;
+  trellis::attest::host::AgentHttpOptions options;
+  options.delegated_certification =
+      absl::GetFlag(FLAGS_delegated_certification);
+  options.default_pcrs = absl::GetFlag(FLAGS_pcrs);
+  trellis::attest::host::RegisterAgentRoutes(server, agent, options);
+  if (port == 0) {
+    port = server.bind_to_any_port(parts[0]);
+  } else if (!server.bind_to_port(parts[0], port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    std::fprintf(stderr, "trellis-tpm: cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  if (const std::string file = absl::GetFlag(FLAGS_port_file); !file.empty()) {
+    FILE* f = std::fopen(file.c_str(), "w");
+    if (f != nullptr) {
+      std::fprintf(f, "%d\n", port);
+      std::fclose(f);
+    }
+  }
+  std::fprintf(stderr, "trellis-tpm: serving on %s:%d\n", parts[0].c_str(),
+               port);
+  // SIGTERM / SIGINT stop the server cleanly (blocked in every thread, taken
+  // by this one).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread stopper([&server, signals] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    server.stop();
+  });
+  const bool served = server.listen_after_bind();
+  if (stopper.joinable()) {
+    pthread_kill(stopper.native_handle(), SIGTERM);  // If not signalled yet.
+    stopper.join();
+  }
+  return served ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "trellis-tpm create-ek-ak | generate-app-key | generate-quote | "
+      "certify-app-key | activate-credential | serve");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
+    return 2;
+  }
+  const std::string command = args[1];
+  // tpm2-tss logs its own errors to stderr; ours say the same, once.
+  if (!absl::GetFlag(FLAGS_verbose)) setenv("TSS2_LOG", "all+NONE", 1);
+  absl::StatusOr<std::unique_ptr<trellis::attest::host::TpmDevice>> tpm =
+      trellis::attest::host::TpmDevice::Open(absl::GetFlag(FLAGS_tcti));
+  if (!tpm.ok()) return Fail(tpm.status());
+  HostAgent agent(std::move(*tpm), absl::GetFlag(FLAGS_work_dir));
+
+  if (command == "create-ek-ak") {
+    auto out = agent.CreateEkAk(absl::GetFlag(FLAGS_algorithm));
+    if (!out.ok()) return Fail(out.status());
+    std::cout << out->dump(2) << "\n";
+  } else if (command == "generate-app-key") {
+    auto out = agent.GenerateAppKey();
+    if (!out.ok()) return Fail(out.status());
+    std::cout << out->dump(2) << "\n";
+  } else if (command == "generate-quote") {
+    auto quote = agent.GenerateQuote(absl::GetFlag(FLAGS_nonce),
+                                     absl::GetFlag(FLAGS_pcrs));
+    if (!quote.ok()) return Fail(quote.status());
+    std::cout << *quote << "\n";
+  } else if (command == "certify-app-key") {
+    std::string context = absl::GetFlag(FLAGS_app_key_context);
+    if (context.empty()) context = agent.work_dir() + "/app.ctx";
+    auto cert = agent.CertifyAppKey(context, "", absl::GetFlag(FLAGS_nonce));
+    if (!cert.ok()) return Fail(cert.status());
+    std::cout << *cert << "\n";
+  } else if (command == "activate-credential") {
+    auto secret = agent.ActivateCredential(absl::GetFlag(FLAGS_credential),
+                                           absl::GetFlag(FLAGS_secret));
+    if (!secret.ok()) return Fail(secret.status());
+    std::cout << absl::Base64Escape(*secret) << "\n";
+  } else if (command == "serve") {
+    return Serve(agent);
+  } else {
+    std::fprintf(stderr, "trellis-tpm: unknown command \"%s\"\n",
+                 command.c_str());
+    return 2;
+  }
+  return 0;
+}
