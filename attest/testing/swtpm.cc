@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/file.h"
+
 namespace trellis::testing {
 namespace {
 
@@ -43,7 +45,31 @@ bool Accepts(int port) {
 
 }  // namespace
 
-Swtpm::Swtpm() {
+std::string LocalCaBundle() {
+  std::string bundle;
+  for (const char* file :
+       {"/var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem",
+        "/var/lib/swtpm-localca/issuercert.pem"}) {
+    absl::StatusOr<std::string> pem = ReadFile(file);
+    if (!pem.ok()) {
+      std::fprintf(stderr, "missing %s\n", file);
+      std::abort();
+    }
+    bundle += *pem;
+  }
+  return bundle;
+}
+
+Swtpm::Swtpm(bool ek_certificate) {
+  if (ek_certificate) {
+    const std::string command = "swtpm_setup --tpm2 --tpmstate " +
+                                state_.path() +
+                                " --create-ek-cert --overwrite >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) {
+      std::fprintf(stderr, "swtpm_setup failed\n");
+      std::abort();
+    }
+  }
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < 20 && pid_ < 0; ++attempt) {
     // swtpm takes fixed ports: the server port and the control port after it.

@@ -11,11 +11,17 @@
 
 namespace trellis::testing {
 
+// The PEM certificates of swtpm's local CA (root and issuer), which sign the
+// EK certificates of Swtpm(true).
+std::string LocalCaBundle();
+
 class Swtpm {
  public:
   // Starts swtpm (TPM 2.0, already started up) on free loopback ports and
-  // waits until it accepts connections. Aborts the test binary on failure.
-  Swtpm();
+  // waits until it accepts connections. With `ek_certificate`, swtpm_setup
+  // first manufactures the TPM with an EK certificate from swtpm's local CA
+  // (see LocalCaBundle). Aborts the test binary on failure.
+  explicit Swtpm(bool ek_certificate = false);
   ~Swtpm();  // Stop()s.
   Swtpm(const Swtpm&) = delete;
   Swtpm& operator=(const Swtpm&) = delete;

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       {"trees", cf},
       {"log", cf},
       {"map", cf},
+      {"attest", cf},
   };
   auto database = std::unique_ptr<Database>(new Database());
   ::rocksdb::DB* raw = nullptr;

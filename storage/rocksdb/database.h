@@ -20,7 +20,8 @@ struct DatabaseOptions {
 };
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
-// (log contents) and "map" (map contents). Keys are big-endian with the tree
+// (log contents), "map" (map contents) and "attest" (registered hosts,
+// evidence). Keys are big-endian with the tree
 // id first.
 class Database {
  public:
@@ -32,6 +33,7 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* trees() const { return handles_[1]; }
   ::rocksdb::ColumnFamilyHandle* log() const { return handles_[2]; }
   ::rocksdb::ColumnFamilyHandle* map() const { return handles_[3]; }
+  ::rocksdb::ColumnFamilyHandle* attest() const { return handles_[4]; }
 
   // Options for writes that must survive a crash once acknowledged.
   static ::rocksdb::WriteOptions DurableWrite();

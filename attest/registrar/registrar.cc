@@ -1,0 +1,214 @@
+#include "attest/registrar/registrar.h"
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "attest/tpm/keys.h"
+#include "attest/tpm/structures.h"
+#include "attest/verifier/quote_verifier.h"
+#include "crypto/keys.h"
+
+namespace trellis::attest {
+namespace {
+
+bool ValidHostId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+          c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status CheckEndorsementKey(const TPMT_PUBLIC& ek) {
+  constexpr TPMA_OBJECT kRequired =
+      TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_RESTRICTED |
+      TPMA_OBJECT_DECRYPT;
+  if ((ek.objectAttributes & kRequired) != kRequired ||
+      (ek.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)) {
+    return absl::InvalidArgumentError(
+        "EK must be a fixedTPM, restricted decryption key");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct Registrar::CaStore {
+  X509_STORE* store = nullptr;
+  ~CaStore() { X509_STORE_free(store); }
+};
+
+absl::StatusOr<std::unique_ptr<Registrar>> Registrar::Create(
+    storage::AttestStorage* storage, const RegistrarOptions& options) {
+  auto cas = std::make_unique<CaStore>();
+  if (!options.ek_ca_file.empty()) {
+    cas->store = X509_STORE_new();
+    if (cas->store == nullptr ||
+        X509_STORE_load_file(cas->store, options.ek_ca_file.c_str()) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot load EK CA certificates from ", options.ek_ca_file));
+    }
+  }
+  return std::unique_ptr<Registrar>(
+      new Registrar(storage, options, std::move(cas)));
+}
+
+Registrar::Registrar(storage::AttestStorage* storage, RegistrarOptions options,
+                     std::unique_ptr<CaStore> cas)
+    : storage_(storage), options_(std::move(options)), cas_(std::move(cas)) {}
+
+Registrar::~Registrar() = default;
+
+absl::Status Registrar::VerifyEkCertificate(const std::string& der,
+                                            const TPMT_PUBLIC& ek) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      d2i_X509(nullptr, &p, static_cast<long>(der.size())), X509_free);
+  if (cert == nullptr ||
+      p != reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
+    return absl::PermissionDeniedError("EK certificate is not DER X.509");
+  }
+  absl::StatusOr<crypto::PrivateKey> ek_key = tpm::ToOpenSslKey(ek);
+  if (!ek_key.ok()) return ek_key.status();
+  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), ek_key->get()) != 1) {
+    return absl::PermissionDeniedError(
+        "EK certificate is for another key than the EK");
+  }
+  if (cas_->store == nullptr) {
+    return absl::FailedPreconditionError("no EK CAs configured");
+  }
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(
+      X509_STORE_CTX_new(), X509_STORE_CTX_free);
+  if (ctx == nullptr ||
+      X509_STORE_CTX_init(ctx.get(), cas_->store, cert.get(), nullptr) != 1) {
+    return absl::InternalError("cannot verify certificates");
+  }
+  if (X509_verify_cert(ctx.get()) != 1) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "EK certificate does not chain to a configured CA: ",
+        X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Credential> Registrar::Register(
+    const RegistrationRequest& request) {
+  if (!ValidHostId(request.host_id)) {
+    return absl::InvalidArgumentError(
+        "host_id must be 1-128 characters of [A-Za-z0-9._-]");
+  }
+  absl::StatusOr<TPMT_PUBLIC> ek = tpm::ParsePublic(request.ek_public);
+  if (!ek.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EK: ", ek.status().message()));
+  }
+  if (absl::Status s = CheckEndorsementKey(*ek); !s.ok()) return s;
+  absl::StatusOr<TPMT_PUBLIC> ak = tpm::ParsePublic(request.ak_public);
+  if (!ak.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("AK: ", ak.status().message()));
+  }
+  if (absl::Status s = CheckAttestationKey(*ak); !s.ok()) return s;
+
+  bool certificate_verified = false;
+  if (!request.ek_certificate.empty() && cas_->store != nullptr) {
+    absl::Status s = VerifyEkCertificate(request.ek_certificate, *ek);
+    if (!s.ok()) return s;
+    certificate_verified = true;
+  }
+  if (options_.require_ek_certificate && !certificate_verified) {
+    return absl::PermissionDeniedError(
+        "this registrar requires an EK certificate from a known "
+        "manufacturer CA");
+  }
+
+  absl::StatusOr<std::string> ek_qn =
+      tpm::QualifiedName(*ek, tpm::HandleName(TPM2_RH_ENDORSEMENT));
+  if (!ek_qn.ok()) return ek_qn.status();
+  absl::StatusOr<std::string> ak_name = tpm::ObjectName(*ak);
+  if (!ak_name.ok()) return ak_name.status();
+  absl::StatusOr<std::string> ak_qn = tpm::QualifiedName(*ak, *ek_qn);
+  if (!ak_qn.ok()) return ak_qn.status();
+
+  std::string secret(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size())) != 1) {
+    return absl::InternalError("no randomness");
+  }
+  absl::StatusOr<Credential> credential = MakeCredential(*ek, *ak_name, secret);
+  if (!credential.ok()) return credential.status();
+
+  trellis::HostRegistration host;
+  host.set_host_id(request.host_id);
+  host.set_ek_public(request.ek_public);
+  host.set_ek_certificate(request.ek_certificate);
+  host.set_ek_certificate_verified(certificate_verified);
+  host.set_ak_public(request.ak_public);
+  host.set_ak_name(*ak_name);
+  host.set_ak_qualified_name(*ak_qn);
+  host.set_active(false);
+  host.set_activation_digest(*tpm::TpmHash(TPM2_ALG_SHA256, secret));
+  host.set_registered_unix_nanos(absl::GetCurrentTimeNanos());
+  if (absl::Status s = storage_->PutHost(host); !s.ok()) return s;
+  return credential;
+}
+
+absl::Status Registrar::Activate(const std::string& host_id,
+                                 const std::string& secret) {
+  absl::StatusOr<std::optional<trellis::HostRegistration>> host =
+      storage_->GetHost(host_id);
+  if (!host.ok()) return host.status();
+  if (!host->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no host ", host_id));
+  }
+  if ((*host)->active()) return absl::OkStatus();
+  const std::string digest = *tpm::TpmHash(TPM2_ALG_SHA256, secret);
+  const std::string& expected = (*host)->activation_digest();
+  if (digest.size() != expected.size() ||
+      CRYPTO_memcmp(digest.data(), expected.data(), digest.size()) != 0) {
+    return absl::PermissionDeniedError(
+        "wrong activation secret: the AK is not proven to be in this TPM");
+  }
+  (*host)->set_active(true);
+  (*host)->clear_activation_digest();
+  return storage_->PutHost(**host);
+}
+
+absl::StatusOr<trellis::HostRegistration> Registrar::ActiveHostForAk(
+    const std::string& ak_public) {
+  absl::StatusOr<TPMT_PUBLIC> ak = tpm::ParsePublic(ak_public);
+  if (!ak.ok()) return ak.status();
+  absl::StatusOr<std::string> name = tpm::ObjectName(*ak);
+  if (!name.ok()) return name.status();
+  absl::StatusOr<std::optional<trellis::HostRegistration>> host =
+      storage_->GetHostByAkName(*name);
+  if (!host.ok()) return host.status();
+  if (!host->has_value()) {
+    return absl::NotFoundError("the AK is not registered");
+  }
+  if (!(*host)->active()) {
+    return absl::FailedPreconditionError(
+        "the AK's registration was never activated");
+  }
+  return **host;
+}
+
+absl::Status Registrar::RecordClock(const std::string& host_id,
+                                    const trellis::TpmClockState& clock) {
+  absl::StatusOr<std::optional<trellis::HostRegistration>> host =
+      storage_->GetHost(host_id);
+  if (!host.ok()) return host.status();
+  if (!host->has_value()) return absl::NotFoundError("no such host");
+  *(*host)->mutable_last_clock() = clock;
+  return storage_->PutHost(**host);
+}
+
+}  // namespace trellis::attest

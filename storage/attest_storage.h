@@ -1,0 +1,37 @@
+// Storage of attestation state: registered hosts (indexed by their AK's
+// Name) and evidence kept by its digest, so any appraisal can be re-run.
+#ifndef TRELLIS_STORAGE_ATTEST_STORAGE_H_
+#define TRELLIS_STORAGE_ATTEST_STORAGE_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "trellis_attest.pb.h"
+
+namespace trellis::storage {
+
+class AttestStorage {
+ public:
+  virtual ~AttestStorage() = default;
+
+  // Writes a registration durably, replacing the host's previous one (and
+  // its AK index entry). ALREADY_EXISTS if its AK belongs to another host.
+  virtual absl::Status PutHost(const trellis::HostRegistration& host) = 0;
+  virtual absl::StatusOr<std::optional<trellis::HostRegistration>> GetHost(
+      const std::string& host_id) = 0;
+  // The host whose AK has this Name.
+  virtual absl::StatusOr<std::optional<trellis::HostRegistration>>
+  GetHostByAkName(const std::string& ak_name) = 0;
+
+  // Content-addressed evidence: `digest` must be SHA-256(`bytes`).
+  virtual absl::Status PutEvidence(const std::string& digest,
+                                   const std::string& bytes) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetEvidence(
+      const std::string& digest) = 0;
+};
+
+}  // namespace trellis::storage
+
+#endif  // TRELLIS_STORAGE_ATTEST_STORAGE_H_
