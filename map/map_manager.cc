@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "log/hasher.h"
+#include "log/record_appender.h"
 #include "map/map_root.h"
 #include "map/sparse_tree.h"
 #include "trellis_settings.pb.h"
@@ -303,26 +304,12 @@ void MapManager::RecordHistory(
     return;
   }
   const int64_t log_id = settings.history_log_id();
-  absl::StatusOr<trillian::Tree> log_tree = trees_->GetTree(log_id);
-  absl::Status status = log_tree.status();
-  if (status.ok() &&
-      (log_tree->tree_type() != trillian::LOG ||
-       log_tree->tree_state() != trillian::ACTIVE || log_tree->deleted())) {
-    status = absl::FailedPreconditionError("not an active LOG tree");
+  std::vector<std::string> records;
+  for (const trillian::SignedMapRoot& root : roots) {
+    records.push_back(root.SerializeAsString());
   }
-  if (status.ok()) {
-    std::vector<trillian::LogLeaf> leaves;
-    const auto now = ToProto(absl::Now());
-    for (const trillian::SignedMapRoot& root : roots) {
-      trillian::LogLeaf leaf;
-      leaf.set_leaf_value(root.SerializeAsString());
-      leaf.set_merkle_leaf_hash(log::HashLeaf(leaf.leaf_value()));
-      leaf.set_leaf_identity_hash(leaf.merkle_leaf_hash());
-      *leaf.mutable_queue_timestamp() = now;
-      leaves.push_back(std::move(leaf));
-    }
-    status = logs_->QueueLeaves(log_id, std::move(leaves)).status();
-  }
+  const absl::Status status =
+      log::AppendRecords(*trees_, *logs_, log_id, records).status();
   if (!status.ok()) {
     std::fprintf(stderr, "map %lld: history log %lld: %s\n",
                  static_cast<long long>(tree.tree_id()),

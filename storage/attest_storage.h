@@ -30,6 +30,12 @@ class AttestStorage {
                                    const std::string& bytes) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetEvidence(
       const std::string& digest) = 0;
+
+  // Small settings the attestation service keeps (e.g. its record log).
+  virtual absl::Status PutSetting(const std::string& name,
+                                  const std::string& value) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) = 0;
 };
 
 }  // namespace trellis::storage

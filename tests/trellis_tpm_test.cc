@@ -6,7 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "attest/host/host_agent.h"
+#include "attest/keylime/app_key_certificate.h"
 #include "attest/keylime/quote.h"
 #include "attest/testing/swtpm.h"
 #include "attest/tpm/keys.h"
@@ -112,8 +112,8 @@ TEST_F(TrellisTpmTest, AppKeyCertificateBindsTheAppKeyToTheAk) {
   const json app = RunJson({"generate-app-key"});
   CliResult cert = Run({"certify-app-key", "--nonce=00ff"});
   ASSERT_EQ(cert.exit_code, 0) << cert.out;
-  absl::StatusOr<attest::host::AppKeyCertificate> decoded =
-      attest::host::DecodeAppKeyCertificate(
+  absl::StatusOr<attest::keylime::AppKeyCertificate> decoded =
+      attest::keylime::DecodeAppKeyCertificate(
           cert.out.substr(0, cert.out.size() - 1));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->app_key_public, app["app_key_public"].get<std::string>());
@@ -152,7 +152,7 @@ TEST_F(TrellisTpmTest, ServesDelegatedCertification) {
   EXPECT_EQ(res->status, 200) << res->body;
   json body = json::parse(res->body, nullptr, false);
   EXPECT_EQ(body["result"], "SUCCESS");
-  EXPECT_TRUE(attest::host::DecodeAppKeyCertificate(
+  EXPECT_TRUE(attest::keylime::DecodeAppKeyCertificate(
                   body["app_key_certificate"].get<std::string>())
                   .ok());
 

@@ -89,9 +89,13 @@ void ServerProcess::Kill() {
 namespace {
 std::vector<std::string> TrellisdArgs(const std::string& data_dir,
                                       std::vector<std::string> extra_flags) {
-  std::vector<std::string> argv = {kTrellisd, "--data_dir=" + data_dir,
-                                   "--grpc_addr=127.0.0.1:0",
-                                   "--port_file=" + data_dir + ".port"};
+  std::vector<std::string> argv = {
+      kTrellisd,
+      "--data_dir=" + data_dir,
+      "--grpc_addr=127.0.0.1:0",
+      "--port_file=" + data_dir + ".port",
+      "--verifier_addr=127.0.0.1:0",
+      "--verifier_port_file=" + data_dir + ".verifier_port"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   return argv;
 }

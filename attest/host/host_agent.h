@@ -11,23 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "attest/host/tpm_device.h"
+#include "attest/keylime/app_key_certificate.h"
 #include "nlohmann/json.hpp"
 
 namespace trellis::attest::host {
-
-// The app key certificate: base64 of this JSON. "app_key_tpm_public" (our
-// addition; clients of the design ignore it) lets a verifier check that the
-// certified Name is the app key's.
-struct AppKeyCertificate {
-  std::string app_key_public;      // PEM.
-  std::string app_key_tpm_public;  // TPM2B_PUBLIC.
-  std::string certify_data;        // TPMS_ATTEST (TPM2_Certify).
-  std::string signature;           // TPMT_SIGNATURE by the AK.
-  std::string hash_alg = "sha256";
-};
-std::string EncodeAppKeyCertificate(const AppKeyCertificate& cert);
-absl::StatusOr<AppKeyCertificate> DecodeAppKeyCertificate(
-    absl::string_view base64);
 
 class HostAgent {
  public:

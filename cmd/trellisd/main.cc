@@ -37,6 +37,26 @@ ABSL_FLAG(std::string, pem_key_dir, "",
 ABSL_FLAG(int, batch_size, 10000, "Most leaves a sequencer pass integrates.");
 ABSL_FLAG(absl::Duration, sequencer_interval, absl::Milliseconds(50),
           "Pause between sequencer passes when the queues are drained.");
+ABSL_FLAG(std::string, verifier_addr, "127.0.0.1:8881",
+          "HTTPS address of the attestation verifier API (empty: off).");
+ABSL_FLAG(std::string, verifier_port_file, "",
+          "Write the verifier API's bound port here.");
+ABSL_FLAG(std::string, verifier_tls_cert, "",
+          "Verifier API certificate (PEM; default: self-signed, kept in the "
+          "data directory).");
+ABSL_FLAG(std::string, verifier_tls_key, "", "Verifier API private key.");
+ABSL_FLAG(std::string, verifier_client_ca, "",
+          "Require verifier API clients to present a certificate from this "
+          "CA (mTLS).");
+ABSL_FLAG(int64_t, attestation_log_id, 0,
+          "Log tree for attestation verdicts (0: one made on first start).");
+ABSL_FLAG(std::string, ek_ca_file, "",
+          "PEM bundle of TPM manufacturer CAs that EK certificates must "
+          "chain to.");
+ABSL_FLAG(bool, require_ek_certificate, false,
+          "Refuse TPMs without a verified EK certificate.");
+ABSL_FLAG(absl::Duration, nonce_lifetime, absl::Minutes(5),
+          "How long an attestation nonce stays valid.");
 ABSL_FLAG(int, max_leaves_per_request, 50000,
           "Most leaves accepted by one QueueLeaves/AddSequencedLeaves call.");
 
@@ -68,6 +88,16 @@ int main(int argc, char** argv) {
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
   options.log_options.max_leaves_per_request =
       absl::GetFlag(FLAGS_max_leaves_per_request);
+  options.attestation.addr = absl::GetFlag(FLAGS_verifier_addr);
+  options.attestation.tls_cert_file = absl::GetFlag(FLAGS_verifier_tls_cert);
+  options.attestation.tls_key_file = absl::GetFlag(FLAGS_verifier_tls_key);
+  options.attestation.tls_client_ca_file =
+      absl::GetFlag(FLAGS_verifier_client_ca);
+  options.attestation.record_log_id = absl::GetFlag(FLAGS_attestation_log_id);
+  options.attestation.registrar.ek_ca_file = absl::GetFlag(FLAGS_ek_ca_file);
+  options.attestation.registrar.require_ek_certificate =
+      absl::GetFlag(FLAGS_require_ek_certificate);
+  options.attestation.nonce_lifetime = absl::GetFlag(FLAGS_nonce_lifetime);
   if (options.sequencer_batch_size <= 0) {
     std::fprintf(stderr, "trellisd: --batch_size must be positive\n");
     return 2;
@@ -89,15 +119,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "trellisd: %s\n", server.status().ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "trellisd: serving on port %d, data in %s\n",
-               (*server)->port(), options.data_dir.c_str());
-  if (const std::string port_file = absl::GetFlag(FLAGS_port_file);
-      !port_file.empty()) {
-    // Written via rename so readers never see a partial file.
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << (*server)->port() << "\n";
-    std::rename(tmp.c_str(), port_file.c_str());
-  }
+  std::fprintf(stderr,
+               "trellisd: serving gRPC on port %d, verifier HTTPS on port %d, "
+               "data in %s\n",
+               (*server)->port(), (*server)->verifier_port(),
+               options.data_dir.c_str());
+  // Written via rename so readers never see a partial file.
+  auto write_port = [](const std::string& file, int port) {
+    if (file.empty()) return;
+    const std::string tmp = file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), file.c_str());
+  };
+  // The verifier's first: a reader of the gRPC port file finds both.
+  write_port(absl::GetFlag(FLAGS_verifier_port_file),
+             (*server)->verifier_port());
+  write_port(absl::GetFlag(FLAGS_port_file), (*server)->port());
 
   int received = 0;
   sigwait(&signals, &received);

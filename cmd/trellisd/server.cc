@@ -102,11 +102,41 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.grpc_addr));
   }
+  // The attestation role logs its verdicts to a tree of its own, made (and
+  // initialised) on first start.
+  Server* self = server.get();
+  auto create_log = [self]() -> absl::StatusOr<int64_t> {
+    trillian::CreateTreeRequest create;
+    create.mutable_tree()->set_tree_type(trillian::LOG);
+    create.mutable_tree()->set_tree_state(trillian::ACTIVE);
+    create.mutable_tree()->set_display_name("trellis-attestations");
+    create.mutable_tree()->set_description(
+        "Every attestation verdict of this Trellis verifier");
+    absl::StatusOr<trillian::Tree> tree =
+        self->tree_manager_->CreateTree(create);
+    if (!tree.ok()) return tree.status();
+    trillian::InitLogRequest init;
+    init.set_log_id(tree->tree_id());
+    trillian::InitLogResponse response;
+    grpc::Status s = self->log_service_->InitLog(&init, &response);
+    if (!s.ok()) {
+      return absl::InternalError(absl::StrCat(
+          "cannot initialise the attestation log: ", s.error_message()));
+    }
+    return tree->tree_id();
+  };
+  absl::StatusOr<std::unique_ptr<AttestationServer>> attestation =
+      AttestationServer::Start(options.attestation, options.data_dir,
+                               server->db_.get(), server->trees_.get(),
+                               server->logs_.get(), create_log);
+  if (!attestation.ok()) return attestation.status();
+  server->attestation_ = std::move(*attestation);
   server->sequencer_manager_->Start();
   return server;
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  attestation_.reset();  // Stops the verifier API first: it writes the log.
   if (grpc_server_) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     grpc_server_->Wait();

@@ -11,6 +11,7 @@
 #include "admin/admin_service.h"
 #include "admin/key_store.h"
 #include "admin/tree_manager.h"
+#include "cmd/trellisd/attestation_server.h"
 #include "grpcpp/server.h"
 #include "log/log_service.h"
 #include "log/sequencer.h"
@@ -43,6 +44,8 @@ struct ServerOptions {
   absl::Duration sequencer_interval = absl::Milliseconds(50);
   log::LogServiceOptions log_options;
   int max_receive_message_bytes = 64 << 20;
+  // The attestation verifier (registrar, nonces, HTTPS API).
+  AttestationOptions attestation;
 };
 
 class Server {
@@ -53,6 +56,8 @@ class Server {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The verifier API's port (0 if off).
+  int verifier_port() const { return attestation_->port(); }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.
@@ -78,6 +83,7 @@ class Server {
   std::unique_ptr<log::Sequencer> sequencer_;
   std::unique_ptr<log::SequencerManager> sequencer_manager_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<AttestationServer> attestation_;
   int port_ = 0;
 };
 

@@ -72,4 +72,15 @@ absl::StatusOr<std::optional<std::string>> RocksAttestStorage::GetEvidence(
   return Get(EvidenceKey(digest));
 }
 
+absl::Status RocksAttestStorage::PutSetting(const std::string& name,
+                                            const std::string& value) {
+  return ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->attest(),
+                               "s" + name, value));
+}
+
+absl::StatusOr<std::optional<std::string>> RocksAttestStorage::GetSetting(
+    const std::string& name) {
+  return Get("s" + name);
+}
+
 }  // namespace trellis::storage::rocksdb

@@ -2,6 +2,7 @@
 //   'h' <host id>   -> trellis.HostRegistration
 //   'a' <AK Name>   -> host id
 //   'e' <SHA-256>   -> evidence bytes
+//   's' <name>      -> setting
 #ifndef TRELLIS_STORAGE_ROCKSDB_ATTEST_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_ATTEST_STORAGE_H_
 
@@ -24,6 +25,10 @@ class RocksAttestStorage : public AttestStorage {
                            const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> GetEvidence(
       const std::string& digest) override;
+  absl::Status PutSetting(const std::string& name,
+                          const std::string& value) override;
+  absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) override;
 
  private:
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key);

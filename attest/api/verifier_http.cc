@@ -1,0 +1,197 @@
+#include "attest/api/verifier_http.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace trellis::attest {
+namespace {
+
+using nlohmann::json;
+
+int HttpCode(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kFailedPrecondition:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    default:
+      return 500;
+  }
+}
+
+const char* Reason(int code) {
+  switch (code) {
+    case 200:
+      return "Success";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    default:
+      return "Internal Server Error";
+  }
+}
+
+void Reply(httplib::Response& res, int code, json results,
+           const std::string& error = "") {
+  json body = {{"code", code},
+               {"status", Reason(code)},
+               {"results", std::move(results)}};
+  if (!error.empty()) body["error"] = error;
+  res.status = code;
+  res.set_content(body.dump(), "application/json");
+}
+
+void ReplyError(httplib::Response& res, const absl::Status& status) {
+  Reply(res, HttpCode(status), json::object(), std::string(status.message()));
+}
+
+// The body as a JSON object, or a 400 reply.
+std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    ReplyError(res, absl::InvalidArgumentError("body must be a JSON object"));
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::optional<std::string> Text(const json& body, const char* name,
+                                httplib::Response& res, bool required = true) {
+  auto it = body.find(name);
+  if (it == body.end() && !required) return std::string();
+  if (it == body.end() || !it->is_string() ||
+      (required && it->get<std::string>().empty())) {
+    ReplyError(res, absl::InvalidArgumentError(absl::StrCat(
+                        "missing or non-string field \"", name, "\"")));
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+std::optional<std::string> Base64(const json& body, const char* name,
+                                  httplib::Response& res,
+                                  bool required = true) {
+  std::optional<std::string> text = Text(body, name, res, required);
+  if (!text.has_value()) return std::nullopt;
+  std::string bytes;
+  if (!absl::Base64Unescape(*text, &bytes)) {
+    ReplyError(res, absl::InvalidArgumentError(
+                        absl::StrCat("field \"", name, "\" is not base64")));
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+json VerdictResults(const Verdict& verdict) {
+  json details = json::object();
+  for (const CheckResult& r : verdict.checks.results()) {
+    details[r.name] = r.passed;
+  }
+  details["timestamp"] = verdict.timestamp;
+  json failures = json::array();
+  for (const CheckResult& r : verdict.checks.results()) {
+    if (!r.passed)
+      failures.push_back({{"check", r.name}, {"detail", r.detail}});
+  }
+  json results = {{"verified", verdict.verified},
+                  {"verification_details", details},
+                  {"attested_claims", verdict.attested_claims},
+                  {"audit_id", verdict.audit_id},
+                  // Ours: the log tree in which audit_id is a leaf hash.
+                  {"audit_log_id", absl::StrCat(verdict.audit_log_id)}};
+  if (!failures.empty()) results["failures"] = failures;
+  return results;
+}
+
+}  // namespace
+
+void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
+                            Appraiser& appraiser, NonceStore& nonces) {
+  server.Post("/v2.4/verify/evidence", [&appraiser](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    std::optional<json> body = Body(req, res);
+    if (!body.has_value()) return;
+    absl::StatusOr<EvidenceRequest> request = ParseEvidenceRequest(*body);
+    if (!request.ok()) return ReplyError(res, request.status());
+    absl::StatusOr<Verdict> verdict = appraiser.Appraise(*request);
+    if (!verdict.ok()) return ReplyError(res, verdict.status());
+    if (verdict->verified) return Reply(res, 200, VerdictResults(*verdict));
+    const CheckResult* failed = verdict->checks.first_failure();
+    json results = VerdictResults(*verdict);
+    results["failed_check"] = failed->name;
+    Reply(res, 422, std::move(results),
+          absl::StrCat("verification failed: ", failed->name,
+                       failed->detail.empty() ? "" : ": ", failed->detail));
+  });
+
+  server.Post(
+      "/v2.4/verify/nonce", [&appraiser, &nonces](const httplib::Request& req,
+                                                  httplib::Response& res) {
+        std::optional<json> body = Body(req, res);
+        if (!body.has_value()) return;
+        std::optional<std::string> host_id = Text(*body, "host_id", res);
+        if (!host_id.has_value()) return;
+        absl::StatusOr<std::string> nonce = appraiser.IssueNonce(*host_id);
+        if (!nonce.ok()) return ReplyError(res, nonce.status());
+        Reply(res, 200,
+              {{"nonce", absl::BytesToHexString(*nonce)},
+               {"expires_in", absl::ToInt64Seconds(nonces.lifetime())}});
+      });
+
+  server.Post(
+      "/v2.4/registrar/register",
+      [&registrar](const httplib::Request& req, httplib::Response& res) {
+        std::optional<json> body = Body(req, res);
+        if (!body.has_value()) return;
+        std::optional<std::string> host_id = Text(*body, "host_id", res);
+        if (!host_id) return;
+        std::optional<std::string> ek = Base64(*body, "ek_public", res);
+        if (!ek) return;
+        std::optional<std::string> cert =
+            Base64(*body, "ek_certificate", res, /*required=*/false);
+        if (!cert) return;
+        std::optional<std::string> ak = Base64(*body, "ak_public", res);
+        if (!ak) return;
+        absl::StatusOr<Credential> credential =
+            registrar.Register({*host_id, *ek, *cert, *ak});
+        if (!credential.ok()) return ReplyError(res, credential.status());
+        Reply(res, 200,
+              {{"credential", absl::Base64Escape(credential->credential_blob)},
+               {"secret", absl::Base64Escape(credential->encrypted_secret)}});
+      });
+
+  server.Post(
+      "/v2.4/registrar/activate",
+      [&registrar](const httplib::Request& req, httplib::Response& res) {
+        std::optional<json> body = Body(req, res);
+        if (!body.has_value()) return;
+        std::optional<std::string> host_id = Text(*body, "host_id", res);
+        if (!host_id) return;
+        std::optional<std::string> secret = Base64(*body, "secret", res);
+        if (!secret) return;
+        if (absl::Status s = registrar.Activate(*host_id, *secret); !s.ok()) {
+          return ReplyError(res, s);
+        }
+        Reply(res, 200, {{"active", true}});
+      });
+}
+
+}  // namespace trellis::attest

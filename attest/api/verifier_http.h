@@ -1,0 +1,27 @@
+// Trellis' Keylime-style REST API for attestation (served over HTTPS by
+// trellisd). JSON in, JSON out, each reply in Keylime's envelope
+// {"code", "status", "results"}:
+//   POST /v2.4/verify/evidence   the Unified-Identity design's request;
+//        200 verified, 422 not verified (the failed check is named), 400
+//        unusable request; results: verified, verification_details,
+//        attested_claims, audit_id
+//   POST /v2.4/verify/nonce      {"host_id"} -> {"nonce", "expires_in"}
+//   POST /v2.4/registrar/register {"host_id", "ek_public", "ek_certificate"?,
+//        "ak_public"} (base64 TPM2B_PUBLIC / DER) -> {"credential", "secret"}
+//        (base64 TPM2B_ID_OBJECT / TPM2B_ENCRYPTED_SECRET)
+//   POST /v2.4/registrar/activate {"host_id", "secret"} -> {"active": true}
+#ifndef TRELLIS_ATTEST_API_VERIFIER_HTTP_H_
+#define TRELLIS_ATTEST_API_VERIFIER_HTTP_H_
+
+#include "attest/registrar/registrar.h"
+#include "attest/verifier/appraiser.h"
+#include "httplib.h"
+
+namespace trellis::attest {
+
+void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
+                            Appraiser& appraiser, NonceStore& nonces);
+
+}  // namespace trellis::attest
+
+#endif  // TRELLIS_ATTEST_API_VERIFIER_HTTP_H_

@@ -1,0 +1,258 @@
+#include "attest/verifier/appraiser.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "attest/keylime/quote.h"
+#include "attest/tpm/keys.h"
+#include "attest/tpm/structures.h"
+#include "attest/verifier/app_key_verifier.h"
+#include "attest/verifier/quote_verifier.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "log/record_appender.h"
+
+namespace trellis::attest {
+namespace {
+
+using nlohmann::json;
+
+// The only policy so far: every check must pass.
+constexpr char kPolicyId[] = "default";
+constexpr int64_t kPolicyVersion = 1;
+constexpr char kPolicyText[] = "{\"require\":\"all_checks\"}";
+
+absl::Status Field(const json& object, const char* name, bool required,
+                   std::string& out) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) {
+    if (required) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("missing required field \"", name, "\""));
+    }
+    return absl::OkStatus();
+  }
+  if (!it->is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", name, "\" must be a string"));
+  }
+  out = it->get<std::string>();
+  if (required && out.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", name, "\" is empty"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsHex(const std::string& s) {
+  return !s.empty() && s.size() % 2 == 0 &&
+         s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+}  // namespace
+
+absl::StatusOr<EvidenceRequest> ParseEvidenceRequest(const json& body) {
+  if (!body.is_object()) {
+    return absl::InvalidArgumentError("body must be a JSON object");
+  }
+  EvidenceRequest r;
+  if (absl::Status s = Field(body, "type", true, r.type); !s.ok()) return s;
+  if (r.type != "tpm-app-key") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported evidence type \"", r.type, "\""));
+  }
+  auto data = body.find("data");
+  if (data == body.end() || !data->is_object()) {
+    return absl::InvalidArgumentError("missing required object \"data\"");
+  }
+  for (auto [name, out, required] :
+       {std::tuple<const char*, std::string*, bool>{"nonce", &r.nonce, true},
+        {"quote", &r.quote, true},
+        {"hash_alg", &r.hash_alg, true},
+        {"app_key_public", &r.app_key_public, true},
+        {"app_key_certificate", &r.app_key_certificate, true},
+        {"tpm_ak", &r.tpm_ak, true},
+        {"tpm_ek", &r.tpm_ek, false}}) {
+    if (absl::Status s = Field(*data, name, required, *out); !s.ok()) return s;
+  }
+  if (!IsHex(r.nonce)) {
+    return absl::InvalidArgumentError("field \"nonce\" must be hex");
+  }
+  if (!tpm::HashFromName(r.hash_alg).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported hash_alg \"", r.hash_alg, "\""));
+  }
+  if (auto metadata = body.find("metadata");
+      metadata != body.end() && metadata->is_object()) {
+    Field(*metadata, "source", false, r.source).IgnoreError();
+    Field(*metadata, "submission_type", false, r.submission_type).IgnoreError();
+  }
+  return r;
+}
+
+std::string CanonicalEvidence(const EvidenceRequest& r) {
+  const json j = {
+      {"type", r.type},
+      {"data",
+       {{"nonce", absl::AsciiStrToLower(r.nonce)},
+        {"quote", r.quote},
+        {"hash_alg", r.hash_alg},
+        {"app_key_public", r.app_key_public},
+        {"app_key_certificate", r.app_key_certificate},
+        {"tpm_ak", r.tpm_ak},
+        {"tpm_ek", r.tpm_ek}}},
+      {"metadata",
+       {{"source", r.source}, {"submission_type", r.submission_type}}},
+  };
+  return j.dump();  // nlohmann objects keep keys sorted.
+}
+
+absl::StatusOr<std::string> Appraiser::IssueNonce(const std::string& host_id) {
+  absl::StatusOr<std::optional<trellis::HostRegistration>> host =
+      evidence_->GetHost(host_id);
+  if (!host.ok()) return host.status();
+  if (!host->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no host ", host_id));
+  }
+  if (!(*host)->active()) {
+    return absl::FailedPreconditionError(
+        "the host's AK registration was never activated");
+  }
+  return nonces_->Issue(host_id);
+}
+
+absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
+  Verdict verdict;
+  Checks& checks = verdict.checks;
+  const std::string nonce = absl::HexStringToBytes(request.nonce);
+  const TPM2_ALG_ID hash = *tpm::HashFromName(request.hash_alg);
+  trellis::AttestationRecord& record = verdict.record;
+
+  // Keep the evidence before judging it: a logged verdict must be
+  // re-runnable.
+  const std::string evidence = CanonicalEvidence(request);
+  absl::StatusOr<std::string> evidence_digest =
+      tpm::TpmHash(TPM2_ALG_SHA256, evidence);
+  if (!evidence_digest.ok()) return evidence_digest.status();
+  if (absl::Status s = evidence_->PutEvidence(*evidence_digest, evidence);
+      !s.ok()) {
+    return s;
+  }
+
+  std::string ak_public;
+  std::optional<trellis::HostRegistration> host;
+  std::optional<trellis::TpmClockState> quote_clock;
+  if (!absl::Base64Unescape(request.tpm_ak, &ak_public)) {
+    checks.Add(kAkRegistered, false, "tpm_ak is not base64");
+  } else {
+    absl::StatusOr<trellis::HostRegistration> found =
+        registrar_->ActiveHostForAk(ak_public);
+    if (found.ok()) {
+      host = std::move(*found);
+      checks.Add(kAkRegistered, true);
+    } else if (absl::IsInternal(found.status()) ||
+               absl::IsDataLoss(found.status())) {
+      return found.status();
+    } else {
+      checks.Add(kAkRegistered, false, std::string(found.status().message()));
+    }
+  }
+  if (host.has_value() && !request.tpm_ek.empty()) {
+    std::string ek;
+    if (!absl::Base64Unescape(request.tpm_ek, &ek) || ek != host->ek_public()) {
+      checks.Add(kAkRegistered, false,
+                 "tpm_ek is not the EK the AK was registered with");
+    }
+  }
+
+  if (host.has_value()) {
+    const absl::Status fresh = nonces_->Consume(nonce, host->host_id());
+    checks.Add(kNonceFresh, fresh.ok(), std::string(fresh.message()));
+    RegisteredAk ak;
+    ak.public_area = *tpm::ParsePublic(host->ak_public());
+    ak.qualified_name = host->ak_qualified_name();
+    absl::StatusOr<keylime::Quote> quote = keylime::ParseQuote(request.quote);
+    if (!quote.ok()) {
+      checks.Add(kQuoteFormatValid, false,
+                 std::string(quote.status().message()));
+    } else {
+      QuoteExpectation expect;
+      expect.nonce = nonce;
+      expect.hash = hash;
+      if (host->has_last_clock()) {
+        expect.previous = TpmClock{host->last_clock().clock(),
+                                   host->last_clock().reset_count(),
+                                   host->last_clock().restart_count()};
+      }
+      QuoteVerification quoted = VerifyQuote(*quote, ak, expect);
+      checks.Append(quoted.checks);
+      if (quoted.checks.Find(kQuoteFormatValid)->passed) {
+        record.set_attest_digest(*tpm::TpmHash(TPM2_ALG_SHA256, quote->attest));
+        quote_clock.emplace();
+        quote_clock->set_clock(quoted.clock.clock);
+        quote_clock->set_reset_count(quoted.clock.reset_count);
+        quote_clock->set_restart_count(quoted.clock.restart_count);
+      }
+    }
+    VerifyAppKeyCertificate(request.app_key_certificate, request.app_key_public,
+                            ak, nonce, hash, checks);
+  }
+
+  verdict.verified = checks.passed();
+  verdict.host_integrity_status =
+      verdict.verified ? "PASSED_ALL_CHECKS" : "FAILED";
+  verdict.attested_claims = {
+      {"host_integrity_status",
+       absl::AsciiStrToLower(verdict.host_integrity_status)}};
+  const absl::Time now = absl::Now();
+  verdict.timestamp = absl::ToUnixSeconds(now);
+
+  record.set_type("trellis.attestation.v1");
+  record.set_time_unix_nanos(absl::ToUnixNanos(now));
+  if (host.has_value()) {
+    record.set_host_id(host->host_id());
+    record.set_ak_name(host->ak_name());
+  }
+  record.set_evidence_digest(*evidence_digest);
+  record.set_nonce(nonce);
+  record.set_policy_id(kPolicyId);
+  record.set_policy_version(kPolicyVersion);
+  record.set_policy_digest(*tpm::TpmHash(TPM2_ALG_SHA256, kPolicyText));
+  record.set_reference_values_version(0);
+  record.set_verifier_version(kVerifierVersion);
+  for (const CheckResult& r : checks.results()) {
+    trellis::CheckOutcome* outcome = record.add_checks();
+    outcome->set_name(r.name);
+    outcome->set_passed(r.passed);
+    outcome->set_detail(r.detail);
+  }
+  record.set_verified(verdict.verified);
+  record.set_host_integrity_status(verdict.host_integrity_status);
+  record.set_attested_claims_json(verdict.attested_claims.dump());
+
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  {
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    record.SerializeToCodedStream(&out);
+  }
+  absl::StatusOr<int64_t> log_id = record_log_();
+  if (!log_id.ok()) return log_id.status();
+  absl::StatusOr<std::vector<std::string>> hashes =
+      log::AppendRecords(*trees_, *logs_, *log_id, {bytes});
+  if (!hashes.ok()) return hashes.status();
+  verdict.audit_id = absl::BytesToHexString((*hashes)[0]);
+  verdict.audit_log_id = *log_id;
+  // Only an accepted quote moves the host's clock forward.
+  if (verdict.verified && quote_clock.has_value()) {
+    if (absl::Status s = registrar_->RecordClock(host->host_id(), *quote_clock);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return verdict;
+}
+
+}  // namespace trellis::attest

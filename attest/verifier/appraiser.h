@@ -1,0 +1,94 @@
+// The appraisal of "tpm-app-key" evidence (the Unified-Identity design's
+// POST /v2.4/verify/evidence): identifies the host by its registered AK,
+// spends the nonce issued to it, verifies the quote and the app key
+// certificate, decides, and appends the verdict, pass or fail, to the
+// attestation log before answering. The evidence is kept by its digest so
+// the appraisal can be re-run offline. Front-ends (HTTP, gRPC) translate.
+#ifndef TRELLIS_ATTEST_VERIFIER_APPRAISER_H_
+#define TRELLIS_ATTEST_VERIFIER_APPRAISER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "attest/registrar/registrar.h"
+#include "attest/verifier/checks.h"
+#include "attest/verifier/nonce_store.h"
+#include "nlohmann/json.hpp"
+#include "storage/attest_storage.h"
+#include "storage/log_storage.h"
+#include "storage/tree_storage.h"
+#include "trellis_attest.pb.h"
+
+namespace trellis::attest {
+
+inline constexpr char kAkRegistered[] = "ak_registered";
+inline constexpr char kNonceFresh[] = "nonce_fresh";
+inline constexpr char kVerifierVersion[] = "trellis-verifier/1";
+
+struct EvidenceRequest {
+  std::string type;   // "tpm-app-key".
+  std::string nonce;  // Hex.
+  std::string quote;  // Keylime quote string.
+  std::string hash_alg;
+  std::string app_key_public;       // PEM.
+  std::string app_key_certificate;  // Base64 (app key certificate).
+  std::string tpm_ak;               // Base64 TPM2B_PUBLIC of the AK.
+  std::string tpm_ek;               // Optional; must match if given.
+  std::string source;               // metadata.source
+  std::string submission_type;      // metadata.submission_type
+};
+
+// The request body {type, data: {...}, metadata: {...}}. INVALID_ARGUMENT,
+// naming the field, for anything missing or of the wrong type.
+absl::StatusOr<EvidenceRequest> ParseEvidenceRequest(
+    const nlohmann::json& body);
+// The evidence as stored and digested: canonical JSON (sorted keys).
+std::string CanonicalEvidence(const EvidenceRequest& request);
+
+struct Verdict {
+  Checks checks;
+  bool verified = false;
+  std::string host_integrity_status;  // PASSED_ALL_CHECKS, PARTIAL, FAILED.
+  nlohmann::json attested_claims;
+  std::string audit_id;      // Hex Merkle leaf hash of the record.
+  int64_t audit_log_id = 0;  // The log tree holding the record.
+  int64_t timestamp = 0;     // Unix seconds.
+  trellis::AttestationRecord record;
+};
+
+// The log tree verdicts go to (made on first use by whoever provides it).
+using RecordLogProvider = std::function<absl::StatusOr<int64_t>()>;
+
+class Appraiser {
+ public:
+  Appraiser(Registrar* registrar, NonceStore* nonces,
+            storage::AttestStorage* evidence, storage::TreeStorage* trees,
+            storage::LogStorage* logs, RecordLogProvider record_log)
+      : registrar_(registrar),
+        nonces_(nonces),
+        evidence_(evidence),
+        trees_(trees),
+        logs_(logs),
+        record_log_(std::move(record_log)) {}
+
+  // A nonce for an activated host: NOT_FOUND / FAILED_PRECONDITION otherwise.
+  absl::StatusOr<std::string> IssueNonce(const std::string& host_id);
+
+  // A verdict, verified or not; an error only for an unusable request
+  // (INVALID_ARGUMENT) or when the verdict could not be stored and logged.
+  absl::StatusOr<Verdict> Appraise(const EvidenceRequest& request);
+
+ private:
+  Registrar* const registrar_;
+  NonceStore* const nonces_;
+  storage::AttestStorage* const evidence_;
+  storage::TreeStorage* const trees_;
+  storage::LogStorage* const logs_;
+  const RecordLogProvider record_log_;
+};
+
+}  // namespace trellis::attest
+
+#endif  // TRELLIS_ATTEST_VERIFIER_APPRAISER_H_
