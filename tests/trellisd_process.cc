@@ -104,7 +104,10 @@ std::vector<std::string> TrellisdArgs(const std::string& data_dir,
 TrellisdProcess::TrellisdProcess(const std::string& data_dir,
                                  std::vector<std::string> extra_flags)
     : ServerProcess(TrellisdArgs(data_dir, std::move(extra_flags)),
-                    data_dir + ".port") {}
+                    data_dir + ".port"),
+      data_dir_(data_dir) {
+  std::ifstream(data_dir + ".verifier_port") >> verifier_port_;
+}
 
 std::shared_ptr<grpc::Channel> TrellisdProcess::Channel() const {
   grpc::ChannelArguments args;

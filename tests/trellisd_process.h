@@ -48,9 +48,19 @@ class TrellisdProcess : public ServerProcess {
   TrellisdProcess(const std::string& data_dir,
                   std::vector<std::string> extra_flags = {});
 
+  // The attestation verifier's HTTPS port, and its self-signed certificate.
+  int verifier_port() const { return verifier_port_; }
+  std::string verifier_ca_file() const {
+    return data_dir_ + "/verifier-tls/cert.pem";
+  }
+
   std::shared_ptr<grpc::Channel> Channel() const;
   std::unique_ptr<trillian::TrillianLog::Stub> LogStub() const;
   std::unique_ptr<trillian::TrillianAdmin::Stub> AdminStub() const;
+
+ private:
+  std::string data_dir_;
+  int verifier_port_ = 0;
 };
 
 struct CliResult {

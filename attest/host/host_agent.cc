@@ -195,6 +195,11 @@ absl::StatusOr<std::string> HostAgent::CertifyAppKey(
                                            certified->signature, "sha256"});
 }
 
+absl::StatusOr<std::string> HostAgent::EkCertificate() {
+  absl::MutexLock lock(&mu_);
+  return tpm_->EkCertificate();
+}
+
 absl::StatusOr<std::string> HostAgent::ActivateCredential(
     const std::string& credential, const std::string& secret) {
   std::string credential_bytes, secret_bytes;

@@ -40,6 +40,8 @@ class HostAgent {
   absl::StatusOr<std::string> CertifyAppKey(const std::string& context_path,
                                             const std::string& expected_pem,
                                             const std::string& nonce_hex);
+  // The TPM's EK certificate (DER), NOT_FOUND if it has none.
+  absl::StatusOr<std::string> EkCertificate();
   // Decrypts a registrar's credential challenge: {credential, secret}
   // base64 in, the released secret out.
   absl::StatusOr<std::string> ActivateCredential(const std::string& credential,

@@ -10,6 +10,8 @@
 //                                                       base64 certificate
 //   trellis-tpm activate-credential --credential=B64 --secret=B64
 //                                                       base64 secret
+//   trellis-tpm register --verifier=https://HOST:PORT --host_id=ID
+//               [--verifier_ca=PEM]                     registers EK + AK
 //   trellis-tpm serve [--listen=127.0.0.1:9002]         the same over HTTP
 //
 // Exit status: 0 success, 1 the operation failed, 2 bad usage.
@@ -31,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "attest/host/agent_http.h"
 #include "attest/host/host_agent.h"
+#include "attest/host/registration.h"
 #include "attest/host/tpm_device.h"
 
 ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
@@ -53,6 +56,14 @@ ABSL_FLAG(std::string, port_file, "",
           "serve: write the bound port here (with --listen=HOST:0).");
 ABSL_FLAG(bool, delegated_certification, true,
           "serve: answer certify_app_key (403 when off).");
+ABSL_FLAG(std::string, verifier, "https://127.0.0.1:8881",
+          "register: the Trellis verifier's URL.");
+ABSL_FLAG(std::string, verifier_ca, "",
+          "register: PEM CA of the verifier's certificate (for trellisd's "
+          "self-signed one: <data_dir>/verifier-tls/cert.pem).");
+ABSL_FLAG(std::string, client_cert, "", "register: mTLS client certificate.");
+ABSL_FLAG(std::string, client_key, "", "register: mTLS client key.");
+ABSL_FLAG(std::string, host_id, "", "register: this host's identifier.");
 ABSL_FLAG(bool, verbose, false, "Show tpm2-tss's own log.");
 
 namespace {
@@ -121,7 +132,7 @@ int Serve(HostAgent& agent) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "trellis-tpm create-ek-ak | generate-app-key | generate-quote | "
-      "certify-app-key | activate-credential | serve");
+      "certify-app-key | activate-credential | register | serve");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -159,6 +170,15 @@ int main(int argc, char** argv) {
                                            absl::GetFlag(FLAGS_secret));
     if (!secret.ok()) return Fail(secret.status());
     std::cout << absl::Base64Escape(*secret) << "\n";
+  } else if (command == "register") {
+    const absl::Status s = trellis::attest::host::RegisterWithVerifier(
+        agent,
+        {absl::GetFlag(FLAGS_verifier), absl::GetFlag(FLAGS_verifier_ca),
+         absl::GetFlag(FLAGS_client_cert), absl::GetFlag(FLAGS_client_key)},
+        absl::GetFlag(FLAGS_host_id));
+    if (!s.ok()) return Fail(s);
+    std::cout << "{\"status\": \"registered\", \"host_id\": \""
+              << absl::GetFlag(FLAGS_host_id) << "\"}\n";
   } else if (command == "serve") {
     return Serve(agent);
   } else {

@@ -1,0 +1,256 @@
+// The attestation path end to end with real processes: trellisd (verifier,
+// registrar, log), trellis-tpm on a software TPM (swtpm). A host registers,
+// attests with a quote and an app key certificate over HTTPS, and the
+// verdict is found in the log with a valid inclusion proof; replays and
+// forgeries are refused with the failed check named, and logged too.
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "attest/testing/swtpm.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "log/hasher.h"
+#include "log/log_root.h"
+#include "log/verifier.h"
+#include "nlohmann/json.hpp"
+#include "tests/trellisd_process.h"
+#include "trellis_attest.pb.h"
+#include "trillian_log_api.grpc.pb.h"
+#include "util/test_util.h"
+
+namespace trellis::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kTrellisTpm[] = "cmd/trellis-tpm/trellis-tpm";
+
+class AttestE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<TrellisdProcess>(dir_.path() + "/data");
+    client_ = std::make_unique<httplib::SSLClient>("127.0.0.1",
+                                                   server_->verifier_port());
+    client_->set_ca_cert_path(server_->verifier_ca_file().c_str());
+    client_->enable_server_certificate_verification(true);
+  }
+
+  CliResult Tpm(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--tcti=" + tpm_.tcti(),
+                               "--work_dir=" + dir_.path() + "/agent"});
+    return RunProgram(kTrellisTpm, args);
+  }
+  std::string TpmOut(std::vector<std::string> args) {
+    CliResult r = Tpm(std::move(args));
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+    return r.out;
+  }
+  // POSTs to the verifier; returns (status, body).
+  std::pair<int, json> Post(const std::string& path, const json& body) {
+    auto res = client_->Post(path, body.dump(), "application/json");
+    if (!res) return {-1, json()};
+    return {res->status, json::parse(res->body, nullptr, false)};
+  }
+  void Register(const std::string& host_id) {
+    const json keys = json::parse(TpmOut({"create-ek-ak"}));
+    ak_public_ = keys["ak_public"];
+    ek_public_ = keys["ek_public"];
+    TpmOut({"register",
+            "--verifier=https://127.0.0.1:" +
+                std::to_string(server_->verifier_port()),
+            "--verifier_ca=" + server_->verifier_ca_file(),
+            "--host_id=" + host_id});
+  }
+  std::string Nonce(const std::string& host_id) {
+    auto [code, body] = Post("/v2.4/verify/nonce", {{"host_id", host_id}});
+    EXPECT_EQ(code, 200) << body.dump();
+    return body["results"]["nonce"];
+  }
+  // Evidence made by trellis-tpm for `nonce`.
+  json Evidence(const std::string& nonce) {
+    const json app = json::parse(TpmOut({"generate-app-key"}));
+    return {{"type", "tpm-app-key"},
+            {"data",
+             {{"nonce", nonce},
+              {"quote", TpmOut({"generate-quote", "--nonce=" + nonce,
+                                "--pcrs=sha256:0,1,2,3,4,5,6,7,10"})},
+              {"hash_alg", "sha256"},
+              {"app_key_public", app["app_key_public"]},
+              {"app_key_certificate",
+               TpmOut({"certify-app-key", "--nonce=" + nonce})},
+              {"tpm_ak", ak_public_},
+              {"tpm_ek", ek_public_}}},
+            {"metadata",
+             {{"source", "attest_e2e_test"},
+              {"submission_type", "PoR/tpm-app-key"},
+              {"audit_id", ""}}}};
+  }
+  // The record behind `audit_id`, once integrated, with its inclusion proof
+  // checked against a signed root.
+  trellis::AttestationRecord LoggedRecord(const json& results) {
+    const int64_t log_id =
+        std::stoll(results["audit_log_id"].get<std::string>());
+    const std::string leaf_hash =
+        absl::HexStringToBytes(results["audit_id"].get<std::string>());
+    auto log = server_->LogStub();
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      grpc::ClientContext ctx;
+      trillian::GetLatestSignedLogRootRequest root_req;
+      root_req.set_log_id(log_id);
+      trillian::GetLatestSignedLogRootResponse root_resp;
+      EXPECT_TRUE(log->GetLatestSignedLogRoot(&ctx, root_req, &root_resp).ok());
+      auto root = log::ParseLogRoot(root_resp.signed_log_root().log_root());
+      grpc::ClientContext ctx2;
+      trillian::GetInclusionProofByHashRequest req;
+      req.set_log_id(log_id);
+      req.set_leaf_hash(leaf_hash);
+      req.set_tree_size(root->tree_size);
+      trillian::GetInclusionProofByHashResponse resp;
+      if (root->tree_size > 0 &&
+          log->GetInclusionProofByHash(&ctx2, req, &resp).ok() &&
+          resp.proof_size() > 0) {
+        const trillian::Proof& proof = resp.proof(0);
+        std::vector<std::string> path(proof.hashes().begin(),
+                                      proof.hashes().end());
+        EXPECT_TRUE(log::VerifyInclusion(proof.leaf_index(), root->tree_size,
+                                         leaf_hash, path, root->root_hash)
+                        .ok());
+        grpc::ClientContext ctx3;
+        trillian::GetLeavesByHashRequest by_hash;
+        by_hash.set_log_id(log_id);
+        by_hash.add_leaf_hash(leaf_hash);
+        trillian::GetLeavesByHashResponse leaves;
+        EXPECT_TRUE(log->GetLeavesByHash(&ctx3, by_hash, &leaves).ok());
+        trellis::AttestationRecord record;
+        EXPECT_EQ(leaves.leaves_size(), 1);
+        EXPECT_EQ(log::HashLeaf(leaves.leaves(0).leaf_value()), leaf_hash);
+        EXPECT_TRUE(record.ParseFromString(leaves.leaves(0).leaf_value()));
+        return record;
+      }
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    ADD_FAILURE() << "record never integrated";
+    return {};
+  }
+
+  TempDir dir_;
+  Swtpm tpm_;
+  std::unique_ptr<TrellisdProcess> server_;
+  std::unique_ptr<httplib::SSLClient> client_;
+  std::string ak_public_, ek_public_;
+};
+
+TEST_F(AttestE2ETest, VerifiedAttestationIsLoggedWithAProof) {
+  Register("host-a");
+  const std::string nonce = Nonce("host-a");
+  const json evidence = Evidence(nonce);
+  auto [code, body] = Post("/v2.4/verify/evidence", evidence);
+  ASSERT_EQ(code, 200) << body.dump(2);
+  const json& results = body["results"];
+  EXPECT_EQ(results["verified"], true);
+  const json& details = results["verification_details"];
+  for (const char* check :
+       {"app_key_certificate_valid", "app_key_public_matches_cert",
+        "quote_signature_valid", "nonce_valid", "nonce_fresh", "ak_registered",
+        "pcr_digest_valid", "qualified_signer_valid"}) {
+    EXPECT_EQ(details[check], true) << check;
+  }
+  EXPECT_GT(details["timestamp"].get<int64_t>(), 1700000000);
+  EXPECT_EQ(results["attested_claims"]["host_integrity_status"],
+            "passed_all_checks");
+  const trellis::AttestationRecord record = LoggedRecord(results);
+  EXPECT_TRUE(record.verified());
+  EXPECT_EQ(record.host_id(), "host-a");
+  EXPECT_EQ(record.nonce(), absl::HexStringToBytes(nonce));
+  EXPECT_EQ(record.host_integrity_status(), "PASSED_ALL_CHECKS");
+  EXPECT_EQ(record.attest_digest().size(), 32u);
+
+  // The same evidence again: the nonce is spent. Refused, named, logged.
+  auto [again, again_body] = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(again, 422);
+  EXPECT_EQ(again_body["results"]["failed_check"], "nonce_fresh");
+  EXPECT_EQ(again_body["results"]["verified"], false);
+  const trellis::AttestationRecord refused =
+      LoggedRecord(again_body["results"]);
+  EXPECT_FALSE(refused.verified());
+  EXPECT_EQ(refused.host_integrity_status(), "FAILED");
+  EXPECT_NE(again_body["results"]["audit_id"], results["audit_id"]);
+}
+
+TEST_F(AttestE2ETest, ForgedEvidenceIsRefusedWithTheCheckNamed) {
+  Register("host-b");
+  // A nonce this verifier never issued.
+  json evidence = Evidence(std::string(64, 'a'));
+  auto [code, body] = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(code, 422);
+  EXPECT_EQ(body["results"]["failed_check"], "nonce_fresh");
+
+  // The quote for one nonce, submitted with another issued nonce.
+  const std::string issued = Nonce("host-b");
+  evidence = Evidence(Nonce("host-b"));
+  evidence["data"]["nonce"] = issued;
+  std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(code, 422);
+  EXPECT_EQ(body["results"]["verification_details"]["nonce_valid"], false);
+
+  // An app key that the certificate does not certify.
+  evidence = Evidence(Nonce("host-b"));
+  const std::string other_app =
+      json::parse(TpmOut({"generate-app-key"}))["app_key_public"];
+  evidence["data"]["app_key_public"] = other_app;
+  std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(code, 422);
+  EXPECT_EQ(body["results"]["failed_check"], "app_key_public_matches_cert");
+
+  // An AK nobody registered.
+  evidence = Evidence(Nonce("host-b"));
+  const json other = json::parse(TpmOut({"create-ek-ak"}));
+  evidence["data"]["tpm_ak"] = other["ak_public"];
+  std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(code, 422);
+  EXPECT_EQ(body["results"]["failed_check"], "ak_registered");
+}
+
+TEST_F(AttestE2ETest, UnusableRequestsAre400AndUnknownHosts404) {
+  Register("host-c");
+  json evidence = Evidence(Nonce("host-c"));
+  for (const char* field : {"nonce", "quote", "tpm_ak", "app_key_public"}) {
+    json bad = evidence;
+    bad["data"].erase(field);
+    EXPECT_EQ(Post("/v2.4/verify/evidence", bad).first, 400) << field;
+  }
+  json bad = evidence;
+  bad["type"] = "something-else";
+  EXPECT_EQ(Post("/v2.4/verify/evidence", bad).first, 400);
+  bad = evidence;
+  bad["data"]["hash_alg"] = "md5";
+  EXPECT_EQ(Post("/v2.4/verify/evidence", bad).first, 400);
+  auto res =
+      client_->Post("/v2.4/verify/evidence", "{oops", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(Post("/v2.4/verify/nonce", {{"host_id", "nobody"}}).first, 404);
+  EXPECT_EQ(Post("/v2.4/registrar/activate",
+                 {{"host_id", "host-c"}, {"secret", "AAAA"}})
+                .first,
+            200);  // Already active: activation is idempotent.
+  EXPECT_EQ(Post("/v2.4/registrar/register", {{"host_id", "x"}}).first, 400);
+}
+
+TEST_F(AttestE2ETest, RegistrationsSurviveARestart) {
+  Register("host-d");
+  server_->Stop();
+  server_ = std::make_unique<TrellisdProcess>(dir_.path() + "/data");
+  client_ = std::make_unique<httplib::SSLClient>("127.0.0.1",
+                                                 server_->verifier_port());
+  client_->set_ca_cert_path(server_->verifier_ca_file().c_str());
+  client_->enable_server_certificate_verification(true);
+  auto [code, body] = Post("/v2.4/verify/evidence", Evidence(Nonce("host-d")));
+  EXPECT_EQ(code, 200) << body.dump(2);
+}
+
+}  // namespace
+}  // namespace trellis::testing
