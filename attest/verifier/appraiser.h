@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "attest/registrar/registrar.h"
 #include "attest/verifier/checks.h"
+#include "attest/verifier/evidence_request.h"
 #include "attest/verifier/nonce_store.h"
 #include "nlohmann/json.hpp"
 #include "storage/attest_storage.h"
@@ -26,26 +27,6 @@ namespace trellis::attest {
 inline constexpr char kAkRegistered[] = "ak_registered";
 inline constexpr char kNonceFresh[] = "nonce_fresh";
 inline constexpr char kVerifierVersion[] = "trellis-verifier/1";
-
-struct EvidenceRequest {
-  std::string type;   // "tpm-app-key".
-  std::string nonce;  // Hex.
-  std::string quote;  // Keylime quote string.
-  std::string hash_alg;
-  std::string app_key_public;       // PEM.
-  std::string app_key_certificate;  // Base64 (app key certificate).
-  std::string tpm_ak;               // Base64 TPM2B_PUBLIC of the AK.
-  std::string tpm_ek;               // Optional; must match if given.
-  std::string source;               // metadata.source
-  std::string submission_type;      // metadata.submission_type
-};
-
-// The request body {type, data: {...}, metadata: {...}}. INVALID_ARGUMENT,
-// naming the field, for anything missing or of the wrong type.
-absl::StatusOr<EvidenceRequest> ParseEvidenceRequest(
-    const nlohmann::json& body);
-// The evidence as stored and digested: canonical JSON (sorted keys).
-std::string CanonicalEvidence(const EvidenceRequest& request);
 
 struct Verdict {
   Checks checks;

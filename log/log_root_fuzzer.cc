@@ -1,0 +1,14 @@
+// libFuzzer target: LogRootV1 as clients and storage read it.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "log/log_root.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  if (auto root = trellis::log::ParseLogRoot(bytes); root.ok()) {
+    trellis::log::SerializeLogRoot(*root).IgnoreError();
+  }
+  return 0;
+}
