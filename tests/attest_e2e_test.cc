@@ -168,6 +168,29 @@ TEST_F(AttestE2ETest, VerifiedAttestationIsLoggedWithAProof) {
   EXPECT_EQ(record.host_integrity_status(), "PASSED_ALL_CHECKS");
   EXPECT_EQ(record.attest_digest().size(), 32u);
 
+  // An auditor: the record with its proof, and an offline replay that
+  // reaches the logged verdict.
+  const std::string addr = "--addr=" + server_->address();
+  const std::string audit_id = results["audit_id"];
+  CliResult show = RunCli({addr, "audit", "show", audit_id});
+  ASSERT_EQ(show.exit_code, 0) << show.out;
+  const json shown = json::parse(show.out);
+  EXPECT_EQ(shown["proofVerified"], true);
+  EXPECT_EQ(shown["record"]["verified"], true);
+  EXPECT_EQ(shown["record"]["host_id"], "host-a");
+  const std::vector<std::string> verifier = {
+      "--verifier=https://127.0.0.1:" +
+          std::to_string(server_->verifier_port()),
+      "--verifier_ca=" + server_->verifier_ca_file()};
+  std::vector<std::string> replay = {addr, "audit", "replay", audit_id};
+  replay.insert(replay.end(), verifier.begin(), verifier.end());
+  CliResult replayed = RunCli(replay);
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.out;
+  EXPECT_EQ(json::parse(replayed.out)["agrees"], true);
+  EXPECT_EQ(json::parse(replayed.out)["replayedVerified"], true);
+  EXPECT_EQ(RunCli({addr, "audit", "show", std::string(64, '0')}).exit_code, 1);
+  EXPECT_EQ(RunCli({addr, "audit", "show", "xyz"}).exit_code, 2);
+
   // The same evidence again: the nonce is spent. Refused, named, logged.
   auto [again, again_body] = Post("/v2.4/verify/evidence", evidence);
   EXPECT_EQ(again, 422);
@@ -178,6 +201,12 @@ TEST_F(AttestE2ETest, VerifiedAttestationIsLoggedWithAProof) {
   EXPECT_FALSE(refused.verified());
   EXPECT_EQ(refused.host_integrity_status(), "FAILED");
   EXPECT_NE(again_body["results"]["audit_id"], results["audit_id"]);
+  // Its replay reaches the same (failed) verdict: nonce freshness is taken
+  // from the record, everything else re-run.
+  replay[3] = again_body["results"]["audit_id"];
+  replayed = RunCli(replay);
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.out;
+  EXPECT_EQ(json::parse(replayed.out)["replayedVerified"], false);
 }
 
 TEST_F(AttestE2ETest, ForgedEvidenceIsRefusedWithTheCheckNamed) {

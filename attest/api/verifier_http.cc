@@ -178,6 +178,38 @@ void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
                {"secret", absl::Base64Escape(credential->encrypted_secret)}});
       });
 
+  // What an auditor needs to replay a verdict: the evidence by digest, the
+  // host's registered keys, and which log holds the verdicts.
+  server.Get(R"(/v2.4/audit/evidence/([0-9a-fA-F]{64}))",
+             [&appraiser](const httplib::Request& req, httplib::Response& res) {
+               absl::StatusOr<std::string> evidence = appraiser.Evidence(
+                   absl::HexStringToBytes(req.matches[1].str()));
+               if (!evidence.ok()) return ReplyError(res, evidence.status());
+               Reply(res, 200, {{"evidence", *evidence}});
+             });
+  server.Get("/v2.4/audit/log",
+             [&appraiser](const httplib::Request&, httplib::Response& res) {
+               absl::StatusOr<int64_t> log_id = appraiser.RecordLogId();
+               if (!log_id.ok()) return ReplyError(res, log_id.status());
+               Reply(res, 200, {{"log_id", absl::StrCat(*log_id)}});
+             });
+  server.Get(
+      R"(/v2.4/registrar/hosts/([A-Za-z0-9._-]{1,128}))",
+      [&registrar](const httplib::Request& req, httplib::Response& res) {
+        absl::StatusOr<trellis::HostRegistration> host =
+            registrar.GetHost(req.matches[1].str());
+        if (!host.ok()) return ReplyError(res, host.status());
+        Reply(res, 200,
+              {{"host_id", host->host_id()},
+               {"ek_public", absl::Base64Escape(host->ek_public())},
+               {"ek_certificate_verified", host->ek_certificate_verified()},
+               {"ak_public", absl::Base64Escape(host->ak_public())},
+               {"ak_name", absl::BytesToHexString(host->ak_name())},
+               {"ak_qualified_name",
+                absl::BytesToHexString(host->ak_qualified_name())},
+               {"active", host->active()}});
+      });
+
   server.Post(
       "/v2.4/registrar/activate",
       [&registrar](const httplib::Request& req, httplib::Response& res) {

@@ -7,16 +7,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "attest/api/verifier_client.h"
 #include "attest/host/host_agent.h"
 
 namespace trellis::attest::host {
 
-struct VerifierEndpoint {
-  std::string url;      // https://HOST:PORT
-  std::string ca_file;  // PEM that signed (or is) the verifier's certificate.
-  std::string client_cert_file;  // mTLS, optional.
-  std::string client_key_file;
-};
+using attest::VerifierEndpoint;
 
 // Registers the agent's EK and AK (from create-ek-ak) as `host_id`.
 absl::Status RegisterWithVerifier(HostAgent& agent,

@@ -201,6 +201,17 @@ absl::StatusOr<trellis::HostRegistration> Registrar::ActiveHostForAk(
   return **host;
 }
 
+absl::StatusOr<trellis::HostRegistration> Registrar::GetHost(
+    const std::string& host_id) {
+  absl::StatusOr<std::optional<trellis::HostRegistration>> host =
+      storage_->GetHost(host_id);
+  if (!host.ok()) return host.status();
+  if (!host->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no host ", host_id));
+  }
+  return **host;
+}
+
 absl::Status Registrar::RecordClock(const std::string& host_id,
                                     const trellis::TpmClockState& clock) {
   absl::StatusOr<std::optional<trellis::HostRegistration>> host =

@@ -55,6 +55,9 @@ class Registrar {
   absl::StatusOr<trellis::HostRegistration> ActiveHostForAk(
       const std::string& ak_public);
 
+  // A host's registration; NOT_FOUND if unknown.
+  absl::StatusOr<trellis::HostRegistration> GetHost(const std::string& host_id);
+
   // Remembers the clock of a host's accepted quote.
   absl::Status RecordClock(const std::string& host_id,
                            const trellis::TpmClockState& clock);

@@ -4,10 +4,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "attest/keylime/quote.h"
 #include "attest/tpm/keys.h"
 #include "attest/tpm/structures.h"
-#include "attest/verifier/app_key_verifier.h"
+#include "attest/verifier/appraisal.h"
 #include "attest/verifier/quote_verifier.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -18,12 +17,15 @@ namespace {
 
 using nlohmann::json;
 
-// The only policy so far: every check must pass.
-constexpr char kPolicyId[] = "default";
-constexpr int64_t kPolicyVersion = 1;
-constexpr char kPolicyText[] = "{\"require\":\"all_checks\"}";
-
 }  // namespace
+
+absl::StatusOr<std::string> Appraiser::Evidence(const std::string& digest) {
+  absl::StatusOr<std::optional<std::string>> evidence =
+      evidence_->GetEvidence(digest);
+  if (!evidence.ok()) return evidence.status();
+  if (!evidence->has_value()) return absl::NotFoundError("no such evidence");
+  return **evidence;
+}
 
 absl::StatusOr<std::string> Appraiser::IssueNonce(const std::string& host_id) {
   absl::StatusOr<std::optional<trellis::HostRegistration>> host =
@@ -43,7 +45,6 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   Verdict verdict;
   Checks& checks = verdict.checks;
   const std::string nonce = absl::HexStringToBytes(request.nonce);
-  const TPM2_ALG_ID hash = *tpm::HashFromName(request.hash_alg);
   trellis::AttestationRecord& record = verdict.record;
 
   // Keep the evidence before judging it: a logged verdict must be
@@ -89,31 +90,21 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
     RegisteredAk ak;
     ak.public_area = *tpm::ParsePublic(host->ak_public());
     ak.qualified_name = host->ak_qualified_name();
-    absl::StatusOr<keylime::Quote> quote = keylime::ParseQuote(request.quote);
-    if (!quote.ok()) {
-      checks.Add(kQuoteFormatValid, false,
-                 std::string(quote.status().message()));
-    } else {
-      QuoteExpectation expect;
-      expect.nonce = nonce;
-      expect.hash = hash;
-      if (host->has_last_clock()) {
-        expect.previous = TpmClock{host->last_clock().clock(),
-                                   host->last_clock().reset_count(),
-                                   host->last_clock().restart_count()};
-      }
-      QuoteVerification quoted = VerifyQuote(*quote, ak, expect);
-      checks.Append(quoted.checks);
-      if (quoted.checks.Find(kQuoteFormatValid)->passed) {
-        record.set_attest_digest(*tpm::TpmHash(TPM2_ALG_SHA256, quote->attest));
-        quote_clock.emplace();
-        quote_clock->set_clock(quoted.clock.clock);
-        quote_clock->set_reset_count(quoted.clock.reset_count);
-        quote_clock->set_restart_count(quoted.clock.restart_count);
-      }
+    std::optional<TpmClock> previous;
+    if (host->has_last_clock()) {
+      previous =
+          TpmClock{host->last_clock().clock(), host->last_clock().reset_count(),
+                   host->last_clock().restart_count()};
     }
-    VerifyAppKeyCertificate(request.app_key_certificate, request.app_key_public,
-                            ak, nonce, hash, checks);
+    Appraisal appraisal = AppraiseEvidence(request, ak, previous);
+    checks.Append(appraisal.checks);
+    record.set_attest_digest(appraisal.attest_digest);
+    if (appraisal.clock.has_value()) {
+      quote_clock.emplace();
+      quote_clock->set_clock(appraisal.clock->clock);
+      quote_clock->set_reset_count(appraisal.clock->reset_count);
+      quote_clock->set_restart_count(appraisal.clock->restart_count);
+    }
   }
 
   verdict.verified = checks.passed();
@@ -133,9 +124,9 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   }
   record.set_evidence_digest(*evidence_digest);
   record.set_nonce(nonce);
-  record.set_policy_id(kPolicyId);
-  record.set_policy_version(kPolicyVersion);
-  record.set_policy_digest(*tpm::TpmHash(TPM2_ALG_SHA256, kPolicyText));
+  record.set_policy_id(kDefaultPolicyId);
+  record.set_policy_version(kDefaultPolicyVersion);
+  record.set_policy_digest(*tpm::TpmHash(TPM2_ALG_SHA256, kDefaultPolicyText));
   record.set_reference_values_version(0);
   record.set_verifier_version(kVerifierVersion);
   for (const CheckResult& r : checks.results()) {

@@ -61,6 +61,11 @@ class Appraiser {
   // (INVALID_ARGUMENT) or when the verdict could not be stored and logged.
   absl::StatusOr<Verdict> Appraise(const EvidenceRequest& request);
 
+  // Stored evidence by its SHA-256 (for replays); NOT_FOUND if unknown.
+  absl::StatusOr<std::string> Evidence(const std::string& digest);
+  // The log tree holding the verdicts.
+  absl::StatusOr<int64_t> RecordLogId() { return record_log_(); }
+
  private:
   Registrar* const registrar_;
   NonceStore* const nonces_;

@@ -6,6 +6,8 @@
 //   trellis verify-proof FILE.json      (offline; exit 0 valid, 1 invalid,
 //                                        2 unusable input)
 //   trellis verify-map-proof FILE.json  (offline, same exit codes)
+//   trellis audit show|replay AUDIT_ID  (attestation verdicts: the record
+//                                        with its proof; an offline re-run)
 //
 // Every root the client prints has had its signature checked with the
 // tree's public key; every proof it prints has been verified locally.
@@ -26,6 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cmd/trellis/audit.h"
+#include "cmd/trellis/client.h"
 #include "cmd/trellis/map_proof_file.h"
 #include "cmd/trellis/proof_file.h"
 #include "crypto/signer.h"
@@ -84,41 +88,24 @@ ABSL_FLAG(std::string, key, "", "map set --file: the key of the file's leaf.");
 ABSL_FLAG(std::string, prefix, "", "map range: index prefix, hex.");
 ABSL_FLAG(int, bits, 0, "map range: prefix length in bits.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Per-call deadline.");
+ABSL_FLAG(int64_t, log, 0,
+          "audit: the log of attestation verdicts (default: the tree named "
+          "trellis-attestations).");
+ABSL_FLAG(std::string, verifier, "https://127.0.0.1:8881",
+          "audit replay: the verifier's HTTPS API.");
+ABSL_FLAG(std::string, verifier_ca, "",
+          "audit replay: PEM CA of the verifier's certificate (trellisd's "
+          "self-signed one is <data_dir>/verifier-tls/cert.pem).");
 
 namespace trellis::cli {
 namespace {
 
 using nlohmann::json;
 
-// Exit codes.
-constexpr int kOk = 0;
-constexpr int kInvalid = 1;
-constexpr int kUsage = 2;
-
-[[noreturn]] void Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "trellis: %s\n", message.c_str());
-  std::exit(code);
-}
-
-void Check(const grpc::Status& s, const char* what) {
-  if (!s.ok()) {
-    Fail(kInvalid, absl::StrCat(what, ": ", s.error_message(), " (code ",
-                                s.error_code(), ")"));
-  }
-}
-
-std::string B64(const std::string& s) { return absl::Base64Escape(s); }
-
 std::string ReadAll(std::istream& in) {
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
-}
-
-std::string ReadFileOrDie(const std::string& path) {
-  absl::StatusOr<std::string> content = ReadFile(path);
-  if (!content.ok()) Fail(kUsage, std::string(content.status().message()));
-  return *content;
 }
 
 int64_t ParseId(const std::vector<char*>& args, size_t pos) {
@@ -136,81 +123,6 @@ std::string ProtoJson(const google::protobuf::Message& message) {
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   return out;
 }
-
-class Client {
- public:
-  Client() {
-    std::shared_ptr<grpc::ChannelCredentials> credentials;
-    if (absl::GetFlag(FLAGS_tls_ca).empty()) {
-      credentials = grpc::InsecureChannelCredentials();
-    } else {
-      grpc::SslCredentialsOptions ssl;
-      ssl.pem_root_certs = ReadFileOrDie(absl::GetFlag(FLAGS_tls_ca));
-      if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
-        ssl.pem_cert_chain = ReadFileOrDie(absl::GetFlag(FLAGS_tls_cert));
-        ssl.pem_private_key = ReadFileOrDie(absl::GetFlag(FLAGS_tls_key));
-      }
-      credentials = grpc::SslCredentials(ssl);
-    }
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    auto channel =
-        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_addr), credentials, args);
-    admin_ = trillian::TrillianAdmin::NewStub(channel);
-    log_ = trillian::TrillianLog::NewStub(channel);
-    map_ = trillian::TrillianMap::NewStub(channel);
-    map_write_ = trillian::TrillianMapWrite::NewStub(channel);
-  }
-
-  std::unique_ptr<grpc::ClientContext> Context() const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
-    return context;
-  }
-
-  trillian::TrillianAdmin::Stub& admin() { return *admin_; }
-  trillian::TrillianLog::Stub& log() { return *log_; }
-  trillian::TrillianMap::Stub& map() { return *map_; }
-  trillian::TrillianMapWrite::Stub& map_write() { return *map_write_; }
-
-  trillian::Tree GetTree(int64_t id) {
-    trillian::GetTreeRequest request;
-    request.set_tree_id(id);
-    trillian::Tree tree;
-    Check(admin_->GetTree(Context().get(), request, &tree), "GetTree");
-    return tree;
-  }
-
-  // Checks a signed root with the tree's public key and parses it.
-  log::LogRootV1 VerifyRoot(const trillian::Tree& tree,
-                            const trillian::SignedLogRoot& root) {
-    absl::Status s = crypto::VerifySignature(
-        tree.public_key().der(), root.log_root(), root.log_root_signature());
-    if (!s.ok()) Fail(kInvalid, "log root signature: " + s.ToString());
-    absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
-    if (!parsed.ok()) Fail(kInvalid, "log root: " + parsed.status().ToString());
-    return *parsed;
-  }
-
-  // The latest root, signature checked.
-  std::pair<trillian::SignedLogRoot, log::LogRootV1> LatestRoot(
-      const trillian::Tree& tree) {
-    trillian::GetLatestSignedLogRootRequest request;
-    request.set_log_id(tree.tree_id());
-    trillian::GetLatestSignedLogRootResponse response;
-    Check(log_->GetLatestSignedLogRoot(Context().get(), request, &response),
-          "GetLatestSignedLogRoot");
-    return {response.signed_log_root(),
-            VerifyRoot(tree, response.signed_log_root())};
-  }
-
- private:
-  std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;
-  std::unique_ptr<trillian::TrillianLog::Stub> log_;
-  std::unique_ptr<trillian::TrillianMap::Stub> map_;
-  std::unique_ptr<trillian::TrillianMapWrite::Stub> map_write_;
-};
 
 json RootJson(int64_t tree_id, const trillian::SignedLogRoot& signed_root,
               const log::LogRootV1& root) {
@@ -774,7 +686,8 @@ int main(int argc, char** argv) {
                  "TREE_ID\n"
                  "       trellis map init|set|get|root|range MAP_ID\n"
                  "       trellis verify-proof FILE.json\n"
-                 "       trellis verify-map-proof FILE.json\n");
+                 "       trellis verify-map-proof FILE.json\n"
+                 "       trellis audit show|replay AUDIT_ID\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
@@ -782,10 +695,22 @@ int main(int argc, char** argv) {
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
   }
-  trellis::cli::Client client;
+  trellis::cli::Client client(
+      {absl::GetFlag(FLAGS_addr), absl::GetFlag(FLAGS_tls_ca),
+       absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+       absl::GetFlag(FLAGS_timeout)});
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);
   if (command == "map") return trellis::cli::MapCommand(client, args);
+  if (command == "audit") {
+    trellis::cli::AuditOptions audit;
+    audit.log_id = absl::GetFlag(FLAGS_log);
+    audit.verifier.url = absl::GetFlag(FLAGS_verifier);
+    audit.verifier.ca_file = absl::GetFlag(FLAGS_verifier_ca);
+    audit.verifier.client_cert_file = absl::GetFlag(FLAGS_tls_cert);
+    audit.verifier.client_key_file = absl::GetFlag(FLAGS_tls_key);
+    return trellis::cli::AuditCommand(client, args, audit);
+  }
   std::fprintf(stderr, "trellis: unknown command %s\n", command.c_str());
   return trellis::cli::kUsage;
 }

@@ -1,0 +1,46 @@
+// A client of trellisd's verifier HTTPS API (attest/api/verifier_http.h):
+// for hosts registering and auditors replaying. Replies are Keylime
+// envelopes; this returns their "results".
+#ifndef TRELLIS_ATTEST_API_VERIFIER_CLIENT_H_
+#define TRELLIS_ATTEST_API_VERIFIER_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace httplib {
+class SSLClient;
+}
+
+namespace trellis::attest {
+
+struct VerifierEndpoint {
+  std::string url;      // https://HOST:PORT
+  std::string ca_file;  // PEM that signed (or is) the verifier's certificate.
+  std::string client_cert_file;  // mTLS, optional.
+  std::string client_key_file;
+};
+
+class VerifierClient {
+ public:
+  // INVALID_ARGUMENT for a URL that is not https://HOST:PORT.
+  static absl::StatusOr<std::unique_ptr<VerifierClient>> Create(
+      const VerifierEndpoint& endpoint);
+  ~VerifierClient();
+
+  // The reply's results; UNAVAILABLE if unreachable, FAILED_PRECONDITION
+  // with the verifier's error for any status but 200.
+  absl::StatusOr<nlohmann::json> Post(const std::string& path,
+                                      const nlohmann::json& body);
+  absl::StatusOr<nlohmann::json> Get(const std::string& path);
+
+ private:
+  explicit VerifierClient(std::unique_ptr<httplib::SSLClient> client);
+  std::unique_ptr<httplib::SSLClient> client_;
+};
+
+}  // namespace trellis::attest
+
+#endif  // TRELLIS_ATTEST_API_VERIFIER_CLIENT_H_

@@ -1,0 +1,179 @@
+#include "cmd/trellis/audit.h"
+
+#include <iostream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "attest/verifier/replay.h"
+#include "google/protobuf/util/json_util.h"
+#include "log/hasher.h"
+#include "log/verifier.h"
+#include "nlohmann/json.hpp"
+#include "trellis_attest.pb.h"
+
+namespace trellis::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kRecordLogName[] = "trellis-attestations";
+
+int64_t FindRecordLog(Client& client) {
+  trillian::ListTreesRequest request;
+  trillian::ListTreesResponse response;
+  Check(client.admin().ListTrees(client.Context().get(), request, &response),
+        "ListTrees");
+  int64_t found = 0;
+  for (const trillian::Tree& tree : response.tree()) {
+    if (tree.tree_type() == trillian::LOG &&
+        tree.display_name() == kRecordLogName) {
+      if (found != 0) Fail(kUsage, "several attestation logs: use --log");
+      found = tree.tree_id();
+    }
+  }
+  if (found == 0) Fail(kUsage, "no attestation log found: use --log");
+  return found;
+}
+
+struct LoggedRecord {
+  trellis::AttestationRecord record;
+  json proof;  // What `show` prints besides the record.
+};
+
+// The record whose Merkle leaf hash is `audit_id`, with its inclusion in the
+// latest signed root verified here.
+LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
+                         int64_t log_id) {
+  if (audit_id.size() != 64 ||
+      audit_id.find_first_not_of("0123456789abcdefABCDEF") !=
+          std::string::npos) {
+    Fail(kUsage, "an audit_id is 64 hex digits");
+  }
+  const std::string leaf_hash = absl::HexStringToBytes(audit_id);
+  const trillian::Tree tree = client.GetTree(log_id);
+  auto [signed_root, root] = client.LatestRoot(tree);
+  trillian::GetInclusionProofByHashRequest request;
+  request.set_log_id(log_id);
+  request.set_leaf_hash(leaf_hash);
+  request.set_tree_size(root.tree_size);
+  trillian::GetInclusionProofByHashResponse response;
+  const grpc::Status s = client.log().GetInclusionProofByHash(
+      client.Context().get(), request, &response);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+      (s.ok() && response.proof().empty())) {
+    Fail(kInvalid, "no such record in the log (or not yet integrated)");
+  }
+  Check(s, "GetInclusionProofByHash");
+  const trillian::Proof& proof = response.proof(0);
+  std::vector<std::string> path(proof.hashes().begin(), proof.hashes().end());
+  if (absl::Status v = log::VerifyInclusion(proof.leaf_index(), root.tree_size,
+                                            leaf_hash, path, root.root_hash);
+      !v.ok()) {
+    Fail(kInvalid,
+         "the log's inclusion proof does not verify: " + v.ToString());
+  }
+  trillian::GetLeavesByHashRequest leaves_request;
+  leaves_request.set_log_id(log_id);
+  leaves_request.add_leaf_hash(leaf_hash);
+  trillian::GetLeavesByHashResponse leaves;
+  Check(client.log().GetLeavesByHash(client.Context().get(), leaves_request,
+                                     &leaves),
+        "GetLeavesByHash");
+  LoggedRecord out;
+  // Hash the value ourselves: the record must be what the proof covers.
+  if (leaves.leaves().empty() ||
+      log::HashLeaf(leaves.leaves(0).leaf_value()) != leaf_hash ||
+      !out.record.ParseFromString(leaves.leaves(0).leaf_value())) {
+    Fail(kInvalid, "the log returned a leaf that is not the audited record");
+  }
+  json hashes = json::array();
+  for (const std::string& h : path) hashes.push_back(B64(h));
+  out.proof = {{"auditId", audit_id},
+               {"logId", std::to_string(log_id)},
+               {"leafIndex", proof.leaf_index()},
+               {"treeSize", root.tree_size},
+               {"rootHash", B64(root.root_hash)},
+               {"signedLogRoot", B64(signed_root.log_root())},
+               {"logRootSignature", B64(signed_root.log_root_signature())},
+               {"inclusionProof", hashes},
+               {"proofVerified", true}};
+  return out;
+}
+
+json RecordJson(const trellis::AttestationRecord& record) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(record, &text, options);
+  return json::parse(text);
+}
+
+int Show(Client& client, const std::string& audit_id, int64_t log_id) {
+  LoggedRecord logged = FetchRecord(client, audit_id, log_id);
+  json out = logged.proof;
+  out["record"] = RecordJson(logged.record);
+  std::cout << out.dump(2) << "\n";
+  return kOk;
+}
+
+int Replay(Client& client, const std::string& audit_id, int64_t log_id,
+           const attest::VerifierEndpoint& endpoint) {
+  LoggedRecord logged = FetchRecord(client, audit_id, log_id);
+  const trellis::AttestationRecord& record = logged.record;
+  absl::StatusOr<std::unique_ptr<attest::VerifierClient>> verifier =
+      attest::VerifierClient::Create(endpoint);
+  if (!verifier.ok()) Fail(kUsage, verifier.status().ToString());
+  absl::StatusOr<json> evidence =
+      (*verifier)->Get("/v2.4/audit/evidence/" +
+                       absl::BytesToHexString(record.evidence_digest()));
+  if (!evidence.ok()) Fail(kInvalid, evidence.status().ToString());
+  if (record.host_id().empty()) {
+    Fail(kInvalid, "the record names no host (its AK was not registered)");
+  }
+  absl::StatusOr<json> host =
+      (*verifier)->Get("/v2.4/registrar/hosts/" + record.host_id());
+  if (!host.ok()) Fail(kInvalid, host.status().ToString());
+  attest::ReplayInputs inputs;
+  inputs.record = record;
+  inputs.evidence = (*evidence)["evidence"].get<std::string>();
+  if (!absl::Base64Unescape((*host)["ek_public"].get<std::string>(),
+                            &inputs.ek_public) ||
+      !absl::Base64Unescape((*host)["ak_public"].get<std::string>(),
+                            &inputs.ak_public)) {
+    Fail(kInvalid, "the registrar sent unusable keys");
+  }
+  absl::StatusOr<attest::ReplayResult> result = attest::ReplayAppraisal(inputs);
+  if (!result.ok()) Fail(kInvalid, result.status().ToString());
+  json checks = json::array();
+  for (const attest::CheckResult& r : result->replayed.results()) {
+    checks.push_back({{"name", r.name}, {"passed", r.passed}});
+  }
+  const json out = {{"auditId", audit_id},
+                    {"logId", std::to_string(log_id)},
+                    {"proofVerified", true},
+                    {"loggedVerified", record.verified()},
+                    {"replayedVerified", result->replayed_verified},
+                    {"agrees", result->agrees},
+                    {"differences", result->differences},
+                    {"takenFromRecord", result->taken_from_record},
+                    {"checks", checks}};
+  std::cout << out.dump(2) << "\n";
+  return result->agrees ? kOk : kInvalid;
+}
+
+}  // namespace
+
+int AuditCommand(Client& client, const std::vector<char*>& args,
+                 const AuditOptions& options) {
+  if (args.size() != 4)
+    Fail(kUsage, "usage: trellis audit show|replay AUDIT_ID");
+  const std::string verb = args[2];
+  const int64_t log_id =
+      options.log_id != 0 ? options.log_id : FindRecordLog(client);
+  if (verb == "show") return Show(client, args[3], log_id);
+  if (verb == "replay")
+    return Replay(client, args[3], log_id, options.verifier);
+  Fail(kUsage, "usage: trellis audit show|replay AUDIT_ID");
+}
+
+}  // namespace trellis::cli

@@ -1,0 +1,32 @@
+// trellis audit: what an auditor does with an attestation's audit_id.
+//   audit show AUDIT_ID     the logged record with its inclusion proof,
+//                           verified against a signed root
+//   audit replay AUDIT_ID   fetches the evidence (checked against the
+//                           record's digest) and the host's keys from the
+//                           verifier, re-runs the appraisal offline and says
+//                           whether it reaches the logged verdict
+#ifndef TRELLIS_CMD_TRELLIS_AUDIT_H_
+#define TRELLIS_CMD_TRELLIS_AUDIT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attest/api/verifier_client.h"
+#include "cmd/trellis/client.h"
+
+namespace trellis::cli {
+
+struct AuditOptions {
+  int64_t log_id = 0;  // 0: the tree named "trellis-attestations".
+  attest::VerifierEndpoint verifier;
+};
+
+// args: audit show|replay AUDIT_ID. Exit codes as the CLI's: replay exits 1
+// when the replay disagrees with the log.
+int AuditCommand(Client& client, const std::vector<char*>& args,
+                 const AuditOptions& options);
+
+}  // namespace trellis::cli
+
+#endif  // TRELLIS_CMD_TRELLIS_AUDIT_H_
