@@ -13,6 +13,7 @@ targets=(
   //attest/verifier:evidence_fuzzer
   //map:tile_fuzzer
   //log:log_root_fuzzer
+  //attest/ima:measurement_list_fuzzer
 )
 declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "attest/tpm/structures.h"
+#include "crypto/digest.h"
 
 namespace trellis::attest::tpm {
 namespace {
@@ -157,14 +158,28 @@ absl::StatusOr<std::string> EcdsaDer(const TPMS_SIGNATURE_ECC& sig) {
 }  // namespace
 
 absl::StatusOr<std::string> TpmHash(TPM2_ALG_ID hash, absl::string_view data) {
+  return TpmHash2(hash, data, "");
+}
+
+absl::StatusOr<std::string> TpmHash2(TPM2_ALG_ID hash, absl::string_view a,
+                                     absl::string_view b) {
+  // SHA-256, the hash of nearly everything here, takes the fast path.
+  if (hash == TPM2_ALG_SHA256) {
+    return crypto::Digest(crypto::DigestAlgorithm::kSha256, {a, b});
+  }
   const EVP_MD* md = Md(hash);
   if (md == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrFormat("unsupported hash algorithm 0x%x", hash));
   }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              EVP_MD_CTX_free);
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) {
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {
     return absl::InternalError("digest failed");
   }
   return std::string(reinterpret_cast<char*>(out), len);

@@ -16,6 +16,9 @@ namespace trellis::attest::tpm {
 
 // H_alg(data) for a TPM hash algorithm; INVALID_ARGUMENT if unsupported.
 absl::StatusOr<std::string> TpmHash(TPM2_ALG_ID hash, absl::string_view data);
+// H_alg(a || b), without building the concatenation (PCR extends).
+absl::StatusOr<std::string> TpmHash2(TPM2_ALG_ID hash, absl::string_view a,
+                                     absl::string_view b);
 
 // The object's Name: nameAlg (2 bytes, big-endian) || H_nameAlg(TPMT_PUBLIC).
 absl::StatusOr<std::string> ObjectName(const TPMT_PUBLIC& public_area);

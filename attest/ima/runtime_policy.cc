@@ -1,0 +1,90 @@
+#include "attest/ima/runtime_policy.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+
+namespace trellis::attest::ima {
+
+absl::StatusOr<RuntimePolicy> RuntimePolicy::Parse(
+    const std::string& json_text) {
+  const nlohmann::json j =
+      nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    return absl::InvalidArgumentError("runtime policy is not a JSON object");
+  }
+  RuntimePolicy policy;
+  if (auto digests = j.find("digests"); digests != j.end()) {
+    if (!digests->is_object()) {
+      return absl::InvalidArgumentError("\"digests\" must be an object");
+    }
+    for (const auto& [path, list] : digests->items()) {
+      if (!list.is_array()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("digests of ", path, " must be a list"));
+      }
+      auto& allowed = policy.digests_[path];
+      for (const auto& hex : list) {
+        if (!hex.is_string()) {
+          return absl::InvalidArgumentError("a digest must be a string");
+        }
+        const std::string h = absl::AsciiStrToLower(hex.get<std::string>());
+        if (h.size() < 40 || h.size() > 128 || h.size() % 2 != 0 ||
+            h.find_first_not_of("0123456789abcdef") != std::string::npos) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "digest \"", h, "\" of ", path, " is not 40-128 hex digits"));
+        }
+        allowed.insert(absl::HexStringToBytes(h));
+      }
+    }
+  }
+  if (auto excludes = j.find("excludes"); excludes != j.end()) {
+    if (!excludes->is_array()) {
+      return absl::InvalidArgumentError("\"excludes\" must be a list");
+    }
+    std::vector<std::string> parts;
+    for (const auto& e : *excludes) {
+      if (!e.is_string()) {
+        return absl::InvalidArgumentError("an exclude must be a string");
+      }
+      parts.push_back(absl::StrCat("(", e.get<std::string>(), ")"));
+    }
+    if (!parts.empty()) {
+      try {
+        policy.excludes_.emplace(absl::StrJoin(parts, "|"),
+                                 std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error& e) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("excludes are not regular expressions: ", e.what()));
+      }
+    }
+  }
+  return policy;
+}
+
+std::vector<RuntimePolicy::Failure> RuntimePolicy::Evaluate(
+    const std::vector<Entry>& entries) const {
+  std::vector<Failure> failures;
+  for (const Entry& e : entries) {
+    if (e.violation) {
+      failures.push_back({e.path, "measurement violation"});
+      continue;
+    }
+    if (excludes_.has_value() &&
+        std::regex_search(e.path, *excludes_,
+                          std::regex_constants::match_continuous)) {
+      continue;
+    }
+    auto it = digests_.find(e.path);
+    if (it == digests_.end()) {
+      failures.push_back({e.path, "not in allowlist"});
+    } else if (!it->second.contains(e.file_digest)) {
+      failures.push_back({e.path, "digest not allowed"});
+    }
+  }
+  return failures;
+}
+
+}  // namespace trellis::attest::ima
