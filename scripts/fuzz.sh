@@ -14,6 +14,7 @@ targets=(
   //map:tile_fuzzer
   //log:log_root_fuzzer
   //attest/ima:measurement_list_fuzzer
+  //attest/eventlog:event_log_fuzzer
 )
 declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm
