@@ -31,6 +31,17 @@ class AttestStorage {
   virtual absl::StatusOr<std::optional<std::string>> GetEvidence(
       const std::string& digest) = 0;
 
+  // Appraisal policies, versioned: each put is the next version (from 1).
+  virtual absl::StatusOr<int64_t> PutPolicy(const std::string& id,
+                                            const std::string& text) = 0;
+  // The policy at `version` (latest if < 0), nullopt if none.
+  struct StoredPolicy {
+    int64_t version;
+    std::string text;
+  };
+  virtual absl::StatusOr<std::optional<StoredPolicy>> GetPolicy(
+      const std::string& id, int64_t version) = 0;
+
   // Small settings the attestation service keeps (e.g. its record log).
   virtual absl::Status PutSetting(const std::string& name,
                                   const std::string& value) = 0;

@@ -8,7 +8,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "attest/eventlog/event_log.h"
+#include "attest/ima/measurement_list.h"
 #include "attest/testing/swtpm.h"
+#include "attest/tpm/keys.h"
+#include "attest/verifier/evidence_request.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "log/hasher.h"
@@ -70,13 +74,14 @@ class AttestE2ETest : public ::testing::Test {
     return body["results"]["nonce"];
   }
   // Evidence made by trellis-tpm for `nonce`.
-  json Evidence(const std::string& nonce) {
+  json Evidence(const std::string& nonce,
+                const std::string& pcrs = "sha256:0,1,2,3,4,5,6,7,10") {
     const json app = json::parse(TpmOut({"generate-app-key"}));
     return {{"type", "tpm-app-key"},
             {"data",
              {{"nonce", nonce},
               {"quote", TpmOut({"generate-quote", "--nonce=" + nonce,
-                                "--pcrs=sha256:0,1,2,3,4,5,6,7,10"})},
+                                "--pcrs=" + pcrs})},
               {"hash_alg", "sha256"},
               {"app_key_public", app["app_key_public"]},
               {"app_key_certificate",
@@ -267,6 +272,146 @@ TEST_F(AttestE2ETest, UnusableRequestsAre400AndUnknownHosts404) {
                 .first,
             200);  // Already active: activation is idempotent.
   EXPECT_EQ(Post("/v2.4/registrar/register", {{"host_id", "x"}}).first, 400);
+}
+
+// Extends `pcr` of the swtpm's SHA-256 bank, as firmware or the kernel would.
+void Extend(Swtpm& tpm, int pcr, const std::string& digest) {
+  std::string out;
+  ASSERT_EQ(tpm.RunTools(absl::StrCat("tpm2_pcrextend ", pcr, ":sha256=",
+                                      absl::BytesToHexString(digest)),
+                         &out),
+            0)
+      << out;
+}
+
+TEST_F(AttestE2ETest, PolicyDecidesOnImaBootLogAndBindsClaims) {
+  Register("host-p");
+  // The host's boot: an event log replayed into PCRs 0-7.
+  std::vector<attest::eventlog::Event> events;
+  for (uint32_t pcr = 0; pcr < 8; ++pcr) {
+    attest::eventlog::Event e;
+    e.pcr = pcr;
+    e.type = 0x80000003;
+    e.data = absl::StrCat("firmware component ", pcr);
+    e.digests[TPM2_ALG_SHA256] = *attest::tpm::TpmHash(TPM2_ALG_SHA256, e.data);
+    Extend(tpm_, pcr, e.digests[TPM2_ALG_SHA256]);
+    events.push_back(e);
+  }
+  const std::string boot_log = absl::Base64Escape(
+      attest::eventlog::Serialize({TPM2_ALG_SHA256}, events));
+  // Its runtime: IMA measurements extended into PCR 10.
+  std::vector<attest::ima::Entry> ima;
+  json allowlist = json::object();
+  for (int i = 0; i < 20; ++i) {
+    const std::string path = absl::StrCat("/usr/bin/app", i);
+    const std::string digest =
+        *attest::tpm::TpmHash(TPM2_ALG_SHA256, path + " contents");
+    ima.push_back(attest::ima::MakeImaNgEntry(path, digest));
+    allowlist[path] = {absl::BytesToHexString(digest)};
+  }
+  ima.push_back(attest::ima::MakeImaNgEntry(
+      "/tmp/scratch", *attest::tpm::TpmHash(TPM2_ALG_SHA256, "scratch")));
+  auto extend_ima = [&](const attest::ima::Entry& e) {
+    Extend(tpm_, 10, *attest::tpm::TpmHash(TPM2_ALG_SHA256, e.template_data));
+  };
+  for (const auto& e : ima) extend_ima(e);
+  auto ima_text = [&] {
+    std::string text;
+    for (const auto& e : ima) text += attest::ima::FormatAscii(e) + "\n";
+    return text;
+  };
+  // Its location, bound into PCR 15.
+  const std::string geo =
+      attest::CanonicalGeolocation("Spain", 40.4168, -3.7038);
+  Extend(tpm_, 15, *attest::tpm::TpmHash(TPM2_ALG_SHA256, geo));
+
+  // The operator's policy, through the CLI.
+  const std::string policy_file = dir_.path() + "/policy.json";
+  std::ofstream(policy_file) << json{
+      {"ima", {{"digests", allowlist}, {"excludes", {"/tmp/.*"}}}},
+      {"require_ima", true},
+      {"require_measured_boot", true},
+      {"geolocation_pcr", 15}}.dump();
+  const std::vector<std::string> verifier = {
+      "--verifier=https://127.0.0.1:" +
+          std::to_string(server_->verifier_port()),
+      "--verifier_ca=" + server_->verifier_ca_file()};
+  std::vector<std::string> put = {"policy", "put", "default", policy_file};
+  put.insert(put.end(), verifier.begin(), verifier.end());
+  CliResult stored = RunCli(put);
+  ASSERT_EQ(stored.exit_code, 0) << stored.out;
+  EXPECT_EQ(json::parse(stored.out)["version"], 1);
+
+  const std::string pcrs = "sha256:0,1,2,3,4,5,6,7,10,15";
+  json evidence = Evidence(Nonce("host-p"), pcrs);
+  evidence["data"]["ima_measurement_list"] = ima_text();
+  evidence["data"]["mb_measurement_list"] = boot_log;
+  evidence["data"]["geolocation"] = json::parse(geo);
+  evidence["data"]["gpu_metrics"] = {
+      {"status", "healthy"}, {"utilization_pct", 45.2}, {"memory_mb", 8192}};
+  auto [code, body] = Post("/v2.4/verify/evidence", evidence);
+  ASSERT_EQ(code, 200) << body.dump(2);
+  const json& results = body["results"];
+  for (const char* check :
+       {"event_log_valid", "ima_pcr_valid", "ima_allowlist_valid"}) {
+    EXPECT_EQ(results["verification_details"][check], true) << check;
+  }
+  const json& claims = results["attested_claims"];
+  EXPECT_EQ(claims["geolocation"], "Spain: N40.4168, W3.7038");
+  EXPECT_EQ(claims["geolocation_details"]["tpm_attested"], true);
+  EXPECT_EQ(claims["gpu_metrics_health"]["status"], "healthy");
+  EXPECT_EQ(claims["gpu_metrics_health"]["tpm_attested"], false);
+  EXPECT_EQ(claims["host_integrity_status"], "passed_all_checks");
+
+  // A file outside the allowlist runs: PARTIAL, refused under this policy.
+  ima.push_back(attest::ima::MakeImaNgEntry(
+      "/opt/rootkit", *attest::tpm::TpmHash(TPM2_ALG_SHA256, "evil")));
+  extend_ima(ima.back());
+  evidence = Evidence(Nonce("host-p"), pcrs);
+  evidence["data"]["ima_measurement_list"] = ima_text();
+  evidence["data"]["mb_measurement_list"] = boot_log;
+  std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(code, 422);
+  EXPECT_EQ(body["results"]["failed_check"], "ima_allowlist_valid");
+  EXPECT_EQ(body["results"]["attested_claims"]["host_integrity_status"],
+            "partial");
+  // Its replay agrees, with the policy version it was decided by.
+  std::vector<std::string> replay = {"--addr=" + server_->address(), "audit",
+                                     "replay", body["results"]["audit_id"]};
+  replay.insert(replay.end(), verifier.begin(), verifier.end());
+  CliResult replayed = RunCli(replay);
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.out;
+  EXPECT_EQ(json::parse(replayed.out)["agrees"], true);
+
+  // A boot log that does not replay to the quoted PCRs.
+  ima.pop_back();
+  events[3].digests[TPM2_ALG_SHA256][0] ^= 1;
+  evidence = Evidence(Nonce("host-p"), pcrs);
+  evidence["data"]["ima_measurement_list"] = ima_text();
+  evidence["data"]["mb_measurement_list"] = absl::Base64Escape(
+      attest::eventlog::Serialize({TPM2_ALG_SHA256}, events));
+  std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(code, 422);
+  EXPECT_EQ(body["results"]["verification_details"]["event_log_valid"], false);
+
+  // A location the host did not bind is reported, marked unattested.
+  evidence = Evidence(Nonce("host-p"), pcrs);
+  evidence["data"]["ima_measurement_list"] = ima_text();
+  evidence["data"]["mb_measurement_list"] = boot_log;
+  evidence["data"]["geolocation"] = {
+      {"country", "France"}, {"latitude", 48.85}, {"longitude", 2.35}};
+  // (The IMA list now lacks the rootkit entry the TPM saw: PCR 10 fails.)
+  std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
+  EXPECT_EQ(
+      body["results"]["attested_claims"]["geolocation_details"]["tpm_attested"],
+      false);
+  // Claims out of range are refused outright.
+  evidence["data"]["gpu_metrics"] = {
+      {"status", "healthy"}, {"utilization_pct", 145}, {"memory_mb", 1}};
+  EXPECT_EQ(Post("/v2.4/verify/evidence", evidence).first, 400);
+  evidence["data"].erase("gpu_metrics");
+  evidence["data"]["geolocation"]["latitude"] = 91;
+  EXPECT_EQ(Post("/v2.4/verify/evidence", evidence).first, 400);
 }
 
 TEST_F(AttestE2ETest, RegistrationsSurviveARestart) {

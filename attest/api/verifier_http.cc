@@ -1,6 +1,7 @@
 #include "attest/api/verifier_http.h"
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
@@ -176,6 +177,39 @@ void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
         Reply(res, 200,
               {{"credential", absl::Base64Escape(credential->credential_blob)},
                {"secret", absl::Base64Escape(credential->encrypted_secret)}});
+      });
+
+  // Appraisal policies, versioned: PUT makes the next version.
+  server.Put(
+      R"(/v2.4/policies/([A-Za-z0-9._-]{1,128}))",
+      [&appraiser](const httplib::Request& req, httplib::Response& res) {
+        const std::string id = req.matches[1].str();
+        absl::StatusOr<int64_t> version = appraiser.PutPolicy(id, req.body);
+        if (!version.ok()) return ReplyError(res, version.status());
+        absl::StatusOr<Policy> policy = appraiser.LoadPolicy(id, *version);
+        if (!policy.ok()) return ReplyError(res, policy.status());
+        Reply(res, 200,
+              {{"id", id},
+               {"version", *version},
+               {"digest", absl::BytesToHexString(policy->digest)}});
+      });
+  server.Get(
+      R"(/v2.4/policies/([A-Za-z0-9._-]{1,128}))",
+      [&appraiser](const httplib::Request& req, httplib::Response& res) {
+        int64_t version = -1;
+        if (req.has_param("version") &&
+            !absl::SimpleAtoi(req.get_param_value("version"), &version)) {
+          return ReplyError(
+              res, absl::InvalidArgumentError("version must be a number"));
+        }
+        absl::StatusOr<Policy> policy =
+            appraiser.LoadPolicy(req.matches[1].str(), version);
+        if (!policy.ok()) return ReplyError(res, policy.status());
+        Reply(res, 200,
+              {{"id", policy->id},
+               {"version", policy->version},
+               {"digest", absl::BytesToHexString(policy->digest)},
+               {"policy", policy->text}});
       });
 
   // What an auditor needs to replay a verdict: the evidence by digest, the

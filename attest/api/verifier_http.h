@@ -7,12 +7,15 @@
 //        attested_claims, audit_id
 //   POST /v2.4/verify/nonce      {"host_id"} -> {"nonce", "expires_in"}
 //   POST /v2.4/registrar/register {"host_id", "ek_public", "ek_certificate"?,
-//        "ak_public"} (base64 TPM2B_PUBLIC / DER) -> {"credential", "secret"}
-//        (base64 TPM2B_ID_OBJECT / TPM2B_ENCRYPTED_SECRET)
+//        "ak_public", "policy_id"?} (base64 TPM2B_PUBLIC / DER) ->
+//        {"credential", "secret"} (base64 TPM2B_ID_OBJECT /
+//        TPM2B_ENCRYPTED_SECRET)
 //   POST /v2.4/registrar/activate {"host_id", "secret"} -> {"active": true}
 //   GET  /v2.4/registrar/hosts/ID   a host's registered EK and AK (public)
 //   GET  /v2.4/audit/evidence/SHA256HEX  stored evidence, for replays
 //   GET  /v2.4/audit/log         {"log_id"} of the verdict log
+//   PUT  /v2.4/policies/ID       body: policy JSON -> {"id","version","digest"}
+//   GET  /v2.4/policies/ID[?version=N]  -> {"id","version","digest","policy"}
 #ifndef TRELLIS_ATTEST_API_VERIFIER_HTTP_H_
 #define TRELLIS_ATTEST_API_VERIFIER_HTTP_H_
 

@@ -157,6 +157,7 @@ absl::StatusOr<Credential> Registrar::Register(
   host.set_active(false);
   host.set_activation_digest(*tpm::TpmHash(TPM2_ALG_SHA256, secret));
   host.set_registered_unix_nanos(absl::GetCurrentTimeNanos());
+  host.set_policy_id(request.policy_id);
   if (absl::Status s = storage_->PutHost(host); !s.ok()) return s;
   return credential;
 }

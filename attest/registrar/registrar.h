@@ -32,6 +32,7 @@ struct RegistrationRequest {
   std::string ek_public;       // TPM2B_PUBLIC.
   std::string ek_certificate;  // DER; may be empty.
   std::string ak_public;       // TPM2B_PUBLIC.
+  std::string policy_id;       // Appraisal policy; empty: "default".
 };
 
 class Registrar {

@@ -12,26 +12,32 @@
 
 #include "attest/verifier/checks.h"
 #include "attest/verifier/evidence_request.h"
+#include "attest/verifier/policy.h"
 #include "attest/verifier/quote_verifier.h"
+#include "nlohmann/json.hpp"
 
 namespace trellis::attest {
-
-// The only policy so far: every check must pass.
-inline constexpr char kDefaultPolicyId[] = "default";
-inline constexpr int64_t kDefaultPolicyVersion = 1;
-inline constexpr char kDefaultPolicyText[] = "{\"require\":\"all_checks\"}";
 
 struct Appraisal {
   Checks checks;
   std::optional<TpmClock> clock;  // Set if the quote parsed.
   std::string attest_digest;      // SHA-256 of the TPMS_ATTEST, if parsed.
+  Integrity integrity = Integrity::kFailed;
+  bool verified = false;
+  // attested_claims of the Unified-Identity design, plus ours:
+  // host_integrity_status, geolocation (and geolocation_details with
+  // whether the TPM attests it), gpu_metrics_health (self-reported).
+  nlohmann::json claims;
 };
 
-// Quote and app key certificate checks of `request` against `ak`, with the
-// host's last accepted clock (nullopt: none known).
+// Quote, app key certificate and integrity checks of `request` against
+// `ak` and `policy`, with the host's last accepted clock (nullopt: none
+// known). `extra` are checks the caller made first (AK registered, nonce
+// fresh); they take part in the decision.
 Appraisal AppraiseEvidence(const EvidenceRequest& request,
                            const RegisteredAk& ak,
-                           const std::optional<TpmClock>& previous);
+                           const std::optional<TpmClock>& previous,
+                           const Policy& policy, const Checks& extra = {});
 
 }  // namespace trellis::attest
 

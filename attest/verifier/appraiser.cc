@@ -7,6 +7,7 @@
 #include "attest/tpm/keys.h"
 #include "attest/tpm/structures.h"
 #include "attest/verifier/appraisal.h"
+#include "attest/verifier/policy.h"
 #include "attest/verifier/quote_verifier.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -18,6 +19,42 @@ namespace {
 using nlohmann::json;
 
 }  // namespace
+
+absl::StatusOr<Policy> Appraiser::PolicyFor(
+    const trellis::HostRegistration& host) {
+  const std::string id =
+      host.policy_id().empty() ? kDefaultPolicyId : host.policy_id();
+  return LoadPolicy(id, -1);
+}
+
+absl::StatusOr<Policy> Appraiser::LoadPolicy(const std::string& id,
+                                             int64_t version) {
+  absl::StatusOr<std::optional<storage::AttestStorage::StoredPolicy>> stored =
+      evidence_->GetPolicy(id, version);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    if (id == kDefaultPolicyId && version <= 0) {
+      return ParsePolicy(id, 0, kBuiltinPolicyText);  // Nothing stored yet.
+    }
+    return absl::NotFoundError(
+        absl::StrCat("no policy ", id, version >= 0 ? " at that version" : ""));
+  }
+  return ParsePolicy(id, (*stored)->version, (*stored)->text);
+}
+
+absl::StatusOr<int64_t> Appraiser::PutPolicy(const std::string& id,
+                                             const std::string& text) {
+  if (id.empty() || id.size() > 128 ||
+      id.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(
+        "policy id must be 1-128 characters of [A-Za-z0-9._-]");
+  }
+  absl::StatusOr<Policy> parsed = ParsePolicy(id, 0, text);
+  if (!parsed.ok()) return parsed.status();
+  return evidence_->PutPolicy(id, text);
+}
 
 absl::StatusOr<std::string> Appraiser::Evidence(const std::string& digest) {
   absl::StatusOr<std::optional<std::string>> evidence =
@@ -84,7 +121,12 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
     }
   }
 
+  Policy policy;
+  policy.digest = *tpm::TpmHash(TPM2_ALG_SHA256, policy.text);
   if (host.has_value()) {
+    absl::StatusOr<Policy> found = PolicyFor(*host);
+    if (!found.ok()) return found.status();
+    policy = std::move(*found);
     const absl::Status fresh = nonces_->Consume(nonce, host->host_id());
     checks.Add(kNonceFresh, fresh.ok(), std::string(fresh.message()));
     RegisteredAk ak;
@@ -96,8 +138,9 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
           TpmClock{host->last_clock().clock(), host->last_clock().reset_count(),
                    host->last_clock().restart_count()};
     }
-    Appraisal appraisal = AppraiseEvidence(request, ak, previous);
-    checks.Append(appraisal.checks);
+    Appraisal appraisal =
+        AppraiseEvidence(request, ak, previous, policy, checks);
+    checks = appraisal.checks;
     record.set_attest_digest(appraisal.attest_digest);
     if (appraisal.clock.has_value()) {
       quote_clock.emplace();
@@ -105,14 +148,15 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
       quote_clock->set_reset_count(appraisal.clock->reset_count);
       quote_clock->set_restart_count(appraisal.clock->restart_count);
     }
+    verdict.verified = appraisal.verified;
+    verdict.host_integrity_status = IntegrityName(appraisal.integrity);
+    verdict.attested_claims = std::move(appraisal.claims);
+  } else {
+    verdict.verified = false;
+    verdict.host_integrity_status = IntegrityName(Integrity::kFailed);
+    verdict.attested_claims = {{"host_integrity_status", "failed"}};
   }
 
-  verdict.verified = checks.passed();
-  verdict.host_integrity_status =
-      verdict.verified ? "PASSED_ALL_CHECKS" : "FAILED";
-  verdict.attested_claims = {
-      {"host_integrity_status",
-       absl::AsciiStrToLower(verdict.host_integrity_status)}};
   const absl::Time now = absl::Now();
   verdict.timestamp = absl::ToUnixSeconds(now);
 
@@ -124,9 +168,9 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   }
   record.set_evidence_digest(*evidence_digest);
   record.set_nonce(nonce);
-  record.set_policy_id(kDefaultPolicyId);
-  record.set_policy_version(kDefaultPolicyVersion);
-  record.set_policy_digest(*tpm::TpmHash(TPM2_ALG_SHA256, kDefaultPolicyText));
+  record.set_policy_id(policy.id);
+  record.set_policy_version(policy.version);
+  record.set_policy_digest(policy.digest);
   record.set_reference_values_version(0);
   record.set_verifier_version(kVerifierVersion);
   for (const CheckResult& r : checks.results()) {

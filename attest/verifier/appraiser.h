@@ -16,6 +16,7 @@
 #include "attest/verifier/checks.h"
 #include "attest/verifier/evidence_request.h"
 #include "attest/verifier/nonce_store.h"
+#include "attest/verifier/policy.h"
 #include "nlohmann/json.hpp"
 #include "storage/attest_storage.h"
 #include "storage/log_storage.h"
@@ -61,12 +62,21 @@ class Appraiser {
   // (INVALID_ARGUMENT) or when the verdict could not be stored and logged.
   absl::StatusOr<Verdict> Appraise(const EvidenceRequest& request);
 
+  // Stores a new version of policy `id`; INVALID_ARGUMENT if malformed.
+  absl::StatusOr<int64_t> PutPolicy(const std::string& id,
+                                    const std::string& text);
+  // A policy at `version` (latest if < 0); "default" exists from the start
+  // (version 0: no requirements beyond the core checks).
+  absl::StatusOr<Policy> LoadPolicy(const std::string& id, int64_t version);
+
   // Stored evidence by its SHA-256 (for replays); NOT_FOUND if unknown.
   absl::StatusOr<std::string> Evidence(const std::string& digest);
   // The log tree holding the verdicts.
   absl::StatusOr<int64_t> RecordLogId() { return record_log_(); }
 
  private:
+  absl::StatusOr<Policy> PolicyFor(const trellis::HostRegistration& host);
+
   Registrar* const registrar_;
   NonceStore* const nonces_;
   storage::AttestStorage* const evidence_;

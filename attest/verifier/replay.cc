@@ -24,13 +24,12 @@ absl::StatusOr<ReplayResult> ReplayAppraisal(const ReplayInputs& in) {
     return absl::InvalidArgumentError(
         "the evidence does not hash to the record's evidence digest");
   }
-  if (record.policy_id() != kDefaultPolicyId ||
-      record.policy_version() != kDefaultPolicyVersion ||
-      record.policy_digest() !=
-          tpm::TpmHash(TPM2_ALG_SHA256, kDefaultPolicyText).value_or("")) {
-    return absl::UnimplementedError(absl::StrCat(
-        "policy ", record.policy_id(), " version ", record.policy_version(),
-        " is not known to this verifier"));
+  absl::StatusOr<Policy> policy =
+      ParsePolicy(record.policy_id(), record.policy_version(), in.policy_text);
+  if (!policy.ok()) return policy.status();
+  if (policy->digest != record.policy_digest()) {
+    return absl::InvalidArgumentError(
+        "the policy text does not hash to the record's policy digest");
   }
   absl::StatusOr<EvidenceRequest> request = ParseEvidenceRequest(
       nlohmann::json::parse(in.evidence, nullptr, /*allow_exceptions=*/false));
@@ -56,8 +55,8 @@ absl::StatusOr<ReplayResult> ReplayAppraisal(const ReplayInputs& in) {
   if (!ak_qn.ok()) return ak_qn.status();
   registered.qualified_name = *ak_qn;
 
-  const Appraisal appraisal =
-      AppraiseEvidence(*request, registered, /*previous=*/std::nullopt);
+  const Appraisal appraisal = AppraiseEvidence(
+      *request, registered, /*previous=*/std::nullopt, *policy);
   ReplayResult result;
   for (const trellis::CheckOutcome& logged : record.checks()) {
     if (Stateful(logged.name())) {
@@ -89,7 +88,7 @@ absl::StatusOr<ReplayResult> ReplayAppraisal(const ReplayInputs& in) {
           absl::StrCat(r.name, ": run by the replay, not logged"));
     }
   }
-  result.replayed_verified = result.replayed.passed();
+  result.replayed_verified = Verified(Decide(result.replayed), *policy);
   result.agrees = result.differences.empty() &&
                   result.replayed_verified == record.verified();
   return result;

@@ -21,6 +21,8 @@ struct ReplayInputs {
   std::string evidence;   // As stored; must hash to record.evidence_digest.
   std::string ek_public;  // TPM2B_PUBLIC of the host's registration.
   std::string ak_public;  // TPM2B_PUBLIC; its Name must be record.ak_name.
+  // The record's policy version; must hash to record.policy_digest.
+  std::string policy_text;
 };
 
 struct ReplayResult {
@@ -32,7 +34,7 @@ struct ReplayResult {
 };
 
 // INVALID_ARGUMENT if the inputs do not belong together (evidence digest,
-// AK Name, nonce); UNIMPLEMENTED for a policy this verifier does not know.
+// AK Name, nonce, policy digest).
 absl::StatusOr<ReplayResult> ReplayAppraisal(const ReplayInputs& inputs);
 
 }  // namespace trellis::attest

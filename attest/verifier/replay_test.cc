@@ -49,16 +49,18 @@ class ReplayTest : public ::testing::Test {
         registered.public_area,
         *tpm::QualifiedName(*tpm::ParsePublic(ek),
                             tpm::HandleName(TPM2_RH_ENDORSEMENT)));
-    Appraisal appraisal = AppraiseEvidence(request, registered, std::nullopt);
+    const Policy policy = *ParsePolicy(kDefaultPolicyId, 0, kBuiltinPolicyText);
+    inputs_.policy_text = policy.text;
+    Appraisal appraisal =
+        AppraiseEvidence(request, registered, std::nullopt, policy);
     trellis::AttestationRecord& record = inputs_.record;
     record.set_ak_name(*tpm::ObjectName(registered.public_area));
     record.set_evidence_digest(
         *tpm::TpmHash(TPM2_ALG_SHA256, inputs_.evidence));
     record.set_nonce(nonce);
-    record.set_policy_id(kDefaultPolicyId);
-    record.set_policy_version(kDefaultPolicyVersion);
-    record.set_policy_digest(
-        *tpm::TpmHash(TPM2_ALG_SHA256, kDefaultPolicyText));
+    record.set_policy_id(policy.id);
+    record.set_policy_version(policy.version);
+    record.set_policy_digest(policy.digest);
     for (const char* stateful : {"ak_registered", "nonce_fresh"}) {
       auto* c = record.add_checks();
       c->set_name(stateful);
@@ -108,9 +110,9 @@ TEST_F(ReplayTest, InputsThatDoNotBelongToTheRecordAreRefused) {
   EXPECT_EQ(ReplayAppraisal(tampered).status().code(),
             absl::StatusCode::kInvalidArgument);
   tampered = inputs_;
-  tampered.record.set_policy_version(7);
+  tampered.policy_text = R"({"accept_partial": true})";  // Not the record's.
   EXPECT_EQ(ReplayAppraisal(tampered).status().code(),
-            absl::StatusCode::kUnimplemented);
+            absl::StatusCode::kInvalidArgument);
   tampered = inputs_;
   tampered.record.set_nonce("other");
   EXPECT_EQ(ReplayAppraisal(tampered).status().code(),

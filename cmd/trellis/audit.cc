@@ -133,8 +133,13 @@ int Replay(Client& client, const std::string& audit_id, int64_t log_id,
   absl::StatusOr<json> host =
       (*verifier)->Get("/v2.4/registrar/hosts/" + record.host_id());
   if (!host.ok()) Fail(kInvalid, host.status().ToString());
+  absl::StatusOr<json> policy =
+      (*verifier)->Get(absl::StrCat("/v2.4/policies/", record.policy_id(),
+                                    "?version=", record.policy_version()));
+  if (!policy.ok()) Fail(kInvalid, policy.status().ToString());
   attest::ReplayInputs inputs;
   inputs.record = record;
+  inputs.policy_text = (*policy)["policy"].get<std::string>();
   inputs.evidence = (*evidence)["evidence"].get<std::string>();
   if (!absl::Base64Unescape((*host)["ek_public"].get<std::string>(),
                             &inputs.ek_public) ||
@@ -162,6 +167,27 @@ int Replay(Client& client, const std::string& audit_id, int64_t log_id,
 }
 
 }  // namespace
+
+int PolicyCommand(const std::vector<char*>& args,
+                  const attest::VerifierEndpoint& endpoint, int64_t version) {
+  const std::string verb = args.size() > 2 ? args[2] : "";
+  if (!((verb == "put" && args.size() == 5) ||
+        (verb == "get" && args.size() == 4))) {
+    Fail(kUsage, "usage: trellis policy put ID FILE | policy get ID");
+  }
+  absl::StatusOr<std::unique_ptr<attest::VerifierClient>> verifier =
+      attest::VerifierClient::Create(endpoint);
+  if (!verifier.ok()) Fail(kUsage, verifier.status().ToString());
+  const std::string path = absl::StrCat("/v2.4/policies/", args[3]);
+  absl::StatusOr<json> result =
+      verb == "put"
+          ? (*verifier)->Put(path, ReadFileOrDie(args[4]))
+          : (*verifier)->Get(
+                version < 0 ? path : absl::StrCat(path, "?version=", version));
+  if (!result.ok()) Fail(kInvalid, result.status().ToString());
+  std::cout << result->dump(2) << "\n";
+  return kOk;
+}
 
 int AuditCommand(Client& client, const std::vector<char*>& args,
                  const AuditOptions& options) {

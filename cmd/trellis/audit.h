@@ -1,4 +1,5 @@
-// trellis audit: what an auditor does with an attestation's audit_id.
+// trellis audit / policy: what auditors and operators do with the
+// attestation verifier: an audit_id's record and replay, the policies.
 //   audit show AUDIT_ID     the logged record with its inclusion proof,
 //                           verified against a signed root
 //   audit replay AUDIT_ID   fetches the evidence (checked against the
@@ -21,6 +22,11 @@ struct AuditOptions {
   int64_t log_id = 0;  // 0: the tree named "trellis-attestations".
   attest::VerifierEndpoint verifier;
 };
+
+// args: policy put ID FILE | policy get ID [--version=N, in `version`]:
+// the verifier's appraisal policies (printed as JSON).
+int PolicyCommand(const std::vector<char*>& args,
+                  const attest::VerifierEndpoint& verifier, int64_t version);
 
 // args: audit show|replay AUDIT_ID. Exit codes as the CLI's: replay exits 1
 // when the replay disagrees with the log.

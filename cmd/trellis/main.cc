@@ -80,7 +80,7 @@ ABSL_FLAG(int64_t, history_log, 0,
           "root.");
 ABSL_FLAG(int64_t, revision, -1,
           "map get/root/range: revision to read (-1: latest); map set: "
-          "revision to create (-1: the next).");
+          "revision to create (-1: the next); policy get: version.");
 ABSL_FLAG(bool, hex_index, false,
           "map: keys are 64 hex digits (the index itself) instead of strings "
           "hashed with SHA-256 into an index.");
@@ -687,13 +687,21 @@ int main(int argc, char** argv) {
                  "       trellis map init|set|get|root|range MAP_ID\n"
                  "       trellis verify-proof FILE.json\n"
                  "       trellis verify-map-proof FILE.json\n"
-                 "       trellis audit show|replay AUDIT_ID\n");
+                 "       trellis audit show|replay AUDIT_ID\n"
+                 "       trellis policy put ID FILE | policy get ID\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
+  }
+  if (command == "policy") {
+    return trellis::cli::PolicyCommand(
+        args,
+        {absl::GetFlag(FLAGS_verifier), absl::GetFlag(FLAGS_verifier_ca),
+         absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)},
+        absl::GetFlag(FLAGS_revision));
   }
   trellis::cli::Client client(
       {absl::GetFlag(FLAGS_addr), absl::GetFlag(FLAGS_tls_ca),

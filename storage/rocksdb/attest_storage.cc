@@ -8,6 +8,15 @@ namespace {
 std::string HostKey(const std::string& host_id) { return "h" + host_id; }
 std::string AkKey(const std::string& ak_name) { return "a" + ak_name; }
 std::string EvidenceKey(const std::string& digest) { return "e" + digest; }
+std::string PolicyPrefix(const std::string& id) {
+  return "p" + id + std::string(1, '\0');
+}
+std::string PolicyKey(const std::string& id, int64_t version) {
+  std::string key = PolicyPrefix(id);
+  for (int i = 7; i >= 0; --i)
+    key.push_back(static_cast<char>(version >> (8 * i)));
+  return key;
+}
 
 }  // namespace
 
@@ -70,6 +79,43 @@ absl::Status RocksAttestStorage::PutEvidence(const std::string& digest,
 absl::StatusOr<std::optional<std::string>> RocksAttestStorage::GetEvidence(
     const std::string& digest) {
   return Get(EvidenceKey(digest));
+}
+
+absl::StatusOr<int64_t> RocksAttestStorage::PutPolicy(const std::string& id,
+                                                      const std::string& text) {
+  absl::MutexLock lock(&write_mu_);
+  absl::StatusOr<std::optional<StoredPolicy>> latest = GetPolicy(id, -1);
+  if (!latest.ok()) return latest.status();
+  const int64_t version = latest->has_value() ? (*latest)->version + 1 : 1;
+  absl::Status s = ToAbsl(db_->db()->Put(
+      Database::DurableWrite(), db_->attest(), PolicyKey(id, version), text));
+  if (!s.ok()) return s;
+  return version;
+}
+
+absl::StatusOr<std::optional<AttestStorage::StoredPolicy>>
+RocksAttestStorage::GetPolicy(const std::string& id, int64_t version) {
+  if (version >= 0) {
+    absl::StatusOr<std::optional<std::string>> text =
+        Get(PolicyKey(id, version));
+    if (!text.ok()) return text.status();
+    if (!text->has_value()) return std::nullopt;
+    return StoredPolicy{version, **text};
+  }
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->attest()));
+  it->SeekForPrev(PolicyKey(id, INT64_MAX));
+  if (!it->status().ok()) return ToAbsl(it->status());
+  const std::string prefix = PolicyPrefix(id);
+  if (!it->Valid() || !it->key().starts_with(prefix) ||
+      it->key().size() != prefix.size() + 8) {
+    return std::nullopt;
+  }
+  int64_t latest = 0;
+  for (size_t i = prefix.size(); i < prefix.size() + 8; ++i) {
+    latest = (latest << 8) | static_cast<uint8_t>(it->key()[i]);
+  }
+  return StoredPolicy{latest, it->value().ToString()};
 }
 
 absl::Status RocksAttestStorage::PutSetting(const std::string& name,

@@ -3,6 +3,7 @@
 //   'a' <AK Name>   -> host id
 //   'e' <SHA-256>   -> evidence bytes
 //   's' <name>      -> setting
+//   'p' <id> 0x00 <version, 8 bytes big-endian> -> policy text
 #ifndef TRELLIS_STORAGE_ROCKSDB_ATTEST_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_ATTEST_STORAGE_H_
 
@@ -25,6 +26,10 @@ class RocksAttestStorage : public AttestStorage {
                            const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> GetEvidence(
       const std::string& digest) override;
+  absl::StatusOr<int64_t> PutPolicy(const std::string& id,
+                                    const std::string& text) override;
+  absl::StatusOr<std::optional<StoredPolicy>> GetPolicy(
+      const std::string& id, int64_t version) override;
   absl::Status PutSetting(const std::string& name,
                           const std::string& value) override;
   absl::StatusOr<std::optional<std::string>> GetSetting(
