@@ -376,6 +376,7 @@ TEST_F(AttestE2ETest, PolicyDecidesOnImaBootLogAndBindsClaims) {
   EXPECT_EQ(body["results"]["attested_claims"]["host_integrity_status"],
             "partial");
   // Its replay agrees, with the policy version it was decided by.
+  EXPECT_EQ(LoggedRecord(body["results"]).policy_version(), 1);
   std::vector<std::string> replay = {"--addr=" + server_->address(), "audit",
                                      "replay", body["results"]["audit_id"]};
   replay.insert(replay.end(), verifier.begin(), verifier.end());
