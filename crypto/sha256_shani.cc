@@ -27,6 +27,29 @@ constexpr uint32_t kInitialState[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
                                        0xa54ff53a, 0x510e527f, 0x9b05688c,
                                        0x1f83d9ab, 0x5be0cd19};
 
+// The instructions keep the state as the register pair (A,B,E,F),
+// (C,D,G,H); these convert from and to the FIPS word order.
+__attribute__((target("sha,sse4.1,ssse3"))) inline void LoadState(
+    const uint32_t state[8], __m128i& abef, __m128i& cdgh) {
+  const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+  const __m128i hgfe =
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+  abef = _mm_alignr_epi8(cdab, efgh, 8);
+  cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) inline void StoreState(
+    uint32_t state[8], __m128i abef, __m128i cdgh) {
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state),
+                   _mm_blend_epi16(feba, dchg, 0xf0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4),
+                   _mm_alignr_epi8(dchg, feba, 8));
+}
+
 // Runs the compression function over `blocks` 64-byte blocks. The
 // instructions keep the state as the register pair (A,B,E,F), (C,D,G,H).
 __attribute__((target("sha,sse4.1,ssse3"))) void Compress(uint32_t state[8],
@@ -35,12 +58,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void Compress(uint32_t state[8],
   // Message words are big-endian; this shuffle swaps each 32-bit lane.
   const __m128i byte_swap =
       _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
-  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
-  __m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
-  __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
-  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
-  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+  __m128i abef, cdgh;
+  LoadState(state, abef, cdgh);
 
   for (; blocks > 0; --blocks, data += 64) {
     const __m128i abef_in = abef;
@@ -74,12 +93,7 @@ __attribute__((target("sha,sse4.1,ssse3"))) void Compress(uint32_t state[8],
     cdgh = _mm_add_epi32(cdgh, cdgh_in);
   }
 
-  __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
-  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
-  dcba = _mm_blend_epi16(feba, dchg, 0xf0);
-  hgfe = _mm_alignr_epi8(dchg, feba, 8);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), dcba);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), hgfe);
+  StoreState(state, abef, cdgh);
 }
 
 }  // namespace
@@ -97,9 +111,48 @@ bool CpuHasShaExtensions() {
   return has;
 }
 
+// Writes the big-endian digest words of `state` to `out`.
+void Output(const uint32_t state[8], uint8_t* out) {
+  for (int i = 0; i < 8; ++i) {
+    out[4 * i] = static_cast<uint8_t>(state[i] >> 24);
+    out[4 * i + 1] = static_cast<uint8_t>(state[i] >> 16);
+    out[4 * i + 2] = static_cast<uint8_t>(state[i] >> 8);
+    out[4 * i + 3] = static_cast<uint8_t>(state[i]);
+  }
+}
+
+// Pads the `length`-byte message ending at buf[at] in place: one or two
+// blocks in all. Returns the number of blocks.
+size_t Pad(uint8_t* buf, size_t at, uint64_t length) {
+  const size_t padded = at + 9 <= 64 ? 64 : 128;
+  buf[at] = 0x80;
+  std::memset(buf + at + 1, 0, padded - at - 1 - 8);
+  const uint64_t bits = length * 8;
+  for (int i = 0; i < 8; ++i) {
+    buf[padded - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
+  }
+  return padded / 64;
+}
+
 void Sha256ShaNi(std::initializer_list<absl::string_view> parts, uint8_t* out) {
   uint32_t state[8];
   std::memcpy(state, kInitialState, sizeof(state));
+  size_t length = 0;
+  for (absl::string_view part : parts) length += part.size();
+  if (length <= 128 - 9) {
+    // The common case here (Merkle nodes, PCR extends, short records): the
+    // message and its padding in one buffer, one pass of the compression
+    // loop over both blocks.
+    uint8_t buf[128];
+    size_t at = 0;
+    for (absl::string_view part : parts) {
+      std::memcpy(buf + at, part.data(), part.size());
+      at += part.size();
+    }
+    Compress(state, buf, Pad(buf, at, length));
+    Output(state, out);
+    return;
+  }
   uint8_t block[128];  // Room for the final block plus padding.
   size_t buffered = 0;
   uint64_t total = 0;
@@ -125,22 +178,8 @@ void Sha256ShaNi(std::initializer_list<absl::string_view> parts, uint8_t* out) {
     std::memcpy(block, data, size);
     buffered = size;
   }
-  // Padding: 0x80, zeros, then the message length in bits (big-endian), in
-  // one block if it fits after the data, else two.
-  block[buffered] = 0x80;
-  const size_t padded = buffered + 1 + 8 <= 64 ? 64 : 128;
-  std::memset(block + buffered + 1, 0, padded - buffered - 1 - 8);
-  const uint64_t bits = total * 8;
-  for (int i = 0; i < 8; ++i) {
-    block[padded - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  }
-  Compress(state, block, padded / 64);
-  for (int i = 0; i < 8; ++i) {
-    out[4 * i] = static_cast<uint8_t>(state[i] >> 24);
-    out[4 * i + 1] = static_cast<uint8_t>(state[i] >> 16);
-    out[4 * i + 2] = static_cast<uint8_t>(state[i] >> 8);
-    out[4 * i + 3] = static_cast<uint8_t>(state[i]);
-  }
+  Compress(state, block, Pad(block, buffered, total));
+  Output(state, out);
 }
 
 }  // namespace trellis::crypto

@@ -82,6 +82,20 @@ TEST_F(ImaTest, AsciiAndBinaryListsReplayToTheTpmsPcr10) {
   ASSERT_TRUE(binary.ok()) << binary.status();
   EXPECT_EQ(*Replay(*binary, TPM2_ALG_SHA256), pcr10_);
   EXPECT_EQ((*binary)[5].path, "/usr/bin/tool-5");
+  // The one-pass appraisal agrees, and judges only the matched prefix.
+  std::vector<std::string> judged;
+  absl::StatusOr<ListAppraisal> one_pass = AppraiseAscii(
+      Ascii() + FormatAscii(MakeImaNgEntry("/after/quote", FileDigest(7))),
+      TPM2_ALG_SHA256, pcr10_,
+      [&](absl::string_view path, absl::string_view, bool) -> const char* {
+        judged.emplace_back(path);
+        return path == "/usr/bin/tool-3" ? "refused" : nullptr;
+      });
+  ASSERT_TRUE(one_pass.ok()) << one_pass.status();
+  EXPECT_EQ(one_pass->matched_entries, entries_.size());
+  EXPECT_EQ(judged.size(), entries_.size());  // Not the later entry.
+  ASSERT_EQ(one_pass->failures.size(), 1u);
+  EXPECT_EQ(one_pass->failures[0].first, "/usr/bin/tool-3");
   // A list that grew after the quote: the matching prefix is found.
   std::vector<Entry> longer = *ascii;
   longer.push_back(MakeImaNgEntry("/usr/bin/later", FileDigest(99)));

@@ -1,5 +1,6 @@
 #include "attest/ima/measurement_list.h"
 
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "attest/tpm/keys.h"
 #include "attest/tpm/structures.h"
+#include "crypto/sha256_shani.h"
 
 namespace trellis::attest::ima {
 namespace {
@@ -32,22 +34,149 @@ void AddField(std::string& out, absl::string_view data) {
   out.append(data.data(), data.size());
 }
 
-// Fills entry.template_data from its fields.
-void BuildTemplateData(Entry& e) {
-  e.template_data.clear();
-  if (e.template_name == "ima") {
+absl::Status LineError(size_t line, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("IMA list line ", line, ": ", why));
+}
+
+bool SupportedTemplate(absl::string_view name) {
+  return name == "ima-ng" || name == "ima-sig" || name == "ima";
+}
+
+// Appends the bytes the kernel hashes for an entry's PCR extend.
+void AppendTemplateData(absl::string_view name, absl::string_view algorithm,
+                        absl::string_view digest, absl::string_view path,
+                        absl::string_view signature, std::string& out) {
+  if (name == "ima") {
     // Legacy: the 20-byte digest and the name padded to 256 bytes, no
     // length prefixes.
-    e.template_data = e.file_digest;
-    std::string name = e.path;
-    name.resize(kLegacyNameBytes, '\0');
-    e.template_data += name;
+    out.append(digest.data(), digest.size());
+    out.append(path.data(), path.size());
+    out.append(kLegacyNameBytes - path.size(), '\0');
     return;
   }
-  AddField(e.template_data, absl::StrCat(e.digest_algorithm, ":",
-                                         std::string(1, '\0'), e.file_digest));
-  AddField(e.template_data, e.path + std::string(1, '\0'));
-  if (e.template_name == "ima-sig") AddField(e.template_data, e.signature);
+  PutLe32(out, static_cast<uint32_t>(algorithm.size() + 2 + digest.size()));
+  out.append(algorithm.data(), algorithm.size());
+  out.push_back(':');
+  out.push_back('\0');
+  out.append(digest.data(), digest.size());
+  PutLe32(out, static_cast<uint32_t>(path.size() + 1));
+  out.append(path.data(), path.size());
+  out.push_back('\0');
+  if (name == "ima-sig") AddField(out, signature);
+}
+
+void BuildTemplateData(Entry& e) {
+  e.template_data.clear();
+  AppendTemplateData(e.template_name, e.digest_algorithm, e.file_digest, e.path,
+                     e.signature, e.template_data);
+}
+
+// Value of each byte as a lowercase hex digit, or -1 (IMA lists write
+// lowercase hex): validation and decoding without per-character searches.
+const int8_t* HexValues() {
+  static const auto* const kTable = [] {
+    auto* table = new int8_t[256];
+    for (int c = 0; c < 256; ++c) table[c] = -1;
+    for (int c = '0'; c <= '9'; ++c) table[c] = static_cast<int8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) {
+      table[c] = static_cast<int8_t>(c - 'a' + 10);
+    }
+    return table;
+  }();
+  return kTable;
+}
+
+bool IsLowerHex(absl::string_view s) {
+  const int8_t* values = HexValues();
+  if (s.size() % 2 != 0) return false;
+  for (char c : s) {
+    if (values[static_cast<uint8_t>(c)] < 0) return false;
+  }
+  return true;
+}
+
+// Hex (already checked) into `out`, which must be big enough.
+size_t DecodeHex(absl::string_view hex, char* out) {
+  const int8_t* values = HexValues();
+  for (size_t i = 0; i < hex.size() / 2; ++i) {
+    out[i] = static_cast<char>(values[static_cast<uint8_t>(hex[2 * i])] << 4 |
+                               values[static_cast<uint8_t>(hex[2 * i + 1])]);
+  }
+  return hex.size() / 2;
+}
+
+// One ASCII line as views into the text.
+struct LineView {
+  int pcr = 0;
+  bool violation = false;
+  absl::string_view template_hash;  // Hex.
+  absl::string_view template_name;
+  absl::string_view digest_algorithm;
+  absl::string_view digest;  // Hex.
+  absl::string_view path;
+  absl::string_view signature;  // Hex; ima-sig only.
+};
+
+// Splits and checks one non-empty line. "%2d " pads one-digit PCRs with a
+// space; paths hold no spaces (the kernel writes them as '_'); an empty
+// last field leaves a trailing space.
+absl::Status ParseLine(absl::string_view line, size_t number, LineView& v) {
+  line = absl::StripLeadingAsciiWhitespace(line);
+  absl::string_view f[7];
+  size_t count = 0;
+  while (count < 7) {
+    const size_t space = line.find(' ');
+    f[count++] = line.substr(0, space);
+    if (space == absl::string_view::npos) break;
+    line.remove_prefix(space + 1);
+  }
+  if (count < 5) return LineError(number, "too few fields");
+  // One or two decimal digits, 0..23.
+  if (f[0].empty() || f[0].size() > 2 || !absl::ascii_isdigit(f[0][0]) ||
+      (f[0].size() == 2 && !absl::ascii_isdigit(f[0][1]))) {
+    return LineError(number, "bad PCR");
+  }
+  v.pcr =
+      f[0].size() == 1 ? f[0][0] - '0' : (f[0][0] - '0') * 10 + (f[0][1] - '0');
+  if (v.pcr > 23) return LineError(number, "bad PCR");
+  if (f[1].size() != 40 || !IsLowerHex(f[1])) {
+    return LineError(number, "template hash is not 40 hex digits");
+  }
+  v.template_hash = f[1];
+  v.violation = f[1].find_first_not_of('0') == absl::string_view::npos;
+  v.template_name = f[2];
+  if (!SupportedTemplate(v.template_name)) {
+    return LineError(number, absl::StrCat("unsupported template ", f[2]));
+  }
+  v.digest = f[3];
+  if (v.template_name != "ima") {
+    const size_t colon = v.digest.find(':');
+    if (colon == absl::string_view::npos) {
+      return LineError(number, "digest lacks its algorithm");
+    }
+    v.digest_algorithm = v.digest.substr(0, colon);
+    v.digest.remove_prefix(colon + 1);
+  } else {
+    v.digest_algorithm = "sha1";
+  }
+  if (!IsLowerHex(v.digest) || v.digest.size() > 128) {
+    return LineError(number, "file digest is not hex");
+  }
+  v.path = f[4];
+  const bool sig = v.template_name == "ima-sig";
+  // An empty trailing field (ima-sig without a signature) leaves "".
+  const size_t fields = count > 5 && f[count - 1].empty() ? count - 1 : count;
+  if (fields > (sig ? 6u : 5u)) return LineError(number, "too many fields");
+  if (sig && fields == 6) {
+    if (!IsLowerHex(f[5])) return LineError(number, "signature is not hex");
+    v.signature = f[5];
+  }
+  if (v.template_name == "ima" &&
+      (v.digest.size() != 40 || v.path.size() >= kLegacyNameBytes)) {
+    return LineError(number, "legacy ima entry of the wrong shape");
+  }
+  return absl::OkStatus();
 }
 
 // The template hash a violation is logged with, and what it extends.
@@ -78,15 +207,6 @@ absl::Status ForEachValue(const std::vector<Entry>& entries, TPM2_ALG_ID bank,
     if (on_value(i, value)) break;
   }
   return absl::OkStatus();
-}
-
-absl::Status LineError(size_t line, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("IMA list line ", line, ": ", why));
-}
-
-bool SupportedTemplate(absl::string_view name) {
-  return name == "ima-ng" || name == "ima-sig" || name == "ima";
 }
 
 }  // namespace
@@ -125,62 +245,100 @@ absl::StatusOr<std::vector<Entry>> ParseAscii(absl::string_view text) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++number;
     if (absl::StripAsciiWhitespace(line).empty()) continue;
-    // "%2d " pads one-digit PCRs with a space; the path holds no spaces
-    // (the kernel writes them as '_'), a trailing empty field leaves one.
-    const std::vector<absl::string_view> f =
-        absl::StrSplit(absl::StripLeadingAsciiWhitespace(line), ' ');
-    if (f.size() < 5) return LineError(number, "too few fields");
+    LineView v;
+    if (absl::Status s = ParseLine(line, number, v); !s.ok()) return s;
     Entry e;
-    if (!absl::SimpleAtoi(f[0], &e.pcr) || e.pcr < 0 || e.pcr > 23) {
-      return LineError(number, "bad PCR");
-    }
-    if (f[1].size() != 40 ||
-        f[1].find_first_not_of("0123456789abcdef") != absl::string_view::npos) {
-      return LineError(number, "template hash is not 40 hex digits");
-    }
-    e.template_hash = absl::HexStringToBytes(f[1]);
-    e.violation = AllZero(e.template_hash);
-    e.template_name = std::string(f[2]);
-    if (!SupportedTemplate(e.template_name)) {
-      return LineError(number, absl::StrCat("unsupported template ", f[2]));
-    }
-    absl::string_view digest = f[3];
-    if (e.template_name != "ima") {
-      const size_t colon = digest.find(':');
-      if (colon == absl::string_view::npos) {
-        return LineError(number, "digest lacks its algorithm");
-      }
-      e.digest_algorithm = std::string(digest.substr(0, colon));
-      digest = digest.substr(colon + 1);
-    } else {
-      e.digest_algorithm = "sha1";
-    }
-    if (digest.size() % 2 != 0 ||
-        digest.find_first_not_of("0123456789abcdef") !=
-            absl::string_view::npos) {
-      return LineError(number, "file digest is not hex");
-    }
-    e.file_digest = absl::HexStringToBytes(digest);
-    e.path = std::string(f[4]);
-    const size_t expected = e.template_name == "ima-sig" ? 6 : 5;
-    if (f.size() > expected || (e.template_name == "ima-sig" && f.size() < 5)) {
-      return LineError(number, "too many fields");
-    }
-    if (e.template_name == "ima-sig" && f.size() == 6) {
-      if (f[5].size() % 2 != 0 || f[5].find_first_not_of("0123456789abcdef") !=
-                                      absl::string_view::npos) {
-        return LineError(number, "signature is not hex");
-      }
-      e.signature = absl::HexStringToBytes(f[5]);
-    }
-    if (e.template_name == "ima" &&
-        (e.file_digest.size() != 20 || e.path.size() >= kLegacyNameBytes)) {
-      return LineError(number, "legacy ima entry of the wrong shape");
-    }
+    e.pcr = v.pcr;
+    e.violation = v.violation;
+    e.template_hash = absl::HexStringToBytes(v.template_hash);
+    e.template_name = std::string(v.template_name);
+    e.digest_algorithm = std::string(v.digest_algorithm);
+    e.file_digest = absl::HexStringToBytes(v.digest);
+    e.path = std::string(v.path);
+    e.signature = absl::HexStringToBytes(v.signature);
     BuildTemplateData(e);
     entries.push_back(std::move(e));
   }
   return entries;
+}
+
+namespace {
+
+// value = H(value || H(input)), or H(value || input) when the input is
+// already the extend value; SHA-256 on the SHA extensions without
+// allocations.
+absl::Status Extend(TPM2_ALG_ID bank, absl::string_view input, bool hash_input,
+                    std::string& value) {
+  if (bank == TPM2_ALG_SHA256 && crypto::CpuHasShaExtensions()) {
+    uint8_t extend[32];
+    if (hash_input) {
+      crypto::Sha256ShaNi({input}, extend);
+      input = absl::string_view(reinterpret_cast<char*>(extend), 32);
+    }
+    uint8_t next[32];
+    crypto::Sha256ShaNi({value, input}, next);
+    std::memcpy(value.data(), next, 32);
+    return absl::OkStatus();
+  }
+  std::string hashed;
+  if (hash_input) {
+    absl::StatusOr<std::string> h = tpm::TpmHash(bank, input);
+    if (!h.ok()) return h.status();
+    hashed = std::move(*h);
+    input = hashed;
+  }
+  absl::StatusOr<std::string> next = tpm::TpmHash2(bank, value, input);
+  if (!next.ok()) return next.status();
+  value = std::move(*next);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ListAppraisal> AppraiseAscii(absl::string_view text,
+                                            TPM2_ALG_ID bank,
+                                            absl::string_view quoted,
+                                            const Judge& judge, int pcr) {
+  const size_t size = tpm::DigestSize(bank);
+  if (size == 0) return absl::InvalidArgumentError("unsupported PCR bank");
+  ListAppraisal result;
+  std::string value(size, '\0');
+  if (value == quoted) result.matched_entries = 0;
+  const std::string violation(size, '\xff');
+  std::string data;  // Reused: no allocation per entry.
+  std::string signature;
+  char digest[64];
+  size_t number = 0, entries = 0;
+  for (size_t start = 0; start < text.size() && !result.matched_entries;) {
+    size_t end = text.find('\n', start);
+    if (end == absl::string_view::npos) end = text.size();
+    const absl::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    if (line.empty() || absl::StripAsciiWhitespace(line).empty()) continue;
+    LineView v;
+    if (absl::Status s = ParseLine(line, number, v); !s.ok()) return s;
+    ++entries;
+    if (const char* why = judge(v.path, v.digest, v.violation)) {
+      result.failures.push_back({std::string(v.path), why});
+    }
+    if (v.pcr != pcr) continue;
+    if (!v.violation) {
+      data.clear();
+      signature.resize(v.signature.size() / 2);
+      DecodeHex(v.signature, signature.data());
+      AppendTemplateData(v.template_name, v.digest_algorithm,
+                         absl::string_view(digest, DecodeHex(v.digest, digest)),
+                         v.path, signature, data);
+    }
+    if (absl::Status s = Extend(bank, v.violation ? violation : data,
+                                /*hash_input=*/!v.violation, value);
+        !s.ok()) {
+      return s;
+    }
+    if (value == quoted) result.matched_entries = entries;
+  }
+  return result;
 }
 
 absl::StatusOr<std::vector<Entry>> ParseBinary(absl::string_view b) {

@@ -9,7 +9,10 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -39,6 +42,26 @@ absl::StatusOr<std::vector<Entry>> ParseBinary(absl::string_view bytes);
 std::string FormatAscii(const Entry& entry);
 // An ima-ng entry for `path` with `file_digest` (sha256).
 Entry MakeImaNgEntry(const std::string& path, const std::string& file_digest);
+
+// Judges one measured file: null if acceptable, else why not.
+using Judge = std::function<const char*(
+    absl::string_view path, absl::string_view digest_hex, bool violation)>;
+
+struct ListAppraisal {
+  // Entries up to and including the one after which PCR `pcr` equals the
+  // quoted value (unset: no prefix replays to it).
+  std::optional<size_t> matched_entries;
+  // Entries of that prefix (of the whole list, if none matched) that the
+  // judge refused: {path, reason}.
+  std::vector<std::pair<std::string, std::string>> failures;
+};
+
+// The appraisal of an ASCII list in one pass, without building entries:
+// what a verifier runs for every attestation.
+absl::StatusOr<ListAppraisal> AppraiseAscii(absl::string_view text,
+                                            TPM2_ALG_ID bank,
+                                            absl::string_view quoted,
+                                            const Judge& judge, int pcr = 10);
 
 // The value PCR `pcr` of `bank` holds after extending the entries of the
 // list for that PCR, first `count` entries only (all if count < 0).

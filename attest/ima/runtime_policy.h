@@ -31,10 +31,15 @@ class RuntimePolicy {
   // The entries that fail the policy (violations fail too: a file was
   // measured while open for writing).
   std::vector<Failure> Evaluate(const std::vector<Entry>& entries) const;
+  // One file: null if it passes, else the reason (a Judge for
+  // AppraiseAscii). `digest_hex` is lowercase hex.
+  const char* Check(absl::string_view path, absl::string_view digest_hex,
+                    bool violation) const;
 
   size_t size() const { return digests_.size(); }
 
  private:
+  // Path -> allowed digests, lowercase hex (as IMA lists write them).
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> digests_;
   std::optional<std::regex> excludes_;
 };

@@ -67,10 +67,17 @@ void VerifyAppKeyCertificate(const std::string& certificate,
   absl::StatusOr<std::string> name =
       app.ok() ? tpm::ObjectName(*app) : app.status();
   absl::StatusOr<std::string> certified_der =
-      app.ok() ? tpm::ToPem(*app) : app.status();
-  if (certified_der.ok()) certified_der = tpm::PemToDer(*certified_der);
+      absl::InvalidArgumentError("no app key public area");
+  if (app.ok()) {
+    absl::StatusOr<crypto::PrivateKey> key = tpm::ToOpenSslKey(*app);
+    certified_der = key.ok() ? crypto::MarshalPublicKey(**key) : key.status();
+  }
   absl::StatusOr<std::string> claimed_der = tpm::PemToDer(app_key_public);
-  absl::StatusOr<std::string> cert_der = tpm::PemToDer(cert->app_key_public);
+  // Usually the same PEM text: decode it once.
+  absl::StatusOr<std::string> cert_der =
+      cert->app_key_public == app_key_public
+          ? claimed_der
+          : tpm::PemToDer(cert->app_key_public);
   if (!app.ok()) {
     mismatch =
         "certificate lacks the app key's TPM public area (app_key_tpm_public)";
@@ -81,9 +88,7 @@ void VerifyAppKeyCertificate(const std::string& certificate,
     mismatch = "app_key_public is not the certified key";
   } else if (!cert_der.ok() || *cert_der != *certified_der) {
     mismatch = "the certificate's app_key_public is not the certified key";
-  } else if (app->objectAttributes & TPMA_OBJECT_FIXEDTPM) {
-    // A key that can never leave the TPM: what the certificate promises.
-  } else {
+  } else if (!(app->objectAttributes & TPMA_OBJECT_FIXEDTPM)) {
     mismatch = "the app key is not fixedTPM";
   }
   checks.Add(kAppKeyPublicMatchesCert, mismatch.empty(), mismatch);

@@ -76,32 +76,35 @@ void CheckIma(const EvidenceRequest& request, const Policy& policy,
     }
     return;
   }
-  absl::StatusOr<std::vector<ima::Entry>> entries =
-      ima::ParseAscii(request.ima_measurement_list);
-  if (!entries.ok()) {
-    checks.Add(kImaPcrValid, false, std::string(entries.status().message()));
-    return;
-  }
   auto pcr10 = pcrs.find(10);
   if (pcr10 == pcrs.end()) {
     checks.Add(kImaPcrValid, false, "the quote does not prove PCR 10");
     return;
   }
-  absl::StatusOr<size_t> prefix =
-      ima::MatchingPrefix(*entries, TPM2_ALG_SHA256, pcr10->second);
-  checks.Add(kImaPcrValid, prefix.ok(),
-             prefix.ok() ? "" : std::string(prefix.status().message()));
-  if (!prefix.ok() || !policy.ima.has_value()) return;
-  entries->resize(*prefix);  // Only what the quote covers.
-  const std::vector<ima::RuntimePolicy::Failure> failures =
-      policy.ima->Evaluate(*entries);
-  std::string detail;
-  for (size_t i = 0; i < failures.size() && i < 5; ++i) {
-    absl::StrAppend(&detail, i ? "; " : "", failures[i].path, ": ",
-                    failures[i].reason);
+  const ima::RuntimePolicy* allowlist =
+      policy.ima.has_value() ? &*policy.ima : nullptr;
+  absl::StatusOr<ima::ListAppraisal> list = ima::AppraiseAscii(
+      request.ima_measurement_list, TPM2_ALG_SHA256, pcr10->second,
+      [allowlist](absl::string_view path, absl::string_view digest,
+                  bool violation) -> const char* {
+        return allowlist == nullptr ? nullptr
+                                    : allowlist->Check(path, digest, violation);
+      });
+  if (!list.ok()) {
+    checks.Add(kImaPcrValid, false, std::string(list.status().message()));
+    return;
   }
-  if (failures.size() > 5) absl::StrAppend(&detail, "; ...");
-  checks.Add(kImaAllowlistValid, failures.empty(), detail);
+  const bool matched = list->matched_entries.has_value();
+  checks.Add(kImaPcrValid, matched,
+             matched ? "" : "no prefix of the IMA list replays to PCR 10");
+  if (!matched || allowlist == nullptr) return;
+  std::string detail;
+  for (size_t i = 0; i < list->failures.size() && i < 5; ++i) {
+    absl::StrAppend(&detail, i ? "; " : "", list->failures[i].first, ": ",
+                    list->failures[i].second);
+  }
+  if (list->failures.size() > 5) absl::StrAppend(&detail, "; ...");
+  checks.Add(kImaAllowlistValid, list->failures.empty(), detail);
 }
 
 void CheckPcrValues(const Policy& policy,
