@@ -20,6 +20,7 @@
 #include "log/verifier.h"
 #include "nlohmann/json.hpp"
 #include "tests/trellisd_process.h"
+#include "trellis_attest.grpc.pb.h"
 #include "trellis_attest.pb.h"
 #include "trillian_log_api.grpc.pb.h"
 #include "util/test_util.h"
@@ -413,6 +414,63 @@ TEST_F(AttestE2ETest, PolicyDecidesOnImaBootLogAndBindsClaims) {
   evidence["data"].erase("gpu_metrics");
   evidence["data"]["geolocation"]["latitude"] = 91;
   EXPECT_EQ(Post("/v2.4/verify/evidence", evidence).first, 400);
+}
+
+TEST_F(AttestE2ETest, GrpcVerifierGivesTheSameVerdicts) {
+  Register("host-g");
+  auto verifier = trellis::AttestationVerifier::NewStub(server_->Channel());
+  trellis::IssueNonceRequest nonce_request;
+  nonce_request.set_host_id("host-g");
+  trellis::IssueNonceResponse nonce;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(verifier->IssueNonce(&ctx, nonce_request, &nonce).ok());
+  }
+  EXPECT_EQ(nonce.nonce().size(), 32u);
+  const json body = Evidence(absl::BytesToHexString(nonce.nonce()));
+  trellis::VerifyEvidenceRequest request;
+  trellis::TpmAppKeyEvidence* e = request.mutable_evidence();
+  e->set_nonce(nonce.nonce());
+  e->set_quote(body["data"]["quote"]);
+  e->set_hash_alg("sha256");
+  e->set_app_key_public(body["data"]["app_key_public"]);
+  e->set_app_key_certificate(body["data"]["app_key_certificate"]);
+  std::string ak;
+  absl::Base64Unescape(ak_public_, &ak);
+  e->set_tpm_ak(ak);
+  request.set_source("attest_e2e_test");
+  trellis::VerifyEvidenceResponse response;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = verifier->VerifyEvidence(&ctx, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_TRUE(response.verified()) << response.failed_check();
+  EXPECT_EQ(response.host_integrity_status(), "PASSED_ALL_CHECKS");
+  EXPECT_EQ(response.audit_leaf_hash().size(), 32u);
+  EXPECT_GT(response.checks_size(), 10);
+  // Replayed: the nonce is spent; a verdict, not an error.
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(verifier->VerifyEvidence(&ctx, request, &response).ok());
+  }
+  EXPECT_FALSE(response.verified());
+  EXPECT_EQ(response.failed_check(), "nonce_fresh");
+  // Unusable requests and unknown hosts are errors with their codes.
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(
+        verifier
+            ->VerifyEvidence(&ctx, trellis::VerifyEvidenceRequest(), &response)
+            .error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    nonce_request.set_host_id("nobody");
+    EXPECT_EQ(verifier->IssueNonce(&ctx, nonce_request, &nonce).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
 }
 
 TEST_F(AttestE2ETest, RegistrationsSurviveARestart) {

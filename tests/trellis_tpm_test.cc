@@ -2,6 +2,9 @@
 // verify in Trellis and with tpm2_checkquote, its app key certificates bind
 // the app key to the AK, and its HTTP API answers the delegated
 // certification endpoint with the design's codes.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/escaping.h"
@@ -189,6 +192,48 @@ TEST_F(TrellisTpmTest, ServesDelegatedCertification) {
   tpm_.Stop();
   EXPECT_EQ(status_of(request), 500);
   EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(TrellisTpmTest, ServesOnAUnixSocket) {
+  RunJson({"create-ek-ak"});
+  const json app = RunJson({"generate-app-key"});
+  const std::string port_file = work_.path() + "/agent.port";
+  // Socket paths are short (108 bytes): not under the test's deep tmpdir.
+  char dir[] = "/tmp/trellis-sock-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string socket = std::string(dir) + "/agent.sock";
+  ServerProcess server(
+      {kTrellisTpm, "--tcti=" + tpm_.tcti(),
+       "--work_dir=" + work_.path() + "/agent", "serve", "--listen=127.0.0.1:0",
+       "--unix=" + socket, "--port_file=" + port_file},
+      port_file);
+  struct stat st;
+  ASSERT_EQ(stat(socket.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string body = json{
+      {"command", "certify_app_key"},
+      {"app_key_public", app["app_key_public"]},
+      {"app_key_context_path",
+       app["app_key_context"]}}.dump();
+  std::ofstream(work_.path() + "/req.json") << body;
+  // curl as the client: the plugin's users speak HTTP over the socket.
+  const std::string out = work_.path() + "/resp.json";
+  const std::string command =
+      "curl -s -o " + out + " -w '%{http_code}' --unix-socket " + socket +
+      " -H 'Content-Type: application/json' --data @" + work_.path() +
+      "/req.json http://localhost/v2.2/delegated_certification/certify_app_key";
+  FILE* pipe = popen(command.c_str(), "r");
+  char code[8] = {};
+  ASSERT_NE(pipe, nullptr);
+  ASSERT_NE(fgets(code, sizeof(code), pipe), nullptr);
+  pclose(pipe);
+  EXPECT_STREQ(code, "200");
+  std::ifstream in(out);
+  const json reply = json::parse(in, nullptr, false);
+  EXPECT_EQ(reply["result"], "SUCCESS");
+  EXPECT_EQ(server.Stop(), 0);
+  EXPECT_NE(stat(socket.c_str(), &st), 0);  // Removed on shutdown.
+  rmdir(dir);
 }
 
 TEST_F(TrellisTpmTest, DelegatedCertificationCanBeTurnedOff) {

@@ -12,7 +12,8 @@
 //                                                       base64 secret
 //   trellis-tpm register --verifier=https://HOST:PORT --host_id=ID
 //               [--verifier_ca=PEM]                     registers EK + AK
-//   trellis-tpm serve [--listen=127.0.0.1:9002]         the same over HTTP
+//   trellis-tpm serve [--listen=127.0.0.1:9002] [--unix=PATH]
+//                                                       the same over HTTP
 //
 // Exit status: 0 success, 1 the operation failed, 2 bad usage.
 #include <pthread.h>
@@ -35,6 +36,7 @@
 #include "attest/host/host_agent.h"
 #include "attest/host/registration.h"
 #include "attest/host/tpm_device.h"
+#include "attest/host/unix_relay.h"
 
 ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
           "tpm2-tss TCTI configuration of the TPM.");
@@ -52,6 +54,8 @@ ABSL_FLAG(std::string, secret, "",
           "activate-credential: TPM2B_ENCRYPTED_SECRET, base64.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:9002",
           "serve: HOST:PORT (loopback unless you mean otherwise).");
+ABSL_FLAG(std::string, unix, "",
+          "serve: also answer on this Unix domain socket (mode 0600).");
 ABSL_FLAG(std::string, port_file, "",
           "serve: write the bound port here (with --listen=HOST:0).");
 ABSL_FLAG(bool, delegated_certification, true,
@@ -83,6 +87,13 @@ int Serve(HostAgent& agent) {
     std::fprintf(stderr, "trellis-tpm: --listen must be HOST:PORT\n");
     return 2;
   }
+  // SIGTERM / SIGINT stop the server cleanly (blocked in every thread, taken
+  // by this one).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   httplib::Server server;
   trellis::attest::host::AgentHttpOptions options;
   options.delegated_certification =
@@ -98,6 +109,15 @@ int Serve(HostAgent& agent) {
     std::fprintf(stderr, "trellis-tpm: cannot listen on %s\n", listen.c_str());
     return 1;
   }
+  // The Unix socket first: once the port file exists, both answer.
+  std::unique_ptr<trellis::attest::host::UnixRelay> relay;
+  if (const std::string path = absl::GetFlag(FLAGS_unix); !path.empty()) {
+    absl::StatusOr<std::unique_ptr<trellis::attest::host::UnixRelay>> r =
+        trellis::attest::host::UnixRelay::Start(path, port);
+    if (!r.ok()) return Fail(r.status());
+    relay = std::move(*r);
+    std::fprintf(stderr, "trellis-tpm: serving on %s too\n", path.c_str());
+  }
   if (const std::string file = absl::GetFlag(FLAGS_port_file); !file.empty()) {
     FILE* f = std::fopen(file.c_str(), "w");
     if (f != nullptr) {
@@ -107,13 +127,6 @@ int Serve(HostAgent& agent) {
   }
   std::fprintf(stderr, "trellis-tpm: serving on %s:%d\n", parts[0].c_str(),
                port);
-  // SIGTERM / SIGINT stop the server cleanly (blocked in every thread, taken
-  // by this one).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread stopper([&server, signals] {
     int signal = 0;
     sigwait(&signals, &signal);

@@ -69,6 +69,8 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
   server->appraiser_ = std::make_unique<attest::Appraiser>(
       server->registrar_.get(), server->nonces_.get(), server->storage_.get(),
       trees, logs, [self = server.get()] { return self->RecordLogId(); });
+  server->grpc_ = std::make_unique<attest::VerifierGrpcService>(
+      server->appraiser_.get(), server->nonces_.get());
   if (options.addr.empty()) return server;
 
   absl::StatusOr<std::pair<std::string, std::string>> tls =

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "attest/api/verifier_grpc.h"
 #include "attest/registrar/registrar.h"
 #include "attest/verifier/appraiser.h"
 #include "attest/verifier/nonce_store.h"
@@ -50,6 +51,8 @@ class AttestationServer {
   ~AttestationServer();
 
   int port() const { return port_; }
+  // trellis.AttestationVerifier, for the gRPC server to register.
+  grpc::Service* grpc_service() { return grpc_.get(); }
   // The log tree of the verdicts (made if there is none yet).
   absl::StatusOr<int64_t> RecordLogId();
   void Shutdown();
@@ -64,6 +67,7 @@ class AttestationServer {
   std::unique_ptr<attest::Registrar> registrar_;
   std::unique_ptr<attest::NonceStore> nonces_;
   std::unique_ptr<attest::Appraiser> appraiser_;
+  std::unique_ptr<attest::VerifierGrpcService> grpc_;
   std::unique_ptr<httplib::SSLServer> https_;
   std::thread thread_;
   int port_ = 0;

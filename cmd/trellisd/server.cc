@@ -82,28 +82,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       server->trees_.get(), server->sequencer_.get(),
       options.sequencer_interval);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.grpc_addr, *credentials, &server->port_);
-  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
-                              2);
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
-  builder.RegisterService(server->admin_service_.get());
-  builder.RegisterService(server->log_service_.get());
-  builder.RegisterService(server->map_service_.get());
-  builder.RegisterService(server->map_write_service_.get());
-  server->grpc_server_ = builder.BuildAndStart();
-  if (!server->grpc_server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.grpc_addr));
-  }
   // The attestation role logs its verdicts to a tree of its own, made (and
-  // initialised) on first start.
+  // initialised) with the first verdict.
   Server* self = server.get();
   auto create_log = [self]() -> absl::StatusOr<int64_t> {
     trillian::CreateTreeRequest create;
@@ -131,17 +111,41 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                server->logs_.get(), create_log);
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.grpc_addr, *credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
+                              2);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
+  builder.RegisterService(server->admin_service_.get());
+  builder.RegisterService(server->log_service_.get());
+  builder.RegisterService(server->map_service_.get());
+  builder.RegisterService(server->map_write_service_.get());
+  builder.RegisterService(server->attestation_->grpc_service());
+  server->grpc_server_ = builder.BuildAndStart();
+  if (!server->grpc_server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.grpc_addr));
+  }
   server->sequencer_manager_->Start();
   return server;
 }
 
 void Server::Shutdown(absl::Duration grace) {
-  attestation_.reset();  // Stops the verifier API first: it writes the log.
+  // The verifier's HTTPS API first, then gRPC (which serves the verifier's
+  // gRPC API too), then the verifier itself: all before the log they write.
+  if (attestation_) attestation_->Shutdown();
   if (grpc_server_) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     grpc_server_->Wait();
     grpc_server_.reset();
   }
+  attestation_.reset();
   write_pool_.reset();  // Finishes writes already accepted.
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();
