@@ -3,6 +3,8 @@
 // attests with a quote and an app key certificate over HTTPS, and the
 // verdict is found in the log with a valid inclusion proof; replays and
 // forgeries are refused with the failed check named, and logged too.
+#include <signal.h>
+
 #include <fstream>
 
 #include "absl/strings/escaping.h"
@@ -471,6 +473,37 @@ TEST_F(AttestE2ETest, GrpcVerifierGivesTheSameVerdicts) {
     EXPECT_EQ(verifier->IssueNonce(&ctx, nonce_request, &nonce).error_code(),
               grpc::StatusCode::NOT_FOUND);
   }
+}
+
+TEST(AttestMtlsTest, VerifierRequiresClientCertificatesWhenConfigured) {
+  signal(SIGPIPE, SIG_IGN);  // The refused handshake closes on the client.
+  TempDir dir;
+  const std::string d = dir.path();
+  // A client CA and a client certificate it signed.
+  const std::string commands =
+      "cd " + d +
+      " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+      "-nodes -subj /CN=clients -days 1 -keyout ca.key -out ca.pem "
+      "&& openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-subj /CN=spire-server -keyout client.key -out client.csr "
+      "&& openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -days 1 -out client.pem";
+  ASSERT_EQ(std::system((commands + " 2>/dev/null").c_str()), 0);
+  TrellisdProcess server(d + "/data",
+                         {"--verifier_client_ca=" + d + "/ca.pem"});
+  {
+    httplib::SSLClient anonymous("127.0.0.1", server.verifier_port());
+    anonymous.set_ca_cert_path(server.verifier_ca_file().c_str());
+    anonymous.enable_server_certificate_verification(true);
+    EXPECT_FALSE(anonymous.Get("/v2.4/audit/log"));  // Handshake refused.
+  }
+  httplib::SSLClient client("127.0.0.1", server.verifier_port(),
+                            d + "/client.pem", d + "/client.key");
+  client.set_ca_cert_path(server.verifier_ca_file().c_str());
+  client.enable_server_certificate_verification(true);
+  auto res = client.Get("/v2.4/audit/log");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
 }
 
 TEST_F(AttestE2ETest, RegistrationsSurviveARestart) {

@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   const std::string command = args[1];
   // tpm2-tss logs its own errors to stderr; ours say the same, once.
   if (!absl::GetFlag(FLAGS_verbose)) setenv("TSS2_LOG", "all+NONE", 1);
+  signal(SIGPIPE, SIG_IGN);  // A client gone mid-reply is not our death.
   absl::StatusOr<std::unique_ptr<trellis::attest::host::TpmDevice>> tpm =
       trellis::attest::host::TpmDevice::Open(absl::GetFlag(FLAGS_tcti));
   if (!tpm.ok()) return Fail(tpm.status());
