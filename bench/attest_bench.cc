@@ -50,6 +50,7 @@ std::unique_ptr<Fixture> MakeFixture(trellis::testing::Swtpm& tpm,
       f->ak.public_area,
       *tpm::QualifiedName(*tpm::ParsePublic(ek),
                           tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+  f->ak.key = *AkKey(f->ak);  // As the verifier caches it per host.
   std::string list;
   nlohmann::json digests = nlohmann::json::object();
   std::vector<ima::Entry> entries;

@@ -23,7 +23,7 @@ std::string CertificationProblem(const keylime::AppKeyCertificate& cert,
   absl::StatusOr<TPMT_SIGNATURE> signature =
       tpm::ParseSignature(cert.signature);
   if (!signature.ok()) return std::string(signature.status().message());
-  absl::StatusOr<crypto::PrivateKey> key = tpm::ToOpenSslKey(ak.public_area);
+  absl::StatusOr<std::shared_ptr<const EVP_PKEY>> key = AkKey(ak);
   if (!key.ok()) return std::string(key.status().message());
   absl::Status s =
       tpm::VerifyTpmSignature(**key, *signature, cert.certify_data, hash);

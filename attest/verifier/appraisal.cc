@@ -164,10 +164,13 @@ json Claims(const EvidenceRequest& request, const Policy& policy,
 }  // namespace
 
 Appraisal AppraiseEvidence(const EvidenceRequest& request,
-                           const RegisteredAk& ak,
+                           const RegisteredAk& registered,
                            const std::optional<TpmClock>& previous,
                            const Policy& policy, const Checks& extra) {
   Appraisal appraisal;
+  // One conversion of the AK for both signatures.
+  RegisteredAk ak = registered;
+  if (ak.key == nullptr) ak.key = AkKey(ak).value_or(nullptr);
   appraisal.checks.Append(extra);
   const std::string nonce = absl::HexStringToBytes(request.nonce);
   const TPM2_ALG_ID hash =

@@ -132,6 +132,15 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
     RegisteredAk ak;
     ak.public_area = *tpm::ParsePublic(host->ak_public());
     ak.qualified_name = host->ak_qualified_name();
+    if (auto cached = ak_keys_.Get(host->ak_name())) {
+      ak.key = cached->key;
+    } else if (absl::StatusOr<std::shared_ptr<const EVP_PKEY>> key = AkKey(ak);
+               key.ok()) {
+      ak.key = *key;
+      ak_keys_.Put(host->ak_name(),
+                   std::make_shared<CachedKey>(CachedKey{*key}), 1024,
+                   /*replace=*/false);
+    }
     std::optional<TpmClock> previous;
     if (host->has_last_clock()) {
       previous =

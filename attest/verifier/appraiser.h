@@ -7,6 +7,8 @@
 #ifndef TRELLIS_ATTEST_VERIFIER_APPRAISER_H_
 #define TRELLIS_ATTEST_VERIFIER_APPRAISER_H_
 
+#include <openssl/evp.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -22,6 +24,7 @@
 #include "storage/log_storage.h"
 #include "storage/tree_storage.h"
 #include "trellis_attest.pb.h"
+#include "util/lru_cache.h"
 
 namespace trellis::attest {
 
@@ -83,6 +86,12 @@ class Appraiser {
   storage::TreeStorage* const trees_;
   storage::LogStorage* const logs_;
   const RecordLogProvider record_log_;
+  // Hosts' AKs as OpenSSL keys, by AK Name (registrations change AK Names,
+  // so entries never go stale).
+  struct CachedKey {
+    std::shared_ptr<const EVP_PKEY> key;
+  };
+  LruCache<CachedKey> ak_keys_{4 << 20};
 };
 
 }  // namespace trellis::attest

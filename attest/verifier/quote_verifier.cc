@@ -26,6 +26,13 @@ bool NonceMatches(absl::string_view extra_data, absl::string_view nonce) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const EVP_PKEY>> AkKey(const RegisteredAk& ak) {
+  if (ak.key != nullptr) return ak.key;
+  absl::StatusOr<crypto::PrivateKey> key = tpm::ToOpenSslKey(ak.public_area);
+  if (!key.ok()) return key.status();
+  return std::shared_ptr<const EVP_PKEY>(key->release(), EVP_PKEY_free);
+}
+
 absl::Status CheckAttestationKey(const TPMT_PUBLIC& ak) {
   constexpr TPMA_OBJECT kRequired =
       TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
@@ -78,7 +85,7 @@ QuoteVerification VerifyQuote(const keylime::Quote& quote,
                                 ", expected ", tpm::HashName(expect.hash)));
 
   absl::Status sig_ok = absl::OkStatus();
-  absl::StatusOr<crypto::PrivateKey> key = tpm::ToOpenSslKey(ak.public_area);
+  absl::StatusOr<std::shared_ptr<const EVP_PKEY>> key = AkKey(ak);
   if (!key.ok()) {
     sig_ok = key.status();
   } else {

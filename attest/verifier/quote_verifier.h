@@ -8,11 +8,13 @@
 #include <tss2/tss2_tpm2_types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "attest/keylime/quote.h"
+#include "attest/tpm/keys.h"
 #include "attest/tpm/pcr_blob.h"
 #include "attest/verifier/checks.h"
 
@@ -24,7 +26,14 @@ struct RegisteredAk {
   // nameAlg || H(EK's qualified name || AK Name): what the TPM puts in
   // qualifiedSigner when the AK signs.
   std::string qualified_name;
+  // The AK as an OpenSSL key, if the caller made it already (verifiers
+  // cache it per host: converting costs as much as a quarter of a
+  // signature check). Made from public_area when null.
+  std::shared_ptr<const EVP_PKEY> key;
 };
+
+// `ak.key`, or a new conversion of its public area.
+absl::StatusOr<std::shared_ptr<const EVP_PKEY>> AkKey(const RegisteredAk& ak);
 
 // INVALID_ARGUMENT unless `ak` is a restricted, fixedTPM, fixedParent,
 // TPM-generated signing key that cannot decrypt: a key the TPM only uses to
