@@ -61,8 +61,10 @@ class AttestE2ETest : public ::testing::Test {
     if (!res) return {-1, json()};
     return {res->status, json::parse(res->body, nullptr, false)};
   }
-  void Register(const std::string& host_id) {
-    const json keys = json::parse(TpmOut({"create-ek-ak"}));
+  void Register(const std::string& host_id,
+                const std::string& ek_algorithm = "rsa") {
+    const json keys =
+        json::parse(TpmOut({"create-ek-ak", "--ek_algorithm=" + ek_algorithm}));
     ak_public_ = keys["ak_public"];
     ek_public_ = keys["ek_public"];
     TpmOut({"register",
@@ -215,6 +217,13 @@ TEST_F(AttestE2ETest, VerifiedAttestationIsLoggedWithAProof) {
   replayed = RunCli(replay);
   ASSERT_EQ(replayed.exit_code, 0) << replayed.out;
   EXPECT_EQ(json::parse(replayed.out)["replayedVerified"], false);
+}
+
+TEST_F(AttestE2ETest, HostWithAnEccEkRegistersAndAttests) {
+  Register("host-ecc", "ecc");
+  auto [code, body] =
+      Post("/v2.4/verify/evidence", Evidence(Nonce("host-ecc")));
+  EXPECT_EQ(code, 200) << body.dump(2);
 }
 
 TEST_F(AttestE2ETest, ForgedEvidenceIsRefusedWithTheCheckNamed) {

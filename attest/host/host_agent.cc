@@ -63,11 +63,21 @@ absl::StatusOr<KeyBlob> DecodeContext(absl::string_view bytes) {
 HostAgent::HostAgent(std::unique_ptr<TpmDevice> tpm, std::string work_dir)
     : tpm_(std::move(tpm)), work_dir_(std::move(work_dir)) {
   mkdir(work_dir_.c_str(), 0700);
+  // Keys made earlier live under the EK type recorded with them.
+  if (absl::StatusOr<std::string> ek = ReadFile(work_dir_ + "/ek.pub");
+      ek.ok()) {
+    absl::StatusOr<TPMT_PUBLIC> area = tpm::ParsePublic(*ek);
+    tpm_->UseEccEk(area.ok() && area->type == TPM2_ALG_ECC);
+  }
 }
 
 absl::StatusOr<nlohmann::json> HostAgent::CreateEkAk(
-    const std::string& algorithm) {
+    const std::string& algorithm, const std::string& ek_algorithm) {
+  if (ek_algorithm != "rsa" && ek_algorithm != "ecc") {
+    return absl::InvalidArgumentError("EK algorithm must be rsa or ecc");
+  }
   absl::MutexLock lock(&mu_);
+  tpm_->UseEccEk(ek_algorithm == "ecc");
   absl::StatusOr<std::string> ek = tpm_->EkPublic();
   if (!ek.ok()) return ek.status();
   absl::StatusOr<KeyBlob> ak = tpm_->CreateAk(algorithm);

@@ -24,10 +24,12 @@ class HostAgent {
 
   const std::string& work_dir() const { return work_dir_; }
 
-  // Makes an AK ("ecc" or "rsa") under the EK and stores it:
+  // Makes an AK ("ecc" or "rsa") under the EK (`ek_algorithm` "rsa", the
+  // default, or "ecc": the TCG default EK of that type) and stores it:
   // {ek_public, ek_certificate?, ak_public, ak_public_pem, ak_name,
   //  ak_qualified_name}, binary values base64, names hex.
-  absl::StatusOr<nlohmann::json> CreateEkAk(const std::string& algorithm);
+  absl::StatusOr<nlohmann::json> CreateEkAk(
+      const std::string& algorithm, const std::string& ek_algorithm = "rsa");
   // Makes an app key: {status, app_key_public, app_key_context}.
   absl::StatusOr<nlohmann::json> GenerateAppKey();
   // A Keylime quote string over `pcr_list` with the nonce's bytes as

@@ -18,6 +18,7 @@ namespace trellis::attest::host {
 namespace {
 
 constexpr TPM2_HANDLE kEkCertificateIndex = 0x01c00002;
+constexpr TPM2_HANDLE kEccEkCertificateIndex = 0x01c0000a;
 
 // TPM2_PolicySecret(TPM_RH_ENDORSEMENT): the policy of the TCG default EK.
 constexpr uint8_t kEkPolicy[32] = {
@@ -63,10 +64,12 @@ absl::StatusOr<T> UnmarshalTss(Fn fn, absl::string_view bytes,
   return value;
 }
 
-TPM2B_PUBLIC EkTemplate() {
+// The TCG EK Credential Profile's default EK templates: L-1 (RSA 2048) and
+// L-2 (ECC NIST P-256), both AES-128-CFB storage keys under the
+// PolicySecret(endorsement) policy.
+TPM2B_PUBLIC EkTemplate(bool ecc) {
   TPM2B_PUBLIC t{};
   TPMT_PUBLIC& p = t.publicArea;
-  p.type = TPM2_ALG_RSA;
   p.nameAlg = TPM2_ALG_SHA256;
   p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                        TPMA_OBJECT_SENSITIVEDATAORIGIN |
@@ -74,13 +77,26 @@ TPM2B_PUBLIC EkTemplate() {
                        TPMA_OBJECT_DECRYPT;
   p.authPolicy.size = sizeof(kEkPolicy);
   std::memcpy(p.authPolicy.buffer, kEkPolicy, sizeof(kEkPolicy));
-  p.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
-  p.parameters.rsaDetail.symmetric.keyBits.aes = 128;
-  p.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-  p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-  p.parameters.rsaDetail.keyBits = 2048;
-  p.parameters.rsaDetail.exponent = 0;
-  p.unique.rsa.size = 256;  // All zero, as the TCG template says.
+  TPMT_SYM_DEF_OBJECT aes{};
+  aes.algorithm = TPM2_ALG_AES;
+  aes.keyBits.aes = 128;
+  aes.mode.aes = TPM2_ALG_CFB;
+  if (ecc) {
+    p.type = TPM2_ALG_ECC;
+    p.parameters.eccDetail.symmetric = aes;
+    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+    p.unique.ecc.x.size = 32;  // All zero, as the TCG template says.
+    p.unique.ecc.y.size = 32;
+  } else {
+    p.type = TPM2_ALG_RSA;
+    p.parameters.rsaDetail.symmetric = aes;
+    p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+    p.parameters.rsaDetail.keyBits = 2048;
+    p.parameters.rsaDetail.exponent = 0;
+    p.unique.rsa.size = 256;  // All zero, as the TCG template says.
+  }
   return t;
 }
 
@@ -184,7 +200,7 @@ TpmDevice::~TpmDevice() {
 
 absl::StatusOr<TpmDevice::Handle> TpmDevice::CreateEk() {
   const TPM2B_SENSITIVE_CREATE sensitive{};
-  const TPM2B_PUBLIC templ = EkTemplate();
+  const TPM2B_PUBLIC templ = EkTemplate(ecc_ek_);
   const TPM2B_DATA outside{};
   const TPML_PCR_SELECTION creation_pcrs{};
   ESYS_TR handle = ESYS_TR_NONE;
@@ -267,8 +283,9 @@ absl::StatusOr<std::string> TpmDevice::EkPublic() {
 
 absl::StatusOr<std::string> TpmDevice::EkCertificate() {
   ESYS_TR index = ESYS_TR_NONE;
-  TSS2_RC rc = Esys_TR_FromTPMPublic(esys_, kEkCertificateIndex, ESYS_TR_NONE,
-                                     ESYS_TR_NONE, ESYS_TR_NONE, &index);
+  TSS2_RC rc = Esys_TR_FromTPMPublic(
+      esys_, ecc_ek_ ? kEccEkCertificateIndex : kEkCertificateIndex,
+      ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &index);
   if (rc != TSS2_RC_SUCCESS) {
     return absl::NotFoundError("the TPM holds no EK certificate");
   }

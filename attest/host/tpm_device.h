@@ -46,11 +46,15 @@ class TpmDevice {
       const std::string& tcti);
   ~TpmDevice();
 
-  // The TCG default EK (RSA 2048, template L-1): the same key every time,
-  // as tpm2_createek makes it. TPM2B_PUBLIC.
+  // Which TCG default EK to use: RSA 2048 (template L-1, the default) or
+  // ECC NIST P-256 (L-2).
+  void UseEccEk(bool ecc) { ecc_ek_ = ecc; }
+
+  // The TCG default EK: the same key every time, as tpm2_createek makes it.
+  // TPM2B_PUBLIC.
   absl::StatusOr<std::string> EkPublic();
-  // The EK certificate from its NV index (0x01c00002), DER; NOT_FOUND if
-  // the TPM has none.
+  // The EK certificate from its NV index (0x01c00002 RSA, 0x01c0000a ECC),
+  // DER; NOT_FOUND if the TPM has none.
   absl::StatusOr<std::string> EkCertificate();
 
   // A new attestation key under the EK: restricted signing, ECDSA P-256 or
@@ -97,6 +101,7 @@ class TpmDevice {
 
   TSS2_TCTI_CONTEXT* tcti_;
   ESYS_CONTEXT* esys_;
+  bool ecc_ek_ = false;
 };
 
 // "sha256:0,1,16" -> a selection; INVALID_ARGUMENT if malformed.

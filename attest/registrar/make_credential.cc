@@ -1,5 +1,7 @@
 #include "attest/registrar/make_credential.h"
 
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -110,6 +112,70 @@ absl::StatusOr<std::string> AesCfbEncrypt(absl::string_view key,
   return out;
 }
 
+// KDFe (TPM 2.0 Part 1, 11.4.10.3): counter-mode hashing of the ECDH
+// shared secret `z` for `label` (with its zero octet) and the parties' x
+// coordinates.
+absl::StatusOr<std::string> KdfE(TPM2_ALG_ID hash, absl::string_view z,
+                                 absl::string_view label,
+                                 absl::string_view party_u,
+                                 absl::string_view party_v, size_t bytes) {
+  std::string out;
+  for (uint32_t counter = 1; out.size() < bytes; ++counter) {
+    absl::StatusOr<std::string> block = tpm::TpmHash(
+        hash, absl::StrCat(BigEndian32(counter), z, label, std::string(1, '\0'),
+                           party_u, party_v));
+    if (!block.ok()) return block.status();
+    out += *block;
+  }
+  out.resize(bytes);
+  return out;
+}
+
+// The seed for an ECC EK: ECDH between a fresh key and the EK; the TPM
+// recomputes it from the fresh public point, which is the encrypted secret.
+struct EccSeed {
+  std::string seed;
+  std::string point;  // Marshalled TPMS_ECC_POINT of the fresh key.
+};
+
+absl::StatusOr<EccSeed> MakeEccSeed(const TPMT_PUBLIC& ek, size_t seed_bytes) {
+  if (ek.parameters.eccDetail.curveID != TPM2_ECC_NIST_P256) {
+    return absl::UnimplementedError("only NIST P-256 ECC EKs are supported");
+  }
+  constexpr size_t kField = 32;
+  absl::StatusOr<crypto::PrivateKey> ek_key = tpm::ToOpenSslKey(ek);
+  if (!ek_key.ok()) return ek_key.status();
+  crypto::PrivateKey ephemeral(EVP_EC_gen("P-256"));
+  if (ephemeral == nullptr) return absl::InternalError("no EC key");
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new(ephemeral.get(), nullptr), EVP_PKEY_CTX_free);
+  std::string z(kField, '\0');
+  size_t z_len = z.size();
+  if (ctx == nullptr || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer(ctx.get(), ek_key->get()) != 1 ||
+      EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(z.data()),
+                      &z_len) != 1 ||
+      z_len != kField) {
+    return absl::InternalError("ECDH with the EK failed");
+  }
+  unsigned char encoded[1 + 2 * kField];
+  size_t encoded_len = 0;
+  if (EVP_PKEY_get_octet_string_param(ephemeral.get(), OSSL_PKEY_PARAM_PUB_KEY,
+                                      encoded, sizeof(encoded),
+                                      &encoded_len) != 1 ||
+      encoded_len != sizeof(encoded) || encoded[0] != 0x04) {
+    return absl::InternalError("cannot encode the ephemeral key");
+  }
+  const std::string x(reinterpret_cast<char*>(encoded + 1), kField);
+  const std::string y(reinterpret_cast<char*>(encoded + 1 + kField), kField);
+  const std::string ek_x(reinterpret_cast<const char*>(ek.unique.ecc.x.buffer),
+                         ek.unique.ecc.x.size);
+  absl::StatusOr<std::string> seed =
+      KdfE(ek.nameAlg, z, "IDENTITY", x, ek_x, seed_bytes);
+  if (!seed.ok()) return seed.status();
+  return EccSeed{std::move(*seed), absl::StrCat(Sized(x), Sized(y))};
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> KdfA(TPM2_ALG_ID hash, absl::string_view key,
@@ -137,10 +203,12 @@ absl::StatusOr<std::string> KdfA(TPM2_ALG_ID hash, absl::string_view key,
 absl::StatusOr<Credential> MakeCredential(const TPMT_PUBLIC& ek,
                                           absl::string_view ak_name,
                                           absl::string_view secret) {
-  if (ek.type != TPM2_ALG_RSA) {
-    return absl::UnimplementedError("only RSA EKs are supported");
+  if (ek.type != TPM2_ALG_RSA && ek.type != TPM2_ALG_ECC) {
+    return absl::InvalidArgumentError("EK must be an RSA or ECC key");
   }
-  const TPMT_SYM_DEF_OBJECT& sym = ek.parameters.rsaDetail.symmetric;
+  const TPMT_SYM_DEF_OBJECT& sym = ek.type == TPM2_ALG_RSA
+                                       ? ek.parameters.rsaDetail.symmetric
+                                       : ek.parameters.eccDetail.symmetric;
   if (sym.algorithm != TPM2_ALG_AES || sym.mode.aes != TPM2_ALG_CFB ||
       (sym.keyBits.aes != 128 && sym.keyBits.aes != 256)) {
     return absl::InvalidArgumentError(
@@ -151,10 +219,23 @@ absl::StatusOr<Credential> MakeCredential(const TPMT_PUBLIC& ek,
     return absl::InvalidArgumentError(
         "credential secret must be 1 to digest-size bytes");
   }
+  // The seed, and how the EK will recover it: RSA-OAEP of a random seed,
+  // or the fresh public point of an ECDH exchange.
   std::string seed(digest, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()),
-                 static_cast<int>(seed.size())) != 1) {
-    return absl::InternalError("no randomness");
+  std::string encrypted_seed;
+  if (ek.type == TPM2_ALG_RSA) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()),
+                   static_cast<int>(seed.size())) != 1) {
+      return absl::InternalError("no randomness");
+    }
+    absl::StatusOr<std::string> encrypted = EncryptSeed(ek, seed);
+    if (!encrypted.ok()) return encrypted.status();
+    encrypted_seed = std::move(*encrypted);
+  } else {
+    absl::StatusOr<EccSeed> ecc = MakeEccSeed(ek, digest);
+    if (!ecc.ok()) return ecc.status();
+    seed = std::move(ecc->seed);
+    encrypted_seed = std::move(ecc->point);
   }
   absl::StatusOr<std::string> sym_key =
       KdfA(ek.nameAlg, seed, "STORAGE", ak_name, "", sym.keyBits.aes);
@@ -168,10 +249,8 @@ absl::StatusOr<Credential> MakeCredential(const TPMT_PUBLIC& ek,
   absl::StatusOr<std::string> outer_hmac =
       Hmac(ek.nameAlg, *hmac_key, absl::StrCat(*enc_identity, ak_name));
   if (!outer_hmac.ok()) return outer_hmac.status();
-  absl::StatusOr<std::string> encrypted_seed = EncryptSeed(ek, seed);
-  if (!encrypted_seed.ok()) return encrypted_seed.status();
   return Credential{Sized(absl::StrCat(Sized(*outer_hmac), *enc_identity)),
-                    Sized(*encrypted_seed)};
+                    Sized(encrypted_seed)};
 }
 
 }  // namespace trellis::attest

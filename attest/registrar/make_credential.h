@@ -20,8 +20,9 @@ struct Credential {
   std::string encrypted_secret;  // Marshalled TPM2B_ENCRYPTED_SECRET.
 };
 
-// Seals `secret` (at most the EK nameAlg's digest size) to `ek` (an RSA
-// storage key with AES-128-CFB, as the TCG default EK) and `ak_name`.
+// Seals `secret` (at most the EK nameAlg's digest size) to `ek` (an RSA or
+// NIST P-256 storage key with AES-CFB, as the TCG default EKs) and
+// `ak_name`.
 absl::StatusOr<Credential> MakeCredential(const TPMT_PUBLIC& ek,
                                           absl::string_view ak_name,
                                           absl::string_view secret);

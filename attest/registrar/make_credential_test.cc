@@ -1,6 +1,7 @@
 // Software MakeCredential against the real TPM's ActivateCredential.
 #include "attest/registrar/make_credential.h"
 
+#include "absl/strings/escaping.h"
 #include "attest/host/tpm_device.h"
 #include "attest/testing/swtpm.h"
 #include "attest/tpm/keys.h"
@@ -48,11 +49,47 @@ TEST(MakeCredentialTest, OnlyTheNamedAkInThatTpmReleasesTheSecret) {
                    .ok());
 }
 
+TEST(MakeCredentialTest, EccEkReleasesTheSecretToItsAk) {
+  trellis::testing::Swtpm tpm;
+  auto device = *host::TpmDevice::Open(tpm.tcti());
+  device->UseEccEk(true);
+  const TPMT_PUBLIC ek = *tpm::ParsePublic(*device->EkPublic());
+  ASSERT_EQ(ek.type, TPM2_ALG_ECC);
+  // The same EK tpm2_createek makes.
+  std::string out;
+  ASSERT_EQ(tpm.RunTools("cd " + tpm.state_dir() +
+                             " && tpm2_createek -c ek.ctx -G ecc -u ek.pub && "
+                             "tpm2_flushcontext -t && cat ek.pub | base64 -w0",
+                         &out),
+            0)
+      << out;
+  std::string tools_ek;
+  ASSERT_TRUE(absl::Base64Unescape(out, &tools_ek));
+  EXPECT_EQ(tools_ek, *device->EkPublic());
+  const host::KeyBlob ak = *device->CreateAk("ecc");
+  const std::string name = *tpm::ObjectName(*tpm::ParsePublic(ak.public_area));
+  const std::string secret = "ecc-ek-credential-secret";
+  absl::StatusOr<Credential> credential = MakeCredential(ek, name, secret);
+  ASSERT_TRUE(credential.ok()) << credential.status();
+  absl::StatusOr<std::string> released = device->ActivateCredential(
+      ak, credential->credential_blob, credential->encrypted_secret);
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(*released, secret);
+  std::string other = name;
+  other.back() ^= 1;
+  Credential wrong = *MakeCredential(ek, other, secret);
+  EXPECT_FALSE(device
+                   ->ActivateCredential(ak, wrong.credential_blob,
+                                        wrong.encrypted_secret)
+                   .ok());
+}
+
 TEST(MakeCredentialTest, RejectsUnusableInput) {
   TPMT_PUBLIC ecc{};
   ecc.type = TPM2_ALG_ECC;
+  ecc.nameAlg = TPM2_ALG_SHA256;
   EXPECT_EQ(MakeCredential(ecc, "name", "s").status().code(),
-            absl::StatusCode::kUnimplemented);
+            absl::StatusCode::kInvalidArgument);  // Not a storage key.
   TPMT_PUBLIC rsa{};
   rsa.type = TPM2_ALG_RSA;
   rsa.nameAlg = TPM2_ALG_SHA256;

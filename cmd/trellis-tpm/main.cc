@@ -42,7 +42,9 @@ ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
           "tpm2-tss TCTI configuration of the TPM.");
 ABSL_FLAG(std::string, work_dir, "trellis-tpm-data",
           "Where the AK and app keys are kept (TPM-wrapped).");
-ABSL_FLAG(std::string, algorithm, "ecc", "create-ek-ak: ecc or rsa.");
+ABSL_FLAG(std::string, algorithm, "ecc", "create-ek-ak: AK type, ecc or rsa.");
+ABSL_FLAG(std::string, ek_algorithm, "rsa",
+          "create-ek-ak: which TCG default EK, rsa or ecc.");
 ABSL_FLAG(std::string, nonce, "", "The verifier's nonce, hex.");
 ABSL_FLAG(std::string, pcrs, "sha256:0,1,2,3,4,5,6,7,10",
           "generate-quote: PCRs to quote, BANK:N,N,...[+BANK:...].");
@@ -161,7 +163,8 @@ int main(int argc, char** argv) {
   HostAgent agent(std::move(*tpm), absl::GetFlag(FLAGS_work_dir));
 
   if (command == "create-ek-ak") {
-    auto out = agent.CreateEkAk(absl::GetFlag(FLAGS_algorithm));
+    auto out = agent.CreateEkAk(absl::GetFlag(FLAGS_algorithm),
+                                absl::GetFlag(FLAGS_ek_algorithm));
     if (!out.ok()) return Fail(out.status());
     std::cout << out->dump(2) << "\n";
   } else if (command == "generate-app-key") {
