@@ -467,6 +467,43 @@ TEST_F(AttestE2ETest, GrpcVerifierGivesTheSameVerdicts) {
   }
   EXPECT_FALSE(response.verified());
   EXPECT_EQ(response.failed_check(), "nonce_fresh");
+  // Policies over gRPC: versioned, validated.
+  trellis::PutPolicyRequest put;
+  put.set_id("grpc-policy");
+  put.set_policy_json(R"({"require_ima": true})");
+  trellis::Policy stored;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(verifier->PutPolicy(&ctx, put, &stored).ok());
+  }
+  EXPECT_EQ(stored.version(), 1);
+  EXPECT_EQ(stored.digest().size(), 32u);
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(verifier->PutPolicy(&ctx, put, &stored).ok());
+  }
+  EXPECT_EQ(stored.version(), 2);
+  trellis::GetPolicyRequest get;
+  get.set_id("grpc-policy");
+  get.set_version(1);
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(verifier->GetPolicy(&ctx, get, &stored).ok());
+  }
+  EXPECT_EQ(stored.version(), 1);
+  EXPECT_EQ(stored.policy_json(), put.policy_json());
+  put.set_policy_json(R"({"require_ima": "yes"})");
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(verifier->PutPolicy(&ctx, put, &stored).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  get.set_id("no-such-policy");
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(verifier->GetPolicy(&ctx, get, &stored).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
   // Unusable requests and unknown hosts are errors with their codes.
   {
     grpc::ClientContext ctx;

@@ -77,4 +77,34 @@ grpc::Status VerifierGrpcService::VerifyEvidence(
   return grpc::Status::OK;
 }
 
+namespace {
+
+grpc::Status ToProto(const absl::StatusOr<Policy>& policy,
+                     trellis::Policy* response) {
+  if (!policy.ok()) return ToGrpc(policy.status());
+  response->set_id(policy->id);
+  response->set_version(policy->version);
+  response->set_digest(policy->digest);
+  response->set_policy_json(policy->text);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status VerifierGrpcService::PutPolicy(
+    grpc::ServerContext*, const trellis::PutPolicyRequest* request,
+    trellis::Policy* response) {
+  absl::StatusOr<int64_t> version =
+      appraiser_->PutPolicy(request->id(), request->policy_json());
+  if (!version.ok()) return ToGrpc(version.status());
+  return ToProto(appraiser_->LoadPolicy(request->id(), *version), response);
+}
+
+grpc::Status VerifierGrpcService::GetPolicy(
+    grpc::ServerContext*, const trellis::GetPolicyRequest* request,
+    trellis::Policy* response) {
+  return ToProto(appraiser_->LoadPolicy(request->id(), request->version()),
+                 response);
+}
+
 }  // namespace trellis::attest

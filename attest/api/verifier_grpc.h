@@ -19,6 +19,12 @@ class VerifierGrpcService final : public trellis::AttestationVerifier::Service {
   grpc::Status VerifyEvidence(
       grpc::ServerContext*, const trellis::VerifyEvidenceRequest* request,
       trellis::VerifyEvidenceResponse* response) override;
+  grpc::Status PutPolicy(grpc::ServerContext*,
+                         const trellis::PutPolicyRequest* request,
+                         trellis::Policy* response) override;
+  grpc::Status GetPolicy(grpc::ServerContext*,
+                         const trellis::GetPolicyRequest* request,
+                         trellis::Policy* response) override;
 
  private:
   Appraiser* const appraiser_;
