@@ -184,6 +184,35 @@ bool AllZero(absl::string_view s) {
   return s.find_first_not_of('\0') == absl::string_view::npos;
 }
 
+// value = H(value || H(input)), or H(value || input) when the input is
+// already the extend value; SHA-256 on the SHA extensions without
+// allocations.
+absl::Status Extend(TPM2_ALG_ID bank, absl::string_view input, bool hash_input,
+                    std::string& value) {
+  if (bank == TPM2_ALG_SHA256 && crypto::CpuHasShaExtensions()) {
+    uint8_t extend[32];
+    if (hash_input) {
+      crypto::Sha256ShaNi({input}, extend);
+      input = absl::string_view(reinterpret_cast<char*>(extend), 32);
+    }
+    uint8_t next[32];
+    crypto::Sha256ShaNi({value, input}, next);
+    std::memcpy(value.data(), next, 32);
+    return absl::OkStatus();
+  }
+  std::string hashed;
+  if (hash_input) {
+    absl::StatusOr<std::string> h = tpm::TpmHash(bank, input);
+    if (!h.ok()) return h.status();
+    hashed = std::move(*h);
+    input = hashed;
+  }
+  absl::StatusOr<std::string> next = tpm::TpmHash2(bank, value, input);
+  if (!next.ok()) return next.status();
+  value = std::move(*next);
+  return absl::OkStatus();
+}
+
 // Extends PCR `pcr` of `bank` entry by entry, calling on_value(i, value)
 // after entry i; stops early when it returns true.
 template <typename OnValue>
@@ -198,12 +227,11 @@ absl::Status ForEachValue(const std::vector<Entry>& entries, TPM2_ALG_ID bank,
     if (e.pcr != pcr) continue;
     // The column hash is not trusted: the extend value is recomputed from
     // the fields (a zero column, a violation, extends 0xFF..).
-    absl::StatusOr<std::string> extend =
-        e.violation ? violation : tpm::TpmHash(bank, e.template_data);
-    if (!extend.ok()) return extend.status();
-    absl::StatusOr<std::string> next = tpm::TpmHash2(bank, value, *extend);
-    if (!next.ok()) return next.status();
-    value = std::move(*next);
+    if (absl::Status s = Extend(bank, e.violation ? violation : e.template_data,
+                                /*hash_input=*/!e.violation, value);
+        !s.ok()) {
+      return s;
+    }
     if (on_value(i, value)) break;
   }
   return absl::OkStatus();
@@ -261,39 +289,6 @@ absl::StatusOr<std::vector<Entry>> ParseAscii(absl::string_view text) {
   }
   return entries;
 }
-
-namespace {
-
-// value = H(value || H(input)), or H(value || input) when the input is
-// already the extend value; SHA-256 on the SHA extensions without
-// allocations.
-absl::Status Extend(TPM2_ALG_ID bank, absl::string_view input, bool hash_input,
-                    std::string& value) {
-  if (bank == TPM2_ALG_SHA256 && crypto::CpuHasShaExtensions()) {
-    uint8_t extend[32];
-    if (hash_input) {
-      crypto::Sha256ShaNi({input}, extend);
-      input = absl::string_view(reinterpret_cast<char*>(extend), 32);
-    }
-    uint8_t next[32];
-    crypto::Sha256ShaNi({value, input}, next);
-    std::memcpy(value.data(), next, 32);
-    return absl::OkStatus();
-  }
-  std::string hashed;
-  if (hash_input) {
-    absl::StatusOr<std::string> h = tpm::TpmHash(bank, input);
-    if (!h.ok()) return h.status();
-    hashed = std::move(*h);
-    input = hashed;
-  }
-  absl::StatusOr<std::string> next = tpm::TpmHash2(bank, value, input);
-  if (!next.ok()) return next.status();
-  value = std::move(*next);
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<ListAppraisal> AppraiseAscii(absl::string_view text,
                                             TPM2_ALG_ID bank,
