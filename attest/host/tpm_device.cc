@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "attest/tpm/keys.h"
+#include "attest/tpm/marshal.h"
 #include "attest/tpm/structures.h"
 
 namespace trellis::attest::host {
@@ -38,31 +39,6 @@ struct EsysPtr {
   T** out() { return &p; }
   T* operator->() const { return p; }
 };
-
-template <typename T, typename Fn>
-std::string MarshalTss(Fn fn, const T& value) {
-  std::string out(sizeof(T) + 16, '\0');
-  size_t offset = 0;
-  if (fn(&value, reinterpret_cast<uint8_t*>(out.data()), out.size(), &offset) !=
-      TSS2_RC_SUCCESS) {
-    return "";
-  }
-  out.resize(offset);
-  return out;
-}
-
-template <typename T, typename Fn>
-absl::StatusOr<T> UnmarshalTss(Fn fn, absl::string_view bytes,
-                               const char* what) {
-  T value{};
-  size_t offset = 0;
-  if (fn(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &offset,
-         &value) != TSS2_RC_SUCCESS ||
-      offset != bytes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed ", what));
-  }
-  return value;
-}
 
 // The TCG EK Credential Profile's default EK templates: L-1 (RSA 2048) and
 // L-2 (ECC NIST P-256), both AES-128-CFB storage keys under the
@@ -198,32 +174,27 @@ TpmDevice::~TpmDevice() {
   Tss2_TctiLdr_Finalize(&tcti_);
 }
 
-absl::StatusOr<TpmDevice::Handle> TpmDevice::CreateEk() {
+absl::StatusOr<TpmDevice::Handle> TpmDevice::CreatePrimary(
+    ESYS_TR hierarchy, const TPM2B_PUBLIC& templ, const char* what) {
   const TPM2B_SENSITIVE_CREATE sensitive{};
-  const TPM2B_PUBLIC templ = EkTemplate(ecc_ek_);
   const TPM2B_DATA outside{};
   const TPML_PCR_SELECTION creation_pcrs{};
   ESYS_TR handle = ESYS_TR_NONE;
   const TSS2_RC rc = Esys_CreatePrimary(
-      esys_, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-      ESYS_TR_NONE, &sensitive, &templ, &outside, &creation_pcrs, &handle,
-      nullptr, nullptr, nullptr, nullptr);
-  if (rc != TSS2_RC_SUCCESS) return TpmError("creating the EK", rc);
+      esys_, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+      &sensitive, &templ, &outside, &creation_pcrs, &handle, nullptr, nullptr,
+      nullptr, nullptr);
+  if (rc != TSS2_RC_SUCCESS) return TpmError(what, rc);
   return Handle(esys_, handle);
 }
 
+absl::StatusOr<TpmDevice::Handle> TpmDevice::CreateEk() {
+  return CreatePrimary(ESYS_TR_RH_ENDORSEMENT, EkTemplate(ecc_ek_),
+                       "creating the EK");
+}
+
 absl::StatusOr<TpmDevice::Handle> TpmDevice::CreateSrk() {
-  const TPM2B_SENSITIVE_CREATE sensitive{};
-  const TPM2B_PUBLIC templ = SrkTemplate();
-  const TPM2B_DATA outside{};
-  const TPML_PCR_SELECTION creation_pcrs{};
-  ESYS_TR handle = ESYS_TR_NONE;
-  const TSS2_RC rc = Esys_CreatePrimary(
-      esys_, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-      &sensitive, &templ, &outside, &creation_pcrs, &handle, nullptr, nullptr,
-      nullptr, nullptr);
-  if (rc != TSS2_RC_SUCCESS) return TpmError("creating the SRK", rc);
-  return Handle(esys_, handle);
+  return CreatePrimary(ESYS_TR_RH_OWNER, SrkTemplate(), "creating the SRK");
 }
 
 // The EK has no password: using it needs PolicySecret(TPM_RH_ENDORSEMENT).
@@ -253,21 +224,27 @@ absl::StatusOr<TpmDevice::Handle> TpmDevice::LoadAk(const KeyBlob& key) {
   return LoadUnderEk(*ek, key);
 }
 
-absl::StatusOr<TpmDevice::Handle> TpmDevice::LoadUnderEk(const Handle& ek,
-                                                         const KeyBlob& key) {
-  absl::StatusOr<TPM2B_PUBLIC> pub = UnmarshalTss<TPM2B_PUBLIC>(
+absl::StatusOr<TpmDevice::Handle> TpmDevice::Load(const Handle& parent,
+                                                  ESYS_TR session,
+                                                  const KeyBlob& key) {
+  absl::StatusOr<TPM2B_PUBLIC> pub = tpm::TssUnmarshal<TPM2B_PUBLIC>(
       Tss2_MU_TPM2B_PUBLIC_Unmarshal, key.public_area, "TPM2B_PUBLIC");
   if (!pub.ok()) return pub.status();
-  absl::StatusOr<TPM2B_PRIVATE> priv = UnmarshalTss<TPM2B_PRIVATE>(
+  absl::StatusOr<TPM2B_PRIVATE> priv = tpm::TssUnmarshal<TPM2B_PRIVATE>(
       Tss2_MU_TPM2B_PRIVATE_Unmarshal, key.private_area, "TPM2B_PRIVATE");
   if (!priv.ok()) return priv.status();
-  absl::StatusOr<Handle> session = EkPolicySession();
-  if (!session.ok()) return session.status();
   ESYS_TR handle = ESYS_TR_NONE;
-  const TSS2_RC rc = Esys_Load(esys_, ek.get(), session->get(), ESYS_TR_NONE,
+  const TSS2_RC rc = Esys_Load(esys_, parent.get(), session, ESYS_TR_NONE,
                                ESYS_TR_NONE, &*priv, &*pub, &handle);
   if (rc != TSS2_RC_SUCCESS) return TpmError("loading the key", rc);
   return Handle(esys_, handle);
+}
+
+absl::StatusOr<TpmDevice::Handle> TpmDevice::LoadUnderEk(const Handle& ek,
+                                                         const KeyBlob& key) {
+  absl::StatusOr<Handle> session = EkPolicySession();
+  if (!session.ok()) return session.status();
+  return Load(ek, session->get(), key);
 }
 
 absl::StatusOr<std::string> TpmDevice::EkPublic() {
@@ -278,7 +255,7 @@ absl::StatusOr<std::string> TpmDevice::EkPublic() {
       Esys_ReadPublic(esys_, ek->get(), ESYS_TR_NONE, ESYS_TR_NONE,
                       ESYS_TR_NONE, pub.out(), nullptr, nullptr);
   if (rc != TSS2_RC_SUCCESS) return TpmError("reading the EK", rc);
-  return MarshalTss(Tss2_MU_TPM2B_PUBLIC_Marshal, *pub.p);
+  return tpm::TssMarshal(Tss2_MU_TPM2B_PUBLIC_Marshal, *pub.p);
 }
 
 absl::StatusOr<std::string> TpmDevice::EkCertificate() {
@@ -315,6 +292,24 @@ absl::StatusOr<std::string> TpmDevice::EkCertificate() {
   return cert;
 }
 
+absl::StatusOr<KeyBlob> TpmDevice::CreateChild(const Handle& parent,
+                                               ESYS_TR session,
+                                               const TPM2B_PUBLIC& templ,
+                                               const char* what) {
+  const TPM2B_SENSITIVE_CREATE sensitive{};
+  const TPM2B_DATA outside{};
+  const TPML_PCR_SELECTION creation_pcrs{};
+  EsysPtr<TPM2B_PRIVATE> priv;
+  EsysPtr<TPM2B_PUBLIC> pub;
+  const TSS2_RC rc =
+      Esys_Create(esys_, parent.get(), session, ESYS_TR_NONE, ESYS_TR_NONE,
+                  &sensitive, &templ, &outside, &creation_pcrs, priv.out(),
+                  pub.out(), nullptr, nullptr, nullptr);
+  if (rc != TSS2_RC_SUCCESS) return TpmError(what, rc);
+  return KeyBlob{tpm::TssMarshal(Tss2_MU_TPM2B_PUBLIC_Marshal, *pub.p),
+                 tpm::TssMarshal(Tss2_MU_TPM2B_PRIVATE_Marshal, *priv.p)};
+}
+
 absl::StatusOr<KeyBlob> TpmDevice::CreateAk(absl::string_view algorithm) {
   absl::StatusOr<TPM2B_PUBLIC> templ = SigningTemplate(algorithm, true);
   if (!templ.ok()) return templ.status();
@@ -322,18 +317,7 @@ absl::StatusOr<KeyBlob> TpmDevice::CreateAk(absl::string_view algorithm) {
   if (!ek.ok()) return ek.status();
   absl::StatusOr<Handle> session = EkPolicySession();
   if (!session.ok()) return session.status();
-  const TPM2B_SENSITIVE_CREATE sensitive{};
-  const TPM2B_DATA outside{};
-  const TPML_PCR_SELECTION creation_pcrs{};
-  EsysPtr<TPM2B_PRIVATE> priv;
-  EsysPtr<TPM2B_PUBLIC> pub;
-  const TSS2_RC rc =
-      Esys_Create(esys_, ek->get(), session->get(), ESYS_TR_NONE, ESYS_TR_NONE,
-                  &sensitive, &*templ, &outside, &creation_pcrs, priv.out(),
-                  pub.out(), nullptr, nullptr, nullptr);
-  if (rc != TSS2_RC_SUCCESS) return TpmError("creating the AK", rc);
-  return KeyBlob{MarshalTss(Tss2_MU_TPM2B_PUBLIC_Marshal, *pub.p),
-                 MarshalTss(Tss2_MU_TPM2B_PRIVATE_Marshal, *priv.p)};
+  return CreateChild(*ek, session->get(), *templ, "creating the AK");
 }
 
 absl::StatusOr<QuoteOutput> TpmDevice::Quote(const KeyBlob& ak,
@@ -383,18 +367,7 @@ absl::StatusOr<KeyBlob> TpmDevice::CreateAppKey() {
   if (!templ.ok()) return templ.status();
   absl::StatusOr<Handle> srk = CreateSrk();
   if (!srk.ok()) return srk.status();
-  const TPM2B_SENSITIVE_CREATE sensitive{};
-  const TPM2B_DATA outside{};
-  const TPML_PCR_SELECTION creation_pcrs{};
-  EsysPtr<TPM2B_PRIVATE> priv;
-  EsysPtr<TPM2B_PUBLIC> pub;
-  const TSS2_RC rc =
-      Esys_Create(esys_, srk->get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                  ESYS_TR_NONE, &sensitive, &*templ, &outside, &creation_pcrs,
-                  priv.out(), pub.out(), nullptr, nullptr, nullptr);
-  if (rc != TSS2_RC_SUCCESS) return TpmError("creating the app key", rc);
-  return KeyBlob{MarshalTss(Tss2_MU_TPM2B_PUBLIC_Marshal, *pub.p),
-                 MarshalTss(Tss2_MU_TPM2B_PRIVATE_Marshal, *priv.p)};
+  return CreateChild(*srk, ESYS_TR_PASSWORD, *templ, "creating the app key");
 }
 
 absl::StatusOr<SignedAttestation> TpmDevice::Certify(
@@ -403,22 +376,12 @@ absl::StatusOr<SignedAttestation> TpmDevice::Certify(
   if (qualifying_data.size() > sizeof(TPM2B_DATA::buffer)) {
     return absl::InvalidArgumentError("qualifying data longer than 64 bytes");
   }
-  absl::StatusOr<TPM2B_PUBLIC> app_pub = UnmarshalTss<TPM2B_PUBLIC>(
-      Tss2_MU_TPM2B_PUBLIC_Unmarshal, app_key.public_area, "TPM2B_PUBLIC");
-  if (!app_pub.ok()) return app_pub.status();
-  absl::StatusOr<TPM2B_PRIVATE> app_priv = UnmarshalTss<TPM2B_PRIVATE>(
-      Tss2_MU_TPM2B_PRIVATE_Unmarshal, app_key.private_area, "TPM2B_PRIVATE");
-  if (!app_priv.ok()) return app_priv.status();
-  ESYS_TR app_handle = ESYS_TR_NONE;
-  {
+  absl::StatusOr<Handle> app = [&]() -> absl::StatusOr<Handle> {
     absl::StatusOr<Handle> srk = CreateSrk();
     if (!srk.ok()) return srk.status();
-    const TSS2_RC rc =
-        Esys_Load(esys_, srk->get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                  ESYS_TR_NONE, &*app_priv, &*app_pub, &app_handle);
-    if (rc != TSS2_RC_SUCCESS) return TpmError("loading the app key", rc);
-  }  // The SRK is flushed: the app key stays loaded without it.
-  Handle app(esys_, app_handle);
+    return Load(*srk, ESYS_TR_PASSWORD, app_key);
+  }();  // The SRK is flushed: the app key stays loaded without it.
+  if (!app.ok()) return app.status();
   absl::StatusOr<Handle> signer = LoadAk(ak);
   if (!signer.ok()) return signer.status();
   const TPM2B_DATA qualifying = ToData(qualifying_data);
@@ -426,7 +389,7 @@ absl::StatusOr<SignedAttestation> TpmDevice::Certify(
   EsysPtr<TPM2B_ATTEST> certified;
   EsysPtr<TPMT_SIGNATURE> signature;
   const TSS2_RC rc = Esys_Certify(
-      esys_, app.get(), signer->get(), ESYS_TR_PASSWORD, ESYS_TR_PASSWORD,
+      esys_, app->get(), signer->get(), ESYS_TR_PASSWORD, ESYS_TR_PASSWORD,
       ESYS_TR_NONE, &qualifying, &scheme, certified.out(), signature.out());
   if (rc != TSS2_RC_SUCCESS) return TpmError("TPM2_Certify", rc);
   return SignedAttestation{
@@ -437,11 +400,11 @@ absl::StatusOr<SignedAttestation> TpmDevice::Certify(
 
 absl::StatusOr<std::string> TpmDevice::ActivateCredential(
     const KeyBlob& ak, absl::string_view credential, absl::string_view secret) {
-  absl::StatusOr<TPM2B_ID_OBJECT> blob = UnmarshalTss<TPM2B_ID_OBJECT>(
+  absl::StatusOr<TPM2B_ID_OBJECT> blob = tpm::TssUnmarshal<TPM2B_ID_OBJECT>(
       Tss2_MU_TPM2B_ID_OBJECT_Unmarshal, credential, "TPM2B_ID_OBJECT");
   if (!blob.ok()) return blob.status();
   absl::StatusOr<TPM2B_ENCRYPTED_SECRET> seed =
-      UnmarshalTss<TPM2B_ENCRYPTED_SECRET>(
+      tpm::TssUnmarshal<TPM2B_ENCRYPTED_SECRET>(
           Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, secret,
           "TPM2B_ENCRYPTED_SECRET");
   if (!seed.ok()) return seed.status();

@@ -93,9 +93,17 @@ class TpmDevice {
       : tcti_(tcti), esys_(esys) {}
 
   class Handle;
+  absl::StatusOr<Handle> CreatePrimary(ESYS_TR hierarchy,
+                                       const TPM2B_PUBLIC& templ,
+                                       const char* what);
+  absl::StatusOr<KeyBlob> CreateChild(const Handle& parent, ESYS_TR session,
+                                      const TPM2B_PUBLIC& templ,
+                                      const char* what);
   absl::StatusOr<Handle> CreateEk();
   absl::StatusOr<Handle> CreateSrk();
   absl::StatusOr<Handle> EkPolicySession();
+  absl::StatusOr<Handle> Load(const Handle& parent, ESYS_TR session,
+                              const KeyBlob& key);
   absl::StatusOr<Handle> LoadUnderEk(const Handle& ek, const KeyBlob& key);
   absl::StatusOr<Handle> LoadAk(const KeyBlob& key);
 

@@ -4,39 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "attest/tpm/marshal.h"
 
 namespace trellis::attest::tpm {
 namespace {
-
-// Runs a tpm2-tss unmarshaller over all of `bytes`.
-template <typename T, typename Fn>
-absl::StatusOr<T> Unmarshal(Fn fn, absl::string_view bytes, const char* what) {
-  T out{};
-  size_t offset = 0;
-  const TSS2_RC rc = fn(reinterpret_cast<const uint8_t*>(bytes.data()),
-                        bytes.size(), &offset, &out);
-  if (rc != TSS2_RC_SUCCESS) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("malformed %s (tss2 rc 0x%x)", what, rc));
-  }
-  if (offset != bytes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " followed by ", bytes.size() - offset, " trailing bytes"));
-  }
-  return out;
-}
-
-template <typename T, typename Fn>
-std::string Marshal(Fn fn, const T& value) {
-  std::string out(sizeof(T) + 64, '\0');
-  size_t offset = 0;
-  if (fn(&value, reinterpret_cast<uint8_t*>(out.data()), out.size(), &offset) !=
-      TSS2_RC_SUCCESS) {
-    return "";  // Only values that fail to parse fail to marshal.
-  }
-  out.resize(offset);
-  return out;
-}
 
 absl::Status CheckPublicArea(const TPMT_PUBLIC& p) {
   if (p.type != TPM2_ALG_RSA && p.type != TPM2_ALG_ECC) {
@@ -60,7 +31,7 @@ absl::Status CheckPublicArea(const TPMT_PUBLIC& p) {
 }  // namespace
 
 absl::StatusOr<TPMT_PUBLIC> ParsePublic(absl::string_view bytes) {
-  absl::StatusOr<TPM2B_PUBLIC> p = Unmarshal<TPM2B_PUBLIC>(
+  absl::StatusOr<TPM2B_PUBLIC> p = TssUnmarshal<TPM2B_PUBLIC>(
       Tss2_MU_TPM2B_PUBLIC_Unmarshal, bytes, "TPM2B_PUBLIC");
   if (!p.ok()) return p.status();
   if (absl::Status s = CheckPublicArea(p->publicArea); !s.ok()) return s;
@@ -68,7 +39,7 @@ absl::StatusOr<TPMT_PUBLIC> ParsePublic(absl::string_view bytes) {
 }
 
 absl::StatusOr<TPMT_PUBLIC> ParsePublicArea(absl::string_view bytes) {
-  absl::StatusOr<TPMT_PUBLIC> p = Unmarshal<TPMT_PUBLIC>(
+  absl::StatusOr<TPMT_PUBLIC> p = TssUnmarshal<TPMT_PUBLIC>(
       Tss2_MU_TPMT_PUBLIC_Unmarshal, bytes, "TPMT_PUBLIC");
   if (!p.ok()) return p.status();
   if (absl::Status s = CheckPublicArea(*p); !s.ok()) return s;
@@ -76,17 +47,17 @@ absl::StatusOr<TPMT_PUBLIC> ParsePublicArea(absl::string_view bytes) {
 }
 
 std::string MarshalPublicArea(const TPMT_PUBLIC& public_area) {
-  return Marshal(Tss2_MU_TPMT_PUBLIC_Marshal, public_area);
+  return TssMarshal(Tss2_MU_TPMT_PUBLIC_Marshal, public_area);
 }
 
 std::string MarshalPublic(const TPMT_PUBLIC& public_area) {
   TPM2B_PUBLIC p{};
   p.publicArea = public_area;
-  return Marshal(Tss2_MU_TPM2B_PUBLIC_Marshal, p);
+  return TssMarshal(Tss2_MU_TPM2B_PUBLIC_Marshal, p);
 }
 
 absl::StatusOr<TPMS_ATTEST> ParseAttest(absl::string_view bytes) {
-  absl::StatusOr<TPMS_ATTEST> a = Unmarshal<TPMS_ATTEST>(
+  absl::StatusOr<TPMS_ATTEST> a = TssUnmarshal<TPMS_ATTEST>(
       Tss2_MU_TPMS_ATTEST_Unmarshal, bytes, "TPMS_ATTEST");
   if (!a.ok()) return a.status();
   if (a->magic != TPM2_GENERATED_VALUE) {
@@ -101,11 +72,11 @@ absl::StatusOr<TPMS_ATTEST> ParseAttest(absl::string_view bytes) {
 }
 
 std::string MarshalAttest(const TPMS_ATTEST& attest) {
-  return Marshal(Tss2_MU_TPMS_ATTEST_Marshal, attest);
+  return TssMarshal(Tss2_MU_TPMS_ATTEST_Marshal, attest);
 }
 
 absl::StatusOr<TPMT_SIGNATURE> ParseSignature(absl::string_view bytes) {
-  absl::StatusOr<TPMT_SIGNATURE> s = Unmarshal<TPMT_SIGNATURE>(
+  absl::StatusOr<TPMT_SIGNATURE> s = TssUnmarshal<TPMT_SIGNATURE>(
       Tss2_MU_TPMT_SIGNATURE_Unmarshal, bytes, "TPMT_SIGNATURE");
   if (!s.ok()) return s.status();
   if (s->sigAlg != TPM2_ALG_RSASSA && s->sigAlg != TPM2_ALG_RSAPSS &&
@@ -117,12 +88,12 @@ absl::StatusOr<TPMT_SIGNATURE> ParseSignature(absl::string_view bytes) {
 }
 
 std::string MarshalSignature(const TPMT_SIGNATURE& signature) {
-  return Marshal(Tss2_MU_TPMT_SIGNATURE_Marshal, signature);
+  return TssMarshal(Tss2_MU_TPMT_SIGNATURE_Marshal, signature);
 }
 
 absl::StatusOr<TPML_PCR_SELECTION> ParsePcrSelection(absl::string_view bytes) {
-  return Unmarshal<TPML_PCR_SELECTION>(Tss2_MU_TPML_PCR_SELECTION_Unmarshal,
-                                       bytes, "TPML_PCR_SELECTION");
+  return TssUnmarshal<TPML_PCR_SELECTION>(Tss2_MU_TPML_PCR_SELECTION_Unmarshal,
+                                          bytes, "TPML_PCR_SELECTION");
 }
 
 size_t DigestSize(TPM2_ALG_ID hash) {
