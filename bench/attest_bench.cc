@@ -46,10 +46,8 @@ std::unique_ptr<Fixture> MakeFixture(trellis::testing::Swtpm& tpm,
   const std::string ek = *device->EkPublic();
   const host::KeyBlob ak = *device->CreateAk(algorithm);
   f->ak.public_area = *tpm::ParsePublic(ak.public_area);
-  f->ak.qualified_name = *tpm::QualifiedName(
-      f->ak.public_area,
-      *tpm::QualifiedName(*tpm::ParsePublic(ek),
-                          tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+  f->ak.qualified_name =
+      *tpm::AkQualifiedName(*tpm::ParsePublic(ek), f->ak.public_area);
   f->ak.key = *AkKey(f->ak);  // As the verifier caches it per host.
   std::string list;
   nlohmann::json digests = nlohmann::json::object();

@@ -47,11 +47,8 @@ class TrellisTpmTest : public ::testing::Test {
     absl::Base64Unescape(keys["ak_public"].get<std::string>(), &ak);
     attest::RegisteredAk registered;
     registered.public_area = *attest::tpm::ParsePublic(ak);
-    registered.qualified_name = *attest::tpm::QualifiedName(
-        registered.public_area,
-        *attest::tpm::QualifiedName(
-            *attest::tpm::ParsePublic(ek),
-            attest::tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+    registered.qualified_name = *attest::tpm::AkQualifiedName(
+        *attest::tpm::ParsePublic(ek), registered.public_area);
     return registered;
   }
 

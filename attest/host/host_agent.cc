@@ -86,10 +86,7 @@ absl::StatusOr<nlohmann::json> HostAgent::CreateEkAk(
   absl::StatusOr<TPMT_PUBLIC> ak_area = tpm::ParsePublic(ak->public_area);
   if (!ek_area.ok()) return ek_area.status();
   if (!ak_area.ok()) return ak_area.status();
-  absl::StatusOr<std::string> ek_qn =
-      tpm::QualifiedName(*ek_area, tpm::HandleName(TPM2_RH_ENDORSEMENT));
-  if (!ek_qn.ok()) return ek_qn.status();
-  absl::StatusOr<std::string> ak_qn = tpm::QualifiedName(*ak_area, *ek_qn);
+  absl::StatusOr<std::string> ak_qn = tpm::AkQualifiedName(*ek_area, *ak_area);
   absl::StatusOr<std::string> ak_name = tpm::ObjectName(*ak_area);
   absl::StatusOr<std::string> ak_pem = tpm::ToPem(*ak_area);
   if (!ak_qn.ok()) return ak_qn.status();

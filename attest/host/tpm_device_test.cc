@@ -25,10 +25,8 @@ RegisteredAk Register(const std::string& ek_public,
                       const std::string& ak_public) {
   RegisteredAk ak;
   ak.public_area = *tpm::ParsePublic(ak_public);
-  ak.qualified_name = *tpm::QualifiedName(
-      ak.public_area,
-      *tpm::QualifiedName(*tpm::ParsePublic(ek_public),
-                          tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+  ak.qualified_name =
+      *tpm::AkQualifiedName(*tpm::ParsePublic(ek_public), ak.public_area);
   return ak;
 }
 

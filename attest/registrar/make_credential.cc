@@ -16,21 +16,6 @@
 namespace trellis::attest {
 namespace {
 
-const EVP_MD* Md(TPM2_ALG_ID hash) {
-  switch (hash) {
-    case TPM2_ALG_SHA256:
-      return EVP_sha256();
-    case TPM2_ALG_SHA384:
-      return EVP_sha384();
-    case TPM2_ALG_SHA512:
-      return EVP_sha512();
-    case TPM2_ALG_SHA1:
-      return EVP_sha1();
-    default:
-      return nullptr;
-  }
-}
-
 std::string BigEndian32(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xff),
           static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)};
@@ -46,7 +31,7 @@ absl::StatusOr<std::string> Hmac(TPM2_ALG_ID hash, absl::string_view key,
                                  absl::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(Md(hash), key.data(), static_cast<int>(key.size()),
+  if (HMAC(tpm::TpmMd(hash), key.data(), static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(),
            out, &len) == nullptr) {
     return absl::InternalError("HMAC failed");
@@ -68,8 +53,8 @@ absl::StatusOr<std::string> EncryptSeed(const TPMT_PUBLIC& ek,
   if (ctx == nullptr || label == nullptr ||
       EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), Md(ek.nameAlg)) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), Md(ek.nameAlg)) != 1 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), tpm::TpmMd(ek.nameAlg)) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), tpm::TpmMd(ek.nameAlg)) != 1 ||
       EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), label, sizeof(kLabel)) != 1) {
     OPENSSL_free(label);
     return absl::InternalError("cannot set up RSA-OAEP");
@@ -182,7 +167,7 @@ absl::StatusOr<std::string> KdfA(TPM2_ALG_ID hash, absl::string_view key,
                                  absl::string_view label,
                                  absl::string_view context_u,
                                  absl::string_view context_v, int bits) {
-  if (Md(hash) == nullptr || bits <= 0 || bits % 8 != 0) {
+  if (tpm::TpmMd(hash) == nullptr || bits <= 0 || bits % 8 != 0) {
     return absl::InvalidArgumentError("unsupported KDFa parameters");
   }
   std::string out;

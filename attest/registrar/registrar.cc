@@ -130,12 +130,9 @@ absl::StatusOr<Credential> Registrar::Register(
         "manufacturer CA");
   }
 
-  absl::StatusOr<std::string> ek_qn =
-      tpm::QualifiedName(*ek, tpm::HandleName(TPM2_RH_ENDORSEMENT));
-  if (!ek_qn.ok()) return ek_qn.status();
   absl::StatusOr<std::string> ak_name = tpm::ObjectName(*ak);
   if (!ak_name.ok()) return ak_name.status();
-  absl::StatusOr<std::string> ak_qn = tpm::QualifiedName(*ak, *ek_qn);
+  absl::StatusOr<std::string> ak_qn = tpm::AkQualifiedName(*ek, *ak);
   if (!ak_qn.ok()) return ak_qn.status();
 
   std::string secret(32, '\0');

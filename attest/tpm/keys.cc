@@ -18,21 +18,6 @@
 namespace trellis::attest::tpm {
 namespace {
 
-const EVP_MD* Md(TPM2_ALG_ID hash) {
-  switch (hash) {
-    case TPM2_ALG_SHA1:
-      return EVP_sha1();
-    case TPM2_ALG_SHA256:
-      return EVP_sha256();
-    case TPM2_ALG_SHA384:
-      return EVP_sha384();
-    case TPM2_ALG_SHA512:
-      return EVP_sha512();
-    default:
-      return nullptr;
-  }
-}
-
 std::string BigEndian16(uint16_t v) {
   return std::string{static_cast<char>(v >> 8), static_cast<char>(v & 0xff)};
 }
@@ -167,7 +152,7 @@ absl::StatusOr<std::string> TpmHash2(TPM2_ALG_ID hash, absl::string_view a,
   if (hash == TPM2_ALG_SHA256) {
     return crypto::Digest(crypto::DigestAlgorithm::kSha256, {a, b});
   }
-  const EVP_MD* md = Md(hash);
+  const EVP_MD* md = TpmMd(hash);
   if (md == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrFormat("unsupported hash algorithm 0x%x", hash));
@@ -207,6 +192,29 @@ absl::StatusOr<std::string> QualifiedName(const TPMT_PUBLIC& public_area,
       TpmHash(public_area.nameAlg, absl::StrCat(parent_qualified, *name));
   if (!digest.ok()) return digest.status();
   return BigEndian16(public_area.nameAlg) + *digest;
+}
+
+const EVP_MD* TpmMd(TPM2_ALG_ID hash) {
+  switch (hash) {
+    case TPM2_ALG_SHA1:
+      return EVP_sha1();
+    case TPM2_ALG_SHA256:
+      return EVP_sha256();
+    case TPM2_ALG_SHA384:
+      return EVP_sha384();
+    case TPM2_ALG_SHA512:
+      return EVP_sha512();
+    default:
+      return nullptr;
+  }
+}
+
+absl::StatusOr<std::string> AkQualifiedName(const TPMT_PUBLIC& ek,
+                                            const TPMT_PUBLIC& ak) {
+  absl::StatusOr<std::string> ek_qn =
+      QualifiedName(ek, HandleName(TPM2_RH_ENDORSEMENT));
+  if (!ek_qn.ok()) return ek_qn.status();
+  return QualifiedName(ak, *ek_qn);
 }
 
 absl::StatusOr<crypto::PrivateKey> ToOpenSslKey(
@@ -286,7 +294,7 @@ absl::Status VerifyTpmSignature(const EVP_PKEY& key,
   if (!digest.ok()) return digest.status();
   PkeyCtx ctx(EVP_PKEY_CTX_new(const_cast<EVP_PKEY*>(&key), nullptr));
   if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), Md(hash)) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), TpmMd(hash)) != 1 ||
       (padding != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) ||
       (padding == RSA_PKCS1_PSS_PADDING &&
        EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) !=

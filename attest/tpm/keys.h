@@ -31,6 +31,15 @@ std::string HandleName(TPM2_HANDLE handle);
 absl::StatusOr<std::string> QualifiedName(const TPMT_PUBLIC& public_area,
                                           absl::string_view parent_qualified);
 
+// The qualified name of an AK created under an EK, the EK being a primary
+// key of the endorsement hierarchy: what quotes by the AK carry in
+// qualifiedSigner.
+absl::StatusOr<std::string> AkQualifiedName(const TPMT_PUBLIC& ek,
+                                            const TPMT_PUBLIC& ak);
+
+// OpenSSL's digest for a TPM hash algorithm, or null if unsupported.
+const EVP_MD* TpmMd(TPM2_ALG_ID hash);
+
 // The OpenSSL public key of an RSA or ECC (NIST P-256/384/521) public area.
 absl::StatusOr<crypto::PrivateKey> ToOpenSslKey(const TPMT_PUBLIC& public_area);
 

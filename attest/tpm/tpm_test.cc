@@ -37,6 +37,7 @@ TEST_F(TpmTest, NamesMatchTheTpms) {
       QualifiedName(*ek, HandleName(TPM2_RH_ENDORSEMENT));
   ASSERT_TRUE(ek_qn.ok());
   EXPECT_EQ(*QualifiedName(*ak, *ek_qn), ak_.ak_qualified_name);
+  EXPECT_EQ(*AkQualifiedName(*ek, *ak), ak_.ak_qualified_name);
   // Re-marshalling gives the TPM's bytes back.
   EXPECT_EQ(MarshalPublic(*ak), ak_.ak_public);
 }

@@ -16,9 +16,8 @@ namespace {
 RegisteredAk Registered(host::TpmDevice& device, const host::KeyBlob& ak) {
   RegisteredAk r;
   r.public_area = *tpm::ParsePublic(ak.public_area);
-  r.qualified_name = *tpm::QualifiedName(
-      r.public_area, *tpm::QualifiedName(*tpm::ParsePublic(*device.EkPublic()),
-                                         tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+  r.qualified_name = *tpm::AkQualifiedName(
+      *tpm::ParsePublic(*device.EkPublic()), r.public_area);
   return r;
 }
 

@@ -19,9 +19,7 @@ RegisteredAk Register(const trellis::testing::ToolsAk& tools) {
   RegisteredAk ak;
   ak.public_area = *tpm::ParsePublic(tools.ak_public);
   const TPMT_PUBLIC ek = *tpm::ParsePublic(tools.ek_public);
-  ak.qualified_name = *tpm::QualifiedName(
-      ak.public_area,
-      *tpm::QualifiedName(ek, tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+  ak.qualified_name = *tpm::AkQualifiedName(ek, ak.public_area);
   return ak;
 }
 

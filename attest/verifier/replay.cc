@@ -48,10 +48,7 @@ absl::StatusOr<ReplayResult> ReplayAppraisal(const ReplayInputs& in) {
   }
   RegisteredAk registered;
   registered.public_area = *ak;
-  absl::StatusOr<std::string> ek_qn =
-      tpm::QualifiedName(*ek, tpm::HandleName(TPM2_RH_ENDORSEMENT));
-  if (!ek_qn.ok()) return ek_qn.status();
-  absl::StatusOr<std::string> ak_qn = tpm::QualifiedName(*ak, *ek_qn);
+  absl::StatusOr<std::string> ak_qn = tpm::AkQualifiedName(*ek, *ak);
   if (!ak_qn.ok()) return ak_qn.status();
   registered.qualified_name = *ak_qn;
 

@@ -45,10 +45,8 @@ class ReplayTest : public ::testing::Test {
     // The record the live verifier would have logged.
     RegisteredAk registered;
     registered.public_area = *tpm::ParsePublic(ak.public_area);
-    registered.qualified_name = *tpm::QualifiedName(
-        registered.public_area,
-        *tpm::QualifiedName(*tpm::ParsePublic(ek),
-                            tpm::HandleName(TPM2_RH_ENDORSEMENT)));
+    registered.qualified_name =
+        *tpm::AkQualifiedName(*tpm::ParsePublic(ek), registered.public_area);
     const Policy policy = *ParsePolicy(kDefaultPolicyId, 0, kBuiltinPolicyText);
     inputs_.policy_text = policy.text;
     Appraisal appraisal =
