@@ -20,11 +20,22 @@ using nlohmann::json;
 
 }  // namespace
 
-absl::StatusOr<Policy> Appraiser::PolicyFor(
+absl::StatusOr<std::shared_ptr<const Policy>> Appraiser::PolicyFor(
     const trellis::HostRegistration& host) {
   const std::string id =
       host.policy_id().empty() ? kDefaultPolicyId : host.policy_id();
-  return LoadPolicy(id, -1);
+  {
+    absl::MutexLock lock(&policies_mu_);
+    if (auto it = latest_policies_.find(id); it != latest_policies_.end()) {
+      return it->second;
+    }
+  }
+  absl::StatusOr<Policy> loaded = LoadPolicy(id, -1);
+  if (!loaded.ok()) return loaded.status();
+  auto policy = std::make_shared<const Policy>(std::move(*loaded));
+  absl::MutexLock lock(&policies_mu_);
+  // A PutPolicy meanwhile has put a newer version: keep that one.
+  return latest_policies_.try_emplace(id, std::move(policy)).first->second;
 }
 
 absl::StatusOr<Policy> Appraiser::LoadPolicy(const std::string& id,
@@ -53,7 +64,12 @@ absl::StatusOr<int64_t> Appraiser::PutPolicy(const std::string& id,
   }
   absl::StatusOr<Policy> parsed = ParsePolicy(id, 0, text);
   if (!parsed.ok()) return parsed.status();
-  return evidence_->PutPolicy(id, text);
+  absl::MutexLock lock(&policies_mu_);  // Versions in the order cached.
+  absl::StatusOr<int64_t> version = evidence_->PutPolicy(id, text);
+  if (!version.ok()) return version.status();
+  parsed->version = *version;
+  latest_policies_[id] = std::make_shared<const Policy>(std::move(*parsed));
+  return version;
 }
 
 absl::StatusOr<std::string> Appraiser::Evidence(const std::string& digest) {
@@ -121,10 +137,13 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
     }
   }
 
-  Policy policy;
-  policy.digest = *tpm::TpmHash(TPM2_ALG_SHA256, policy.text);
+  // Without a host, the verdict is FAILED under the built-in policy.
+  static const auto* const kBuiltin =
+      new std::shared_ptr<const Policy>(std::make_shared<const Policy>(
+          *ParsePolicy(kDefaultPolicyId, 0, kBuiltinPolicyText)));
+  std::shared_ptr<const Policy> policy = *kBuiltin;
   if (host.has_value()) {
-    absl::StatusOr<Policy> found = PolicyFor(*host);
+    absl::StatusOr<std::shared_ptr<const Policy>> found = PolicyFor(*host);
     if (!found.ok()) return found.status();
     policy = std::move(*found);
     const absl::Status fresh = nonces_->Consume(nonce, host->host_id());
@@ -148,7 +167,7 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
                    host->last_clock().restart_count()};
     }
     Appraisal appraisal =
-        AppraiseEvidence(request, ak, previous, policy, checks);
+        AppraiseEvidence(request, ak, previous, *policy, checks);
     checks = appraisal.checks;
     record.set_attest_digest(appraisal.attest_digest);
     if (appraisal.clock.has_value()) {
@@ -177,9 +196,9 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   }
   record.set_evidence_digest(*evidence_digest);
   record.set_nonce(nonce);
-  record.set_policy_id(policy.id);
-  record.set_policy_version(policy.version);
-  record.set_policy_digest(policy.digest);
+  record.set_policy_id(policy->id);
+  record.set_policy_version(policy->version);
+  record.set_policy_digest(policy->digest);
   record.set_reference_values_version(0);
   record.set_verifier_version(kVerifierVersion);
   for (const CheckResult& r : checks.results()) {

@@ -13,7 +13,9 @@
 #include <functional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "attest/registrar/registrar.h"
 #include "attest/verifier/checks.h"
 #include "attest/verifier/evidence_request.h"
@@ -78,7 +80,10 @@ class Appraiser {
   absl::StatusOr<int64_t> RecordLogId() { return record_log_(); }
 
  private:
-  absl::StatusOr<Policy> PolicyFor(const trellis::HostRegistration& host);
+  // The host's policy at its latest version, parsed once (this process is
+  // the only writer of policies, through PutPolicy).
+  absl::StatusOr<std::shared_ptr<const Policy>> PolicyFor(
+      const trellis::HostRegistration& host);
 
   Registrar* const registrar_;
   NonceStore* const nonces_;
@@ -92,6 +97,9 @@ class Appraiser {
     std::shared_ptr<const EVP_PKEY> key;
   };
   LruCache<CachedKey> ak_keys_{4 << 20};
+  absl::Mutex policies_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Policy>>
+      latest_policies_ ABSL_GUARDED_BY(policies_mu_);
 };
 
 }  // namespace trellis::attest
