@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "httplib.h"
+#include "util/json_fields.h"
 
 namespace trellis::attest {
 namespace {
@@ -17,17 +18,15 @@ absl::StatusOr<json> Results(const httplib::Result& res) {
   }
   json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (res->status != 200) {
-    const std::string why = reply.is_object() && reply.contains("error") &&
-                                    reply["error"].is_string()
-                                ? reply["error"].get<std::string>()
-                                : res->body;
-    return absl::FailedPreconditionError(
-        absl::StrCat("verifier answered ", res->status, ": ", why));
+    absl::StatusOr<std::string> why = json_fields::String(reply, "error");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "verifier answered ", res->status, ": ", why.ok() ? *why : res->body));
   }
-  if (!reply.is_object() || !reply.contains("results")) {
+  const json* results = json_fields::Find(reply, "results");
+  if (results == nullptr) {
     return absl::InternalError("verifier reply is not a Keylime envelope");
   }
-  return reply["results"];
+  return *results;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "util/file.h"
+#include "util/json_fields.h"
 
 namespace trellis::attest::host {
 
@@ -28,13 +29,15 @@ absl::Status RegisterWithVerifier(HostAgent& agent,
   absl::StatusOr<json> challenge =
       (*client)->Post("/v2.4/registrar/register", request);
   if (!challenge.ok()) return challenge.status();
-  if (!(*challenge)["credential"].is_string() ||
-      !(*challenge)["secret"].is_string()) {
+  absl::StatusOr<std::string> credential =
+      json_fields::String(*challenge, "credential");
+  absl::StatusOr<std::string> encrypted_secret =
+      json_fields::String(*challenge, "secret");
+  if (!credential.ok() || !encrypted_secret.ok()) {
     return absl::InternalError("registrar sent no credential");
   }
   absl::StatusOr<std::string> secret =
-      agent.ActivateCredential((*challenge)["credential"].get<std::string>(),
-                               (*challenge)["secret"].get<std::string>());
+      agent.ActivateCredential(*credential, *encrypted_secret);
   if (!secret.ok()) return secret.status();
   return (*client)
       ->Post("/v2.4/registrar/activate",

@@ -125,7 +125,7 @@ TEST(ImaParseTest, RejectsMalformedLists) {
   const std::string line = FormatAscii(good);
   EXPECT_TRUE(ParseAscii(line).ok());
   EXPECT_TRUE(ParseAscii(" " + line + "\n\n").ok());  // "%2d" padding.
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("10 abc ima-ng sha256:00 /x"),
         "10 " + std::string(40, '0') + " ima-xx sha256:00 /x",
         "99 " + std::string(40, '0') + " ima-ng sha256:00 /x",
@@ -170,6 +170,22 @@ TEST(RuntimePolicyTest, AllowlistAndExcludes) {
         R"({"digests": {"/x": [1]}})", R"({"excludes": ["("]})", "{oops"}) {
     EXPECT_FALSE(RuntimePolicy::Parse(bad).ok()) << bad;
   }
+}
+
+// std::regex recursed once per character here and blew the stack on long
+// paths; RE2 matches in linear time.
+TEST(RuntimePolicyTest, ExcludesHandleHugePathsInLinearTime) {
+  absl::StatusOr<RuntimePolicy> policy =
+      RuntimePolicy::Parse(R"({"excludes": ["(a|aa)*b", "/var/log/.*"]})");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const std::string huge(1 << 20, 'a');
+  EXPECT_STREQ(policy->Check(huge, "00", false), "not in allowlist");
+  EXPECT_EQ(policy->Check(huge + "b", "00", false), nullptr);
+  EXPECT_EQ(policy->Check("/var/log/x", "00", false), nullptr);
+  // Anchored at the start of the path, as Python's re.match.
+  EXPECT_STREQ(policy->Check("/x/var/log/y", "00", false), "not in allowlist");
+  // RE2 refuses what it cannot match in linear time (backreferences).
+  EXPECT_FALSE(RuntimePolicy::Parse(R"({"excludes": ["(a)\\1"]})").ok());
 }
 
 }  // namespace

@@ -52,13 +52,17 @@ absl::StatusOr<RuntimePolicy> RuntimePolicy::Parse(
       parts.push_back(absl::StrCat("(", e.get<std::string>(), ")"));
     }
     if (!parts.empty()) {
-      try {
-        policy.excludes_.emplace(absl::StrJoin(parts, "|"),
-                                 std::regex::ECMAScript | std::regex::optimize);
-      } catch (const std::regex_error& e) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("excludes are not regular expressions: ", e.what()));
+      // RE2 matches in linear time without recursion: a long measured path
+      // cannot blow the stack or stall the verifier as backtracking could.
+      RE2::Options options;
+      options.set_log_errors(false);
+      auto regex =
+          std::make_shared<const RE2>(absl::StrJoin(parts, "|"), options);
+      if (!regex->ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "excludes are not regular expressions: ", regex->error()));
       }
+      policy.excludes_ = std::move(regex);
     }
   }
   return policy;
@@ -73,9 +77,9 @@ const char* RuntimePolicy::Check(absl::string_view path,
   // without a regular expression for every measured file.
   auto it = digests_.find(path);
   if (it != digests_.end() && it->second.contains(digest_hex)) return nullptr;
-  if (excludes_.has_value() &&
-      std::regex_search(path.begin(), path.end(), *excludes_,
-                        std::regex_constants::match_continuous)) {
+  if (excludes_ != nullptr &&
+      excludes_->Match(re2::StringPiece(path.data(), path.size()), 0,
+                       path.size(), RE2::ANCHOR_START, nullptr, 0)) {
     return nullptr;
   }
   return it == digests_.end() ? "not in allowlist" : "digest not allowed";

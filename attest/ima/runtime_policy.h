@@ -1,13 +1,14 @@
 // Reference values for IMA: Keylime's runtime policy (allowlist) format,
 // {"meta": {"version": N}, "digests": {path: [hex, ...]}, "excludes":
 // [regex, ...], ...}. A measured file passes if its path is excluded (a
-// regex matching at the start of the path, as Python's re.match) or if its
+// regex matching at the start of the path, as Python's re.match; RE2
+// syntax, so no backreferences or lookaround) or if its
 // digest is one of those listed for its path.
 #ifndef TRELLIS_ATTEST_IMA_RUNTIME_POLICY_H_
 #define TRELLIS_ATTEST_IMA_RUNTIME_POLICY_H_
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "attest/ima/measurement_list.h"
+#include "re2/re2.h"
 
 namespace trellis::attest::ima {
 
@@ -41,7 +43,7 @@ class RuntimePolicy {
  private:
   // Path -> allowed digests, lowercase hex (as IMA lists write them).
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> digests_;
-  std::optional<std::regex> excludes_;
+  std::shared_ptr<const RE2> excludes_;  // Shared: policies are copied.
 };
 
 }  // namespace trellis::attest::ima

@@ -5,37 +5,75 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "attest/tpm/structures.h"
+#include "util/json_fields.h"
 
 namespace trellis::attest {
 namespace {
 
+// Longer is not a country name; the claim is refused rather than stored.
+constexpr size_t kMaxCountryLength = 100;
+
 using nlohmann::json;
 
-absl::Status Field(const json& object, const char* name, bool required,
-                   std::string& out) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) {
-    if (required) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("missing required field \"", name, "\""));
-    }
-    return absl::OkStatus();
-  }
-  if (!it->is_string()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("field \"", name, "\" must be a string"));
-  }
-  out = it->get<std::string>();
-  if (required && out.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("field \"", name, "\" is empty"));
-  }
+// An optional string member into `out` (left empty when absent).
+absl::Status OptionalText(const json& object, const char* name,
+                          std::string& out) {
+  absl::StatusOr<std::optional<std::string>> value =
+      json_fields::OptionalString(object, name);
+  if (!value.ok()) return value.status();
+  if (value->has_value()) out = std::move(**value);
   return absl::OkStatus();
 }
 
 bool IsHex(const std::string& s) {
   return !s.empty() && s.size() % 2 == 0 &&
          s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+absl::StatusOr<EvidenceRequest::Geolocation> ParseGeolocation(const json& geo) {
+  absl::StatusOr<std::string> country = json_fields::String(geo, "country");
+  absl::StatusOr<double> latitude = json_fields::Number(geo, "latitude");
+  absl::StatusOr<double> longitude = json_fields::Number(geo, "longitude");
+  if (!geo.is_object() || !country.ok() || !latitude.ok() || !longitude.ok()) {
+    return absl::InvalidArgumentError(
+        "geolocation must be {country, latitude, longitude}");
+  }
+  EvidenceRequest::Geolocation g;
+  g.country = std::move(*country);
+  g.latitude = *latitude;
+  g.longitude = *longitude;
+  if (g.country.size() > kMaxCountryLength || !(g.latitude >= -90) ||
+      !(g.latitude <= 90) || !(g.longitude >= -180) || !(g.longitude <= 180)) {
+    return absl::InvalidArgumentError(
+        "geolocation out of range (latitude -90..90, longitude -180..180, "
+        "a country)");
+  }
+  g.canonical = CanonicalGeolocation(g.country, g.latitude, g.longitude);
+  return g;
+}
+
+absl::StatusOr<EvidenceRequest::GpuMetrics> ParseGpuMetrics(const json& gpu) {
+  absl::StatusOr<std::string> status = json_fields::String(gpu, "status");
+  absl::StatusOr<double> utilization =
+      json_fields::Number(gpu, "utilization_pct");
+  absl::StatusOr<int64_t> memory = json_fields::Integer(gpu, "memory_mb");
+  if (!gpu.is_object() || !status.ok() || !utilization.ok() || !memory.ok()) {
+    return absl::InvalidArgumentError(
+        "gpu_metrics must be {status, utilization_pct, memory_mb}");
+  }
+  EvidenceRequest::GpuMetrics m;
+  m.status = std::move(*status);
+  m.utilization_pct = *utilization;
+  m.memory_mb = *memory;
+  if ((m.status != "healthy" && m.status != "degraded" &&
+       m.status != "failed") ||
+      !(m.utilization_pct >= 0) || !(m.utilization_pct <= 100) ||
+      m.memory_mb < 0) {
+    return absl::InvalidArgumentError(
+        "gpu_metrics out of range (status healthy|degraded|failed, "
+        "utilization_pct 0..100, memory_mb >= 0)");
+  }
+  return m;
 }
 
 }  // namespace
@@ -45,24 +83,27 @@ absl::StatusOr<EvidenceRequest> ParseEvidenceRequest(const json& body) {
     return absl::InvalidArgumentError("body must be a JSON object");
   }
   EvidenceRequest r;
-  if (absl::Status s = Field(body, "type", true, r.type); !s.ok()) return s;
+  absl::StatusOr<std::string> type = json_fields::String(body, "type");
+  if (!type.ok()) return type.status();
+  r.type = std::move(*type);
   if (r.type != "tpm-app-key") {
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported evidence type \"", r.type, "\""));
   }
-  auto data = body.find("data");
-  if (data == body.end() || !data->is_object()) {
+  const json* data = json_fields::Find(body, "data");
+  if (data == nullptr || !data->is_object()) {
     return absl::InvalidArgumentError("missing required object \"data\"");
   }
-  for (auto [name, out, required] :
-       {std::tuple<const char*, std::string*, bool>{"nonce", &r.nonce, true},
-        {"quote", &r.quote, true},
-        {"hash_alg", &r.hash_alg, true},
-        {"app_key_public", &r.app_key_public, true},
-        {"app_key_certificate", &r.app_key_certificate, true},
-        {"tpm_ak", &r.tpm_ak, true},
-        {"tpm_ek", &r.tpm_ek, false}}) {
-    if (absl::Status s = Field(*data, name, required, *out); !s.ok()) return s;
+  for (auto [name, out] :
+       {std::pair<const char*, std::string*>{"nonce", &r.nonce},
+        {"quote", &r.quote},
+        {"hash_alg", &r.hash_alg},
+        {"app_key_public", &r.app_key_public},
+        {"app_key_certificate", &r.app_key_certificate},
+        {"tpm_ak", &r.tpm_ak}}) {
+    absl::StatusOr<std::string> value = json_fields::String(*data, name);
+    if (!value.ok()) return value.status();
+    *out = std::move(*value);
   }
   if (!IsHex(r.nonce)) {
     return absl::InvalidArgumentError("field \"nonce\" must be hex");
@@ -71,58 +112,26 @@ absl::StatusOr<EvidenceRequest> ParseEvidenceRequest(const json& body) {
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported hash_alg \"", r.hash_alg, "\""));
   }
-  for (auto [name, out] : {std::pair<const char*, std::string*>{
-                               "ima_measurement_list", &r.ima_measurement_list},
-                           {"mb_measurement_list", &r.mb_measurement_list}}) {
-    if (absl::Status s = Field(*data, name, false, *out); !s.ok()) return s;
+  for (auto [name, out] :
+       {std::pair<const char*, std::string*>{"tpm_ek", &r.tpm_ek},
+        {"ima_measurement_list", &r.ima_measurement_list},
+        {"mb_measurement_list", &r.mb_measurement_list}}) {
+    if (absl::Status s = OptionalText(*data, name, *out); !s.ok()) return s;
   }
-  if (auto geo = data->find("geolocation");
-      geo != data->end() && !geo->is_null()) {
-    if (!geo->is_object() || !(*geo)["country"].is_string() ||
-        !(*geo)["latitude"].is_number() || !(*geo)["longitude"].is_number()) {
-      return absl::InvalidArgumentError(
-          "geolocation must be {country, latitude, longitude}");
-    }
-    EvidenceRequest::Geolocation g;
-    g.country = (*geo)["country"].get<std::string>();
-    g.latitude = (*geo)["latitude"].get<double>();
-    g.longitude = (*geo)["longitude"].get<double>();
-    if (g.country.empty() || g.country.size() > 100 || !(g.latitude >= -90) ||
-        !(g.latitude <= 90) || !(g.longitude >= -180) ||
-        !(g.longitude <= 180)) {
-      return absl::InvalidArgumentError(
-          "geolocation out of range (latitude -90..90, longitude -180..180, "
-          "a country)");
-    }
-    g.canonical = CanonicalGeolocation(g.country, g.latitude, g.longitude);
-    r.geolocation = std::move(g);
+  if (const json* geo = json_fields::Find(*data, "geolocation")) {
+    absl::StatusOr<EvidenceRequest::Geolocation> g = ParseGeolocation(*geo);
+    if (!g.ok()) return g.status();
+    r.geolocation = std::move(*g);
   }
-  if (auto gpu = data->find("gpu_metrics");
-      gpu != data->end() && !gpu->is_null()) {
-    if (!gpu->is_object() || !(*gpu)["status"].is_string() ||
-        !(*gpu)["utilization_pct"].is_number() ||
-        !(*gpu)["memory_mb"].is_number_integer()) {
-      return absl::InvalidArgumentError(
-          "gpu_metrics must be {status, utilization_pct, memory_mb}");
-    }
-    EvidenceRequest::GpuMetrics m;
-    m.status = (*gpu)["status"].get<std::string>();
-    m.utilization_pct = (*gpu)["utilization_pct"].get<double>();
-    m.memory_mb = (*gpu)["memory_mb"].get<int64_t>();
-    if ((m.status != "healthy" && m.status != "degraded" &&
-         m.status != "failed") ||
-        !(m.utilization_pct >= 0) || !(m.utilization_pct <= 100) ||
-        m.memory_mb < 0) {
-      return absl::InvalidArgumentError(
-          "gpu_metrics out of range (status healthy|degraded|failed, "
-          "utilization_pct 0..100, memory_mb >= 0)");
-    }
-    r.gpu_metrics = m;
+  if (const json* gpu = json_fields::Find(*data, "gpu_metrics")) {
+    absl::StatusOr<EvidenceRequest::GpuMetrics> m = ParseGpuMetrics(*gpu);
+    if (!m.ok()) return m.status();
+    r.gpu_metrics = std::move(*m);
   }
-  if (auto metadata = body.find("metadata");
-      metadata != body.end() && metadata->is_object()) {
-    Field(*metadata, "source", false, r.source).IgnoreError();
-    Field(*metadata, "submission_type", false, r.submission_type).IgnoreError();
+  if (const json* metadata = json_fields::Find(body, "metadata")) {
+    // Informational only: a mistyped member is ignored, not refused.
+    OptionalText(*metadata, "source", r.source).IgnoreError();
+    OptionalText(*metadata, "submission_type", r.submission_type).IgnoreError();
   }
   return r;
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "attest/tpm/keys.h"
 #include "nlohmann/json.hpp"
+#include "util/json_fields.h"
 
 namespace trellis::attest {
 namespace {
@@ -60,12 +61,12 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& id, int64_t version,
     p.geolocation_pcr = geo->get<int>();
   }
   if (auto values = j.find("pcr_values"); values != j.end()) {
-    if (!values->is_object() || values->size() != 1 ||
-        !values->contains("sha256") || !(*values)["sha256"].is_object()) {
+    const nlohmann::json* sha256 = json_fields::Find(*values, "sha256");
+    if (values->size() != 1 || sha256 == nullptr || !sha256->is_object()) {
       return absl::InvalidArgumentError(
           "pcr_values must be {\"sha256\": {\"PCR\": \"hex\", ...}}");
     }
-    for (const auto& [pcr, hex] : (*values)["sha256"].items()) {
+    for (const auto& [pcr, hex] : sha256->items()) {
       int index = -1;
       if (!absl::SimpleAtoi(pcr, &index) || index < 0 || index > 23 ||
           !hex.is_string() || hex.get<std::string>().size() != 64 ||

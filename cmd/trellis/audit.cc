@@ -10,6 +10,7 @@
 #include "log/verifier.h"
 #include "nlohmann/json.hpp"
 #include "trellis_attest.pb.h"
+#include "util/json_fields.h"
 
 namespace trellis::cli {
 namespace {
@@ -139,14 +140,25 @@ int Replay(Client& client, const std::string& audit_id, int64_t log_id,
   if (!policy.ok()) Fail(kInvalid, policy.status().ToString());
   attest::ReplayInputs inputs;
   inputs.record = record;
-  inputs.policy_text = (*policy)["policy"].get<std::string>();
-  inputs.evidence = (*evidence)["evidence"].get<std::string>();
-  if (!absl::Base64Unescape((*host)["ek_public"].get<std::string>(),
-                            &inputs.ek_public) ||
-      !absl::Base64Unescape((*host)["ak_public"].get<std::string>(),
-                            &inputs.ak_public)) {
-    Fail(kInvalid, "the registrar sent unusable keys");
+  // The server's replies are as untrusted as anything else an auditor reads.
+  absl::StatusOr<std::string> policy_text =
+      json_fields::String(*policy, "policy");
+  absl::StatusOr<std::string> evidence_text =
+      json_fields::String(*evidence, "evidence");
+  absl::StatusOr<std::string> ek_public =
+      json_fields::Base64(*host, "ek_public");
+  absl::StatusOr<std::string> ak_public =
+      json_fields::Base64(*host, "ak_public");
+  for (const absl::Status& s : {policy_text.status(), evidence_text.status(),
+                                ek_public.status(), ak_public.status()}) {
+    if (!s.ok()) {
+      Fail(kUsage, "the verifier sent an unusable reply: " + s.ToString());
+    }
   }
+  inputs.policy_text = std::move(*policy_text);
+  inputs.evidence = std::move(*evidence_text);
+  inputs.ek_public = std::move(*ek_public);
+  inputs.ak_public = std::move(*ak_public);
   absl::StatusOr<attest::ReplayResult> result = attest::ReplayAppraisal(inputs);
   if (!result.ok()) Fail(kInvalid, result.status().ToString());
   json checks = json::array();

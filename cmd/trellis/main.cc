@@ -45,6 +45,7 @@
 #include "trillian_log_api.grpc.pb.h"
 #include "trillian_map_api.grpc.pb.h"
 #include "util/file.h"
+#include "util/json_fields.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd gRPC address.");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -368,19 +369,16 @@ int Consistency(Client& client, const trillian::Tree& tree) {
   const std::string since = absl::GetFlag(FLAGS_since);
   if (since.empty())
     Fail(kUsage, "log consistency needs --since=OLD_ROOT.json");
-  json old = json::parse(ReadFileOrDie(since), nullptr, false);
-  std::string old_root;
-  if (old.is_discarded() || !old.contains("treeSize") ||
-      !old["treeSize"].is_number_unsigned() || !old.contains("rootHash") ||
-      !old["rootHash"].is_string() ||
-      !absl::Base64Unescape(old["rootHash"].get<std::string>(), &old_root)) {
+  const json old = json::parse(ReadFileOrDie(since), nullptr, false);
+  absl::StatusOr<uint64_t> old_size = json_fields::Unsigned(old, "treeSize");
+  absl::StatusOr<std::string> old_root = json_fields::Base64(old, "rootHash");
+  if (!old_size.ok() || !old_root.ok()) {
     Fail(kUsage, since + " is not a `trellis log root` output");
   }
-  const uint64_t old_size = old["treeSize"].get<uint64_t>();
   auto [signed_root, root] = client.LatestRoot(tree);
   trillian::GetConsistencyProofRequest request;
   request.set_log_id(tree.tree_id());
-  request.set_first_tree_size(old_size);
+  request.set_first_tree_size(*old_size);
   request.set_second_tree_size(root.tree_size);
   trillian::GetConsistencyProofResponse response;
   Check(client.log().GetConsistencyProof(client.Context().get(), request,
@@ -388,9 +386,9 @@ int Consistency(Client& client, const trillian::Tree& tree) {
         "GetConsistencyProof");
   ProofFile file;
   file.kind = ProofFile::Kind::kConsistency;
-  file.size1 = old_size;
+  file.size1 = *old_size;
   file.size2 = root.tree_size;
-  file.root1 = old_root;
+  file.root1 = *old_root;
   file.root2 = root.root_hash;
   file.proof.assign(response.proof().hashes().begin(),
                     response.proof().hashes().end());
