@@ -14,12 +14,17 @@ namespace trellis::admin {
 namespace {
 
 constexpr char kPlain = 0x00;
-constexpr char kAesGcm = 0x01;
+// AES-256-GCM with the fixed AAD kLegacyAad: written before keys were bound
+// to their ids, still read.
+constexpr char kAesGcmLegacy = 0x01;
+// AES-256-GCM with AAD kAad || key id.
+constexpr char kAesGcm = 0x02;
 constexpr size_t kKekSize = 32;
 constexpr size_t kNonceSize = 12;
 constexpr size_t kTagSize = 16;
-// Binds ciphertexts to their purpose.
-constexpr absl::string_view kAad = "trellis tree private key v1";
+// Binds ciphertexts to their purpose (and, after it, their key id).
+constexpr absl::string_view kLegacyAad = "trellis tree private key v1";
+constexpr absl::string_view kAad = "trellis private key v2:";
 
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -50,10 +55,19 @@ absl::StatusOr<std::string> KeyStore::ReadKekFile(const std::string& path) {
       "KEK file must hold 32 raw bytes or 64 hex digits");
 }
 
+std::string KeyStore::TreeKeyId(int64_t tree_id) {
+  return absl::StrCat("tree/", tree_id);
+}
+
 absl::StatusOr<std::string> KeyStore::Wrap(
-    absl::string_view private_key_der) const {
+    absl::string_view key_id, absl::string_view private_key_der) const {
   if (kek_.empty())
     return absl::StrCat(std::string(1, kPlain), private_key_der);
+  if (kek_.size() != kKekSize) {
+    return absl::FailedPreconditionError(
+        "the key-encryption key must be 32 bytes");
+  }
+  const std::string aad = absl::StrCat(kAad, key_id);
   std::string out(1, kAesGcm);
   std::string nonce(kNonceSize, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceSize) !=
@@ -69,7 +83,7 @@ absl::StatusOr<std::string> KeyStore::Wrap(
   if (!ctx ||
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(kek_),
                          U(nonce)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &aad_len, U(kAad), kAad.size()) !=
+      EVP_EncryptUpdate(ctx.get(), nullptr, &aad_len, U(aad), aad.size()) !=
           1 ||
       EVP_EncryptUpdate(ctx.get(),
                         reinterpret_cast<unsigned char*>(cipher.data()), &len,
@@ -83,10 +97,12 @@ absl::StatusOr<std::string> KeyStore::Wrap(
   return out + cipher + tag;
 }
 
-absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
+absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view key_id,
+                                             absl::string_view wrapped) const {
   if (wrapped.empty()) return absl::DataLossError("empty wrapped key");
   if (wrapped[0] == kPlain) return std::string(wrapped.substr(1));
-  if (wrapped[0] != kAesGcm || wrapped.size() < 1 + kNonceSize + kTagSize) {
+  if ((wrapped[0] != kAesGcm && wrapped[0] != kAesGcmLegacy) ||
+      wrapped.size() < 1 + kNonceSize + kTagSize) {
     return absl::DataLossError("unknown wrapped key format");
   }
   if (kek_.size() != kKekSize) {
@@ -98,6 +114,8 @@ absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
   const absl::string_view body = wrapped.substr(
       1 + kNonceSize, wrapped.size() - 1 - kNonceSize - kTagSize);
   std::string tag(wrapped.substr(wrapped.size() - kTagSize));
+  const std::string aad = wrapped[0] == kAesGcm ? absl::StrCat(kAad, key_id)
+                                                : std::string(kLegacyAad);
   std::string plain(body.size(), '\0');
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
@@ -105,7 +123,7 @@ absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
   if (!ctx ||
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(kek_),
                          U(nonce)) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(kAad), kAad.size()) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), aad.size()) != 1 ||
       EVP_DecryptUpdate(ctx.get(),
                         reinterpret_cast<unsigned char*>(plain.data()), &len,
                         U(body), body.size()) != 1 ||
@@ -115,7 +133,8 @@ absl::StatusOr<std::string> KeyStore::Unwrap(absl::string_view wrapped) const {
     crypto::OpenSslError();
     OPENSSL_cleanse(plain.data(), plain.size());
     return absl::FailedPreconditionError(
-        "tree key does not decrypt with the configured key-encryption key");
+        "private key does not decrypt with the configured key-encryption key "
+        "for this id");
   }
   return plain;
 }
@@ -129,7 +148,7 @@ absl::StatusOr<std::shared_ptr<const crypto::Signer>> KeyStore::SignerFor(
   }
   absl::StatusOr<std::string> wrapped = trees_->GetWrappedPrivateKey(tree_id);
   if (!wrapped.ok()) return wrapped.status();
-  absl::StatusOr<std::string> der = Unwrap(*wrapped);
+  absl::StatusOr<std::string> der = Unwrap(TreeKeyId(tree_id), *wrapped);
   if (!der.ok()) return der.status();
   absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(*der);
   OPENSSL_cleanse(der->data(), der->size());

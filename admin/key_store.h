@@ -26,11 +26,20 @@ class KeyStore {
   // Reads a KEK file: 32 raw bytes or 64 hex digits (whitespace ignored).
   static absl::StatusOr<std::string> ReadKekFile(const std::string& path);
 
-  // The at-rest form of a PKCS#8 private key.
-  absl::StatusOr<std::string> Wrap(absl::string_view private_key_der) const;
-  // Inverse of Wrap. FAILED_PRECONDITION if the key is encrypted and no (or
-  // another) KEK is configured.
-  absl::StatusOr<std::string> Unwrap(absl::string_view wrapped) const;
+  // The id under which a tree's key is wrapped.
+  static std::string TreeKeyId(int64_t tree_id);
+
+  // The at-rest form of a PKCS#8 private key. `key_id` names whose key it is
+  // (TreeKeyId, later CA keys) and is bound into the ciphertext, so a key
+  // copied to another record does not unwrap there. FAILED_PRECONDITION if
+  // the KEK is neither empty nor 32 bytes.
+  absl::StatusOr<std::string> Wrap(absl::string_view key_id,
+                                   absl::string_view private_key_der) const;
+  // Inverse of Wrap for the same `key_id`. FAILED_PRECONDITION if the key is
+  // encrypted and no (or another) KEK is configured, or it was wrapped for
+  // another id.
+  absl::StatusOr<std::string> Unwrap(absl::string_view key_id,
+                                     absl::string_view wrapped) const;
 
   // The signer of a tree, loaded once and cached.
   absl::StatusOr<std::shared_ptr<const crypto::Signer>> SignerFor(

@@ -11,31 +11,53 @@ namespace {
 
 TEST(KeyStoreTest, PlainWrapRoundTrips) {
   KeyStore keys(nullptr, "");
-  auto wrapped = keys.Wrap("secret der");
+  auto wrapped = keys.Wrap("tree/1", "secret der");
   ASSERT_TRUE(wrapped.ok());
-  EXPECT_EQ(*keys.Unwrap(*wrapped), "secret der");
+  EXPECT_EQ(*keys.Unwrap("tree/1", *wrapped), "secret der");
 }
 
 TEST(KeyStoreTest, EncryptedWrapHidesKeyAndNeedsTheKek) {
   const std::string kek(32, 'k');
   KeyStore keys(nullptr, kek);
-  auto wrapped = keys.Wrap("secret der");
+  auto wrapped = keys.Wrap("tree/1", "secret der");
   ASSERT_TRUE(wrapped.ok());
   EXPECT_EQ(wrapped->find("secret"), std::string::npos);
-  EXPECT_EQ(*keys.Unwrap(*wrapped), "secret der");
+  EXPECT_EQ(*keys.Unwrap("tree/1", *wrapped), "secret der");
   // Fresh nonce per wrap.
-  EXPECT_NE(*keys.Wrap("secret der"), *wrapped);
+  EXPECT_NE(*keys.Wrap("tree/1", "secret der"), *wrapped);
 
-  EXPECT_EQ(KeyStore(nullptr, "").Unwrap(*wrapped).status().code(),
+  EXPECT_EQ(KeyStore(nullptr, "").Unwrap("tree/1", *wrapped).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(
-      KeyStore(nullptr, std::string(32, 'x')).Unwrap(*wrapped).status().code(),
-      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(KeyStore(nullptr, std::string(32, 'x'))
+                .Unwrap("tree/1", *wrapped)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
   std::string tampered = *wrapped;
   tampered[20] ^= 1;
-  EXPECT_FALSE(keys.Unwrap(tampered).ok());
-  EXPECT_FALSE(keys.Unwrap("").ok());
-  EXPECT_FALSE(keys.Unwrap("\x07junk").ok());
+  EXPECT_FALSE(keys.Unwrap("tree/1", tampered).ok());
+  EXPECT_FALSE(keys.Unwrap("tree/1", "").ok());
+  EXPECT_FALSE(keys.Unwrap("tree/1", "\x07junk").ok());
+}
+
+TEST(KeyStoreTest, WrappedKeysAreBoundToTheirId) {
+  KeyStore keys(nullptr, std::string(32, 'k'));
+  absl::StatusOr<std::string> wrapped = keys.Wrap("tree/1", "secret der");
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_EQ(keys.Unwrap("tree/2", *wrapped).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*keys.Unwrap("tree/1", *wrapped), "secret der");
+}
+
+TEST(KeyStoreTest, WrapNeedsA32ByteKek) {
+  for (size_t size : {1, 16, 31, 33}) {
+    EXPECT_EQ(KeyStore(nullptr, std::string(size, 'k'))
+                  .Wrap("tree/1", "secret der")
+                  .status()
+                  .code(),
+              absl::StatusCode::kFailedPrecondition)
+        << size;
+  }
 }
 
 TEST(KeyStoreTest, ReadsKekFiles) {

@@ -17,6 +17,42 @@
 namespace trellis::admin {
 namespace {
 
+// A PEM private key, even RSA-4096 with a certificate chain, is far smaller.
+constexpr size_t kMaxKeyFileBytes = 64 << 10;
+// Random 63-bit ids collide only by accident; a few tries are plenty.
+constexpr int kTreeIdAttempts = 4;
+
+// The PEM file `requested` names, read only if it lies inside `dir` once
+// every directory on its path is resolved, and is not itself a link: the
+// check comes before the open, and O_NOFOLLOW keeps a link swapped in
+// afterwards from leading out.
+absl::StatusOr<std::string> ReadKeyFileInDir(const std::string& dir,
+                                             const std::string& requested) {
+  const absl::Status refused = absl::InvalidArgumentError(
+      "PEM key file is not a readable file in the server's key directory");
+  std::error_code ec;
+  const std::filesystem::path root = std::filesystem::canonical(dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        "the server's PEM key directory is unusable: " + ec.message());
+  }
+  const std::filesystem::path lexical = (root / requested).lexically_normal();
+  if (!lexical.has_filename()) return refused;
+  const std::filesystem::path parent =
+      std::filesystem::canonical(lexical.parent_path(), ec);
+  if (ec) return refused;
+  const auto [root_end, unused] =
+      std::mismatch(root.begin(), root.end(), parent.begin(), parent.end());
+  if (root_end != root.end()) return refused;
+  ReadOptions options;
+  options.no_follow = true;
+  options.max_bytes = kMaxKeyFileBytes;
+  absl::StatusOr<std::string> pem =
+      ReadFile((parent / lexical.filename()).string(), options);
+  if (!pem.ok()) return refused;
+  return pem;
+}
+
 // The key a CreateTree/UpdateTree request carries: DER inline, or a PEM file
 // on the server, accepted only inside the configured key directory (a client
 // must not make the server read, or sign with, arbitrary files).
@@ -31,18 +67,9 @@ absl::StatusOr<crypto::PrivateKey> KeyFromAny(const google::protobuf::Any& any,
           "keyspb.PEMKeyFile is disabled on this server (no PEM key "
           "directory configured); send keyspb.PrivateKey");
     }
-    std::error_code ec;
-    const std::filesystem::path dir =
-        std::filesystem::weakly_canonical(pem_key_dir, ec);
-    const std::filesystem::path path =
-        std::filesystem::weakly_canonical(pem_file.path(), ec);
-    const auto [dir_end, unused] =
-        std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
-    absl::StatusOr<std::string> pem = ReadFile(path);
-    if (ec || dir_end != dir.end() || !pem.ok()) {
-      return absl::InvalidArgumentError(
-          "PEM key file is not a readable file in the server's key directory");
-    }
+    absl::StatusOr<std::string> pem =
+        ReadKeyFileInDir(pem_key_dir, pem_file.path());
+    if (!pem.ok()) return pem.status();
     return crypto::ParsePrivateKeyPem(*pem, pem_file.password());
   }
   return absl::InvalidArgumentError(
@@ -164,24 +191,31 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
   tree.mutable_public_key()->set_der(*public_der);
   absl::StatusOr<std::string> private_der = crypto::MarshalPrivateKey(**key);
   if (!private_der.ok()) return private_der.status();
-  absl::StatusOr<std::string> wrapped = keys_->Wrap(*private_der);
-  OPENSSL_cleanse(private_der->data(), private_der->size());
-  if (!wrapped.ok()) return wrapped.status();
-
   Redact(tree);
   tree.set_deleted(false);
   tree.clear_delete_time();
   const auto now = ToProto(absl::Now());
   *tree.mutable_create_time() = now;
   *tree.mutable_update_time() = now;
-  for (int attempt = 0;; ++attempt) {
+  absl::Status created;
+  for (int attempt = 0; attempt < kTreeIdAttempts; ++attempt) {
     absl::StatusOr<int64_t> id = RandomTreeId();
-    if (!id.ok()) return id.status();
+    if (!id.ok()) {
+      created = id.status();
+      break;
+    }
     tree.set_tree_id(*id);
-    absl::Status s = trees_->CreateTree(tree, *wrapped);
-    if (s.ok()) return tree;
-    if (!absl::IsAlreadyExists(s) || attempt == 3) return s;
+    // Wrapped per id: the ciphertext names its tree, so it cannot be moved
+    // to another.
+    absl::StatusOr<std::string> wrapped =
+        keys_->Wrap(KeyStore::TreeKeyId(*id), *private_der);
+    created =
+        wrapped.ok() ? trees_->CreateTree(tree, *wrapped) : wrapped.status();
+    if (!absl::IsAlreadyExists(created)) break;
   }
+  OPENSSL_cleanse(private_der->data(), private_der->size());
+  if (!created.ok()) return created;
+  return tree;
 }
 
 absl::StatusOr<trillian::Tree> TreeManager::GetTree(int64_t tree_id) {

@@ -1,6 +1,8 @@
 #include "admin/tree_manager.h"
 
 #include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -60,7 +62,7 @@ TEST_F(TreeManagerTest, CreateFillsDefaultsAndNeverReturnsThePrivateKey) {
       crypto::VerifySignature(tree->public_key().der(), "m", *sig).ok());
   // And it is encrypted at rest.
   auto wrapped = trees_.GetWrappedPrivateKey(tree->tree_id());
-  EXPECT_EQ((*wrapped)[0], '\x01');
+  EXPECT_EQ((*wrapped)[0], '\x02');
 }
 
 TEST_F(TreeManagerTest, KeySpecAndSuppliedKeys) {
@@ -103,6 +105,30 @@ TEST_F(TreeManagerTest, KeySpecAndSuppliedKeys) {
               absl::StatusCode::kInvalidArgument)
         << path;
   }
+  // Inside the directory but not a key file: links out (to a file or a
+  // directory), a FIFO (which would block a plain open forever), a device,
+  // an oversized file. Each refused without hanging.
+  const std::string keys = dir_.path() + "/keys";
+  ASSERT_EQ(symlink((dir_.path() + "/outside.pem").c_str(),
+                    (keys + "/link.pem").c_str()),
+            0);
+  ASSERT_EQ(symlink(dir_.path().c_str(), (keys + "/up").c_str()), 0);
+  ASSERT_EQ(symlink("/dev/zero", (keys + "/zero.pem").c_str()), 0);
+  ASSERT_EQ(mkfifo((keys + "/fifo.pem").c_str(), 0600), 0);
+  std::filesystem::copy_file(pem_path, keys + "/big.pem");
+  std::filesystem::resize_file(keys + "/big.pem", 1 << 20);
+  for (const char* name : {"link.pem", "up/outside.pem", "zero.pem", "fifo.pem",
+                           "big.pem", "", "."}) {
+    pem.set_path(keys + "/" + name);
+    request.mutable_tree()->mutable_private_key()->PackFrom(pem);
+    EXPECT_EQ(manager_.CreateTree(request).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << name;
+  }
+  // A relative path names a file in the key directory.
+  pem.set_path("key.pem");
+  request.mutable_tree()->mutable_private_key()->PackFrom(pem);
+  EXPECT_TRUE(manager_.CreateTree(request).ok());
   TreeManager no_pem(&trees_, &logs_, &keys_);
   pem.set_path(pem_path);
   request.mutable_tree()->mutable_private_key()->PackFrom(pem);

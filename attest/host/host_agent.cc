@@ -19,20 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-absl::Status WriteFile(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << bytes;
-    if (!out.flush()) return absl::InternalError("cannot write " + tmp);
-  }
-  chmod(tmp.c_str(), 0600);  // TPM-wrapped, but nobody else's business.
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError("cannot write " + path);
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> DecodeHex(const std::string& hex,
                                       const char* what) {
   if (hex.size() % 2 != 0 ||
@@ -96,7 +82,7 @@ absl::StatusOr<nlohmann::json> HostAgent::CreateEkAk(
        {std::pair<const char*, const std::string&>{"ek.pub", *ek},
         {"ak.pub", ak->public_area},
         {"ak.priv", ak->private_area}}) {
-    if (absl::Status s = WriteFile(absl::StrCat(work_dir_, "/", file), bytes);
+    if (absl::Status s = ReplaceFile(absl::StrCat(work_dir_, "/", file), bytes);
         !s.ok()) {
       return s;
     }
@@ -134,7 +120,7 @@ absl::StatusOr<nlohmann::json> HostAgent::GenerateAppKey() {
   absl::StatusOr<std::string> pem = tpm::ToPem(*area);
   if (!pem.ok()) return pem.status();
   const std::string context = work_dir_ + "/app.ctx";
-  if (absl::Status s = WriteFile(context, EncodeContext(*key)); !s.ok()) {
+  if (absl::Status s = ReplaceFile(context, EncodeContext(*key)); !s.ok()) {
     return s;
   }
   return json{{"status", "success"},

@@ -1,6 +1,7 @@
 #include "cmd/trellisd/attestation_server.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -39,11 +40,16 @@ absl::StatusOr<std::pair<std::string, std::string>> TlsFiles(
   absl::StatusOr<crypto::CertificateAndKey> made =
       crypto::SelfSignedCertificate("trellis verifier");
   if (!made.ok()) return made.status();
-  std::ofstream(key) << made->private_key_pem;
-  chmod(key.c_str(), 0600);
-  std::ofstream(cert) << made->certificate_pem;
-  if (!ReadFile(cert).ok()) {
-    return absl::InternalError("cannot write " + cert);
+  // The key is created 0600 before a byte of it is written; the certificate
+  // last, so a crash in between leaves no certificate without its key.
+  unlink(key.c_str());
+  unlink(cert.c_str());
+  if (absl::Status s = WriteNewFile(key, made->private_key_pem); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = WriteNewFile(cert, made->certificate_pem, 0644);
+      !s.ok()) {
+    return s;
   }
   return std::make_pair(cert, key);
 }

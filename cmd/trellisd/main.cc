@@ -11,10 +11,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "admin/key_store.h"
 #include "cmd/trellisd/server.h"
+#include "util/file.h"
 
 ABSL_FLAG(std::string, data_dir, "trellis-data",
           "Directory of the embedded RocksDB database (created if missing).");
@@ -130,9 +132,11 @@ int main(int argc, char** argv) {
   // Written via rename so readers never see a partial file.
   auto write_port = [](const std::string& file, int port) {
     if (file.empty()) return;
-    const std::string tmp = file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), file.c_str());
+    if (absl::Status s =
+            trellis::ReplaceFile(file, absl::StrCat(port, "\n"), 0644);
+        !s.ok()) {
+      std::fprintf(stderr, "trellisd: %s\n", s.ToString().c_str());
+    }
   };
   // The verifier's first: a reader of the gRPC port file finds both.
   write_port(absl::GetFlag(FLAGS_verifier_port_file),
