@@ -21,6 +21,8 @@ class AttestStorage {
   virtual absl::Status PutHost(const trellis::HostRegistration& host) = 0;
   virtual absl::StatusOr<std::optional<trellis::HostRegistration>> GetHost(
       const std::string& host_id) = 0;
+  // Removes a registration and its AK index entry; NOT_FOUND if none.
+  virtual absl::Status DeleteHost(const std::string& host_id) = 0;
   // The host whose AK has this Name.
   virtual absl::StatusOr<std::optional<trellis::HostRegistration>>
   GetHostByAkName(const std::string& ak_name) = 0;

@@ -258,6 +258,8 @@ TEST_F(AttestE2ETest, ForgedEvidenceIsRefusedWithTheCheckNamed) {
   std::tie(code, body) = Post("/v2.4/verify/evidence", evidence);
   EXPECT_EQ(code, 422);
   EXPECT_EQ(body["results"]["failed_check"], "ak_registered");
+  // Refused without being stored or logged: no audit id to look up.
+  EXPECT_FALSE(body["results"].contains("audit_id")) << body.dump(2);
 }
 
 TEST_F(AttestE2ETest, UnusableRequestsAre400AndUnknownHosts404) {

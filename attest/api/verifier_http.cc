@@ -114,10 +114,13 @@ json VerdictResults(const Verdict& verdict) {
   }
   json results = {{"verified", verdict.verified},
                   {"verification_details", details},
-                  {"attested_claims", verdict.attested_claims},
-                  {"audit_id", verdict.audit_id},
-                  // Ours: the log tree in which audit_id is a leaf hash.
-                  {"audit_log_id", absl::StrCat(verdict.audit_log_id)}};
+                  {"attested_claims", verdict.attested_claims}};
+  // Refusals of unregistered AKs are not logged and have no audit id.
+  if (!verdict.audit_id.empty()) {
+    results["audit_id"] = verdict.audit_id;
+    // Ours: the log tree in which audit_id is a leaf hash.
+    results["audit_log_id"] = absl::StrCat(verdict.audit_log_id);
+  }
   if (!failures.empty()) results["failures"] = failures;
   return results;
 }

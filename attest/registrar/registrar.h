@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "attest/registrar/make_credential.h"
 #include "storage/attest_storage.h"
 #include "trellis_attest.pb.h"
@@ -42,9 +43,11 @@ class Registrar {
   ~Registrar();
 
   // Records the host as pending and returns the credential to activate.
-  // INVALID_ARGUMENT for an unusable EK or AK, PERMISSION_DENIED for an EK
-  // certificate that does not verify (or is missing when required),
-  // ALREADY_EXISTS if the AK is another host's.
+  // A host that is already active keeps its AK until the new one is
+  // activated. INVALID_ARGUMENT for an unusable EK or AK, PERMISSION_DENIED
+  // for an EK certificate that does not verify (or is missing when
+  // required), ALREADY_EXISTS if the AK is another host's or the host id is
+  // registered with another EK (an operator must RemoveHost first).
   absl::StatusOr<Credential> Register(const RegistrationRequest& request);
 
   // Completes a registration with the secret the TPM released.
@@ -56,10 +59,15 @@ class Registrar {
   absl::StatusOr<trellis::HostRegistration> ActiveHostForAk(
       const std::string& ak_public);
 
+  // Operators only: forgets a host (its EK, AKs and clock). NOT_FOUND if
+  // unknown.
+  absl::Status RemoveHost(const std::string& host_id);
+
   // A host's registration; NOT_FOUND if unknown.
   absl::StatusOr<trellis::HostRegistration> GetHost(const std::string& host_id);
 
-  // Remembers the clock of a host's accepted quote.
+  // Remembers the clock of a host's accepted quote; a reading older than
+  // the one stored is ignored (the clock only advances).
   absl::Status RecordClock(const std::string& host_id,
                            const trellis::TpmClockState& clock);
 
@@ -71,9 +79,15 @@ class Registrar {
   absl::Status VerifyEkCertificate(const std::string& der,
                                    const TPMT_PUBLIC& ek);
 
+  // Serialises each host's read-modify-write of its registration (register,
+  // activate, clock), striped by host id.
+  absl::Mutex& HostLock(const std::string& host_id);
+
+  static constexpr size_t kHostLockStripes = 64;
   storage::AttestStorage* const storage_;
   const RegistrarOptions options_;
   std::unique_ptr<CaStore> cas_;
+  absl::Mutex host_locks_[kHostLockStripes];
 };
 
 }  // namespace trellis::attest

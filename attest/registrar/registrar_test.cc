@@ -3,6 +3,8 @@
 #include "attest/registrar/registrar.h"
 
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "attest/host/tpm_device.h"
 #include "attest/testing/swtpm.h"
@@ -175,6 +177,98 @@ TEST_F(RegistrarTest, ChecksEkCertificatesAgainstTheManufacturerCa) {
   EXPECT_FALSE(
       Registrar::Create(storage_.get(), {dir_.path() + "/missing.pem", true})
           .ok());
+}
+
+TEST_F(RegistrarTest, AnotherEkForAHostIdIsRefusedUntilAnOperatorRemovesIt) {
+  trellis::testing::Swtpm tpm_a, tpm_b;
+  auto a = *host::TpmDevice::Open(tpm_a.tcti());
+  auto b = *host::TpmDevice::Open(tpm_b.tcti());
+  host::KeyBlob ak_a = RegisterAndActivate(*a, "web-1");
+  host::KeyBlob ak_b = *b->CreateAk("ecc");
+  EXPECT_EQ(
+      registrar_->Register({"web-1", *b->EkPublic(), "", ak_b.public_area})
+          .status()
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(registrar_->ActiveHostForAk(ak_a.public_area).ok());
+
+  ASSERT_TRUE(registrar_->RemoveHost("web-1").ok());
+  EXPECT_EQ(registrar_->RemoveHost("web-1").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registrar_->ActiveHostForAk(ak_a.public_area).status().code(),
+            absl::StatusCode::kNotFound);
+  RegisterAndActivate(*b, "web-1");
+  EXPECT_EQ(registrar_->GetHost("web-1")->ek_public(), *b->EkPublic());
+}
+
+TEST_F(RegistrarTest, ANewAkOfAnActiveHostWaitsForItsActivation) {
+  trellis::testing::Swtpm tpm;
+  auto device = *host::TpmDevice::Open(tpm.tcti());
+  host::KeyBlob old_ak = RegisterAndActivate(*device, "web-2");
+  // Anyone can re-register with the (public) EK; the host keeps attesting
+  // with its current AK until the new one is proven to be in the TPM.
+  host::KeyBlob new_ak = *device->CreateAk("ecc");
+  absl::StatusOr<Credential> credential = registrar_->Register(
+      {"web-2", *device->EkPublic(), "", new_ak.public_area});
+  ASSERT_TRUE(credential.ok()) << credential.status();
+  EXPECT_TRUE(registrar_->ActiveHostForAk(old_ak.public_area).ok());
+  EXPECT_FALSE(registrar_->ActiveHostForAk(new_ak.public_area).ok());
+  EXPECT_EQ(registrar_->Activate("web-2", "guess").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(registrar_->ActiveHostForAk(old_ak.public_area).ok());
+
+  absl::StatusOr<std::string> secret = device->ActivateCredential(
+      new_ak, credential->credential_blob, credential->encrypted_secret);
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  ASSERT_TRUE(registrar_->Activate("web-2", *secret).ok());
+  EXPECT_TRUE(registrar_->ActiveHostForAk(new_ak.public_area).ok());
+  EXPECT_EQ(registrar_->ActiveHostForAk(old_ak.public_area).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+trellis::TpmClockState Clock(uint64_t clock, uint32_t resets) {
+  trellis::TpmClockState state;
+  state.set_clock(clock);
+  state.set_reset_count(resets);
+  return state;
+}
+
+TEST_F(RegistrarTest, TheClockOnlyAdvances) {
+  trellis::testing::Swtpm tpm;
+  auto device = *host::TpmDevice::Open(tpm.tcti());
+  RegisterAndActivate(*device, "web-3");
+  ASSERT_TRUE(registrar_->RecordClock("web-3", Clock(100, 1)).ok());
+  ASSERT_TRUE(registrar_->RecordClock("web-3", Clock(50, 1)).ok());
+  EXPECT_EQ(registrar_->GetHost("web-3")->last_clock().clock(), 100u);
+  ASSERT_TRUE(registrar_->RecordClock("web-3", Clock(10, 2)).ok());
+  EXPECT_EQ(registrar_->GetHost("web-3")->last_clock().clock(), 10u);
+  EXPECT_EQ(registrar_->RecordClock("nobody", Clock(1, 1)).code(),
+            absl::StatusCode::kNotFound);
+}
+
+// Verdicts finish in any order; the stored clock must end at the latest
+// reading, never at whichever write came last.
+TEST_F(RegistrarTest, ConcurrentClockUpdatesKeepTheLatest) {
+  trellis::testing::Swtpm tpm;
+  auto device = *host::TpmDevice::Open(tpm.tcti());
+  RegisterAndActivate(*device, "web-4");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      // Thread t writes t, t+4, t+8, ...: interleaved, so a lost update or
+      // a write back of an older value shows as a final value below max.
+      for (int i = 0; i < kPerThread; ++i) {
+        EXPECT_TRUE(
+            registrar_->RecordClock("web-4", Clock(1 + t + kThreads * i, 1))
+                .ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(registrar_->GetHost("web-4")->last_clock().clock(),
+            static_cast<uint64_t>(kThreads * kPerThread));
 }
 
 }  // namespace

@@ -308,4 +308,31 @@ absl::Status VerifyTpmSignature(const EVP_PKEY& key,
   return absl::OkStatus();
 }
 
+absl::Status CheckAttestationKey(const TPMT_PUBLIC& ak) {
+  constexpr TPMA_OBJECT kRequired =
+      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+      TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
+  if ((ak.objectAttributes & kRequired) != kRequired) {
+    return absl::InvalidArgumentError(
+        "AK must be restricted, sign, fixedTPM, fixedParent and "
+        "sensitiveDataOrigin");
+  }
+  if (ak.objectAttributes & TPMA_OBJECT_DECRYPT) {
+    return absl::InvalidArgumentError("AK must not be a decryption key");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEndorsementKey(const TPMT_PUBLIC& ek) {
+  constexpr TPMA_OBJECT kRequired =
+      TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_RESTRICTED |
+      TPMA_OBJECT_DECRYPT;
+  if ((ek.objectAttributes & kRequired) != kRequired ||
+      (ek.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)) {
+    return absl::InvalidArgumentError(
+        "EK must be a fixedTPM, restricted decryption key");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace trellis::attest::tpm

@@ -56,6 +56,13 @@ absl::Status VerifyTpmSignature(const EVP_PKEY& key,
                                 absl::string_view data,
                                 TPM2_ALG_ID expected_hash);
 
+// An attestation key as quotes need it: a restricted signing key, fixedTPM,
+// fixedParent, sensitiveDataOrigin, not a decryption key. INVALID_ARGUMENT
+// naming what is wrong otherwise.
+absl::Status CheckAttestationKey(const TPMT_PUBLIC& ak);
+// An endorsement key: a fixedTPM, restricted decryption key.
+absl::Status CheckEndorsementKey(const TPMT_PUBLIC& ek);
+
 }  // namespace trellis::attest::tpm
 
 #endif  // TRELLIS_ATTEST_TPM_KEYS_H_

@@ -94,11 +94,48 @@ absl::StatusOr<std::string> Appraiser::IssueNonce(const std::string& host_id) {
   return nonces_->Issue(host_id);
 }
 
+Verdict Appraiser::Refuse(Verdict verdict, std::string why) {
+  unregistered_refused_.fetch_add(1, std::memory_order_relaxed);
+  verdict.checks.Add(kAkRegistered, false, std::move(why));
+  verdict.verified = false;
+  verdict.host_integrity_status = IntegrityName(Integrity::kFailed);
+  verdict.attested_claims = {{"host_integrity_status", "failed"}};
+  verdict.timestamp = absl::ToUnixSeconds(absl::Now());
+  return verdict;
+}
+
 absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   Verdict verdict;
   Checks& checks = verdict.checks;
   const std::string nonce = absl::HexStringToBytes(request.nonce);
   trellis::AttestationRecord& record = verdict.record;
+
+  // Only evidence about a registered, activated AK is stored and logged:
+  // anything else is refused and counted, so strangers can fill neither
+  // the disk nor the log.
+  std::string ak_public;
+  std::optional<trellis::HostRegistration> host;
+  std::optional<trellis::TpmClockState> quote_clock;
+  if (!absl::Base64Unescape(request.tpm_ak, &ak_public)) {
+    return Refuse(std::move(verdict), "tpm_ak is not base64");
+  }
+  absl::StatusOr<trellis::HostRegistration> found =
+      registrar_->ActiveHostForAk(ak_public);
+  if (absl::IsInternal(found.status()) || absl::IsDataLoss(found.status())) {
+    return found.status();
+  }
+  if (!found.ok()) {
+    return Refuse(std::move(verdict), std::string(found.status().message()));
+  }
+  host = std::move(*found);
+  checks.Add(kAkRegistered, true);
+  if (!request.tpm_ek.empty()) {
+    std::string ek;
+    if (!absl::Base64Unescape(request.tpm_ek, &ek) || ek != host->ek_public()) {
+      checks.Add(kAkRegistered, false,
+                 "tpm_ek is not the EK the AK was registered with");
+    }
+  }
 
   // Keep the evidence before judging it: a logged verdict must be
   // re-runnable.
@@ -111,94 +148,54 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
     return s;
   }
 
-  std::string ak_public;
-  std::optional<trellis::HostRegistration> host;
-  std::optional<trellis::TpmClockState> quote_clock;
-  if (!absl::Base64Unescape(request.tpm_ak, &ak_public)) {
-    checks.Add(kAkRegistered, false, "tpm_ak is not base64");
-  } else {
-    absl::StatusOr<trellis::HostRegistration> found =
-        registrar_->ActiveHostForAk(ak_public);
-    if (found.ok()) {
-      host = std::move(*found);
-      checks.Add(kAkRegistered, true);
-    } else if (absl::IsInternal(found.status()) ||
-               absl::IsDataLoss(found.status())) {
-      return found.status();
-    } else {
-      checks.Add(kAkRegistered, false, std::string(found.status().message()));
-    }
+  absl::StatusOr<std::shared_ptr<const Policy>> policy = PolicyFor(*host);
+  if (!policy.ok()) return policy.status();
+  const absl::Status fresh = nonces_->Consume(nonce, host->host_id());
+  checks.Add(kNonceFresh, fresh.ok(), std::string(fresh.message()));
+  RegisteredAk ak;
+  ak.public_area = *tpm::ParsePublic(host->ak_public());
+  ak.qualified_name = host->ak_qualified_name();
+  if (auto cached = ak_keys_.Get(host->ak_name())) {
+    ak.key = cached->key;
+  } else if (absl::StatusOr<std::shared_ptr<const EVP_PKEY>> key = AkKey(ak);
+             key.ok()) {
+    ak.key = *key;
+    ak_keys_.Put(host->ak_name(), std::make_shared<CachedKey>(CachedKey{*key}),
+                 1024,
+                 /*replace=*/false);
   }
-  if (host.has_value() && !request.tpm_ek.empty()) {
-    std::string ek;
-    if (!absl::Base64Unescape(request.tpm_ek, &ek) || ek != host->ek_public()) {
-      checks.Add(kAkRegistered, false,
-                 "tpm_ek is not the EK the AK was registered with");
-    }
+  std::optional<TpmClock> previous;
+  if (host->has_last_clock()) {
+    previous =
+        TpmClock{host->last_clock().clock(), host->last_clock().reset_count(),
+                 host->last_clock().restart_count()};
   }
-
-  // Without a host, the verdict is FAILED under the built-in policy.
-  static const auto* const kBuiltin =
-      new std::shared_ptr<const Policy>(std::make_shared<const Policy>(
-          *ParsePolicy(kDefaultPolicyId, 0, kBuiltinPolicyText)));
-  std::shared_ptr<const Policy> policy = *kBuiltin;
-  if (host.has_value()) {
-    absl::StatusOr<std::shared_ptr<const Policy>> found = PolicyFor(*host);
-    if (!found.ok()) return found.status();
-    policy = std::move(*found);
-    const absl::Status fresh = nonces_->Consume(nonce, host->host_id());
-    checks.Add(kNonceFresh, fresh.ok(), std::string(fresh.message()));
-    RegisteredAk ak;
-    ak.public_area = *tpm::ParsePublic(host->ak_public());
-    ak.qualified_name = host->ak_qualified_name();
-    if (auto cached = ak_keys_.Get(host->ak_name())) {
-      ak.key = cached->key;
-    } else if (absl::StatusOr<std::shared_ptr<const EVP_PKEY>> key = AkKey(ak);
-               key.ok()) {
-      ak.key = *key;
-      ak_keys_.Put(host->ak_name(),
-                   std::make_shared<CachedKey>(CachedKey{*key}), 1024,
-                   /*replace=*/false);
-    }
-    std::optional<TpmClock> previous;
-    if (host->has_last_clock()) {
-      previous =
-          TpmClock{host->last_clock().clock(), host->last_clock().reset_count(),
-                   host->last_clock().restart_count()};
-    }
-    Appraisal appraisal =
-        AppraiseEvidence(request, ak, previous, *policy, checks);
-    checks = appraisal.checks;
-    record.set_attest_digest(appraisal.attest_digest);
-    if (appraisal.clock.has_value()) {
-      quote_clock.emplace();
-      quote_clock->set_clock(appraisal.clock->clock);
-      quote_clock->set_reset_count(appraisal.clock->reset_count);
-      quote_clock->set_restart_count(appraisal.clock->restart_count);
-    }
-    verdict.verified = appraisal.verified;
-    verdict.host_integrity_status = IntegrityName(appraisal.integrity);
-    verdict.attested_claims = std::move(appraisal.claims);
-  } else {
-    verdict.verified = false;
-    verdict.host_integrity_status = IntegrityName(Integrity::kFailed);
-    verdict.attested_claims = {{"host_integrity_status", "failed"}};
+  Appraisal appraisal =
+      AppraiseEvidence(request, ak, previous, **policy, checks);
+  checks = appraisal.checks;
+  record.set_attest_digest(appraisal.attest_digest);
+  if (appraisal.clock.has_value()) {
+    quote_clock.emplace();
+    quote_clock->set_clock(appraisal.clock->clock);
+    quote_clock->set_reset_count(appraisal.clock->reset_count);
+    quote_clock->set_restart_count(appraisal.clock->restart_count);
   }
+  verdict.verified = appraisal.verified;
+  verdict.host_integrity_status = IntegrityName(appraisal.integrity);
+  verdict.attested_claims = std::move(appraisal.claims);
 
   const absl::Time now = absl::Now();
   verdict.timestamp = absl::ToUnixSeconds(now);
 
   record.set_type("trellis.attestation.v1");
   record.set_time_unix_nanos(absl::ToUnixNanos(now));
-  if (host.has_value()) {
-    record.set_host_id(host->host_id());
-    record.set_ak_name(host->ak_name());
-  }
+  record.set_host_id(host->host_id());
+  record.set_ak_name(host->ak_name());
   record.set_evidence_digest(*evidence_digest);
   record.set_nonce(nonce);
-  record.set_policy_id(policy->id);
-  record.set_policy_version(policy->version);
-  record.set_policy_digest(policy->digest);
+  record.set_policy_id((*policy)->id);
+  record.set_policy_version((*policy)->version);
+  record.set_policy_digest((*policy)->digest);
   record.set_reference_values_version(0);
   record.set_verifier_version(kVerifierVersion);
   for (const CheckResult& r : checks.results()) {

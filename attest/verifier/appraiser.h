@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -39,7 +40,9 @@ struct Verdict {
   bool verified = false;
   std::string host_integrity_status;  // PASSED_ALL_CHECKS, PARTIAL, FAILED.
   nlohmann::json attested_claims;
-  std::string audit_id;      // Hex Merkle leaf hash of the record.
+  // Hex Merkle leaf hash of the record; empty when the evidence was refused
+  // unlogged (its AK is not registered and active).
+  std::string audit_id;
   int64_t audit_log_id = 0;  // The log tree holding the record.
   int64_t timestamp = 0;     // Unix seconds.
   trellis::AttestationRecord record;
@@ -65,7 +68,15 @@ class Appraiser {
 
   // A verdict, verified or not; an error only for an unusable request
   // (INVALID_ARGUMENT) or when the verdict could not be stored and logged.
+  // Evidence whose AK is not registered and active gets a failed verdict
+  // (ak_registered) without being stored or logged.
   absl::StatusOr<Verdict> Appraise(const EvidenceRequest& request);
+
+  // How many evidence requests were refused unlogged for an unregistered or
+  // inactive AK.
+  int64_t unregistered_refused() const {
+    return unregistered_refused_.load(std::memory_order_relaxed);
+  }
 
   // Stores a new version of policy `id`; INVALID_ARGUMENT if malformed.
   absl::StatusOr<int64_t> PutPolicy(const std::string& id,
@@ -85,6 +96,9 @@ class Appraiser {
   absl::StatusOr<std::shared_ptr<const Policy>> PolicyFor(
       const trellis::HostRegistration& host);
 
+  // The unlogged verdict for evidence of an unknown or inactive AK.
+  Verdict Refuse(Verdict verdict, std::string why);
+
   Registrar* const registrar_;
   NonceStore* const nonces_;
   storage::AttestStorage* const evidence_;
@@ -97,6 +111,7 @@ class Appraiser {
     std::shared_ptr<const EVP_PKEY> key;
   };
   LruCache<CachedKey> ak_keys_{4 << 20};
+  std::atomic<int64_t> unregistered_refused_{0};
   absl::Mutex policies_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const Policy>>
       latest_policies_ ABSL_GUARDED_BY(policies_mu_);

@@ -33,21 +33,6 @@ absl::StatusOr<std::shared_ptr<const EVP_PKEY>> AkKey(const RegisteredAk& ak) {
   return std::shared_ptr<const EVP_PKEY>(key->release(), EVP_PKEY_free);
 }
 
-absl::Status CheckAttestationKey(const TPMT_PUBLIC& ak) {
-  constexpr TPMA_OBJECT kRequired =
-      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
-      TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
-  if ((ak.objectAttributes & kRequired) != kRequired) {
-    return absl::InvalidArgumentError(
-        "AK must be restricted, sign, fixedTPM, fixedParent and "
-        "sensitiveDataOrigin");
-  }
-  if (ak.objectAttributes & TPMA_OBJECT_DECRYPT) {
-    return absl::InvalidArgumentError("AK must not be a decryption key");
-  }
-  return absl::OkStatus();
-}
-
 QuoteVerification VerifyQuote(const keylime::Quote& quote,
                               const RegisteredAk& ak,
                               const QuoteExpectation& expect) {
@@ -74,7 +59,7 @@ QuoteVerification VerifyQuote(const keylime::Quote& quote,
   v.clock = {attest->clockInfo.clock, attest->clockInfo.resetCount,
              attest->clockInfo.restartCount};
 
-  const absl::Status ak_ok = CheckAttestationKey(ak.public_area);
+  const absl::Status ak_ok = tpm::CheckAttestationKey(ak.public_area);
   checks.Add(kAkValid, ak_ok.ok(), std::string(ak_ok.message()));
 
   const TPM2_ALG_ID hash = SignatureHash(*signature);
@@ -132,17 +117,8 @@ QuoteVerification VerifyQuote(const keylime::Quote& quote,
   checks.Add(kClockSafe, safe,
              safe ? "" : "the TPM clock may have been set back (safe = 0)");
 
-  bool monotonic = true;
-  if (expect.previous.has_value()) {
-    const TpmClock& p = *expect.previous;
-    if (v.clock.reset_count < p.reset_count ||
-        v.clock.restart_count < p.restart_count) {
-      monotonic = false;
-    } else if (v.clock.reset_count == p.reset_count &&
-               v.clock.restart_count == p.restart_count) {
-      monotonic = v.clock.clock > p.clock;
-    }
-  }
+  const bool monotonic = !expect.previous.has_value() ||
+                         tpm::ClockAdvanced(*expect.previous, v.clock);
   checks.Add(kClockMonotonic, monotonic,
              monotonic
                  ? ""

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "attest/keylime/quote.h"
+#include "attest/tpm/clock.h"
 #include "attest/tpm/keys.h"
 #include "attest/tpm/pcr_blob.h"
 #include "attest/verifier/checks.h"
@@ -35,17 +36,8 @@ struct RegisteredAk {
 // `ak.key`, or a new conversion of its public area.
 absl::StatusOr<std::shared_ptr<const EVP_PKEY>> AkKey(const RegisteredAk& ak);
 
-// INVALID_ARGUMENT unless `ak` is a restricted, fixedTPM, fixedParent,
-// TPM-generated signing key that cannot decrypt: a key the TPM only uses to
-// sign structures it made itself, such as quotes.
-absl::Status CheckAttestationKey(const TPMT_PUBLIC& ak);
-
 // The TPM's clock state from a quote; it must not go backwards for a host.
-struct TpmClock {
-  uint64_t clock = 0;
-  uint32_t reset_count = 0;
-  uint32_t restart_count = 0;
-};
+using tpm::TpmClock;
 
 struct QuoteExpectation {
   std::string nonce;  // The nonce as issued (raw bytes).

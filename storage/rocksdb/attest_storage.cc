@@ -62,6 +62,20 @@ RocksAttestStorage::GetHost(const std::string& host_id) {
   return host;
 }
 
+absl::Status RocksAttestStorage::DeleteHost(const std::string& host_id) {
+  absl::MutexLock lock(&write_mu_);
+  absl::StatusOr<std::optional<trellis::HostRegistration>> host =
+      GetHost(host_id);
+  if (!host.ok()) return host.status();
+  if (!host->has_value()) {
+    return absl::NotFoundError("no host " + host_id);
+  }
+  ::rocksdb::WriteBatch batch;
+  batch.Delete(db_->attest(), AkKey((*host)->ak_name()));
+  batch.Delete(db_->attest(), HostKey(host_id));
+  return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+}
+
 absl::StatusOr<std::optional<trellis::HostRegistration>>
 RocksAttestStorage::GetHostByAkName(const std::string& ak_name) {
   absl::StatusOr<std::optional<std::string>> host_id = Get(AkKey(ak_name));

@@ -20,6 +20,7 @@ class RocksAttestStorage : public AttestStorage {
   absl::Status PutHost(const trellis::HostRegistration& host) override;
   absl::StatusOr<std::optional<trellis::HostRegistration>> GetHost(
       const std::string& host_id) override;
+  absl::Status DeleteHost(const std::string& host_id) override;
   absl::StatusOr<std::optional<trellis::HostRegistration>> GetHostByAkName(
       const std::string& ak_name) override;
   absl::Status PutEvidence(const std::string& digest,
