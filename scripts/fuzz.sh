@@ -19,6 +19,11 @@ targets=(
 declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm
   [//attest/keylime:formats_fuzzer]=testdata/fuzz_seeds/keylime
+  [//attest/verifier:evidence_fuzzer]=testdata/fuzz_seeds/evidence
+  [//map:tile_fuzzer]=testdata/fuzz_seeds/tile
+  [//log:log_root_fuzzer]=testdata/fuzz_seeds/log_root
+  [//attest/ima:measurement_list_fuzzer]=testdata/fuzz_seeds/ima
+  [//attest/eventlog:event_log_fuzzer]=testdata/fuzz_seeds/eventlog
 )
 base="${HOME}/.cache/trellis-fuzz"
 bazel_fuzz() { bazel --output_base="$base" "$@"; }
