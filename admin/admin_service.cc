@@ -30,27 +30,43 @@ grpc::Status AdminService::GetTree(grpc::ServerContext*,
   return Reply(manager_->GetTree(request->tree_id()), response);
 }
 
+grpc::Status AdminService::CheckWriter(
+    const grpc::ServerContext& context) const {
+  // Trillian's model (anyone who reaches the port administers) unless an
+  // operator CA is configured; the operator socket always may.
+  if (!operators_->has_ca() || operators_->IsOperator(context)) {
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      "tree writes need an operator: use the operator socket "
+                      "or a client certificate from the operator CA");
+}
+
 grpc::Status AdminService::CreateTree(
-    grpc::ServerContext*, const trillian::CreateTreeRequest* request,
+    grpc::ServerContext* context, const trillian::CreateTreeRequest* request,
     trillian::Tree* response) {
+  if (grpc::Status denied = CheckWriter(*context); !denied.ok()) return denied;
   return Reply(manager_->CreateTree(*request), response);
 }
 
 grpc::Status AdminService::UpdateTree(
-    grpc::ServerContext*, const trillian::UpdateTreeRequest* request,
+    grpc::ServerContext* context, const trillian::UpdateTreeRequest* request,
     trillian::Tree* response) {
+  if (grpc::Status denied = CheckWriter(*context); !denied.ok()) return denied;
   return Reply(manager_->UpdateTree(*request), response);
 }
 
 grpc::Status AdminService::DeleteTree(
-    grpc::ServerContext*, const trillian::DeleteTreeRequest* request,
+    grpc::ServerContext* context, const trillian::DeleteTreeRequest* request,
     trillian::Tree* response) {
+  if (grpc::Status denied = CheckWriter(*context); !denied.ok()) return denied;
   return Reply(manager_->DeleteTree(request->tree_id()), response);
 }
 
 grpc::Status AdminService::UndeleteTree(
-    grpc::ServerContext*, const trillian::UndeleteTreeRequest* request,
+    grpc::ServerContext* context, const trillian::UndeleteTreeRequest* request,
     trillian::Tree* response) {
+  if (grpc::Status denied = CheckWriter(*context); !denied.ok()) return denied;
   return Reply(manager_->UndeleteTree(request->tree_id()), response);
 }
 

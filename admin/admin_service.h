@@ -1,7 +1,10 @@
 // trillian.TrillianAdmin over gRPC: translates requests to the TreeManager.
+// Reads are open (Trillian's model, loopback by default); with an operator
+// CA configured, writes need an operator (admin/operator_auth.h).
 #ifndef TRELLIS_ADMIN_ADMIN_SERVICE_H_
 #define TRELLIS_ADMIN_ADMIN_SERVICE_H_
 
+#include "admin/operator_auth.h"
 #include "admin/tree_manager.h"
 #include "trillian_admin_api.grpc.pb.h"
 
@@ -9,7 +12,8 @@ namespace trellis::admin {
 
 class AdminService final : public trillian::TrillianAdmin::Service {
  public:
-  explicit AdminService(TreeManager* manager) : manager_(manager) {}
+  AdminService(TreeManager* manager, const OperatorAuth* operators)
+      : manager_(manager), operators_(operators) {}
 
   grpc::Status ListTrees(grpc::ServerContext*,
                          const trillian::ListTreesRequest* request,
@@ -31,7 +35,11 @@ class AdminService final : public trillian::TrillianAdmin::Service {
                             trillian::Tree* response) override;
 
  private:
+  // Tree writes: PERMISSION_DENIED unless the caller may write.
+  grpc::Status CheckWriter(const grpc::ServerContext& context) const;
+
   TreeManager* const manager_;
+  const OperatorAuth* const operators_;
 };
 
 }  // namespace trellis::admin

@@ -10,7 +10,7 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   # storage, crypto, common libraries
   librocksdb-dev libjemalloc-dev libssl-dev libabsl-dev nlohmann-json3-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev libboost1.81-dev libre2-dev
   # TPM (later issues) and its software TPM for tests
   libtss2-dev swtpm swtpm-tools tpm2-tools
   # tests, benchmarks, fuzzing

@@ -15,6 +15,8 @@
 #include "attest/testing/swtpm.h"
 #include "attest/tpm/keys.h"
 #include "attest/verifier/evidence_request.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "log/hasher.h"
@@ -341,18 +343,28 @@ TEST_F(AttestE2ETest, PolicyDecidesOnImaBootLogAndBindsClaims) {
 
   // The operator's policy, through the CLI.
   const std::string policy_file = dir_.path() + "/policy.json";
-  std::ofstream(policy_file) << json{
+  const std::string policy_text = json{
       {"ima", {{"digests", allowlist}, {"excludes", {"/tmp/.*"}}}},
       {"require_ima", true},
       {"require_measured_boot", true},
       {"geolocation_pcr", 15}}.dump();
+  std::ofstream(policy_file) << policy_text;
   const std::vector<std::string> verifier = {
       "--verifier=https://127.0.0.1:" +
           std::to_string(server_->verifier_port()),
       "--verifier_ca=" + server_->verifier_ca_file()};
-  std::vector<std::string> put = {"policy", "put", "default", policy_file};
-  put.insert(put.end(), verifier.begin(), verifier.end());
-  CliResult stored = RunCli(put);
+  // Policies are operators' business: refused over the attestors' HTTPS
+  // API and the gRPC port, accepted over the operator socket.
+  auto res =
+      client_->Put("/v2.4/policies/default", policy_text, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403) << res->body;
+  CliResult refused =
+      RunCli({"policy", "put", "default", policy_file,
+              "--addr=127.0.0.1:" + std::to_string(server_->port())});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  CliResult stored = RunCli({"policy", "put", "default", policy_file,
+                             "--addr=" + server_->operator_address()});
   ASSERT_EQ(stored.exit_code, 0) << stored.out;
   EXPECT_EQ(json::parse(stored.out)["version"], 1);
 
@@ -469,11 +481,21 @@ TEST_F(AttestE2ETest, GrpcVerifierGivesTheSameVerdicts) {
   }
   EXPECT_FALSE(response.verified());
   EXPECT_EQ(response.failed_check(), "nonce_fresh");
-  // Policies over gRPC: versioned, validated.
+  // Policies over gRPC: operators only (the operator socket), versioned,
+  // validated.
   trellis::PutPolicyRequest put;
   put.set_id("grpc-policy");
   put.set_policy_json(R"({"require_ima": true})");
   trellis::Policy stored;
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(verifier->PutPolicy(&ctx, put, &stored).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  const std::unique_ptr<trellis::AttestationVerifier::Stub> attestor =
+      std::move(verifier);
+  verifier = trellis::AttestationVerifier::NewStub(grpc::CreateChannel(
+      server_->operator_address(), grpc::InsecureChannelCredentials()));
   {
     grpc::ClientContext ctx;
     ASSERT_TRUE(verifier->PutPolicy(&ctx, put, &stored).ok());
@@ -521,6 +543,25 @@ TEST_F(AttestE2ETest, GrpcVerifierGivesTheSameVerdicts) {
     EXPECT_EQ(verifier->IssueNonce(&ctx, nonce_request, &nonce).error_code(),
               grpc::StatusCode::NOT_FOUND);
   }
+  // Removing a host is an operator's call too.
+  trellis::RemoveHostRequest remove;
+  remove.set_host_id("host-g");
+  trellis::RemoveHostResponse removed;
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(attestor->RemoveHost(&ctx, remove, &removed).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(verifier->RemoveHost(&ctx, remove, &removed).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(verifier->RemoveHost(&ctx, remove, &removed).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  EXPECT_EQ(Post("/v2.4/verify/nonce", {{"host_id", "host-g"}}).first, 404);
 }
 
 TEST(AttestMtlsTest, VerifierRequiresClientCertificatesWhenConfigured) {

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 
@@ -87,11 +89,20 @@ void ServerProcess::Kill() {
 }
 
 namespace {
+// Unix socket paths are limited to 107 bytes; test data directories can be
+// longer, so the operator socket goes to /tmp.
+std::string OperatorSocketFor(const std::string& data_dir) {
+  return absl::StrCat("/tmp/trellis-op-", getpid(), "-",
+                      absl::Hash<std::string>()(data_dir) % 1000000007,
+                      ".sock");
+}
+
 std::vector<std::string> TrellisdArgs(const std::string& data_dir,
                                       std::vector<std::string> extra_flags) {
   std::vector<std::string> argv = {
       kTrellisd,
       "--data_dir=" + data_dir,
+      "--operator_socket=" + OperatorSocketFor(data_dir),
       "--grpc_addr=127.0.0.1:0",
       "--port_file=" + data_dir + ".port",
       "--verifier_addr=127.0.0.1:0",
@@ -107,6 +118,10 @@ TrellisdProcess::TrellisdProcess(const std::string& data_dir,
                     data_dir + ".port"),
       data_dir_(data_dir) {
   std::ifstream(data_dir + ".verifier_port") >> verifier_port_;
+}
+
+std::string TrellisdProcess::operator_address() const {
+  return "unix:" + OperatorSocketFor(data_dir_);
 }
 
 std::shared_ptr<grpc::Channel> TrellisdProcess::Channel() const {

@@ -54,6 +54,9 @@ class TrellisdProcess : public ServerProcess {
     return data_dir_ + "/verifier-tls/cert.pem";
   }
 
+  // The operator socket ("unix:PATH", for gRPC).
+  std::string operator_address() const;
+
   std::shared_ptr<grpc::Channel> Channel() const;
   std::unique_ptr<trillian::TrillianLog::Stub> LogStub() const;
   std::unique_ptr<trillian::TrillianAdmin::Stub> AdminStub() const;

@@ -91,9 +91,29 @@ grpc::Status ToProto(const absl::StatusOr<Policy>& policy,
 
 }  // namespace
 
+grpc::Status VerifierGrpcService::CheckOperator(
+    const grpc::ServerContext& context) const {
+  if (is_operator_(context)) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      "operators only: use the operator socket or a client "
+                      "certificate from the operator CA");
+}
+
+grpc::Status VerifierGrpcService::RemoveHost(
+    grpc::ServerContext* context, const trellis::RemoveHostRequest* request,
+    trellis::RemoveHostResponse*) {
+  if (grpc::Status denied = CheckOperator(*context); !denied.ok()) {
+    return denied;
+  }
+  return ToGrpc(registrar_->RemoveHost(request->host_id()));
+}
+
 grpc::Status VerifierGrpcService::PutPolicy(
-    grpc::ServerContext*, const trellis::PutPolicyRequest* request,
+    grpc::ServerContext* context, const trellis::PutPolicyRequest* request,
     trellis::Policy* response) {
+  if (grpc::Status denied = CheckOperator(*context); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<int64_t> version =
       appraiser_->PutPolicy(request->id(), request->policy_json());
   if (!version.ok()) return ToGrpc(version.status());

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "util/json_fields.h"
 
 namespace trellis::attest {
 namespace {
@@ -50,55 +51,56 @@ const char* Reason(int code) {
   }
 }
 
-void Reply(httplib::Response& res, int code, json results,
+void Reply(http::Response& res, int code, json results,
            const std::string& error = "") {
   json body = {{"code", code},
                {"status", Reason(code)},
                {"results", std::move(results)}};
   if (!error.empty()) body["error"] = error;
   res.status = code;
-  res.set_content(body.dump(), "application/json");
+  res.body = body.dump();
 }
 
-void ReplyError(httplib::Response& res, const absl::Status& status) {
+void ReplyError(http::Response& res, const absl::Status& status) {
   Reply(res, HttpCode(status), json::object(), std::string(status.message()));
 }
 
 // The body as a JSON object, or a 400 reply.
-std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) {
-    ReplyError(res, absl::InvalidArgumentError("body must be a JSON object"));
+std::optional<json> Body(const http::Request& req, http::Response& res) {
+  absl::StatusOr<json> body = json_fields::ParseObject(req.body);
+  if (!body.ok()) {
+    ReplyError(res, body.status());
     return std::nullopt;
   }
-  return body;
+  return std::move(*body);
 }
 
+// A required non-empty string member, or a 400 reply.
 std::optional<std::string> Text(const json& body, const char* name,
-                                httplib::Response& res, bool required = true) {
-  auto it = body.find(name);
-  if (it == body.end() && !required) return std::string();
-  if (it == body.end() || !it->is_string() ||
-      (required && it->get<std::string>().empty())) {
-    ReplyError(res, absl::InvalidArgumentError(absl::StrCat(
-                        "missing or non-string field \"", name, "\"")));
+                                http::Response& res) {
+  absl::StatusOr<std::string> text = json_fields::String(body, name);
+  if (!text.ok()) {
+    ReplyError(res, text.status());
     return std::nullopt;
   }
-  return it->get<std::string>();
+  return std::move(*text);
 }
 
+// A base64 member decoded (required, or "" when optional and absent), or a
+// 400 reply.
 std::optional<std::string> Base64(const json& body, const char* name,
-                                  httplib::Response& res,
-                                  bool required = true) {
-  std::optional<std::string> text = Text(body, name, res, required);
-  if (!text.has_value()) return std::nullopt;
-  std::string bytes;
-  if (!absl::Base64Unescape(*text, &bytes)) {
-    ReplyError(res, absl::InvalidArgumentError(
-                        absl::StrCat("field \"", name, "\" is not base64")));
+                                  http::Response& res, bool required = true) {
+  absl::StatusOr<std::optional<std::string>> bytes =
+      json_fields::OptionalBase64(body, name);
+  if (bytes.ok() && !bytes->has_value() && required) {
+    bytes = absl::InvalidArgumentError(
+        absl::StrCat("missing required field \"", name, "\""));
+  }
+  if (!bytes.ok()) {
+    ReplyError(res, bytes.status());
     return std::nullopt;
   }
-  return bytes;
+  return bytes->value_or("");
 }
 
 json VerdictResults(const Verdict& verdict) {
@@ -127,10 +129,32 @@ json VerdictResults(const Verdict& verdict) {
 
 }  // namespace
 
-void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
-                            Appraiser& appraiser, NonceStore& nonces) {
-  server.Post("/v2.4/verify/evidence", [&appraiser](const httplib::Request& req,
-                                                    httplib::Response& res) {
+void RegisterVerifierRoutes(http::Router& router, Registrar& registrar,
+                            Appraiser& appraiser, NonceStore& nonces,
+                            OperatorCheck is_operator) {
+  router.SetErrorBody([](int status, absl::string_view message) {
+    json body = {{"code", status},
+                 {"status", Reason(status)},
+                 {"results", json::object()},
+                 {"error", message}};
+    return body.dump();
+  });
+  // Operators only: 403 for anyone else.
+  auto operator_only = [is_operator](http::Handler handler) {
+    return
+        [is_operator, handler](const http::Request& req, http::Response& res) {
+          if (!is_operator(req)) {
+            return ReplyError(
+                res, absl::PermissionDeniedError(
+                         "operators only: use the operator socket or a client "
+                         "certificate from the operator CA"));
+          }
+          handler(req, res);
+        };
+  };
+
+  router.Post("/v2.4/verify/evidence", [&appraiser](const http::Request& req,
+                                                    http::Response& res) {
     std::optional<json> body = Body(req, res);
     if (!body.has_value()) return;
     absl::StatusOr<EvidenceRequest> request = ParseEvidenceRequest(*body);
@@ -146,9 +170,9 @@ void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
                        failed->detail.empty() ? "" : ": ", failed->detail));
   });
 
-  server.Post(
-      "/v2.4/verify/nonce", [&appraiser, &nonces](const httplib::Request& req,
-                                                  httplib::Response& res) {
+  router.Post(
+      "/v2.4/verify/nonce",
+      [&appraiser, &nonces](const http::Request& req, http::Response& res) {
         std::optional<json> body = Body(req, res);
         if (!body.has_value()) return;
         std::optional<std::string> host_id = Text(*body, "host_id", res);
@@ -160,81 +184,80 @@ void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
                {"expires_in", absl::ToInt64Seconds(nonces.lifetime())}});
       });
 
-  server.Post(
-      "/v2.4/registrar/register",
-      [&registrar](const httplib::Request& req, httplib::Response& res) {
-        std::optional<json> body = Body(req, res);
-        if (!body.has_value()) return;
-        std::optional<std::string> host_id = Text(*body, "host_id", res);
-        if (!host_id) return;
-        std::optional<std::string> ek = Base64(*body, "ek_public", res);
-        if (!ek) return;
-        std::optional<std::string> cert =
-            Base64(*body, "ek_certificate", res, /*required=*/false);
-        if (!cert) return;
-        std::optional<std::string> ak = Base64(*body, "ak_public", res);
-        if (!ak) return;
-        absl::StatusOr<Credential> credential =
-            registrar.Register({*host_id, *ek, *cert, *ak});
-        if (!credential.ok()) return ReplyError(res, credential.status());
-        Reply(res, 200,
-              {{"credential", absl::Base64Escape(credential->credential_blob)},
-               {"secret", absl::Base64Escape(credential->encrypted_secret)}});
-      });
+  router.Post("/v2.4/registrar/register", [&registrar](const http::Request& req,
+                                                       http::Response& res) {
+    std::optional<json> body = Body(req, res);
+    if (!body.has_value()) return;
+    std::optional<std::string> host_id = Text(*body, "host_id", res);
+    if (!host_id) return;
+    std::optional<std::string> ek = Base64(*body, "ek_public", res);
+    if (!ek) return;
+    std::optional<std::string> cert =
+        Base64(*body, "ek_certificate", res, /*required=*/false);
+    if (!cert) return;
+    std::optional<std::string> ak = Base64(*body, "ak_public", res);
+    if (!ak) return;
+    absl::StatusOr<Credential> credential =
+        registrar.Register({*host_id, *ek, *cert, *ak});
+    if (!credential.ok()) return ReplyError(res, credential.status());
+    Reply(res, 200,
+          {{"credential", absl::Base64Escape(credential->credential_blob)},
+           {"secret", absl::Base64Escape(credential->encrypted_secret)}});
+  });
 
   // Appraisal policies, versioned: PUT makes the next version.
-  server.Put(
+  router.Put(
       R"(/v2.4/policies/([A-Za-z0-9._-]{1,128}))",
-      [&appraiser](const httplib::Request& req, httplib::Response& res) {
-        const std::string id = req.matches[1].str();
-        absl::StatusOr<int64_t> version = appraiser.PutPolicy(id, req.body);
-        if (!version.ok()) return ReplyError(res, version.status());
-        absl::StatusOr<Policy> policy = appraiser.LoadPolicy(id, *version);
-        if (!policy.ok()) return ReplyError(res, policy.status());
-        Reply(res, 200,
-              {{"id", id},
-               {"version", *version},
-               {"digest", absl::BytesToHexString(policy->digest)}});
-      });
-  server.Get(
-      R"(/v2.4/policies/([A-Za-z0-9._-]{1,128}))",
-      [&appraiser](const httplib::Request& req, httplib::Response& res) {
-        int64_t version = -1;
-        if (req.has_param("version") &&
-            !absl::SimpleAtoi(req.get_param_value("version"), &version)) {
-          return ReplyError(
-              res, absl::InvalidArgumentError("version must be a number"));
-        }
-        absl::StatusOr<Policy> policy =
-            appraiser.LoadPolicy(req.matches[1].str(), version);
-        if (!policy.ok()) return ReplyError(res, policy.status());
-        Reply(res, 200,
-              {{"id", policy->id},
-               {"version", policy->version},
-               {"digest", absl::BytesToHexString(policy->digest)},
-               {"policy", policy->text}});
-      });
+      operator_only(
+          [&appraiser](const http::Request& req, http::Response& res) {
+            const std::string id = req.path_params[0];
+            absl::StatusOr<int64_t> version = appraiser.PutPolicy(id, req.body);
+            if (!version.ok()) return ReplyError(res, version.status());
+            absl::StatusOr<Policy> policy = appraiser.LoadPolicy(id, *version);
+            if (!policy.ok()) return ReplyError(res, policy.status());
+            Reply(res, 200,
+                  {{"id", id},
+                   {"version", *version},
+                   {"digest", absl::BytesToHexString(policy->digest)}});
+          }));
+  router.Get(R"(/v2.4/policies/([A-Za-z0-9._-]{1,128}))",
+             [&appraiser](const http::Request& req, http::Response& res) {
+               int64_t version = -1;
+               if (req.HasQueryParam("version") &&
+                   !absl::SimpleAtoi(req.QueryParam("version"), &version)) {
+                 return ReplyError(res, absl::InvalidArgumentError(
+                                            "version must be a number"));
+               }
+               absl::StatusOr<Policy> policy =
+                   appraiser.LoadPolicy(req.path_params[0], version);
+               if (!policy.ok()) return ReplyError(res, policy.status());
+               Reply(res, 200,
+                     {{"id", policy->id},
+                      {"version", policy->version},
+                      {"digest", absl::BytesToHexString(policy->digest)},
+                      {"policy", policy->text}});
+             });
 
   // What an auditor needs to replay a verdict: the evidence by digest, the
   // host's registered keys, and which log holds the verdicts.
-  server.Get(R"(/v2.4/audit/evidence/([0-9a-fA-F]{64}))",
-             [&appraiser](const httplib::Request& req, httplib::Response& res) {
+  router.Get(R"(/v2.4/audit/evidence/([0-9a-fA-F]{64}))",
+             [&appraiser](const http::Request& req, http::Response& res) {
                absl::StatusOr<std::string> evidence = appraiser.Evidence(
-                   absl::HexStringToBytes(req.matches[1].str()));
+                   absl::HexStringToBytes(req.path_params[0]));
                if (!evidence.ok()) return ReplyError(res, evidence.status());
                Reply(res, 200, {{"evidence", *evidence}});
              });
-  server.Get("/v2.4/audit/log",
-             [&appraiser](const httplib::Request&, httplib::Response& res) {
+  router.Get("/v2.4/audit/log",
+             [&appraiser](const http::Request&, http::Response& res) {
                absl::StatusOr<int64_t> log_id = appraiser.RecordLogId();
                if (!log_id.ok()) return ReplyError(res, log_id.status());
                Reply(res, 200, {{"log_id", absl::StrCat(*log_id)}});
              });
-  server.Get(
+  router.Get(
       R"(/v2.4/registrar/hosts/([A-Za-z0-9._-]{1,128}))",
-      [&registrar](const httplib::Request& req, httplib::Response& res) {
+      [&registrar](const http::Request& req, http::Response& res) {
         absl::StatusOr<trellis::HostRegistration> host =
-            registrar.GetHost(req.matches[1].str());
+            registrar.GetHost(req.path_params[0]);
         if (!host.ok()) return ReplyError(res, host.status());
         Reply(res, 200,
               {{"host_id", host->host_id()},
@@ -247,20 +270,29 @@ void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
                {"active", host->active()}});
       });
 
-  server.Post(
-      "/v2.4/registrar/activate",
-      [&registrar](const httplib::Request& req, httplib::Response& res) {
-        std::optional<json> body = Body(req, res);
-        if (!body.has_value()) return;
-        std::optional<std::string> host_id = Text(*body, "host_id", res);
-        if (!host_id) return;
-        std::optional<std::string> secret = Base64(*body, "secret", res);
-        if (!secret) return;
-        if (absl::Status s = registrar.Activate(*host_id, *secret); !s.ok()) {
-          return ReplyError(res, s);
-        }
-        Reply(res, 200, {{"active", true}});
-      });
+  router.Delete(R"(/v2.4/registrar/hosts/([A-Za-z0-9._-]{1,128}))",
+                operator_only([&registrar](const http::Request& req,
+                                           http::Response& res) {
+                  if (absl::Status s = registrar.RemoveHost(req.path_params[0]);
+                      !s.ok()) {
+                    return ReplyError(res, s);
+                  }
+                  Reply(res, 200, {{"removed", req.path_params[0]}});
+                }));
+
+  router.Post("/v2.4/registrar/activate", [&registrar](const http::Request& req,
+                                                       http::Response& res) {
+    std::optional<json> body = Body(req, res);
+    if (!body.has_value()) return;
+    std::optional<std::string> host_id = Text(*body, "host_id", res);
+    if (!host_id) return;
+    std::optional<std::string> secret = Base64(*body, "secret", res);
+    if (!secret) return;
+    if (absl::Status s = registrar.Activate(*host_id, *secret); !s.ok()) {
+      return ReplyError(res, s);
+    }
+    Reply(res, 200, {{"active", true}});
+  });
 }
 
 }  // namespace trellis::attest

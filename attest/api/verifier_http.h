@@ -14,19 +14,28 @@
 //   GET  /v2.4/registrar/hosts/ID   a host's registered EK and AK (public)
 //   GET  /v2.4/audit/evidence/SHA256HEX  stored evidence, for replays
 //   GET  /v2.4/audit/log         {"log_id"} of the verdict log
-//   PUT  /v2.4/policies/ID       body: policy JSON -> {"id","version","digest"}
+//   PUT  /v2.4/policies/ID       (operators) body: policy JSON ->
+//        {"id","version","digest"}
+//   DELETE /v2.4/registrar/hosts/ID (operators) forgets a host, so that it
+//        can register another EK
 //   GET  /v2.4/policies/ID[?version=N]  -> {"id","version","digest","policy"}
 #ifndef TRELLIS_ATTEST_API_VERIFIER_HTTP_H_
 #define TRELLIS_ATTEST_API_VERIFIER_HTTP_H_
 
+#include <functional>
+
 #include "attest/registrar/registrar.h"
 #include "attest/verifier/appraiser.h"
-#include "httplib.h"
+#include "http/router.h"
 
 namespace trellis::attest {
 
-void RegisterVerifierRoutes(httplib::Server& server, Registrar& registrar,
-                            Appraiser& appraiser, NonceStore& nonces);
+// Whether a request comes from an operator (admin/operator_auth.h).
+using OperatorCheck = std::function<bool(const http::Request&)>;
+
+void RegisterVerifierRoutes(http::Router& router, Registrar& registrar,
+                            Appraiser& appraiser, NonceStore& nonces,
+                            OperatorCheck is_operator);
 
 }  // namespace trellis::attest
 

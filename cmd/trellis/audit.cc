@@ -180,24 +180,46 @@ int Replay(Client& client, const std::string& audit_id, int64_t log_id,
 
 }  // namespace
 
-int PolicyCommand(const std::vector<char*>& args,
-                  const attest::VerifierEndpoint& endpoint, int64_t version) {
+int PolicyCommand(Client& client, const std::vector<char*>& args,
+                  int64_t version) {
   const std::string verb = args.size() > 2 ? args[2] : "";
   if (!((verb == "put" && args.size() == 5) ||
         (verb == "get" && args.size() == 4))) {
     Fail(kUsage, "usage: trellis policy put ID FILE | policy get ID");
   }
-  absl::StatusOr<std::unique_ptr<attest::VerifierClient>> verifier =
-      attest::VerifierClient::Create(endpoint);
-  if (!verifier.ok()) Fail(kUsage, verifier.status().ToString());
-  const std::string path = absl::StrCat("/v2.4/policies/", args[3]);
-  absl::StatusOr<json> result =
-      verb == "put"
-          ? (*verifier)->Put(path, ReadFileOrDie(args[4]))
-          : (*verifier)->Get(
-                version < 0 ? path : absl::StrCat(path, "?version=", version));
-  if (!result.ok()) Fail(kInvalid, result.status().ToString());
-  std::cout << result->dump(2) << "\n";
+  trellis::Policy policy;
+  if (verb == "put") {
+    trellis::PutPolicyRequest request;
+    request.set_id(args[3]);
+    request.set_policy_json(ReadFileOrDie(args[4]));
+    Check(client.verifier().PutPolicy(client.Context().get(), request, &policy),
+          "PutPolicy");
+  } else {
+    trellis::GetPolicyRequest request;
+    request.set_id(args[3]);
+    request.set_version(version);
+    Check(client.verifier().GetPolicy(client.Context().get(), request, &policy),
+          "GetPolicy");
+  }
+  const json out = {{"id", policy.id()},
+                    {"version", policy.version()},
+                    {"digest", absl::BytesToHexString(policy.digest())},
+                    {"policy", policy.policy_json()}};
+  std::cout << out.dump(2) << "\n";
+  return kOk;
+}
+
+int HostCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() != 4 || std::string(args[2]) != "remove") {
+    Fail(kUsage, "usage: trellis host remove HOST_ID");
+  }
+  trellis::RemoveHostRequest request;
+  request.set_host_id(args[3]);
+  trellis::RemoveHostResponse response;
+  Check(
+      client.verifier().RemoveHost(client.Context().get(), request, &response),
+      "RemoveHost");
+  std::cout << json{{"removed", args[3]}}.dump() << "\n";
   return kOk;
 }
 

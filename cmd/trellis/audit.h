@@ -25,8 +25,11 @@ struct AuditOptions {
 
 // args: policy put ID FILE | policy get ID [--version=N, in `version`]:
 // the verifier's appraisal policies (printed as JSON).
-int PolicyCommand(const std::vector<char*>& args,
-                  const attest::VerifierEndpoint& verifier, int64_t version);
+int PolicyCommand(Client& client, const std::vector<char*>& args,
+                  int64_t version);
+
+// trellis host remove HOST_ID (operators).
+int HostCommand(Client& client, const std::vector<char*>& args);
 
 // args: audit show|replay AUDIT_ID. Exit codes as the CLI's: replay exits 1
 // when the replay disagrees with the log.

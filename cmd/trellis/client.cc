@@ -53,6 +53,7 @@ Client::Client(const ClientOptions& options) : timeout_(options.timeout) {
   log_ = trillian::TrillianLog::NewStub(channel);
   map_ = trillian::TrillianMap::NewStub(channel);
   map_write_ = trillian::TrillianMapWrite::NewStub(channel);
+  verifier_ = trellis::AttestationVerifier::NewStub(channel);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {

@@ -11,6 +11,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 #include "log/log_root.h"
+#include "trellis_attest.grpc.pb.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
 #include "trillian_map_api.grpc.pb.h"
@@ -48,6 +49,7 @@ class Client {
   trillian::TrillianLog::Stub& log() { return *log_; }
   trillian::TrillianMap::Stub& map() { return *map_; }
   trillian::TrillianMapWrite::Stub& map_write() { return *map_write_; }
+  trellis::AttestationVerifier::Stub& verifier() { return *verifier_; }
 
   trillian::Tree GetTree(int64_t id);
   // Checks a signed root with the tree's public key and parses it.
@@ -62,6 +64,7 @@ class Client {
   std::unique_ptr<trillian::TrillianLog::Stub> log_;
   std::unique_ptr<trillian::TrillianMap::Stub> map_;
   std::unique_ptr<trillian::TrillianMapWrite::Stub> map_write_;
+  std::unique_ptr<trellis::AttestationVerifier::Stub> verifier_;
   absl::Duration timeout_;
 };
 

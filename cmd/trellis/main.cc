@@ -11,6 +11,8 @@
 //
 // Every root the client prints has had its signature checked with the
 // tree's public key; every proof it prints has been verified locally.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -47,7 +49,13 @@
 #include "util/file.h"
 #include "util/json_fields.h"
 
-ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd gRPC address.");
+ABSL_FLAG(std::string, addr, "",
+          "trellisd gRPC address (\"unix:PATH\" for a socket); default: the "
+          "operator socket <data_dir>/operator.sock if it is there, else "
+          "127.0.0.1:8090.");
+ABSL_FLAG(std::string, data_dir, "trellis-data",
+          "trellisd's data directory, where the CLI looks for the operator "
+          "socket.");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA that signed the server certificate (enables TLS).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mTLS).");
@@ -686,7 +694,8 @@ int main(int argc, char** argv) {
                  "       trellis verify-proof FILE.json\n"
                  "       trellis verify-map-proof FILE.json\n"
                  "       trellis audit show|replay AUDIT_ID\n"
-                 "       trellis policy put ID FILE | policy get ID\n");
+                 "       trellis policy put ID FILE | policy get ID\n"
+                 "       trellis host remove HOST_ID\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
@@ -694,17 +703,23 @@ int main(int argc, char** argv) {
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
   }
-  if (command == "policy") {
-    return trellis::cli::PolicyCommand(
-        args,
-        {absl::GetFlag(FLAGS_verifier), absl::GetFlag(FLAGS_verifier_ca),
-         absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)},
-        absl::GetFlag(FLAGS_revision));
+  std::string addr = absl::GetFlag(FLAGS_addr);
+  if (addr.empty()) {
+    // Operators on the server's machine reach it over its operator socket.
+    const std::string socket = absl::GetFlag(FLAGS_data_dir) + "/operator.sock";
+    struct stat st;
+    addr = stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)
+               ? "unix:" + socket
+               : "127.0.0.1:8090";
   }
   trellis::cli::Client client(
-      {absl::GetFlag(FLAGS_addr), absl::GetFlag(FLAGS_tls_ca),
-       absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-       absl::GetFlag(FLAGS_timeout)});
+      {addr, absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+       absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_timeout)});
+  if (command == "policy") {
+    return trellis::cli::PolicyCommand(client, args,
+                                       absl::GetFlag(FLAGS_revision));
+  }
+  if (command == "host") return trellis::cli::HostCommand(client, args);
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);
   if (command == "map") return trellis::cli::MapCommand(client, args);

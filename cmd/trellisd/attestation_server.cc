@@ -9,10 +9,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "attest/api/verifier_http.h"
 #include "crypto/self_signed.h"
-#include "httplib.h"
 #include "util/file.h"
 
 namespace trellis {
@@ -60,7 +58,8 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
     const AttestationOptions& options, const std::string& data_dir,
     storage::rocksdb::Database* db, storage::TreeStorage* trees,
     storage::LogStorage* logs,
-    const std::function<absl::StatusOr<int64_t>()>& create_log) {
+    const std::function<absl::StatusOr<int64_t>()>& create_log,
+    const admin::OperatorAuth* operators) {
   auto server = std::unique_ptr<AttestationServer>(new AttestationServer());
   server->storage_ = std::make_unique<storage::rocksdb::RocksAttestStorage>(db);
 
@@ -76,40 +75,38 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
       server->registrar_.get(), server->nonces_.get(), server->storage_.get(),
       trees, logs, [self = server.get()] { return self->RecordLogId(); });
   server->grpc_ = std::make_unique<attest::VerifierGrpcService>(
-      server->appraiser_.get(), server->nonces_.get());
+      server->registrar_.get(), server->appraiser_.get(), server->nonces_.get(),
+      [operators](const grpc::ServerContext& context) {
+        return operators->IsOperator(context);
+      });
   if (options.addr.empty()) return server;
 
   absl::StatusOr<std::pair<std::string, std::string>> tls =
       TlsFiles(options, data_dir);
   if (!tls.ok()) return tls.status();
-  const char* client_ca = options.tls_client_ca_file.empty()
-                              ? nullptr
-                              : options.tls_client_ca_file.c_str();
-  server->https_ = std::make_unique<httplib::SSLServer>(
-      tls->first.c_str(), tls->second.c_str(), client_ca);
-  if (!server->https_->is_valid()) {
-    return absl::InvalidArgumentError(
-        "cannot load the verifier's TLS certificate, key or client CA");
+  http::ServerOptions http_options = options.http;
+  http_options.address = options.addr;
+  http_options.tls_cert_file = tls->first;
+  http_options.tls_key_file = tls->second;
+  // Attestors' certificates (when mTLS is on) and operators' are accepted at
+  // the handshake; operator routes check for the operator CA themselves.
+  if (!options.tls_client_ca_file.empty()) {
+    http_options.client_ca_files.push_back(options.tls_client_ca_file);
+    http_options.require_client_certificate = true;
   }
-  attest::RegisterVerifierRoutes(*server->https_, *server->registrar_,
-                                 *server->appraiser_, *server->nonces_);
-  const std::vector<std::string> parts = absl::StrSplit(options.addr, ':');
-  int port = -1;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port) || port < 0) {
-    return absl::InvalidArgumentError("verifier address must be HOST:PORT");
+  if (!options.operator_client_ca_file.empty()) {
+    http_options.client_ca_files.push_back(options.operator_client_ca_file);
   }
-  if (port == 0) {
-    port = server->https_->bind_to_any_port(parts[0]);
-  } else if (!server->https_->bind_to_port(parts[0], port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.addr));
-  }
-  server->port_ = port;
-  httplib::SSLServer* https = server->https_.get();
-  server->thread_ = std::thread([https] { https->listen_after_bind(); });
+  http::Router router;
+  attest::RegisterVerifierRoutes(router, *server->registrar_,
+                                 *server->appraiser_, *server->nonces_,
+                                 [operators](const http::Request& req) {
+                                   return operators->IsOperator(req);
+                                 });
+  absl::StatusOr<std::unique_ptr<http::Server>> https =
+      http::Server::Start(std::move(http_options), std::move(router));
+  if (!https.ok()) return https.status();
+  server->https_ = std::move(*https);
   return server;
 }
 
@@ -135,11 +132,9 @@ absl::StatusOr<int64_t> AttestationServer::RecordLogId() {
   return log_id;
 }
 
-void AttestationServer::Shutdown() {
-  if (https_) https_->stop();
-  if (thread_.joinable()) thread_.join();
-  https_.reset();
-}
+void AttestationServer::Shutdown() { https_.reset(); }
+
+int AttestationServer::port() const { return https_ ? https_->port() : 0; }
 
 AttestationServer::~AttestationServer() { Shutdown(); }
 

@@ -6,21 +6,18 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "admin/operator_auth.h"
 #include "attest/api/verifier_grpc.h"
 #include "attest/registrar/registrar.h"
 #include "attest/verifier/appraiser.h"
 #include "attest/verifier/nonce_store.h"
+#include "http/server.h"
 #include "storage/rocksdb/attest_storage.h"
 #include "storage/rocksdb/database.h"
-
-namespace httplib {
-class SSLServer;
-}
 
 namespace trellis {
 
@@ -33,6 +30,10 @@ struct AttestationOptions {
   std::string tls_key_file;
   // Clients must present a certificate this CA signed (mTLS).
   std::string tls_client_ca_file;
+  // Operators' client certificates (policy writes, host removal).
+  std::string operator_client_ca_file;
+  // Connection, deadline and size limits of the HTTPS API.
+  http::ServerOptions http;
   // Log tree for verdict records; 0: one made with the first verdict and
   // kept.
   int64_t record_log_id = 0;
@@ -47,10 +48,11 @@ class AttestationServer {
       const AttestationOptions& options, const std::string& data_dir,
       storage::rocksdb::Database* db, storage::TreeStorage* trees,
       storage::LogStorage* logs,
-      const std::function<absl::StatusOr<int64_t>()>& create_log);
+      const std::function<absl::StatusOr<int64_t>()>& create_log,
+      const admin::OperatorAuth* operators);
   ~AttestationServer();
 
-  int port() const { return port_; }
+  int port() const;
   // trellis.AttestationVerifier, for the gRPC server to register.
   grpc::Service* grpc_service() { return grpc_.get(); }
   // The log tree of the verdicts (made if there is none yet).
@@ -68,9 +70,7 @@ class AttestationServer {
   std::unique_ptr<attest::NonceStore> nonces_;
   std::unique_ptr<attest::Appraiser> appraiser_;
   std::unique_ptr<attest::VerifierGrpcService> grpc_;
-  std::unique_ptr<httplib::SSLServer> https_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<http::Server> https_;
 };
 
 }  // namespace trellis

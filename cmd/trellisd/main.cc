@@ -59,6 +59,22 @@ ABSL_FLAG(bool, require_ek_certificate, false,
           "Refuse TPMs without a verified EK certificate.");
 ABSL_FLAG(absl::Duration, nonce_lifetime, absl::Minutes(5),
           "How long an attestation nonce stays valid.");
+ABSL_FLAG(std::string, operator_client_ca, "",
+          "PEM CA bundle of operators' client certificates: with it, tree "
+          "writes, policy writes and host removal are accepted from clients "
+          "with such a certificate (besides <data_dir>/operator.sock), and "
+          "TrillianAdmin writes need one.");
+ABSL_FLAG(std::string, operator_socket, "",
+          "Path of the operator socket (gRPC, mode 0600); default "
+          "<data_dir>/operator.sock.");
+ABSL_FLAG(bool, insecure, false,
+          "Allow plaintext gRPC on a non-loopback --grpc_addr.");
+ABSL_FLAG(int64_t, max_body_bytes, 8 << 20,
+          "Largest HTTP request body the verifier API accepts.");
+ABSL_FLAG(int, max_connections_per_client, 64,
+          "Open verifier API connections allowed per client IP.");
+ABSL_FLAG(int, http_worker_threads, 2,
+          "Threads that run verifier API requests (defaults suit 2 cores).");
 ABSL_FLAG(int, max_leaves_per_request, 50000,
           "Most leaves accepted by one QueueLeaves/AddSequencedLeaves call.");
 
@@ -89,6 +105,22 @@ int main(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.pem_key_dir = absl::GetFlag(FLAGS_pem_key_dir);
+  options.operator_client_ca_file = absl::GetFlag(FLAGS_operator_client_ca);
+  options.insecure = absl::GetFlag(FLAGS_insecure);
+  options.operator_socket = absl::GetFlag(FLAGS_operator_socket);
+  options.attestation.operator_client_ca_file = options.operator_client_ca_file;
+  options.attestation.http.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+  options.attestation.http.max_connections_per_client =
+      absl::GetFlag(FLAGS_max_connections_per_client);
+  options.attestation.http.worker_threads =
+      absl::GetFlag(FLAGS_http_worker_threads);
+  if (options.insecure) {
+    std::fprintf(stderr,
+                 "trellisd: --insecure: plaintext gRPC allowed on %s; anyone "
+                 "on the network can read and (without "
+                 "--operator_client_ca) administer\n",
+                 options.grpc_addr.c_str());
+  }
   options.sequencer_batch_size = absl::GetFlag(FLAGS_batch_size);
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
   options.log_options.max_leaves_per_request =

@@ -1,6 +1,11 @@
 #include "cmd/trellisd/server.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -11,12 +16,26 @@ namespace trellis {
 namespace {
 
 constexpr int kWriteThreads = 32;
+// sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
+constexpr size_t kMaxUnixPath = 107;
+
+// Loopback: the only place plaintext is allowed without --insecure.
+bool IsLoopback(const std::string& addr) {
+  return absl::StartsWith(addr, "127.") || absl::StartsWith(addr, "[::1]:") ||
+         absl::StartsWith(addr, "localhost:") ||
+         absl::StartsWith(addr, "unix:");
+}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
+    const ServerOptions& options, const std::string& operator_ca_pem) {
   if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
     if (!options.tls_client_ca_file.empty()) {
       return absl::InvalidArgumentError("client CA given without TLS cert/key");
+    }
+    if (!IsLoopback(options.grpc_addr) && !options.insecure) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing plaintext gRPC on non-loopback ", options.grpc_addr,
+          ": give --tls_cert/--tls_key, or --insecure"));
     }
     return grpc::InsecureServerCredentials();
   }
@@ -33,6 +52,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     ssl.client_certificate_request =
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
+  if (!operator_ca_pem.empty()) {
+    // Operators' certificates pass the handshake too; which calls they may
+    // make is decided per call (admin::OperatorAuth).
+    ssl.pem_root_certs += "\n" + operator_ca_pem;
+    if (options.tls_client_ca_file.empty()) {
+      ssl.client_certificate_request =
+          GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+  }
   return grpc::SslServerCredentials(ssl);
 }
 
@@ -40,11 +68,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<admin::OperatorAuth>> operators =
+      admin::OperatorAuth::Create(options.operator_client_ca_file);
+  if (!operators.ok()) return operators.status();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(options);
+      Credentials(options, (*operators)->ca_pem());
   if (!credentials.ok()) return credentials.status();
 
   auto server = std::unique_ptr<Server>(new Server());
+  server->operators_ = std::move(*operators);
   absl::StatusOr<std::unique_ptr<storage::rocksdb::Database>> db =
       storage::rocksdb::Database::Open({options.data_dir});
   if (!db.ok()) return db.status();
@@ -58,8 +90,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->tree_manager_ = std::make_unique<admin::TreeManager>(
       server->trees_.get(), server->logs_.get(), server->keys_.get(),
       options.pem_key_dir);
-  server->admin_service_ =
-      std::make_unique<admin::AdminService>(server->tree_manager_.get());
+  server->admin_service_ = std::make_unique<admin::AdminService>(
+      server->tree_manager_.get(), server->operators_.get());
   admin::KeyStore* keys = server->keys_.get();
   log::SignerProvider signers = [keys](int64_t tree_id) {
     return keys->SignerFor(tree_id);
@@ -108,13 +140,28 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::StatusOr<std::unique_ptr<AttestationServer>> attestation =
       AttestationServer::Start(options.attestation, options.data_dir,
                                server->db_.get(), server->trees_.get(),
-                               server->logs_.get(), create_log);
+                               server->logs_.get(), create_log,
+                               server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_addr, *credentials, &server->port_);
+  // The operator socket: every service, and operator calls without a
+  // certificate (the data directory and the socket are the owner's only).
+  const std::string socket_path = options.operator_socket.empty()
+                                      ? options.data_dir + "/operator.sock"
+                                      : options.operator_socket;
+  if (socket_path.size() > kMaxUnixPath) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "operator socket path ", socket_path, " is longer than ", kMaxUnixPath,
+        " bytes: choose a shorter one with --operator_socket"));
+  }
+  unlink(socket_path.c_str());
+  server->operator_address_ = "unix:" + socket_path;
+  builder.AddListeningPort(server->operator_address_,
+                           grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               2);
@@ -132,6 +179,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.grpc_addr));
   }
+  chmod(socket_path.c_str(), 0600);
   server->sequencer_manager_->Start();
   return server;
 }
@@ -144,6 +192,7 @@ void Server::Shutdown(absl::Duration grace) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     grpc_server_->Wait();
     grpc_server_.reset();
+    unlink(absl::StripPrefix(operator_address_, "unix:").data());
   }
   attestation_.reset();
   write_pool_.reset();  // Finishes writes already accepted.

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "admin/admin_service.h"
 #include "admin/key_store.h"
+#include "admin/operator_auth.h"
 #include "admin/tree_manager.h"
 #include "cmd/trellisd/attestation_server.h"
 #include "grpcpp/server.h"
@@ -35,6 +36,14 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // Operators' client certificates (PEM CA bundle). With it, operator calls
+  // (tree writes, policy writes, host removal) are accepted from clients
+  // with such a certificate, besides the operator socket.
+  std::string operator_client_ca_file;
+  // The operator socket's path; empty: <data_dir>/operator.sock.
+  std::string operator_socket;
+  // Allow plaintext gRPC on a non-loopback address.
+  bool insecure = false;
   // Directory from which CreateTree may load keyspb.PEMKeyFile keys (empty:
   // PEMKeyFile refused).
   std::string pem_key_dir;
@@ -56,6 +65,8 @@ class Server {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The operator socket: "unix:<data_dir>/operator.sock".
+  const std::string& operator_address() const { return operator_address_; }
   // The verifier API's port (0 if off).
   int verifier_port() const { return attestation_->port(); }
 
@@ -75,6 +86,7 @@ class Server {
   std::unique_ptr<map::MapWriteService> map_write_service_;
   std::unique_ptr<admin::KeyStore> keys_;
   std::unique_ptr<admin::TreeManager> tree_manager_;
+  std::unique_ptr<admin::OperatorAuth> operators_;
   std::unique_ptr<admin::AdminService> admin_service_;
   // Runs the log's write RPCs, which wait for synced commits; many at once
   // so that their commits share fsyncs.
@@ -85,6 +97,7 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<AttestationServer> attestation_;
   int port_ = 0;
+  std::string operator_address_;
 };
 
 }  // namespace trellis
