@@ -147,6 +147,24 @@ TEST(ImaParseTest, RejectsMalformedLists) {
   }
 }
 
+TEST(ImaParseTest, CapsPathAndLineLength) {
+  const std::string longest = "/" + std::string(kMaxPathBytes - 1, 'p');
+  const std::string line =
+      FormatAscii(MakeImaNgEntry(longest, FileDigest(1))) + "\n";
+  EXPECT_TRUE(ParseAscii(line).ok());
+  const std::string too_long =
+      FormatAscii(MakeImaNgEntry(longest + "p", FileDigest(1))) + "\n";
+  EXPECT_EQ(ParseAscii(too_long).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseAscii(std::string(kMaxLineBytes + 1, '1')).ok());
+  const auto judge = [](absl::string_view, absl::string_view, bool) {
+    return static_cast<const char*>(nullptr);
+  };
+  EXPECT_FALSE(
+      AppraiseAscii(too_long, TPM2_ALG_SHA256, std::string(32, '\1'), judge)
+          .ok());
+}
+
 TEST(RuntimePolicyTest, AllowlistAndExcludes) {
   const Entry a = MakeImaNgEntry("/usr/bin/a", FileDigest(1));
   const Entry b = MakeImaNgEntry("/usr/bin/b", FileDigest(2));

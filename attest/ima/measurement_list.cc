@@ -122,6 +122,7 @@ struct LineView {
 // space; paths hold no spaces (the kernel writes them as '_'); an empty
 // last field leaves a trailing space.
 absl::Status ParseLine(absl::string_view line, size_t number, LineView& v) {
+  if (line.size() > kMaxLineBytes) return LineError(number, "line too long");
   line = absl::StripLeadingAsciiWhitespace(line);
   absl::string_view f[7];
   size_t count = 0;
@@ -164,6 +165,7 @@ absl::Status ParseLine(absl::string_view line, size_t number, LineView& v) {
     return LineError(number, "file digest is not hex");
   }
   v.path = f[4];
+  if (v.path.size() > kMaxPathBytes) return LineError(number, "path too long");
   const bool sig = v.template_name == "ima-sig";
   // An empty trailing field (ima-sig without a signature) leaves "".
   const size_t fields = count > 5 && f[count - 1].empty() ? count - 1 : count;
@@ -373,7 +375,7 @@ absl::StatusOr<std::vector<Entry>> ParseBinary(absl::string_view b) {
       if (!need(4)) return LineError(number, "truncated entry");
       const uint32_t data_len = Le32(b, at);
       at += 4;
-      if (data_len > (1u << 20) || !need(data_len)) {
+      if (data_len > kMaxLineBytes || !need(data_len)) {
         return LineError(number, "bad template data length");
       }
       const absl::string_view data = b.substr(at, data_len);
@@ -399,6 +401,9 @@ absl::StatusOr<std::vector<Entry>> ParseBinary(absl::string_view b) {
         return LineError(number, "bad name field");
       }
       e.path = std::string(fields[1].substr(0, fields[1].size() - 1));
+      if (e.path.size() > kMaxPathBytes) {
+        return LineError(number, "path too long");
+      }
       if (expected == 3) e.signature = std::string(fields[2]);
     }
     BuildTemplateData(e);

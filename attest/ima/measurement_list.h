@@ -20,6 +20,12 @@
 
 namespace trellis::attest::ima {
 
+// Limits on untrusted lists: Linux paths are at most PATH_MAX (4096) bytes;
+// a line (or binary template data) holds a path, a digest and at most an
+// RSA-4096 signature in hex, far below kMaxLineBytes.
+inline constexpr size_t kMaxPathBytes = 4096;
+inline constexpr size_t kMaxLineBytes = 16 << 10;
+
 struct Entry {
   int pcr = 10;
   std::string template_name;     // "ima-ng", "ima-sig", "ima".

@@ -2,15 +2,37 @@
 
 #include <openssl/rand.h>
 
-#include "absl/time/clock.h"
+#include <algorithm>
 
 namespace trellis::attest {
 
+void NonceStore::EraseLocked(const std::string& nonce) {
+  auto it = nonces_.find(nonce);
+  if (it == nonces_.end()) return;
+  auto host = by_host_.find(it->second.host_id);
+  if (host != by_host_.end()) {
+    std::deque<std::string>& queue = host->second;
+    queue.erase(std::find(queue.begin(), queue.end(), nonce));
+    if (queue.empty()) by_host_.erase(host);
+  }
+  nonces_.erase(it);
+}
+
 void NonceStore::DropExpiredLocked(absl::Time now) {
   if (now < next_sweep_) return;
-  absl::erase_if(nonces_, [now](const auto& entry) {
-    return entry.second.expires <= now;
-  });
+  // Each host's queue is in issue order, so expired nonces are at its front.
+  for (auto host = by_host_.begin(); host != by_host_.end();) {
+    std::deque<std::string>& queue = host->second;
+    while (!queue.empty() && nonces_.at(queue.front()).expires <= now) {
+      nonces_.erase(queue.front());
+      queue.pop_front();
+    }
+    if (queue.empty()) {
+      by_host_.erase(host++);
+    } else {
+      ++host;
+    }
+  }
   next_sweep_ = now + lifetime_ / 4;
 }
 
@@ -20,19 +42,26 @@ absl::StatusOr<std::string> NonceStore::Issue(const std::string& host_id) {
                  static_cast<int>(nonce.size())) != 1) {
     return absl::InternalError("no randomness");
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
   DropExpiredLocked(now);
-  if (nonces_.size() >= max_outstanding_) {
+  std::deque<std::string>& queue = by_host_[host_id];
+  while (queue.size() >= limits_.max_per_host && !queue.empty()) {
+    nonces_.erase(queue.front());
+    queue.pop_front();
+  }
+  if (nonces_.size() >= limits_.max_outstanding) {
+    if (queue.empty()) by_host_.erase(host_id);
     return absl::ResourceExhaustedError("too many outstanding nonces");
   }
   nonces_[nonce] = Entry{host_id, now + lifetime_};
+  queue.push_back(nonce);
   return nonce;
 }
 
 absl::Status NonceStore::Consume(const std::string& nonce,
                                  const std::string& host_id) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
   auto it = nonces_.find(nonce);
   if (it == nonces_.end()) {

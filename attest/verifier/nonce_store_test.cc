@@ -1,13 +1,21 @@
 #include "attest/verifier/nonce_store.h"
 
-#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace trellis::attest {
 namespace {
 
+// A clock the test moves by hand.
+struct FakeClock {
+  absl::Time now = absl::FromUnixSeconds(1'000'000);
+  NonceStore::Clock clock() {
+    return [this] { return now; };
+  }
+};
+
 TEST(NonceStoreTest, NoncesAreSingleUseBoundAndExpiring) {
-  NonceStore store(absl::Milliseconds(300));
+  FakeClock time;
+  NonceStore store(absl::Seconds(300), {}, time.clock());
   absl::StatusOr<std::string> a = store.Issue("host-a");
   absl::StatusOr<std::string> b = store.Issue("host-a");
   ASSERT_TRUE(a.ok());
@@ -24,18 +32,48 @@ TEST(NonceStoreTest, NoncesAreSingleUseBoundAndExpiring) {
   // Never issued.
   EXPECT_EQ(store.Consume(std::string(32, 'x'), "host-a").code(),
             absl::StatusCode::kPermissionDenied);
-  // Expired.
-  absl::SleepFor(absl::Milliseconds(400));
+  // Valid until its lifetime ends, not after.
+  time.now += absl::Seconds(299);
+  absl::StatusOr<std::string> c = store.Issue("host-a");
+  time.now += absl::Seconds(1);
   absl::Status expired = store.Consume(*b, "host-a");
   EXPECT_EQ(expired.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(expired.message().find("expired"), absl::string_view::npos);
+  EXPECT_TRUE(store.Consume(*c, "host-a").ok());
 }
 
 TEST(NonceStoreTest, OutstandingNoncesAreBounded) {
-  NonceStore store(absl::Minutes(5), /*max_outstanding=*/3);
+  FakeClock time;
+  NonceStore store(absl::Minutes(5), {/*max_outstanding=*/3, 16}, time.clock());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.Issue("h").ok());
   EXPECT_EQ(store.Issue("h").status().code(),
             absl::StatusCode::kResourceExhausted);
+  // Expired nonces free their places.
+  time.now += absl::Minutes(6);
+  EXPECT_TRUE(store.Issue("h").ok());
+}
+
+// One host asking without end only recycles its own places: it keeps its
+// newest nonces and cannot lock anyone else out.
+TEST(NonceStoreTest, OneHostCannotExhaustTheStore) {
+  FakeClock time;
+  NonceStore store(absl::Minutes(5), {/*max_outstanding=*/9, 4}, time.clock());
+  absl::StatusOr<std::string> other = store.Issue("quiet");
+  ASSERT_TRUE(other.ok());
+  std::vector<std::string> issued;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StatusOr<std::string> n = store.Issue("greedy");
+    ASSERT_TRUE(n.ok()) << i;
+    issued.push_back(*n);
+  }
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(store.Issue("host-" + std::to_string(i)).ok());
+  }
+  EXPECT_TRUE(store.Consume(*other, "quiet").ok());
+  // The greedy host's four newest work; older ones were dropped.
+  EXPECT_TRUE(store.Consume(issued.back(), "greedy").ok());
+  EXPECT_EQ(store.Consume(issued[issued.size() - 5], "greedy").code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace
