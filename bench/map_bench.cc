@@ -151,7 +151,7 @@ int Run() {
       raw.Put(db->map(), "raw-v" + leaf.index(), leaf.SerializeAsString());
     }
     const absl::Time raw_start = absl::Now();
-    db->db()->Write(storage::rocksdb::Database::DurableWrite(), &raw);
+    db->db()->Write(db->durable_write(), &raw);
     const double raw_s = absl::ToDoubleSeconds(absl::Now() - raw_start);
     std::printf(
         "raw WriteBatch of the same records: %.3fs; revision / raw = %.2fx "

@@ -123,7 +123,7 @@ void BM_RawWriteBatch(benchmark::State& state) {
     }
     batch.Put(env.db->log(), keys::Root(kTree, n), root);
     benchmark::DoNotOptimize(
-        env.db->db()->Write(Database::DurableWrite(), &batch));
+        env.db->db()->Write(env.db->durable_write(), &batch));
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }

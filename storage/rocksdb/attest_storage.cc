@@ -47,7 +47,7 @@ absl::Status RocksAttestStorage::PutHost(
   }
   batch.Put(db_->attest(), AkKey(host.ak_name()), host.host_id());
   batch.Put(db_->attest(), HostKey(host.host_id()), host.SerializeAsString());
-  return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
 }
 
 absl::StatusOr<std::optional<trellis::HostRegistration>>
@@ -73,7 +73,7 @@ absl::Status RocksAttestStorage::DeleteHost(const std::string& host_id) {
   ::rocksdb::WriteBatch batch;
   batch.Delete(db_->attest(), AkKey((*host)->ak_name()));
   batch.Delete(db_->attest(), HostKey(host_id));
-  return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
 }
 
 absl::StatusOr<std::optional<trellis::HostRegistration>>
@@ -86,7 +86,7 @@ RocksAttestStorage::GetHostByAkName(const std::string& ak_name) {
 
 absl::Status RocksAttestStorage::PutEvidence(const std::string& digest,
                                              const std::string& bytes) {
-  return ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->attest(),
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->attest(),
                                EvidenceKey(digest), bytes));
 }
 
@@ -102,7 +102,7 @@ absl::StatusOr<int64_t> RocksAttestStorage::PutPolicy(const std::string& id,
   if (!latest.ok()) return latest.status();
   const int64_t version = latest->has_value() ? (*latest)->version + 1 : 1;
   absl::Status s = ToAbsl(db_->db()->Put(
-      Database::DurableWrite(), db_->attest(), PolicyKey(id, version), text));
+      db_->durable_write(), db_->attest(), PolicyKey(id, version), text));
   if (!s.ok()) return s;
   return version;
 }
@@ -134,7 +134,7 @@ RocksAttestStorage::GetPolicy(const std::string& id, int64_t version) {
 
 absl::Status RocksAttestStorage::PutSetting(const std::string& name,
                                             const std::string& value) {
-  return ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->attest(),
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->attest(),
                                "s" + name, value));
 }
 

@@ -23,12 +23,6 @@ absl::Status ToAbsl(const ::rocksdb::Status& s) {
   return absl::InternalError(s.ToString());
 }
 
-::rocksdb::WriteOptions Database::DurableWrite() {
-  ::rocksdb::WriteOptions options;
-  options.sync = true;  // Concurrent synced writers share one fsync.
-  return options;
-}
-
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     const DatabaseOptions& options) {
   if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -54,6 +48,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   db_options.max_background_jobs = 2;
   db_options.enable_pipelined_write = true;
   db_options.max_open_files = -1;
+  if (options.env != nullptr) db_options.env = options.env;
 
   std::vector<::rocksdb::ColumnFamilyDescriptor> families = {
       {::rocksdb::kDefaultColumnFamilyName, cf},
@@ -63,6 +58,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       {"attest", cf},
   };
   auto database = std::unique_ptr<Database>(new Database());
+  // Concurrent synced writers share one fsync (group commit).
+  database->durable_.sync = options.sync_writes;
   ::rocksdb::DB* raw = nullptr;
   ::rocksdb::Status s = ::rocksdb::DB::Open(db_options, options.path, families,
                                             &database->handles_, &raw);

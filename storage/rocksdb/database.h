@@ -17,6 +17,12 @@ struct DatabaseOptions {
   std::string path;
   // Shared block cache for all column families.
   size_t block_cache_bytes = size_t{1} << 30;
+  // Tests only. The environment RocksDB runs on (null: the default), e.g. a
+  // fault-injecting file system.
+  ::rocksdb::Env* env = nullptr;
+  // Tests only: false acknowledges writes before their WAL is synced, which
+  // the power-loss test must catch as lost acknowledged writes.
+  bool sync_writes = true;
 };
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
@@ -36,10 +42,11 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* attest() const { return handles_[4]; }
 
   // Options for writes that must survive a crash once acknowledged.
-  static ::rocksdb::WriteOptions DurableWrite();
+  const ::rocksdb::WriteOptions& durable_write() const { return durable_; }
 
  private:
   Database() = default;
+  ::rocksdb::WriteOptions durable_;
   std::unique_ptr<::rocksdb::DB> db_;
   std::vector<::rocksdb::ColumnFamilyHandle*> handles_;
 };

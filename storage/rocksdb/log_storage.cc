@@ -186,7 +186,7 @@ absl::Status RocksLogStorage::InitRoot(int64_t tree_id,
     return absl::AlreadyExistsError("log is already initialised");
   }
   absl::Status s =
-      ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->log(),
+      ToAbsl(db_->db()->Put(db_->durable_write(), db_->log(),
                             keys::Root(tree_id, 0), root.SerializeAsString()));
   if (!s.ok()) return s;
   (*state)->root = root;
@@ -309,7 +309,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
       ++seq;
     }
     if (batch.Count() == 0) return absl::OkStatus();
-    return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+    return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
   }();
 
   {
@@ -388,7 +388,7 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
     by_identity.emplace(leaf.leaf_identity_hash(), i);
   }
   if (batch.Count() > 0) {
-    absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+    absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
     if (!s.ok()) return s;
   }
   return results;
@@ -558,7 +558,7 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   wb.Put(db_->log(), keys::Root(tree_id, root->revision),
          batch.root.SerializeAsString());
 
-  absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &wb));
+  absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &wb));
   if (!s.ok()) return s;
   // Refresh the cached tiles before the new root becomes visible.
   for (auto& [key, tile] : written_tiles)

@@ -244,7 +244,7 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
   }
   batch.Put(db_->map(), RevisionKey(tree_id, revision),
             EncodeRevision(write.revision));
-  absl::Status s = ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
   if (!s.ok()) return s;
   // Only the writer fills the newest-version cache, before the revision is
   // published, so no reader finds an entry older than the newest.

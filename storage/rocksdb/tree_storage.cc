@@ -31,7 +31,7 @@ absl::Status RocksTreeStorage::CreateTree(
   batch.Put(
       db_->trees(), keys::PrivateKey(tree.tree_id()),
       ::rocksdb::Slice(wrapped_private_key.data(), wrapped_private_key.size()));
-  return ToAbsl(db_->db()->Write(Database::DurableWrite(), &batch));
+  return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
 }
 
 absl::StatusOr<trillian::Tree> RocksTreeStorage::GetTree(int64_t tree_id) {
@@ -88,7 +88,7 @@ absl::StatusOr<trillian::Tree> RocksTreeStorage::UpdateTree(
   if (absl::Status s = mutate(*tree); !s.ok()) return s;
   tree->set_tree_id(tree_id);
   absl::Status written =
-      ToAbsl(db_->db()->Put(Database::DurableWrite(), db_->trees(),
+      ToAbsl(db_->db()->Put(db_->durable_write(), db_->trees(),
                             keys::Tree(tree_id), tree->SerializeAsString()));
   if (!written.ok()) return written;
   absl::MutexLock cache_lock(&cache_mu_);
