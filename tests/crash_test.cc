@@ -63,7 +63,15 @@ TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
       }
     });
   }
-  absl::SleepFor(absl::Milliseconds(1500));
+  // Kill once there is a real load in flight (a condition, not a sleep).
+  const absl::Time load_deadline = absl::Now() + absl::Seconds(60);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (acknowledged.size() >= 20000 || absl::Now() > load_deadline) break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   log::LogRootV1 before_crash = Latest(*server->LogStub(), tree_id);
   server->Kill();
   stop = true;
@@ -72,14 +80,13 @@ TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
 
   server = std::make_unique<TrellisdProcess>(data);
   auto log = server->LogStub();
-  // Wait for the queue to drain: the size stops growing.
+  // Wait until the log holds at least every acknowledged leaf (leaves queued
+  // but not yet acknowledged at the kill may come on top).
   log::LogRootV1 root = Latest(*log, tree_id);
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  for (;;) {
-    absl::SleepFor(absl::Milliseconds(300));
-    log::LogRootV1 next = Latest(*log, tree_id);
-    if (next.tree_size == root.tree_size || absl::Now() > deadline) break;
-    root = next;
+  while (root.tree_size < acknowledged.size() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    root = Latest(*log, tree_id);
   }
   ASSERT_GE(root.tree_size, acknowledged.size());
 
