@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
+#include "util/json_fields.h"
 
 namespace trellis::attest::host {
 namespace {
@@ -20,13 +21,13 @@ int HttpStatus(const absl::Status& s) {
   }
 }
 
-void Reply(httplib::Response& res, int status, const json& body) {
+void Reply(http::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.body = body.dump();
 }
 
 // The request body as a JSON object, or an error reply.
-bool ParseBody(const httplib::Request& req, httplib::Response& res, json& body,
+bool ParseBody(const http::Request& req, http::Response& res, json& body,
                const char* error_key) {
   body = json::parse(req.body.empty() ? "{}" : req.body, nullptr,
                      /*allow_exceptions=*/false);
@@ -39,17 +40,18 @@ bool ParseBody(const httplib::Request& req, httplib::Response& res, json& body,
 }
 
 std::string StringField(const json& body, const char* name) {
-  auto it = body.find(name);
-  return it != body.end() && it->is_string() ? it->get<std::string>() : "";
+  absl::StatusOr<std::optional<std::string>> value =
+      json_fields::OptionalString(body, name);
+  return value.ok() ? value->value_or("") : "";
 }
 
 }  // namespace
 
-void RegisterAgentRoutes(httplib::Server& server, HostAgent& agent,
+void RegisterAgentRoutes(http::Router& router, HostAgent& agent,
                          const AgentHttpOptions& options) {
-  server.Post(
+  router.Post(
       "/v2.2/delegated_certification/certify_app_key",
-      [&agent, options](const httplib::Request& req, httplib::Response& res) {
+      [&agent, options](const http::Request& req, http::Response& res) {
         auto error = [&](int status, const std::string& message) {
           Reply(res, status, {{"result", "ERROR"}, {"error", message}});
         };
@@ -77,8 +79,8 @@ void RegisterAgentRoutes(httplib::Server& server, HostAgent& agent,
               {{"result", "SUCCESS"}, {"app_key_certificate", *cert}});
       });
 
-  server.Post("/generate-app-key", [&agent](const httplib::Request& req,
-                                            httplib::Response& res) {
+  router.Post("/generate-app-key", [&agent](const http::Request& req,
+                                            http::Response& res) {
     json body;
     if (!ParseBody(req, res, body, "status")) return;
     const std::string work_dir = StringField(body, "work_dir");
@@ -96,8 +98,8 @@ void RegisterAgentRoutes(httplib::Server& server, HostAgent& agent,
     Reply(res, 200, *key);
   });
 
-  server.Post("/generate-quote", [&agent, options](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  router.Post("/generate-quote", [&agent, options](const http::Request& req,
+                                                   http::Response& res) {
     json body;
     if (!ParseBody(req, res, body, "status")) return;
     std::string pcrs = StringField(body, "pcrs");

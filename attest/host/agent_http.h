@@ -14,7 +14,7 @@
 #include <string>
 
 #include "attest/host/host_agent.h"
-#include "httplib.h"
+#include "http/router.h"
 
 namespace trellis::attest::host {
 
@@ -23,7 +23,7 @@ struct AgentHttpOptions {
   std::string default_pcrs = "sha256:0,1,2,3,4,5,6,7,10";
 };
 
-void RegisterAgentRoutes(httplib::Server& server, HostAgent& agent,
+void RegisterAgentRoutes(http::Router& router, HostAgent& agent,
                          const AgentHttpOptions& options);
 
 }  // namespace trellis::attest::host

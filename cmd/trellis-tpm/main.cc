@@ -23,20 +23,19 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "attest/host/agent_http.h"
 #include "attest/host/host_agent.h"
 #include "attest/host/registration.h"
 #include "attest/host/tpm_device.h"
-#include "attest/host/unix_relay.h"
+#include "http/server.h"
+#include "util/file.h"
 
 ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
           "tpm2-tss TCTI configuration of the TPM.");
@@ -82,64 +81,52 @@ int Fail(const absl::Status& status) {
 }
 
 int Serve(HostAgent& agent) {
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  const std::vector<std::string> parts = absl::StrSplit(listen, ':');
-  int port = -1;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port) || port < 0) {
-    std::fprintf(stderr, "trellis-tpm: --listen must be HOST:PORT\n");
-    return 2;
-  }
-  // SIGTERM / SIGINT stop the server cleanly (blocked in every thread, taken
-  // by this one).
+  // SIGTERM / SIGINT stop the servers cleanly (blocked in every thread,
+  // taken by this one).
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  httplib::Server server;
+  trellis::http::Router router;
   trellis::attest::host::AgentHttpOptions options;
   options.delegated_certification =
       absl::GetFlag(FLAGS_delegated_certification);
   options.default_pcrs = absl::GetFlag(FLAGS_pcrs);
-  trellis::attest::host::RegisterAgentRoutes(server, agent, options);
-  if (port == 0) {
-    port = server.bind_to_any_port(parts[0]);
-  } else if (!server.bind_to_port(parts[0], port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    std::fprintf(stderr, "trellis-tpm: cannot listen on %s\n", listen.c_str());
-    return 1;
-  }
+  trellis::attest::host::RegisterAgentRoutes(router, agent, options);
+  auto start = [&router](const std::string& address)
+      -> absl::StatusOr<std::unique_ptr<trellis::http::Server>> {
+    trellis::http::ServerOptions server_options;
+    server_options.address = address;
+    server_options.worker_threads = 1;  // The TPM does one thing at a time.
+    return trellis::http::Server::Start(server_options, router);
+  };
   // The Unix socket first: once the port file exists, both answer.
-  std::unique_ptr<trellis::attest::host::UnixRelay> relay;
+  std::unique_ptr<trellis::http::Server> unix_server;
   if (const std::string path = absl::GetFlag(FLAGS_unix); !path.empty()) {
-    absl::StatusOr<std::unique_ptr<trellis::attest::host::UnixRelay>> r =
-        trellis::attest::host::UnixRelay::Start(path, port);
-    if (!r.ok()) return Fail(r.status());
-    relay = std::move(*r);
+    absl::StatusOr<std::unique_ptr<trellis::http::Server>> s =
+        start("unix:" + path);
+    if (!s.ok()) return Fail(s.status());
+    unix_server = std::move(*s);
     std::fprintf(stderr, "trellis-tpm: serving on %s too\n", path.c_str());
   }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  absl::StatusOr<std::unique_ptr<trellis::http::Server>> tcp_server =
+      start(listen);
+  if (!tcp_server.ok()) return Fail(tcp_server.status());
+  const int port = (*tcp_server)->port();
   if (const std::string file = absl::GetFlag(FLAGS_port_file); !file.empty()) {
-    FILE* f = std::fopen(file.c_str(), "w");
-    if (f != nullptr) {
-      std::fprintf(f, "%d\n", port);
-      std::fclose(f);
+    if (absl::Status s =
+            trellis::ReplaceFile(file, absl::StrCat(port, "\n"), 0644);
+        !s.ok()) {
+      return Fail(s);
     }
   }
-  std::fprintf(stderr, "trellis-tpm: serving on %s:%d\n", parts[0].c_str(),
+  std::fprintf(stderr, "trellis-tpm: serving on %s (port %d)\n", listen.c_str(),
                port);
-  std::thread stopper([&server, signals] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    server.stop();
-  });
-  const bool served = server.listen_after_bind();
-  if (stopper.joinable()) {
-    pthread_kill(stopper.native_handle(), SIGTERM);  // If not signalled yet.
-    stopper.join();
-  }
-  return served ? 0 : 1;
+  int signal = 0;
+  sigwait(&signals, &signal);
+  return 0;
 }
 
 }  // namespace
