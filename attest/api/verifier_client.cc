@@ -67,9 +67,4 @@ absl::StatusOr<json> VerifierClient::Get(const std::string& path) {
   return Results(client_->Get(path));
 }
 
-absl::StatusOr<json> VerifierClient::Put(const std::string& path,
-                                         const std::string& body) {
-  return Results(client_->Put(path, body, "application/json"));
-}
-
 }  // namespace trellis::attest

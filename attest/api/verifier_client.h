@@ -35,9 +35,6 @@ class VerifierClient {
   absl::StatusOr<nlohmann::json> Post(const std::string& path,
                                       const nlohmann::json& body);
   absl::StatusOr<nlohmann::json> Get(const std::string& path);
-  // PUT of a raw JSON document.
-  absl::StatusOr<nlohmann::json> Put(const std::string& path,
-                                     const std::string& body);
 
  private:
   explicit VerifierClient(std::unique_ptr<httplib::SSLClient> client);
