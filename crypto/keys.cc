@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace trellis::crypto {
@@ -122,6 +123,30 @@ absl::StatusOr<PrivateKey> ParsePrivateKeyPem(absl::string_view pem,
   BIO_free(bio);
   if (key == nullptr) {
     return absl::InvalidArgumentError("cannot parse PEM private key: " +
+                                      OpenSslError());
+  }
+  return PrivateKey(key);
+}
+
+absl::StatusOr<PrivateKey> ParsePublicKey(absl::string_view pem_or_der) {
+  if (absl::StrContains(pem_or_der, "-----BEGIN")) {
+    BIO* bio =
+        BIO_new_mem_buf(pem_or_der.data(), static_cast<int>(pem_or_der.size()));
+    if (bio == nullptr) return absl::InternalError("BIO: " + OpenSslError());
+    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (key == nullptr) {
+      return absl::InvalidArgumentError("cannot parse PEM public key: " +
+                                        OpenSslError());
+    }
+    return PrivateKey(key);
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(pem_or_der.data());
+  EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, pem_or_der.size());
+  if (key == nullptr || p != reinterpret_cast<const unsigned char*>(
+                                 pem_or_der.data() + pem_or_der.size())) {
+    EVP_PKEY_free(key);
+    return absl::InvalidArgumentError("cannot parse DER public key: " +
                                       OpenSslError());
   }
   return PrivateKey(key);

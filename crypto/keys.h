@@ -34,6 +34,10 @@ absl::StatusOr<PrivateKey> ParsePrivateKey(absl::string_view der);
 absl::StatusOr<PrivateKey> ParsePrivateKeyPem(absl::string_view pem,
                                               absl::string_view password);
 
+// Parses a public key: DER SubjectPublicKeyInfo, or PEM "PUBLIC KEY" (what
+// `openssl pkey -pubout` writes). Trailing bytes after the DER are refused.
+absl::StatusOr<PrivateKey> ParsePublicKey(absl::string_view pem_or_der);
+
 // DER SubjectPublicKeyInfo of a key's public half.
 absl::StatusOr<std::string> MarshalPublicKey(const EVP_PKEY& key);
 

@@ -118,5 +118,25 @@ TEST(KeysTest, ParsesPem) {
   EXPECT_EQ(*MarshalPublicKey(**parsed), *MarshalPublicKey(**key));
 }
 
+TEST(KeysTest, ParsesPublicKeyPemAndDer) {
+  auto key = GenerateKey(Ed25519());
+  ASSERT_TRUE(key.ok());
+  const std::string der = *MarshalPublicKey(**key);
+  BIO* bio = BIO_new(BIO_s_mem());
+  ASSERT_EQ(PEM_write_bio_PUBKEY(bio, key->get()), 1);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  const std::string pem(data, len);
+  BIO_free(bio);
+  for (const std::string& encoded : {der, pem}) {
+    auto parsed = ParsePublicKey(encoded);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*MarshalPublicKey(**parsed), der);
+  }
+  EXPECT_FALSE(ParsePublicKey(der + "x").ok());
+  EXPECT_FALSE(ParsePublicKey("").ok());
+  EXPECT_FALSE(ParsePublicKey("-----BEGIN PUBLIC KEY-----\nAAAA\n").ok());
+}
+
 }  // namespace
 }  // namespace trellis::crypto

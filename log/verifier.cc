@@ -88,10 +88,8 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2,
     return absl::InvalidArgumentError(absl::StrCat(
         "consistency needs 0 < size1 <= size2, got ", size1, ", ", size2));
   }
-  if (absl::Status s = CheckRootSize("root1", root1); !s.ok()) return s;
-  if (absl::Status s = CheckRootSize("root2", root2); !s.ok()) return s;
-  if (absl::Status s = CheckHashSizes(proof); !s.ok()) return s;
-
+  // Equal sizes before any length check, as transparency-dev/merkle does:
+  // the verdict is only "same bytes, nothing to prove".
   if (size1 == size2) {
     if (!proof.empty()) {
       return absl::InvalidArgumentError(
@@ -102,6 +100,9 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2,
     }
     return absl::OkStatus();
   }
+  if (absl::Status s = CheckRootSize("root1", root1); !s.ok()) return s;
+  if (absl::Status s = CheckRootSize("root2", root2); !s.ok()) return s;
+  if (absl::Status s = CheckHashSizes(proof); !s.ok()) return s;
   if (proof.empty()) {
     return absl::InvalidArgumentError("consistency proof is empty");
   }

@@ -31,7 +31,8 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size,
 // OK if `proof` shows that the tree of `size1` leaves with root `root1` is a
 // prefix of the tree of `size2` leaves with root `root2` (RFC 9162 2.1.4.2).
 // Requires 0 < size1 <= size2; equal sizes need an empty proof and equal
-// roots.
+// roots (compared as bytes, whatever their length, as transparency-dev/merkle
+// does).
 absl::Status VerifyConsistency(uint64_t size1, uint64_t size2,
                                absl::string_view root1, absl::string_view root2,
                                const std::vector<std::string>& proof);

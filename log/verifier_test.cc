@@ -133,6 +133,11 @@ TEST_F(VerifierTest, RejectsSizeZeroAndGarbage) {
   EXPECT_TRUE(VerifyConsistency(8, 8, root, root, {}).ok());
   EXPECT_FALSE(VerifyConsistency(8, 8, root, ref_.Root(7), {}).ok());
   EXPECT_FALSE(VerifyConsistency(8, 8, root, root, {root}).ok());
+  // Equal sizes compare bytes before any length check (transparency-dev/merkle
+  // vector consistency/additional/sizes-are-equal-one-and-proof-is-empty).
+  EXPECT_TRUE(VerifyConsistency(1, 1, "don't care 2", "don't care 2", {}).ok());
+  EXPECT_FALSE(
+      VerifyConsistency(1, 1, "don't care 1", "don't care 2", {}).ok());
   // A non-trivial consistency with an empty proof.
   EXPECT_FALSE(VerifyConsistency(3, 8, ref_.Root(3), root, {}).ok());
   // A single-leaf tree needs an empty inclusion proof.

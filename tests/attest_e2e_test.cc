@@ -202,6 +202,12 @@ TEST_F(AttestE2ETest, VerifiedAttestationIsLoggedWithAProof) {
   EXPECT_EQ(json::parse(replayed.out)["replayedVerified"], true);
   EXPECT_EQ(RunCli({addr, "audit", "show", std::string(64, '0')}).exit_code, 1);
   EXPECT_EQ(RunCli({addr, "audit", "show", "xyz"}).exit_code, 2);
+  // An unreachable verifier gives no verdict: unusable (2), not invalid.
+  EXPECT_EQ(RunCli({addr, "audit", "replay", audit_id,
+                    "--verifier=https://127.0.0.1:1",
+                    "--verifier_ca=" + server_->verifier_ca_file()})
+                .exit_code,
+            2);
 
   // The same evidence again: the nonce is spent. Refused, named, logged.
   auto [again, again_body] = Post("/v2.4/verify/evidence", evidence);

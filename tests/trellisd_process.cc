@@ -23,17 +23,27 @@ namespace {
 constexpr char kTrellisd[] = "cmd/trellisd/trellisd";
 constexpr char kTrellis[] = "cmd/trellis/trellis";
 
-pid_t Spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd) {
+// Runs `argv` with our environment plus `extra_env` ("NAME=value").
+pid_t Spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd,
+            int stderr_fd = -1,
+            const std::vector<std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
   if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
   std::vector<char*> args;
   for (const std::string& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  for (const std::string& e : extra_env) {
+    env.push_back(const_cast<char*>(e.c_str()));
+  }
+  env.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) !=
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data()) !=
       0) {
     std::perror("posix_spawn");
     std::abort();
@@ -141,13 +151,17 @@ std::unique_ptr<trillian::TrillianAdmin::Stub> TrellisdProcess::AdminStub()
   return trillian::TrillianAdmin::NewStub(Channel());
 }
 
-CliResult RunProgram(const std::string& binary,
-                     const std::vector<std::string>& args,
-                     const std::string& input) {
+namespace {
+
+CliResult Run(const std::string& binary, const std::vector<std::string>& args,
+              const std::string& input,
+              const std::vector<std::string>& extra_env) {
   char in_path[] = "/tmp/trellis-cli-in-XXXXXX";
   char out_path[] = "/tmp/trellis-cli-out-XXXXXX";
+  char err_path[] = "/tmp/trellis-cli-err-XXXXXX";
   const int in_fd = mkstemp(in_path);
   const int out_fd = mkstemp(out_path);
+  const int err_fd = mkstemp(err_path);
   if (write(in_fd, input.data(), input.size()) !=
       static_cast<ssize_t>(input.size())) {
     std::abort();
@@ -156,19 +170,39 @@ CliResult RunProgram(const std::string& binary,
   std::vector<std::string> argv = {binary};
   argv.insert(argv.end(), args.begin(), args.end());
   CliResult result;
-  result.exit_code = WaitFor(Spawn(argv, in_fd, out_fd));
+  result.exit_code = WaitFor(Spawn(argv, in_fd, out_fd, err_fd, extra_env));
   std::ifstream out(out_path);
   result.out.assign(std::istreambuf_iterator<char>(out), {});
+  std::ifstream err(err_path);
+  result.err.assign(std::istreambuf_iterator<char>(err), {});
+  std::fputs(result.err.c_str(), stderr);
   close(in_fd);
   close(out_fd);
+  close(err_fd);
   unlink(in_path);
   unlink(out_path);
+  unlink(err_path);
   return result;
+}
+
+}  // namespace
+
+CliResult RunProgram(const std::string& binary,
+                     const std::vector<std::string>& args,
+                     const std::string& input) {
+  return Run(binary, args, input, {});
 }
 
 CliResult RunCli(const std::vector<std::string>& args,
                  const std::string& input) {
-  return RunProgram(kTrellis, args, input);
+  // Tests must not pin keys in (or read them from) the user's state.
+  std::vector<std::string> env;
+  if (std::getenv("XDG_STATE_HOME") == nullptr) {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    env.push_back(absl::StrCat("XDG_STATE_HOME=", tmp != nullptr ? tmp : "/tmp",
+                               "/trellis-xdg-state-", getpid()));
+  }
+  return Run(kTrellis, args, input, env);
 }
 
 }  // namespace trellis::testing

@@ -69,6 +69,7 @@ class TrellisdProcess : public ServerProcess {
 struct CliResult {
   int exit_code = -1;
   std::string out;
+  std::string err;  // Also copied to the test's stderr.
 };
 
 // Runs a runfiles binary with `args`, feeding `input` on stdin.
@@ -76,7 +77,9 @@ CliResult RunProgram(const std::string& binary,
                      const std::vector<std::string>& args,
                      const std::string& input = "");
 
-// Runs the trellis CLI with `args`, feeding `input` on stdin.
+// Runs the trellis CLI with `args`, feeding `input` on stdin. Unless the
+// test sets XDG_STATE_HOME, the CLI's default state directory (pinned keys,
+// remembered roots) is under TEST_TMPDIR, never the user's.
 CliResult RunCli(const std::vector<std::string>& args,
                  const std::string& input = "");
 

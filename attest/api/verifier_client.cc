@@ -17,6 +17,12 @@ absl::StatusOr<json> Results(const httplib::Result& res) {
         "cannot reach the verifier: ", httplib::to_string(res.error())));
   }
   json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  // A full worker queue (503) or a gateway that cannot reach the verifier
+  // says nothing about the request: retry later, like a refused connection.
+  if (res->status == 502 || res->status == 503 || res->status == 504) {
+    return absl::UnavailableError(
+        absl::StrCat("the verifier is unavailable (HTTP ", res->status, ")"));
+  }
   if (res->status != 200) {
     absl::StatusOr<std::string> why = json_fields::String(reply, "error");
     return absl::FailedPreconditionError(absl::StrCat(

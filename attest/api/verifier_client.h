@@ -30,8 +30,9 @@ class VerifierClient {
       const VerifierEndpoint& endpoint);
   ~VerifierClient();
 
-  // The reply's results; UNAVAILABLE if unreachable, FAILED_PRECONDITION
-  // with the verifier's error for any status but 200.
+  // The reply's results; UNAVAILABLE if unreachable or busy (HTTP 502, 503,
+  // 504), FAILED_PRECONDITION with the verifier's error for any other status
+  // but 200.
   absl::StatusOr<nlohmann::json> Post(const std::string& path,
                                       const nlohmann::json& body);
   absl::StatusOr<nlohmann::json> Get(const std::string& path);

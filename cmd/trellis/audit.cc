@@ -127,17 +127,22 @@ int Replay(Client& client, const std::string& audit_id, int64_t log_id,
   absl::StatusOr<json> evidence =
       (*verifier)->Get("/v2.4/audit/evidence/" +
                        absl::BytesToHexString(record.evidence_digest()));
-  if (!evidence.ok()) Fail(kInvalid, evidence.status().ToString());
+  // An unreachable verifier gives no verdict (2); its "no" is one (1).
+  if (!evidence.ok()) {
+    Fail(ExitCodeFor(evidence.status()), evidence.status().ToString());
+  }
   if (record.host_id().empty()) {
     Fail(kInvalid, "the record names no host (its AK was not registered)");
   }
   absl::StatusOr<json> host =
       (*verifier)->Get("/v2.4/registrar/hosts/" + record.host_id());
-  if (!host.ok()) Fail(kInvalid, host.status().ToString());
+  if (!host.ok()) Fail(ExitCodeFor(host.status()), host.status().ToString());
   absl::StatusOr<json> policy =
       (*verifier)->Get(absl::StrCat("/v2.4/policies/", record.policy_id(),
                                     "?version=", record.policy_version()));
-  if (!policy.ok()) Fail(kInvalid, policy.status().ToString());
+  if (!policy.ok()) {
+    Fail(ExitCodeFor(policy.status()), policy.status().ToString());
+  }
   attest::ReplayInputs inputs;
   inputs.record = record;
   // The server's replies are as untrusted as anything else an auditor reads.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -9,19 +10,56 @@
 #include "crypto/signer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "log/verifier.h"
 #include "util/file.h"
 
 namespace trellis::cli {
+namespace {
+
+std::string FormatNanos(uint64_t nanos) {
+  return absl::FormatTime(absl::RFC3339_sec,
+                          absl::FromUnixNanos(static_cast<int64_t>(nanos)),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
 
 void Fail(int code, const std::string& message) {
   std::fprintf(stderr, "trellis: %s\n", message.c_str());
   std::exit(code);
 }
 
+bool IsTransportError(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::UNKNOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsTransportError(absl::StatusCode code) {
+  // gRPC and absl share the canonical code numbers.
+  return IsTransportError(static_cast<grpc::StatusCode>(code));
+}
+
+int ExitCodeFor(const grpc::Status& s) {
+  return IsTransportError(s.error_code()) ? kUnusable : kInvalid;
+}
+
+int ExitCodeFor(const absl::Status& s) {
+  return IsTransportError(s.code()) ? kUnusable : kInvalid;
+}
+
 void Check(const grpc::Status& s, const char* what) {
   if (!s.ok()) {
-    Fail(kInvalid, absl::StrCat(what, ": ", s.error_message(), " (code ",
-                                s.error_code(), ")"));
+    Fail(ExitCodeFor(s), absl::StrCat(what, ": ", s.error_message(), " (code ",
+                                      s.error_code(), ")"));
   }
 }
 
@@ -33,7 +71,8 @@ std::string ReadFileOrDie(const std::string& path) {
   return *content;
 }
 
-Client::Client(const ClientOptions& options) : timeout_(options.timeout) {
+Client::Client(const ClientOptions& options) : options_(options) {
+  if (options_.server_name.empty()) options_.server_name = options_.addr;
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls_ca.empty()) {
     credentials = grpc::InsecureChannelCredentials();
@@ -58,7 +97,7 @@ Client::Client(const ClientOptions& options) : timeout_(options.timeout) {
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
   return context;
 }
 
@@ -70,18 +109,123 @@ trillian::Tree Client::GetTree(int64_t id) {
   return tree;
 }
 
+StateStore& Client::Store() {
+  if (!store_.has_value()) {
+    std::string dir = options_.state_dir;
+    if (dir.empty()) {
+      absl::StatusOr<std::string> default_dir = DefaultStateDir();
+      if (!default_dir.ok()) {
+        Fail(kUsage, std::string(default_dir.status().message()));
+      }
+      dir = *default_dir;
+    }
+    store_.emplace(dir, options_.server_name);
+  }
+  return *store_;
+}
+
+const std::string& Client::TrustedKey(const trillian::Tree& tree) {
+  const int64_t id = tree.tree_id();
+  const std::string where =
+      absl::StrCat("tree ", id, " at ", options_.server_name);
+  absl::StatusOr<std::string> served =
+      CanonicalPublicKey(tree.public_key().der());
+  if (!served.ok()) {
+    Fail(kInvalid,
+         absl::StrCat(where, ": the server's public key is unusable: ",
+                      served.status().message()));
+  }
+  auto it = trusted_.find(id);
+  if (it == trusted_.end()) {
+    StateStore& store = Store();
+    const std::string path = store.PathFor(id);
+    absl::StatusOr<std::optional<TreeState>> stored = store.Load(id);
+    if (!stored.ok()) {
+      Fail(kUsage,
+           absl::StrCat("unusable state file: ", stored.status().message()));
+    }
+    std::optional<std::string> stored_key;
+    if (stored->has_value()) {
+      absl::StatusOr<std::string> key =
+          CanonicalPublicKey((*stored)->public_key_der);
+      if (!key.ok()) {
+        Fail(kUsage, absl::StrCat("unusable state file ", path, ": ",
+                                  key.status().message()));
+      }
+      stored_key = *key;
+    }
+    const std::string& flag = options_.log_public_key_file;
+    std::string pinned;
+    std::string source;
+    if (!flag.empty()) {
+      absl::StatusOr<std::string> key = CanonicalPublicKey(ReadFileOrDie(flag));
+      if (!key.ok()) {
+        Fail(kUsage, absl::StrCat(flag, ": ", key.status().message()));
+      }
+      pinned = *key;
+      source = "--log_public_key=" + flag;
+    } else if (stored_key.has_value()) {
+      pinned = *stored_key;
+      source = path;
+    } else {
+      // Trust on first use: this run can only notice later changes.
+      pinned = *served;
+      std::fprintf(
+          stderr,
+          "trellis: warning: first use of %s: trusting the public key it "
+          "serves (SHA-256 %s) and pinning it in %s. To check it instead, "
+          "pass --log_public_key=FILE with the key obtained out of band.\n",
+          where.c_str(), KeyFingerprint(pinned).c_str(), path.c_str());
+    }
+    if (*served != pinned) {
+      Fail(kInvalid,
+           absl::StrCat(where, ": the server's public key (SHA-256 ",
+                        KeyFingerprint(*served),
+                        ") is not the pinned key (SHA-256 ",
+                        KeyFingerprint(pinned), ", from ", source,
+                        "): refusing its roots",
+                        source == path ? ". If the tree's key changed "
+                                         "legitimately, remove that file to "
+                                         "pin the new key."
+                                       : "."));
+    }
+    if (stored_key.has_value() && *stored_key != pinned) {
+      Fail(kUsage, absl::StrCat(path, " pins another key (SHA-256 ",
+                                KeyFingerprint(*stored_key), ") than ", source,
+                                ": remove it to pin the new key"));
+    }
+    TreeState state;
+    if (stored->has_value()) state = std::move(**stored);
+    state.public_key_der = pinned;
+    if (!stored->has_value()) {
+      if (absl::Status s = store.Save(id, state); !s.ok()) {
+        Fail(kUsage, absl::StrCat("cannot pin the key of ", where, ": ",
+                                  s.message(), " (see --state_dir)"));
+      }
+    }
+    it = trusted_.emplace(id, std::move(state)).first;
+  } else if (*served != it->second.public_key_der) {
+    Fail(kInvalid, absl::StrCat(where, ": the server changed its public key"));
+  }
+  return it->second.public_key_der;
+}
+
 log::LogRootV1 Client::VerifyRoot(const trillian::Tree& tree,
                                   const trillian::SignedLogRoot& root) {
-  absl::Status s = crypto::VerifySignature(
-      tree.public_key().der(), root.log_root(), root.log_root_signature());
+  absl::Status s = crypto::VerifySignature(TrustedKey(tree), root.log_root(),
+                                           root.log_root_signature());
   if (!s.ok()) Fail(kInvalid, "log root signature: " + s.ToString());
   absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
   if (!parsed.ok()) Fail(kInvalid, "log root: " + parsed.status().ToString());
+  CheckAndRemember(tree, *parsed);
   return *parsed;
 }
 
 std::pair<trillian::SignedLogRoot, log::LogRootV1> Client::LatestRoot(
     const trillian::Tree& tree) {
+  // Pin (and read the remembered root) before fetching, so that a newer
+  // root remembered meanwhile by a concurrent run is no false rollback.
+  TrustedKey(tree);
   trillian::GetLatestSignedLogRootRequest request;
   request.set_log_id(tree.tree_id());
   trillian::GetLatestSignedLogRootResponse response;
@@ -89,6 +233,90 @@ std::pair<trillian::SignedLogRoot, log::LogRootV1> Client::LatestRoot(
         "GetLatestSignedLogRoot");
   return {response.signed_log_root(),
           VerifyRoot(tree, response.signed_log_root())};
+}
+
+void Client::Alarm(int64_t tree_id, const std::string& what) {
+  const std::string path = Store().PathFor(tree_id);
+  Fail(kInvalid,
+       absl::StrCat(
+           "ALARM: ", what, "\n  tree ", tree_id, " at ", options_.server_name,
+           "; the last verified root is remembered in ", path,
+           "\n  The server shows this client a log that is not an extension "
+           "of the one it showed before: a split view (different logs for "
+           "different clients) or a rollback. Keep ",
+           path,
+           " as evidence; remove it only if the log was deliberately "
+           "reset."));
+}
+
+void Client::CheckAndRemember(const trillian::Tree& tree,
+                              const log::LogRootV1& root) {
+  const int64_t id = tree.tree_id();
+  TreeState& state = trusted_.at(id);  // VerifyRoot pinned it.
+  if (state.root.has_value()) {
+    const RememberedRoot& old = *state.root;
+    if (root.tree_size < old.tree_size) {
+      Alarm(id, absl::StrCat("rollback: the server's root has tree size ",
+                             root.tree_size, ", smaller than the size ",
+                             old.tree_size, " verified before (root ",
+                             B64(old.root_hash), ", signed ",
+                             FormatNanos(old.timestamp_nanos), ")"));
+    }
+    if (root.tree_size == old.tree_size) {
+      if (root.root_hash != old.root_hash) {
+        Alarm(id, absl::StrCat("split view: the server's root for tree size ",
+                               root.tree_size, " is ", B64(root.root_hash),
+                               ", but this client verified ",
+                               B64(old.root_hash), " for that size (signed ",
+                               FormatNanos(old.timestamp_nanos), ")"));
+      }
+      return;  // Nothing new to remember.
+    }
+    // Every tree extends the empty one: nothing to prove from size 0.
+    if (old.tree_size > 0) {
+      trillian::GetConsistencyProofRequest request;
+      request.set_log_id(id);
+      request.set_first_tree_size(old.tree_size);
+      request.set_second_tree_size(root.tree_size);
+      trillian::GetConsistencyProofResponse response;
+      const grpc::Status s =
+          log_->GetConsistencyProof(Context().get(), request, &response);
+      if (!s.ok() && IsTransportError(s.error_code())) {
+        Check(s, "GetConsistencyProof");
+      }
+      if (!s.ok()) {
+        Alarm(id, absl::StrCat("the server does not prove that its root of "
+                               "tree size ",
+                               root.tree_size, " extends the one of size ",
+                               old.tree_size,
+                               " verified before: ", s.error_message()));
+      }
+      const std::vector<std::string> proof(response.proof().hashes().begin(),
+                                           response.proof().hashes().end());
+      if (absl::Status v =
+              log::VerifyConsistency(old.tree_size, root.tree_size,
+                                     old.root_hash, root.root_hash, proof);
+          !v.ok()) {
+        Alarm(id, absl::StrCat("split view: the server's root of tree size ",
+                               root.tree_size, " (", B64(root.root_hash),
+                               ") is not an extension of the root of size ",
+                               old.tree_size, " (", B64(old.root_hash),
+                               ") verified before: ", v.message()));
+      }
+    }
+  }
+  state.root =
+      RememberedRoot{root.tree_size, root.root_hash, root.timestamp_nanos};
+  // A concurrent run may have remembered a newer root meanwhile: keep it.
+  absl::StatusOr<std::optional<TreeState>> on_disk = Store().Load(id);
+  if (on_disk.ok() && on_disk->has_value() && (*on_disk)->root.has_value() &&
+      (*on_disk)->root->tree_size >= root.tree_size) {
+    return;
+  }
+  if (absl::Status s = Store().Save(id, state); !s.ok()) {
+    Fail(kUsage, absl::StrCat("cannot remember the verified root: ",
+                              s.message(), " (see --state_dir)"));
+  }
 }
 
 }  // namespace trellis::cli

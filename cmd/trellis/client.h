@@ -1,13 +1,19 @@
 // The trellis CLI's connection to trellisd and its shared helpers: exit
-// codes, failure reporting, signed-root checking.
+// codes, failure reporting, signed-root checking against pinned keys and
+// remembered roots (trust_store.h).
 #ifndef TRELLIS_CMD_TRELLIS_CLIENT_H_
 #define TRELLIS_CMD_TRELLIS_CLIENT_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "cmd/trellis/trust_store.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 #include "log/log_root.h"
@@ -18,14 +24,39 @@
 
 namespace trellis::cli {
 
-// Exit codes.
+// Exit codes. An auditor's script treats 1 as evidence against the server,
+// so 1 is only for answers that do not hold up, never for "no answer":
+//   kOk       0  verified (or done).
+//   kInvalid  1  the server answered and the answer is refused: a signature,
+//                proof or key that does not verify, a root that is not an
+//                extension of the remembered one (split view, rollback), or a
+//                definite "no" from the server (NOT_FOUND, INVALID_ARGUMENT,
+//                FAILED_PRECONDITION, PERMISSION_DENIED, UNAUTHENTICATED,
+//                ALREADY_EXISTS, INTERNAL, ...).
+//   kUnusable 2  no verdict: bad usage or input files, an unusable state
+//                directory, or a transport failure (IsTransportError: the
+//                server or the verifier's HTTPS API not reached or not
+//                answering in time).
 constexpr int kOk = 0;
 constexpr int kInvalid = 1;
-constexpr int kUsage = 2;
+constexpr int kUnusable = 2;
+constexpr int kUsage = kUnusable;
 
 // Prints "trellis: message" and exits with `code`.
 [[noreturn]] void Fail(int code, const std::string& message);
-// Fail()s with kInvalid unless `s` is OK.
+
+// Failures that say nothing about the data: UNAVAILABLE (cannot connect,
+// connection lost, TLS handshake), DEADLINE_EXCEEDED, CANCELLED, ABORTED and
+// RESOURCE_EXHAUSTED (retry later), and UNKNOWN (gRPC's code for failures it
+// cannot classify, such as a stream broken mid-call; trellisd never answers
+// with it).
+bool IsTransportError(grpc::StatusCode code);
+bool IsTransportError(absl::StatusCode code);
+// kUnusable for transport errors, else kInvalid.
+int ExitCodeFor(const grpc::Status& s);
+int ExitCodeFor(const absl::Status& s);
+
+// Fail()s with ExitCodeFor(s) unless `s` is OK.
 void Check(const grpc::Status& s, const char* what);
 std::string B64(const std::string& s);
 // The file's contents, or Fail(kUsage).
@@ -37,6 +68,13 @@ struct ClientOptions {
   std::string tls_cert;  // mTLS.
   std::string tls_key;
   absl::Duration timeout = absl::Seconds(30);
+  // Trust (trust_store.h). Empty state_dir: DefaultStateDir(); empty
+  // server_name: addr. log_public_key_file: a PEM or DER public key that
+  // pins the key of the tree a command reads; without it the key pinned in
+  // the state directory, else the server's on first use.
+  std::string state_dir;
+  std::string server_name;
+  std::string log_public_key_file;
 };
 
 class Client {
@@ -51,21 +89,40 @@ class Client {
   trillian::TrillianMapWrite::Stub& map_write() { return *map_write_; }
   trellis::AttestationVerifier::Stub& verifier() { return *verifier_; }
 
+  // The tree as the server describes it; nothing in it is trusted yet.
   trillian::Tree GetTree(int64_t id);
-  // Checks a signed root with the tree's public key and parses it.
+
+  // The DER public key this client trusts for `tree` (log or map):
+  // --log_public_key, else the key pinned in the state directory, else the
+  // server's, pinned now with a warning (trust on first use). Fail()s with
+  // kInvalid if the server's Tree.public_key is another key.
+  const std::string& TrustedKey(const trillian::Tree& tree);
+
+  // Checks a signed log root with the trusted key, parses it and checks it
+  // against the remembered root of the log: a smaller size (rollback), the
+  // same size with another hash (split view) or a root the server cannot
+  // prove consistent with the remembered one is an alarm (kInvalid). Then
+  // remembers it.
   log::LogRootV1 VerifyRoot(const trillian::Tree& tree,
                             const trillian::SignedLogRoot& root);
-  // The latest root, signature checked.
+  // The latest root, checked as VerifyRoot does.
   std::pair<trillian::SignedLogRoot, log::LogRootV1> LatestRoot(
       const trillian::Tree& tree);
 
  private:
+  StateStore& Store();
+  // Checks `root` against the remembered one and remembers it.
+  void CheckAndRemember(const trillian::Tree& tree, const log::LogRootV1& root);
+  [[noreturn]] void Alarm(int64_t tree_id, const std::string& what);
+
   std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;
   std::unique_ptr<trillian::TrillianLog::Stub> log_;
   std::unique_ptr<trillian::TrillianMap::Stub> map_;
   std::unique_ptr<trillian::TrillianMapWrite::Stub> map_write_;
   std::unique_ptr<trellis::AttestationVerifier::Stub> verifier_;
-  absl::Duration timeout_;
+  ClientOptions options_;
+  std::optional<StateStore> store_;       // Opened on first use.
+  std::map<int64_t, TreeState> trusted_;  // By tree id, once pinned.
 };
 
 }  // namespace trellis::cli

@@ -10,7 +10,11 @@
 //                                        with its proof; an offline re-run)
 //
 // Every root the client prints has had its signature checked with the
-// tree's public key; every proof it prints has been verified locally.
+// tree's pinned public key (--log_public_key, else trusted on first use and
+// remembered in --state_dir) and, for logs, has been proven to extend the
+// last root this client verified; every proof it prints has been verified
+// locally. Exit codes: 0 valid, 1 invalid (or a split-view / rollback
+// alarm), 2 unusable (usage, input, transport): see client.h.
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -60,6 +64,17 @@ ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA that signed the server certificate (enables TLS).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mTLS).");
 ABSL_FLAG(std::string, tls_key, "", "PEM client key (mTLS).");
+ABSL_FLAG(std::string, log_public_key, "",
+          "PEM or DER public key (SubjectPublicKeyInfo) that the tree a "
+          "command reads must have; without it the key pinned in --state_dir "
+          "is used, or the server's is trusted and pinned on first use.");
+ABSL_FLAG(std::string, state_dir, "",
+          "Where the CLI remembers pinned keys and the last verified root of "
+          "each log (default: $XDG_STATE_HOME/trellis, else "
+          "~/.local/state/trellis).");
+ABSL_FLAG(std::string, server_name, "",
+          "The server's identity in --state_dir (default: the --addr value); "
+          "give the same name to every address of one server.");
 ABSL_FLAG(std::string, type, "LOG", "tree create: LOG or PREORDERED_LOG.");
 ABSL_FLAG(std::string, key_type, "ecdsa-p256",
           "tree create: ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa or ed25519.");
@@ -317,8 +332,9 @@ int Append(Client& client, const trillian::Tree& tree,
         out["root"] = RootJson(tree.tree_id(), signed_root, root);
         break;
       }
-      if (absl::Now() > deadline)
-        Fail(kInvalid, "timed out waiting for integration");
+      if (absl::Now() > deadline) {
+        Fail(kUnusable, "timed out waiting for integration");
+      }
       absl::SleepFor(absl::Milliseconds(50));
     }
   }
@@ -407,6 +423,62 @@ int Consistency(Client& client, const trillian::Tree& tree) {
   return kOk;
 }
 
+// Leaves in [--start, --start + --count) below the latest verified root,
+// each with its inclusion in that root verified.
+int Leaves(Client& client, const trillian::Tree& tree) {
+  const int64_t start = absl::GetFlag(FLAGS_start);
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  if (start < 0 || count < 0) Fail(kUsage, "--start and --count must be >= 0");
+  auto [signed_root, root] = client.LatestRoot(tree);
+  if (static_cast<uint64_t>(start) >= root.tree_size || count == 0) return kOk;
+  trillian::GetLeavesByRangeRequest request;
+  request.set_log_id(tree.tree_id());
+  request.set_start_index(start);
+  request.set_count(
+      static_cast<int64_t>(std::min<uint64_t>(count, root.tree_size - start)));
+  trillian::GetLeavesByRangeResponse response;
+  Check(
+      client.log().GetLeavesByRange(client.Context().get(), request, &response),
+      "GetLeavesByRange");
+  int64_t want_index = start;
+  for (const trillian::LogLeaf& leaf : response.leaves()) {
+    if (leaf.leaf_index() != want_index ||
+        static_cast<uint64_t>(leaf.leaf_index()) >= root.tree_size) {
+      Fail(kInvalid, absl::StrCat("the log returned leaf ", leaf.leaf_index(),
+                                  " where leaf ", want_index, " belongs"));
+    }
+    ++want_index;
+    // Hash the value ourselves: the proof must cover what we print.
+    const std::string leaf_hash = log::HashLeaf(leaf.leaf_value());
+    trillian::GetInclusionProofRequest proof_request;
+    proof_request.set_log_id(tree.tree_id());
+    proof_request.set_leaf_index(leaf.leaf_index());
+    proof_request.set_tree_size(root.tree_size);
+    trillian::GetInclusionProofResponse proof;
+    Check(client.log().GetInclusionProof(client.Context().get(), proof_request,
+                                         &proof),
+          "GetInclusionProof");
+    const std::vector<std::string> path(proof.proof().hashes().begin(),
+                                        proof.proof().hashes().end());
+    if (absl::Status s = log::VerifyInclusion(leaf.leaf_index(), root.tree_size,
+                                              leaf_hash, path, root.root_hash);
+        !s.ok()) {
+      Fail(kInvalid,
+           absl::StrCat("leaf ", leaf.leaf_index(),
+                        " is not in the verified root: ", s.ToString()));
+    }
+    std::cout << json{{"leafIndex", leaf.leaf_index()},
+                      {"leafValue", B64(leaf.leaf_value())},
+                      {"extraData", B64(leaf.extra_data())},
+                      {"merkleLeafHash", B64(leaf_hash)},
+                      {"treeSize", root.tree_size},
+                      {"proofVerified", true}}
+                     .dump()
+              << "\n";
+  }
+  return kOk;
+}
+
 int LogCommand(Client& client, const std::vector<char*>& args) {
   if (args.size() < 4) {
     Fail(kUsage, "log init|append|root|leaves|prove|consistency TREE_ID");
@@ -431,25 +503,7 @@ int LogCommand(Client& client, const std::vector<char*>& args) {
     std::cout << RootJson(tree.tree_id(), signed_root, root).dump() << "\n";
     return kOk;
   }
-  if (verb == "leaves") {
-    trillian::GetLeavesByRangeRequest request;
-    request.set_log_id(tree.tree_id());
-    request.set_start_index(absl::GetFlag(FLAGS_start));
-    request.set_count(absl::GetFlag(FLAGS_count));
-    trillian::GetLeavesByRangeResponse response;
-    Check(client.log().GetLeavesByRange(client.Context().get(), request,
-                                        &response),
-          "GetLeavesByRange");
-    for (const trillian::LogLeaf& leaf : response.leaves()) {
-      std::cout << json{{"leafIndex", leaf.leaf_index()},
-                        {"leafValue", B64(leaf.leaf_value())},
-                        {"extraData", B64(leaf.extra_data())},
-                        {"merkleLeafHash", B64(leaf.merkle_leaf_hash())}}
-                       .dump()
-                << "\n";
-    }
-    return kOk;
-  }
+  if (verb == "leaves") return Leaves(client, tree);
   if (verb == "prove") return Prove(client, tree);
   if (verb == "consistency") return Consistency(client, tree);
   Fail(kUsage, "unknown log command " + verb);
@@ -466,10 +520,10 @@ std::string IndexOf(const std::string& key) {
   return index;
 }
 
-// The signed map root, signature checked.
-map::MapRootV1 VerifyMapRoot(const trillian::Tree& tree,
+// The signed map root, signature checked with the map's pinned key.
+map::MapRootV1 VerifyMapRoot(Client& client, const trillian::Tree& tree,
                              const trillian::SignedMapRoot& root) {
-  absl::Status s = crypto::VerifySignature(tree.public_key().der(),
+  absl::Status s = crypto::VerifySignature(client.TrustedKey(tree),
                                            root.map_root(), root.signature());
   if (!s.ok()) Fail(kInvalid, "map root signature: " + s.ToString());
   absl::StatusOr<map::MapRootV1> parsed = map::ParseMapRoot(root.map_root());
@@ -528,7 +582,7 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
     Check(client.map().InitMap(client.Context().get(), request, &response),
           "InitMap");
     std::cout << MapRootJson(id, response.created(),
-                             VerifyMapRoot(tree, response.created()))
+                             VerifyMapRoot(client, tree, response.created()))
                      .dump()
               << "\n";
     return kOk;
@@ -570,7 +624,7 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
             "GetSignedMapRootByRevision");
     }
     std::cout << MapRootJson(id, response.map_root(),
-                             VerifyMapRoot(tree, response.map_root()))
+                             VerifyMapRoot(client, tree, response.map_root()))
                      .dump()
               << "\n";
     return kOk;
@@ -593,7 +647,8 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
                                            &response),
             "GetLeafByRevision");
     }
-    const map::MapRootV1 root = VerifyMapRoot(tree, response.map_root());
+    const map::MapRootV1 root =
+        VerifyMapRoot(client, tree, response.map_root());
     MapProofFile file;
     file.map_id = id;
     file.strategy = tree.hash_strategy();
@@ -605,7 +660,7 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
                       response.map_leaf_inclusion().inclusion().end());
     file.map_root = response.map_root().map_root();
     file.signature = response.map_root().signature();
-    file.public_key = tree.public_key().der();
+    file.public_key = client.TrustedKey(tree);
     if (absl::Status s = VerifyMapProofFile(file); !s.ok()) {
       Fail(kInvalid, "server's map proof does not verify: " + s.ToString());
     }
@@ -623,7 +678,7 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
       Check(client.map().GetSignedMapRoot(client.Context().get(), latest,
                                           &latest_response),
             "GetSignedMapRoot");
-      at = VerifyMapRoot(tree, latest_response.map_root()).revision;
+      at = VerifyMapRoot(client, tree, latest_response.map_root()).revision;
     }
     request.set_revision(at);
     request.set_prefix(absl::HexStringToBytes(absl::GetFlag(FLAGS_prefix)));
@@ -712,9 +767,16 @@ int main(int argc, char** argv) {
                ? "unix:" + socket
                : "127.0.0.1:8090";
   }
-  trellis::cli::Client client(
-      {addr, absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-       absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_timeout)});
+  trellis::cli::ClientOptions options;
+  options.addr = addr;
+  options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.server_name = absl::GetFlag(FLAGS_server_name);
+  options.log_public_key_file = absl::GetFlag(FLAGS_log_public_key);
+  trellis::cli::Client client(options);
   if (command == "policy") {
     return trellis::cli::PolicyCommand(client, args,
                                        absl::GetFlag(FLAGS_revision));

@@ -95,8 +95,13 @@ absl::StatusOr<ProofFile> ParseProofFile(absl::string_view text) {
   }
   if (!s.ok()) return s;
   auto proof = doc.find("proof");
-  if (proof == doc.end() || !proof->is_array()) {
-    return absl::InvalidArgumentError("\"proof\" must be an array");
+  if (proof == doc.end()) {
+    return absl::InvalidArgumentError("missing \"proof\"");
+  }
+  // Go writes an empty (nil) slice as null: that is an empty proof.
+  if (proof->is_null()) return file;
+  if (!proof->is_array()) {
+    return absl::InvalidArgumentError("\"proof\" must be an array or null");
   }
   for (const json& element : *proof) {
     absl::StatusOr<std::string> hash = Base64Value(element, "proof");

@@ -34,7 +34,8 @@ struct ProofFile {
 };
 
 // INVALID_ARGUMENT for anything unusable: not JSON, unknown kind, missing or
-// mistyped fields, negative numbers, bad base64.
+// mistyped fields, negative numbers, bad base64. A null "proof" is an empty
+// one (Go's encoding of a nil slice).
 absl::StatusOr<ProofFile> ParseProofFile(absl::string_view json);
 
 // OK if the proof holds; otherwise the verifier's error.

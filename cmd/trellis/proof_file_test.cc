@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "log/hasher.h"
 #include "log/reference_tree.h"
 
 namespace trellis::cli {
@@ -55,11 +56,29 @@ TEST(ProofFileTest, RefusesUnusableInput) {
               R"(","root2":")" + root + R"(","proof":"x"})",
           R"({"kind":"consistency","size1":1,"size2":2,"root1":")" + root +
               R"(","root2":")" + root + R"(","proof":[7]})",
+          R"({"kind":"consistency","size1":1,"size2":2,"root1":")" + root +
+              R"(","root2":")" + root + R"(","proof":{}})",
+          R"({"kind":"consistency","size1":1,"size2":2,"root1":")" + root +
+              R"(","root2":")" + root + R"(","proof":false})",
+          R"({"kind":"consistency","size1":1,"size2":2,"root1":")" + root +
+              R"(","root2":")" + root + R"("})",
       }) {
     EXPECT_EQ(ParseProofFile(bad).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;
   }
+}
+
+// Go tools write a nil slice as null: an empty proof, e.g. for a
+// single-leaf tree.
+TEST(ProofFileTest, NullProofIsEmpty) {
+  const std::string leaf = absl::Base64Escape(log::HashLeaf("only"));
+  absl::StatusOr<ProofFile> parsed = ParseProofFile(
+      R"({"kind":"inclusion","leafIdx":0,"treeSize":1,"leafHash":")" + leaf +
+      R"(","root":")" + leaf + R"(","proof":null})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->proof.empty());
+  EXPECT_TRUE(VerifyProofFile(*parsed).ok());
 }
 
 }  // namespace
