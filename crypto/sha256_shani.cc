@@ -1,11 +1,21 @@
 #include "crypto/sha256_shani.h"
 
+#if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
+#else
+#include <openssl/evp.h>
 
+#include <cstdlib>
+#endif
+
+#include <algorithm>
 #include <cstring>
 
 namespace trellis::crypto {
+
+#if defined(__x86_64__)
+
 namespace {
 
 // FIPS 180-4 section 4.2.2.
@@ -111,6 +121,8 @@ bool CpuHasShaExtensions() {
   return has;
 }
 
+namespace {
+
 // Writes the big-endian digest words of `state` to `out`.
 void Output(const uint32_t state[8], uint8_t* out) {
   for (int i = 0; i < 8; ++i) {
@@ -133,6 +145,8 @@ size_t Pad(uint8_t* buf, size_t at, uint64_t length) {
   }
   return padded / 64;
 }
+
+}  // namespace
 
 void Sha256ShaNi(std::initializer_list<absl::string_view> parts, uint8_t* out) {
   uint32_t state[8];
@@ -181,5 +195,24 @@ void Sha256ShaNi(std::initializer_list<absl::string_view> parts, uint8_t* out) {
   Compress(state, block, Pad(block, buffered, total));
   Output(state, out);
 }
+
+#else  // !defined(__x86_64__)
+
+// No SHA extensions: Digest() uses OpenSSL, and so does this.
+bool CpuHasShaExtensions() { return false; }
+
+void Sha256ShaNi(std::initializer_list<absl::string_view> parts, uint8_t* out) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok =
+      ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
+  for (absl::string_view part : parts) {
+    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
+  }
+  ok = ok && EVP_DigestFinal_ex(ctx, out, nullptr) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) std::abort();  // Only fails on allocation failure.
+}
+
+#endif  // defined(__x86_64__)
 
 }  // namespace trellis::crypto

@@ -21,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -805,7 +806,8 @@ class TlsTest : public testing::Test {
     client_cert_ = *client;
   }
   void TearDown() override {
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
   ServerOptions TlsOptions() {
     ServerOptions options = Local();

@@ -1,21 +1,24 @@
 #include "log/log_root.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "util/tls_codec.h"
 
 namespace trellis::log {
 namespace {
 constexpr uint64_t kVersion1 = 1;
-constexpr size_t kMaxRootHash = 128;
-constexpr size_t kMaxMetadata = 65535;
+
+absl::Status RootHashTooLong() {
+  return absl::InvalidArgumentError(
+      absl::StrCat("root hash longer than ", kMaxRootHashBytes, " bytes"));
+}
 }  // namespace
 
 absl::StatusOr<std::string> SerializeLogRoot(const LogRootV1& root) {
-  if (root.root_hash.size() > kMaxRootHash) {
-    return absl::InvalidArgumentError("root hash longer than 128 bytes");
-  }
-  if (root.metadata.size() > kMaxMetadata) {
-    return absl::InvalidArgumentError("metadata longer than 65535 bytes");
+  if (root.root_hash.size() > kMaxRootHashBytes) return RootHashTooLong();
+  if (root.metadata.size() > kMaxRootMetadataBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metadata longer than ", kMaxRootMetadataBytes, " bytes"));
   }
   std::string out;
   out.reserve(2 + 8 + 1 + root.root_hash.size() + 8 + 8 + 2 +
@@ -47,9 +50,7 @@ absl::StatusOr<LogRootV1> ParseLogRoot(absl::string_view bytes) {
   if (!reader.done()) {
     return absl::InvalidArgumentError("log root has trailing bytes");
   }
-  if (root.root_hash.size() > kMaxRootHash) {
-    return absl::InvalidArgumentError("root hash longer than 128 bytes");
-  }
+  if (root.root_hash.size() > kMaxRootHashBytes) return RootHashTooLong();
   return root;
 }
 

@@ -2,6 +2,7 @@
 #ifndef TRELLIS_LOG_LOG_ROOT_H_
 #define TRELLIS_LOG_LOG_ROOT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -24,6 +25,10 @@ struct LogRootV1 {
            a.metadata == b.metadata;
   }
 };
+
+// Longest root_hash and metadata a LogRootV1 encodes.
+inline constexpr size_t kMaxRootHashBytes = 128;
+inline constexpr size_t kMaxRootMetadataBytes = 65535;
 
 // uint16 version=1 | uint64 tree_size | opaque root_hash<0..128> |
 // uint64 timestamp_nanos | uint64 revision | opaque metadata<0..65535>.

@@ -94,7 +94,22 @@ class LogService final : public trillian::TrillianLog::CallbackService {
       const trillian::GetLeavesByHashRequest* request,
       trillian::GetLeavesByHashResponse* response) override;
 
-  // The RPCs themselves, callable without gRPC (tests).
+  // The RPCs themselves, callable without gRPC (tests). The base's
+  // overloads of the same names stay visible (-Woverloaded-virtual).
+  using trillian::TrillianLog::CallbackService::AddSequencedLeaf;
+  using trillian::TrillianLog::CallbackService::AddSequencedLeaves;
+  using trillian::TrillianLog::CallbackService::GetConsistencyProof;
+  using trillian::TrillianLog::CallbackService::GetEntryAndProof;
+  using trillian::TrillianLog::CallbackService::GetInclusionProof;
+  using trillian::TrillianLog::CallbackService::GetInclusionProofByHash;
+  using trillian::TrillianLog::CallbackService::GetLatestSignedLogRoot;
+  using trillian::TrillianLog::CallbackService::GetLeavesByHash;
+  using trillian::TrillianLog::CallbackService::GetLeavesByIndex;
+  using trillian::TrillianLog::CallbackService::GetLeavesByRange;
+  using trillian::TrillianLog::CallbackService::GetSequencedLeafCount;
+  using trillian::TrillianLog::CallbackService::InitLog;
+  using trillian::TrillianLog::CallbackService::QueueLeaf;
+  using trillian::TrillianLog::CallbackService::QueueLeaves;
   grpc::Status QueueLeaf(const trillian::QueueLeafRequest* request,
                          trillian::QueueLeafResponse* response);
   grpc::Status QueueLeaves(const trillian::QueueLeavesRequest* request,

@@ -106,8 +106,9 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Write(
         absl::StrCat("too many leaves: ", leaves.size(), " > ",
                      options_.max_leaves_per_write));
   }
-  if (metadata.size() > 65535) {
-    return absl::InvalidArgumentError("metadata longer than 65535 bytes");
+  if (metadata.size() > kMaxRootMetadataBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metadata longer than ", kMaxRootMetadataBytes, " bytes"));
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < leaves.size(); ++i) {

@@ -99,8 +99,9 @@ class MapManagerTest : public ::testing::Test {
                     .ok());
     auto root = ParseMapRoot(leaves->root.map_root());
     EXPECT_TRUE(root.ok());
-    if (revision >= 0)
+    if (revision >= 0) {
       EXPECT_EQ(root->revision, static_cast<uint64_t>(revision));
+    }
     auto hasher = NewMapHasher(tree.hash_strategy());
     std::vector<trillian::MapLeaf> out;
     for (const auto& inclusion : leaves->inclusions) {

@@ -1,6 +1,7 @@
 #include "map/map_root.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "util/tls_codec.h"
 
 namespace trellis::map {
@@ -9,11 +10,13 @@ constexpr uint64_t kVersion1 = 1;
 }  // namespace
 
 absl::StatusOr<std::string> SerializeMapRoot(const MapRootV1& root) {
-  if (root.root_hash.size() > 128) {
-    return absl::InvalidArgumentError("root hash longer than 128 bytes");
+  if (root.root_hash.size() > kMaxRootHashBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("root hash longer than ", kMaxRootHashBytes, " bytes"));
   }
-  if (root.metadata.size() > 65535) {
-    return absl::InvalidArgumentError("metadata longer than 65535 bytes");
+  if (root.metadata.size() > kMaxRootMetadataBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metadata longer than ", kMaxRootMetadataBytes, " bytes"));
   }
   std::string out;
   PutUint(out, kVersion1, 2);

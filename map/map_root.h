@@ -2,6 +2,7 @@
 #ifndef TRELLIS_MAP_MAP_ROOT_H_
 #define TRELLIS_MAP_MAP_ROOT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -18,6 +19,10 @@ struct MapRootV1 {
   uint64_t revision = 0;
   std::string metadata;
 };
+
+// Longest root_hash and metadata a MapRootV1 encodes.
+inline constexpr size_t kMaxRootHashBytes = 128;
+inline constexpr size_t kMaxRootMetadataBytes = 65535;
 
 // uint16 version=1 | opaque root_hash<0..128> | uint64 timestamp_nanos |
 // uint64 revision | opaque metadata<0..65535>.

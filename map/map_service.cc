@@ -9,8 +9,6 @@ namespace {
 
 using google::protobuf::RepeatedPtrField;
 
-constexpr size_t kMaxQueuedWrites = 64;
-
 grpc::Status NegativeRevision() {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                       "map revision must be >= 0");
@@ -72,7 +70,7 @@ grpc::ServerUnaryReactor* MapService::GetLeaf(
     grpc::CallbackServerContext* context,
     const trillian::GetMapLeafRequest* request,
     trillian::GetMapLeafResponse* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     return OneLeaf(*manager_, request->map_id(), -1, request->index(),
                    response);
   });
@@ -82,7 +80,7 @@ grpc::ServerUnaryReactor* MapService::GetLeafByRevision(
     grpc::CallbackServerContext* context,
     const trillian::GetMapLeafByRevisionRequest* request,
     trillian::GetMapLeafResponse* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     if (request->revision() < 0) return NegativeRevision();
     return OneLeaf(*manager_, request->map_id(), request->revision(),
                    request->index(), response);
@@ -93,7 +91,7 @@ grpc::ServerUnaryReactor* MapService::GetLeaves(
     grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesRequest* request,
     trillian::GetMapLeavesResponse* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     return LeavesWithProofs(*manager_, request->map_id(), -1, request->index(),
                             response);
   });
@@ -103,7 +101,7 @@ grpc::ServerUnaryReactor* MapService::GetLeavesByRevision(
     grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesByRevisionRequest* request,
     trillian::GetMapLeavesResponse* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     if (request->revision() < 0) return NegativeRevision();
     return LeavesWithProofs(*manager_, request->map_id(), request->revision(),
                             request->index(), response);
@@ -114,7 +112,7 @@ grpc::ServerUnaryReactor* MapService::GetLeavesByRevisionNoProof(
     grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesByRevisionRequest* request,
     trillian::MapLeaves* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     return LeavesWithoutProofs(*manager_, request->map_id(),
                                request->revision(), request->index(), response);
   });
@@ -124,7 +122,7 @@ grpc::ServerUnaryReactor* MapService::GetLastInRangeByRevision(
     grpc::CallbackServerContext* context,
     const trillian::GetLastInRangeByRevisionRequest* request,
     trillian::MapLeaf* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     if (request->revision() < 0) return NegativeRevision();
     absl::StatusOr<trillian::MapLeaf> leaf =
         manager_->LastInRange(request->map_id(), request->revision(),
@@ -140,7 +138,7 @@ grpc::ServerUnaryReactor* MapService::SetLeaves(
     const trillian::SetMapLeavesRequest* request,
     trillian::SetMapLeavesResponse* response) {
   return RunUnary(
-      context, write_pool_, kMaxQueuedWrites, [=]() -> grpc::Status {
+      context, write_pool_, max_queued_writes_, [=]() -> grpc::Status {
         if (request->revision() <= 0) {
           return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                               "revision must be > 0");
@@ -158,7 +156,7 @@ grpc::ServerUnaryReactor* MapService::GetSignedMapRoot(
     grpc::CallbackServerContext* context,
     const trillian::GetSignedMapRootRequest* request,
     trillian::GetSignedMapRootResponse* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     absl::StatusOr<trillian::SignedMapRoot> root =
         manager_->Root(request->map_id(), -1);
     if (!root.ok()) return ToGrpc(root.status());
@@ -171,7 +169,7 @@ grpc::ServerUnaryReactor* MapService::GetSignedMapRootByRevision(
     grpc::CallbackServerContext* context,
     const trillian::GetSignedMapRootByRevisionRequest* request,
     trillian::GetSignedMapRootResponse* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     if (request->revision() < 0) return NegativeRevision();
     absl::StatusOr<trillian::SignedMapRoot> root =
         manager_->Root(request->map_id(), request->revision());
@@ -185,7 +183,7 @@ grpc::ServerUnaryReactor* MapService::InitMap(
     grpc::CallbackServerContext* context,
     const trillian::InitMapRequest* request,
     trillian::InitMapResponse* response) {
-  return RunUnary(context, write_pool_, kMaxQueuedWrites,
+  return RunUnary(context, write_pool_, max_queued_writes_,
                   [=]() -> grpc::Status {
                     absl::StatusOr<trillian::SignedMapRoot> root =
                         manager_->Init(request->map_id());
@@ -199,7 +197,7 @@ grpc::ServerUnaryReactor* MapWriteService::GetLeavesByRevision(
     grpc::CallbackServerContext* context,
     const trillian::GetMapLeavesByRevisionRequest* request,
     trillian::MapLeaves* response) {
-  return RunUnary(context, nullptr, kMaxQueuedWrites, [=]() -> grpc::Status {
+  return RunUnary(context, nullptr, 0, [=]() -> grpc::Status {
     return LeavesWithoutProofs(*manager_, request->map_id(),
                                request->revision(), request->index(), response);
   });
@@ -210,7 +208,7 @@ grpc::ServerUnaryReactor* MapWriteService::WriteLeaves(
     const trillian::WriteMapLeavesRequest* request,
     trillian::WriteMapLeavesResponse* response) {
   return RunUnary(
-      context, write_pool_, kMaxQueuedWrites, [=]() -> grpc::Status {
+      context, write_pool_, max_queued_writes_, [=]() -> grpc::Status {
         if (request->expect_revision() < 0) {
           return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                               "expect_revision must not be negative");

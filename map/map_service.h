@@ -9,11 +9,18 @@
 
 namespace trellis::map {
 
+// Write calls that may wait for a write thread; more are refused with
+// RESOURCE_EXHAUSTED.
+inline constexpr size_t kDefaultMaxQueuedMapWrites = 64;
+
 class MapService final : public trillian::TrillianMap::CallbackService {
  public:
   // Writes run on `write_pool` (they wait for synced commits); reads inline.
-  MapService(MapManager* manager, ThreadPool* write_pool)
-      : manager_(manager), write_pool_(write_pool) {}
+  MapService(MapManager* manager, ThreadPool* write_pool,
+             size_t max_queued_writes = kDefaultMaxQueuedMapWrites)
+      : manager_(manager),
+        write_pool_(write_pool),
+        max_queued_writes_(max_queued_writes) {}
 
   grpc::ServerUnaryReactor* GetLeaf(
       grpc::CallbackServerContext* context,
@@ -59,13 +66,17 @@ class MapService final : public trillian::TrillianMap::CallbackService {
  private:
   MapManager* const manager_;
   ThreadPool* const write_pool_;
+  const size_t max_queued_writes_;
 };
 
 class MapWriteService final
     : public trillian::TrillianMapWrite::CallbackService {
  public:
-  MapWriteService(MapManager* manager, ThreadPool* write_pool)
-      : manager_(manager), write_pool_(write_pool) {}
+  MapWriteService(MapManager* manager, ThreadPool* write_pool,
+                  size_t max_queued_writes = kDefaultMaxQueuedMapWrites)
+      : manager_(manager),
+        write_pool_(write_pool),
+        max_queued_writes_(max_queued_writes) {}
 
   grpc::ServerUnaryReactor* GetLeavesByRevision(
       grpc::CallbackServerContext* context,
@@ -79,6 +90,7 @@ class MapWriteService final
  private:
   MapManager* const manager_;
   ThreadPool* const write_pool_;
+  const size_t max_queued_writes_;
 };
 
 }  // namespace trellis::map

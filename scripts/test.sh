@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs the whole test suite: unit tests beside
 # the code, the end-to-end tests in tests/ (real trellisd, trellis-tpm and
-# swtpm processes on loopback with temporary data directories), then every
+# swtpm processes on loopback with temporary data directories), then the
+# libraries and the fast unit and parser tests again with clang, ASan/UBSan
+# and -Werror=thread-safety (SANITIZER_TESTS=0 skips this), then every
 # libFuzzer target briefly under ASan/UBSan (FUZZ_SECONDS each, default 10;
 # 0 skips them).
 set -uo pipefail
@@ -14,11 +16,31 @@ passed=$(grep -cE '^//.* PASSED in' "$log")
 failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS)' "$log")
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed"
+# //cmd/... builds trellisd, trellis and trellis-tpm, so every library is
+# compiled by clang with the thread-safety analysis; the tests are the unit
+# and parser tests that take seconds (no end-to-end ones, none that run
+# long TPM sequences on swtpm).
+sanitizer_targets=(
+  //util/... //crypto/... //admin/... //log/... //map/... //storage/...
+  //attest/tpm/... //attest/ima/... //attest/eventlog/... //attest/keylime/...
+  //attest/verifier:evidence_request_test //attest/verifier:nonce_store_test
+  //attest/verifier:evidence_fuzzer_smoke //cmd/...
+)
+if [ "${SANITIZER_TESTS:-1}" != 0 ]; then
+  if ! bazel --output_base="${HOME}/.cache/trellis-fuzz" test --config=asan \
+      "${sanitizer_targets[@]}"; then
+    echo "asan: the clang build or a sanitized test failed"
+    status=1
+  fi
+fi
 fuzz_seconds=${FUZZ_SECONDS:-10}
 if [ "$fuzz_seconds" -gt 0 ]; then
   if ! bash scripts/fuzz.sh "$fuzz_seconds"; then
     echo "fuzz: a target crashed"
     status=1
   fi
+else
+  # scripts/fuzz.sh stops the clang build's server; without it, stop it here.
+  bazel --output_base="${HOME}/.cache/trellis-fuzz" shutdown >/dev/null 2>&1 || true
 fi
 exit "$status"

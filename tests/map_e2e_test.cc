@@ -69,7 +69,7 @@ TEST(MapE2ETest, TenThousandLeavesProvenOfflineWithHistory) {
   EXPECT_EQ(json::parse(set.out)["revision"], 6);
 
   // The CLI's proofs verify offline; tampering is caught.
-  for (const std::string& k : {"alice", "nobody"}) {
+  for (const char* k : {"alice", "nobody"}) {
     CliResult got =
         RunCli({"--addr=" + addr, "map", "get", std::to_string(map_id), k});
     ASSERT_EQ(got.exit_code, 0) << got.out;

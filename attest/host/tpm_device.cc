@@ -424,13 +424,15 @@ absl::StatusOr<std::string> TpmDevice::ActivateCredential(
 }
 
 absl::Status TpmDevice::ExtendPcr(int pcr, absl::string_view digest) {
-  if (pcr < 0 || pcr > 23 || digest.size() != 32) {
+  if (pcr < 0 || pcr >= tpm::kPcrCount ||
+      digest.size() != TPM2_SHA256_DIGEST_SIZE) {
     return absl::InvalidArgumentError("extend needs PCR 0..23 and 32 bytes");
   }
   TPML_DIGEST_VALUES values{};
   values.count = 1;
   values.digests[0].hashAlg = TPM2_ALG_SHA256;
-  std::memcpy(values.digests[0].digest.sha256, digest.data(), 32);
+  std::memcpy(values.digests[0].digest.sha256, digest.data(),
+              TPM2_SHA256_DIGEST_SIZE);
   const TSS2_RC rc =
       Esys_PCR_Extend(esys_, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                       ESYS_TR_NONE, &values);
@@ -493,10 +495,10 @@ absl::StatusOr<TPML_PCR_SELECTION> ParsePcrList(absl::string_view list) {
     if (!hash.ok()) return hash.status();
     TPMS_PCR_SELECTION& s = selection.pcrSelections[selection.count++];
     s.hash = *hash;
-    s.sizeofSelect = 3;
+    s.sizeofSelect = tpm::kPcrCount / 8;
     for (absl::string_view number : absl::StrSplit(parts[1], ',')) {
       int pcr = -1;
-      if (!absl::SimpleAtoi(number, &pcr) || pcr < 0 || pcr > 23) {
+      if (!absl::SimpleAtoi(number, &pcr) || pcr < 0 || pcr >= tpm::kPcrCount) {
         return absl::InvalidArgumentError(
             absl::StrCat("bad PCR number \"", number, "\""));
       }

@@ -133,14 +133,14 @@ absl::Status ParseLine(absl::string_view line, size_t number, LineView& v) {
     line.remove_prefix(space + 1);
   }
   if (count < 5) return LineError(number, "too few fields");
-  // One or two decimal digits, 0..23.
+  // One or two decimal digits, below tpm::kPcrCount.
   if (f[0].empty() || f[0].size() > 2 || !absl::ascii_isdigit(f[0][0]) ||
       (f[0].size() == 2 && !absl::ascii_isdigit(f[0][1]))) {
     return LineError(number, "bad PCR");
   }
   v.pcr =
       f[0].size() == 1 ? f[0][0] - '0' : (f[0][0] - '0') * 10 + (f[0][1] - '0');
-  if (v.pcr > 23) return LineError(number, "bad PCR");
+  if (v.pcr >= tpm::kPcrCount) return LineError(number, "bad PCR");
   if (f[1].size() != 40 || !IsLowerHex(f[1])) {
     return LineError(number, "template hash is not 40 hex digits");
   }
@@ -192,14 +192,15 @@ bool AllZero(absl::string_view s) {
 absl::Status Extend(TPM2_ALG_ID bank, absl::string_view input, bool hash_input,
                     std::string& value) {
   if (bank == TPM2_ALG_SHA256 && crypto::CpuHasShaExtensions()) {
-    uint8_t extend[32];
+    uint8_t extend[TPM2_SHA256_DIGEST_SIZE];
     if (hash_input) {
       crypto::Sha256ShaNi({input}, extend);
-      input = absl::string_view(reinterpret_cast<char*>(extend), 32);
+      input =
+          absl::string_view(reinterpret_cast<char*>(extend), sizeof(extend));
     }
-    uint8_t next[32];
+    uint8_t next[TPM2_SHA256_DIGEST_SIZE];
     crypto::Sha256ShaNi({value, input}, next);
-    std::memcpy(value.data(), next, 32);
+    std::memcpy(value.data(), next, sizeof(next));
     return absl::OkStatus();
   }
   std::string hashed;
@@ -347,7 +348,7 @@ absl::StatusOr<std::vector<Entry>> ParseBinary(absl::string_view b) {
     if (!need(4 + 20 + 4)) return LineError(number, "truncated entry");
     Entry e;
     const uint32_t pcr = Le32(b, at);
-    if (pcr > 23) return LineError(number, "bad PCR");
+    if (pcr >= tpm::kPcrCount) return LineError(number, "bad PCR");
     e.pcr = static_cast<int>(pcr);
     e.template_hash = std::string(b.substr(at + 4, 20));
     e.violation = AllZero(e.template_hash);

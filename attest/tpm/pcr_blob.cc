@@ -143,14 +143,15 @@ absl::StatusOr<std::string> SerializePcrBlob(
   TPML_PCR_SELECTION selection{};
   for (size_t i = 0; i < values.size(); ++i) {
     const PcrValue& v = values[i];
-    if (v.pcr < 0 || v.pcr >= 24 || v.digest.size() != DigestSize(v.bank)) {
+    if (v.pcr < 0 || v.pcr >= kPcrCount ||
+        v.digest.size() != DigestSize(v.bank)) {
       return absl::InvalidArgumentError("bad PCR value");
     }
     if (i == 0 || values[i - 1].bank != v.bank) {
       if (selection.count == kBanks) {
         return absl::InvalidArgumentError("too many banks");
       }
-      selection.pcrSelections[selection.count++] = {v.bank, 3, {}};
+      selection.pcrSelections[selection.count++] = {v.bank, kPcrCount / 8, {}};
     } else if (values[i - 1].pcr >= v.pcr) {
       return absl::InvalidArgumentError("PCRs not in ascending order");
     }

@@ -15,6 +15,9 @@
 
 namespace trellis::attest::tpm {
 
+// PCRs in a bank (TCG PC Client platform): indices 0 .. kPcrCount - 1.
+inline constexpr int kPcrCount = 24;
+
 // A TPM2B_PUBLIC (size-prefixed public area). INVALID_ARGUMENT if malformed,
 // of a type other than RSA or ECC, or followed by trailing bytes.
 absl::StatusOr<TPMT_PUBLIC> ParsePublic(absl::string_view tpm2b_public);

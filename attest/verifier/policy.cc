@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "attest/tpm/keys.h"
+#include "attest/tpm/structures.h"
 #include "nlohmann/json.hpp"
 #include "util/json_fields.h"
 
@@ -55,7 +56,7 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& id, int64_t version,
   }
   if (auto geo = j.find("geolocation_pcr"); geo != j.end()) {
     if (!geo->is_number_integer() || geo->get<int>() < 0 ||
-        geo->get<int>() > 23) {
+        geo->get<int>() >= tpm::kPcrCount) {
       return absl::InvalidArgumentError("geolocation_pcr must be 0..23");
     }
     p.geolocation_pcr = geo->get<int>();
@@ -68,8 +69,9 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& id, int64_t version,
     }
     for (const auto& [pcr, hex] : sha256->items()) {
       int index = -1;
-      if (!absl::SimpleAtoi(pcr, &index) || index < 0 || index > 23 ||
-          !hex.is_string() || hex.get<std::string>().size() != 64 ||
+      if (!absl::SimpleAtoi(pcr, &index) || index < 0 ||
+          index >= tpm::kPcrCount || !hex.is_string() ||
+          hex.get<std::string>().size() != 64 ||
           hex.get<std::string>().find_first_not_of("0123456789abcdefABCDEF") !=
               std::string::npos) {
         return absl::InvalidArgumentError(

@@ -41,7 +41,9 @@ class QuoteVerifierTest : public ::testing::TestWithParam<const char*> {
     EXPECT_EQ(v.checks.first_failure()->name, check)
         << v.checks.first_failure()->detail;
     for (const CheckResult& r : v.checks.results()) {
-      if (r.name != check) EXPECT_TRUE(r.passed) << r.name << ": " << r.detail;
+      if (r.name != check) {
+        EXPECT_TRUE(r.passed) << r.name << ": " << r.detail;
+      }
     }
   }
 

@@ -64,7 +64,10 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
   server->storage_ = std::make_unique<storage::rocksdb::RocksAttestStorage>(db);
 
   server->create_log_ = create_log;
-  server->record_log_id_ = options.record_log_id;
+  {
+    absl::MutexLock lock(&server->log_mu_);  // Not shared yet; for clang.
+    server->record_log_id_ = options.record_log_id;
+  }
   absl::StatusOr<std::unique_ptr<attest::Registrar>> registrar =
       attest::Registrar::Create(server->storage_.get(), options.registrar);
   if (!registrar.ok()) return registrar.status();

@@ -77,6 +77,30 @@ ABSL_FLAG(int, http_worker_threads, 2,
           "Threads that run verifier API requests (defaults suit 2 cores).");
 ABSL_FLAG(int, max_leaves_per_request, 50000,
           "Most leaves accepted by one QueueLeaves/AddSequencedLeaves call.");
+// Threads, queue limits and caches; the defaults suit 2 cores.
+ABSL_FLAG(int, write_threads, trellis::ServerOptions().write_threads,
+          "Threads that run log and map write RPCs (they wait for fsyncs, "
+          "which concurrent writes share).");
+ABSL_FLAG(uint64_t, max_queued_writes,
+          trellis::log::LogServiceOptions().max_queued_writes,
+          "Log write calls that may wait for a write thread; more are "
+          "refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(uint64_t, map_max_queued_writes,
+          trellis::map::kDefaultMaxQueuedMapWrites,
+          "Map write calls that may wait for a write thread.");
+ABSL_FLAG(int, http_max_queued_requests,
+          trellis::http::ServerOptions().max_queued_requests,
+          "Verifier API requests that may wait for a worker thread; more "
+          "get 503.");
+ABSL_FLAG(uint64_t, block_cache_bytes,
+          trellis::storage::rocksdb::kDefaultBlockCacheBytes,
+          "RocksDB block cache.");
+ABSL_FLAG(uint64_t, log_tile_cache_bytes,
+          trellis::storage::rocksdb::kDefaultLogTileCacheBytes,
+          "In-memory cache of log Merkle tiles.");
+ABSL_FLAG(uint64_t, map_tile_cache_bytes,
+          trellis::storage::rocksdb::kDefaultMapTileCacheBytes,
+          "Each of the map's two in-memory caches of decoded tiles.");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -125,6 +149,15 @@ int main(int argc, char** argv) {
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
   options.log_options.max_leaves_per_request =
       absl::GetFlag(FLAGS_max_leaves_per_request);
+  options.write_threads = absl::GetFlag(FLAGS_write_threads);
+  options.log_options.max_queued_writes =
+      absl::GetFlag(FLAGS_max_queued_writes);
+  options.map_max_queued_writes = absl::GetFlag(FLAGS_map_max_queued_writes);
+  options.attestation.http.max_queued_requests =
+      absl::GetFlag(FLAGS_http_max_queued_requests);
+  options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_bytes);
+  options.log_tile_cache_bytes = absl::GetFlag(FLAGS_log_tile_cache_bytes);
+  options.map_tile_cache_bytes = absl::GetFlag(FLAGS_map_tile_cache_bytes);
   options.attestation.addr = absl::GetFlag(FLAGS_verifier_addr);
   options.attestation.tls_cert_file = absl::GetFlag(FLAGS_verifier_tls_cert);
   options.attestation.tls_key_file = absl::GetFlag(FLAGS_verifier_tls_key);
@@ -135,8 +168,15 @@ int main(int argc, char** argv) {
   options.attestation.registrar.require_ek_certificate =
       absl::GetFlag(FLAGS_require_ek_certificate);
   options.attestation.nonce_lifetime = absl::GetFlag(FLAGS_nonce_lifetime);
-  if (options.sequencer_batch_size <= 0) {
+  if (absl::GetFlag(FLAGS_batch_size) <= 0) {
     std::fprintf(stderr, "trellisd: --batch_size must be positive\n");
+    return 2;
+  }
+  if (options.write_threads < 1 || options.log_options.max_queued_writes < 1 ||
+      options.map_max_queued_writes < 1) {
+    std::fprintf(stderr,
+                 "trellisd: --write_threads, --max_queued_writes and "
+                 "--map_max_queued_writes must be positive\n");
     return 2;
   }
   if (const std::string kek_file = absl::GetFlag(FLAGS_key_encryption_key_file);

@@ -15,7 +15,6 @@
 namespace trellis {
 namespace {
 
-constexpr int kWriteThreads = 32;
 // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
 constexpr size_t kMaxUnixPath = 107;
 
@@ -78,13 +77,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto server = std::unique_ptr<Server>(new Server());
   server->operators_ = std::move(*operators);
   absl::StatusOr<std::unique_ptr<storage::rocksdb::Database>> db =
-      storage::rocksdb::Database::Open({options.data_dir});
+      storage::rocksdb::Database::Open(
+          {options.data_dir, options.block_cache_bytes});
   if (!db.ok()) return db.status();
   server->db_ = std::move(*db);
   server->trees_ =
       std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());
-  server->logs_ =
-      std::make_unique<storage::rocksdb::RocksLogStorage>(server->db_.get());
+  server->logs_ = std::make_unique<storage::rocksdb::RocksLogStorage>(
+      server->db_.get(), options.log_tile_cache_bytes);
   server->keys_ =
       std::make_unique<admin::KeyStore>(server->trees_.get(), options.kek);
   server->tree_manager_ = std::make_unique<admin::TreeManager>(
@@ -96,18 +96,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   log::SignerProvider signers = [keys](int64_t tree_id) {
     return keys->SignerFor(tree_id);
   };
-  server->write_pool_ = std::make_unique<ThreadPool>(kWriteThreads);
+  server->write_pool_ = std::make_unique<ThreadPool>(options.write_threads);
   server->log_service_ = std::make_unique<log::LogService>(
       server->trees_.get(), server->logs_.get(), signers, options.log_options,
       server->write_pool_.get());
-  server->maps_ =
-      std::make_unique<storage::rocksdb::RocksMapStorage>(server->db_.get());
+  server->maps_ = std::make_unique<storage::rocksdb::RocksMapStorage>(
+      server->db_.get(), options.map_tile_cache_bytes);
   server->map_manager_ = std::make_unique<map::MapManager>(
       server->trees_.get(), server->maps_.get(), server->logs_.get(), signers);
   server->map_service_ = std::make_unique<map::MapService>(
-      server->map_manager_.get(), server->write_pool_.get());
+      server->map_manager_.get(), server->write_pool_.get(),
+      options.map_max_queued_writes);
   server->map_write_service_ = std::make_unique<map::MapWriteService>(
-      server->map_manager_.get(), server->write_pool_.get());
+      server->map_manager_.get(), server->write_pool_.get(),
+      options.map_max_queued_writes);
   server->sequencer_ = std::make_unique<log::Sequencer>(
       server->logs_.get(), signers, options.sequencer_batch_size);
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(

@@ -49,6 +49,17 @@ struct ServerOptions {
   std::string pem_key_dir;
   // 32-byte key-encryption key for tree private keys at rest (empty: none).
   std::string kek;
+  // Threads that run write RPCs (log and map), which wait for synced
+  // commits: many at once so that their commits share fsyncs.
+  int write_threads = 32;
+  // Map write calls that may wait for a write thread (the log's limit is
+  // log_options.max_queued_writes).
+  size_t map_max_queued_writes = map::kDefaultMaxQueuedMapWrites;
+  // RocksDB's block cache, the log's cache of Merkle tiles, and each of the
+  // map's two caches of decoded tiles.
+  size_t block_cache_bytes = storage::rocksdb::kDefaultBlockCacheBytes;
+  size_t log_tile_cache_bytes = storage::rocksdb::kDefaultLogTileCacheBytes;
+  size_t map_tile_cache_bytes = storage::rocksdb::kDefaultMapTileCacheBytes;
   size_t sequencer_batch_size = 10000;
   absl::Duration sequencer_interval = absl::Milliseconds(50);
   log::LogServiceOptions log_options;

@@ -12,11 +12,13 @@
 
 namespace trellis::storage::rocksdb {
 
+inline constexpr size_t kDefaultBlockCacheBytes = size_t{1} << 30;
+
 struct DatabaseOptions {
   // Directory of the database; created (mode 0700) if missing.
   std::string path;
   // Shared block cache for all column families.
-  size_t block_cache_bytes = size_t{1} << 30;
+  size_t block_cache_bytes = kDefaultBlockCacheBytes;
   // Tests only. The environment RocksDB runs on (null: the default), e.g. a
   // fault-injecting file system.
   ::rocksdb::Env* env = nullptr;

@@ -16,10 +16,13 @@
 
 namespace trellis::storage::rocksdb {
 
+inline constexpr size_t kDefaultLogTileCacheBytes = size_t{256} << 20;
+
 class RocksLogStorage : public LogStorage {
  public:
   // `tile_cache_bytes` bounds the in-memory cache of complete Merkle tiles.
-  explicit RocksLogStorage(Database* db, size_t tile_cache_bytes = 256 << 20)
+  explicit RocksLogStorage(Database* db,
+                           size_t tile_cache_bytes = kDefaultLogTileCacheBytes)
       : db_(db), tile_cache_(tile_cache_bytes) {}
 
   absl::StatusOr<std::optional<trillian::SignedLogRoot>> LatestRoot(

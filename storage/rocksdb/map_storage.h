@@ -20,10 +20,13 @@
 
 namespace trellis::storage::rocksdb {
 
+inline constexpr size_t kDefaultMapTileCacheBytes = size_t{256} << 20;
+
 class RocksMapStorage : public MapStorage {
  public:
   // `tile_cache_bytes` bounds each of the two caches of decoded tiles.
-  explicit RocksMapStorage(Database* db, size_t tile_cache_bytes = 256 << 20)
+  explicit RocksMapStorage(Database* db,
+                           size_t tile_cache_bytes = kDefaultMapTileCacheBytes)
       : db_(db),
         caches_{LruCache<CurrentTile>(tile_cache_bytes),
                 LruCache<map::Tile>(tile_cache_bytes)} {}
