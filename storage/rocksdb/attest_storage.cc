@@ -101,8 +101,8 @@ absl::StatusOr<int64_t> RocksAttestStorage::PutPolicy(const std::string& id,
   absl::StatusOr<std::optional<StoredPolicy>> latest = GetPolicy(id, -1);
   if (!latest.ok()) return latest.status();
   const int64_t version = latest->has_value() ? (*latest)->version + 1 : 1;
-  absl::Status s = ToAbsl(db_->db()->Put(
-      db_->durable_write(), db_->attest(), PolicyKey(id, version), text));
+  absl::Status s = ToAbsl(db_->db()->Put(db_->durable_write(), db_->attest(),
+                                         PolicyKey(id, version), text));
   if (!s.ok()) return s;
   return version;
 }
@@ -134,8 +134,8 @@ RocksAttestStorage::GetPolicy(const std::string& id, int64_t version) {
 
 absl::Status RocksAttestStorage::PutSetting(const std::string& name,
                                             const std::string& value) {
-  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->attest(),
-                               "s" + name, value));
+  return ToAbsl(
+      db_->db()->Put(db_->durable_write(), db_->attest(), "s" + name, value));
 }
 
 absl::StatusOr<std::optional<std::string>> RocksAttestStorage::GetSetting(

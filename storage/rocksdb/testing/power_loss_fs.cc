@@ -287,6 +287,12 @@ IOStatus PowerLossFileSystem::CheckPower() const {
   return power_cut_.load() ? PowerCutError() : IOStatus::OK();
 }
 
+void PowerLossFileSystem::NoteCreatedLocked(const std::string& path) {
+  if (pending_.count(path) == 0) {
+    pending_[path] = PendingName{std::nullopt, next_seq_++};
+  }
+}
+
 bool PowerLossFileSystem::ExistsOnDisk(const std::string& path) {
   return target()->FileExists(path, IOOptions(), nullptr).ok();
 }
@@ -385,9 +391,7 @@ IOStatus PowerLossFileSystem::NewWritableFile(
   if (!s.ok()) return s;
   // A new name is lost unless its directory is fsynced. Truncating an
   // existing file keeps the name; its old content counts as gone.
-  if (!existed && pending_.count(path) == 0) {
-    pending_[path] = PendingName{std::nullopt, next_seq_++};
-  }
+  if (!existed) NoteCreatedLocked(path);
   auto state = std::make_shared<FileState>();
   files_[path] = state;
   ++open_files_;
@@ -419,9 +423,7 @@ IOStatus PowerLossFileSystem::ReopenWritableFile(
     // Content we did not write ourselves counts as durable.
     state = std::make_shared<FileState>();
     state->written = state->durable = size;
-    if (!existed && pending_.count(path) == 0) {
-      pending_[path] = PendingName{std::nullopt, next_seq_++};
-    }
+    if (!existed) NoteCreatedLocked(path);
   }
   ++open_files_;
   *result = std::make_unique<WritableFile>(this, state, std::move(file));
@@ -449,9 +451,7 @@ IOStatus PowerLossFileSystem::NewRandomRWFile(
   std::unique_ptr<::rocksdb::FSRandomRWFile> file;
   IOStatus s = target()->NewRandomRWFile(fname, file_opts, &file, dbg);
   if (!s.ok()) return s;
-  if (!existed && pending_.count(path) == 0) {
-    pending_[path] = PendingName{std::nullopt, next_seq_++};
-  }
+  if (!existed) NoteCreatedLocked(path);
   ++open_files_;
   *result = std::make_unique<RandomRWFile>(this, std::move(file));
   return IOStatus::OK();

@@ -167,6 +167,10 @@ class PowerLossFileSystem
   ::rocksdb::IOStatus ReadDurableContentLocked(const std::string& path,
                                                std::string* content)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A name created that did not exist: gone after a power loss unless its
+  // directory is fsynced first.
+  void NoteCreatedLocked(const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ExistsOnDisk(const std::string& path);
 
   // Called by the file and directory wrappers.
