@@ -92,8 +92,9 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Init(int64_t map_id) {
   if (!root.ok()) return root.status();
   write.revision.revision = 0;
   write.revision.root = *root;
+  write.outbox = HistoryEntry(map->tree, *root, 0);
   if (absl::Status s = maps_->WriteRevision(map_id, write); !s.ok()) return s;
-  RecordHistory(map->tree, {*root});
+  ReportDrain(map_id, DrainHistoryLocked(map_id));
   return root;
 }
 
@@ -174,9 +175,9 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Write(
   write.revision.root = *root;
   write.revision.root_node = std::move(update->root);
   write.tiles = std::move(update->tiles);
+  write.outbox = HistoryEntry(map->tree, *root, next);
   if (absl::Status s = maps_->WriteRevision(map_id, write); !s.ok()) return s;
-  // The previous root again, in case a crash kept it from the log.
-  RecordHistory(map->tree, {(*latest)->root, *root});
+  ReportDrain(map_id, DrainHistoryLocked(map_id));
   return root;
 }
 
@@ -296,25 +297,59 @@ absl::StatusOr<trillian::MapLeaf> MapManager::LastInRange(
   return std::move(**leaf);
 }
 
-void MapManager::RecordHistory(
-    const trillian::Tree& tree,
-    const std::vector<trillian::SignedMapRoot>& roots) {
+std::optional<storage::OutboxEntry> MapManager::HistoryEntry(
+    const trillian::Tree& tree, const trillian::SignedMapRoot& root,
+    int64_t revision) {
   trellis::MapSettings settings;
-  if (logs_ == nullptr || !tree.storage_settings().UnpackTo(&settings) ||
+  if (!tree.storage_settings().UnpackTo(&settings) ||
       settings.history_log_id() == 0) {
-    return;
+    return std::nullopt;
   }
-  const int64_t log_id = settings.history_log_id();
-  std::vector<std::string> records;
-  for (const trillian::SignedMapRoot& root : roots) {
-    records.push_back(root.SerializeAsString());
+  return storage::OutboxEntry{revision, settings.history_log_id(),
+                              root.SerializeAsString()};
+}
+
+absl::Status MapManager::DrainHistory(int64_t map_id) {
+  absl::MutexLock lock(WriteLock(map_id));
+  return DrainHistoryLocked(map_id);
+}
+
+absl::Status MapManager::DrainHistoryLocked(int64_t map_id) {
+  if (logs_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::vector<storage::OutboxEntry>> entries =
+      maps_->Outbox(map_id);
+  if (!entries.ok()) return entries.status();
+  for (const storage::OutboxEntry& entry : *entries) {
+    absl::StatusOr<std::vector<std::string>> appended =
+        log::AppendRecords(*trees_, *logs_, entry.log_id, {entry.record});
+    // In order: a later root never reaches the log before an earlier one.
+    if (!appended.ok()) return appended.status();
+    if (absl::Status s = maps_->DeleteOutbox(map_id, entry.revision); !s.ok()) {
+      return s;
+    }
   }
-  const absl::Status status =
-      log::AppendRecords(*trees_, *logs_, log_id, records).status();
+  return absl::OkStatus();
+}
+
+absl::Status MapManager::DrainAllHistory() {
+  absl::StatusOr<std::vector<trillian::Tree>> trees =
+      trees_->ListTrees(/*include_deleted=*/true);
+  if (!trees.ok()) return trees.status();
+  absl::Status first_error;
+  for (const trillian::Tree& tree : *trees) {
+    if (tree.tree_type() != trillian::MAP) continue;
+    absl::Status s = DrainHistory(tree.tree_id());
+    ReportDrain(tree.tree_id(), s);
+    first_error.Update(s);
+  }
+  return first_error;
+}
+
+void MapManager::ReportDrain(int64_t map_id, const absl::Status& status) {
+  // The revision is committed either way; its entry waits in the outbox.
   if (!status.ok()) {
-    std::fprintf(stderr, "map %lld: history log %lld: %s\n",
-                 static_cast<long long>(tree.tree_id()),
-                 static_cast<long long>(log_id), status.ToString().c_str());
+    std::fprintf(stderr, "map %lld: history log: %s (kept for later)\n",
+                 static_cast<long long>(map_id), status.ToString().c_str());
   }
 }
 

@@ -5,6 +5,7 @@
 #define TRELLIS_MAP_MAP_MANAGER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,15 @@ class MapManager {
                                                 const std::string& prefix,
                                                 int prefix_bits);
 
+  // Appends the map's waiting history entries (written with their
+  // revisions) to its history log, oldest first, and clears them. Runs
+  // after every write; trellisd also runs it for every map at start-up, so
+  // entries a crash or an unavailable log held back arrive. Re-appending is
+  // harmless: the log de-duplicates identical leaves.
+  absl::Status DrainHistory(int64_t map_id);
+  // DrainHistory for every map.
+  absl::Status DrainAllHistory();
+
  private:
   enum class Access { kRead, kWrite };
   struct MapContext {
@@ -85,11 +95,15 @@ class MapManager {
                                                int64_t revision,
                                                const std::string& metadata,
                                                uint64_t previous_timestamp);
-  // Appends signed roots to the map's history log, if it has one. Re-appending
-  // is harmless: the log de-duplicates identical leaves.
-  void RecordHistory(const trillian::Tree& tree,
-                     const std::vector<trillian::SignedMapRoot>& roots);
+  // The outbox entry that carries a revision's signed root to the map's
+  // history log, if the map has one.
+  static std::optional<storage::OutboxEntry> HistoryEntry(
+      const trillian::Tree& tree, const trillian::SignedMapRoot& root,
+      int64_t revision);
   absl::Mutex* WriteLock(int64_t map_id);
+  // DrainHistory with the map's write lock held.
+  absl::Status DrainHistoryLocked(int64_t map_id);
+  static void ReportDrain(int64_t map_id, const absl::Status& status);
 
   storage::TreeStorage* const trees_;
   storage::MapStorage* const maps_;

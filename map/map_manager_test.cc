@@ -319,5 +319,56 @@ TEST_F(MapManagerTest, SignedRootsGoToTheHistoryLog) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A revision's history entry is written with it and waits in the outbox
+// while the log cannot take it; it reaches the log, in order, once the log
+// can (on the next write, or at start-up through DrainAllHistory).
+TEST_F(MapManagerTest, HistoryEntriesWaitInTheOutboxUntilTheLogTakesThem) {
+  const trillian::Tree log_tree = CreateTree(trillian::LOG);
+  log::LogRootV1 empty_root;
+  empty_root.root_hash = log::EmptyRoot();
+  auto signer = keys_->SignerFor(log_tree.tree_id());
+  ASSERT_TRUE(logs_
+                  ->InitRoot(log_tree.tree_id(),
+                             *log::SignLogRoot(log_tree.tree_id(), empty_root,
+                                               **signer))
+                  .ok());
+  const trillian::Tree map_tree = CreateTree(
+      trillian::MAP, trillian::UNKNOWN_HASH_STRATEGY, log_tree.tree_id());
+  const int64_t id = map_tree.tree_id();
+  auto set_state = [&](trillian::TreeState state) {
+    trillian::UpdateTreeRequest update;
+    update.mutable_tree()->set_tree_id(log_tree.tree_id());
+    update.mutable_tree()->set_tree_state(state);
+    update.mutable_update_mask()->add_paths("tree_state");
+    ASSERT_TRUE(tree_manager_->UpdateTree(update).ok());
+  };
+  std::vector<std::string> roots;
+  roots.push_back(manager_->Init(id)->SerializeAsString());
+  set_state(trillian::FROZEN);  // The log refuses new leaves.
+  for (int r = 1; r <= 2; ++r) {
+    absl::StatusOr<trillian::SignedMapRoot> root =
+        manager_->Write(id, Leaves(r, r + 5, "o"), "", 0);
+    ASSERT_TRUE(root.ok()) << root.status();  // The map goes on.
+    roots.push_back(root->SerializeAsString());
+  }
+  EXPECT_EQ(maps_->Outbox(id)->size(), 2u);
+  EXPECT_FALSE(manager_->DrainAllHistory().ok());
+  set_state(trillian::ACTIVE);
+  ASSERT_TRUE(manager_->DrainAllHistory().ok());  // As at start-up.
+  EXPECT_TRUE(maps_->Outbox(id)->empty());
+  roots.push_back(
+      manager_->Write(id, Leaves(3, 8, "o"), "", 0)->SerializeAsString());
+  EXPECT_TRUE(maps_->Outbox(id)->empty());
+
+  log::Sequencer sequencer(logs_.get(), signers_, 100);
+  ASSERT_TRUE(sequencer.IntegrateBatch(log_tree, absl::Now()).ok());
+  auto leaves = logs_->GetLeavesByRange(log_tree.tree_id(), 0, 100, 100);
+  ASSERT_TRUE(leaves.ok());
+  ASSERT_EQ(leaves->size(), roots.size());  // Each root once, in order.
+  for (size_t i = 0; i < roots.size(); ++i) {
+    EXPECT_EQ((*leaves)[i].leaf_value(), roots[i]) << i;
+  }
+}
+
 }  // namespace
 }  // namespace trellis::map

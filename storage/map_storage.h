@@ -27,10 +27,20 @@ struct MapRevision {
 };
 
 // Everything one revision writes.
+// A record waiting to be appended to a log (a map's history log): written
+// in the same atomic write as the revision it is about, deleted once the
+// log holds it, so no revision can miss its entry.
+struct OutboxEntry {
+  int64_t revision = 0;
+  int64_t log_id = 0;
+  std::string record;
+};
+
 struct MapRevisionWrite {
   MapRevision revision;
   std::vector<std::pair<map::TileId, map::Tile>> tiles;
   std::vector<trillian::MapLeaf> leaves;  // With leaf_hash set.
+  std::optional<OutboxEntry> outbox;
 };
 
 class MapStorage {
@@ -48,6 +58,11 @@ class MapStorage {
   // is the latest revision plus one (or 0 for an uninitialised map).
   virtual absl::Status WriteRevision(int64_t tree_id,
                                      const MapRevisionWrite& write) = 0;
+
+  // The map's outbox, oldest revision first.
+  virtual absl::StatusOr<std::vector<OutboxEntry>> Outbox(int64_t tree_id) = 0;
+  // Removes the outbox entry of `revision` (durably; no error if absent).
+  virtual absl::Status DeleteOutbox(int64_t tree_id, int64_t revision) = 0;
 
   // Reads tiles as they were at `revision`.
   virtual std::unique_ptr<map::TileReader> TilesAt(int64_t tree_id,

@@ -104,6 +104,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       server->db_.get(), options.map_tile_cache_bytes);
   server->map_manager_ = std::make_unique<map::MapManager>(
       server->trees_.get(), server->maps_.get(), server->logs_.get(), signers);
+  // History entries a crash (or a log that was not writable) held back.
+  server->map_manager_->DrainAllHistory().IgnoreError();  // Reported inside.
   server->map_service_ = std::make_unique<map::MapService>(
       server->map_manager_.get(), server->write_pool_.get(),
       options.map_max_queued_writes);

@@ -11,6 +11,13 @@ namespace {
 constexpr char kRevision = 'r';
 constexpr char kTile = 't';
 constexpr char kLeaf = 'v';
+constexpr char kOutbox = 'o';
+
+std::string OutboxKey(int64_t tree_id, int64_t revision) {
+  std::string key = keys::Prefix(tree_id, kOutbox);
+  PutUint(key, static_cast<uint64_t>(revision), 8);
+  return key;
+}
 
 std::string RevisionKey(int64_t tree_id, int64_t revision) {
   std::string key = keys::Prefix(tree_id, kRevision);
@@ -218,6 +225,34 @@ absl::StatusOr<std::optional<MapRevision>> RocksMapStorage::Revision(
   return std::move(*r);
 }
 
+absl::StatusOr<std::vector<OutboxEntry>> RocksMapStorage::Outbox(
+    int64_t tree_id) {
+  const std::string prefix = keys::Prefix(tree_id, kOutbox);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->map()));
+  std::vector<OutboxEntry> entries;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    const absl::string_view value(it->value().data(), it->value().size());
+    if (key.size() != prefix.size() + 8 || value.size() < 8) {
+      return absl::DataLossError("corrupt map outbox entry");
+    }
+    OutboxEntry entry;
+    entry.revision = static_cast<int64_t>(keys::TrailingUint64(key));
+    entry.log_id = static_cast<int64_t>(keys::Uint64At(value, 0));
+    entry.record = std::string(value.substr(8));
+    entries.push_back(std::move(entry));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return entries;
+}
+
+absl::Status RocksMapStorage::DeleteOutbox(int64_t tree_id, int64_t revision) {
+  return ToAbsl(db_->db()->Delete(db_->durable_write(), db_->map(),
+                                  OutboxKey(tree_id, revision)));
+}
+
 absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
                                             const MapRevisionWrite& write) {
   absl::StatusOr<std::optional<MapRevision>> latest = LatestRevision(tree_id);
@@ -244,6 +279,12 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
   }
   batch.Put(db_->map(), RevisionKey(tree_id, revision),
             EncodeRevision(write.revision));
+  if (write.outbox.has_value()) {
+    std::string value;
+    PutUint(value, static_cast<uint64_t>(write.outbox->log_id), 8);
+    value += write.outbox->record;
+    batch.Put(db_->map(), OutboxKey(tree_id, write.outbox->revision), value);
+  }
   absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
   if (!s.ok()) return s;
   // Only the writer fills the newest-version cache, before the revision is

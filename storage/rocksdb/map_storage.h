@@ -48,6 +48,8 @@ class RocksMapStorage : public MapStorage {
       int64_t tree_id, int64_t revision) override;
   absl::Status WriteRevision(int64_t tree_id,
                              const MapRevisionWrite& write) override;
+  absl::StatusOr<std::vector<OutboxEntry>> Outbox(int64_t tree_id) override;
+  absl::Status DeleteOutbox(int64_t tree_id, int64_t revision) override;
   std::unique_ptr<map::TileReader> TilesAt(int64_t tree_id,
                                            int64_t revision) override;
   absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>> GetLeaves(
