@@ -1,23 +1,16 @@
-// trillian.TrillianLog over gRPC with Trillian v1.3.11's semantics: request
-// validation, tree type/state rules, server-skew answers, de-duplication.
+// trillian.TrillianLog over gRPC with Trillian v1.3.11's wire contract: it
+// translates each RPC to the LogManager (log_manager.h), which holds the
+// rules, and runs writes on a bounded pool.
 #ifndef TRELLIS_LOG_LOG_SERVICE_H_
 #define TRELLIS_LOG_LOG_SERVICE_H_
 
-#include "log/log_root.h"
-#include "log/root_signer.h"
-#include "storage/log_storage.h"
-#include "storage/tree_storage.h"
+#include "log/log_manager.h"
 #include "trillian_log_api.grpc.pb.h"
 #include "util/thread_pool.h"
 
 namespace trellis::log {
 
 struct LogServiceOptions {
-  // Most leaves accepted in one QueueLeaves / AddSequencedLeaves call.
-  size_t max_leaves_per_request = 50000;
-  // Most leaves (or proofs) one read returns: GetLeavesByRange and the
-  // by-hash reads return at most this many, GetLeavesByIndex refuses more.
-  size_t max_leaves_per_read = 1000;
   // Write calls that may wait for a write thread; more are refused with
   // RESOURCE_EXHAUSTED rather than held in memory without bound.
   size_t max_queued_writes = 1024;
@@ -28,14 +21,9 @@ class LogService final : public trillian::TrillianLog::CallbackService {
   // Writes, which wait for a synced commit, run on `write_pool` so that they
   // never block gRPC's callback threads; reads run inline. Without a pool,
   // everything runs inline.
-  LogService(storage::TreeStorage* trees, storage::LogStorage* logs,
-             SignerProvider signers, LogServiceOptions options = {},
-             ThreadPool* write_pool = nullptr)
-      : trees_(trees),
-        logs_(logs),
-        signers_(std::move(signers)),
-        options_(options),
-        write_pool_(write_pool) {}
+  explicit LogService(LogManager* manager, LogServiceOptions options = {},
+                      ThreadPool* write_pool = nullptr)
+      : manager_(manager), options_(options), write_pool_(write_pool) {}
 
   grpc::ServerUnaryReactor* QueueLeaf(
       grpc::CallbackServerContext* context,
@@ -150,16 +138,6 @@ class LogService final : public trillian::TrillianLog::CallbackService {
                                trillian::GetLeavesByHashResponse* response);
 
  private:
-  // What a request intends to do to a tree; decides which types and states
-  // are allowed.
-  enum class Access { kRead, kInit, kQueue, kSequence };
-
-  // The latest signed root and its parsed form.
-  struct Head {
-    trillian::SignedLogRoot signed_root;
-    LogRootV1 root;
-  };
-
   // Runs `method` and finishes the call with its status, on the write pool
   // if `blocking`.
   template <typename Request, typename Response>
@@ -169,19 +147,7 @@ class LogService final : public trillian::TrillianLog::CallbackService {
       grpc::Status (LogService::*method)(const Request*, Response*),
       bool blocking);
 
-  absl::StatusOr<trillian::Tree> TreeFor(int64_t tree_id, Access access);
-  // FAILED_PRECONDITION if the log was never initialised.
-  absl::StatusOr<Head> LatestHead(int64_t tree_id);
-  // TreeFor(kRead), then LatestHead.
-  absl::StatusOr<Head> ReadableHead(int64_t tree_id);
-  // Validates and fills server-side fields of submitted leaves.
-  absl::StatusOr<std::vector<trillian::LogLeaf>> PrepareLeaves(
-      const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& in,
-      bool keep_index);
-
-  storage::TreeStorage* const trees_;
-  storage::LogStorage* const logs_;
-  const SignerProvider signers_;
+  LogManager* const manager_;
   const LogServiceOptions options_;
   ThreadPool* const write_pool_;
 };

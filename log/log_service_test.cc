@@ -25,6 +25,7 @@ class LogServiceTest : public ::testing::Test {
 
   void Open() {
     service_.reset();
+    log_manager_.reset();
     sequencer_.reset();
     manager_.reset();
     keys_.reset();
@@ -41,7 +42,9 @@ class LogServiceTest : public ::testing::Test {
       return keys_->SignerFor(id);
     };
     sequencer_ = std::make_unique<Sequencer>(logs_.get(), signers, 1000);
-    service_ = std::make_unique<LogService>(trees_.get(), logs_.get(), signers);
+    log_manager_ =
+        std::make_unique<LogManager>(trees_.get(), logs_.get(), signers);
+    service_ = std::make_unique<LogService>(log_manager_.get());
   }
 
   int64_t CreateTree(trillian::TreeType type, bool init = true) {
@@ -107,6 +110,7 @@ class LogServiceTest : public ::testing::Test {
   std::unique_ptr<admin::KeyStore> keys_;
   std::unique_ptr<admin::TreeManager> manager_;
   std::unique_ptr<Sequencer> sequencer_;
+  std::unique_ptr<LogManager> log_manager_;
   std::unique_ptr<LogService> service_;
 };
 

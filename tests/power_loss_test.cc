@@ -54,8 +54,9 @@ struct Stack {
     log::SignerProvider signers = [this](int64_t id) {
       return keys->SignerFor(id);
     };
-    log_service =
-        std::make_unique<log::LogService>(trees.get(), logs.get(), signers);
+    log_manager =
+        std::make_unique<log::LogManager>(trees.get(), logs.get(), signers);
+    log_service = std::make_unique<log::LogService>(log_manager.get());
     sequencer = std::make_unique<log::Sequencer>(logs.get(), signers, 500);
     map_manager = std::make_unique<map::MapManager>(trees.get(), maps.get(),
                                                     logs.get(), signers);
@@ -87,6 +88,7 @@ struct Stack {
   std::unique_ptr<storage::rocksdb::RocksMapStorage> maps;
   std::unique_ptr<admin::KeyStore> keys;
   std::unique_ptr<admin::TreeManager> tree_manager;
+  std::unique_ptr<log::LogManager> log_manager;
   std::unique_ptr<log::LogService> log_service;
   std::unique_ptr<log::Sequencer> sequencer;
   std::unique_ptr<map::MapManager> map_manager;

@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   }
   options.sequencer_batch_size = absl::GetFlag(FLAGS_batch_size);
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
-  options.log_options.max_leaves_per_request =
+  options.log_manager_options.max_leaves_per_request =
       absl::GetFlag(FLAGS_max_leaves_per_request);
   options.write_threads = absl::GetFlag(FLAGS_write_threads);
   options.log_options.max_queued_writes =

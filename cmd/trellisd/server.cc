@@ -97,8 +97,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return keys->SignerFor(tree_id);
   };
   server->write_pool_ = std::make_unique<ThreadPool>(options.write_threads);
+  server->log_manager_ = std::make_unique<log::LogManager>(
+      server->trees_.get(), server->logs_.get(), signers,
+      options.log_manager_options);
   server->log_service_ = std::make_unique<log::LogService>(
-      server->trees_.get(), server->logs_.get(), signers, options.log_options,
+      server->log_manager_.get(), options.log_options,
       server->write_pool_.get());
   server->maps_ = std::make_unique<storage::rocksdb::RocksMapStorage>(
       server->db_.get(), options.map_tile_cache_bytes);
@@ -131,13 +134,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     absl::StatusOr<trillian::Tree> tree =
         self->tree_manager_->CreateTree(create);
     if (!tree.ok()) return tree.status();
-    trillian::InitLogRequest init;
-    init.set_log_id(tree->tree_id());
-    trillian::InitLogResponse response;
-    grpc::Status s = self->log_service_->InitLog(&init, &response);
+    absl::Status s = self->log_manager_->Init(tree->tree_id()).status();
     if (!s.ok()) {
-      return absl::InternalError(absl::StrCat(
-          "cannot initialise the attestation log: ", s.error_message()));
+      return absl::InternalError(
+          absl::StrCat("cannot initialise the attestation log: ", s.message()));
     }
     return tree->tree_id();
   };
@@ -203,6 +203,7 @@ void Server::Shutdown(absl::Duration grace) {
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();
   log_service_.reset();
+  log_manager_.reset();
   map_write_service_.reset();
   map_service_.reset();
   map_manager_.reset();

@@ -62,6 +62,7 @@ struct ServerOptions {
   size_t map_tile_cache_bytes = storage::rocksdb::kDefaultMapTileCacheBytes;
   size_t sequencer_batch_size = 10000;
   absl::Duration sequencer_interval = absl::Milliseconds(50);
+  log::LogManagerOptions log_manager_options;
   log::LogServiceOptions log_options;
   int max_receive_message_bytes = 64 << 20;
   // The attestation verifier (registrar, nonces, HTTPS API).
@@ -102,6 +103,7 @@ class Server {
   // Runs the log's write RPCs, which wait for synced commits; many at once
   // so that their commits share fsyncs.
   std::unique_ptr<ThreadPool> write_pool_;
+  std::unique_ptr<log::LogManager> log_manager_;
   std::unique_ptr<log::LogService> log_service_;
   std::unique_ptr<log::Sequencer> sequencer_;
   std::unique_ptr<log::SequencerManager> sequencer_manager_;
