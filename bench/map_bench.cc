@@ -74,7 +74,7 @@ int Run() {
   admin::KeyStore keys(&trees, "");
   admin::TreeManager tree_manager(&trees, &logs, &keys);
   log::SignerProvider signers = [&](int64_t id) { return keys.SignerFor(id); };
-  map::MapManager manager(&trees, &maps, &logs, signers);
+  map::MapManager manager(&trees, &maps, /*history=*/nullptr, signers);
   trillian::CreateTreeRequest create;
   create.mutable_tree()->set_tree_type(trillian::MAP);
   trillian::HashStrategy strategy;

@@ -143,6 +143,23 @@ absl::StatusOr<std::vector<storage::QueueOutcome>> LogManager::QueueLeaves(
   return logs_->QueueLeaves(log_id, std::move(*prepared));
 }
 
+absl::StatusOr<std::vector<std::string>> LogManager::Append(
+    int64_t log_id, const std::vector<std::string>& records) {
+  google::protobuf::RepeatedPtrField<trillian::LogLeaf> leaves;
+  for (const std::string& record : records) {
+    leaves.Add()->set_leaf_value(record);
+  }
+  absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes =
+      QueueLeaves(log_id, leaves);
+  if (!outcomes.ok()) return outcomes.status();
+  std::vector<std::string> hashes;
+  hashes.reserve(outcomes->size());
+  for (const storage::QueueOutcome& outcome : *outcomes) {
+    hashes.push_back(outcome.leaf.merkle_leaf_hash());
+  }
+  return hashes;
+}
+
 absl::StatusOr<std::vector<LogManager::SequencedOutcome>>
 LogManager::AddSequencedLeaves(
     int64_t log_id,

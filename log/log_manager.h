@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/repeated_field.h"
 #include "log/log_root.h"
+#include "log/record_sink.h"
 #include "log/root_signer.h"
 #include "storage/log_storage.h"
 #include "storage/tree_storage.h"
@@ -50,7 +51,7 @@ struct AtHead {
   std::optional<T> value;
 };
 
-class LogManager {
+class LogManager : public RecordSink {
  public:
   LogManager(storage::TreeStorage* trees, storage::LogStorage* logs,
              SignerProvider signers, LogManagerOptions options = {})
@@ -109,6 +110,10 @@ class LogManager {
       int64_t log_id,
       const google::protobuf::RepeatedPtrField<std::string>& leaf_hashes,
       bool order_by_sequence);
+
+  // RecordSink: QueueLeaves of records as leaves of a LOG tree.
+  absl::StatusOr<std::vector<std::string>> Append(
+      int64_t log_id, const std::vector<std::string>& records) override;
 
   // The latest root of a readable log (NOT_FOUND, INVALID_ARGUMENT for a
   // tree that is not a log, FAILED_PRECONDITION before Init).

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "log/hasher.h"
-#include "log/record_appender.h"
 #include "map/map_root.h"
 #include "map/sparse_tree.h"
 #include "trellis_settings.pb.h"
@@ -16,11 +15,11 @@
 namespace trellis::map {
 
 MapManager::MapManager(storage::TreeStorage* trees, storage::MapStorage* maps,
-                       storage::LogStorage* logs, log::SignerProvider signers,
+                       log::RecordSink* history, log::SignerProvider signers,
                        MapManagerOptions options)
     : trees_(trees),
       maps_(maps),
-      logs_(logs),
+      history_(history),
       signers_(std::move(signers)),
       options_(options) {
   for (trillian::HashStrategy s :
@@ -315,13 +314,13 @@ absl::Status MapManager::DrainHistory(int64_t map_id) {
 }
 
 absl::Status MapManager::DrainHistoryLocked(int64_t map_id) {
-  if (logs_ == nullptr) return absl::OkStatus();
+  if (history_ == nullptr) return absl::OkStatus();
   absl::StatusOr<std::vector<storage::OutboxEntry>> entries =
       maps_->Outbox(map_id);
   if (!entries.ok()) return entries.status();
   for (const storage::OutboxEntry& entry : *entries) {
     absl::StatusOr<std::vector<std::string>> appended =
-        log::AppendRecords(*trees_, *logs_, entry.log_id, {entry.record});
+        history_->Append(entry.log_id, {entry.record});
     // In order: a later root never reaches the log before an earlier one.
     if (!appended.ok()) return appended.status();
     if (absl::Status s = maps_->DeleteOutbox(map_id, entry.revision); !s.ok()) {

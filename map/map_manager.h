@@ -13,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/repeated_field.h"
+#include "log/record_sink.h"
 #include "log/root_signer.h"
 #include "map/hasher.h"
-#include "storage/log_storage.h"
 #include "storage/map_storage.h"
 #include "storage/tree_storage.h"
 #include "trillian_map_api.pb.h"
@@ -34,8 +34,10 @@ struct MapManagerOptions {
 class MapManager {
  public:
   // `logs` receives signed roots for maps with a history log (may be null).
+  // Signed roots of maps with a history log go to `history` (may be null:
+  // no history is kept).
   MapManager(storage::TreeStorage* trees, storage::MapStorage* maps,
-             storage::LogStorage* logs, log::SignerProvider signers,
+             log::RecordSink* history, log::SignerProvider signers,
              MapManagerOptions options = {});
 
   // Signs revision 0, the empty map. ALREADY_EXISTS if initialised.
@@ -107,7 +109,7 @@ class MapManager {
 
   storage::TreeStorage* const trees_;
   storage::MapStorage* const maps_;
-  storage::LogStorage* const logs_;
+  log::RecordSink* const history_;
   const log::SignerProvider signers_;
   const MapManagerOptions options_;
   absl::flat_hash_map<int, std::unique_ptr<MapHasher>> hashers_;

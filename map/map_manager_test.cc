@@ -10,6 +10,7 @@
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
 #include "log/hasher.h"
+#include "log/log_manager.h"
 #include "log/log_root.h"
 #include "log/sequencer.h"
 #include "map/map_root.h"
@@ -36,6 +37,7 @@ class MapManagerTest : public ::testing::Test {
 
   void Open() {
     manager_.reset();
+    log_manager_.reset();
     tree_manager_.reset();
     keys_.reset();
     maps_.reset();
@@ -50,8 +52,10 @@ class MapManagerTest : public ::testing::Test {
     tree_manager_ = std::make_unique<admin::TreeManager>(
         trees_.get(), logs_.get(), keys_.get());
     signers_ = [this](int64_t id) { return keys_->SignerFor(id); };
+    log_manager_ =
+        std::make_unique<log::LogManager>(trees_.get(), logs_.get(), signers_);
     manager_ = std::make_unique<MapManager>(trees_.get(), maps_.get(),
-                                            logs_.get(), signers_);
+                                            log_manager_.get(), signers_);
   }
 
   trillian::Tree CreateTree(
@@ -123,6 +127,7 @@ class MapManagerTest : public ::testing::Test {
   std::unique_ptr<admin::KeyStore> keys_;
   std::unique_ptr<admin::TreeManager> tree_manager_;
   log::SignerProvider signers_;
+  std::unique_ptr<log::LogManager> log_manager_;
   std::unique_ptr<MapManager> manager_;
 };
 

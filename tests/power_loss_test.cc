@@ -59,7 +59,7 @@ struct Stack {
     log_service = std::make_unique<log::LogService>(log_manager.get());
     sequencer = std::make_unique<log::Sequencer>(logs.get(), signers, 500);
     map_manager = std::make_unique<map::MapManager>(trees.get(), maps.get(),
-                                                    logs.get(), signers);
+                                                    log_manager.get(), signers);
   }
 
   // Integrates every queued leaf of `log_id`.

@@ -6,10 +6,9 @@
 #include "absl/strings/escaping.h"
 #include "attest/tpm/keys.h"
 #include "gtest/gtest.h"
+#include "log/record_sink.h"
 #include "nlohmann/json.hpp"
 #include "storage/rocksdb/attest_storage.h"
-#include "storage/rocksdb/log_storage.h"
-#include "storage/rocksdb/tree_storage.h"
 #include "util/test_util.h"
 
 namespace trellis::attest {
@@ -21,12 +20,10 @@ class VerifierHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = std::move(*storage::rocksdb::Database::Open({dir_.path()}));
-    trees_ = std::make_unique<storage::rocksdb::RocksTreeStorage>(db_.get());
-    logs_ = std::make_unique<storage::rocksdb::RocksLogStorage>(db_.get());
     attest_ = std::make_unique<storage::rocksdb::RocksAttestStorage>(db_.get());
     registrar_ = std::move(*Registrar::Create(attest_.get(), {}));
     appraiser_ = std::make_unique<Appraiser>(
-        registrar_.get(), &nonces_, attest_.get(), trees_.get(), logs_.get(),
+        registrar_.get(), &nonces_, attest_.get(), &records_,
         [this]() -> absl::StatusOr<int64_t> {
           ++record_log_calls_;
           return absl::UnavailableError("no log in this test");
@@ -68,8 +65,15 @@ class VerifierHttpTest : public ::testing::Test {
 
   trellis::testing::TempDir dir_;
   std::unique_ptr<storage::rocksdb::Database> db_;
-  std::unique_ptr<storage::rocksdb::RocksTreeStorage> trees_;
-  std::unique_ptr<storage::rocksdb::RocksLogStorage> logs_;
+  // Counts what reaches the log; nothing should in these tests.
+  struct CountingSink : log::RecordSink {
+    absl::StatusOr<std::vector<std::string>> Append(
+        int64_t, const std::vector<std::string>&) override {
+      ++appends;
+      return absl::UnavailableError("no log in this test");
+    }
+    int appends = 0;
+  } records_;
   std::unique_ptr<storage::rocksdb::RocksAttestStorage> attest_;
   std::unique_ptr<Registrar> registrar_;
   NonceStore nonces_;
@@ -112,6 +116,7 @@ TEST_F(VerifierHttpTest, UnregisteredAkIsRefusedUnstoredAndUnlogged) {
   EXPECT_FALSE(reply["results"].contains("audit_id"));
   EXPECT_EQ(appraiser_->unregistered_refused(), 1);
   EXPECT_EQ(record_log_calls_, 0);  // The log was never asked for.
+  EXPECT_EQ(records_.appends, 0);
   const std::string digest = *tpm::TpmHash(
       TPM2_ALG_SHA256, CanonicalEvidence(*ParseEvidenceRequest(evidence)));
   EXPECT_FALSE(attest_->GetEvidence(digest)->has_value());

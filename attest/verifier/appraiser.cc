@@ -11,7 +11,6 @@
 #include "attest/verifier/quote_verifier.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "log/record_appender.h"
 
 namespace trellis::attest {
 namespace {
@@ -218,7 +217,7 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   absl::StatusOr<int64_t> log_id = record_log_();
   if (!log_id.ok()) return log_id.status();
   absl::StatusOr<std::vector<std::string>> hashes =
-      log::AppendRecords(*trees_, *logs_, *log_id, {bytes});
+      records_->Append(*log_id, {bytes});
   if (!hashes.ok()) return hashes.status();
   verdict.audit_id = absl::BytesToHexString((*hashes)[0]);
   verdict.audit_log_id = *log_id;

@@ -22,10 +22,9 @@
 #include "attest/verifier/evidence_request.h"
 #include "attest/verifier/nonce_store.h"
 #include "attest/verifier/policy.h"
+#include "log/record_sink.h"
 #include "nlohmann/json.hpp"
 #include "storage/attest_storage.h"
-#include "storage/log_storage.h"
-#include "storage/tree_storage.h"
 #include "trellis_attest.pb.h"
 #include "util/lru_cache.h"
 
@@ -53,14 +52,14 @@ using RecordLogProvider = std::function<absl::StatusOr<int64_t>()>;
 
 class Appraiser {
  public:
+  // Verdicts go to `records` (the log `record_log` names).
   Appraiser(Registrar* registrar, NonceStore* nonces,
-            storage::AttestStorage* evidence, storage::TreeStorage* trees,
-            storage::LogStorage* logs, RecordLogProvider record_log)
+            storage::AttestStorage* evidence, log::RecordSink* records,
+            RecordLogProvider record_log)
       : registrar_(registrar),
         nonces_(nonces),
         evidence_(evidence),
-        trees_(trees),
-        logs_(logs),
+        records_(records),
         record_log_(std::move(record_log)) {}
 
   // A nonce for an activated host: NOT_FOUND / FAILED_PRECONDITION otherwise.
@@ -102,8 +101,7 @@ class Appraiser {
   Registrar* const registrar_;
   NonceStore* const nonces_;
   storage::AttestStorage* const evidence_;
-  storage::TreeStorage* const trees_;
-  storage::LogStorage* const logs_;
+  log::RecordSink* const records_;
   const RecordLogProvider record_log_;
   // Hosts' AKs as OpenSSL keys, by AK Name (registrations change AK Names,
   // so entries never go stale).

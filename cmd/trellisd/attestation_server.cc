@@ -56,8 +56,7 @@ absl::StatusOr<std::pair<std::string, std::string>> TlsFiles(
 
 absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
     const AttestationOptions& options, const std::string& data_dir,
-    storage::rocksdb::Database* db, storage::TreeStorage* trees,
-    storage::LogStorage* logs,
+    storage::rocksdb::Database* db, log::RecordSink* records,
     const std::function<absl::StatusOr<int64_t>()>& create_log,
     const admin::OperatorAuth* operators) {
   auto server = std::unique_ptr<AttestationServer>(new AttestationServer());
@@ -76,7 +75,7 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
       std::make_unique<attest::NonceStore>(options.nonce_lifetime);
   server->appraiser_ = std::make_unique<attest::Appraiser>(
       server->registrar_.get(), server->nonces_.get(), server->storage_.get(),
-      trees, logs, [self = server.get()] { return self->RecordLogId(); });
+      records, [self = server.get()] { return self->RecordLogId(); });
   server->grpc_ = std::make_unique<attest::VerifierGrpcService>(
       server->registrar_.get(), server->appraiser_.get(), server->nonces_.get(),
       [operators](const grpc::ServerContext& context) {

@@ -16,6 +16,7 @@
 #include "attest/verifier/appraiser.h"
 #include "attest/verifier/nonce_store.h"
 #include "http/server.h"
+#include "log/record_sink.h"
 #include "storage/rocksdb/attest_storage.h"
 #include "storage/rocksdb/database.h"
 
@@ -43,11 +44,11 @@ struct AttestationOptions {
 
 class AttestationServer {
  public:
-  // `create_log` makes and initialises a new LOG tree, returning its id.
+  // Verdicts go to `records`; `create_log` makes and initialises a new LOG
+  // tree for them, returning its id.
   static absl::StatusOr<std::unique_ptr<AttestationServer>> Start(
       const AttestationOptions& options, const std::string& data_dir,
-      storage::rocksdb::Database* db, storage::TreeStorage* trees,
-      storage::LogStorage* logs,
+      storage::rocksdb::Database* db, log::RecordSink* records,
       const std::function<absl::StatusOr<int64_t>()>& create_log,
       const admin::OperatorAuth* operators);
   ~AttestationServer();

@@ -106,7 +106,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->maps_ = std::make_unique<storage::rocksdb::RocksMapStorage>(
       server->db_.get(), options.map_tile_cache_bytes);
   server->map_manager_ = std::make_unique<map::MapManager>(
-      server->trees_.get(), server->maps_.get(), server->logs_.get(), signers);
+      server->trees_.get(), server->maps_.get(), server->log_manager_.get(),
+      signers);
   // History entries a crash (or a log that was not writable) held back.
   server->map_manager_->DrainAllHistory().IgnoreError();  // Reported inside.
   server->map_service_ = std::make_unique<map::MapService>(
@@ -143,9 +144,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   };
   absl::StatusOr<std::unique_ptr<AttestationServer>> attestation =
       AttestationServer::Start(options.attestation, options.data_dir,
-                               server->db_.get(), server->trees_.get(),
-                               server->logs_.get(), create_log,
-                               server->operators_.get());
+                               server->db_.get(), server->log_manager_.get(),
+                               create_log, server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
   grpc::EnableDefaultHealthCheckService(true);
