@@ -289,14 +289,7 @@ TEST_F(MapManagerTest, LastInRange) {
 
 TEST_F(MapManagerTest, SignedRootsGoToTheHistoryLog) {
   const trillian::Tree log_tree = CreateTree(trillian::LOG);
-  log::LogRootV1 empty_root;
-  empty_root.root_hash = log::EmptyRoot();
-  auto signer = keys_->SignerFor(log_tree.tree_id());
-  ASSERT_TRUE(logs_
-                  ->InitRoot(log_tree.tree_id(),
-                             *log::SignLogRoot(log_tree.tree_id(), empty_root,
-                                               **signer))
-                  .ok());
+  ASSERT_TRUE(log_manager_->Init(log_tree.tree_id()).ok());
   const trillian::Tree map_tree = CreateTree(
       trillian::MAP, trillian::UNKNOWN_HASH_STRATEGY, log_tree.tree_id());
   const int64_t id = map_tree.tree_id();
@@ -329,14 +322,7 @@ TEST_F(MapManagerTest, SignedRootsGoToTheHistoryLog) {
 // can (on the next write, or at start-up through DrainAllHistory).
 TEST_F(MapManagerTest, HistoryEntriesWaitInTheOutboxUntilTheLogTakesThem) {
   const trillian::Tree log_tree = CreateTree(trillian::LOG);
-  log::LogRootV1 empty_root;
-  empty_root.root_hash = log::EmptyRoot();
-  auto signer = keys_->SignerFor(log_tree.tree_id());
-  ASSERT_TRUE(logs_
-                  ->InitRoot(log_tree.tree_id(),
-                             *log::SignLogRoot(log_tree.tree_id(), empty_root,
-                                               **signer))
-                  .ok());
+  ASSERT_TRUE(log_manager_->Init(log_tree.tree_id()).ok());
   const trillian::Tree map_tree = CreateTree(
       trillian::MAP, trillian::UNKNOWN_HASH_STRATEGY, log_tree.tree_id());
   const int64_t id = map_tree.tree_id();
