@@ -11,7 +11,6 @@
 #include "gtest/gtest.h"
 #include "log/hasher.h"
 #include "log/log_manager.h"
-#include "log/log_root.h"
 #include "log/sequencer.h"
 #include "map/map_root.h"
 #include "map/verifier.h"
