@@ -38,12 +38,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/create_channel.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/verifier.h"
 #include "map/hasher.h"
 #include "map/map_root.h"
 #include "map/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
 #include "trillian_map_api.grpc.pb.h"
@@ -80,7 +80,8 @@ std::shared_ptr<grpc::Channel> NewChannel() {
                                    grpc::InsecureChannelCredentials(), args);
 }
 
-trellis::log::LogRootV1 Latest(trillian::TrillianLog::Stub& log, int64_t id) {
+trellis::merkle::LogRootV1 Latest(trillian::TrillianLog::Stub& log,
+                                  int64_t id) {
   grpc::ClientContext context;
   trillian::GetLatestSignedLogRootRequest request;
   request.set_log_id(id);
@@ -91,7 +92,7 @@ trellis::log::LogRootV1 Latest(trillian::TrillianLog::Stub& log, int64_t id) {
                  s.error_message().c_str());
     std::exit(1);
   }
-  return *trellis::log::ParseLogRoot(response.signed_log_root().log_root());
+  return *trellis::merkle::ParseLogRoot(response.signed_log_root().log_root());
 }
 
 int64_t CreateTree() {
@@ -295,7 +296,7 @@ AsyncLoad RunAsyncLoad(std::function<std::unique_ptr<Stub>()> new_stub,
 // Checks one proof end to end (leaf, proof, root), so that the figure is for
 // correct proofs.
 bool VerifySample(trillian::TrillianLog::Stub& log, int64_t tree_id,
-                  const trellis::log::LogRootV1& root, int64_t index) {
+                  const trellis::merkle::LogRootV1& root, int64_t index) {
   trillian::GetEntryAndProofRequest request;
   request.set_log_id(tree_id);
   request.set_leaf_index(index);
@@ -305,16 +306,16 @@ bool VerifySample(trillian::TrillianLog::Stub& log, int64_t tree_id,
   if (!log.GetEntryAndProof(&context, request, &response).ok()) return false;
   std::vector<std::string> proof(response.proof().hashes().begin(),
                                  response.proof().hashes().end());
-  return trellis::log::VerifyInclusion(
+  return trellis::merkle::VerifyInclusion(
              index, root.tree_size,
-             trellis::log::HashLeaf(response.leaf().leaf_value()), proof,
+             trellis::merkle::HashLeaf(response.leaf().leaf_value()), proof,
              root.root_hash)
       .ok();
 }
 
 int ProofsMode(int64_t tree_id) {
   auto stub = trillian::TrillianLog::NewStub(NewChannel());
-  const trellis::log::LogRootV1 root = Latest(*stub, tree_id);
+  const trellis::merkle::LogRootV1 root = Latest(*stub, tree_id);
   if (root.tree_size == 0) {
     std::fprintf(stderr, "tree %lld is empty\n",
                  static_cast<long long>(tree_id));
@@ -351,7 +352,7 @@ int ProofsMode(int64_t tree_id) {
 }
 
 std::string MapKey(int64_t i) {
-  return trellis::log::Sha256("loadgen-key-" + std::to_string(i));
+  return trellis::merkle::Sha256("loadgen-key-" + std::to_string(i));
 }
 
 // Writes keys [from, to) as one revision; returns the seconds it took.

@@ -16,10 +16,10 @@
 #include "absl/time/clock.h"
 #include "admin/key_store.h"
 #include "admin/tree_manager.h"
-#include "log/hasher.h"
 #include "map/map_manager.h"
 #include "map/map_root.h"
-#include "map/sparse_tree.h"
+#include "merkle/hasher.h"
+#include "merkle/smt/sparse_tree.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
@@ -116,7 +116,7 @@ int Run() {
   const double write_s = absl::ToDoubleSeconds(absl::Now() - write_start);
   if (!root.ok()) return 1;
   auto hasher = map::NewMapHasher(strategy);
-  std::vector<map::LeafHash> hashes;
+  std::vector<merkle::smt::LeafHash> hashes;
   for (const auto& leaf : batch) {
     hashes.push_back({leaf.index(), (*hasher)->HashLeaf(id, leaf.index(),
                                                         leaf.leaf_value())});
@@ -126,8 +126,9 @@ int Run() {
   auto latest = maps.LatestRevision(id);
   auto previous = maps.Revision(id, (*latest)->revision - 1);
   const int64_t base = (*previous)->revision;
-  auto update = map::ApplyLeaves(**hasher, id, (*previous)->root_node, hashes,
-                                 [&] { return maps.TilesAt(id, base); });
+  auto update =
+      merkle::smt::ApplyLeaves(**hasher, id, (*previous)->root_node, hashes,
+                               [&] { return maps.TilesAt(id, base); });
   size_t tile_bytes = 0;
   for (const auto& [tile_id, tile] : update->tiles) {
     tile_bytes += tile.bytes().size() + tile_id.prefix.size() + 18;
@@ -169,7 +170,7 @@ int Run() {
       for (int i = 0; i < per_read; ++i) {
         // Half set leaves, half absent indices.
         *indices.Add() = i % 2 == 0 ? batch[(done + i) % n].index()
-                                    : log::Sha256(std::to_string(rng()));
+                                    : merkle::Sha256(std::to_string(rng()));
       }
       auto leaves = manager.GetLeaves(id, revision, indices, true);
       if (!leaves.ok()) {

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "log/compact_range.h"
-#include "log/hasher.h"
-#include "log/proof_builder.h"
 #include "map/hasher.h"
+#include "merkle/compact_range.h"
+#include "merkle/hasher.h"
+#include "merkle/proof_builder.h"
 
 namespace trellis::log {
 namespace {
@@ -32,24 +32,25 @@ BENCHMARK(BM_OpenSslSha256_64B);
 
 void BM_HashChildren(benchmark::State& state) {
   const std::string a(32, 'a'), b(32, 'b');
-  for (auto _ : state) benchmark::DoNotOptimize(HashChildren(a, b));
+  for (auto _ : state) benchmark::DoNotOptimize(merkle::HashChildren(a, b));
   state.SetBytesProcessed(state.iterations() * 65);
 }
 BENCHMARK(BM_HashChildren);
 
 void BM_HashLeaf(benchmark::State& state) {
   const std::string value(state.range(0), 'v');
-  for (auto _ : state) benchmark::DoNotOptimize(HashLeaf(value));
+  for (auto _ : state) benchmark::DoNotOptimize(merkle::HashLeaf(value));
   state.SetBytesProcessed(state.iterations() * (value.size() + 1));
 }
 BENCHMARK(BM_HashLeaf)->Arg(64)->Arg(1024);
 
 void BM_CompactRangeAppend(benchmark::State& state) {
-  CompactRange range;
-  const std::string leaf = HashLeaf("leaf");
+  merkle::CompactRange range;
+  const std::string leaf = merkle::HashLeaf("leaf");
   size_t nodes = 0;
   for (auto _ : state) {
-    range.Append(leaf, [&](const NodeID&, const std::string&) { ++nodes; });
+    range.Append(leaf,
+                 [&](const merkle::NodeID&, const std::string&) { ++nodes; });
   }
   benchmark::DoNotOptimize(nodes);
   state.SetItemsProcessed(state.iterations());
@@ -57,13 +58,13 @@ void BM_CompactRangeAppend(benchmark::State& state) {
 BENCHMARK(BM_CompactRangeAppend);
 
 // Every perfect subtree of a 2^20-leaf tree, in memory.
-class MemoryNodes : public NodeReader {
+class MemoryNodes : public merkle::NodeReader {
  public:
   explicit MemoryNodes(uint64_t size) {
-    CompactRange range;
+    merkle::CompactRange range;
     for (uint64_t i = 0; i < size; ++i) {
-      range.Append(HashLeaf(std::to_string(i)),
-                   [&](const NodeID& id, const std::string& h) {
+      range.Append(merkle::HashLeaf(std::to_string(i)),
+                   [&](const merkle::NodeID& id, const std::string& h) {
                      if (levels_.size() <= id.level)
                        levels_.resize(id.level + 1);
                      levels_[id.level].push_back(h);
@@ -71,10 +72,11 @@ class MemoryNodes : public NodeReader {
     }
   }
   absl::StatusOr<std::vector<std::string>> GetNodes(
-      absl::Span<const NodeID> ids) override {
+      absl::Span<const merkle::NodeID> ids) override {
     std::vector<std::string> out;
     out.reserve(ids.size());
-    for (const NodeID& id : ids) out.push_back(levels_[id.level][id.index]);
+    for (const merkle::NodeID& id : ids)
+      out.push_back(levels_[id.level][id.index]);
     return out;
   }
 
@@ -92,7 +94,7 @@ void BM_InclusionProof1M(benchmark::State& state) {
   std::mt19937_64 rng(1);
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        BuildInclusionProof(rng() % 1000000, 1000000, nodes));
+        merkle::BuildInclusionProof(rng() % 1000000, 1000000, nodes));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -103,7 +105,7 @@ void BM_ConsistencyProof1M(benchmark::State& state) {
   std::mt19937_64 rng(2);
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        BuildConsistencyProof(1 + rng() % 999999, 1000000, nodes));
+        merkle::BuildConsistencyProof(1 + rng() % 999999, 1000000, nodes));
   }
   state.SetItemsProcessed(state.iterations());
 }

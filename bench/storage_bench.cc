@@ -9,12 +9,12 @@
 #include "benchmark/benchmark.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
-#include "log/compact_range.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/proof_builder.h"
 #include "log/root_signer.h"
 #include "log/sequencer.h"
+#include "merkle/compact_range.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/proof_builder.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/keys.h"
@@ -42,7 +42,7 @@ trillian::LogLeaf Leaf(uint64_t n) {
   std::string value = "leaf-" + std::to_string(n);
   value.resize(100, '.');
   leaf.set_leaf_value(value);
-  leaf.set_merkle_leaf_hash(log::HashLeaf(value));
+  leaf.set_merkle_leaf_hash(merkle::HashLeaf(value));
   leaf.set_leaf_identity_hash(leaf.merkle_leaf_hash());
   *leaf.mutable_queue_timestamp() = google::protobuf::Timestamp();
   return leaf;
@@ -53,8 +53,8 @@ struct Env {
   std::unique_ptr<Database> db = std::move(*Database::Open({dir.path()}));
   RocksLogStorage storage{db.get()};
   Env() {
-    log::LogRootV1 root;
-    root.root_hash = log::EmptyRoot();
+    merkle::LogRootV1 root;
+    root.root_hash = merkle::EmptyRoot();
     (void)storage.InitRoot(kTree,
                            *log::SignLogRoot(kTree, root, *BenchSigner()));
   }
@@ -133,7 +133,7 @@ BENCHMARK(BM_RawWriteBatch)->Arg(1000)->Arg(10000)->UseRealTime();
 void BM_InclusionProofFromTiles1M(benchmark::State& state) {
   static Env* env = [] {
     auto* e = new Env();
-    log::CompactRange range;
+    merkle::CompactRange range;
     constexpr uint64_t kSize = 1000000;
     constexpr uint64_t kChunk = 1 << 16;
     for (uint64_t begin = 0; begin < kSize; begin += kChunk) {
@@ -142,12 +142,12 @@ void BM_InclusionProofFromTiles1M(benchmark::State& state) {
         trillian::LogLeaf leaf = Leaf(i);
         leaf.set_leaf_index(i);
         range.Append(leaf.merkle_leaf_hash(),
-                     [&](const log::NodeID& id, const std::string& h) {
+                     [&](const merkle::NodeID& id, const std::string& h) {
                        batch.nodes.emplace_back(id, h);
                      });
         batch.leaves.push_back(std::move(leaf));
       }
-      log::LogRootV1 root;
+      merkle::LogRootV1 root;
       root.tree_size = range.size();
       root.root_hash = range.Root();
       root.revision = begin / kChunk + 1;
@@ -160,7 +160,7 @@ void BM_InclusionProofFromTiles1M(benchmark::State& state) {
   auto reader = env->storage.NodeReader(kTree);
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        log::BuildInclusionProof(rng() % 1000000, 1000000, *reader));
+        merkle::BuildInclusionProof(rng() % 1000000, 1000000, *reader));
   }
   state.SetItemsProcessed(state.iterations());
 }

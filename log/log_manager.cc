@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "log/hasher.h"
-#include "log/proof_builder.h"
+#include "merkle/hasher.h"
+#include "merkle/proof_builder.h"
 #include "util/proto_time.h"
 
 namespace trellis::log {
@@ -66,7 +66,8 @@ absl::StatusOr<LogHead> LogManager::LatestHead(int64_t tree_id) {
   if (!latest->has_value()) {
     return absl::FailedPreconditionError("tree needs initialising");
   }
-  absl::StatusOr<LogRootV1> root = ParseLogRoot((*latest)->log_root());
+  absl::StatusOr<merkle::LogRootV1> root =
+      merkle::ParseLogRoot((*latest)->log_root());
   if (!root.ok()) return absl::DataLossError(root.status().message());
   return LogHead{std::move(**latest), std::move(*root)};
 }
@@ -91,14 +92,14 @@ absl::StatusOr<std::vector<trillian::LogLeaf>> LogManager::PrepareLeaves(
       return absl::InvalidArgumentError("leaf_index is negative");
     }
     if (!submitted.leaf_identity_hash().empty() &&
-        submitted.leaf_identity_hash().size() != kHashSize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("leaf_identity_hash must be ", kHashSize, " bytes"));
+        submitted.leaf_identity_hash().size() != merkle::kHashSize) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "leaf_identity_hash must be ", merkle::kHashSize, " bytes"));
     }
     trillian::LogLeaf leaf;
     leaf.set_leaf_value(submitted.leaf_value());
     leaf.set_extra_data(submitted.extra_data());
-    leaf.set_merkle_leaf_hash(HashLeaf(submitted.leaf_value()));
+    leaf.set_merkle_leaf_hash(merkle::HashLeaf(submitted.leaf_value()));
     leaf.set_leaf_identity_hash(submitted.leaf_identity_hash().empty()
                                     ? leaf.merkle_leaf_hash()
                                     : submitted.leaf_identity_hash());
@@ -115,9 +116,9 @@ absl::StatusOr<trillian::SignedLogRoot> LogManager::Init(int64_t log_id) {
   absl::StatusOr<std::shared_ptr<const crypto::Signer>> signer =
       signers_(log_id);
   if (!signer.ok()) return signer.status();
-  LogRootV1 root;
+  merkle::LogRootV1 root;
   root.tree_size = 0;
-  root.root_hash = EmptyRoot();
+  root.root_hash = merkle::EmptyRoot();
   root.timestamp_nanos = absl::ToUnixNanos(absl::Now());
   root.revision = 0;
   absl::StatusOr<trillian::SignedLogRoot> signed_root =
@@ -208,8 +209,9 @@ absl::StatusOr<AtHead<std::vector<std::string>>> LogManager::LatestRoot(
                                                    " is beyond the tree size ",
                                                    out.head.root.tree_size));
   }
-  absl::StatusOr<std::vector<std::string>> proof = BuildConsistencyProof(
-      first, out.head.root.tree_size, *logs_->NodeReader(log_id));
+  absl::StatusOr<std::vector<std::string>> proof =
+      merkle::BuildConsistencyProof(first, out.head.root.tree_size,
+                                    *logs_->NodeReader(log_id));
   if (!proof.ok()) return proof.status();
   out.value = std::move(*proof);
   return out;
@@ -226,8 +228,8 @@ absl::StatusOr<AtHead<InclusionProof>> LogManager::InclusionProofAt(
   if (static_cast<uint64_t>(tree_size) > out.head.root.tree_size) {
     return out;  // Server skew: the root tells what we know.
   }
-  absl::StatusOr<std::vector<std::string>> proof =
-      BuildInclusionProof(leaf_index, tree_size, *logs_->NodeReader(log_id));
+  absl::StatusOr<std::vector<std::string>> proof = merkle::BuildInclusionProof(
+      leaf_index, tree_size, *logs_->NodeReader(log_id));
   if (!proof.ok()) return proof.status();
   out.value = InclusionProof{leaf_index, std::move(*proof)};
   return out;
@@ -238,9 +240,9 @@ LogManager::InclusionProofsByHash(int64_t log_id, const std::string& leaf_hash,
                                   int64_t tree_size) {
   if (tree_size <= 0)
     return absl::InvalidArgumentError("tree_size must be > 0");
-  if (leaf_hash.size() != kHashSize) {
+  if (leaf_hash.size() != merkle::kHashSize) {
     return absl::InvalidArgumentError(
-        absl::StrCat("leaf_hash must be ", kHashSize, " bytes"));
+        absl::StrCat("leaf_hash must be ", merkle::kHashSize, " bytes"));
   }
   absl::StatusOr<LogHead> head = ReadableHead(log_id);
   if (!head.ok()) return head.status();
@@ -256,7 +258,7 @@ LogManager::InclusionProofsByHash(int64_t log_id, const std::string& leaf_hash,
     if (index >= size) continue;
     if (proofs.size() == options_.max_leaves_per_read) break;
     absl::StatusOr<std::vector<std::string>> proof =
-        BuildInclusionProof(index, size, *reader);
+        merkle::BuildInclusionProof(index, size, *reader);
     if (!proof.ok()) return proof.status();
     proofs.push_back({static_cast<int64_t>(index), std::move(*proof)});
   }
@@ -286,8 +288,9 @@ absl::StatusOr<AtHead<std::vector<std::string>>> LogManager::ConsistencyProof(
   if (static_cast<uint64_t>(second_tree_size) > out.head.root.tree_size) {
     return out;  // Server skew.
   }
-  absl::StatusOr<std::vector<std::string>> proof = BuildConsistencyProof(
-      first_tree_size, second_tree_size, *logs_->NodeReader(log_id));
+  absl::StatusOr<std::vector<std::string>> proof =
+      merkle::BuildConsistencyProof(first_tree_size, second_tree_size,
+                                    *logs_->NodeReader(log_id));
   if (!proof.ok()) return proof.status();
   out.value = std::move(*proof);
   return out;
@@ -306,7 +309,7 @@ absl::StatusOr<AtHead<LogManager::Entry>> LogManager::EntryAndProof(
   // A size beyond the latest root is answered for the latest root.
   const uint64_t size = std::min<uint64_t>(tree_size, out.head.root.tree_size);
   absl::StatusOr<std::vector<std::string>> proof =
-      BuildInclusionProof(index, size, *logs_->NodeReader(log_id));
+      merkle::BuildInclusionProof(index, size, *logs_->NodeReader(log_id));
   if (!proof.ok()) return proof.status();
   const int64_t wanted[] = {leaf_index};
   absl::StatusOr<std::vector<trillian::LogLeaf>> leaves =
@@ -374,9 +377,9 @@ absl::StatusOr<AtHead<std::vector<trillian::LogLeaf>>> LogManager::LeavesByHash(
         "at most ", options_.max_leaves_per_read, " hashes per request"));
   }
   for (const std::string& hash : leaf_hashes) {
-    if (hash.size() != kHashSize) {
+    if (hash.size() != merkle::kHashSize) {
       return absl::InvalidArgumentError(
-          absl::StrCat("leaf_hash must be ", kHashSize, " bytes"));
+          absl::StrCat("leaf_hash must be ", merkle::kHashSize, " bytes"));
     }
   }
   absl::StatusOr<LogHead> head = ReadableHead(log_id);

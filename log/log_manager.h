@@ -15,9 +15,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/repeated_field.h"
-#include "log/log_root.h"
 #include "log/record_sink.h"
 #include "log/root_signer.h"
+#include "merkle/log_root.h"
 #include "storage/log_storage.h"
 #include "storage/tree_storage.h"
 #include "trillian.pb.h"
@@ -35,7 +35,7 @@ struct LogManagerOptions {
 // The latest signed root and its parsed form.
 struct LogHead {
   trillian::SignedLogRoot signed_root;
-  LogRootV1 root;
+  merkle::LogRootV1 root;
 };
 
 struct InclusionProof {

@@ -7,9 +7,9 @@
 #include "admin/tree_manager.h"
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
-#include "log/hasher.h"
 #include "log/sequencer.h"
-#include "log/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/verifier.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/tree_storage.h"
 #include "util/test_util.h"
@@ -82,7 +82,7 @@ class LogServiceTest : public ::testing::Test {
   }
 
   // The latest root, after checking its signature with the tree's public key.
-  LogRootV1 VerifiedRoot(int64_t id) {
+  merkle::LogRootV1 VerifiedRoot(int64_t id) {
     trillian::GetLatestSignedLogRootRequest request;
     request.set_log_id(id);
     trillian::GetLatestSignedLogRootResponse response;
@@ -94,7 +94,7 @@ class LogServiceTest : public ::testing::Test {
                                         root.log_root_signature())
                     .ok());
     EXPECT_EQ(root.key_hint().size(), 8u);
-    return *ParseLogRoot(root.log_root());
+    return *merkle::ParseLogRoot(root.log_root());
   }
 
   static std::vector<std::string> Values(int from, int to) {
@@ -126,11 +126,11 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   EXPECT_EQ(service_->InitLog(&init, &init_response).error_code(),
             StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(VerifiedRoot(id).tree_size, 0u);
-  EXPECT_EQ(VerifiedRoot(id).root_hash, EmptyRoot());
+  EXPECT_EQ(VerifiedRoot(id).root_hash, merkle::EmptyRoot());
 
   ASSERT_TRUE(Queue(id, Values(0, 1500), &queued).ok());
   SequenceAll(id);
-  const LogRootV1 first = VerifiedRoot(id);
+  const merkle::LogRootV1 first = VerifiedRoot(id);
   EXPECT_EQ(first.tree_size, 1500u);
   EXPECT_EQ(first.revision, 2u);  // Two batches of at most 1000.
 
@@ -143,10 +143,10 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   EXPECT_EQ(queued.queued_leaves(0).leaf().leaf_index(), 7);
   EXPECT_EQ(queued.queued_leaves(1).status().code(), 0);
   EXPECT_EQ(queued.queued_leaves(1).leaf().merkle_leaf_hash(),
-            HashLeaf("fresh"));
+            merkle::HashLeaf("fresh"));
   ASSERT_TRUE(Queue(id, Values(1500, 2100), &queued).ok());
   SequenceAll(id);
-  const LogRootV1 second = VerifiedRoot(id);
+  const merkle::LogRootV1 second = VerifiedRoot(id);
   EXPECT_EQ(second.tree_size, 2101u);
 
   for (int64_t index : {0, 1, 999, 1499, 1500, 2100}) {
@@ -162,8 +162,9 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
         index == 1500
             ? "fresh"
             : "value-" + std::to_string(index < 1500 ? index : index - 1);
-    EXPECT_TRUE(VerifyInclusion(index, second.tree_size, HashLeaf(value), proof,
-                                second.root_hash)
+    EXPECT_TRUE(merkle::VerifyInclusion(index, second.tree_size,
+                                        merkle::HashLeaf(value), proof,
+                                        second.root_hash)
                     .ok())
         << index;
   }
@@ -177,8 +178,9 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
       service_->GetConsistencyProof(&consistency, &consistency_response).ok());
   std::vector<std::string> proof(consistency_response.proof().hashes().begin(),
                                  consistency_response.proof().hashes().end());
-  EXPECT_TRUE(VerifyConsistency(first.tree_size, second.tree_size,
-                                first.root_hash, second.root_hash, proof)
+  EXPECT_TRUE(merkle::VerifyConsistency(first.tree_size, second.tree_size,
+                                        first.root_hash, second.root_hash,
+                                        proof)
                   .ok());
 
   trillian::GetLatestSignedLogRootRequest latest;
@@ -202,22 +204,23 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
   EXPECT_EQ(entry_response.leaf().leaf_value(), "value-42");
   std::vector<std::string> entry_proof(entry_response.proof().hashes().begin(),
                                        entry_response.proof().hashes().end());
-  EXPECT_TRUE(VerifyInclusion(42, second.tree_size, HashLeaf("value-42"),
-                              entry_proof, second.root_hash)
+  EXPECT_TRUE(merkle::VerifyInclusion(42, second.tree_size,
+                                      merkle::HashLeaf("value-42"), entry_proof,
+                                      second.root_hash)
                   .ok());
   EXPECT_TRUE(entry_response.leaf().has_integrate_timestamp());
   EXPECT_TRUE(entry_response.leaf().has_queue_timestamp());
 
   trillian::GetInclusionProofByHashRequest by_hash;
   by_hash.set_log_id(id);
-  by_hash.set_leaf_hash(HashLeaf("value-3"));
+  by_hash.set_leaf_hash(merkle::HashLeaf("value-3"));
   by_hash.set_tree_size(second.tree_size);
   trillian::GetInclusionProofByHashResponse by_hash_response;
   ASSERT_TRUE(
       service_->GetInclusionProofByHash(&by_hash, &by_hash_response).ok());
   ASSERT_EQ(by_hash_response.proof_size(), 1);
   EXPECT_EQ(by_hash_response.proof(0).leaf_index(), 3);
-  by_hash.set_leaf_hash(HashLeaf("absent"));
+  by_hash.set_leaf_hash(merkle::HashLeaf("absent"));
   EXPECT_EQ(service_->GetInclusionProofByHash(&by_hash, &by_hash_response)
                 .error_code(),
             StatusCode::NOT_FOUND);
@@ -236,9 +239,9 @@ TEST_F(LogServiceTest, InitQueueSequenceProve) {
 
   trillian::GetLeavesByHashRequest leaves_by_hash;
   leaves_by_hash.set_log_id(id);
-  leaves_by_hash.add_leaf_hash(HashLeaf("value-9"));
-  leaves_by_hash.add_leaf_hash(HashLeaf("value-4"));
-  leaves_by_hash.add_leaf_hash(HashLeaf("never"));
+  leaves_by_hash.add_leaf_hash(merkle::HashLeaf("value-9"));
+  leaves_by_hash.add_leaf_hash(merkle::HashLeaf("value-4"));
+  leaves_by_hash.add_leaf_hash(merkle::HashLeaf("never"));
   leaves_by_hash.set_order_by_sequence(true);
   trillian::GetLeavesByHashResponse leaves_by_hash_response;
   ASSERT_TRUE(
@@ -269,7 +272,8 @@ TEST_F(LogServiceTest, ServerSkewAnswersWithTheLatestRoot) {
       service_->GetInclusionProof(&inclusion, &inclusion_response).ok());
   EXPECT_FALSE(inclusion_response.has_proof());
   EXPECT_EQ(
-      ParseLogRoot(inclusion_response.signed_log_root().log_root())->tree_size,
+      merkle::ParseLogRoot(inclusion_response.signed_log_root().log_root())
+          ->tree_size,
       10u);
 
   trillian::GetConsistencyProofRequest consistency;
@@ -297,7 +301,7 @@ TEST_F(LogServiceTest, BadRequestsGetCleanStatuses) {
   trillian::QueueLeavesResponse queued;
   ASSERT_TRUE(Queue(id, Values(0, 4), &queued).ok());
   SequenceAll(id);
-  const LogRootV1 before = VerifiedRoot(id);
+  const merkle::LogRootV1 before = VerifiedRoot(id);
 
   trillian::GetInclusionProofRequest inclusion;
   trillian::GetInclusionProofResponse inclusion_response;
@@ -387,7 +391,7 @@ TEST_F(LogServiceTest, BadRequestsGetCleanStatuses) {
 
   // Nothing changed.
   SequenceAll(id);
-  const LogRootV1 after = VerifiedRoot(id);
+  const merkle::LogRootV1 after = VerifiedRoot(id);
   EXPECT_EQ(after.tree_size, before.tree_size);
   EXPECT_EQ(after.root_hash, before.root_hash);
 }
@@ -523,7 +527,7 @@ TEST_F(LogServiceTest, MaxRootDurationResignsAnIdleTree) {
   EXPECT_EQ(VerifiedRoot(tree->tree_id()).revision, 0u);
   EXPECT_EQ(*sequencer_->IntegrateBatch(*tree, absl::Now() + absl::Minutes(2)),
             0u);
-  const LogRootV1 root = VerifiedRoot(tree->tree_id());
+  const merkle::LogRootV1 root = VerifiedRoot(tree->tree_id());
   EXPECT_EQ(root.revision, 1u);
   EXPECT_EQ(root.tree_size, 0u);
 }
@@ -533,11 +537,11 @@ TEST_F(LogServiceTest, RestartResumesWhereItStopped) {
   trillian::QueueLeavesResponse queued;
   ASSERT_TRUE(Queue(id, Values(0, 700), &queued).ok());
   SequenceAll(id);
-  const LogRootV1 before = VerifiedRoot(id);
+  const merkle::LogRootV1 before = VerifiedRoot(id);
   ASSERT_TRUE(Queue(id, Values(700, 900), &queued).ok());
   Open();  // Everything rebuilt from disk.
   SequenceAll(id);
-  const LogRootV1 after = VerifiedRoot(id);
+  const merkle::LogRootV1 after = VerifiedRoot(id);
   EXPECT_EQ(after.tree_size, 900u);
   EXPECT_EQ(after.revision, before.revision + 1);
   trillian::GetConsistencyProofRequest consistency;
@@ -548,8 +552,9 @@ TEST_F(LogServiceTest, RestartResumesWhereItStopped) {
   ASSERT_TRUE(service_->GetConsistencyProof(&consistency, &response).ok());
   std::vector<std::string> proof(response.proof().hashes().begin(),
                                  response.proof().hashes().end());
-  EXPECT_TRUE(VerifyConsistency(before.tree_size, after.tree_size,
-                                before.root_hash, after.root_hash, proof)
+  EXPECT_TRUE(merkle::VerifyConsistency(before.tree_size, after.tree_size,
+                                        before.root_hash, after.root_hash,
+                                        proof)
                   .ok());
 }
 

@@ -5,8 +5,9 @@
 namespace trellis::log {
 
 absl::StatusOr<trillian::SignedLogRoot> SignLogRoot(
-    int64_t tree_id, const LogRootV1& root, const crypto::Signer& signer) {
-  absl::StatusOr<std::string> bytes = SerializeLogRoot(root);
+    int64_t tree_id, const merkle::LogRootV1& root,
+    const crypto::Signer& signer) {
+  absl::StatusOr<std::string> bytes = merkle::SerializeLogRoot(root);
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<std::string> signature = signer.Sign(*bytes);
   if (!signature.ok()) return signature.status();

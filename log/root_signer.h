@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "crypto/signer.h"
-#include "log/log_root.h"
+#include "merkle/log_root.h"
 #include "trillian.pb.h"
 
 namespace trellis::log {
@@ -20,7 +20,8 @@ using SignerProvider =
 
 // key_hint is the tree id as 8 big-endian bytes, as Trillian sets it.
 absl::StatusOr<trillian::SignedLogRoot> SignLogRoot(
-    int64_t tree_id, const LogRootV1& root, const crypto::Signer& signer);
+    int64_t tree_id, const merkle::LogRootV1& root,
+    const crypto::Signer& signer);
 
 }  // namespace trellis::log
 

@@ -7,7 +7,7 @@
 
 namespace trellis::log {
 
-absl::StatusOr<CompactRange> Sequencer::RightEdge(
+absl::StatusOr<merkle::CompactRange> Sequencer::RightEdge(
     int64_t tree_id, uint64_t size, const std::string& root_hash) {
   {
     absl::MutexLock lock(&mu_);
@@ -21,12 +21,13 @@ absl::StatusOr<CompactRange> Sequencer::RightEdge(
   std::vector<std::string> hashes;
   if (size > 0) {
     absl::StatusOr<std::vector<std::string>> nodes =
-        storage_->NodeReader(tree_id)->GetNodes(DecomposeRange(0, size));
+        storage_->NodeReader(tree_id)->GetNodes(
+            merkle::DecomposeRange(0, size));
     if (!nodes.ok()) return nodes.status();
     hashes = std::move(*nodes);
   }
-  absl::StatusOr<CompactRange> edge =
-      CompactRange::FromHashes(size, std::move(hashes));
+  absl::StatusOr<merkle::CompactRange> edge =
+      merkle::CompactRange::FromHashes(size, std::move(hashes));
   if (!edge.ok()) return edge.status();
   // The stored nodes must reproduce the signed root, or we would extend a
   // corrupted tree.
@@ -44,7 +45,8 @@ absl::StatusOr<size_t> Sequencer::IntegrateBatch(const trillian::Tree& tree,
       storage_->LatestRoot(tree_id);
   if (!latest.ok()) return latest.status();
   if (!latest->has_value()) return 0;
-  absl::StatusOr<LogRootV1> current = ParseLogRoot((*latest)->log_root());
+  absl::StatusOr<merkle::LogRootV1> current =
+      merkle::ParseLogRoot((*latest)->log_root());
   if (!current.ok()) return absl::DataLossError(current.status().message());
 
   storage::IntegrationBatch batch;
@@ -72,7 +74,7 @@ absl::StatusOr<size_t> Sequencer::IntegrateBatch(const trillian::Tree& tree,
     if (!stale) return 0;
   }
 
-  absl::StatusOr<CompactRange> edge =
+  absl::StatusOr<merkle::CompactRange> edge =
       RightEdge(tree_id, current->tree_size, current->root_hash);
   if (!edge.ok()) return edge.status();
   const auto integrated_at = ToProto(absl::FromUnixNanos(now_nanos));
@@ -80,12 +82,12 @@ absl::StatusOr<size_t> Sequencer::IntegrateBatch(const trillian::Tree& tree,
     leaf.set_leaf_index(static_cast<int64_t>(edge->size()));
     *leaf.mutable_integrate_timestamp() = integrated_at;
     edge->Append(leaf.merkle_leaf_hash(),
-                 [&](const NodeID& id, const std::string& hash) {
+                 [&](const merkle::NodeID& id, const std::string& hash) {
                    batch.nodes.emplace_back(id, hash);
                  });
   }
 
-  LogRootV1 next;
+  merkle::LogRootV1 next;
   next.tree_size = edge->size();
   next.root_hash = edge->Root();
   // Timestamps strictly increase, even if the clock steps back.

@@ -10,8 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "log/compact_range.h"
 #include "log/root_signer.h"
+#include "merkle/compact_range.h"
 #include "storage/log_storage.h"
 #include "trillian.pb.h"
 
@@ -38,14 +38,15 @@ class Sequencer {
 
  private:
   // The tree's right edge at `size`, from the cache or the stored tiles.
-  absl::StatusOr<CompactRange> RightEdge(int64_t tree_id, uint64_t size,
-                                         const std::string& root_hash);
+  absl::StatusOr<merkle::CompactRange> RightEdge(int64_t tree_id, uint64_t size,
+                                                 const std::string& root_hash);
 
   storage::LogStorage* const storage_;
   const SignerProvider signers_;
   const size_t batch_size_;
   absl::Mutex mu_;
-  absl::flat_hash_map<int64_t, CompactRange> edges_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, merkle::CompactRange> edges_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trellis::log

@@ -1,53 +1,19 @@
-// Sparse Merkle map hashers, exactly as Trillian v1.3.11 defines them, so
-// that proofs verify with Trillian's own map verifier.
-//
-// Positions: a map has 2^256 leaves addressed by 32-byte indices, read most
-// significant bit first. A node at `height` h (0 = leaf, 256 = root) on the
-// path of an index covers the leaves sharing the index's first 256 - h bits.
+// The map hasher a Trillian tree's hash strategy names.
 #ifndef TRELLIS_MAP_HASHER_H_
 #define TRELLIS_MAP_HASHER_H_
 
-#include <cstdint>
 #include <memory>
-#include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "merkle/smt/hasher.h"
 #include "trillian.pb.h"
 
 namespace trellis::map {
 
-inline constexpr int kIndexBytes = 32;
-inline constexpr int kIndexBits = 256;
-
-class MapHasher {
- public:
-  virtual ~MapHasher() = default;
-
-  // Hash of an empty subtree at `height` on the path of `index` (only the
-  // first 256 - height bits of the index count; index may be shorter than
-  // 32 bytes if those bits fit).
-  virtual std::string HashEmpty(int64_t tree_id, absl::string_view index,
-                                int height) const = 0;
-  // Hash of a set leaf.
-  virtual std::string HashLeaf(int64_t tree_id, absl::string_view index,
-                               absl::string_view value) const = 0;
-  virtual std::string HashChildren(absl::string_view left,
-                                   absl::string_view right) const = 0;
-};
-
 // CONIKS_SHA512_256, CONIKS_SHA256 or TEST_MAP_HASHER; INVALID_ARGUMENT
 // otherwise.
-absl::StatusOr<std::unique_ptr<MapHasher>> NewMapHasher(
+absl::StatusOr<std::unique_ptr<merkle::smt::MapHasher>> NewMapHasher(
     trillian::HashStrategy strategy);
-
-// The first `bits` bits of `index`, the rest zero, as 32 bytes.
-std::string MaskIndex(absl::string_view index, int bits);
-
-// Bit `bit` (0 = most significant) of a 32-byte index.
-inline int IndexBit(absl::string_view index, int bit) {
-  return (static_cast<uint8_t>(index[bit / 8]) >> (7 - bit % 8)) & 1;
-}
 
 }  // namespace trellis::map
 

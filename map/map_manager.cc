@@ -6,9 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "log/hasher.h"
 #include "map/map_root.h"
-#include "map/sparse_tree.h"
+#include "merkle/hasher.h"
+#include "merkle/smt/sparse_tree.h"
 #include "trellis_settings.pb.h"
 #include "util/proto_time.h"
 
@@ -86,8 +86,10 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Init(int64_t map_id) {
     return absl::AlreadyExistsError("map is already initialised");
   }
   storage::MapRevisionWrite write;
-  absl::StatusOr<trillian::SignedMapRoot> root =
-      Sign(map_id, RootHash(*map->hasher, map_id, NodeEntry{}), 0, "", 0);
+  absl::StatusOr<trillian::SignedMapRoot> root = Sign(
+      map_id,
+      merkle::smt::RootHash(*map->hasher, map_id, merkle::smt::NodeEntry{}), 0,
+      "", 0);
   if (!root.ok()) return root.status();
   write.revision.revision = 0;
   write.revision.root = *root;
@@ -106,17 +108,17 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Write(
         absl::StrCat("too many leaves: ", leaves.size(), " > ",
                      options_.max_leaves_per_write));
   }
-  if (metadata.size() > kMaxRootMetadataBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metadata longer than ", kMaxRootMetadataBytes, " bytes"));
+  if (metadata.size() > merkle::kMaxRootMetadataBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metadata longer than ", merkle::kMaxRootMetadataBytes, " bytes"));
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < leaves.size(); ++i) {
     const std::string& index = leaves[i].index();
-    if (index.size() != kIndexBytes) {
+    if (index.size() != merkle::smt::kIndexBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "index at position ", i, " has wrong length: got=", index.size(),
-          ", want=", kIndexBytes));
+          ", want=", merkle::smt::kIndexBytes));
     }
     if (!seen.insert(index).second) {
       return absl::InvalidArgumentError(
@@ -140,7 +142,7 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Write(
   }
 
   storage::MapRevisionWrite write;
-  std::vector<LeafHash> hashes;
+  std::vector<merkle::smt::LeafHash> hashes;
   hashes.reserve(leaves.size());
   for (const trillian::MapLeaf& in : leaves) {
     trillian::MapLeaf leaf;
@@ -152,23 +154,24 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Write(
     hashes.push_back({leaf.index(), leaf.leaf_hash()});
     write.leaves.push_back(std::move(leaf));
   }
-  std::sort(
-      hashes.begin(), hashes.end(),
-      [](const LeafHash& a, const LeafHash& b) { return a.index < b.index; });
+  std::sort(hashes.begin(), hashes.end(),
+            [](const merkle::smt::LeafHash& a, const merkle::smt::LeafHash& b) {
+              return a.index < b.index;
+            });
   const int64_t base = (*latest)->revision;
-  const TileReaderFactory readers = [this, map_id, base] {
+  const merkle::smt::TileReaderFactory readers = [this, map_id, base] {
     return maps_->TilesAt(map_id, base);
   };
-  absl::StatusOr<TreeUpdate> update =
-      ApplyLeaves(*map->hasher, map_id, (*latest)->root_node, hashes, readers,
-                  options_.update_threads);
+  absl::StatusOr<merkle::smt::TreeUpdate> update =
+      merkle::smt::ApplyLeaves(*map->hasher, map_id, (*latest)->root_node,
+                               hashes, readers, options_.update_threads);
   if (!update.ok()) return update.status();
 
   absl::StatusOr<MapRootV1> previous = ParseMapRoot((*latest)->root.map_root());
   if (!previous.ok()) return absl::DataLossError(previous.status().message());
   absl::StatusOr<trillian::SignedMapRoot> root =
-      Sign(map_id, RootHash(*map->hasher, map_id, update->root), next, metadata,
-           previous->timestamp_nanos);
+      Sign(map_id, merkle::smt::RootHash(*map->hasher, map_id, update->root),
+           next, metadata, previous->timestamp_nanos);
   if (!root.ok()) return root.status();
   write.revision.revision = next;
   write.revision.root = *root;
@@ -214,10 +217,10 @@ absl::StatusOr<MapManager::Leaves> MapManager::GetLeaves(
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < indices.size(); ++i) {
-    if (indices[i].size() != kIndexBytes) {
+    if (indices[i].size() != merkle::smt::kIndexBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "index at position ", i, " has wrong length: got=", indices[i].size(),
-          ", want=", kIndexBytes));
+          ", want=", merkle::smt::kIndexBytes));
     }
     if (!seen.insert(indices[i]).second) {
       return absl::InvalidArgumentError(
@@ -236,7 +239,8 @@ absl::StatusOr<MapManager::Leaves> MapManager::GetLeaves(
   if (!stored.ok()) return stored.status();
   Leaves out;
   out.root = at->root;
-  std::unique_ptr<TileReader> tiles = maps_->TilesAt(map_id, at->revision);
+  std::unique_ptr<merkle::smt::TileReader> tiles =
+      maps_->TilesAt(map_id, at->revision);
   for (int i = 0; i < indices.size(); ++i) {
     trillian::MapLeafInclusion inclusion;
     if ((*stored)[i].has_value()) {
@@ -245,8 +249,8 @@ absl::StatusOr<MapManager::Leaves> MapManager::GetLeaves(
       inclusion.mutable_leaf()->set_index(indices[i]);
     }
     if (with_proofs) {
-      absl::StatusOr<MapProof> proof =
-          BuildProof(*map->hasher, map_id, at->root_node, indices[i], *tiles);
+      absl::StatusOr<merkle::smt::MapProof> proof = merkle::smt::BuildProof(
+          *map->hasher, map_id, at->root_node, indices[i], *tiles);
       if (!proof.ok()) return proof.status();
       if (proof->leaf_hash != inclusion.leaf().leaf_hash()) {
         return absl::DataLossError("map leaf and tree disagree");
@@ -272,9 +276,9 @@ absl::StatusOr<trillian::SignedMapRoot> MapManager::Root(int64_t map_id,
 absl::StatusOr<trillian::MapLeaf> MapManager::LastInRange(
     int64_t map_id, int64_t revision, const std::string& prefix,
     int prefix_bits) {
-  if (prefix_bits < 0 || prefix_bits > kIndexBits ||
+  if (prefix_bits < 0 || prefix_bits > merkle::smt::kIndexBits ||
       static_cast<int>(prefix.size()) * 8 < prefix_bits ||
-      prefix.size() > static_cast<size_t>(kIndexBytes)) {
+      prefix.size() > static_cast<size_t>(merkle::smt::kIndexBytes)) {
     return absl::InvalidArgumentError(
         "prefix_bits must be within 0..256 and covered by prefix");
   }
@@ -282,9 +286,9 @@ absl::StatusOr<trillian::MapLeaf> MapManager::LastInRange(
   if (!map.ok()) return map.status();
   absl::StatusOr<storage::MapRevision> at = RevisionFor(map_id, revision);
   if (!at.ok()) return at.status();
-  const std::string low = MaskIndex(prefix, prefix_bits);
+  const std::string low = merkle::smt::MaskIndex(prefix, prefix_bits);
   std::string high = low;
-  for (int bit = prefix_bits; bit < kIndexBits; ++bit) {
+  for (int bit = prefix_bits; bit < merkle::smt::kIndexBits; ++bit) {
     high[bit / 8] |= static_cast<char>(0x80 >> (bit % 8));
   }
   absl::StatusOr<std::optional<trillian::MapLeaf>> leaf =

@@ -86,7 +86,7 @@ class MapManager {
   enum class Access { kRead, kWrite };
   struct MapContext {
     trillian::Tree tree;
-    const MapHasher* hasher;
+    const merkle::smt::MapHasher* hasher;
   };
   absl::StatusOr<MapContext> MapFor(int64_t map_id, Access access);
   // The revision record for `revision` (-1: latest).
@@ -112,7 +112,7 @@ class MapManager {
   log::RecordSink* const history_;
   const log::SignerProvider signers_;
   const MapManagerOptions options_;
-  absl::flat_hash_map<int, std::unique_ptr<MapHasher>> hashers_;
+  absl::flat_hash_map<int, std::unique_ptr<merkle::smt::MapHasher>> hashers_;
   absl::Mutex locks_mu_;
   absl::flat_hash_map<int64_t, std::unique_ptr<absl::Mutex>> write_locks_
       ABSL_GUARDED_BY(locks_mu_);

@@ -9,11 +9,11 @@
 #include "admin/tree_manager.h"
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
-#include "log/hasher.h"
 #include "log/log_manager.h"
 #include "log/sequencer.h"
 #include "map/map_root.h"
 #include "map/verifier.h"
+#include "merkle/hasher.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
 #include "storage/rocksdb/tree_storage.h"
@@ -26,7 +26,7 @@ namespace {
 using google::protobuf::RepeatedPtrField;
 
 std::string Index(int n) {
-  std::string index = log::Sha256("index-" + std::to_string(n));
+  std::string index = merkle::Sha256("index-" + std::to_string(n));
   return index;
 }
 

@@ -1,6 +1,6 @@
-// Standalone map proof verification (what an auditor links), with the
-// semantics of Trillian's VerifyMapInclusionProof: a leaf with empty value
-// and empty leaf_hash is proven absent.
+// Map proof verification over Trillian's MapLeaf (what an auditor links),
+// with the semantics of Trillian's VerifyMapInclusionProof: a leaf with empty
+// value and empty leaf_hash is proven absent.
 #ifndef TRELLIS_MAP_VERIFIER_H_
 #define TRELLIS_MAP_VERIFIER_H_
 
@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "map/hasher.h"
+#include "merkle/smt/verifier.h"
 #include "trillian_map_api.pb.h"
 
 namespace trellis::map {
@@ -19,13 +19,13 @@ namespace trellis::map {
 // is not 32 bytes, the proof does not have 256 entries, or an entry is
 // neither empty nor a hash.
 absl::StatusOr<std::string> RootFromMapProof(
-    const MapHasher& hasher, int64_t tree_id, const trillian::MapLeaf& leaf,
-    const std::vector<std::string>& proof);
+    const merkle::smt::MapHasher& hasher, int64_t tree_id,
+    const trillian::MapLeaf& leaf, const std::vector<std::string>& proof);
 
 // OK if the proof leads to `root`; FAILED_PRECONDITION if it leads
 // elsewhere; INVALID_ARGUMENT if it is malformed.
-absl::Status VerifyMapInclusion(const MapHasher& hasher, int64_t tree_id,
-                                const trillian::MapLeaf& leaf,
+absl::Status VerifyMapInclusion(const merkle::smt::MapHasher& hasher,
+                                int64_t tree_id, const trillian::MapLeaf& leaf,
                                 const std::vector<std::string>& proof,
                                 absl::string_view root);
 

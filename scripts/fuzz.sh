@@ -11,8 +11,8 @@ targets=(
   //attest/tpm:structures_fuzzer
   //attest/keylime:formats_fuzzer
   //attest/verifier:evidence_fuzzer
-  //map:tile_fuzzer
-  //log:log_root_fuzzer
+  //merkle/smt:tile_fuzzer
+  //merkle:log_root_fuzzer
   //attest/ima:measurement_list_fuzzer
   //attest/eventlog:event_log_fuzzer
 )
@@ -20,8 +20,8 @@ declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm
   [//attest/keylime:formats_fuzzer]=testdata/fuzz_seeds/keylime
   [//attest/verifier:evidence_fuzzer]=testdata/fuzz_seeds/evidence
-  [//map:tile_fuzzer]=testdata/fuzz_seeds/tile
-  [//log:log_root_fuzzer]=testdata/fuzz_seeds/log_root
+  [//merkle/smt:tile_fuzzer]=testdata/fuzz_seeds/tile
+  [//merkle:log_root_fuzzer]=testdata/fuzz_seeds/log_root
   [//attest/ima:measurement_list_fuzzer]=testdata/fuzz_seeds/ima
   [//attest/eventlog:event_log_fuzzer]=testdata/fuzz_seeds/eventlog
 )

@@ -13,8 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "log/node_id.h"
-#include "log/proof_builder.h"
+#include "merkle/node_id.h"
+#include "merkle/proof_builder.h"
 #include "trillian.pb.h"
 #include "trillian_log_api.pb.h"
 
@@ -42,7 +42,7 @@ struct IntegrationBatch {
   // Leaves with leaf_index and integrate_timestamp assigned.
   std::vector<trillian::LogLeaf> leaves;
   // Every perfect subtree completed by these leaves, children first.
-  std::vector<std::pair<log::NodeID, std::string>> nodes;
+  std::vector<std::pair<merkle::NodeID, std::string>> nodes;
   // The new root; its revision must be the previous revision plus one.
   trillian::SignedLogRoot root;
 };
@@ -106,7 +106,7 @@ class LogStorage {
       int64_t tree_id, absl::string_view merkle_leaf_hash) = 0;
 
   // Reads this tree's Merkle nodes, for proofs.
-  virtual std::unique_ptr<log::NodeReader> NodeReader(int64_t tree_id) = 0;
+  virtual std::unique_ptr<merkle::NodeReader> NodeReader(int64_t tree_id) = 0;
 };
 
 }  // namespace trellis::storage

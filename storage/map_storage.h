@@ -13,8 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "map/sparse_tree.h"
-#include "map/tile.h"
+#include "merkle/smt/sparse_tree.h"
+#include "merkle/smt/tile.h"
 #include "trillian.pb.h"
 #include "trillian_map_api.pb.h"
 
@@ -23,7 +23,7 @@ namespace trellis::storage {
 struct MapRevision {
   int64_t revision = 0;
   trillian::SignedMapRoot root;
-  map::NodeEntry root_node;
+  merkle::smt::NodeEntry root_node;
 };
 
 // Everything one revision writes.
@@ -38,7 +38,7 @@ struct OutboxEntry {
 
 struct MapRevisionWrite {
   MapRevision revision;
-  std::vector<std::pair<map::TileId, map::Tile>> tiles;
+  std::vector<std::pair<merkle::smt::TileId, merkle::smt::Tile>> tiles;
   std::vector<trillian::MapLeaf> leaves;  // With leaf_hash set.
   std::optional<OutboxEntry> outbox;
 };
@@ -65,8 +65,8 @@ class MapStorage {
   virtual absl::Status DeleteOutbox(int64_t tree_id, int64_t revision) = 0;
 
   // Reads tiles as they were at `revision`.
-  virtual std::unique_ptr<map::TileReader> TilesAt(int64_t tree_id,
-                                                   int64_t revision) = 0;
+  virtual std::unique_ptr<merkle::smt::TileReader> TilesAt(
+      int64_t tree_id, int64_t revision) = 0;
 
   // The leaves at these indices as of `revision` (nullopt: never set).
   virtual absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>>

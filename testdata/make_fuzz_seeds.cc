@@ -30,13 +30,13 @@
 #include "attest/tpm/keys.h"
 #include "attest/tpm/structures.h"
 #include "attest/verifier/evidence_request.h"
-#include "log/compact_range.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/reference_tree.h"
 #include "map/hasher.h"
-#include "map/sparse_tree.h"
-#include "map/tile.h"
+#include "merkle/compact_range.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/reference_tree.h"
+#include "merkle/smt/sparse_tree.h"
+#include "merkle/smt/tile.h"
 #include "nlohmann/json.hpp"
 #include "trillian.pb.h"
 #include "util/file.h"
@@ -368,33 +368,33 @@ void WriteLogRootSeeds(const std::string& out) {
            {"size1000.bin", 1000, 12, ""},
            {"size7_metadata.bin", 7, 4, "trellis log root metadata"}}) {
     // The sequencer's compact range over the test helpers' numbered leaves.
-    log::CompactRange range;
-    for (std::string& leaf : log::NumberedLeafHashes(r.size)) {
+    merkle::CompactRange range;
+    for (std::string& leaf : merkle::NumberedLeafHashes(r.size)) {
       range.Append(std::move(leaf), {});
     }
-    log::LogRootV1 root;
+    merkle::LogRootV1 root;
     root.tree_size = r.size;
     root.root_hash = range.Root();
     root.timestamp_nanos = kTimestampNanos + r.revision;
     root.revision = r.revision;
     root.metadata = r.metadata;
-    const std::string bytes = log::SerializeLogRoot(root).value();
-    absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(bytes);
+    const std::string bytes = merkle::SerializeLogRoot(root).value();
+    absl::StatusOr<merkle::LogRootV1> parsed = merkle::ParseLogRoot(bytes);
     Put(out, "log_root", r.name, bytes, parsed.ok() && *parsed == root);
   }
 }
 
 // --- Map tiles and nodes -----------------------------------------------------
 
-using TileMap =
-    std::map<std::pair<int, std::string>, std::shared_ptr<const map::Tile>>;
+using TileMap = std::map<std::pair<int, std::string>,
+                         std::shared_ptr<const merkle::smt::Tile>>;
 
 // Tiles in memory, as storage keeps the latest of each.
-class MemoryTiles : public map::TileReader {
+class MemoryTiles : public merkle::smt::TileReader {
  public:
   explicit MemoryTiles(const TileMap& tiles) : tiles_(tiles) {}
-  absl::StatusOr<std::shared_ptr<const map::Tile>> ReadTile(
-      const map::TileId& id) override {
+  absl::StatusOr<std::shared_ptr<const merkle::smt::Tile>> ReadTile(
+      const merkle::smt::TileId& id) override {
     auto it = tiles_.find({id.depth, id.prefix});
     if (it == tiles_.end()) return nullptr;
     return it->second;
@@ -405,20 +405,21 @@ class MemoryTiles : public map::TileReader {
 };
 
 // Applies one revision's leaves (sorted) as the map manager does.
-map::NodeEntry Apply(const map::MapHasher& hasher, const map::NodeEntry& root,
-                     std::map<std::string, std::string> leaves,
-                     TileMap& tiles) {
-  std::vector<map::LeafHash> hashes;
+merkle::smt::NodeEntry Apply(const merkle::smt::MapHasher& hasher,
+                             const merkle::smt::NodeEntry& root,
+                             std::map<std::string, std::string> leaves,
+                             TileMap& tiles) {
+  std::vector<merkle::smt::LeafHash> hashes;
   for (const auto& [index, value] : leaves) {
     hashes.push_back({index, hasher.HashLeaf(kMapId, index, value)});
   }
-  map::TreeUpdate update =
-      map::ApplyLeaves(hasher, kMapId, root, hashes, [&tiles] {
+  merkle::smt::TreeUpdate update =
+      merkle::smt::ApplyLeaves(hasher, kMapId, root, hashes, [&tiles] {
         return std::make_unique<MemoryTiles>(tiles);
       }).value();
   for (auto& [id, tile] : update.tiles) {
     tiles[{id.depth, id.prefix}] =
-        std::make_shared<const map::Tile>(std::move(tile));
+        std::make_shared<const merkle::smt::Tile>(std::move(tile));
   }
   return update.root;
 }
@@ -426,44 +427,49 @@ map::NodeEntry Apply(const map::MapHasher& hasher, const map::NodeEntry& root,
 // The tile as written before f0cfeae (every non-empty node stored; storage
 // still reads these): implied nodes are hashed up from the node below them
 // through empty siblings, as sparse_tree.cc's ImpliedHash does.
-map::Tile EveryNodeTile(const map::MapHasher& hasher, const std::string& prefix,
-                        const map::Tile& tile) {
-  const int tile_depth = map::kTileHeight * static_cast<int>(prefix.size());
-  map::TileWriter writer;
-  for (int level = 1; level <= map::kTileHeight; ++level) {
+merkle::smt::Tile EveryNodeTile(const merkle::smt::MapHasher& hasher,
+                                const std::string& prefix,
+                                const merkle::smt::Tile& tile) {
+  const int tile_depth =
+      merkle::smt::kTileHeight * static_cast<int>(prefix.size());
+  merkle::smt::TileWriter writer;
+  for (int level = 1; level <= merkle::smt::kTileHeight; ++level) {
     for (int offset = 0; offset < (1 << level); ++offset) {
-      if (std::optional<map::NodeRef> node = tile.Find(level, offset)) {
+      if (std::optional<merkle::smt::NodeRef> node = tile.Find(level, offset)) {
         writer.Add(level, offset, *node);
         continue;
       }
-      std::optional<map::PlacedNode> below = tile.FindBelow(level, offset);
+      std::optional<merkle::smt::PlacedNode> below =
+          tile.FindBelow(level, offset);
       if (!below) continue;
       std::string hash(below->node.hash);
       for (int l = below->level, o = below->offset; l > level; --l, o >>= 1) {
         std::string sibling = prefix;
-        sibling.push_back(static_cast<char>((o ^ 1) << (map::kTileHeight - l)));
-        sibling.resize(map::kIndexBytes, '\0');
+        sibling.push_back(
+            static_cast<char>((o ^ 1) << (merkle::smt::kTileHeight - l)));
+        sibling.resize(merkle::smt::kIndexBytes, '\0');
         const std::string empty = hasher.HashEmpty(
-            kMapId, sibling, map::kIndexBits - (tile_depth + l));
+            kMapId, sibling, merkle::smt::kIndexBits - (tile_depth + l));
         hash = o % 2 == 0 ? hasher.HashChildren(hash, empty)
                           : hasher.HashChildren(empty, hash);
       }
-      writer.Add(level, offset, map::NodeEntry{hash, "", ""});
+      writer.Add(level, offset, merkle::smt::NodeEntry{hash, "", ""});
     }
   }
   return writer.Finish();
 }
 
 // Every index proves the same with `tiles` as with `reference`.
-bool SameProofs(const map::MapHasher& hasher, const map::NodeEntry& root,
+bool SameProofs(const merkle::smt::MapHasher& hasher,
+                const merkle::smt::NodeEntry& root,
                 const std::vector<std::string>& indices,
                 const TileMap& reference, const TileMap& tiles) {
   MemoryTiles a(reference), b(tiles);
   for (const std::string& index : indices) {
-    absl::StatusOr<map::MapProof> pa =
-        map::BuildProof(hasher, kMapId, root, index, a);
-    absl::StatusOr<map::MapProof> pb =
-        map::BuildProof(hasher, kMapId, root, index, b);
+    absl::StatusOr<merkle::smt::MapProof> pa =
+        merkle::smt::BuildProof(hasher, kMapId, root, index, a);
+    absl::StatusOr<merkle::smt::MapProof> pb =
+        merkle::smt::BuildProof(hasher, kMapId, root, index, b);
     if (!pa.ok() || !pb.ok() || pa->siblings != pb->siblings ||
         pa->leaf_hash != pb->leaf_hash) {
       return false;
@@ -472,10 +478,10 @@ bool SameProofs(const map::MapHasher& hasher, const map::NodeEntry& root,
   return true;
 }
 
-std::string Index(const std::string& key) { return log::Sha256(key); }
+std::string Index(const std::string& key) { return merkle::Sha256(key); }
 
 void WriteTileSeeds(const std::string& out) {
-  const std::unique_ptr<map::MapHasher> hasher =
+  const std::unique_ptr<merkle::smt::MapHasher> hasher =
       map::NewMapHasher(trillian::CONIKS_SHA256).value();  // New maps' default.
   // Revision 1: scattered keys; a cluster under one two-byte prefix (tiles
   // at depths 1 and 2); two indices differing in the last bit only (a tile
@@ -498,10 +504,11 @@ void WriteTileSeeds(const std::string& out) {
   }
   std::string twin = Index("twin");
   set(r1, twin, "twin-0");
-  twin[map::kIndexBytes - 1] ^= 1;
+  twin[merkle::smt::kIndexBytes - 1] ^= 1;
   set(r1, twin, "twin-1");
   TileMap tiles;
-  const map::NodeEntry root1 = Apply(*hasher, map::NodeEntry{}, r1, tiles);
+  const merkle::smt::NodeEntry root1 =
+      Apply(*hasher, merkle::smt::NodeEntry{}, r1, tiles);
   const TileMap tiles1 = tiles;
   // Revision 2: new keys, one more in the cluster, an overwrite.
   std::map<std::string, std::string> r2;
@@ -513,15 +520,16 @@ void WriteTileSeeds(const std::string& out) {
   cluster[1] = '\x5a';
   set(r2, cluster, "cluster-value-4");
   r2[Index("key-0")] = "value-0-again";
-  const map::NodeEntry root2 = Apply(*hasher, root1, r2, tiles);
+  const merkle::smt::NodeEntry root2 = Apply(*hasher, root1, r2, tiles);
 
-  auto put_tile = [&](const std::string& name, const map::Tile& tile) {
-    Put(out, "tile", name, tile.bytes(), map::Tile::Parse(tile.bytes()).ok());
+  auto put_tile = [&](const std::string& name, const merkle::smt::Tile& tile) {
+    Put(out, "tile", name, tile.bytes(),
+        merkle::smt::Tile::Parse(tile.bytes()).ok());
   };
   put_tile("r1_depth0.bin", *tiles1.at({0, ""}));
   for (const auto& [id, tile] : tiles) {
     // Single-node tiles along the twins' path add nothing but the deepest.
-    if (tile->size() < 2 && id.first != map::kTileDepths - 1) continue;
+    if (tile->size() < 2 && id.first != merkle::smt::kTileDepths - 1) continue;
     put_tile(
         absl::StrCat("r2_depth", id.first, id.second.empty() ? "" : "_",
                      absl::BytesToHexString(id.second.substr(0, 2)), ".bin"),
@@ -532,26 +540,27 @@ void WriteTileSeeds(const std::string& out) {
        {std::make_pair(0, std::string()),
         std::make_pair(2, cluster.substr(0, 2))}) {
     TileMap old = tiles1;
-    old[id] = std::make_shared<const map::Tile>(
+    old[id] = std::make_shared<const merkle::smt::Tile>(
         EveryNodeTile(*hasher, id.second, *tiles1.at(id)));
     const std::string& bytes = old[id]->bytes();
     Put(out, "tile", absl::StrCat("r1_every_node_depth", id.first, ".bin"),
         bytes,
-        map::Tile::Parse(bytes).ok() &&
+        merkle::smt::Tile::Parse(bytes).ok() &&
             old[id]->size() > tiles1.at(id)->size() &&
             SameProofs(*hasher, root1, indices, tiles1, old));
   }
   // Root nodes as map storage records them: plain, single-leaf, empty.
   TileMap scratch;
-  const map::NodeEntry single =
-      Apply(*hasher, map::NodeEntry{}, {{Index("only"), "v"}}, scratch);
+  const merkle::smt::NodeEntry single =
+      Apply(*hasher, merkle::smt::NodeEntry{}, {{Index("only"), "v"}}, scratch);
   for (const auto& [name, node] :
-       std::vector<std::pair<std::string, map::NodeEntry>>{
+       std::vector<std::pair<std::string, merkle::smt::NodeEntry>>{
            {"node_root_plain.bin", root2},
            {"node_root_single.bin", single},
-           {"node_root_empty.bin", map::NodeEntry{}}}) {
-    const std::string bytes = map::EncodeNodeEntry(node);
-    absl::StatusOr<map::NodeEntry> decoded = map::DecodeNodeEntry(bytes);
+           {"node_root_empty.bin", merkle::smt::NodeEntry{}}}) {
+    const std::string bytes = merkle::smt::EncodeNodeEntry(node);
+    absl::StatusOr<merkle::smt::NodeEntry> decoded =
+        merkle::smt::DecodeNodeEntry(bytes);
     Put(out, "tile", name, bytes,
         decoded.ok() && decoded->hash == node.hash &&
             decoded->single_index == node.single_index);

@@ -19,9 +19,9 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "nlohmann/json.hpp"
 #include "tests/trellisd_process.h"
 #include "trellis_attest.grpc.pb.h"
@@ -114,7 +114,7 @@ class AttestE2ETest : public ::testing::Test {
       root_req.set_log_id(log_id);
       trillian::GetLatestSignedLogRootResponse root_resp;
       EXPECT_TRUE(log->GetLatestSignedLogRoot(&ctx, root_req, &root_resp).ok());
-      auto root = log::ParseLogRoot(root_resp.signed_log_root().log_root());
+      auto root = merkle::ParseLogRoot(root_resp.signed_log_root().log_root());
       grpc::ClientContext ctx2;
       trillian::GetInclusionProofByHashRequest req;
       req.set_log_id(log_id);
@@ -127,8 +127,8 @@ class AttestE2ETest : public ::testing::Test {
         const trillian::Proof& proof = resp.proof(0);
         std::vector<std::string> path(proof.hashes().begin(),
                                       proof.hashes().end());
-        EXPECT_TRUE(log::VerifyInclusion(proof.leaf_index(), root->tree_size,
-                                         leaf_hash, path, root->root_hash)
+        EXPECT_TRUE(merkle::VerifyInclusion(proof.leaf_index(), root->tree_size,
+                                            leaf_hash, path, root->root_hash)
                         .ok());
         grpc::ClientContext ctx3;
         trillian::GetLeavesByHashRequest by_hash;
@@ -138,7 +138,7 @@ class AttestE2ETest : public ::testing::Test {
         EXPECT_TRUE(log->GetLeavesByHash(&ctx3, by_hash, &leaves).ok());
         trellis::AttestationRecord record;
         EXPECT_EQ(leaves.leaves_size(), 1);
-        EXPECT_EQ(log::HashLeaf(leaves.leaves(0).leaf_value()), leaf_hash);
+        EXPECT_EQ(merkle::HashLeaf(leaves.leaves(0).leaf_value()), leaf_hash);
         EXPECT_TRUE(record.ParseFromString(leaves.leaves(0).leaf_value()));
         return record;
       }

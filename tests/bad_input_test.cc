@@ -9,9 +9,9 @@
 #include <random>
 
 #include "gtest/gtest.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "tests/trellisd_process.h"
 #include "util/test_util.h"
 
@@ -69,19 +69,19 @@ class BadInputTest : public ::testing::Test {
     ASSERT_EQ(before_.tree_size, 100u);
   }
 
-  log::LogRootV1 Root() {
+  merkle::LogRootV1 Root() {
     grpc::ClientContext context;
     trillian::GetLatestSignedLogRootRequest request;
     request.set_log_id(tree_.tree_id());
     trillian::GetLatestSignedLogRootResponse response;
     EXPECT_TRUE(
         log_->GetLatestSignedLogRoot(&context, request, &response).ok());
-    return *log::ParseLogRoot(response.signed_log_root().log_root());
+    return *merkle::ParseLogRoot(response.signed_log_root().log_root());
   }
 
   // The stored tree is exactly as before and still proves its leaves.
   void ExpectIntact() {
-    const log::LogRootV1 now = Root();
+    const merkle::LogRootV1 now = Root();
     EXPECT_EQ(now.tree_size, before_.tree_size);
     EXPECT_EQ(now.root_hash, before_.root_hash);
     grpc::ClientContext context;
@@ -93,9 +93,9 @@ class BadInputTest : public ::testing::Test {
     ASSERT_TRUE(log_->GetInclusionProof(&context, request, &response).ok());
     std::vector<std::string> proof(response.proof().hashes().begin(),
                                    response.proof().hashes().end());
-    EXPECT_TRUE(log::VerifyInclusion(42, now.tree_size,
-                                     log::HashLeaf("leaf-42"), proof,
-                                     now.root_hash)
+    EXPECT_TRUE(merkle::VerifyInclusion(42, now.tree_size,
+                                        merkle::HashLeaf("leaf-42"), proof,
+                                        now.root_hash)
                     .ok());
   }
 
@@ -104,7 +104,7 @@ class BadInputTest : public ::testing::Test {
   std::unique_ptr<trillian::TrillianLog::Stub> log_;
   std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;
   trillian::Tree tree_;
-  log::LogRootV1 before_;
+  merkle::LogRootV1 before_;
 };
 
 TEST_F(BadInputTest, GarbageBytesOnTheGrpcPort) {

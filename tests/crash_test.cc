@@ -8,21 +8,21 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "log/log_root.h"
-#include "log/verifier.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "tests/trellisd_process.h"
 #include "util/test_util.h"
 
 namespace trellis::testing {
 namespace {
 
-log::LogRootV1 Latest(trillian::TrillianLog::Stub& log, int64_t tree_id) {
+merkle::LogRootV1 Latest(trillian::TrillianLog::Stub& log, int64_t tree_id) {
   grpc::ClientContext context;
   trillian::GetLatestSignedLogRootRequest request;
   request.set_log_id(tree_id);
   trillian::GetLatestSignedLogRootResponse response;
   EXPECT_TRUE(log.GetLatestSignedLogRoot(&context, request, &response).ok());
-  return *log::ParseLogRoot(response.signed_log_root().log_root());
+  return *merkle::ParseLogRoot(response.signed_log_root().log_root());
 }
 
 TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
@@ -72,7 +72,7 @@ TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
-  log::LogRootV1 before_crash = Latest(*server->LogStub(), tree_id);
+  merkle::LogRootV1 before_crash = Latest(*server->LogStub(), tree_id);
   server->Kill();
   stop = true;
   for (auto& w : writers) w.join();
@@ -82,7 +82,7 @@ TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
   auto log = server->LogStub();
   // Wait until the log holds at least every acknowledged leaf (leaves queued
   // but not yet acknowledged at the kill may come on top).
-  log::LogRootV1 root = Latest(*log, tree_id);
+  merkle::LogRootV1 root = Latest(*log, tree_id);
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (root.tree_size < acknowledged.size() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
@@ -123,10 +123,10 @@ TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
     ASSERT_TRUE(log->GetConsistencyProof(&context, request, &response).ok());
     std::vector<std::string> proof(response.proof().hashes().begin(),
                                    response.proof().hashes().end());
-    EXPECT_TRUE(log::VerifyConsistency(before_crash.tree_size, root.tree_size,
-                                       before_crash.root_hash, root.root_hash,
-                                       proof)
-                    .ok());
+    EXPECT_TRUE(
+        merkle::VerifyConsistency(before_crash.tree_size, root.tree_size,
+                                  before_crash.root_hash, root.root_hash, proof)
+            .ok());
   }
   std::printf("acknowledged %zu leaves before SIGKILL; tree holds %llu\n",
               acknowledged.size(),

@@ -13,9 +13,9 @@
 #include "absl/time/clock.h"
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "tests/health.grpc.pb.h"
 #include "tests/reflection.grpc.pb.h"
 #include "tests/trellisd_process.h"
@@ -28,7 +28,7 @@ using nlohmann::json;
 
 struct Root {
   trillian::SignedLogRoot signed_root;
-  log::LogRootV1 root;
+  merkle::LogRootV1 root;
 };
 
 class E2ETest : public ::testing::Test {
@@ -44,7 +44,7 @@ class E2ETest : public ::testing::Test {
     EXPECT_TRUE(crypto::VerifySignature(tree.public_key().der(), sr.log_root(),
                                         sr.log_root_signature())
                     .ok());
-    return {sr, *log::ParseLogRoot(sr.log_root())};
+    return {sr, *merkle::ParseLogRoot(sr.log_root())};
   }
 
   Root WaitForSize(trillian::TrillianLog::Stub& log, const trillian::Tree& tree,
@@ -58,7 +58,8 @@ class E2ETest : public ::testing::Test {
   }
 
   void ExpectConsistent(trillian::TrillianLog::Stub& log, int64_t tree_id,
-                        const log::LogRootV1& a, const log::LogRootV1& b) {
+                        const merkle::LogRootV1& a,
+                        const merkle::LogRootV1& b) {
     grpc::ClientContext context;
     trillian::GetConsistencyProofRequest request;
     request.set_log_id(tree_id);
@@ -68,14 +69,14 @@ class E2ETest : public ::testing::Test {
     ASSERT_TRUE(log.GetConsistencyProof(&context, request, &response).ok());
     std::vector<std::string> proof(response.proof().hashes().begin(),
                                    response.proof().hashes().end());
-    EXPECT_TRUE(log::VerifyConsistency(a.tree_size, b.tree_size, a.root_hash,
-                                       b.root_hash, proof)
+    EXPECT_TRUE(merkle::VerifyConsistency(a.tree_size, b.tree_size, a.root_hash,
+                                          b.root_hash, proof)
                     .ok())
         << a.tree_size << " -> " << b.tree_size;
   }
 
   void ExpectIncluded(trillian::TrillianLog::Stub& log, int64_t tree_id,
-                      const log::LogRootV1& root, int64_t index,
+                      const merkle::LogRootV1& root, int64_t index,
                       const std::string& value) {
     grpc::ClientContext context;
     trillian::GetInclusionProofRequest request;
@@ -86,9 +87,9 @@ class E2ETest : public ::testing::Test {
     ASSERT_TRUE(log.GetInclusionProof(&context, request, &response).ok());
     std::vector<std::string> proof(response.proof().hashes().begin(),
                                    response.proof().hashes().end());
-    EXPECT_TRUE(log::VerifyInclusion(index, root.tree_size,
-                                     log::HashLeaf(value), proof,
-                                     root.root_hash)
+    EXPECT_TRUE(merkle::VerifyInclusion(index, root.tree_size,
+                                        merkle::HashLeaf(value), proof,
+                                        root.root_hash)
                     .ok())
         << index;
   }

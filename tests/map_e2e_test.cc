@@ -8,11 +8,11 @@
 #include "absl/time/clock.h"
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
 #include "map/hasher.h"
 #include "map/map_root.h"
 #include "map/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
 #include "tests/trellisd_process.h"
 #include "trillian_map_api.grpc.pb.h"
 #include "util/test_util.h"
@@ -43,7 +43,7 @@ TEST(MapE2ETest, TenThousandLeavesProvenOfflineWithHistory) {
   // 100 leaves of the previous one.
   auto map_write = trillian::TrillianMapWrite::NewStub(server->Channel());
   auto map = trillian::TrillianMap::NewStub(server->Channel());
-  auto key = [](int i) { return log::Sha256("key-" + std::to_string(i)); };
+  auto key = [](int i) { return merkle::Sha256("key-" + std::to_string(i)); };
   for (int r = 1; r <= 5; ++r) {
     trillian::WriteMapLeavesRequest request;
     request.set_map_id(map_id);

@@ -21,12 +21,12 @@
 #include "admin/key_store.h"
 #include "admin/tree_manager.h"
 #include "gtest/gtest.h"
-#include "log/log_root.h"
 #include "log/log_service.h"
 #include "log/sequencer.h"
-#include "log/verifier.h"
 #include "map/map_manager.h"
 #include "map/map_root.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
 #include "storage/rocksdb/testing/power_loss_fs.h"
@@ -73,13 +73,13 @@ struct Stack {
     }
   }
 
-  absl::StatusOr<log::LogRootV1> LatestRoot(int64_t log_id) {
+  absl::StatusOr<merkle::LogRootV1> LatestRoot(int64_t log_id) {
     trillian::GetLatestSignedLogRootRequest request;
     request.set_log_id(log_id);
     trillian::GetLatestSignedLogRootResponse response;
     grpc::Status s = log_service->GetLatestSignedLogRoot(&request, &response);
     if (!s.ok()) return absl::UnavailableError(s.error_message());
-    return log::ParseLogRoot(response.signed_log_root().log_root());
+    return merkle::ParseLogRoot(response.signed_log_root().log_root());
   }
 
   std::unique_ptr<storage::rocksdb::Database> db;
@@ -139,7 +139,7 @@ Outcome LoadCutAndRecover(bool sync_writes) {
   absl::Mutex mu;
   std::set<std::string> acked;                 // Leaf values.
   std::map<int64_t, std::string> acked_roots;  // Map revision -> map_root.
-  log::LogRootV1 served;                       // Last root a client saw.
+  merkle::LogRootV1 served;                    // Last root a client saw.
   {
     Stack stack(path, env.get(), sync_writes);
     std::atomic<bool> stop{false};
@@ -163,7 +163,7 @@ Outcome LoadCutAndRecover(bool sync_writes) {
     }
     threads.emplace_back([&] {
       while (!stop && stack.SequenceAll(log_id).ok()) {
-        absl::StatusOr<log::LogRootV1> root = stack.LatestRoot(log_id);
+        absl::StatusOr<merkle::LogRootV1> root = stack.LatestRoot(log_id);
         if (!root.ok()) return;
         absl::MutexLock lock(&mu);
         served = *root;
@@ -207,7 +207,7 @@ Outcome LoadCutAndRecover(bool sync_writes) {
   outcome.acked_revisions = static_cast<int64_t>(acked_roots.size());
   Stack after(path, nullptr, /*sync_writes=*/true);
   EXPECT_TRUE(after.SequenceAll(log_id).ok());
-  absl::StatusOr<log::LogRootV1> root = after.LatestRoot(log_id);
+  absl::StatusOr<merkle::LogRootV1> root = after.LatestRoot(log_id);
   EXPECT_TRUE(root.ok());
   if (!root.ok()) return outcome;
   std::map<std::string, int> seen;
@@ -237,8 +237,8 @@ Outcome LoadCutAndRecover(bool sync_writes) {
       std::vector<std::string> proof(response.proof().hashes().begin(),
                                      response.proof().hashes().end());
       outcome.log_consistent =
-          log::VerifyConsistency(served.tree_size, root->tree_size,
-                                 served.root_hash, root->root_hash, proof)
+          merkle::VerifyConsistency(served.tree_size, root->tree_size,
+                                    served.root_hash, root->root_hash, proof)
               .ok();
     }
   }

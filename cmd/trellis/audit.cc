@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "attest/verifier/replay.h"
 #include "google/protobuf/util/json_util.h"
-#include "log/hasher.h"
-#include "log/verifier.h"
+#include "merkle/hasher.h"
+#include "merkle/verifier.h"
 #include "nlohmann/json.hpp"
 #include "trellis_attest.pb.h"
 #include "util/json_fields.h"
@@ -67,8 +67,8 @@ LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
   Check(s, "GetInclusionProofByHash");
   const trillian::Proof& proof = response.proof(0);
   std::vector<std::string> path(proof.hashes().begin(), proof.hashes().end());
-  if (absl::Status v = log::VerifyInclusion(proof.leaf_index(), root.tree_size,
-                                            leaf_hash, path, root.root_hash);
+  if (absl::Status v = merkle::VerifyInclusion(
+          proof.leaf_index(), root.tree_size, leaf_hash, path, root.root_hash);
       !v.ok()) {
     Fail(kInvalid,
          "the log's inclusion proof does not verify: " + v.ToString());
@@ -83,7 +83,7 @@ LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
   LoggedRecord out;
   // Hash the value ourselves: the record must be what the proof covers.
   if (leaves.leaves().empty() ||
-      log::HashLeaf(leaves.leaves(0).leaf_value()) != leaf_hash ||
+      merkle::HashLeaf(leaves.leaves(0).leaf_value()) != leaf_hash ||
       !out.record.ParseFromString(leaves.leaves(0).leaf_value())) {
     Fail(kInvalid, "the log returned a leaf that is not the audited record");
   }

@@ -10,7 +10,7 @@
 #include "crypto/signer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "log/verifier.h"
+#include "merkle/verifier.h"
 #include "util/file.h"
 
 namespace trellis::cli {
@@ -210,18 +210,19 @@ const std::string& Client::TrustedKey(const trillian::Tree& tree) {
   return it->second.public_key_der;
 }
 
-log::LogRootV1 Client::VerifyRoot(const trillian::Tree& tree,
-                                  const trillian::SignedLogRoot& root) {
+merkle::LogRootV1 Client::VerifyRoot(const trillian::Tree& tree,
+                                     const trillian::SignedLogRoot& root) {
   absl::Status s = crypto::VerifySignature(TrustedKey(tree), root.log_root(),
                                            root.log_root_signature());
   if (!s.ok()) Fail(kInvalid, "log root signature: " + s.ToString());
-  absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
+  absl::StatusOr<merkle::LogRootV1> parsed =
+      merkle::ParseLogRoot(root.log_root());
   if (!parsed.ok()) Fail(kInvalid, "log root: " + parsed.status().ToString());
   CheckAndRemember(tree, *parsed);
   return *parsed;
 }
 
-std::pair<trillian::SignedLogRoot, log::LogRootV1> Client::LatestRoot(
+std::pair<trillian::SignedLogRoot, merkle::LogRootV1> Client::LatestRoot(
     const trillian::Tree& tree) {
   // Pin (and read the remembered root) before fetching, so that a newer
   // root remembered meanwhile by a concurrent run is no false rollback.
@@ -250,7 +251,7 @@ void Client::Alarm(int64_t tree_id, const std::string& what) {
 }
 
 void Client::CheckAndRemember(const trillian::Tree& tree,
-                              const log::LogRootV1& root) {
+                              const merkle::LogRootV1& root) {
   const int64_t id = tree.tree_id();
   TreeState& state = trusted_.at(id);  // VerifyRoot pinned it.
   if (state.root.has_value()) {
@@ -294,8 +295,8 @@ void Client::CheckAndRemember(const trillian::Tree& tree,
       const std::vector<std::string> proof(response.proof().hashes().begin(),
                                            response.proof().hashes().end());
       if (absl::Status v =
-              log::VerifyConsistency(old.tree_size, root.tree_size,
-                                     old.root_hash, root.root_hash, proof);
+              merkle::VerifyConsistency(old.tree_size, root.tree_size,
+                                        old.root_hash, root.root_hash, proof);
           !v.ok()) {
         Alarm(id, absl::StrCat("split view: the server's root of tree size ",
                                root.tree_size, " (", B64(root.root_hash),

@@ -16,7 +16,7 @@
 #include "cmd/trellis/trust_store.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
-#include "log/log_root.h"
+#include "merkle/log_root.h"
 #include "trellis_attest.grpc.pb.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
@@ -103,16 +103,17 @@ class Client {
   // same size with another hash (split view) or a root the server cannot
   // prove consistent with the remembered one is an alarm (kInvalid). Then
   // remembers it.
-  log::LogRootV1 VerifyRoot(const trillian::Tree& tree,
-                            const trillian::SignedLogRoot& root);
+  merkle::LogRootV1 VerifyRoot(const trillian::Tree& tree,
+                               const trillian::SignedLogRoot& root);
   // The latest root, checked as VerifyRoot does.
-  std::pair<trillian::SignedLogRoot, log::LogRootV1> LatestRoot(
+  std::pair<trillian::SignedLogRoot, merkle::LogRootV1> LatestRoot(
       const trillian::Tree& tree);
 
  private:
   StateStore& Store();
   // Checks `root` against the remembered one and remembers it.
-  void CheckAndRemember(const trillian::Tree& tree, const log::LogRootV1& root);
+  void CheckAndRemember(const trillian::Tree& tree,
+                        const merkle::LogRootV1& root);
   [[noreturn]] void Alarm(int64_t tree_id, const std::string& what);
 
   std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;

@@ -42,10 +42,10 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/verifier.h"
 #include "map/map_root.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/verifier.h"
 #include "trellis_settings.pb.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
@@ -149,7 +149,7 @@ std::string ProtoJson(const google::protobuf::Message& message) {
 }
 
 json RootJson(int64_t tree_id, const trillian::SignedLogRoot& signed_root,
-              const log::LogRootV1& root) {
+              const merkle::LogRootV1& root) {
   return {{"treeId", std::to_string(tree_id)},
           {"treeSize", root.tree_size},
           {"rootHash", B64(root.root_hash)},
@@ -352,7 +352,7 @@ int Prove(Client& client, const trillian::Tree& tree) {
   if (const std::string value = absl::GetFlag(FLAGS_value); !value.empty()) {
     trillian::GetInclusionProofByHashRequest request;
     request.set_log_id(tree.tree_id());
-    request.set_leaf_hash(log::HashLeaf(value));
+    request.set_leaf_hash(merkle::HashLeaf(value));
     request.set_tree_size(root.tree_size);
     trillian::GetInclusionProofByHashResponse response;
     Check(client.log().GetInclusionProofByHash(client.Context().get(), request,
@@ -360,7 +360,7 @@ int Prove(Client& client, const trillian::Tree& tree) {
           "GetInclusionProofByHash");
     if (response.proof().empty()) Fail(kInvalid, "no proof returned");
     file.leaf_index = response.proof(0).leaf_index();
-    file.leaf_hash = log::HashLeaf(value);
+    file.leaf_hash = merkle::HashLeaf(value);
     hashes.assign(response.proof(0).hashes().begin(),
                   response.proof(0).hashes().end());
   } else {
@@ -377,7 +377,7 @@ int Prove(Client& client, const trillian::Tree& tree) {
     if (!response.has_leaf()) Fail(kInvalid, "leaf is beyond the tree");
     file.leaf_index = index;
     // Hash the value ourselves rather than trusting the server's hash.
-    file.leaf_hash = log::HashLeaf(response.leaf().leaf_value());
+    file.leaf_hash = merkle::HashLeaf(response.leaf().leaf_value());
     hashes.assign(response.proof().hashes().begin(),
                   response.proof().hashes().end());
   }
@@ -449,7 +449,7 @@ int Leaves(Client& client, const trillian::Tree& tree) {
     }
     ++want_index;
     // Hash the value ourselves: the proof must cover what we print.
-    const std::string leaf_hash = log::HashLeaf(leaf.leaf_value());
+    const std::string leaf_hash = merkle::HashLeaf(leaf.leaf_value());
     trillian::GetInclusionProofRequest proof_request;
     proof_request.set_log_id(tree.tree_id());
     proof_request.set_leaf_index(leaf.leaf_index());
@@ -460,8 +460,8 @@ int Leaves(Client& client, const trillian::Tree& tree) {
           "GetInclusionProof");
     const std::vector<std::string> path(proof.proof().hashes().begin(),
                                         proof.proof().hashes().end());
-    if (absl::Status s = log::VerifyInclusion(leaf.leaf_index(), root.tree_size,
-                                              leaf_hash, path, root.root_hash);
+    if (absl::Status s = merkle::VerifyInclusion(
+            leaf.leaf_index(), root.tree_size, leaf_hash, path, root.root_hash);
         !s.ok()) {
       Fail(kInvalid,
            absl::StrCat("leaf ", leaf.leaf_index(),
@@ -511,7 +511,7 @@ int LogCommand(Client& client, const std::vector<char*>& args) {
 
 // A map index from a command-line key.
 std::string IndexOf(const std::string& key) {
-  if (!absl::GetFlag(FLAGS_hex_index)) return log::Sha256(key);
+  if (!absl::GetFlag(FLAGS_hex_index)) return merkle::Sha256(key);
   std::string index = absl::HexStringToBytes(key);
   if (key.size() != 64 ||
       absl::BytesToHexString(index) != absl::AsciiStrToLower(key)) {

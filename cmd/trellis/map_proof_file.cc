@@ -93,7 +93,7 @@ absl::StatusOr<MapProofFile> ParseMapProofFile(absl::string_view text) {
 }
 
 absl::Status VerifyMapProofFile(const MapProofFile& file) {
-  absl::StatusOr<std::unique_ptr<map::MapHasher>> hasher =
+  absl::StatusOr<std::unique_ptr<merkle::smt::MapHasher>> hasher =
       map::NewMapHasher(file.strategy);
   if (!hasher.ok()) return hasher.status();
   if (absl::Status s = map::VerifyMapInclusion(**hasher, file.map_id, file.leaf,

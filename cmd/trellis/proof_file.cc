@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "log/verifier.h"
+#include "merkle/verifier.h"
 
 namespace trellis::cli {
 namespace {
@@ -113,11 +113,11 @@ absl::StatusOr<ProofFile> ParseProofFile(absl::string_view text) {
 
 absl::Status VerifyProofFile(const ProofFile& file) {
   if (file.kind == ProofFile::Kind::kInclusion) {
-    return log::VerifyInclusion(file.leaf_index, file.tree_size, file.leaf_hash,
-                                file.proof, file.root);
+    return merkle::VerifyInclusion(file.leaf_index, file.tree_size,
+                                   file.leaf_hash, file.proof, file.root);
   }
-  return log::VerifyConsistency(file.size1, file.size2, file.root1, file.root2,
-                                file.proof);
+  return merkle::VerifyConsistency(file.size1, file.size2, file.root1,
+                                   file.root2, file.proof);
 }
 
 std::string ToJson(const ProofFile& file) {

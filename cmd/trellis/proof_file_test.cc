@@ -2,19 +2,19 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
-#include "log/hasher.h"
-#include "log/reference_tree.h"
+#include "merkle/hasher.h"
+#include "merkle/reference_tree.h"
 
 namespace trellis::cli {
 namespace {
 
 TEST(ProofFileTest, RoundTripsAndVerifies) {
-  log::ReferenceTree ref(log::NumberedLeafHashes(20));
+  merkle::ReferenceTree ref(merkle::NumberedLeafHashes(20));
   ProofFile inclusion;
   inclusion.kind = ProofFile::Kind::kInclusion;
   inclusion.leaf_index = 5;
   inclusion.tree_size = 17;
-  inclusion.leaf_hash = log::HashLeaf("leaf-5");
+  inclusion.leaf_hash = merkle::HashLeaf("leaf-5");
   inclusion.root = ref.Root(17);
   inclusion.proof = ref.InclusionProof(5, 17);
   auto parsed = ParseProofFile(ToJson(inclusion));
@@ -72,7 +72,7 @@ TEST(ProofFileTest, RefusesUnusableInput) {
 // Go tools write a nil slice as null: an empty proof, e.g. for a
 // single-leaf tree.
 TEST(ProofFileTest, NullProofIsEmpty) {
-  const std::string leaf = absl::Base64Escape(log::HashLeaf("only"));
+  const std::string leaf = absl::Base64Escape(merkle::HashLeaf("only"));
   absl::StatusOr<ProofFile> parsed = ParseProofFile(
       R"({"kind":"inclusion","leafIdx":0,"treeSize":1,"leafHash":")" + leaf +
       R"(","root":")" + leaf + R"(","proof":null})");

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "crypto/keys.h"
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 #include "nlohmann/json.hpp"
 #include "util/file.h"
 #include "util/json_fields.h"
@@ -84,7 +84,7 @@ absl::StatusOr<std::string> CanonicalPublicKey(absl::string_view pem_or_der) {
 }
 
 std::string KeyFingerprint(absl::string_view der) {
-  return absl::BytesToHexString(log::Sha256(der));
+  return absl::BytesToHexString(merkle::Sha256(der));
 }
 
 absl::StatusOr<std::string> DefaultStateDir() {
@@ -113,8 +113,9 @@ std::string EscapeServerName(absl::string_view name) {
   if (out.empty()) return "%";  // Not an escape of anything.
   if (out.size() > kMaxNameBytes) {
     // '~' never appears in an escaped name, so a cut one is still distinct.
-    out = absl::StrCat(out.substr(0, kMaxNameBytes - 33), "~",
-                       absl::BytesToHexString(log::Sha256(name)).substr(0, 32));
+    out = absl::StrCat(
+        out.substr(0, kMaxNameBytes - 33), "~",
+        absl::BytesToHexString(merkle::Sha256(name)).substr(0, 32));
   }
   return out;
 }

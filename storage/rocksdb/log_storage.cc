@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "log/log_root.h"
+#include "merkle/log_root.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/tile.h"
@@ -38,19 +38,19 @@ bool HasPrefix(const ::rocksdb::Slice& key, const std::string& prefix) {
 
 // Reads every perfect subtree it is asked for from the tiles that hold them:
 // from the cache when there, the rest with one MultiGet.
-class TileNodeReader : public log::NodeReader {
+class TileNodeReader : public merkle::NodeReader {
  public:
   TileNodeReader(Database* db, TileCache* cache, int64_t tree_id)
       : db_(db), cache_(cache), tree_id_(tree_id) {}
 
   absl::StatusOr<std::vector<std::string>> GetNodes(
-      absl::Span<const log::NodeID> ids) override {
+      absl::Span<const merkle::NodeID> ids) override {
     std::vector<TileAddress> addresses;
     std::vector<size_t> slots;
     std::vector<std::string> tile_keys;
     absl::flat_hash_map<std::string, size_t> slot_of;
     addresses.reserve(ids.size());
-    for (const log::NodeID& id : ids) {
+    for (const merkle::NodeID& id : ids) {
       TileAddress a = Locate(id);
       std::string key = keys::Tile(tree_id_, a.tile_level, a.tile_index);
       auto [it, inserted] = slot_of.emplace(key, tile_keys.size());
@@ -137,7 +137,8 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
     if (!root.ParseFromArray(it->value().data(), it->value().size())) {
       return absl::DataLossError("stored signed log root is corrupt");
     }
-    absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
+    absl::StatusOr<merkle::LogRootV1> parsed =
+        merkle::ParseLogRoot(root.log_root());
     if (!parsed.ok()) return absl::DataLossError(parsed.status().message());
     state.root = std::move(root);
     state.tree_size = parsed->tree_size;
@@ -176,7 +177,8 @@ absl::Status RocksLogStorage::InitRoot(int64_t tree_id,
                                        const trillian::SignedLogRoot& root) {
   absl::StatusOr<TreeState*> state = State(tree_id);
   if (!state.ok()) return state.status();
-  absl::StatusOr<log::LogRootV1> parsed = log::ParseLogRoot(root.log_root());
+  absl::StatusOr<merkle::LogRootV1> parsed =
+      merkle::ParseLogRoot(root.log_root());
   if (!parsed.ok()) return parsed.status();
   if (parsed->tree_size != 0 || parsed->revision != 0) {
     return absl::InvalidArgumentError("first root must be empty, revision 0");
@@ -476,8 +478,8 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   absl::StatusOr<TreeState*> state_or = State(tree_id);
   if (!state_or.ok()) return state_or.status();
   TreeState& state = **state_or;
-  absl::StatusOr<log::LogRootV1> root =
-      log::ParseLogRoot(batch.root.log_root());
+  absl::StatusOr<merkle::LogRootV1> root =
+      merkle::ParseLogRoot(batch.root.log_root());
   if (!root.ok()) return root.status();
   {
     absl::MutexLock lock(&state.mu);
@@ -637,7 +639,8 @@ absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
   return indices;
 }
 
-std::unique_ptr<log::NodeReader> RocksLogStorage::NodeReader(int64_t tree_id) {
+std::unique_ptr<merkle::NodeReader> RocksLogStorage::NodeReader(
+    int64_t tree_id) {
   return std::make_unique<TileNodeReader>(db_, &tile_cache_, tree_id);
 }
 

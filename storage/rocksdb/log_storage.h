@@ -47,7 +47,7 @@ class RocksLogStorage : public LogStorage {
       int64_t tree_id, uint64_t start, uint64_t count, uint64_t limit) override;
   absl::StatusOr<std::vector<uint64_t>> IndicesByHash(
       int64_t tree_id, absl::string_view merkle_leaf_hash) override;
-  std::unique_ptr<log::NodeReader> NodeReader(int64_t tree_id) override;
+  std::unique_ptr<merkle::NodeReader> NodeReader(int64_t tree_id) override;
 
  private:
   // In-memory state of one tree, loaded from the database on first use.

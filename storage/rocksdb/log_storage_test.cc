@@ -4,11 +4,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "gtest/gtest.h"
-#include "log/compact_range.h"
-#include "log/hasher.h"
-#include "log/log_root.h"
-#include "log/proof_builder.h"
-#include "log/verifier.h"
+#include "merkle/compact_range.h"
+#include "merkle/hasher.h"
+#include "merkle/log_root.h"
+#include "merkle/proof_builder.h"
+#include "merkle/verifier.h"
 #include "util/test_util.h"
 
 namespace trellis::storage::rocksdb {
@@ -19,19 +19,19 @@ constexpr int64_t kTree = 42;
 trillian::LogLeaf Leaf(const std::string& value) {
   trillian::LogLeaf leaf;
   leaf.set_leaf_value(value);
-  leaf.set_merkle_leaf_hash(log::HashLeaf(value));
+  leaf.set_merkle_leaf_hash(merkle::HashLeaf(value));
   leaf.set_leaf_identity_hash(leaf.merkle_leaf_hash());
   return leaf;
 }
 
 trillian::SignedLogRoot Root(uint64_t size, const std::string& hash,
                              uint64_t revision) {
-  log::LogRootV1 root;
+  merkle::LogRootV1 root;
   root.tree_size = size;
   root.root_hash = hash;
   root.revision = revision;
   trillian::SignedLogRoot signed_root;
-  signed_root.set_log_root(*log::SerializeLogRoot(root));
+  signed_root.set_log_root(*merkle::SerializeLogRoot(root));
   return signed_root;
 }
 
@@ -51,15 +51,16 @@ class RocksLogStorageTest : public ::testing::Test {
   void IntegrateQueue() {
     auto root = storage_->LatestRoot(kTree);
     ASSERT_TRUE(root.ok() && root->has_value());
-    log::LogRootV1 current = *log::ParseLogRoot((*root)->log_root());
+    merkle::LogRootV1 current = *merkle::ParseLogRoot((*root)->log_root());
     auto reader = storage_->NodeReader(kTree);
     std::vector<std::string> edge;
     if (current.tree_size > 0) {
-      auto nodes = reader->GetNodes(log::DecomposeRange(0, current.tree_size));
+      auto nodes =
+          reader->GetNodes(merkle::DecomposeRange(0, current.tree_size));
       ASSERT_TRUE(nodes.ok()) << nodes.status();
       edge = *nodes;
     }
-    auto range = log::CompactRange::FromHashes(current.tree_size, edge);
+    auto range = merkle::CompactRange::FromHashes(current.tree_size, edge);
     ASSERT_TRUE(range.ok());
     auto queued = storage_->PeekQueue(kTree, 1000000);
     ASSERT_TRUE(queued.ok());
@@ -67,7 +68,7 @@ class RocksLogStorageTest : public ::testing::Test {
     for (QueuedEntry& e : *queued) {
       e.leaf.set_leaf_index(range->size());
       range->Append(e.leaf.merkle_leaf_hash(),
-                    [&](const log::NodeID& id, const std::string& h) {
+                    [&](const merkle::NodeID& id, const std::string& h) {
                       batch.nodes.emplace_back(id, h);
                     });
       batch.consumed_queue_seqs.push_back(e.queue_seq);
@@ -84,16 +85,16 @@ class RocksLogStorageTest : public ::testing::Test {
 
 TEST_F(RocksLogStorageTest, InitOnce) {
   EXPECT_FALSE(storage_->LatestRoot(kTree)->has_value());
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
-  EXPECT_EQ(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).code(),
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  EXPECT_EQ(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_FALSE(storage_->InitRoot(7, Root(1, log::EmptyRoot(), 0)).ok());
+  EXPECT_FALSE(storage_->InitRoot(7, Root(1, merkle::EmptyRoot(), 0)).ok());
   Open();
   EXPECT_TRUE(storage_->LatestRoot(kTree)->has_value());
 }
 
 TEST_F(RocksLogStorageTest, QueueDeduplicatesIntegratesAndProves) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   std::vector<trillian::LogLeaf> leaves;
   for (int i = 0; i < 600; ++i) leaves.push_back(Leaf("v" + std::to_string(i)));
   leaves.push_back(Leaf("v3"));  // Duplicate inside the call.
@@ -112,7 +113,7 @@ TEST_F(RocksLogStorageTest, QueueDeduplicatesIntegratesAndProves) {
 
   IntegrateQueue();
   auto root = storage_->LatestRoot(kTree);
-  log::LogRootV1 parsed = *log::ParseLogRoot((**root).log_root());
+  merkle::LogRootV1 parsed = *merkle::ParseLogRoot((**root).log_root());
   EXPECT_EQ(parsed.tree_size, 600u);
   EXPECT_EQ(parsed.revision, 1u);
   EXPECT_TRUE(storage_->PeekQueue(kTree, 10)->empty());
@@ -126,11 +127,11 @@ TEST_F(RocksLogStorageTest, QueueDeduplicatesIntegratesAndProves) {
   // Proofs from the stored tiles verify against the root.
   auto reader = storage_->NodeReader(kTree);
   for (uint64_t index : {0, 1, 255, 256, 599}) {
-    auto proof = log::BuildInclusionProof(index, 600, *reader);
+    auto proof = merkle::BuildInclusionProof(index, 600, *reader);
     ASSERT_TRUE(proof.ok()) << proof.status();
-    EXPECT_TRUE(log::VerifyInclusion(index, 600,
-                                     log::HashLeaf("v" + std::to_string(index)),
-                                     *proof, parsed.root_hash)
+    EXPECT_TRUE(merkle::VerifyInclusion(
+                    index, 600, merkle::HashLeaf("v" + std::to_string(index)),
+                    *proof, parsed.root_hash)
                     .ok());
   }
 
@@ -145,14 +146,15 @@ TEST_F(RocksLogStorageTest, QueueDeduplicatesIntegratesAndProves) {
   ASSERT_TRUE(range.ok());
   ASSERT_EQ(range->size(), 10u);
   EXPECT_EQ(range->back().leaf_index(), 599);
-  auto indices = storage_->IndicesByHash(kTree, log::HashLeaf("v7"));
+  auto indices = storage_->IndicesByHash(kTree, merkle::HashLeaf("v7"));
   ASSERT_TRUE(indices.ok());
   EXPECT_EQ(*indices, std::vector<uint64_t>{7});
-  EXPECT_TRUE(storage_->IndicesByHash(kTree, log::HashLeaf("nope"))->empty());
+  EXPECT_TRUE(
+      storage_->IndicesByHash(kTree, merkle::HashLeaf("nope"))->empty());
 }
 
 TEST_F(RocksLogStorageTest, QueueSurvivesReopenAndIntegrationContinues) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("a"), Leaf("b")}).ok());
   IntegrateQueue();
   ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("c"), Leaf("d")}).ok());
@@ -172,44 +174,44 @@ TEST_F(RocksLogStorageTest, QueueSurvivesReopenAndIntegrationContinues) {
     EXPECT_FALSE((*held)[0].added);
     EXPECT_EQ((*held)[0].leaf.leaf_value(), value);
     EXPECT_EQ((*held)[0].leaf.leaf_index(), index);
-    EXPECT_EQ(*storage_->IndicesByHash(kTree, log::HashLeaf(value)),
+    EXPECT_EQ(*storage_->IndicesByHash(kTree, merkle::HashLeaf(value)),
               std::vector<uint64_t>{static_cast<uint64_t>(index)});
   }
-  log::LogRootV1 parsed =
-      *log::ParseLogRoot((*storage_->LatestRoot(kTree))->log_root());
+  merkle::LogRootV1 parsed =
+      *merkle::ParseLogRoot((*storage_->LatestRoot(kTree))->log_root());
   EXPECT_EQ(parsed.tree_size, 5u);
   EXPECT_EQ(parsed.revision, 3u);
-  log::CompactRange expected;
+  merkle::CompactRange expected;
   for (const char* v : {"a", "b", "c", "d", "e"}) {
-    expected.Append(log::HashLeaf(v), nullptr);
+    expected.Append(merkle::HashLeaf(v), nullptr);
   }
   EXPECT_EQ(parsed.root_hash, expected.Root());
 }
 
 TEST_F(RocksLogStorageTest, CustomIdentityHashesAreFoundByMerkleHash) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   // Two leaves with the same value but different identities: both kept, both
   // found by their (shared) Merkle hash.
   trillian::LogLeaf first = Leaf("same value");
-  first.set_leaf_identity_hash(log::Sha256("id-1"));
+  first.set_leaf_identity_hash(merkle::Sha256("id-1"));
   trillian::LogLeaf second = Leaf("same value");
-  second.set_leaf_identity_hash(log::Sha256("id-2"));
+  second.set_leaf_identity_hash(merkle::Sha256("id-2"));
   auto outcomes = storage_->QueueLeaves(kTree, {Leaf("other"), first, second});
   ASSERT_TRUE(outcomes.ok());
   EXPECT_TRUE((*outcomes)[1].added && (*outcomes)[2].added);
   EXPECT_TRUE(
-      storage_->IndicesByHash(kTree, log::HashLeaf("same value"))->empty());
+      storage_->IndicesByHash(kTree, merkle::HashLeaf("same value"))->empty());
   IntegrateQueue();
-  EXPECT_EQ(*storage_->IndicesByHash(kTree, log::HashLeaf("same value")),
+  EXPECT_EQ(*storage_->IndicesByHash(kTree, merkle::HashLeaf("same value")),
             (std::vector<uint64_t>{1, 2}));
   // A leaf is not found by a hash equal to another leaf's identity.
-  EXPECT_TRUE(storage_->IndicesByHash(kTree, log::Sha256("id-1"))->empty());
+  EXPECT_TRUE(storage_->IndicesByHash(kTree, merkle::Sha256("id-1"))->empty());
 }
 
 TEST_F(RocksLogStorageTest, IntegrateRefusesGapsInRevision) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   IntegrationBatch batch;
-  batch.root = Root(0, log::EmptyRoot(), 2);
+  batch.root = Root(0, merkle::EmptyRoot(), 2);
   EXPECT_EQ(storage_->Integrate(kTree, batch).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(storage_->Integrate(99, batch).code(),
@@ -217,7 +219,7 @@ TEST_F(RocksLogStorageTest, IntegrateRefusesGapsInRevision) {
 }
 
 TEST_F(RocksLogStorageTest, ConcurrentQueueingKeepsEachIdentityOnce) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   std::vector<std::thread> threads;
   std::atomic<int> added{0};
   for (int t = 0; t < 4; ++t) {
@@ -246,7 +248,7 @@ TEST_F(RocksLogStorageTest, ConcurrentQueueingKeepsEachIdentityOnce) {
 }
 
 TEST_F(RocksLogStorageTest, SequencedLeavesConflicts) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, log::EmptyRoot(), 0)).ok());
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   std::vector<trillian::LogLeaf> leaves;
   for (int i = 0; i < 3; ++i) {
     leaves.push_back(Leaf("p" + std::to_string(i)));

@@ -25,7 +25,7 @@ std::string RevisionKey(int64_t tree_id, int64_t revision) {
   return key;
 }
 
-std::string TilePrefix(int64_t tree_id, const map::TileId& id) {
+std::string TilePrefix(int64_t tree_id, const merkle::smt::TileId& id) {
   std::string key = keys::Prefix(tree_id, kTile);
   PutUint(key, id.depth, 1);
   key += id.prefix;
@@ -49,7 +49,7 @@ std::string EncodeRevision(const MapRevision& r) {
   const std::string root = r.root.SerializeAsString();
   PutUint(out, root.size(), 4);
   out += root;
-  out += map::EncodeNodeEntry(r.root_node);
+  out += merkle::smt::EncodeNodeEntry(r.root_node);
   return out;
 }
 
@@ -63,8 +63,8 @@ absl::StatusOr<MapRevision> DecodeRevision(int64_t revision,
     return absl::DataLossError("corrupt map revision record");
   }
   const size_t node_offset = 4 + root.size();
-  absl::StatusOr<map::NodeEntry> node =
-      map::DecodeNodeEntry(bytes.substr(node_offset));
+  absl::StatusOr<merkle::smt::NodeEntry> node =
+      merkle::smt::DecodeNodeEntry(bytes.substr(node_offset));
   if (!node.ok()) return node.status();
   r.root_node = std::move(*node);
   return r;
@@ -136,7 +136,7 @@ class VersionedReader {
   std::unique_ptr<::rocksdb::Iterator> it_;
 };
 
-class RocksTileReader : public map::TileReader {
+class RocksTileReader : public merkle::smt::TileReader {
  public:
   RocksTileReader(Database* db, RocksMapStorage::TileCaches* caches,
                   int64_t tree_id, int64_t revision)
@@ -145,27 +145,28 @@ class RocksTileReader : public map::TileReader {
         tree_id_(tree_id),
         revision_(revision) {}
 
-  absl::StatusOr<std::shared_ptr<const map::Tile>> ReadTile(
-      const map::TileId& id) override {
+  absl::StatusOr<std::shared_ptr<const merkle::smt::Tile>> ReadTile(
+      const merkle::smt::TileId& id) override {
     const std::string prefix = TilePrefix(tree_id_, id);
     // The newest version, as the writer left it, if not newer than we want.
     if (auto current = caches_->current.Get(prefix);
         current != nullptr && current->revision <= revision_) {
-      return std::shared_ptr<const map::Tile>(current, &current->tile);
+      return std::shared_ptr<const merkle::smt::Tile>(current, &current->tile);
     }
     absl::StatusOr<std::optional<std::string>> key = reader_.ResolveKey(prefix);
     if (!key.ok()) return key.status();
     if (!key->has_value()) return nullptr;
     // A stored version never changes: cache it decoded, by its full key.
-    if (std::shared_ptr<const map::Tile> cached =
+    if (std::shared_ptr<const merkle::smt::Tile> cached =
             caches_->versions.Get(**key)) {
       return cached;
     }
     absl::StatusOr<std::string> bytes = reader_.Value(**key);
     if (!bytes.ok()) return bytes.status();
-    absl::StatusOr<map::Tile> tile = map::Tile::Parse(std::move(*bytes));
+    absl::StatusOr<merkle::smt::Tile> tile =
+        merkle::smt::Tile::Parse(std::move(*bytes));
     if (!tile.ok()) return tile.status();
-    auto shared = std::make_shared<const map::Tile>(std::move(*tile));
+    auto shared = std::make_shared<const merkle::smt::Tile>(std::move(*tile));
     caches_->versions.Put(**key, shared, shared->MemoryUsage(),
                           /*replace=*/false);
     return shared;
@@ -300,8 +301,8 @@ absl::Status RocksMapStorage::WriteRevision(int64_t tree_id,
   return absl::OkStatus();
 }
 
-std::unique_ptr<map::TileReader> RocksMapStorage::TilesAt(int64_t tree_id,
-                                                          int64_t revision) {
+std::unique_ptr<merkle::smt::TileReader> RocksMapStorage::TilesAt(
+    int64_t tree_id, int64_t revision) {
   return std::make_unique<RocksTileReader>(db_, &caches_, tree_id, revision);
 }
 

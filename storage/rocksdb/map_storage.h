@@ -1,6 +1,6 @@
 // MapStorage on the embedded RocksDB ("map" column family):
 //   <tree> 'r' <revision>                      -> revision record
-//   <tree> 't' <depth> <prefix> <~revision>    -> map::Tile
+//   <tree> 't' <depth> <prefix> <~revision>    -> merkle::smt::Tile
 //   <tree> 'v' <index> <~revision>             -> trillian.MapLeaf
 //   <tree> 'p' <'t' or 'v' record prefix>      -> revision of its newest
 //   version
@@ -29,17 +29,17 @@ class RocksMapStorage : public MapStorage {
                            size_t tile_cache_bytes = kDefaultMapTileCacheBytes)
       : db_(db),
         caches_{LruCache<CurrentTile>(tile_cache_bytes),
-                LruCache<map::Tile>(tile_cache_bytes)} {}
+                LruCache<merkle::smt::Tile>(tile_cache_bytes)} {}
 
   struct CurrentTile {
     int64_t revision;  // Of this, the tile's newest version.
-    map::Tile tile;
+    merkle::smt::Tile tile;
   };
   struct TileCaches {
     // By tile: its newest version, filled only by the writer.
     LruCache<CurrentTile> current;
     // By versioned key: any stored version (immutable), filled by readers.
-    LruCache<map::Tile> versions;
+    LruCache<merkle::smt::Tile> versions;
   };
 
   absl::StatusOr<std::optional<MapRevision>> LatestRevision(
@@ -50,8 +50,8 @@ class RocksMapStorage : public MapStorage {
                              const MapRevisionWrite& write) override;
   absl::StatusOr<std::vector<OutboxEntry>> Outbox(int64_t tree_id) override;
   absl::Status DeleteOutbox(int64_t tree_id, int64_t revision) override;
-  std::unique_ptr<map::TileReader> TilesAt(int64_t tree_id,
-                                           int64_t revision) override;
+  std::unique_ptr<merkle::smt::TileReader> TilesAt(int64_t tree_id,
+                                                   int64_t revision) override;
   absl::StatusOr<std::vector<std::optional<trillian::MapLeaf>>> GetLeaves(
       int64_t tree_id, int64_t revision,
       absl::Span<const std::string> indices) override;

@@ -1,7 +1,7 @@
 #include "storage/rocksdb/tile.h"
 
 #include "absl/strings/str_cat.h"
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 #include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb {
@@ -13,7 +13,7 @@ constexpr size_t kHeader = 2;
 size_t RowOffset(uint32_t width, uint32_t row) {
   size_t hashes = 0;
   for (uint32_t r = 0; r < row; ++r) hashes += width >> r;
-  return kHeader + hashes * log::kHashSize;
+  return kHeader + hashes * merkle::kHashSize;
 }
 
 absl::StatusOr<uint32_t> CheckedWidth(absl::string_view encoded) {
@@ -28,7 +28,7 @@ absl::StatusOr<uint32_t> CheckedWidth(absl::string_view encoded) {
 
 }  // namespace
 
-TileAddress Locate(const log::NodeID& id) {
+TileAddress Locate(const merkle::NodeID& id) {
   const uint32_t row = id.level % kTileHeight;
   const uint32_t shift = kTileHeight - row;
   return TileAddress{id.level / kTileHeight, id.index >> shift, row,
@@ -40,8 +40,8 @@ absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
   absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
   if (!width.ok()) return width.status();
   if (pos >= (*width >> row)) return absl::NotFoundError("node not in tile");
-  return encoded.substr(RowOffset(*width, row) + pos * log::kHashSize,
-                        log::kHashSize);
+  return encoded.substr(RowOffset(*width, row) + pos * merkle::kHashSize,
+                        merkle::kHashSize);
 }
 
 bool IsCompleteTile(absl::string_view encoded) {
@@ -56,14 +56,14 @@ absl::StatusOr<Tile> Tile::Decode(absl::string_view encoded) {
   for (uint32_t r = 0; r < kTileHeight; ++r) {
     const size_t begin = RowOffset(*width, r);
     tile.rows_[r] =
-        std::string(encoded.substr(begin, (*width >> r) * log::kHashSize));
+        std::string(encoded.substr(begin, (*width >> r) * merkle::kHashSize));
   }
   return tile;
 }
 
 absl::Status Tile::Append(uint32_t row, uint32_t pos, absl::string_view hash) {
-  if (row >= kTileHeight || hash.size() != log::kHashSize ||
-      rows_[row].size() != static_cast<size_t>(pos) * log::kHashSize ||
+  if (row >= kTileHeight || hash.size() != merkle::kHashSize ||
+      rows_[row].size() != static_cast<size_t>(pos) * merkle::kHashSize ||
       pos >= (kTileWidth >> row)) {
     return absl::InternalError(absl::StrCat(
         "out-of-order Merkle node at tile row ", row, " position ", pos));
@@ -73,12 +73,12 @@ absl::Status Tile::Append(uint32_t row, uint32_t pos, absl::string_view hash) {
 }
 
 absl::StatusOr<std::string> Tile::Encode() const {
-  const uint32_t width = rows_[0].size() / log::kHashSize;
+  const uint32_t width = rows_[0].size() / merkle::kHashSize;
   std::string out;
   out.reserve(RowOffset(width, kTileHeight));
   PutUint(out, width, 2);
   for (uint32_t r = 0; r < kTileHeight; ++r) {
-    if (rows_[r].size() != (width >> r) * log::kHashSize) {
+    if (rows_[r].size() != (width >> r) * merkle::kHashSize) {
       return absl::InternalError("Merkle tile has an incomplete row");
     }
     out += rows_[r];

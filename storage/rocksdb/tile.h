@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "log/node_id.h"
+#include "merkle/node_id.h"
 
 namespace trellis::storage::rocksdb {
 
@@ -31,7 +31,7 @@ struct TileAddress {
 };
 
 // Where node `id` is stored.
-TileAddress Locate(const log::NodeID& id);
+TileAddress Locate(const merkle::NodeID& id);
 
 // Reads one hash from an encoded tile without decoding the rest. NOT_FOUND
 // if the tile does not hold that node yet; DATA_LOSS if it is malformed.

@@ -1,10 +1,10 @@
-#include "map/tile.h"
+#include "merkle/smt/tile.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace trellis::map {
+namespace trellis::merkle::smt {
 namespace {
 
 NodeEntry Plain(char c) { return NodeEntry{std::string(32, c), "", ""}; }
@@ -100,4 +100,4 @@ TEST(NodeEntryTest, EncodesEveryKind) {
 }
 
 }  // namespace
-}  // namespace trellis::map
+}  // namespace trellis::merkle::smt

@@ -2,8 +2,8 @@
 // leaf updates (one revision) and building inclusion / absence proofs. They
 // know nothing of storage: tiles come from a TileReader and new tiles are
 // returned to be written.
-#ifndef TRELLIS_MAP_SPARSE_TREE_H_
-#define TRELLIS_MAP_SPARSE_TREE_H_
+#ifndef TRELLIS_MERKLE_SMT_SPARSE_TREE_H_
+#define TRELLIS_MERKLE_SMT_SPARSE_TREE_H_
 
 #include <cstdint>
 #include <functional>
@@ -15,10 +15,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "map/hasher.h"
-#include "map/tile.h"
+#include "merkle/smt/hasher.h"
+#include "merkle/smt/tile.h"
 
-namespace trellis::map {
+namespace trellis::merkle::smt {
 
 // Identifies a tile: its depth (0..31) and prefix (depth bytes).
 struct TileId {
@@ -74,6 +74,6 @@ absl::StatusOr<MapProof> BuildProof(const MapHasher& hasher, int64_t tree_id,
                                     const NodeEntry& root,
                                     absl::string_view index, TileReader& tiles);
 
-}  // namespace trellis::map
+}  // namespace trellis::merkle::smt
 
-#endif  // TRELLIS_MAP_SPARSE_TREE_H_
+#endif  // TRELLIS_MERKLE_SMT_SPARSE_TREE_H_

@@ -1,10 +1,10 @@
-#include "log/log_root.h"
+#include "merkle/log_root.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "util/tls_codec.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 constexpr uint64_t kVersion1 = 1;
 
@@ -54,4 +54,4 @@ absl::StatusOr<LogRootV1> ParseLogRoot(absl::string_view bytes) {
   return root;
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle

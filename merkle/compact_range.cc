@@ -1,13 +1,13 @@
-#include "log/compact_range.h"
+#include "merkle/compact_range.h"
 
 #include <bitset>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 absl::StatusOr<CompactRange> CompactRange::FromHashes(
     uint64_t size, std::vector<std::string> hashes) {
@@ -51,4 +51,4 @@ std::string CompactRange::Root() const {
   return root;
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle

@@ -1,4 +1,4 @@
-#include "map/sparse_tree.h"
+#include "merkle/smt/sparse_tree.h"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace trellis::map {
+namespace trellis::merkle::smt {
 namespace {
 
 // The index whose first 8d + level bits are the tile prefix followed by
@@ -397,4 +397,4 @@ absl::StatusOr<MapProof> BuildProof(const MapHasher& hasher, int64_t tree_id,
   return proof;
 }
 
-}  // namespace trellis::map
+}  // namespace trellis::merkle::smt

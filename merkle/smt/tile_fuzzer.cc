@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "map/tile.h"
+#include "merkle/smt/tile.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace trellis::map;
+  using namespace trellis::merkle::smt;
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   if (auto tile = Tile::Parse(bytes); tile.ok()) {
     for (const PlacedNode& node : tile->Nodes()) {

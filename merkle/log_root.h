@@ -1,6 +1,6 @@
 // LogRootV1: the tree head a log signs, TLS-encoded as Trillian defines it.
-#ifndef TRELLIS_LOG_LOG_ROOT_H_
-#define TRELLIS_LOG_LOG_ROOT_H_
+#ifndef TRELLIS_MERKLE_LOG_ROOT_H_
+#define TRELLIS_MERKLE_LOG_ROOT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 struct LogRootV1 {
   uint64_t tree_size = 0;
@@ -39,6 +39,6 @@ absl::StatusOr<std::string> SerializeLogRoot(const LogRootV1& root);
 // bytes are INVALID_ARGUMENT.
 absl::StatusOr<LogRootV1> ParseLogRoot(absl::string_view bytes);
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_LOG_ROOT_H_
+#endif  // TRELLIS_MERKLE_LOG_ROOT_H_

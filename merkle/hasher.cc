@@ -1,8 +1,8 @@
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 
 #include "crypto/digest.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 constexpr char kLeafPrefix[] = {0x00};
@@ -30,4 +30,4 @@ const std::string& EmptyRoot() {
   return *kEmpty;
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle

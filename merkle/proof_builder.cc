@@ -1,12 +1,12 @@
-#include "log/proof_builder.h"
+#include "merkle/proof_builder.h"
 
 #include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 // Largest power of two strictly below n (n >= 2): RFC 6962's split point.
@@ -121,4 +121,4 @@ absl::StatusOr<std::string> BuildRootHash(uint64_t size, NodeReader& nodes) {
   return std::move(hashes->front());
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle

@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "log/compact_range.h"
-#include "log/proof_builder.h"
-#include "log/reference_tree.h"
-#include "log/verifier.h"
+#include "merkle/compact_range.h"
+#include "merkle/proof_builder.h"
+#include "merkle/reference_tree.h"
+#include "merkle/verifier.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 // Stores every perfect subtree emitted by CompactRange, as storage does.
@@ -141,4 +141,4 @@ TEST(ProofTest, RejectsImpossibleRequests) {
 }
 
 }  // namespace
-}  // namespace trellis::log
+}  // namespace trellis::merkle

@@ -1,15 +1,15 @@
 // The verifier must accept exactly the proofs RFC 9162 defines: every
 // mutation of a valid proof is rejected.
-#include "log/verifier.h"
+#include "merkle/verifier.h"
 
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "log/reference_tree.h"
+#include "merkle/reference_tree.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 class VerifierTest : public ::testing::Test {
@@ -147,4 +147,4 @@ TEST_F(VerifierTest, RejectsSizeZeroAndGarbage) {
 }
 
 }  // namespace
-}  // namespace trellis::log
+}  // namespace trellis::merkle

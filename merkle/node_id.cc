@@ -1,6 +1,6 @@
-#include "log/node_id.h"
+#include "merkle/node_id.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 std::vector<NodeID> DecomposeRange(uint64_t begin, uint64_t end) {
   std::vector<NodeID> left;
@@ -25,4 +25,4 @@ std::vector<NodeID> DecomposeRange(uint64_t begin, uint64_t end) {
   return left;
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle

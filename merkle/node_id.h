@@ -1,12 +1,12 @@
 // Addresses of perfect subtrees ("nodes") of a Merkle tree.
-#ifndef TRELLIS_LOG_NODE_ID_H_
-#define TRELLIS_LOG_NODE_ID_H_
+#ifndef TRELLIS_MERKLE_NODE_ID_H_
+#define TRELLIS_MERKLE_NODE_ID_H_
 
 #include <cstdint>
 #include <tuple>
 #include <vector>
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 // The perfect subtree at `level` (0 = leaves) covering leaves
 // [index << level, (index + 1) << level).
@@ -29,6 +29,6 @@ struct NodeID {
 // the "compact range" decomposition. Empty when begin == end.
 std::vector<NodeID> DecomposeRange(uint64_t begin, uint64_t end);
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_NODE_ID_H_
+#endif  // TRELLIS_MERKLE_NODE_ID_H_

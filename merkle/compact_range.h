@@ -1,8 +1,8 @@
 // The right edge of a growing Merkle tree: the hashes of the perfect subtrees
 // covering leaves [0, size). Enough to append leaves and compute the root
 // without touching the rest of the tree.
-#ifndef TRELLIS_LOG_COMPACT_RANGE_H_
-#define TRELLIS_LOG_COMPACT_RANGE_H_
+#ifndef TRELLIS_MERKLE_COMPACT_RANGE_H_
+#define TRELLIS_MERKLE_COMPACT_RANGE_H_
 
 #include <cstdint>
 #include <functional>
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "log/node_id.h"
+#include "merkle/node_id.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 class CompactRange {
  public:
@@ -42,6 +42,6 @@ class CompactRange {
   std::vector<std::string> hashes_;
 };
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_COMPACT_RANGE_H_
+#endif  // TRELLIS_MERKLE_COMPACT_RANGE_H_

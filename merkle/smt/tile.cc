@@ -1,11 +1,11 @@
-#include "map/tile.h"
+#include "merkle/smt/tile.h"
 
 #include <algorithm>
 
-#include "map/hasher.h"
+#include "merkle/smt/hasher.h"
 #include "util/tls_codec.h"
 
-namespace trellis::map {
+namespace trellis::merkle::smt {
 namespace {
 
 // Entry: kind(1: 0 empty, 1 plain, 2 single) hash<1> [index<1> leaf_hash<1>];
@@ -162,4 +162,4 @@ absl::StatusOr<NodeEntry> DecodeNodeEntry(absl::string_view bytes) {
   return node.ToEntry();
 }
 
-}  // namespace trellis::map
+}  // namespace trellis::merkle::smt

@@ -1,9 +1,9 @@
-#include "log/verifier.h"
+#include "merkle/verifier.h"
 
 #include "absl/strings/str_cat.h"
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 absl::Status CheckHashSizes(const std::vector<std::string>& proof) {
@@ -156,4 +156,4 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2,
   return absl::OkStatus();
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle

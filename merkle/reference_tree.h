@@ -1,8 +1,8 @@
 // Test-only: a brute-force RFC 6962 tree computed straight from the RFC's
 // recursive definitions (MTH, PATH, SUBPROOF) over the leaf hashes, with no
 // sharing of code with the production proof builder beyond HashChildren.
-#ifndef TRELLIS_LOG_REFERENCE_TREE_H_
-#define TRELLIS_LOG_REFERENCE_TREE_H_
+#ifndef TRELLIS_MERKLE_REFERENCE_TREE_H_
+#define TRELLIS_MERKLE_REFERENCE_TREE_H_
 
 #include <cstdint>
 #include <map>
@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 class ReferenceTree {
  public:
@@ -97,6 +97,6 @@ inline std::vector<std::string> NumberedLeafHashes(uint64_t n) {
   return out;
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_REFERENCE_TREE_H_
+#endif  // TRELLIS_MERKLE_REFERENCE_TREE_H_

@@ -1,14 +1,14 @@
-#include "log/hasher.h"
+#include "merkle/hasher.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
-#include "log/compact_range.h"
-#include "log/reference_tree.h"
+#include "merkle/compact_range.h"
+#include "merkle/reference_tree.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 std::string Hex(const std::string& s) { return absl::BytesToHexString(s); }
@@ -97,4 +97,4 @@ TEST(NodeIdTest, DecomposeRangeCoversExactly) {
 }
 
 }  // namespace
-}  // namespace trellis::log
+}  // namespace trellis::merkle

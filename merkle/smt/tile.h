@@ -8,8 +8,8 @@
 // subtree holds a single leaf is stored with that leaf ("single"), and
 // nothing below it is stored: with n leaves only about log256(n) tiles lie
 // on a leaf's path, not 32.
-#ifndef TRELLIS_MAP_TILE_H_
-#define TRELLIS_MAP_TILE_H_
+#ifndef TRELLIS_MERKLE_SMT_TILE_H_
+#define TRELLIS_MERKLE_SMT_TILE_H_
 
 #include <cstdint>
 #include <optional>
@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace trellis::map {
+namespace trellis::merkle::smt {
 
 inline constexpr int kTileHeight = 8;
 inline constexpr int kTileDepths = 32;  // 256 / 8.
@@ -113,6 +113,6 @@ class TileWriter {
 std::string EncodeNodeEntry(const NodeEntry& entry);
 absl::StatusOr<NodeEntry> DecodeNodeEntry(absl::string_view bytes);
 
-}  // namespace trellis::map
+}  // namespace trellis::merkle::smt
 
-#endif  // TRELLIS_MAP_TILE_H_
+#endif  // TRELLIS_MERKLE_SMT_TILE_H_

@@ -1,11 +1,11 @@
-#include "log/log_root.h"
+#include "merkle/log_root.h"
 
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 namespace {
 
 TEST(LogRootTest, EncodesTrillianLayout) {
@@ -47,4 +47,4 @@ TEST(LogRootTest, RejectsMalformed) {
 }
 
 }  // namespace
-}  // namespace trellis::log
+}  // namespace trellis::merkle

@@ -1,13 +1,13 @@
 // RFC 6962 / RFC 9162 Merkle tree hashing with SHA-256.
-#ifndef TRELLIS_LOG_HASHER_H_
-#define TRELLIS_LOG_HASHER_H_
+#ifndef TRELLIS_MERKLE_HASHER_H_
+#define TRELLIS_MERKLE_HASHER_H_
 
 #include <cstddef>
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 // Size in bytes of every hash in an RFC6962_SHA256 tree.
 inline constexpr size_t kHashSize = 32;
@@ -24,6 +24,6 @@ std::string HashChildren(absl::string_view left, absl::string_view right);
 // Root of the empty tree: SHA-256 of the empty string.
 const std::string& EmptyRoot();
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_HASHER_H_
+#endif  // TRELLIS_MERKLE_HASHER_H_

@@ -1,7 +1,7 @@
 // Standalone RFC 9162 proof verification: what an auditor links to check a
 // log without trusting it. Depends on nothing but the hasher.
-#ifndef TRELLIS_LOG_VERIFIER_H_
-#define TRELLIS_LOG_VERIFIER_H_
+#ifndef TRELLIS_MERKLE_VERIFIER_H_
+#define TRELLIS_MERKLE_VERIFIER_H_
 
 #include <cstdint>
 #include <string>
@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 // Root hash implied by an inclusion proof of `leaf_hash` at `index` in a tree
 // of `size` leaves (RFC 9162 2.1.3.2). INVALID_ARGUMENT if the proof has the
@@ -37,6 +37,6 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2,
                                absl::string_view root1, absl::string_view root2,
                                const std::vector<std::string>& proof);
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_VERIFIER_H_
+#endif  // TRELLIS_MERKLE_VERIFIER_H_

@@ -1,6 +1,6 @@
 // Builds RFC 9162 inclusion and consistency proofs from stored nodes.
-#ifndef TRELLIS_LOG_PROOF_BUILDER_H_
-#define TRELLIS_LOG_PROOF_BUILDER_H_
+#ifndef TRELLIS_MERKLE_PROOF_BUILDER_H_
+#define TRELLIS_MERKLE_PROOF_BUILDER_H_
 
 #include <cstdint>
 #include <string>
@@ -8,9 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "log/node_id.h"
+#include "merkle/node_id.h"
 
-namespace trellis::log {
+namespace trellis::merkle {
 
 // Source of the hashes of perfect subtrees (storage, a cache, a test array).
 class NodeReader {
@@ -49,6 +49,6 @@ absl::StatusOr<std::vector<std::string>> BuildConsistencyProof(
 // Root hash of the first `size` leaves.
 absl::StatusOr<std::string> BuildRootHash(uint64_t size, NodeReader& nodes);
 
-}  // namespace trellis::log
+}  // namespace trellis::merkle
 
-#endif  // TRELLIS_LOG_PROOF_BUILDER_H_
+#endif  // TRELLIS_MERKLE_PROOF_BUILDER_H_

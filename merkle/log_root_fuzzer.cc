@@ -3,12 +3,12 @@
 #include <cstdint>
 #include <string>
 
-#include "log/log_root.h"
+#include "merkle/log_root.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
-  if (auto root = trellis::log::ParseLogRoot(bytes); root.ok()) {
-    trellis::log::SerializeLogRoot(*root).IgnoreError();
+  if (auto root = trellis::merkle::ParseLogRoot(bytes); root.ok()) {
+    trellis::merkle::SerializeLogRoot(*root).IgnoreError();
   }
   return 0;
 }
