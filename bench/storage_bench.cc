@@ -152,6 +152,8 @@ void BM_InclusionProofFromTiles1M(benchmark::State& state) {
       root.root_hash = range.Root();
       root.revision = begin / kChunk + 1;
       batch.root = *log::SignLogRoot(kTree, root, *BenchSigner());
+      batch.tree_size = root.tree_size;
+      batch.revision = root.revision;
       if (!e->storage.Integrate(kTree, batch).ok()) std::abort();
     }
     return e;

@@ -101,6 +101,8 @@ absl::StatusOr<size_t> Sequencer::IntegrateBatch(const trillian::Tree& tree,
       SignLogRoot(tree_id, next, **signer);
   if (!signed_root.ok()) return signed_root.status();
   batch.root = std::move(*signed_root);
+  batch.tree_size = next.tree_size;
+  batch.revision = next.revision;
 
   if (absl::Status s = storage_->Integrate(tree_id, batch); !s.ok()) {
     absl::MutexLock lock(&mu_);

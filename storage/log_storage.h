@@ -1,6 +1,7 @@
 // Storage of log contents: queued and integrated leaves, Merkle nodes and
-// signed roots. Backends make every method safe to call concurrently; the
-// sequencer is the only caller of the integration methods for a tree.
+// signed roots (opaque bytes: sizes and revisions are passed explicitly).
+// Backends make every method safe to call concurrently; the sequencer is the
+// only caller of the integration methods for a tree.
 #ifndef TRELLIS_STORAGE_LOG_STORAGE_H_
 #define TRELLIS_STORAGE_LOG_STORAGE_H_
 
@@ -43,8 +44,12 @@ struct IntegrationBatch {
   std::vector<trillian::LogLeaf> leaves;
   // Every perfect subtree completed by these leaves, children first.
   std::vector<std::pair<merkle::NodeID, std::string>> nodes;
-  // The new root; its revision must be the previous revision plus one.
+  // The new signed root, stored as opaque bytes: storage never parses it.
+  // tree_size and revision state what it says; revision must be the previous
+  // revision plus one and tree_size the previous size plus leaves.size().
   trillian::SignedLogRoot root;
+  uint64_t tree_size = 0;
+  uint64_t revision = 0;
 };
 
 class LogStorage {
@@ -55,8 +60,8 @@ class LogStorage {
   virtual absl::StatusOr<std::optional<trillian::SignedLogRoot>> LatestRoot(
       int64_t tree_id) = 0;
 
-  // Stores the first root (size 0, revision 0). ALREADY_EXISTS if the log has
-  // a root.
+  // Stores the first root, which the caller signed for the empty tree at
+  // revision 0 (opaque to storage). ALREADY_EXISTS if the log has a root.
   virtual absl::Status InitRoot(int64_t tree_id,
                                 const trillian::SignedLogRoot& root) = 0;
 

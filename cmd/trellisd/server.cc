@@ -10,6 +10,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "storage/rocksdb/legacy_roots.h"
 #include "util/file.h"
 
 namespace trellis {
@@ -81,6 +82,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           {options.data_dir, options.block_cache_bytes});
   if (!db.ok()) return db.status();
   server->db_ = std::move(*db);
+  // Data directories of older versions keep roots in a form storage no
+  // longer parses: rewrite them once before anything reads them.
+  if (absl::StatusOr<uint64_t> upgraded =
+          storage::rocksdb::UpgradeLegacyRootRecords(*server->db_);
+      !upgraded.ok()) {
+    return upgraded.status();
+  }
   server->trees_ =
       std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());
   server->logs_ = std::make_unique<storage::rocksdb::RocksLogStorage>(

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "merkle/log_root.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/keys.h"
+#include "storage/rocksdb/root_record.h"
 #include "storage/rocksdb/tile.h"
 #include "util/tls_codec.h"
 
@@ -133,16 +133,11 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
   const std::string root_prefix = keys::Prefix(tree_id, keys::kRoot);
   it->SeekForPrev(ToSlice(keys::Root(tree_id, kMaxUint64)));
   if (it->Valid() && HasPrefix(it->key(), root_prefix)) {
-    trillian::SignedLogRoot root;
-    if (!root.ParseFromArray(it->value().data(), it->value().size())) {
-      return absl::DataLossError("stored signed log root is corrupt");
-    }
-    absl::StatusOr<merkle::LogRootV1> parsed =
-        merkle::ParseLogRoot(root.log_root());
-    if (!parsed.ok()) return absl::DataLossError(parsed.status().message());
-    state.root = std::move(root);
-    state.tree_size = parsed->tree_size;
-    state.revision = parsed->revision;
+    absl::StatusOr<RootRecord> record = DecodeRootRecord(View(it->value()));
+    if (!record.ok()) return record.status();
+    state.root = std::move(record->root);
+    state.tree_size = record->tree_size;
+    state.revision = keys::TrailingUint64(View(it->key()));
   }
 
   // Sequence numbers are never reused: identity records refer to them.
@@ -177,19 +172,13 @@ absl::Status RocksLogStorage::InitRoot(int64_t tree_id,
                                        const trillian::SignedLogRoot& root) {
   absl::StatusOr<TreeState*> state = State(tree_id);
   if (!state.ok()) return state.status();
-  absl::StatusOr<merkle::LogRootV1> parsed =
-      merkle::ParseLogRoot(root.log_root());
-  if (!parsed.ok()) return parsed.status();
-  if (parsed->tree_size != 0 || parsed->revision != 0) {
-    return absl::InvalidArgumentError("first root must be empty, revision 0");
-  }
   absl::MutexLock lock(&(*state)->mu);
   if ((*state)->root.has_value()) {
     return absl::AlreadyExistsError("log is already initialised");
   }
   absl::Status s =
       ToAbsl(db_->db()->Put(db_->durable_write(), db_->log(),
-                            keys::Root(tree_id, 0), root.SerializeAsString()));
+                            keys::Root(tree_id, 0), EncodeRootRecord(0, root)));
   if (!s.ok()) return s;
   (*state)->root = root;
   (*state)->tree_size = 0;
@@ -478,16 +467,13 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   absl::StatusOr<TreeState*> state_or = State(tree_id);
   if (!state_or.ok()) return state_or.status();
   TreeState& state = **state_or;
-  absl::StatusOr<merkle::LogRootV1> root =
-      merkle::ParseLogRoot(batch.root.log_root());
-  if (!root.ok()) return root.status();
   {
     absl::MutexLock lock(&state.mu);
     if (!state.root.has_value()) {
       return absl::FailedPreconditionError("tree needs initialising");
     }
-    if (root->revision != state.revision + 1 ||
-        root->tree_size != state.tree_size + batch.leaves.size()) {
+    if (batch.revision != state.revision + 1 ||
+        batch.tree_size != state.tree_size + batch.leaves.size()) {
       return absl::FailedPreconditionError(
           absl::StrCat("integration does not follow revision ", state.revision,
                        " size ", state.tree_size));
@@ -557,8 +543,8 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     written_tiles.emplace_back(
         key, std::make_shared<const std::string>(std::move(*encoded)));
   }
-  wb.Put(db_->log(), keys::Root(tree_id, root->revision),
-         batch.root.SerializeAsString());
+  wb.Put(db_->log(), keys::Root(tree_id, batch.revision),
+         EncodeRootRecord(batch.tree_size, batch.root));
 
   absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &wb));
   if (!s.ok()) return s;
@@ -567,8 +553,8 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     tile_cache_.Replace(key, std::move(tile));
   absl::MutexLock lock(&state.mu);
   state.root = batch.root;
-  state.tree_size = root->tree_size;
-  state.revision = root->revision;
+  state.tree_size = batch.tree_size;
+  state.revision = batch.revision;
   if (!batch.consumed_queue_seqs.empty()) {
     state.scan_from =
         std::max(state.scan_from, batch.consumed_queue_seqs.back() + 1);

@@ -75,6 +75,8 @@ class RocksLogStorageTest : public ::testing::Test {
       batch.leaves.push_back(e.leaf);
     }
     batch.root = Root(range->size(), range->Root(), current.revision + 1);
+    batch.tree_size = range->size();
+    batch.revision = current.revision + 1;
     ASSERT_TRUE(storage_->Integrate(kTree, batch).ok());
   }
 
@@ -88,7 +90,6 @@ TEST_F(RocksLogStorageTest, InitOnce) {
   ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   EXPECT_EQ(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_FALSE(storage_->InitRoot(7, Root(1, merkle::EmptyRoot(), 0)).ok());
   Open();
   EXPECT_TRUE(storage_->LatestRoot(kTree)->has_value());
 }
@@ -212,9 +213,47 @@ TEST_F(RocksLogStorageTest, IntegrateRefusesGapsInRevision) {
   ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   IntegrationBatch batch;
   batch.root = Root(0, merkle::EmptyRoot(), 2);
+  batch.revision = 2;
   EXPECT_EQ(storage_->Integrate(kTree, batch).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(storage_->Integrate(99, batch).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A size that does not add up to the leaves is refused too.
+  batch.revision = 1;
+  batch.tree_size = 3;
+  EXPECT_EQ(storage_->Integrate(kTree, batch).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// Storage keeps roots as opaque bytes: what it is told about size and
+// revision is what counts, and the exact bytes come back after a restart.
+TEST_F(RocksLogStorageTest, RootsAreOpaque) {
+  trillian::SignedLogRoot first;
+  first.set_log_root("not a LogRootV1");
+  first.set_log_root_signature("sig0");
+  ASSERT_TRUE(storage_->InitRoot(kTree, first).ok());
+  IntegrationBatch batch;
+  batch.leaves.push_back(Leaf("opaque"));
+  batch.leaves.back().set_leaf_index(0);
+  batch.nodes.emplace_back(merkle::NodeID{0, 0}, merkle::HashLeaf("opaque"));
+  batch.root.set_log_root(std::string("\xff\x00 opaque", 9));
+  batch.root.set_log_root_signature("sig1");
+  batch.tree_size = 1;
+  batch.revision = 1;
+  ASSERT_TRUE(storage_->Integrate(kTree, batch).ok());
+  Open();
+  auto latest = storage_->LatestRoot(kTree);
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->SerializeAsString(), batch.root.SerializeAsString());
+  EXPECT_FALSE(*storage_->HasUnintegratedLeaves(kTree));
+  // The stored size and revision carry on from what the batch said.
+  IntegrationBatch next;
+  next.tree_size = 1;
+  next.revision = 2;
+  EXPECT_TRUE(storage_->Integrate(kTree, next).ok());
+  next.revision = 3;
+  next.tree_size = 2;
+  EXPECT_EQ(storage_->Integrate(kTree, next).code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
