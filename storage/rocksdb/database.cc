@@ -56,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       {"log", cf},
       {"map", cf},
       {"attest", cf},
+      {"identity", cf},
   };
   auto database = std::unique_ptr<Database>(new Database());
   // Concurrent synced writers share one fsync (group commit).

@@ -28,9 +28,9 @@ struct DatabaseOptions {
 };
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
-// (log contents), "map" (map contents) and "attest" (registered hosts,
-// evidence). Keys are big-endian with the tree
-// id first.
+// (log contents), "map" (map contents), "attest" (registered hosts,
+// evidence) and "identity" (SPIRE entries, agents, join tokens, CAs). Keys are
+// big-endian with the tree id first.
 class Database {
  public:
   static absl::StatusOr<std::unique_ptr<Database>> Open(
@@ -42,6 +42,7 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* log() const { return handles_[2]; }
   ::rocksdb::ColumnFamilyHandle* map() const { return handles_[3]; }
   ::rocksdb::ColumnFamilyHandle* attest() const { return handles_[4]; }
+  ::rocksdb::ColumnFamilyHandle* identity() const { return handles_[5]; }
 
   // Options for writes that must survive a crash once acknowledged.
   const ::rocksdb::WriteOptions& durable_write() const { return durable_; }
