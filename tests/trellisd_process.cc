@@ -63,6 +63,10 @@ int WaitFor(pid_t pid) {
 
 ServerProcess::ServerProcess(const std::vector<std::string>& argv,
                              const std::string& port_file) {
+  if (port_file.empty()) {
+    pid_ = Spawn(argv, -1, -1);
+    return;
+  }
   std::remove(port_file.c_str());
   pid_ = Spawn(argv, -1, -1);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -92,6 +96,19 @@ int ServerProcess::Stop() {
   return code;
 }
 
+std::optional<int> ServerProcess::WaitForExit(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  do {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  return std::nullopt;
+}
+
 void ServerProcess::Kill() {
   kill(pid_, SIGKILL);
   WaitFor(pid_);
@@ -116,7 +133,9 @@ std::vector<std::string> TrellisdArgs(const std::string& data_dir,
       "--grpc_addr=127.0.0.1:0",
       "--port_file=" + data_dir + ".port",
       "--verifier_addr=127.0.0.1:0",
-      "--verifier_port_file=" + data_dir + ".verifier_port"};
+      "--verifier_port_file=" + data_dir + ".verifier_port",
+      "--spire_addr=127.0.0.1:0",
+      "--spire_port_file=" + data_dir + ".spire_port"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   return argv;
 }
@@ -128,6 +147,7 @@ TrellisdProcess::TrellisdProcess(const std::string& data_dir,
                     data_dir + ".port"),
       data_dir_(data_dir) {
   std::ifstream(data_dir + ".verifier_port") >> verifier_port_;
+  std::ifstream(data_dir + ".spire_port") >> spire_port_;
 }
 
 std::string TrellisdProcess::operator_address() const {

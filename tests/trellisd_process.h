@@ -6,9 +6,11 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
@@ -16,7 +18,8 @@
 namespace trellis::testing {
 
 // A server binary (a runfile such as "cmd/trellis-tpm/trellis-tpm") run as
-// a child process; it must write the port it bound to `port_file`.
+// a child process; it must write the port it bound to `port_file` (empty:
+// a process that binds nothing the test waits for).
 class ServerProcess {
  public:
   // Starts `argv` and waits until the port file names a port. Aborts the
@@ -31,6 +34,9 @@ class ServerProcess {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return pid_; }
 
+  // The exit status once the process exits by itself, nullopt if it still
+  // runs after `timeout`.
+  std::optional<int> WaitForExit(absl::Duration timeout);
   // SIGTERM and wait; returns the exit status (0 for a clean shutdown).
   int Stop();
   // SIGKILL and wait: a crash.
@@ -50,6 +56,8 @@ class TrellisdProcess : public ServerProcess {
 
   // The attestation verifier's HTTPS port, and its self-signed certificate.
   int verifier_port() const { return verifier_port_; }
+  // The SPIRE server API's port.
+  int spire_port() const { return spire_port_; }
   std::string verifier_ca_file() const {
     return data_dir_ + "/verifier-tls/cert.pem";
   }
@@ -64,6 +72,7 @@ class TrellisdProcess : public ServerProcess {
  private:
   std::string data_dir_;
   int verifier_port_ = 0;
+  int spire_port_ = 0;
 };
 
 struct CliResult {

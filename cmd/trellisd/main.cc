@@ -102,6 +102,21 @@ ABSL_FLAG(uint64_t, map_tile_cache_bytes,
           trellis::storage::rocksdb::kDefaultMapTileCacheBytes,
           "Each of the map's two in-memory caches of decoded tiles.");
 
+ABSL_FLAG(std::string, spire_addr, trellis::SpireOptions().addr,
+          "Address of the SPIRE server API that spire-agents use (TLS with "
+          "the server's X509-SVID; port 0: a free port; empty: off).");
+ABSL_FLAG(std::string, spire_port_file, "",
+          "Write the SPIRE API's bound port here.");
+ABSL_FLAG(std::string, trust_domain, trellis::SpireOptions().trust_domain,
+          "SPIFFE trust domain of the identities this server issues.");
+ABSL_FLAG(std::string, ca_key_type, trellis::SpireOptions().ca_key_type,
+          "Key type of the X.509 CA: ec-p256, ec-p384, rsa-2048 or rsa-4096.");
+ABSL_FLAG(absl::Duration, ca_ttl, trellis::SpireOptions().ca_ttl,
+          "Lifetime of each CA (rotated as upstream SPIRE rotates).");
+ABSL_FLAG(absl::Duration, default_x509_svid_ttl,
+          trellis::SpireOptions().default_x509_svid_ttl,
+          "X509-SVID lifetime when an entry names none (also agent SVIDs).");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
@@ -190,6 +205,13 @@ int main(int argc, char** argv) {
     options.kek = *kek;
   }
 
+  options.spire.addr = absl::GetFlag(FLAGS_spire_addr);
+  options.spire.trust_domain = absl::GetFlag(FLAGS_trust_domain);
+  options.spire.ca_key_type = absl::GetFlag(FLAGS_ca_key_type);
+  options.spire.ca_ttl = absl::GetFlag(FLAGS_ca_ttl);
+  options.spire.default_x509_svid_ttl =
+      absl::GetFlag(FLAGS_default_x509_svid_ttl);
+
   absl::StatusOr<std::unique_ptr<trellis::Server>> server =
       trellis::Server::Start(options);
   if (!server.ok()) {
@@ -198,8 +220,9 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "trellisd: serving gRPC on port %d, verifier HTTPS on port %d, "
-               "data in %s\n",
+               "SPIRE API on port %d (trust domain %s), data in %s\n",
                (*server)->port(), (*server)->verifier_port(),
+               (*server)->spire_port(), options.spire.trust_domain.c_str(),
                options.data_dir.c_str());
   // Written via rename so readers never see a partial file.
   auto write_port = [](const std::string& file, int port) {
@@ -213,6 +236,7 @@ int main(int argc, char** argv) {
   // The verifier's first: a reader of the gRPC port file finds both.
   write_port(absl::GetFlag(FLAGS_verifier_port_file),
              (*server)->verifier_port());
+  write_port(absl::GetFlag(FLAGS_spire_port_file), (*server)->spire_port());
   write_port(absl::GetFlag(FLAGS_port_file), (*server)->port());
 
   int received = 0;

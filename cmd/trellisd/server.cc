@@ -156,6 +156,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                create_log, server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
+  if (!options.spire.addr.empty()) {
+    absl::StatusOr<std::unique_ptr<SpireServer>> spire =
+        SpireServer::Start(options.spire, options.data_dir, server->db_.get(),
+                           server->keys_.get(), server->operators_.get());
+    if (!spire.ok()) return spire.status();
+    server->spire_ = std::move(*spire);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -186,6 +193,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->map_service_.get());
   builder.RegisterService(server->map_write_service_.get());
   builder.RegisterService(server->attestation_->grpc_service());
+  if (server->spire_) {
+    for (grpc::Service* service : server->spire_->operator_services()) {
+      builder.RegisterService(service);
+    }
+  }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
     return absl::UnavailableError(
@@ -200,6 +212,7 @@ void Server::Shutdown(absl::Duration grace) {
   // The verifier's HTTPS API first, then gRPC (which serves the verifier's
   // gRPC API too), then the verifier itself: all before the log they write.
   if (attestation_) attestation_->Shutdown();
+  if (spire_) spire_->Shutdown();
   if (grpc_server_) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     grpc_server_->Wait();
@@ -207,6 +220,7 @@ void Server::Shutdown(absl::Duration grace) {
     unlink(absl::StripPrefix(operator_address_, "unix:").data());
   }
   attestation_.reset();
+  spire_.reset();
   write_pool_.reset();  // Finishes writes already accepted.
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();

@@ -13,6 +13,7 @@
 #include "admin/operator_auth.h"
 #include "admin/tree_manager.h"
 #include "cmd/trellisd/attestation_server.h"
+#include "cmd/trellisd/spire_server.h"
 #include "grpcpp/server.h"
 #include "log/log_service.h"
 #include "log/sequencer.h"
@@ -67,6 +68,8 @@ struct ServerOptions {
   int max_receive_message_bytes = 64 << 20;
   // The attestation verifier (registrar, nonces, HTTPS API).
   AttestationOptions attestation;
+  // The SPIRE server role (CA, entries, agents, SPIRE API).
+  SpireOptions spire;
 };
 
 class Server {
@@ -81,6 +84,8 @@ class Server {
   const std::string& operator_address() const { return operator_address_; }
   // The verifier API's port (0 if off).
   int verifier_port() const { return attestation_->port(); }
+  // The SPIRE API's port (0 if off).
+  int spire_port() const { return spire_ ? spire_->port() : 0; }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.
@@ -109,6 +114,7 @@ class Server {
   std::unique_ptr<log::SequencerManager> sequencer_manager_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<AttestationServer> attestation_;
+  std::unique_ptr<SpireServer> spire_;
   int port_ = 0;
   std::string operator_address_;
 };

@@ -1,0 +1,93 @@
+// The trust domain's certificate authority: CA slots that rotate as
+// upstream SPIRE's do (a prepared CA enters the bundle before it signs
+// anything, so agents hold the new root in time), X509-SVID signing, and the
+// trust bundle. CA keys are stored wrapped (KeyStore::Wrap with key id
+// "ca/<slot>") and never leave through an API.
+#ifndef TRELLIS_CA_CA_MANAGER_H_
+#define TRELLIS_CA_CA_MANAGER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ca/x509.h"
+#include "spire/api/types/bundle.pb.h"
+#include "storage/identity_storage.h"
+
+namespace trellis::ca {
+
+struct CaOptions {
+  std::string trust_domain;  // Bare name, already validated.
+  KeyType key_type = KeyType::kEcP256;
+  absl::Duration ca_ttl = absl::Hours(24);
+  absl::Duration default_x509_svid_ttl = absl::Hours(1);
+  // How often bundle consumers are told to refresh.
+  absl::Duration bundle_refresh_hint = absl::Minutes(5);
+};
+
+// How CA keys are kept at rest (the key store's Wrap / Unwrap).
+struct KeyWrapping {
+  std::function<absl::StatusOr<std::string>(absl::string_view key_id,
+                                            absl::string_view der)>
+      wrap;
+  std::function<absl::StatusOr<std::string>(absl::string_view key_id,
+                                            absl::string_view wrapped)>
+      unwrap;
+};
+
+class CaManager {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  // Loads the stored slots and rotates once (creating the first CA).
+  static absl::StatusOr<std::unique_ptr<CaManager>> Create(
+      storage::IdentityStorage* storage, CaOptions options,
+      KeyWrapping wrapping, Clock clock = absl::Now);
+
+  // Prepares the next CA when the active one is past min(lifetime/2, 30 d)
+  // before its end, activates it at min(lifetime/6, 7 d) before, prunes CAs
+  // a day after they expire. Call periodically.
+  absl::Status Rotate();
+
+  // An X509-SVID chain (leaf first) for `public_key_der` (SPKI). ttl zero:
+  // the default; always capped at the CA's end.
+  absl::StatusOr<std::vector<std::string>> SignX509Svid(
+      const std::string& spiffe_id, const std::string& public_key_der,
+      const std::vector<std::string>& dns_names, absl::Duration ttl);
+
+  // The trust domain's bundle: every current root (prepared included), with
+  // a sequence number that grows whenever the roots change.
+  spire::api::types::Bundle Bundle() const;
+  std::vector<std::string> X509Roots() const;
+
+  const CaOptions& options() const { return options_; }
+  absl::Time Now() const { return clock_(); }
+
+ private:
+  struct Slot {
+    trellis::CaSlot record;
+    std::string key_der;  // Unwrapped, in memory only.
+  };
+  CaManager(storage::IdentityStorage* storage, CaOptions options,
+            KeyWrapping wrapping, Clock clock);
+  absl::StatusOr<Slot> NewSlot(absl::Time now, trellis::CaSlot::State state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PersistLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  storage::IdentityStorage* const storage_;
+  const CaOptions options_;
+  const KeyWrapping wrapping_;
+  const Clock clock_;
+  mutable absl::Mutex mu_;
+  std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  // Highest slot number ever used: slot ids and the bundle sequence.
+  uint64_t last_slot_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace trellis::ca
+
+#endif  // TRELLIS_CA_CA_MANAGER_H_

@@ -1,0 +1,95 @@
+#include "ca/ca_manager.h"
+
+#include "gtest/gtest.h"
+#include "storage/rocksdb/identity_storage.h"
+#include "util/test_util.h"
+
+namespace trellis::ca {
+namespace {
+
+class CaManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::move(storage::rocksdb::Database::Open({dir_.path()}).value());
+    storage_ =
+        std::make_unique<storage::rocksdb::RocksIdentityStorage>(db_.get());
+  }
+  std::unique_ptr<CaManager> Open() {
+    CaOptions options;
+    options.trust_domain = "example.org";
+    options.ca_ttl = absl::Hours(24);
+    // Wrapping is checked: the stored key is the reverse of the real one.
+    KeyWrapping reverse{[this](absl::string_view id, absl::string_view der) {
+                          wrapped_ids_.emplace_back(id);
+                          return absl::StatusOr<std::string>(
+                              std::string(der.rbegin(), der.rend()));
+                        },
+                        [](absl::string_view, absl::string_view wrapped) {
+                          return absl::StatusOr<std::string>(
+                              std::string(wrapped.rbegin(), wrapped.rend()));
+                        }};
+    auto manager = CaManager::Create(storage_.get(), options, reverse,
+                                     [this] { return now_; });
+    EXPECT_TRUE(manager.ok()) << manager.status();
+    return std::move(manager).value_or(nullptr);
+  }
+  std::vector<trellis::CaSlot::State> States() {
+    std::vector<trellis::CaSlot::State> states;
+    const std::vector<trellis::CaSlot> slots = storage_->GetCaSlots().value();
+    for (const auto& slot : slots) {
+      states.push_back(slot.state());
+    }
+    return states;
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1800000000);
+  std::vector<std::string> wrapped_ids_;
+  testing::TempDir dir_;
+  std::unique_ptr<storage::rocksdb::Database> db_;
+  std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
+};
+
+TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
+  auto ca = Open();
+  EXPECT_EQ(States(), std::vector{trellis::CaSlot::ACTIVE});
+  EXPECT_EQ(wrapped_ids_, std::vector<std::string>{"ca/1"});
+  EXPECT_EQ(ca->Bundle().sequence_number(), 1u);
+  EXPECT_EQ(ca->Bundle().x509_authorities_size(), 1);
+  // The key at rest is the wrapped form, not the key.
+  const auto stored = storage_->GetCaSlots().value();
+  EXPECT_NE(stored[0].wrapped_key().substr(0, 2), std::string("\x30\x81"));
+
+  // Half-way: a second CA is prepared and enters the bundle first.
+  now_ += absl::Hours(12) + absl::Seconds(1);
+  ASSERT_TRUE(ca->Rotate().ok());
+  EXPECT_EQ(States(),
+            (std::vector{trellis::CaSlot::ACTIVE, trellis::CaSlot::PREPARED}));
+  EXPECT_EQ(ca->Bundle().x509_authorities_size(), 2);
+  EXPECT_EQ(ca->Bundle().sequence_number(), 2u);
+  // Signing still uses the first until activation at 5/6 of its life.
+  auto leaf =
+      ca->SignX509Svid("spiffe://example.org/w", "", {}, absl::ZeroDuration());
+  EXPECT_FALSE(leaf.ok());  // No public key: refused, not a crash.
+
+  now_ += absl::Hours(8);
+  ASSERT_TRUE(ca->Rotate().ok());
+  EXPECT_EQ(States(),
+            (std::vector{trellis::CaSlot::OLD, trellis::CaSlot::ACTIVE}));
+
+  // A restart keeps the slots (and unwraps the keys).
+  ca.reset();
+  ca = Open();
+  EXPECT_EQ(States(),
+            (std::vector{trellis::CaSlot::OLD, trellis::CaSlot::ACTIVE}));
+
+  // A day after the old CA ended it leaves the bundle.
+  now_ += absl::Hours(30);
+  ASSERT_TRUE(ca->Rotate().ok());
+  const std::vector<trellis::CaSlot> left = storage_->GetCaSlots().value();
+  for (const auto& slot : left) {
+    EXPECT_NE(slot.slot_id(), "1");
+  }
+}
+
+}  // namespace
+}  // namespace trellis::ca

@@ -1,0 +1,610 @@
+#include "ca/x509.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <ctime>
+#include <memory>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/keys.h"
+#include "crypto/keyspb/keyspb.pb.h"
+#include "spiffe/id.h"
+
+namespace trellis::ca {
+namespace {
+
+using crypto::OpenSslError;
+
+template <auto kFree>
+struct Free {
+  template <typename T>
+  void operator()(T *p) const {
+    kFree(p);
+  }
+};
+using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, Free<X509_REQ_free>>;
+using BignumPtr = std::unique_ptr<BIGNUM, Free<BN_free>>;
+using GeneralNamesPtr =
+    std::unique_ptr<GENERAL_NAMES, Free<GENERAL_NAMES_free>>;
+
+struct ExtensionsFree {
+  void operator()(STACK_OF(X509_EXTENSION) * exts) const {
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  }
+};
+using ExtensionsPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionsFree>;
+
+const unsigned char *Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char *>(s.data());
+}
+
+absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der) {
+  const unsigned char *p = Bytes(der);
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (cert == nullptr || p != Bytes(der) + der.size()) {
+    return absl::InvalidArgumentError("cannot parse DER certificate: " +
+                                      OpenSslError());
+  }
+  return cert;
+}
+
+absl::StatusOr<std::string> ToDer(X509 *cert) {
+  unsigned char *der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  if (len <= 0)
+    return absl::InternalError("certificate DER: " + OpenSslError());
+  std::string out(reinterpret_cast<char *>(der), len);
+  OPENSSL_free(der);
+  return out;
+}
+
+absl::Time MaxCertificateTime() {
+  // GeneralizedTime has four year digits.
+  return absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                         absl::UTCTimeZone());
+}
+
+absl::Status SetTime(ASN1_TIME *field, absl::Time t) {
+  if (t > MaxCertificateTime() ||
+      ASN1_TIME_set(field, absl::ToTimeT(t)) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("time out of certificate range: ", absl::FormatTime(t)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Time> GetTime(const ASN1_TIME *field) {
+  struct tm tm;
+  if (field == nullptr || ASN1_TIME_to_tm(field, &tm) != 1) {
+    return absl::InvalidArgumentError("malformed certificate time");
+  }
+  return absl::FromCivil(
+      absl::CivilSecond(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec),
+      absl::UTCTimeZone());
+}
+
+// The digest upstream (Go crypto/x509) pairs with the signing key.
+absl::StatusOr<const EVP_MD *> SigningDigest(const EVP_PKEY &key) {
+  switch (EVP_PKEY_get_base_id(&key)) {
+    case EVP_PKEY_RSA:
+      return EVP_sha256();
+    case EVP_PKEY_EC:
+      switch (EVP_PKEY_get_bits(&key)) {
+        case 256:
+          return EVP_sha256();
+        case 384:
+          return EVP_sha384();
+        case 521:
+          return EVP_sha512();
+      }
+      return absl::InvalidArgumentError("unsupported EC curve for a CA key");
+  }
+  return absl::InvalidArgumentError("CA key must be ECDSA or RSA");
+}
+
+// Uniform in [1, 2^128): 128 random bits, never zero.
+absl::StatusOr<BignumPtr> RandomSerial() {
+  BignumPtr serial(BN_new());
+  if (serial == nullptr) return absl::InternalError("BN_new failed");
+  unsigned char bytes[16];
+  do {
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1 ||
+        BN_bin2bn(bytes, sizeof(bytes), serial.get()) == nullptr) {
+      return absl::InternalError("random serial: " + OpenSslError());
+    }
+  } while (BN_is_zero(serial.get()));
+  return serial;
+}
+
+absl::StatusOr<std::string> Decimal(const BIGNUM *bn) {
+  char *dec = BN_bn2dec(bn);
+  if (dec == nullptr) return absl::InternalError("BN_bn2dec failed");
+  std::string out(dec);
+  OPENSSL_free(dec);
+  return out;
+}
+
+// What Go's pkix.Name marshalling picks: PrintableString when it can.
+bool IsPrintableString(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || absl::StrContains(" '()+,-./:=?", c);
+  });
+}
+
+absl::Status AddNameEntry(X509_NAME *name, int nid, absl::string_view value) {
+  // An explicit string type skips OpenSSL's ub-common-name (64) limit, which
+  // Go does not enforce on CN = DNS name either.
+  const int type =
+      IsPrintableString(value) ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING;
+  if (X509_NAME_add_entry_by_NID(name, nid, type, Bytes(value),
+                                 static_cast<int>(value.size()), -1, 0) != 1) {
+    return absl::InternalError("subject name: " + OpenSslError());
+  }
+  return absl::OkStatus();
+}
+
+// For constant extension values only: the config syntax would let
+// untrusted text inject extra names.
+absl::Status AddConfExtension(X509 *cert, int nid, const char *value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, nullptr, cert, nullptr, nullptr, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  const bool ok = ext != nullptr && X509_add_ext(cert, ext, -1) == 1;
+  X509_EXTENSION_free(ext);
+  if (!ok) {
+    return absl::InternalError(
+        absl::StrCat("extension ", OBJ_nid2sn(nid), ": ", OpenSslError()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddExtension(X509 *cert, int nid, void *value, bool critical) {
+  if (X509_add1_ext_i2d(cert, nid, value, critical ? 1 : 0,
+                        X509V3_ADD_DEFAULT) != 1) {
+    return absl::InternalError(
+        absl::StrCat("extension ", OBJ_nid2sn(nid), ": ", OpenSslError()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddGeneralName(GENERAL_NAMES *names, int type,
+                            absl::string_view value) {
+  ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+  GENERAL_NAME *name = GENERAL_NAME_new();
+  if (ia5 == nullptr || name == nullptr ||
+      ASN1_STRING_set(ia5, value.data(), static_cast<int>(value.size())) != 1) {
+    ASN1_IA5STRING_free(ia5);
+    GENERAL_NAME_free(name);
+    return absl::InternalError("subjectAltName: " + OpenSslError());
+  }
+  GENERAL_NAME_set0_value(name, type, ia5);
+  if (sk_GENERAL_NAME_push(names, name) == 0) {
+    GENERAL_NAME_free(name);
+    return absl::InternalError("subjectAltName: " + OpenSslError());
+  }
+  return absl::OkStatus();
+}
+
+void CollectNames(const GENERAL_NAMES *names, std::vector<std::string> *uris,
+                  std::vector<std::string> *dns) {
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
+    int type = 0;
+    const auto *value =
+        static_cast<const ASN1_STRING *>(GENERAL_NAME_get0_value(name, &type));
+    if (type != GEN_URI && type != GEN_DNS) continue;
+    std::string text(
+        reinterpret_cast<const char *>(ASN1_STRING_get0_data(value)),
+        ASN1_STRING_length(value));
+    (type == GEN_URI ? uris : dns)->push_back(std::move(text));
+  }
+}
+
+// Conservative: DNS SANs come from registration entries; the CN copy must be
+// a valid IA5String/PrintableString-ish value too.
+absl::Status CheckDnsName(absl::string_view name) {
+  if (name.empty() || name.size() > 255) {
+    return absl::InvalidArgumentError(
+        "DNS name must be between 1 and 255 bytes");
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+          c == '*')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid DNS name \"", absl::CHexEscape(name), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+struct CertSpec {
+  const BIGNUM *serial = nullptr;
+  std::vector<std::pair<int, std::string>> subject;
+  const X509_NAME *issuer_name = nullptr;  // Null: self-issued.
+  EVP_PKEY *public_key = nullptr;
+  Validity validity;
+  bool is_ca = false;
+  std::string uri;
+  std::vector<std::string> dns_names;
+  // The issuer's SKI; null for a self-signed certificate (its own SKI).
+  const ASN1_OCTET_STRING *authority_key_id = nullptr;
+  EVP_PKEY *signing_key = nullptr;
+  const EVP_MD *digest = nullptr;
+};
+
+absl::StatusOr<std::string> BuildCertificate(const CertSpec &spec) {
+  X509Ptr cert(X509_new());
+  if (cert == nullptr) return absl::InternalError("X509_new failed");
+  X509 *x = cert.get();
+  if (X509_set_version(x, X509_VERSION_3) != 1 ||
+      BN_to_ASN1_INTEGER(spec.serial, X509_get_serialNumber(x)) == nullptr ||
+      X509_set_pubkey(x, spec.public_key) != 1) {
+    return absl::InternalError("certificate fields: " + OpenSslError());
+  }
+  X509_NAME *subject = X509_get_subject_name(x);
+  for (const auto &[nid, value] : spec.subject) {
+    if (absl::Status s = AddNameEntry(subject, nid, value); !s.ok()) return s;
+  }
+  if (X509_set_issuer_name(
+          x, spec.issuer_name != nullptr ? spec.issuer_name : subject) != 1) {
+    return absl::InternalError("issuer name: " + OpenSslError());
+  }
+  if (absl::Status s =
+          SetTime(X509_getm_notBefore(x), spec.validity.not_before);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = SetTime(X509_getm_notAfter(x), spec.validity.not_after);
+      !s.ok()) {
+    return s;
+  }
+
+  // Go's extension order: KU, EKU, BC, SKI, AKI, SAN.
+  absl::Status s =
+      spec.is_ca
+          ? AddConfExtension(x, NID_key_usage, "critical,keyCertSign,cRLSign")
+          : AddConfExtension(
+                x, NID_key_usage,
+                "critical,digitalSignature,keyEncipherment,keyAgreement");
+  if (s.ok() && !spec.is_ca) {
+    s = AddConfExtension(x, NID_ext_key_usage, "serverAuth,clientAuth");
+  }
+  if (s.ok()) {
+    s = AddConfExtension(x, NID_basic_constraints,
+                         spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  }
+  if (!s.ok()) return s;
+
+  // RFC 5280 4.2.1.2 method 1, as SPIRE's x509util.GetSubjectKeyID.
+  unsigned char ski[EVP_MAX_MD_SIZE];
+  unsigned int ski_len = 0;
+  std::unique_ptr<ASN1_OCTET_STRING, Free<ASN1_OCTET_STRING_free>> ski_oct(
+      ASN1_OCTET_STRING_new());
+  if (X509_pubkey_digest(x, EVP_sha1(), ski, &ski_len) != 1 ||
+      ski_oct == nullptr ||
+      ASN1_OCTET_STRING_set(ski_oct.get(), ski, static_cast<int>(ski_len)) !=
+          1) {
+    return absl::InternalError("subject key id: " + OpenSslError());
+  }
+  if (s = AddExtension(x, NID_subject_key_identifier, ski_oct.get(), false);
+      !s.ok()) {
+    return s;
+  }
+  const ASN1_OCTET_STRING *aki_value =
+      spec.authority_key_id != nullptr ? spec.authority_key_id : ski_oct.get();
+  std::unique_ptr<AUTHORITY_KEYID, Free<AUTHORITY_KEYID_free>> aki(
+      AUTHORITY_KEYID_new());
+  if (aki == nullptr ||
+      (aki->keyid = ASN1_OCTET_STRING_dup(aki_value)) == nullptr) {
+    return absl::InternalError("authority key id: " + OpenSslError());
+  }
+  if (s = AddExtension(x, NID_authority_key_identifier, aki.get(), false);
+      !s.ok()) {
+    return s;
+  }
+
+  GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+  if (names == nullptr) return absl::InternalError("subjectAltName alloc");
+  if (s = AddGeneralName(names.get(), GEN_URI, spec.uri); !s.ok()) return s;
+  for (const std::string &dns : spec.dns_names) {
+    if (s = AddGeneralName(names.get(), GEN_DNS, dns); !s.ok()) return s;
+  }
+  // Critical only with an empty subject (RFC 5280); ours never is.
+  if (s = AddExtension(x, NID_subject_alt_name, names.get(), false); !s.ok()) {
+    return s;
+  }
+
+  if (X509_sign(x, spec.signing_key, spec.digest) <= 0) {
+    return absl::InternalError("signing the certificate: " + OpenSslError());
+  }
+  return ToDer(x);
+}
+
+}  // namespace
+
+absl::StatusOr<KeyType> ParseKeyType(absl::string_view name) {
+  for (KeyType type : {KeyType::kEcP256, KeyType::kEcP384, KeyType::kRsa2048,
+                       KeyType::kRsa4096}) {
+    if (name == KeyTypeName(type)) return type;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown key type \"", absl::CHexEscape(name),
+                   "\"; want ec-p256, ec-p384, rsa-2048 or rsa-4096"));
+}
+
+absl::string_view KeyTypeName(KeyType type) {
+  switch (type) {
+    case KeyType::kEcP256:
+      return "ec-p256";
+    case KeyType::kEcP384:
+      return "ec-p384";
+    case KeyType::kRsa2048:
+      return "rsa-2048";
+    case KeyType::kRsa4096:
+      return "rsa-4096";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::string> GeneratePrivateKey(KeyType type) {
+  keyspb::Specification spec;
+  switch (type) {
+    case KeyType::kEcP256:
+      spec.mutable_ecdsa_params()->set_curve(
+          keyspb::Specification::ECDSA::P256);
+      break;
+    case KeyType::kEcP384:
+      spec.mutable_ecdsa_params()->set_curve(
+          keyspb::Specification::ECDSA::P384);
+      break;
+    case KeyType::kRsa2048:
+      spec.mutable_rsa_params()->set_bits(2048);
+      break;
+    case KeyType::kRsa4096:
+      spec.mutable_rsa_params()->set_bits(4096);
+      break;
+  }
+  absl::StatusOr<crypto::PrivateKey> key = crypto::GenerateKey(spec);
+  if (!key.ok()) return key.status();
+  return crypto::MarshalPrivateKey(**key);
+}
+
+absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
+                                            bool check_signature) {
+  if (csr_der.empty()) return absl::InvalidArgumentError("CSR is empty");
+  if (csr_der.size() > kMaxCsrSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CSR is ", csr_der.size(), " bytes; the limit is ", kMaxCsrSize));
+  }
+  const unsigned char *p = Bytes(csr_der);
+  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())));
+  if (req == nullptr || p != Bytes(csr_der) + csr_der.size()) {
+    return absl::InvalidArgumentError("cannot parse DER CSR: " +
+                                      OpenSslError());
+  }
+  EVP_PKEY *key = X509_REQ_get0_pubkey(req.get());
+  if (key == nullptr) {
+    return absl::InvalidArgumentError("CSR public key is unusable: " +
+                                      OpenSslError());
+  }
+  if (check_signature && X509_REQ_verify(req.get(), key) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("CSR signature does not verify");
+  }
+  CertificateRequest out;
+  absl::StatusOr<std::string> spki = crypto::MarshalPublicKey(*key);
+  if (!spki.ok()) return spki.status();
+  out.public_key_der = *std::move(spki);
+
+  ExtensionsPtr exts(X509_REQ_get_extensions(req.get()));
+  if (exts == nullptr) {
+    // Null is also how some OpenSSL versions say "no extensions".
+    if (X509_REQ_get_attr_by_NID(req.get(), NID_ext_req, -1) >= 0) {
+      return absl::InvalidArgumentError("CSR has malformed extensions: " +
+                                        OpenSslError());
+    }
+    ERR_clear_error();
+    return out;
+  }
+  int critical = -1;
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(
+      X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
+  if (names == nullptr) {
+    if (critical == -2) {
+      return absl::InvalidArgumentError(
+          "CSR has two subjectAltName extensions");
+    }
+    if (critical >= 0) {
+      return absl::InvalidArgumentError("CSR has a malformed subjectAltName: " +
+                                        OpenSslError());
+    }
+    return out;
+  }
+  CollectNames(names.get(), &out.uri_sans, &out.dns_sans);
+  return out;
+}
+
+absl::StatusOr<std::string> CreateSelfSignedCa(absl::string_view key_der,
+                                               absl::string_view trust_domain,
+                                               absl::Time now,
+                                               absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("CA TTL must be positive");
+  }
+  absl::StatusOr<std::string> td = spiffe::ValidateTrustDomain(trust_domain);
+  if (!td.ok()) return td.status();
+  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(key_der);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<const EVP_MD *> digest = SigningDigest(**key);
+  if (!digest.ok()) return digest.status();
+  absl::StatusOr<BignumPtr> serial = RandomSerial();
+  if (!serial.ok()) return serial.status();
+  absl::StatusOr<std::string> serial_text = Decimal(serial->get());
+  if (!serial_text.ok()) return serial_text.status();
+
+  CertSpec spec;
+  spec.serial = serial->get();
+  spec.subject = {{NID_countryName, "US"},
+                  {NID_organizationName, "SPIFFE"},
+                  {NID_serialNumber, *serial_text}};
+  spec.public_key = key->get();
+  spec.validity = {now - kNotBeforeCushion, now + ttl};
+  spec.is_ca = true;
+  spec.uri = spiffe::SpiffeId{*td, ""}.ToString();
+  spec.signing_key = key->get();
+  spec.digest = *digest;
+  return BuildCertificate(spec);
+}
+
+absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
+                                         const SvidTemplate &svid) {
+  if (svid.ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("X509-SVID TTL must be positive");
+  }
+  absl::StatusOr<spiffe::SpiffeId> id = spiffe::ParseSpiffeId(svid.spiffe_id);
+  if (!id.ok()) return id.status();
+  if (id->path.empty()) {
+    return absl::InvalidArgumentError(
+        "an X509-SVID ID must have a path (it is not the trust domain's ID)");
+  }
+  for (const std::string &dns : svid.dns_names) {
+    if (absl::Status s = CheckDnsName(dns); !s.ok()) return s;
+  }
+  absl::StatusOr<crypto::PrivateKey> public_key =
+      crypto::ParsePublicKey(svid.public_key_der);
+  if (!public_key.ok()) return public_key.status();
+
+  absl::StatusOr<X509Ptr> ca = ParseCertificate(issuer.cert_der);
+  if (!ca.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("issuer: ", ca.status().message()));
+  }
+  absl::StatusOr<crypto::PrivateKey> ca_key =
+      crypto::ParsePrivateKey(issuer.key_der);
+  if (!ca_key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("issuer: ", ca_key.status().message()));
+  }
+  if (X509_check_private_key(ca->get(), ca_key->get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "issuer key does not match the issuer certificate");
+  }
+  // Also false for a CA whose keyUsage lacks keyCertSign.
+  if (X509_check_ca(ca->get()) == 0) {
+    return absl::InvalidArgumentError("issuer certificate is not a CA");
+  }
+  absl::StatusOr<const EVP_MD *> digest = SigningDigest(**ca_key);
+  if (!digest.ok()) return digest.status();
+
+  // SVIDs are only valid when signed by an authority of their trust domain.
+  std::vector<std::string> ca_uris, ca_dns;
+  GeneralNamesPtr ca_names(static_cast<GENERAL_NAMES *>(
+      X509_get_ext_d2i(ca->get(), NID_subject_alt_name, nullptr, nullptr)));
+  if (ca_names != nullptr) CollectNames(ca_names.get(), &ca_uris, &ca_dns);
+  if (ca_uris.size() != 1) {
+    return absl::InvalidArgumentError(
+        "issuer certificate must have exactly one URI SAN (its SPIFFE ID)");
+  }
+  absl::StatusOr<spiffe::SpiffeId> ca_id = spiffe::ParseSpiffeId(ca_uris[0]);
+  if (!ca_id.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("issuer: ", ca_id.status().message()));
+  }
+  if (ca_id->trust_domain != id->trust_domain) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(id->ToString(), " is not in the issuer's trust domain ",
+                     ca_id->trust_domain));
+  }
+
+  absl::StatusOr<absl::Time> ca_not_after =
+      GetTime(X509_get0_notAfter(ca->get()));
+  if (!ca_not_after.ok()) return ca_not_after.status();
+  const absl::Time not_after = std::min(svid.now + svid.ttl, *ca_not_after);
+  if (not_after <= svid.now) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("issuer expired at ", absl::FormatTime(*ca_not_after)));
+  }
+  absl::StatusOr<BignumPtr> serial = RandomSerial();
+  if (!serial.ok()) return serial.status();
+
+  CertSpec spec;
+  spec.serial = serial->get();
+  spec.subject = {{NID_countryName, "US"}, {NID_organizationName, "SPIRE"}};
+  if (!svid.dns_names.empty()) {
+    spec.subject.emplace_back(NID_commonName, svid.dns_names[0]);
+  }
+  spec.issuer_name = X509_get_subject_name(ca->get());
+  spec.public_key = public_key->get();
+  spec.validity = {svid.now - kNotBeforeCushion, not_after};
+  spec.uri = id->ToString();
+  spec.dns_names = svid.dns_names;
+  spec.authority_key_id = X509_get0_subject_key_id(ca->get());
+  spec.signing_key = ca_key->get();
+  spec.digest = *digest;
+  return BuildCertificate(spec);
+}
+
+absl::StatusOr<Validity> GetValidity(absl::string_view cert_der) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<absl::Time> not_before =
+      GetTime(X509_get0_notBefore(cert->get()));
+  if (!not_before.ok()) return not_before.status();
+  absl::StatusOr<absl::Time> not_after =
+      GetTime(X509_get0_notAfter(cert->get()));
+  if (!not_after.ok()) return not_after.status();
+  return Validity{*not_before, *not_after};
+}
+
+absl::StatusOr<absl::Time> NotAfter(absl::string_view cert_der) {
+  absl::StatusOr<Validity> validity = GetValidity(cert_der);
+  if (!validity.ok()) return validity.status();
+  return validity->not_after;
+}
+
+absl::StatusOr<std::string> SerialNumber(absl::string_view cert_der) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  BignumPtr bn(
+      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->get()), nullptr));
+  if (bn == nullptr) return absl::InvalidArgumentError("malformed serial");
+  return Decimal(bn.get());
+}
+
+absl::StatusOr<std::string> SubjectKeyId(absl::string_view cert_der) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert->get());
+  if (ski == nullptr) {
+    return absl::NotFoundError("certificate has no subject key identifier");
+  }
+  return std::string(reinterpret_cast<const char *>(ASN1_STRING_get0_data(ski)),
+                     ASN1_STRING_length(ski));
+}
+
+std::string DerToPem(absl::string_view der, absl::string_view label) {
+  const std::string b64 = absl::Base64Escape(der);
+  std::string out = absl::StrCat("-----BEGIN ", label, "-----\n");
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    absl::StrAppend(&out, b64.substr(i, 64), "\n");
+  }
+  absl::StrAppend(&out, "-----END ", label, "-----\n");
+  return out;
+}
+
+}  // namespace trellis::ca

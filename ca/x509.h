@@ -1,0 +1,96 @@
+// X.509 pieces of a SPIFFE certificate authority: CA key generation, CSR
+// parsing, a self-signed root and X509-SVID leaves shaped as upstream SPIRE
+// (v1.13, pkg/server/credtemplate) shapes them.
+#ifndef TRELLIS_CA_X509_H_
+#define TRELLIS_CA_X509_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace trellis::ca {
+
+// SPIRE's ca_key_type values.
+enum class KeyType { kEcP256, kEcP384, kRsa2048, kRsa4096 };
+
+// "ec-p256", "ec-p384", "rsa-2048" or "rsa-4096".
+absl::StatusOr<KeyType> ParseKeyType(absl::string_view name);
+absl::string_view KeyTypeName(KeyType type);
+
+// A fresh private key, PKCS#8 DER.
+absl::StatusOr<std::string> GeneratePrivateKey(KeyType type);
+
+// SPIRE agents send one CSR per entry; anything bigger is not a CSR.
+inline constexpr size_t kMaxCsrSize = 64 * 1024;
+
+struct CertificateRequest {
+  std::string public_key_der;  // SubjectPublicKeyInfo.
+  // From the subjectAltName extension, if any; other name types are ignored.
+  std::vector<std::string> uri_sans;
+  std::vector<std::string> dns_sans;
+};
+
+// Parses a DER PKCS#10 request; INVALID_ARGUMENT for garbage, trailing
+// bytes, more than kMaxCsrSize bytes, a malformed subjectAltName or (if
+// `check_signature`) a signature that does not verify.
+absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
+                                            bool check_signature);
+
+// Backdating of NotBefore against clock skew, as upstream.
+inline constexpr absl::Duration kNotBeforeCushion = absl::Seconds(10);
+
+struct Validity {
+  absl::Time not_before;
+  absl::Time not_after;
+};
+
+// A self-signed root for `trust_domain` (bare or "spiffe://" form) with the
+// key `key_der` (PKCS#8, SEC1 or PKCS#1 DER): subject C=US, O=SPIFFE,
+// serialNumber=<serial>; URI SAN spiffe://<td>; CA:TRUE and
+// keyCertSign|cRLSign (both critical); SKI and AKI; valid from
+// now-kNotBeforeCushion to now+ttl. Returns DER.
+absl::StatusOr<std::string> CreateSelfSignedCa(absl::string_view key_der,
+                                               absl::string_view trust_domain,
+                                               absl::Time now,
+                                               absl::Duration ttl);
+
+// The signing CA.
+struct Issuer {
+  std::string cert_der;
+  std::string key_der;  // PKCS#8 (or SEC1 / PKCS#1) DER.
+};
+
+struct SvidTemplate {
+  std::string spiffe_id;       // Must be in the issuer's trust domain.
+  std::string public_key_der;  // SubjectPublicKeyInfo, e.g. from ParseCsr.
+  std::vector<std::string> dns_names;  // The first is also the subject CN.
+  absl::Time now;
+  absl::Duration ttl;  // > 0; capped at the issuer's NotAfter.
+};
+
+// An X509-SVID leaf signed by `issuer`, DER: subject C=US, O=SPIRE (CN = first
+// DNS name); exactly one URI SAN plus the DNS SANs; CA:FALSE and
+// digitalSignature|keyEncipherment|keyAgreement (both critical); EKU
+// serverAuth+clientAuth; SKI; AKI = issuer SKI; random 128-bit serial.
+// INVALID_ARGUMENT for bad template fields or an unusable issuer;
+// FAILED_PRECONDITION if the issuer has expired at `now`.
+absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
+                                         const SvidTemplate &svid);
+
+// Readers of a DER certificate (INVALID_ARGUMENT if it does not parse).
+absl::StatusOr<Validity> GetValidity(absl::string_view cert_der);
+absl::StatusOr<absl::Time> NotAfter(absl::string_view cert_der);
+// Decimal, as SPIRE stores it (attested node cert_serial_number).
+absl::StatusOr<std::string> SerialNumber(absl::string_view cert_der);
+// Raw bytes of the subjectKeyIdentifier; NOT_FOUND without one.
+absl::StatusOr<std::string> SubjectKeyId(absl::string_view cert_der);
+
+// PEM armour, e.g. DerToPem(der, "CERTIFICATE").
+std::string DerToPem(absl::string_view der, absl::string_view label);
+
+}  // namespace trellis::ca
+
+#endif  // TRELLIS_CA_X509_H_

@@ -1,0 +1,190 @@
+#include "cmd/trellisd/spire_server.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
+#include "grpcpp/server_builder.h"
+#include "spiffe/id.h"
+#include "util/file.h"
+
+namespace trellis {
+namespace {
+
+// How often the TLS stack re-reads the server SVID file.
+constexpr int kSvidReloadSeconds = 1;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
+    const SpireOptions& options, const std::string& data_dir,
+    storage::rocksdb::Database* db, const admin::KeyStore* keys,
+    const admin::OperatorAuth* operators) {
+  absl::StatusOr<std::string> trust_domain =
+      spiffe::ValidateTrustDomain(options.trust_domain);
+  if (!trust_domain.ok()) return trust_domain.status();
+  ca::CaOptions ca_options;
+  ca_options.trust_domain = *trust_domain;
+  absl::StatusOr<ca::KeyType> key_type = ca::ParseKeyType(options.ca_key_type);
+  if (!key_type.ok()) return key_type.status();
+  ca_options.key_type = *key_type;
+  ca_options.ca_ttl = options.ca_ttl;
+  ca_options.default_x509_svid_ttl = options.default_x509_svid_ttl;
+
+  auto server = std::unique_ptr<SpireServer>(new SpireServer());
+  server->rotation_interval_ = options.rotation_interval;
+  server->storage_ =
+      std::make_unique<storage::rocksdb::RocksIdentityStorage>(db);
+  ca::KeyWrapping wrapping{
+      [keys](absl::string_view id, absl::string_view der) {
+        return keys->Wrap(id, der);
+      },
+      [keys](absl::string_view id, absl::string_view wrapped) {
+        return keys->Unwrap(id, wrapped);
+      }};
+  absl::StatusOr<std::unique_ptr<ca::CaManager>> ca = ca::CaManager::Create(
+      server->storage_.get(), ca_options, std::move(wrapping));
+  if (!ca.ok()) return ca.status();
+  server->ca_ = std::move(*ca);
+  absl::StatusOr<std::unique_ptr<identity::EntryManager>> entries =
+      identity::EntryManager::Create(server->storage_.get(), *trust_domain);
+  if (!entries.ok()) return entries.status();
+  server->entries_ = std::move(*entries);
+  server->agents_ = std::make_unique<identity::AgentManager>(
+      server->storage_.get(), server->ca_.get(), server->entries_.get());
+  server->svids_ = std::make_unique<identity::SvidManager>(
+      server->ca_.get(), server->entries_.get());
+
+  const identity::api::Authority authority{operators, server->ca_.get(),
+                                           server->agents_.get()};
+  for (Services* services :
+       {&server->spire_services_, &server->operator_services_}) {
+    services->agent = std::make_unique<identity::api::AgentService>(authority);
+    services->bundle =
+        std::make_unique<identity::api::BundleService>(authority);
+    services->entry = std::make_unique<identity::api::EntryService>(
+        authority, server->entries_.get());
+    services->svid = std::make_unique<identity::api::SvidService>(
+        authority, server->svids_.get());
+  }
+
+  // The server SVID lives in one file (key and chain together) that is
+  // replaced atomically, so the TLS stack never reads a mismatched pair.
+  const std::string dir = data_dir + "/spire";
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
+  }
+  server->svid_file_ = dir + "/server-svid.pem";
+  if (absl::Status s = server->RenewServerSvid(); !s.ok()) return s;
+
+  grpc::experimental::TlsServerCredentialsOptions tls(
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          server->svid_file_, server->svid_file_, kSvidReloadSeconds));
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(
+      GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.addr,
+                           grpc::experimental::TlsServerCredentials(tls),
+                           &server->port_);
+  builder.RegisterService(server->spire_services_.agent.get());
+  builder.RegisterService(server->spire_services_.bundle.get());
+  builder.RegisterService(server->spire_services_.entry.get());
+  builder.RegisterService(server->spire_services_.svid.get());
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
+  server->grpc_server_ = builder.BuildAndStart();
+  if (!server->grpc_server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.addr));
+  }
+  SpireServer* self = server.get();
+  server->rotation_thread_ = std::thread([self] { self->RotationLoop(); });
+  return server;
+}
+
+absl::Status SpireServer::RenewServerSvid() {
+  absl::StatusOr<std::string> key =
+      ca::GeneratePrivateKey(ca_->options().key_type);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<crypto::PrivateKey> parsed = crypto::ParsePrivateKey(*key);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<std::string> public_key = crypto::MarshalPublicKey(**parsed);
+  if (!public_key.ok()) return public_key.status();
+  const spire::api::types::Bundle bundle = ca_->Bundle();
+  absl::StatusOr<std::vector<std::string>> chain = ca_->SignX509Svid(
+      absl::StrCat("spiffe://", ca_->options().trust_domain, "/spire/server"),
+      *public_key, {}, absl::ZeroDuration());
+  if (!chain.ok()) return chain.status();
+  std::string pem = ca::DerToPem(*key, "PRIVATE KEY");
+  for (const std::string& der : *chain) {
+    pem += ca::DerToPem(der, "CERTIFICATE");
+  }
+  if (absl::Status s = ReplaceFile(svid_file_, pem, 0600); !s.ok()) return s;
+  absl::StatusOr<ca::Validity> validity = ca::GetValidity(chain->front());
+  if (!validity.ok()) return validity.status();
+  absl::MutexLock lock(&mu_);
+  // Renewed at half-life, or as soon as the roots change (a new CA).
+  svid_renew_at_ =
+      validity->not_before + (validity->not_after - validity->not_before) / 2;
+  svid_bundle_sequence_ = bundle.sequence_number();
+  return absl::OkStatus();
+}
+
+void SpireServer::RotationLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), rotation_interval_)) {
+      break;
+    }
+    mu_.Unlock();
+    absl::Status s = ca_->Rotate();
+    if (!s.ok()) {
+      std::fprintf(stderr, "trellisd: CA rotation failed: %s\n",
+                   s.ToString().c_str());
+    }
+    const uint64_t sequence = ca_->Bundle().sequence_number();
+    bool renew;
+    {
+      absl::MutexLock check(&mu_);
+      renew =
+          absl::Now() >= svid_renew_at_ || sequence != svid_bundle_sequence_;
+    }
+    if (renew) {
+      if (absl::Status r = RenewServerSvid(); !r.ok()) {
+        std::fprintf(stderr, "trellisd: server SVID renewal failed: %s\n",
+                     r.ToString().c_str());
+      }
+    }
+    mu_.Lock();
+  }
+}
+
+std::vector<grpc::Service*> SpireServer::operator_services() {
+  return {operator_services_.agent.get(), operator_services_.bundle.get(),
+          operator_services_.entry.get(), operator_services_.svid.get()};
+}
+
+void SpireServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (rotation_thread_.joinable()) rotation_thread_.join();
+  if (grpc_server_) {
+    grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc_server_->Wait();
+    grpc_server_.reset();
+  }
+}
+
+SpireServer::~SpireServer() { Shutdown(); }
+
+}  // namespace trellis

@@ -1,0 +1,90 @@
+// trellisd's SPIRE server role: the CA, entries and agents, the SPIRE API on
+// its own TLS port (the server's own X509-SVID, client certificates
+// requested but not required, as agents bootstrap without one), and the
+// same services for operators on the operator socket.
+#ifndef TRELLIS_CMD_TRELLISD_SPIRE_SERVER_H_
+#define TRELLIS_CMD_TRELLISD_SPIRE_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "admin/key_store.h"
+#include "admin/operator_auth.h"
+#include "ca/ca_manager.h"
+#include "grpcpp/server.h"
+#include "identity/agent_manager.h"
+#include "identity/api/agent_service.h"
+#include "identity/api/bundle_service.h"
+#include "identity/api/entry_service.h"
+#include "identity/api/svid_service.h"
+#include "identity/entry_manager.h"
+#include "identity/svid_manager.h"
+#include "storage/rocksdb/identity_storage.h"
+
+namespace trellis {
+
+struct SpireOptions {
+  // SPIRE API address (port 0: a free port; empty: the role is off).
+  std::string addr = "127.0.0.1:8081";
+  std::string trust_domain = "example.org";
+  std::string ca_key_type = "ec-p256";
+  absl::Duration ca_ttl = absl::Hours(24);
+  absl::Duration default_x509_svid_ttl = absl::Hours(1);
+  // How often CA rotation and the server SVID's half-life are checked.
+  absl::Duration rotation_interval = absl::Seconds(10);
+};
+
+class SpireServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SpireServer>> Start(
+      const SpireOptions& options, const std::string& data_dir,
+      storage::rocksdb::Database* db, const admin::KeyStore* keys,
+      const admin::OperatorAuth* operators);
+  ~SpireServer();
+
+  // The services for trellisd's operator socket and main port (operators
+  // administer entries, agents and tokens there).
+  std::vector<grpc::Service*> operator_services();
+  int port() const { return port_; }
+  void Shutdown();
+
+ private:
+  SpireServer() = default;
+  // A new server X509-SVID, written where the TLS stack reloads it from.
+  absl::Status RenewServerSvid();
+  void RotationLoop();
+
+  std::string svid_file_;
+  absl::Duration rotation_interval_;
+  std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
+  std::unique_ptr<ca::CaManager> ca_;
+  std::unique_ptr<identity::EntryManager> entries_;
+  std::unique_ptr<identity::AgentManager> agents_;
+  std::unique_ptr<identity::SvidManager> svids_;
+  // One set of services per gRPC server (a service joins only one).
+  struct Services {
+    std::unique_ptr<identity::api::AgentService> agent;
+    std::unique_ptr<identity::api::BundleService> bundle;
+    std::unique_ptr<identity::api::EntryService> entry;
+    std::unique_ptr<identity::api::SvidService> svid;
+  };
+  Services spire_services_;
+  Services operator_services_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time svid_renew_at_ ABSL_GUARDED_BY(mu_);
+  uint64_t svid_bundle_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread rotation_thread_;
+};
+
+}  // namespace trellis
+
+#endif  // TRELLIS_CMD_TRELLISD_SPIRE_SERVER_H_

@@ -1,0 +1,224 @@
+#include "identity/agent_manager.h"
+
+#include <utility>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/random.h"
+#include "spiffe/id.h"
+
+namespace trellis::identity {
+namespace {
+
+using Reason = spire::api::types::PermissionDeniedDetails;
+
+constexpr char kJoinTokenType[] = "join_token";
+
+}  // namespace
+
+absl::Status PermissionDenied(
+    spire::api::types::PermissionDeniedDetails::Reason reason,
+    absl::string_view message) {
+  absl::Status status = absl::PermissionDeniedError(message);
+  spire::api::types::PermissionDeniedDetails details;
+  details.set_reason(reason);
+  status.SetPayload(kPermissionDeniedDetailsUrl,
+                    absl::Cord(details.SerializeAsString()));
+  return status;
+}
+
+AgentManager::AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
+                           EntryManager* entries, Clock clock)
+    : storage_(storage),
+      ca_(ca),
+      entries_(entries),
+      clock_(std::move(clock)),
+      trust_domain_(ca->options().trust_domain) {}
+
+absl::StatusOr<trellis::JoinTokenRecord> AgentManager::CreateJoinToken(
+    int32_t ttl_seconds, std::string token, const std::string& agent_id) {
+  if (ttl_seconds < 1) {
+    return absl::InvalidArgumentError("ttl is required, you must provide one");
+  }
+  if (token.empty()) token = crypto::RandomUuid();
+  const std::string agent_path =
+      absl::StrCat("/spire/agent/", kJoinTokenType, "/", token);
+  if (absl::Status s = spiffe::ValidatePath(agent_path); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token cannot be part of an agent ID: ", s.message()));
+  }
+  if (!agent_id.empty()) {
+    absl::StatusOr<spiffe::SpiffeId> alias = spiffe::ParseSpiffeId(agent_id);
+    if (!alias.ok()) return alias.status();
+    if (alias->trust_domain != trust_domain_) {
+      return absl::InvalidArgumentError(
+          "agent_id is not a member of the server's trust domain");
+    }
+  }
+  trellis::JoinTokenRecord record;
+  record.set_token(token);
+  record.set_expires_at(absl::ToUnixSeconds(clock_()) + ttl_seconds);
+  if (absl::Status s = storage_->PutJoinToken(record); !s.ok()) return s;
+  if (!agent_id.empty()) {
+    Entry alias;
+    absl::StatusOr<spiffe::SpiffeId> parent =
+        spiffe::MakeSpiffeId(trust_domain_, agent_path);
+    absl::StatusOr<spiffe::SpiffeId> child = spiffe::ParseSpiffeId(agent_id);
+    alias.mutable_parent_id()->set_trust_domain(parent->trust_domain);
+    alias.mutable_parent_id()->set_path(parent->path);
+    alias.mutable_spiffe_id()->set_trust_domain(child->trust_domain);
+    alias.mutable_spiffe_id()->set_path(child->path);
+    Selector* selector = alias.add_selectors();
+    selector->set_type("spiffe_id");
+    selector->set_value(parent->ToString());
+    std::vector<absl::StatusOr<Entry>> created =
+        entries_->Create({std::move(alias)});
+    if (!created[0].ok()) return created[0].status();
+  }
+  return record;
+}
+
+absl::StatusOr<AgentSvid> AgentManager::Sign(const std::string& spiffe_id,
+                                             const std::string& csr_der) {
+  absl::StatusOr<ca::CertificateRequest> csr =
+      ca::ParseCsr(csr_der, /*check_signature=*/true);
+  if (!csr.ok()) return csr.status();
+  absl::StatusOr<std::vector<std::string>> chain = ca_->SignX509Svid(
+      spiffe_id, csr->public_key_der, {}, absl::ZeroDuration());
+  if (!chain.ok()) return chain.status();
+  absl::StatusOr<absl::Time> not_after = ca::NotAfter(chain->front());
+  if (!not_after.ok()) return not_after.status();
+  return AgentSvid{spiffe_id, std::move(*chain),
+                   absl::ToUnixSeconds(*not_after)};
+}
+
+absl::StatusOr<AgentSvid> AgentManager::AttestJoinToken(
+    const std::string& token, const std::string& csr_der) {
+  if (token.empty()) {
+    return absl::InvalidArgumentError("missing join token");
+  }
+  if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
+  absl::StatusOr<std::optional<trellis::JoinTokenRecord>> record =
+      storage_->TakeJoinToken(token);
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) {
+    return absl::InvalidArgumentError(
+        "failed to attest: join token does not exist or has already been "
+        "used");
+  }
+  if ((*record)->expires_at() < absl::ToUnixSeconds(clock_())) {
+    return absl::InvalidArgumentError("join token expired");
+  }
+  absl::StatusOr<spiffe::SpiffeId> id = spiffe::MakeSpiffeId(
+      trust_domain_, absl::StrCat("/spire/agent/", kJoinTokenType, "/", token));
+  if (!id.ok()) return id.status();
+  const std::string agent_id = id->ToString();
+
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
+      storage_->GetAgent(agent_id);
+  if (!held.ok()) return held.status();
+  if (held->has_value() && (*held)->cert_serial_number().empty()) {
+    return absl::PermissionDeniedError("failed to attest: agent is banned");
+  }
+  absl::StatusOr<AgentSvid> svid = Sign(agent_id, csr_der);
+  if (!svid.ok()) return svid.status();
+  absl::StatusOr<std::string> serial =
+      ca::SerialNumber(svid->cert_chain.front());
+  if (!serial.ok()) return serial.status();
+  trellis::AttestedAgent agent;
+  agent.set_spiffe_id(agent_id);
+  agent.set_attestation_type(kJoinTokenType);
+  agent.set_cert_serial_number(*serial);
+  agent.set_cert_not_after(svid->expires_at);
+  agent.set_can_reattest(false);
+  if (absl::Status s = storage_->PutAgent(agent); !s.ok()) return s;
+  return svid;
+}
+
+absl::StatusOr<trellis::AttestedAgent> AgentManager::Authorize(
+    const ca::VerifiedSvid& caller) {
+  if (caller.not_after < clock_()) {
+    return PermissionDenied(Reason::AGENT_EXPIRED, "agent SVID has expired");
+  }
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
+      storage_->GetAgent(caller.spiffe_id);
+  if (!held.ok()) return held.status();
+  if (!held->has_value()) {
+    return PermissionDenied(Reason::AGENT_NOT_ATTESTED,
+                            "agent is not attested");
+  }
+  trellis::AttestedAgent agent = std::move(**held);
+  if (agent.cert_serial_number().empty()) {
+    return PermissionDenied(Reason::AGENT_BANNED, "agent is banned");
+  }
+  if (agent.cert_serial_number() == caller.serial_number) return agent;
+  if (!agent.new_cert_serial_number().empty() &&
+      agent.new_cert_serial_number() == caller.serial_number) {
+    agent.set_cert_serial_number(agent.new_cert_serial_number());
+    agent.set_cert_not_after(agent.new_cert_not_after());
+    agent.clear_new_cert_serial_number();
+    agent.clear_new_cert_not_after();
+    if (absl::Status s = storage_->PutAgent(agent); !s.ok()) return s;
+    return agent;
+  }
+  return PermissionDenied(Reason::AGENT_NOT_ACTIVE, "agent SVID is not active");
+}
+
+absl::StatusOr<AgentSvid> AgentManager::Renew(
+    const trellis::AttestedAgent& agent, const std::string& csr_der) {
+  if (agent.can_reattest()) {
+    return PermissionDenied(Reason::AGENT_MUST_REATTEST,
+                            "agent must re-attest to renew its SVID");
+  }
+  if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
+  absl::StatusOr<AgentSvid> svid = Sign(agent.spiffe_id(), csr_der);
+  if (!svid.ok()) return svid.status();
+  absl::StatusOr<std::string> serial =
+      ca::SerialNumber(svid->cert_chain.front());
+  if (!serial.ok()) return serial.status();
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
+      storage_->GetAgent(agent.spiffe_id());
+  if (!held.ok()) return held.status();
+  if (!held->has_value()) {
+    return PermissionDenied(Reason::AGENT_NOT_ATTESTED,
+                            "agent is not attested");
+  }
+  (*held)->set_new_cert_serial_number(*serial);
+  (*held)->set_new_cert_not_after(svid->expires_at);
+  if (absl::Status s = storage_->PutAgent(**held); !s.ok()) return s;
+  return svid;
+}
+
+absl::Status AgentManager::Ban(const std::string& spiffe_id) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
+      storage_->GetAgent(spiffe_id);
+  if (!held.ok()) return held.status();
+  if (!held->has_value()) return absl::NotFoundError("agent not found");
+  (*held)->clear_cert_serial_number();
+  (*held)->clear_new_cert_serial_number();
+  return storage_->PutAgent(**held);
+}
+
+absl::Status AgentManager::Delete(const std::string& spiffe_id) {
+  absl::MutexLock lock(&mu_);
+  return storage_->DeleteAgent(spiffe_id);
+}
+
+absl::StatusOr<trellis::AttestedAgent> AgentManager::Get(
+    const std::string& spiffe_id) {
+  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
+      storage_->GetAgent(spiffe_id);
+  if (!held.ok()) return held.status();
+  if (!held->has_value()) return absl::NotFoundError("agent not found");
+  return **held;
+}
+
+absl::StatusOr<std::vector<trellis::AttestedAgent>> AgentManager::List() {
+  return storage_->ListAgents();
+}
+
+}  // namespace trellis::identity

@@ -1,0 +1,181 @@
+#include "identity/agent_manager.h"
+
+#include "absl/strings/str_cat.h"
+#include "ca/svid_verify.h"
+#include "ca/testing/csr.h"
+#include "ca/x509.h"
+#include "gtest/gtest.h"
+#include "identity/svid_manager.h"
+#include "storage/rocksdb/identity_storage.h"
+#include "util/test_util.h"
+
+namespace trellis::identity {
+namespace {
+
+using Reason = spire::api::types::PermissionDeniedDetails;
+
+constexpr char kTd[] = "example.org";
+
+// The reason a PERMISSION_DENIED status carries for agents.
+Reason::Reason ReasonOf(const absl::Status& status) {
+  auto payload =
+      status.GetPayload(kPermissionDeniedDetailsUrl);
+  Reason details;
+  if (!payload.has_value() || !details.ParseFromString(std::string(*payload))) {
+    return Reason::UNKNOWN;
+  }
+  return details.reason();
+}
+
+class AgentManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::move(storage::rocksdb::Database::Open({dir_.path()}).value());
+    storage_ =
+        std::make_unique<storage::rocksdb::RocksIdentityStorage>(db_.get());
+    ca::CaOptions options;
+    options.trust_domain = kTd;
+    ca::KeyWrapping plain{
+        [](absl::string_view, absl::string_view der) {
+          return absl::StatusOr<std::string>(std::string(der));
+        },
+        [](absl::string_view, absl::string_view wrapped) {
+          return absl::StatusOr<std::string>(std::string(wrapped));
+        }};
+    auto clock = [this] { return now_; };
+    ca_ = std::move(
+        ca::CaManager::Create(storage_.get(), options, plain, clock).value());
+    entries_ =
+        std::move(EntryManager::Create(storage_.get(), kTd, clock).value());
+    agents_ = std::make_unique<AgentManager>(storage_.get(), ca_.get(),
+                                             entries_.get(), clock);
+    svids_ = std::make_unique<SvidManager>(ca_.get(), entries_.get());
+  }
+
+  // Attests with a fresh token; returns the agent's verified SVID.
+  ca::VerifiedSvid Attest(const std::string& token) {
+    EXPECT_TRUE(agents_->CreateJoinToken(600, token, "").ok());
+    auto key = ca::testing::NewP256Key();
+    auto svid =
+        agents_->AttestJoinToken(token, ca::testing::MakeCsr(key.get()));
+    EXPECT_TRUE(svid.ok()) << svid.status();
+    return Verify(*svid);
+  }
+  ca::VerifiedSvid Verify(const AgentSvid& svid) {
+    auto verified = ca::VerifySvidChain(
+        ca::DerToPem(svid.cert_chain.front(), "CERTIFICATE"), ca_->X509Roots());
+    EXPECT_TRUE(verified.ok()) << verified.status();
+    return verified.value_or(ca::VerifiedSvid{});
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1800000000);
+  testing::TempDir dir_;
+  std::unique_ptr<storage::rocksdb::Database> db_;
+  std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
+  std::unique_ptr<ca::CaManager> ca_;
+  std::unique_ptr<EntryManager> entries_;
+  std::unique_ptr<AgentManager> agents_;
+  std::unique_ptr<SvidManager> svids_;
+};
+
+TEST_F(AgentManagerTest, JoinTokenAttestsOnceAndNamesTheAgent) {
+  EXPECT_EQ(agents_->CreateJoinToken(0, "", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const ca::VerifiedSvid svid = Attest("tok1");
+  EXPECT_EQ(svid.spiffe_id, "spiffe://example.org/spire/agent/join_token/tok1");
+  auto key = ca::testing::NewP256Key();
+  EXPECT_EQ(agents_->AttestJoinToken("tok1", ca::testing::MakeCsr(key.get()))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // A random token is a UUID; an expired one is consumed all the same.
+  auto token = agents_->CreateJoinToken(1, "", "");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->token().size(), 36u);
+  now_ += absl::Seconds(5);
+  auto expired =
+      agents_->AttestJoinToken(token->token(), ca::testing::MakeCsr(key.get()));
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(expired.status().message().find("expired"), std::string::npos);
+  EXPECT_FALSE(storage_->TakeJoinToken(token->token())->has_value());
+  // Garbage CSR: refused, and the token is used up anyway.
+  ASSERT_TRUE(agents_->CreateJoinToken(60, "tok2", "").ok());
+  EXPECT_EQ(agents_->AttestJoinToken("tok2", "garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(
+      agents_->Get("spiffe://example.org/spire/agent/join_token/tok2").ok());
+}
+
+TEST_F(AgentManagerTest, AuthorizeAppliesTheAgentStates) {
+  ca::VerifiedSvid svid = Attest("tok");
+  EXPECT_TRUE(agents_->Authorize(svid).ok());
+
+  ca::VerifiedSvid stranger = svid;
+  stranger.spiffe_id = "spiffe://example.org/spire/agent/join_token/other";
+  EXPECT_EQ(ReasonOf(agents_->Authorize(stranger).status()),
+            Reason::AGENT_NOT_ATTESTED);
+
+  // Renewal: the new SVID becomes current on first use; the old one is
+  // then no longer active.
+  auto agent = agents_->Authorize(svid);
+  auto key = ca::testing::NewP256Key();
+  auto renewed = agents_->Renew(*agent, ca::testing::MakeCsr(key.get()));
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_TRUE(agents_->Authorize(svid).ok());  // Old still current.
+  const ca::VerifiedSvid fresh = Verify(*renewed);
+  EXPECT_TRUE(agents_->Authorize(fresh).ok());
+  EXPECT_EQ(ReasonOf(agents_->Authorize(svid).status()),
+            Reason::AGENT_NOT_ACTIVE);
+
+  ca::VerifiedSvid late = fresh;
+  late.not_after = now_ - absl::Seconds(1);
+  EXPECT_EQ(ReasonOf(agents_->Authorize(late).status()), Reason::AGENT_EXPIRED);
+
+  ASSERT_TRUE(agents_->Ban(fresh.spiffe_id).ok());
+  const absl::Status banned = agents_->Authorize(fresh).status();
+  EXPECT_EQ(banned.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReasonOf(banned), Reason::AGENT_BANNED);
+}
+
+TEST_F(AgentManagerTest, AliasTokenAuthorisesEntriesUnderTheAlias) {
+  ASSERT_TRUE(
+      agents_->CreateJoinToken(600, "aliased", "spiffe://example.org/node/1")
+          .ok());
+  Entry workload;
+  workload.mutable_parent_id()->set_trust_domain(kTd);
+  workload.mutable_parent_id()->set_path("/node/1");
+  workload.mutable_spiffe_id()->set_trust_domain(kTd);
+  workload.mutable_spiffe_id()->set_path("/web");
+  workload.add_selectors()->set_type("unix");
+  workload.mutable_selectors(0)->set_value("uid:1000");
+  workload.add_dns_names("web.example.org");
+  auto created = entries_->Create({workload});
+  ASSERT_TRUE(created[0].ok());
+
+  auto key = ca::testing::NewP256Key();
+  auto agent_svid =
+      agents_->AttestJoinToken("aliased", ca::testing::MakeCsr(key.get()));
+  ASSERT_TRUE(agent_svid.ok());
+  auto agent = agents_->Authorize(Verify(*agent_svid));
+  ASSERT_TRUE(agent.ok());
+
+  auto results = svids_->BatchNewX509Svid(
+      *agent, {{created[0]->id(), ca::testing::MakeCsr(key.get())},
+               {"unknown", ca::testing::MakeCsr(key.get())},
+               {created[0]->id(), "garbage"},
+               {"", ca::testing::MakeCsr(key.get())}});
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 4u);
+  ASSERT_TRUE((*results)[0].ok()) << (*results)[0].status();
+  EXPECT_EQ(Verify(*(*results)[0]).spiffe_id, "spiffe://example.org/web");
+  EXPECT_EQ((*results)[1].status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*results)[2].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*results)[3].status().code(), absl::StatusCode::kInvalidArgument);
+
+  std::vector<X509SvidRequest> too_many(kMaxEntryBatch + 1);
+  EXPECT_EQ(svids_->BatchNewX509Svid(*agent, too_many).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace trellis::identity

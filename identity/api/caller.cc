@@ -1,0 +1,40 @@
+#include "identity/api/caller.h"
+
+#include <string>
+
+#include "grpc/grpc_security_constants.h"
+
+namespace trellis::identity::api {
+
+absl::Status RequireOperator(const Authority& authority,
+                             const grpc::ServerContext& context) {
+  if (authority.operators->IsOperator(context)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "this call is for operators (operator socket or operator certificate)");
+}
+
+absl::StatusOr<trellis::AttestedAgent> RequireAgent(
+    const Authority& authority, const grpc::ServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  // The leaf, then the rest of what the peer sent (a server's view of the
+  // peer chain may or may not repeat the leaf; verification ignores that).
+  std::string chain;
+  if (auth != nullptr) {
+    for (const char* property :
+         {GRPC_X509_PEM_CERT_PROPERTY_NAME,
+          GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME}) {
+      for (const grpc::string_ref& pem : auth->FindPropertyValues(property)) {
+        chain.append(pem.data(), pem.size());
+      }
+    }
+  }
+  if (chain.empty()) {
+    return absl::UnauthenticatedError("agent calls need an agent X509-SVID");
+  }
+  absl::StatusOr<ca::VerifiedSvid> svid =
+      ca::VerifySvidChain(chain, authority.ca->X509Roots());
+  if (!svid.ok()) return svid.status();
+  return authority.agents->Authorize(*svid);
+}
+
+}  // namespace trellis::identity::api

@@ -1,0 +1,33 @@
+// Who is calling the SPIRE API: an operator (operator socket or operator
+// certificate), or an agent presenting its X509-SVID on the SPIRE endpoint.
+#ifndef TRELLIS_IDENTITY_API_CALLER_H_
+#define TRELLIS_IDENTITY_API_CALLER_H_
+
+#include "absl/status/statusor.h"
+#include "admin/operator_auth.h"
+#include "ca/ca_manager.h"
+#include "grpcpp/server_context.h"
+#include "identity/agent_manager.h"
+
+namespace trellis::identity::api {
+
+// What the SPIRE services need to decide who may call what.
+struct Authority {
+  const admin::OperatorAuth* operators;
+  ca::CaManager* ca;
+  AgentManager* agents;
+};
+
+// PERMISSION_DENIED unless the caller is an operator.
+absl::Status RequireOperator(const Authority& authority,
+                             const grpc::ServerContext& context);
+
+// The calling agent: its SVID chains to the bundle and passes the agent
+// checks (UNAUTHENTICATED without a trusted SVID, PERMISSION_DENIED with
+// PermissionDeniedDetails for the agent states upstream agents act on).
+absl::StatusOr<trellis::AttestedAgent> RequireAgent(
+    const Authority& authority, const grpc::ServerContext& context);
+
+}  // namespace trellis::identity::api
+
+#endif  // TRELLIS_IDENTITY_API_CALLER_H_

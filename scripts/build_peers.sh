@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Build the unmodified SPIRE agent and server from the Go module proxy, for
+# Trellis end-to-end tests and benchmarks. Everything (GOPATH, module cache, build cache, scratch modules,
+# binaries) lives under $TRELLIS_CACHE (default ~/.cache/trellis), never in the
+# repository, so CI runs on the same machine reuse it.
+#
+# Usage: scripts/build_peers.sh [--force]
+#   --force   rebuild even if the version stamp matches
+# Env: TRELLIS_CACHE (default ~/.cache/trellis), SPIRE_VERSION (default v1.13.3),
+#      GOTOOLCHAIN (default local; go1.27.3 is tried only if a module needs it).
+# Prints the directory that holds the binaries (…/bin) on its last line.
+#
+# Idempotent: when the binaries exist and their stamp names the wanted
+# versions, it exits at once without touching the network.
+set -euo pipefail
+
+SPIRE_VERSION="${SPIRE_VERSION:-v1.13.3}"
+# Only this toolchain may be fetched from the proxy (approved); used only if the
+# installed Go is older than a module requires.
+FALLBACK_TOOLCHAIN="go1.27.3"
+
+FORCE=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "build_peers.sh: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+CACHE="${TRELLIS_CACHE:-$HOME/.cache/trellis}"
+BIN="$CACHE/bin"
+export GOPATH="$CACHE/go"
+export GOMODCACHE="$CACHE/go/pkg/mod"
+export GOCACHE="$CACHE/go/build-cache"
+export GOBIN="$BIN"
+# Not a repo checkout: no VCS stamping; -trimpath keeps binaries path-independent.
+export GOFLAGS="-buildvcs=false -trimpath -mod=mod"
+export CGO_ENABLED="${CGO_ENABLED:-1}"   # spire-server's sqlite datastore needs cgo
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+mkdir -p "$BIN" "$GOMODCACHE" "$GOCACHE"
+
+log() { echo "build_peers: $*" >&2; }
+
+stamp_ok() {  # stamp_file expected_content binaries...
+  local stamp="$1" want="$2"; shift 2
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] || return 1
+  local b; for b in "$@"; do [[ -x "$BIN/$b" ]] || return 1; done
+}
+
+# go_build_tools DIR MODULE@VERSION PKG... : scratch module DIR, go get -tool, go install.
+# The proxy lists no versions for spire (so `go install pkg@version` is refused);
+# an exact version through `go get -tool` in a scratch module works.
+go_build_tools() {
+  local dir="$1" modver="$2"; shift 2
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    [[ -f go.mod ]] || go mod init peers >/dev/null 2>&1
+    local p
+    for p in "$@"; do
+      if ! go get -tool "$p@${modver#*@}" 2>"$dir/get.err"; then
+        if grep -qE 'requires go >=|toolchain not available|GOTOOLCHAIN=local' "$dir/get.err" \
+            && [[ "$GOTOOLCHAIN" == local ]]; then
+          log "module needs a newer Go than $(go env GOVERSION); retrying with GOTOOLCHAIN=$FALLBACK_TOOLCHAIN"
+          export GOTOOLCHAIN="$FALLBACK_TOOLCHAIN"
+          go get -tool "$p@${modver#*@}"
+        else
+          cat "$dir/get.err" >&2; exit 1
+        fi
+      fi
+    done
+    go install ${PEER_LDFLAGS:+-ldflags="$PEER_LDFLAGS"} "$@"
+  )
+}
+
+# ---------------------------------------------------------------- SPIRE
+SPIRE_STAMP="$BIN/.spire-stamp"
+SPIRE_WANT="github.com/spiffe/spire@$SPIRE_VERSION"
+if [[ $FORCE == 0 ]] && stamp_ok "$SPIRE_STAMP" "$SPIRE_WANT" spire-agent spire-server; then
+  log "spire $SPIRE_VERSION already built in $BIN"
+else
+  log "building spire-agent and spire-server $SPIRE_VERSION (first build takes several minutes)"
+  rm -f "$SPIRE_STAMP"
+  # Same linker flags as SPIRE's release Makefile: strip, and stamp the version
+  # (without -X gittag the binaries report "1.13.3-dev-unk").
+  PEER_LDFLAGS="-s -w -X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION#v}" \
+  go_build_tools "$CACHE/peers/spire-$SPIRE_VERSION" "github.com/spiffe/spire@$SPIRE_VERSION" \
+    github.com/spiffe/spire/cmd/spire-agent github.com/spiffe/spire/cmd/spire-server
+  # Sanity check: the binaries report the expected version (v1.13.3 -> 1.13.3).
+  for b in spire-agent spire-server; do
+    got="$("$BIN/$b" --version 2>&1 | head -1)"
+    [[ "$got" == "${SPIRE_VERSION#v}" ]] || { log "unexpected $b version: $got"; exit 1; }
+  done
+  echo "$SPIRE_WANT" > "$SPIRE_STAMP"
+fi
+
+# Not built here: github.com/bloomberg/spire-tpm-plugin. The module proxy serves
+# no version of it (403 "not available"), and it is a SPIRE v0.10 (legacy v0
+# plugin API) external plugin that SPIRE >= 1.x refuses to load anyway. SPIRE
+# 1.13.3's own TPM attestor is the built-in "tpm_devid" NodeAttestor.
+
+echo "$BIN"

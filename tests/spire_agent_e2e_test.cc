@@ -1,0 +1,282 @@
+// An unmodified spire-agent (v1.13.3, built from the Go module proxy by
+// scripts/build_peers.sh) attests to trellisd with a join token, syncs its
+// entries (more than a page: the paged protocol) and serves X509-SVIDs
+// through its own Workload API; every SVID is checked with openssl against
+// the bundle. A banned agent exits.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ca/svid_verify.h"
+#include "ca/x509.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+#include "grpcpp/security/tls_credentials_options.h"
+#include "gtest/gtest.h"
+#include "spire/api/server/agent/v1/agent.grpc.pb.h"
+#include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
+#include "spire/api/server/entry/v1/entry.grpc.pb.h"
+#include "tests/trellisd_process.h"
+#include "util/file.h"
+#include "util/test_util.h"
+
+namespace trellis::testing {
+namespace {
+
+namespace agent_v1 = spire::api::server::agent::v1;
+namespace bundle_v1 = spire::api::server::bundle::v1;
+namespace entry_v1 = spire::api::server::entry::v1;
+
+constexpr char kTd[] = "example.org";
+
+// Where scripts/build_peers.sh puts spire-agent.
+std::string SpireAgent() {
+  const char* bin = std::getenv("TRELLIS_PEERS_BIN");
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(
+      bin != nullptr ? std::string(bin)
+                     : absl::StrCat(home ? home : "", "/.cache/trellis/bin"),
+      "/spire-agent");
+}
+
+std::string ReadAll(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  return bytes.ok() ? *bytes : "";
+}
+
+class SpireAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(access(SpireAgent().c_str(), X_OK), 0)
+        << SpireAgent() << " is missing: run scripts/build_peers.sh";
+    StartTrellisd();
+  }
+  void StartTrellisd() {
+    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd");
+    auto channel = grpc::CreateChannel(trellisd_->operator_address(),
+                                       grpc::InsecureChannelCredentials());
+    agents_ = agent_v1::Agent::NewStub(channel);
+    entries_ = entry_v1::Entry::NewStub(channel);
+    bundles_ = bundle_v1::Bundle::NewStub(channel);
+  }
+
+  std::string CreateToken() {
+    grpc::ClientContext context;
+    agent_v1::CreateJoinTokenRequest request;
+    request.set_ttl(600);
+    spire::api::types::JoinToken token;
+    const grpc::Status s = agents_->CreateJoinToken(&context, request, &token);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return token.value();
+  }
+
+  // Entries for the workload (this test's uid) under the token's agent.
+  void CreateEntries(const std::string& token, int count) {
+    for (int start = 0; start < count; start += 500) {
+      entry_v1::BatchCreateEntryRequest request;
+      for (int i = start; i < std::min(count, start + 500); ++i) {
+        spire::api::types::Entry* entry = request.add_entries();
+        entry->mutable_parent_id()->set_trust_domain(kTd);
+        entry->mutable_parent_id()->set_path("/spire/agent/join_token/" +
+                                             token);
+        entry->mutable_spiffe_id()->set_trust_domain(kTd);
+        entry->mutable_spiffe_id()->set_path(
+            absl::StrCat("/workload/", token.substr(0, 8), "/", i));
+        spire::api::types::Selector* selector = entry->add_selectors();
+        selector->set_type("unix");
+        selector->set_value(absl::StrCat("uid:", getuid()));
+      }
+      grpc::ClientContext context;
+      entry_v1::BatchCreateEntryResponse response;
+      ASSERT_TRUE(
+          entries_->BatchCreateEntry(&context, request, &response).ok());
+      for (const auto& result : response.results()) {
+        ASSERT_EQ(result.status().code(), 0) << result.status().message();
+      }
+    }
+  }
+
+  // The bundle as PEM, the agent's bootstrap trust.
+  std::string WriteBundle() {
+    grpc::ClientContext context;
+    spire::api::types::Bundle bundle;
+    EXPECT_TRUE(bundles_->GetBundle(&context, {}, &bundle).ok());
+    EXPECT_EQ(bundle.trust_domain(), kTd);
+    std::string pem;
+    for (const auto& authority : bundle.x509_authorities()) {
+      pem += ca::DerToPem(authority.asn1(), "CERTIFICATE");
+    }
+    const std::string path = dir_.path() + "/bundle.pem";
+    EXPECT_TRUE(ReplaceFile(path, pem, 0644).ok());
+    return path;
+  }
+
+  // Starts spire-agent with `token`; `bundle` empty: insecure bootstrap.
+  std::unique_ptr<ServerProcess> StartAgent(const std::string& name,
+                                            const std::string& token,
+                                            const std::string& bundle) {
+    const std::string data = dir_.path() + "/" + name;
+    mkdir(data.c_str(), 0700);
+    sockets_.push_back(
+        absl::StrCat("/tmp/trellis-spire-", getpid(), "-", name, ".sock"));
+    const std::string config = absl::StrCat(
+        "agent {\n  trust_domain = \"", kTd, "\"\n",
+        "  server_address = \"127.0.0.1\"\n  server_port = \"",
+        trellisd_->spire_port(), "\"\n  data_dir = \"", data, "\"\n",
+        "  socket_path = \"", sockets_.back(), "\"\n  log_level = \"INFO\"\n",
+        bundle.empty()
+            ? "  insecure_bootstrap = true\n"
+            : absl::StrCat("  trust_bundle_path = \"", bundle, "\"\n"),
+        "}\nplugins {\n  NodeAttestor \"join_token\" { plugin_data {} }\n",
+        "  KeyManager \"disk\" { plugin_data { directory = \"", data,
+        "\" } }\n  WorkloadAttestor \"unix\" { plugin_data {} }\n}\n");
+    const std::string config_path = data + "/agent.conf";
+    EXPECT_TRUE(ReplaceFile(config_path, config, 0600).ok());
+    return std::make_unique<ServerProcess>(
+        std::vector<std::string>{SpireAgent(), "run", "-config", config_path,
+                                 "-joinToken", token},
+        "");
+  }
+
+  // Fetches X509-SVIDs through the agent's Workload API into `out` until
+  // `want` arrive (the agent mints them after its first sync).
+  int FetchSvids(const std::string& socket, const std::string& out, int want) {
+    mkdir(out.c_str(), 0700);
+    const absl::Time deadline = absl::Now() + absl::Seconds(90);
+    int got = 0;
+    while (absl::Now() < deadline) {
+      CliResult fetch =
+          RunProgram(SpireAgent(), {"api", "fetch", "x509", "-socketPath",
+                                    socket, "-write", out, "-timeout", "10s"});
+      got = 0;
+      while (access(absl::StrCat(out, "/svid.", got, ".pem").c_str(), F_OK) ==
+             0) {
+        ++got;
+      }
+      if (fetch.exit_code == 0 && got >= want) return got;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+    return got;
+  }
+
+  // openssl verifies the SVID against the bundle the agent wrote, and the
+  // SVID is an X509-SVID for `want_prefix`.
+  void CheckSvid(const std::string& out, int index,
+                 const std::string& want_prefix) {
+    const std::string svid = absl::StrCat(out, "/svid.", index, ".pem");
+    const std::string bundle = absl::StrCat(out, "/bundle.", index, ".pem");
+    CliResult verify =
+        RunProgram("/usr/bin/openssl", {"verify", "-x509_strict", "-purpose",
+                                        "sslclient", "-CAfile", bundle, svid});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    grpc::ClientContext context;
+    spire::api::types::Bundle trusted;
+    ASSERT_TRUE(bundles_->GetBundle(&context, {}, &trusted).ok());
+    std::vector<std::string> roots;
+    for (const auto& a : trusted.x509_authorities()) roots.push_back(a.asn1());
+    absl::StatusOr<ca::VerifiedSvid> verified =
+        ca::VerifySvidChain(ReadAll(svid), roots);
+    ASSERT_TRUE(verified.ok()) << verified.status();
+    EXPECT_TRUE(absl::StartsWith(verified->spiffe_id, want_prefix))
+        << verified->spiffe_id;
+  }
+
+  void TearDown() override {
+    for (const std::string& socket : sockets_) unlink(socket.c_str());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TrellisdProcess> trellisd_;
+  std::unique_ptr<agent_v1::Agent::Stub> agents_;
+  std::unique_ptr<entry_v1::Entry::Stub> entries_;
+  std::unique_ptr<bundle_v1::Bundle::Stub> bundles_;
+  std::vector<std::string> sockets_;
+};
+
+TEST_F(SpireAgentTest, JoinTokenAgentServesSvidsForManyEntries) {
+  const std::string token = CreateToken();
+  constexpr int kEntries = 600;  // More than a sync page (500).
+  CreateEntries(token, kEntries);
+  auto agent = StartAgent("agent1", token, WriteBundle());
+  const std::string out = dir_.path() + "/fetched";
+  EXPECT_EQ(FetchSvids(sockets_.back(), out, kEntries), kEntries);
+  const std::string prefix =
+      absl::StrCat("spiffe://", kTd, "/workload/", token.substr(0, 8), "/");
+  CheckSvid(out, 0, prefix);
+  CheckSvid(out, kEntries - 1, prefix);
+
+  // The agent is on record, attested by join token.
+  grpc::ClientContext context;
+  agent_v1::ListAgentsResponse listed;
+  ASSERT_TRUE(agents_->ListAgents(&context, {}, &listed).ok());
+  ASSERT_EQ(listed.agents_size(), 1);
+  EXPECT_EQ(listed.agents(0).id().path(), "/spire/agent/join_token/" + token);
+  EXPECT_EQ(listed.agents(0).attestation_type(), "join_token");
+
+  // Both sides restart (trellisd on a new free port): the agent resumes
+  // with its stored SVID, since its token is used up, and nothing is lost.
+  agent->Stop();
+  EXPECT_EQ(trellisd_->Stop(), 0);
+  StartTrellisd();
+  auto resumed = StartAgent("agent1", token, WriteBundle());
+  const std::string again = dir_.path() + "/fetched-again";
+  EXPECT_EQ(FetchSvids(sockets_.back(), again, kEntries), kEntries);
+  CheckSvid(again, 1, prefix);
+}
+
+TEST_F(SpireAgentTest, InsecureBootstrapAndBanMakesTheAgentExit) {
+  const std::string token = CreateToken();
+  CreateEntries(token, 1);
+  auto agent = StartAgent("agent2", token, "");
+  const std::string out = dir_.path() + "/fetched";
+  ASSERT_EQ(FetchSvids(sockets_.back(), out, 1), 1);
+  CheckSvid(out, 0, absl::StrCat("spiffe://", kTd, "/workload/"));
+
+  grpc::ClientContext context;
+  agent_v1::BanAgentRequest ban;
+  ban.mutable_id()->set_trust_domain(kTd);
+  ban.mutable_id()->set_path("/spire/agent/join_token/" + token);
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(agents_->BanAgent(&context, ban, &empty).ok());
+  // Its next sync is refused with AGENT_BANNED: the agent removes its SVID
+  // and exits.
+  EXPECT_TRUE(agent->WaitForExit(absl::Seconds(60)).has_value());
+}
+
+TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {
+  // On the SPIRE port (server authentication skipped here: only the
+  // authorisation is under test) a caller without an operator identity may
+  // not create tokens.
+  grpc::experimental::TlsChannelCredentialsOptions tls;
+  tls.set_verify_server_certs(false);
+  tls.set_check_call_host(false);
+  tls.set_certificate_verifier(
+      std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", trellisd_->spire_port()),
+                          grpc::experimental::TlsCredentials(tls));
+  grpc::ClientContext context;
+  agent_v1::CreateJoinTokenRequest request;
+  request.set_ttl(60);
+  spire::api::types::JoinToken token;
+  const grpc::Status s = agent_v1::Agent::NewStub(channel)->CreateJoinToken(
+      &context, request, &token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << s.error_message();
+  EXPECT_TRUE(token.value().empty());
+  // Agent calls without an agent SVID: unauthenticated.
+  grpc::ClientContext renew_context;
+  agent_v1::RenewAgentResponse renewed;
+  EXPECT_EQ(agent_v1::Agent::NewStub(channel)
+                ->RenewAgent(&renew_context, {}, &renewed)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+}  // namespace
+}  // namespace trellis::testing
