@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "ca/testing/csr.h"
 #include "crypto/keys.h"
 #include "crypto/self_signed.h"
 #include "gtest/gtest.h"
@@ -139,34 +140,7 @@ int SerialBits(X509 *cert) {
   return bits;
 }
 
-std::string MakeCsr(EVP_PKEY *key, const std::string &sans,
-                    const EVP_MD *md = EVP_sha256()) {
-  X509_REQ *req = X509_REQ_new();
-  X509_NAME *name = X509_REQ_get_subject_name(req);
-  X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char *>("US"), -1,
-                             -1, 0);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char *>("SPIRE"),
-                             -1, -1, 0);
-  EXPECT_EQ(X509_REQ_set_pubkey(req, key), 1);
-  if (!sans.empty()) {
-    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(
-        nullptr, nullptr, NID_subject_alt_name, sans.c_str());
-    EXPECT_NE(ext, nullptr);
-    sk_X509_EXTENSION_push(exts, ext);
-    EXPECT_EQ(X509_REQ_add_extensions(req, exts), 1);
-    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  }
-  EXPECT_GT(X509_REQ_sign(req, key, md), 0);
-  unsigned char *der = nullptr;
-  const int len = i2d_X509_REQ(req, &der);
-  std::string out(reinterpret_cast<char *>(der), len);
-  OPENSSL_free(der);
-  X509_REQ_free(req);
-  return out;
-}
+using ::trellis::ca::testing::MakeCsr;
 
 // X509_V_OK or the OpenSSL verification error.
 int VerifyChain(const std::string &ca_der, const std::string &leaf_der,
@@ -738,7 +712,7 @@ TEST_F(SvidTest, OpensslCliVerifies) {
   tmpl_.dns_names = {"web.example.org"};
   absl::StatusOr<std::string> svid = SignX509Svid(issuer_, tmpl_);
   ASSERT_TRUE(svid.ok());
-  testing::TempDir dir;
+  ::trellis::testing::TempDir dir;
   const std::string ca_path = dir.path() + "/ca.pem";
   const std::string leaf_path = dir.path() + "/leaf.pem";
   std::ofstream(ca_path) << DerToPem(issuer_.cert_der, "CERTIFICATE");

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -183,64 +184,14 @@ void EntryManager::UnindexLocked(const Entry& entry) {
   by_id_.erase(entry.id());
 }
 
-std::vector<absl::StatusOr<Entry>> EntryManager::Create(
-    std::vector<Entry> entries) {
+std::vector<absl::StatusOr<Entry>> EntryManager::StoreLocked(
+    std::vector<Entry> entries,
+    absl::FunctionRef<absl::Status(Entry&)> prepare) {
   std::vector<absl::StatusOr<Entry>> results;
-  absl::MutexLock lock(&mu_);
-  std::vector<Entry> accepted;
-  absl::flat_hash_set<std::string> batch_keys;
-  for (Entry& entry : entries) {
-    if (entry.id().empty()) entry.set_id(crypto::RandomUuid());
-    for (std::string& td : *entry.mutable_federates_with()) {
-      td = spiffe::ValidateTrustDomain(td).value_or(td);
-    }
-    entry.set_revision_number(0);
-    entry.set_created_at(absl::ToUnixSeconds(clock_()));
-    absl::Status valid = Validate(entry);
-    const std::string key = SimilarityKey(entry);
-    if (valid.ok() &&
-        (by_id_.contains(entry.id()) || by_similarity_.contains(key) ||
-         !batch_keys.insert(key).second)) {
-      valid = absl::AlreadyExistsError("similar entry already exists");
-    }
-    if (!valid.ok()) {
-      results.push_back(valid);
-      continue;
-    }
-    results.push_back(entry);
-    accepted.push_back(std::move(entry));
-  }
-  if (absl::Status s = storage_->PutEntries(accepted); !s.ok()) {
-    for (auto& result : results) {
-      if (result.ok()) result = s;
-    }
-    return results;
-  }
-  for (const Entry& entry : accepted) IndexLocked(entry);
-  return results;
-}
-
-std::vector<absl::StatusOr<Entry>> EntryManager::Update(
-    std::vector<Entry> entries) {
-  std::vector<absl::StatusOr<Entry>> results;
-  absl::MutexLock lock(&mu_);
   std::vector<Entry> accepted;
   for (Entry& entry : entries) {
-    auto held = by_id_.find(entry.id());
-    if (entry.id().empty() || held == by_id_.end()) {
-      results.push_back(absl::NotFoundError("entry not found"));
-      continue;
-    }
-    entry.set_revision_number(held->second.revision_number() + 1);
-    entry.set_created_at(held->second.created_at());
-    absl::Status valid = Validate(entry);
-    auto similar = by_similarity_.find(SimilarityKey(entry));
-    if (valid.ok() && similar != by_similarity_.end() &&
-        similar->second != entry.id()) {
-      valid = absl::AlreadyExistsError("similar entry already exists");
-    }
-    if (!valid.ok()) {
-      results.push_back(valid);
+    if (absl::Status s = prepare(entry); !s.ok()) {
+      results.push_back(s);
       continue;
     }
     results.push_back(entry);
@@ -253,10 +204,55 @@ std::vector<absl::StatusOr<Entry>> EntryManager::Update(
     return results;
   }
   for (const Entry& entry : accepted) {
-    UnindexLocked(by_id_.at(entry.id()));
+    if (auto held = by_id_.find(entry.id()); held != by_id_.end()) {
+      const Entry previous = held->second;
+      UnindexLocked(previous);
+    }
     IndexLocked(entry);
   }
   return results;
+}
+
+std::vector<absl::StatusOr<Entry>> EntryManager::Create(
+    std::vector<Entry> entries) {
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_set<std::string> batch_keys;
+  return StoreLocked(
+      std::move(entries), [&](Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        if (entry.id().empty()) entry.set_id(crypto::RandomUuid());
+        for (std::string& td : *entry.mutable_federates_with()) {
+          td = spiffe::ValidateTrustDomain(td).value_or(td);
+        }
+        entry.set_revision_number(0);
+        entry.set_created_at(absl::ToUnixSeconds(clock_()));
+        if (absl::Status valid = Validate(entry); !valid.ok()) return valid;
+        const std::string key = SimilarityKey(entry);
+        if (by_id_.contains(entry.id()) || by_similarity_.contains(key) ||
+            !batch_keys.insert(key).second) {
+          return absl::AlreadyExistsError("similar entry already exists");
+        }
+        return absl::OkStatus();
+      });
+}
+
+std::vector<absl::StatusOr<Entry>> EntryManager::Update(
+    std::vector<Entry> entries) {
+  absl::MutexLock lock(&mu_);
+  return StoreLocked(
+      std::move(entries), [&](Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        auto held = by_id_.find(entry.id());
+        if (entry.id().empty() || held == by_id_.end()) {
+          return absl::NotFoundError("entry not found");
+        }
+        entry.set_revision_number(held->second.revision_number() + 1);
+        entry.set_created_at(held->second.created_at());
+        if (absl::Status valid = Validate(entry); !valid.ok()) return valid;
+        auto similar = by_similarity_.find(SimilarityKey(entry));
+        if (similar != by_similarity_.end() && similar->second != entry.id()) {
+          return absl::AlreadyExistsError("similar entry already exists");
+        }
+        return absl::OkStatus();
+      });
 }
 
 std::vector<absl::Status> EntryManager::Delete(

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -60,6 +61,12 @@ class EntryManager {
   EntryManager(storage::IdentityStorage* storage, std::string trust_domain,
                Clock clock);
   absl::Status Validate(const Entry& entry) const;
+  // Runs `prepare` on each entry (it fills in and checks it), stores those
+  // it accepts in one write and indexes them; one result per entry.
+  std::vector<absl::StatusOr<Entry>> StoreLocked(
+      std::vector<Entry> entries,
+      absl::FunctionRef<absl::Status(Entry&)> prepare)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Key of (SPIFFE ID, parent, selector set) for the uniqueness rule.
   static std::string SimilarityKey(const Entry& entry);
   void IndexLocked(const Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

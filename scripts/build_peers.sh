@@ -28,6 +28,10 @@ for arg in "$@"; do
   esac
 done
 
+# Go is preinstalled on these machines, not always on PATH.
+command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || { echo "build_peers: go is not installed" >&2; exit 1; }
+
 CACHE="${TRELLIS_CACHE:-$HOME/.cache/trellis}"
 BIN="$CACHE/bin"
 export GOPATH="$CACHE/go"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package Trellis needs to build, test and run.
+# Installs every Debian package Trellis needs to build, test and run, and
+# builds the test peers (scripts/build_peers.sh).
 # Idempotent: packages already installed are skipped, apt runs only if something is missing.
 set -euo pipefail
 
@@ -28,12 +29,15 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages already installed"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Real peers for end-to-end tests (spire-agent, spire-server), built from the
+# Go module proxy into ~/.cache/trellis once; later runs return at once.
+bash "$(dirname "$0")/build_peers.sh" >/dev/null
