@@ -103,7 +103,8 @@ absl::Status CaManager::Rotate() {
       slots_.end());
   bool changed = slots_.size() != before;
 
-  auto find = [&](trellis::CaSlot::State state) -> Slot* {
+  auto find = [&](trellis::CaSlot::State state)
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> Slot* {
     for (Slot& slot : slots_) {
       if (slot.record.state() == state) return &slot;
     }
