@@ -5,6 +5,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ca/jwt.h"
+#include "crypto/keys.h"
 
 namespace trellis::ca {
 namespace {
@@ -15,6 +17,10 @@ constexpr absl::Duration kPruneAfterExpiry = absl::Hours(24);
 
 std::string KeyId(const std::string& slot_id) {
   return absl::StrCat("ca/", slot_id);
+}
+
+std::string JwtKeyId(const std::string& slot_id) {
+  return absl::StrCat("jwt/", slot_id);
 }
 
 }  // namespace
@@ -43,12 +49,16 @@ absl::StatusOr<std::unique_ptr<CaManager>> CaManager::Create(
       absl::StatusOr<std::string> key = manager->wrapping_.unwrap(
           KeyId(record.slot_id()), record.wrapped_key());
       if (!key.ok()) return key.status();
+      absl::StatusOr<std::string> jwt_key = manager->wrapping_.unwrap(
+          JwtKeyId(record.slot_id()), record.jwt_wrapped_key());
+      if (!jwt_key.ok()) return jwt_key.status();
       uint64_t number = 0;
       if (!absl::SimpleAtoi(record.slot_id(), &number)) {
         return absl::DataLossError("CA slot id is not a number");
       }
       manager->last_slot_ = std::max(manager->last_slot_, number);
-      manager->slots_.push_back({std::move(record), std::move(*key)});
+      manager->slots_.push_back(
+          {std::move(record), std::move(*key), std::move(*jwt_key)});
     }
     std::sort(manager->slots_.begin(), manager->slots_.end(),
               [](const Slot& a, const Slot& b) {
@@ -68,17 +78,32 @@ absl::StatusOr<CaManager::Slot> CaManager::NewSlot(
   if (!cert.ok()) return cert.status();
   absl::StatusOr<absl::Time> not_after = NotAfter(*cert);
   if (!not_after.ok()) return not_after.status();
+  absl::StatusOr<std::string> jwt_key = GeneratePrivateKey(options_.key_type);
+  if (!jwt_key.ok()) return jwt_key.status();
+  absl::StatusOr<crypto::PrivateKey> jwt_parsed =
+      crypto::ParsePrivateKey(*jwt_key);
+  if (!jwt_parsed.ok()) return jwt_parsed.status();
+  absl::StatusOr<std::string> jwt_public =
+      crypto::MarshalPublicKey(**jwt_parsed);
+  if (!jwt_public.ok()) return jwt_public.status();
   Slot slot;
   slot.record.set_slot_id(absl::StrCat(last_slot_ + 1));
   absl::StatusOr<std::string> wrapped =
       wrapping_.wrap(KeyId(slot.record.slot_id()), *key);
   if (!wrapped.ok()) return wrapped.status();
+  absl::StatusOr<std::string> jwt_wrapped =
+      wrapping_.wrap(JwtKeyId(slot.record.slot_id()), *jwt_key);
+  if (!jwt_wrapped.ok()) return jwt_wrapped.status();
   ++last_slot_;
   slot.record.set_state(state);
   slot.record.set_certificate(std::move(*cert));
   slot.record.set_wrapped_key(std::move(*wrapped));
   slot.record.set_not_after(absl::ToUnixSeconds(*not_after));
+  slot.record.set_jwt_key_id(NewJwtKeyId());
+  slot.record.set_jwt_public_key(std::move(*jwt_public));
+  slot.record.set_jwt_wrapped_key(std::move(*jwt_wrapped));
   slot.key_der = std::move(*key);
+  slot.jwt_key_der = std::move(*jwt_key);
   return slot;
 }
 
@@ -180,6 +205,45 @@ absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
   return std::vector<std::string>{std::move(*leaf)};
 }
 
+absl::StatusOr<CaManager::JwtSvid> CaManager::SignJwtSvid(
+    const std::string& spiffe_id, const std::vector<std::string>& audiences,
+    absl::Duration ttl) {
+  std::string key_der, key_id;
+  absl::Time key_end;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const Slot& slot : slots_) {
+      if (slot.record.state() == trellis::CaSlot::ACTIVE) {
+        key_der = slot.jwt_key_der;
+        key_id = slot.record.jwt_key_id();
+        key_end = absl::FromUnixSeconds(slot.record.not_after());
+      }
+    }
+  }
+  if (key_der.empty()) return absl::UnavailableError("no active JWT key");
+  JwtSvidClaims claims;
+  claims.subject = spiffe_id;
+  claims.audiences = audiences;
+  claims.issued_at = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_()));
+  claims.expires_at = std::min(
+      key_end,
+      claims.issued_at +
+          (ttl > absl::ZeroDuration() ? ttl : options_.default_jwt_svid_ttl));
+  absl::StatusOr<std::string> token = ca::SignJwtSvid(key_der, key_id, claims);
+  if (!token.ok()) return token.status();
+  return JwtSvid{std::move(*token), claims.issued_at, claims.expires_at};
+}
+
+absl::flat_hash_map<std::string, std::string> CaManager::JwtAuthorities()
+    const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::flat_hash_map<std::string, std::string> authorities;
+  for (const Slot& slot : slots_) {
+    authorities[slot.record.jwt_key_id()] = slot.record.jwt_public_key();
+  }
+  return authorities;
+}
+
 std::vector<std::string> CaManager::X509Roots() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> roots;
@@ -190,11 +254,15 @@ std::vector<std::string> CaManager::X509Roots() const {
 spire::api::types::Bundle CaManager::Bundle() const {
   spire::api::types::Bundle bundle;
   bundle.set_trust_domain(options_.trust_domain);
-  for (std::string& root : X509Roots()) {
-    bundle.add_x509_authorities()->set_asn1(std::move(root));
-  }
   bundle.set_refresh_hint(absl::ToInt64Seconds(options_.bundle_refresh_hint));
   absl::ReaderMutexLock lock(&mu_);
+  for (const Slot& slot : slots_) {
+    bundle.add_x509_authorities()->set_asn1(slot.record.certificate());
+    spire::api::types::JWTKey* key = bundle.add_jwt_authorities();
+    key->set_key_id(slot.record.jwt_key_id());
+    key->set_public_key(slot.record.jwt_public_key());
+    key->set_expires_at(slot.record.not_after());
+  }
   bundle.set_sequence_number(last_slot_);
   return bundle;
 }

@@ -2,7 +2,7 @@
 // upstream SPIRE's do (a prepared CA enters the bundle before it signs
 // anything, so agents hold the new root in time), X509-SVID signing, and the
 // trust bundle. CA keys are stored wrapped (KeyStore::Wrap with key id
-// "ca/<slot>") and never leave through an API.
+// "ca/<slot>", JWT keys "jwt/<slot>") and never leave through an API.
 #ifndef TRELLIS_CA_CA_MANAGER_H_
 #define TRELLIS_CA_CA_MANAGER_H_
 
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -25,6 +26,7 @@ struct CaOptions {
   KeyType key_type = KeyType::kEcP256;
   absl::Duration ca_ttl = absl::Hours(24);
   absl::Duration default_x509_svid_ttl = absl::Hours(1);
+  absl::Duration default_jwt_svid_ttl = absl::Minutes(5);
   // How often bundle consumers are told to refresh.
   absl::Duration bundle_refresh_hint = absl::Minutes(5);
 };
@@ -59,10 +61,23 @@ class CaManager {
       const std::string& spiffe_id, const std::string& public_key_der,
       const std::vector<std::string>& dns_names, absl::Duration ttl);
 
+  struct JwtSvid {
+    std::string token;
+    absl::Time issued_at;
+    absl::Time expires_at;
+  };
+  // A JWT-SVID signed with the active CA's JWT key. ttl zero: the default;
+  // always capped at the key's end.
+  absl::StatusOr<JwtSvid> SignJwtSvid(const std::string& spiffe_id,
+                                      const std::vector<std::string>& audiences,
+                                      absl::Duration ttl);
+
   // The trust domain's bundle: every current root (prepared included), with
   // a sequence number that grows whenever the roots change.
   spire::api::types::Bundle Bundle() const;
   std::vector<std::string> X509Roots() const;
+  // kid -> PKIX DER public key of every current JWT key.
+  absl::flat_hash_map<std::string, std::string> JwtAuthorities() const;
 
   const CaOptions& options() const { return options_; }
   absl::Time Now() const { return clock_(); }
@@ -70,7 +85,8 @@ class CaManager {
  private:
   struct Slot {
     trellis::CaSlot record;
-    std::string key_der;  // Unwrapped, in memory only.
+    std::string key_der;      // Unwrapped, in memory only.
+    std::string jwt_key_der;  // Likewise.
   };
   CaManager(storage::IdentityStorage* storage, CaOptions options,
             KeyWrapping wrapping, Clock clock);

@@ -1,5 +1,6 @@
 #include "ca/ca_manager.h"
 
+#include "ca/jwt.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb/identity_storage.h"
 #include "util/test_util.h"
@@ -52,7 +53,7 @@ class CaManagerTest : public ::testing::Test {
 TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   auto ca = Open();
   EXPECT_EQ(States(), std::vector{trellis::CaSlot::ACTIVE});
-  EXPECT_EQ(wrapped_ids_, std::vector<std::string>{"ca/1"});
+  EXPECT_EQ(wrapped_ids_, (std::vector<std::string>{"ca/1", "jwt/1"}));
   EXPECT_EQ(ca->Bundle().sequence_number(), 1u);
   EXPECT_EQ(ca->Bundle().x509_authorities_size(), 1);
   // The key at rest is the wrapped form, not the key.
@@ -66,6 +67,14 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
             (std::vector{trellis::CaSlot::ACTIVE, trellis::CaSlot::PREPARED}));
   EXPECT_EQ(ca->Bundle().x509_authorities_size(), 2);
   EXPECT_EQ(ca->Bundle().sequence_number(), 2u);
+  EXPECT_EQ(ca->Bundle().jwt_authorities_size(), 2);
+  // JWT-SVIDs verify against the bundle's JWT authorities.
+  auto jwt = ca->SignJwtSvid("spiffe://example.org/w", {"db"},
+                             absl::ZeroDuration());
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(jwt->expires_at - jwt->issued_at, absl::Minutes(5));
+  EXPECT_TRUE(
+      VerifyJwtSvid(jwt->token, ca->JwtAuthorities(), "db", now_).ok());
   // Signing still uses the first until activation at 5/6 of its life.
   auto leaf =
       ca->SignX509Svid("spiffe://example.org/w", "", {}, absl::ZeroDuration());

@@ -1,6 +1,7 @@
 #include "identity/agent_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "ca/jwt.h"
 #include "ca/svid_verify.h"
 #include "ca/testing/csr.h"
 #include "ca/x509.h"
@@ -18,8 +19,7 @@ constexpr char kTd[] = "example.org";
 
 // The reason a PERMISSION_DENIED status carries for agents.
 Reason::Reason ReasonOf(const absl::Status& status) {
-  auto payload =
-      status.GetPayload(kPermissionDeniedDetailsUrl);
+  auto payload = status.GetPayload(kPermissionDeniedDetailsUrl);
   Reason details;
   if (!payload.has_value() || !details.ParseFromString(std::string(*payload))) {
     return Reason::UNKNOWN;
@@ -172,9 +172,53 @@ TEST_F(AgentManagerTest, AliasTokenAuthorisesEntriesUnderTheAlias) {
   EXPECT_EQ((*results)[2].status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ((*results)[3].status().code(), absl::StatusCode::kInvalidArgument);
 
+  // JWT-SVIDs for the same entry, verified against the bundle's keys.
+  auto jwt = svids_->NewJwtSvid(*agent, created[0]->id(), {"db"});
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(jwt->spiffe_id, "spiffe://example.org/web");
+  auto claims =
+      ca::VerifyJwtSvid(jwt->jwt.token, ca_->JwtAuthorities(), "db", now_);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->subject, "spiffe://example.org/web");
+  EXPECT_EQ(svids_->NewJwtSvid(*agent, created[0]->id(), {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(svids_->NewJwtSvid(*agent, created[0]->id(), {""}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(svids_->NewJwtSvid(*agent, "unknown", {"db"}).status().code(),
+            absl::StatusCode::kNotFound);
+
   std::vector<X509SvidRequest> too_many(kMaxEntryBatch + 1);
   EXPECT_EQ(svids_->BatchNewX509Svid(*agent, too_many).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AgentManagerTest, OperatorsMintWithoutEntries) {
+  auto key = ca::testing::NewP256Key();
+  auto minted = svids_->MintX509Svid(
+      ca::testing::MakeCsr(key.get(), "URI:spiffe://example.org/minted"),
+      absl::Minutes(10));
+  ASSERT_TRUE(minted.ok()) << minted.status();
+  EXPECT_EQ(Verify(*minted).spiffe_id, "spiffe://example.org/minted");
+  for (const std::string& sans :
+       {std::string(""), std::string("URI:spiffe://other.org/x"),
+        std::string("URI:spiffe://example.org/a,URI:spiffe://example.org/b")}) {
+    EXPECT_EQ(svids_
+                  ->MintX509Svid(ca::testing::MakeCsr(key.get(), sans),
+                                 absl::ZeroDuration())
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << sans;
+  }
+  EXPECT_TRUE(svids_
+                  ->MintJwtSvid("spiffe://example.org/minted", {"aud"},
+                                absl::ZeroDuration())
+                  .ok());
+  EXPECT_EQ(
+      svids_->MintJwtSvid("spiffe://other.org/x", {"aud"}, absl::ZeroDuration())
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -12,6 +12,11 @@
 
 namespace trellis::identity {
 
+struct JwtSvid {
+  std::string spiffe_id;
+  ca::CaManager::JwtSvid jwt;
+};
+
 struct X509SvidRequest {
   std::string entry_id;
   std::string csr;  // DER PKCS#10.
@@ -30,7 +35,29 @@ class SvidManager {
       const trellis::AttestedAgent& agent,
       const std::vector<X509SvidRequest>& requests);
 
+  // A JWT-SVID for an entry authorised for `agent`, for `audiences` (at
+  // least one, none empty); the entry's JWT TTL or the default.
+  absl::StatusOr<JwtSvid> NewJwtSvid(const trellis::AttestedAgent& agent,
+                                     const std::string& entry_id,
+                                     const std::vector<std::string>& audiences);
+
+  // Operators mint SVIDs without an entry: an X509-SVID for the single URI
+  // SAN of `csr` (in the trust domain), a JWT-SVID for `spiffe_id`.
+  absl::StatusOr<AgentSvid> MintX509Svid(const std::string& csr,
+                                         absl::Duration ttl);
+  absl::StatusOr<JwtSvid> MintJwtSvid(const std::string& spiffe_id,
+                                      const std::vector<std::string>& audiences,
+                                      absl::Duration ttl);
+
  private:
+  // The entry `entry_id` if it is authorised for `agent`.
+  absl::StatusOr<Entry> AuthorizedEntry(const trellis::AttestedAgent& agent,
+                                        const std::string& entry_id) const;
+  absl::StatusOr<AgentSvid> SignX509(const std::string& spiffe_id,
+                                     const std::string& csr,
+                                     const std::vector<std::string>& dns_names,
+                                     absl::Duration ttl);
+
   ca::CaManager* const ca_;
   EntryManager* const entries_;
 };

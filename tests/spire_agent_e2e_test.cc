@@ -18,6 +18,7 @@
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
@@ -236,6 +237,26 @@ TEST_F(SpireAgentTest, InsecureBootstrapAndBanMakesTheAgentExit) {
   const std::string out = dir_.path() + "/fetched";
   ASSERT_EQ(FetchSvids(sockets_.back(), out, 1), 1);
   CheckSvid(out, 0, absl::StrCat("spiffe://", kTd, "/workload/"));
+
+  // A JWT-SVID through the agent's Workload API; the agent validates it
+  // against the JWT bundle it got from trellisd.
+  CliResult jwt =
+      RunProgram(SpireAgent(), {"api", "fetch", "jwt", "-audience", "db",
+                                "-socketPath", sockets_.back()});
+  ASSERT_EQ(jwt.exit_code, 0) << jwt.err;
+  std::string jwt_svid;
+  ASSERT_TRUE(RE2::PartialMatch(jwt.out, "(eyJ[A-Za-z0-9_.-]+)", &jwt_svid))
+      << jwt.out;
+  CliResult valid = RunProgram(
+      SpireAgent(), {"api", "validate", "jwt", "-audience", "db", "-svid",
+                     jwt_svid, "-socketPath", sockets_.back()});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  EXPECT_NE(valid.out.find("spiffe://example.org/workload/"), std::string::npos)
+      << valid.out;
+  CliResult wrong = RunProgram(
+      SpireAgent(), {"api", "validate", "jwt", "-audience", "other", "-svid",
+                     jwt_svid, "-socketPath", sockets_.back()});
+  EXPECT_NE(wrong.exit_code, 0);
 
   grpc::ClientContext context;
   agent_v1::BanAgentRequest ban;

@@ -20,9 +20,8 @@ absl::StatusOr<trellis::AttestedAgent> RequireAgent(
   // peer chain may or may not repeat the leaf; verification ignores that).
   std::string chain;
   if (auth != nullptr) {
-    for (const char* property :
-         {GRPC_X509_PEM_CERT_PROPERTY_NAME,
-          GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME}) {
+    for (const char* property : {GRPC_X509_PEM_CERT_PROPERTY_NAME,
+                                 GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME}) {
       for (const grpc::string_ref& pem : auth->FindPropertyValues(property)) {
         chain.append(pem.data(), pem.size());
       }

@@ -33,4 +33,67 @@ grpc::Status SvidService::BatchNewX509SVID(
   return grpc::Status::OK;
 }
 
+namespace {
+
+spire::api::types::JWTSVID ToApiJwtSvid(const JwtSvid& svid) {
+  spire::api::types::JWTSVID out;
+  out.set_token(svid.jwt.token);
+  *out.mutable_id() = ToApiSpiffeId(svid.spiffe_id);
+  out.set_issued_at(absl::ToUnixSeconds(svid.jwt.issued_at));
+  out.set_expires_at(absl::ToUnixSeconds(svid.jwt.expires_at));
+  return out;
+}
+
+}  // namespace
+
+grpc::Status SvidService::NewJWTSVID(grpc::ServerContext* context,
+                                     const svid_v1::NewJWTSVIDRequest* request,
+                                     svid_v1::NewJWTSVIDResponse* response) {
+  absl::StatusOr<trellis::AttestedAgent> agent =
+      RequireAgent(authority_, *context);
+  if (!agent.ok()) return ToGrpc(agent.status());
+  absl::StatusOr<JwtSvid> svid = svids_->NewJwtSvid(
+      *agent, request->entry_id(),
+      {request->audience().begin(), request->audience().end()});
+  if (!svid.ok()) return ToGrpc(svid.status());
+  *response->mutable_svid() = ToApiJwtSvid(*svid);
+  return grpc::Status::OK;
+}
+
+grpc::Status SvidService::MintX509SVID(
+    grpc::ServerContext* context, const svid_v1::MintX509SVIDRequest* request,
+    svid_v1::MintX509SVIDResponse* response) {
+  if (absl::Status s = RequireOperator(authority_, *context); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (request->ttl() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "ttl may not be negative");
+  }
+  absl::StatusOr<AgentSvid> svid =
+      svids_->MintX509Svid(request->csr(), absl::Seconds(request->ttl()));
+  if (!svid.ok()) return ToGrpc(svid.status());
+  *response->mutable_svid() = ToApiX509Svid(*svid);
+  return grpc::Status::OK;
+}
+
+grpc::Status SvidService::MintJWTSVID(
+    grpc::ServerContext* context, const svid_v1::MintJWTSVIDRequest* request,
+    svid_v1::MintJWTSVIDResponse* response) {
+  if (absl::Status s = RequireOperator(authority_, *context); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (request->ttl() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "ttl may not be negative");
+  }
+  absl::StatusOr<JwtSvid> svid = svids_->MintJwtSvid(
+      SpiffeIdString(request->id()),
+      {request->audience().begin(), request->audience().end()},
+      absl::Seconds(request->ttl()));
+  if (!svid.ok()) return ToGrpc(svid.status());
+  *response->mutable_svid() = ToApiJwtSvid(*svid);
+  return grpc::Status::OK;
+}
+
 }  // namespace trellis::identity::api

@@ -1,4 +1,5 @@
-// spire.api.server.svid.v1.SVID: workload X509-SVIDs for agents.
+// spire.api.server.svid.v1.SVID: workload X509- and JWT-SVIDs for agents;
+// minting without an entry for operators.
 #ifndef TRELLIS_IDENTITY_API_SVID_SERVICE_H_
 #define TRELLIS_IDENTITY_API_SVID_SERVICE_H_
 
@@ -18,6 +19,18 @@ class SvidService final : public spire::api::server::svid::v1::SVID::Service {
       const spire::api::server::svid::v1::BatchNewX509SVIDRequest* request,
       spire::api::server::svid::v1::BatchNewX509SVIDResponse* response)
       override;
+  grpc::Status NewJWTSVID(
+      grpc::ServerContext* context,
+      const spire::api::server::svid::v1::NewJWTSVIDRequest* request,
+      spire::api::server::svid::v1::NewJWTSVIDResponse* response) override;
+  grpc::Status MintX509SVID(
+      grpc::ServerContext* context,
+      const spire::api::server::svid::v1::MintX509SVIDRequest* request,
+      spire::api::server::svid::v1::MintX509SVIDResponse* response) override;
+  grpc::Status MintJWTSVID(
+      grpc::ServerContext* context,
+      const spire::api::server::svid::v1::MintJWTSVIDRequest* request,
+      spire::api::server::svid::v1::MintJWTSVIDResponse* response) override;
 
  private:
   const Authority authority_;
