@@ -57,8 +57,9 @@ class SpireAgentTest : public ::testing::Test {
         << SpireAgent() << " is missing: run scripts/build_peers.sh";
     StartTrellisd();
   }
-  void StartTrellisd() {
-    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd");
+  void StartTrellisd(std::vector<std::string> flags = {}) {
+    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd",
+                                                  std::move(flags));
     auto channel = grpc::CreateChannel(trellisd_->operator_address(),
                                        grpc::InsecureChannelCredentials());
     agents_ = agent_v1::Agent::NewStub(channel);
@@ -267,6 +268,38 @@ TEST_F(SpireAgentTest, InsecureBootstrapAndBanMakesTheAgentExit) {
   // Its next sync is refused with AGENT_BANNED: the agent removes its SVID
   // and exits.
   EXPECT_TRUE(agent->WaitForExit(absl::Seconds(60)).has_value());
+}
+
+// The agent's own SVID: 20 s, so the agent renews it (RenewAgent: a
+// join-token agent cannot re-attest) at about half-life; trellisd promotes
+// the new serial when the agent first presents it.
+TEST_F(SpireAgentTest, AgentSvidRotatesThroughRenewAgent) {
+  EXPECT_EQ(trellisd_->Stop(), 0);
+  StartTrellisd({"--default_x509_svid_ttl=20s"});
+  const std::string token = CreateToken();
+  CreateEntries(token, 1);
+  auto agent = StartAgent("agent3", token, WriteBundle());
+  ASSERT_EQ(FetchSvids(sockets_.back(), dir_.path() + "/fetched", 1), 1);
+  auto serial = [&] {
+    grpc::ClientContext context;
+    agent_v1::ListAgentsResponse listed;
+    EXPECT_TRUE(agents_->ListAgents(&context, {}, &listed).ok());
+    return listed.agents_size() == 1 ? listed.agents(0).x509svid_serial_number()
+                                     : std::string();
+  };
+  const std::string first = serial();
+  ASSERT_FALSE(first.empty());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (serial() == first && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_NE(serial(), first);
+  // The workload keeps getting valid SVIDs after the agent's rotation, past
+  // the first agent SVID's end.
+  absl::SleepFor(absl::Seconds(1));
+  const std::string later = dir_.path() + "/fetched-later";
+  ASSERT_EQ(FetchSvids(sockets_.back(), later, 1), 1);
+  CheckSvid(later, 0, absl::StrCat("spiffe://", kTd, "/workload/"));
 }
 
 TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,7 +39,9 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   ca_options.default_x509_svid_ttl = options.default_x509_svid_ttl;
 
   auto server = std::unique_ptr<SpireServer>(new SpireServer());
-  server->rotation_interval_ = options.rotation_interval;
+  // Short SVID lifetimes need checks well within their half-life.
+  server->rotation_interval_ =
+      std::min(options.rotation_interval, options.default_x509_svid_ttl / 10);
   server->storage_ =
       std::make_unique<storage::rocksdb::RocksIdentityStorage>(db);
   ca::KeyWrapping wrapping{
