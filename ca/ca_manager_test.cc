@@ -69,12 +69,11 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   EXPECT_EQ(ca->Bundle().sequence_number(), 2u);
   EXPECT_EQ(ca->Bundle().jwt_authorities_size(), 2);
   // JWT-SVIDs verify against the bundle's JWT authorities.
-  auto jwt = ca->SignJwtSvid("spiffe://example.org/w", {"db"},
-                             absl::ZeroDuration());
+  auto jwt =
+      ca->SignJwtSvid("spiffe://example.org/w", {"db"}, absl::ZeroDuration());
   ASSERT_TRUE(jwt.ok()) << jwt.status();
   EXPECT_EQ(jwt->expires_at - jwt->issued_at, absl::Minutes(5));
-  EXPECT_TRUE(
-      VerifyJwtSvid(jwt->token, ca->JwtAuthorities(), "db", now_).ok());
+  EXPECT_TRUE(VerifyJwtSvid(jwt->token, ca->JwtAuthorities(), "db", now_).ok());
   // Signing still uses the first until activation at 5/6 of its life.
   auto leaf =
       ca->SignX509Svid("spiffe://example.org/w", "", {}, absl::ZeroDuration());

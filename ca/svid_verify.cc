@@ -2,7 +2,6 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <memory>
 
@@ -36,23 +35,6 @@ std::string ToDer(X509* cert) {
   std::string out(reinterpret_cast<char*>(der), len);
   OPENSSL_free(der);
   return out;
-}
-
-// The URI SANs of a certificate.
-std::vector<std::string> UriSans(X509* cert) {
-  std::vector<std::string> uris;
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  if (names == nullptr) return uris;
-  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-    if (name->type != GEN_URI) continue;
-    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
-    uris.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
-                      ASN1_STRING_length(uri));
-  }
-  GENERAL_NAMES_free(names);
-  return uris;
 }
 
 }  // namespace
@@ -100,19 +82,16 @@ absl::StatusOr<VerifiedSvid> VerifySvidChain(
     return Unauthenticated(
         X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
   }
-  if (X509_check_ca(chain[0].get()) != 0) {
-    return Unauthenticated("leaf is a CA certificate");
-  }
-  std::vector<std::string> uris = UriSans(chain[0].get());
-  if (uris.size() != 1) {
+  absl::StatusOr<CertificateInfo> leaf =
+      DescribeCertificate(ToDer(chain[0].get()));
+  if (!leaf.ok()) return Unauthenticated("unreadable leaf");
+  if (leaf->is_ca) return Unauthenticated("leaf is a CA certificate");
+  if (leaf->uri_sans.size() != 1) {
     return Unauthenticated("leaf must have exactly one URI SAN");
   }
-  const std::string leaf_der = ToDer(chain[0].get());
-  absl::StatusOr<std::string> serial = SerialNumber(leaf_der);
-  absl::StatusOr<absl::Time> not_after = NotAfter(leaf_der);
-  if (!serial.ok() || !not_after.ok())
-    return Unauthenticated("unreadable leaf");
-  return VerifiedSvid{std::move(uris[0]), std::move(*serial), *not_after};
+  return VerifiedSvid{std::move(leaf->uri_sans[0]),
+                      std::move(leaf->serial_number),
+                      leaf->validity.not_after};
 }
 
 }  // namespace trellis::ca

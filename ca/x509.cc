@@ -559,6 +559,43 @@ absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
   return BuildCertificate(spec);
 }
 
+namespace {
+
+std::string NameText(const X509_NAME *name) {
+  std::unique_ptr<BIO, Free<BIO_free>> bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr ||
+      X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
+    return "";
+  }
+  char *data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+}  // namespace
+
+absl::StatusOr<CertificateInfo> DescribeCertificate(
+    absl::string_view cert_der) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  CertificateInfo info;
+  info.subject = NameText(X509_get_subject_name(cert->get()));
+  info.issuer = NameText(X509_get_issuer_name(cert->get()));
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(
+      X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr)));
+  if (names != nullptr) {
+    CollectNames(names.get(), &info.uri_sans, &info.dns_sans);
+  }
+  absl::StatusOr<std::string> serial = SerialNumber(cert_der);
+  if (!serial.ok()) return serial.status();
+  info.serial_number = std::move(*serial);
+  absl::StatusOr<Validity> validity = GetValidity(cert_der);
+  if (!validity.ok()) return validity.status();
+  info.validity = *validity;
+  info.is_ca = X509_check_ca(cert->get()) != 0;
+  return info;
+}
+
 absl::StatusOr<Validity> GetValidity(absl::string_view cert_der) {
   absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
   if (!cert.ok()) return cert.status();

@@ -88,6 +88,18 @@ absl::StatusOr<std::string> SerialNumber(absl::string_view cert_der);
 // Raw bytes of the subjectKeyIdentifier; NOT_FOUND without one.
 absl::StatusOr<std::string> SubjectKeyId(absl::string_view cert_der);
 
+// What a certificate says, for people and for checks on presented SVIDs.
+struct CertificateInfo {
+  std::string subject;  // RFC 2253 text.
+  std::string issuer;
+  std::vector<std::string> uri_sans;
+  std::vector<std::string> dns_sans;
+  std::string serial_number;  // Decimal.
+  Validity validity;
+  bool is_ca = false;
+};
+absl::StatusOr<CertificateInfo> DescribeCertificate(absl::string_view cert_der);
+
 // PEM armour, e.g. DerToPem(der, "CERTIFICATE").
 std::string DerToPem(absl::string_view der, absl::string_view label);
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -300,6 +301,58 @@ TEST_F(SpireAgentTest, AgentSvidRotatesThroughRenewAgent) {
   const std::string later = dir_.path() + "/fetched-later";
   ASSERT_EQ(FetchSvids(sockets_.back(), later, 1), 1);
   CheckSvid(later, 0, absl::StrCat("spiffe://", kTd, "/workload/"));
+}
+
+// The trellis CLI administers the SPIRE role over the operator socket, as
+// spire-server's CLI does: token, entry, bundle, agent, svid dump.
+TEST_F(SpireAgentTest, CliAdministersTokensEntriesAndAgents) {
+  const std::string addr = "--addr=" + trellisd_->operator_address();
+  CliResult token = RunCli({addr, "spire", "token", "generate", "--ttl=60"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  std::string value;
+  ASSERT_TRUE(RE2::PartialMatch(token.out, "Token: (\\S+)", &value));
+  const std::string agent_id =
+      absl::StrCat("spiffe://", kTd, "/spire/agent/join_token/", value);
+  CliResult entry =
+      RunCli({addr, "spire", "entry", "create", "--parent_id=" + agent_id,
+              absl::StrCat("--spiffe_id=spiffe://", kTd, "/cli-workload"),
+              absl::StrCat("--selector=unix:uid:", getuid()),
+              "--dns=cli.example.org"});
+  ASSERT_EQ(entry.exit_code, 0) << entry.err;
+  EXPECT_NE(entry.out.find("/cli-workload"), std::string::npos) << entry.out;
+  // Invalid input: a clear error, exit 1, nothing stored.
+  CliResult bad = RunCli(
+      {addr, "spire", "entry", "create", "--parent_id=" + agent_id,
+       absl::StrCat("--spiffe_id=spiffe://", kTd, "/x"), "--selector=unix"});
+  EXPECT_EQ(bad.exit_code, 1);
+  CliResult shown = RunCli({addr, "spire", "entry", "show"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(std::count(shown.out.begin(), shown.out.end(), '\n'), 1)
+      << shown.out;
+
+  CliResult bundle = RunCli({addr, "spire", "bundle", "show"});
+  ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
+  const std::string bundle_path = dir_.path() + "/cli-bundle.pem";
+  ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
+  auto agent = StartAgent("agent4", value, bundle_path);
+  const std::string out = dir_.path() + "/fetched";
+  ASSERT_EQ(FetchSvids(sockets_.back(), out, 1), 1);
+  CliResult dump = RunCli({"svid", "dump", out + "/svid.0.pem"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find(absl::StrCat("spiffe://", kTd, "/cli-workload")),
+            std::string::npos)
+      << dump.out;
+  EXPECT_NE(dump.out.find("cli.example.org"), std::string::npos) << dump.out;
+
+  CliResult agents = RunCli({addr, "spire", "agent", "list"});
+  ASSERT_EQ(agents.exit_code, 0) << agents.err;
+  EXPECT_NE(agents.out.find(value), std::string::npos) << agents.out;
+  EXPECT_EQ(RunCli({addr, "spire", "agent", "evict", "--spiffe_id=" + agent_id})
+                .exit_code,
+            0);
+  EXPECT_EQ(RunCli({addr, "spire", "agent", "show", "--spiffe_id=" + agent_id})
+                .exit_code,
+            1);
 }
 
 TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {

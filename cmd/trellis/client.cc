@@ -87,12 +87,12 @@ Client::Client(const ClientOptions& options) : options_(options) {
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(options.addr, credentials, args);
-  admin_ = trillian::TrillianAdmin::NewStub(channel);
-  log_ = trillian::TrillianLog::NewStub(channel);
-  map_ = trillian::TrillianMap::NewStub(channel);
-  map_write_ = trillian::TrillianMapWrite::NewStub(channel);
-  verifier_ = trellis::AttestationVerifier::NewStub(channel);
+  channel_ = grpc::CreateCustomChannel(options.addr, credentials, args);
+  admin_ = trillian::TrillianAdmin::NewStub(channel_);
+  log_ = trillian::TrillianLog::NewStub(channel_);
+  map_ = trillian::TrillianMap::NewStub(channel_);
+  map_write_ = trillian::TrillianMapWrite::NewStub(channel_);
+  verifier_ = trellis::AttestationVerifier::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cmd/trellis/trust_store.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 #include "merkle/log_root.h"
@@ -88,6 +89,8 @@ class Client {
   trillian::TrillianMap::Stub& map() { return *map_; }
   trillian::TrillianMapWrite::Stub& map_write() { return *map_write_; }
   trellis::AttestationVerifier::Stub& verifier() { return *verifier_; }
+  // The connection, for services with stubs of their own (SPIRE's API).
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
   // The tree as the server describes it; nothing in it is trusted yet.
   trillian::Tree GetTree(int64_t id);
@@ -116,6 +119,7 @@ class Client {
                         const merkle::LogRootV1& root);
   [[noreturn]] void Alarm(int64_t tree_id, const std::string& what);
 
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<trillian::TrillianAdmin::Stub> admin_;
   std::unique_ptr<trillian::TrillianLog::Stub> log_;
   std::unique_ptr<trillian::TrillianMap::Stub> map_;

@@ -38,6 +38,7 @@
 #include "cmd/trellis/client.h"
 #include "cmd/trellis/map_proof_file.h"
 #include "cmd/trellis/proof_file.h"
+#include "cmd/trellis/spire_command.h"
 #include "crypto/signer.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -750,11 +751,16 @@ int main(int argc, char** argv) {
                  "       trellis verify-map-proof FILE.json\n"
                  "       trellis audit show|replay AUDIT_ID\n"
                  "       trellis policy put ID FILE | policy get ID\n"
-                 "       trellis host remove HOST_ID\n");
+                 "       trellis host remove HOST_ID\n"
+                 "       trellis spire token generate | entry "
+                 "create|update|delete|show | agent list|show|ban|evict | "
+                 "bundle show\n"
+                 "       trellis svid dump CERT\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
+  if (command == "svid") return trellis::cli::SvidDumpCommand(args);
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
   }
@@ -782,6 +788,7 @@ int main(int argc, char** argv) {
                                        absl::GetFlag(FLAGS_revision));
   }
   if (command == "host") return trellis::cli::HostCommand(client, args);
+  if (command == "spire") return trellis::cli::SpireCommand(client, args);
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);
   if (command == "map") return trellis::cli::MapCommand(client, args);

@@ -1,0 +1,335 @@
+#include "cmd/trellis/spire_command.h"
+
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "ca/x509.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "spiffe/id.h"
+#include "spire/api/server/agent/v1/agent.grpc.pb.h"
+#include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
+#include "spire/api/server/entry/v1/entry.grpc.pb.h"
+
+ABSL_FLAG(std::string, spiffe_id, "",
+          "SPIFFE ID (entry create/update/show, agent show/ban/evict, token "
+          "generate: an alias for the agent).");
+ABSL_FLAG(std::string, parent_id, "", "Entry parent SPIFFE ID.");
+ABSL_FLAG(bool, node, false,
+          "entry create: a node alias (parent is the server).");
+ABSL_FLAG(std::string, selector, "",
+          "Entry selectors, type:value, comma-separated.");
+ABSL_FLAG(int32_t, x509_svid_ttl, 0, "Entry X509-SVID TTL in seconds.");
+ABSL_FLAG(int32_t, jwt_svid_ttl, 0, "Entry JWT-SVID TTL in seconds.");
+ABSL_FLAG(std::string, dns, "", "Entry DNS names, comma-separated.");
+ABSL_FLAG(std::string, federates_with, "",
+          "Entry federated trust domains, comma-separated.");
+ABSL_FLAG(bool, admin, false, "Entry grants admin.");
+ABSL_FLAG(bool, downstream, false, "Entry is a downstream SPIRE server.");
+ABSL_FLAG(bool, store_svid, false, "Entry's SVID is stored by the agent.");
+ABSL_FLAG(std::string, hint, "", "Entry hint.");
+ABSL_FLAG(int64_t, entry_expiry, 0, "Entry expiry (Unix seconds, 0: none).");
+ABSL_FLAG(std::string, entry_id, "", "Entry id.");
+ABSL_FLAG(int32_t, ttl, 600, "token generate: token lifetime in seconds.");
+ABSL_FLAG(std::string, format, "pem", "bundle show: pem or spiffe.");
+
+namespace trellis::cli {
+namespace {
+
+namespace agent_v1 = spire::api::server::agent::v1;
+namespace bundle_v1 = spire::api::server::bundle::v1;
+namespace entry_v1 = spire::api::server::entry::v1;
+
+std::string Json(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+spire::api::types::SPIFFEID ParseIdOrDie(const std::string& text,
+                                         const char* flag) {
+  absl::StatusOr<spiffe::SpiffeId> id = spiffe::ParseSpiffeId(text);
+  if (!id.ok()) {
+    Fail(kUsage, absl::StrCat("--", flag, ": ", id.status().message()));
+  }
+  spire::api::types::SPIFFEID out;
+  out.set_trust_domain(id->trust_domain);
+  out.set_path(id->path);
+  return out;
+}
+
+std::vector<std::string> List(const std::string& csv) {
+  return absl::StrSplit(csv, ',', absl::SkipEmpty());
+}
+
+// The entry the flags describe.
+spire::api::types::Entry EntryFromFlags() {
+  spire::api::types::Entry entry;
+  entry.set_id(absl::GetFlag(FLAGS_entry_id));
+  *entry.mutable_spiffe_id() =
+      ParseIdOrDie(absl::GetFlag(FLAGS_spiffe_id), "spiffe_id");
+  if (absl::GetFlag(FLAGS_node)) {
+    *entry.mutable_parent_id() = entry.spiffe_id();
+    entry.mutable_parent_id()->set_path("/spire/server");
+  } else {
+    *entry.mutable_parent_id() =
+        ParseIdOrDie(absl::GetFlag(FLAGS_parent_id), "parent_id");
+  }
+  for (const std::string& selector : List(absl::GetFlag(FLAGS_selector))) {
+    std::pair<std::string, std::string> parts =
+        absl::StrSplit(selector, absl::MaxSplits(':', 1));
+    spire::api::types::Selector* s = entry.add_selectors();
+    s->set_type(parts.first);
+    s->set_value(parts.second);
+  }
+  entry.set_x509_svid_ttl(absl::GetFlag(FLAGS_x509_svid_ttl));
+  entry.set_jwt_svid_ttl(absl::GetFlag(FLAGS_jwt_svid_ttl));
+  for (const std::string& dns : List(absl::GetFlag(FLAGS_dns))) {
+    entry.add_dns_names(dns);
+  }
+  for (const std::string& td : List(absl::GetFlag(FLAGS_federates_with))) {
+    entry.add_federates_with(td);
+  }
+  entry.set_admin(absl::GetFlag(FLAGS_admin));
+  entry.set_downstream(absl::GetFlag(FLAGS_downstream));
+  entry.set_store_svid(absl::GetFlag(FLAGS_store_svid));
+  entry.set_hint(absl::GetFlag(FLAGS_hint));
+  entry.set_expires_at(absl::GetFlag(FLAGS_entry_expiry));
+  return entry;
+}
+
+// Prints each result's entry, or its error; kInvalid if any failed.
+template <typename Results>
+int PrintResults(const Results& results) {
+  int code = kOk;
+  for (const auto& result : results) {
+    if (result.status().code() != 0) {
+      std::cerr << "trellis: " << result.status().message() << "\n";
+      code = kInvalid;
+    } else {
+      std::cout << Json(result.entry()) << "\n";
+    }
+  }
+  return code;
+}
+
+int TokenCommand(Client& client, const std::string& verb) {
+  if (verb != "generate") Fail(kUsage, "spire token generate");
+  agent_v1::CreateJoinTokenRequest request;
+  request.set_ttl(absl::GetFlag(FLAGS_ttl));
+  if (!absl::GetFlag(FLAGS_spiffe_id).empty()) {
+    *request.mutable_agent_id() =
+        ParseIdOrDie(absl::GetFlag(FLAGS_spiffe_id), "spiffe_id");
+  }
+  spire::api::types::JoinToken token;
+  Check(agent_v1::Agent::NewStub(client.channel())
+            ->CreateJoinToken(client.Context().get(), request, &token),
+        "CreateJoinToken");
+  std::cout << "Token: " << token.value() << "\n";
+  return kOk;
+}
+
+int EntryCommand(Client& client, const std::string& verb) {
+  auto stub = entry_v1::Entry::NewStub(client.channel());
+  if (verb == "create") {
+    entry_v1::BatchCreateEntryRequest request;
+    *request.add_entries() = EntryFromFlags();
+    entry_v1::BatchCreateEntryResponse response;
+    Check(stub->BatchCreateEntry(client.Context().get(), request, &response),
+          "BatchCreateEntry");
+    return PrintResults(response.results());
+  }
+  if (verb == "update") {
+    if (absl::GetFlag(FLAGS_entry_id).empty()) Fail(kUsage, "--entry_id");
+    entry_v1::BatchUpdateEntryRequest request;
+    *request.add_entries() = EntryFromFlags();
+    entry_v1::BatchUpdateEntryResponse response;
+    Check(stub->BatchUpdateEntry(client.Context().get(), request, &response),
+          "BatchUpdateEntry");
+    return PrintResults(response.results());
+  }
+  if (verb == "delete") {
+    entry_v1::BatchDeleteEntryRequest request;
+    request.add_ids(absl::GetFlag(FLAGS_entry_id));
+    entry_v1::BatchDeleteEntryResponse response;
+    Check(stub->BatchDeleteEntry(client.Context().get(), request, &response),
+          "BatchDeleteEntry");
+    for (const auto& result : response.results()) {
+      if (result.status().code() != 0) {
+        Fail(kInvalid, result.status().message());
+      }
+    }
+    std::cout << "Deleted entry " << absl::GetFlag(FLAGS_entry_id) << "\n";
+    return kOk;
+  }
+  if (verb == "show") {
+    if (!absl::GetFlag(FLAGS_entry_id).empty()) {
+      entry_v1::GetEntryRequest request;
+      request.set_id(absl::GetFlag(FLAGS_entry_id));
+      spire::api::types::Entry entry;
+      Check(stub->GetEntry(client.Context().get(), request, &entry),
+            "GetEntry");
+      std::cout << Json(entry) << "\n";
+      return kOk;
+    }
+    entry_v1::ListEntriesRequest request;
+    if (!absl::GetFlag(FLAGS_spiffe_id).empty()) {
+      *request.mutable_filter()->mutable_by_spiffe_id() =
+          ParseIdOrDie(absl::GetFlag(FLAGS_spiffe_id), "spiffe_id");
+    }
+    if (!absl::GetFlag(FLAGS_parent_id).empty()) {
+      *request.mutable_filter()->mutable_by_parent_id() =
+          ParseIdOrDie(absl::GetFlag(FLAGS_parent_id), "parent_id");
+    }
+    do {
+      entry_v1::ListEntriesResponse response;
+      request.set_page_size(500);
+      Check(stub->ListEntries(client.Context().get(), request, &response),
+            "ListEntries");
+      for (const auto& entry : response.entries()) {
+        std::cout << Json(entry) << "\n";
+      }
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    return kOk;
+  }
+  Fail(kUsage, "spire entry create|update|delete|show");
+}
+
+int AgentCommand(Client& client, const std::string& verb) {
+  auto stub = agent_v1::Agent::NewStub(client.channel());
+  if (verb == "list") {
+    agent_v1::ListAgentsResponse response;
+    Check(stub->ListAgents(client.Context().get(), {}, &response),
+          "ListAgents");
+    for (const auto& agent : response.agents()) {
+      std::cout << Json(agent) << "\n";
+    }
+    return kOk;
+  }
+  const spire::api::types::SPIFFEID id =
+      ParseIdOrDie(absl::GetFlag(FLAGS_spiffe_id), "spiffe_id");
+  google::protobuf::Empty empty;
+  if (verb == "show") {
+    agent_v1::GetAgentRequest request;
+    *request.mutable_id() = id;
+    spire::api::types::Agent agent;
+    Check(stub->GetAgent(client.Context().get(), request, &agent), "GetAgent");
+    std::cout << Json(agent) << "\n";
+    return kOk;
+  }
+  if (verb == "ban") {
+    agent_v1::BanAgentRequest request;
+    *request.mutable_id() = id;
+    Check(stub->BanAgent(client.Context().get(), request, &empty), "BanAgent");
+    std::cout << "Agent banned\n";
+    return kOk;
+  }
+  if (verb == "evict") {
+    agent_v1::DeleteAgentRequest request;
+    *request.mutable_id() = id;
+    Check(stub->DeleteAgent(client.Context().get(), request, &empty),
+          "DeleteAgent");
+    std::cout << "Agent evicted\n";
+    return kOk;
+  }
+  Fail(kUsage, "spire agent list|show|ban|evict");
+}
+
+int BundleCommand(Client& client, const std::string& verb) {
+  if (verb != "show") Fail(kUsage, "spire bundle show");
+  spire::api::types::Bundle bundle;
+  Check(bundle_v1::Bundle::NewStub(client.channel())
+            ->GetBundle(client.Context().get(), {}, &bundle),
+        "GetBundle");
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format == "pem") {
+    for (const auto& authority : bundle.x509_authorities()) {
+      std::cout << ca::DerToPem(authority.asn1(), "CERTIFICATE");
+    }
+    return kOk;
+  }
+  if (format != "spiffe") Fail(kUsage, "--format pem|spiffe");
+  // The SPIFFE bundle format (a JWKS): X.509 roots and JWT keys.
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& authority : bundle.x509_authorities()) {
+    keys.push_back({{"use", "x509-svid"},
+                    {"x5c", {absl::Base64Escape(authority.asn1())}}});
+  }
+  for (const auto& key : bundle.jwt_authorities()) {
+    keys.push_back(
+        {{"use", "jwt-svid"},
+         {"kid", key.key_id()},
+         {"x-public-key-der", absl::Base64Escape(key.public_key())}});
+  }
+  std::cout << nlohmann::json{{"keys", keys},
+                              {"spiffe_sequence", bundle.sequence_number()},
+                              {"spiffe_refresh_hint", bundle.refresh_hint()}}
+                   .dump(2)
+            << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+int SpireCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() != 4) {
+    Fail(kUsage,
+         "spire token generate | entry create|update|delete|show | agent "
+         "list|show|ban|evict | bundle show");
+  }
+  const std::string noun = args[2];
+  const std::string verb = args[3];
+  if (noun == "token") return TokenCommand(client, verb);
+  if (noun == "entry") return EntryCommand(client, verb);
+  if (noun == "agent") return AgentCommand(client, verb);
+  if (noun == "bundle") return BundleCommand(client, verb);
+  Fail(kUsage, "spire token|entry|agent|bundle ...");
+}
+
+int SvidDumpCommand(const std::vector<char*>& args) {
+  if (args.size() != 4 || std::string(args[2]) != "dump") {
+    Fail(kUsage, "svid dump CERT.pem|CERT.der");
+  }
+  std::string der = ReadFileOrDie(args[3]);
+  if (absl::StrContains(der, "-----BEGIN CERTIFICATE-----")) {
+    absl::string_view body = der;
+    body = body.substr(body.find("-----BEGIN CERTIFICATE-----") + 27);
+    body = body.substr(0, body.find("-----END CERTIFICATE-----"));
+    std::string decoded;
+    if (!absl::Base64Unescape(
+            absl::StrReplaceAll(body, {{"\n", ""}, {"\r", ""}}), &decoded)) {
+      Fail(kUsage, "the PEM certificate does not decode");
+    }
+    der = std::move(decoded);
+  }
+  absl::StatusOr<ca::CertificateInfo> info = ca::DescribeCertificate(der);
+  if (!info.ok()) Fail(kUsage, std::string(info.status().message()));
+  std::cout << "SPIFFE ID:     "
+            << (info->uri_sans.size() == 1 ? info->uri_sans[0]
+                                           : "(not an X509-SVID)")
+            << "\nSubject:       " << info->subject
+            << "\nIssuer:        " << info->issuer
+            << "\nSerial number: " << info->serial_number << "\nNot before:    "
+            << absl::FormatTime(absl::RFC3339_sec, info->validity.not_before,
+                                absl::UTCTimeZone())
+            << "\nNot after:     "
+            << absl::FormatTime(absl::RFC3339_sec, info->validity.not_after,
+                                absl::UTCTimeZone())
+            << "\nCA:            " << (info->is_ca ? "yes" : "no") << "\n";
+  for (const std::string& dns : info->dns_sans) {
+    std::cout << "DNS name:      " << dns << "\n";
+  }
+  return kOk;
+}
+
+}  // namespace trellis::cli
