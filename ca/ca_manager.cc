@@ -179,15 +179,17 @@ absl::Status CaManager::Rotate() {
   return changed ? PersistLocked() : absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
+absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
     const std::string& spiffe_id, const std::string& public_key_der,
     const std::vector<std::string>& dns_names, absl::Duration ttl) {
   Issuer issuer;
+  std::string slot_id;
   {
     absl::ReaderMutexLock lock(&mu_);
     for (const Slot& slot : slots_) {
       if (slot.record.state() == trellis::CaSlot::ACTIVE) {
         issuer = {slot.record.certificate(), slot.key_der};
+        slot_id = slot.record.slot_id();
       }
     }
   }
@@ -202,7 +204,33 @@ absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
   svid.ttl = ttl > absl::ZeroDuration() ? ttl : options_.default_x509_svid_ttl;
   absl::StatusOr<std::string> leaf = ca::SignX509Svid(issuer, svid);
   if (!leaf.ok()) return leaf.status();
-  return std::vector<std::string>{std::move(*leaf)};
+  absl::StatusOr<std::string> ski = SubjectKeyId(issuer.cert_der);
+  if (!ski.ok()) return ski.status();
+  return Precertificate{std::move(*leaf), std::move(slot_id), std::move(*ski)};
+}
+
+absl::StatusOr<std::string> CaManager::FinishX509Svid(
+    const Precertificate& precert, absl::string_view promise) {
+  std::string key_der;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const Slot& slot : slots_) {
+      if (slot.record.slot_id() == precert.slot_id) key_der = slot.key_der;
+    }
+  }
+  if (key_der.empty()) {
+    return absl::UnavailableError("the signing CA is gone");
+  }
+  return AddInclusionPromise(precert.der, key_der, promise);
+}
+
+absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
+    const std::string& spiffe_id, const std::string& public_key_der,
+    const std::vector<std::string>& dns_names, absl::Duration ttl) {
+  absl::StatusOr<Precertificate> precert =
+      PrepareX509Svid(spiffe_id, public_key_der, dns_names, ttl);
+  if (!precert.ok()) return precert.status();
+  return std::vector<std::string>{std::move(precert->der)};
 }
 
 absl::StatusOr<CaManager::JwtSvid> CaManager::SignJwtSvid(

@@ -61,6 +61,21 @@ class CaManager {
       const std::string& spiffe_id, const std::string& public_key_der,
       const std::vector<std::string>& dns_names, absl::Duration ttl);
 
+  // The same in two steps, for certificates that carry an inclusion promise
+  // of their own log record: the pre-certificate (signed, without the
+  // promise), then the final certificate with the promise, signed by the
+  // same CA even if another became active in between.
+  struct Precertificate {
+    std::string der;
+    std::string slot_id;
+    std::string issuer_key_id;  // The CA's SKI.
+  };
+  absl::StatusOr<Precertificate> PrepareX509Svid(
+      const std::string& spiffe_id, const std::string& public_key_der,
+      const std::vector<std::string>& dns_names, absl::Duration ttl);
+  absl::StatusOr<std::string> FinishX509Svid(const Precertificate& precert,
+                                             absl::string_view promise);
+
   struct JwtSvid {
     std::string token;
     absl::Time issued_at;

@@ -90,8 +90,7 @@ absl::StatusOr<VerifiedSvid> VerifySvidChain(
     return Unauthenticated("leaf must have exactly one URI SAN");
   }
   return VerifiedSvid{std::move(leaf->uri_sans[0]),
-                      std::move(leaf->serial_number),
-                      leaf->validity.not_after};
+                      std::move(leaf->serial_number), leaf->validity.not_after};
 }
 
 }  // namespace trellis::ca

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -594,6 +595,86 @@ absl::StatusOr<CertificateInfo> DescribeCertificate(
   info.validity = *validity;
   info.is_ca = X509_check_ca(cert->get()) != 0;
   return info;
+}
+
+namespace {
+
+using ObjectPtr = std::unique_ptr<ASN1_OBJECT, Free<ASN1_OBJECT_free>>;
+
+ObjectPtr PromiseObject() {
+  return ObjectPtr(OBJ_txt2obj(kInclusionPromiseOid, /*no_name=*/1));
+}
+
+// Index of the promise extension in `cert`, -1 if none.
+int PromiseIndex(X509 *cert, const ASN1_OBJECT *object) {
+  return X509_get_ext_by_OBJ(cert, object, -1);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PrecertificateHash(absl::string_view cert_der) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  ObjectPtr object = PromiseObject();
+  if (object == nullptr) return absl::InternalError("promise OID");
+  const int index = PromiseIndex(cert->get(), object.get());
+  if (index >= 0) {
+    X509_EXTENSION_free(X509_delete_ext(cert->get(), index));
+  }
+  unsigned char *tbs = nullptr;
+  const int len = i2d_re_X509_tbs(cert->get(), &tbs);
+  if (len <= 0) return absl::InternalError("cannot encode the TBS");
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(tbs, static_cast<size_t>(len), digest);
+  OPENSSL_free(tbs);
+  return std::string(reinterpret_cast<char *>(digest), sizeof(digest));
+}
+
+absl::StatusOr<std::string> AddInclusionPromise(
+    absl::string_view cert_der, absl::string_view issuer_key_der,
+    absl::string_view promise) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<crypto::PrivateKey> key =
+      crypto::ParsePrivateKey(issuer_key_der);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<const EVP_MD *> digest = SigningDigest(**key);
+  if (!digest.ok()) return digest.status();
+  ObjectPtr object = PromiseObject();
+  std::unique_ptr<ASN1_OCTET_STRING, Free<ASN1_OCTET_STRING_free>> value(
+      ASN1_OCTET_STRING_new());
+  if (object == nullptr || value == nullptr ||
+      ASN1_OCTET_STRING_set(
+          value.get(), reinterpret_cast<const unsigned char *>(promise.data()),
+          static_cast<int>(promise.size())) != 1) {
+    return absl::InternalError("promise extension: " + OpenSslError());
+  }
+  if (PromiseIndex(cert->get(), object.get()) >= 0) {
+    return absl::FailedPreconditionError("certificate already has a promise");
+  }
+  std::unique_ptr<X509_EXTENSION, Free<X509_EXTENSION_free>> extension(
+      X509_EXTENSION_create_by_OBJ(nullptr, object.get(), /*crit=*/0,
+                                   value.get()));
+  if (extension == nullptr ||
+      X509_add_ext(cert->get(), extension.get(), -1) != 1 ||
+      X509_sign(cert->get(), key->get(), *digest) <= 0) {
+    return absl::InternalError("adding the promise: " + OpenSslError());
+  }
+  return ToDer(cert->get());
+}
+
+absl::StatusOr<std::string> InclusionPromiseOf(absl::string_view cert_der) {
+  absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
+  if (!cert.ok()) return cert.status();
+  ObjectPtr object = PromiseObject();
+  if (object == nullptr) return absl::InternalError("promise OID");
+  const int index = PromiseIndex(cert->get(), object.get());
+  if (index < 0) return absl::NotFoundError("no inclusion promise");
+  const ASN1_OCTET_STRING *value =
+      X509_EXTENSION_get_data(X509_get_ext(cert->get(), index));
+  return std::string(
+      reinterpret_cast<const char *>(ASN1_STRING_get0_data(value)),
+      ASN1_STRING_length(value));
 }
 
 absl::StatusOr<Validity> GetValidity(absl::string_view cert_der) {

@@ -80,6 +80,29 @@ struct SvidTemplate {
 absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
                                          const SvidTemplate &svid);
 
+// Inclusion promises, as Certificate Transparency embeds SCTs: an issued
+// certificate carries, as a non-critical extension, a log's signed promise
+// that the record of its pre-certificate (the same certificate without that
+// extension) is in the log. The OID extends the arc the user's
+// sovereign-SVID document uses (1.3.6.1.4.1.99999.1 for claims) until
+// Trellis has an enterprise number of its own; it must keep every arc
+// small: Go's X.509 parser (spire-agent, go-spiffe) refuses certificates
+// with an OID arc beyond 31 bits, such as UUID-based 2.25 ones.
+inline constexpr char kInclusionPromiseOid[] = "1.3.6.1.4.1.99999.2.1";
+
+// SHA-256 of the certificate's TBSCertificate with any inclusion promise
+// removed: what a log record of the certificate names.
+absl::StatusOr<std::string> PrecertificateHash(absl::string_view cert_der);
+
+// `cert_der` (signed by the issuer of `issuer_key_der`) with `promise`
+// added as the inclusion-promise extension, signed again.
+absl::StatusOr<std::string> AddInclusionPromise(
+    absl::string_view cert_der, absl::string_view issuer_key_der,
+    absl::string_view promise);
+
+// The promise a certificate carries; NOT_FOUND without one.
+absl::StatusOr<std::string> InclusionPromiseOf(absl::string_view cert_der);
+
 // Readers of a DER certificate (INVALID_ARGUMENT if it does not parse).
 absl::StatusOr<Validity> GetValidity(absl::string_view cert_der);
 absl::StatusOr<absl::Time> NotAfter(absl::string_view cert_der);

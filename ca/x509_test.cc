@@ -406,6 +406,31 @@ class SvidTest : public ::testing::Test {
   SvidTemplate tmpl_;
 };
 
+TEST_F(SvidTest, InclusionPromiseKeepsThePrecertificateHash) {
+  absl::StatusOr<std::string> precert = SignX509Svid(issuer_, tmpl_);
+  ASSERT_TRUE(precert.ok()) << precert.status();
+  absl::StatusOr<std::string> hash = PrecertificateHash(*precert);
+  ASSERT_TRUE(hash.ok()) << hash.status();
+  EXPECT_EQ(hash->size(), 32u);
+  EXPECT_EQ(InclusionPromiseOf(*precert).status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<std::string> final_cert =
+      AddInclusionPromise(*precert, issuer_.key_der, "the promise");
+  ASSERT_TRUE(final_cert.ok()) << final_cert.status();
+  EXPECT_NE(*final_cert, *precert);
+  EXPECT_EQ(*PrecertificateHash(*final_cert), *hash);
+  EXPECT_EQ(*InclusionPromiseOf(*final_cert), "the promise");
+  EXPECT_EQ(VerifyChain(issuer_.cert_der, *final_cert, now_, X509_PURPOSE_ANY),
+            X509_V_OK);
+  EXPECT_EQ(AddInclusionPromise(*final_cert, issuer_.key_der, "again")
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Another certificate (another serial) has another hash.
+  absl::StatusOr<std::string> other = SignX509Svid(issuer_, tmpl_);
+  EXPECT_NE(*PrecertificateHash(*other), *hash);
+}
+
 TEST_F(SvidTest, TtlIsCappedAtIssuerNotAfter) {
   tmpl_.now = now_ + absl::Hours(23) + absl::Minutes(30);
   absl::StatusOr<std::string> svid = SignX509Svid(issuer_, tmpl_);

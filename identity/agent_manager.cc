@@ -28,10 +28,12 @@ absl::Status PermissionDenied(
 }
 
 AgentManager::AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
-                           EntryManager* entries, Clock clock)
+                           EntryManager* entries, SvidIssuer* issuer,
+                           Clock clock)
     : storage_(storage),
       ca_(ca),
       entries_(entries),
+      issuer_(issuer),
       clock_(std::move(clock)),
       trust_domain_(ca->options().trust_domain) {}
 
@@ -78,21 +80,23 @@ absl::StatusOr<trellis::JoinTokenRecord> AgentManager::CreateJoinToken(
   return record;
 }
 
-absl::StatusOr<AgentSvid> AgentManager::Sign(const std::string& spiffe_id,
-                                             const std::string& csr_der) {
+absl::StatusOr<IssuedX509> AgentManager::Sign(
+    const std::string& spiffe_id, const std::string& attestation_type,
+    const std::string& csr_der) {
   absl::StatusOr<ca::CertificateRequest> csr =
       ca::ParseCsr(csr_der, /*check_signature=*/true);
   if (!csr.ok()) return csr.status();
-  absl::StatusOr<std::vector<std::string>> chain = ca_->SignX509Svid(
-      spiffe_id, csr->public_key_der, {}, absl::ZeroDuration());
-  if (!chain.ok()) return chain.status();
-  absl::StatusOr<absl::Time> not_after = ca::NotAfter(chain->front());
-  if (!not_after.ok()) return not_after.status();
-  return AgentSvid{spiffe_id, std::move(*chain),
-                   absl::ToUnixSeconds(*not_after)};
+  X509Issue request;
+  request.spiffe_id = spiffe_id;
+  request.public_key_der = csr->public_key_der;
+  request.ttl = absl::ZeroDuration();
+  request.context.kind = trellis::IssuanceRecord::AGENT_X509_SVID;
+  request.context.agent_id = spiffe_id;
+  request.context.attestation_type = attestation_type;
+  return std::move(issuer_->IssueX509({std::move(request)})[0]);
 }
 
-absl::StatusOr<AgentSvid> AgentManager::AttestJoinToken(
+absl::StatusOr<IssuedX509> AgentManager::AttestJoinToken(
     const std::string& token, const std::string& csr_der) {
   if (token.empty()) {
     return absl::InvalidArgumentError("missing join token");
@@ -121,7 +125,7 @@ absl::StatusOr<AgentSvid> AgentManager::AttestJoinToken(
   if (held->has_value() && (*held)->cert_serial_number().empty()) {
     return absl::PermissionDeniedError("failed to attest: agent is banned");
   }
-  absl::StatusOr<AgentSvid> svid = Sign(agent_id, csr_der);
+  absl::StatusOr<IssuedX509> svid = Sign(agent_id, kJoinTokenType, csr_der);
   if (!svid.ok()) return svid.status();
   absl::StatusOr<std::string> serial =
       ca::SerialNumber(svid->cert_chain.front());
@@ -166,14 +170,15 @@ absl::StatusOr<trellis::AttestedAgent> AgentManager::Authorize(
   return PermissionDenied(Reason::AGENT_NOT_ACTIVE, "agent SVID is not active");
 }
 
-absl::StatusOr<AgentSvid> AgentManager::Renew(
+absl::StatusOr<IssuedX509> AgentManager::Renew(
     const trellis::AttestedAgent& agent, const std::string& csr_der) {
   if (agent.can_reattest()) {
     return PermissionDenied(Reason::AGENT_MUST_REATTEST,
                             "agent must re-attest to renew its SVID");
   }
   if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
-  absl::StatusOr<AgentSvid> svid = Sign(agent.spiffe_id(), csr_der);
+  absl::StatusOr<IssuedX509> svid =
+      Sign(agent.spiffe_id(), agent.attestation_type(), csr_der);
   if (!svid.ok()) return svid.status();
   absl::StatusOr<std::string> serial =
       ca::SerialNumber(svid->cert_chain.front());

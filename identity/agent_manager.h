@@ -14,6 +14,7 @@
 #include "ca/ca_manager.h"
 #include "ca/svid_verify.h"
 #include "identity/entry_manager.h"
+#include "identity/svid_issuer.h"
 #include "spire/api/types/status.pb.h"
 #include "storage/identity_storage.h"
 
@@ -29,18 +30,13 @@ absl::Status PermissionDenied(
     spire::api::types::PermissionDeniedDetails::Reason,
     absl::string_view message);
 
-struct AgentSvid {
-  std::string spiffe_id;
-  std::vector<std::string> cert_chain;  // DER, leaf first.
-  int64_t expires_at = 0;               // Leaf NotAfter, Unix seconds.
-};
-
 class AgentManager {
  public:
   using Clock = std::function<absl::Time()>;
 
   AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
-               EntryManager* entries, Clock clock = absl::Now);
+               EntryManager* entries, SvidIssuer* issuer,
+               Clock clock = absl::Now);
 
   // A single-use join token valid for `ttl_seconds` (>= 1). `token` empty:
   // a random UUID. `agent_id` non-empty: also an entry aliasing the agent
@@ -50,8 +46,8 @@ class AgentManager {
 
   // Attests an agent with a join token (consumed even if expired) and signs
   // its SVID for the CSR's key.
-  absl::StatusOr<AgentSvid> AttestJoinToken(const std::string& token,
-                                            const std::string& csr_der);
+  absl::StatusOr<IssuedX509> AttestJoinToken(const std::string& token,
+                                             const std::string& csr_der);
 
   // The agent behind a verified caller SVID, or PERMISSION_DENIED with the
   // reason upstream agents act on. A first use of the SVID RenewAgent
@@ -61,8 +57,8 @@ class AgentManager {
 
   // A new SVID for an agent that cannot re-attest; the old one stays valid
   // until the new one is first used.
-  absl::StatusOr<AgentSvid> Renew(const trellis::AttestedAgent& agent,
-                                  const std::string& csr_der);
+  absl::StatusOr<IssuedX509> Renew(const trellis::AttestedAgent& agent,
+                                   const std::string& csr_der);
 
   // Upstream's ban: the agent's serials are cleared (it must attest anew,
   // which a join-token agent cannot).
@@ -72,12 +68,14 @@ class AgentManager {
   absl::StatusOr<std::vector<trellis::AttestedAgent>> List();
 
  private:
-  absl::StatusOr<AgentSvid> Sign(const std::string& spiffe_id,
-                                 const std::string& csr_der);
+  absl::StatusOr<IssuedX509> Sign(const std::string& spiffe_id,
+                                  const std::string& attestation_type,
+                                  const std::string& csr_der);
 
   storage::IdentityStorage* const storage_;
   ca::CaManager* const ca_;
   EntryManager* const entries_;
+  SvidIssuer* const issuer_;
   const Clock clock_;
   const std::string trust_domain_;
   // Serialises read-modify-write of agent records.

@@ -5,8 +5,10 @@
 #include "ca/svid_verify.h"
 #include "ca/testing/csr.h"
 #include "ca/x509.h"
+#include "crypto/signer.h"
 #include "gtest/gtest.h"
 #include "identity/svid_manager.h"
+#include "merkle/hasher.h"
 #include "storage/rocksdb/identity_storage.h"
 #include "util/test_util.h"
 
@@ -26,6 +28,25 @@ Reason::Reason ReasonOf(const absl::Status& status) {
   }
   return details.reason();
 }
+
+// Keeps what the issuance log appends, with the leaf hashes a log gives.
+class RecordingSink : public log::RecordSink {
+ public:
+  absl::StatusOr<std::vector<std::string>> Append(
+      int64_t log_id, const std::vector<std::string>& records) override {
+    std::vector<std::string> hashes;
+    for (const std::string& record : records) {
+      trellis::IssuanceRecord parsed;
+      EXPECT_TRUE(parsed.ParseFromString(record));
+      EXPECT_EQ(log_id, kLogId);
+      hashes.push_back(merkle::HashLeaf(record));
+      appended.push_back(std::move(parsed));
+    }
+    return hashes;
+  }
+  static constexpr int64_t kLogId = 7;
+  std::vector<trellis::IssuanceRecord> appended;
+};
 
 class AgentManagerTest : public ::testing::Test {
  protected:
@@ -47,9 +68,20 @@ class AgentManagerTest : public ::testing::Test {
         ca::CaManager::Create(storage_.get(), options, plain, clock).value());
     entries_ =
         std::move(EntryManager::Create(storage_.get(), kTd, clock).value());
-    agents_ = std::make_unique<AgentManager>(storage_.get(), ca_.get(),
-                                             entries_.get(), clock);
-    svids_ = std::make_unique<SvidManager>(ca_.get(), entries_.get());
+    log_signer_ = std::make_shared<crypto::Signer>(
+        crypto::GenerateKey(keyspb::Specification()).value());
+    issuance_log_ = std::make_unique<IssuanceLog>(
+        &sink_, [] { return absl::StatusOr<int64_t>(RecordingSink::kLogId); },
+        [this](int64_t) {
+          return absl::StatusOr<std::shared_ptr<const crypto::Signer>>(
+              log_signer_);
+        },
+        clock);
+    issuer_ = std::make_unique<SvidIssuer>(ca_.get(), issuance_log_.get());
+    agents_ = std::make_unique<AgentManager>(
+        storage_.get(), ca_.get(), entries_.get(), issuer_.get(), clock);
+    svids_ =
+        std::make_unique<SvidManager>(ca_.get(), entries_.get(), issuer_.get());
   }
 
   // Attests with a fresh token; returns the agent's verified SVID.
@@ -61,7 +93,7 @@ class AgentManagerTest : public ::testing::Test {
     EXPECT_TRUE(svid.ok()) << svid.status();
     return Verify(*svid);
   }
-  ca::VerifiedSvid Verify(const AgentSvid& svid) {
+  ca::VerifiedSvid Verify(const IssuedX509& svid) {
     auto verified = ca::VerifySvidChain(
         ca::DerToPem(svid.cert_chain.front(), "CERTIFICATE"), ca_->X509Roots());
     EXPECT_TRUE(verified.ok()) << verified.status();
@@ -74,6 +106,10 @@ class AgentManagerTest : public ::testing::Test {
   std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
   std::unique_ptr<ca::CaManager> ca_;
   std::unique_ptr<EntryManager> entries_;
+  RecordingSink sink_;
+  std::shared_ptr<crypto::Signer> log_signer_;
+  std::unique_ptr<IssuanceLog> issuance_log_;
+  std::unique_ptr<SvidIssuer> issuer_;
   std::unique_ptr<AgentManager> agents_;
   std::unique_ptr<SvidManager> svids_;
 };
@@ -190,6 +226,51 @@ TEST_F(AgentManagerTest, AliasTokenAuthorisesEntriesUnderTheAlias) {
   std::vector<X509SvidRequest> too_many(kMaxEntryBatch + 1);
   EXPECT_EQ(svids_->BatchNewX509Svid(*agent, too_many).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Every SVID is recorded before it is handed out, and carries the log's
+// promise for that record.
+TEST_F(AgentManagerTest, EveryIssuedSvidIsRecordedAndCarriesItsPromise) {
+  const ca::VerifiedSvid agent_svid = Attest("recorded");
+  ASSERT_EQ(sink_.appended.size(), 1u);
+  const trellis::IssuanceRecord& record = sink_.appended[0];
+  EXPECT_EQ(record.type(), kIssuanceRecordType);
+  EXPECT_EQ(record.kind(), trellis::IssuanceRecord::AGENT_X509_SVID);
+  EXPECT_EQ(record.spiffe_id(), agent_svid.spiffe_id);
+  EXPECT_EQ(record.serial_number(), agent_svid.serial_number);
+  EXPECT_EQ(record.attestation_type(), "join_token");
+
+  auto key = ca::testing::NewP256Key();
+  auto minted = svids_->MintX509Svid(
+      ca::testing::MakeCsr(key.get(), "URI:spiffe://example.org/minted"),
+      absl::Minutes(10));
+  ASSERT_TRUE(minted.ok()) << minted.status();
+  ASSERT_EQ(sink_.appended.size(), 2u);
+  const std::string& cert = minted->cert_chain.front();
+  // The promise names the record's leaf and is signed by the log key.
+  auto promise_bytes = ca::InclusionPromiseOf(cert);
+  ASSERT_TRUE(promise_bytes.ok()) << promise_bytes.status();
+  trellis::InclusionPromise promise;
+  ASSERT_TRUE(promise.ParseFromString(*promise_bytes));
+  EXPECT_EQ(promise.log_id(), RecordingSink::kLogId);
+  EXPECT_EQ(promise.leaf_hash(),
+            merkle::HashLeaf(SerializeRecord(sink_.appended[1])));
+  const std::string public_key =
+      crypto::MarshalPublicKey(log_signer_->key()).value();
+  EXPECT_TRUE(crypto::VerifySignature(public_key, PromiseSigningInput(promise),
+                                      promise.signature())
+                  .ok());
+  // The record names this certificate (its pre-certificate hash).
+  EXPECT_EQ(sink_.appended[1].credential_sha256(),
+            ca::PrecertificateHash(cert).value());
+  EXPECT_EQ(sink_.appended[1].serial_number(), ca::SerialNumber(cert).value());
+  // A JWT-SVID is recorded by the token's hash.
+  ASSERT_TRUE(svids_
+                  ->MintJwtSvid("spiffe://example.org/minted", {"aud"},
+                                absl::ZeroDuration())
+                  .ok());
+  ASSERT_EQ(sink_.appended.size(), 3u);
+  EXPECT_EQ(sink_.appended[2].kind(), trellis::IssuanceRecord::JWT_SVID);
 }
 
 TEST_F(AgentManagerTest, OperatorsMintWithoutEntries) {

@@ -26,6 +26,18 @@ absl::Status ValidateAudiences(const std::vector<std::string>& audiences) {
   return absl::OkStatus();
 }
 
+// The issuance context of what an agent asks for on behalf of `entry`.
+IssuanceContext AgentContext(const trellis::AttestedAgent& agent,
+                             const Entry& entry,
+                             trellis::IssuanceRecord::Kind kind) {
+  IssuanceContext context;
+  context.kind = kind;
+  context.entry_id = entry.id();
+  context.agent_id = agent.spiffe_id();
+  context.attestation_type = agent.attestation_type();
+  return context;
+}
+
 }  // namespace
 
 absl::StatusOr<Entry> SvidManager::AuthorizedEntry(
@@ -40,36 +52,31 @@ absl::StatusOr<Entry> SvidManager::AuthorizedEntry(
   return absl::NotFoundError("entry not found or not authorized");
 }
 
-absl::StatusOr<AgentSvid> SvidManager::SignX509(
+absl::StatusOr<X509Issue> SvidManager::RequestFor(
     const std::string& spiffe_id, const std::string& csr_der,
-    const std::vector<std::string>& dns_names, absl::Duration ttl) {
+    const std::vector<std::string>& dns_names, absl::Duration ttl,
+    IssuanceContext context) {
   absl::StatusOr<ca::CertificateRequest> csr =
       ca::ParseCsr(csr_der, /*check_signature=*/true);
   if (!csr.ok()) return csr.status();
-  absl::StatusOr<std::vector<std::string>> chain =
-      ca_->SignX509Svid(spiffe_id, csr->public_key_der, dns_names, ttl);
-  if (!chain.ok()) return chain.status();
-  absl::StatusOr<absl::Time> not_after = ca::NotAfter(chain->front());
-  if (!not_after.ok()) return not_after.status();
-  return AgentSvid{spiffe_id, std::move(*chain),
-                   absl::ToUnixSeconds(*not_after)};
+  return X509Issue{spiffe_id, std::move(csr->public_key_der), dns_names, ttl,
+                   std::move(context)};
 }
 
-absl::StatusOr<JwtSvid> SvidManager::NewJwtSvid(
+absl::StatusOr<IssuedJwt> SvidManager::NewJwtSvid(
     const trellis::AttestedAgent& agent, const std::string& entry_id,
     const std::vector<std::string>& audiences) {
   if (absl::Status s = ValidateAudiences(audiences); !s.ok()) return s;
   absl::StatusOr<Entry> entry = AuthorizedEntry(agent, entry_id);
   if (!entry.ok()) return entry.status();
-  const std::string spiffe_id = SpiffeIdString(entry->spiffe_id());
-  absl::StatusOr<ca::CaManager::JwtSvid> jwt = ca_->SignJwtSvid(
-      spiffe_id, audiences, absl::Seconds(entry->jwt_svid_ttl()));
-  if (!jwt.ok()) return jwt.status();
-  return JwtSvid{spiffe_id, std::move(*jwt)};
+  return issuer_->IssueJwt(
+      SpiffeIdString(entry->spiffe_id()), audiences,
+      absl::Seconds(entry->jwt_svid_ttl()),
+      AgentContext(agent, *entry, trellis::IssuanceRecord::JWT_SVID));
 }
 
-absl::StatusOr<AgentSvid> SvidManager::MintX509Svid(const std::string& csr_der,
-                                                    absl::Duration ttl) {
+absl::StatusOr<IssuedX509> SvidManager::MintX509Svid(const std::string& csr_der,
+                                                     absl::Duration ttl) {
   if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
   absl::StatusOr<ca::CertificateRequest> csr =
       ca::ParseCsr(csr_der, /*check_signature=*/true);
@@ -83,10 +90,12 @@ absl::StatusOr<AgentSvid> SvidManager::MintX509Svid(const std::string& csr_der,
     return absl::InvalidArgumentError(
         "CSR's SPIFFE ID is not in the server's trust domain");
   }
-  return SignX509(id->ToString(), csr_der, csr->dns_sans, ttl);
+  X509Issue request{id->ToString(), std::move(csr->public_key_der),
+                    csr->dns_sans, ttl, IssuanceContext{}};
+  return std::move(issuer_->IssueX509({std::move(request)})[0]);
 }
 
-absl::StatusOr<JwtSvid> SvidManager::MintJwtSvid(
+absl::StatusOr<IssuedJwt> SvidManager::MintJwtSvid(
     const std::string& spiffe_id, const std::vector<std::string>& audiences,
     absl::Duration ttl) {
   if (absl::Status s = ValidateAudiences(audiences); !s.ok()) return s;
@@ -96,13 +105,12 @@ absl::StatusOr<JwtSvid> SvidManager::MintJwtSvid(
     return absl::InvalidArgumentError(
         "SPIFFE ID is not in the server's trust domain");
   }
-  absl::StatusOr<ca::CaManager::JwtSvid> jwt =
-      ca_->SignJwtSvid(id->ToString(), audiences, ttl);
-  if (!jwt.ok()) return jwt.status();
-  return JwtSvid{id->ToString(), std::move(*jwt)};
+  IssuanceContext context;
+  context.kind = trellis::IssuanceRecord::JWT_SVID;
+  return issuer_->IssueJwt(id->ToString(), audiences, ttl, context);
 }
 
-absl::StatusOr<std::vector<absl::StatusOr<AgentSvid>>>
+absl::StatusOr<std::vector<absl::StatusOr<IssuedX509>>>
 SvidManager::BatchNewX509Svid(const trellis::AttestedAgent& agent,
                               const std::vector<X509SvidRequest>& requests) {
   if (requests.size() > kMaxEntryBatch) {
@@ -116,27 +124,41 @@ SvidManager::BatchNewX509Svid(const trellis::AttestedAgent& agent,
     std::string id = entry.id();
     authorized.emplace(std::move(id), std::move(entry));
   }
-  std::vector<absl::StatusOr<AgentSvid>> results;
-  results.reserve(requests.size());
-  for (const X509SvidRequest& request : requests) {
+  // Requests that pass go to the issuer together (one log write).
+  std::vector<absl::StatusOr<IssuedX509>> results(requests.size(),
+                                                  absl::InternalError(""));
+  std::vector<X509Issue> issues;
+  std::vector<size_t> issued_at;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const X509SvidRequest& request = requests[i];
     if (request.entry_id.empty()) {
-      results.push_back(absl::InvalidArgumentError("missing entry ID"));
+      results[i] = absl::InvalidArgumentError("missing entry ID");
       continue;
     }
     if (request.csr.empty()) {
-      results.push_back(absl::InvalidArgumentError("missing CSR"));
+      results[i] = absl::InvalidArgumentError("missing CSR");
       continue;
     }
     auto entry = authorized.find(request.entry_id);
     if (entry == authorized.end()) {
-      results.push_back(
-          absl::NotFoundError("entry not found or not authorized"));
+      results[i] = absl::NotFoundError("entry not found or not authorized");
       continue;
     }
-    results.push_back(SignX509(
+    absl::StatusOr<X509Issue> issue = RequestFor(
         SpiffeIdString(entry->second.spiffe_id()), request.csr,
         {entry->second.dns_names().begin(), entry->second.dns_names().end()},
-        absl::Seconds(entry->second.x509_svid_ttl())));
+        absl::Seconds(entry->second.x509_svid_ttl()),
+        AgentContext(agent, entry->second, trellis::IssuanceRecord::X509_SVID));
+    if (!issue.ok()) {
+      results[i] = issue.status();
+      continue;
+    }
+    issues.push_back(std::move(*issue));
+    issued_at.push_back(i);
+  }
+  std::vector<absl::StatusOr<IssuedX509>> issued = issuer_->IssueX509(issues);
+  for (size_t k = 0; k < issued.size(); ++k) {
+    results[issued_at[k]] = std::move(issued[k]);
   }
   return results;
 }

@@ -9,13 +9,9 @@
 #include "ca/ca_manager.h"
 #include "identity/agent_manager.h"
 #include "identity/entry_manager.h"
+#include "identity/svid_issuer.h"
 
 namespace trellis::identity {
-
-struct JwtSvid {
-  std::string spiffe_id;
-  ca::CaManager::JwtSvid jwt;
-};
 
 struct X509SvidRequest {
   std::string entry_id;
@@ -24,42 +20,44 @@ struct X509SvidRequest {
 
 class SvidManager {
  public:
-  SvidManager(ca::CaManager* ca, EntryManager* entries)
-      : ca_(ca), entries_(entries) {}
+  SvidManager(ca::CaManager* ca, EntryManager* entries, SvidIssuer* issuer)
+      : ca_(ca), entries_(entries), issuer_(issuer) {}
 
   // One result per request, in order: the SVID for the entry, or
   // INVALID_ARGUMENT (missing fields, bad CSR) / NOT_FOUND (the entry is
   // unknown or not authorised for `agent`). INVALID_ARGUMENT for the whole
   // call when it holds more than kMaxEntryBatch requests.
-  absl::StatusOr<std::vector<absl::StatusOr<AgentSvid>>> BatchNewX509Svid(
+  absl::StatusOr<std::vector<absl::StatusOr<IssuedX509>>> BatchNewX509Svid(
       const trellis::AttestedAgent& agent,
       const std::vector<X509SvidRequest>& requests);
 
   // A JWT-SVID for an entry authorised for `agent`, for `audiences` (at
   // least one, none empty); the entry's JWT TTL or the default.
-  absl::StatusOr<JwtSvid> NewJwtSvid(const trellis::AttestedAgent& agent,
-                                     const std::string& entry_id,
-                                     const std::vector<std::string>& audiences);
+  absl::StatusOr<IssuedJwt> NewJwtSvid(
+      const trellis::AttestedAgent& agent, const std::string& entry_id,
+      const std::vector<std::string>& audiences);
 
   // Operators mint SVIDs without an entry: an X509-SVID for the single URI
   // SAN of `csr` (in the trust domain), a JWT-SVID for `spiffe_id`.
-  absl::StatusOr<AgentSvid> MintX509Svid(const std::string& csr,
-                                         absl::Duration ttl);
-  absl::StatusOr<JwtSvid> MintJwtSvid(const std::string& spiffe_id,
-                                      const std::vector<std::string>& audiences,
-                                      absl::Duration ttl);
+  absl::StatusOr<IssuedX509> MintX509Svid(const std::string& csr,
+                                          absl::Duration ttl);
+  absl::StatusOr<IssuedJwt> MintJwtSvid(
+      const std::string& spiffe_id, const std::vector<std::string>& audiences,
+      absl::Duration ttl);
 
  private:
   // The entry `entry_id` if it is authorised for `agent`.
   absl::StatusOr<Entry> AuthorizedEntry(const trellis::AttestedAgent& agent,
                                         const std::string& entry_id) const;
-  absl::StatusOr<AgentSvid> SignX509(const std::string& spiffe_id,
-                                     const std::string& csr,
-                                     const std::vector<std::string>& dns_names,
-                                     absl::Duration ttl);
+  // The SVID request for a CSR, or why the CSR is refused.
+  static absl::StatusOr<X509Issue> RequestFor(
+      const std::string& spiffe_id, const std::string& csr_der,
+      const std::vector<std::string>& dns_names, absl::Duration ttl,
+      IssuanceContext context);
 
   ca::CaManager* const ca_;
   EntryManager* const entries_;
+  SvidIssuer* const issuer_;
 };
 
 }  // namespace trellis::identity

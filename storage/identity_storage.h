@@ -43,6 +43,12 @@ class IdentityStorage {
   virtual absl::StatusOr<std::optional<trellis::JoinTokenRecord>> TakeJoinToken(
       const std::string& token) = 0;
 
+  // Small settings the identity role keeps (e.g. its issuance log's id).
+  virtual absl::Status PutSetting(const std::string& name,
+                                  const std::string& value) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) = 0;
+
   // Replaces every CA slot at once.
   virtual absl::Status PutCaSlots(
       const std::vector<trellis::CaSlot>& slots) = 0;

@@ -133,33 +133,44 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // The attestation role logs its verdicts to a tree of its own, made (and
   // initialised) with the first verdict.
   Server* self = server.get();
-  auto create_log = [self]() -> absl::StatusOr<int64_t> {
+  auto create_log =
+      [self](const std::string& name,
+             const std::string& description) -> absl::StatusOr<int64_t> {
     trillian::CreateTreeRequest create;
     create.mutable_tree()->set_tree_type(trillian::LOG);
     create.mutable_tree()->set_tree_state(trillian::ACTIVE);
-    create.mutable_tree()->set_display_name("trellis-attestations");
-    create.mutable_tree()->set_description(
-        "Every attestation verdict of this Trellis verifier");
+    create.mutable_tree()->set_display_name(name);
+    create.mutable_tree()->set_description(description);
     absl::StatusOr<trillian::Tree> tree =
         self->tree_manager_->CreateTree(create);
     if (!tree.ok()) return tree.status();
     absl::Status s = self->log_manager_->Init(tree->tree_id()).status();
     if (!s.ok()) {
       return absl::InternalError(
-          absl::StrCat("cannot initialise the attestation log: ", s.message()));
+          absl::StrCat("cannot initialise log ", name, ": ", s.message()));
     }
     return tree->tree_id();
   };
   absl::StatusOr<std::unique_ptr<AttestationServer>> attestation =
-      AttestationServer::Start(options.attestation, options.data_dir,
-                               server->db_.get(), server->log_manager_.get(),
-                               create_log, server->operators_.get());
+      AttestationServer::Start(
+          options.attestation, options.data_dir, server->db_.get(),
+          server->log_manager_.get(),
+          [create_log] {
+            return create_log("trellis-attestations",
+                              "Every attestation verdict of this "
+                              "Trellis verifier");
+          },
+          server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
   if (!options.spire.addr.empty()) {
-    absl::StatusOr<std::unique_ptr<SpireServer>> spire =
-        SpireServer::Start(options.spire, options.data_dir, server->db_.get(),
-                           server->keys_.get(), server->operators_.get());
+    absl::StatusOr<std::unique_ptr<SpireServer>> spire = SpireServer::Start(
+        options.spire, options.data_dir, server->db_.get(), server->keys_.get(),
+        server->operators_.get(), server->log_manager_.get(), signers,
+        [create_log] {
+          return create_log("trellis-issuance",
+                            "Every SVID this Trellis SPIRE server issued");
+        });
     if (!spire.ok()) return spire.status();
     server->spire_ = std::move(*spire);
   }

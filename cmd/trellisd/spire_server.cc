@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/security/tls_certificate_provider.h"
@@ -18,6 +19,8 @@
 namespace trellis {
 namespace {
 
+constexpr char kIssuanceLogSetting[] = "issuance_log_id";
+
 // How often the TLS stack re-reads the server SVID file.
 constexpr int kSvidReloadSeconds = 1;
 
@@ -26,7 +29,9 @@ constexpr int kSvidReloadSeconds = 1;
 absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     const SpireOptions& options, const std::string& data_dir,
     storage::rocksdb::Database* db, const admin::KeyStore* keys,
-    const admin::OperatorAuth* operators) {
+    const admin::OperatorAuth* operators, log::RecordSink* records,
+    identity::IssuanceLog::SignerProvider signers,
+    std::function<absl::StatusOr<int64_t>()> create_log) {
   absl::StatusOr<std::string> trust_domain =
       spiffe::ValidateTrustDomain(options.trust_domain);
   if (!trust_domain.ok()) return trust_domain.status();
@@ -55,14 +60,39 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
       server->storage_.get(), ca_options, std::move(wrapping));
   if (!ca.ok()) return ca.status();
   server->ca_ = std::move(*ca);
+  // The issuance log: made with the first record, its id kept.
+  storage::IdentityStorage* storage = server->storage_.get();
+  auto issuance_log_id = [storage, create_log]() -> absl::StatusOr<int64_t> {
+    absl::StatusOr<std::optional<std::string>> kept =
+        storage->GetSetting(kIssuanceLogSetting);
+    if (!kept.ok()) return kept.status();
+    int64_t log_id = 0;
+    if (kept->has_value() && !absl::SimpleAtoi(**kept, &log_id)) {
+      return absl::DataLossError("stored issuance log id is not a number");
+    }
+    if (log_id != 0) return log_id;
+    absl::StatusOr<int64_t> created = create_log();
+    if (!created.ok()) return created.status();
+    if (absl::Status s =
+            storage->PutSetting(kIssuanceLogSetting, absl::StrCat(*created));
+        !s.ok()) {
+      return s;
+    }
+    return *created;
+  };
+  server->issuance_log_ = std::make_unique<identity::IssuanceLog>(
+      records, std::move(issuance_log_id), std::move(signers));
+  server->issuer_ = std::make_unique<identity::SvidIssuer>(
+      server->ca_.get(), server->issuance_log_.get());
   absl::StatusOr<std::unique_ptr<identity::EntryManager>> entries =
       identity::EntryManager::Create(server->storage_.get(), *trust_domain);
   if (!entries.ok()) return entries.status();
   server->entries_ = std::move(*entries);
   server->agents_ = std::make_unique<identity::AgentManager>(
-      server->storage_.get(), server->ca_.get(), server->entries_.get());
+      server->storage_.get(), server->ca_.get(), server->entries_.get(),
+      server->issuer_.get());
   server->svids_ = std::make_unique<identity::SvidManager>(
-      server->ca_.get(), server->entries_.get());
+      server->ca_.get(), server->entries_.get(), server->issuer_.get());
 
   const identity::api::Authority authority{operators, server->ca_.get(),
                                            server->agents_.get()};

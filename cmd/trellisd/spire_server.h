@@ -5,6 +5,7 @@
 #ifndef TRELLIS_CMD_TRELLISD_SPIRE_SERVER_H_
 #define TRELLIS_CMD_TRELLISD_SPIRE_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,7 +24,10 @@
 #include "identity/api/entry_service.h"
 #include "identity/api/svid_service.h"
 #include "identity/entry_manager.h"
+#include "identity/issuance_log.h"
+#include "identity/svid_issuer.h"
 #include "identity/svid_manager.h"
+#include "log/record_sink.h"
 #include "storage/rocksdb/identity_storage.h"
 
 namespace trellis {
@@ -44,7 +48,9 @@ class SpireServer {
   static absl::StatusOr<std::unique_ptr<SpireServer>> Start(
       const SpireOptions& options, const std::string& data_dir,
       storage::rocksdb::Database* db, const admin::KeyStore* keys,
-      const admin::OperatorAuth* operators);
+      const admin::OperatorAuth* operators, log::RecordSink* records,
+      identity::IssuanceLog::SignerProvider signers,
+      std::function<absl::StatusOr<int64_t>()> create_log);
   ~SpireServer();
 
   // The services for trellisd's operator socket and main port (operators
@@ -63,6 +69,8 @@ class SpireServer {
   absl::Duration rotation_interval_;
   std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
   std::unique_ptr<ca::CaManager> ca_;
+  std::unique_ptr<identity::IssuanceLog> issuance_log_;
+  std::unique_ptr<identity::SvidIssuer> issuer_;
   std::unique_ptr<identity::EntryManager> entries_;
   std::unique_ptr<identity::AgentManager> agents_;
   std::unique_ptr<identity::SvidManager> svids_;

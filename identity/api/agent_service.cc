@@ -109,7 +109,7 @@ grpc::Status AgentService::AttestAgent(
         grpc::StatusCode::FAILED_PRECONDITION,
         "could not find node attestor type \"" + data.type() + "\"");
   }
-  absl::StatusOr<AgentSvid> svid = authority_.agents->AttestJoinToken(
+  absl::StatusOr<IssuedX509> svid = authority_.agents->AttestJoinToken(
       data.payload(), request.params().params().csr());
   if (!svid.ok()) return ToGrpc(svid.status());
   agent_v1::AttestAgentResponse response;
@@ -128,7 +128,7 @@ grpc::Status AgentService::RenewAgent(
   if (!request->has_params()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "missing params");
   }
-  absl::StatusOr<AgentSvid> svid =
+  absl::StatusOr<IssuedX509> svid =
       authority_.agents->Renew(*agent, request->params().csr());
   if (!svid.ok()) return ToGrpc(svid.status());
   *response->mutable_svid() = ToApiX509Svid(*svid);

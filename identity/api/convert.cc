@@ -28,7 +28,7 @@ spire::api::types::Agent ToApiAgent(const trellis::AttestedAgent& agent) {
   return out;
 }
 
-spire::api::types::X509SVID ToApiX509Svid(const AgentSvid& svid) {
+spire::api::types::X509SVID ToApiX509Svid(const IssuedX509& svid) {
   spire::api::types::X509SVID out;
   for (const std::string& der : svid.cert_chain) out.add_cert_chain(der);
   *out.mutable_id() = ToApiSpiffeId(svid.spiffe_id);

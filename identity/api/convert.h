@@ -10,7 +10,7 @@
 namespace trellis::identity::api {
 
 spire::api::types::Agent ToApiAgent(const trellis::AttestedAgent& agent);
-spire::api::types::X509SVID ToApiX509Svid(const AgentSvid& svid);
+spire::api::types::X509SVID ToApiX509Svid(const IssuedX509& svid);
 // Splits "spiffe://td/path" (already valid) into the proto form.
 spire::api::types::SPIFFEID ToApiSpiffeId(absl::string_view id);
 

@@ -19,11 +19,11 @@ grpc::Status SvidService::BatchNewX509SVID(
   for (const svid_v1::NewX509SVIDParams& params : request->params()) {
     requests.push_back({params.entry_id(), params.csr()});
   }
-  absl::StatusOr<std::vector<absl::StatusOr<AgentSvid>>> results =
+  absl::StatusOr<std::vector<absl::StatusOr<IssuedX509>>> results =
       svids_->BatchNewX509Svid(*agent, requests);
   if (!results.ok()) return ToGrpc(results.status());
   // Every result carries a status: agents read it before the SVID.
-  for (const absl::StatusOr<AgentSvid>& result : *results) {
+  for (const absl::StatusOr<IssuedX509>& result : *results) {
     svid_v1::BatchNewX509SVIDResponse::Result* out = response->add_results();
     out->mutable_status()->set_code(
         static_cast<int32_t>(result.status().code()));
@@ -35,7 +35,7 @@ grpc::Status SvidService::BatchNewX509SVID(
 
 namespace {
 
-spire::api::types::JWTSVID ToApiJwtSvid(const JwtSvid& svid) {
+spire::api::types::JWTSVID ToApiJwtSvid(const IssuedJwt& svid) {
   spire::api::types::JWTSVID out;
   out.set_token(svid.jwt.token);
   *out.mutable_id() = ToApiSpiffeId(svid.spiffe_id);
@@ -52,7 +52,7 @@ grpc::Status SvidService::NewJWTSVID(grpc::ServerContext* context,
   absl::StatusOr<trellis::AttestedAgent> agent =
       RequireAgent(authority_, *context);
   if (!agent.ok()) return ToGrpc(agent.status());
-  absl::StatusOr<JwtSvid> svid = svids_->NewJwtSvid(
+  absl::StatusOr<IssuedJwt> svid = svids_->NewJwtSvid(
       *agent, request->entry_id(),
       {request->audience().begin(), request->audience().end()});
   if (!svid.ok()) return ToGrpc(svid.status());
@@ -70,7 +70,7 @@ grpc::Status SvidService::MintX509SVID(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "ttl may not be negative");
   }
-  absl::StatusOr<AgentSvid> svid =
+  absl::StatusOr<IssuedX509> svid =
       svids_->MintX509Svid(request->csr(), absl::Seconds(request->ttl()));
   if (!svid.ok()) return ToGrpc(svid.status());
   *response->mutable_svid() = ToApiX509Svid(*svid);
@@ -87,7 +87,7 @@ grpc::Status SvidService::MintJWTSVID(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "ttl may not be negative");
   }
-  absl::StatusOr<JwtSvid> svid = svids_->MintJwtSvid(
+  absl::StatusOr<IssuedJwt> svid = svids_->MintJwtSvid(
       SpiffeIdString(request->id()),
       {request->audience().begin(), request->audience().end()},
       absl::Seconds(request->ttl()));

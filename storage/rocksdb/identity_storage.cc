@@ -12,6 +12,7 @@ constexpr char kEntry = 'e';
 constexpr char kAgent = 'a';
 constexpr char kToken = 't';
 constexpr char kCaSlot = 'c';
+constexpr char kSetting = 's';
 
 std::string Key(char tag, const std::string& id) {
   return std::string(1, tag) + id;
@@ -148,6 +149,17 @@ RocksIdentityStorage::TakeJoinToken(const std::string& token) {
     return s;
   }
   return *record;
+}
+
+absl::Status RocksIdentityStorage::PutSetting(const std::string& name,
+                                              const std::string& value) {
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->identity(),
+                               Key(kSetting, name), value));
+}
+
+absl::StatusOr<std::optional<std::string>> RocksIdentityStorage::GetSetting(
+    const std::string& name) {
+  return Get(Key(kSetting, name));
 }
 
 absl::Status RocksIdentityStorage::PutCaSlots(

@@ -3,6 +3,7 @@
 //   'a' <SPIFFE ID>  -> trellis.AttestedAgent
 //   't' <token>      -> trellis.JoinTokenRecord
 //   'c' <slot id>    -> trellis.CaSlot
+//   's' <name>       -> setting value
 #ifndef TRELLIS_STORAGE_ROCKSDB_IDENTITY_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_IDENTITY_STORAGE_H_
 
@@ -32,6 +33,11 @@ class RocksIdentityStorage : public IdentityStorage {
   absl::Status PutJoinToken(const trellis::JoinTokenRecord& token) override;
   absl::StatusOr<std::optional<trellis::JoinTokenRecord>> TakeJoinToken(
       const std::string& token) override;
+
+  absl::Status PutSetting(const std::string& name,
+                          const std::string& value) override;
+  absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) override;
 
   absl::Status PutCaSlots(const std::vector<trellis::CaSlot>& slots) override;
   absl::StatusOr<std::vector<trellis::CaSlot>> GetCaSlots() override;

@@ -85,6 +85,13 @@ TEST_F(IdentityStorageTest, JoinTokenIsTakenExactlyOnce) {
   EXPECT_FALSE(storage_->TakeJoinToken("tok")->has_value());
 }
 
+TEST_F(IdentityStorageTest, SettingsPersist) {
+  EXPECT_FALSE(storage_->GetSetting("log")->has_value());
+  ASSERT_TRUE(storage_->PutSetting("log", "42").ok());
+  Open();
+  EXPECT_EQ(storage_->GetSetting("log")->value_or(""), "42");
+}
+
 TEST_F(IdentityStorageTest, CaSlotsAreReplacedTogether) {
   trellis::CaSlot a, b;
   a.set_slot_id("A");

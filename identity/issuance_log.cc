@@ -1,0 +1,84 @@
+#include "identity/issuance_log.h"
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "util/tls_codec.h"
+
+namespace trellis::identity {
+namespace {
+
+constexpr char kPromiseContext[] = "trellis inclusion promise v1";
+
+}  // namespace
+
+std::string PromiseSigningInput(const trellis::InclusionPromise& promise) {
+  std::string input(kPromiseContext, sizeof(kPromiseContext));  // With NUL.
+  PutUint(input, static_cast<uint64_t>(promise.log_id()), 8);
+  PutUint(input, static_cast<uint64_t>(promise.timestamp_unix_nanos()), 8);
+  input += promise.leaf_hash();
+  return input;
+}
+
+std::string SerializeRecord(const trellis::IssuanceRecord& record) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  {
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    record.SerializeToCodedStream(&out);
+  }
+  return bytes;
+}
+
+IssuanceLog::IssuanceLog(log::RecordSink* sink, LogIdProvider log_id,
+                         SignerProvider signers, Clock clock)
+    : sink_(sink),
+      log_id_provider_(std::move(log_id)),
+      signers_(std::move(signers)),
+      clock_(std::move(clock)) {}
+
+absl::StatusOr<int64_t> IssuanceLog::LogId() {
+  absl::MutexLock lock(&mu_);
+  if (log_id_ == 0) {
+    absl::StatusOr<int64_t> id = log_id_provider_();
+    if (!id.ok()) return id.status();
+    log_id_ = *id;
+  }
+  return log_id_;
+}
+
+absl::StatusOr<std::vector<trellis::InclusionPromise>> IssuanceLog::Append(
+    std::vector<trellis::IssuanceRecord> records) {
+  const int64_t now = absl::ToUnixNanos(clock_());
+  std::vector<std::string> leaves;
+  leaves.reserve(records.size());
+  for (trellis::IssuanceRecord& record : records) {
+    record.set_type(kIssuanceRecordType);
+    record.set_time_unix_nanos(now);
+    leaves.push_back(SerializeRecord(record));
+  }
+  absl::StatusOr<int64_t> log_id = LogId();
+  if (!log_id.ok()) return log_id.status();
+  absl::StatusOr<std::shared_ptr<const crypto::Signer>> signer =
+      signers_(*log_id);
+  if (!signer.ok()) return signer.status();
+  absl::StatusOr<std::vector<std::string>> hashes =
+      sink_->Append(*log_id, leaves);
+  if (!hashes.ok()) return hashes.status();
+  std::vector<trellis::InclusionPromise> promises;
+  promises.reserve(hashes->size());
+  for (std::string& hash : *hashes) {
+    trellis::InclusionPromise promise;
+    promise.set_log_id(*log_id);
+    promise.set_leaf_hash(std::move(hash));
+    promise.set_timestamp_unix_nanos(now);
+    absl::StatusOr<std::string> signature =
+        (*signer)->Sign(PromiseSigningInput(promise));
+    if (!signature.ok()) return signature.status();
+    promise.set_signature(std::move(*signature));
+    promises.push_back(std::move(promise));
+  }
+  return promises;
+}
+
+}  // namespace trellis::identity

@@ -1,0 +1,62 @@
+// The issuance log: every credential the SPIRE role issues is appended as a
+// deterministic IssuanceRecord, and the log signs a promise of inclusion at
+// once (issuance never waits for a sequencer pass), as CT logs issue SCTs.
+#ifndef TRELLIS_IDENTITY_ISSUANCE_LOG_H_
+#define TRELLIS_IDENTITY_ISSUANCE_LOG_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "crypto/signer.h"
+#include "log/record_sink.h"
+#include "trellis_identity.pb.h"
+
+namespace trellis::identity {
+
+inline constexpr char kIssuanceRecordType[] = "trellis.issuance.v1";
+
+// The bytes a promise's signature covers: a context string, then the log
+// id, timestamp (big-endian int64 each) and leaf hash.
+std::string PromiseSigningInput(const trellis::InclusionPromise& promise);
+
+// A record's leaf value: its deterministic serialization.
+std::string SerializeRecord(const trellis::IssuanceRecord& record);
+
+class IssuanceLog {
+ public:
+  using SignerProvider =
+      std::function<absl::StatusOr<std::shared_ptr<const crypto::Signer>>(
+          int64_t)>;
+  using Clock = std::function<absl::Time()>;
+
+  // Finds (or makes) the log, once: the role's log is made with its first
+  // record, as the attestation log is.
+  using LogIdProvider = std::function<absl::StatusOr<int64_t>()>;
+
+  IssuanceLog(log::RecordSink* sink, LogIdProvider log_id,
+              SignerProvider signers, Clock clock = absl::Now);
+
+  // Appends the records durably in one write (type and time filled in) and
+  // returns a signed promise for each, in order.
+  absl::StatusOr<std::vector<trellis::InclusionPromise>> Append(
+      std::vector<trellis::IssuanceRecord> records);
+
+  absl::StatusOr<int64_t> LogId();
+
+ private:
+  log::RecordSink* const sink_;
+  const LogIdProvider log_id_provider_;
+  absl::Mutex mu_;
+  int64_t log_id_ ABSL_GUARDED_BY(mu_) = 0;
+  const SignerProvider signers_;
+  const Clock clock_;
+};
+
+}  // namespace trellis::identity
+
+#endif  // TRELLIS_IDENTITY_ISSUANCE_LOG_H_

@@ -1,0 +1,106 @@
+#include "identity/svid_issuer.h"
+
+#include <optional>
+
+#include "crypto/digest.h"
+
+namespace trellis::identity {
+namespace {
+
+trellis::IssuanceRecord RecordFor(const IssuanceContext& context,
+                                  const std::string& spiffe_id) {
+  trellis::IssuanceRecord record;
+  record.set_kind(context.kind);
+  record.set_spiffe_id(spiffe_id);
+  record.set_entry_id(context.entry_id);
+  record.set_agent_id(context.agent_id);
+  record.set_attestation_type(context.attestation_type);
+  record.set_attestation_audit_id(context.attestation_audit_id);
+  return record;
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
+    const std::vector<X509Issue>& requests) {
+  std::vector<absl::StatusOr<IssuedX509>> results(
+      requests.size(), absl::InternalError("not issued"));
+  std::vector<std::optional<ca::CaManager::Precertificate>> precerts(
+      requests.size());
+  std::vector<trellis::IssuanceRecord> records;
+  std::vector<size_t> recorded;  // Request index of each record.
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const X509Issue& request = requests[i];
+    absl::StatusOr<ca::CaManager::Precertificate> precert =
+        ca_->PrepareX509Svid(request.spiffe_id, request.public_key_der,
+                             request.dns_names, request.ttl);
+    if (!precert.ok()) {
+      results[i] = precert.status();
+      continue;
+    }
+    absl::StatusOr<ca::CertificateInfo> info =
+        ca::DescribeCertificate(precert->der);
+    absl::StatusOr<std::string> hash = ca::PrecertificateHash(precert->der);
+    if (!info.ok() || !hash.ok()) {
+      results[i] = absl::InternalError("cannot read the issued certificate");
+      continue;
+    }
+    trellis::IssuanceRecord record =
+        RecordFor(request.context, request.spiffe_id);
+    record.set_serial_number(info->serial_number);
+    record.set_credential_sha256(*hash);
+    record.set_not_before(absl::ToUnixSeconds(info->validity.not_before));
+    record.set_not_after(absl::ToUnixSeconds(info->validity.not_after));
+    record.set_issuer_key_id(precert->issuer_key_id);
+    results[i] = IssuedX509{request.spiffe_id, {}, record.not_after()};
+    precerts[i] = std::move(*precert);
+    records.push_back(std::move(record));
+    recorded.push_back(i);
+  }
+  if (log_ == nullptr) {
+    for (size_t i : recorded) {
+      results[i]->cert_chain = {std::move(precerts[i]->der)};
+    }
+    return results;
+  }
+  absl::StatusOr<std::vector<trellis::InclusionPromise>> promises =
+      records.empty() ? std::vector<trellis::InclusionPromise>{}
+                      : log_->Append(std::move(records));
+  for (size_t k = 0; k < recorded.size(); ++k) {
+    const size_t i = recorded[k];
+    if (!promises.ok()) {
+      results[i] = promises.status();  // Nothing issued without its record.
+      continue;
+    }
+    absl::StatusOr<std::string> final_cert =
+        ca_->FinishX509Svid(*precerts[i], (*promises)[k].SerializeAsString());
+    if (!final_cert.ok()) {
+      results[i] = final_cert.status();
+      continue;
+    }
+    results[i]->cert_chain = {std::move(*final_cert)};
+  }
+  return results;
+}
+
+absl::StatusOr<IssuedJwt> SvidIssuer::IssueJwt(
+    const std::string& spiffe_id, const std::vector<std::string>& audiences,
+    absl::Duration ttl, const IssuanceContext& context) {
+  absl::StatusOr<ca::CaManager::JwtSvid> jwt =
+      ca_->SignJwtSvid(spiffe_id, audiences, ttl);
+  if (!jwt.ok()) return jwt.status();
+  if (log_ != nullptr) {
+    trellis::IssuanceRecord record = RecordFor(context, spiffe_id);
+    record.set_kind(trellis::IssuanceRecord::JWT_SVID);
+    record.set_credential_sha256(
+        crypto::Digest(crypto::DigestAlgorithm::kSha256, {jwt->token}));
+    record.set_not_before(absl::ToUnixSeconds(jwt->issued_at));
+    record.set_not_after(absl::ToUnixSeconds(jwt->expires_at));
+    absl::StatusOr<std::vector<trellis::InclusionPromise>> promises =
+        log_->Append({std::move(record)});
+    if (!promises.ok()) return promises.status();
+  }
+  return IssuedJwt{spiffe_id, std::move(*jwt)};
+}
+
+}  // namespace trellis::identity

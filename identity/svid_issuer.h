@@ -1,0 +1,67 @@
+// Issues SVIDs through the CA and records each in the issuance log: an
+// X509-SVID is signed as a pre-certificate, its record appended (one write
+// per batch), and the log's inclusion promise embedded before the final
+// signature. Without a log (tests, or the role's log not set up) SVIDs are
+// issued without records.
+#ifndef TRELLIS_IDENTITY_SVID_ISSUER_H_
+#define TRELLIS_IDENTITY_SVID_ISSUER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ca/ca_manager.h"
+#include "identity/issuance_log.h"
+
+namespace trellis::identity {
+
+// What an issuance rests on, for its record.
+struct IssuanceContext {
+  trellis::IssuanceRecord::Kind kind = trellis::IssuanceRecord::X509_SVID;
+  std::string entry_id;
+  std::string agent_id;
+  std::string attestation_type;
+  std::string attestation_audit_id;
+};
+
+struct X509Issue {
+  std::string spiffe_id;
+  std::string public_key_der;  // SPKI.
+  std::vector<std::string> dns_names;
+  absl::Duration ttl;  // Zero: the default.
+  IssuanceContext context;
+};
+
+struct IssuedX509 {
+  std::string spiffe_id;
+  std::vector<std::string> cert_chain;  // DER, leaf first.
+  int64_t expires_at = 0;               // Unix seconds.
+};
+
+struct IssuedJwt {
+  std::string spiffe_id;
+  ca::CaManager::JwtSvid jwt;
+};
+
+class SvidIssuer {
+ public:
+  // `log` may be null: no records, no promises.
+  SvidIssuer(ca::CaManager* ca, IssuanceLog* log) : ca_(ca), log_(log) {}
+
+  // One result per request, in order; all records in one log write.
+  std::vector<absl::StatusOr<IssuedX509>> IssueX509(
+      const std::vector<X509Issue>& requests);
+  absl::StatusOr<IssuedJwt> IssueJwt(const std::string& spiffe_id,
+                                     const std::vector<std::string>& audiences,
+                                     absl::Duration ttl,
+                                     const IssuanceContext& context);
+
+ private:
+  ca::CaManager* const ca_;
+  IssuanceLog* const log_;
+};
+
+}  // namespace trellis::identity
+
+#endif  // TRELLIS_IDENTITY_SVID_ISSUER_H_
