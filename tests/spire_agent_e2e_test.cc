@@ -344,6 +344,34 @@ TEST_F(SpireAgentTest, CliAdministersTokensEntriesAndAgents) {
       << dump.out;
   EXPECT_NE(dump.out.find("cli.example.org"), std::string::npos) << dump.out;
 
+  // The SVID is provably in the issuance log (once the sequencer has
+  // integrated its record), linked to the agent that asked for it.
+  const std::vector<std::string> verify = {
+      addr, "svid", "verify", out + "/svid.0.pem", "--bundle=" + bundle_path};
+  CliResult verified;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while ((verified = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("\"agent_id\": \"" + agent_id), std::string::npos)
+      << verified.out;
+  EXPECT_NE(verified.out.find("\"kind\": \"X509_SVID\""), std::string::npos);
+  // A certificate without a promise (the server's own), or with a changed
+  // byte, is refused.
+  EXPECT_EQ(RunCli({addr, "svid", "verify",
+                    dir_.path() + "/trellisd/spire/server-svid.pem",
+                    "--bundle=" + bundle_path})
+                .exit_code,
+            1);
+  std::string der = ReadAll(out + "/svid.0.pem");
+  der[der.size() / 2] = der[der.size() / 2] == 'A' ? 'B' : 'A';
+  ASSERT_TRUE(ReplaceFile(out + "/tampered.pem", der, 0644).ok());
+  EXPECT_NE(RunCli({addr, "svid", "verify", out + "/tampered.pem",
+                    "--bundle=" + bundle_path})
+                .exit_code,
+            0);
+
   CliResult agents = RunCli({addr, "spire", "agent", "list"});
   ASSERT_EQ(agents.exit_code, 0) << agents.err;
   EXPECT_NE(agents.out.find(value), std::string::npos) << agents.out;

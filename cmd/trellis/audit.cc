@@ -51,47 +51,19 @@ LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
     Fail(kUsage, "an audit_id is 64 hex digits");
   }
   const std::string leaf_hash = absl::HexStringToBytes(audit_id);
-  const trillian::Tree tree = client.GetTree(log_id);
-  auto [signed_root, root] = client.LatestRoot(tree);
-  trillian::GetInclusionProofByHashRequest request;
-  request.set_log_id(log_id);
-  request.set_leaf_hash(leaf_hash);
-  request.set_tree_size(root.tree_size);
-  trillian::GetInclusionProofByHashResponse response;
-  const grpc::Status s = client.log().GetInclusionProofByHash(
-      client.Context().get(), request, &response);
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
-      (s.ok() && response.proof().empty())) {
-    Fail(kInvalid, "no such record in the log (or not yet integrated)");
-  }
-  Check(s, "GetInclusionProofByHash");
-  const trillian::Proof& proof = response.proof(0);
-  std::vector<std::string> path(proof.hashes().begin(), proof.hashes().end());
-  if (absl::Status v = merkle::VerifyInclusion(
-          proof.leaf_index(), root.tree_size, leaf_hash, path, root.root_hash);
-      !v.ok()) {
-    Fail(kInvalid,
-         "the log's inclusion proof does not verify: " + v.ToString());
-  }
-  trillian::GetLeavesByHashRequest leaves_request;
-  leaves_request.set_log_id(log_id);
-  leaves_request.add_leaf_hash(leaf_hash);
-  trillian::GetLeavesByHashResponse leaves;
-  Check(client.log().GetLeavesByHash(client.Context().get(), leaves_request,
-                                     &leaves),
-        "GetLeavesByHash");
+  const ProvenLeaf proven = FetchProvenLeaf(client, log_id, leaf_hash);
   LoggedRecord out;
-  // Hash the value ourselves: the record must be what the proof covers.
-  if (leaves.leaves().empty() ||
-      merkle::HashLeaf(leaves.leaves(0).leaf_value()) != leaf_hash ||
-      !out.record.ParseFromString(leaves.leaves(0).leaf_value())) {
+  if (!out.record.ParseFromString(proven.value)) {
     Fail(kInvalid, "the log returned a leaf that is not the audited record");
   }
+  const std::vector<std::string>& path = proven.path;
+  const merkle::LogRootV1& root = proven.root;
+  const trillian::SignedLogRoot& signed_root = proven.signed_root;
   json hashes = json::array();
   for (const std::string& h : path) hashes.push_back(B64(h));
   out.proof = {{"auditId", audit_id},
                {"logId", std::to_string(log_id)},
-               {"leafIndex", proof.leaf_index()},
+               {"leafIndex", proven.leaf_index},
                {"treeSize", root.tree_size},
                {"rootHash", B64(root.root_hash)},
                {"signedLogRoot", B64(signed_root.log_root())},

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -10,6 +11,7 @@
 #include "crypto/signer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "merkle/hasher.h"
 #include "merkle/verifier.h"
 #include "util/file.h"
 
@@ -318,6 +320,49 @@ void Client::CheckAndRemember(const trillian::Tree& tree,
     Fail(kUsage, absl::StrCat("cannot remember the verified root: ",
                               s.message(), " (see --state_dir)"));
   }
+}
+
+ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
+                           const std::string& leaf_hash) {
+  const trillian::Tree tree = client.GetTree(log_id);
+  ProvenLeaf out;
+  std::tie(out.signed_root, out.root) = client.LatestRoot(tree);
+  trillian::GetInclusionProofByHashRequest request;
+  request.set_log_id(log_id);
+  request.set_leaf_hash(leaf_hash);
+  request.set_tree_size(out.root.tree_size);
+  trillian::GetInclusionProofByHashResponse response;
+  const grpc::Status s = client.log().GetInclusionProofByHash(
+      client.Context().get(), request, &response);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+      (s.ok() && response.proof().empty())) {
+    Fail(kInvalid, "no such record in the log (or not yet integrated)");
+  }
+  Check(s, "GetInclusionProofByHash");
+  const trillian::Proof& proof = response.proof(0);
+  out.leaf_index = proof.leaf_index();
+  out.path.assign(proof.hashes().begin(), proof.hashes().end());
+  if (absl::Status v =
+          merkle::VerifyInclusion(proof.leaf_index(), out.root.tree_size,
+                                  leaf_hash, out.path, out.root.root_hash);
+      !v.ok()) {
+    Fail(kInvalid,
+         "the log's inclusion proof does not verify: " + v.ToString());
+  }
+  trillian::GetLeavesByHashRequest leaves_request;
+  leaves_request.set_log_id(log_id);
+  leaves_request.add_leaf_hash(leaf_hash);
+  trillian::GetLeavesByHashResponse leaves;
+  Check(client.log().GetLeavesByHash(client.Context().get(), leaves_request,
+                                     &leaves),
+        "GetLeavesByHash");
+  // Hash the value ourselves: the value must be what the proof covers.
+  if (leaves.leaves().empty() ||
+      merkle::HashLeaf(leaves.leaves(0).leaf_value()) != leaf_hash) {
+    Fail(kInvalid, "the log returned a leaf other than the proven one");
+  }
+  out.value = leaves.leaves(0).leaf_value();
+  return out;
 }
 
 }  // namespace trellis::cli

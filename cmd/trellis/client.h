@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -129,6 +130,22 @@ class Client {
   std::optional<StateStore> store_;       // Opened on first use.
   std::map<int64_t, TreeState> trusted_;  // By tree id, once pinned.
 };
+
+// A leaf of a log with its inclusion in the latest (checked) signed root
+// verified here.
+struct ProvenLeaf {
+  std::string value;  // Its hash was checked against the proven leaf hash.
+  int64_t leaf_index = 0;
+  merkle::LogRootV1 root;
+  trillian::SignedLogRoot signed_root;
+  std::vector<std::string> path;
+};
+
+// The leaf of log `log_id` whose Merkle leaf hash is `leaf_hash`. Fail()s
+// with kInvalid if the log has no such leaf (or not yet integrated), or its
+// proof or value does not hold up.
+ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
+                           const std::string& leaf_hash);
 
 }  // namespace trellis::cli
 

@@ -39,6 +39,7 @@
 #include "cmd/trellis/map_proof_file.h"
 #include "cmd/trellis/proof_file.h"
 #include "cmd/trellis/spire_command.h"
+#include "cmd/trellis/svid_command.h"
 #include "crypto/signer.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -755,12 +756,15 @@ int main(int argc, char** argv) {
                  "       trellis spire token generate | entry "
                  "create|update|delete|show | agent list|show|ban|evict | "
                  "bundle show\n"
-                 "       trellis svid dump CERT\n");
+                 "       trellis svid dump CERT | svid verify CERT --bundle "
+                 "FILE\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
-  if (command == "svid") return trellis::cli::SvidDumpCommand(args);
+  if (command == "svid" && args.size() > 2 && std::string(args[2]) == "dump") {
+    return trellis::cli::SvidDumpCommand(args);
+  }
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
   }
@@ -789,6 +793,7 @@ int main(int argc, char** argv) {
   }
   if (command == "host") return trellis::cli::HostCommand(client, args);
   if (command == "spire") return trellis::cli::SpireCommand(client, args);
+  if (command == "svid") return trellis::cli::SvidVerifyCommand(client, args);
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);
   if (command == "map") return trellis::cli::MapCommand(client, args);

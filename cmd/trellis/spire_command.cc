@@ -296,40 +296,4 @@ int SpireCommand(Client& client, const std::vector<char*>& args) {
   Fail(kUsage, "spire token|entry|agent|bundle ...");
 }
 
-int SvidDumpCommand(const std::vector<char*>& args) {
-  if (args.size() != 4 || std::string(args[2]) != "dump") {
-    Fail(kUsage, "svid dump CERT.pem|CERT.der");
-  }
-  std::string der = ReadFileOrDie(args[3]);
-  if (absl::StrContains(der, "-----BEGIN CERTIFICATE-----")) {
-    absl::string_view body = der;
-    body = body.substr(body.find("-----BEGIN CERTIFICATE-----") + 27);
-    body = body.substr(0, body.find("-----END CERTIFICATE-----"));
-    std::string decoded;
-    if (!absl::Base64Unescape(
-            absl::StrReplaceAll(body, {{"\n", ""}, {"\r", ""}}), &decoded)) {
-      Fail(kUsage, "the PEM certificate does not decode");
-    }
-    der = std::move(decoded);
-  }
-  absl::StatusOr<ca::CertificateInfo> info = ca::DescribeCertificate(der);
-  if (!info.ok()) Fail(kUsage, std::string(info.status().message()));
-  std::cout << "SPIFFE ID:     "
-            << (info->uri_sans.size() == 1 ? info->uri_sans[0]
-                                           : "(not an X509-SVID)")
-            << "\nSubject:       " << info->subject
-            << "\nIssuer:        " << info->issuer
-            << "\nSerial number: " << info->serial_number << "\nNot before:    "
-            << absl::FormatTime(absl::RFC3339_sec, info->validity.not_before,
-                                absl::UTCTimeZone())
-            << "\nNot after:     "
-            << absl::FormatTime(absl::RFC3339_sec, info->validity.not_after,
-                                absl::UTCTimeZone())
-            << "\nCA:            " << (info->is_ca ? "yes" : "no") << "\n";
-  for (const std::string& dns : info->dns_sans) {
-    std::cout << "DNS name:      " << dns << "\n";
-  }
-  return kOk;
-}
-
 }  // namespace trellis::cli

@@ -1,6 +1,6 @@
 // `trellis spire ...`: administration of trellisd's SPIRE server role
 // (join tokens, entries, agents, the bundle), shaped like spire-server's
-// own commands; and `trellis svid dump`.
+// own commands.
 #ifndef TRELLIS_CMD_TRELLIS_SPIRE_COMMAND_H_
 #define TRELLIS_CMD_TRELLIS_SPIRE_COMMAND_H_
 
@@ -11,9 +11,6 @@
 namespace trellis::cli {
 
 int SpireCommand(Client& client, const std::vector<char*>& args);
-// Prints an X509-SVID's SPIFFE ID, serial, validity, issuer and key
-// (PEM or DER file); no server needed.
-int SvidDumpCommand(const std::vector<char*>& args);
 
 }  // namespace trellis::cli
 

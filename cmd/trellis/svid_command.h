@@ -1,0 +1,25 @@
+// `trellis svid dump|verify`: what an X509-SVID says, and whether it is
+// provably in Trellis' issuance log.
+#ifndef TRELLIS_CMD_TRELLIS_SVID_COMMAND_H_
+#define TRELLIS_CMD_TRELLIS_SVID_COMMAND_H_
+
+#include <vector>
+
+#include "cmd/trellis/client.h"
+
+namespace trellis::cli {
+
+// `svid dump CERT`: SPIFFE ID, subject, issuer, serial, validity, DNS names
+// (PEM or DER file); no server needed.
+int SvidDumpCommand(const std::vector<char*>& args);
+
+// `svid verify CERT --bundle FILE`: the certificate chains to the bundle;
+// its inclusion promise is signed by the issuance log's (pinned) key; the
+// log holds the record the promise names, with a verified inclusion proof,
+// and that record describes this certificate. Prints the record (with the
+// attestation verdict it rests on). kInvalid when anything does not hold.
+int SvidVerifyCommand(Client& client, const std::vector<char*>& args);
+
+}  // namespace trellis::cli
+
+#endif  // TRELLIS_CMD_TRELLIS_SVID_COMMAND_H_
