@@ -33,7 +33,8 @@ bazel-bin/bench/map_bench --map_leaves=1000000
 
 echo "== loadgen against trellisd"
 bazel-bin/cmd/trellisd/trellisd --data_dir="$work/data" --grpc_addr=127.0.0.1:0 \
-  --port_file="$work/port" 2>"$work/trellisd.log" &
+  --port_file="$work/port" --spire_addr=127.0.0.1:0 \
+  --spire_port_file="$work/spire_port" 2>"$work/trellisd.log" &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 addr="127.0.0.1:$(cat "$work/port")"
@@ -55,3 +56,13 @@ for revision in -1 1; do
   bazel-bin/bench/loadgen --addr="$addr" --mode=map_proofs --tree_id="$map" \
     --total=1000000 --revision=$revision --clients=2 --inflight=16 --duration=10s
 done
+
+echo "== spire_loadgen against trellisd's SPIRE API (mTLS, as an agent)"
+spire="127.0.0.1:$(cat "$work/spire_port")"
+operator="unix:$work/data/operator.sock"
+for mode in x509 jwt; do
+  bazel-bin/bench/spire_loadgen --operator_addr="$operator" --spire_addr="$spire" \
+    --mode=$mode --duration=10s
+done
+bazel-bin/bench/spire_loadgen --operator_addr="$operator" --spire_addr="$spire" \
+  --mode=sync --entries=10000
