@@ -46,19 +46,14 @@ absl::StatusOr<std::unique_ptr<CaManager>> CaManager::Create(
   {
     absl::MutexLock lock(&manager->mu_);
     for (trellis::CaSlot& record : *stored) {
-      absl::StatusOr<std::string> key = manager->wrapping_.unwrap(
-          KeyId(record.slot_id()), record.wrapped_key());
-      if (!key.ok()) return key.status();
-      absl::StatusOr<std::string> jwt_key = manager->wrapping_.unwrap(
-          JwtKeyId(record.slot_id()), record.jwt_wrapped_key());
-      if (!jwt_key.ok()) return jwt_key.status();
+      absl::StatusOr<Slot> slot = manager->LoadSlot(record);
+      if (!slot.ok()) return slot.status();
       uint64_t number = 0;
       if (!absl::SimpleAtoi(record.slot_id(), &number)) {
         return absl::DataLossError("CA slot id is not a number");
       }
       manager->last_slot_ = std::max(manager->last_slot_, number);
-      manager->slots_.push_back(
-          {std::move(record), std::move(*key), std::move(*jwt_key)});
+      manager->slots_.push_back(std::move(*slot));
     }
     std::sort(manager->slots_.begin(), manager->slots_.end(),
               [](const Slot& a, const Slot& b) {
@@ -67,6 +62,29 @@ absl::StatusOr<std::unique_ptr<CaManager>> CaManager::Create(
   }
   if (absl::Status s = manager->Rotate(); !s.ok()) return s;
   return manager;
+}
+
+absl::StatusOr<CaManager::Slot> CaManager::LoadSlot(
+    trellis::CaSlot record) const {
+  absl::StatusOr<std::string> key =
+      wrapping_.unwrap(KeyId(record.slot_id()), record.wrapped_key());
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> jwt_key =
+      wrapping_.unwrap(JwtKeyId(record.slot_id()), record.jwt_wrapped_key());
+  if (!jwt_key.ok()) return jwt_key.status();
+  absl::StatusOr<ParsedIssuer> issuer =
+      ParseIssuer({record.certificate(), *key});
+  if (!issuer.ok()) return issuer.status();
+  absl::StatusOr<std::string> ski = SubjectKeyId(record.certificate());
+  if (!ski.ok()) return ski.status();
+  absl::StatusOr<crypto::PrivateKey> jwt = crypto::ParsePrivateKey(*jwt_key);
+  if (!jwt.ok()) return jwt.status();
+  Slot slot;
+  slot.record = std::move(record);
+  slot.issuer = std::make_shared<const ParsedIssuer>(std::move(*issuer));
+  slot.issuer_key_id = std::move(*ski);
+  slot.jwt_key = SharedKey(jwt->release(), EVP_PKEY_free);
+  return slot;
 }
 
 absl::StatusOr<CaManager::Slot> CaManager::NewSlot(
@@ -102,9 +120,7 @@ absl::StatusOr<CaManager::Slot> CaManager::NewSlot(
   slot.record.set_jwt_key_id(NewJwtKeyId());
   slot.record.set_jwt_public_key(std::move(*jwt_public));
   slot.record.set_jwt_wrapped_key(std::move(*jwt_wrapped));
-  slot.key_der = std::move(*key);
-  slot.jwt_key_der = std::move(*jwt_key);
-  return slot;
+  return LoadSlot(std::move(slot.record));
 }
 
 absl::Status CaManager::PersistLocked() {
@@ -180,75 +196,71 @@ absl::Status CaManager::Rotate() {
 }
 
 absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
-    const std::string& spiffe_id, const std::string& public_key_der,
+    const std::string& spiffe_id, const SharedKey& public_key,
     const std::vector<std::string>& dns_names, absl::Duration ttl) {
-  Issuer issuer;
-  std::string slot_id;
+  std::shared_ptr<const ParsedIssuer> issuer;
+  std::string issuer_key_id;
   {
     absl::ReaderMutexLock lock(&mu_);
     for (const Slot& slot : slots_) {
       if (slot.record.state() == trellis::CaSlot::ACTIVE) {
-        issuer = {slot.record.certificate(), slot.key_der};
-        slot_id = slot.record.slot_id();
+        issuer = slot.issuer;
+        issuer_key_id = slot.issuer_key_id;
       }
     }
   }
-  if (issuer.cert_der.empty()) {
-    return absl::UnavailableError("no active CA");
+  if (issuer == nullptr) return absl::UnavailableError("no active CA");
+  if (public_key == nullptr) {
+    return absl::InvalidArgumentError("missing public key");
   }
   SvidTemplate svid;
   svid.spiffe_id = spiffe_id;
-  svid.public_key_der = public_key_der;
+  svid.public_key = public_key;
   svid.dns_names = dns_names;
   svid.now = clock_();
   svid.ttl = ttl > absl::ZeroDuration() ? ttl : options_.default_x509_svid_ttl;
-  absl::StatusOr<std::string> leaf = ca::SignX509Svid(issuer, svid);
-  if (!leaf.ok()) return leaf.status();
-  absl::StatusOr<std::string> ski = SubjectKeyId(issuer.cert_der);
-  if (!ski.ok()) return ski.status();
-  return Precertificate{std::move(*leaf), std::move(slot_id), std::move(*ski)};
+  absl::StatusOr<IssuedCertificate> cert = ca::SignX509Svid(*issuer, svid);
+  if (!cert.ok()) return cert.status();
+  return Precertificate{std::move(*cert), std::move(issuer),
+                        std::move(issuer_key_id)};
 }
 
 absl::StatusOr<std::string> CaManager::FinishX509Svid(
-    const Precertificate& precert, absl::string_view promise) {
-  std::string key_der;
-  {
-    absl::ReaderMutexLock lock(&mu_);
-    for (const Slot& slot : slots_) {
-      if (slot.record.slot_id() == precert.slot_id) key_der = slot.key_der;
-    }
+    Precertificate& precert, absl::string_view promise) {
+  if (absl::Status s =
+          precert.cert.AddInclusionPromise(*precert.issuer, promise);
+      !s.ok()) {
+    return s;
   }
-  if (key_der.empty()) {
-    return absl::UnavailableError("the signing CA is gone");
-  }
-  return AddInclusionPromise(precert.der, key_der, promise);
+  return precert.cert.der();
 }
 
 absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
-    const std::string& spiffe_id, const std::string& public_key_der,
+    const std::string& spiffe_id, const SharedKey& public_key,
     const std::vector<std::string>& dns_names, absl::Duration ttl) {
   absl::StatusOr<Precertificate> precert =
-      PrepareX509Svid(spiffe_id, public_key_der, dns_names, ttl);
+      PrepareX509Svid(spiffe_id, public_key, dns_names, ttl);
   if (!precert.ok()) return precert.status();
-  return std::vector<std::string>{std::move(precert->der)};
+  return std::vector<std::string>{precert->cert.der()};
 }
 
 absl::StatusOr<CaManager::JwtSvid> CaManager::SignJwtSvid(
     const std::string& spiffe_id, const std::vector<std::string>& audiences,
     absl::Duration ttl) {
-  std::string key_der, key_id;
+  SharedKey key;
+  std::string key_id;
   absl::Time key_end;
   {
     absl::ReaderMutexLock lock(&mu_);
     for (const Slot& slot : slots_) {
       if (slot.record.state() == trellis::CaSlot::ACTIVE) {
-        key_der = slot.jwt_key_der;
+        key = slot.jwt_key;
         key_id = slot.record.jwt_key_id();
         key_end = absl::FromUnixSeconds(slot.record.not_after());
       }
     }
   }
-  if (key_der.empty()) return absl::UnavailableError("no active JWT key");
+  if (key == nullptr) return absl::UnavailableError("no active JWT key");
   JwtSvidClaims claims;
   claims.subject = spiffe_id;
   claims.audiences = audiences;
@@ -257,7 +269,8 @@ absl::StatusOr<CaManager::JwtSvid> CaManager::SignJwtSvid(
       key_end,
       claims.issued_at +
           (ttl > absl::ZeroDuration() ? ttl : options_.default_jwt_svid_ttl));
-  absl::StatusOr<std::string> token = ca::SignJwtSvid(key_der, key_id, claims);
+  absl::StatusOr<std::string> token =
+      ca::SignJwtSvid(key.get(), key_id, claims);
   if (!token.ok()) return token.status();
   return JwtSvid{std::move(*token), claims.issued_at, claims.expires_at};
 }

@@ -58,7 +58,7 @@ class CaManager {
   // An X509-SVID chain (leaf first) for `public_key_der` (SPKI). ttl zero:
   // the default; always capped at the CA's end.
   absl::StatusOr<std::vector<std::string>> SignX509Svid(
-      const std::string& spiffe_id, const std::string& public_key_der,
+      const std::string& spiffe_id, const SharedKey& public_key,
       const std::vector<std::string>& dns_names, absl::Duration ttl);
 
   // The same in two steps, for certificates that carry an inclusion promise
@@ -66,14 +66,15 @@ class CaManager {
   // promise), then the final certificate with the promise, signed by the
   // same CA even if another became active in between.
   struct Precertificate {
-    std::string der;
-    std::string slot_id;
+    IssuedCertificate cert;
+    std::shared_ptr<const ParsedIssuer> issuer;
     std::string issuer_key_id;  // The CA's SKI.
   };
   absl::StatusOr<Precertificate> PrepareX509Svid(
-      const std::string& spiffe_id, const std::string& public_key_der,
+      const std::string& spiffe_id, const SharedKey& public_key,
       const std::vector<std::string>& dns_names, absl::Duration ttl);
-  absl::StatusOr<std::string> FinishX509Svid(const Precertificate& precert,
+  // The final certificate's DER.
+  absl::StatusOr<std::string> FinishX509Svid(Precertificate& precert,
                                              absl::string_view promise);
 
   struct JwtSvid {
@@ -100,13 +101,17 @@ class CaManager {
  private:
   struct Slot {
     trellis::CaSlot record;
-    std::string key_der;      // Unwrapped, in memory only.
-    std::string jwt_key_der;  // Likewise.
+    // Unwrapped and decoded, in memory only.
+    std::shared_ptr<const ParsedIssuer> issuer;
+    std::string issuer_key_id;
+    SharedKey jwt_key;
   };
   CaManager(storage::IdentityStorage* storage, CaOptions options,
             KeyWrapping wrapping, Clock clock);
   absl::StatusOr<Slot> NewSlot(absl::Time now, trellis::CaSlot::State state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A slot record with its keys unwrapped and decoded.
+  absl::StatusOr<Slot> LoadSlot(trellis::CaSlot record) const;
   absl::Status PersistLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::IdentityStorage* const storage_;

@@ -1,6 +1,7 @@
 #include "ca/ca_manager.h"
 
 #include "ca/jwt.h"
+#include "crypto/keys.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb/identity_storage.h"
 #include "util/test_util.h"
@@ -75,9 +76,19 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   EXPECT_EQ(jwt->expires_at - jwt->issued_at, absl::Minutes(5));
   EXPECT_TRUE(VerifyJwtSvid(jwt->token, ca->JwtAuthorities(), "db", now_).ok());
   // Signing still uses the first until activation at 5/6 of its life.
-  auto leaf =
-      ca->SignX509Svid("spiffe://example.org/w", "", {}, absl::ZeroDuration());
-  EXPECT_FALSE(leaf.ok());  // No public key: refused, not a crash.
+  EXPECT_EQ(ca->SignX509Svid("spiffe://example.org/w", nullptr, {},
+                             absl::ZeroDuration())
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);  // No key: refused.
+  auto key = crypto::GenerateKey(keyspb::Specification());
+  ASSERT_TRUE(key.ok());
+  auto leaf = ca->SignX509Svid("spiffe://example.org/w",
+                               SharedKey(key->release(), EVP_PKEY_free), {},
+                               absl::ZeroDuration());
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  EXPECT_EQ(DescribeCertificate(leaf->front())->issuer,
+            DescribeCertificate(ca->X509Roots()[0])->subject);
 
   now_ += absl::Hours(8);
   ASSERT_TRUE(ca->Rotate().ok());

@@ -105,12 +105,17 @@ std::string NewJwtKeyId() {
 absl::StatusOr<std::string> SignJwtSvid(absl::string_view key_der,
                                         absl::string_view key_id,
                                         const JwtSvidClaims& claims) {
+  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(key_der);
+  if (!key.ok()) return key.status();
+  return SignJwtSvid(key->get(), key_id, claims);
+}
+
+absl::StatusOr<std::string> SignJwtSvid(EVP_PKEY* key, absl::string_view key_id,
+                                        const JwtSvidClaims& claims) {
   if (claims.audiences.empty()) {
     return absl::InvalidArgumentError("a JWT-SVID needs an audience");
   }
-  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(key_der);
-  if (!key.ok()) return key.status();
-  absl::StatusOr<Algorithm> alg = AlgorithmOf(key->get());
+  absl::StatusOr<Algorithm> alg = AlgorithmOf(key);
   if (!alg.ok()) return alg.status();
   const nlohmann::json header = {
       {"alg", alg->name}, {"kid", std::string(key_id)}, {"typ", "JWT"}};
@@ -125,8 +130,7 @@ absl::StatusOr<std::string> SignJwtSvid(absl::string_view key_der,
                                                               EVP_MD_CTX_free);
   size_t length = 0;
   if (ctx == nullptr ||
-      EVP_DigestSignInit(ctx.get(), nullptr, alg->md, nullptr, key->get()) !=
-          1 ||
+      EVP_DigestSignInit(ctx.get(), nullptr, alg->md, nullptr, key) != 1 ||
       EVP_DigestSign(
           ctx.get(), nullptr, &length,
           reinterpret_cast<const unsigned char*>(signing_input.data()),

@@ -4,6 +4,8 @@
 #ifndef TRELLIS_CA_JWT_H_
 #define TRELLIS_CA_JWT_H_
 
+#include <openssl/types.h>
+
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct JwtSvidClaims {
 // alg follows the key: ES256 (P-256), ES384 (P-384), RS256 (RSA).
 absl::StatusOr<std::string> SignJwtSvid(absl::string_view key_der,
                                         absl::string_view key_id,
+                                        const JwtSvidClaims& claims);
+// The same with a decoded key.
+absl::StatusOr<std::string> SignJwtSvid(EVP_PKEY* key, absl::string_view key_id,
                                         const JwtSvidClaims& claims);
 
 // Checks a token's signature with the authority its kid names (kid ->

@@ -247,7 +247,7 @@ struct CertSpec {
   const EVP_MD *digest = nullptr;
 };
 
-absl::StatusOr<std::string> BuildCertificate(const CertSpec &spec) {
+absl::StatusOr<X509Ptr> BuildCertificate(const CertSpec &spec) {
   X509Ptr cert(X509_new());
   if (cert == nullptr) return absl::InternalError("X509_new failed");
   X509 *x = cert.get();
@@ -332,7 +332,91 @@ absl::StatusOr<std::string> BuildCertificate(const CertSpec &spec) {
   if (X509_sign(x, spec.signing_key, spec.digest) <= 0) {
     return absl::InternalError("signing the certificate: " + OpenSslError());
   }
-  return ToDer(x);
+  return cert;
+}
+
+std::string NameText(const X509_NAME *name) {
+  std::unique_ptr<BIO, Free<BIO_free>> bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr ||
+      X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
+    return "";
+  }
+  char *data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+absl::StatusOr<CertificateInfo> DescribeX509(X509 *cert) {
+  CertificateInfo info;
+  info.subject = NameText(X509_get_subject_name(cert));
+  info.issuer = NameText(X509_get_issuer_name(cert));
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  if (names != nullptr) {
+    CollectNames(names.get(), &info.uri_sans, &info.dns_sans);
+  }
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (bn == nullptr) return absl::InvalidArgumentError("malformed serial");
+  absl::StatusOr<std::string> serial = Decimal(bn.get());
+  if (!serial.ok()) return serial.status();
+  info.serial_number = std::move(*serial);
+  absl::StatusOr<absl::Time> not_before = GetTime(X509_get0_notBefore(cert));
+  absl::StatusOr<absl::Time> not_after = GetTime(X509_get0_notAfter(cert));
+  if (!not_before.ok()) return not_before.status();
+  if (!not_after.ok()) return not_after.status();
+  info.validity = {*not_before, *not_after};
+  info.is_ca = X509_check_ca(cert) != 0;
+  return info;
+}
+
+using ObjectPtr = std::unique_ptr<ASN1_OBJECT, Free<ASN1_OBJECT_free>>;
+
+ObjectPtr PromiseObject() {
+  return ObjectPtr(OBJ_txt2obj(kInclusionPromiseOid, /*no_name=*/1));
+}
+
+// SHA-256 of the TBSCertificate with any promise removed (from a copy of
+// the extension list: `cert` itself is left as it was).
+absl::StatusOr<std::string> TbsHashWithoutPromise(X509 *cert) {
+  ObjectPtr object = PromiseObject();
+  if (object == nullptr) return absl::InternalError("promise OID");
+  const int index = X509_get_ext_by_OBJ(cert, object.get(), -1);
+  X509_EXTENSION *removed = index >= 0 ? X509_delete_ext(cert, index) : nullptr;
+  unsigned char *tbs = nullptr;
+  const int len = i2d_re_X509_tbs(cert, &tbs);
+  if (removed != nullptr) {
+    // Put it back where it was: the certificate keeps its encoding.
+    X509_add_ext(cert, removed, index);
+    X509_EXTENSION_free(removed);
+  }
+  if (len <= 0) return absl::InternalError("cannot encode the TBS");
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(tbs, static_cast<size_t>(len), digest);
+  OPENSSL_free(tbs);
+  return std::string(reinterpret_cast<char *>(digest), sizeof(digest));
+}
+
+absl::Status AddPromise(X509 *cert, EVP_PKEY *key, const EVP_MD *digest,
+                        absl::string_view promise) {
+  ObjectPtr object = PromiseObject();
+  std::unique_ptr<ASN1_OCTET_STRING, Free<ASN1_OCTET_STRING_free>> value(
+      ASN1_OCTET_STRING_new());
+  if (object == nullptr || value == nullptr ||
+      ASN1_OCTET_STRING_set(value.get(), Bytes(promise),
+                            static_cast<int>(promise.size())) != 1) {
+    return absl::InternalError("promise extension: " + OpenSslError());
+  }
+  if (X509_get_ext_by_OBJ(cert, object.get(), -1) >= 0) {
+    return absl::FailedPreconditionError("certificate already has a promise");
+  }
+  std::unique_ptr<X509_EXTENSION, Free<X509_EXTENSION_free>> extension(
+      X509_EXTENSION_create_by_OBJ(nullptr, object.get(), /*crit=*/0,
+                                   value.get()));
+  if (extension == nullptr || X509_add_ext(cert, extension.get(), -1) != 1 ||
+      X509_sign(cert, key, digest) <= 0) {
+    return absl::InternalError("adding the promise: " + OpenSslError());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -410,6 +494,8 @@ absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
   absl::StatusOr<std::string> spki = crypto::MarshalPublicKey(*key);
   if (!spki.ok()) return spki.status();
   out.public_key_der = *std::move(spki);
+  EVP_PKEY_up_ref(key);
+  out.public_key = SharedKey(key, EVP_PKEY_free);
 
   ExtensionsPtr exts(X509_REQ_get_extensions(req.get()));
   if (exts == nullptr) {
@@ -468,27 +554,12 @@ absl::StatusOr<std::string> CreateSelfSignedCa(absl::string_view key_der,
   spec.uri = spiffe::SpiffeId{*td, ""}.ToString();
   spec.signing_key = key->get();
   spec.digest = *digest;
-  return BuildCertificate(spec);
+  absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
+  if (!cert.ok()) return cert.status();
+  return ToDer(cert->get());
 }
 
-absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
-                                         const SvidTemplate &svid) {
-  if (svid.ttl <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("X509-SVID TTL must be positive");
-  }
-  absl::StatusOr<spiffe::SpiffeId> id = spiffe::ParseSpiffeId(svid.spiffe_id);
-  if (!id.ok()) return id.status();
-  if (id->path.empty()) {
-    return absl::InvalidArgumentError(
-        "an X509-SVID ID must have a path (it is not the trust domain's ID)");
-  }
-  for (const std::string &dns : svid.dns_names) {
-    if (absl::Status s = CheckDnsName(dns); !s.ok()) return s;
-  }
-  absl::StatusOr<crypto::PrivateKey> public_key =
-      crypto::ParsePublicKey(svid.public_key_der);
-  if (!public_key.ok()) return public_key.status();
-
+absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer) {
   absl::StatusOr<X509Ptr> ca = ParseCertificate(issuer.cert_der);
   if (!ca.ok()) {
     return absl::InvalidArgumentError(
@@ -511,7 +582,6 @@ absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
   }
   absl::StatusOr<const EVP_MD *> digest = SigningDigest(**ca_key);
   if (!digest.ok()) return digest.status();
-
   // SVIDs are only valid when signed by an authority of their trust domain.
   std::vector<std::string> ca_uris, ca_dns;
   GeneralNamesPtr ca_names(static_cast<GENERAL_NAMES *>(
@@ -526,19 +596,49 @@ absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
     return absl::InvalidArgumentError(
         absl::StrCat("issuer: ", ca_id.status().message()));
   }
-  if (ca_id->trust_domain != id->trust_domain) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(id->ToString(), " is not in the issuer's trust domain ",
-                     ca_id->trust_domain));
-  }
-
   absl::StatusOr<absl::Time> ca_not_after =
       GetTime(X509_get0_notAfter(ca->get()));
   if (!ca_not_after.ok()) return ca_not_after.status();
-  const absl::Time not_after = std::min(svid.now + svid.ttl, *ca_not_after);
+  ParsedIssuer parsed;
+  parsed.cert_der = issuer.cert_der;
+  parsed.cert = std::shared_ptr<X509>(ca->release(), X509_free);
+  parsed.key = std::shared_ptr<EVP_PKEY>(ca_key->release(), EVP_PKEY_free);
+  parsed.digest = *digest;
+  parsed.trust_domain = ca_id->trust_domain;
+  parsed.not_after = *ca_not_after;
+  return parsed;
+}
+
+absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
+                                               const SvidTemplate &svid) {
+  if (svid.ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("X509-SVID TTL must be positive");
+  }
+  absl::StatusOr<spiffe::SpiffeId> id = spiffe::ParseSpiffeId(svid.spiffe_id);
+  if (!id.ok()) return id.status();
+  if (id->path.empty()) {
+    return absl::InvalidArgumentError(
+        "an X509-SVID ID must have a path (it is not the trust domain's ID)");
+  }
+  for (const std::string &dns : svid.dns_names) {
+    if (absl::Status s = CheckDnsName(dns); !s.ok()) return s;
+  }
+  SharedKey public_key = svid.public_key;
+  if (public_key == nullptr) {
+    absl::StatusOr<crypto::PrivateKey> parsed =
+        crypto::ParsePublicKey(svid.public_key_der);
+    if (!parsed.ok()) return parsed.status();
+    public_key = SharedKey(parsed->release(), EVP_PKEY_free);
+  }
+  if (issuer.trust_domain != id->trust_domain) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(id->ToString(), " is not in the issuer's trust domain ",
+                     issuer.trust_domain));
+  }
+  const absl::Time not_after = std::min(svid.now + svid.ttl, issuer.not_after);
   if (not_after <= svid.now) {
     return absl::FailedPreconditionError(
-        absl::StrCat("issuer expired at ", absl::FormatTime(*ca_not_after)));
+        absl::StrCat("issuer expired at ", absl::FormatTime(issuer.not_after)));
   }
   absl::StatusOr<BignumPtr> serial = RandomSerial();
   if (!serial.ok()) return serial.status();
@@ -549,85 +649,69 @@ absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
   if (!svid.dns_names.empty()) {
     spec.subject.emplace_back(NID_commonName, svid.dns_names[0]);
   }
-  spec.issuer_name = X509_get_subject_name(ca->get());
-  spec.public_key = public_key->get();
+  spec.issuer_name = X509_get_subject_name(issuer.cert.get());
+  spec.public_key = public_key.get();
   spec.validity = {svid.now - kNotBeforeCushion, not_after};
   spec.uri = id->ToString();
   spec.dns_names = svid.dns_names;
-  spec.authority_key_id = X509_get0_subject_key_id(ca->get());
-  spec.signing_key = ca_key->get();
-  spec.digest = *digest;
-  return BuildCertificate(spec);
+  spec.authority_key_id = X509_get0_subject_key_id(issuer.cert.get());
+  spec.signing_key = issuer.key.get();
+  spec.digest = issuer.digest;
+  absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
+  if (!cert.ok()) return cert.status();
+  return IssuedCertificate::Wrap(cert->release());
 }
 
-namespace {
+absl::StatusOr<IssuedCertificate> IssuedCertificate::Wrap(X509 *raw) {
+  X509Ptr cert(raw);
+  IssuedCertificate out;
+  absl::StatusOr<std::string> der = ToDer(cert.get());
+  if (!der.ok()) return der.status();
+  absl::StatusOr<CertificateInfo> info = DescribeX509(cert.get());
+  if (!info.ok()) return info.status();
+  out.der_ = std::move(*der);
+  out.info_ = std::move(*info);
+  out.cert_ = std::shared_ptr<X509>(cert.release(), X509_free);
+  return out;
+}
 
-std::string NameText(const X509_NAME *name) {
-  std::unique_ptr<BIO, Free<BIO_free>> bio(BIO_new(BIO_s_mem()));
-  if (bio == nullptr ||
-      X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
-    return "";
+absl::StatusOr<std::string> IssuedCertificate::PrecertificateHash() const {
+  return TbsHashWithoutPromise(cert_.get());
+}
+
+absl::Status IssuedCertificate::AddInclusionPromise(const ParsedIssuer &issuer,
+                                                    absl::string_view promise) {
+  if (absl::Status s =
+          AddPromise(cert_.get(), issuer.key.get(), issuer.digest, promise);
+      !s.ok()) {
+    return s;
   }
-  char *data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, len);
+  absl::StatusOr<std::string> der = ToDer(cert_.get());
+  if (!der.ok()) return der.status();
+  der_ = std::move(*der);
+  return absl::OkStatus();
 }
 
-}  // namespace
+absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
+                                         const SvidTemplate &svid) {
+  absl::StatusOr<ParsedIssuer> parsed = ParseIssuer(issuer);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<IssuedCertificate> cert = SignX509Svid(*parsed, svid);
+  if (!cert.ok()) return cert.status();
+  return cert->der();
+}
 
 absl::StatusOr<CertificateInfo> DescribeCertificate(
     absl::string_view cert_der) {
   absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
   if (!cert.ok()) return cert.status();
-  CertificateInfo info;
-  info.subject = NameText(X509_get_subject_name(cert->get()));
-  info.issuer = NameText(X509_get_issuer_name(cert->get()));
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(
-      X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr)));
-  if (names != nullptr) {
-    CollectNames(names.get(), &info.uri_sans, &info.dns_sans);
-  }
-  absl::StatusOr<std::string> serial = SerialNumber(cert_der);
-  if (!serial.ok()) return serial.status();
-  info.serial_number = std::move(*serial);
-  absl::StatusOr<Validity> validity = GetValidity(cert_der);
-  if (!validity.ok()) return validity.status();
-  info.validity = *validity;
-  info.is_ca = X509_check_ca(cert->get()) != 0;
-  return info;
+  return DescribeX509(cert->get());
 }
-
-namespace {
-
-using ObjectPtr = std::unique_ptr<ASN1_OBJECT, Free<ASN1_OBJECT_free>>;
-
-ObjectPtr PromiseObject() {
-  return ObjectPtr(OBJ_txt2obj(kInclusionPromiseOid, /*no_name=*/1));
-}
-
-// Index of the promise extension in `cert`, -1 if none.
-int PromiseIndex(X509 *cert, const ASN1_OBJECT *object) {
-  return X509_get_ext_by_OBJ(cert, object, -1);
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> PrecertificateHash(absl::string_view cert_der) {
   absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
   if (!cert.ok()) return cert.status();
-  ObjectPtr object = PromiseObject();
-  if (object == nullptr) return absl::InternalError("promise OID");
-  const int index = PromiseIndex(cert->get(), object.get());
-  if (index >= 0) {
-    X509_EXTENSION_free(X509_delete_ext(cert->get(), index));
-  }
-  unsigned char *tbs = nullptr;
-  const int len = i2d_re_X509_tbs(cert->get(), &tbs);
-  if (len <= 0) return absl::InternalError("cannot encode the TBS");
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(tbs, static_cast<size_t>(len), digest);
-  OPENSSL_free(tbs);
-  return std::string(reinterpret_cast<char *>(digest), sizeof(digest));
+  return TbsHashWithoutPromise(cert->get());
 }
 
 absl::StatusOr<std::string> AddInclusionPromise(
@@ -640,25 +724,9 @@ absl::StatusOr<std::string> AddInclusionPromise(
   if (!key.ok()) return key.status();
   absl::StatusOr<const EVP_MD *> digest = SigningDigest(**key);
   if (!digest.ok()) return digest.status();
-  ObjectPtr object = PromiseObject();
-  std::unique_ptr<ASN1_OCTET_STRING, Free<ASN1_OCTET_STRING_free>> value(
-      ASN1_OCTET_STRING_new());
-  if (object == nullptr || value == nullptr ||
-      ASN1_OCTET_STRING_set(
-          value.get(), reinterpret_cast<const unsigned char *>(promise.data()),
-          static_cast<int>(promise.size())) != 1) {
-    return absl::InternalError("promise extension: " + OpenSslError());
-  }
-  if (PromiseIndex(cert->get(), object.get()) >= 0) {
-    return absl::FailedPreconditionError("certificate already has a promise");
-  }
-  std::unique_ptr<X509_EXTENSION, Free<X509_EXTENSION_free>> extension(
-      X509_EXTENSION_create_by_OBJ(nullptr, object.get(), /*crit=*/0,
-                                   value.get()));
-  if (extension == nullptr ||
-      X509_add_ext(cert->get(), extension.get(), -1) != 1 ||
-      X509_sign(cert->get(), key->get(), *digest) <= 0) {
-    return absl::InternalError("adding the promise: " + OpenSslError());
+  if (absl::Status s = AddPromise(cert->get(), key->get(), *digest, promise);
+      !s.ok()) {
+    return s;
   }
   return ToDer(cert->get());
 }
@@ -668,7 +736,7 @@ absl::StatusOr<std::string> InclusionPromiseOf(absl::string_view cert_der) {
   if (!cert.ok()) return cert.status();
   ObjectPtr object = PromiseObject();
   if (object == nullptr) return absl::InternalError("promise OID");
-  const int index = PromiseIndex(cert->get(), object.get());
+  const int index = X509_get_ext_by_OBJ(cert->get(), object.get(), -1);
   if (index < 0) return absl::NotFoundError("no inclusion promise");
   const ASN1_OCTET_STRING *value =
       X509_EXTENSION_get_data(X509_get_ext(cert->get(), index));

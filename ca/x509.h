@@ -4,6 +4,9 @@
 #ifndef TRELLIS_CA_X509_H_
 #define TRELLIS_CA_X509_H_
 
+#include <openssl/types.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,10 @@
 #include "absl/time/time.h"
 
 namespace trellis::ca {
+
+// A decoded key, shared (decoding DER is costly in OpenSSL 3, so keys on the
+// issuing path are decoded once).
+using SharedKey = std::shared_ptr<EVP_PKEY>;
 
 // SPIRE's ca_key_type values.
 enum class KeyType { kEcP256, kEcP384, kRsa2048, kRsa4096 };
@@ -28,6 +35,7 @@ inline constexpr size_t kMaxCsrSize = 64 * 1024;
 
 struct CertificateRequest {
   std::string public_key_der;  // SubjectPublicKeyInfo.
+  SharedKey public_key;        // The same, decoded.
   // From the subjectAltName extension, if any; other name types are ignored.
   std::vector<std::string> uri_sans;
   std::vector<std::string> dns_sans;
@@ -66,6 +74,7 @@ struct Issuer {
 struct SvidTemplate {
   std::string spiffe_id;       // Must be in the issuer's trust domain.
   std::string public_key_der;  // SubjectPublicKeyInfo, e.g. from ParseCsr.
+  SharedKey public_key;        // If set, used instead of public_key_der.
   std::vector<std::string> dns_names;  // The first is also the subject CN.
   absl::Time now;
   absl::Duration ttl;  // > 0; capped at the issuer's NotAfter.
@@ -79,6 +88,24 @@ struct SvidTemplate {
 // FAILED_PRECONDITION if the issuer has expired at `now`.
 absl::StatusOr<std::string> SignX509Svid(const Issuer &issuer,
                                          const SvidTemplate &svid);
+
+// The signing CA decoded and checked once (key matches the certificate, a
+// CA, one SPIFFE ID): what the issuing path keeps per CA.
+struct ParsedIssuer {
+  std::string cert_der;
+  std::shared_ptr<X509> cert;
+  SharedKey key;
+  const EVP_MD *digest = nullptr;
+  std::string trust_domain;
+  absl::Time not_after;
+};
+absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer);
+
+// A certificate just signed, kept decoded so that its pre-certificate hash
+// and the embedding of its inclusion promise need no decoding.
+class IssuedCertificate;
+absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
+                                               const SvidTemplate &svid);
 
 // Inclusion promises, as Certificate Transparency embeds SCTs: an issued
 // certificate carries, as a non-critical extension, a log's signed promise
@@ -122,6 +149,27 @@ struct CertificateInfo {
   bool is_ca = false;
 };
 absl::StatusOr<CertificateInfo> DescribeCertificate(absl::string_view cert_der);
+
+class IssuedCertificate {
+ public:
+  const std::string &der() const { return der_; }
+  const CertificateInfo &info() const { return info_; }
+  // As the free PrecertificateHash, on the decoded certificate.
+  absl::StatusOr<std::string> PrecertificateHash() const;
+  // Embeds `promise` and signs again with `issuer` (the same CA).
+  absl::Status AddInclusionPromise(const ParsedIssuer &issuer,
+                                   absl::string_view promise);
+
+ private:
+  friend absl::StatusOr<IssuedCertificate> SignX509Svid(
+      const ParsedIssuer &issuer, const SvidTemplate &svid);
+  // Takes ownership of `cert`.
+  static absl::StatusOr<IssuedCertificate> Wrap(X509 *cert);
+
+  std::shared_ptr<X509> cert_;
+  std::string der_;
+  CertificateInfo info_;
+};
 
 // PEM armour, e.g. DerToPem(der, "CERTIFICATE").
 std::string DerToPem(absl::string_view der, absl::string_view label);

@@ -88,7 +88,7 @@ absl::StatusOr<IssuedX509> AgentManager::Sign(
   if (!csr.ok()) return csr.status();
   X509Issue request;
   request.spiffe_id = spiffe_id;
-  request.public_key_der = csr->public_key_der;
+  request.public_key = csr->public_key;
   request.ttl = absl::ZeroDuration();
   request.context.kind = trellis::IssuanceRecord::AGENT_X509_SVID;
   request.context.agent_id = spiffe_id;

@@ -32,25 +32,24 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
   for (size_t i = 0; i < requests.size(); ++i) {
     const X509Issue& request = requests[i];
     absl::StatusOr<ca::CaManager::Precertificate> precert =
-        ca_->PrepareX509Svid(request.spiffe_id, request.public_key_der,
+        ca_->PrepareX509Svid(request.spiffe_id, request.public_key,
                              request.dns_names, request.ttl);
     if (!precert.ok()) {
       results[i] = precert.status();
       continue;
     }
-    absl::StatusOr<ca::CertificateInfo> info =
-        ca::DescribeCertificate(precert->der);
-    absl::StatusOr<std::string> hash = ca::PrecertificateHash(precert->der);
-    if (!info.ok() || !hash.ok()) {
-      results[i] = absl::InternalError("cannot read the issued certificate");
+    const ca::CertificateInfo& info = precert->cert.info();
+    absl::StatusOr<std::string> hash = precert->cert.PrecertificateHash();
+    if (!hash.ok()) {
+      results[i] = hash.status();
       continue;
     }
     trellis::IssuanceRecord record =
         RecordFor(request.context, request.spiffe_id);
-    record.set_serial_number(info->serial_number);
+    record.set_serial_number(info.serial_number);
     record.set_credential_sha256(*hash);
-    record.set_not_before(absl::ToUnixSeconds(info->validity.not_before));
-    record.set_not_after(absl::ToUnixSeconds(info->validity.not_after));
+    record.set_not_before(absl::ToUnixSeconds(info.validity.not_before));
+    record.set_not_after(absl::ToUnixSeconds(info.validity.not_after));
     record.set_issuer_key_id(precert->issuer_key_id);
     results[i] = IssuedX509{request.spiffe_id, {}, record.not_after()};
     precerts[i] = std::move(*precert);
@@ -59,7 +58,7 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
   }
   if (log_ == nullptr) {
     for (size_t i : recorded) {
-      results[i]->cert_chain = {std::move(precerts[i]->der)};
+      results[i]->cert_chain = {precerts[i]->cert.der()};
     }
     return results;
   }

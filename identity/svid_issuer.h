@@ -27,7 +27,7 @@ struct IssuanceContext {
 
 struct X509Issue {
   std::string spiffe_id;
-  std::string public_key_der;  // SPKI.
+  ca::SharedKey public_key;  // Decoded, e.g. from ca::ParseCsr.
   std::vector<std::string> dns_names;
   absl::Duration ttl;  // Zero: the default.
   IssuanceContext context;

@@ -59,7 +59,7 @@ absl::StatusOr<X509Issue> SvidManager::RequestFor(
   absl::StatusOr<ca::CertificateRequest> csr =
       ca::ParseCsr(csr_der, /*check_signature=*/true);
   if (!csr.ok()) return csr.status();
-  return X509Issue{spiffe_id, std::move(csr->public_key_der), dns_names, ttl,
+  return X509Issue{spiffe_id, std::move(csr->public_key), dns_names, ttl,
                    std::move(context)};
 }
 
@@ -90,8 +90,8 @@ absl::StatusOr<IssuedX509> SvidManager::MintX509Svid(const std::string& csr_der,
     return absl::InvalidArgumentError(
         "CSR's SPIFFE ID is not in the server's trust domain");
   }
-  X509Issue request{id->ToString(), std::move(csr->public_key_der),
-                    csr->dns_sans, ttl, IssuanceContext{}};
+  X509Issue request{id->ToString(), std::move(csr->public_key), csr->dns_sans,
+                    ttl, IssuanceContext{}};
   return std::move(issuer_->IssueX509({std::move(request)})[0]);
 }
 
