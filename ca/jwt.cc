@@ -27,19 +27,27 @@ struct Algorithm {
   int ec_field_bytes;  // 0 for RSA.
 };
 
+// Digests fetched once (OpenSSL 3 looks implicit ones up on every use).
+const EVP_MD* Sha256() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
 absl::StatusOr<Algorithm> AlgorithmOf(EVP_PKEY* key) {
+  static const EVP_MD* const sha384 =
+      EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_EC:
       switch (EVP_PKEY_get_bits(key)) {
         case 256:
-          return Algorithm{"ES256", EVP_sha256(), 32};
+          return Algorithm{"ES256", Sha256(), 32};
         case 384:
-          return Algorithm{"ES384", EVP_sha384(), 48};
+          return Algorithm{"ES384", sha384, 48};
         default:
           return absl::InvalidArgumentError("unsupported EC curve for JWTs");
       }
     case EVP_PKEY_RSA:
-      return Algorithm{"RS256", EVP_sha256(), 0};
+      return Algorithm{"RS256", Sha256(), 0};
     default:
       return absl::InvalidArgumentError("unsupported key type for JWTs");
   }

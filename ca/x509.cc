@@ -97,18 +97,27 @@ absl::StatusOr<absl::Time> GetTime(const ASN1_TIME *field) {
 }
 
 // The digest upstream (Go crypto/x509) pairs with the signing key.
+// Digests fetched once: OpenSSL 3 looks an implicitly named digest
+// (EVP_sha256()) up in its provider store, under a lock, on every use.
+const EVP_MD *Fetched(const char *name) {
+  return EVP_MD_fetch(nullptr, name, nullptr);  // Kept for the process.
+}
+
 absl::StatusOr<const EVP_MD *> SigningDigest(const EVP_PKEY &key) {
+  static const EVP_MD *const sha256 = Fetched("SHA2-256");
+  static const EVP_MD *const sha384 = Fetched("SHA2-384");
+  static const EVP_MD *const sha512 = Fetched("SHA2-512");
   switch (EVP_PKEY_get_base_id(&key)) {
     case EVP_PKEY_RSA:
-      return EVP_sha256();
+      return sha256;
     case EVP_PKEY_EC:
       switch (EVP_PKEY_get_bits(&key)) {
         case 256:
-          return EVP_sha256();
+          return sha256;
         case 384:
-          return EVP_sha384();
+          return sha384;
         case 521:
-          return EVP_sha512();
+          return sha512;
       }
       return absl::InvalidArgumentError("unsupported EC curve for a CA key");
   }
