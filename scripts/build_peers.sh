@@ -7,7 +7,9 @@
 # Usage: scripts/build_peers.sh [--force]
 #   --force   rebuild even if the version stamp matches
 # Env: TRELLIS_CACHE (default ~/.cache/trellis), SPIRE_VERSION (default v1.13.3),
-#      GOTOOLCHAIN (default local; go1.27.3 is tried only if a module needs it).
+#      LEGACY_AGENT_VERSION (default v0.10.0: bin/spire-agent-v0.10.0, an agent
+#      of the legacy node API), GOTOOLCHAIN (default local; go1.27.3 is tried
+#      only if a module needs it).
 # Prints the directory that holds the binaries (…/bin) on its last line.
 #
 # Idempotent: when the binaries exist and their stamp names the wanted
@@ -23,7 +25,7 @@ FORCE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "build_peers.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -97,6 +99,41 @@ else
     [[ "$got" == "${SPIRE_VERSION#v}" ]] || { log "unexpected $b version: $got"; exit 1; }
   done
   echo "$SPIRE_WANT" > "$SPIRE_STAMP"
+fi
+
+# ------------------------------------------------ SPIRE agent, legacy node API
+# The last agents that speak spire.api.node.Node (trellisd's NodeService e2e
+# test), as $BIN/spire-agent-<version> beside the current agent. Its own
+# scratch module, and `go build -o` rather than `go install` (which would
+# overwrite bin/spire-agent). spire@v0.10.0 alone resolves its proto/spire
+# module to a 2019 pseudo-version without the Unimplemented*Server stubs the
+# plugins need, so proto/spire is pinned to the same tag.
+LEGACY_AGENT_VERSION="${LEGACY_AGENT_VERSION:-v0.10.0}"
+LEGACY_AGENT="spire-agent-$LEGACY_AGENT_VERSION"
+LEGACY_STAMP="$BIN/.$LEGACY_AGENT-stamp"
+LEGACY_WANT="github.com/spiffe/spire@$LEGACY_AGENT_VERSION+proto/spire@$LEGACY_AGENT_VERSION"
+if [[ $FORCE == 0 ]] && stamp_ok "$LEGACY_STAMP" "$LEGACY_WANT" "$LEGACY_AGENT"; then
+  log "spire-agent $LEGACY_AGENT_VERSION already built in $BIN"
+else
+  log "building spire-agent $LEGACY_AGENT_VERSION (legacy node API; a few minutes without a module cache)"
+  rm -f "$LEGACY_STAMP"
+  legacy_dir="$CACHE/peers/$LEGACY_AGENT"
+  mkdir -p "$legacy_dir"
+  (
+    cd "$legacy_dir"
+    [[ -f go.mod ]] || go mod init peers >/dev/null 2>&1
+    go get -tool "github.com/spiffe/spire/cmd/spire-agent@$LEGACY_AGENT_VERSION"
+    go get "github.com/spiffe/spire/proto/spire@$LEGACY_AGENT_VERSION"
+    # Same flags as the current agent (without -X gittag it reports
+    # "0.10.0-dev-unk"); built aside, then renamed, so a failed build never
+    # leaves a half-written binary behind.
+    go build -ldflags="-s -w -X github.com/spiffe/spire/pkg/common/version.gittag=${LEGACY_AGENT_VERSION#v}" \
+      -o "$BIN/$LEGACY_AGENT.tmp" github.com/spiffe/spire/cmd/spire-agent
+    mv -f "$BIN/$LEGACY_AGENT.tmp" "$BIN/$LEGACY_AGENT"
+  )
+  got="$("$BIN/$LEGACY_AGENT" --version 2>&1 | head -1)"
+  [[ "$got" == "${LEGACY_AGENT_VERSION#v}" ]] || { log "unexpected $LEGACY_AGENT version: $got"; exit 1; }
+  echo "$LEGACY_WANT" > "$LEGACY_STAMP"
 fi
 
 # Not built here: github.com/bloomberg/spire-tpm-plugin. The module proxy serves

@@ -46,6 +46,9 @@ std::string SpireAgent() {
       "/spire-agent");
 }
 
+// The last agent of the legacy node API, built beside it.
+std::string LegacyAgent() { return absl::StrCat(SpireAgent(), "-v0.10.0"); }
+
 std::string ReadAll(const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
   return bytes.ok() ? *bytes : "";
@@ -120,9 +123,9 @@ class SpireAgentTest : public ::testing::Test {
   }
 
   // Starts spire-agent with `token`; `bundle` empty: insecure bootstrap.
-  std::unique_ptr<ServerProcess> StartAgent(const std::string& name,
-                                            const std::string& token,
-                                            const std::string& bundle) {
+  std::unique_ptr<ServerProcess> StartAgent(
+      const std::string& name, const std::string& token,
+      const std::string& bundle, const std::string& binary = SpireAgent()) {
     const std::string data = dir_.path() + "/" + name;
     mkdir(data.c_str(), 0700);
     sockets_.push_back(
@@ -135,27 +138,31 @@ class SpireAgentTest : public ::testing::Test {
         bundle.empty()
             ? "  insecure_bootstrap = true\n"
             : absl::StrCat("  trust_bundle_path = \"", bundle, "\"\n"),
+        // Legacy agents sync every 5 s unless told otherwise.
+        binary == SpireAgent() ? ""
+                               : "  experimental { sync_interval = \"1s\" }\n",
         "}\nplugins {\n  NodeAttestor \"join_token\" { plugin_data {} }\n",
         "  KeyManager \"disk\" { plugin_data { directory = \"", data,
         "\" } }\n  WorkloadAttestor \"unix\" { plugin_data {} }\n}\n");
     const std::string config_path = data + "/agent.conf";
     EXPECT_TRUE(ReplaceFile(config_path, config, 0600).ok());
     return std::make_unique<ServerProcess>(
-        std::vector<std::string>{SpireAgent(), "run", "-config", config_path,
+        std::vector<std::string>{binary, "run", "-config", config_path,
                                  "-joinToken", token},
         "");
   }
 
   // Fetches X509-SVIDs through the agent's Workload API into `out` until
   // `want` arrive (the agent mints them after its first sync).
-  int FetchSvids(const std::string& socket, const std::string& out, int want) {
+  int FetchSvids(const std::string& socket, const std::string& out, int want,
+                 const std::string& binary = SpireAgent()) {
     mkdir(out.c_str(), 0700);
     const absl::Time deadline = absl::Now() + absl::Seconds(90);
     int got = 0;
     while (absl::Now() < deadline) {
       CliResult fetch =
-          RunProgram(SpireAgent(), {"api", "fetch", "x509", "-socketPath",
-                                    socket, "-write", out, "-timeout", "10s"});
+          RunProgram(binary, {"api", "fetch", "x509", "-socketPath", socket,
+                              "-write", out, "-timeout", "10s"});
       got = 0;
       while (access(absl::StrCat(out, "/svid.", got, ".pem").c_str(), F_OK) ==
              0) {
@@ -301,6 +308,40 @@ TEST_F(SpireAgentTest, AgentSvidRotatesThroughRenewAgent) {
   const std::string later = dir_.path() + "/fetched-later";
   ASSERT_EQ(FetchSvids(sockets_.back(), later, 1), 1);
   CheckSvid(later, 0, absl::StrCat("spiffe://", kTd, "/workload/"));
+}
+
+// A SPIRE v0.10 agent speaks the legacy node API (spire.api.node.Node) on
+// the same port: attestation, entry sync and SVIDs through FetchX509SVID,
+// JWT-SVIDs through FetchJWTSVID.
+TEST_F(SpireAgentTest, LegacyAgentUsesTheNodeApi) {
+  ASSERT_EQ(access(LegacyAgent().c_str(), X_OK), 0)
+      << LegacyAgent() << " is missing: run scripts/build_peers.sh";
+  const std::string token = CreateToken();
+  CreateEntries(token, 2);
+  auto agent = StartAgent("legacy", token, WriteBundle(), LegacyAgent());
+  const std::string out = dir_.path() + "/legacy-fetched";
+  ASSERT_EQ(FetchSvids(sockets_.back(), out, 2, LegacyAgent()), 2);
+  const std::string prefix =
+      absl::StrCat("spiffe://", kTd, "/workload/", token.substr(0, 8), "/");
+  CheckSvid(out, 0, prefix);
+  CheckSvid(out, 1, prefix);
+  CliResult jwt =
+      RunProgram(LegacyAgent(), {"api", "fetch", "jwt", "-audience", "db",
+                                 "-socketPath", sockets_.back()});
+  ASSERT_EQ(jwt.exit_code, 0) << jwt.err;
+  std::string jwt_svid;
+  ASSERT_TRUE(RE2::PartialMatch(jwt.out, "(eyJ[A-Za-z0-9_.-]+)", &jwt_svid))
+      << jwt.out;
+  CliResult valid = RunProgram(
+      LegacyAgent(), {"api", "validate", "jwt", "-audience", "db", "-svid",
+                      jwt_svid, "-socketPath", sockets_.back()});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+
+  grpc::ClientContext context;
+  agent_v1::ListAgentsResponse listed;
+  ASSERT_TRUE(agents_->ListAgents(&context, {}, &listed).ok());
+  ASSERT_EQ(listed.agents_size(), 1);
+  EXPECT_EQ(listed.agents(0).id().path(), "/spire/agent/join_token/" + token);
 }
 
 // The trellis CLI administers the SPIRE role over the operator socket, as

@@ -22,6 +22,7 @@
 #include "identity/api/agent_service.h"
 #include "identity/api/bundle_service.h"
 #include "identity/api/entry_service.h"
+#include "identity/api/node_service.h"
 #include "identity/api/svid_service.h"
 #include "identity/entry_manager.h"
 #include "identity/issuance_log.h"
@@ -82,6 +83,9 @@ class SpireServer {
     std::unique_ptr<identity::api::SvidService> svid;
   };
   Services spire_services_;
+  // The legacy node API (agents <= v0.10), on the SPIRE port only:
+  // operators have nothing to do there.
+  std::unique_ptr<identity::api::NodeService> node_service_;
   Services operator_services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
