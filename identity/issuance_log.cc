@@ -8,6 +8,8 @@ namespace trellis::identity {
 namespace {
 
 constexpr char kPromiseContext[] = "trellis inclusion promise v1";
+// Most leaves one shared write carries.
+constexpr size_t kMaxLeavesPerWrite = 5000;
 
 }  // namespace
 
@@ -47,6 +49,45 @@ absl::StatusOr<int64_t> IssuanceLog::LogId() {
   return log_id_;
 }
 
+void IssuanceLog::WriteQueued(int64_t log_id) {
+  writing_ = true;
+  while (!queued_.empty()) {
+    // Take whole callers, up to the write's size (at least one).
+    std::vector<Pending*> round;
+    size_t leaves = 0;
+    size_t taken = 0;
+    while (taken < queued_.size() &&
+           (round.empty() ||
+            leaves + queued_[taken]->leaves.size() <= kMaxLeavesPerWrite)) {
+      leaves += queued_[taken]->leaves.size();
+      round.push_back(queued_[taken++]);
+    }
+    queued_.erase(queued_.begin(), queued_.begin() + taken);
+    std::vector<std::string> batch;
+    batch.reserve(leaves);
+    for (const Pending* pending : round) {
+      batch.insert(batch.end(), pending->leaves.begin(), pending->leaves.end());
+    }
+    mu_.Unlock();
+    absl::StatusOr<std::vector<std::string>> hashes =
+        sink_->Append(log_id, batch);
+    mu_.Lock();
+    size_t next = 0;
+    for (Pending* pending : round) {
+      if (hashes.ok()) {
+        pending->hashes = std::vector<std::string>(
+            hashes->begin() + next,
+            hashes->begin() + next + pending->leaves.size());
+        next += pending->leaves.size();
+      } else {
+        pending->hashes = hashes.status();
+      }
+      pending->done = true;
+    }
+  }
+  writing_ = false;
+}
+
 absl::StatusOr<std::vector<trellis::InclusionPromise>> IssuanceLog::Append(
     std::vector<trellis::IssuanceRecord> records) {
   const int64_t now = absl::ToUnixNanos(clock_());
@@ -62,12 +103,21 @@ absl::StatusOr<std::vector<trellis::InclusionPromise>> IssuanceLog::Append(
   absl::StatusOr<std::shared_ptr<const crypto::Signer>> signer =
       signers_(*log_id);
   if (!signer.ok()) return signer.status();
-  absl::StatusOr<std::vector<std::string>> hashes =
-      sink_->Append(*log_id, leaves);
-  if (!hashes.ok()) return hashes.status();
+  Pending pending;
+  pending.leaves = std::move(leaves);
+  {
+    absl::MutexLock lock(&mu_);
+    queued_.push_back(&pending);
+    if (!writing_) {
+      WriteQueued(*log_id);
+    } else {
+      mu_.Await(absl::Condition(&pending.done));
+    }
+  }
+  if (!pending.hashes.ok()) return pending.hashes.status();
   std::vector<trellis::InclusionPromise> promises;
-  promises.reserve(hashes->size());
-  for (std::string& hash : *hashes) {
+  promises.reserve(pending.hashes->size());
+  for (std::string& hash : *pending.hashes) {
     trellis::InclusionPromise promise;
     promise.set_log_id(*log_id);
     promise.set_leaf_hash(std::move(hash));

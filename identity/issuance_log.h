@@ -41,8 +41,10 @@ class IssuanceLog {
   IssuanceLog(log::RecordSink* sink, LogIdProvider log_id,
               SignerProvider signers, Clock clock = absl::Now);
 
-  // Appends the records durably in one write (type and time filled in) and
-  // returns a signed promise for each, in order.
+  // Appends the records durably (type and time filled in) and returns a
+  // signed promise for each, in order. Concurrent calls share one log write
+  // (a leader writes for everyone waiting), so many small issuances cost
+  // one synced commit instead of one each.
   absl::StatusOr<std::vector<trellis::InclusionPromise>> Append(
       std::vector<trellis::IssuanceRecord> records);
 
@@ -51,8 +53,20 @@ class IssuanceLog {
  private:
   log::RecordSink* const sink_;
   const LogIdProvider log_id_provider_;
+  // One caller's records waiting for the shared write.
+  struct Pending {
+    std::vector<std::string> leaves;
+    absl::StatusOr<std::vector<std::string>> hashes;
+    bool done = false;
+  };
+  // Writes the queued records of every waiting caller, in rounds, until
+  // none is left; called by the caller that found no writer running.
+  void WriteQueued(int64_t log_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
   int64_t log_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Pending*> queued_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   const SignerProvider signers_;
   const Clock clock_;
 };
