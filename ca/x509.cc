@@ -3,6 +3,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -384,8 +385,8 @@ ObjectPtr PromiseObject() {
   return ObjectPtr(OBJ_txt2obj(kInclusionPromiseOid, /*no_name=*/1));
 }
 
-// SHA-256 of the TBSCertificate with any promise removed (from a copy of
-// the extension list: `cert` itself is left as it was).
+// SHA-256 of the TBSCertificate with any promise removed; the extension is
+// taken out for the encoding and put back, so `cert` ends as it began.
 absl::StatusOr<std::string> TbsHashWithoutPromise(X509 *cert) {
   ObjectPtr object = PromiseObject();
   if (object == nullptr) return absl::InternalError("promise OID");
@@ -790,6 +791,26 @@ absl::StatusOr<std::string> SubjectKeyId(absl::string_view cert_der) {
   }
   return std::string(reinterpret_cast<const char *>(ASN1_STRING_get0_data(ski)),
                      ASN1_STRING_length(ski));
+}
+
+absl::StatusOr<std::vector<std::string>> CertificatesFromPem(
+    absl::string_view pem, size_t max) {
+  std::unique_ptr<BIO, Free<BIO_free>> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) return absl::InternalError("BIO_new_mem_buf");
+  std::vector<std::string> out;
+  while (out.size() < max) {
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (cert == nullptr) break;
+    absl::StatusOr<std::string> der = ToDer(cert.get());
+    if (!der.ok()) return der.status();
+    out.push_back(std::move(*der));
+  }
+  ERR_clear_error();  // The end of the text reads as an error.
+  if (out.empty()) {
+    return absl::InvalidArgumentError("no PEM certificate found");
+  }
+  return out;
 }
 
 std::string DerToPem(absl::string_view der, absl::string_view label) {

@@ -171,6 +171,11 @@ class IssuedCertificate {
   CertificateInfo info_;
 };
 
+// The DER certificates of a PEM text (other blocks skipped), at most
+// `max`; INVALID_ARGUMENT if there is none or one does not decode.
+absl::StatusOr<std::vector<std::string>> CertificatesFromPem(
+    absl::string_view pem, size_t max = 64);
+
 // PEM armour, e.g. DerToPem(der, "CERTIFICATE").
 std::string DerToPem(absl::string_view der, absl::string_view label);
 

@@ -431,6 +431,20 @@ TEST_F(SvidTest, InclusionPromiseKeepsThePrecertificateHash) {
   EXPECT_NE(*PrecertificateHash(*other), *hash);
 }
 
+TEST_F(SvidTest, CertificatesFromPemSkipsOtherBlocks) {
+  absl::StatusOr<std::string> leaf = SignX509Svid(issuer_, tmpl_);
+  ASSERT_TRUE(leaf.ok());
+  const std::string pem = DerToPem(*leaf, "CERTIFICATE") +
+                          DerToPem(issuer_.key_der, "PRIVATE KEY") +
+                          DerToPem(issuer_.cert_der, "CERTIFICATE");
+  absl::StatusOr<std::vector<std::string>> certs = CertificatesFromPem(pem);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  EXPECT_EQ(*certs, (std::vector<std::string>{*leaf, issuer_.cert_der}));
+  EXPECT_EQ(CertificatesFromPem(pem, 1)->size(), 1u);
+  EXPECT_EQ(CertificatesFromPem("garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SvidTest, TtlIsCappedAtIssuerNotAfter) {
   tmpl_.now = now_ + absl::Hours(23) + absl::Minutes(30);
   absl::StatusOr<std::string> svid = SignX509Svid(issuer_, tmpl_);

@@ -23,45 +23,23 @@ ABSL_FLAG(std::string, bundle, "",
 namespace trellis::cli {
 namespace {
 
-constexpr char kPemBegin[] = "-----BEGIN CERTIFICATE-----";
-constexpr char kPemEnd[] = "-----END CERTIFICATE-----";
-
 // The first certificate of a PEM or DER file, as DER.
 std::string ReadCertificate(const std::string& path) {
   const std::string bytes = ReadFileOrDie(path);
-  if (!absl::StrContains(bytes, kPemBegin)) return bytes;
-  const size_t begin = bytes.find(kPemBegin) + sizeof(kPemBegin) - 1;
-  const size_t end = bytes.find(kPemEnd, begin);
-  if (end == std::string::npos) Fail(kUsage, "unterminated PEM certificate");
-  std::string base64;
-  for (char c : bytes.substr(begin, end - begin)) {
-    if (c != '\n' && c != '\r') base64.push_back(c);
-  }
-  std::string der;
-  if (!absl::Base64Unescape(base64, &der)) {
-    Fail(kUsage, "the PEM certificate does not decode");
-  }
-  return der;
+  if (!absl::StrContains(bytes, "-----BEGIN")) return bytes;
+  absl::StatusOr<std::vector<std::string>> certs =
+      ca::CertificatesFromPem(bytes, 1);
+  if (!certs.ok()) Fail(kUsage, std::string(certs.status().message()));
+  return certs->front();
 }
 
 // Every certificate of a PEM file, as DER.
 std::vector<std::string> ReadBundle(const std::string& path) {
-  const std::string pem = ReadFileOrDie(path);
-  std::vector<std::string> roots;
-  for (size_t at = pem.find(kPemBegin); at != std::string::npos;
-       at = pem.find(kPemBegin, at + 1)) {
-    const size_t begin = at + sizeof(kPemBegin) - 1;
-    const size_t end = pem.find(kPemEnd, begin);
-    if (end == std::string::npos) break;
-    std::string base64, der;
-    for (char c : pem.substr(begin, end - begin)) {
-      if (c != '\n' && c != '\r') base64.push_back(c);
-    }
-    if (!absl::Base64Unescape(base64, &der)) Fail(kUsage, "bad bundle PEM");
-    roots.push_back(std::move(der));
-  }
-  if (roots.empty()) Fail(kUsage, "the bundle holds no certificate");
-  return roots;
+  absl::StatusOr<std::vector<std::string>> roots =
+      ca::CertificatesFromPem(ReadFileOrDie(path));
+  if (!roots.ok())
+    Fail(kUsage, "bundle: " + std::string(roots.status().message()));
+  return *roots;
 }
 
 std::string Rfc3339(absl::Time t) {
