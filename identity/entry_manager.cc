@@ -301,6 +301,12 @@ std::vector<Entry> EntryManager::AuthorizedEntries(
     const std::vector<Selector>& agent_selectors) const {
   absl::flat_hash_set<std::string> held;
   for (const Selector& s : agent_selectors) held.insert(SelectorString(s));
+  // An entry past its expiry authorises nothing, nor do its descendants
+  // through it.
+  const int64_t now = absl::ToUnixSeconds(clock_());
+  const auto expired = [now](const Entry& entry) {
+    return entry.expires_at() != 0 && entry.expires_at() <= now;
+  };
   absl::ReaderMutexLock lock(&mu_);
   // Breadth-first over parent -> children, from the agent and from the
   // SPIFFE IDs of node aliases that match it.
@@ -309,7 +315,7 @@ std::vector<Entry> EntryManager::AuthorizedEntries(
   if (aliases != by_parent_.end()) {
     for (const std::string& id : aliases->second) {
       const Entry& alias = by_id_.at(id);
-      if (SelectorsSubset(alias.selectors(), held)) {
+      if (!expired(alias) && SelectorsSubset(alias.selectors(), held)) {
         parents.push_back(SpiffeIdString(alias.spiffe_id()));
       }
     }
@@ -326,6 +332,7 @@ std::vector<Entry> EntryManager::AuthorizedEntries(
     for (const std::string& id : children->second) {
       if (!seen.insert(id).second) continue;
       const Entry& entry = by_id_.at(id);
+      if (expired(entry)) continue;
       out.push_back(entry);
       parents.push_back(SpiffeIdString(entry.spiffe_id()));
     }

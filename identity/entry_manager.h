@@ -53,6 +53,8 @@ class EntryManager {
   // The entries an agent may mint SVIDs for: those parented (recursively)
   // to the agent, and the descendants of node-alias entries (parented to
   // the server) whose selectors are all among the agent's node selectors.
+  // Expired entries (expires_at passed) are left out, with what hangs
+  // below them only through them.
   std::vector<Entry> AuthorizedEntries(
       const std::string& agent_id,
       const std::vector<Selector>& agent_selectors) const;

@@ -144,6 +144,20 @@ TEST_F(EntryManagerTest, AuthorizedEntriesFollowParentsAndNodeAliases) {
             (std::vector<std::string>{"/direct", "/grandchild"}));
 }
 
+TEST_F(EntryManagerTest, ExpiredEntriesAuthoriseNothing) {
+  const std::string agent = "/spire/agent/join_token/t2";
+  Entry expired = MakeEntry(agent, "/expired");
+  expired.set_expires_at(1700000000);  // The manager's clock: now.
+  CreateOk(expired);
+  CreateOk(MakeEntry("/expired", "/below-expired"));
+  Entry later = MakeEntry(agent, "/later");
+  later.set_expires_at(1700000001);
+  CreateOk(later);
+  EXPECT_EQ(Paths(manager_->AuthorizedEntries(
+                absl::StrCat("spiffe://", kTd, agent), {})),
+            (std::vector<std::string>{"/later"}));
+}
+
 TEST_F(EntryManagerTest, CyclesDoNotLoop) {
   CreateOk(MakeEntry("/a", "/b"));
   CreateOk(MakeEntry("/b", "/a"));
