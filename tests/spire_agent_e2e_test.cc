@@ -445,6 +445,25 @@ TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << s.error_message();
   EXPECT_TRUE(token.value().empty());
+  // Attestation is limited per address (one a second, as upstream): a
+  // second attempt right after the first is refused before it is looked at.
+  auto attest = [&] {
+    grpc::ClientContext attest_context;
+    auto stream =
+        agent_v1::Agent::NewStub(channel)->AttestAgent(&attest_context);
+    agent_v1::AttestAgentRequest attempt;
+    attempt.mutable_params()->mutable_data()->set_type("join_token");
+    attempt.mutable_params()->mutable_data()->set_payload("no-such-token");
+    attempt.mutable_params()->mutable_params()->set_csr("csr");
+    stream->Write(attempt);
+    stream->WritesDone();
+    agent_v1::AttestAgentResponse ignored;
+    while (stream->Read(&ignored)) {
+    }
+    return stream->Finish().error_code();
+  };
+  EXPECT_EQ(attest(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(attest(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Agent calls without an agent SVID: unauthenticated.
   grpc::ClientContext renew_context;
   agent_v1::RenewAgentResponse renewed;

@@ -117,6 +117,11 @@ ABSL_FLAG(absl::Duration, default_x509_svid_ttl,
           trellis::SpireOptions().default_x509_svid_ttl,
           "X509-SVID lifetime when an entry names none (also agent SVIDs).");
 
+ABSL_FLAG(double, attestations_per_second,
+          trellis::SpireOptions().attestations_per_second,
+          "Node attestations allowed per client address and second on the "
+          "SPIRE API (0: no limit).");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
@@ -211,6 +216,8 @@ int main(int argc, char** argv) {
   options.spire.ca_ttl = absl::GetFlag(FLAGS_ca_ttl);
   options.spire.default_x509_svid_ttl =
       absl::GetFlag(FLAGS_default_x509_svid_ttl);
+  options.spire.attestations_per_second =
+      absl::GetFlag(FLAGS_attestations_per_second);
 
   absl::StatusOr<std::unique_ptr<trellis::Server>> server =
       trellis::Server::Start(options);

@@ -94,8 +94,13 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   server->svids_ = std::make_unique<identity::SvidManager>(
       server->ca_.get(), server->entries_.get(), server->issuer_.get());
 
+  if (options.attestations_per_second > 0) {
+    server->attestations_ = std::make_unique<RateLimiter>(
+        options.attestations_per_second, /*burst=*/1);
+  }
   const identity::api::Authority authority{operators, server->ca_.get(),
-                                           server->agents_.get()};
+                                           server->agents_.get(),
+                                           server->attestations_.get()};
   for (Services* services :
        {&server->spire_services_, &server->operator_services_}) {
     services->agent = std::make_unique<identity::api::AgentService>(authority);

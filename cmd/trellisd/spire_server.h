@@ -40,6 +40,9 @@ struct SpireOptions {
   std::string ca_key_type = "ec-p256";
   absl::Duration ca_ttl = absl::Hours(24);
   absl::Duration default_x509_svid_ttl = absl::Hours(1);
+  // Node attestations allowed per client address and second (0: no limit);
+  // upstream SPIRE allows one.
+  double attestations_per_second = 1;
   // How often CA rotation and the server SVID's half-life are checked.
   absl::Duration rotation_interval = absl::Seconds(10);
 };
@@ -75,6 +78,7 @@ class SpireServer {
   std::unique_ptr<identity::EntryManager> entries_;
   std::unique_ptr<identity::AgentManager> agents_;
   std::unique_ptr<identity::SvidManager> svids_;
+  std::unique_ptr<RateLimiter> attestations_;
   // One set of services per gRPC server (a service joins only one).
   struct Services {
     std::unique_ptr<identity::api::AgentService> agent;

@@ -86,9 +86,12 @@ grpc::Status AgentService::BanAgent(grpc::ServerContext* context,
 }
 
 grpc::Status AgentService::AttestAgent(
-    grpc::ServerContext*,
+    grpc::ServerContext* context,
     grpc::ServerReaderWriter<agent_v1::AttestAgentResponse,
                              agent_v1::AttestAgentRequest>* stream) {
+  if (absl::Status s = LimitAttestation(authority_, *context); !s.ok()) {
+    return ToGrpc(s);
+  }
   agent_v1::AttestAgentRequest request;
   if (!stream->Read(&request)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -13,6 +13,17 @@ absl::Status RequireOperator(const Authority& authority,
       "this call is for operators (operator socket or operator certificate)");
 }
 
+absl::Status LimitAttestation(const Authority& authority,
+                              const grpc::ServerContext& context) {
+  if (authority.attestations == nullptr) return absl::OkStatus();
+  // "ipv4:1.2.3.4:port" / "ipv6:[::1]:port": the address without the port.
+  const std::string peer = context.peer();
+  const std::string address = peer.substr(0, peer.rfind(':'));
+  if (authority.attestations->Allow(address)) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      "too many attestations from this address; retry in a second");
+}
+
 absl::StatusOr<trellis::AttestedAgent> RequireAgent(
     const Authority& authority, const grpc::ServerContext& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();

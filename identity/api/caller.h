@@ -8,6 +8,7 @@
 #include "ca/ca_manager.h"
 #include "grpcpp/server_context.h"
 #include "identity/agent_manager.h"
+#include "util/rate_limiter.h"
 
 namespace trellis::identity::api {
 
@@ -16,7 +17,14 @@ struct Authority {
   const admin::OperatorAuth* operators;
   ca::CaManager* ca;
   AgentManager* agents;
+  // Node attestations per client address (null: unlimited).
+  RateLimiter* attestations = nullptr;
 };
+
+// RESOURCE_EXHAUSTED when the caller's address attested too often lately
+// (upstream SPIRE allows one attestation a second per address).
+absl::Status LimitAttestation(const Authority& authority,
+                              const grpc::ServerContext& context);
 
 // PERMISSION_DENIED unless the caller is an operator.
 absl::Status RequireOperator(const Authority& authority,

@@ -129,9 +129,12 @@ std::vector<Entry> NodeService::AuthorizedEntries(
 }
 
 grpc::Status NodeService::Attest(
-    grpc::ServerContext*,
+    grpc::ServerContext* context,
     grpc::ServerReaderWriter<node::AttestResponse, node::AttestRequest>*
         stream) {
+  if (absl::Status s = LimitAttestation(authority_, *context); !s.ok()) {
+    return ToGrpc(s);
+  }
   node::AttestRequest request;
   if (!stream->Read(&request)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -1,0 +1,37 @@
+#include "util/rate_limiter.h"
+
+#include "gtest/gtest.h"
+
+namespace trellis {
+namespace {
+
+TEST(RateLimiterTest, RefillsAtTheRateUpToTheBurst) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  RateLimiter limiter(/*rate=*/1, /*burst=*/2, /*max_keys=*/10,
+                      [&] { return now; });
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("b"));  // Keys are separate.
+  now += absl::Milliseconds(999);
+  EXPECT_FALSE(limiter.Allow("a"));
+  now += absl::Milliseconds(2);
+  EXPECT_TRUE(limiter.Allow("a"));
+  now += absl::Hours(1);  // Never more than the burst saved up.
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+}
+
+TEST(RateLimiterTest, TableStaysBounded) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  RateLimiter limiter(1, 1, /*max_keys=*/2, [&] { return now; });
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("b"));
+  EXPECT_FALSE(limiter.Allow("c"));  // Full, nothing idle enough.
+  now += absl::Seconds(1);           // a and b are full again: forgotten.
+  EXPECT_TRUE(limiter.Allow("c"));
+}
+
+}  // namespace
+}  // namespace trellis
