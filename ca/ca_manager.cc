@@ -192,7 +192,9 @@ absl::Status CaManager::Rotate() {
     prepared->record.set_state(trellis::CaSlot::ACTIVE);
     changed = true;
   }
-  return changed ? PersistLocked() : absl::OkStatus();
+  if (!changed) return absl::OkStatus();
+  ++roots_version_;
+  return PersistLocked();
 }
 
 absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
@@ -283,6 +285,26 @@ absl::flat_hash_map<std::string, std::string> CaManager::JwtAuthorities()
     authorities[slot.record.jwt_key_id()] = slot.record.jwt_public_key();
   }
   return authorities;
+}
+
+absl::StatusOr<VerifiedSvid> CaManager::VerifyCallerChain(
+    const std::string& chain_pem) {
+  uint64_t version;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    version = roots_version_;
+  }
+  const std::string key = absl::StrCat(version, "\n", chain_pem);
+  if (std::shared_ptr<const VerifiedSvid> hit = verified_chains_.Get(key)) {
+    return *hit;
+  }
+  absl::StatusOr<VerifiedSvid> verified =
+      VerifySvidChain(chain_pem, X509Roots());
+  if (!verified.ok()) return verified.status();  // Failures are not kept.
+  verified_chains_.Put(key, std::make_shared<const VerifiedSvid>(*verified),
+                       sizeof(VerifiedSvid) + verified->spiffe_id.size(),
+                       /*replace=*/false);
+  return verified;
 }
 
 std::vector<std::string> CaManager::X509Roots() const {

@@ -15,9 +15,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "ca/svid_verify.h"
 #include "ca/x509.h"
 #include "spire/api/types/bundle.pb.h"
 #include "storage/identity_storage.h"
+#include "util/lru_cache.h"
 
 namespace trellis::ca {
 
@@ -40,6 +42,9 @@ struct KeyWrapping {
                                             absl::string_view wrapped)>
       unwrap;
 };
+
+// Bytes of verified caller chains kept (a chain is a few KiB).
+inline constexpr size_t kVerifiedChainCacheBytes = 16 << 20;
 
 class CaManager {
  public:
@@ -92,6 +97,11 @@ class CaManager {
   // a sequence number that grows whenever the roots change.
   spire::api::types::Bundle Bundle() const;
   std::vector<std::string> X509Roots() const;
+
+  // VerifySvidChain against the current roots, remembered per chain until
+  // the roots change: agents present the same SVID on every call, and
+  // decoding and verifying it each time costs more than the call.
+  absl::StatusOr<VerifiedSvid> VerifyCallerChain(const std::string& chain_pem);
   // kid -> PKIX DER public key of every current JWT key.
   absl::flat_hash_map<std::string, std::string> JwtAuthorities() const;
 
@@ -122,6 +132,9 @@ class CaManager {
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
   // Highest slot number ever used: slot ids and the bundle sequence.
   uint64_t last_slot_ ABSL_GUARDED_BY(mu_) = 0;
+  // Grows whenever the set of roots changes (pruning included).
+  uint64_t roots_version_ ABSL_GUARDED_BY(mu_) = 0;
+  LruCache<VerifiedSvid> verified_chains_{kVerifiedChainCacheBytes};
 };
 
 }  // namespace trellis::ca

@@ -89,6 +89,9 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   ASSERT_TRUE(leaf.ok()) << leaf.status();
   EXPECT_EQ(DescribeCertificate(leaf->front())->issuer,
             DescribeCertificate(ca->X509Roots()[0])->subject);
+  const std::string first_ca_leaf = DerToPem(leaf->front(), "CERTIFICATE");
+  ASSERT_TRUE(ca->VerifyCallerChain(first_ca_leaf).ok());
+  ASSERT_TRUE(ca->VerifyCallerChain(first_ca_leaf).ok());  // Remembered.
 
   now_ += absl::Hours(8);
   ASSERT_TRUE(ca->Rotate().ok());
@@ -98,6 +101,7 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   // A restart keeps the slots (and unwraps the keys).
   ca.reset();
   ca = Open();
+  ASSERT_TRUE(ca->VerifyCallerChain(first_ca_leaf).ok());
   EXPECT_EQ(States(),
             (std::vector{trellis::CaSlot::OLD, trellis::CaSlot::ACTIVE}));
 
@@ -108,6 +112,10 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   for (const auto& slot : left) {
     EXPECT_NE(slot.slot_id(), "1");
   }
+  // Its SVIDs are no longer trusted, though verified (and remembered)
+  // before: the roots changed.
+  EXPECT_EQ(ca->VerifyCallerChain(first_ca_leaf).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ absl::StatusOr<trellis::AttestedAgent> RequireAgent(
     return absl::UnauthenticatedError("agent calls need an agent X509-SVID");
   }
   absl::StatusOr<ca::VerifiedSvid> svid =
-      ca::VerifySvidChain(chain, authority.ca->X509Roots());
+      authority.ca->VerifyCallerChain(chain);
   if (!svid.ok()) return svid.status();
   return authority.agents->Authorize(*svid);
 }
