@@ -45,15 +45,25 @@ class MemorySink : public log::RecordSink {
   std::vector<std::string> leaves_;
 };
 
-TEST(IssuanceLogTest, ConcurrentCallersGetTheirOwnPromises) {
-  MemorySink sink;
-  auto signer = std::make_shared<const crypto::Signer>(
+std::shared_ptr<const crypto::Signer> NewSigner() {
+  return std::make_shared<const crypto::Signer>(
       crypto::GenerateKey(keyspb::Specification()).value());
-  IssuanceLog log(
-      &sink, [] { return absl::StatusOr<int64_t>(kLogId); },
+}
+
+// The log `kLogId` on `sink`, its promises signed by `signer`.
+IssuanceLog LogOn(log::RecordSink* sink,
+                  std::shared_ptr<const crypto::Signer> signer) {
+  return IssuanceLog(
+      sink, [] { return absl::StatusOr<int64_t>(kLogId); },
       [signer](int64_t) {
         return absl::StatusOr<std::shared_ptr<const crypto::Signer>>(signer);
       });
+}
+
+TEST(IssuanceLogTest, ConcurrentCallersGetTheirOwnPromises) {
+  MemorySink sink;
+  const std::shared_ptr<const crypto::Signer> signer = NewSigner();
+  IssuanceLog log = LogOn(&sink, signer);
   const std::string public_key =
       crypto::MarshalPublicKey(signer->key()).value();
   constexpr int kThreads = 16;
@@ -107,13 +117,7 @@ TEST(IssuanceLogTest, WriteFailureReachesEveryCaller) {
       return absl::UnavailableError("disk gone");
     }
   } sink;
-  auto signer = std::make_shared<const crypto::Signer>(
-      crypto::GenerateKey(keyspb::Specification()).value());
-  IssuanceLog log(
-      &sink, [] { return absl::StatusOr<int64_t>(kLogId); },
-      [signer](int64_t) {
-        return absl::StatusOr<std::shared_ptr<const crypto::Signer>>(signer);
-      });
+  IssuanceLog log = LogOn(&sink, NewSigner());
   EXPECT_EQ(log.Append({trellis::IssuanceRecord()}).status().code(),
             absl::StatusCode::kUnavailable);
 }

@@ -196,6 +196,26 @@ class SpireAgentTest : public ::testing::Test {
         << verified->spiffe_id;
   }
 
+  // A JWT-SVID for audience "db" through the newest agent's Workload API
+  // (empty, with a failure recorded, if none comes).
+  std::string FetchJwt(const std::string& binary) {
+    CliResult jwt = RunProgram(binary, {"api", "fetch", "jwt", "-audience",
+                                        "db", "-socketPath", sockets_.back()});
+    EXPECT_EQ(jwt.exit_code, 0) << jwt.err;
+    std::string token;
+    EXPECT_TRUE(RE2::PartialMatch(jwt.out, "(eyJ[A-Za-z0-9_.-]+)", &token))
+        << jwt.out;
+    return token;
+  }
+
+  // The agent's own validation of `token` for `audience`, against the JWT
+  // bundle it got from trellisd.
+  CliResult ValidateJwt(const std::string& binary, const std::string& token,
+                        const std::string& audience) {
+    return RunProgram(binary, {"api", "validate", "jwt", "-audience", audience,
+                               "-svid", token, "-socketPath", sockets_.back()});
+  }
+
   void TearDown() override {
     for (const std::string& socket : sockets_) unlink(socket.c_str());
   }
@@ -249,23 +269,13 @@ TEST_F(SpireAgentTest, InsecureBootstrapAndBanMakesTheAgentExit) {
 
   // A JWT-SVID through the agent's Workload API; the agent validates it
   // against the JWT bundle it got from trellisd.
-  CliResult jwt =
-      RunProgram(SpireAgent(), {"api", "fetch", "jwt", "-audience", "db",
-                                "-socketPath", sockets_.back()});
-  ASSERT_EQ(jwt.exit_code, 0) << jwt.err;
-  std::string jwt_svid;
-  ASSERT_TRUE(RE2::PartialMatch(jwt.out, "(eyJ[A-Za-z0-9_.-]+)", &jwt_svid))
-      << jwt.out;
-  CliResult valid = RunProgram(
-      SpireAgent(), {"api", "validate", "jwt", "-audience", "db", "-svid",
-                     jwt_svid, "-socketPath", sockets_.back()});
+  const std::string jwt_svid = FetchJwt(SpireAgent());
+  ASSERT_FALSE(jwt_svid.empty());
+  CliResult valid = ValidateJwt(SpireAgent(), jwt_svid, "db");
   EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
   EXPECT_NE(valid.out.find("spiffe://example.org/workload/"), std::string::npos)
       << valid.out;
-  CliResult wrong = RunProgram(
-      SpireAgent(), {"api", "validate", "jwt", "-audience", "other", "-svid",
-                     jwt_svid, "-socketPath", sockets_.back()});
-  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(ValidateJwt(SpireAgent(), jwt_svid, "other").exit_code, 0);
 
   grpc::ClientContext context;
   agent_v1::BanAgentRequest ban;
@@ -325,16 +335,9 @@ TEST_F(SpireAgentTest, LegacyAgentUsesTheNodeApi) {
       absl::StrCat("spiffe://", kTd, "/workload/", token.substr(0, 8), "/");
   CheckSvid(out, 0, prefix);
   CheckSvid(out, 1, prefix);
-  CliResult jwt =
-      RunProgram(LegacyAgent(), {"api", "fetch", "jwt", "-audience", "db",
-                                 "-socketPath", sockets_.back()});
-  ASSERT_EQ(jwt.exit_code, 0) << jwt.err;
-  std::string jwt_svid;
-  ASSERT_TRUE(RE2::PartialMatch(jwt.out, "(eyJ[A-Za-z0-9_.-]+)", &jwt_svid))
-      << jwt.out;
-  CliResult valid = RunProgram(
-      LegacyAgent(), {"api", "validate", "jwt", "-audience", "db", "-svid",
-                      jwt_svid, "-socketPath", sockets_.back()});
+  const std::string jwt_svid = FetchJwt(LegacyAgent());
+  ASSERT_FALSE(jwt_svid.empty());
+  CliResult valid = ValidateJwt(LegacyAgent(), jwt_svid, "db");
   EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
 
   grpc::ClientContext context;
