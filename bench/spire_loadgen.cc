@@ -23,12 +23,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ca/testing/csr.h"
+#include "ca/testing/spire_channel.h"
 #include "ca/x509.h"
 #include "crypto/keys.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/tls_certificate_provider.h"
-#include "grpcpp/security/tls_certificate_verifier.h"
-#include "grpcpp/security/tls_credentials_options.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
 #include "spire/api/server/svid/v1/svid.grpc.pb.h"
@@ -62,28 +60,11 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
-// TLS to the SPIRE port; the server is not authenticated (a benchmark on
-// loopback), the agent is when it has an SVID.
 std::shared_ptr<grpc::Channel> SpireChannel(const std::string& key_pem,
                                             const std::string& cert_pem,
                                             int index) {
-  grpc::experimental::TlsChannelCredentialsOptions tls;
-  tls.set_verify_server_certs(false);
-  tls.set_check_call_host(false);
-  tls.set_certificate_verifier(
-      std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
-  if (!cert_pem.empty()) {
-    tls.set_certificate_provider(
-        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
-            std::vector<grpc::experimental::IdentityKeyCertPair>{
-                {key_pem, cert_pem}}));
-    tls.watch_identity_key_cert_pairs();
-  }
-  grpc::ChannelArguments args;
-  args.SetInt("trellis.channel", index);  // One connection per client.
-  return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_spire_addr),
-                                   grpc::experimental::TlsCredentials(tls),
-                                   args);
+  return ca::testing::SpireChannel(absl::GetFlag(FLAGS_spire_addr), key_pem,
+                                   cert_pem, index);
 }
 
 struct Agent {

@@ -199,7 +199,8 @@ absl::Status CaManager::Rotate() {
 
 absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
     const std::string& spiffe_id, const SharedKey& public_key,
-    const std::vector<std::string>& dns_names, absl::Duration ttl) {
+    const std::vector<std::string>& dns_names, absl::Duration ttl,
+    const std::vector<RawExtension>& extensions) {
   std::shared_ptr<const ParsedIssuer> issuer;
   std::string issuer_key_id;
   {
@@ -221,6 +222,7 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
   svid.dns_names = dns_names;
   svid.now = clock_();
   svid.ttl = ttl > absl::ZeroDuration() ? ttl : options_.default_x509_svid_ttl;
+  svid.extensions = extensions;
   absl::StatusOr<IssuedCertificate> cert = ca::SignX509Svid(*issuer, svid);
   if (!cert.ok()) return cert.status();
   return Precertificate{std::move(*cert), std::move(issuer),

@@ -77,7 +77,8 @@ class CaManager {
   };
   absl::StatusOr<Precertificate> PrepareX509Svid(
       const std::string& spiffe_id, const SharedKey& public_key,
-      const std::vector<std::string>& dns_names, absl::Duration ttl);
+      const std::vector<std::string>& dns_names, absl::Duration ttl,
+      const std::vector<RawExtension>& extensions = {});
   // The final certificate's DER.
   absl::StatusOr<std::string> FinishX509Svid(Precertificate& precert,
                                              absl::string_view promise);

@@ -255,7 +255,10 @@ struct CertSpec {
   const ASN1_OCTET_STRING *authority_key_id = nullptr;
   EVP_PKEY *signing_key = nullptr;
   const EVP_MD *digest = nullptr;
+  std::vector<RawExtension> extensions;
 };
+
+absl::Status AddRawExtension(X509 *cert, const RawExtension &extension);
 
 absl::StatusOr<X509Ptr> BuildCertificate(const CertSpec &spec) {
   X509Ptr cert(X509_new());
@@ -338,6 +341,9 @@ absl::StatusOr<X509Ptr> BuildCertificate(const CertSpec &spec) {
   if (s = AddExtension(x, NID_subject_alt_name, names.get(), false); !s.ok()) {
     return s;
   }
+  for (const RawExtension &extension : spec.extensions) {
+    if (s = AddRawExtension(x, extension); !s.ok()) return s;
+  }
 
   if (X509_sign(x, spec.signing_key, spec.digest) <= 0) {
     return absl::InternalError("signing the certificate: " + OpenSslError());
@@ -406,24 +412,47 @@ absl::StatusOr<std::string> TbsHashWithoutPromise(X509 *cert) {
   return std::string(reinterpret_cast<char *>(digest), sizeof(digest));
 }
 
-absl::Status AddPromise(X509 *cert, EVP_PKEY *key, const EVP_MD *digest,
-                        absl::string_view promise) {
-  ObjectPtr object = PromiseObject();
+absl::StatusOr<ObjectPtr> ParseOid(absl::string_view oid) {
+  ObjectPtr object(OBJ_txt2obj(std::string(oid).c_str(), /*no_name=*/1));
+  if (object == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", absl::CHexEscape(oid), "\" is not an OID"));
+  }
+  return object;
+}
+
+absl::Status AddRawExtension(X509 *cert, const RawExtension &extension) {
+  absl::StatusOr<ObjectPtr> object = ParseOid(extension.oid);
+  if (!object.ok()) return object.status();
   std::unique_ptr<ASN1_OCTET_STRING, Free<ASN1_OCTET_STRING_free>> value(
       ASN1_OCTET_STRING_new());
-  if (object == nullptr || value == nullptr ||
-      ASN1_OCTET_STRING_set(value.get(), Bytes(promise),
-                            static_cast<int>(promise.size())) != 1) {
-    return absl::InternalError("promise extension: " + OpenSslError());
+  if (value == nullptr ||
+      ASN1_OCTET_STRING_set(value.get(), Bytes(extension.value),
+                            static_cast<int>(extension.value.size())) != 1) {
+    return absl::InternalError("extension value: " + OpenSslError());
   }
-  if (X509_get_ext_by_OBJ(cert, object.get(), -1) >= 0) {
-    return absl::FailedPreconditionError("certificate already has a promise");
+  if (X509_get_ext_by_OBJ(cert, object->get(), -1) >= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate already has extension ", extension.oid));
   }
-  std::unique_ptr<X509_EXTENSION, Free<X509_EXTENSION_free>> extension(
-      X509_EXTENSION_create_by_OBJ(nullptr, object.get(), /*crit=*/0,
+  std::unique_ptr<X509_EXTENSION, Free<X509_EXTENSION_free>> added(
+      X509_EXTENSION_create_by_OBJ(nullptr, object->get(), /*crit=*/0,
                                    value.get()));
-  if (extension == nullptr || X509_add_ext(cert, extension.get(), -1) != 1 ||
-      X509_sign(cert, key, digest) <= 0) {
+  if (added == nullptr || X509_add_ext(cert, added.get(), -1) != 1) {
+    return absl::InternalError(
+        absl::StrCat("extension ", extension.oid, ": ", OpenSslError()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddPromise(X509 *cert, EVP_PKEY *key, const EVP_MD *digest,
+                        absl::string_view promise) {
+  if (absl::Status s = AddRawExtension(
+          cert, RawExtension{kInclusionPromiseOid, std::string(promise)});
+      !s.ok()) {
+    return s;
+  }
+  if (X509_sign(cert, key, digest) <= 0) {
     return absl::InternalError("adding the promise: " + OpenSslError());
   }
   return absl::OkStatus();
@@ -667,6 +696,7 @@ absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
   spec.authority_key_id = X509_get0_subject_key_id(issuer.cert.get());
   spec.signing_key = issuer.key.get();
   spec.digest = issuer.digest;
+  spec.extensions = svid.extensions;
   absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
   if (!cert.ok()) return cert.status();
   return IssuedCertificate::Wrap(cert->release());
@@ -741,18 +771,37 @@ absl::StatusOr<std::string> AddInclusionPromise(
   return ToDer(cert->get());
 }
 
-absl::StatusOr<std::string> InclusionPromiseOf(absl::string_view cert_der) {
+absl::Status CheckOid(absl::string_view oid) {
+  // OBJ_txt2obj also takes names ("commonName"); only dotted text is meant.
+  if (oid.empty() || oid.find_first_not_of("0123456789.") != oid.npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", absl::CHexEscape(oid), "\" is not a dotted OID"));
+  }
+  return ParseOid(oid).status();
+}
+
+absl::StatusOr<std::string> ExtensionValue(absl::string_view cert_der,
+                                           absl::string_view oid) {
   absl::StatusOr<X509Ptr> cert = ParseCertificate(cert_der);
   if (!cert.ok()) return cert.status();
-  ObjectPtr object = PromiseObject();
-  if (object == nullptr) return absl::InternalError("promise OID");
-  const int index = X509_get_ext_by_OBJ(cert->get(), object.get(), -1);
-  if (index < 0) return absl::NotFoundError("no inclusion promise");
+  absl::StatusOr<ObjectPtr> object = ParseOid(oid);
+  if (!object.ok()) return object.status();
+  const int index = X509_get_ext_by_OBJ(cert->get(), object->get(), -1);
+  if (index < 0) return absl::NotFoundError(absl::StrCat("no extension ", oid));
   const ASN1_OCTET_STRING *value =
       X509_EXTENSION_get_data(X509_get_ext(cert->get(), index));
   return std::string(
       reinterpret_cast<const char *>(ASN1_STRING_get0_data(value)),
       ASN1_STRING_length(value));
+}
+
+absl::StatusOr<std::string> InclusionPromiseOf(absl::string_view cert_der) {
+  absl::StatusOr<std::string> promise =
+      ExtensionValue(cert_der, kInclusionPromiseOid);
+  if (absl::IsNotFound(promise.status())) {
+    return absl::NotFoundError("no inclusion promise");
+  }
+  return promise;
 }
 
 absl::StatusOr<Validity> GetValidity(absl::string_view cert_der) {

@@ -71,6 +71,13 @@ struct Issuer {
   std::string key_der;  // PKCS#8 (or SEC1 / PKCS#1) DER.
 };
 
+// A non-critical extension whose extnValue holds `value` as it is (no inner
+// ASN.1), as the sovereign claims extension is defined.
+struct RawExtension {
+  std::string oid;  // Dotted text.
+  std::string value;
+};
+
 struct SvidTemplate {
   std::string spiffe_id;       // Must be in the issuer's trust domain.
   std::string public_key_der;  // SubjectPublicKeyInfo, e.g. from ParseCsr.
@@ -78,6 +85,7 @@ struct SvidTemplate {
   std::vector<std::string> dns_names;  // The first is also the subject CN.
   absl::Time now;
   absl::Duration ttl;  // > 0; capped at the issuer's NotAfter.
+  std::vector<RawExtension> extensions;
 };
 
 // An X509-SVID leaf signed by `issuer`, DER: subject C=US, O=SPIRE (CN = first
@@ -117,6 +125,15 @@ absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
 // with an OID arc beyond 31 bits, such as UUID-based 2.25 ones.
 inline constexpr char kInclusionPromiseOid[] = "1.3.6.1.4.1.99999.2.1";
 
+// The sovereign (Unified-Identity) claims extension: the fork's current OID,
+// and the one the user's sovereign-SVID document names. Its extnValue is the
+// claims JSON itself.
+inline constexpr char kSovereignClaimsOid[] = "1.3.6.1.4.1.55744.1.1";
+inline constexpr char kLegacySovereignClaimsOid[] = "1.3.6.1.4.1.99999.1";
+
+// INVALID_ARGUMENT unless `oid` is a dotted OID usable in extensions.
+absl::Status CheckOid(absl::string_view oid);
+
 // SHA-256 of the certificate's TBSCertificate with any inclusion promise
 // removed: what a log record of the certificate names.
 absl::StatusOr<std::string> PrecertificateHash(absl::string_view cert_der);
@@ -127,6 +144,9 @@ absl::StatusOr<std::string> AddInclusionPromise(
     absl::string_view cert_der, absl::string_view issuer_key_der,
     absl::string_view promise);
 
+// The extnValue of extension `oid`; NOT_FOUND without one.
+absl::StatusOr<std::string> ExtensionValue(absl::string_view cert_der,
+                                           absl::string_view oid);
 // The promise a certificate carries; NOT_FOUND without one.
 absl::StatusOr<std::string> InclusionPromiseOf(absl::string_view cert_der);
 

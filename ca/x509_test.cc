@@ -431,6 +431,30 @@ TEST_F(SvidTest, InclusionPromiseKeepsThePrecertificateHash) {
   EXPECT_NE(*PrecertificateHash(*other), *hash);
 }
 
+TEST_F(SvidTest, RawExtensionsCarryTheirBytesNonCritically) {
+  const std::string claims = R"({"grc.workload":{"workload-id":"x"}})";
+  tmpl_.extensions = {{kSovereignClaimsOid, claims}};
+  absl::StatusOr<std::string> svid = SignX509Svid(issuer_, tmpl_);
+  ASSERT_TRUE(svid.ok()) << svid.status();
+  EXPECT_EQ(*ExtensionValue(*svid, kSovereignClaimsOid), claims);
+  EXPECT_EQ(ExtensionValue(*svid, kLegacySovereignClaimsOid).status().code(),
+            absl::StatusCode::kNotFound);
+  // Non-critical: a verifier that does not know the OID accepts it.
+  EXPECT_EQ(VerifyChain(issuer_.cert_der, *svid, now_, X509_PURPOSE_ANY),
+            X509_V_OK);
+  // The promise is added beside it and the claims stay in the hash.
+  absl::StatusOr<std::string> promised =
+      AddInclusionPromise(*svid, issuer_.key_der, "promise");
+  ASSERT_TRUE(promised.ok()) << promised.status();
+  EXPECT_EQ(*ExtensionValue(*promised, kSovereignClaimsOid), claims);
+  tmpl_.extensions = {{"not an oid", "x"}};
+  EXPECT_EQ(SignX509Svid(issuer_, tmpl_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckOid("1.3.6.1.4.1.55744.1.1").ok());
+  EXPECT_FALSE(CheckOid("commonName").ok());
+  EXPECT_FALSE(CheckOid("").ok());
+}
+
 TEST_F(SvidTest, CertificatesFromPemSkipsOtherBlocks) {
   absl::StatusOr<std::string> leaf = SignX509Svid(issuer_, tmpl_);
   ASSERT_TRUE(leaf.ok());

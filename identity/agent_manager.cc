@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "crypto/random.h"
@@ -11,6 +12,7 @@ namespace trellis::identity {
 namespace {
 
 using Reason = spire::api::types::PermissionDeniedDetails;
+using spire::api::types::SovereignAttestation;
 
 constexpr char kJoinTokenType[] = "join_token";
 
@@ -29,11 +31,12 @@ absl::Status PermissionDenied(
 
 AgentManager::AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
                            EntryManager* entries, SvidIssuer* issuer,
-                           Clock clock)
+                           SovereignAttestor* sovereign, Clock clock)
     : storage_(storage),
       ca_(ca),
       entries_(entries),
       issuer_(issuer),
+      sovereign_(sovereign),
       clock_(std::move(clock)),
       trust_domain_(ca->options().trust_domain) {}
 
@@ -82,7 +85,9 @@ absl::StatusOr<trellis::JoinTokenRecord> AgentManager::CreateJoinToken(
 
 absl::StatusOr<IssuedX509> AgentManager::Sign(
     const std::string& spiffe_id, const std::string& attestation_type,
-    const std::string& csr_der) {
+    const std::string& csr_der, const SovereignAttestation* sovereign,
+    const std::string& host_id) {
+  if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
   absl::StatusOr<ca::CertificateRequest> csr =
       ca::ParseCsr(csr_der, /*check_signature=*/true);
   if (!csr.ok()) return csr.status();
@@ -93,15 +98,59 @@ absl::StatusOr<IssuedX509> AgentManager::Sign(
   request.context.kind = trellis::IssuanceRecord::AGENT_X509_SVID;
   request.context.agent_id = spiffe_id;
   request.context.attestation_type = attestation_type;
+  if (sovereign != nullptr) {
+    absl::StatusOr<SovereignVerdict> verdict = sovereign_->Appraise(
+        *sovereign, host_id, spiffe_id, csr->public_key_der);
+    if (!verdict.ok()) return verdict.status();
+    ApplyVerdict(*verdict, request);
+  }
   return std::move(issuer_->IssueX509({std::move(request)})[0]);
 }
 
+absl::Status AgentManager::RefuseBanned(const std::string& spiffe_id) {
+  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
+      storage_->GetAgent(spiffe_id);
+  if (!held.ok()) return held.status();
+  if (held->has_value() && (*held)->cert_serial_number().empty()) {
+    return absl::PermissionDeniedError("failed to attest: agent is banned");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AgentManager::StoreAttested(trellis::AttestedAgent agent,
+                                         const IssuedX509& svid) {
+  absl::StatusOr<std::string> serial =
+      ca::SerialNumber(svid.cert_chain.front());
+  if (!serial.ok()) return serial.status();
+  agent.set_cert_serial_number(*serial);
+  agent.set_cert_not_after(svid.expires_at);
+  return storage_->PutAgent(agent);
+}
+
+absl::StatusOr<std::string> AgentManager::SovereignChallenge(
+    const std::string& host_id) {
+  if (!sovereign_enabled()) {
+    return absl::FailedPreconditionError(
+        "sovereign attestation needs the Unified-Identity feature flag");
+  }
+  return sovereign_->Challenge(host_id);
+}
+
 absl::StatusOr<IssuedX509> AgentManager::AttestJoinToken(
-    const std::string& token, const std::string& csr_der) {
+    const std::string& token, const std::string& csr_der,
+    const SovereignAttestation* sovereign) {
   if (token.empty()) {
     return absl::InvalidArgumentError("missing join token");
   }
   if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
+  if (!sovereign_enabled()) sovereign = nullptr;  // Ignored without the flag.
+  std::string host_id;
+  if (sovereign != nullptr) {
+    absl::StatusOr<std::string> host =
+        SovereignAttestor::HostOf(*sovereign, "");
+    if (!host.ok()) return host.status();
+    host_id = std::move(*host);
+  }
   absl::StatusOr<std::optional<trellis::JoinTokenRecord>> record =
       storage_->TakeJoinToken(token);
   if (!record.ok()) return record.status();
@@ -116,27 +165,68 @@ absl::StatusOr<IssuedX509> AgentManager::AttestJoinToken(
   absl::StatusOr<spiffe::SpiffeId> id = spiffe::MakeSpiffeId(
       trust_domain_, absl::StrCat("/spire/agent/", kJoinTokenType, "/", token));
   if (!id.ok()) return id.status();
-  const std::string agent_id = id->ToString();
+  trellis::AttestedAgent agent;
+  agent.set_spiffe_id(id->ToString());
+  agent.set_attestation_type(kJoinTokenType);
+  agent.set_can_reattest(false);
+  agent.set_host_id(host_id);
 
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<std::optional<trellis::AttestedAgent>> held =
-      storage_->GetAgent(agent_id);
-  if (!held.ok()) return held.status();
-  if (held->has_value() && (*held)->cert_serial_number().empty()) {
-    return absl::PermissionDeniedError("failed to attest: agent is banned");
-  }
-  absl::StatusOr<IssuedX509> svid = Sign(agent_id, kJoinTokenType, csr_der);
+  if (absl::Status s = RefuseBanned(agent.spiffe_id()); !s.ok()) return s;
+  absl::StatusOr<IssuedX509> svid =
+      Sign(agent.spiffe_id(), kJoinTokenType, csr_der, sovereign, host_id);
   if (!svid.ok()) return svid.status();
-  absl::StatusOr<std::string> serial =
-      ca::SerialNumber(svid->cert_chain.front());
-  if (!serial.ok()) return serial.status();
+  if (absl::Status s = StoreAttested(std::move(agent), *svid); !s.ok()) {
+    return s;
+  }
+  return svid;
+}
+
+absl::StatusOr<IssuedX509> AgentManager::AttestSovereign(
+    const std::string& host_id, const std::string& csr_der,
+    const SovereignAttestation& sovereign) {
+  if (!sovereign_enabled()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "could not find node attestor type \"", kUnifiedIdentityType, "\""));
+  }
+  // The host the agent names; the evidence must be that host's.
+  absl::StatusOr<std::string> host =
+      host_id.empty() ? SovereignAttestor::HostOf(sovereign, "")
+                      : absl::StatusOr<std::string>(host_id);
+  if (!host.ok()) return host.status();
+  const std::string path =
+      absl::StrCat("/spire/agent/", kUnifiedIdentityType, "/", *host);
+  if (absl::Status s = spiffe::ValidatePath(path); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("host id cannot be part of an agent ID: ", s.message()));
+  }
+  absl::StatusOr<spiffe::SpiffeId> id =
+      spiffe::MakeSpiffeId(trust_domain_, path);
+  if (!id.ok()) return id.status();
   trellis::AttestedAgent agent;
-  agent.set_spiffe_id(agent_id);
-  agent.set_attestation_type(kJoinTokenType);
-  agent.set_cert_serial_number(*serial);
-  agent.set_cert_not_after(svid->expires_at);
-  agent.set_can_reattest(false);
-  if (absl::Status s = storage_->PutAgent(agent); !s.ok()) return s;
+  agent.set_spiffe_id(id->ToString());
+  agent.set_attestation_type(kUnifiedIdentityType);
+  agent.set_can_reattest(true);
+  agent.set_host_id(*host);
+
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = RefuseBanned(agent.spiffe_id()); !s.ok()) return s;
+  absl::StatusOr<IssuedX509> svid =
+      Sign(agent.spiffe_id(), kUnifiedIdentityType, csr_der, &sovereign, *host);
+  if (!svid.ok()) return svid.status();
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{"host_id", *host},
+        {"host_integrity",
+         absl::AsciiStrToLower(
+             spire::api::types::AttestedClaims::HostIntegrity_Name(
+                 svid->attested_claims->host_integrity_status()))}}) {
+    Selector* selector = agent.add_selectors();
+    selector->set_type(kUnifiedIdentityType);
+    selector->set_value(absl::StrCat(name, ":", value));
+  }
+  if (absl::Status s = StoreAttested(std::move(agent), *svid); !s.ok()) {
+    return s;
+  }
   return svid;
 }
 
@@ -170,15 +260,25 @@ absl::StatusOr<trellis::AttestedAgent> AgentManager::Authorize(
   return PermissionDenied(Reason::AGENT_NOT_ACTIVE, "agent SVID is not active");
 }
 
-absl::StatusOr<IssuedX509> AgentManager::Renew(
-    const trellis::AttestedAgent& agent, const std::string& csr_der) {
-  if (agent.can_reattest()) {
+absl::StatusOr<AgentManager::Renewal> AgentManager::Renew(
+    const trellis::AttestedAgent& agent, const std::string& csr_der,
+    const SovereignAttestation* sovereign) {
+  // Agents attested with sovereign evidence renew with fresh evidence.
+  const bool needs_evidence = sovereign_enabled() && !agent.host_id().empty();
+  if (!needs_evidence) sovereign = nullptr;
+  if (needs_evidence && sovereign == nullptr) {
+    absl::StatusOr<std::string> nonce = sovereign_->Challenge(agent.host_id());
+    if (!nonce.ok()) return nonce.status();
+    return Renewal{std::nullopt, std::move(*nonce)};
+  }
+  if (agent.can_reattest() && !needs_evidence) {
     return PermissionDenied(Reason::AGENT_MUST_REATTEST,
                             "agent must re-attest to renew its SVID");
   }
   if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
   absl::StatusOr<IssuedX509> svid =
-      Sign(agent.spiffe_id(), agent.attestation_type(), csr_der);
+      Sign(agent.spiffe_id(), agent.attestation_type(), csr_der, sovereign,
+           agent.host_id());
   if (!svid.ok()) return svid.status();
   absl::StatusOr<std::string> serial =
       ca::SerialNumber(svid->cert_chain.front());
@@ -194,7 +294,7 @@ absl::StatusOr<IssuedX509> AgentManager::Renew(
   (*held)->set_new_cert_serial_number(*serial);
   (*held)->set_new_cert_not_after(svid->expires_at);
   if (absl::Status s = storage_->PutAgent(**held); !s.ok()) return s;
-  return svid;
+  return Renewal{std::move(*svid), ""};
 }
 
 absl::Status AgentManager::Ban(const std::string& spiffe_id) {

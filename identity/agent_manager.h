@@ -14,6 +14,7 @@
 #include "ca/ca_manager.h"
 #include "ca/svid_verify.h"
 #include "identity/entry_manager.h"
+#include "identity/sovereign_attestor.h"
 #include "identity/svid_issuer.h"
 #include "spire/api/types/status.pb.h"
 #include "storage/identity_storage.h"
@@ -34,9 +35,10 @@ class AgentManager {
  public:
   using Clock = std::function<absl::Time()>;
 
+  // `sovereign` may be null (no sovereign attestation).
   AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
                EntryManager* entries, SvidIssuer* issuer,
-               Clock clock = absl::Now);
+               SovereignAttestor* sovereign = nullptr, Clock clock = absl::Now);
 
   // A single-use join token valid for `ttl_seconds` (>= 1). `token` empty:
   // a random UUID. `agent_id` non-empty: also an entry aliasing the agent
@@ -45,9 +47,27 @@ class AgentManager {
       int32_t ttl_seconds, std::string token, const std::string& agent_id);
 
   // Attests an agent with a join token (consumed even if expired) and signs
-  // its SVID for the CSR's key.
-  absl::StatusOr<IssuedX509> AttestJoinToken(const std::string& token,
-                                             const std::string& csr_der);
+  // its SVID for the CSR's key. With `sovereign` (and the feature on) the
+  // host's evidence must pass too: the SVID carries its claims and the agent
+  // renews with fresh evidence.
+  absl::StatusOr<IssuedX509> AttestJoinToken(
+      const std::string& token, const std::string& csr_der,
+      const spire::api::types::SovereignAttestation* sovereign = nullptr);
+
+  // Attests the agent of registered TPM host `host_id` by sovereign
+  // attestation alone: spiffe://<td>/spire/agent/unified_identity/<host_id>,
+  // re-attestable, with selectors unified_identity:host_id:<id> and
+  // unified_identity:host_integrity:<status>.
+  absl::StatusOr<IssuedX509> AttestSovereign(
+      const std::string& host_id, const std::string& csr_der,
+      const spire::api::types::SovereignAttestation& sovereign);
+
+  // Whether sovereign attestation is on (the Unified-Identity flag).
+  bool sovereign_enabled() const {
+    return sovereign_ != nullptr && sovereign_->enabled();
+  }
+  // A nonce for `host_id`'s next quote (raw bytes).
+  absl::StatusOr<std::string> SovereignChallenge(const std::string& host_id);
 
   // The agent behind a verified caller SVID, or PERMISSION_DENIED with the
   // reason upstream agents act on. A first use of the SVID RenewAgent
@@ -56,9 +76,16 @@ class AgentManager {
       const ca::VerifiedSvid& caller);
 
   // A new SVID for an agent that cannot re-attest; the old one stays valid
-  // until the new one is first used.
-  absl::StatusOr<IssuedX509> Renew(const trellis::AttestedAgent& agent,
-                                   const std::string& csr_der);
+  // until the new one is first used. An agent attested with sovereign
+  // evidence renews with fresh evidence: without `sovereign` it gets a
+  // challenge nonce to quote (and no SVID).
+  struct Renewal {
+    std::optional<IssuedX509> svid;
+    std::string challenge_nonce;  // Raw bytes.
+  };
+  absl::StatusOr<Renewal> Renew(
+      const trellis::AttestedAgent& agent, const std::string& csr_der,
+      const spire::api::types::SovereignAttestation* sovereign = nullptr);
 
   // Upstream's ban: the agent's serials are cleared (it must attest anew,
   // which a join-token agent cannot).
@@ -68,14 +95,26 @@ class AgentManager {
   absl::StatusOr<std::vector<trellis::AttestedAgent>> List();
 
  private:
-  absl::StatusOr<IssuedX509> Sign(const std::string& spiffe_id,
-                                  const std::string& attestation_type,
-                                  const std::string& csr_der);
+  // The agent SVID for `csr_der`, resting on `sovereign` evidence of
+  // `host_id` when given (appraised for this SVID's ID and key).
+  absl::StatusOr<IssuedX509> Sign(
+      const std::string& spiffe_id, const std::string& attestation_type,
+      const std::string& csr_der,
+      const spire::api::types::SovereignAttestation* sovereign,
+      const std::string& host_id);
+  // PERMISSION_DENIED if `spiffe_id` is a banned agent's.
+  absl::Status RefuseBanned(const std::string& spiffe_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records `agent` as attested with `svid`.
+  absl::Status StoreAttested(trellis::AttestedAgent agent,
+                             const IssuedX509& svid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::IdentityStorage* const storage_;
   ca::CaManager* const ca_;
   EntryManager* const entries_;
   SvidIssuer* const issuer_;
+  SovereignAttestor* const sovereign_;
   const Clock clock_;
   const std::string trust_domain_;
   // Serialises read-modify-write of agent records.

@@ -78,8 +78,9 @@ class AgentManagerTest : public ::testing::Test {
         },
         clock);
     issuer_ = std::make_unique<SvidIssuer>(ca_.get(), issuance_log_.get());
-    agents_ = std::make_unique<AgentManager>(
-        storage_.get(), ca_.get(), entries_.get(), issuer_.get(), clock);
+    agents_ = std::make_unique<AgentManager>(storage_.get(), ca_.get(),
+                                             entries_.get(), issuer_.get(),
+                                             /*sovereign=*/nullptr, clock);
     svids_ =
         std::make_unique<SvidManager>(ca_.get(), entries_.get(), issuer_.get());
   }
@@ -158,7 +159,8 @@ TEST_F(AgentManagerTest, AuthorizeAppliesTheAgentStates) {
   auto renewed = agents_->Renew(*agent, ca::testing::MakeCsr(key.get()));
   ASSERT_TRUE(renewed.ok()) << renewed.status();
   EXPECT_TRUE(agents_->Authorize(svid).ok());  // Old still current.
-  const ca::VerifiedSvid fresh = Verify(*renewed);
+  ASSERT_TRUE(renewed->svid.has_value());
+  const ca::VerifiedSvid fresh = Verify(*renewed->svid);
   EXPECT_TRUE(agents_->Authorize(fresh).ok());
   EXPECT_EQ(ReasonOf(agents_->Authorize(svid).status()),
             Reason::AGENT_NOT_ACTIVE);

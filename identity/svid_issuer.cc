@@ -16,6 +16,7 @@ trellis::IssuanceRecord RecordFor(const IssuanceContext& context,
   record.set_agent_id(context.agent_id);
   record.set_attestation_type(context.attestation_type);
   record.set_attestation_audit_id(context.attestation_audit_id);
+  record.set_attestation_log_id(context.attestation_log_id);
   return record;
 }
 
@@ -33,7 +34,8 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
     const X509Issue& request = requests[i];
     absl::StatusOr<ca::CaManager::Precertificate> precert =
         ca_->PrepareX509Svid(request.spiffe_id, request.public_key,
-                             request.dns_names, request.ttl);
+                             request.dns_names, request.ttl,
+                             request.extensions);
     if (!precert.ok()) {
       results[i] = precert.status();
       continue;
@@ -51,7 +53,8 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
     record.set_not_before(absl::ToUnixSeconds(info.validity.not_before));
     record.set_not_after(absl::ToUnixSeconds(info.validity.not_after));
     record.set_issuer_key_id(precert->issuer_key_id);
-    results[i] = IssuedX509{request.spiffe_id, {}, record.not_after()};
+    results[i] = IssuedX509{
+        request.spiffe_id, {}, record.not_after(), request.attested_claims};
     precerts[i] = std::move(*precert);
     records.push_back(std::move(record));
     recorded.push_back(i);

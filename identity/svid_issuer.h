@@ -6,6 +6,7 @@
 #ifndef TRELLIS_IDENTITY_SVID_ISSUER_H_
 #define TRELLIS_IDENTITY_SVID_ISSUER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/time/time.h"
 #include "ca/ca_manager.h"
 #include "identity/issuance_log.h"
+#include "spire/api/types/sovereignattestation.pb.h"
 
 namespace trellis::identity {
 
@@ -23,20 +25,26 @@ struct IssuanceContext {
   std::string agent_id;
   std::string attestation_type;
   std::string attestation_audit_id;
+  int64_t attestation_log_id = 0;  // The log holding that verdict.
 };
 
 struct X509Issue {
   std::string spiffe_id;
   ca::SharedKey public_key;  // Decoded, e.g. from ca::ParseCsr.
   std::vector<std::string> dns_names;
-  absl::Duration ttl;  // Zero: the default.
+  absl::Duration ttl;                        // Zero: the default.
+  std::vector<ca::RawExtension> extensions;  // E.g. sovereign claims.
   IssuanceContext context;
+  // Passed on to IssuedX509::attested_claims.
+  std::optional<spire::api::types::AttestedClaims> attested_claims;
 };
 
 struct IssuedX509 {
   std::string spiffe_id;
   std::vector<std::string> cert_chain;  // DER, leaf first.
   int64_t expires_at = 0;               // Unix seconds.
+  // What a sovereign attestation proved, for the response.
+  std::optional<spire::api::types::AttestedClaims> attested_claims;
 };
 
 struct IssuedJwt {

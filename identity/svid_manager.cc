@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "crypto/keys.h"
 #include "spiffe/id.h"
 
 namespace trellis::identity {
@@ -59,8 +60,30 @@ absl::StatusOr<X509Issue> SvidManager::RequestFor(
   absl::StatusOr<ca::CertificateRequest> csr =
       ca::ParseCsr(csr_der, /*check_signature=*/true);
   if (!csr.ok()) return csr.status();
-  return X509Issue{spiffe_id, std::move(csr->public_key), dns_names, ttl,
-                   std::move(context)};
+  X509Issue issue;
+  issue.spiffe_id = spiffe_id;
+  issue.public_key = std::move(csr->public_key);
+  issue.dns_names = dns_names;
+  issue.ttl = ttl;
+  issue.context = std::move(context);
+  return issue;
+}
+
+absl::Status SvidManager::AppraiseFor(
+    const trellis::AttestedAgent& agent,
+    const spire::api::types::SovereignAttestation& attestation,
+    X509Issue& issue) {
+  absl::StatusOr<std::string> host =
+      SovereignAttestor::HostOf(attestation, agent.host_id());
+  if (!host.ok()) return host.status();
+  absl::StatusOr<std::string> key_der =
+      crypto::MarshalPublicKey(*issue.public_key);
+  if (!key_der.ok()) return key_der.status();
+  absl::StatusOr<SovereignVerdict> verdict =
+      sovereign_->Appraise(attestation, *host, issue.spiffe_id, *key_der);
+  if (!verdict.ok()) return verdict.status();
+  ApplyVerdict(*verdict, issue);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<IssuedJwt> SvidManager::NewJwtSvid(
@@ -90,8 +113,11 @@ absl::StatusOr<IssuedX509> SvidManager::MintX509Svid(const std::string& csr_der,
     return absl::InvalidArgumentError(
         "CSR's SPIFFE ID is not in the server's trust domain");
   }
-  X509Issue request{id->ToString(), std::move(csr->public_key), csr->dns_sans,
-                    ttl, IssuanceContext{}};
+  X509Issue request;
+  request.spiffe_id = id->ToString();
+  request.public_key = std::move(csr->public_key);
+  request.dns_names = csr->dns_sans;
+  request.ttl = ttl;
   return std::move(issuer_->IssueX509({std::move(request)})[0]);
 }
 
@@ -152,6 +178,14 @@ SvidManager::BatchNewX509Svid(const trellis::AttestedAgent& agent,
     if (!issue.ok()) {
       results[i] = issue.status();
       continue;
+    }
+    if (request.sovereign != nullptr && sovereign_ != nullptr &&
+        sovereign_->enabled()) {
+      if (absl::Status s = AppraiseFor(agent, *request.sovereign, *issue);
+          !s.ok()) {
+        results[i] = s;
+        continue;
+      }
     }
     issues.push_back(std::move(*issue));
     issued_at.push_back(i);

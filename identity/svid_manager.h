@@ -9,6 +9,7 @@
 #include "ca/ca_manager.h"
 #include "identity/agent_manager.h"
 #include "identity/entry_manager.h"
+#include "identity/sovereign_attestor.h"
 #include "identity/svid_issuer.h"
 
 namespace trellis::identity {
@@ -16,17 +17,24 @@ namespace trellis::identity {
 struct X509SvidRequest {
   std::string entry_id;
   std::string csr;  // DER PKCS#10.
+  // Evidence of the workload's host (NewX509SVIDParams field 20); only
+  // read with the Unified-Identity flag on.
+  const spire::api::types::SovereignAttestation* sovereign = nullptr;
 };
 
 class SvidManager {
  public:
-  SvidManager(ca::CaManager* ca, EntryManager* entries, SvidIssuer* issuer)
-      : ca_(ca), entries_(entries), issuer_(issuer) {}
+  // `sovereign` may be null (no sovereign attestation).
+  SvidManager(ca::CaManager* ca, EntryManager* entries, SvidIssuer* issuer,
+              SovereignAttestor* sovereign = nullptr)
+      : ca_(ca), entries_(entries), issuer_(issuer), sovereign_(sovereign) {}
 
   // One result per request, in order: the SVID for the entry, or
   // INVALID_ARGUMENT (missing fields, bad CSR) / NOT_FOUND (the entry is
-  // unknown or not authorised for `agent`). INVALID_ARGUMENT for the whole
-  // call when it holds more than kMaxEntryBatch requests.
+  // unknown or not authorised for `agent`) / PERMISSION_DENIED (sovereign
+  // evidence that failed; its host is keylime_agent_uuid or the agent's).
+  // INVALID_ARGUMENT for the whole call when it holds more than kMaxEntryBatch
+  // requests.
   absl::StatusOr<std::vector<absl::StatusOr<IssuedX509>>> BatchNewX509Svid(
       const trellis::AttestedAgent& agent,
       const std::vector<X509SvidRequest>& requests);
@@ -49,6 +57,11 @@ class SvidManager {
   // The entry `entry_id` if it is authorised for `agent`.
   absl::StatusOr<Entry> AuthorizedEntry(const trellis::AttestedAgent& agent,
                                         const std::string& entry_id) const;
+  // Makes `issue` rest on the sovereign evidence, which must pass.
+  absl::Status AppraiseFor(
+      const trellis::AttestedAgent& agent,
+      const spire::api::types::SovereignAttestation& attestation,
+      X509Issue& issue);
   // The SVID request for a CSR, or why the CSR is refused.
   static absl::StatusOr<X509Issue> RequestFor(
       const std::string& spiffe_id, const std::string& csr_der,
@@ -58,6 +71,7 @@ class SvidManager {
   ca::CaManager* const ca_;
   EntryManager* const entries_;
   SvidIssuer* const issuer_;
+  SovereignAttestor* const sovereign_;
 };
 
 }  // namespace trellis::identity

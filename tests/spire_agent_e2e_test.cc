@@ -14,10 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/svid_verify.h"
+#include "ca/testing/spire_channel.h"
 #include "ca/x509.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/tls_certificate_verifier.h"
-#include "grpcpp/security/tls_credentials_options.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
@@ -431,14 +430,8 @@ TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {
   // On the SPIRE port (server authentication skipped here: only the
   // authorisation is under test) a caller without an operator identity may
   // not create tokens.
-  grpc::experimental::TlsChannelCredentialsOptions tls;
-  tls.set_verify_server_certs(false);
-  tls.set_check_call_host(false);
-  tls.set_certificate_verifier(
-      std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
-  auto channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", trellisd_->spire_port()),
-                          grpc::experimental::TlsCredentials(tls));
+  auto channel = ca::testing::SpireChannel(
+      absl::StrCat("127.0.0.1:", trellisd_->spire_port()));
   grpc::ClientContext context;
   agent_v1::CreateJoinTokenRequest request;
   request.set_ttl(60);

@@ -14,11 +14,16 @@
 #include "google/protobuf/util/json_util.h"
 #include "identity/issuance_log.h"
 #include "nlohmann/json.hpp"
+#include "trellis_attest.pb.h"
 #include "trellis_identity.pb.h"
+#include "util/json_fields.h"
 
 ABSL_FLAG(std::string, bundle, "",
           "svid verify: PEM file of the trust domain's X.509 roots (`trellis "
           "spire bundle show`).");
+ABSL_FLAG(std::string, attested, "",
+          "svid dump: JSON file of the AttestedClaims returned with the SVID "
+          "(one object or a list).");
 
 namespace trellis::cli {
 namespace {
@@ -42,16 +47,68 @@ std::vector<std::string> ReadBundle(const std::string& path) {
   return *roots;
 }
 
+nlohmann::json ProtoJson(const google::protobuf::Message& message) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
+
+// The sovereign claims document a certificate carries (under the fork's
+// current OID or the one of the user's document); null without one.
+nlohmann::json CertificateClaims(const std::string& cert_der) {
+  for (const char* oid :
+       {ca::kSovereignClaimsOid, ca::kLegacySovereignClaimsOid}) {
+    absl::StatusOr<std::string> value = ca::ExtensionValue(cert_der, oid);
+    if (!value.ok()) continue;
+    nlohmann::json claims = nlohmann::json::parse(*value, nullptr, false);
+    if (claims.is_discarded()) {
+      Fail(kInvalid,
+           absl::StrCat("the claims extension ", oid, " does not hold JSON"));
+    }
+    return claims;
+  }
+  return nullptr;
+}
+
+// The AttestedClaims of the phase-1 response: geolocation, host integrity,
+// GPU metrics, each shown if present.
+void PrintAttestedClaims(const nlohmann::json& claims) {
+  const auto text = [&claims](const char* name) -> std::string {
+    const nlohmann::json* value = json_fields::Find(claims, name);
+    return value != nullptr && value->is_string() ? value->get<std::string>()
+                                                  : "";
+  };
+  if (const std::string where = text("geolocation"); !where.empty()) {
+    std::cout << "  Geolocation:     " << where << "\n";
+  }
+  if (const std::string integrity = text("host_integrity_status");
+      !integrity.empty()) {
+    std::cout << "  Host integrity:  " << integrity << "\n";
+  }
+  const nlohmann::json* gpu = json_fields::Find(claims, "gpu_metrics_health");
+  if (gpu != nullptr && gpu->is_object()) {
+    std::cout << "  GPU status:      " << gpu->value("status", "") << "\n"
+              << "  GPU utilization: " << gpu->value("utilization_pct", 0.0)
+              << "%\n"
+              << "  GPU memory:      " << gpu->value("memory_mb", int64_t{0})
+              << " MB\n";
+  }
 }
 
 }  // namespace
 
 int SvidDumpCommand(const std::vector<char*>& args) {
-  if (args.size() != 4) Fail(kUsage, "svid dump CERT.pem|CERT.der");
-  absl::StatusOr<ca::CertificateInfo> info =
-      ca::DescribeCertificate(ReadCertificate(args[3]));
+  if (args.size() != 4) {
+    Fail(kUsage, "svid dump CERT.pem|CERT.der [--attested claims.json]");
+  }
+  const std::string cert = ReadCertificate(args[3]);
+  absl::StatusOr<ca::CertificateInfo> info = ca::DescribeCertificate(cert);
   if (!info.ok()) Fail(kUsage, std::string(info.status().message()));
   std::cout << "SPIFFE ID:     "
             << (info->uri_sans.size() == 1 ? info->uri_sans[0]
@@ -64,6 +121,28 @@ int SvidDumpCommand(const std::vector<char*>& args) {
             << "\nCA:            " << (info->is_ca ? "yes" : "no") << "\n";
   for (const std::string& dns : info->dns_sans) {
     std::cout << "DNS name:      " << dns << "\n";
+  }
+  if (ca::InclusionPromiseOf(cert).ok()) {
+    std::cout << "Log promise:   yes (trellis svid verify checks it)\n";
+  }
+  // The Unified-Identity additions, set apart as the user's dump-svid does.
+  const nlohmann::json in_certificate = CertificateClaims(cert);
+  nlohmann::json attested;
+  if (const std::string path = absl::GetFlag(FLAGS_attested); !path.empty()) {
+    attested = nlohmann::json::parse(ReadFileOrDie(path), nullptr, false);
+    if (attested.is_discarded()) Fail(kUsage, "--attested: not JSON");
+    if (const nlohmann::json* list =
+            json_fields::Find(attested, "attested_claims")) {
+      attested = *list;  // A whole response was given.
+    }
+    if (!attested.is_array()) attested = nlohmann::json::array({attested});
+  }
+  if (in_certificate.is_null() && attested.is_null()) return kOk;
+  std::cout << "\n== Unified-Identity additions ==\n";
+  for (const nlohmann::json& claims : attested) PrintAttestedClaims(claims);
+  if (!in_certificate.is_null()) {
+    std::cout << "Claims in the certificate:\n"
+              << in_certificate.dump(2) << "\n";
   }
   return kOk;
 }
@@ -106,21 +185,39 @@ int SvidVerifyCommand(Client& client, const std::vector<char*>& args) {
       record.not_after() != absl::ToUnixSeconds(svid->not_after)) {
     Fail(kInvalid, "the logged record does not describe this certificate");
   }
-  std::string record_json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(record, &record_json,
-                                                    options);
-  std::cout << nlohmann::json{{"spiffe_id", svid->spiffe_id},
-                              {"log_id", std::to_string(promise.log_id())},
-                              {"leaf_hash",
-                               absl::BytesToHexString(promise.leaf_hash())},
-                              {"leaf_index", proven.leaf_index},
-                              {"tree_size", proven.root.tree_size},
-                              {"record", nlohmann::json::parse(record_json)},
-                              {"verified", true}}
-                   .dump(2)
-            << "\nOK\n";
+  nlohmann::json out = {
+      {"spiffe_id", svid->spiffe_id},
+      {"log_id", std::to_string(promise.log_id())},
+      {"leaf_hash", absl::BytesToHexString(promise.leaf_hash())},
+      {"leaf_index", proven.leaf_index},
+      {"tree_size", proven.root.tree_size},
+      {"record", ProtoJson(record)}};
+  // The attestation verdict the identity rests on: in its own log, proven,
+  // and a pass.
+  if (!record.attestation_audit_id().empty()) {
+    const std::string verdict_hash =
+        absl::HexStringToBytes(record.attestation_audit_id());
+    if (verdict_hash.size() != 32 || record.attestation_log_id() == 0) {
+      Fail(kInvalid, "the record names its verdict malformedly");
+    }
+    const ProvenLeaf verdict_leaf =
+        FetchProvenLeaf(client, record.attestation_log_id(), verdict_hash);
+    trellis::AttestationRecord verdict;
+    if (!verdict.ParseFromString(verdict_leaf.value) ||
+        verdict.type() != "trellis.attestation.v1") {
+      Fail(kInvalid, "the verdict's leaf is not an attestation record");
+    }
+    if (!verdict.verified()) {
+      Fail(kInvalid, "the attestation verdict behind this SVID failed");
+    }
+    out["verdict"] = ProtoJson(verdict);
+    out["verdict_leaf_index"] = verdict_leaf.leaf_index;
+  }
+  if (nlohmann::json claims = CertificateClaims(cert); !claims.is_null()) {
+    out["claims"] = std::move(claims);
+  }
+  out["verified"] = true;
+  std::cout << out.dump(2) << "\nOK\n";
   return kOk;
 }
 

@@ -56,6 +56,9 @@ class AttestationServer {
   int port() const;
   // trellis.AttestationVerifier, for the gRPC server to register.
   grpc::Service* grpc_service() { return grpc_.get(); }
+  // For the SPIRE role's sovereign attestation (same nonces, same log).
+  attest::Appraiser* appraiser() { return appraiser_.get(); }
+  attest::Registrar* registrar() { return registrar_.get(); }
   // The log tree of the verdicts (made if there is none yet).
   absl::StatusOr<int64_t> RecordLogId();
   void Shutdown();

@@ -7,6 +7,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -15,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "admin/key_store.h"
+#include "ca/x509.h"
 #include "cmd/trellisd/server.h"
 #include "util/file.h"
 
@@ -122,6 +125,14 @@ ABSL_FLAG(double, attestations_per_second,
           "Node attestations allowed per client address and second on the "
           "SPIRE API (0: no limit).");
 
+ABSL_FLAG(std::vector<std::string>, feature_flags, {},
+          "Experimental features, as SPIRE's feature_flags: Unified-Identity "
+          "(sovereign attestation on the SPIRE API).");
+ABSL_FLAG(std::string, sovereign_claims_oid, trellis::ca::kSovereignClaimsOid,
+          "OID of the certificate extension carrying sovereign claims (the "
+          "user's document names 1.3.6.1.4.1.99999.1); empty: phase-1 mode, "
+          "claims only in API responses.");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
@@ -218,6 +229,16 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_default_x509_svid_ttl);
   options.spire.attestations_per_second =
       absl::GetFlag(FLAGS_attestations_per_second);
+  for (const std::string& feature : absl::GetFlag(FLAGS_feature_flags)) {
+    if (feature != "Unified-Identity") {
+      std::fprintf(stderr, "trellisd: unknown feature flag \"%s\"\n",
+                   feature.c_str());
+      return 2;
+    }
+    options.spire.sovereign.enabled = true;
+  }
+  options.spire.sovereign.claims_oid =
+      absl::GetFlag(FLAGS_sovereign_claims_oid);
 
   absl::StatusOr<std::unique_ptr<trellis::Server>> server =
       trellis::Server::Start(options);

@@ -170,7 +170,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         [create_log] {
           return create_log("trellis-issuance",
                             "Every SVID this Trellis SPIRE server issued");
-        });
+        },
+        server->attestation_->appraiser(), server->attestation_->registrar());
     if (!spire.ok()) return spire.status();
     server->spire_ = std::move(*spire);
   }

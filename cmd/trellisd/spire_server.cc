@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ca/x509.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
@@ -31,10 +32,17 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     storage::rocksdb::Database* db, const admin::KeyStore* keys,
     const admin::OperatorAuth* operators, log::RecordSink* records,
     identity::IssuanceLog::SignerProvider signers,
-    std::function<absl::StatusOr<int64_t>()> create_log) {
+    std::function<absl::StatusOr<int64_t>()> create_log,
+    attest::Appraiser* appraiser, attest::Registrar* registrar) {
   absl::StatusOr<std::string> trust_domain =
       spiffe::ValidateTrustDomain(options.trust_domain);
   if (!trust_domain.ok()) return trust_domain.status();
+  if (!options.sovereign.claims_oid.empty()) {
+    if (absl::Status s = ca::CheckOid(options.sovereign.claims_oid); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--sovereign_claims_oid: ", s.message()));
+    }
+  }
   ca::CaOptions ca_options;
   ca_options.trust_domain = *trust_domain;
   absl::StatusOr<ca::KeyType> key_type = ca::ParseKeyType(options.ca_key_type);
@@ -88,11 +96,14 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
       identity::EntryManager::Create(server->storage_.get(), *trust_domain);
   if (!entries.ok()) return entries.status();
   server->entries_ = std::move(*entries);
+  server->sovereign_ = std::make_unique<identity::SovereignAttestor>(
+      options.sovereign, appraiser, registrar);
   server->agents_ = std::make_unique<identity::AgentManager>(
       server->storage_.get(), server->ca_.get(), server->entries_.get(),
-      server->issuer_.get());
+      server->issuer_.get(), server->sovereign_.get());
   server->svids_ = std::make_unique<identity::SvidManager>(
-      server->ca_.get(), server->entries_.get(), server->issuer_.get());
+      server->ca_.get(), server->entries_.get(), server->issuer_.get(),
+      server->sovereign_.get());
 
   if (options.attestations_per_second > 0) {
     server->attestations_ = std::make_unique<RateLimiter>(

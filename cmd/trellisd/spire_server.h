@@ -26,6 +26,7 @@
 #include "identity/api/svid_service.h"
 #include "identity/entry_manager.h"
 #include "identity/issuance_log.h"
+#include "identity/sovereign_attestor.h"
 #include "identity/svid_issuer.h"
 #include "identity/svid_manager.h"
 #include "log/record_sink.h"
@@ -45,6 +46,8 @@ struct SpireOptions {
   double attestations_per_second = 1;
   // How often CA rotation and the server SVID's half-life are checked.
   absl::Duration rotation_interval = absl::Seconds(10);
+  // Sovereign attestation (the Unified-Identity feature flag).
+  identity::SovereignOptions sovereign;
 };
 
 class SpireServer {
@@ -54,7 +57,8 @@ class SpireServer {
       storage::rocksdb::Database* db, const admin::KeyStore* keys,
       const admin::OperatorAuth* operators, log::RecordSink* records,
       identity::IssuanceLog::SignerProvider signers,
-      std::function<absl::StatusOr<int64_t>()> create_log);
+      std::function<absl::StatusOr<int64_t>()> create_log,
+      attest::Appraiser* appraiser, attest::Registrar* registrar);
   ~SpireServer();
 
   // The services for trellisd's operator socket and main port (operators
@@ -75,6 +79,7 @@ class SpireServer {
   std::unique_ptr<ca::CaManager> ca_;
   std::unique_ptr<identity::IssuanceLog> issuance_log_;
   std::unique_ptr<identity::SvidIssuer> issuer_;
+  std::unique_ptr<identity::SovereignAttestor> sovereign_;
   std::unique_ptr<identity::EntryManager> entries_;
   std::unique_ptr<identity::AgentManager> agents_;
   std::unique_ptr<identity::SvidManager> svids_;

@@ -85,10 +85,38 @@ grpc::Status AgentService::BanAgent(grpc::ServerContext* context,
   return ToGrpc(authority_.agents->Ban(*id));
 }
 
-grpc::Status AgentService::AttestAgent(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<agent_v1::AttestAgentResponse,
-                             agent_v1::AttestAgentRequest>* stream) {
+namespace {
+
+using AttestStream = grpc::ServerReaderWriter<agent_v1::AttestAgentResponse,
+                                              agent_v1::AttestAgentRequest>;
+
+// Sends host `host_id` a nonce as the attestation challenge; the answer is
+// its SovereignAttestation quoting that nonce.
+absl::StatusOr<spire::api::types::SovereignAttestation> AskForEvidence(
+    AgentManager& agents, const std::string& host_id, AttestStream& stream) {
+  absl::StatusOr<std::string> nonce = agents.SovereignChallenge(host_id);
+  if (!nonce.ok()) return nonce.status();
+  agent_v1::AttestAgentResponse challenge;
+  challenge.set_challenge(*nonce);
+  if (!stream.Write(challenge)) {
+    return absl::CancelledError("agent went away before the challenge");
+  }
+  agent_v1::AttestAgentRequest answer;
+  if (!stream.Read(&answer) || !answer.has_challenge_response()) {
+    return absl::InvalidArgumentError("missing challenge response");
+  }
+  spire::api::types::SovereignAttestation evidence;
+  if (!evidence.ParseFromString(answer.challenge_response())) {
+    return absl::InvalidArgumentError(
+        "challenge response is not a SovereignAttestation");
+  }
+  return evidence;
+}
+
+}  // namespace
+
+grpc::Status AgentService::AttestAgent(grpc::ServerContext* context,
+                                       AttestStream* stream) {
   if (absl::Status s = LimitAttestation(authority_, *context); !s.ok()) {
     return ToGrpc(s);
   }
@@ -107,17 +135,46 @@ grpc::Status AgentService::AttestAgent(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "missing attestation data type or payload");
   }
-  if (data.type() != "join_token") {
+  AgentManager& agents = *authority_.agents;
+  const bool unified = data.type() == kUnifiedIdentityType;
+  if (data.type() != "join_token" && !(unified && agents.sovereign_enabled())) {
     return grpc::Status(
         grpc::StatusCode::FAILED_PRECONDITION,
         "could not find node attestor type \"" + data.type() + "\"");
   }
-  absl::StatusOr<IssuedX509> svid = authority_.agents->AttestJoinToken(
-      data.payload(), request.params().params().csr());
+  const agent_v1::AgentX509SVIDParams& params = request.params().params();
+  // Sovereign evidence: given with the request, or asked for with a
+  // challenge when the request carries none with a quote (a nonce must come
+  // from this server first).
+  std::optional<spire::api::types::SovereignAttestation> evidence;
+  if (agents.sovereign_enabled() &&
+      (unified || params.has_sovereign_attestation())) {
+    const spire::api::types::SovereignAttestation& given =
+        params.sovereign_attestation();
+    if (!given.tpm_signed_attestation().empty()) {
+      evidence = given;
+    } else {
+      absl::StatusOr<std::string> host = SovereignAttestor::HostOf(
+          given, unified ? data.payload() : std::string());
+      if (!host.ok()) return ToGrpc(host.status());
+      absl::StatusOr<spire::api::types::SovereignAttestation> answered =
+          AskForEvidence(agents, *host, *stream);
+      if (!answered.ok()) return ToGrpc(answered.status());
+      evidence = std::move(*answered);
+    }
+  }
+  absl::StatusOr<IssuedX509> svid =
+      unified ? agents.AttestSovereign(data.payload(), params.csr(), *evidence)
+              : agents.AttestJoinToken(data.payload(), params.csr(),
+                                       evidence ? &*evidence : nullptr);
   if (!svid.ok()) return ToGrpc(svid.status());
   agent_v1::AttestAgentResponse response;
-  *response.mutable_result()->mutable_svid() = ToApiX509Svid(*svid);
-  response.mutable_result()->set_reattestable(false);
+  agent_v1::AttestAgentResponse::Result* result = response.mutable_result();
+  *result->mutable_svid() = ToApiX509Svid(*svid);
+  result->set_reattestable(unified);
+  if (svid->attested_claims) {
+    *result->add_attested_claims() = *svid->attested_claims;
+  }
   stream->Write(response);
   return grpc::Status::OK;
 }
@@ -131,10 +188,20 @@ grpc::Status AgentService::RenewAgent(
   if (!request->has_params()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "missing params");
   }
-  absl::StatusOr<IssuedX509> svid =
-      authority_.agents->Renew(*agent, request->params().csr());
-  if (!svid.ok()) return ToGrpc(svid.status());
-  *response->mutable_svid() = ToApiX509Svid(*svid);
+  const agent_v1::AgentX509SVIDParams& params = request->params();
+  absl::StatusOr<AgentManager::Renewal> renewal = authority_.agents->Renew(
+      *agent, params.csr(),
+      params.has_sovereign_attestation() ? &params.sovereign_attestation()
+                                         : nullptr);
+  if (!renewal.ok()) return ToGrpc(renewal.status());
+  if (!renewal->svid.has_value()) {
+    response->set_challenge_nonce(renewal->challenge_nonce);
+    return grpc::Status::OK;
+  }
+  *response->mutable_svid() = ToApiX509Svid(*renewal->svid);
+  if (renewal->svid->attested_claims) {
+    *response->add_attested_claims() = *renewal->svid->attested_claims;
+  }
   return grpc::Status::OK;
 }
 

@@ -276,10 +276,17 @@ absl::Status NodeService::BuildUpdate(const trellis::AttestedAgent& agent,
   if (renewal != nullptr) {
     // RequireAgent has made the presented SVID the current one, as the old
     // server's serial check wants.
-    absl::StatusOr<IssuedX509> svid =
+    // Legacy agents never attest with sovereign evidence, so a renewal
+    // always yields an SVID (never a challenge).
+    absl::StatusOr<AgentManager::Renewal> renewed =
         authority_.agents->Renew(agent, renewal->csr);
-    if (!svid.ok()) return SignFailure(renewal->key, svid.status());
-    (*svids)[renewal->key] = LegacyX509Svid(*svid);
+    if (renewed.ok() && !renewed->svid.has_value()) {
+      renewed = absl::FailedPreconditionError(
+          "this agent renews with sovereign evidence, which the legacy API "
+          "cannot carry");
+    }
+    if (!renewed.ok()) return SignFailure(renewal->key, renewed.status());
+    (*svids)[renewal->key] = LegacyX509Svid(*renewed->svid);
   }
   FillUpdate(*authority_.ca, entries, update);
   return absl::OkStatus();

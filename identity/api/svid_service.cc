@@ -17,7 +17,10 @@ grpc::Status SvidService::BatchNewX509SVID(
   std::vector<X509SvidRequest> requests;
   requests.reserve(request->params_size());
   for (const svid_v1::NewX509SVIDParams& params : request->params()) {
-    requests.push_back({params.entry_id(), params.csr()});
+    requests.push_back({params.entry_id(), params.csr(),
+                        params.has_sovereign_attestation()
+                            ? &params.sovereign_attestation()
+                            : nullptr});
   }
   absl::StatusOr<std::vector<absl::StatusOr<IssuedX509>>> results =
       svids_->BatchNewX509Svid(*agent, requests);
@@ -28,7 +31,11 @@ grpc::Status SvidService::BatchNewX509SVID(
     out->mutable_status()->set_code(
         static_cast<int32_t>(result.status().code()));
     out->mutable_status()->set_message(std::string(result.status().message()));
-    if (result.ok()) *out->mutable_svid() = ToApiX509Svid(*result);
+    if (!result.ok()) continue;
+    *out->mutable_svid() = ToApiX509Svid(*result);
+    if (result->attested_claims) {
+      *out->add_attested_claims() = *result->attested_claims;
+    }
   }
   return grpc::Status::OK;
 }
