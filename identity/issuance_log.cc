@@ -21,7 +21,7 @@ std::string PromiseSigningInput(const trellis::InclusionPromise& promise) {
   return input;
 }
 
-std::string SerializeRecord(const trellis::IssuanceRecord& record) {
+std::string SerializeRecord(const google::protobuf::MessageLite& record) {
   std::string bytes;
   google::protobuf::io::StringOutputStream stream(&bytes);
   {

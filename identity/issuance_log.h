@@ -24,8 +24,8 @@ inline constexpr char kIssuanceRecordType[] = "trellis.issuance.v1";
 // id, timestamp (big-endian int64 each) and leaf hash.
 std::string PromiseSigningInput(const trellis::InclusionPromise& promise);
 
-// A record's leaf value: its deterministic serialization.
-std::string SerializeRecord(const trellis::IssuanceRecord& record);
+// A record's leaf (or map) value: its deterministic serialization.
+std::string SerializeRecord(const google::protobuf::MessageLite& record);
 
 class IssuanceLog {
  public:

@@ -139,6 +139,27 @@ class SovereignTest : public ::testing::Test {
                                      agent.chain_pem, ++channels_);
   }
 
+  // `trellis svid latest ID` once the identity map shows the certificate
+  // `cert_der` as the latest issuance to `spiffe_id`.
+  json Latest(const std::string& spiffe_id, const std::string& cert_der) {
+    const std::string serial = ca::SerialNumber(cert_der).value();
+    const std::vector<std::string> args = {
+        "--addr=" + server_->operator_address(), "svid", "latest", spiffe_id};
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    json latest;
+    do {
+      CliResult r = RunCli(args);
+      if (r.exit_code == 0) {
+        latest = json::parse(r.out, nullptr, false);
+        if (latest["record"]["serial_number"] == serial) return latest;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    } while (absl::Now() < deadline);
+    ADD_FAILURE() << "the identity map never showed serial " << serial
+                  << " for " << spiffe_id << ": " << latest;
+    return latest;
+  }
+
   // The claims document of a certificate's extension `oid`, null if none.
   static json ClaimsOf(const std::string& cert_der, const char* oid) {
     absl::StatusOr<std::string> value = ca::ExtensionValue(cert_der, oid);
@@ -208,6 +229,18 @@ TEST_F(SovereignTest, AgentAttestsWithTpmEvidenceAndIsProvable) {
   EXPECT_EQ(out["verdict"]["nonce"],
             absl::Base64Escape(nonce));  // Proto JSON bytes are base64.
   EXPECT_EQ(out["claims"]["grc.workload"]["workload-id"], kAgentId);
+  // The identity map: the agent's latest issuance and the verdict behind it.
+  const json latest = Latest(kAgentId, cert);
+  EXPECT_EQ(latest["proof_verified"], true);
+  EXPECT_EQ(latest["record"]["attestation_audit_id"],
+            out["record"]["attestation_audit_id"]);
+  EXPECT_EQ(latest["verdict"]["verified"], true);
+  EXPECT_EQ(latest["verdict"]["host_id"], kHost);
+  // Nothing was issued to another ID: the map proves its absence.
+  EXPECT_EQ(
+      RunCli({addr, "svid", "latest", "spiffe://example.org/nobody"}).exit_code,
+      1);
+
   CliResult dump = RunCli({"svid", "dump", cert_path});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_NE(dump.out.find("Unified-Identity additions"), std::string::npos)
@@ -291,6 +324,10 @@ TEST_F(SovereignTest, RenewalAndWorkloadSvidsNeedFreshEvidence) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     ASSERT_TRUE(response.has_svid());
     ASSERT_EQ(response.attested_claims_size(), 1);
+    // The map moves on to the renewed SVID.
+    EXPECT_EQ(
+        Latest(kAgentId, response.svid().cert_chain(0))["verdict"]["verified"],
+        true);
     EXPECT_FALSE(
         ClaimsOf(response.svid().cert_chain(0), ca::kSovereignClaimsOid)
             .is_null());
@@ -322,40 +359,46 @@ TEST_F(SovereignTest, RenewalAndWorkloadSvidsNeedFreshEvidence) {
   ASSERT_FALSE(entry_id.empty());
 
   const SovereignAttestation workload_evidence = Evidence(challenge());
+  // A plain request first, then one with evidence, then a replay of that
+  // evidence (its nonce is spent by then).
   svid_v1::BatchNewX509SVIDRequest batch;
-  for (int i = 0; i < 2; ++i) {  // The second replays the first's nonce.
+  for (int i = 0; i < 3; ++i) {
     svid_v1::NewX509SVIDParams* params = batch.add_params();
     params->set_entry_id(entry_id);
     params->set_csr(ca::testing::MakeCsr(ca::testing::NewP256Key().get()));
-    *params->mutable_sovereign_attestation() = workload_evidence;
+    if (i > 0) *params->mutable_sovereign_attestation() = workload_evidence;
   }
-  svid_v1::NewX509SVIDParams* plain = batch.add_params();
-  plain->set_entry_id(entry_id);
-  plain->set_csr(ca::testing::MakeCsr(ca::testing::NewP256Key().get()));
   grpc::ClientContext batch_context;
   svid_v1::BatchNewX509SVIDResponse issued;
   ASSERT_TRUE(svid_v1::SVID::NewStub(AgentChannel(agent))
                   ->BatchNewX509SVID(&batch_context, batch, &issued)
                   .ok());
   ASSERT_EQ(issued.results_size(), 3);
-  EXPECT_EQ(issued.results(0).status().code(), 0)
-      << issued.results(0).status().message();
-  ASSERT_EQ(issued.results(0).attested_claims_size(), 1);
-  EXPECT_EQ(issued.results(0).attested_claims(0).host_integrity_status(),
+  // Without evidence: a plain SVID, no claims.
+  EXPECT_EQ(issued.results(0).status().code(), 0);
+  EXPECT_EQ(issued.results(0).attested_claims_size(), 0);
+  EXPECT_TRUE(
+      ClaimsOf(issued.results(0).svid().cert_chain(0), ca::kSovereignClaimsOid)
+          .is_null());
+  EXPECT_EQ(issued.results(1).status().code(), 0)
+      << issued.results(1).status().message();
+  ASSERT_EQ(issued.results(1).attested_claims_size(), 1);
+  EXPECT_EQ(issued.results(1).attested_claims(0).host_integrity_status(),
             AttestedClaims::PASSED_ALL_CHECKS);
   const json claims =
-      ClaimsOf(issued.results(0).svid().cert_chain(0), ca::kSovereignClaimsOid);
+      ClaimsOf(issued.results(1).svid().cert_chain(0), ca::kSovereignClaimsOid);
   EXPECT_EQ(claims["grc.workload"]["workload-id"],
             "spiffe://example.org/workload/a");
-  EXPECT_EQ(issued.results(1).status().code(),
+  EXPECT_EQ(issued.results(2).status().code(),
             static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-  EXPECT_FALSE(issued.results(1).has_svid());
-  // Without evidence: a plain SVID, no claims.
-  EXPECT_EQ(issued.results(2).status().code(), 0);
-  EXPECT_EQ(issued.results(2).attested_claims_size(), 0);
-  EXPECT_TRUE(
-      ClaimsOf(issued.results(2).svid().cert_chain(0), ca::kSovereignClaimsOid)
-          .is_null());
+  EXPECT_FALSE(issued.results(2).has_svid());
+  // The map keeps the last issuance to the ID (the sovereign one) and its
+  // verdict.
+  const json latest = Latest("spiffe://example.org/workload/a",
+                             issued.results(1).svid().cert_chain(0));
+  EXPECT_EQ(latest["record"]["entry_id"], entry_id);
+  EXPECT_EQ(latest["record"]["agent_id"], kAgentId);
+  EXPECT_EQ(latest["verdict"]["verified"], true);
 }
 
 TEST_F(SovereignTest, PhaseOneModeKeepsTheCertificatePlain) {

@@ -20,20 +20,7 @@ using nlohmann::json;
 constexpr char kRecordLogName[] = "trellis-attestations";
 
 int64_t FindRecordLog(Client& client) {
-  trillian::ListTreesRequest request;
-  trillian::ListTreesResponse response;
-  Check(client.admin().ListTrees(client.Context().get(), request, &response),
-        "ListTrees");
-  int64_t found = 0;
-  for (const trillian::Tree& tree : response.tree()) {
-    if (tree.tree_type() == trillian::LOG &&
-        tree.display_name() == kRecordLogName) {
-      if (found != 0) Fail(kUsage, "several attestation logs: use --log");
-      found = tree.tree_id();
-    }
-  }
-  if (found == 0) Fail(kUsage, "no attestation log found: use --log");
-  return found;
+  return FindTree(client, trillian::LOG, kRecordLogName, "--log");
 }
 
 struct LoggedRecord {

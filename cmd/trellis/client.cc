@@ -365,4 +365,69 @@ ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
   return out;
 }
 
+int64_t FindTree(Client& client, trillian::TreeType type,
+                 const std::string& name, const std::string& flag) {
+  trillian::ListTreesRequest request;
+  trillian::ListTreesResponse response;
+  Check(client.admin().ListTrees(client.Context().get(), request, &response),
+        "ListTrees");
+  int64_t found = 0;
+  for (const trillian::Tree& tree : response.tree()) {
+    if (tree.tree_type() == type && tree.display_name() == name) {
+      if (found != 0)
+        Fail(kUsage, absl::StrCat("several ", name, ": use ", flag));
+      found = tree.tree_id();
+    }
+  }
+  if (found == 0) Fail(kUsage, absl::StrCat("no ", name, " tree: use ", flag));
+  return found;
+}
+
+map::MapRootV1 VerifyMapRoot(Client& client, const trillian::Tree& tree,
+                             const trillian::SignedMapRoot& root) {
+  absl::Status s = crypto::VerifySignature(client.TrustedKey(tree),
+                                           root.map_root(), root.signature());
+  if (!s.ok()) Fail(kInvalid, "map root signature: " + s.ToString());
+  absl::StatusOr<map::MapRootV1> parsed = map::ParseMapRoot(root.map_root());
+  if (!parsed.ok()) Fail(kInvalid, "map root: " + parsed.status().ToString());
+  return *parsed;
+}
+
+MapProofFile FetchProvenMapLeaf(Client& client, const trillian::Tree& tree,
+                                const std::string& index, int64_t revision) {
+  trillian::GetMapLeafResponse response;
+  if (revision < 0) {
+    trillian::GetMapLeafRequest request;
+    request.set_map_id(tree.tree_id());
+    request.set_index(index);
+    Check(client.map().GetLeaf(client.Context().get(), request, &response),
+          "GetLeaf");
+  } else {
+    trillian::GetMapLeafByRevisionRequest request;
+    request.set_map_id(tree.tree_id());
+    request.set_index(index);
+    request.set_revision(revision);
+    Check(client.map().GetLeafByRevision(client.Context().get(), request,
+                                         &response),
+          "GetLeafByRevision");
+  }
+  const map::MapRootV1 root = VerifyMapRoot(client, tree, response.map_root());
+  MapProofFile file;
+  file.map_id = tree.tree_id();
+  file.strategy = tree.hash_strategy();
+  file.leaf = response.map_leaf_inclusion().leaf();
+  file.leaf.clear_extra_data();
+  file.root = root.root_hash;
+  file.revision = root.revision;
+  file.proof.assign(response.map_leaf_inclusion().inclusion().begin(),
+                    response.map_leaf_inclusion().inclusion().end());
+  file.map_root = response.map_root().map_root();
+  file.signature = response.map_root().signature();
+  file.public_key = client.TrustedKey(tree);
+  if (absl::Status s = VerifyMapProofFile(file); !s.ok()) {
+    Fail(kInvalid, "server's map proof does not verify: " + s.ToString());
+  }
+  return file;
+}
+
 }  // namespace trellis::cli

@@ -14,10 +14,12 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "cmd/trellis/map_proof_file.h"
 #include "cmd/trellis/trust_store.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "map/map_root.h"
 #include "merkle/log_root.h"
 #include "trellis_attest.grpc.pb.h"
 #include "trillian_admin_api.grpc.pb.h"
@@ -146,6 +148,22 @@ struct ProvenLeaf {
 // proof or value does not hold up.
 ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
                            const std::string& leaf_hash);
+
+// The one tree of `type` named `name` (the role trees trellisd makes:
+// trellis-attestations, trellis-issuance, trellis-identities). Fail()s with
+// kUsage, naming `flag` as the way out, if there is none or several.
+int64_t FindTree(Client& client, trillian::TreeType type,
+                 const std::string& name, const std::string& flag);
+
+// The signed map root, its signature checked with the map's pinned key.
+map::MapRootV1 VerifyMapRoot(Client& client, const trillian::Tree& tree,
+                             const trillian::SignedMapRoot& root);
+
+// The leaf at `index` of map `tree` at `revision` (-1: latest) with its
+// inclusion proof, verified here against the signed root. Fail()s with
+// kInvalid if the proof or the root's signature does not hold.
+MapProofFile FetchProvenMapLeaf(Client& client, const trillian::Tree& tree,
+                                const std::string& index, int64_t revision);
 
 }  // namespace trellis::cli
 

@@ -522,17 +522,6 @@ std::string IndexOf(const std::string& key) {
   return index;
 }
 
-// The signed map root, signature checked with the map's pinned key.
-map::MapRootV1 VerifyMapRoot(Client& client, const trillian::Tree& tree,
-                             const trillian::SignedMapRoot& root) {
-  absl::Status s = crypto::VerifySignature(client.TrustedKey(tree),
-                                           root.map_root(), root.signature());
-  if (!s.ok()) Fail(kInvalid, "map root signature: " + s.ToString());
-  absl::StatusOr<map::MapRootV1> parsed = map::ParseMapRoot(root.map_root());
-  if (!parsed.ok()) Fail(kInvalid, "map root: " + parsed.status().ToString());
-  return *parsed;
-}
-
 json MapRootJson(int64_t map_id, const trillian::SignedMapRoot& signed_root,
                  const map::MapRootV1& root) {
   return {{"mapId", std::to_string(map_id)},
@@ -633,39 +622,8 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
   }
   if (verb == "get") {
     if (args.size() != 5) Fail(kUsage, "map get MAP_ID KEY");
-    trillian::GetMapLeafResponse response;
-    if (revision < 0) {
-      trillian::GetMapLeafRequest request;
-      request.set_map_id(id);
-      request.set_index(IndexOf(args[4]));
-      Check(client.map().GetLeaf(client.Context().get(), request, &response),
-            "GetLeaf");
-    } else {
-      trillian::GetMapLeafByRevisionRequest request;
-      request.set_map_id(id);
-      request.set_index(IndexOf(args[4]));
-      request.set_revision(revision);
-      Check(client.map().GetLeafByRevision(client.Context().get(), request,
-                                           &response),
-            "GetLeafByRevision");
-    }
-    const map::MapRootV1 root =
-        VerifyMapRoot(client, tree, response.map_root());
-    MapProofFile file;
-    file.map_id = id;
-    file.strategy = tree.hash_strategy();
-    file.leaf = response.map_leaf_inclusion().leaf();
-    file.leaf.clear_extra_data();
-    file.root = root.root_hash;
-    file.revision = root.revision;
-    file.proof.assign(response.map_leaf_inclusion().inclusion().begin(),
-                      response.map_leaf_inclusion().inclusion().end());
-    file.map_root = response.map_root().map_root();
-    file.signature = response.map_root().signature();
-    file.public_key = client.TrustedKey(tree);
-    if (absl::Status s = VerifyMapProofFile(file); !s.ok()) {
-      Fail(kInvalid, "server's map proof does not verify: " + s.ToString());
-    }
+    const MapProofFile file =
+        FetchProvenMapLeaf(client, tree, IndexOf(args[4]), revision);
     std::cout << ToJson(file) << "\n";
     return kOk;
   }
@@ -756,8 +714,8 @@ int main(int argc, char** argv) {
                  "       trellis spire token generate | entry "
                  "create|update|delete|show | agent list|show|ban|evict | "
                  "bundle show\n"
-                 "       trellis svid dump CERT | svid verify CERT --bundle "
-                 "FILE\n");
+                 "       trellis svid dump CERT [--attested FILE] | svid "
+                 "verify CERT --bundle FILE | svid latest SPIFFE_ID\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
@@ -793,6 +751,10 @@ int main(int argc, char** argv) {
   }
   if (command == "host") return trellis::cli::HostCommand(client, args);
   if (command == "spire") return trellis::cli::SpireCommand(client, args);
+  if (command == "svid" && args.size() > 2 &&
+      std::string(args[2]) == "latest") {
+    return trellis::cli::SvidLatestCommand(client, args);
+  }
   if (command == "svid") return trellis::cli::SvidVerifyCommand(client, args);
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);

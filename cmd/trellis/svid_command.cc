@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "ca/svid_verify.h"
 #include "ca/x509.h"
+#include "crypto/digest.h"
 #include "crypto/signer.h"
 #include "google/protobuf/util/json_util.h"
 #include "identity/issuance_log.h"
@@ -21,6 +22,9 @@
 ABSL_FLAG(std::string, bundle, "",
           "svid verify: PEM file of the trust domain's X.509 roots (`trellis "
           "spire bundle show`).");
+ABSL_FLAG(int64_t, map_id, 0,
+          "svid latest: the identity map (default: the tree named "
+          "trellis-identities).");
 ABSL_FLAG(std::string, attested, "",
           "svid dump: JSON file of the AttestedClaims returned with the SVID "
           "(one object or a list).");
@@ -218,6 +222,46 @@ int SvidVerifyCommand(Client& client, const std::vector<char*>& args) {
   }
   out["verified"] = true;
   std::cout << out.dump(2) << "\nOK\n";
+  return kOk;
+}
+
+int SvidLatestCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() != 4) Fail(kUsage, "svid latest SPIFFE_ID [--map_id N]");
+  const std::string spiffe_id = args[3];
+  int64_t map_id = absl::GetFlag(FLAGS_map_id);
+  if (map_id == 0) {
+    map_id = FindTree(client, trillian::MAP, "trellis-identities", "--map_id");
+  }
+  const trillian::Tree tree = client.GetTree(map_id);
+  const MapProofFile proven = FetchProvenMapLeaf(
+      client, tree,
+      crypto::Digest(crypto::DigestAlgorithm::kSha256, {spiffe_id}), -1);
+  if (proven.leaf.leaf_value().empty()) {
+    Fail(kInvalid, absl::StrCat("nothing issued to ", spiffe_id,
+                                " as of map revision ", proven.revision));
+  }
+  trellis::IdentityMapValue value;
+  if (!value.ParseFromString(proven.leaf.leaf_value()) ||
+      value.record().spiffe_id() != spiffe_id) {
+    Fail(kInvalid, "the map's leaf is not an issuance of this SPIFFE ID");
+  }
+  nlohmann::json out = {
+      {"spiffe_id", spiffe_id},
+      {"map_id", std::to_string(map_id)},
+      {"revision", proven.revision},
+      {"issuance_log_id", std::to_string(value.issuance_log_id())},
+      {"leaf_index", value.leaf_index()},
+      {"leaf_hash", absl::BytesToHexString(value.leaf_hash())},
+      {"record", ProtoJson(value.record())},
+      {"proof_verified", true}};
+  if (!value.verdict_leaf().empty()) {
+    trellis::AttestationRecord verdict;
+    if (!verdict.ParseFromString(value.verdict_leaf())) {
+      Fail(kInvalid, "the map's verdict is not an attestation record");
+    }
+    out["verdict"] = ProtoJson(verdict);
+  }
+  std::cout << out.dump(2) << "\n";
   return kOk;
 }
 

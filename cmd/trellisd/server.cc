@@ -133,23 +133,29 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // The attestation role logs its verdicts to a tree of its own, made (and
   // initialised) with the first verdict.
   Server* self = server.get();
-  auto create_log =
-      [self](const std::string& name,
+  auto create_tree =
+      [self](trillian::TreeType type, const std::string& name,
              const std::string& description) -> absl::StatusOr<int64_t> {
     trillian::CreateTreeRequest create;
-    create.mutable_tree()->set_tree_type(trillian::LOG);
+    create.mutable_tree()->set_tree_type(type);
     create.mutable_tree()->set_tree_state(trillian::ACTIVE);
     create.mutable_tree()->set_display_name(name);
     create.mutable_tree()->set_description(description);
     absl::StatusOr<trillian::Tree> tree =
         self->tree_manager_->CreateTree(create);
     if (!tree.ok()) return tree.status();
-    absl::Status s = self->log_manager_->Init(tree->tree_id()).status();
+    absl::Status s = type == trillian::MAP
+                         ? self->map_manager_->Init(tree->tree_id()).status()
+                         : self->log_manager_->Init(tree->tree_id()).status();
     if (!s.ok()) {
       return absl::InternalError(
-          absl::StrCat("cannot initialise log ", name, ": ", s.message()));
+          absl::StrCat("cannot initialise ", name, ": ", s.message()));
     }
     return tree->tree_id();
+  };
+  auto create_log = [create_tree](const std::string& name,
+                                  const std::string& description) {
+    return create_tree(trillian::LOG, name, description);
   };
   absl::StatusOr<std::unique_ptr<AttestationServer>> attestation =
       AttestationServer::Start(
@@ -171,7 +177,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           return create_log("trellis-issuance",
                             "Every SVID this Trellis SPIRE server issued");
         },
-        server->attestation_->appraiser(), server->attestation_->registrar());
+        [create_tree] {
+          return create_tree(trillian::MAP, "trellis-identities",
+                             "Per SPIFFE ID: its latest issuance record and "
+                             "the attestation verdict behind it");
+        },
+        server->map_manager_.get(), server->attestation_->appraiser(),
+        server->attestation_->registrar());
     if (!spire.ok()) return spire.status();
     server->spire_ = std::move(*spire);
   }

@@ -30,9 +30,10 @@ constexpr int kSvidReloadSeconds = 1;
 absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     const SpireOptions& options, const std::string& data_dir,
     storage::rocksdb::Database* db, const admin::KeyStore* keys,
-    const admin::OperatorAuth* operators, log::RecordSink* records,
+    const admin::OperatorAuth* operators, log::LogManager* logs,
     identity::IssuanceLog::SignerProvider signers,
     std::function<absl::StatusOr<int64_t>()> create_log,
+    std::function<absl::StatusOr<int64_t>()> create_map, map::MapManager* maps,
     attest::Appraiser* appraiser, attest::Registrar* registrar) {
   absl::StatusOr<std::string> trust_domain =
       spiffe::ValidateTrustDomain(options.trust_domain);
@@ -70,7 +71,7 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   server->ca_ = std::move(*ca);
   // The issuance log: made with the first record, its id kept.
   storage::IdentityStorage* storage = server->storage_.get();
-  auto issuance_log_id = [storage, create_log]() -> absl::StatusOr<int64_t> {
+  auto stored_log_id = [storage]() -> absl::StatusOr<int64_t> {
     absl::StatusOr<std::optional<std::string>> kept =
         storage->GetSetting(kIssuanceLogSetting);
     if (!kept.ok()) return kept.status();
@@ -78,7 +79,12 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     if (kept->has_value() && !absl::SimpleAtoi(**kept, &log_id)) {
       return absl::DataLossError("stored issuance log id is not a number");
     }
-    if (log_id != 0) return log_id;
+    return log_id;
+  };
+  auto issuance_log_id = [storage, stored_log_id,
+                          create_log]() -> absl::StatusOr<int64_t> {
+    absl::StatusOr<int64_t> kept = stored_log_id();
+    if (!kept.ok() || *kept != 0) return kept;
     absl::StatusOr<int64_t> created = create_log();
     if (!created.ok()) return created.status();
     if (absl::Status s =
@@ -89,7 +95,10 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     return *created;
   };
   server->issuance_log_ = std::make_unique<identity::IssuanceLog>(
-      records, std::move(issuance_log_id), std::move(signers));
+      logs, std::move(issuance_log_id), std::move(signers));
+  // The map follows the log once it exists (made by the first issuance).
+  server->identity_map_ = std::make_unique<identity::IdentityMap>(
+      storage, logs, maps, std::move(stored_log_id), std::move(create_map));
   server->issuer_ = std::make_unique<identity::SvidIssuer>(
       server->ca_.get(), server->issuance_log_.get());
   absl::StatusOr<std::unique_ptr<identity::EntryManager>> entries =
@@ -159,6 +168,7 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   }
   SpireServer* self = server.get();
   server->rotation_thread_ = std::thread([self] { self->RotationLoop(); });
+  server->identity_map_->Start(options.identity_map_interval);
   return server;
 }
 
@@ -234,6 +244,7 @@ void SpireServer::Shutdown() {
     grpc_server_->Wait();
     grpc_server_.reset();
   }
+  if (identity_map_) identity_map_->Stop();
 }
 
 SpireServer::~SpireServer() { Shutdown(); }

@@ -25,11 +25,13 @@
 #include "identity/api/node_service.h"
 #include "identity/api/svid_service.h"
 #include "identity/entry_manager.h"
+#include "identity/identity_map.h"
 #include "identity/issuance_log.h"
 #include "identity/sovereign_attestor.h"
 #include "identity/svid_issuer.h"
 #include "identity/svid_manager.h"
-#include "log/record_sink.h"
+#include "log/log_manager.h"
+#include "map/map_manager.h"
 #include "storage/rocksdb/identity_storage.h"
 
 namespace trellis {
@@ -46,6 +48,8 @@ struct SpireOptions {
   double attestations_per_second = 1;
   // How often CA rotation and the server SVID's half-life are checked.
   absl::Duration rotation_interval = absl::Seconds(10);
+  // How often the identity map catches up with the issuance log.
+  absl::Duration identity_map_interval = absl::Seconds(1);
   // Sovereign attestation (the Unified-Identity feature flag).
   identity::SovereignOptions sovereign;
 };
@@ -55,10 +59,12 @@ class SpireServer {
   static absl::StatusOr<std::unique_ptr<SpireServer>> Start(
       const SpireOptions& options, const std::string& data_dir,
       storage::rocksdb::Database* db, const admin::KeyStore* keys,
-      const admin::OperatorAuth* operators, log::RecordSink* records,
+      const admin::OperatorAuth* operators, log::LogManager* logs,
       identity::IssuanceLog::SignerProvider signers,
       std::function<absl::StatusOr<int64_t>()> create_log,
-      attest::Appraiser* appraiser, attest::Registrar* registrar);
+      std::function<absl::StatusOr<int64_t>()> create_map,
+      map::MapManager* maps, attest::Appraiser* appraiser,
+      attest::Registrar* registrar);
   ~SpireServer();
 
   // The services for trellisd's operator socket and main port (operators
@@ -78,6 +84,7 @@ class SpireServer {
   std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
   std::unique_ptr<ca::CaManager> ca_;
   std::unique_ptr<identity::IssuanceLog> issuance_log_;
+  std::unique_ptr<identity::IdentityMap> identity_map_;
   std::unique_ptr<identity::SvidIssuer> issuer_;
   std::unique_ptr<identity::SovereignAttestor> sovereign_;
   std::unique_ptr<identity::EntryManager> entries_;
