@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ca/jwt.h"
@@ -14,6 +15,9 @@ namespace {
 constexpr absl::Duration kMaxPrepareLead = absl::Hours(24 * 30);
 constexpr absl::Duration kMaxActivateLead = absl::Hours(24 * 7);
 constexpr absl::Duration kPruneAfterExpiry = absl::Hours(24);
+// Where AppendAuthorities keeps what it added (a Bundle, sequence_number =
+// the number of appends that changed it).
+constexpr char kAppendedSetting[] = "ca_appended_authorities";
 
 std::string KeyId(const std::string& slot_id) {
   return absl::StrCat("ca/", slot_id);
@@ -60,8 +64,62 @@ absl::StatusOr<std::unique_ptr<CaManager>> CaManager::Create(
                 return a.record.not_after() < b.record.not_after();
               });
   }
+  absl::StatusOr<std::optional<std::string>> appended =
+      storage->GetSetting(kAppendedSetting);
+  if (!appended.ok()) return appended.status();
+  if (appended->has_value()) {
+    absl::MutexLock lock(&manager->mu_);
+    if (!manager->appended_.ParseFromString(**appended)) {
+      return absl::DataLossError("stored appended authorities are corrupt");
+    }
+    manager->appends_ = manager->appended_.sequence_number();
+  }
   if (absl::Status s = manager->Rotate(); !s.ok()) return s;
   return manager;
+}
+
+absl::StatusOr<spire::api::types::Bundle> CaManager::AppendAuthorities(
+    const std::vector<std::string>& x509_authorities,
+    const std::vector<spire::api::types::JWTKey>& jwt_authorities) {
+  {
+    absl::MutexLock lock(&mu_);
+    spire::api::types::Bundle next = appended_;
+    bool changed = false;
+    for (const std::string& der : x509_authorities) {
+      const bool held = absl::c_any_of(
+          next.x509_authorities(),
+          [&der](const spire::api::types::X509Certificate& authority) {
+            return authority.asn1() == der;
+          });
+      if (!held) {
+        next.add_x509_authorities()->set_asn1(der);
+        changed = true;
+      }
+    }
+    for (const spire::api::types::JWTKey& key : jwt_authorities) {
+      const bool held =
+          absl::c_any_of(next.jwt_authorities(),
+                         [&key](const spire::api::types::JWTKey& authority) {
+                           return authority.key_id() == key.key_id();
+                         });
+      if (!held) {
+        *next.add_jwt_authorities() = key;
+        changed = true;
+      }
+    }
+    if (changed) {
+      next.set_sequence_number(appends_ + 1);
+      if (absl::Status s =
+              storage_->PutSetting(kAppendedSetting, next.SerializeAsString());
+          !s.ok()) {
+        return s;
+      }
+      appended_ = std::move(next);
+      appends_ = appended_.sequence_number();
+      ++roots_version_;
+    }
+  }
+  return Bundle();
 }
 
 absl::StatusOr<CaManager::Slot> CaManager::LoadSlot(
@@ -286,6 +344,9 @@ absl::flat_hash_map<std::string, std::string> CaManager::JwtAuthorities()
   for (const Slot& slot : slots_) {
     authorities[slot.record.jwt_key_id()] = slot.record.jwt_public_key();
   }
+  for (const auto& key : appended_.jwt_authorities()) {
+    authorities.emplace(key.key_id(), key.public_key());
+  }
   return authorities;
 }
 
@@ -313,6 +374,9 @@ std::vector<std::string> CaManager::X509Roots() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> roots;
   for (const Slot& slot : slots_) roots.push_back(slot.record.certificate());
+  for (const auto& authority : appended_.x509_authorities()) {
+    roots.push_back(authority.asn1());
+  }
   return roots;
 }
 
@@ -328,7 +392,14 @@ spire::api::types::Bundle CaManager::Bundle() const {
     key->set_public_key(slot.record.jwt_public_key());
     key->set_expires_at(slot.record.not_after());
   }
-  bundle.set_sequence_number(last_slot_);
+  for (const auto& authority : appended_.x509_authorities()) {
+    *bundle.add_x509_authorities() = authority;
+  }
+  for (const auto& key : appended_.jwt_authorities()) {
+    *bundle.add_jwt_authorities() = key;
+  }
+  // Both parts only grow, so their sum grows with every change.
+  bundle.set_sequence_number(last_slot_ + appends_);
   return bundle;
 }
 

@@ -99,6 +99,14 @@ class CaManager {
   spire::api::types::Bundle Bundle() const;
   std::vector<std::string> X509Roots() const;
 
+  // Adds authorities to the trust domain's bundle beside the CA's own (e.g.
+  // an upstream's roots): X.509 roots are trusted for callers too, JWT keys
+  // go to the bundle. Already-present ones are skipped; kept durably. The
+  // caller validates them. Returns the new bundle.
+  absl::StatusOr<spire::api::types::Bundle> AppendAuthorities(
+      const std::vector<std::string>& x509_authorities,
+      const std::vector<spire::api::types::JWTKey>& jwt_authorities);
+
   // VerifySvidChain against the current roots, remembered per chain until
   // the roots change: agents present the same SVID on every call, and
   // decoding and verifying it each time costs more than the call.
@@ -133,6 +141,10 @@ class CaManager {
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
   // Highest slot number ever used: slot ids and the bundle sequence.
   uint64_t last_slot_ ABSL_GUARDED_BY(mu_) = 0;
+  // Authorities appended to the bundle (AppendAuthorities), and how many
+  // appends changed it: part of the bundle's sequence number.
+  spire::api::types::Bundle appended_ ABSL_GUARDED_BY(mu_);
+  uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   // Grows whenever the set of roots changes (pruning included).
   uint64_t roots_version_ ABSL_GUARDED_BY(mu_) = 0;
   LruCache<VerifiedSvid> verified_chains_{kVerifiedChainCacheBytes};

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
@@ -135,6 +136,52 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   const bool per_client_;     // Counted against max_connections_per_client.
 };
 
+// A certificate chain and its key, as read from PEM files.
+struct TlsIdentity {
+  std::shared_ptr<X509> leaf;
+  std::vector<std::shared_ptr<X509>> chain;  // Without the leaf.
+  std::shared_ptr<EVP_PKEY> key;
+};
+
+absl::StatusOr<std::shared_ptr<const TlsIdentity>> LoadTlsIdentity(
+    const std::string& cert_file, const std::string& key_file) {
+  auto identity = std::make_shared<TlsIdentity>();
+  std::unique_ptr<BIO, decltype(&BIO_free)> certs(
+      BIO_new_file(cert_file.c_str(), "r"), BIO_free);
+  if (certs == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read TLS certificate ", cert_file));
+  }
+  // PEM_read_bio_X509 skips blocks of other types (a key in the same file).
+  while (X509* cert =
+             PEM_read_bio_X509(certs.get(), nullptr, nullptr, nullptr)) {
+    std::shared_ptr<X509> held(cert, X509_free);
+    if (identity->leaf == nullptr) {
+      identity->leaf = std::move(held);
+    } else {
+      identity->chain.push_back(std::move(held));
+    }
+  }
+  ERR_clear_error();  // The loop ends on "no start line".
+  std::unique_ptr<BIO, decltype(&BIO_free)> key(
+      BIO_new_file(key_file.c_str(), "r"), BIO_free);
+  EVP_PKEY* pkey = key == nullptr ? nullptr
+                                  : PEM_read_bio_PrivateKey(key.get(), nullptr,
+                                                            nullptr, nullptr);
+  if (identity->leaf == nullptr || pkey == nullptr) {
+    if (pkey != nullptr) EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no certificate in ", cert_file, " or no key in ", key_file));
+  }
+  identity->key = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
+  if (X509_check_private_key(identity->leaf.get(), pkey) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("TLS key does not match the certificate");
+  }
+  return identity;
+}
+
 class Server::Impl {
  public:
   Impl(ServerOptions options, Router router)
@@ -146,6 +193,7 @@ class Server::Impl {
   void Stop();
   Stats stats() const;
   int port() const { return port_; }
+  absl::Status ReloadTls();
 
   const ServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
@@ -175,6 +223,12 @@ class Server::Impl {
   Counters counters_;
   std::string reject_response_;  // Raw 503 for connections over a cap.
   std::optional<asio::ssl::context> ssl_;
+  // The certificate handshakes present once ReloadTls() has run (the
+  // context's own until then): replaced whole, so a handshake never sees a
+  // certificate with another's key.
+  static int SelectIdentity(SSL* ssl, void* impl);
+  mutable absl::Mutex identity_mu_;
+  std::shared_ptr<const TlsIdentity> identity_ ABSL_GUARDED_BY(identity_mu_);
 
   asio::io_context ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
@@ -636,6 +690,7 @@ absl::Status Server::Impl::InitTls() {
     return Invalid(absl::StrCat("TLS key does not match the certificate: ",
                                 OpenSslError()));
   }
+  SSL_CTX_set_cert_cb(ctx, &Impl::SelectIdentity, this);
   if (options_.client_ca_files.empty()) return absl::OkStatus();
 
   STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
@@ -987,7 +1042,41 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(); }
+int Server::Impl::SelectIdentity(SSL* ssl, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  std::shared_ptr<const TlsIdentity> identity;
+  {
+    absl::MutexLock lock(&impl->identity_mu_);
+    identity = impl->identity_;
+  }
+  if (identity == nullptr) return 1;  // The context's certificate.
+  STACK_OF(X509)* chain = sk_X509_new_null();
+  if (chain == nullptr) return 0;
+  for (const std::shared_ptr<X509>& cert : identity->chain) {
+    sk_X509_push(chain, cert.get());
+  }
+  // Takes references of its own (the chain is copied).
+  const int ok = SSL_use_cert_and_key(ssl, identity->leaf.get(),
+                                      identity->key.get(), chain,
+                                      /*override=*/1);
+  sk_X509_free(chain);
+  return ok == 1 ? 1 : 0;
+}
+
+absl::Status Server::Impl::ReloadTls() {
+  if (!ssl_.has_value()) {
+    return absl::FailedPreconditionError("the server does not use TLS");
+  }
+  absl::StatusOr<std::shared_ptr<const TlsIdentity>> identity =
+      LoadTlsIdentity(options_.tls_cert_file, options_.tls_key_file);
+  if (!identity.ok()) return identity.status();
+  absl::MutexLock lock(&identity_mu_);
+  identity_ = std::move(*identity);
+  return absl::OkStatus();
+}
+
 int Server::port() const { return impl_->port(); }
+absl::Status Server::ReloadTls() { return impl_->ReloadTls(); }
 void Server::Stop() { impl_->Stop(); }
 Server::Stats Server::stats() const { return impl_->stats(); }
 

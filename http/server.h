@@ -103,6 +103,11 @@ class Server {
   // The bound TCP port; 0 for a Unix socket.
   int port() const;
 
+  // Reads the TLS certificate and key files again; new handshakes present
+  // them (connections already open keep theirs). INVALID_ARGUMENT if they
+  // do not load or match, and the old ones stay in use.
+  absl::Status ReloadTls();
+
   // Closes the listener and every connection, drops queued requests, waits
   // for running handlers and joins all threads; removes the Unix socket
   // file. Idempotent. Must not be called from a handler.

@@ -884,6 +884,37 @@ TEST_F(TlsTest, ClientCertificates) {
   ERR_clear_error();
 }
 
+TEST_F(TlsTest, ReloadTlsPresentsTheNewCertificate) {
+  std::unique_ptr<Server> server = MustStart(TlsOptions());
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  SslCtx trusts_old = ClientTls(server_cert_);
+  ASSERT_TRUE(Fetch(port, Req("GET", "/hello"), trusts_old.get()).has_value());
+
+  // New files in place: served only once reloaded.
+  std::optional<TestCert> next = MakeCert(dir_, "next");
+  ASSERT_TRUE(next.has_value());
+  const auto overwrite = std::filesystem::copy_options::overwrite_existing;
+  std::filesystem::copy_file(next->cert_file, server_cert_.cert_file,
+                             overwrite);
+  std::filesystem::copy_file(next->key_file, server_cert_.key_file, overwrite);
+  SslCtx trusts_next = ClientTls(*next);
+  EXPECT_TRUE(Fetch(port, Req("GET", "/hello"), trusts_old.get()).has_value());
+  ASSERT_TRUE(server->ReloadTls().ok());
+  EXPECT_FALSE(Fetch(port, Req("GET", "/hello"), trusts_old.get()).has_value());
+  std::optional<HttpResponse> r =
+      Fetch(port, Req("GET", "/hello"), trusts_next.get());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "hi");
+
+  // A key that does not match is refused; the loaded pair stays in use.
+  std::filesystem::copy_file(client_cert_.key_file, server_cert_.key_file,
+                             overwrite);
+  EXPECT_EQ(server->ReloadTls().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Fetch(port, Req("GET", "/hello"), trusts_next.get()).has_value());
+  ERR_clear_error();
+}
+
 // --- Unix sockets ----------------------------------------------------------
 
 TEST(ServerTest, UnixSocket) {

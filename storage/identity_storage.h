@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "spire/api/types/bundle.pb.h"
 #include "spire/api/types/entry.pb.h"
 #include "trellis_identity.pb.h"
 
@@ -48,6 +49,18 @@ class IdentityStorage {
                                   const std::string& value) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetSetting(
       const std::string& name) = 0;
+
+  // Bundles of federated trust domains, by trust domain name.
+  virtual absl::Status PutFederatedBundle(
+      const spire::api::types::Bundle& bundle) = 0;
+  virtual absl::StatusOr<std::optional<spire::api::types::Bundle>>
+  GetFederatedBundle(const std::string& trust_domain) = 0;
+  // NOT_FOUND if there is no such bundle.
+  virtual absl::Status DeleteFederatedBundle(
+      const std::string& trust_domain) = 0;
+  // In trust domain order.
+  virtual absl::StatusOr<std::vector<spire::api::types::Bundle>>
+  ListFederatedBundles() = 0;
 
   // Replaces every CA slot at once.
   virtual absl::Status PutCaSlots(

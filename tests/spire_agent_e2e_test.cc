@@ -35,15 +35,7 @@ namespace entry_v1 = spire::api::server::entry::v1;
 
 constexpr char kTd[] = "example.org";
 
-// Where scripts/build_peers.sh puts spire-agent.
-std::string SpireAgent() {
-  const char* bin = std::getenv("TRELLIS_PEERS_BIN");
-  const char* home = std::getenv("HOME");
-  return absl::StrCat(
-      bin != nullptr ? std::string(bin)
-                     : absl::StrCat(home ? home : "", "/.cache/trellis/bin"),
-      "/spire-agent");
-}
+std::string SpireAgent() { return PeerBinary("spire-agent"); }
 
 // The last agent of the legacy node API, built beside it.
 std::string LegacyAgent() { return absl::StrCat(SpireAgent(), "-v0.10.0"); }

@@ -207,6 +207,15 @@ CliResult Run(const std::string& binary, const std::vector<std::string>& args,
 
 }  // namespace
 
+std::string PeerBinary(const std::string& name) {
+  const char* bin = std::getenv("TRELLIS_PEERS_BIN");
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(
+      bin != nullptr ? std::string(bin)
+                     : absl::StrCat(home ? home : "", "/.cache/trellis/bin"),
+      "/", name);
+}
+
 CliResult RunProgram(const std::string& binary,
                      const std::vector<std::string>& args,
                      const std::string& input) {

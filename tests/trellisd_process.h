@@ -81,6 +81,10 @@ struct CliResult {
   std::string err;  // Also copied to the test's stderr.
 };
 
+// A real peer built by scripts/build_peers.sh (spire-agent, spire-server,
+// spire-agent-v0.10.0): in $TRELLIS_PEERS_BIN, else ~/.cache/trellis/bin.
+std::string PeerBinary(const std::string& name);
+
 // Runs a runfiles binary with `args`, feeding `input` on stdin.
 CliResult RunProgram(const std::string& binary,
                      const std::vector<std::string>& args,

@@ -1,9 +1,12 @@
 #include "cmd/trellis/spire_command.h"
 
 #include <iostream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +15,7 @@
 #include "absl/time/time.h"
 #include "ca/x509.h"
 #include "google/protobuf/util/json_util.h"
+#include "identity/bundle_format.h"
 #include "nlohmann/json.hpp"
 #include "spiffe/id.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
@@ -38,7 +42,17 @@ ABSL_FLAG(std::string, hint, "", "Entry hint.");
 ABSL_FLAG(int64_t, entry_expiry, 0, "Entry expiry (Unix seconds, 0: none).");
 ABSL_FLAG(std::string, entry_id, "", "Entry id.");
 ABSL_FLAG(int32_t, ttl, 600, "token generate: token lifetime in seconds.");
-ABSL_FLAG(std::string, format, "pem", "bundle show: pem or spiffe.");
+ABSL_FLAG(std::string, format, "pem",
+          "bundle show|list|set: pem or spiffe (the SPIFFE bundle format, a "
+          "JWKS).");
+ABSL_FLAG(std::string, id, "",
+          "bundle set|list|delete: the federated trust domain "
+          "(spiffe://domain.test or domain.test).");
+ABSL_FLAG(std::string, path, "",
+          "bundle set: the bundle file (default stdin).");
+ABSL_FLAG(std::string, mode, "restrict",
+          "bundle delete: restrict, delete or dissociate (what happens to the "
+          "entries federating with it).");
 
 namespace trellis::cli {
 namespace {
@@ -245,38 +259,122 @@ int AgentCommand(Client& client, const std::string& verb) {
   Fail(kUsage, "spire agent list|show|ban|evict");
 }
 
-int BundleCommand(Client& client, const std::string& verb) {
-  if (verb != "show") Fail(kUsage, "spire bundle show");
-  spire::api::types::Bundle bundle;
-  Check(bundle_v1::Bundle::NewStub(client.channel())
-            ->GetBundle(client.Context().get(), {}, &bundle),
-        "GetBundle");
+// A bundle printed in --format.
+void PrintBundle(const spire::api::types::Bundle& bundle) {
   const std::string format = absl::GetFlag(FLAGS_format);
   if (format == "pem") {
     for (const auto& authority : bundle.x509_authorities()) {
       std::cout << ca::DerToPem(authority.asn1(), "CERTIFICATE");
     }
-    return kOk;
+    return;
   }
   if (format != "spiffe") Fail(kUsage, "--format pem|spiffe");
-  // The SPIFFE bundle format (a JWKS): X.509 roots and JWT keys.
-  nlohmann::json keys = nlohmann::json::array();
-  for (const auto& authority : bundle.x509_authorities()) {
-    keys.push_back({{"use", "x509-svid"},
-                    {"x5c", {absl::Base64Escape(authority.asn1())}}});
+  absl::StatusOr<std::string> document = identity::ToSpiffeBundle(bundle);
+  if (!document.ok()) Fail(kInvalid, std::string(document.status().message()));
+  std::cout << *document << "\n";
+}
+
+// The trust domain --id names.
+std::string TrustDomainFlag() {
+  absl::StatusOr<std::string> td =
+      spiffe::ValidateTrustDomain(absl::GetFlag(FLAGS_id));
+  if (!td.ok()) Fail(kUsage, "--id: " + std::string(td.status().message()));
+  return *td;
+}
+
+int BundleCommand(Client& client, const std::string& verb) {
+  auto stub = bundle_v1::Bundle::NewStub(client.channel());
+  if (verb == "show") {
+    spire::api::types::Bundle bundle;
+    Check(stub->GetBundle(client.Context().get(), {}, &bundle), "GetBundle");
+    PrintBundle(bundle);
+    return kOk;
   }
-  for (const auto& key : bundle.jwt_authorities()) {
-    keys.push_back(
-        {{"use", "jwt-svid"},
-         {"kid", key.key_id()},
-         {"x-public-key-der", absl::Base64Escape(key.public_key())}});
+  if (verb == "list") {
+    if (!absl::GetFlag(FLAGS_id).empty()) {
+      bundle_v1::GetFederatedBundleRequest request;
+      request.set_trust_domain(TrustDomainFlag());
+      spire::api::types::Bundle bundle;
+      Check(stub->GetFederatedBundle(client.Context().get(), request, &bundle),
+            "GetFederatedBundle");
+      PrintBundle(bundle);
+      return kOk;
+    }
+    bundle_v1::ListFederatedBundlesResponse response;
+    Check(stub->ListFederatedBundles(client.Context().get(), {}, &response),
+          "ListFederatedBundles");
+    for (const spire::api::types::Bundle& bundle : response.bundles()) {
+      std::cout << "****************************************\n* spiffe://"
+                << bundle.trust_domain()
+                << "\n****************************************\n";
+      PrintBundle(bundle);
+    }
+    return kOk;
   }
-  std::cout << nlohmann::json{{"keys", keys},
-                              {"spiffe_sequence", bundle.sequence_number()},
-                              {"spiffe_refresh_hint", bundle.refresh_hint()}}
-                   .dump(2)
-            << "\n";
-  return kOk;
+  if (verb == "set") {
+    const std::string td = TrustDomainFlag();
+    const std::string path = absl::GetFlag(FLAGS_path);
+    std::string text;
+    if (path.empty()) {
+      text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      text = ReadFileOrDie(path);
+    }
+    spire::api::types::Bundle bundle;
+    bundle.set_trust_domain(td);
+    if (absl::GetFlag(FLAGS_format) == "spiffe") {
+      absl::StatusOr<spire::api::types::Bundle> parsed =
+          identity::FromSpiffeBundle(text, td);
+      if (!parsed.ok()) Fail(kUsage, std::string(parsed.status().message()));
+      bundle = std::move(*parsed);
+    } else {
+      absl::StatusOr<std::vector<std::string>> roots =
+          ca::CertificatesFromPem(text);
+      if (!roots.ok()) Fail(kUsage, std::string(roots.status().message()));
+      for (const std::string& der : *roots) {
+        bundle.add_x509_authorities()->set_asn1(der);
+      }
+    }
+    bundle_v1::BatchSetFederatedBundleRequest request;
+    *request.add_bundle() = std::move(bundle);
+    bundle_v1::BatchSetFederatedBundleResponse response;
+    Check(stub->BatchSetFederatedBundle(client.Context().get(), request,
+                                        &response),
+          "BatchSetFederatedBundle");
+    if (response.results(0).status().code() != 0) {
+      Fail(kInvalid, response.results(0).status().message());
+    }
+    std::cout << "bundle set.\n";
+    return kOk;
+  }
+  if (verb == "delete") {
+    bundle_v1::BatchDeleteFederatedBundleRequest request;
+    request.add_trust_domains(TrustDomainFlag());
+    const std::string mode = absl::GetFlag(FLAGS_mode);
+    bundle_v1::BatchDeleteFederatedBundleRequest::Mode parsed;
+    if (!bundle_v1::BatchDeleteFederatedBundleRequest::Mode_Parse(
+            absl::AsciiStrToUpper(mode), &parsed)) {
+      Fail(kUsage, "--mode restrict|delete|dissociate");
+    }
+    request.set_mode(parsed);
+    bundle_v1::BatchDeleteFederatedBundleResponse response;
+    Check(stub->BatchDeleteFederatedBundle(client.Context().get(), request,
+                                           &response),
+          "BatchDeleteFederatedBundle");
+    if (response.results(0).status().code() != 0) {
+      Fail(kInvalid, response.results(0).status().message());
+    }
+    std::cout << "bundle deleted.\n";
+    return kOk;
+  }
+  if (verb == "count") {
+    bundle_v1::CountBundlesResponse response;
+    Check(stub->CountBundles(client.Context().get(), {}, &response),
+          "CountBundles");
+    std::cout << "Count: " << response.count() << "\n";
+    return kOk;
+  }
+  Fail(kUsage, "spire bundle show|list|set|delete|count");
 }
 
 }  // namespace
@@ -285,7 +383,7 @@ int SpireCommand(Client& client, const std::vector<char*>& args) {
   if (args.size() != 4) {
     Fail(kUsage,
          "spire token generate | entry create|update|delete|show | agent "
-         "list|show|ban|evict | bundle show");
+         "list|show|ban|evict | bundle show|list|set|delete|count");
   }
   const std::string noun = args[2];
   const std::string verb = args[3];

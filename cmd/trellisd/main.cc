@@ -108,6 +108,12 @@ ABSL_FLAG(uint64_t, map_tile_cache_bytes,
 ABSL_FLAG(std::string, spire_addr, trellis::SpireOptions().addr,
           "Address of the SPIRE server API that spire-agents use (TLS with "
           "the server's X509-SVID; port 0: a free port; empty: off).");
+ABSL_FLAG(std::string, bundle_endpoint_addr, "",
+          "Address of the SPIFFE bundle endpoint (the trust domain's bundle as "
+          "a JWKS over HTTPS, authenticated by the server's X509-SVID: the "
+          "https_spiffe profile) for federation; empty: off.");
+ABSL_FLAG(std::string, bundle_endpoint_port_file, "",
+          "Write the bundle endpoint's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
           "Write the SPIRE API's bound port here.");
 ABSL_FLAG(std::string, trust_domain, trellis::SpireOptions().trust_domain,
@@ -223,6 +229,8 @@ int main(int argc, char** argv) {
 
   options.spire.addr = absl::GetFlag(FLAGS_spire_addr);
   options.spire.trust_domain = absl::GetFlag(FLAGS_trust_domain);
+  options.spire.bundle_endpoint_addr =
+      absl::GetFlag(FLAGS_bundle_endpoint_addr);
   options.spire.ca_key_type = absl::GetFlag(FLAGS_ca_key_type);
   options.spire.ca_ttl = absl::GetFlag(FLAGS_ca_ttl);
   options.spire.default_x509_svid_ttl =
@@ -265,6 +273,8 @@ int main(int argc, char** argv) {
   write_port(absl::GetFlag(FLAGS_verifier_port_file),
              (*server)->verifier_port());
   write_port(absl::GetFlag(FLAGS_spire_port_file), (*server)->spire_port());
+  write_port(absl::GetFlag(FLAGS_bundle_endpoint_port_file),
+             (*server)->bundle_endpoint_port());
   write_port(absl::GetFlag(FLAGS_port_file), (*server)->port());
 
   int received = 0;

@@ -86,6 +86,9 @@ class Server {
   int verifier_port() const { return attestation_->port(); }
   // The SPIRE API's port (0 if off).
   int spire_port() const { return spire_ ? spire_->port() : 0; }
+  int bundle_endpoint_port() const {
+    return spire_ ? spire_->bundle_endpoint_port() : 0;
+  }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.

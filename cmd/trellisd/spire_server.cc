@@ -14,6 +14,7 @@
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_builder.h"
+#include "identity/bundle_format.h"
 #include "spiffe/id.h"
 #include "util/file.h"
 
@@ -110,6 +111,8 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   server->agents_ = std::make_unique<identity::AgentManager>(
       server->storage_.get(), server->ca_.get(), server->entries_.get(),
       server->issuer_.get(), server->sovereign_.get());
+  server->bundles_ = std::make_unique<identity::BundleManager>(
+      server->storage_.get(), server->ca_.get(), server->entries_.get());
   server->svids_ = std::make_unique<identity::SvidManager>(
       server->ca_.get(), server->entries_.get(), server->issuer_.get(),
       server->sovereign_.get());
@@ -124,8 +127,8 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   for (Services* services :
        {&server->spire_services_, &server->operator_services_}) {
     services->agent = std::make_unique<identity::api::AgentService>(authority);
-    services->bundle =
-        std::make_unique<identity::api::BundleService>(authority);
+    services->bundle = std::make_unique<identity::api::BundleService>(
+        authority, server->bundles_.get());
     services->entry = std::make_unique<identity::api::EntryService>(
         authority, server->entries_.get());
     services->svid = std::make_unique<identity::api::SvidService>(
@@ -167,6 +170,32 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
         absl::StrCat("cannot listen on ", options.addr));
   }
   SpireServer* self = server.get();
+  if (!options.bundle_endpoint_addr.empty()) {
+    http::ServerOptions endpoint;
+    endpoint.address = options.bundle_endpoint_addr;
+    endpoint.tls_cert_file = server->svid_file_;
+    endpoint.tls_key_file = server->svid_file_;
+    http::Router router;
+    ca::CaManager* ca = server->ca_.get();
+    router.Get("/", [ca](const http::Request&, http::Response& response) {
+      absl::StatusOr<std::string> document =
+          identity::ToSpiffeBundle(ca->Bundle());
+      if (!document.ok()) {
+        response.status = 500;
+        response.body = R"({"error":"bundle unavailable"})";
+        return;
+      }
+      response.body = std::move(*document);
+    });
+    absl::StatusOr<std::unique_ptr<http::Server>> started =
+        http::Server::Start(std::move(endpoint), std::move(router));
+    if (!started.ok()) {
+      return absl::Status(
+          started.status().code(),
+          absl::StrCat("bundle endpoint: ", started.status().message()));
+    }
+    server->bundle_endpoint_ = std::move(*started);
+  }
   server->rotation_thread_ = std::thread([self] { self->RotationLoop(); });
   server->identity_map_->Start(options.identity_map_interval);
   return server;
@@ -196,6 +225,8 @@ absl::Status SpireServer::RenewServerSvid() {
   svid_renew_at_ =
       validity->not_before + (validity->not_after - validity->not_before) / 2;
   svid_bundle_sequence_ = bundle.sequence_number();
+  // Federating servers authenticate the endpoint by this SVID too.
+  if (bundle_endpoint_) return bundle_endpoint_->ReloadTls();
   return absl::OkStatus();
 }
 
@@ -245,6 +276,7 @@ void SpireServer::Shutdown() {
     grpc_server_.reset();
   }
   if (identity_map_) identity_map_->Stop();
+  if (bundle_endpoint_) bundle_endpoint_->Stop();
 }
 
 SpireServer::~SpireServer() { Shutdown(); }

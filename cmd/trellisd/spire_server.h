@@ -18,12 +18,14 @@
 #include "admin/operator_auth.h"
 #include "ca/ca_manager.h"
 #include "grpcpp/server.h"
+#include "http/server.h"
 #include "identity/agent_manager.h"
 #include "identity/api/agent_service.h"
 #include "identity/api/bundle_service.h"
 #include "identity/api/entry_service.h"
 #include "identity/api/node_service.h"
 #include "identity/api/svid_service.h"
+#include "identity/bundle_manager.h"
 #include "identity/entry_manager.h"
 #include "identity/identity_map.h"
 #include "identity/issuance_log.h"
@@ -40,6 +42,8 @@ struct SpireOptions {
   // SPIRE API address (port 0: a free port; empty: the role is off).
   std::string addr = "127.0.0.1:8081";
   std::string trust_domain = "example.org";
+  // The SPIFFE bundle endpoint (https_spiffe profile); empty: off.
+  std::string bundle_endpoint_addr;
   std::string ca_key_type = "ec-p256";
   absl::Duration ca_ttl = absl::Hours(24);
   absl::Duration default_x509_svid_ttl = absl::Hours(1);
@@ -71,6 +75,9 @@ class SpireServer {
   // administer entries, agents and tokens there).
   std::vector<grpc::Service*> operator_services();
   int port() const { return port_; }
+  int bundle_endpoint_port() const {
+    return bundle_endpoint_ ? bundle_endpoint_->port() : 0;
+  }
   void Shutdown();
 
  private:
@@ -89,6 +96,7 @@ class SpireServer {
   std::unique_ptr<identity::SovereignAttestor> sovereign_;
   std::unique_ptr<identity::EntryManager> entries_;
   std::unique_ptr<identity::AgentManager> agents_;
+  std::unique_ptr<identity::BundleManager> bundles_;
   std::unique_ptr<identity::SvidManager> svids_;
   std::unique_ptr<RateLimiter> attestations_;
   // One set of services per gRPC server (a service joins only one).
@@ -104,6 +112,8 @@ class SpireServer {
   std::unique_ptr<identity::api::NodeService> node_service_;
   Services operator_services_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Serves the bundle with the server SVID as its certificate.
+  std::unique_ptr<http::Server> bundle_endpoint_;
   int port_ = 0;
 
   absl::Mutex mu_;

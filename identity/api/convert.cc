@@ -36,4 +36,11 @@ spire::api::types::X509SVID ToApiX509Svid(const IssuedX509& svid) {
   return out;
 }
 
+spire::api::types::Status ToApiStatus(const absl::Status& status) {
+  spire::api::types::Status out;
+  out.set_code(static_cast<int32_t>(status.code()));
+  out.set_message(std::string(status.message()));
+  return out;
+}
+
 }  // namespace trellis::identity::api

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "identity/api/convert.h"
 #include "util/grpc_status.h"
 
 namespace trellis::identity::api {
@@ -18,11 +19,6 @@ grpc::Status TooMany() {
   return grpc::Status(
       grpc::StatusCode::INVALID_ARGUMENT,
       absl::StrCat("at most ", kMaxEntryBatch, " entries per batch"));
-}
-
-void SetStatus(const absl::Status& s, spire::api::types::Status* out) {
-  out->set_code(static_cast<int32_t>(s.code()));
-  out->set_message(std::string(s.message()));
 }
 
 bool SelectorsMatch(const Entry& entry, const SelectorMatch& match) {
@@ -183,7 +179,7 @@ grpc::Status EntryService::BatchCreateEntry(
       entries_->Create({request->entries().begin(), request->entries().end()});
   for (absl::StatusOr<Entry>& result : results) {
     auto* out = response->add_results();
-    SetStatus(result.status(), out->mutable_status());
+    *out->mutable_status() = ToApiStatus(result.status());
     if (result.ok()) *out->mutable_entry() = std::move(*result);
   }
   return grpc::Status::OK;
@@ -210,7 +206,7 @@ grpc::Status EntryService::BatchUpdateEntry(
       entries_->Update(std::move(updates));
   for (absl::StatusOr<Entry>& result : results) {
     auto* out = response->add_results();
-    SetStatus(result.status(), out->mutable_status());
+    *out->mutable_status() = ToApiStatus(result.status());
     if (result.ok()) *out->mutable_entry() = std::move(*result);
   }
   return grpc::Status::OK;
@@ -231,7 +227,7 @@ grpc::Status EntryService::BatchDeleteEntry(
   std::vector<absl::Status> results = entries_->Delete(ids);
   for (size_t i = 0; i < ids.size(); ++i) {
     auto* out = response->add_results();
-    SetStatus(results[i], out->mutable_status());
+    *out->mutable_status() = ToApiStatus(results[i]);
     out->set_id(ids[i]);
   }
   return grpc::Status::OK;

@@ -28,9 +28,7 @@ grpc::Status SvidService::BatchNewX509SVID(
   // Every result carries a status: agents read it before the SVID.
   for (const absl::StatusOr<IssuedX509>& result : *results) {
     svid_v1::BatchNewX509SVIDResponse::Result* out = response->add_results();
-    out->mutable_status()->set_code(
-        static_cast<int32_t>(result.status().code()));
-    out->mutable_status()->set_message(std::string(result.status().message()));
+    *out->mutable_status() = ToApiStatus(result.status());
     if (!result.ok()) continue;
     *out->mutable_svid() = ToApiX509Svid(*result);
     if (result->attested_claims) {

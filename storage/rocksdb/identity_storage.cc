@@ -13,6 +13,7 @@ constexpr char kAgent = 'a';
 constexpr char kToken = 't';
 constexpr char kCaSlot = 'c';
 constexpr char kSetting = 's';
+constexpr char kFederatedBundle = 'f';
 
 std::string Key(char tag, const std::string& id) {
   return std::string(1, tag) + id;
@@ -51,6 +52,15 @@ absl::Status RocksIdentityStorage::DeleteExisting(const std::string& key,
 }
 
 template <typename Message>
+absl::StatusOr<std::optional<Message>> RocksIdentityStorage::GetMessage(
+    char tag, const std::string& id, const char* what) {
+  absl::StatusOr<std::optional<std::string>> bytes = Get(Key(tag, id));
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::nullopt;
+  return Decode<Message>(**bytes, what);
+}
+
+template <typename Message>
 absl::StatusOr<std::vector<Message>> RocksIdentityStorage::Scan(
     char tag, const char* what) {
   std::vector<Message> out;
@@ -80,10 +90,7 @@ absl::Status RocksIdentityStorage::PutEntries(
 
 absl::StatusOr<std::optional<spire::api::types::Entry>>
 RocksIdentityStorage::GetEntry(const std::string& id) {
-  absl::StatusOr<std::optional<std::string>> bytes = Get(Key(kEntry, id));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::nullopt;
-  return Decode<spire::api::types::Entry>(**bytes, "entry");
+  return GetMessage<spire::api::types::Entry>(kEntry, id, "entry");
 }
 
 absl::Status RocksIdentityStorage::DeleteEntry(const std::string& id) {
@@ -95,20 +102,21 @@ RocksIdentityStorage::ListEntries() {
   return Scan<spire::api::types::Entry>(kEntry, "entry");
 }
 
+absl::Status RocksIdentityStorage::PutMessage(
+    char tag, const std::string& id,
+    const google::protobuf::MessageLite& message) {
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->identity(),
+                               Key(tag, id), message.SerializeAsString()));
+}
+
 absl::Status RocksIdentityStorage::PutAgent(
     const trellis::AttestedAgent& agent) {
-  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->identity(),
-                               Key(kAgent, agent.spiffe_id()),
-                               agent.SerializeAsString()));
+  return PutMessage(kAgent, agent.spiffe_id(), agent);
 }
 
 absl::StatusOr<std::optional<trellis::AttestedAgent>>
 RocksIdentityStorage::GetAgent(const std::string& spiffe_id) {
-  absl::StatusOr<std::optional<std::string>> bytes =
-      Get(Key(kAgent, spiffe_id));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::nullopt;
-  return Decode<trellis::AttestedAgent>(**bytes, "agent");
+  return GetMessage<trellis::AttestedAgent>(kAgent, spiffe_id, "agent");
 }
 
 absl::Status RocksIdentityStorage::DeleteAgent(const std::string& spiffe_id) {
@@ -118,6 +126,28 @@ absl::Status RocksIdentityStorage::DeleteAgent(const std::string& spiffe_id) {
 absl::StatusOr<std::vector<trellis::AttestedAgent>>
 RocksIdentityStorage::ListAgents() {
   return Scan<trellis::AttestedAgent>(kAgent, "agent");
+}
+
+absl::Status RocksIdentityStorage::PutFederatedBundle(
+    const spire::api::types::Bundle& bundle) {
+  return PutMessage(kFederatedBundle, bundle.trust_domain(), bundle);
+}
+
+absl::StatusOr<std::optional<spire::api::types::Bundle>>
+RocksIdentityStorage::GetFederatedBundle(const std::string& trust_domain) {
+  return GetMessage<spire::api::types::Bundle>(kFederatedBundle, trust_domain,
+                                               "federated bundle");
+}
+
+absl::Status RocksIdentityStorage::DeleteFederatedBundle(
+    const std::string& trust_domain) {
+  return DeleteExisting(Key(kFederatedBundle, trust_domain),
+                        "federated bundle");
+}
+
+absl::StatusOr<std::vector<spire::api::types::Bundle>>
+RocksIdentityStorage::ListFederatedBundles() {
+  return Scan<spire::api::types::Bundle>(kFederatedBundle, "federated bundle");
 }
 
 absl::Status RocksIdentityStorage::PutJoinToken(

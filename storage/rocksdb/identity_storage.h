@@ -39,10 +39,24 @@ class RocksIdentityStorage : public IdentityStorage {
   absl::StatusOr<std::optional<std::string>> GetSetting(
       const std::string& name) override;
 
+  absl::Status PutFederatedBundle(
+      const spire::api::types::Bundle& bundle) override;
+  absl::StatusOr<std::optional<spire::api::types::Bundle>> GetFederatedBundle(
+      const std::string& trust_domain) override;
+  absl::Status DeleteFederatedBundle(const std::string& trust_domain) override;
+  absl::StatusOr<std::vector<spire::api::types::Bundle>> ListFederatedBundles()
+      override;
+
   absl::Status PutCaSlots(const std::vector<trellis::CaSlot>& slots) override;
   absl::StatusOr<std::vector<trellis::CaSlot>> GetCaSlots() override;
 
  private:
+  absl::Status PutMessage(char tag, const std::string& id,
+                          const google::protobuf::MessageLite& message);
+  template <typename Message>
+  absl::StatusOr<std::optional<Message>> GetMessage(char tag,
+                                                    const std::string& id,
+                                                    const char* what);
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key);
   // Deletes `key`; NOT_FOUND if it is absent.
   absl::Status DeleteExisting(const std::string& key, const char* what);

@@ -64,6 +64,30 @@ TEST_F(IdentityStorageTest, AgentsAreKeyedBySpiffeId) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(IdentityStorageTest, FederatedBundlesAreKeyedByTrustDomain) {
+  spire::api::types::Bundle bundle;
+  bundle.set_trust_domain("b.test");
+  bundle.set_sequence_number(1);
+  ASSERT_TRUE(storage_->PutFederatedBundle(bundle).ok());
+  bundle.set_trust_domain("a.test");
+  ASSERT_TRUE(storage_->PutFederatedBundle(bundle).ok());
+  bundle.set_sequence_number(2);
+  ASSERT_TRUE(storage_->PutFederatedBundle(bundle).ok());
+  Open();
+  auto listed = storage_->ListFederatedBundles();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].trust_domain(), "a.test");
+  EXPECT_EQ((*listed)[0].sequence_number(), 2);
+  EXPECT_TRUE(storage_->DeleteFederatedBundle("a.test").ok());
+  EXPECT_EQ(storage_->DeleteFederatedBundle("a.test").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_FALSE(storage_->GetFederatedBundle("a.test")->has_value());
+  EXPECT_EQ((*storage_->GetFederatedBundle("b.test"))->sequence_number(), 1);
+  // Other records are not bundles.
+  EXPECT_EQ(storage_->ListFederatedBundles()->size(), 1u);
+}
+
 TEST_F(IdentityStorageTest, JoinTokenIsTakenExactlyOnce) {
   trellis::JoinTokenRecord token;
   token.set_token("tok");
