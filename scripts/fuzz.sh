@@ -15,6 +15,7 @@ targets=(
   //merkle:log_root_fuzzer
   //attest/ima:measurement_list_fuzzer
   //attest/eventlog:event_log_fuzzer
+  //spiffe:bundle_document_fuzzer
 )
 declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm
@@ -24,6 +25,7 @@ declare -A seeds=(
   [//merkle:log_root_fuzzer]=testdata/fuzz_seeds/log_root
   [//attest/ima:measurement_list_fuzzer]=testdata/fuzz_seeds/ima
   [//attest/eventlog:event_log_fuzzer]=testdata/fuzz_seeds/eventlog
+  [//spiffe:bundle_document_fuzzer]=testdata/fuzz_seeds/spiffe_bundle
 )
 base="${HOME}/.cache/trellis-fuzz"
 bazel_fuzz() { bazel --output_base="$base" "$@"; }
