@@ -40,6 +40,9 @@ ABSL_FLAG(int, batch, 50, "x509: CSRs per BatchNewX509SVID call.");
 ABSL_FLAG(int, clients, 8, "Concurrent client threads (one channel each).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "How long to load.");
 ABSL_FLAG(int, syncs, 5, "sync: full syncs to time.");
+ABSL_FLAG(absl::Duration, settle, absl::ZeroDuration(),
+          "Wait this long after creating the entries (upstream SPIRE serves "
+          "new entries only after its entry cache reloads, every 5 s).");
 
 namespace trellis::bench {
 namespace {
@@ -268,6 +271,7 @@ void Sync(const Agent& agent) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const trellis::bench::Agent agent = trellis::bench::Setup();
+  absl::SleepFor(absl::GetFlag(FLAGS_settle));
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "x509") {
     trellis::bench::X509(agent);

@@ -256,7 +256,7 @@ absl::Status CaManager::Rotate() {
 }
 
 absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
-    const std::string& spiffe_id, const SharedKey& public_key,
+    const std::string& spiffe_id, const std::string& public_key_der,
     const std::vector<std::string>& dns_names, absl::Duration ttl,
     const std::vector<RawExtension>& extensions) {
   std::shared_ptr<const ParsedIssuer> issuer;
@@ -271,12 +271,12 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
     }
   }
   if (issuer == nullptr) return absl::UnavailableError("no active CA");
-  if (public_key == nullptr) {
+  if (public_key_der.empty()) {
     return absl::InvalidArgumentError("missing public key");
   }
   SvidTemplate svid;
   svid.spiffe_id = spiffe_id;
-  svid.public_key = public_key;
+  svid.public_key_der = public_key_der;
   svid.dns_names = dns_names;
   svid.now = clock_();
   svid.ttl = ttl > absl::ZeroDuration() ? ttl : options_.default_x509_svid_ttl;
@@ -298,10 +298,10 @@ absl::StatusOr<std::string> CaManager::FinishX509Svid(
 }
 
 absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
-    const std::string& spiffe_id, const SharedKey& public_key,
+    const std::string& spiffe_id, const std::string& public_key_der,
     const std::vector<std::string>& dns_names, absl::Duration ttl) {
   absl::StatusOr<Precertificate> precert =
-      PrepareX509Svid(spiffe_id, public_key, dns_names, ttl);
+      PrepareX509Svid(spiffe_id, public_key_der, dns_names, ttl);
   if (!precert.ok()) return precert.status();
   return std::vector<std::string>{precert->cert.der()};
 }

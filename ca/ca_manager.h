@@ -63,7 +63,7 @@ class CaManager {
   // An X509-SVID chain (leaf first) for `public_key_der` (SPKI). ttl zero:
   // the default; always capped at the CA's end.
   absl::StatusOr<std::vector<std::string>> SignX509Svid(
-      const std::string& spiffe_id, const SharedKey& public_key,
+      const std::string& spiffe_id, const std::string& public_key_der,
       const std::vector<std::string>& dns_names, absl::Duration ttl);
 
   // The same in two steps, for certificates that carry an inclusion promise
@@ -75,8 +75,9 @@ class CaManager {
     std::shared_ptr<const ParsedIssuer> issuer;
     std::string issuer_key_id;  // The CA's SKI.
   };
+  // `public_key_der` is the SPKI of a key already checked (a parsed CSR's).
   absl::StatusOr<Precertificate> PrepareX509Svid(
-      const std::string& spiffe_id, const SharedKey& public_key,
+      const std::string& spiffe_id, const std::string& public_key_der,
       const std::vector<std::string>& dns_names, absl::Duration ttl,
       const std::vector<RawExtension>& extensions = {});
   // The final certificate's DER.

@@ -76,15 +76,15 @@ TEST_F(CaManagerTest, RotatesThroughPreparedActiveOld) {
   EXPECT_EQ(jwt->expires_at - jwt->issued_at, absl::Minutes(5));
   EXPECT_TRUE(VerifyJwtSvid(jwt->token, ca->JwtAuthorities(), "db", now_).ok());
   // Signing still uses the first until activation at 5/6 of its life.
-  EXPECT_EQ(ca->SignX509Svid("spiffe://example.org/w", nullptr, {},
-                             absl::ZeroDuration())
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);  // No key: refused.
+  EXPECT_EQ(
+      ca->SignX509Svid("spiffe://example.org/w", "", {}, absl::ZeroDuration())
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);  // No key: refused.
   auto key = crypto::GenerateKey(keyspb::Specification());
   ASSERT_TRUE(key.ok());
   auto leaf = ca->SignX509Svid("spiffe://example.org/w",
-                               SharedKey(key->release(), EVP_PKEY_free), {},
+                               *crypto::MarshalPublicKey(**key), {},
                                absl::ZeroDuration());
   ASSERT_TRUE(leaf.ok()) << leaf.status();
   EXPECT_EQ(DescribeCertificate(leaf->front())->issuer,

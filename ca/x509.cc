@@ -167,21 +167,6 @@ absl::Status AddNameEntry(X509_NAME *name, int nid, absl::string_view value) {
   return absl::OkStatus();
 }
 
-// For constant extension values only: the config syntax would let
-// untrusted text inject extra names.
-absl::Status AddConfExtension(X509 *cert, int nid, const char *value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, nullptr, cert, nullptr, nullptr, 0);
-  X509_EXTENSION *ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  const bool ok = ext != nullptr && X509_add_ext(cert, ext, -1) == 1;
-  X509_EXTENSION_free(ext);
-  if (!ok) {
-    return absl::InternalError(
-        absl::StrCat("extension ", OBJ_nid2sn(nid), ": ", OpenSslError()));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status AddExtension(X509 *cert, int nid, void *value, bool critical) {
   if (X509_add1_ext_i2d(cert, nid, value, critical ? 1 : 0,
                         X509V3_ADD_DEFAULT) != 1) {
@@ -256,7 +241,115 @@ struct CertSpec {
   EVP_PKEY *signing_key = nullptr;
   const EVP_MD *digest = nullptr;
   std::vector<RawExtension> extensions;
+  // If set, the subject key as SPKI DER, used instead of public_key.
+  absl::string_view public_key_spki;
 };
+
+// Sets the certificate's subject key from SPKI DER without decoding the key:
+// OpenSSL 3 turns an EVP_PKEY into a certificate's key by encoding and
+// decoding it through its provider registry, which costs more than all the
+// rest of an SVID. The algorithm and key bits are copied as they are (the
+// caller has decoded the key once, e.g. to check a CSR's signature).
+absl::Status SetPublicKeySpki(X509 *cert, absl::string_view spki) {
+  const unsigned char *p = Bytes(spki);
+  const unsigned char *const end = p + spki.size();
+  long length = 0;
+  int tag = 0, cls = 0;
+  if ((ASN1_get_object(&p, &length, &tag, &cls,
+                       static_cast<long>(spki.size())) &
+       0x80) != 0 ||
+      tag != V_ASN1_SEQUENCE || p + length != end) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("subject key is not an SPKI");
+  }
+  std::unique_ptr<X509_ALGOR, Free<X509_ALGOR_free>> algorithm(
+      d2i_X509_ALGOR(nullptr, &p, end - p));
+  std::unique_ptr<ASN1_BIT_STRING, Free<ASN1_BIT_STRING_free>> bits(
+      algorithm == nullptr ? nullptr
+                           : d2i_ASN1_BIT_STRING(nullptr, &p, end - p));
+  if (bits == nullptr || p != end || (bits->flags & 0x07) != 0) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("subject key is not an SPKI");
+  }
+  const ASN1_OBJECT *oid = nullptr;
+  int parameter_type = 0;
+  const void *parameter = nullptr;
+  X509_ALGOR_get0(&oid, &parameter_type, &parameter, algorithm.get());
+  // X509_PUBKEY_set0_param takes ownership: copies of what the algorithm
+  // identifier holds.
+  void *parameter_copy = nullptr;
+  switch (parameter_type) {
+    case V_ASN1_UNDEF:
+    case V_ASN1_NULL:
+      break;
+    case V_ASN1_OBJECT:  // EC: the named curve.
+      parameter_copy = OBJ_dup(static_cast<const ASN1_OBJECT *>(parameter));
+      break;
+    case V_ASN1_SEQUENCE:  // E.g. RSA-PSS parameters.
+      parameter_copy =
+          ASN1_STRING_dup(static_cast<const ASN1_STRING *>(parameter));
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          "subject key has unsupported algorithm parameters");
+  }
+  ASN1_OBJECT *oid_copy = OBJ_dup(oid);
+  const int key_length = ASN1_STRING_length(bits.get());
+  unsigned char *key_bits = static_cast<unsigned char *>(
+      OPENSSL_memdup(ASN1_STRING_get0_data(bits.get()), key_length));
+  if (oid_copy == nullptr || key_bits == nullptr ||
+      ((parameter_type == V_ASN1_OBJECT || parameter_type == V_ASN1_SEQUENCE) &&
+       parameter_copy == nullptr) ||
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), oid_copy,
+                             parameter_type, parameter_copy, key_bits,
+                             key_length) != 1) {
+    ASN1_OBJECT_free(oid_copy);
+    OPENSSL_free(key_bits);
+    if (parameter_type == V_ASN1_OBJECT) {
+      ASN1_OBJECT_free(static_cast<ASN1_OBJECT *>(parameter_copy));
+    } else {
+      ASN1_STRING_free(static_cast<ASN1_STRING *>(parameter_copy));
+    }
+    return absl::InternalError("subject key: " + OpenSslError());
+  }
+  return absl::OkStatus();
+}
+
+// The extensions every SVID (or every CA) carries with the same value,
+// built once: building them from config text for each certificate costs a
+// config parse and name lookups.
+struct ConstantExtensions {
+  X509_EXTENSION *leaf_key_usage;
+  X509_EXTENSION *ca_key_usage;
+  X509_EXTENSION *extended_key_usage;
+  X509_EXTENSION *leaf_basic_constraints;
+  X509_EXTENSION *ca_basic_constraints;
+};
+
+const ConstantExtensions *Constants() {
+  static const ConstantExtensions *const constants = [] {
+    auto make = [](int nid, const char *value) {
+      return X509V3_EXT_conf_nid(nullptr, nullptr, nid, value);
+    };
+    auto *c = new ConstantExtensions{
+        make(NID_key_usage,
+             "critical,digitalSignature,keyEncipherment,keyAgreement"),
+        make(NID_key_usage, "critical,keyCertSign,cRLSign"),
+        make(NID_ext_key_usage, "serverAuth,clientAuth"),
+        make(NID_basic_constraints, "critical,CA:FALSE"),
+        make(NID_basic_constraints, "critical,CA:TRUE")};
+    return c;
+  }();
+  return constants;
+}
+
+absl::Status AddConstantExtension(X509 *cert, const X509_EXTENSION *ext) {
+  if (ext == nullptr ||
+      X509_add_ext(cert, const_cast<X509_EXTENSION *>(ext), -1) != 1) {
+    return absl::InternalError("extension: " + OpenSslError());
+  }
+  return absl::OkStatus();
+}
 
 absl::Status AddRawExtension(X509 *cert, const RawExtension &extension);
 
@@ -266,8 +359,14 @@ absl::StatusOr<X509Ptr> BuildCertificate(const CertSpec &spec) {
   X509 *x = cert.get();
   if (X509_set_version(x, X509_VERSION_3) != 1 ||
       BN_to_ASN1_INTEGER(spec.serial, X509_get_serialNumber(x)) == nullptr ||
-      X509_set_pubkey(x, spec.public_key) != 1) {
+      (spec.public_key_spki.empty() &&
+       X509_set_pubkey(x, spec.public_key) != 1)) {
     return absl::InternalError("certificate fields: " + OpenSslError());
+  }
+  if (!spec.public_key_spki.empty()) {
+    if (absl::Status s = SetPublicKeySpki(x, spec.public_key_spki); !s.ok()) {
+      return s;
+    }
   }
   X509_NAME *subject = X509_get_subject_name(x);
   for (const auto &[nid, value] : spec.subject) {
@@ -288,18 +387,15 @@ absl::StatusOr<X509Ptr> BuildCertificate(const CertSpec &spec) {
   }
 
   // Go's extension order: KU, EKU, BC, SKI, AKI, SAN.
-  absl::Status s =
-      spec.is_ca
-          ? AddConfExtension(x, NID_key_usage, "critical,keyCertSign,cRLSign")
-          : AddConfExtension(
-                x, NID_key_usage,
-                "critical,digitalSignature,keyEncipherment,keyAgreement");
+  const ConstantExtensions *constants = Constants();
+  absl::Status s = AddConstantExtension(
+      x, spec.is_ca ? constants->ca_key_usage : constants->leaf_key_usage);
   if (s.ok() && !spec.is_ca) {
-    s = AddConfExtension(x, NID_ext_key_usage, "serverAuth,clientAuth");
+    s = AddConstantExtension(x, constants->extended_key_usage);
   }
   if (s.ok()) {
-    s = AddConfExtension(x, NID_basic_constraints,
-                         spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    s = AddConstantExtension(x, spec.is_ca ? constants->ca_basic_constraints
+                                           : constants->leaf_basic_constraints);
   }
   if (!s.ok()) return s;
 
@@ -530,9 +626,16 @@ absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
     return absl::InvalidArgumentError("CSR signature does not verify");
   }
   CertificateRequest out;
-  absl::StatusOr<std::string> spki = crypto::MarshalPublicKey(*key);
-  if (!spki.ok()) return spki.status();
-  out.public_key_der = *std::move(spki);
+  // The request's own encoding of its key (re-encoding the decoded key
+  // would go through OpenSSL's encoder registry).
+  unsigned char *spki = nullptr;
+  const int spki_length =
+      i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req.get()), &spki);
+  if (spki_length <= 0) {
+    return absl::InternalError("CSR public key: " + OpenSslError());
+  }
+  out.public_key_der.assign(reinterpret_cast<char *>(spki), spki_length);
+  OPENSSL_free(spki);
   EVP_PKEY_up_ref(key);
   out.public_key = SharedKey(key, EVP_PKEY_free);
 
@@ -662,12 +765,8 @@ absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
   for (const std::string &dns : svid.dns_names) {
     if (absl::Status s = CheckDnsName(dns); !s.ok()) return s;
   }
-  SharedKey public_key = svid.public_key;
-  if (public_key == nullptr) {
-    absl::StatusOr<crypto::PrivateKey> parsed =
-        crypto::ParsePublicKey(svid.public_key_der);
-    if (!parsed.ok()) return parsed.status();
-    public_key = SharedKey(parsed->release(), EVP_PKEY_free);
+  if (svid.public_key_der.empty() && svid.public_key == nullptr) {
+    return absl::InvalidArgumentError("missing public key");
   }
   if (issuer.trust_domain != id->trust_domain) {
     return absl::InvalidArgumentError(
@@ -689,7 +788,8 @@ absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
     spec.subject.emplace_back(NID_commonName, svid.dns_names[0]);
   }
   spec.issuer_name = X509_get_subject_name(issuer.cert.get());
-  spec.public_key = public_key.get();
+  spec.public_key = svid.public_key.get();
+  spec.public_key_spki = svid.public_key_der;
   spec.validity = {svid.now - kNotBeforeCushion, not_after};
   spec.uri = id->ToString();
   spec.dns_names = svid.dns_names;

@@ -79,9 +79,11 @@ struct RawExtension {
 };
 
 struct SvidTemplate {
-  std::string spiffe_id;       // Must be in the issuer's trust domain.
-  std::string public_key_der;  // SubjectPublicKeyInfo, e.g. from ParseCsr.
-  SharedKey public_key;        // If set, used instead of public_key_der.
+  std::string spiffe_id;  // Must be in the issuer's trust domain.
+  // The subject key: SubjectPublicKeyInfo DER of a key already checked
+  // (ParseCsr's), used as it is; or, if that is empty, the decoded key.
+  std::string public_key_der;
+  SharedKey public_key;
   std::vector<std::string> dns_names;  // The first is also the subject CN.
   absl::Time now;
   absl::Duration ttl;  // > 0; capped at the issuer's NotAfter.

@@ -287,6 +287,39 @@ TEST_P(KeyTypeParamTest, SelfSignedCaHasSpiffeShape) {
   EXPECT_EQ(VerifyChain(*ca_der, *ca_der, now, X509_PURPOSE_ANY), X509_V_OK);
 }
 
+TEST_P(KeyTypeParamTest, SubjectKeyFromTheCsrIsCopiedExactly) {
+  absl::StatusOr<std::string> ca_key = GeneratePrivateKey(KeyType::kEcP256);
+  const absl::Time now = Now();
+  absl::StatusOr<std::string> ca_der =
+      CreateSelfSignedCa(*ca_key, "spiffe://example.org", now, absl::Hours(24));
+  ASSERT_TRUE(ca_der.ok()) << ca_der.status();
+  crypto::PrivateKey leaf_key = NewKey(GetParam());
+  absl::StatusOr<CertificateRequest> csr =
+      ParseCsr(MakeCsr(leaf_key.get(), absl::StrCat("URI:", kWorkload)), true);
+  ASSERT_TRUE(csr.ok()) << csr.status();
+  SvidTemplate tmpl;
+  tmpl.spiffe_id = kWorkload;
+  tmpl.public_key_der = csr->public_key_der;
+  tmpl.now = now;
+  tmpl.ttl = absl::Hours(1);
+  absl::StatusOr<std::string> svid = SignX509Svid({*ca_der, *ca_key}, tmpl);
+  ASSERT_TRUE(svid.ok()) << svid.status();
+  // The certificate's key decodes to the CSR's key (OpenSSL decoding it
+  // from the certificate, independently of how it was put there).
+  X509Ptr leaf = Parse(*svid);
+  ASSERT_NE(leaf, nullptr);
+  EXPECT_EQ(*crypto::MarshalPublicKey(*X509_get0_pubkey(leaf.get())),
+            *crypto::MarshalPublicKey(*leaf_key));
+  EXPECT_EQ(VerifyChain(*ca_der, *svid, now, X509_PURPOSE_ANY), X509_V_OK);
+  // Garbage where an SPKI belongs is refused, not embedded.
+  tmpl.public_key_der = "not an SPKI";
+  EXPECT_EQ(SignX509Svid({*ca_der, *ca_key}, tmpl).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  tmpl.public_key_der = csr->public_key_der + "x";
+  EXPECT_EQ(SignX509Svid({*ca_der, *ca_key}, tmpl).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(KeyTypeParamTest, SignsSvidThatVerifiesAndHasSpireShape) {
   absl::StatusOr<std::string> ca_key = GeneratePrivateKey(GetParam());
   ASSERT_TRUE(ca_key.ok());

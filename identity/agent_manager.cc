@@ -93,7 +93,7 @@ absl::StatusOr<IssuedX509> AgentManager::Sign(
   if (!csr.ok()) return csr.status();
   X509Issue request;
   request.spiffe_id = spiffe_id;
-  request.public_key = csr->public_key;
+  request.public_key_der = csr->public_key_der;
   request.ttl = absl::ZeroDuration();
   request.context.kind = trellis::IssuanceRecord::AGENT_X509_SVID;
   request.context.agent_id = spiffe_id;

@@ -33,7 +33,7 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
   for (size_t i = 0; i < requests.size(); ++i) {
     const X509Issue& request = requests[i];
     absl::StatusOr<ca::CaManager::Precertificate> precert =
-        ca_->PrepareX509Svid(request.spiffe_id, request.public_key,
+        ca_->PrepareX509Svid(request.spiffe_id, request.public_key_der,
                              request.dns_names, request.ttl,
                              request.extensions);
     if (!precert.ok()) {

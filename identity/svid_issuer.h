@@ -30,7 +30,7 @@ struct IssuanceContext {
 
 struct X509Issue {
   std::string spiffe_id;
-  ca::SharedKey public_key;  // Decoded, e.g. from ca::ParseCsr.
+  std::string public_key_der;  // SPKI of a checked key (ca::ParseCsr's).
   std::vector<std::string> dns_names;
   absl::Duration ttl;                        // Zero: the default.
   std::vector<ca::RawExtension> extensions;  // E.g. sovereign claims.

@@ -2,7 +2,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "crypto/keys.h"
 #include "spiffe/id.h"
 
 namespace trellis::identity {
@@ -62,7 +61,7 @@ absl::StatusOr<X509Issue> SvidManager::RequestFor(
   if (!csr.ok()) return csr.status();
   X509Issue issue;
   issue.spiffe_id = spiffe_id;
-  issue.public_key = std::move(csr->public_key);
+  issue.public_key_der = std::move(csr->public_key_der);
   issue.dns_names = dns_names;
   issue.ttl = ttl;
   issue.context = std::move(context);
@@ -76,11 +75,8 @@ absl::Status SvidManager::AppraiseFor(
   absl::StatusOr<std::string> host =
       SovereignAttestor::HostOf(attestation, agent.host_id());
   if (!host.ok()) return host.status();
-  absl::StatusOr<std::string> key_der =
-      crypto::MarshalPublicKey(*issue.public_key);
-  if (!key_der.ok()) return key_der.status();
-  absl::StatusOr<SovereignVerdict> verdict =
-      sovereign_->Appraise(attestation, *host, issue.spiffe_id, *key_der);
+  absl::StatusOr<SovereignVerdict> verdict = sovereign_->Appraise(
+      attestation, *host, issue.spiffe_id, issue.public_key_der);
   if (!verdict.ok()) return verdict.status();
   ApplyVerdict(*verdict, issue);
   return absl::OkStatus();
@@ -115,7 +111,7 @@ absl::StatusOr<IssuedX509> SvidManager::MintX509Svid(const std::string& csr_der,
   }
   X509Issue request;
   request.spiffe_id = id->ToString();
-  request.public_key = std::move(csr->public_key);
+  request.public_key_der = std::move(csr->public_key_der);
   request.dns_names = csr->dns_sans;
   request.ttl = ttl;
   return std::move(issuer_->IssueX509({std::move(request)})[0]);

@@ -207,11 +207,12 @@ absl::Status SpireServer::RenewServerSvid() {
   if (!key.ok()) return key.status();
   absl::StatusOr<crypto::PrivateKey> parsed = crypto::ParsePrivateKey(*key);
   if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<std::string> public_key = crypto::MarshalPublicKey(**parsed);
+  if (!public_key.ok()) return public_key.status();
   const spire::api::types::Bundle bundle = ca_->Bundle();
   absl::StatusOr<std::vector<std::string>> chain = ca_->SignX509Svid(
       absl::StrCat("spiffe://", ca_->options().trust_domain, "/spire/server"),
-      ca::SharedKey(parsed->release(), EVP_PKEY_free), {},
-      absl::ZeroDuration());
+      *public_key, {}, absl::ZeroDuration());
   if (!chain.ok()) return chain.status();
   std::string pem = ca::DerToPem(*key, "PRIVATE KEY");
   for (const std::string& der : *chain) {
