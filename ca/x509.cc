@@ -1,6 +1,7 @@
 #include "ca/x509.h"
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -10,8 +11,10 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -603,6 +606,263 @@ absl::StatusOr<std::string> GeneratePrivateKey(KeyType type) {
   return crypto::MarshalPrivateKey(**key);
 }
 
+namespace {
+
+// One DER element: where it starts, its contents and its end.
+struct Tlv {
+  int tag = 0;
+  int tag_class = 0;
+  bool constructed = false;
+  const unsigned char *start = nullptr;
+  const unsigned char *content = nullptr;
+  const unsigned char *end = nullptr;
+};
+
+// Reads the element at `p` (advancing it) within `limit`; false unless it
+// is well-formed definite-length DER that ends within `limit`.
+bool ReadTlv(const unsigned char *&p, const unsigned char *limit, Tlv &out) {
+  if (p >= limit) return false;
+  out.start = p;
+  long length = 0;
+  const int flags =
+      ASN1_get_object(&p, &length, &out.tag, &out.tag_class, limit - p);
+  if ((flags & 0x80) != 0 || (flags & 0x01) != 0) {  // Error, or indefinite.
+    ERR_clear_error();
+    return false;
+  }
+  out.constructed = (flags & V_ASN1_CONSTRUCTED) != 0;
+  out.content = p;
+  out.end = p + length;
+  if (out.end > limit) return false;
+  p = out.end;
+  return true;
+}
+
+bool IsUniversal(const Tlv &tlv, int tag, bool constructed) {
+  return tlv.tag_class == V_ASN1_UNIVERSAL && tlv.tag == tag &&
+         tlv.constructed == constructed;
+}
+
+// The bits of a BIT STRING element with no unused bits.
+bool WholeBits(const Tlv &tlv, absl::string_view &bits) {
+  if (!IsUniversal(tlv, V_ASN1_BIT_STRING, false) || tlv.end == tlv.content ||
+      tlv.content[0] != 0) {
+    return false;
+  }
+  bits = absl::string_view(reinterpret_cast<const char *>(tlv.content + 1),
+                           tlv.end - tlv.content - 1);
+  return true;
+}
+
+absl::Status MalformedCsr(absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot parse DER CSR: ", what));
+}
+
+// The decoded EC key of an id-ecPublicKey SPKI with a named curve, built
+// from its parameters (OpenSSL 3.0 decodes keys through a decoder chain it
+// builds anew for each key, several times dearer than the rest of a CSR);
+// nullopt for other key types (the caller takes the general path).
+absl::StatusOr<std::optional<crypto::PrivateKey>> EcKeyOf(const Tlv &spki) {
+  const unsigned char *p = spki.content;
+  Tlv algorithm, key_bits;
+  if (!ReadTlv(p, spki.end, algorithm) ||
+      !IsUniversal(algorithm, V_ASN1_SEQUENCE, true) ||
+      !ReadTlv(p, spki.end, key_bits) || p != spki.end) {
+    return MalformedCsr("subject public key info");
+  }
+  const unsigned char *a = algorithm.content;
+  Tlv oid, curve;
+  if (!ReadTlv(a, algorithm.end, oid) ||
+      !IsUniversal(oid, V_ASN1_OBJECT, false)) {
+    return MalformedCsr("key algorithm");
+  }
+  // 1.2.840.10045.2.1 (id-ecPublicKey).
+  static constexpr unsigned char kEcPublicKey[] = {0x2a, 0x86, 0x48, 0xce,
+                                                   0x3d, 0x02, 0x01};
+  if (static_cast<size_t>(oid.end - oid.content) != sizeof(kEcPublicKey) ||
+      memcmp(oid.content, kEcPublicKey, sizeof(kEcPublicKey)) != 0 ||
+      !ReadTlv(a, algorithm.end, curve) ||
+      !IsUniversal(curve, V_ASN1_OBJECT, false) || a != algorithm.end) {
+    return std::nullopt;  // Not an EC key with a named curve.
+  }
+  const unsigned char *c = curve.start;
+  std::unique_ptr<ASN1_OBJECT, Free<ASN1_OBJECT_free>> curve_oid(
+      d2i_ASN1_OBJECT(nullptr, &c, curve.end - curve.start));
+  const int nid =
+      curve_oid == nullptr ? NID_undef : OBJ_obj2nid(curve_oid.get());
+  if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1 &&
+      nid != NID_secp521r1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  absl::string_view point;
+  if (!WholeBits(key_bits, point)) return MalformedCsr("public key bits");
+  char *group = const_cast<char *>(OBJ_nid2sn(nid));
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                        const_cast<char *>(point.data()),
+                                        point.size()),
+      OSSL_PARAM_construct_end()};
+  std::unique_ptr<EVP_PKEY_CTX, Free<EVP_PKEY_CTX_free>> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY *key = nullptr;
+  // The import checks that the point is on the curve.
+  if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("CSR public key is unusable");
+  }
+  return crypto::PrivateKey(key);
+}
+
+// The extensions of the CSR's extensionRequest attribute (null if none).
+absl::StatusOr<ExtensionsPtr> RequestedExtensions(const Tlv &attributes) {
+  ExtensionsPtr found;
+  const unsigned char *p = attributes.content;
+  while (p < attributes.end) {
+    Tlv element;
+    if (!ReadTlv(p, attributes.end, element)) return MalformedCsr("attributes");
+    const unsigned char *e = element.start;
+    std::unique_ptr<X509_ATTRIBUTE, Free<X509_ATTRIBUTE_free>> attribute(
+        d2i_X509_ATTRIBUTE(nullptr, &e, element.end - element.start));
+    if (attribute == nullptr || e != element.end) {
+      ERR_clear_error();
+      return MalformedCsr("attribute");
+    }
+    if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(attribute.get())) !=
+        NID_ext_req) {
+      continue;
+    }
+    const ASN1_TYPE *value = X509_ATTRIBUTE_get0_type(attribute.get(), 0);
+    if (found != nullptr || X509_ATTRIBUTE_count(attribute.get()) != 1 ||
+        value == nullptr || value->type != V_ASN1_SEQUENCE) {
+      return absl::InvalidArgumentError("CSR has malformed extensions");
+    }
+    const unsigned char *x = value->value.sequence->data;
+    found.reset(
+        d2i_X509_EXTENSIONS(nullptr, &x, value->value.sequence->length));
+    if (found == nullptr ||
+        x != value->value.sequence->data + value->value.sequence->length) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("CSR has malformed extensions");
+    }
+  }
+  return found;
+}
+
+// The URI and DNS names of `exts`' subjectAltName.
+absl::Status CollectRequestedNames(const STACK_OF(X509_EXTENSION) * exts,
+                                   CertificateRequest &out) {
+  if (exts == nullptr) return absl::OkStatus();
+  int critical = -1;
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(
+      X509V3_get_d2i(exts, NID_subject_alt_name, &critical, nullptr)));
+  if (names == nullptr) {
+    if (critical == -2) {
+      return absl::InvalidArgumentError(
+          "CSR has two subjectAltName extensions");
+    }
+    if (critical >= 0) {
+      return absl::InvalidArgumentError("CSR has a malformed subjectAltName: " +
+                                        OpenSslError());
+    }
+    return absl::OkStatus();
+  }
+  CollectNames(names.get(), &out.uri_sans, &out.dns_sans);
+  return absl::OkStatus();
+}
+
+// ParseCsr for EC keys on named curves, without OpenSSL's key decoders;
+// nullopt for other keys.
+absl::StatusOr<std::optional<CertificateRequest>> ParseEcCsr(
+    absl::string_view csr_der, bool check_signature) {
+  const unsigned char *p = Bytes(csr_der);
+  const unsigned char *const limit = p + csr_der.size();
+  Tlv request, info, signature_algorithm, signature;
+  if (!ReadTlv(p, limit, request) ||
+      !IsUniversal(request, V_ASN1_SEQUENCE, true) || p != limit) {
+    return MalformedCsr("not a DER SEQUENCE");
+  }
+  const unsigned char *r = request.content;
+  if (!ReadTlv(r, request.end, info) ||
+      !IsUniversal(info, V_ASN1_SEQUENCE, true) ||
+      !ReadTlv(r, request.end, signature_algorithm) ||
+      !IsUniversal(signature_algorithm, V_ASN1_SEQUENCE, true) ||
+      !ReadTlv(r, request.end, signature) || r != request.end) {
+    return MalformedCsr("certification request");
+  }
+  const unsigned char *i = info.content;
+  Tlv version, subject, spki, attributes;
+  if (!ReadTlv(i, info.end, version) ||
+      !IsUniversal(version, V_ASN1_INTEGER, false) ||
+      version.end - version.content != 1 || version.content[0] != 0 ||
+      !ReadTlv(i, info.end, subject) || !ReadTlv(i, info.end, spki) ||
+      !IsUniversal(spki, V_ASN1_SEQUENCE, true)) {
+    return MalformedCsr("request info");
+  }
+  const unsigned char *s = subject.start;
+  std::unique_ptr<X509_NAME, Free<X509_NAME_free>> name(
+      d2i_X509_NAME(nullptr, &s, subject.end - subject.start));
+  if (name == nullptr || s != subject.end) {
+    ERR_clear_error();
+    return MalformedCsr("subject");
+  }
+  bool has_attributes = false;
+  if (i != info.end) {
+    if (!ReadTlv(i, info.end, attributes) ||
+        attributes.tag_class != V_ASN1_CONTEXT_SPECIFIC ||
+        attributes.tag != 0 || !attributes.constructed || i != info.end) {
+      return MalformedCsr("attributes");
+    }
+    has_attributes = true;
+  }
+  absl::StatusOr<std::optional<crypto::PrivateKey>> key = EcKeyOf(spki);
+  if (!key.ok()) return key.status();
+  if (!key->has_value()) return std::nullopt;
+
+  if (check_signature) {
+    const unsigned char *a = signature_algorithm.start;
+    std::unique_ptr<X509_ALGOR, Free<X509_ALGOR_free>> algorithm(d2i_X509_ALGOR(
+        nullptr, &a, signature_algorithm.end - signature_algorithm.start));
+    int digest_nid = NID_undef, key_nid = NID_undef;
+    absl::string_view signature_bits;
+    if (algorithm == nullptr ||
+        !OBJ_find_sigid_algs(OBJ_obj2nid(algorithm->algorithm), &digest_nid,
+                             &key_nid) ||
+        key_nid != NID_X9_62_id_ecPublicKey ||
+        !WholeBits(signature, signature_bits)) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("CSR signature does not verify");
+    }
+    const EVP_MD *digest = EVP_get_digestbynid(digest_nid);
+    std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>> verify(EVP_MD_CTX_new());
+    if (digest == nullptr || verify == nullptr ||
+        EVP_DigestVerifyInit(verify.get(), nullptr, digest, nullptr,
+                             key->value().get()) != 1 ||
+        EVP_DigestVerify(verify.get(), Bytes(signature_bits),
+                         signature_bits.size(), info.start,
+                         info.end - info.start) != 1) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("CSR signature does not verify");
+    }
+  }
+  CertificateRequest out;
+  out.public_key_der.assign(reinterpret_cast<const char *>(spki.start),
+                            spki.end - spki.start);
+  if (has_attributes) {
+    absl::StatusOr<ExtensionsPtr> exts = RequestedExtensions(attributes);
+    if (!exts.ok()) return exts.status();
+    if (absl::Status st = CollectRequestedNames(exts->get(), out); !st.ok()) {
+      return st;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
                                             bool check_signature) {
   if (csr_der.empty()) return absl::InvalidArgumentError("CSR is empty");
@@ -610,6 +870,12 @@ absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
     return absl::InvalidArgumentError(absl::StrCat(
         "CSR is ", csr_der.size(), " bytes; the limit is ", kMaxCsrSize));
   }
+  absl::StatusOr<std::optional<CertificateRequest>> ec =
+      ParseEcCsr(csr_der, check_signature);
+  if (!ec.ok()) return ec.status();
+  if (ec->has_value()) return std::move(**ec);
+
+  // Other key types (RSA, Ed25519) through OpenSSL's own parser.
   const unsigned char *p = Bytes(csr_der);
   X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())));
   if (req == nullptr || p != Bytes(csr_der) + csr_der.size()) {
@@ -626,8 +892,6 @@ absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
     return absl::InvalidArgumentError("CSR signature does not verify");
   }
   CertificateRequest out;
-  // The request's own encoding of its key (re-encoding the decoded key
-  // would go through OpenSSL's encoder registry).
   unsigned char *spki = nullptr;
   const int spki_length =
       i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req.get()), &spki);
@@ -636,34 +900,18 @@ absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
   }
   out.public_key_der.assign(reinterpret_cast<char *>(spki), spki_length);
   OPENSSL_free(spki);
-  EVP_PKEY_up_ref(key);
-  out.public_key = SharedKey(key, EVP_PKEY_free);
 
   ExtensionsPtr exts(X509_REQ_get_extensions(req.get()));
-  if (exts == nullptr) {
+  if (exts == nullptr &&
+      X509_REQ_get_attr_by_NID(req.get(), NID_ext_req, -1) >= 0) {
     // Null is also how some OpenSSL versions say "no extensions".
-    if (X509_REQ_get_attr_by_NID(req.get(), NID_ext_req, -1) >= 0) {
-      return absl::InvalidArgumentError("CSR has malformed extensions: " +
-                                        OpenSslError());
-    }
-    ERR_clear_error();
-    return out;
+    return absl::InvalidArgumentError("CSR has malformed extensions: " +
+                                      OpenSslError());
   }
-  int critical = -1;
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(
-      X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
-  if (names == nullptr) {
-    if (critical == -2) {
-      return absl::InvalidArgumentError(
-          "CSR has two subjectAltName extensions");
-    }
-    if (critical >= 0) {
-      return absl::InvalidArgumentError("CSR has a malformed subjectAltName: " +
-                                        OpenSslError());
-    }
-    return out;
+  ERR_clear_error();
+  if (absl::Status st = CollectRequestedNames(exts.get(), out); !st.ok()) {
+    return st;
   }
-  CollectNames(names.get(), &out.uri_sans, &out.dns_sans);
   return out;
 }
 

@@ -34,8 +34,7 @@ absl::StatusOr<std::string> GeneratePrivateKey(KeyType type);
 inline constexpr size_t kMaxCsrSize = 64 * 1024;
 
 struct CertificateRequest {
-  std::string public_key_der;  // SubjectPublicKeyInfo.
-  SharedKey public_key;        // The same, decoded.
+  std::string public_key_der;  // SubjectPublicKeyInfo, as the CSR has it.
   // From the subjectAltName extension, if any; other name types are ignored.
   std::vector<std::string> uri_sans;
   std::vector<std::string> dns_sans;

@@ -1,6 +1,7 @@
 #include "ca/x509.h"
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -741,6 +742,79 @@ TEST(ParseCsrTest, RejectsGarbageAndBadSignatures) {
   for (const std::string &c : cases) {
     EXPECT_EQ(ParseCsr(c, false).status().code(),
               absl::StatusCode::kInvalidArgument);
+  }
+}
+
+// What OpenSSL's own parser makes of a CSR: ok (parsed, signature verified,
+// extensions readable) and its URI and DNS names.
+struct OpenSslView {
+  bool ok = false;
+  std::vector<std::string> uris, dns;
+};
+OpenSslView ParseWithOpenSsl(const std::string &der) {
+  OpenSslView view;
+  const unsigned char *p = reinterpret_cast<const unsigned char *>(der.data());
+  X509_REQ *req = d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size()));
+  if (req != nullptr &&
+      p == reinterpret_cast<const unsigned char *>(der.data()) + der.size() &&
+      X509_REQ_get0_pubkey(req) != nullptr &&
+      X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) == 1) {
+    STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+    const bool has_request =
+        X509_REQ_get_attr_by_NID(req, NID_ext_req, -1) >= 0;
+    int critical = -1;
+    GENERAL_NAMES *names =
+        exts == nullptr ? nullptr
+                        : static_cast<GENERAL_NAMES *>(X509V3_get_d2i(
+                              exts, NID_subject_alt_name, &critical, nullptr));
+    view.ok = (exts != nullptr || !has_request) &&
+              (names != nullptr || critical == -1);
+    for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+      int type = 0;
+      const auto *value = static_cast<const ASN1_STRING *>(
+          GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names, i), &type));
+      if (type != GEN_URI && type != GEN_DNS) continue;
+      (type == GEN_URI ? view.uris : view.dns)
+          .emplace_back(
+              reinterpret_cast<const char *>(ASN1_STRING_get0_data(value)),
+              ASN1_STRING_length(value));
+    }
+    GENERAL_NAMES_free(names);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  }
+  X509_REQ_free(req);
+  ERR_clear_error();
+  return view;
+}
+
+// ParseCsr reads EC requests itself (OpenSSL 3.0's key decoding is slow):
+// on every one-byte change of real requests it must agree with OpenSSL.
+TEST(ParseCsrTest, AgreesWithOpenSslOnEveryByteFlip) {
+  for (KeyType type : {KeyType::kEcP256, KeyType::kEcP384}) {
+    crypto::PrivateKey key = NewKey(type);
+    const std::string good = MakeCsr(
+        key.get(), "URI:spiffe://example.org/a,DNS:a.example.org,IP:10.0.0.1");
+    for (size_t at = 0; at < good.size(); ++at) {
+      for (unsigned char flip : {0x01, 0x80, 0xff}) {
+        std::string changed = good;
+        changed[at] = static_cast<char>(changed[at] ^ flip);
+        const OpenSslView expected = ParseWithOpenSsl(changed);
+        absl::StatusOr<CertificateRequest> got = ParseCsr(changed, true);
+        ASSERT_EQ(got.ok(), expected.ok)
+            << "byte " << at << " ^ " << int{flip} << ": " << got.status();
+        if (got.ok()) {
+          EXPECT_EQ(got->uri_sans, expected.uris);
+          EXPECT_EQ(got->dns_sans, expected.dns);
+        }
+      }
+    }
+    // The unchanged request parses the same way too.
+    const OpenSslView expected = ParseWithOpenSsl(good);
+    absl::StatusOr<CertificateRequest> got = ParseCsr(good, true);
+    ASSERT_TRUE(expected.ok && got.ok());
+    EXPECT_EQ(got->uri_sans, expected.uris);
+    EXPECT_EQ(got->dns_sans, expected.dns);
+    EXPECT_EQ(got->public_key_der, *crypto::MarshalPublicKey(*key));
   }
 }
 
