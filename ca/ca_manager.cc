@@ -281,6 +281,7 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
   svid.now = clock_();
   svid.ttl = ttl > absl::ZeroDuration() ? ttl : options_.default_x509_svid_ttl;
   svid.extensions = extensions;
+  svid.defer_signature = true;
   absl::StatusOr<IssuedCertificate> cert = ca::SignX509Svid(*issuer, svid);
   if (!cert.ok()) return cert.status();
   return Precertificate{std::move(*cert), std::move(issuer),
@@ -289,8 +290,9 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
 
 absl::StatusOr<std::string> CaManager::FinishX509Svid(
     Precertificate& precert, absl::string_view promise) {
-  if (absl::Status s =
-          precert.cert.AddInclusionPromise(*precert.issuer, promise);
+  if (absl::Status s = promise.empty() ? precert.cert.Sign(*precert.issuer)
+                                       : precert.cert.AddInclusionPromise(
+                                             *precert.issuer, promise);
       !s.ok()) {
     return s;
   }
@@ -303,7 +305,9 @@ absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
   absl::StatusOr<Precertificate> precert =
       PrepareX509Svid(spiffe_id, public_key_der, dns_names, ttl);
   if (!precert.ok()) return precert.status();
-  return std::vector<std::string>{precert->cert.der()};
+  absl::StatusOr<std::string> der = FinishX509Svid(*precert, "");
+  if (!der.ok()) return der.status();
+  return std::vector<std::string>{*std::move(der)};
 }
 
 absl::StatusOr<CaManager::JwtSvid> CaManager::SignJwtSvid(

@@ -80,7 +80,8 @@ class CaManager {
       const std::string& spiffe_id, const std::string& public_key_der,
       const std::vector<std::string>& dns_names, absl::Duration ttl,
       const std::vector<RawExtension>& extensions = {});
-  // The final certificate's DER.
+  // The final certificate's DER: the pre-certificate (unsigned so far)
+  // with `promise`, or as it is if `promise` is empty, signed.
   absl::StatusOr<std::string> FinishX509Svid(Precertificate& precert,
                                              absl::string_view promise);
 

@@ -246,7 +246,31 @@ struct CertSpec {
   std::vector<RawExtension> extensions;
   // If set, the subject key as SPKI DER, used instead of public_key.
   absl::string_view public_key_spki;
+  // Leave the certificate unsigned (its TBS complete, signature algorithm
+  // included): it is signed once its last extension is in.
+  bool defer_signature = false;
 };
+
+// The TBS signature algorithm X509_sign will set for `key` and `digest`
+// (ECDSA: parameters absent; RSA PKCS #1 v1.5: NULL), set ahead so that a
+// certificate signed later hashes the same before and after.
+absl::Status SetTbsSignatureAlgorithm(X509 *cert, EVP_PKEY *key,
+                                      const EVP_MD *digest) {
+  const int key_type = EVP_PKEY_get_base_id(key);
+  int signature_nid = NID_undef;
+  if ((key_type != EVP_PKEY_EC && key_type != EVP_PKEY_RSA) ||
+      !OBJ_find_sigid_by_algs(&signature_nid, EVP_MD_get_type(digest),
+                              key_type)) {
+    return absl::InternalError("no signature algorithm for the issuer's key");
+  }
+  X509_ALGOR *algorithm = const_cast<X509_ALGOR *>(X509_get0_tbs_sigalg(cert));
+  if (X509_ALGOR_set0(algorithm, OBJ_nid2obj(signature_nid),
+                      key_type == EVP_PKEY_RSA ? V_ASN1_NULL : V_ASN1_UNDEF,
+                      nullptr) != 1) {
+    return absl::InternalError("signature algorithm: " + OpenSslError());
+  }
+  return absl::OkStatus();
+}
 
 // Sets the certificate's subject key from SPKI DER without decoding the key:
 // OpenSSL 3 turns an EVP_PKEY into a certificate's key by encoding and
@@ -444,6 +468,13 @@ absl::StatusOr<X509Ptr> BuildCertificate(const CertSpec &spec) {
     if (s = AddRawExtension(x, extension); !s.ok()) return s;
   }
 
+  if (spec.defer_signature) {
+    if (s = SetTbsSignatureAlgorithm(x, spec.signing_key, spec.digest);
+        !s.ok()) {
+      return s;
+    }
+    return cert;
+  }
   if (X509_sign(x, spec.signing_key, spec.digest) <= 0) {
     return absl::InternalError("signing the certificate: " + OpenSslError());
   }
@@ -1045,19 +1076,23 @@ absl::StatusOr<IssuedCertificate> SignX509Svid(const ParsedIssuer &issuer,
   spec.signing_key = issuer.key.get();
   spec.digest = issuer.digest;
   spec.extensions = svid.extensions;
+  spec.defer_signature = svid.defer_signature;
   absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
   if (!cert.ok()) return cert.status();
-  return IssuedCertificate::Wrap(cert->release());
+  return IssuedCertificate::Wrap(cert->release(), !svid.defer_signature);
 }
 
-absl::StatusOr<IssuedCertificate> IssuedCertificate::Wrap(X509 *raw) {
+absl::StatusOr<IssuedCertificate> IssuedCertificate::Wrap(X509 *raw,
+                                                          bool signed_now) {
   X509Ptr cert(raw);
   IssuedCertificate out;
-  absl::StatusOr<std::string> der = ToDer(cert.get());
-  if (!der.ok()) return der.status();
+  if (signed_now) {
+    absl::StatusOr<std::string> der = ToDer(cert.get());
+    if (!der.ok()) return der.status();
+    out.der_ = std::move(*der);
+  }
   absl::StatusOr<CertificateInfo> info = DescribeX509(cert.get());
   if (!info.ok()) return info.status();
-  out.der_ = std::move(*der);
   out.info_ = std::move(*info);
   out.cert_ = std::shared_ptr<X509>(cert.release(), X509_free);
   return out;
@@ -1069,10 +1104,31 @@ absl::StatusOr<std::string> IssuedCertificate::PrecertificateHash() const {
 
 absl::Status IssuedCertificate::AddInclusionPromise(const ParsedIssuer &issuer,
                                                     absl::string_view promise) {
+  // The logged record names the pre-certificate's hash: the final
+  // certificate must keep it (a signature algorithm set ahead that signing
+  // changed would break every proof).
+  absl::StatusOr<std::string> before = TbsHashWithoutPromise(cert_.get());
+  if (!before.ok()) return before.status();
   if (absl::Status s =
           AddPromise(cert_.get(), issuer.key.get(), issuer.digest, promise);
       !s.ok()) {
     return s;
+  }
+  absl::StatusOr<std::string> after = TbsHashWithoutPromise(cert_.get());
+  if (!after.ok()) return after.status();
+  if (*after != *before) {
+    return absl::InternalError(
+        "signing changed the pre-certificate the log records");
+  }
+  absl::StatusOr<std::string> der = ToDer(cert_.get());
+  if (!der.ok()) return der.status();
+  der_ = std::move(*der);
+  return absl::OkStatus();
+}
+
+absl::Status IssuedCertificate::Sign(const ParsedIssuer &issuer) {
+  if (X509_sign(cert_.get(), issuer.key.get(), issuer.digest) <= 0) {
+    return absl::InternalError("signing the certificate: " + OpenSslError());
   }
   absl::StatusOr<std::string> der = ToDer(cert_.get());
   if (!der.ok()) return der.status();

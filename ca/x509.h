@@ -87,6 +87,9 @@ struct SvidTemplate {
   absl::Time now;
   absl::Duration ttl;  // > 0; capped at the issuer's NotAfter.
   std::vector<RawExtension> extensions;
+  // Leave the certificate unsigned (IssuedCertificate::AddInclusionPromise
+  // or Sign signs it): an SVID with a promise is signed once, not twice.
+  bool defer_signature = false;
 };
 
 // An X509-SVID leaf signed by `issuer`, DER: subject C=US, O=SPIRE (CN = first
@@ -173,19 +176,23 @@ absl::StatusOr<CertificateInfo> DescribeCertificate(absl::string_view cert_der);
 
 class IssuedCertificate {
  public:
+  // Empty until signed (a deferred signature).
   const std::string &der() const { return der_; }
   const CertificateInfo &info() const { return info_; }
   // As the free PrecertificateHash, on the decoded certificate.
   absl::StatusOr<std::string> PrecertificateHash() const;
-  // Embeds `promise` and signs again with `issuer` (the same CA).
+  // Embeds `promise` and signs (again) with `issuer` (the same CA);
+  // INTERNAL if that changed the pre-certificate hash.
   absl::Status AddInclusionPromise(const ParsedIssuer &issuer,
                                    absl::string_view promise);
+  // Signs a certificate whose signature was deferred, as it is.
+  absl::Status Sign(const ParsedIssuer &issuer);
 
  private:
   friend absl::StatusOr<IssuedCertificate> SignX509Svid(
       const ParsedIssuer &issuer, const SvidTemplate &svid);
   // Takes ownership of `cert`.
-  static absl::StatusOr<IssuedCertificate> Wrap(X509 *cert);
+  static absl::StatusOr<IssuedCertificate> Wrap(X509 *cert, bool signed_now);
 
   std::shared_ptr<X509> cert_;
   std::string der_;

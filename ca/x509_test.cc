@@ -321,6 +321,38 @@ TEST_P(KeyTypeParamTest, SubjectKeyFromTheCsrIsCopiedExactly) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(KeyTypeParamTest, DeferredSignatureKeepsThePrecertificateHash) {
+  absl::StatusOr<std::string> ca_key = GeneratePrivateKey(GetParam());
+  const absl::Time now = Now();
+  absl::StatusOr<std::string> ca_der =
+      CreateSelfSignedCa(*ca_key, "spiffe://example.org", now, absl::Hours(24));
+  ASSERT_TRUE(ca_der.ok()) << ca_der.status();
+  absl::StatusOr<ParsedIssuer> issuer = ParseIssuer({*ca_der, *ca_key});
+  ASSERT_TRUE(issuer.ok()) << issuer.status();
+  crypto::PrivateKey leaf_key = NewKey(KeyType::kEcP256);
+  SvidTemplate tmpl;
+  tmpl.spiffe_id = kWorkload;
+  tmpl.public_key_der = *crypto::MarshalPublicKey(*leaf_key);
+  tmpl.now = now;
+  tmpl.ttl = absl::Hours(1);
+  tmpl.defer_signature = true;
+  for (bool with_promise : {true, false}) {
+    absl::StatusOr<IssuedCertificate> cert = SignX509Svid(*issuer, tmpl);
+    ASSERT_TRUE(cert.ok()) << cert.status();
+    EXPECT_TRUE(cert->der().empty());  // Not signed yet.
+    absl::StatusOr<std::string> hash = cert->PrecertificateHash();
+    ASSERT_TRUE(hash.ok());
+    ASSERT_TRUE((with_promise ? cert->AddInclusionPromise(*issuer, "promise")
+                              : cert->Sign(*issuer))
+                    .ok());
+    // Signed once, by the CA, and the hash the log recorded still holds.
+    EXPECT_EQ(VerifyChain(*ca_der, cert->der(), now, X509_PURPOSE_ANY),
+              X509_V_OK);
+    EXPECT_EQ(*PrecertificateHash(cert->der()), *hash);
+    EXPECT_EQ(InclusionPromiseOf(cert->der()).ok(), with_promise);
+  }
+}
+
 TEST_P(KeyTypeParamTest, SignsSvidThatVerifiesAndHasSpireShape) {
   absl::StatusOr<std::string> ca_key = GeneratePrivateKey(GetParam());
   ASSERT_TRUE(ca_key.ok());

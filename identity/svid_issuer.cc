@@ -61,7 +61,12 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
   }
   if (log_ == nullptr) {
     for (size_t i : recorded) {
-      results[i]->cert_chain = {precerts[i]->cert.der()};
+      absl::StatusOr<std::string> cert = ca_->FinishX509Svid(*precerts[i], "");
+      if (!cert.ok()) {
+        results[i] = cert.status();
+        continue;
+      }
+      results[i]->cert_chain = {*std::move(cert)};
     }
     return results;
   }
