@@ -88,36 +88,46 @@ void IssuanceLog::WriteQueued(int64_t log_id) {
   writing_ = false;
 }
 
-absl::StatusOr<std::vector<trellis::InclusionPromise>> IssuanceLog::Append(
-    std::vector<trellis::IssuanceRecord> records) {
-  const int64_t now = absl::ToUnixNanos(clock_());
-  std::vector<std::string> leaves;
-  leaves.reserve(records.size());
+absl::StatusOr<std::vector<std::string>> IssuanceLog::Write(
+    int64_t log_id, std::vector<trellis::IssuanceRecord> records, int64_t now) {
+  Pending pending;
+  pending.leaves.reserve(records.size());
   for (trellis::IssuanceRecord& record : records) {
     record.set_type(kIssuanceRecordType);
     record.set_time_unix_nanos(now);
-    leaves.push_back(SerializeRecord(record));
+    pending.leaves.push_back(SerializeRecord(record));
   }
+  absl::MutexLock lock(&mu_);
+  queued_.push_back(&pending);
+  if (!writing_) {
+    WriteQueued(log_id);
+  } else {
+    mu_.Await(absl::Condition(&pending.done));
+  }
+  return std::move(pending.hashes);
+}
+
+absl::StatusOr<std::vector<std::string>> IssuanceLog::AppendRecords(
+    std::vector<trellis::IssuanceRecord> records) {
+  absl::StatusOr<int64_t> log_id = LogId();
+  if (!log_id.ok()) return log_id.status();
+  return Write(*log_id, std::move(records), absl::ToUnixNanos(clock_()));
+}
+
+absl::StatusOr<std::vector<trellis::InclusionPromise>> IssuanceLog::Append(
+    std::vector<trellis::IssuanceRecord> records) {
+  const int64_t now = absl::ToUnixNanos(clock_());
   absl::StatusOr<int64_t> log_id = LogId();
   if (!log_id.ok()) return log_id.status();
   absl::StatusOr<std::shared_ptr<const crypto::Signer>> signer =
       signers_(*log_id);
   if (!signer.ok()) return signer.status();
-  Pending pending;
-  pending.leaves = std::move(leaves);
-  {
-    absl::MutexLock lock(&mu_);
-    queued_.push_back(&pending);
-    if (!writing_) {
-      WriteQueued(*log_id);
-    } else {
-      mu_.Await(absl::Condition(&pending.done));
-    }
-  }
-  if (!pending.hashes.ok()) return pending.hashes.status();
+  absl::StatusOr<std::vector<std::string>> hashes =
+      Write(*log_id, std::move(records), now);
+  if (!hashes.ok()) return hashes.status();
   std::vector<trellis::InclusionPromise> promises;
-  promises.reserve(pending.hashes->size());
-  for (std::string& hash : *pending.hashes) {
+  promises.reserve(hashes->size());
+  for (std::string& hash : *hashes) {
     trellis::InclusionPromise promise;
     promise.set_log_id(*log_id);
     promise.set_leaf_hash(std::move(hash));

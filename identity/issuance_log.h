@@ -47,6 +47,10 @@ class IssuanceLog {
   // one synced commit instead of one each.
   absl::StatusOr<std::vector<trellis::InclusionPromise>> Append(
       std::vector<trellis::IssuanceRecord> records);
+  // The same without promises (for credentials that cannot carry one, such
+  // as JWT-SVIDs): the records' leaf hashes.
+  absl::StatusOr<std::vector<std::string>> AppendRecords(
+      std::vector<trellis::IssuanceRecord> records);
 
   absl::StatusOr<int64_t> LogId();
 
@@ -62,6 +66,11 @@ class IssuanceLog {
   // Writes the queued records of every waiting caller, in rounds, until
   // none is left; called by the caller that found no writer running.
   void WriteQueued(int64_t log_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends durably, sharing the write with concurrent callers; the leaf
+  // hashes of `records` (typed and stamped with `now`).
+  absl::StatusOr<std::vector<std::string>> Write(
+      int64_t log_id, std::vector<trellis::IssuanceRecord> records,
+      int64_t now);
 
   absl::Mutex mu_;
   int64_t log_id_ ABSL_GUARDED_BY(mu_) = 0;

@@ -103,9 +103,10 @@ absl::StatusOr<IssuedJwt> SvidIssuer::IssueJwt(
         crypto::Digest(crypto::DigestAlgorithm::kSha256, {jwt->token}));
     record.set_not_before(absl::ToUnixSeconds(jwt->issued_at));
     record.set_not_after(absl::ToUnixSeconds(jwt->expires_at));
-    absl::StatusOr<std::vector<trellis::InclusionPromise>> promises =
-        log_->Append({std::move(record)});
-    if (!promises.ok()) return promises.status();
+    // A JWT has no place for a promise: the record alone.
+    absl::StatusOr<std::vector<std::string>> logged =
+        log_->AppendRecords({std::move(record)});
+    if (!logged.ok()) return logged.status();
   }
   return IssuedJwt{spiffe_id, std::move(*jwt)};
 }
