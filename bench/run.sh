@@ -66,3 +66,41 @@ for mode in x509 jwt; do
 done
 bazel-bin/bench/spire_loadgen --operator_addr="$operator" --spire_addr="$spire" \
   --mode=sync --entries=10000
+
+# The same load against upstream SPIRE's server, when scripts/build_peers.sh
+# has built it: the comparison figures of bench/README.md.
+upstream="${TRELLIS_PEERS_BIN:-$HOME/.cache/trellis/bin}/spire-server"
+if [ -x "$upstream" ]; then
+  echo "== spire_loadgen against upstream spire-server (same machine)"
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  mkdir -p "$work/upstream"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat > "$work/upstream/server.conf" <<CONF
+server {
+  bind_address = "127.0.0.1"
+  bind_port = "$port"
+  socket_path = "$work/upstream/api.sock"
+  trust_domain = "example.org"
+  data_dir = "$work/upstream"
+  log_level = "WARN"
+}
+plugins {
+  DataStore "sql" { plugin_data { database_type = "sqlite3" connection_string = "$work/upstream/datastore.sqlite3" } }
+  KeyManager "memory" { plugin_data {} }
+  NodeAttestor "join_token" { plugin_data {} }
+}
+CONF
+  "$upstream" run -config "$work/upstream/server.conf" 2>"$work/upstream.log" &
+  upid=$!
+  for _ in $(seq 100); do
+    "$upstream" healthcheck -socketPath "$work/upstream/api.sock" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  for mode in x509 jwt; do
+    bazel-bin/bench/spire_loadgen --operator_addr="unix:$work/upstream/api.sock" \
+      --spire_addr="127.0.0.1:$port" --mode=$mode --settle=6s --duration=10s
+  done
+  bazel-bin/bench/spire_loadgen --operator_addr="unix:$work/upstream/api.sock" \
+    --spire_addr="127.0.0.1:$port" --mode=sync --entries=10000 --settle=6s
+  kill "$upid" 2>/dev/null; wait "$upid" 2>/dev/null || true
+fi
