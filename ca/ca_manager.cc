@@ -310,6 +310,29 @@ absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
   return std::vector<std::string>{*std::move(der)};
 }
 
+absl::StatusOr<CaManager::DownstreamCa> CaManager::SignDownstreamCa(
+    const std::string& public_key_der, absl::Duration ttl) {
+  std::shared_ptr<const ParsedIssuer> issuer;
+  DownstreamCa out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const Slot& slot : slots_) {
+      if (slot.record.state() == trellis::CaSlot::ACTIVE) {
+        issuer = slot.issuer;
+        out.issuer_key_id = slot.issuer_key_id;
+      }
+    }
+  }
+  if (issuer == nullptr) return absl::UnavailableError("no active CA");
+  absl::StatusOr<std::string> cert = ca::SignDownstreamCa(
+      *issuer, public_key_der, clock_(),
+      ttl > absl::ZeroDuration() ? ttl : options_.ca_ttl);
+  if (!cert.ok()) return cert.status();
+  out.chain = {*std::move(cert)};
+  out.roots = X509Roots();
+  return out;
+}
+
 absl::StatusOr<CaManager::JwtSvid> CaManager::SignJwtSvid(
     const std::string& spiffe_id, const std::vector<std::string>& audiences,
     absl::Duration ttl) {

@@ -85,6 +85,16 @@ class CaManager {
   absl::StatusOr<std::string> FinishX509Svid(Precertificate& precert,
                                              absl::string_view promise);
 
+  // A CA certificate for a downstream server's key, signed by the active CA
+  // (ttl zero: the CA TTL), and the trust domain's roots it chains to.
+  struct DownstreamCa {
+    std::vector<std::string> chain;  // DER, the new CA first.
+    std::vector<std::string> roots;
+    std::string issuer_key_id;
+  };
+  absl::StatusOr<DownstreamCa> SignDownstreamCa(
+      const std::string& public_key_der, absl::Duration ttl);
+
   struct JwtSvid {
     std::string token;
     absl::Time issued_at;

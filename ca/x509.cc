@@ -980,6 +980,43 @@ absl::StatusOr<std::string> CreateSelfSignedCa(absl::string_view key_der,
   return ToDer(cert->get());
 }
 
+absl::StatusOr<std::string> SignDownstreamCa(const ParsedIssuer &issuer,
+                                             absl::string_view public_key_der,
+                                             absl::Time now,
+                                             absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("CA TTL must be positive");
+  }
+  if (public_key_der.empty()) {
+    return absl::InvalidArgumentError("missing public key");
+  }
+  const absl::Time not_after = std::min(now + ttl, issuer.not_after);
+  if (not_after <= now) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("issuer expired at ", absl::FormatTime(issuer.not_after)));
+  }
+  absl::StatusOr<BignumPtr> serial = RandomSerial();
+  if (!serial.ok()) return serial.status();
+  absl::StatusOr<std::string> serial_text = Decimal(serial->get());
+  if (!serial_text.ok()) return serial_text.status();
+  CertSpec spec;
+  spec.serial = serial->get();
+  spec.subject = {{NID_countryName, "US"},
+                  {NID_organizationName, "SPIFFE"},
+                  {NID_serialNumber, *serial_text}};
+  spec.issuer_name = X509_get_subject_name(issuer.cert.get());
+  spec.public_key_spki = public_key_der;
+  spec.validity = {now - kNotBeforeCushion, not_after};
+  spec.is_ca = true;
+  spec.uri = spiffe::SpiffeId{issuer.trust_domain, ""}.ToString();
+  spec.authority_key_id = X509_get0_subject_key_id(issuer.cert.get());
+  spec.signing_key = issuer.key.get();
+  spec.digest = issuer.digest;
+  absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
+  if (!cert.ok()) return cert.status();
+  return ToDer(cert->get());
+}
+
 absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer) {
   absl::StatusOr<X509Ptr> ca = ParseCertificate(issuer.cert_der);
   if (!ca.ok()) {

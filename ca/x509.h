@@ -113,6 +113,14 @@ struct ParsedIssuer {
 };
 absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer);
 
+// A CA certificate for a downstream server's key (SPKI DER, checked by the
+// caller): the trust domain's ID as its URI SAN, keyCertSign|cRLSign, signed
+// by `issuer`, NotAfter capped at the issuer's.
+absl::StatusOr<std::string> SignDownstreamCa(const ParsedIssuer &issuer,
+                                             absl::string_view public_key_der,
+                                             absl::Time now,
+                                             absl::Duration ttl);
+
 // A certificate just signed, kept decoded so that its pre-certificate hash
 // and the embedding of its inclusion promise need no decoding.
 class IssuedCertificate;

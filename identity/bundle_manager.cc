@@ -99,6 +99,17 @@ absl::StatusOr<Bundle> BundleManager::Append(
   return ca_->AppendAuthorities(roots, jwt);
 }
 
+absl::StatusOr<std::vector<spire::api::types::JWTKey>>
+BundleManager::PublishJwtAuthority(const std::string& caller_id,
+                                   const spire::api::types::JWTKey& key) {
+  absl::StatusOr<Entry> downstream = entries_->DownstreamEntry(caller_id);
+  if (!downstream.ok()) return downstream.status();
+  absl::StatusOr<Bundle> bundle = Append({}, {key});
+  if (!bundle.ok()) return bundle.status();
+  return std::vector<spire::api::types::JWTKey>(
+      bundle->jwt_authorities().begin(), bundle->jwt_authorities().end());
+}
+
 absl::StatusOr<Bundle> BundleManager::GetFederated(
     const std::string& trust_domain) {
   absl::StatusOr<std::string> td = FederatedTrustDomain(trust_domain);

@@ -36,6 +36,11 @@ class BundleManager {
       const std::vector<spire::api::types::X509Certificate>& x509,
       const std::vector<spire::api::types::JWTKey>& jwt);
 
+  // A downstream server's JWT key into the trust domain's bundle (caller
+  // `caller_id` must be a downstream server's); every JWT authority after.
+  absl::StatusOr<std::vector<spire::api::types::JWTKey>> PublishJwtAuthority(
+      const std::string& caller_id, const spire::api::types::JWTKey& key);
+
   // NOT_FOUND if there is no bundle for `trust_domain`; INVALID_ARGUMENT for
   // a malformed name or the server's own trust domain.
   absl::StatusOr<Bundle> GetFederated(const std::string& trust_domain);

@@ -340,4 +340,18 @@ std::vector<Entry> EntryManager::AuthorizedEntries(
   return out;
 }
 
+absl::StatusOr<Entry> EntryManager::DownstreamEntry(
+    const std::string& spiffe_id) const {
+  const int64_t now = absl::ToUnixSeconds(clock_());
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [id, entry] : by_id_) {
+    if (entry.downstream() && SpiffeIdString(entry.spiffe_id()) == spiffe_id &&
+        (entry.expires_at() == 0 || entry.expires_at() > now)) {
+      return entry;
+    }
+  }
+  return absl::PermissionDeniedError(
+      "caller is not a downstream server (no downstream entry for its ID)");
+}
+
 }  // namespace trellis::identity

@@ -50,6 +50,10 @@ class EntryManager {
   std::vector<Entry> List() const;
   size_t Count() const;
 
+  // The unexpired entry marked downstream whose SPIFFE ID is `spiffe_id`
+  // (what makes a caller a downstream server); PERMISSION_DENIED if none.
+  absl::StatusOr<Entry> DownstreamEntry(const std::string& spiffe_id) const;
+
   // The entries an agent may mint SVIDs for: those parented (recursively)
   // to the agent, and the descendants of node-alias entries (parented to
   // the server) whose selectors are all among the agent's node selectors.

@@ -90,6 +90,32 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
   return results;
 }
 
+absl::StatusOr<ca::CaManager::DownstreamCa> SvidIssuer::IssueDownstreamCa(
+    const std::string& public_key_der, absl::Duration ttl,
+    const IssuanceContext& context) {
+  absl::StatusOr<ca::CaManager::DownstreamCa> ca =
+      ca_->SignDownstreamCa(public_key_der, ttl);
+  if (!ca.ok()) return ca.status();
+  if (log_ == nullptr) return ca;
+  absl::StatusOr<ca::CertificateInfo> info =
+      ca::DescribeCertificate(ca->chain.front());
+  if (!info.ok()) return info.status();
+  absl::StatusOr<std::string> hash = ca::PrecertificateHash(ca->chain.front());
+  if (!hash.ok()) return hash.status();
+  trellis::IssuanceRecord record =
+      RecordFor(context, info->uri_sans.empty() ? "" : info->uri_sans[0]);
+  record.set_kind(trellis::IssuanceRecord::DOWNSTREAM_X509_CA);
+  record.set_serial_number(info->serial_number);
+  record.set_credential_sha256(*hash);
+  record.set_not_before(absl::ToUnixSeconds(info->validity.not_before));
+  record.set_not_after(absl::ToUnixSeconds(info->validity.not_after));
+  record.set_issuer_key_id(ca->issuer_key_id);
+  absl::StatusOr<std::vector<std::string>> logged =
+      log_->AppendRecords({std::move(record)});
+  if (!logged.ok()) return logged.status();
+  return ca;
+}
+
 absl::StatusOr<IssuedJwt> SvidIssuer::IssueJwt(
     const std::string& spiffe_id, const std::vector<std::string>& audiences,
     absl::Duration ttl, const IssuanceContext& context) {

@@ -60,6 +60,11 @@ class SvidIssuer {
   // One result per request, in order; all records in one log write.
   std::vector<absl::StatusOr<IssuedX509>> IssueX509(
       const std::vector<X509Issue>& requests);
+  // A downstream server's CA certificate, recorded (without a promise: the
+  // record names the certificate's TBS hash).
+  absl::StatusOr<ca::CaManager::DownstreamCa> IssueDownstreamCa(
+      const std::string& public_key_der, absl::Duration ttl,
+      const IssuanceContext& context);
   absl::StatusOr<IssuedJwt> IssueJwt(const std::string& spiffe_id,
                                      const std::vector<std::string>& audiences,
                                      absl::Duration ttl,

@@ -82,6 +82,24 @@ absl::Status SvidManager::AppraiseFor(
   return absl::OkStatus();
 }
 
+absl::StatusOr<ca::CaManager::DownstreamCa> SvidManager::NewDownstreamX509Ca(
+    const std::string& caller_id, const std::string& csr_der,
+    absl::Duration ttl) {
+  absl::StatusOr<Entry> entry = entries_->DownstreamEntry(caller_id);
+  if (!entry.ok()) return entry.status();
+  if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
+  if (ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("preferred_ttl must not be negative");
+  }
+  absl::StatusOr<ca::CertificateRequest> csr =
+      ca::ParseCsr(csr_der, /*check_signature=*/true);
+  if (!csr.ok()) return csr.status();
+  IssuanceContext context;
+  context.kind = trellis::IssuanceRecord::DOWNSTREAM_X509_CA;
+  context.entry_id = entry->id();
+  return issuer_->IssueDownstreamCa(csr->public_key_der, ttl, context);
+}
+
 absl::StatusOr<IssuedJwt> SvidManager::NewJwtSvid(
     const trellis::AttestedAgent& agent, const std::string& entry_id,
     const std::vector<std::string>& audiences) {

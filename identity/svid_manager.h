@@ -45,6 +45,12 @@ class SvidManager {
       const trellis::AttestedAgent& agent, const std::string& entry_id,
       const std::vector<std::string>& audiences);
 
+  // A CA certificate for the downstream server `caller_id` (PERMISSION_DENIED
+  // unless an unexpired entry for that ID is marked downstream), for the
+  // CSR's key; ttl zero: the CA TTL.
+  absl::StatusOr<ca::CaManager::DownstreamCa> NewDownstreamX509Ca(
+      const std::string& caller_id, const std::string& csr, absl::Duration ttl);
+
   // Operators mint SVIDs without an entry: an X509-SVID for the single URI
   // SAN of `csr` (in the trust domain), a JWT-SVID for `spiffe_id`.
   absl::StatusOr<IssuedX509> MintX509Svid(const std::string& csr,

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/svid_verify.h"
+#include "ca/testing/csr.h"
 #include "ca/testing/spire_channel.h"
 #include "ca/x509.h"
 #include "grpcpp/create_channel.h"
@@ -22,6 +23,7 @@
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
+#include "spire/api/server/svid/v1/svid.grpc.pb.h"
 #include "tests/trellisd_process.h"
 #include "util/file.h"
 #include "util/test_util.h"
@@ -32,6 +34,7 @@ namespace {
 namespace agent_v1 = spire::api::server::agent::v1;
 namespace bundle_v1 = spire::api::server::bundle::v1;
 namespace entry_v1 = spire::api::server::entry::v1;
+namespace svid_v1 = spire::api::server::svid::v1;
 
 constexpr char kTd[] = "example.org";
 
@@ -416,6 +419,115 @@ TEST_F(SpireAgentTest, CliAdministersTokensEntriesAndAgents) {
   EXPECT_EQ(RunCli({addr, "spire", "agent", "show", "--spiffe_id=" + agent_id})
                 .exit_code,
             1);
+}
+
+// An unmodified spire-server (v1.13.3) as a downstream server: its
+// UpstreamAuthority "spire" plugin gets its SVID from our agent (an entry
+// marked downstream), then its intermediate CA from trellisd
+// (NewDownstreamX509CA) and publishes its JWT key (PublishJWTAuthority).
+TEST_F(SpireAgentTest, DownstreamServerGetsItsCaFromTrellis) {
+  const std::string server_bin = PeerBinary("spire-server");
+  ASSERT_EQ(access(server_bin.c_str(), X_OK), 0)
+      << server_bin << " is missing: run scripts/build_peers.sh";
+  const std::string token = CreateToken();
+  entry_v1::BatchCreateEntryRequest request;
+  spire::api::types::Entry* entry = request.add_entries();
+  entry->mutable_parent_id()->set_trust_domain(kTd);
+  entry->mutable_parent_id()->set_path("/spire/agent/join_token/" + token);
+  entry->mutable_spiffe_id()->set_trust_domain(kTd);
+  entry->mutable_spiffe_id()->set_path("/downstream");
+  entry->set_downstream(true);
+  spire::api::types::Selector* selector = entry->add_selectors();
+  selector->set_type("unix");
+  selector->set_value(absl::StrCat("uid:", getuid()));
+  {
+    grpc::ClientContext context;
+    entry_v1::BatchCreateEntryResponse response;
+    ASSERT_TRUE(entries_->BatchCreateEntry(&context, request, &response).ok());
+    ASSERT_EQ(response.results(0).status().code(), 0);
+  }
+  const std::string bundle = WriteBundle();
+  auto agent = StartAgent("downstream-agent", token, bundle);
+  ASSERT_EQ(FetchSvids(sockets_.back(), dir_.path() + "/ds-svid", 1), 1);
+
+  // The downstream's SVID gets a CA over plain gRPC; no SVID, no CA.
+  {
+    crypto::PrivateKey key = ca::testing::NewP256Key();
+    auto channel = ca::testing::SpireChannel(
+        absl::StrCat("127.0.0.1:", trellisd_->spire_port()),
+        ReadAll(dir_.path() + "/ds-svid/svid.0.key"),
+        ReadAll(dir_.path() + "/ds-svid/svid.0.pem"));
+    grpc::ClientContext context;
+    svid_v1::NewDownstreamX509CARequest ca_request;
+    ca_request.set_csr(ca::testing::MakeCsr(key.get()));
+    svid_v1::NewDownstreamX509CAResponse ca_response;
+    EXPECT_TRUE(svid_v1::SVID::NewStub(channel)
+                    ->NewDownstreamX509CA(&context, ca_request, &ca_response)
+                    .ok());
+    EXPECT_EQ(ca_response.ca_cert_chain_size(), 1);
+    EXPECT_GE(ca_response.x509_authorities_size(), 1);
+    grpc::ClientContext anonymous;
+    svid_v1::NewDownstreamX509CAResponse refused;
+    EXPECT_EQ(
+        svid_v1::SVID::NewStub(ca::testing::SpireChannel(absl::StrCat(
+                                   "127.0.0.1:", trellisd_->spire_port())))
+            ->NewDownstreamX509CA(&anonymous, ca_request, &refused)
+            .error_code(),
+        grpc::StatusCode::UNAUTHENTICATED);
+  }
+
+  const std::string data = dir_.path() + "/downstream-server";
+  mkdir(data.c_str(), 0700);
+  const std::string socket =
+      absl::StrCat("/tmp/trellis-ds-", getpid(), ".sock");
+  const std::string config = absl::StrCat(
+      "server {\n  bind_address = \"127.0.0.1\"\n  bind_port = \"0\"\n",
+      "  socket_path = \"", socket, "\"\n  trust_domain = \"", kTd,
+      "\"\n  data_dir = \"", data, "\"\n  log_level = \"DEBUG\"\n}\n",
+      "plugins {\n  DataStore \"sql\" { plugin_data { database_type = "
+      "\"sqlite3\" connection_string = \"",
+      data, "/datastore.sqlite3\" } }\n",
+      "  KeyManager \"memory\" { plugin_data {} }\n",
+      "  NodeAttestor \"join_token\" { plugin_data {} }\n",
+      "  UpstreamAuthority \"spire\" { plugin_data {\n",
+      "    server_address = \"127.0.0.1\"\n    server_port = \"",
+      trellisd_->spire_port(), "\"\n    workload_api_socket = \"",
+      sockets_.back(), "\"\n  } }\n}\n");
+  ASSERT_TRUE(ReplaceFile(data + "/server.conf", config, 0600).ok());
+  ServerProcess downstream(
+      {server_bin, "run", "-config", data + "/server.conf"}, "");
+  const auto upstream_cli = [&](std::vector<std::string> args) {
+    args.push_back("-socketPath");
+    args.push_back(socket);
+    return RunProgram(server_bin, args);
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (upstream_cli({"healthcheck"}).exit_code != 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  // A workload SVID minted by the downstream server chains, through the
+  // intermediate CA trellisd signed, to trellisd's roots.
+  const std::string minted = dir_.path() + "/minted";
+  mkdir(minted.c_str(), 0700);
+  CliResult mint = upstream_cli({"x509", "mint", "-spiffeID",
+                                 absl::StrCat("spiffe://", kTd, "/below"),
+                                 "-write", minted});
+  ASSERT_EQ(mint.exit_code, 0) << mint.out << mint.err;
+  CliResult verified = RunProgram("/usr/bin/openssl",
+                                  {"verify", "-CAfile", bundle, "-untrusted",
+                                   minted + "/svid.pem", minted + "/svid.pem"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // Its JWT key is in our bundle now (and so in every agent's).
+  CliResult jwks = RunCli({"--addr=" + trellisd_->operator_address(), "spire",
+                           "bundle", "show", "--format=spiffe"});
+  ASSERT_EQ(jwks.exit_code, 0);
+  int ours_jwt = 0;
+  for (size_t at = 0; (at = jwks.out.find("jwt-svid", at)) != std::string::npos;
+       ++at) {
+    ++ours_jwt;
+  }
+  EXPECT_GE(ours_jwt, 2) << jwks.out;  // Our key and the downstream's.
 }
 
 TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {

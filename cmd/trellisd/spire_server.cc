@@ -160,7 +160,8 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   builder.RegisterService(server->spire_services_.entry.get());
   builder.RegisterService(server->spire_services_.svid.get());
   server->node_service_ = std::make_unique<identity::api::NodeService>(
-      authority, server->entries_.get(), server->svids_.get());
+      authority, server->entries_.get(), server->svids_.get(),
+      server->bundles_.get());
   builder.RegisterService(server->node_service_.get());
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);

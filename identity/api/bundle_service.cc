@@ -73,6 +73,26 @@ grpc::Status BundleService::AppendBundle(
   return grpc::Status::OK;
 }
 
+grpc::Status BundleService::PublishJWTAuthority(
+    grpc::ServerContext* context,
+    const bundle_v1::PublishJWTAuthorityRequest* request,
+    bundle_v1::PublishJWTAuthorityResponse* response) {
+  absl::StatusOr<ca::VerifiedSvid> caller = RequireSvid(authority_, *context);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!request->has_jwt_authority()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "missing JWT authority");
+  }
+  absl::StatusOr<std::vector<spire::api::types::JWTKey>> keys =
+      bundles_->PublishJwtAuthority(caller->spiffe_id,
+                                    request->jwt_authority());
+  if (!keys.ok()) return ToGrpc(keys.status());
+  for (spire::api::types::JWTKey& key : *keys) {
+    *response->add_jwt_authorities() = std::move(key);
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status BundleService::GetFederatedBundle(
     grpc::ServerContext* context,
     const bundle_v1::GetFederatedBundleRequest* request,

@@ -24,6 +24,11 @@ class BundleService final
       grpc::ServerContext* context,
       const spire::api::server::bundle::v1::AppendBundleRequest* request,
       spire::api::types::Bundle* response) override;
+  grpc::Status PublishJWTAuthority(
+      grpc::ServerContext* context,
+      const spire::api::server::bundle::v1::PublishJWTAuthorityRequest* request,
+      spire::api::server::bundle::v1::PublishJWTAuthorityResponse* response)
+      override;
   grpc::Status GetFederatedBundle(
       grpc::ServerContext* context,
       const spire::api::server::bundle::v1::GetFederatedBundleRequest* request,

@@ -24,7 +24,7 @@ absl::Status LimitAttestation(const Authority& authority,
       "too many attestations from this address; retry in a second");
 }
 
-absl::StatusOr<trellis::AttestedAgent> RequireAgent(
+absl::StatusOr<ca::VerifiedSvid> RequireSvid(
     const Authority& authority, const grpc::ServerContext& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   // The leaf, then the rest of what the peer sent (a server's view of the
@@ -39,10 +39,14 @@ absl::StatusOr<trellis::AttestedAgent> RequireAgent(
     }
   }
   if (chain.empty()) {
-    return absl::UnauthenticatedError("agent calls need an agent X509-SVID");
+    return absl::UnauthenticatedError("this call needs an X509-SVID");
   }
-  absl::StatusOr<ca::VerifiedSvid> svid =
-      authority.ca->VerifyCallerChain(chain);
+  return authority.ca->VerifyCallerChain(chain);
+}
+
+absl::StatusOr<trellis::AttestedAgent> RequireAgent(
+    const Authority& authority, const grpc::ServerContext& context) {
+  absl::StatusOr<ca::VerifiedSvid> svid = RequireSvid(authority, context);
   if (!svid.ok()) return svid.status();
   return authority.agents->Authorize(*svid);
 }

@@ -30,6 +30,11 @@ absl::Status LimitAttestation(const Authority& authority,
 absl::Status RequireOperator(const Authority& authority,
                              const grpc::ServerContext& context);
 
+// The caller's X509-SVID, chained to the bundle (UNAUTHENTICATED without
+// one): downstream servers present a workload SVID.
+absl::StatusOr<ca::VerifiedSvid> RequireSvid(
+    const Authority& authority, const grpc::ServerContext& context);
+
 // The calling agent: its SVID chains to the bundle and passes the agent
 // checks (UNAUTHENTICATED without a trusted SVID, PERMISSION_DENIED with
 // PermissionDeniedDetails for the agent states upstream agents act on).

@@ -360,16 +360,54 @@ grpc::Status NodeService::FetchJWTSVID(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status NodeService::FetchX509CASVID(
+    grpc::ServerContext* context, const node::FetchX509CASVIDRequest* request,
+    node::FetchX509CASVIDResponse* response) {
+  absl::StatusOr<ca::VerifiedSvid> caller = RequireSvid(authority_, *context);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  absl::StatusOr<ca::CaManager::DownstreamCa> issued =
+      svids_->NewDownstreamX509Ca(caller->spiffe_id, request->csr(),
+                                  absl::ZeroDuration());
+  if (!issued.ok()) return ToGrpc(issued.status());
+  std::string chain;
+  for (const std::string& der : issued->chain) chain += der;
+  response->mutable_svid()->set_cert_chain(chain);
+  absl::StatusOr<absl::Time> not_after = ca::NotAfter(issued->chain.front());
+  if (!not_after.ok()) return ToGrpc(not_after.status());
+  response->mutable_svid()->set_expires_at(absl::ToUnixSeconds(*not_after));
+  *response->mutable_bundle() = LegacyBundle(*authority_.ca);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::PushJWTKeyUpstream(
+    grpc::ServerContext* context,
+    const node::PushJWTKeyUpstreamRequest* request,
+    node::PushJWTKeyUpstreamResponse* response) {
+  absl::StatusOr<ca::VerifiedSvid> caller = RequireSvid(authority_, *context);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  spire::api::types::JWTKey key;
+  key.set_public_key(request->jwt_key().pkix_bytes());
+  key.set_key_id(request->jwt_key().kid());
+  key.set_expires_at(request->jwt_key().not_after());
+  absl::StatusOr<std::vector<spire::api::types::JWTKey>> keys =
+      bundles_->PublishJwtAuthority(caller->spiffe_id, key);
+  if (!keys.ok()) return ToGrpc(keys.status());
+  for (const spire::api::types::JWTKey& held : *keys) {
+    common::PublicKey* out = response->add_jwt_signing_keys();
+    out->set_pkix_bytes(held.public_key());
+    out->set_kid(held.key_id());
+    out->set_not_after(held.expires_at());
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status NodeService::FetchBundle(grpc::ServerContext* context,
                                       const node::FetchBundleRequest*,
                                       node::FetchBundleResponse* response) {
-  // The v0.10 server took any verified client certificate. Its only caller
-  // is a downstream SPIRE server's upstream authority (agents never call
-  // it), which also needs FetchX509CASVID, unserved here: agents only, so
-  // that no path accepts a certificate without the agent checks.
-  absl::StatusOr<trellis::AttestedAgent> agent =
-      RequireAgent(authority_, *context);
-  if (!agent.ok()) return ToGrpc(agent.status());
+  // The v0.10 server took any verified client certificate: agents and
+  // downstream servers (whose SVIDs chain to the bundle) here.
+  absl::StatusOr<ca::VerifiedSvid> caller = RequireSvid(authority_, *context);
+  if (!caller.ok()) return ToGrpc(caller.status());
   *response->mutable_bundle() = LegacyBundle(*authority_.ca);
   return grpc::Status::OK;
 }

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "identity/api/caller.h"
+#include "identity/bundle_manager.h"
 #include "identity/entry_manager.h"
 #include "identity/svid_manager.h"
 #include "spire/api/node/node.grpc.pb.h"
@@ -21,8 +22,12 @@ namespace trellis::identity::api {
 
 class NodeService final : public spire::api::node::Node::Service {
  public:
-  NodeService(Authority authority, EntryManager* entries, SvidManager* svids)
-      : authority_(authority), entries_(entries), svids_(svids) {}
+  NodeService(Authority authority, EntryManager* entries, SvidManager* svids,
+              BundleManager* bundles)
+      : authority_(authority),
+        entries_(entries),
+        svids_(svids),
+        bundles_(bundles) {}
 
   grpc::Status Attest(grpc::ServerContext* context,
                       grpc::ServerReaderWriter<spire::api::node::AttestResponse,
@@ -37,6 +42,14 @@ class NodeService final : public spire::api::node::Node::Service {
       grpc::ServerContext* context,
       const spire::api::node::FetchJWTSVIDRequest* request,
       spire::api::node::FetchJWTSVIDResponse* response) override;
+  grpc::Status FetchX509CASVID(
+      grpc::ServerContext* context,
+      const spire::api::node::FetchX509CASVIDRequest* request,
+      spire::api::node::FetchX509CASVIDResponse* response) override;
+  grpc::Status PushJWTKeyUpstream(
+      grpc::ServerContext* context,
+      const spire::api::node::PushJWTKeyUpstreamRequest* request,
+      spire::api::node::PushJWTKeyUpstreamResponse* response) override;
   grpc::Status FetchBundle(
       grpc::ServerContext* context,
       const spire::api::node::FetchBundleRequest* request,
@@ -57,6 +70,7 @@ class NodeService final : public spire::api::node::Node::Service {
   const Authority authority_;
   EntryManager* const entries_;
   SvidManager* const svids_;
+  BundleManager* const bundles_;
 };
 
 }  // namespace trellis::identity::api

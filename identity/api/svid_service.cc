@@ -65,6 +65,21 @@ grpc::Status SvidService::NewJWTSVID(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status SvidService::NewDownstreamX509CA(
+    grpc::ServerContext* context,
+    const svid_v1::NewDownstreamX509CARequest* request,
+    svid_v1::NewDownstreamX509CAResponse* response) {
+  absl::StatusOr<ca::VerifiedSvid> caller = RequireSvid(authority_, *context);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  absl::StatusOr<ca::CaManager::DownstreamCa> issued =
+      svids_->NewDownstreamX509Ca(caller->spiffe_id, request->csr(),
+                                  absl::Seconds(request->preferred_ttl()));
+  if (!issued.ok()) return ToGrpc(issued.status());
+  for (std::string& der : issued->chain) response->add_ca_cert_chain(der);
+  for (std::string& der : issued->roots) response->add_x509_authorities(der);
+  return grpc::Status::OK;
+}
+
 grpc::Status SvidService::MintX509SVID(
     grpc::ServerContext* context, const svid_v1::MintX509SVIDRequest* request,
     svid_v1::MintX509SVIDResponse* response) {

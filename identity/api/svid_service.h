@@ -23,6 +23,11 @@ class SvidService final : public spire::api::server::svid::v1::SVID::Service {
       grpc::ServerContext* context,
       const spire::api::server::svid::v1::NewJWTSVIDRequest* request,
       spire::api::server::svid::v1::NewJWTSVIDResponse* response) override;
+  grpc::Status NewDownstreamX509CA(
+      grpc::ServerContext* context,
+      const spire::api::server::svid::v1::NewDownstreamX509CARequest* request,
+      spire::api::server::svid::v1::NewDownstreamX509CAResponse* response)
+      override;
   grpc::Status MintX509SVID(
       grpc::ServerContext* context,
       const spire::api::server::svid::v1::MintX509SVIDRequest* request,
