@@ -142,15 +142,39 @@ absl::StatusOr<CaManager::Slot> CaManager::LoadSlot(
   slot.issuer = std::make_shared<const ParsedIssuer>(std::move(*issuer));
   slot.issuer_key_id = std::move(*ski);
   slot.jwt_key = SharedKey(jwt->release(), EVP_PKEY_free);
+  if (options_.upstream != nullptr) {
+    slot.intermediates.push_back(slot.record.certificate());
+    slot.intermediates.insert(slot.intermediates.end(),
+                              options_.upstream_chain.begin(),
+                              options_.upstream_chain.end());
+  }
   return slot;
+}
+
+absl::StatusOr<CaManager::Slot> CaManager::ActiveSlot() const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (const Slot& slot : slots_) {
+    if (slot.record.state() == trellis::CaSlot::ACTIVE) return slot;
+  }
+  return absl::UnavailableError("no active CA");
 }
 
 absl::StatusOr<CaManager::Slot> CaManager::NewSlot(
     absl::Time now, trellis::CaSlot::State state) {
   absl::StatusOr<std::string> key = GeneratePrivateKey(options_.key_type);
   if (!key.ok()) return key.status();
-  absl::StatusOr<std::string> cert =
-      CreateSelfSignedCa(*key, options_.trust_domain, now, options_.ca_ttl);
+  absl::StatusOr<std::string> cert;
+  if (options_.upstream != nullptr) {
+    absl::StatusOr<crypto::PrivateKey> parsed = crypto::ParsePrivateKey(*key);
+    if (!parsed.ok()) return parsed.status();
+    absl::StatusOr<std::string> spki = crypto::MarshalPublicKey(**parsed);
+    if (!spki.ok()) return spki.status();
+    cert =
+        ca::SignDownstreamCa(*options_.upstream, *spki, now, options_.ca_ttl);
+  } else {
+    cert =
+        CreateSelfSignedCa(*key, options_.trust_domain, now, options_.ca_ttl);
+  }
   if (!cert.ok()) return cert.status();
   absl::StatusOr<absl::Time> not_after = NotAfter(*cert);
   if (!not_after.ok()) return not_after.status();
@@ -259,18 +283,8 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
     const std::string& spiffe_id, const std::string& public_key_der,
     const std::vector<std::string>& dns_names, absl::Duration ttl,
     const std::vector<RawExtension>& extensions) {
-  std::shared_ptr<const ParsedIssuer> issuer;
-  std::string issuer_key_id;
-  {
-    absl::ReaderMutexLock lock(&mu_);
-    for (const Slot& slot : slots_) {
-      if (slot.record.state() == trellis::CaSlot::ACTIVE) {
-        issuer = slot.issuer;
-        issuer_key_id = slot.issuer_key_id;
-      }
-    }
-  }
-  if (issuer == nullptr) return absl::UnavailableError("no active CA");
+  absl::StatusOr<Slot> active = ActiveSlot();
+  if (!active.ok()) return active.status();
   if (public_key_der.empty()) {
     return absl::InvalidArgumentError("missing public key");
   }
@@ -282,10 +296,12 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
   svid.ttl = ttl > absl::ZeroDuration() ? ttl : options_.default_x509_svid_ttl;
   svid.extensions = extensions;
   svid.defer_signature = true;
-  absl::StatusOr<IssuedCertificate> cert = ca::SignX509Svid(*issuer, svid);
+  absl::StatusOr<IssuedCertificate> cert =
+      ca::SignX509Svid(*active->issuer, svid);
   if (!cert.ok()) return cert.status();
-  return Precertificate{std::move(*cert), std::move(issuer),
-                        std::move(issuer_key_id)};
+  return Precertificate{std::move(*cert), std::move(active->issuer),
+                        std::move(active->issuer_key_id),
+                        std::move(active->intermediates)};
 }
 
 absl::StatusOr<std::string> CaManager::FinishX509Svid(
@@ -307,28 +323,25 @@ absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
   if (!precert.ok()) return precert.status();
   absl::StatusOr<std::string> der = FinishX509Svid(*precert, "");
   if (!der.ok()) return der.status();
-  return std::vector<std::string>{*std::move(der)};
+  std::vector<std::string> chain = {*std::move(der)};
+  chain.insert(chain.end(), precert->intermediates.begin(),
+               precert->intermediates.end());
+  return chain;
 }
 
 absl::StatusOr<CaManager::DownstreamCa> CaManager::SignDownstreamCa(
     const std::string& public_key_der, absl::Duration ttl) {
-  std::shared_ptr<const ParsedIssuer> issuer;
-  DownstreamCa out;
-  {
-    absl::ReaderMutexLock lock(&mu_);
-    for (const Slot& slot : slots_) {
-      if (slot.record.state() == trellis::CaSlot::ACTIVE) {
-        issuer = slot.issuer;
-        out.issuer_key_id = slot.issuer_key_id;
-      }
-    }
-  }
-  if (issuer == nullptr) return absl::UnavailableError("no active CA");
-  absl::StatusOr<std::string> cert = ca::SignDownstreamCa(
-      *issuer, public_key_der, clock_(),
-      ttl > absl::ZeroDuration() ? ttl : options_.ca_ttl);
+  absl::StatusOr<Slot> active = ActiveSlot();
+  if (!active.ok()) return active.status();
+  absl::StatusOr<std::string> cert =
+      ca::SignDownstreamCa(*active->issuer, public_key_der, clock_(),
+                           ttl > absl::ZeroDuration() ? ttl : options_.ca_ttl);
   if (!cert.ok()) return cert.status();
+  DownstreamCa out;
+  out.issuer_key_id = active->issuer_key_id;
   out.chain = {*std::move(cert)};
+  out.chain.insert(out.chain.end(), active->intermediates.begin(),
+                   active->intermediates.end());
   out.roots = X509Roots();
   return out;
 }
@@ -399,8 +412,10 @@ absl::StatusOr<VerifiedSvid> CaManager::VerifyCallerChain(
 
 std::vector<std::string> CaManager::X509Roots() const {
   absl::ReaderMutexLock lock(&mu_);
-  std::vector<std::string> roots;
-  for (const Slot& slot : slots_) roots.push_back(slot.record.certificate());
+  std::vector<std::string> roots = options_.upstream_roots;
+  if (options_.upstream == nullptr) {
+    for (const Slot& slot : slots_) roots.push_back(slot.record.certificate());
+  }
   for (const auto& authority : appended_.x509_authorities()) {
     roots.push_back(authority.asn1());
   }
@@ -412,8 +427,14 @@ spire::api::types::Bundle CaManager::Bundle() const {
   bundle.set_trust_domain(options_.trust_domain);
   bundle.set_refresh_hint(absl::ToInt64Seconds(options_.bundle_refresh_hint));
   absl::ReaderMutexLock lock(&mu_);
+  for (const std::string& root : options_.upstream_roots) {
+    bundle.add_x509_authorities()->set_asn1(root);
+  }
   for (const Slot& slot : slots_) {
-    bundle.add_x509_authorities()->set_asn1(slot.record.certificate());
+    // Under an upstream CA our CAs are intermediates, not roots.
+    if (options_.upstream == nullptr) {
+      bundle.add_x509_authorities()->set_asn1(slot.record.certificate());
+    }
     spire::api::types::JWTKey* key = bundle.add_jwt_authorities();
     key->set_key_id(slot.record.jwt_key_id());
     key->set_public_key(slot.record.jwt_public_key());

@@ -31,6 +31,13 @@ struct CaOptions {
   absl::Duration default_jwt_svid_ttl = absl::Minutes(5);
   // How often bundle consumers are told to refresh.
   absl::Duration bundle_refresh_hint = absl::Minutes(5);
+  // An upstream CA that signs each of our CAs (as SPIRE's "disk" upstream
+  // authority): the trust domain's roots are then `upstream_roots`, and
+  // SVID chains carry our CA and `upstream_chain` up to them.
+  std::shared_ptr<const ParsedIssuer> upstream;
+  std::vector<std::string> upstream_chain;  // DER, the upstream CA first;
+                                            // empty if it is a root.
+  std::vector<std::string> upstream_roots;  // DER.
 };
 
 // How CA keys are kept at rest (the key store's Wrap / Unwrap).
@@ -74,6 +81,8 @@ class CaManager {
     IssuedCertificate cert;
     std::shared_ptr<const ParsedIssuer> issuer;
     std::string issuer_key_id;  // The CA's SKI.
+    // What the chain needs above the leaf (DER; empty for a self-signed CA).
+    std::vector<std::string> intermediates;
   };
   // `public_key_der` is the SPKI of a key already checked (a parsed CSR's).
   absl::StatusOr<Precertificate> PrepareX509Svid(
@@ -136,7 +145,10 @@ class CaManager {
     std::shared_ptr<const ParsedIssuer> issuer;
     std::string issuer_key_id;
     SharedKey jwt_key;
+    std::vector<std::string> intermediates;  // Above the leaf, DER.
   };
+  // The active slot's issuer, SKI and intermediates; UNAVAILABLE if none.
+  absl::StatusOr<Slot> ActiveSlot() const;
   CaManager(storage::IdentityStorage* storage, CaOptions options,
             KeyWrapping wrapping, Clock clock);
   absl::StatusOr<Slot> NewSlot(absl::Time now, trellis::CaSlot::State state)

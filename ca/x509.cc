@@ -1018,6 +1018,11 @@ absl::StatusOr<std::string> SignDownstreamCa(const ParsedIssuer &issuer,
 }
 
 absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer) {
+  return ParseIssuerFor(issuer, "");
+}
+
+absl::StatusOr<ParsedIssuer> ParseIssuerFor(const Issuer &issuer,
+                                            absl::string_view trust_domain) {
   absl::StatusOr<X509Ptr> ca = ParseCertificate(issuer.cert_der);
   if (!ca.ok()) {
     return absl::InvalidArgumentError(
@@ -1040,6 +1045,20 @@ absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer) {
   }
   absl::StatusOr<const EVP_MD *> digest = SigningDigest(**ca_key);
   if (!digest.ok()) return digest.status();
+  absl::StatusOr<absl::Time> ca_not_after =
+      GetTime(X509_get0_notAfter(ca->get()));
+  if (!ca_not_after.ok()) return ca_not_after.status();
+  ParsedIssuer parsed;
+  parsed.cert_der = issuer.cert_der;
+  parsed.digest = *digest;
+  parsed.not_after = *ca_not_after;
+  if (!trust_domain.empty()) {
+    // An upstream CA: any CA, signing for our trust domain.
+    parsed.trust_domain = std::string(trust_domain);
+    parsed.cert = std::shared_ptr<X509>(ca->release(), X509_free);
+    parsed.key = std::shared_ptr<EVP_PKEY>(ca_key->release(), EVP_PKEY_free);
+    return parsed;
+  }
   // SVIDs are only valid when signed by an authority of their trust domain.
   std::vector<std::string> ca_uris, ca_dns;
   GeneralNamesPtr ca_names(static_cast<GENERAL_NAMES *>(
@@ -1054,16 +1073,9 @@ absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer) {
     return absl::InvalidArgumentError(
         absl::StrCat("issuer: ", ca_id.status().message()));
   }
-  absl::StatusOr<absl::Time> ca_not_after =
-      GetTime(X509_get0_notAfter(ca->get()));
-  if (!ca_not_after.ok()) return ca_not_after.status();
-  ParsedIssuer parsed;
-  parsed.cert_der = issuer.cert_der;
   parsed.cert = std::shared_ptr<X509>(ca->release(), X509_free);
   parsed.key = std::shared_ptr<EVP_PKEY>(ca_key->release(), EVP_PKEY_free);
-  parsed.digest = *digest;
   parsed.trust_domain = ca_id->trust_domain;
-  parsed.not_after = *ca_not_after;
   return parsed;
 }
 

@@ -112,6 +112,10 @@ struct ParsedIssuer {
   absl::Time not_after;
 };
 absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer);
+// An upstream CA (any CA certificate and its key, e.g. an organisation's)
+// signing for `trust_domain`: no SPIFFE ID required of it.
+absl::StatusOr<ParsedIssuer> ParseIssuerFor(const Issuer &issuer,
+                                            absl::string_view trust_domain);
 
 // A CA certificate for a downstream server's key (SPKI DER, checked by the
 // caller): the trust domain's ID as its URI SAN, keyCertSign|cRLSign, signed

@@ -67,6 +67,9 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
         continue;
       }
       results[i]->cert_chain = {*std::move(cert)};
+      results[i]->cert_chain.insert(results[i]->cert_chain.end(),
+                                    precerts[i]->intermediates.begin(),
+                                    precerts[i]->intermediates.end());
     }
     return results;
   }
@@ -86,6 +89,9 @@ std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
       continue;
     }
     results[i]->cert_chain = {std::move(*final_cert)};
+    results[i]->cert_chain.insert(results[i]->cert_chain.end(),
+                                  precerts[i]->intermediates.begin(),
+                                  precerts[i]->intermediates.end());
   }
   return results;
 }

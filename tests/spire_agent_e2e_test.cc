@@ -55,8 +55,9 @@ class SpireAgentTest : public ::testing::Test {
         << SpireAgent() << " is missing: run scripts/build_peers.sh";
     StartTrellisd();
   }
-  void StartTrellisd(std::vector<std::string> flags = {}) {
-    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd",
+  void StartTrellisd(std::vector<std::string> flags = {},
+                     const std::string& name = "trellisd") {
+    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/" + name,
                                                   std::move(flags));
     auto channel = grpc::CreateChannel(trellisd_->operator_address(),
                                        grpc::InsecureChannelCredentials());
@@ -528,6 +529,39 @@ TEST_F(SpireAgentTest, DownstreamServerGetsItsCaFromTrellis) {
     ++ours_jwt;
   }
   EXPECT_GE(ours_jwt, 2) << jwks.out;  // Our key and the downstream's.
+}
+
+// An organisation's root (made by the openssl CLI, no SPIFFE ID) as the
+// upstream CA: the agent trusts that root alone, and the SVIDs it serves
+// chain to it through trellisd's CA.
+TEST_F(SpireAgentTest, UpstreamCaIsTheTrustDomainsRoot) {
+  const std::string key = dir_.path() + "/upstream.key";
+  const std::string root = dir_.path() + "/upstream.pem";
+  CliResult made =
+      RunProgram("/usr/bin/openssl",
+                 {"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+                  root, "-days", "30", "-subj", "/O=Example/CN=Example Root",
+                  "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+                  "keyUsage=critical,keyCertSign,cRLSign"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  trellisd_.reset();
+  StartTrellisd({"--upstream_ca_cert=" + root, "--upstream_ca_key=" + key},
+                "trellisd-upstream");
+  const std::string token = CreateToken();
+  CreateEntries(token, 1);
+  auto agent = StartAgent("upstream-agent", token, root);
+  const std::string out = dir_.path() + "/upstream-svids";
+  ASSERT_EQ(FetchSvids(sockets_.back(), out, 1), 1);
+  CliResult verified = RunProgram("/usr/bin/openssl",
+                                  {"verify", "-CAfile", root, "-untrusted",
+                                   out + "/svid.0.pem", out + "/svid.0.pem"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // The trust domain's bundle is the organisation's root, alone.
+  CliResult bundle = RunCli(
+      {"--addr=" + trellisd_->operator_address(), "spire", "bundle", "show"});
+  ASSERT_EQ(bundle.exit_code, 0);
+  EXPECT_EQ(bundle.out, ReadAll(root));
 }
 
 TEST_F(SpireAgentTest, AdministrationIsForOperatorsOnly) {

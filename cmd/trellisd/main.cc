@@ -108,6 +108,14 @@ ABSL_FLAG(uint64_t, map_tile_cache_bytes,
 ABSL_FLAG(std::string, spire_addr, trellis::SpireOptions().addr,
           "Address of the SPIRE server API that spire-agents use (TLS with "
           "the server's X509-SVID; port 0: a free port; empty: off).");
+ABSL_FLAG(std::string, upstream_ca_cert, "",
+          "PEM file of an upstream CA certificate (then its intermediates) "
+          "that signs this server's CAs; with --upstream_ca_key.");
+ABSL_FLAG(std::string, upstream_ca_key, "",
+          "PEM file of the upstream CA's private key.");
+ABSL_FLAG(std::string, upstream_bundle, "",
+          "PEM file of the upstream roots (the trust domain's X.509 roots); "
+          "empty: --upstream_ca_cert is a self-signed root.");
 ABSL_FLAG(std::string, bundle_endpoint_addr, "",
           "Address of the SPIFFE bundle endpoint (the trust domain's bundle as "
           "a JWKS over HTTPS, authenticated by the server's X509-SVID: the "
@@ -231,6 +239,9 @@ int main(int argc, char** argv) {
   options.spire.trust_domain = absl::GetFlag(FLAGS_trust_domain);
   options.spire.bundle_endpoint_addr =
       absl::GetFlag(FLAGS_bundle_endpoint_addr);
+  options.spire.upstream_ca_cert_file = absl::GetFlag(FLAGS_upstream_ca_cert);
+  options.spire.upstream_ca_key_file = absl::GetFlag(FLAGS_upstream_ca_key);
+  options.spire.upstream_bundle_file = absl::GetFlag(FLAGS_upstream_bundle);
   options.spire.ca_key_type = absl::GetFlag(FLAGS_ca_key_type);
   options.spire.ca_ttl = absl::GetFlag(FLAGS_ca_ttl);
   options.spire.default_x509_svid_ttl =

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ca/upstream_ca.h"
 #include "ca/x509.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/security/tls_certificate_provider.h"
@@ -25,6 +26,35 @@ constexpr char kIssuanceLogSetting[] = "issuance_log_id";
 
 // How often the TLS stack re-reads the server SVID file.
 constexpr int kSvidReloadSeconds = 1;
+
+}  // namespace
+
+namespace {
+
+absl::StatusOr<ca::UpstreamCa> LoadUpstreamCa(const SpireOptions& options) {
+  if (options.upstream_ca_cert_file.empty() ||
+      options.upstream_ca_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--upstream_ca_cert and --upstream_ca_key go together");
+  }
+  absl::StatusOr<std::string> cert = ReadFile(options.upstream_ca_cert_file);
+  if (!cert.ok()) return cert.status();
+  ReadOptions key_options;
+  key_options.no_follow = true;
+  absl::StatusOr<std::string> key =
+      ReadFile(options.upstream_ca_key_file, key_options);
+  if (!key.ok()) return key.status();
+  std::string bundle;
+  if (!options.upstream_bundle_file.empty()) {
+    absl::StatusOr<std::string> read = ReadFile(options.upstream_bundle_file);
+    if (!read.ok()) return read.status();
+    bundle = std::move(*read);
+  }
+  absl::StatusOr<std::string> td =
+      spiffe::ValidateTrustDomain(options.trust_domain);
+  if (!td.ok()) return td.status();
+  return ca::ParseUpstreamCa(*cert, *key, bundle, *td);
+}
 
 }  // namespace
 
@@ -52,6 +82,14 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   ca_options.key_type = *key_type;
   ca_options.ca_ttl = options.ca_ttl;
   ca_options.default_x509_svid_ttl = options.default_x509_svid_ttl;
+  if (!options.upstream_ca_cert_file.empty() ||
+      !options.upstream_ca_key_file.empty()) {
+    absl::StatusOr<ca::UpstreamCa> upstream = LoadUpstreamCa(options);
+    if (!upstream.ok()) return upstream.status();
+    ca_options.upstream = std::move(upstream->issuer);
+    ca_options.upstream_chain = std::move(upstream->chain);
+    ca_options.upstream_roots = std::move(upstream->roots);
+  }
 
   auto server = std::unique_ptr<SpireServer>(new SpireServer());
   // Short SVID lifetimes need checks well within their half-life.

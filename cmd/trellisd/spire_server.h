@@ -42,6 +42,12 @@ struct SpireOptions {
   // SPIRE API address (port 0: a free port; empty: the role is off).
   std::string addr = "127.0.0.1:8081";
   std::string trust_domain = "example.org";
+  // An upstream CA signing our CAs (SPIRE's "disk" upstream authority):
+  // its certificate (then intermediates) and key, PEM; the roots, PEM
+  // (empty: the certificate is self-signed and is the root).
+  std::string upstream_ca_cert_file;
+  std::string upstream_ca_key_file;
+  std::string upstream_bundle_file;
   // The SPIFFE bundle endpoint (https_spiffe profile); empty: off.
   std::string bundle_endpoint_addr;
   std::string ca_key_type = "ec-p256";
