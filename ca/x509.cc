@@ -946,6 +946,29 @@ absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr_der,
   return out;
 }
 
+namespace {
+
+// `spec` (keys, issuer, validity set) completed as SPIRE's CAs are: a random
+// serial, subject C=US, O=SPIFFE, serialNumber; the trust domain's ID.
+absl::StatusOr<std::string> BuildCaCertificate(CertSpec spec,
+                                               absl::string_view trust_domain) {
+  absl::StatusOr<BignumPtr> serial = RandomSerial();
+  if (!serial.ok()) return serial.status();
+  absl::StatusOr<std::string> serial_text = Decimal(serial->get());
+  if (!serial_text.ok()) return serial_text.status();
+  spec.serial = serial->get();
+  spec.subject = {{NID_countryName, "US"},
+                  {NID_organizationName, "SPIFFE"},
+                  {NID_serialNumber, *serial_text}};
+  spec.is_ca = true;
+  spec.uri = spiffe::SpiffeId{std::string(trust_domain), ""}.ToString();
+  absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
+  if (!cert.ok()) return cert.status();
+  return ToDer(cert->get());
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> CreateSelfSignedCa(absl::string_view key_der,
                                                absl::string_view trust_domain,
                                                absl::Time now,
@@ -959,25 +982,12 @@ absl::StatusOr<std::string> CreateSelfSignedCa(absl::string_view key_der,
   if (!key.ok()) return key.status();
   absl::StatusOr<const EVP_MD *> digest = SigningDigest(**key);
   if (!digest.ok()) return digest.status();
-  absl::StatusOr<BignumPtr> serial = RandomSerial();
-  if (!serial.ok()) return serial.status();
-  absl::StatusOr<std::string> serial_text = Decimal(serial->get());
-  if (!serial_text.ok()) return serial_text.status();
-
   CertSpec spec;
-  spec.serial = serial->get();
-  spec.subject = {{NID_countryName, "US"},
-                  {NID_organizationName, "SPIFFE"},
-                  {NID_serialNumber, *serial_text}};
   spec.public_key = key->get();
   spec.validity = {now - kNotBeforeCushion, now + ttl};
-  spec.is_ca = true;
-  spec.uri = spiffe::SpiffeId{*td, ""}.ToString();
   spec.signing_key = key->get();
   spec.digest = *digest;
-  absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
-  if (!cert.ok()) return cert.status();
-  return ToDer(cert->get());
+  return BuildCaCertificate(std::move(spec), *td);
 }
 
 absl::StatusOr<std::string> SignDownstreamCa(const ParsedIssuer &issuer,
@@ -995,26 +1005,14 @@ absl::StatusOr<std::string> SignDownstreamCa(const ParsedIssuer &issuer,
     return absl::FailedPreconditionError(
         absl::StrCat("issuer expired at ", absl::FormatTime(issuer.not_after)));
   }
-  absl::StatusOr<BignumPtr> serial = RandomSerial();
-  if (!serial.ok()) return serial.status();
-  absl::StatusOr<std::string> serial_text = Decimal(serial->get());
-  if (!serial_text.ok()) return serial_text.status();
   CertSpec spec;
-  spec.serial = serial->get();
-  spec.subject = {{NID_countryName, "US"},
-                  {NID_organizationName, "SPIFFE"},
-                  {NID_serialNumber, *serial_text}};
   spec.issuer_name = X509_get_subject_name(issuer.cert.get());
   spec.public_key_spki = public_key_der;
   spec.validity = {now - kNotBeforeCushion, not_after};
-  spec.is_ca = true;
-  spec.uri = spiffe::SpiffeId{issuer.trust_domain, ""}.ToString();
   spec.authority_key_id = X509_get0_subject_key_id(issuer.cert.get());
   spec.signing_key = issuer.key.get();
   spec.digest = issuer.digest;
-  absl::StatusOr<X509Ptr> cert = BuildCertificate(spec);
-  if (!cert.ok()) return cert.status();
-  return ToDer(cert->get());
+  return BuildCaCertificate(std::move(spec), issuer.trust_domain);
 }
 
 absl::StatusOr<ParsedIssuer> ParseIssuer(const Issuer &issuer) {

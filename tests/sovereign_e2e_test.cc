@@ -134,6 +134,15 @@ class SovereignTest : public ::testing::Test {
     return status;
   }
 
+  // AttestSovereign answered with the host's real evidence.
+  grpc::Status AttestWithEvidence(agent_v1::AttestAgentResponse::Result* result,
+                                  AgentCredentials* credentials,
+                                  std::string* nonce = nullptr) {
+    return AttestSovereign(
+        [this](const std::string& challenge) { return Evidence(challenge); },
+        result, credentials, nonce);
+  }
+
   std::shared_ptr<grpc::Channel> AgentChannel(const AgentCredentials& agent) {
     return ca::testing::SpireChannel(spire_address_, agent.key_pem,
                                      agent.chain_pem, ++channels_);
@@ -180,9 +189,7 @@ TEST_F(SovereignTest, AgentAttestsWithTpmEvidenceAndIsProvable) {
   agent_v1::AttestAgentResponse::Result result;
   AgentCredentials agent;
   std::string nonce;
-  grpc::Status s =
-      AttestSovereign([this](const std::string& n) { return Evidence(n); },
-                      &result, &agent, &nonce);
+  grpc::Status s = AttestWithEvidence(&result, &agent, &nonce);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(nonce.size(), 32u);
   EXPECT_EQ(result.svid().id().path(), "/spire/agent/unified_identity/host-a");
@@ -292,10 +299,7 @@ TEST_F(SovereignTest, RenewalAndWorkloadSvidsNeedFreshEvidence) {
   Register();
   agent_v1::AttestAgentResponse::Result attested;
   AgentCredentials agent;
-  ASSERT_TRUE(
-      AttestSovereign([this](const std::string& n) { return Evidence(n); },
-                      &attested, &agent)
-          .ok());
+  ASSERT_TRUE(AttestWithEvidence(&attested, &agent).ok());
   auto agent_stub = agent_v1::Agent::NewStub(AgentChannel(agent));
   const auto challenge = [&] {
     grpc::ClientContext context;
@@ -406,10 +410,7 @@ TEST_F(SovereignTest, PhaseOneModeKeepsTheCertificatePlain) {
   Register();
   agent_v1::AttestAgentResponse::Result result;
   AgentCredentials agent;
-  ASSERT_TRUE(
-      AttestSovereign([this](const std::string& n) { return Evidence(n); },
-                      &result, &agent)
-          .ok());
+  ASSERT_TRUE(AttestWithEvidence(&result, &agent).ok());
   ASSERT_EQ(result.attested_claims_size(), 1);
   const std::string cert = result.svid().cert_chain(0);
   EXPECT_TRUE(ClaimsOf(cert, ca::kSovereignClaimsOid).is_null());
@@ -423,10 +424,7 @@ TEST_F(SovereignTest, LegacyOidIsSelectable) {
   Register();
   agent_v1::AttestAgentResponse::Result result;
   AgentCredentials agent;
-  ASSERT_TRUE(
-      AttestSovereign([this](const std::string& n) { return Evidence(n); },
-                      &result, &agent)
-          .ok());
+  ASSERT_TRUE(AttestWithEvidence(&result, &agent).ok());
   const std::string cert = result.svid().cert_chain(0);
   EXPECT_TRUE(ClaimsOf(cert, ca::kSovereignClaimsOid).is_null());
   EXPECT_EQ(
