@@ -33,7 +33,6 @@ AgentManager::AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
                            EntryManager* entries, SvidIssuer* issuer,
                            SovereignAttestor* sovereign, Clock clock)
     : storage_(storage),
-      ca_(ca),
       entries_(entries),
       issuer_(issuer),
       sovereign_(sovereign),

@@ -111,7 +111,6 @@ class AgentManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::IdentityStorage* const storage_;
-  ca::CaManager* const ca_;
   EntryManager* const entries_;
   SvidIssuer* const issuer_;
   SovereignAttestor* const sovereign_;

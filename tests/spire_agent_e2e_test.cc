@@ -20,6 +20,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
+#include "spire/api/node/node.grpc.pb.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
@@ -467,6 +468,34 @@ TEST_F(SpireAgentTest, DownstreamServerGetsItsCaFromTrellis) {
                     .ok());
     EXPECT_EQ(ca_response.ca_cert_chain_size(), 1);
     EXPECT_GE(ca_response.x509_authorities_size(), 1);
+    // The legacy node API's equivalents (servers of SPIRE <= v0.10).
+    grpc::ClientContext legacy_context;
+    spire::api::node::FetchX509CASVIDRequest legacy_request;
+    legacy_request.set_csr(ca_request.csr());
+    spire::api::node::FetchX509CASVIDResponse legacy_response;
+    auto node = spire::api::node::Node::NewStub(channel);
+    ASSERT_TRUE(
+        node->FetchX509CASVID(&legacy_context, legacy_request, &legacy_response)
+            .ok());
+    absl::StatusOr<ca::CertificateInfo> legacy_ca =
+        ca::DescribeCertificate(legacy_response.svid().cert_chain());
+    ASSERT_TRUE(legacy_ca.ok()) << legacy_ca.status();
+    EXPECT_TRUE(legacy_ca->is_ca);
+    EXPECT_EQ(legacy_ca->uri_sans,
+              std::vector<std::string>{absl::StrCat("spiffe://", kTd)});
+    EXPECT_GE(legacy_response.bundle().root_cas_size(), 1);
+    grpc::ClientContext push_context;
+    spire::api::node::PushJWTKeyUpstreamRequest push;
+    push.mutable_jwt_key()->set_kid("legacy-downstream-key");
+    push.mutable_jwt_key()->set_pkix_bytes(
+        *crypto::MarshalPublicKey(*ca::testing::NewP256Key()));
+    spire::api::node::PushJWTKeyUpstreamResponse pushed;
+    ASSERT_TRUE(node->PushJWTKeyUpstream(&push_context, push, &pushed).ok());
+    bool held = false;
+    for (const auto& jwt_key : pushed.jwt_signing_keys()) {
+      held = held || jwt_key.kid() == "legacy-downstream-key";
+    }
+    EXPECT_TRUE(held);
     grpc::ClientContext anonymous;
     svid_v1::NewDownstreamX509CAResponse refused;
     EXPECT_EQ(
