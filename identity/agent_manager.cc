@@ -170,15 +170,7 @@ absl::StatusOr<IssuedX509> AgentManager::AttestJoinToken(
   agent.set_can_reattest(false);
   agent.set_host_id(host_id);
 
-  absl::MutexLock lock(&mu_);
-  if (absl::Status s = RefuseBanned(agent.spiffe_id()); !s.ok()) return s;
-  absl::StatusOr<IssuedX509> svid =
-      Sign(agent.spiffe_id(), kJoinTokenType, csr_der, sovereign, host_id);
-  if (!svid.ok()) return svid.status();
-  if (absl::Status s = StoreAttested(std::move(agent), *svid); !s.ok()) {
-    return s;
-  }
-  return svid;
+  return Enroll(std::move(agent), csr_der, sovereign);
 }
 
 absl::StatusOr<IssuedX509> AgentManager::AttestSovereign(
@@ -208,21 +200,37 @@ absl::StatusOr<IssuedX509> AgentManager::AttestSovereign(
   agent.set_can_reattest(true);
   agent.set_host_id(*host);
 
-  absl::MutexLock lock(&mu_);
-  if (absl::Status s = RefuseBanned(agent.spiffe_id()); !s.ok()) return s;
-  absl::StatusOr<IssuedX509> svid =
-      Sign(agent.spiffe_id(), kUnifiedIdentityType, csr_der, &sovereign, *host);
-  if (!svid.ok()) return svid.status();
-  for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{"host_id", *host},
-        {"host_integrity",
-         absl::AsciiStrToLower(
-             spire::api::types::AttestedClaims::HostIntegrity_Name(
-                 svid->attested_claims->host_integrity_status()))}}) {
-    Selector* selector = agent.add_selectors();
-    selector->set_type(kUnifiedIdentityType);
-    selector->set_value(absl::StrCat(name, ":", value));
+  return Enroll(std::move(agent), csr_der, &sovereign);
+}
+
+absl::StatusOr<IssuedX509> AgentManager::Enroll(
+    trellis::AttestedAgent agent, const std::string& csr_der,
+    const SovereignAttestation* sovereign) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (absl::Status s = RefuseBanned(agent.spiffe_id()); !s.ok()) return s;
   }
+  // Appraisal and signing take long: other agents' calls go on meanwhile.
+  absl::StatusOr<IssuedX509> svid =
+      Sign(agent.spiffe_id(), agent.attestation_type(), csr_der, sovereign,
+           agent.host_id());
+  if (!svid.ok()) return svid.status();
+  if (svid->attested_claims.has_value()) {
+    // The evidence's facts as node selectors (for node-alias entries).
+    for (const auto& [name, value] :
+         {std::pair<std::string, std::string>{"host_id", agent.host_id()},
+          {"host_integrity",
+           absl::AsciiStrToLower(
+               spire::api::types::AttestedClaims::HostIntegrity_Name(
+                   svid->attested_claims->host_integrity_status()))}}) {
+      Selector* selector = agent.add_selectors();
+      selector->set_type(kUnifiedIdentityType);
+      selector->set_value(absl::StrCat(name, ":", value));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  // A ban may have come while the SVID was made.
+  if (absl::Status s = RefuseBanned(agent.spiffe_id()); !s.ok()) return s;
   if (absl::Status s = StoreAttested(std::move(agent), *svid); !s.ok()) {
     return s;
   }

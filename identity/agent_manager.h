@@ -102,6 +102,12 @@ class AgentManager {
       const std::string& csr_der,
       const spire::api::types::SovereignAttestation* sovereign,
       const std::string& host_id);
+  // Signs `agent`'s SVID (resting on `sovereign` evidence of its host if
+  // given, its facts then its selectors) and records it attested; refused
+  // for a banned agent.
+  absl::StatusOr<IssuedX509> Enroll(
+      trellis::AttestedAgent agent, const std::string& csr_der,
+      const spire::api::types::SovereignAttestation* sovereign);
   // PERMISSION_DENIED if `spiffe_id` is a banned agent's.
   absl::Status RefuseBanned(const std::string& spiffe_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
