@@ -62,12 +62,17 @@ struct Stack {
                                                     log_manager.get(), signers);
   }
 
-  // Integrates every queued leaf of `log_id`.
-  absl::Status SequenceAll(int64_t log_id) {
+  // Integrates one batch of `log_id`'s queue; how many leaves it took.
+  absl::StatusOr<size_t> SequenceBatch(int64_t log_id) {
     absl::StatusOr<trillian::Tree> tree = trees->GetTree(log_id);
     if (!tree.ok()) return tree.status();
+    return sequencer->IntegrateBatch(*tree, absl::Now());
+  }
+
+  // Integrates every queued leaf of `log_id`.
+  absl::Status SequenceAll(int64_t log_id) {
     for (;;) {
-      absl::StatusOr<size_t> n = sequencer->IntegrateBatch(*tree, absl::Now());
+      absl::StatusOr<size_t> n = SequenceBatch(log_id);
       if (!n.ok()) return n.status();
       if (*n == 0) return absl::OkStatus();
     }
@@ -161,8 +166,10 @@ Outcome LoadCutAndRecover(bool sync_writes) {
         }
       });
     }
+    // One batch per round, so that roots are served while writers outpace
+    // the sequencer (draining the queue first may never end).
     threads.emplace_back([&] {
-      while (!stop && stack.SequenceAll(log_id).ok()) {
+      while (!stop && stack.SequenceBatch(log_id).ok()) {
         absl::StatusOr<merkle::LogRootV1> root = stack.LatestRoot(log_id);
         if (!root.ok()) return;
         absl::MutexLock lock(&mu);
