@@ -16,6 +16,11 @@
 namespace trellis::identity {
 namespace {
 
+// Past its expiry (0: none): it authorises nothing and is pruned.
+bool Expired(const Entry& entry, int64_t now) {
+  return entry.expires_at() != 0 && entry.expires_at() <= now;
+}
+
 constexpr size_t kMaxEntryIdBytes = 255;
 constexpr size_t kMaxDnsNameBytes = 253;
 constexpr size_t kMaxDnsLabelBytes = 63;
@@ -255,6 +260,26 @@ std::vector<absl::StatusOr<Entry>> EntryManager::Update(
       });
 }
 
+absl::StatusOr<size_t> EntryManager::PruneExpired() {
+  const int64_t now = absl::ToUnixSeconds(clock_());
+  std::vector<std::string> ids;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [id, entry] : by_id_) {
+      if (Expired(entry, now)) ids.push_back(id);
+    }
+  }
+  size_t pruned = 0;
+  for (const absl::Status& s : Delete(ids)) {
+    if (s.ok()) {
+      ++pruned;
+    } else if (!absl::IsNotFound(s)) {  // Deleted meanwhile: fine.
+      return s;
+    }
+  }
+  return pruned;
+}
+
 std::vector<absl::Status> EntryManager::Delete(
     const std::vector<std::string>& ids) {
   std::vector<absl::Status> results;
@@ -305,7 +330,7 @@ std::vector<Entry> EntryManager::AuthorizedEntries(
   // through it.
   const int64_t now = absl::ToUnixSeconds(clock_());
   const auto expired = [now](const Entry& entry) {
-    return entry.expires_at() != 0 && entry.expires_at() <= now;
+    return Expired(entry, now);
   };
   absl::ReaderMutexLock lock(&mu_);
   // Breadth-first over parent -> children, from the agent and from the
@@ -346,7 +371,7 @@ absl::StatusOr<Entry> EntryManager::DownstreamEntry(
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [id, entry] : by_id_) {
     if (entry.downstream() && SpiffeIdString(entry.spiffe_id()) == spiffe_id &&
-        (entry.expires_at() == 0 || entry.expires_at() > now)) {
+        !Expired(entry, now)) {
       return entry;
     }
   }

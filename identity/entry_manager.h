@@ -45,6 +45,10 @@ class EntryManager {
   std::vector<absl::StatusOr<Entry>> Update(std::vector<Entry> entries);
   std::vector<absl::Status> Delete(const std::vector<std::string>& ids);
 
+  // Deletes the entries past their expiry (upstream's registration
+  // pruning); how many.
+  absl::StatusOr<size_t> PruneExpired();
+
   absl::StatusOr<Entry> Get(const std::string& id) const;
   // Every entry, ordered by id.
   std::vector<Entry> List() const;

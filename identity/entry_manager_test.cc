@@ -158,6 +158,27 @@ TEST_F(EntryManagerTest, ExpiredEntriesAuthoriseNothing) {
             (std::vector<std::string>{"/later"}));
 }
 
+TEST_F(EntryManagerTest, PruningDeletesExpiredEntriesOnly) {
+  Entry expired = MakeEntry("/spire/agent/join_token/t3", "/gone");
+  expired.set_expires_at(1700000000);  // The manager's clock: now.
+  CreateOk(expired);
+  Entry later = MakeEntry("/spire/agent/join_token/t3", "/stays");
+  later.set_expires_at(1700000001);
+  CreateOk(later);
+  CreateOk(MakeEntry("/spire/agent/join_token/t3", "/forever"));
+  const size_t before = manager_->Count();
+  absl::StatusOr<size_t> pruned = manager_->PruneExpired();
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 1u);
+  EXPECT_EQ(manager_->Count(), before - 1);
+  // Gone from storage too: a manager reading it afresh agrees.
+  auto reloaded = EntryManager::Create(
+      storage_.get(), kTd, [] { return absl::FromUnixSeconds(1700000000); });
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ((*reloaded)->Count(), before - 1);
+  EXPECT_EQ(*manager_->PruneExpired(), 0u);
+}
+
 TEST_F(EntryManagerTest, CyclesDoNotLoop) {
   CreateOk(MakeEntry("/a", "/b"));
   CreateOk(MakeEntry("/b", "/a"));

@@ -282,6 +282,12 @@ void SpireServer::RotationLoop() {
       std::fprintf(stderr, "trellisd: CA rotation failed: %s\n",
                    s.ToString().c_str());
     }
+    // Expired entries authorise nothing already; upstream deletes them too.
+    if (absl::StatusOr<size_t> pruned = entries_->PruneExpired();
+        !pruned.ok()) {
+      std::fprintf(stderr, "trellisd: pruning expired entries failed: %s\n",
+                   pruned.status().ToString().c_str());
+    }
     const uint64_t sequence = ca_->Bundle().sequence_number();
     bool renew;
     {
