@@ -586,6 +586,16 @@ TEST_F(SpireAgentTest, UpstreamCaIsTheTrustDomainsRoot) {
                                   {"verify", "-CAfile", root, "-untrusted",
                                    out + "/svid.0.pem", out + "/svid.0.pem"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // An auditor verifies it the same way: chain to the root, promise, record.
+  const std::vector<std::string> verify = {
+      "--addr=" + trellisd_->operator_address(), "svid", "verify",
+      out + "/svid.0.pem", "--bundle=" + root};
+  CliResult audited;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while ((audited = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(audited.exit_code, 0) << audited.out << audited.err;
   // The trust domain's bundle is the organisation's root, alone.
   CliResult bundle = RunCli(
       {"--addr=" + trellisd_->operator_address(), "spire", "bundle", "show"});

@@ -32,14 +32,19 @@ ABSL_FLAG(std::string, attested, "",
 namespace trellis::cli {
 namespace {
 
-// The first certificate of a PEM or DER file, as DER.
-std::string ReadCertificate(const std::string& path) {
+// The certificates of a PEM file (the SVID, then any intermediates), or
+// the one of a DER file.
+std::vector<std::string> ReadCertificates(const std::string& path) {
   const std::string bytes = ReadFileOrDie(path);
-  if (!absl::StrContains(bytes, "-----BEGIN")) return bytes;
+  if (!absl::StrContains(bytes, "-----BEGIN")) return {bytes};
   absl::StatusOr<std::vector<std::string>> certs =
-      ca::CertificatesFromPem(bytes, 1);
+      ca::CertificatesFromPem(bytes);
   if (!certs.ok()) Fail(kUsage, std::string(certs.status().message()));
-  return certs->front();
+  return *certs;
+}
+
+std::string ReadCertificate(const std::string& path) {
+  return ReadCertificates(path).front();
 }
 
 // Every certificate of a PEM file, as DER.
@@ -155,10 +160,15 @@ int SvidVerifyCommand(Client& client, const std::vector<char*>& args) {
   if (args.size() != 4 || absl::GetFlag(FLAGS_bundle).empty()) {
     Fail(kUsage, "svid verify CERT --bundle FILE");
   }
-  const std::string cert = ReadCertificate(args[3]);
+  // Under an upstream CA the file carries the intermediates too.
+  const std::vector<std::string> chain = ReadCertificates(args[3]);
+  const std::string& cert = chain.front();
+  std::string chain_pem;
+  for (const std::string& der : chain) {
+    chain_pem += ca::DerToPem(der, "CERTIFICATE");
+  }
   absl::StatusOr<ca::VerifiedSvid> svid =
-      ca::VerifySvidChain(ca::DerToPem(cert, "CERTIFICATE"),
-                          ReadBundle(absl::GetFlag(FLAGS_bundle)));
+      ca::VerifySvidChain(chain_pem, ReadBundle(absl::GetFlag(FLAGS_bundle)));
   if (!svid.ok()) Fail(kInvalid, std::string(svid.status().message()));
 
   absl::StatusOr<std::string> promise_bytes = ca::InclusionPromiseOf(cert);
