@@ -151,10 +151,12 @@ absl::StatusOr<CaManager::Slot> CaManager::LoadSlot(
   return slot;
 }
 
-absl::StatusOr<CaManager::Slot> CaManager::ActiveSlot() const {
+absl::StatusOr<CaManager::ActiveCa> CaManager::Active() const {
   absl::ReaderMutexLock lock(&mu_);
   for (const Slot& slot : slots_) {
-    if (slot.record.state() == trellis::CaSlot::ACTIVE) return slot;
+    if (slot.record.state() == trellis::CaSlot::ACTIVE) {
+      return ActiveCa{slot.issuer, slot.issuer_key_id, slot.intermediates};
+    }
   }
   return absl::UnavailableError("no active CA");
 }
@@ -283,7 +285,7 @@ absl::StatusOr<CaManager::Precertificate> CaManager::PrepareX509Svid(
     const std::string& spiffe_id, const std::string& public_key_der,
     const std::vector<std::string>& dns_names, absl::Duration ttl,
     const std::vector<RawExtension>& extensions) {
-  absl::StatusOr<Slot> active = ActiveSlot();
+  absl::StatusOr<ActiveCa> active = Active();
   if (!active.ok()) return active.status();
   if (public_key_der.empty()) {
     return absl::InvalidArgumentError("missing public key");
@@ -331,7 +333,7 @@ absl::StatusOr<std::vector<std::string>> CaManager::SignX509Svid(
 
 absl::StatusOr<CaManager::DownstreamCa> CaManager::SignDownstreamCa(
     const std::string& public_key_der, absl::Duration ttl) {
-  absl::StatusOr<Slot> active = ActiveSlot();
+  absl::StatusOr<ActiveCa> active = Active();
   if (!active.ok()) return active.status();
   absl::StatusOr<std::string> cert =
       ca::SignDownstreamCa(*active->issuer, public_key_der, clock_(),

@@ -147,8 +147,14 @@ class CaManager {
     SharedKey jwt_key;
     std::vector<std::string> intermediates;  // Above the leaf, DER.
   };
-  // The active slot's issuer, SKI and intermediates; UNAVAILABLE if none.
-  absl::StatusOr<Slot> ActiveSlot() const;
+  // What signing with the active slot needs (not its whole record: this is
+  // on every issuance); UNAVAILABLE if there is none.
+  struct ActiveCa {
+    std::shared_ptr<const ParsedIssuer> issuer;
+    std::string issuer_key_id;
+    std::vector<std::string> intermediates;  // Empty for a self-signed CA.
+  };
+  absl::StatusOr<ActiveCa> Active() const;
   CaManager(storage::IdentityStorage* storage, CaOptions options,
             KeyWrapping wrapping, Clock clock);
   absl::StatusOr<Slot> NewSlot(absl::Time now, trellis::CaSlot::State state)
