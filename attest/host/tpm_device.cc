@@ -21,12 +21,6 @@ namespace {
 constexpr TPM2_HANDLE kEkCertificateIndex = 0x01c00002;
 constexpr TPM2_HANDLE kEccEkCertificateIndex = 0x01c0000a;
 
-// TPM2_PolicySecret(TPM_RH_ENDORSEMENT): the policy of the TCG default EK.
-constexpr uint8_t kEkPolicy[32] = {
-    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
-    0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
-    0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
-
 absl::Status TpmError(const char* what, TSS2_RC rc) {
   return absl::InternalError(absl::StrCat(what, ": ", Tss2_RC_Decode(rc)));
 }
@@ -40,39 +34,9 @@ struct EsysPtr {
   T* operator->() const { return p; }
 };
 
-// The TCG EK Credential Profile's default EK templates: L-1 (RSA 2048) and
-// L-2 (ECC NIST P-256), both AES-128-CFB storage keys under the
-// PolicySecret(endorsement) policy.
 TPM2B_PUBLIC EkTemplate(bool ecc) {
   TPM2B_PUBLIC t{};
-  TPMT_PUBLIC& p = t.publicArea;
-  p.nameAlg = TPM2_ALG_SHA256;
-  p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                       TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                       TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
-                       TPMA_OBJECT_DECRYPT;
-  p.authPolicy.size = sizeof(kEkPolicy);
-  std::memcpy(p.authPolicy.buffer, kEkPolicy, sizeof(kEkPolicy));
-  TPMT_SYM_DEF_OBJECT aes{};
-  aes.algorithm = TPM2_ALG_AES;
-  aes.keyBits.aes = 128;
-  aes.mode.aes = TPM2_ALG_CFB;
-  if (ecc) {
-    p.type = TPM2_ALG_ECC;
-    p.parameters.eccDetail.symmetric = aes;
-    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-    p.unique.ecc.x.size = 32;  // All zero, as the TCG template says.
-    p.unique.ecc.y.size = 32;
-  } else {
-    p.type = TPM2_ALG_RSA;
-    p.parameters.rsaDetail.symmetric = aes;
-    p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.rsaDetail.keyBits = 2048;
-    p.parameters.rsaDetail.exponent = 0;
-    p.unique.rsa.size = 256;  // All zero, as the TCG template says.
-  }
+  t.publicArea = tpm::DefaultEkTemplate(ecc);
   return t;
 }
 
@@ -295,17 +259,27 @@ absl::StatusOr<std::string> TpmDevice::EkCertificate() {
 absl::StatusOr<KeyBlob> TpmDevice::CreateChild(const Handle& parent,
                                                ESYS_TR session,
                                                const TPM2B_PUBLIC& templ,
-                                               const char* what) {
+                                               const char* what,
+                                               Creation* creation) {
   const TPM2B_SENSITIVE_CREATE sensitive{};
   const TPM2B_DATA outside{};
   const TPML_PCR_SELECTION creation_pcrs{};
   EsysPtr<TPM2B_PRIVATE> priv;
   EsysPtr<TPM2B_PUBLIC> pub;
-  const TSS2_RC rc =
-      Esys_Create(esys_, parent.get(), session, ESYS_TR_NONE, ESYS_TR_NONE,
-                  &sensitive, &templ, &outside, &creation_pcrs, priv.out(),
-                  pub.out(), nullptr, nullptr, nullptr);
+  EsysPtr<TPM2B_CREATION_DATA> creation_data;
+  EsysPtr<TPM2B_DIGEST> creation_hash;
+  EsysPtr<TPMT_TK_CREATION> creation_ticket;
+  const TSS2_RC rc = Esys_Create(
+      esys_, parent.get(), session, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+      &templ, &outside, &creation_pcrs, priv.out(), pub.out(),
+      creation_data.out(), creation_hash.out(), creation_ticket.out());
   if (rc != TSS2_RC_SUCCESS) return TpmError(what, rc);
+  if (creation != nullptr) {
+    creation->data = tpm::TssMarshal(Tss2_MU_TPMS_CREATION_DATA_Marshal,
+                                     creation_data->creationData);
+    creation->hash = *creation_hash.p;
+    creation->ticket = *creation_ticket.p;
+  }
   return KeyBlob{tpm::TssMarshal(Tss2_MU_TPM2B_PUBLIC_Marshal, *pub.p),
                  tpm::TssMarshal(Tss2_MU_TPM2B_PRIVATE_Marshal, *priv.p)};
 }
@@ -318,6 +292,40 @@ absl::StatusOr<KeyBlob> TpmDevice::CreateAk(absl::string_view algorithm) {
   absl::StatusOr<Handle> session = EkPolicySession();
   if (!session.ok()) return session.status();
   return CreateChild(*ek, session->get(), *templ, "creating the AK");
+}
+
+absl::StatusOr<TpmDevice::CertifiedAk> TpmDevice::CreateCertifiedAk() {
+  absl::StatusOr<TPM2B_PUBLIC> templ = SigningTemplate("rsa", true);
+  if (!templ.ok()) return templ.status();
+  CertifiedAk out;
+  Creation creation;
+  {
+    absl::StatusOr<Handle> ek = CreateEk();
+    if (!ek.ok()) return ek.status();
+    absl::StatusOr<Handle> session = EkPolicySession();
+    if (!session.ok()) return session.status();
+    absl::StatusOr<KeyBlob> key =
+        CreateChild(*ek, session->get(), *templ, "creating the AK", &creation);
+    if (!key.ok()) return key.status();
+    out.key = std::move(*key);
+  }
+  out.creation_data = std::move(creation.data);
+  absl::StatusOr<Handle> ak = LoadAk(out.key);
+  if (!ak.ok()) return ak.status();
+  const TPM2B_DATA no_qualifying_data{};
+  const TPMT_SIG_SCHEME scheme{.scheme = TPM2_ALG_NULL};
+  EsysPtr<TPM2B_ATTEST> certified;
+  EsysPtr<TPMT_SIGNATURE> signature;
+  const TSS2_RC rc = Esys_CertifyCreation(
+      esys_, ak->get(), ak->get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+      &no_qualifying_data, &creation.hash, &scheme, &creation.ticket,
+      certified.out(), signature.out());
+  if (rc != TSS2_RC_SUCCESS) return TpmError("TPM2_CertifyCreation", rc);
+  out.certification = SignedAttestation{
+      std::string(reinterpret_cast<const char*>(certified->attestationData),
+                  certified->size),
+      tpm::MarshalSignature(*signature.p)};
+  return out;
 }
 
 absl::StatusOr<QuoteOutput> TpmDevice::Quote(const KeyBlob& ak,

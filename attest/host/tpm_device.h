@@ -61,6 +61,18 @@ class TpmDevice {
   // RSASSA 2048 with SHA-256 (`algorithm` "ecc" or "rsa").
   absl::StatusOr<KeyBlob> CreateAk(absl::string_view algorithm);
 
+  // An attestation key as go-attestation makes it for the
+  // spire-tpm-plugin's `tpm` node attestor: a new RSA 2048 restricted
+  // signing key (SHA-256) under the EK, with the proof that the TPM created
+  // it: its creation data and TPM2_CertifyCreation of them by the key
+  // itself.
+  struct CertifiedAk {
+    KeyBlob key;
+    std::string creation_data;  // TPMS_CREATION_DATA.
+    SignedAttestation certification;
+  };
+  absl::StatusOr<CertifiedAk> CreateCertifiedAk();
+
   // TPM2_Quote by `ak` over `pcrs` with `qualifying_data` in extraData.
   absl::StatusOr<QuoteOutput> Quote(const KeyBlob& ak,
                                     absl::string_view qualifying_data,
@@ -96,9 +108,17 @@ class TpmDevice {
   absl::StatusOr<Handle> CreatePrimary(ESYS_TR hierarchy,
                                        const TPM2B_PUBLIC& templ,
                                        const char* what);
+  // What TPM2_Create says of the object's creation, for CertifyCreation.
+  struct Creation {
+    std::string data;  // TPMS_CREATION_DATA.
+    TPM2B_DIGEST hash;
+    TPMT_TK_CREATION ticket;
+  };
+  // A new key under `parent`; its creation record into `creation` if given.
   absl::StatusOr<KeyBlob> CreateChild(const Handle& parent, ESYS_TR session,
                                       const TPM2B_PUBLIC& templ,
-                                      const char* what);
+                                      const char* what,
+                                      Creation* creation = nullptr);
   absl::StatusOr<Handle> CreateEk();
   absl::StatusOr<Handle> CreateSrk();
   absl::StatusOr<Handle> EkPolicySession();

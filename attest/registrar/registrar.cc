@@ -1,10 +1,7 @@
 #include "attest/registrar/registrar.h"
 
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -30,66 +27,27 @@ bool ValidHostId(const std::string& id) {
 
 }  // namespace
 
-struct Registrar::CaStore {
-  X509_STORE* store = nullptr;
-  ~CaStore() { X509_STORE_free(store); }
-};
-
 absl::StatusOr<std::unique_ptr<Registrar>> Registrar::Create(
     storage::AttestStorage* storage, const RegistrarOptions& options) {
-  auto cas = std::make_unique<CaStore>();
+  std::unique_ptr<EkCertificateAuthorities> cas;
   if (!options.ek_ca_file.empty()) {
-    cas->store = X509_STORE_new();
-    if (cas->store == nullptr ||
-        X509_STORE_load_file(cas->store, options.ek_ca_file.c_str()) != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot load EK CA certificates from ", options.ek_ca_file));
-    }
+    absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> loaded =
+        EkCertificateAuthorities::Load(options.ek_ca_file);
+    if (!loaded.ok()) return loaded.status();
+    cas = std::move(*loaded);
   }
   return std::unique_ptr<Registrar>(
       new Registrar(storage, options, std::move(cas)));
 }
 
 Registrar::Registrar(storage::AttestStorage* storage, RegistrarOptions options,
-                     std::unique_ptr<CaStore> cas)
+                     std::unique_ptr<EkCertificateAuthorities> cas)
     : storage_(storage), options_(std::move(options)), cas_(std::move(cas)) {}
 
 Registrar::~Registrar() = default;
 
 absl::Mutex& Registrar::HostLock(const std::string& host_id) {
   return host_locks_[absl::Hash<std::string>()(host_id) % kHostLockStripes];
-}
-
-absl::Status Registrar::VerifyEkCertificate(const std::string& der,
-                                            const TPMT_PUBLIC& ek) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<X509, decltype(&X509_free)> cert(
-      d2i_X509(nullptr, &p, static_cast<long>(der.size())), X509_free);
-  if (cert == nullptr ||
-      p != reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
-    return absl::PermissionDeniedError("EK certificate is not DER X.509");
-  }
-  absl::StatusOr<crypto::PrivateKey> ek_key = tpm::ToOpenSslKey(ek);
-  if (!ek_key.ok()) return ek_key.status();
-  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), ek_key->get()) != 1) {
-    return absl::PermissionDeniedError(
-        "EK certificate is for another key than the EK");
-  }
-  if (cas_->store == nullptr) {
-    return absl::FailedPreconditionError("no EK CAs configured");
-  }
-  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(
-      X509_STORE_CTX_new(), X509_STORE_CTX_free);
-  if (ctx == nullptr ||
-      X509_STORE_CTX_init(ctx.get(), cas_->store, cert.get(), nullptr) != 1) {
-    return absl::InternalError("cannot verify certificates");
-  }
-  if (X509_verify_cert(ctx.get()) != 1) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "EK certificate does not chain to a configured CA: ",
-        X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<Credential> Registrar::Register(
@@ -112,8 +70,10 @@ absl::StatusOr<Credential> Registrar::Register(
   if (absl::Status s = tpm::CheckAttestationKey(*ak); !s.ok()) return s;
 
   bool certificate_verified = false;
-  if (!request.ek_certificate.empty() && cas_->store != nullptr) {
-    absl::Status s = VerifyEkCertificate(request.ek_certificate, *ek);
+  if (!request.ek_certificate.empty() && cas_ != nullptr) {
+    absl::StatusOr<crypto::PrivateKey> ek_key = tpm::ToOpenSslKey(*ek);
+    if (!ek_key.ok()) return ek_key.status();
+    absl::Status s = cas_->Verify(request.ek_certificate, *ek_key->get());
     if (!s.ok()) return s;
     certificate_verified = true;
   }

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "attest/registrar/ek_certificates.h"
 #include "attest/registrar/make_credential.h"
 #include "storage/attest_storage.h"
 #include "trellis_attest.pb.h"
@@ -72,12 +73,8 @@ class Registrar {
                            const trellis::TpmClockState& clock);
 
  private:
-  struct CaStore;
   Registrar(storage::AttestStorage* storage, RegistrarOptions options,
-            std::unique_ptr<CaStore> cas);
-  // OK if `der` is a certificate for `ek` chaining to the CAs.
-  absl::Status VerifyEkCertificate(const std::string& der,
-                                   const TPMT_PUBLIC& ek);
+            std::unique_ptr<EkCertificateAuthorities> cas);
 
   // Serialises each host's read-modify-write of its registration (register,
   // activate, clock), striped by host id.
@@ -86,7 +83,7 @@ class Registrar {
   static constexpr size_t kHostLockStripes = 64;
   storage::AttestStorage* const storage_;
   const RegistrarOptions options_;
-  std::unique_ptr<CaStore> cas_;
+  std::unique_ptr<EkCertificateAuthorities> cas_;  // Null: none configured.
   absl::Mutex host_locks_[kHostLockStripes];
 };
 

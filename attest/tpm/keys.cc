@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -321,6 +322,92 @@ absl::Status CheckAttestationKey(const TPMT_PUBLIC& ak) {
     return absl::InvalidArgumentError("AK must not be a decryption key");
   }
   return absl::OkStatus();
+}
+
+TPMT_PUBLIC DefaultEkTemplate(bool ecc) {
+  // TPM2_PolicySecret(TPM_RH_ENDORSEMENT).
+  static constexpr uint8_t kEkPolicy[32] = {
+      0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+      0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+      0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
+  TPMT_PUBLIC p{};
+  p.nameAlg = TPM2_ALG_SHA256;
+  p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                       TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                       TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
+                       TPMA_OBJECT_DECRYPT;
+  p.authPolicy.size = sizeof(kEkPolicy);
+  std::memcpy(p.authPolicy.buffer, kEkPolicy, sizeof(kEkPolicy));
+  TPMT_SYM_DEF_OBJECT aes{};
+  aes.algorithm = TPM2_ALG_AES;
+  aes.keyBits.aes = 128;
+  aes.mode.aes = TPM2_ALG_CFB;
+  if (ecc) {
+    p.type = TPM2_ALG_ECC;
+    p.parameters.eccDetail.symmetric = aes;
+    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+    p.unique.ecc.x.size = 32;
+    p.unique.ecc.y.size = 32;
+  } else {
+    p.type = TPM2_ALG_RSA;
+    p.parameters.rsaDetail.symmetric = aes;
+    p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+    p.parameters.rsaDetail.keyBits = 2048;
+    p.parameters.rsaDetail.exponent = 0;
+    p.unique.rsa.size = 256;
+  }
+  return p;
+}
+
+namespace {
+
+// `bn` big-endian, left-padded to `size` bytes; false if it does not fit.
+bool PaddedBytes(const BIGNUM* bn, uint8_t* out, size_t size) {
+  return bn != nullptr && BN_bn2binpad(bn, out, static_cast<int>(size)) ==
+                              static_cast<int>(size);
+}
+
+}  // namespace
+
+absl::StatusOr<TPMT_PUBLIC> DefaultEkPublicArea(const EVP_PKEY& key) {
+  switch (EVP_PKEY_get_base_id(&key)) {
+    case EVP_PKEY_RSA: {
+      TPMT_PUBLIC p = DefaultEkTemplate(false);
+      BIGNUM* n = nullptr;
+      BIGNUM* e = nullptr;
+      EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_N, &n);
+      EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &e);
+      Bignum modulus(n), exponent(e);
+      if (exponent == nullptr || !BN_is_word(exponent.get(), 65537) ||
+          !PaddedBytes(modulus.get(), p.unique.rsa.buffer, 256) ||
+          BN_num_bits(modulus.get()) != 2048) {
+        return absl::InvalidArgumentError(
+            "an RSA EK must be 2048 bits with exponent 65537");
+      }
+      return p;
+    }
+    case EVP_PKEY_EC: {
+      TPMT_PUBLIC p = DefaultEkTemplate(true);
+      char group[32] = {};
+      BIGNUM* x = nullptr;
+      BIGNUM* y = nullptr;
+      EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                     sizeof(group), nullptr);
+      EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_EC_PUB_X, &x);
+      EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_EC_PUB_Y, &y);
+      Bignum bx(x), by(y);
+      if (std::string(group) != "prime256v1" ||
+          !PaddedBytes(bx.get(), p.unique.ecc.x.buffer, 32) ||
+          !PaddedBytes(by.get(), p.unique.ecc.y.buffer, 32)) {
+        return absl::InvalidArgumentError("an ECC EK must be NIST P-256");
+      }
+      return p;
+    }
+    default:
+      return absl::InvalidArgumentError("an EK must be an RSA or ECC key");
+  }
 }
 
 absl::Status CheckEndorsementKey(const TPMT_PUBLIC& ek) {

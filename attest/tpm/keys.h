@@ -56,6 +56,15 @@ absl::Status VerifyTpmSignature(const EVP_PKEY& key,
                                 absl::string_view data,
                                 TPM2_ALG_ID expected_hash);
 
+// The TCG EK Credential Profile's default EK templates: L-1 (RSA 2048,
+// `ecc` false) and L-2 (ECC NIST P-256), both AES-128-CFB storage keys under
+// the PolicySecret(TPM_RH_ENDORSEMENT) policy, unique all zero.
+TPMT_PUBLIC DefaultEkTemplate(bool ecc);
+// The public area of a default-template EK whose key is `key` (RSA 2048 or
+// P-256, as an EK certificate or PKIX key gives it): what TPM2_MakeCredential
+// needs. INVALID_ARGUMENT for other keys.
+absl::StatusOr<TPMT_PUBLIC> DefaultEkPublicArea(const EVP_PKEY& key);
+
 // An attestation key as quotes need it: a restricted signing key, fixedTPM,
 // fixedParent, sensitiveDataOrigin, not a decryption key. INVALID_ARGUMENT
 // naming what is wrong otherwise.

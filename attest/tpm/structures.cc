@@ -64,7 +64,8 @@ absl::StatusOr<TPMS_ATTEST> ParseAttest(absl::string_view bytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "TPMS_ATTEST magic 0x%08x is not TPM_GENERATED_VALUE", a->magic));
   }
-  if (a->type != TPM2_ST_ATTEST_QUOTE && a->type != TPM2_ST_ATTEST_CERTIFY) {
+  if (a->type != TPM2_ST_ATTEST_QUOTE && a->type != TPM2_ST_ATTEST_CERTIFY &&
+      a->type != TPM2_ST_ATTEST_CREATION) {
     return absl::InvalidArgumentError(
         absl::StrFormat("unsupported TPMS_ATTEST type 0x%04x", a->type));
   }

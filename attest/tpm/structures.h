@@ -27,7 +27,8 @@ std::string MarshalPublicArea(const TPMT_PUBLIC& public_area);
 std::string MarshalPublic(const TPMT_PUBLIC& public_area);  // As TPM2B.
 
 // A TPMS_ATTEST made by a TPM (magic TPM_GENERATED_VALUE) of type
-// TPM_ST_ATTEST_QUOTE or TPM_ST_ATTEST_CERTIFY.
+// TPM_ST_ATTEST_QUOTE, TPM_ST_ATTEST_CERTIFY or TPM_ST_ATTEST_CREATION;
+// callers check the type they expect.
 absl::StatusOr<TPMS_ATTEST> ParseAttest(absl::string_view bytes);
 std::string MarshalAttest(const TPMS_ATTEST& attest);
 
