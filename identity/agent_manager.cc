@@ -31,11 +31,14 @@ absl::Status PermissionDenied(
 
 AgentManager::AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
                            EntryManager* entries, SvidIssuer* issuer,
-                           SovereignAttestor* sovereign, Clock clock)
+                           SovereignAttestor* sovereign,
+                           const attest::spire_tpm::NodeVerifier* tpm,
+                           Clock clock)
     : storage_(storage),
       entries_(entries),
       issuer_(issuer),
       sovereign_(sovereign),
+      tpm_(tpm),
       clock_(std::move(clock)),
       trust_domain_(ca->options().trust_domain) {}
 
@@ -142,14 +145,8 @@ absl::StatusOr<IssuedX509> AgentManager::AttestJoinToken(
     return absl::InvalidArgumentError("missing join token");
   }
   if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
-  if (!sovereign_enabled()) sovereign = nullptr;  // Ignored without the flag.
-  std::string host_id;
-  if (sovereign != nullptr) {
-    absl::StatusOr<std::string> host =
-        SovereignAttestor::HostOf(*sovereign, "");
-    if (!host.ok()) return host.status();
-    host_id = std::move(*host);
-  }
+  absl::StatusOr<std::string> host_id = EvidenceHost(sovereign);
+  if (!host_id.ok()) return host_id.status();
   absl::StatusOr<std::optional<trellis::JoinTokenRecord>> record =
       storage_->TakeJoinToken(token);
   if (!record.ok()) return record.status();
@@ -168,7 +165,53 @@ absl::StatusOr<IssuedX509> AgentManager::AttestJoinToken(
   agent.set_spiffe_id(id->ToString());
   agent.set_attestation_type(kJoinTokenType);
   agent.set_can_reattest(false);
-  agent.set_host_id(host_id);
+  agent.set_host_id(*host_id);
+
+  return Enroll(std::move(agent), csr_der, sovereign);
+}
+
+absl::StatusOr<std::string> AgentManager::EvidenceHost(
+    const SovereignAttestation*& sovereign) const {
+  if (!sovereign_enabled()) sovereign = nullptr;  // Ignored without the flag.
+  if (sovereign == nullptr) return std::string();
+  return SovereignAttestor::HostOf(*sovereign, "");
+}
+
+absl::StatusOr<attest::spire_tpm::NodeVerifier::Pending> AgentManager::BeginTpm(
+    absl::string_view payload) {
+  if (tpm_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("could not find node attestor type \"",
+                     attest::spire_tpm::kAttestorName, "\""));
+  }
+  return tpm_->Challenge(payload);
+}
+
+absl::StatusOr<IssuedX509> AgentManager::AttestTpm(
+    const attest::spire_tpm::NodeVerifier::Pending& pending,
+    absl::string_view answer, const std::string& csr_der,
+    const SovereignAttestation* sovereign) {
+  if (csr_der.empty()) return absl::InvalidArgumentError("missing CSR");
+  if (absl::Status s =
+          attest::spire_tpm::NodeVerifier::CheckResponse(pending, answer);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> host_id = EvidenceHost(sovereign);
+  if (!host_id.ok()) return host_id.status();
+  absl::StatusOr<spiffe::SpiffeId> id = spiffe::MakeSpiffeId(
+      trust_domain_,
+      absl::StrCat("/spire/agent/", attest::spire_tpm::kAttestorName, "/",
+                   pending.ek_hash));
+  if (!id.ok()) return id.status();
+  trellis::AttestedAgent agent;
+  agent.set_spiffe_id(id->ToString());
+  agent.set_attestation_type(attest::spire_tpm::kAttestorName);
+  agent.set_can_reattest(true);
+  agent.set_host_id(*host_id);
+  Selector* selector = agent.add_selectors();
+  selector->set_type(attest::spire_tpm::kAttestorName);
+  selector->set_value(absl::StrCat("pub_hash:", pending.ek_hash));
 
   return Enroll(std::move(agent), csr_der, sovereign);
 }

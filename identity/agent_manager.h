@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "attest/spire_tpm/node_verifier.h"
 #include "ca/ca_manager.h"
 #include "ca/svid_verify.h"
 #include "identity/entry_manager.h"
@@ -35,10 +36,13 @@ class AgentManager {
  public:
   using Clock = std::function<absl::Time()>;
 
-  // `sovereign` may be null (no sovereign attestation).
+  // `sovereign` may be null (no sovereign attestation), `tpm` too (no `tpm`
+  // node attestor).
   AgentManager(storage::IdentityStorage* storage, ca::CaManager* ca,
                EntryManager* entries, SvidIssuer* issuer,
-               SovereignAttestor* sovereign = nullptr, Clock clock = absl::Now);
+               SovereignAttestor* sovereign = nullptr,
+               const attest::spire_tpm::NodeVerifier* tpm = nullptr,
+               Clock clock = absl::Now);
 
   // A single-use join token valid for `ttl_seconds` (>= 1). `token` empty:
   // a random UUID. `agent_id` non-empty: also an entry aliasing the agent
@@ -61,6 +65,21 @@ class AgentManager {
   absl::StatusOr<IssuedX509> AttestSovereign(
       const std::string& host_id, const std::string& csr_der,
       const spire::api::types::SovereignAttestation& sovereign);
+
+  // Whether the spire-tpm-plugin's `tpm` node attestor is configured.
+  bool tpm_enabled() const { return tpm_ != nullptr; }
+  // Begins a `tpm` attestation: the agent's EK and AK checked, the
+  // credential challenge to send it.
+  absl::StatusOr<attest::spire_tpm::NodeVerifier::Pending> BeginTpm(
+      absl::string_view payload);
+  // Completes it with the agent's `answer`: the agent of that EK,
+  // spiffe://<td>/spire/agent/tpm/<EK hash>, re-attestable, with the
+  // selector tpm:pub_hash:<EK hash>. With `sovereign` (and the feature on)
+  // the host's evidence must pass too.
+  absl::StatusOr<IssuedX509> AttestTpm(
+      const attest::spire_tpm::NodeVerifier::Pending& pending,
+      absl::string_view answer, const std::string& csr_der,
+      const spire::api::types::SovereignAttestation* sovereign = nullptr);
 
   // Whether sovereign attestation is on (the Unified-Identity flag).
   bool sovereign_enabled() const {
@@ -108,6 +127,10 @@ class AgentManager {
   absl::StatusOr<IssuedX509> Enroll(
       trellis::AttestedAgent agent, const std::string& csr_der,
       const spire::api::types::SovereignAttestation* sovereign);
+  // The registered host whose evidence `sovereign` is ("" without
+  // evidence or without the feature, when it is ignored).
+  absl::StatusOr<std::string> EvidenceHost(
+      const spire::api::types::SovereignAttestation*& sovereign) const;
   // PERMISSION_DENIED if `spiffe_id` is a banned agent's.
   absl::Status RefuseBanned(const std::string& spiffe_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -120,6 +143,7 @@ class AgentManager {
   EntryManager* const entries_;
   SvidIssuer* const issuer_;
   SovereignAttestor* const sovereign_;
+  const attest::spire_tpm::NodeVerifier* const tpm_;
   const Clock clock_;
   const std::string trust_domain_;
   // Serialises read-modify-write of agent records.

@@ -80,7 +80,8 @@ class AgentManagerTest : public ::testing::Test {
     issuer_ = std::make_unique<SvidIssuer>(ca_.get(), issuance_log_.get());
     agents_ = std::make_unique<AgentManager>(storage_.get(), ca_.get(),
                                              entries_.get(), issuer_.get(),
-                                             /*sovereign=*/nullptr, clock);
+                                             /*sovereign=*/nullptr,
+                                             /*tpm=*/nullptr, clock);
     svids_ =
         std::make_unique<SvidManager>(ca_.get(), entries_.get(), issuer_.get());
   }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "attest/registrar/ek_certificates.h"
+#include "attest/spire_tpm/messages.h"
 
 namespace trellis::attest::spire_tpm {
 

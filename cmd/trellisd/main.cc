@@ -139,6 +139,15 @@ ABSL_FLAG(double, attestations_per_second,
           "Node attestations allowed per client address and second on the "
           "SPIRE API (0: no limit).");
 
+ABSL_FLAG(std::string, tpm_attestor_ek_ca_file, "",
+          "Enables the `tpm` node attestor (bloomberg/spire-tpm-plugin's "
+          "protocol): agents whose EK certificate chains to these PEM TPM "
+          "manufacturer CAs attest.");
+ABSL_FLAG(std::string, tpm_attestor_ek_hash_dir, "",
+          "Enables the `tpm` node attestor: agents whose EK public-key hash "
+          "(lowercase hex SHA-256 of its PKIX DER) names a file in this "
+          "directory attest.");
+
 ABSL_FLAG(std::vector<std::string>, feature_flags, {},
           "Experimental features, as SPIRE's feature_flags: Unified-Identity "
           "(sovereign attestation on the SPIRE API).");
@@ -248,6 +257,10 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_default_x509_svid_ttl);
   options.spire.attestations_per_second =
       absl::GetFlag(FLAGS_attestations_per_second);
+  options.spire.tpm_attestor.ek_ca_file =
+      absl::GetFlag(FLAGS_tpm_attestor_ek_ca_file);
+  options.spire.tpm_attestor.ek_hash_dir =
+      absl::GetFlag(FLAGS_tpm_attestor_ek_hash_dir);
   for (const std::string& feature : absl::GetFlag(FLAGS_feature_flags)) {
     if (feature != "Unified-Identity") {
       std::fprintf(stderr, "trellisd: unknown feature flag \"%s\"\n",

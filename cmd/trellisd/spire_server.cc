@@ -146,9 +146,17 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   server->entries_ = std::move(*entries);
   server->sovereign_ = std::make_unique<identity::SovereignAttestor>(
       options.sovereign, appraiser, registrar);
+  if (!options.tpm_attestor.ek_ca_file.empty() ||
+      !options.tpm_attestor.ek_hash_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<attest::spire_tpm::NodeVerifier>> tpm =
+        attest::spire_tpm::NodeVerifier::Create(options.tpm_attestor);
+    if (!tpm.ok()) return tpm.status();
+    server->tpm_attestor_ = std::move(*tpm);
+  }
   server->agents_ = std::make_unique<identity::AgentManager>(
       server->storage_.get(), server->ca_.get(), server->entries_.get(),
-      server->issuer_.get(), server->sovereign_.get());
+      server->issuer_.get(), server->sovereign_.get(),
+      server->tpm_attestor_.get());
   server->bundles_ = std::make_unique<identity::BundleManager>(
       server->storage_.get(), server->ca_.get(), server->entries_.get());
   server->svids_ = std::make_unique<identity::SvidManager>(

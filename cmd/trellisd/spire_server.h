@@ -60,6 +60,9 @@ struct SpireOptions {
   absl::Duration rotation_interval = absl::Seconds(10);
   // How often the identity map catches up with the issuance log.
   absl::Duration identity_map_interval = absl::Seconds(1);
+  // The `tpm` node attestor; off unless EK CAs or an EK hash directory are
+  // given.
+  attest::spire_tpm::NodeVerifierOptions tpm_attestor;
   // Sovereign attestation (the Unified-Identity feature flag).
   identity::SovereignOptions sovereign;
 };
@@ -100,6 +103,7 @@ class SpireServer {
   std::unique_ptr<identity::IdentityMap> identity_map_;
   std::unique_ptr<identity::SvidIssuer> issuer_;
   std::unique_ptr<identity::SovereignAttestor> sovereign_;
+  std::unique_ptr<attest::spire_tpm::NodeVerifier> tpm_attestor_;
   std::unique_ptr<identity::EntryManager> entries_;
   std::unique_ptr<identity::AgentManager> agents_;
   std::unique_ptr<identity::BundleManager> bundles_;

@@ -90,23 +90,31 @@ namespace {
 using AttestStream = grpc::ServerReaderWriter<agent_v1::AttestAgentResponse,
                                               agent_v1::AttestAgentRequest>;
 
-// Sends host `host_id` a nonce as the attestation challenge; the answer is
-// its SovereignAttestation quoting that nonce.
-absl::StatusOr<spire::api::types::SovereignAttestation> AskForEvidence(
-    AgentManager& agents, const std::string& host_id, AttestStream& stream) {
-  absl::StatusOr<std::string> nonce = agents.SovereignChallenge(host_id);
-  if (!nonce.ok()) return nonce.status();
-  agent_v1::AttestAgentResponse challenge;
-  challenge.set_challenge(*nonce);
-  if (!stream.Write(challenge)) {
+// Sends the agent `challenge` and returns its answer.
+absl::StatusOr<std::string> Challenge(AttestStream& stream,
+                                      const std::string& challenge) {
+  agent_v1::AttestAgentResponse message;
+  message.set_challenge(challenge);
+  if (!stream.Write(message)) {
     return absl::CancelledError("agent went away before the challenge");
   }
   agent_v1::AttestAgentRequest answer;
   if (!stream.Read(&answer) || !answer.has_challenge_response()) {
     return absl::InvalidArgumentError("missing challenge response");
   }
+  return std::move(*answer.mutable_challenge_response());
+}
+
+// Sends host `host_id` a nonce as the attestation challenge; the answer is
+// its SovereignAttestation quoting that nonce.
+absl::StatusOr<spire::api::types::SovereignAttestation> AskForEvidence(
+    AgentManager& agents, const std::string& host_id, AttestStream& stream) {
+  absl::StatusOr<std::string> nonce = agents.SovereignChallenge(host_id);
+  if (!nonce.ok()) return nonce.status();
+  absl::StatusOr<std::string> answer = Challenge(stream, *nonce);
+  if (!answer.ok()) return answer.status();
   spire::api::types::SovereignAttestation evidence;
-  if (!evidence.ParseFromString(answer.challenge_response())) {
+  if (!evidence.ParseFromString(*answer)) {
     return absl::InvalidArgumentError(
         "challenge response is not a SovereignAttestation");
   }
@@ -137,10 +145,25 @@ grpc::Status AgentService::AttestAgent(grpc::ServerContext* context,
   }
   AgentManager& agents = *authority_.agents;
   const bool unified = data.type() == kUnifiedIdentityType;
-  if (data.type() != "join_token" && !(unified && agents.sovereign_enabled())) {
+  const bool tpm = data.type() == attest::spire_tpm::kAttestorName;
+  if (data.type() != "join_token" && !(tpm && agents.tpm_enabled()) &&
+      !(unified && agents.sovereign_enabled())) {
     return grpc::Status(
         grpc::StatusCode::FAILED_PRECONDITION,
         "could not find node attestor type \"" + data.type() + "\"");
+  }
+  // The TPM proves it holds the EK and AK it named by releasing a secret
+  // sealed to them.
+  std::optional<attest::spire_tpm::NodeVerifier::Pending> tpm_pending;
+  std::string tpm_answer;
+  if (tpm) {
+    absl::StatusOr<attest::spire_tpm::NodeVerifier::Pending> pending =
+        agents.BeginTpm(data.payload());
+    if (!pending.ok()) return ToGrpc(pending.status());
+    absl::StatusOr<std::string> answer = Challenge(*stream, pending->challenge);
+    if (!answer.ok()) return ToGrpc(answer.status());
+    tpm_pending = std::move(*pending);
+    tpm_answer = std::move(*answer);
   }
   const agent_v1::AgentX509SVIDParams& params = request.params().params();
   // Sovereign evidence: given with the request, or asked for with a
@@ -163,15 +186,19 @@ grpc::Status AgentService::AttestAgent(grpc::ServerContext* context,
       evidence = std::move(*answered);
     }
   }
+  const spire::api::types::SovereignAttestation* given_evidence =
+      evidence ? &*evidence : nullptr;
   absl::StatusOr<IssuedX509> svid =
       unified ? agents.AttestSovereign(data.payload(), params.csr(), *evidence)
+      : tpm   ? agents.AttestTpm(*tpm_pending, tpm_answer, params.csr(),
+                                 given_evidence)
               : agents.AttestJoinToken(data.payload(), params.csr(),
-                                       evidence ? &*evidence : nullptr);
+                                       given_evidence);
   if (!svid.ok()) return ToGrpc(svid.status());
   agent_v1::AttestAgentResponse response;
   agent_v1::AttestAgentResponse::Result* result = response.mutable_result();
   *result->mutable_svid() = ToApiX509Svid(*svid);
-  result->set_reattestable(unified);
+  result->set_reattestable(unified || tpm);
   if (svid->attested_claims) {
     *result->add_attested_claims() = *svid->attested_claims;
   }
