@@ -15,6 +15,14 @@
 namespace trellis::identity {
 namespace {
 
+// Whether `record` rests on a verdict in this server's attestation log (a
+// remote verifier's verdicts are in its own log, which the map does not
+// follow).
+bool HasLocalVerdict(const trellis::IssuanceRecord& record) {
+  return !record.attestation_audit_id().empty() &&
+         record.attestation_verifier().empty();
+}
+
 constexpr char kMapSetting[] = "identity_map_id";
 // The issuance log size the map covers.
 constexpr char kSyncedSetting[] = "identity_map_synced";
@@ -72,7 +80,7 @@ IdentityMap::Verdicts(const std::vector<trellis::IssuanceRecord>& records) {
   // Audit ids (hex leaf hashes) per attestation log.
   absl::flat_hash_map<int64_t, std::vector<std::string>> wanted;
   for (const trellis::IssuanceRecord& record : records) {
-    if (record.attestation_audit_id().empty()) continue;
+    if (!HasLocalVerdict(record)) continue;
     wanted[record.attestation_log_id()].push_back(
         absl::HexStringToBytes(record.attestation_audit_id()));
   }
@@ -92,7 +100,7 @@ IdentityMap::Verdicts(const std::vector<trellis::IssuanceRecord>& records) {
     }
   }
   for (const trellis::IssuanceRecord& record : records) {
-    if (!record.attestation_audit_id().empty() &&
+    if (HasLocalVerdict(record) &&
         !verdicts.contains(record.attestation_audit_id())) {
       // Verdicts are logged before the issuances resting on them, but in
       // another tree: wait for its integration rather than map without it.

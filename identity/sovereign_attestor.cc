@@ -110,15 +110,13 @@ void ApplyVerdict(const SovereignVerdict& verdict, X509Issue& issue) {
                           verdict.extensions.end());
   issue.context.attestation_audit_id = verdict.audit_id;
   issue.context.attestation_log_id = verdict.audit_log_id;
+  issue.context.attestation_verifier = verdict.verifier_url;
   issue.attested_claims = verdict.claims;
 }
 
 SovereignAttestor::SovereignAttestor(SovereignOptions options,
-                                     attest::Appraiser* appraiser,
-                                     attest::Registrar* registrar)
-    : options_(std::move(options)),
-      appraiser_(appraiser),
-      registrar_(registrar) {}
+                                     EvidenceVerifier* verifier)
+    : options_(std::move(options)), verifier_(verifier) {}
 
 absl::StatusOr<std::string> SovereignAttestor::HostOf(
     const SovereignAttestation& attestation, const std::string& fallback) {
@@ -144,7 +142,7 @@ absl::StatusOr<std::string> SovereignAttestor::Challenge(
   if (host_id.empty() || host_id.size() > kMaxHostIdBytes) {
     return absl::InvalidArgumentError("missing or overlong host id");
   }
-  return appraiser_->IssueNonce(host_id);
+  return verifier_->IssueNonce(host_id);
 }
 
 absl::StatusOr<SovereignVerdict> SovereignAttestor::Appraise(
@@ -171,12 +169,8 @@ absl::StatusOr<SovereignVerdict> SovereignAttestor::Appraise(
     return absl::InvalidArgumentError(
         "challenge_nonce must be the server's nonce in hex");
   }
-  absl::StatusOr<trellis::HostRegistration> host = registrar_->GetHost(host_id);
-  if (absl::IsNotFound(host.status())) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("host ", host_id, " is not registered"));
-  }
-  if (!host.ok()) return host.status();
+  absl::StatusOr<std::string> ak = verifier_->HostAk(host_id);
+  if (!ak.ok()) return ak.status();
 
   // Through the verifier's own request parser: the same field rules and
   // limits as its HTTP API.
@@ -189,7 +183,7 @@ absl::StatusOr<SovereignVerdict> SovereignAttestor::Appraise(
         {"app_key_public", attestation.app_key_public()},
         {"app_key_certificate",
          CertificateText(attestation.app_key_certificate())},
-        {"tpm_ak", absl::Base64Escape(host->ak_public())},
+        {"tpm_ak", absl::Base64Escape(*ak)},
         {"tpm_ek", ""}}},
       {"metadata",
        {{"source", "trellis SPIRE server"},
@@ -198,7 +192,8 @@ absl::StatusOr<SovereignVerdict> SovereignAttestor::Appraise(
   absl::StatusOr<attest::EvidenceRequest> evidence =
       attest::ParseEvidenceRequest(body);
   if (!evidence.ok()) return evidence.status();
-  absl::StatusOr<attest::Verdict> verdict = appraiser_->Appraise(*evidence);
+  absl::StatusOr<attest::Verdict> verdict =
+      verifier_->Appraise(*evidence, body);
   if (!verdict.ok()) return verdict.status();
   if (!verdict->verified) {
     std::vector<std::string> failed;
@@ -222,6 +217,7 @@ absl::StatusOr<SovereignVerdict> SovereignAttestor::Appraise(
   result.claims = ResponseClaims(*verdict);
   result.audit_id = verdict->audit_id;
   result.audit_log_id = verdict->audit_log_id;
+  result.verifier_url = verifier_->remote_url();
   if (!options_.claims_oid.empty()) {
     absl::StatusOr<crypto::PrivateKey> app_key =
         crypto::ParsePublicKey(attestation.app_key_public());

@@ -12,9 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "attest/registrar/registrar.h"
-#include "attest/verifier/appraiser.h"
 #include "ca/x509.h"
+#include "identity/evidence_verifier.h"
 #include "identity/svid_issuer.h"
 #include "spire/api/types/sovereignattestation.pb.h"
 
@@ -40,6 +39,8 @@ struct SovereignVerdict {
   // The logged verdict (attestation log id and leaf hash, hex).
   std::string audit_id;
   int64_t audit_log_id = 0;
+  // The remote verifier holding that log; empty: this server.
+  std::string verifier_url;
 };
 
 // `issue` rests on `verdict`: the claims extension, the verdict's audit id
@@ -48,9 +49,8 @@ void ApplyVerdict(const SovereignVerdict& verdict, X509Issue& issue);
 
 class SovereignAttestor {
  public:
-  // `appraiser` and `registrar` may be null only when disabled.
-  SovereignAttestor(SovereignOptions options, attest::Appraiser* appraiser,
-                    attest::Registrar* registrar);
+  // `verifier` may be null only when disabled.
+  SovereignAttestor(SovereignOptions options, EvidenceVerifier* verifier);
 
   bool enabled() const { return options_.enabled; }
 
@@ -61,7 +61,8 @@ class SovereignAttestor {
   // Appraises `attestation` as evidence of host `host_id` (the attestation's
   // keylime_agent_uuid, if set, must name the same host) for an SVID of
   // `spiffe_id` whose key is `svid_public_key_der` (SPKI). The verdict is
-  // logged whatever it is. INVALID_ARGUMENT for a malformed attestation,
+  // logged whatever it is (by the remote verifier, if that is where it was
+  // appraised). INVALID_ARGUMENT for a malformed attestation,
   // PERMISSION_DENIED (naming the failed checks and the audit id) unless it
   // passed.
   absl::StatusOr<SovereignVerdict> Appraise(
@@ -77,8 +78,7 @@ class SovereignAttestor {
 
  private:
   const SovereignOptions options_;
-  attest::Appraiser* const appraiser_;
-  attest::Registrar* const registrar_;
+  EvidenceVerifier* const verifier_;
 };
 
 }  // namespace trellis::identity

@@ -17,6 +17,7 @@ trellis::IssuanceRecord RecordFor(const IssuanceContext& context,
   record.set_attestation_type(context.attestation_type);
   record.set_attestation_audit_id(context.attestation_audit_id);
   record.set_attestation_log_id(context.attestation_log_id);
+  record.set_attestation_verifier(context.attestation_verifier);
   return record;
 }
 

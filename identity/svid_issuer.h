@@ -25,7 +25,8 @@ struct IssuanceContext {
   std::string agent_id;
   std::string attestation_type;
   std::string attestation_audit_id;
-  int64_t attestation_log_id = 0;  // The log holding that verdict.
+  int64_t attestation_log_id = 0;    // The log holding that verdict.
+  std::string attestation_verifier;  // That log's server, if remote.
 };
 
 struct X509Issue {

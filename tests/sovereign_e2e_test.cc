@@ -72,13 +72,15 @@ class SovereignTest : public ::testing::Test {
     return r.out;
   }
 
-  // The host's EK and AK enrolled with trellisd's registrar.
-  void Register() {
+  // The host's EK and AK enrolled with the registrar of `verifier` (by
+  // default the SPIRE server's own).
+  void Register(TrellisdProcess* verifier = nullptr) {
+    if (verifier == nullptr) verifier = server_.get();
     TpmOut({"create-ek-ak"});
     TpmOut({"register",
             "--verifier=https://127.0.0.1:" +
-                std::to_string(server_->verifier_port()),
-            "--verifier_ca=" + server_->verifier_ca_file(),
+                std::to_string(verifier->verifier_port()),
+            "--verifier_ca=" + verifier->verifier_ca_file(),
             std::string("--host_id=") + kHost});
   }
 
@@ -292,6 +294,81 @@ TEST_F(SovereignTest, FailingEvidenceYieldsNoSvid) {
   agent_v1::AttestAgentResponse response;
   EXPECT_FALSE(stream->Read(&response));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SovereignTest, RemoteVerifierAppraisesAndLogsTheEvidence) {
+  // Another trellisd is the verifier: the host registered there only.
+  TrellisdProcess verifier(dir_.path() + "/verifier-data");
+  const std::string verifier_url =
+      absl::StrCat("https://127.0.0.1:", verifier.verifier_port());
+  Start({kSovereignFlag, kNoRateLimit,
+         "--sovereign_verifier_url=" + verifier_url,
+         "--sovereign_verifier_ca=" + verifier.verifier_ca_file()});
+  Register(&verifier);
+
+  agent_v1::AttestAgentResponse::Result result;
+  AgentCredentials agent;
+  std::string nonce;
+  grpc::Status s = AttestWithEvidence(&result, &agent, &nonce);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(result.attested_claims_size(), 1);
+  EXPECT_EQ(result.attested_claims(0).host_integrity_status(),
+            AttestedClaims::PASSED_ALL_CHECKS);
+  const std::string cert = result.svid().cert_chain(0);
+  const json claims = ClaimsOf(cert, ca::kSovereignClaimsOid);
+  EXPECT_EQ(claims["grc.tpm-attestation"]["challenge-nonce"],
+            absl::BytesToHexString(nonce));
+
+  // The SVID's record names the remote verifier and its verdict, which an
+  // auditor finds proven in that verifier's log.
+  const std::string addr = "--addr=" + server_->operator_address();
+  CliResult bundle = RunCli({addr, "spire", "bundle", "show"});
+  ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
+  const std::string bundle_path = dir_.path() + "/bundle.pem";
+  const std::string cert_path = dir_.path() + "/agent.pem";
+  ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
+  ASSERT_TRUE(
+      ReplaceFile(cert_path, ca::DerToPem(cert, "CERTIFICATE"), 0644).ok());
+  const std::vector<std::string> verify = {addr, "svid", "verify", cert_path,
+                                           "--bundle=" + bundle_path};
+  CliResult verified;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while ((verified = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  const json out =
+      json::parse(verified.out.substr(0, verified.out.rfind("OK")));
+  EXPECT_EQ(out["verdict_remote"]["verifier"], verifier_url);
+  const std::string audit_id = out["verdict_remote"]["audit_id"];
+  ASSERT_EQ(audit_id.size(), 64u);
+  const std::string log_id = out["verdict_remote"]["log_id"];
+  CliResult shown;
+  const std::vector<std::string> show = {
+      "--addr=" + verifier.operator_address(), "audit", "show", audit_id,
+      "--log=" + log_id};
+  while ((shown = RunCli(show)).exit_code != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find(kHost), std::string::npos) << shown.out;
+  // The SPIRE server's identity map does not wait for a verdict it cannot
+  // see: the agent's latest issuance is there.
+  EXPECT_EQ(Latest(kAgentId, cert)["record"]["attestation_verifier"],
+            verifier_url);
+
+  // Evidence the remote verifier refuses yields no SVID.
+  s = AttestSovereign(
+      [this](const std::string& challenge) {
+        SovereignAttestation evidence = Evidence(crypto::RandomBytes(32));
+        evidence.set_challenge_nonce(absl::BytesToHexString(challenge));
+        return evidence;
+      },
+      &result, &agent);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "remote_verifier"))
+      << s.error_message();
 }
 
 TEST_F(SovereignTest, RenewalAndWorkloadSvidsNeedFreshEvidence) {

@@ -207,8 +207,20 @@ int SvidVerifyCommand(Client& client, const std::vector<char*>& args) {
       {"tree_size", proven.root.tree_size},
       {"record", ProtoJson(record)}};
   // The attestation verdict the identity rests on: in its own log, proven,
-  // and a pass.
-  if (!record.attestation_audit_id().empty()) {
+  // and a pass. A remote verifier's verdict is in that verifier's log: the
+  // auditor checks it there.
+  if (!record.attestation_verifier().empty()) {
+    out["verdict_remote"] = {
+        {"verifier", record.attestation_verifier()},
+        {"audit_id", record.attestation_audit_id()},
+        {"log_id", std::to_string(record.attestation_log_id())}};
+    std::cerr << "the verdict behind this SVID is in the log of "
+              << record.attestation_verifier()
+              << ": check it there with `trellis --addr <that trellisd> "
+                 "audit show "
+              << record.attestation_audit_id() << " --log "
+              << record.attestation_log_id() << "`\n";
+  } else if (!record.attestation_audit_id().empty()) {
     const std::string verdict_hash =
         absl::HexStringToBytes(record.attestation_audit_id());
     if (verdict_hash.size() != 32 || record.attestation_log_id() == 0) {

@@ -156,6 +156,18 @@ ABSL_FLAG(std::string, sovereign_claims_oid, trellis::ca::kSovereignClaimsOid,
           "user's document names 1.3.6.1.4.1.99999.1); empty: phase-1 mode, "
           "claims only in API responses.");
 
+ABSL_FLAG(std::string, sovereign_verifier_url, "",
+          "https://HOST:PORT of a remote Keylime-compatible verifier (e.g. "
+          "another trellisd) that appraises sovereign evidence instead of "
+          "this process's verifier: nonces, host AKs and verdicts come from "
+          "it and verdicts stay in its log.");
+ABSL_FLAG(std::string, sovereign_verifier_ca, "",
+          "PEM CA certificates that sign the remote verifier's certificate.");
+ABSL_FLAG(std::string, sovereign_verifier_client_cert, "",
+          "Client certificate (PEM) for mTLS to the remote verifier.");
+ABSL_FLAG(std::string, sovereign_verifier_client_key, "",
+          "Its private key (PEM).");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
@@ -271,6 +283,14 @@ int main(int argc, char** argv) {
   }
   options.spire.sovereign.claims_oid =
       absl::GetFlag(FLAGS_sovereign_claims_oid);
+  options.spire.sovereign_verifier.url =
+      absl::GetFlag(FLAGS_sovereign_verifier_url);
+  options.spire.sovereign_verifier.ca_file =
+      absl::GetFlag(FLAGS_sovereign_verifier_ca);
+  options.spire.sovereign_verifier.client_cert_file =
+      absl::GetFlag(FLAGS_sovereign_verifier_client_cert);
+  options.spire.sovereign_verifier.client_key_file =
+      absl::GetFlag(FLAGS_sovereign_verifier_client_key);
 
   absl::StatusOr<std::unique_ptr<trellis::Server>> server =
       trellis::Server::Start(options);

@@ -144,8 +144,20 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
       identity::EntryManager::Create(server->storage_.get(), *trust_domain);
   if (!entries.ok()) return entries.status();
   server->entries_ = std::move(*entries);
+  if (!options.sovereign_verifier.url.empty()) {
+    absl::StatusOr<std::unique_ptr<identity::RemoteVerifier>> remote =
+        identity::RemoteVerifier::Create(options.sovereign_verifier);
+    if (!remote.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--sovereign_verifier_url: ", remote.status().message()));
+    }
+    server->evidence_verifier_ = std::move(*remote);
+  } else {
+    server->evidence_verifier_ =
+        std::make_unique<identity::InProcessVerifier>(appraiser, registrar);
+  }
   server->sovereign_ = std::make_unique<identity::SovereignAttestor>(
-      options.sovereign, appraiser, registrar);
+      options.sovereign, server->evidence_verifier_.get());
   if (!options.tpm_attestor.ek_ca_file.empty() ||
       !options.tpm_attestor.ek_hash_dir.empty()) {
     absl::StatusOr<std::unique_ptr<attest::spire_tpm::NodeVerifier>> tpm =

@@ -28,7 +28,9 @@
 #include "identity/bundle_manager.h"
 #include "identity/entry_manager.h"
 #include "identity/identity_map.h"
+#include "identity/in_process_verifier.h"
 #include "identity/issuance_log.h"
+#include "identity/remote_verifier.h"
 #include "identity/sovereign_attestor.h"
 #include "identity/svid_issuer.h"
 #include "identity/svid_manager.h"
@@ -65,6 +67,9 @@ struct SpireOptions {
   attest::spire_tpm::NodeVerifierOptions tpm_attestor;
   // Sovereign attestation (the Unified-Identity feature flag).
   identity::SovereignOptions sovereign;
+  // A remote verifier appraising sovereign evidence (its url empty: the
+  // verifier in this process).
+  attest::VerifierEndpoint sovereign_verifier;
 };
 
 class SpireServer {
@@ -102,6 +107,7 @@ class SpireServer {
   std::unique_ptr<identity::IssuanceLog> issuance_log_;
   std::unique_ptr<identity::IdentityMap> identity_map_;
   std::unique_ptr<identity::SvidIssuer> issuer_;
+  std::unique_ptr<identity::EvidenceVerifier> evidence_verifier_;
   std::unique_ptr<identity::SovereignAttestor> sovereign_;
   std::unique_ptr<attest::spire_tpm::NodeVerifier> tpm_attestor_;
   std::unique_ptr<identity::EntryManager> entries_;
