@@ -176,6 +176,7 @@ absl::Status EntryManager::Validate(const Entry& entry) const {
 
 void EntryManager::IndexLocked(const Entry& entry) {
   by_parent_[SpiffeIdString(entry.parent_id())].push_back(entry.id());
+  by_spiffe_id_[SpiffeIdString(entry.spiffe_id())].push_back(entry.id());
   by_similarity_[SimilarityKey(entry)] = entry.id();
   by_id_[entry.id()] = entry;
 }
@@ -185,6 +186,10 @@ void EntryManager::UnindexLocked(const Entry& entry) {
       by_parent_[SpiffeIdString(entry.parent_id())];
   siblings.erase(std::remove(siblings.begin(), siblings.end(), entry.id()),
                  siblings.end());
+  std::vector<std::string>& namesakes =
+      by_spiffe_id_[SpiffeIdString(entry.spiffe_id())];
+  namesakes.erase(std::remove(namesakes.begin(), namesakes.end(), entry.id()),
+                  namesakes.end());
   by_similarity_.erase(SimilarityKey(entry));
   by_id_.erase(entry.id());
 }
@@ -363,6 +368,44 @@ std::vector<Entry> EntryManager::AuthorizedEntries(
     }
   }
   return out;
+}
+
+absl::StatusOr<Entry> EntryManager::AuthorizedEntry(
+    const std::string& agent_id, const std::vector<Selector>& agent_selectors,
+    const std::string& entry_id) const {
+  const absl::Status not_authorized =
+      absl::NotFoundError("entry not found or not authorized");
+  const int64_t now = absl::ToUnixSeconds(clock_());
+  absl::ReaderMutexLock lock(&mu_);
+  auto found = by_id_.find(entry_id);
+  if (found == by_id_.end() || Expired(found->second, now)) {
+    return not_authorized;
+  }
+  // AuthorizedEntries walks down from the agent and from matching node
+  // aliases; this walks up: is the entry's parent a SPIFFE ID that walk
+  // visits? Iteratively, as parent chains may be long.
+  absl::flat_hash_set<std::string> held;
+  for (const Selector& s : agent_selectors) held.insert(SelectorString(s));
+  absl::flat_hash_set<std::string> visited;
+  std::vector<std::string> parents = {
+      SpiffeIdString(found->second.parent_id())};
+  while (!parents.empty()) {
+    const std::string parent = std::move(parents.back());
+    parents.pop_back();
+    if (parent == agent_id) return found->second;
+    auto namesakes = by_spiffe_id_.find(parent);
+    if (namesakes == by_spiffe_id_.end()) continue;
+    for (const std::string& id : namesakes->second) {
+      const Entry& via = by_id_.at(id);
+      if (Expired(via, now)) continue;
+      const std::string grandparent = SpiffeIdString(via.parent_id());
+      if (grandparent == server_id_ && SelectorsSubset(via.selectors(), held)) {
+        return found->second;  // A node alias the agent matches.
+      }
+      if (visited.insert(id).second) parents.push_back(grandparent);
+    }
+  }
+  return not_authorized;
 }
 
 absl::StatusOr<Entry> EntryManager::DownstreamEntry(

@@ -66,6 +66,12 @@ class EntryManager {
   std::vector<Entry> AuthorizedEntries(
       const std::string& agent_id,
       const std::vector<Selector>& agent_selectors) const;
+  // Entry `entry_id` if it is among AuthorizedEntries(agent_id,
+  // agent_selectors), found by walking up from it rather than listing them
+  // all (agents ask per SVID); NOT_FOUND otherwise.
+  absl::StatusOr<Entry> AuthorizedEntry(
+      const std::string& agent_id, const std::vector<Selector>& agent_selectors,
+      const std::string& entry_id) const;
 
  private:
   EntryManager(storage::IdentityStorage* storage, std::string trust_domain,
@@ -90,6 +96,9 @@ class EntryManager {
   absl::flat_hash_map<std::string, Entry> by_id_ ABSL_GUARDED_BY(mu_);
   // parent SPIFFE ID -> ids of its children.
   absl::flat_hash_map<std::string, std::vector<std::string>> by_parent_
+      ABSL_GUARDED_BY(mu_);
+  // SPIFFE ID -> ids of the entries for it.
+  absl::flat_hash_map<std::string, std::vector<std::string>> by_spiffe_id_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> by_similarity_
       ABSL_GUARDED_BY(mu_);

@@ -1,7 +1,9 @@
 #include "identity/entry_manager.h"
 
 #include <algorithm>
+#include <random>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb/identity_storage.h"
 #include "util/test_util.h"
@@ -185,6 +187,55 @@ TEST_F(EntryManagerTest, CyclesDoNotLoop) {
   EXPECT_EQ(Paths(manager_->AuthorizedEntries(
                 absl::StrCat("spiffe://", kTd, "/a"), {})),
             (std::vector<std::string>{"/a", "/b"}));
+}
+
+// AuthorizedEntry walks up from one entry; AuthorizedEntries (the
+// reference) walks down from the agent. On random entry graphs (parents
+// among a few IDs, node aliases, expiries, cycles) they must agree on
+// every entry.
+TEST_F(EntryManagerTest, AuthorizedEntryAgreesWithTheFullWalk) {
+  std::mt19937 random(20261201);
+  const std::string agent = "/spire/agent/join_token/t4";
+  const std::vector<std::string> ids = {
+      agent, "/spire/server", "/a", "/b", "/c", "/d", "/e", "/f"};
+  const std::vector<std::string> selectors = {"k8s:cluster:a", "k8s:cluster:b",
+                                              "unix:uid:0"};
+  Selector held;
+  held.set_type("k8s");
+  held.set_value("cluster:a");
+  for (int round = 0; round < 20; ++round) {
+    for (const Entry& e : manager_->List()) manager_->Delete({e.id()});
+    for (int i = 0; i < 12; ++i) {
+      Entry entry = MakeEntry(ids[random() % ids.size()],
+                              ids[2 + random() % (ids.size() - 2)],
+                              selectors[random() % selectors.size()]);
+      if (random() % 5 == 0) entry.set_expires_at(1700000000);  // Expired.
+      manager_->Create({entry});  // Similar entries are refused: fine.
+    }
+    const std::string agent_id = absl::StrCat("spiffe://", kTd, agent);
+    std::vector<std::string> authorized;
+    for (const Entry& e : manager_->AuthorizedEntries(agent_id, {held})) {
+      authorized.push_back(e.id());
+    }
+    for (const Entry& e : manager_->List()) {
+      const bool expected = std::find(authorized.begin(), authorized.end(),
+                                      e.id()) != authorized.end();
+      absl::StatusOr<Entry> found =
+          manager_->AuthorizedEntry(agent_id, {held}, e.id());
+      EXPECT_EQ(found.ok(), expected)
+          << "round " << round << ": " << e.parent_id().path() << " -> "
+          << e.spiffe_id().path();
+      if (found.ok()) {
+        EXPECT_EQ(found->id(), e.id());
+      }
+    }
+  }
+  EXPECT_EQ(manager_
+                ->AuthorizedEntry(absl::StrCat("spiffe://", kTd, agent), {},
+                                  "no-such-entry")
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

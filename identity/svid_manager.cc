@@ -1,6 +1,5 @@
 #include "identity/svid_manager.h"
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "spiffe/id.h"
 
@@ -45,11 +44,7 @@ absl::StatusOr<Entry> SvidManager::AuthorizedEntry(
   if (entry_id.empty()) return absl::InvalidArgumentError("missing entry ID");
   const std::vector<Selector> selectors(agent.selectors().begin(),
                                         agent.selectors().end());
-  for (Entry& entry :
-       entries_->AuthorizedEntries(agent.spiffe_id(), selectors)) {
-    if (entry.id() == entry_id) return std::move(entry);
-  }
-  return absl::NotFoundError("entry not found or not authorized");
+  return entries_->AuthorizedEntry(agent.spiffe_id(), selectors, entry_id);
 }
 
 absl::StatusOr<X509Issue> SvidManager::RequestFor(
@@ -156,14 +151,6 @@ SvidManager::BatchNewX509Svid(const trellis::AttestedAgent& agent,
   if (requests.size() > kMaxEntryBatch) {
     return absl::InvalidArgumentError("too many SVID requests in one batch");
   }
-  const std::vector<Selector> selectors(agent.selectors().begin(),
-                                        agent.selectors().end());
-  absl::flat_hash_map<std::string, Entry> authorized;
-  for (Entry& entry :
-       entries_->AuthorizedEntries(agent.spiffe_id(), selectors)) {
-    std::string id = entry.id();
-    authorized.emplace(std::move(id), std::move(entry));
-  }
   // Requests that pass go to the issuer together (one log write).
   std::vector<absl::StatusOr<IssuedX509>> results(requests.size(),
                                                   absl::InternalError(""));
@@ -179,16 +166,16 @@ SvidManager::BatchNewX509Svid(const trellis::AttestedAgent& agent,
       results[i] = absl::InvalidArgumentError("missing CSR");
       continue;
     }
-    auto entry = authorized.find(request.entry_id);
-    if (entry == authorized.end()) {
-      results[i] = absl::NotFoundError("entry not found or not authorized");
+    absl::StatusOr<Entry> entry = AuthorizedEntry(agent, request.entry_id);
+    if (!entry.ok()) {
+      results[i] = entry.status();
       continue;
     }
     absl::StatusOr<X509Issue> issue = RequestFor(
-        SpiffeIdString(entry->second.spiffe_id()), request.csr,
-        {entry->second.dns_names().begin(), entry->second.dns_names().end()},
-        absl::Seconds(entry->second.x509_svid_ttl()),
-        AgentContext(agent, entry->second, trellis::IssuanceRecord::X509_SVID));
+        SpiffeIdString(entry->spiffe_id()), request.csr,
+        {entry->dns_names().begin(), entry->dns_names().end()},
+        absl::Seconds(entry->x509_svid_ttl()),
+        AgentContext(agent, *entry, trellis::IssuanceRecord::X509_SVID));
     if (!issue.ok()) {
       results[i] = issue.status();
       continue;

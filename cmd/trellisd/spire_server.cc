@@ -179,6 +179,7 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     server->attestations_ = std::make_unique<RateLimiter>(
         options.attestations_per_second, /*burst=*/1);
   }
+  server->issue_pool_ = std::make_unique<ThreadPool>(options.issue_threads);
   const identity::api::Authority authority{operators, server->ca_.get(),
                                            server->agents_.get(),
                                            server->attestations_.get()};
@@ -190,7 +191,8 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     services->entry = std::make_unique<identity::api::EntryService>(
         authority, server->entries_.get());
     services->svid = std::make_unique<identity::api::SvidService>(
-        authority, server->svids_.get());
+        authority, server->svids_.get(), server->issue_pool_.get(),
+        options.max_queued_issuance);
   }
 
   // The server SVID lives in one file (key and chain together) that is

@@ -37,6 +37,7 @@
 #include "log/log_manager.h"
 #include "map/map_manager.h"
 #include "storage/rocksdb/identity_storage.h"
+#include "util/thread_pool.h"
 
 namespace trellis {
 
@@ -58,6 +59,10 @@ struct SpireOptions {
   // Node attestations allowed per client address and second (0: no limit);
   // upstream SPIRE allows one.
   double attestations_per_second = 1;
+  // Threads issuing SVIDs for agents' calls, and how many calls may wait
+  // for one before RESOURCE_EXHAUSTED.
+  int issue_threads = 32;
+  size_t max_queued_issuance = 4096;
   // How often CA rotation and the server SVID's half-life are checked.
   absl::Duration rotation_interval = absl::Seconds(10);
   // How often the identity map catches up with the issuance log.
@@ -115,6 +120,9 @@ class SpireServer {
   std::unique_ptr<identity::BundleManager> bundles_;
   std::unique_ptr<identity::SvidManager> svids_;
   std::unique_ptr<RateLimiter> attestations_;
+  // Runs agents' SVID issuance calls, which wait for the issuance log's
+  // synced write; destroyed after the services (it finishes queued calls).
+  std::unique_ptr<ThreadPool> issue_pool_;
   // One set of services per gRPC server (a service joins only one).
   struct Services {
     std::unique_ptr<identity::api::AgentService> agent;

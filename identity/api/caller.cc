@@ -25,7 +25,7 @@ absl::Status LimitAttestation(const Authority& authority,
 }
 
 absl::StatusOr<ca::VerifiedSvid> RequireSvid(
-    const Authority& authority, const grpc::ServerContext& context) {
+    const Authority& authority, const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   // The leaf, then the rest of what the peer sent (a server's view of the
   // peer chain may or may not repeat the leaf; verification ignores that).
@@ -45,7 +45,7 @@ absl::StatusOr<ca::VerifiedSvid> RequireSvid(
 }
 
 absl::StatusOr<trellis::AttestedAgent> RequireAgent(
-    const Authority& authority, const grpc::ServerContext& context) {
+    const Authority& authority, const grpc::ServerContextBase& context) {
   absl::StatusOr<ca::VerifiedSvid> svid = RequireSvid(authority, context);
   if (!svid.ok()) return svid.status();
   return authority.agents->Authorize(*svid);

@@ -33,13 +33,13 @@ absl::Status RequireOperator(const Authority& authority,
 // The caller's X509-SVID, chained to the bundle (UNAUTHENTICATED without
 // one): downstream servers present a workload SVID.
 absl::StatusOr<ca::VerifiedSvid> RequireSvid(
-    const Authority& authority, const grpc::ServerContext& context);
+    const Authority& authority, const grpc::ServerContextBase& context);
 
 // The calling agent: its SVID chains to the bundle and passes the agent
 // checks (UNAUTHENTICATED without a trusted SVID, PERMISSION_DENIED with
 // PermissionDeniedDetails for the agent states upstream agents act on).
 absl::StatusOr<trellis::AttestedAgent> RequireAgent(
-    const Authority& authority, const grpc::ServerContext& context);
+    const Authority& authority, const grpc::ServerContextBase& context);
 
 }  // namespace trellis::identity::api
 

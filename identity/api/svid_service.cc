@@ -1,22 +1,39 @@
 #include "identity/api/svid_service.h"
 
 #include "identity/api/convert.h"
+#include "util/grpc_callback.h"
 #include "util/grpc_status.h"
 
 namespace trellis::identity::api {
 
 namespace svid_v1 = spire::api::server::svid::v1;
 
-grpc::Status SvidService::BatchNewX509SVID(
-    grpc::ServerContext* context,
+grpc::ServerUnaryReactor* SvidService::BatchNewX509SVID(
+    grpc::CallbackServerContext* context,
     const svid_v1::BatchNewX509SVIDRequest* request,
     svid_v1::BatchNewX509SVIDResponse* response) {
+  return RunUnary(context, issue_pool_, max_queued_,
+                  [=] { return IssueX509(*context, *request, *response); });
+}
+
+grpc::ServerUnaryReactor* SvidService::NewJWTSVID(
+    grpc::CallbackServerContext* context,
+    const svid_v1::NewJWTSVIDRequest* request,
+    svid_v1::NewJWTSVIDResponse* response) {
+  return RunUnary(context, issue_pool_, max_queued_,
+                  [=] { return IssueJwt(*context, *request, *response); });
+}
+
+grpc::Status SvidService::IssueX509(
+    const grpc::ServerContextBase& context,
+    const svid_v1::BatchNewX509SVIDRequest& request,
+    svid_v1::BatchNewX509SVIDResponse& response) {
   absl::StatusOr<trellis::AttestedAgent> agent =
-      RequireAgent(authority_, *context);
+      RequireAgent(authority_, context);
   if (!agent.ok()) return ToGrpc(agent.status());
   std::vector<X509SvidRequest> requests;
-  requests.reserve(request->params_size());
-  for (const svid_v1::NewX509SVIDParams& params : request->params()) {
+  requests.reserve(request.params_size());
+  for (const svid_v1::NewX509SVIDParams& params : request.params()) {
     requests.push_back({params.entry_id(), params.csr(),
                         params.has_sovereign_attestation()
                             ? &params.sovereign_attestation()
@@ -27,7 +44,7 @@ grpc::Status SvidService::BatchNewX509SVID(
   if (!results.ok()) return ToGrpc(results.status());
   // Every result carries a status: agents read it before the SVID.
   for (const absl::StatusOr<IssuedX509>& result : *results) {
-    svid_v1::BatchNewX509SVIDResponse::Result* out = response->add_results();
+    svid_v1::BatchNewX509SVIDResponse::Result* out = response.add_results();
     *out->mutable_status() = ToApiStatus(result.status());
     if (!result.ok()) continue;
     *out->mutable_svid() = ToApiX509Svid(*result);
@@ -51,17 +68,17 @@ spire::api::types::JWTSVID ToApiJwtSvid(const IssuedJwt& svid) {
 
 }  // namespace
 
-grpc::Status SvidService::NewJWTSVID(grpc::ServerContext* context,
-                                     const svid_v1::NewJWTSVIDRequest* request,
-                                     svid_v1::NewJWTSVIDResponse* response) {
+grpc::Status SvidService::IssueJwt(const grpc::ServerContextBase& context,
+                                   const svid_v1::NewJWTSVIDRequest& request,
+                                   svid_v1::NewJWTSVIDResponse& response) {
   absl::StatusOr<trellis::AttestedAgent> agent =
-      RequireAgent(authority_, *context);
+      RequireAgent(authority_, context);
   if (!agent.ok()) return ToGrpc(agent.status());
   absl::StatusOr<IssuedJwt> svid = svids_->NewJwtSvid(
-      *agent, request->entry_id(),
-      {request->audience().begin(), request->audience().end()});
+      *agent, request.entry_id(),
+      {request.audience().begin(), request.audience().end()});
   if (!svid.ok()) return ToGrpc(svid.status());
-  *response->mutable_svid() = ToApiJwtSvid(*svid);
+  *response.mutable_svid() = ToApiJwtSvid(*svid);
   return grpc::Status::OK;
 }
 
