@@ -10,6 +10,8 @@ namespace {
 constexpr char kPromiseContext[] = "trellis inclusion promise v1";
 // Most leaves one shared write carries.
 constexpr size_t kMaxLeavesPerWrite = 5000;
+// Records queued by asynchronous callers beyond which they are refused.
+constexpr size_t kMaxQueuedLeaves = 100000;
 
 }  // namespace
 
@@ -33,11 +35,13 @@ std::string SerializeRecord(const google::protobuf::MessageLite& record) {
 }
 
 IssuanceLog::IssuanceLog(log::RecordSink* sink, LogIdProvider log_id,
-                         SignerProvider signers, Clock clock)
+                         SignerProvider signers, Clock clock,
+                         ThreadPool* writer)
     : sink_(sink),
       log_id_provider_(std::move(log_id)),
       signers_(std::move(signers)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      writer_(writer) {}
 
 absl::StatusOr<int64_t> IssuanceLog::LogId() {
   absl::MutexLock lock(&mu_);
@@ -63,6 +67,7 @@ void IssuanceLog::WriteQueued(int64_t log_id) {
       round.push_back(queued_[taken++]);
     }
     queued_.erase(queued_.begin(), queued_.begin() + taken);
+    queued_leaves_ -= leaves;
     std::vector<std::string> batch;
     batch.reserve(leaves);
     for (const Pending* pending : round) {
@@ -71,7 +76,7 @@ void IssuanceLog::WriteQueued(int64_t log_id) {
     mu_.Unlock();
     absl::StatusOr<std::vector<std::string>> hashes =
         sink_->Append(log_id, batch);
-    mu_.Lock();
+    std::vector<Pending*> waiting;
     size_t next = 0;
     for (Pending* pending : round) {
       if (hashes.ok()) {
@@ -82,22 +87,72 @@ void IssuanceLog::WriteQueued(int64_t log_id) {
       } else {
         pending->hashes = hashes.status();
       }
-      pending->done = true;
+      if (!pending->on_durable) {
+        waiting.push_back(pending);
+        continue;
+      }
+      // Asynchronous callers are answered here, outside the lock.
+      pending->on_durable(std::move(pending->hashes));
+      delete pending;
     }
+    mu_.Lock();
+    for (Pending* pending : waiting) pending->done = true;
   }
   writing_ = false;
+}
+
+std::vector<std::string> IssuanceLog::Leaves(
+    std::vector<trellis::IssuanceRecord> records, int64_t now) {
+  std::vector<std::string> leaves;
+  leaves.reserve(records.size());
+  for (trellis::IssuanceRecord& record : records) {
+    record.set_type(kIssuanceRecordType);
+    record.set_time_unix_nanos(now);
+    leaves.push_back(SerializeRecord(record));
+  }
+  return leaves;
+}
+
+void IssuanceLog::AppendRecordsAsync(
+    std::vector<trellis::IssuanceRecord> records, AppendDone done) {
+  absl::StatusOr<int64_t> log_id = LogId();
+  if (!log_id.ok()) return done(log_id.status());
+  const int64_t now = absl::ToUnixNanos(clock_());
+  if (writer_ == nullptr) return done(Write(*log_id, std::move(records), now));
+  auto pending = std::make_unique<Pending>();
+  pending->leaves = Leaves(std::move(records), now);
+  pending->on_durable = std::move(done);
+  {
+    absl::MutexLock lock(&mu_);
+    if (queued_leaves_ + pending->leaves.size() <= kMaxQueuedLeaves) {
+      queued_leaves_ += pending->leaves.size();
+      queued_.push_back(pending.release());
+      if (writing_) return;  // The running writer takes it.
+      // Claimed now, so that callers arriving before the task runs queue
+      // behind it.
+      writing_ = true;
+      const int64_t id = *log_id;
+      if (!writer_->TrySchedule(
+              [this, id] {
+                absl::MutexLock lock(&mu_);
+                WriteQueued(id);
+              },
+              /*max_queued=*/1)) {
+        WriteQueued(id);
+      }
+      return;
+    }
+  }
+  pending->on_durable(absl::ResourceExhaustedError(
+      "too many issuances waiting for the log; retry later"));
 }
 
 absl::StatusOr<std::vector<std::string>> IssuanceLog::Write(
     int64_t log_id, std::vector<trellis::IssuanceRecord> records, int64_t now) {
   Pending pending;
-  pending.leaves.reserve(records.size());
-  for (trellis::IssuanceRecord& record : records) {
-    record.set_type(kIssuanceRecordType);
-    record.set_time_unix_nanos(now);
-    pending.leaves.push_back(SerializeRecord(record));
-  }
+  pending.leaves = Leaves(std::move(records), now);
   absl::MutexLock lock(&mu_);
+  queued_leaves_ += pending.leaves.size();
   queued_.push_back(&pending);
   if (!writing_) {
     WriteQueued(log_id);

@@ -15,6 +15,7 @@
 #include "crypto/signer.h"
 #include "log/record_sink.h"
 #include "trellis_identity.pb.h"
+#include "util/thread_pool.h"
 
 namespace trellis::identity {
 
@@ -38,8 +39,11 @@ class IssuanceLog {
   // record, as the attestation log is.
   using LogIdProvider = std::function<absl::StatusOr<int64_t>()>;
 
+  // `writer` (one thread is enough) runs the shared writes that
+  // AppendRecordsAsync callers queue; null: they write inline.
   IssuanceLog(log::RecordSink* sink, LogIdProvider log_id,
-              SignerProvider signers, Clock clock = absl::Now);
+              SignerProvider signers, Clock clock = absl::Now,
+              ThreadPool* writer = nullptr);
 
   // Appends the records durably (type and time filled in) and returns a
   // signed promise for each, in order. Concurrent calls share one log write
@@ -51,6 +55,13 @@ class IssuanceLog {
   // as JWT-SVIDs): the records' leaf hashes.
   absl::StatusOr<std::vector<std::string>> AppendRecords(
       std::vector<trellis::IssuanceRecord> records);
+  // AppendRecords without a thread waiting for it: `done` gets the leaf
+  // hashes once the records are durable, on the writer's thread (or at
+  // once with an error). RESOURCE_EXHAUSTED when kMaxQueuedLeaves wait.
+  using AppendDone =
+      std::function<void(absl::StatusOr<std::vector<std::string>>)>;
+  void AppendRecordsAsync(std::vector<trellis::IssuanceRecord> records,
+                          AppendDone done);
 
   absl::StatusOr<int64_t> LogId();
 
@@ -62,9 +73,15 @@ class IssuanceLog {
     std::vector<std::string> leaves;
     absl::StatusOr<std::vector<std::string>> hashes;
     bool done = false;
+    // Set for asynchronous callers, whose Pending the writer owns.
+    AppendDone on_durable;
   };
+  // Serialised, typed and stamped records.
+  static std::vector<std::string> Leaves(
+      std::vector<trellis::IssuanceRecord> records, int64_t now);
   // Writes the queued records of every waiting caller, in rounds, until
-  // none is left; called by the caller that found no writer running.
+  // none is left; run by the caller that found no writer running, or on
+  // the writer pool.
   void WriteQueued(int64_t log_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends durably, sharing the write with concurrent callers; the leaf
   // hashes of `records` (typed and stamped with `now`).
@@ -75,9 +92,11 @@ class IssuanceLog {
   absl::Mutex mu_;
   int64_t log_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Pending*> queued_ ABSL_GUARDED_BY(mu_);
+  size_t queued_leaves_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   const SignerProvider signers_;
   const Clock clock_;
+  ThreadPool* const writer_;
 };
 
 }  // namespace trellis::identity

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "crypto/keys.h"
 #include "gtest/gtest.h"
 #include "merkle/hasher.h"
@@ -50,14 +52,17 @@ std::shared_ptr<const crypto::Signer> NewSigner() {
       crypto::GenerateKey(keyspb::Specification()).value());
 }
 
-// The log `kLogId` on `sink`, its promises signed by `signer`.
+// The log `kLogId` on `sink`, its promises signed by `signer`; with
+// `writer`, asynchronous appends are written there, at a fixed time.
 IssuanceLog LogOn(log::RecordSink* sink,
-                  std::shared_ptr<const crypto::Signer> signer) {
+                  std::shared_ptr<const crypto::Signer> signer,
+                  ThreadPool* writer = nullptr) {
   return IssuanceLog(
       sink, [] { return absl::StatusOr<int64_t>(kLogId); },
       [signer](int64_t) {
         return absl::StatusOr<std::shared_ptr<const crypto::Signer>>(signer);
-      });
+      },
+      [] { return absl::FromUnixSeconds(1700000000); }, writer);
 }
 
 TEST(IssuanceLogTest, ConcurrentCallersGetTheirOwnPromises) {
@@ -117,9 +122,66 @@ TEST(IssuanceLogTest, WriteFailureReachesEveryCaller) {
       return absl::UnavailableError("disk gone");
     }
   } sink;
-  IssuanceLog log = LogOn(&sink, NewSigner());
+  ThreadPool writer(1);
+  IssuanceLog log = LogOn(&sink, NewSigner(), &writer);
   EXPECT_EQ(log.Append({trellis::IssuanceRecord()}).status().code(),
             absl::StatusCode::kUnavailable);
+  absl::Notification answered;
+  log.AppendRecordsAsync({trellis::IssuanceRecord()},
+                         [&](absl::StatusOr<std::vector<std::string>> logged) {
+                           EXPECT_EQ(logged.status().code(),
+                                     absl::StatusCode::kUnavailable);
+                           answered.Notify();
+                         });
+  answered.WaitForNotification();
+}
+
+// Callers that do not wait (JWT-SVIDs) and callers that do share the writes;
+// each asynchronous caller is answered once, with its own record's hash,
+// after the record reached the sink.
+TEST(IssuanceLogTest, AsynchronousAppendsAreAnsweredOnceDurable) {
+  MemorySink sink;
+  ThreadPool writer(1);
+  IssuanceLog log = LogOn(&sink, NewSigner(), &writer);
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 100;
+  absl::BlockingCounter answered(kThreads * kCalls / 2);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCalls; ++c) {
+        trellis::IssuanceRecord record;
+        record.set_spiffe_id(absl::StrCat("spiffe://example.org/", t, "/", c));
+        trellis::IssuanceRecord expected = record;
+        expected.set_type(kIssuanceRecordType);
+        expected.set_time_unix_nanos(
+            absl::ToUnixNanos(absl::FromUnixSeconds(1700000000)));
+        const std::string hash = merkle::HashLeaf(SerializeRecord(expected));
+        if (c % 2 == 1) {
+          auto logged = log.AppendRecords({record});
+          if (!logged.ok() || *logged != std::vector<std::string>{hash}) {
+            ++wrong;
+          }
+          continue;
+        }
+        log.AppendRecordsAsync(
+            {record}, [&, hash, leaves_before = sink.leaves()](
+                          absl::StatusOr<std::vector<std::string>> logged) {
+              if (!logged.ok() || *logged != std::vector<std::string>{hash} ||
+                  sink.leaves() <= leaves_before) {
+                ++wrong;
+              }
+              answered.DecrementCount();
+            });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  answered.Wait();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(sink.leaves(), static_cast<size_t>(kThreads * kCalls));
+  EXPECT_LT(sink.writes(), kThreads * kCalls);
 }
 
 }  // namespace

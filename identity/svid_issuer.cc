@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "crypto/digest.h"
+#include "util/await_callback.h"
 
 namespace trellis::identity {
 namespace {
@@ -126,22 +127,34 @@ absl::StatusOr<ca::CaManager::DownstreamCa> SvidIssuer::IssueDownstreamCa(
 absl::StatusOr<IssuedJwt> SvidIssuer::IssueJwt(
     const std::string& spiffe_id, const std::vector<std::string>& audiences,
     absl::Duration ttl, const IssuanceContext& context) {
+  return AwaitCallback<IssuedJwt>([&](JwtDone done) {
+    IssueJwtAsync(spiffe_id, audiences, ttl, context, std::move(done));
+  });
+}
+
+void SvidIssuer::IssueJwtAsync(const std::string& spiffe_id,
+                               const std::vector<std::string>& audiences,
+                               absl::Duration ttl,
+                               const IssuanceContext& context, JwtDone done) {
   absl::StatusOr<ca::CaManager::JwtSvid> jwt =
       ca_->SignJwtSvid(spiffe_id, audiences, ttl);
-  if (!jwt.ok()) return jwt.status();
-  if (log_ != nullptr) {
-    trellis::IssuanceRecord record = RecordFor(context, spiffe_id);
-    record.set_kind(trellis::IssuanceRecord::JWT_SVID);
-    record.set_credential_sha256(
-        crypto::Digest(crypto::DigestAlgorithm::kSha256, {jwt->token}));
-    record.set_not_before(absl::ToUnixSeconds(jwt->issued_at));
-    record.set_not_after(absl::ToUnixSeconds(jwt->expires_at));
-    // A JWT has no place for a promise: the record alone.
-    absl::StatusOr<std::vector<std::string>> logged =
-        log_->AppendRecords({std::move(record)});
-    if (!logged.ok()) return logged.status();
-  }
-  return IssuedJwt{spiffe_id, std::move(*jwt)};
+  if (!jwt.ok()) return done(jwt.status());
+  if (log_ == nullptr) return done(IssuedJwt{spiffe_id, std::move(*jwt)});
+  trellis::IssuanceRecord record = RecordFor(context, spiffe_id);
+  record.set_kind(trellis::IssuanceRecord::JWT_SVID);
+  record.set_credential_sha256(
+      crypto::Digest(crypto::DigestAlgorithm::kSha256, {jwt->token}));
+  record.set_not_before(absl::ToUnixSeconds(jwt->issued_at));
+  record.set_not_after(absl::ToUnixSeconds(jwt->expires_at));
+  // A JWT has no place for a promise: the record alone, and the token is
+  // handed out only once that record is durable.
+  log_->AppendRecordsAsync(
+      {std::move(record)},
+      [done = std::move(done), svid = IssuedJwt{spiffe_id, std::move(*jwt)}](
+          absl::StatusOr<std::vector<std::string>> logged) mutable {
+        if (!logged.ok()) return done(logged.status());
+        done(std::move(svid));
+      });
 }
 
 }  // namespace trellis::identity

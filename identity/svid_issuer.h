@@ -70,6 +70,13 @@ class SvidIssuer {
                                      const std::vector<std::string>& audiences,
                                      absl::Duration ttl,
                                      const IssuanceContext& context);
+  // IssueJwt without a thread waiting for the log: `done` gets the JWT-SVID
+  // once its record is durable (on the log's writer thread), or the error.
+  using JwtDone = std::function<void(absl::StatusOr<IssuedJwt>)>;
+  void IssueJwtAsync(const std::string& spiffe_id,
+                     const std::vector<std::string>& audiences,
+                     absl::Duration ttl, const IssuanceContext& context,
+                     JwtDone done);
 
  private:
   ca::CaManager* const ca_;

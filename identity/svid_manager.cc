@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "spiffe/id.h"
+#include "util/await_callback.h"
 
 namespace trellis::identity {
 namespace {
@@ -98,13 +99,23 @@ absl::StatusOr<ca::CaManager::DownstreamCa> SvidManager::NewDownstreamX509Ca(
 absl::StatusOr<IssuedJwt> SvidManager::NewJwtSvid(
     const trellis::AttestedAgent& agent, const std::string& entry_id,
     const std::vector<std::string>& audiences) {
-  if (absl::Status s = ValidateAudiences(audiences); !s.ok()) return s;
+  return AwaitCallback<IssuedJwt>([&](SvidIssuer::JwtDone done) {
+    NewJwtSvidAsync(agent, entry_id, audiences, std::move(done));
+  });
+}
+
+void SvidManager::NewJwtSvidAsync(const trellis::AttestedAgent& agent,
+                                  const std::string& entry_id,
+                                  const std::vector<std::string>& audiences,
+                                  SvidIssuer::JwtDone done) {
+  if (absl::Status s = ValidateAudiences(audiences); !s.ok()) return done(s);
   absl::StatusOr<Entry> entry = AuthorizedEntry(agent, entry_id);
-  if (!entry.ok()) return entry.status();
-  return issuer_->IssueJwt(
+  if (!entry.ok()) return done(entry.status());
+  issuer_->IssueJwtAsync(
       SpiffeIdString(entry->spiffe_id()), audiences,
       absl::Seconds(entry->jwt_svid_ttl()),
-      AgentContext(agent, *entry, trellis::IssuanceRecord::JWT_SVID));
+      AgentContext(agent, *entry, trellis::IssuanceRecord::JWT_SVID),
+      std::move(done));
 }
 
 absl::StatusOr<IssuedX509> SvidManager::MintX509Svid(const std::string& csr_der,

@@ -44,6 +44,12 @@ class SvidManager {
   absl::StatusOr<IssuedJwt> NewJwtSvid(
       const trellis::AttestedAgent& agent, const std::string& entry_id,
       const std::vector<std::string>& audiences);
+  // The same without a thread waiting for the issuance log: `done` runs
+  // once the record is durable (or with the error).
+  void NewJwtSvidAsync(const trellis::AttestedAgent& agent,
+                       const std::string& entry_id,
+                       const std::vector<std::string>& audiences,
+                       SvidIssuer::JwtDone done);
 
   // A CA certificate for the downstream server `caller_id` (PERMISSION_DENIED
   // unless an unexpired entry for that ID is marked downstream), for the

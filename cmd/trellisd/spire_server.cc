@@ -133,8 +133,10 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     }
     return *created;
   };
+  server->issuance_writer_ = std::make_unique<ThreadPool>(1);
   server->issuance_log_ = std::make_unique<identity::IssuanceLog>(
-      logs, std::move(issuance_log_id), std::move(signers));
+      logs, std::move(issuance_log_id), std::move(signers), absl::Now,
+      server->issuance_writer_.get());
   // The map follows the log once it exists (made by the first issuance).
   server->identity_map_ = std::make_unique<identity::IdentityMap>(
       storage, logs, maps, std::move(stored_log_id), std::move(create_map));

@@ -110,6 +110,9 @@ class SpireServer {
   std::unique_ptr<storage::rocksdb::RocksIdentityStorage> storage_;
   std::unique_ptr<ca::CaManager> ca_;
   std::unique_ptr<identity::IssuanceLog> issuance_log_;
+  // Writes the records of calls that do not wait (JWT-SVIDs); destroyed
+  // before the log, finishing what is queued.
+  std::unique_ptr<ThreadPool> issuance_writer_;
   std::unique_ptr<identity::IdentityMap> identity_map_;
   std::unique_ptr<identity::SvidIssuer> issuer_;
   std::unique_ptr<identity::EvidenceVerifier> evidence_verifier_;

@@ -16,14 +16,6 @@ grpc::ServerUnaryReactor* SvidService::BatchNewX509SVID(
                   [=] { return IssueX509(*context, *request, *response); });
 }
 
-grpc::ServerUnaryReactor* SvidService::NewJWTSVID(
-    grpc::CallbackServerContext* context,
-    const svid_v1::NewJWTSVIDRequest* request,
-    svid_v1::NewJWTSVIDResponse* response) {
-  return RunUnary(context, issue_pool_, max_queued_,
-                  [=] { return IssueJwt(*context, *request, *response); });
-}
-
 grpc::Status SvidService::IssueX509(
     const grpc::ServerContextBase& context,
     const svid_v1::BatchNewX509SVIDRequest& request,
@@ -68,18 +60,28 @@ spire::api::types::JWTSVID ToApiJwtSvid(const IssuedJwt& svid) {
 
 }  // namespace
 
-grpc::Status SvidService::IssueJwt(const grpc::ServerContextBase& context,
-                                   const svid_v1::NewJWTSVIDRequest& request,
-                                   svid_v1::NewJWTSVIDResponse& response) {
+// Runs on gRPC's thread (authorisation and signing do not block); the call
+// is finished from the issuance log's writer once the record is durable.
+grpc::ServerUnaryReactor* SvidService::NewJWTSVID(
+    grpc::CallbackServerContext* context,
+    const svid_v1::NewJWTSVIDRequest* request,
+    svid_v1::NewJWTSVIDResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<trellis::AttestedAgent> agent =
-      RequireAgent(authority_, context);
-  if (!agent.ok()) return ToGrpc(agent.status());
-  absl::StatusOr<IssuedJwt> svid = svids_->NewJwtSvid(
-      *agent, request.entry_id(),
-      {request.audience().begin(), request.audience().end()});
-  if (!svid.ok()) return ToGrpc(svid.status());
-  *response.mutable_svid() = ToApiJwtSvid(*svid);
-  return grpc::Status::OK;
+      RequireAgent(authority_, *context);
+  if (!agent.ok()) {
+    reactor->Finish(ToGrpc(agent.status()));
+    return reactor;
+  }
+  svids_->NewJwtSvidAsync(
+      *agent, request->entry_id(),
+      {request->audience().begin(), request->audience().end()},
+      [reactor, response](absl::StatusOr<IssuedJwt> svid) {
+        if (!svid.ok()) return reactor->Finish(ToGrpc(svid.status()));
+        *response->mutable_svid() = ToApiJwtSvid(*svid);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::Status SvidService::NewDownstreamX509CA(

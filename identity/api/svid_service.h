@@ -12,8 +12,9 @@ namespace trellis::identity::api {
 
 namespace svid_grpc = spire::api::server::svid::v1;
 
-// Agents' issuance calls, the hot path, use gRPC's callback API and run on
-// `issue_pool` (they wait for the issuance log's synced write); the rest
+// Agents' issuance calls, the hot path, use gRPC's callback API: X509
+// batches run on `issue_pool` (they wait for the issuance log's synced
+// write), JWT-SVIDs are finished by the log's writer once durable; the rest
 // are synchronous.
 class SvidService final
     : public svid_grpc::SVID::WithCallbackMethod_BatchNewX509SVID<
@@ -55,9 +56,6 @@ class SvidService final
   grpc::Status IssueX509(const grpc::ServerContextBase& context,
                          const svid_grpc::BatchNewX509SVIDRequest& request,
                          svid_grpc::BatchNewX509SVIDResponse& response);
-  grpc::Status IssueJwt(const grpc::ServerContextBase& context,
-                        const svid_grpc::NewJWTSVIDRequest& request,
-                        svid_grpc::NewJWTSVIDResponse& response);
 
   const Authority authority_;
   SvidManager* const svids_;
