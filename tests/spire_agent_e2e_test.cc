@@ -25,6 +25,7 @@
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
 #include "spire/api/server/svid/v1/svid.grpc.pb.h"
+#include "tests/spire_operator.h"
 #include "tests/trellisd_process.h"
 #include "util/file.h"
 #include "util/test_util.h"
@@ -67,55 +68,18 @@ class SpireAgentTest : public ::testing::Test {
     bundles_ = bundle_v1::Bundle::NewStub(channel);
   }
 
-  std::string CreateToken() {
-    grpc::ClientContext context;
-    agent_v1::CreateJoinTokenRequest request;
-    request.set_ttl(600);
-    spire::api::types::JoinToken token;
-    const grpc::Status s = agents_->CreateJoinToken(&context, request, &token);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return token.value();
-  }
+  std::string CreateToken() { return testing::CreateToken(*agents_); }
 
   // Entries for the workload (this test's uid) under the token's agent.
   void CreateEntries(const std::string& token, int count) {
-    for (int start = 0; start < count; start += 500) {
-      entry_v1::BatchCreateEntryRequest request;
-      for (int i = start; i < std::min(count, start + 500); ++i) {
-        spire::api::types::Entry* entry = request.add_entries();
-        entry->mutable_parent_id()->set_trust_domain(kTd);
-        entry->mutable_parent_id()->set_path("/spire/agent/join_token/" +
-                                             token);
-        entry->mutable_spiffe_id()->set_trust_domain(kTd);
-        entry->mutable_spiffe_id()->set_path(
-            absl::StrCat("/workload/", token.substr(0, 8), "/", i));
-        spire::api::types::Selector* selector = entry->add_selectors();
-        selector->set_type("unix");
-        selector->set_value(absl::StrCat("uid:", getuid()));
-      }
-      grpc::ClientContext context;
-      entry_v1::BatchCreateEntryResponse response;
-      ASSERT_TRUE(
-          entries_->BatchCreateEntry(&context, request, &response).ok());
-      for (const auto& result : response.results()) {
-        ASSERT_EQ(result.status().code(), 0) << result.status().message();
-      }
-    }
+    testing::CreateEntries(*entries_, kTd, "/spire/agent/join_token/" + token,
+                           token.substr(0, 8), count,
+                           absl::StrCat("unix:uid:", getuid()));
   }
 
   // The bundle as PEM, the agent's bootstrap trust.
   std::string WriteBundle() {
-    grpc::ClientContext context;
-    spire::api::types::Bundle bundle;
-    EXPECT_TRUE(bundles_->GetBundle(&context, {}, &bundle).ok());
-    EXPECT_EQ(bundle.trust_domain(), kTd);
-    std::string pem;
-    for (const auto& authority : bundle.x509_authorities()) {
-      pem += ca::DerToPem(authority.asn1(), "CERTIFICATE");
-    }
-    const std::string path = dir_.path() + "/bundle.pem";
-    EXPECT_TRUE(ReplaceFile(path, pem, 0644).ok());
-    return path;
+    return testing::WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
   }
 
   // Starts spire-agent with `token`; `bundle` empty: insecure bootstrap.

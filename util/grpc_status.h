@@ -1,4 +1,4 @@
-// absl::Status -> grpc::Status: the service layers translate with this.
+// absl::Status <-> grpc::Status: the service layers translate with this.
 // Payloads of the absl status (type URL -> serialised message) travel as
 // google.rpc.Status details (grpc-status-details-bin), where clients such as
 // SPIRE agents read them.
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/support/status.h"
 
@@ -27,6 +28,22 @@ inline grpc::Status ToGrpc(const absl::Status& s) {
   details.set_code(static_cast<int32_t>(s.code()));
   details.set_message(message);
   return grpc::Status(code, message, details.SerializeAsString());
+}
+
+// grpc::Status -> absl::Status, on the client side: the details the server
+// sent (google.rpc.Status) come back as payloads keyed by their type URL.
+inline absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  absl::Status status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
+  google::rpc::Status details;
+  if (!s.error_details().empty() &&
+      details.ParseFromString(s.error_details())) {
+    for (const google::protobuf::Any& any : details.details()) {
+      status.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return status;
 }
 
 }  // namespace trellis

@@ -1,0 +1,498 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "ca/csr.h"
+#include "ca/svid_verify.h"
+#include "ca/x509.h"
+#include "crypto/digest.h"
+#include "crypto/keys.h"
+#include "httplib.h"
+#include "spire/api/server/agent/v1/agent.grpc.pb.h"
+#include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
+#include "spire/api/server/svid/v1/svid.grpc.pb.h"
+#include "spire/api/types/status.pb.h"
+#include "util/file.h"
+#include "util/grpc_status.h"
+
+namespace trellis::agent {
+namespace {
+
+namespace agent_v1 = spire::api::server::agent::v1;
+namespace bundle_v1 = spire::api::server::bundle::v1;
+namespace svid_v1 = spire::api::server::svid::v1;
+using spire::api::types::Entry;
+using Reason = spire::api::types::PermissionDeniedDetails;
+
+constexpr absl::Duration kRpcTimeout = absl::Seconds(30);
+// CSRs per BatchNewX509SVID call, as upstream agents send them.
+constexpr size_t kMaxCsrsPerCall = 500;
+
+void Log(const std::string& message) {
+  std::fprintf(stderr, "trellis-agent: %s\n", message.c_str());
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+  return context;
+}
+
+bool PastHalfLife(absl::Time not_before, absl::Time not_after, absl::Time now) {
+  return now >= not_before + (not_after - not_before) / 2;
+}
+
+// A new P-256 key (PEM PKCS#8 and the key) and a CSR for `spiffe_id`.
+struct KeyAndCsr {
+  crypto::PrivateKey key;
+  std::string csr;
+};
+absl::StatusOr<KeyAndCsr> NewKeyAndCsr(const std::string& spiffe_id) {
+  absl::StatusOr<crypto::PrivateKey> key =
+      crypto::GenerateKey(keyspb::Specification());
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> csr = ca::MakeCsr(**key, spiffe_id);
+  if (!csr.ok()) return csr.status();
+  return KeyAndCsr{std::move(*key), std::move(*csr)};
+}
+
+std::vector<std::string> Roots(const spire::api::types::Bundle& bundle) {
+  std::vector<std::string> roots;
+  for (const auto& authority : bundle.x509_authorities()) {
+    roots.push_back(authority.asn1());
+  }
+  return roots;
+}
+
+// The bootstrap roots from trust_bundle_path or trust_bundle_url (an https
+// URL checked against the system's CAs).
+absl::StatusOr<std::vector<std::string>> BootstrapRoots(
+    const AgentConfig& config) {
+  std::string pem;
+  if (!config.trust_bundle_path.empty()) {
+    absl::StatusOr<std::string> read = ReadFile(config.trust_bundle_path);
+    if (!read.ok()) return read.status();
+    pem = std::move(*read);
+  } else {
+    absl::string_view rest = config.trust_bundle_url;
+    if (!absl::ConsumePrefix(&rest, "https://")) {
+      return absl::InvalidArgumentError("trust_bundle_url must be https");
+    }
+    const size_t slash = rest.find('/');
+    const std::string host(rest.substr(0, slash));
+    const std::string path(
+        slash == absl::string_view::npos ? "/" : rest.substr(slash));
+    httplib::Client client(absl::StrCat("https://", host));
+    client.enable_server_certificate_verification(true);
+    client.set_connection_timeout(10);
+    httplib::Result res = client.Get(path);
+    if (!res || res->status != 200) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot fetch ", config.trust_bundle_url));
+    }
+    pem = res->body;
+  }
+  absl::StatusOr<std::vector<std::string>> roots =
+      ca::CertificatesFromPem(pem, 1024);
+  if (!roots.ok() || roots->empty()) {
+    return absl::InvalidArgumentError("the trust bundle holds no certificate");
+  }
+  return roots;
+}
+
+// A fingerprint of what workloads see, to publish only real changes.
+std::string Fingerprint(const Snapshot& s) {
+  std::string text;
+  for (const auto& [id, entry] : s.entries) {
+    absl::StrAppend(&text, id, ":", entry.revision_number(), ";");
+  }
+  for (const auto& [id, svid] : s.svids) {
+    absl::StrAppend(&text, id, "=", svid.chain_der.front().size(), "/",
+                    absl::ToUnixNanos(svid.not_after), ";");
+  }
+  absl::StrAppend(&text, s.bundle.SerializeAsString());
+  for (const auto& [td, bundle] : s.federated) {
+    absl::StrAppend(&text, td, bundle.SerializeAsString());
+  }
+  return crypto::Digest(crypto::DigestAlgorithm::kSha256, {text});
+}
+
+}  // namespace
+
+Agent::Agent(AgentConfig config, AgentStore store)
+    : config_(std::move(config)), store_(std::move(store)) {
+  snapshot_ = std::make_shared<const Snapshot>();
+}
+
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  absl::StatusOr<AgentStore> store = AgentStore::Open(config.data_dir);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<Agent> agent(new Agent(config, std::move(*store)));
+  absl::StatusOr<std::unique_ptr<NodeAttestor>> attestor =
+      MakeNodeAttestor(config);
+  if (!attestor.ok()) return attestor.status();
+  agent->attestor_ = std::move(*attestor);
+
+  // The roots: those stored at the last sync, else the bootstrap ones.
+  absl::StatusOr<std::optional<std::vector<std::string>>> stored =
+      agent->store_.LoadBundle();
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) {
+    agent->roots_->Set(**stored);
+  } else if (!config.insecure_bootstrap) {
+    absl::StatusOr<std::vector<std::string>> roots = BootstrapRoots(config);
+    if (!roots.ok()) return roots.status();
+    agent->roots_->Set(*roots);
+  }
+  absl::StatusOr<std::optional<AgentSvid>> svid = agent->store_.LoadSvid();
+  if (!svid.ok()) return svid.status();
+  if (svid->has_value() && (*svid)->not_after > absl::Now() &&
+      !agent->roots_->Get().empty()) {
+    absl::MutexLock lock(&agent->mu_);
+    agent->channel_ = ServerChannel(
+        {absl::StrCat(config.server_address, ":", config.server_port),
+         config.trust_domain, agent->roots_, (*svid)->key_pem,
+         (*svid)->ChainPem()});
+    agent->svid_ = std::move(**svid);
+  } else if (absl::Status s = agent->AttestNode(); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = agent->SyncOnce(); !s.ok()) {
+    if (agent->banned() || absl::IsPermissionDenied(s)) return s;
+    Log(absl::StrCat("first sync failed, retrying: ", s.ToString()));
+  }
+  agent->loop_ = std::thread([a = agent.get()] { a->Loop(); });
+  return agent;
+}
+
+Agent::~Agent() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (loop_.joinable()) loop_.join();
+}
+
+std::shared_ptr<const Snapshot> Agent::Current() const {
+  absl::MutexLock lock(&mu_);
+  return snapshot_;
+}
+
+std::shared_ptr<const Snapshot> Agent::WaitForChange(
+    uint64_t seen, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  const auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return snapshot_->generation != seen || stopping_;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+  return snapshot_;
+}
+
+bool Agent::banned() const {
+  absl::MutexLock lock(&mu_);
+  return banned_;
+}
+
+std::shared_ptr<grpc::Channel> Agent::Channel() const {
+  absl::MutexLock lock(&mu_);
+  return channel_;
+}
+
+absl::Status Agent::AttestNode() {
+  absl::StatusOr<KeyAndCsr> request = NewKeyAndCsr("");
+  if (!request.ok()) return request.status();
+  const std::string address =
+      absl::StrCat(config_.server_address, ":", config_.server_port);
+  const bool insecure = roots_->Get().empty();
+  std::shared_ptr<grpc::Channel> bootstrap = ServerChannel(
+      {address, config_.trust_domain, insecure ? nullptr : roots_, "", ""});
+  absl::StatusOr<AttestedNode> node =
+      agent::AttestNode(bootstrap, *attestor_, request->csr);
+  if (!node.ok()) return node.status();
+  // The trust domain's bundle, on the same connection, replaces the
+  // bootstrap roots.
+  spire::api::types::Bundle bundle;
+  grpc::Status got = bundle_v1::Bundle::NewStub(bootstrap)->GetBundle(
+      Context().get(), bundle_v1::GetBundleRequest(), &bundle);
+  if (!got.ok()) return FromGrpc(got);
+  if (bundle.x509_authorities().empty()) {
+    return absl::InternalError("the server's bundle holds no X.509 root");
+  }
+  roots_->Set(Roots(bundle));
+  if (absl::Status s = store_.SaveBundle(Roots(bundle)); !s.ok()) return s;
+
+  absl::StatusOr<std::string> key_der =
+      crypto::MarshalPrivateKey(*request->key);
+  if (!key_der.ok()) return key_der.status();
+  AgentSvid svid;
+  svid.key_pem = ca::DerToPem(*key_der, "PRIVATE KEY");
+  svid.chain_der = std::move(node->chain_der);
+  svid.reattestable = node->reattestable;
+  if (absl::Status s = DescribeSvid(svid); !s.ok()) return s;
+  if (absl::Status s = store_.SaveSvid(svid); !s.ok()) return s;
+  Log(absl::StrCat("attested as ", svid.spiffe_id));
+  absl::MutexLock lock(&mu_);
+  channel_ = ServerChannel(
+      {address, config_.trust_domain, roots_, svid.key_pem, svid.ChainPem()});
+  svid_ = std::move(svid);
+  return absl::OkStatus();
+}
+
+absl::Status Agent::RenewSvidIfDue() {
+  AgentSvid current;
+  {
+    absl::MutexLock lock(&mu_);
+    current = *svid_;
+  }
+  if (!PastHalfLife(current.not_before, current.not_after, absl::Now())) {
+    return absl::OkStatus();
+  }
+  if (current.reattestable) return AttestNode();
+  absl::StatusOr<KeyAndCsr> request = NewKeyAndCsr("");
+  if (!request.ok()) return request.status();
+  agent_v1::RenewAgentRequest renew;
+  renew.mutable_params()->set_csr(request->csr);
+  agent_v1::RenewAgentResponse renewed;
+  grpc::Status status = agent_v1::Agent::NewStub(Channel())->RenewAgent(
+      Context().get(), renew, &renewed);
+  if (!status.ok()) return FromGrpc(status);
+  if (renewed.svid().cert_chain().empty()) {
+    return absl::InternalError("RenewAgent answered without an SVID");
+  }
+  absl::StatusOr<std::string> key_der =
+      crypto::MarshalPrivateKey(*request->key);
+  if (!key_der.ok()) return key_der.status();
+  AgentSvid svid;
+  svid.key_pem = ca::DerToPem(*key_der, "PRIVATE KEY");
+  svid.chain_der.assign(renewed.svid().cert_chain().begin(),
+                        renewed.svid().cert_chain().end());
+  svid.reattestable = false;
+  if (absl::Status s = DescribeSvid(svid); !s.ok()) return s;
+  if (absl::Status s = store_.SaveSvid(svid); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  channel_ = ServerChannel(
+      {absl::StrCat(config_.server_address, ":", config_.server_port),
+       config_.trust_domain, roots_, svid.key_pem, svid.ChainPem()});
+  svid_ = std::move(svid);
+  return absl::OkStatus();
+}
+
+absl::Status Agent::HandleDenied(const absl::Status& status) {
+  if (!absl::IsPermissionDenied(status)) return status;
+  absl::optional<absl::Cord> payload = status.GetPayload(
+      "type.googleapis.com/spire.api.types.PermissionDeniedDetails");
+  Reason details;
+  if (!payload.has_value() || !details.ParseFromString(std::string(*payload))) {
+    return status;  // A refusal of this call only.
+  }
+  bool reattestable = false;
+  {
+    absl::MutexLock lock(&mu_);
+    reattestable = config_.node_attestor != "join_token";
+  }
+  if (details.reason() != Reason::AGENT_BANNED && reattestable) {
+    Log(absl::StrCat("server says ", Reason::Reason_Name(details.reason()),
+                     ": attesting again"));
+    absl::Status again = AttestNode();
+    if (again.ok()) return status;
+  }
+  // Banned, or unable to attest again: forget the SVID and stop, as
+  // upstream agents exit.
+  Log(absl::StrCat("server refused this agent (",
+                   Reason::Reason_Name(details.reason()), "): stopping"));
+  if (absl::Status s = store_.DeleteSvid(); !s.ok()) Log(s.ToString());
+  absl::MutexLock lock(&mu_);
+  banned_ = true;
+  return status;
+}
+
+absl::Status Agent::SyncOnce() {
+  if (absl::Status s = RenewSvidIfDue(); !s.ok()) return HandleDenied(s);
+  const std::shared_ptr<grpc::Channel> channel = Channel();
+  const std::shared_ptr<const Snapshot> current = Current();
+  Snapshot next;
+  grpc::Status got = bundle_v1::Bundle::NewStub(channel)->GetBundle(
+      Context().get(), bundle_v1::GetBundleRequest(), &next.bundle);
+  if (!got.ok()) return HandleDenied(FromGrpc(got));
+  if (!next.bundle.x509_authorities().empty() &&
+      next.bundle.SerializeAsString() != current->bundle.SerializeAsString()) {
+    roots_->Set(Roots(next.bundle));
+    if (absl::Status s = store_.SaveBundle(Roots(next.bundle)); !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<Entries> entries = SyncEntries(channel, current->entries);
+  if (!entries.ok()) return HandleDenied(entries.status());
+  next.entries = std::move(*entries);
+  std::set<std::string> federated;
+  for (const auto& [id, entry] : next.entries) {
+    for (const std::string& td : entry.federates_with()) {
+      federated.insert(std::string(absl::StripPrefix(td, "spiffe://")));
+    }
+  }
+  for (const std::string& td : federated) {
+    bundle_v1::GetFederatedBundleRequest request;
+    request.set_trust_domain(td);
+    spire::api::types::Bundle bundle;
+    grpc::Status s = bundle_v1::Bundle::NewStub(channel)->GetFederatedBundle(
+        Context().get(), request, &bundle);
+    if (s.ok()) {
+      next.federated[td] = std::move(bundle);
+    } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
+      return FromGrpc(s);
+    }
+  }
+  for (const auto& [id, svid] : current->svids) {
+    if (next.entries.count(id)) next.svids.emplace(id, svid);
+  }
+  if (absl::Status s = MintSvids(next); !s.ok()) return HandleDenied(s);
+  if (Fingerprint(next) != Fingerprint(*current)) Publish(std::move(next));
+  return absl::OkStatus();
+}
+
+absl::Status Agent::MintSvids(Snapshot& next) {
+  const absl::Time now = absl::Now();
+  // Roots the SVIDs may rest on: the bundle's, less the tainted ones.
+  std::vector<std::string> trusted;
+  for (const auto& authority : next.bundle.x509_authorities()) {
+    if (!authority.tainted()) trusted.push_back(authority.asn1());
+  }
+  const bool roots_changed =
+      next.bundle.SerializeAsString() != Current()->bundle.SerializeAsString();
+  std::vector<const Entry*> due;
+  for (const auto& [id, entry] : next.entries) {
+    auto held = next.svids.find(id);
+    if (held != next.svids.end() &&
+        !PastHalfLife(held->second.not_before, held->second.not_after, now)) {
+      std::string chain_pem;
+      for (const std::string& der : held->second.chain_der) {
+        chain_pem += ca::DerToPem(der, "CERTIFICATE");
+      }
+      if (!roots_changed || ca::VerifySvidChain(chain_pem, trusted).ok()) {
+        continue;
+      }
+    }
+    due.push_back(&entry);
+  }
+  const std::shared_ptr<grpc::Channel> channel = Channel();
+  for (size_t start = 0; start < due.size(); start += kMaxCsrsPerCall) {
+    const size_t end = std::min(due.size(), start + kMaxCsrsPerCall);
+    svid_v1::BatchNewX509SVIDRequest request;
+    std::vector<crypto::PrivateKey> keys;
+    for (size_t i = start; i < end; ++i) {
+      const Entry& entry = *due[i];
+      absl::StatusOr<KeyAndCsr> made = NewKeyAndCsr(
+          absl::StrCat("spiffe://", entry.spiffe_id().trust_domain(),
+                       entry.spiffe_id().path()));
+      if (!made.ok()) return made.status();
+      svid_v1::NewX509SVIDParams* params = request.add_params();
+      params->set_entry_id(entry.id());
+      params->set_csr(made->csr);
+      keys.push_back(std::move(made->key));
+    }
+    svid_v1::BatchNewX509SVIDResponse response;
+    grpc::Status status = svid_v1::SVID::NewStub(channel)->BatchNewX509SVID(
+        Context().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    for (int i = 0;
+         i < response.results_size() && i < static_cast<int>(keys.size());
+         ++i) {
+      const auto& result = response.results(i);
+      const Entry& entry = *due[start + i];
+      if (result.status().code() != 0 || result.svid().cert_chain().empty()) {
+        Log(absl::StrCat("no SVID for entry ", entry.id(), ": ",
+                         result.status().message()));
+        continue;
+      }
+      absl::StatusOr<std::string> key_der = crypto::MarshalPrivateKey(*keys[i]);
+      absl::StatusOr<ca::Validity> validity =
+          ca::GetValidity(result.svid().cert_chain(0));
+      if (!key_der.ok() || !validity.ok()) continue;
+      WorkloadSvid svid;
+      svid.entry_id = entry.id();
+      svid.spiffe_id =
+          absl::StrCat("spiffe://", entry.spiffe_id().trust_domain(),
+                       entry.spiffe_id().path());
+      svid.key_der = std::move(*key_der);
+      svid.chain_der.assign(result.svid().cert_chain().begin(),
+                            result.svid().cert_chain().end());
+      svid.not_before = validity->not_before;
+      svid.not_after = validity->not_after;
+      next.svids[entry.id()] = std::move(svid);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Agent::Publish(Snapshot next) {
+  absl::MutexLock lock(&mu_);
+  next.generation = snapshot_->generation + 1;
+  snapshot_ = std::make_shared<const Snapshot>(std::move(next));
+  // Cached JWT-SVIDs of entries gone or keys tainted go with the snapshot.
+  for (auto it = jwt_cache_.begin(); it != jwt_cache_.end();) {
+    const std::string entry_id = it->first.substr(0, it->first.find('\n'));
+    if (!snapshot_->entries.count(entry_id)) {
+      jwt_cache_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+absl::StatusOr<JwtSvid> Agent::FetchJwtSvid(
+    const Entry& entry, const std::vector<std::string>& audiences) {
+  std::vector<std::string> sorted = audiences;
+  std::sort(sorted.begin(), sorted.end());
+  const std::string cache_key =
+      absl::StrCat(entry.id(), "\n", absl::StrJoin(sorted, "\n"));
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto cached = jwt_cache_.find(cache_key);
+    if (cached != jwt_cache_.end() &&
+        !PastHalfLife(cached->second.issued_at, cached->second.expires_at,
+                      now)) {
+      return cached->second;
+    }
+  }
+  svid_v1::NewJWTSVIDRequest request;
+  request.set_entry_id(entry.id());
+  for (const std::string& audience : audiences) request.add_audience(audience);
+  svid_v1::NewJWTSVIDResponse response;
+  grpc::Status status = svid_v1::SVID::NewStub(Channel())->NewJWTSVID(
+      Context().get(), request, &response);
+  if (!status.ok()) return HandleDenied(FromGrpc(status));
+  const auto& svid = response.svid();
+  if (svid.token().empty() || svid.expires_at() == 0 ||
+      svid.issued_at() > svid.expires_at()) {
+    return absl::InternalError("the server's JWT-SVID is malformed");
+  }
+  JwtSvid out{absl::StrCat("spiffe://", entry.spiffe_id().trust_domain(),
+                           entry.spiffe_id().path()),
+              svid.token(), absl::FromUnixSeconds(svid.issued_at()),
+              absl::FromUnixSeconds(svid.expires_at())};
+  absl::MutexLock lock(&mu_);
+  jwt_cache_[cache_key] = out;
+  return out;
+}
+
+void Agent::Loop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), config_.sync_interval);
+      if (stopping_ || banned_) return;
+    }
+    if (absl::Status s = SyncOnce(); !s.ok()) {
+      Log(absl::StrCat("sync failed: ", s.ToString()));
+    }
+  }
+}
+
+}  // namespace trellis::agent

@@ -1,0 +1,114 @@
+// The node agent's core: it attests the node (or resumes with its stored
+// SVID), then every sync interval renews its own SVID when half its life is
+// gone, fetches the trust domain's and federated bundles, syncs its
+// authorised entries and mints X509-SVIDs (keys made here, never sent) for
+// those that lack one, are past half-life or chain to a tainted or retired
+// root. What workloads are served is an immutable snapshot, replaced whole.
+#ifndef TRELLIS_AGENT_AGENT_H_
+#define TRELLIS_AGENT_AGENT_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/agent_store.h"
+#include "agent/config.h"
+#include "agent/entry_sync.h"
+#include "agent/node_attestor.h"
+#include "agent/server_channel.h"
+#include "spire/api/types/bundle.pb.h"
+#include "spire/api/types/sovereignattestation.pb.h"
+
+namespace trellis::agent {
+
+// An X509-SVID held for an entry.
+struct WorkloadSvid {
+  std::string entry_id;
+  std::string spiffe_id;
+  std::string key_der;                 // PKCS#8
+  std::vector<std::string> chain_der;  // Leaf first.
+  absl::Time not_before;
+  absl::Time not_after;
+};
+
+struct Snapshot {
+  uint64_t generation = 0;
+  Entries entries;
+  std::map<std::string, WorkloadSvid> svids;  // By entry id.
+  spire::api::types::Bundle bundle;           // The trust domain's.
+  // Federated trust domains' bundles, by trust domain name.
+  std::map<std::string, spire::api::types::Bundle> federated;
+};
+
+// A JWT-SVID as the server issued it.
+struct JwtSvid {
+  std::string spiffe_id;
+  std::string token;
+  absl::Time issued_at;
+  absl::Time expires_at;
+};
+
+class Agent {
+ public:
+  // Attests (or resumes from the data directory) and syncs once, so that
+  // the Workload API starts with what it serves. PERMISSION_DENIED if the
+  // server refuses the node.
+  static absl::StatusOr<std::unique_ptr<Agent>> Start(
+      const AgentConfig& config);
+  ~Agent();  // Stops the sync loop.
+
+  std::shared_ptr<const Snapshot> Current() const;
+  // The snapshot once its generation differs from `seen`, or at `deadline`
+  // the current one.
+  std::shared_ptr<const Snapshot> WaitForChange(uint64_t seen,
+                                                absl::Time deadline) const;
+
+  // A JWT-SVID for `entry` with `audiences`, from the cache while it has
+  // more than half its life left, else from the server.
+  absl::StatusOr<JwtSvid> FetchJwtSvid(
+      const spire::api::types::Entry& entry,
+      const std::vector<std::string>& audiences);
+
+  // Set when the server banned this agent (it then stops syncing, as
+  // upstream agents exit).
+  bool banned() const;
+  const AgentConfig& config() const { return config_; }
+
+ private:
+  Agent(AgentConfig config, AgentStore store);
+
+  // The channel to the server with the current SVID (mTLS).
+  std::shared_ptr<grpc::Channel> Channel() const;
+  absl::Status AttestNode();
+  absl::Status RenewSvidIfDue();
+  absl::Status SyncOnce();
+  absl::Status MintSvids(Snapshot& next);
+  // Acts on PERMISSION_DENIED as upstream agents do; returns `status`.
+  absl::Status HandleDenied(const absl::Status& status);
+  void Publish(Snapshot next);
+  void Loop();
+
+  const AgentConfig config_;
+  const AgentStore store_;
+  const std::shared_ptr<TrustedRoots> roots_ = std::make_shared<TrustedRoots>();
+  std::unique_ptr<NodeAttestor> attestor_;
+
+  mutable absl::Mutex mu_;
+  std::optional<AgentSvid> svid_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, JwtSvid> jwt_cache_ ABSL_GUARDED_BY(mu_);
+  bool banned_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread loop_;
+};
+
+}  // namespace trellis::agent
+
+#endif  // TRELLIS_AGENT_AGENT_H_

@@ -1,0 +1,98 @@
+#include "agent/config.h"
+
+#include "gtest/gtest.h"
+
+namespace trellis::agent {
+namespace {
+
+// The shape of spire-agent's own agent.conf.
+constexpr char kSpireStyle[] = R"(
+agent {
+    data_dir = "./data"
+    log_level = "DEBUG"
+    server_address = "10.0.0.5"
+    server_port = "8081"
+    socket_path = "/tmp/spire-agent/public/api.sock"
+    trust_bundle_path = "./conf/agent/bootstrap.crt"   # comment
+    trust_domain = "example.org"
+    experimental {
+        feature_flags = ["Unified-Identity"]
+    }
+}
+
+plugins {
+    NodeAttestor "unified_identity" {
+        plugin_data {
+            tcti = "swtpm:host=127.0.0.1,port=2321"
+            work_dir = "/var/lib/trellis-tpm"
+            host_id = "host-a"
+        }
+    }
+    KeyManager "disk" { plugin_data { } }
+    // Workload attestation from the socket's peer.
+    WorkloadAttestor "unix" {
+        plugin_data {}
+    }
+}
+
+health_checks {
+    listener_enabled = true
+    bind_address = "127.0.0.1"
+    bind_port = "8088"
+}
+)";
+
+TEST(AgentConfigTest, ReadsSpireAgentConfiguration) {
+  absl::StatusOr<AgentConfig> config = ParseConfig(kSpireStyle);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server_address, "10.0.0.5");
+  EXPECT_EQ(config->server_port, 8081);
+  EXPECT_EQ(config->trust_domain, "example.org");
+  EXPECT_EQ(config->trust_bundle_path, "./conf/agent/bootstrap.crt");
+  EXPECT_EQ(config->socket_path, "/tmp/spire-agent/public/api.sock");
+  EXPECT_EQ(config->node_attestor, "unified_identity");
+  EXPECT_EQ(config->tpm_tcti, "swtpm:host=127.0.0.1,port=2321");
+  EXPECT_EQ(config->host_id, "host-a");
+  EXPECT_TRUE(config->unified_identity);
+  EXPECT_EQ(config->health_address, "127.0.0.1:8088");
+  EXPECT_TRUE(ValidateConfig(*config).ok());
+}
+
+TEST(AgentConfigTest, MistakesAreErrorsNamingTheLine) {
+  for (const char* text : {
+           "agent {\n  trust_domian = \"example.org\"\n}",  // A typo.
+           "agent {\n  server_port = \"http\"\n}",
+           "agent {\n  insecure_bootstrap = yes\n}",
+           "agent {\n  data_dir = \"unterminated\n}",
+           "agent {\n  data_dir = \"x\"\n",  // No closing brace.
+           "agent {\n  data_dir = \"x\"\n  data_dir = \"y\"\n}",
+           "plugins {\n  NodeAttestor \"aws_iid\" {}\n}",
+           "server {\n}",
+       }) {
+    absl::StatusOr<AgentConfig> config = ParseConfig(text);
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+        << text;
+    EXPECT_NE(config.status().message().find("line"), std::string::npos)
+        << config.status();
+  }
+}
+
+TEST(AgentConfigTest, ValidationNeedsOneBootstrapAndTheAttestorsSettings) {
+  AgentConfig config;
+  config.trust_domain = "example.org";
+  EXPECT_FALSE(ValidateConfig(config).ok());  // No bootstrap.
+  config.insecure_bootstrap = true;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.trust_bundle_path = "bundle.pem";
+  EXPECT_FALSE(ValidateConfig(config).ok());  // Two bootstraps.
+  config.insecure_bootstrap = false;
+  config.node_attestor = "tpm";
+  EXPECT_FALSE(ValidateConfig(config).ok());  // No TCTI.
+  config.tpm_tcti = "device:/dev/tpmrm0";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.trust_domain.clear();
+  EXPECT_FALSE(ValidateConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace trellis::agent

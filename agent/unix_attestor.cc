@@ -1,0 +1,82 @@
+#include "agent/unix_attestor.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <openssl/evp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace trellis::agent {
+namespace {
+
+spire::api::types::Selector Unix(const std::string& value) {
+  spire::api::types::Selector selector;
+  selector.set_type("unix");
+  selector.set_value(value);
+  return selector;
+}
+
+// SHA-256 of the file `path` names, empty if it cannot be read.
+std::string FileSha256(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              EVP_MD_CTX_free);
+  bool ok = ctx != nullptr &&
+            EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  char buffer[1 << 16];
+  ssize_t n = 0;
+  while (ok && (n = read(fd, buffer, sizeof(buffer))) > 0) {
+    ok = EVP_DigestUpdate(ctx.get(), buffer, n) == 1;
+  }
+  close(fd);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!ok || n < 0 || EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
+    return "";
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<char*>(digest), length));
+}
+
+}  // namespace
+
+std::vector<spire::api::types::Selector> UnixSelectors(
+    const PeerCredentials& peer) {
+  std::vector<spire::api::types::Selector> selectors = {
+      Unix(absl::StrCat("uid:", peer.uid)),
+      Unix(absl::StrCat("gid:", peer.gid))};
+  char buffer[16384];
+  struct passwd pw;
+  struct passwd* user = nullptr;
+  if (getpwuid_r(peer.uid, &pw, buffer, sizeof(buffer), &user) == 0 &&
+      user != nullptr) {
+    selectors.push_back(Unix(absl::StrCat("user:", user->pw_name)));
+  }
+  struct group gr;
+  struct group* group = nullptr;
+  if (getgrgid_r(peer.gid, &gr, buffer, sizeof(buffer), &group) == 0 &&
+      group != nullptr) {
+    selectors.push_back(Unix(absl::StrCat("group:", group->gr_name)));
+  }
+  // The binary through /proc: its path, and its digest read through the
+  // process's own link so a renamed file is still the one running.
+  const std::string exe = absl::StrCat("/proc/", peer.pid, "/exe");
+  char path[4096];
+  const ssize_t length = readlink(exe.c_str(), path, sizeof(path) - 1);
+  if (peer.pid > 0 && length > 0) {
+    selectors.push_back(Unix(absl::StrCat("path:", std::string(path, length))));
+    if (std::string digest = FileSha256(exe); !digest.empty()) {
+      selectors.push_back(Unix(absl::StrCat("sha256:", digest)));
+    }
+  }
+  return selectors;
+}
+
+}  // namespace trellis::agent

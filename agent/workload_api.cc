@@ -1,0 +1,290 @@
+#include "agent/workload_api.h"
+
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "ca/jwt.h"
+#include "spiffe/bundle_document.h"
+#include "util/grpc_status.h"
+
+namespace trellis::agent {
+namespace {
+
+using spire::api::types::Entry;
+
+// How often streams look at the caller's connection between snapshots.
+constexpr absl::Duration kStreamPoll = absl::Milliseconds(500);
+
+std::string Concatenated(const std::vector<std::string>& ders) {
+  std::string out;
+  for (const std::string& der : ders) out += der;
+  return out;
+}
+
+std::string X509Roots(const spire::api::types::Bundle& bundle) {
+  std::string out;
+  for (const auto& authority : bundle.x509_authorities()) {
+    out += authority.asn1();
+  }
+  return out;
+}
+
+// The JWT authorities of a bundle as a JWKS document.
+std::string JwtKeys(const spire::api::types::Bundle& bundle) {
+  spiffe::BundleDocument document;
+  for (const auto& key : bundle.jwt_authorities()) {
+    document.jwt_authorities.push_back({key.key_id(), key.public_key()});
+  }
+  document.sequence = bundle.sequence_number();
+  absl::StatusOr<std::string> text = spiffe::EncodeBundle(document);
+  return text.ok() ? *text : std::string(R"({"keys":[]})");
+}
+
+std::string SpiffeId(const spire::api::types::SPIFFEID& id) {
+  return absl::StrCat("spiffe://", id.trust_domain(), id.path());
+}
+
+std::string TrustDomainOf(absl::string_view spiffe_id) {
+  absl::ConsumePrefix(&spiffe_id, "spiffe://");
+  return std::string(spiffe_id.substr(0, spiffe_id.find('/')));
+}
+
+bool HasSecurityHeader(const grpc::ServerContext& context) {
+  const auto range =
+      context.client_metadata().equal_range("workload.spiffe.io");
+  if (std::distance(range.first, range.second) != 1) return false;
+  return range.first->second == "true";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<const Entry*>> WorkloadApi::Attest(
+    const grpc::ServerContext& context, const Snapshot& snapshot) const {
+  if (!HasSecurityHeader(context)) {
+    return absl::InvalidArgumentError("security header missing from request");
+  }
+  std::optional<PeerCredentials> peer = peers_->Lookup(context.peer());
+  if (!peer.has_value()) {
+    return absl::PermissionDeniedError("cannot tell who the caller is");
+  }
+  std::set<std::string> held;
+  for (const spire::api::types::Selector& s : UnixSelectors(*peer)) {
+    held.insert(absl::StrCat(s.type(), ":", s.value()));
+  }
+  std::vector<const Entry*> matched;
+  for (const auto& [id, entry] : snapshot.entries) {
+    bool all = true;
+    for (const spire::api::types::Selector& s : entry.selectors()) {
+      if (!held.count(absl::StrCat(s.type(), ":", s.value()))) {
+        all = false;
+        break;
+      }
+    }
+    if (all) matched.push_back(&entry);
+  }
+  if (matched.empty()) {
+    return absl::PermissionDeniedError("no identity issued");
+  }
+  return matched;
+}
+
+template <typename Response, typename Render>
+grpc::Status WorkloadApi::Stream(grpc::ServerContext* context,
+                                 grpc::ServerWriter<Response>* writer,
+                                 Render render) {
+  std::shared_ptr<const Snapshot> snapshot = agent_->Current();
+  uint64_t seen = snapshot->generation;
+  std::string last_sent;
+  for (;;) {
+    absl::StatusOr<std::optional<Response>> response = render(*snapshot);
+    if (!response.ok()) return ToGrpc(response.status());
+    if (response->has_value()) {
+      std::string bytes = (*response)->SerializeAsString();
+      if (bytes != last_sent) {
+        if (!writer->Write(**response)) return grpc::Status::OK;
+        last_sent = std::move(bytes);
+      }
+    }
+    do {
+      if (context->IsCancelled()) return grpc::Status::OK;
+      snapshot = agent_->WaitForChange(seen, absl::Now() + kStreamPoll);
+    } while (snapshot->generation == seen);
+    seen = snapshot->generation;
+  }
+}
+
+grpc::Status WorkloadApi::FetchX509SVID(
+    grpc::ServerContext* context, const X509SVIDRequest*,
+    grpc::ServerWriter<X509SVIDResponse>* writer) {
+  return Stream(
+      context, writer,
+      [&](const Snapshot& snapshot)
+          -> absl::StatusOr<std::optional<X509SVIDResponse>> {
+        absl::StatusOr<std::vector<const Entry*>> entries =
+            Attest(*context, snapshot);
+        if (!entries.ok()) return entries.status();
+        X509SVIDResponse response;
+        const std::string roots = X509Roots(snapshot.bundle);
+        for (const Entry* entry : *entries) {
+          auto svid = snapshot.svids.find(entry->id());
+          if (svid == snapshot.svids.end()) continue;  // Not minted yet.
+          X509SVID* out = response.add_svids();
+          out->set_spiffe_id(svid->second.spiffe_id);
+          out->set_x509_svid(Concatenated(svid->second.chain_der));
+          out->set_x509_svid_key(svid->second.key_der);
+          out->set_bundle(roots);
+          out->set_hint(entry->hint());
+          for (const std::string& td : entry->federates_with()) {
+            const std::string name(absl::StripPrefix(td, "spiffe://"));
+            auto bundle = snapshot.federated.find(name);
+            if (bundle != snapshot.federated.end()) {
+              (*response.mutable_federated_bundles())[absl::StrCat(
+                  "spiffe://", name)] = X509Roots(bundle->second);
+            }
+          }
+        }
+        if (response.svids().empty()) return std::nullopt;
+        return response;
+      });
+}
+
+grpc::Status WorkloadApi::FetchX509Bundles(
+    grpc::ServerContext* context, const X509BundlesRequest*,
+    grpc::ServerWriter<X509BundlesResponse>* writer) {
+  return Stream(
+      context, writer,
+      [&](const Snapshot& snapshot)
+          -> absl::StatusOr<std::optional<X509BundlesResponse>> {
+        absl::StatusOr<std::vector<const Entry*>> entries =
+            Attest(*context, snapshot);
+        if (!entries.ok()) return entries.status();
+        X509BundlesResponse response;
+        (*response.mutable_bundles())[absl::StrCat(
+            "spiffe://", snapshot.bundle.trust_domain())] =
+            X509Roots(snapshot.bundle);
+        for (const auto& [td, bundle] : snapshot.federated) {
+          (*response.mutable_bundles())[absl::StrCat("spiffe://", td)] =
+              X509Roots(bundle);
+        }
+        return response;
+      });
+}
+
+grpc::Status WorkloadApi::FetchJWTBundles(
+    grpc::ServerContext* context, const JWTBundlesRequest*,
+    grpc::ServerWriter<JWTBundlesResponse>* writer) {
+  return Stream(
+      context, writer,
+      [&](const Snapshot& snapshot)
+          -> absl::StatusOr<std::optional<JWTBundlesResponse>> {
+        absl::StatusOr<std::vector<const Entry*>> entries =
+            Attest(*context, snapshot);
+        if (!entries.ok()) return entries.status();
+        JWTBundlesResponse response;
+        (*response.mutable_bundles())[absl::StrCat(
+            "spiffe://", snapshot.bundle.trust_domain())] =
+            JwtKeys(snapshot.bundle);
+        for (const auto& [td, bundle] : snapshot.federated) {
+          (*response.mutable_bundles())[absl::StrCat("spiffe://", td)] =
+              JwtKeys(bundle);
+        }
+        return response;
+      });
+}
+
+grpc::Status WorkloadApi::FetchJWTSVID(grpc::ServerContext* context,
+                                       const JWTSVIDRequest* request,
+                                       JWTSVIDResponse* response) {
+  if (!HasSecurityHeader(*context)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "security header missing from request");
+  }
+  if (request->audience().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "audience must be specified");
+  }
+  const std::shared_ptr<const Snapshot> snapshot = agent_->Current();
+  absl::StatusOr<std::vector<const Entry*>> entries =
+      Attest(*context, *snapshot);
+  if (!entries.ok()) return ToGrpc(entries.status());
+  const std::vector<std::string> audiences(request->audience().begin(),
+                                           request->audience().end());
+  std::set<std::string> issued;
+  for (const Entry* entry : *entries) {
+    const std::string id = SpiffeId(entry->spiffe_id());
+    if (!request->spiffe_id().empty() && request->spiffe_id() != id) continue;
+    if (!issued.insert(id).second) continue;
+    absl::StatusOr<JwtSvid> svid = agent_->FetchJwtSvid(*entry, audiences);
+    if (!svid.ok()) return ToGrpc(svid.status());
+    JWTSVID* out = response->add_svids();
+    out->set_spiffe_id(svid->spiffe_id);
+    out->set_svid(svid->token);
+    out->set_hint(entry->hint());
+  }
+  if (response->svids().empty()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "no identity issued");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkloadApi::ValidateJWTSVID(grpc::ServerContext* context,
+                                          const ValidateJWTSVIDRequest* request,
+                                          ValidateJWTSVIDResponse* response) {
+  if (!HasSecurityHeader(*context)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "security header missing from request");
+  }
+  if (request->audience().empty() || request->svid().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "audience and svid must be specified");
+  }
+  const std::shared_ptr<const Snapshot> snapshot = agent_->Current();
+  if (absl::StatusOr<std::vector<const Entry*>> entries =
+          Attest(*context, *snapshot);
+      !entries.ok()) {
+    return ToGrpc(entries.status());
+  }
+  // Each trust domain's keys vouch only for its own IDs: a federated
+  // domain cannot mint a token naming ours.
+  std::vector<const spire::api::types::Bundle*> bundles = {&snapshot->bundle};
+  for (const auto& [td, bundle] : snapshot->federated) {
+    bundles.push_back(&bundle);
+  }
+  absl::Status last = absl::InvalidArgumentError("no JWT authority");
+  for (const spire::api::types::Bundle* bundle : bundles) {
+    absl::flat_hash_map<std::string, std::string> keys;
+    for (const auto& key : bundle->jwt_authorities()) {
+      keys[key.key_id()] = key.public_key();
+    }
+    absl::StatusOr<ca::JwtSvidClaims> claims = ca::VerifyJwtSvid(
+        request->svid(), keys, request->audience(), absl::Now());
+    if (!claims.ok()) {
+      last = claims.status();
+      continue;
+    }
+    if (TrustDomainOf(claims->subject) != bundle->trust_domain()) {
+      last = absl::InvalidArgumentError(
+          "token signed by another trust domain than its subject's");
+      continue;
+    }
+    response->set_spiffe_id(claims->subject);
+    auto& fields = *response->mutable_claims()->mutable_fields();
+    fields["sub"].set_string_value(claims->subject);
+    auto* audience = fields["aud"].mutable_list_value();
+    for (const std::string& a : claims->audiences) {
+      audience->add_values()->set_string_value(a);
+    }
+    fields["exp"].set_number_value(
+        static_cast<double>(absl::ToUnixSeconds(claims->expires_at)));
+    fields["iat"].set_number_value(
+        static_cast<double>(absl::ToUnixSeconds(claims->issued_at)));
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      std::string(last.message()));
+}
+
+}  // namespace trellis::agent

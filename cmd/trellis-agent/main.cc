@@ -1,0 +1,123 @@
+// trellis-agent: Trellis' node agent. It attests this node to trellisd's
+// SPIRE API (join token, TPM or sovereign evidence), keeps the SVIDs of the
+// node's authorised entries current, and serves them to local workloads
+// over the SPIFFE Workload API on a Unix socket.
+//
+//   trellis-agent run -config agent.conf [--join_token T] [--socket_path P]
+//                     [--data_dir D]
+//
+// The configuration file has spire-agent's shape (README: "Node agent").
+// SIGTERM / SIGINT shut it down cleanly; exit status 1 if the server
+// refuses or bans the agent.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "agent/workload_api.h"
+#include "agent/workload_endpoint.h"
+#include "http/server.h"
+#include "util/file.h"
+
+ABSL_FLAG(std::string, config, "", "The agent configuration file.");
+ABSL_FLAG(std::string, join_token, "",
+          "A join token to attest with (overrides the file's).");
+ABSL_FLAG(std::string, socket_path, "",
+          "The Workload API socket (overrides the file's).");
+ABSL_FLAG(std::string, data_dir, "", "The data directory (overrides).");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "trellis-agent: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2 || std::string(args[1]) != "run") {
+    std::fprintf(stderr, "usage: trellis-agent run -config FILE\n");
+    return 2;
+  }
+  // Signals are taken synchronously below; threads started later inherit
+  // the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::string> text =
+      trellis::ReadFile(absl::GetFlag(FLAGS_config));
+  if (!text.ok()) return Fail(std::string(text.status().message()));
+  absl::StatusOr<trellis::agent::AgentConfig> config =
+      trellis::agent::ParseConfig(*text);
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (std::string token = absl::GetFlag(FLAGS_join_token); !token.empty()) {
+    config->join_token = token;
+  }
+  if (std::string path = absl::GetFlag(FLAGS_socket_path); !path.empty()) {
+    config->socket_path = path;
+  }
+  if (std::string dir = absl::GetFlag(FLAGS_data_dir); !dir.empty()) {
+    config->data_dir = dir;
+  }
+
+  absl::StatusOr<std::unique_ptr<trellis::agent::Agent>> agent =
+      trellis::agent::Agent::Start(*config);
+  if (!agent.ok()) return Fail(agent.status().ToString());
+  trellis::agent::PeerDirectory peers;
+  trellis::agent::WorkloadApi api(agent->get(), &peers);
+  absl::StatusOr<std::unique_ptr<trellis::agent::WorkloadEndpoint>> endpoint =
+      trellis::agent::WorkloadEndpoint::Start(config->socket_path, {&api},
+                                              &peers);
+  if (!endpoint.ok()) return Fail(endpoint.status().ToString());
+
+  std::unique_ptr<trellis::http::Server> health;
+  if (!config->health_address.empty()) {
+    trellis::http::Router router;
+    router.Get("/live",
+               [](const trellis::http::Request&, trellis::http::Response& res) {
+                 res.body = "{\"live\":true}";
+               });
+    trellis::agent::Agent* a = agent->get();
+    router.Get("/ready", [a](const trellis::http::Request&,
+                             trellis::http::Response& res) {
+      const bool ready = a->Current()->generation > 0 && !a->banned();
+      res.status = ready ? 200 : 503;
+      res.body = absl::StrCat("{\"ready\":", ready ? "true" : "false", "}");
+    });
+    trellis::http::ServerOptions options;
+    options.address = config->health_address;
+    absl::StatusOr<std::unique_ptr<trellis::http::Server>> started =
+        trellis::http::Server::Start(options, std::move(router));
+    if (!started.ok()) return Fail(started.status().ToString());
+    health = std::move(*started);
+  }
+  std::fprintf(stderr, "trellis-agent: serving the Workload API on %s\n",
+               config->socket_path.c_str());
+
+  // Wait for a signal, or for the server to ban the agent.
+  for (;;) {
+    const timespec tick = {1, 0};
+    const int received = sigtimedwait(&signals, nullptr, &tick);
+    if (received == SIGTERM || received == SIGINT) break;
+    if ((*agent)->banned()) {
+      endpoint->reset();
+      return Fail("the server refused this agent; its SVID was deleted");
+    }
+  }
+  health.reset();
+  endpoint->reset();
+  agent->reset();
+  return 0;
+}

@@ -1,0 +1,68 @@
+#include "tests/spire_operator.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ca/x509.h"
+#include "gtest/gtest.h"
+#include "util/file.h"
+
+namespace trellis::testing {
+
+namespace agent_v1 = spire::api::server::agent::v1;
+namespace entry_v1 = spire::api::server::entry::v1;
+namespace bundle_v1 = spire::api::server::bundle::v1;
+
+std::string CreateToken(agent_v1::Agent::Stub& agents) {
+  grpc::ClientContext context;
+  agent_v1::CreateJoinTokenRequest request;
+  request.set_ttl(600);
+  spire::api::types::JoinToken token;
+  const grpc::Status s = agents.CreateJoinToken(&context, request, &token);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return token.value();
+}
+
+void CreateEntries(entry_v1::Entry::Stub& entries,
+                   const std::string& trust_domain,
+                   const std::string& parent_path, const std::string& prefix,
+                   int count, const std::string& selector) {
+  const size_t colon = selector.find(':');
+  for (int start = 0; start < count; start += 500) {
+    entry_v1::BatchCreateEntryRequest request;
+    for (int i = start; i < std::min(count, start + 500); ++i) {
+      spire::api::types::Entry* entry = request.add_entries();
+      entry->mutable_parent_id()->set_trust_domain(trust_domain);
+      entry->mutable_parent_id()->set_path(parent_path);
+      entry->mutable_spiffe_id()->set_trust_domain(trust_domain);
+      entry->mutable_spiffe_id()->set_path(
+          absl::StrCat("/workload/", prefix, "/", i));
+      spire::api::types::Selector* s = entry->add_selectors();
+      s->set_type(selector.substr(0, colon));
+      s->set_value(selector.substr(colon + 1));
+    }
+    grpc::ClientContext context;
+    entry_v1::BatchCreateEntryResponse response;
+    ASSERT_TRUE(entries.BatchCreateEntry(&context, request, &response).ok());
+    for (const auto& result : response.results()) {
+      ASSERT_EQ(result.status().code(), 0) << result.status().message();
+    }
+  }
+}
+
+std::string WriteBundle(bundle_v1::Bundle::Stub& bundles,
+                        const std::string& trust_domain,
+                        const std::string& path) {
+  grpc::ClientContext context;
+  spire::api::types::Bundle bundle;
+  EXPECT_TRUE(bundles.GetBundle(&context, {}, &bundle).ok());
+  EXPECT_EQ(bundle.trust_domain(), trust_domain);
+  std::string pem;
+  for (const auto& authority : bundle.x509_authorities()) {
+    pem += ca::DerToPem(authority.asn1(), "CERTIFICATE");
+  }
+  EXPECT_TRUE(ReplaceFile(path, pem, 0644).ok());
+  return path;
+}
+
+}  // namespace trellis::testing

@@ -1,0 +1,257 @@
+// trellis-agent end to end: a real trellisd, the agent attesting with a join
+// token (trust bundle file and insecure bootstrap), and real Workload API
+// clients: spire-agent's `api fetch|validate` and a C++ client of
+// go-spiffe's workload.proto. Workloads get X509- and JWT-SVIDs that verify
+// against the bundle; a new entry is pushed on an open stream; callers
+// without the security header or matching no entry are refused; the agent
+// restarts from its data directory without a new token; a banned agent
+// stops.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ca/svid_verify.h"
+#include "ca/x509.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "re2/re2.h"
+#include "spiffe/workload/workload.grpc.pb.h"
+#include "spire/api/server/agent/v1/agent.grpc.pb.h"
+#include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
+#include "spire/api/server/entry/v1/entry.grpc.pb.h"
+#include "tests/spire_operator.h"
+#include "tests/trellisd_process.h"
+#include "util/file.h"
+#include "util/test_util.h"
+
+namespace trellis::testing {
+namespace {
+
+namespace agent_v1 = spire::api::server::agent::v1;
+namespace entry_v1 = spire::api::server::entry::v1;
+namespace bundle_v1 = spire::api::server::bundle::v1;
+
+constexpr char kTd[] = "example.org";
+constexpr char kTrellisAgent[] = "cmd/trellis-agent/trellis-agent";
+
+std::string SpireAgent() { return PeerBinary("spire-agent"); }
+
+class TrellisAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd");
+    auto channel = grpc::CreateChannel(trellisd_->operator_address(),
+                                       grpc::InsecureChannelCredentials());
+    agents_ = agent_v1::Agent::NewStub(channel);
+    entries_ = entry_v1::Entry::NewStub(channel);
+    bundles_ = bundle_v1::Bundle::NewStub(channel);
+    socket_ = absl::StrCat("/tmp/trellis-agent-", getpid(), ".sock");
+  }
+  void TearDown() override { unlink(socket_.c_str()); }
+
+  // Writes the agent's configuration (bundle empty: insecure bootstrap).
+  std::string WriteConfig(const std::string& bundle) {
+    const std::string data = dir_.path() + "/agent";
+    const std::string config = absl::StrCat(
+        "agent {\n  trust_domain = \"", kTd, "\"\n",
+        "  server_address = \"127.0.0.1\"\n  server_port = \"",
+        trellisd_->spire_port(), "\"\n  data_dir = \"", data, "\"\n",
+        "  socket_path = \"", socket_, "\"\n",
+        bundle.empty()
+            ? "  insecure_bootstrap = true\n"
+            : absl::StrCat("  trust_bundle_path = \"", bundle, "\"\n"),
+        "  experimental { sync_interval = \"1s\" }\n}\n",
+        "plugins {\n  NodeAttestor \"join_token\" { plugin_data {} }\n",
+        "  WorkloadAttestor \"unix\" { plugin_data {} }\n}\n");
+    const std::string path = dir_.path() + "/agent.conf";
+    EXPECT_TRUE(ReplaceFile(path, config, 0600).ok());
+    return path;
+  }
+
+  // Starts trellis-agent and waits for its socket.
+  std::unique_ptr<ServerProcess> StartAgent(const std::string& config,
+                                            const std::string& token) {
+    std::vector<std::string> argv = {kTrellisAgent, "run", "-config", config};
+    if (!token.empty()) argv.push_back("--join_token=" + token);
+    auto agent = std::make_unique<ServerProcess>(argv, "");
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    struct stat st;
+    while (stat(socket_.c_str(), &st) != 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_EQ(stat(socket_.c_str(), &st), 0) << "no Workload API socket";
+    EXPECT_EQ(st.st_mode & 0777, 0777u);
+    return agent;
+  }
+
+  void CreateEntriesFor(const std::string& token, const std::string& prefix,
+                        int count, const std::string& selector) {
+    testing::CreateEntries(*entries_, kTd, "/spire/agent/join_token/" + token,
+                           prefix, count, selector);
+  }
+
+  std::vector<std::string> Roots() {
+    grpc::ClientContext context;
+    spire::api::types::Bundle bundle;
+    EXPECT_TRUE(bundles_->GetBundle(&context, {}, &bundle).ok());
+    std::vector<std::string> roots;
+    for (const auto& a : bundle.x509_authorities()) roots.push_back(a.asn1());
+    return roots;
+  }
+
+  std::unique_ptr<SpiffeWorkloadAPI::Stub> WorkloadClient() {
+    return SpiffeWorkloadAPI::NewStub(grpc::CreateChannel(
+        "unix:" + socket_, grpc::InsecureChannelCredentials()));
+  }
+
+  // `spire-agent api fetch x509` into `out` until it writes an SVID.
+  bool FetchWithSpireAgent(const std::string& out) {
+    mkdir(out.c_str(), 0700);
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      CliResult fetch =
+          RunProgram(SpireAgent(), {"api", "fetch", "x509", "-socketPath",
+                                    socket_, "-write", out, "-timeout", "5s"});
+      if (fetch.exit_code == 0 &&
+          access((out + "/svid.0.pem").c_str(), F_OK) == 0) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(300));
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TrellisdProcess> trellisd_;
+  std::unique_ptr<agent_v1::Agent::Stub> agents_;
+  std::unique_ptr<entry_v1::Entry::Stub> entries_;
+  std::unique_ptr<bundle_v1::Bundle::Stub> bundles_;
+  std::string socket_;
+};
+
+TEST_F(TrellisAgentTest, ServesWorkloadsThroughTheWorkloadApi) {
+  ASSERT_EQ(access(SpireAgent().c_str(), X_OK), 0)
+      << SpireAgent() << " is missing: run scripts/build_peers.sh";
+  const std::string token = CreateToken(*agents_);
+  CreateEntriesFor(token, "mine", 2, absl::StrCat("unix:uid:", getuid()));
+  const std::string bundle =
+      WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
+  std::unique_ptr<ServerProcess> agent = StartAgent(WriteConfig(bundle), token);
+
+  // spire-agent's Workload API client: SVIDs that openssl verifies against
+  // the bundle the agent served, for this workload's entries.
+  const std::string out = dir_.path() + "/fetched";
+  ASSERT_TRUE(FetchWithSpireAgent(out));
+  for (int i = 0; i < 2; ++i) {
+    const std::string svid = absl::StrCat(out, "/svid.", i, ".pem");
+    CliResult verify =
+        RunProgram("/usr/bin/openssl",
+                   {"verify", "-x509_strict", "-purpose", "sslclient",
+                    "-CAfile", absl::StrCat(out, "/bundle.", i, ".pem"), svid});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    absl::StatusOr<ca::VerifiedSvid> verified =
+        ca::VerifySvidChain(ReadFile(svid).value_or(""), Roots());
+    ASSERT_TRUE(verified.ok()) << verified.status();
+    EXPECT_TRUE(absl::StartsWith(verified->spiffe_id,
+                                 "spiffe://example.org/workload/mine/"));
+  }
+
+  // JWT-SVIDs: fetched, then validated by the agent against its JWT bundle.
+  CliResult jwt = RunProgram(SpireAgent(), {"api", "fetch", "jwt", "-audience",
+                                            "db", "-socketPath", socket_});
+  ASSERT_EQ(jwt.exit_code, 0) << jwt.err;
+  std::string token_text;
+  ASSERT_TRUE(RE2::PartialMatch(jwt.out, "(eyJ[A-Za-z0-9_.-]+)", &token_text))
+      << jwt.out;
+  CliResult valid =
+      RunProgram(SpireAgent(), {"api", "validate", "jwt", "-audience", "db",
+                                "-svid", token_text, "-socketPath", socket_});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  EXPECT_NE(valid.out.find("spiffe://example.org/workload/mine/"),
+            std::string::npos)
+      << valid.out;
+  CliResult wrong_audience =
+      RunProgram(SpireAgent(), {"api", "validate", "jwt", "-audience", "web",
+                                "-svid", token_text, "-socketPath", socket_});
+  EXPECT_NE(wrong_audience.exit_code, 0);
+
+  // An open stream gets the SVID of an entry created afterwards.
+  grpc::ClientContext stream_context;
+  stream_context.AddMetadata("workload.spiffe.io", "true");
+  auto stream = WorkloadClient()->FetchX509SVID(&stream_context, {});
+  X509SVIDResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  EXPECT_EQ(first.svids_size(), 2);
+  const absl::Time created = absl::Now();
+  CreateEntriesFor(token, "later", 1, absl::StrCat("unix:uid:", getuid()));
+  X509SVIDResponse pushed;
+  ASSERT_TRUE(stream->Read(&pushed));
+  EXPECT_EQ(pushed.svids_size(), 3);
+  EXPECT_LT(absl::Now() - created, absl::Seconds(6));
+  stream_context.TryCancel();
+  stream->Finish();
+
+  // Without the security header: InvalidArgument.
+  grpc::ClientContext bare;
+  auto refused = WorkloadClient()->FetchX509SVID(&bare, {});
+  X509SVIDResponse none;
+  EXPECT_FALSE(refused->Read(&none));
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A restart resumes from the data directory: the token is spent.
+  EXPECT_EQ(agent->Stop(), 0);
+  agent = StartAgent(WriteConfig(bundle), "");
+  const std::string again = dir_.path() + "/fetched-again";
+  EXPECT_TRUE(FetchWithSpireAgent(again));
+
+  // Banned: the agent deletes its SVID and exits with an error.
+  grpc::ClientContext ban_context;
+  agent_v1::BanAgentRequest ban;
+  ban.mutable_id()->set_trust_domain(kTd);
+  ban.mutable_id()->set_path("/spire/agent/join_token/" + token);
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(agents_->BanAgent(&ban_context, ban, &empty).ok());
+  EXPECT_EQ(agent->WaitForExit(absl::Seconds(20)), std::optional<int>(1));
+  EXPECT_NE(access((dir_.path() + "/agent/agent-svid.json").c_str(), F_OK), 0);
+}
+
+TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {
+  const std::string token = CreateToken(*agents_);
+  // An entry for another user only: this test's process matches nothing.
+  CreateEntriesFor(token, "theirs", 1, "unix:uid:4242");
+  std::unique_ptr<ServerProcess> agent = StartAgent(WriteConfig(""), token);
+  // The agent got the trust domain's bundle and wrote it.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (access((dir_.path() + "/agent/bundle.pem").c_str(), F_OK) != 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(ca::CertificatesFromPem(
+                ReadFile(dir_.path() + "/agent/bundle.pem").value_or(""))
+                .value_or(std::vector<std::string>{}),
+            Roots());
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  auto stream = WorkloadClient()->FetchX509SVID(&context, {});
+  X509SVIDResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext jwt_context;
+  jwt_context.AddMetadata("workload.spiffe.io", "true");
+  JWTSVIDRequest jwt_request;
+  jwt_request.add_audience("db");
+  JWTSVIDResponse jwt_response;
+  EXPECT_EQ(WorkloadClient()
+                ->FetchJWTSVID(&jwt_context, jwt_request, &jwt_response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace trellis::testing
