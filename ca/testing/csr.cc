@@ -1,5 +1,7 @@
 #include "ca/testing/csr.h"
 
+#include <openssl/ec.h>
+
 #include <cstdlib>
 
 #include "ca/csr.h"
