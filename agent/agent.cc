@@ -482,6 +482,90 @@ absl::StatusOr<JwtSvid> Agent::FetchJwtSvid(
   return out;
 }
 
+absl::StatusOr<std::vector<SovereignSvid>> Agent::MintSovereignSvids(
+    const std::vector<const Entry*>& entries,
+    const spire::api::types::SovereignAttestation& given) {
+  const bool gather = given.tpm_signed_attestation().empty();
+  if (gather && config_.node_attestor != "unified_identity") {
+    return absl::FailedPreconditionError(
+        "this agent has no TPM evidence to give: send sovereign evidence, or "
+        "run the agent with the unified_identity node attestor");
+  }
+  const std::shared_ptr<grpc::Channel> channel = Channel();
+  svid_v1::BatchNewX509SVIDRequest request;
+  std::vector<crypto::PrivateKey> keys;
+  std::vector<const Entry*> asked;
+  for (const Entry* entry : entries) {
+    spire::api::types::SovereignAttestation evidence = given;
+    if (gather) {
+      // A fresh server nonce per SVID: RenewAgent without evidence answers
+      // a sovereign agent with one.
+      agent_v1::RenewAgentRequest ask;
+      ask.mutable_params();
+      agent_v1::RenewAgentResponse nonce;
+      grpc::Status s = agent_v1::Agent::NewStub(channel)->RenewAgent(
+          Context().get(), ask, &nonce);
+      if (!s.ok()) return FromGrpc(s);
+      if (nonce.challenge_nonce().empty()) {
+        return absl::FailedPreconditionError(
+            "the server gave no nonce: is this agent sovereign?");
+      }
+      absl::StatusOr<std::string> made =
+          attestor_->Answer(nonce.challenge_nonce());
+      if (!made.ok()) return made.status();
+      if (!evidence.ParseFromString(*made)) {
+        return absl::InternalError("the TPM's evidence does not parse");
+      }
+      evidence.set_workload_code_hash(given.workload_code_hash());
+    }
+    const std::string id =
+        absl::StrCat("spiffe://", entry->spiffe_id().trust_domain(),
+                     entry->spiffe_id().path());
+    absl::StatusOr<KeyAndCsr> made = NewKeyAndCsr(id);
+    if (!made.ok()) return made.status();
+    svid_v1::NewX509SVIDParams* params = request.add_params();
+    params->set_entry_id(entry->id());
+    params->set_csr(made->csr);
+    *params->mutable_sovereign_attestation() = std::move(evidence);
+    keys.push_back(std::move(made->key));
+    asked.push_back(entry);
+    if (!gather) break;  // The workload's nonce serves one SVID.
+  }
+  svid_v1::BatchNewX509SVIDResponse response;
+  grpc::Status status = svid_v1::SVID::NewStub(channel)->BatchNewX509SVID(
+      Context().get(), request, &response);
+  if (!status.ok()) return HandleDenied(FromGrpc(status));
+  std::vector<SovereignSvid> out;
+  for (int i = 0;
+       i < response.results_size() && i < static_cast<int>(keys.size()); ++i) {
+    const auto& result = response.results(i);
+    if (result.status().code() != 0) {
+      return absl::Status(static_cast<absl::StatusCode>(result.status().code()),
+                          result.status().message());
+    }
+    absl::StatusOr<std::string> key_der = crypto::MarshalPrivateKey(*keys[i]);
+    if (!key_der.ok()) return key_der.status();
+    absl::StatusOr<ca::Validity> validity =
+        ca::GetValidity(result.svid().cert_chain(0));
+    if (!validity.ok()) return validity.status();
+    SovereignSvid svid;
+    svid.svid.entry_id = asked[i]->id();
+    svid.svid.spiffe_id =
+        absl::StrCat("spiffe://", asked[i]->spiffe_id().trust_domain(),
+                     asked[i]->spiffe_id().path());
+    svid.svid.key_der = std::move(*key_der);
+    svid.svid.chain_der.assign(result.svid().cert_chain().begin(),
+                               result.svid().cert_chain().end());
+    svid.svid.not_before = validity->not_before;
+    svid.svid.not_after = validity->not_after;
+    if (!result.attested_claims().empty()) {
+      svid.claims = result.attested_claims(0);
+    }
+    out.push_back(std::move(svid));
+  }
+  return out;
+}
+
 void Agent::Loop() {
   for (;;) {
     {

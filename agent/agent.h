@@ -46,6 +46,12 @@ struct Snapshot {
   std::map<std::string, spire::api::types::Bundle> federated;
 };
 
+// An X509-SVID resting on sovereign evidence, with the verified claims.
+struct SovereignSvid {
+  WorkloadSvid svid;
+  spire::api::types::AttestedClaims claims;
+};
+
 // A JWT-SVID as the server issued it.
 struct JwtSvid {
   std::string spiffe_id;
@@ -74,6 +80,16 @@ class Agent {
   absl::StatusOr<JwtSvid> FetchJwtSvid(
       const spire::api::types::Entry& entry,
       const std::vector<std::string>& audiences);
+
+  // X509-SVIDs for `entries` that rest on sovereign evidence: `given` (a
+  // workload's own, for the first entry only, as its nonce is single use)
+  // or, when `given` holds no quote, evidence this agent gathers from its
+  // TPM per entry (a server nonce each; needs the unified_identity node
+  // attestor). The server's verdict decides: PERMISSION_DENIED when it
+  // fails.
+  absl::StatusOr<std::vector<SovereignSvid>> MintSovereignSvids(
+      const std::vector<const spire::api::types::Entry*>& entries,
+      const spire::api::types::SovereignAttestation& given);
 
   // Set when the server banned this agent (it then stops syncing, as
   // upstream agents exit).

@@ -116,8 +116,14 @@ grpc::Status WorkloadApi::Stream(grpc::ServerContext* context,
 }
 
 grpc::Status WorkloadApi::FetchX509SVID(
-    grpc::ServerContext* context, const X509SVIDRequest*,
+    grpc::ServerContext* context, const X509SVIDRequest* request,
     grpc::ServerWriter<X509SVIDResponse>* writer) {
+  // Without the Unified-Identity flag the field is ignored, as the design
+  // says.
+  if (request->has_sovereign_attestation() &&
+      agent_->config().unified_identity) {
+    return FetchSovereign(context, request->sovereign_attestation(), writer);
+  }
   return Stream(
       context, writer,
       [&](const Snapshot& snapshot)
@@ -148,6 +154,37 @@ grpc::Status WorkloadApi::FetchX509SVID(
         if (response.svids().empty()) return std::nullopt;
         return response;
       });
+}
+
+grpc::Status WorkloadApi::FetchSovereign(
+    grpc::ServerContext* context,
+    const spire::api::types::SovereignAttestation& evidence,
+    grpc::ServerWriter<X509SVIDResponse>* writer) {
+  const std::shared_ptr<const Snapshot> snapshot = agent_->Current();
+  absl::StatusOr<std::vector<const Entry*>> entries =
+      Attest(*context, *snapshot);
+  if (!entries.ok()) return ToGrpc(entries.status());
+  absl::StatusOr<std::vector<SovereignSvid>> minted =
+      agent_->MintSovereignSvids(*entries, evidence);
+  if (!minted.ok()) return ToGrpc(minted.status());
+  X509SVIDResponse response;
+  const std::string roots = X509Roots(snapshot->bundle);
+  for (const SovereignSvid& minted_svid : *minted) {
+    X509SVID* out = response.add_svids();
+    out->set_spiffe_id(minted_svid.svid.spiffe_id);
+    out->set_x509_svid(Concatenated(minted_svid.svid.chain_der));
+    out->set_x509_svid_key(minted_svid.svid.key_der);
+    out->set_bundle(roots);
+    *response.add_attested_claims() = minted_svid.claims;
+  }
+  if (!writer->Write(response)) return grpc::Status::OK;
+  // These SVIDs rest on one verdict each: the stream stays open without
+  // rotation; a workload asks again (new evidence) for new ones.
+  uint64_t seen = snapshot->generation;
+  while (!context->IsCancelled()) {
+    seen = agent_->WaitForChange(seen, absl::Now() + kStreamPoll)->generation;
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status WorkloadApi::FetchX509Bundles(

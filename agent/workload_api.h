@@ -38,6 +38,12 @@ class WorkloadApi final : public SpiffeWorkloadAPI::Service {
   // security header, PERMISSION_DENIED when it matches none.
   absl::StatusOr<std::vector<const spire::api::types::Entry*>> Attest(
       const grpc::ServerContext& context, const Snapshot& snapshot) const;
+  // The sovereign form of FetchX509SVID: SVIDs minted for this request on
+  // `evidence` (or on the agent's own), with their attested claims.
+  grpc::Status FetchSovereign(
+      grpc::ServerContext* context,
+      const spire::api::types::SovereignAttestation& evidence,
+      grpc::ServerWriter<X509SVIDResponse>* writer);
   // Streams what `render` makes of each new snapshot (when it differs from
   // the last one sent) until the caller goes away.
   template <typename Response, typename Render>

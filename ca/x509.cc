@@ -1313,6 +1313,28 @@ absl::StatusOr<std::vector<std::string>> CertificatesFromPem(
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> CertificatesFromDer(
+    absl::string_view concatenated, size_t max) {
+  std::vector<std::string> out;
+  const unsigned char *p =
+      reinterpret_cast<const unsigned char *>(concatenated.data());
+  const unsigned char *end = p + concatenated.size();
+  while (p < end) {
+    if (out.size() == max) {
+      return absl::InvalidArgumentError("too many certificates");
+    }
+    const unsigned char *start = p;
+    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(end - p)));
+    if (cert == nullptr) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("not concatenated DER certificates");
+    }
+    out.emplace_back(reinterpret_cast<const char *>(start), p - start);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("no certificate");
+  return out;
+}
+
 std::string DerToPem(absl::string_view der, absl::string_view label) {
   const std::string b64 = absl::Base64Escape(der);
   std::string out = absl::StrCat("-----BEGIN ", label, "-----\n");

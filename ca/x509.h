@@ -216,6 +216,11 @@ class IssuedCertificate {
 absl::StatusOr<std::vector<std::string>> CertificatesFromPem(
     absl::string_view pem, size_t max = 64);
 
+// The certificates of concatenated DER (as the Workload API carries
+// chains and bundles); INVALID_ARGUMENT for anything else.
+absl::StatusOr<std::vector<std::string>> CertificatesFromDer(
+    absl::string_view concatenated, size_t max = 1024);
+
 // PEM armour, e.g. DerToPem(der, "CERTIFICATE").
 std::string DerToPem(absl::string_view der, absl::string_view label);
 

@@ -16,10 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "attest/testing/swtpm.h"
 #include "ca/svid_verify.h"
 #include "ca/x509.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "re2/re2.h"
 #include "spiffe/workload/workload.grpc.pb.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
@@ -251,6 +253,137 @@ TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {
                 ->FetchJWTSVID(&jwt_context, jwt_request, &jwt_response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The Unified-Identity path on a software TPM: the agent attests its node
+// with sovereign evidence, and a workload without TPM access gets an SVID
+// whose claims extension and attested_claims (30) come from evidence the
+// agent gathered; both SVIDs are in the issuance log, linked to passing
+// verdicts; evidence that fails yields no SVID.
+TEST_F(TrellisAgentTest, SovereignNodeAndWorkloadSvids) {
+  Swtpm tpm;
+  trellisd_ = std::make_unique<TrellisdProcess>(
+      dir_.path() + "/sovereign-trellisd",
+      std::vector<std::string>{"--feature_flags=Unified-Identity",
+                               "--attestations_per_second=0"});
+  auto channel = grpc::CreateChannel(trellisd_->operator_address(),
+                                     grpc::InsecureChannelCredentials());
+  entries_ = entry_v1::Entry::NewStub(channel);
+  bundles_ = bundle_v1::Bundle::NewStub(channel);
+  // The host registers its EK and AK with trellisd's registrar.
+  const std::string work_dir = dir_.path() + "/tpm";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"create-ek-ak"},
+        {"register",
+         absl::StrCat("--verifier=https://127.0.0.1:",
+                      trellisd_->verifier_port()),
+         "--verifier_ca=" + trellisd_->verifier_ca_file(),
+         "--host_id=host-a"}}) {
+    std::vector<std::string> full = {"--tcti=" + tpm.tcti(),
+                                     "--work_dir=" + work_dir};
+    full.insert(full.end(), args.begin(), args.end());
+    CliResult r = RunProgram("cmd/trellis-tpm/trellis-tpm", full);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  testing::CreateEntries(*entries_, kTd, "/spire/agent/unified_identity/host-a",
+                         "sovereign", 1, absl::StrCat("unix:uid:", getuid()));
+  const std::string bundle =
+      WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
+  const std::string config = absl::StrCat(
+      "agent {\n  trust_domain = \"", kTd, "\"\n",
+      "  server_address = \"127.0.0.1\"\n  server_port = \"",
+      trellisd_->spire_port(), "\"\n  data_dir = \"", dir_.path(),
+      "/agent\"\n  socket_path = \"", socket_, "\"\n",
+      "  trust_bundle_path = \"", bundle, "\"\n",
+      "  experimental {\n    sync_interval = \"1s\"\n",
+      "    feature_flags = [\"Unified-Identity\"]\n  }\n}\n",
+      "plugins {\n  NodeAttestor \"unified_identity\" {\n    plugin_data {\n",
+      "      tcti = \"", tpm.tcti(), "\"\n      work_dir = \"", work_dir,
+      "\"\n      host_id = \"host-a\"\n    }\n  }\n}\n");
+  const std::string config_path = dir_.path() + "/sovereign-agent.conf";
+  ASSERT_TRUE(ReplaceFile(config_path, config, 0600).ok());
+  std::unique_ptr<ServerProcess> agent = StartAgent(config_path, "");
+
+  // A plain request: the cached SVID, no claims.
+  const std::string out = dir_.path() + "/plain";
+  ASSERT_TRUE(FetchWithSpireAgent(out));
+  const std::string plain_pem = ReadFile(out + "/svid.0.pem").value_or("");
+  const std::string plain_der = ca::CertificatesFromPem(plain_pem)
+                                    .value_or(std::vector<std::string>{""})
+                                    .front();
+  EXPECT_FALSE(ca::ExtensionValue(plain_der, ca::kSovereignClaimsOid).ok());
+
+  // A sovereign request without evidence: the agent gathers it.
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  X509SVIDRequest request;
+  request.mutable_sovereign_attestation()->set_workload_code_hash(
+      "sha256:0000");
+  auto stream = WorkloadClient()->FetchX509SVID(&context, request);
+  X509SVIDResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  context.TryCancel();
+  stream->Finish();
+  ASSERT_EQ(response.svids_size(), 1);
+  ASSERT_EQ(response.attested_claims_size(), 1);
+  EXPECT_EQ(response.attested_claims(0).host_integrity_status(),
+            spire::api::types::AttestedClaims::PASSED_ALL_CHECKS);
+  const std::vector<std::string> chain =
+      ca::CertificatesFromDer(response.svids(0).x509_svid())
+          .value_or(std::vector<std::string>{});
+  ASSERT_FALSE(chain.empty());
+  absl::StatusOr<std::string> claims =
+      ca::ExtensionValue(chain.front(), ca::kSovereignClaimsOid);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_NE(claims->find("spiffe://example.org/workload/sovereign/0"),
+            std::string::npos);
+
+  // Both SVIDs rest on passing verdicts, proven in the logs.
+  const std::string addr = "--addr=" + trellisd_->operator_address();
+  std::string agent_chain;
+  {
+    const nlohmann::json stored = nlohmann::json::parse(
+        ReadFile(dir_.path() + "/agent/agent-svid.json").value_or("{}"));
+    agent_chain = stored.value("chain_pem", "");
+  }
+  std::string workload_chain;
+  for (const std::string& der : chain) {
+    workload_chain += ca::DerToPem(der, "CERTIFICATE");
+  }
+  for (const std::string& pem : {agent_chain, workload_chain}) {
+    const std::string path = dir_.path() + "/check.pem";
+    ASSERT_TRUE(ReplaceFile(path, pem, 0644).ok());
+    const std::vector<std::string> verify = {addr, "svid", "verify", path,
+                                             "--bundle=" + bundle};
+    CliResult verified;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while ((verified = RunCli(verify)).exit_code != 0 &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+    EXPECT_NE(verified.out.find("\"verified\": true"), std::string::npos);
+    EXPECT_NE(verified.out.find("\"host_id\": \"host-a\""), std::string::npos)
+        << verified.out;
+  }
+
+  // Evidence of the workload's own that fails: no SVID.
+  grpc::ClientContext bad_context;
+  bad_context.AddMetadata("workload.spiffe.io", "true");
+  X509SVIDRequest bad;
+  bad.mutable_sovereign_attestation()->set_tpm_signed_attestation(
+      "r" + std::string(64, 'A') + ":AAAA:AAAA");
+  bad.mutable_sovereign_attestation()->set_challenge_nonce(
+      std::string(64, 'a'));
+  bad.mutable_sovereign_attestation()->set_app_key_public("not a key");
+  bad.mutable_sovereign_attestation()->set_keylime_agent_uuid("host-a");
+  auto refused = WorkloadClient()->FetchX509SVID(&bad_context, bad);
+  X509SVIDResponse none;
+  EXPECT_FALSE(refused->Read(&none));
+  const grpc::Status status = refused->Finish();
+  EXPECT_TRUE(status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+              status.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_code() << " " << status.error_message();
 }
 
 }  // namespace
