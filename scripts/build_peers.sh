@@ -136,6 +136,31 @@ else
   echo "$LEGACY_WANT" > "$LEGACY_STAMP"
 fi
 
+# ------------------------------------------------ go-spiffe Workload API client
+# tests/peers/workload-check (go-spiffe v2's workloadapi), built in a scratch
+# module from a copy of its source; rebuilt when the source changes.
+GO_SPIFFE_VERSION="${GO_SPIFFE_VERSION:-v2.6.0}"
+CHECK_SRC="$(cd "$(dirname "$0")/.." && pwd)/tests/peers/workload-check/main.go"
+CHECK_WANT="go-spiffe@$GO_SPIFFE_VERSION+$(sha256sum "$CHECK_SRC" | cut -d' ' -f1)"
+CHECK_STAMP="$BIN/.workload-check-stamp"
+if [[ $FORCE == 0 ]] && stamp_ok "$CHECK_STAMP" "$CHECK_WANT" workload-check; then
+  log "workload-check already built in $BIN"
+else
+  log "building workload-check (go-spiffe $GO_SPIFFE_VERSION)"
+  rm -f "$CHECK_STAMP"
+  check_dir="$CACHE/peers/workload-check"
+  mkdir -p "$check_dir"
+  cp "$CHECK_SRC" "$check_dir/main.go"
+  (
+    cd "$check_dir"
+    [[ -f go.mod ]] || go mod init workload-check >/dev/null 2>&1
+    go get "github.com/spiffe/go-spiffe/v2@$GO_SPIFFE_VERSION"
+    go build -ldflags="-s -w" -o "$BIN/workload-check.tmp" .
+    mv -f "$BIN/workload-check.tmp" "$BIN/workload-check"
+  )
+  echo "$CHECK_WANT" > "$CHECK_STAMP"
+fi
+
 # Not built here: github.com/bloomberg/spire-tpm-plugin. The module proxy serves
 # no version of it (403 "not available"), and it is a SPIRE v0.10 (legacy v0
 # plugin API) external plugin that SPIRE >= 1.x refuses to load anyway. SPIRE
