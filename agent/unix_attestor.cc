@@ -48,20 +48,22 @@ std::string FileSha256(const std::string& path) {
 }  // namespace
 
 std::vector<spire::api::types::Selector> UnixSelectors(
-    const PeerCredentials& peer) {
+    const PeerCredentials& peer, const UnixSelectorKinds& kinds) {
   std::vector<spire::api::types::Selector> selectors = {
       Unix(absl::StrCat("uid:", peer.uid)),
       Unix(absl::StrCat("gid:", peer.gid))};
   char buffer[16384];
   struct passwd pw;
   struct passwd* user = nullptr;
-  if (getpwuid_r(peer.uid, &pw, buffer, sizeof(buffer), &user) == 0 &&
+  if (kinds.user &&
+      getpwuid_r(peer.uid, &pw, buffer, sizeof(buffer), &user) == 0 &&
       user != nullptr) {
     selectors.push_back(Unix(absl::StrCat("user:", user->pw_name)));
   }
   struct group gr;
   struct group* group = nullptr;
-  if (getgrgid_r(peer.gid, &gr, buffer, sizeof(buffer), &group) == 0 &&
+  if (kinds.group &&
+      getgrgid_r(peer.gid, &gr, buffer, sizeof(buffer), &group) == 0 &&
       group != nullptr) {
     selectors.push_back(Unix(absl::StrCat("group:", group->gr_name)));
   }
@@ -69,10 +71,13 @@ std::vector<spire::api::types::Selector> UnixSelectors(
   // process's own link so a renamed file is still the one running.
   const std::string exe = absl::StrCat("/proc/", peer.pid, "/exe");
   char path[4096];
-  const ssize_t length = readlink(exe.c_str(), path, sizeof(path) - 1);
-  if (peer.pid > 0 && length > 0) {
+  const ssize_t length = kinds.path || kinds.sha256
+                             ? readlink(exe.c_str(), path, sizeof(path) - 1)
+                             : -1;
+  if ((kinds.path || kinds.sha256) && peer.pid > 0 && length > 0) {
     selectors.push_back(Unix(absl::StrCat("path:", std::string(path, length))));
-    if (std::string digest = FileSha256(exe); !digest.empty()) {
+    if (std::string digest = kinds.sha256 ? FileSha256(exe) : "";
+        !digest.empty()) {
       selectors.push_back(Unix(absl::StrCat("sha256:", digest)));
     }
   }

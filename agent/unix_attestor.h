@@ -18,8 +18,17 @@ struct PeerCredentials {
   gid_t gid = 0;
 };
 
+// Which of the costlier selectors to find out (name lookups, reading the
+// binary): only those some entry uses.
+struct UnixSelectorKinds {
+  bool user = true;
+  bool group = true;
+  bool path = true;
+  bool sha256 = true;
+};
+
 std::vector<spire::api::types::Selector> UnixSelectors(
-    const PeerCredentials& peer);
+    const PeerCredentials& peer, const UnixSelectorKinds& kinds = {});
 
 }  // namespace trellis::agent
 

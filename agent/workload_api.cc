@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "ca/jwt.h"
@@ -15,7 +16,7 @@ namespace {
 using spire::api::types::Entry;
 
 // How often streams look at the caller's connection between snapshots.
-constexpr absl::Duration kStreamPoll = absl::Milliseconds(500);
+constexpr absl::Duration kStreamPoll = absl::Milliseconds(50);
 
 std::string Concatenated(const std::vector<std::string>& ders) {
   std::string out;
@@ -69,8 +70,21 @@ absl::StatusOr<std::vector<const Entry*>> WorkloadApi::Attest(
   if (!peer.has_value()) {
     return absl::PermissionDeniedError("cannot tell who the caller is");
   }
+  // Only the selectors some entry uses are looked up (hashing the caller's
+  // binary on every call would dominate the API's cost).
+  UnixSelectorKinds kinds{false, false, false, false};
+  for (const auto& [id, entry] : snapshot.entries) {
+    for (const spire::api::types::Selector& s : entry.selectors()) {
+      if (s.type() != "unix") continue;
+      const absl::string_view value = s.value();
+      kinds.user |= absl::StartsWith(value, "user:");
+      kinds.group |= absl::StartsWith(value, "group:");
+      kinds.path |= absl::StartsWith(value, "path:");
+      kinds.sha256 |= absl::StartsWith(value, "sha256:");
+    }
+  }
   std::set<std::string> held;
-  for (const spire::api::types::Selector& s : UnixSelectors(*peer)) {
+  for (const spire::api::types::Selector& s : UnixSelectors(*peer, kinds)) {
     held.insert(absl::StrCat(s.type(), ":", s.value()));
   }
   std::vector<const Entry*> matched;

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_seconds=${1:-20}
-bazel build //bench:all //cmd/trellisd >/dev/null 2>&1
+bazel build //bench:all //cmd/... >/dev/null 2>&1
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -66,6 +66,7 @@ for mode in x509 jwt; do
 done
 bazel-bin/bench/spire_loadgen --operator_addr="$operator" --spire_addr="$spire" \
   --mode=sync --entries=10000
+bash bench/workload_agents.sh "$work/data/operator.sock" "$(cat "$work/spire_port")"
 
 # The same load against upstream SPIRE's server, when scripts/build_peers.sh
 # has built it: the comparison figures of bench/README.md.
