@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "attest/testing/swtpm.h"
 #include "ca/svid_verify.h"
@@ -289,6 +290,65 @@ TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {
                 ->FetchJWTSVID(&jwt_context, jwt_request, &jwt_response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The `tpm` node attestor (spire-tpm-plugin's protocol) from trellis-agent
+// on a software TPM: the agent is named by its EK, is re-attestable, and
+// serves the entries under that name.
+TEST_F(TrellisAgentTest, TpmNodeAttestation) {
+  Swtpm tpm;
+  const std::string hashes = dir_.path() + "/ek-hashes";
+  ASSERT_EQ(mkdir(hashes.c_str(), 0700), 0);
+  std::string ek_hash;
+  ASSERT_EQ(
+      tpm.RunTools(
+          absl::StrCat(
+              "tpm2_createek -c ", dir_.path(), "/ek.ctx -G rsa -f pem -u ",
+              dir_.path(), "/ek.pem >/dev/null && openssl pkey -pubin -in ",
+              dir_.path(), "/ek.pem -outform DER | sha256sum | cut -c1-64"),
+          &ek_hash),
+      0);
+  ek_hash = std::string(absl::StripAsciiWhitespace(ek_hash));
+  ASSERT_TRUE(ReplaceFile(hashes + "/" + ek_hash, "", 0644).ok());
+  trellisd_ = std::make_unique<TrellisdProcess>(
+      dir_.path() + "/tpm-trellisd",
+      std::vector<std::string>{"--tpm_attestor_ek_hash_dir=" + hashes,
+                               "--attestations_per_second=0"});
+  auto channel = grpc::CreateChannel(trellisd_->operator_address(),
+                                     grpc::InsecureChannelCredentials());
+  entries_ = entry_v1::Entry::NewStub(channel);
+  bundles_ = bundle_v1::Bundle::NewStub(channel);
+  testing::CreateEntries(*entries_, kTd, "/spire/agent/tpm/" + ek_hash, "tpm",
+                         1, absl::StrCat("unix:uid:", getuid()));
+  const std::string bundle =
+      WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
+  const std::string config = absl::StrCat(
+      "agent {\n  trust_domain = \"", kTd, "\"\n",
+      "  server_address = \"127.0.0.1\"\n  server_port = \"",
+      trellisd_->spire_port(), "\"\n  data_dir = \"", dir_.path(),
+      "/agent\"\n  socket_path = \"", socket_, "\"\n",
+      "  trust_bundle_path = \"", bundle, "\"\n",
+      "  experimental { sync_interval = \"1s\" }\n}\n",
+      "plugins {\n  NodeAttestor \"tpm\" { plugin_data { tcti = \"", tpm.tcti(),
+      "\" } }\n}\n");
+  const std::string config_path = dir_.path() + "/tpm-agent.conf";
+  ASSERT_TRUE(ReplaceFile(config_path, config, 0600).ok());
+  std::unique_ptr<ServerProcess> agent = StartAgent(config_path, "");
+  const std::string out = dir_.path() + "/tpm-fetched";
+  ASSERT_TRUE(FetchWithSpireAgent(out));
+  absl::StatusOr<ca::VerifiedSvid> verified =
+      ca::VerifySvidChain(ReadFile(out + "/svid.0.pem").value_or(""), Roots());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->spiffe_id, "spiffe://example.org/workload/tpm/0");
+  const nlohmann::json stored = nlohmann::json::parse(
+      ReadFile(dir_.path() + "/agent/agent-svid.json").value_or("{}"));
+  EXPECT_EQ(stored.value("reattestable", false), true);
+  const std::string agent_pem = stored.value("chain_pem", "");
+  absl::StatusOr<ca::VerifiedSvid> agent_svid =
+      ca::VerifySvidChain(agent_pem, Roots());
+  ASSERT_TRUE(agent_svid.ok()) << agent_svid.status();
+  EXPECT_EQ(agent_svid->spiffe_id,
+            "spiffe://example.org/spire/agent/tpm/" + ek_hash);
 }
 
 // The Unified-Identity path on a software TPM: the agent attests its node
