@@ -150,6 +150,22 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
     if (!roots.ok()) return roots.status();
     agent->roots_->Set(*roots);
   }
+  // What was served before the restart is served again at once, even if
+  // the server cannot be reached; expired SVIDs are left out.
+  absl::StatusOr<std::optional<Snapshot>> cached = agent->store_.LoadSnapshot();
+  if (!cached.ok()) {
+    Log(absl::StrCat("ignoring the SVID cache: ", cached.status().message()));
+  } else if (cached->has_value()) {
+    Snapshot restored = std::move(**cached);
+    for (auto it = restored.svids.begin(); it != restored.svids.end();) {
+      if (it->second.not_after <= absl::Now()) {
+        restored.svids.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    agent->Publish(std::move(restored));
+  }
   absl::StatusOr<std::optional<AgentSvid>> svid = agent->store_.LoadSvid();
   if (!svid.ok()) return svid.status();
   if (svid->has_value() && (*svid)->not_after > absl::Now() &&
@@ -431,6 +447,9 @@ absl::Status Agent::MintSvids(Snapshot& next) {
 }
 
 void Agent::Publish(Snapshot next) {
+  if (absl::Status s = store_.SaveSnapshot(next); !s.ok()) {
+    Log(absl::StrCat("cannot save the SVID cache: ", s.message()));
+  }
   absl::MutexLock lock(&mu_);
   next.generation = snapshot_->generation + 1;
   snapshot_ = std::make_shared<const Snapshot>(std::move(next));

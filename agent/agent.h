@@ -22,29 +22,11 @@
 #include "agent/entry_sync.h"
 #include "agent/node_attestor.h"
 #include "agent/server_channel.h"
+#include "agent/snapshot.h"
 #include "spire/api/types/bundle.pb.h"
 #include "spire/api/types/sovereignattestation.pb.h"
 
 namespace trellis::agent {
-
-// An X509-SVID held for an entry.
-struct WorkloadSvid {
-  std::string entry_id;
-  std::string spiffe_id;
-  std::string key_der;                 // PKCS#8
-  std::vector<std::string> chain_der;  // Leaf first.
-  absl::Time not_before;
-  absl::Time not_after;
-};
-
-struct Snapshot {
-  uint64_t generation = 0;
-  Entries entries;
-  std::map<std::string, WorkloadSvid> svids;  // By entry id.
-  spire::api::types::Bundle bundle;           // The trust domain's.
-  // Federated trust domains' bundles, by trust domain name.
-  std::map<std::string, spire::api::types::Bundle> federated;
-};
 
 // An X509-SVID resting on sovereign evidence, with the verified claims.
 struct SovereignSvid {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/snapshot.h"
 
 namespace trellis::agent {
 
@@ -38,8 +39,14 @@ class AgentStore {
   // nullopt when none is stored.
   absl::StatusOr<std::optional<AgentSvid>> LoadSvid() const;
   absl::Status SaveSvid(const AgentSvid& svid) const;
-  // Forgets the SVID (a banned agent, as upstream agents do).
+  // Forgets the SVID and the SVID cache (a banned agent, as upstream agents
+  // do).
   absl::Status DeleteSvid() const;
+
+  // The last snapshot served (SVID keys included: the file is 0600), so
+  // that a restart serves workloads before the server answers.
+  absl::StatusOr<std::optional<Snapshot>> LoadSnapshot() const;
+  absl::Status SaveSnapshot(const Snapshot& snapshot) const;
 
   absl::StatusOr<std::optional<std::vector<std::string>>> LoadBundle() const;
   absl::Status SaveBundle(const std::vector<std::string>& roots_der) const;
@@ -48,6 +55,7 @@ class AgentStore {
   explicit AgentStore(std::string dir) : dir_(std::move(dir)) {}
   std::string SvidPath() const { return dir_ + "/agent-svid.json"; }
   std::string BundlePath() const { return dir_ + "/bundle.pem"; }
+  std::string SnapshotPath() const { return dir_ + "/svid-cache.json"; }
 
   std::string dir_;
 };

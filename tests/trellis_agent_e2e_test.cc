@@ -292,6 +292,47 @@ TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// With the server gone the agent keeps serving what it holds, across its
+// own restart too (the SVID cache in its data directory); when the server
+// is back, syncing resumes.
+TEST_F(TrellisAgentTest, ServerUnreachableThenBack) {
+  const std::string token = CreateToken(*agents_);
+  CreateEntriesFor(token, "kept", 1, absl::StrCat("unix:uid:", getuid()));
+  const std::string bundle =
+      WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
+  const std::string config = WriteConfig(bundle);
+  std::unique_ptr<ServerProcess> agent = StartAgent(config, token);
+  ASSERT_TRUE(FetchWithSpireAgent(dir_.path() + "/before"));
+
+  const int spire_port = trellisd_->spire_port();
+  EXPECT_EQ(trellisd_->Stop(), 0);
+  ASSERT_TRUE(FetchWithSpireAgent(dir_.path() + "/server-down"));
+  EXPECT_EQ(agent->Stop(), 0);
+  agent = StartAgent(config, "");
+  ASSERT_TRUE(FetchWithSpireAgent(dir_.path() + "/agent-restarted"));
+  const std::string cached =
+      ReadFile(dir_.path() + "/agent-restarted/svid.0.pem").value_or("");
+  EXPECT_EQ(cached, ReadFile(dir_.path() + "/before/svid.0.pem").value_or(""));
+
+  // The server is back on its port: a new entry reaches an open stream.
+  trellisd_ = std::make_unique<TrellisdProcess>(
+      dir_.path() + "/trellisd", std::vector<std::string>{absl::StrCat(
+                                     "--spire_addr=127.0.0.1:", spire_port)});
+  entries_ = entry_v1::Entry::NewStub(grpc::CreateChannel(
+      trellisd_->operator_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  auto stream = WorkloadClient()->FetchX509SVID(&context, {});
+  X509SVIDResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.svids_size(), 1);
+  CreateEntriesFor(token, "after", 1, absl::StrCat("unix:uid:", getuid()));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.svids_size(), 2);
+  context.TryCancel();
+  stream->Finish();
+}
+
 // The `tpm` node attestor (spire-tpm-plugin's protocol) from trellis-agent
 // on a software TPM: the agent is named by its EK, is re-attestable, and
 // serves the entries under that name.
