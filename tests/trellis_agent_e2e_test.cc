@@ -504,6 +504,28 @@ TEST_F(TrellisAgentTest, SovereignNodeAndWorkloadSvids) {
         << verified.out;
   }
 
+  // The user's generate-sovereign-svid and dump-svid, as trellis commands.
+  const std::string files = dir_.path() + "/generated";
+  ASSERT_EQ(mkdir(files.c_str(), 0700), 0);
+  CliResult generated = RunCli(
+      {"svid", "generate-sovereign", "--socket=" + socket_, "--out=" + files,
+       "--spiffe_id=spiffe://example.org/workload/sovereign/0"});
+  ASSERT_EQ(generated.exit_code, 0) << generated.out << generated.err;
+  struct stat key_stat;
+  ASSERT_EQ(stat((files + "/svid.key").c_str(), &key_stat), 0);
+  EXPECT_EQ(key_stat.st_mode & 0777, 0600u);
+  CliResult verify_files = RunProgram(
+      "/usr/bin/openssl",
+      {"verify", "-CAfile", files + "/bundle.crt", files + "/svid.crt"});
+  EXPECT_EQ(verify_files.exit_code, 0) << verify_files.out << verify_files.err;
+  CliResult dumped =
+      RunCli({"svid", "dump", files + "/svid.crt",
+              "--attested=" + files + "/svid_attested_claims.json"});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
+  EXPECT_NE(dumped.out.find("Unified-Identity additions"), std::string::npos);
+  EXPECT_NE(dumped.out.find("PASSED_ALL_CHECKS"), std::string::npos)
+      << dumped.out;
+
   // Evidence of the workload's own that fails: no SVID.
   grpc::ClientContext bad_context;
   bad_context.AddMetadata("workload.spiffe.io", "true");

@@ -40,6 +40,7 @@
 #include "cmd/trellis/proof_file.h"
 #include "cmd/trellis/spire_command.h"
 #include "cmd/trellis/svid_command.h"
+#include "cmd/trellis/workload_command.h"
 #include "crypto/signer.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -715,13 +716,20 @@ int main(int argc, char** argv) {
                  "create|update|delete|show | agent list|show|ban|evict | "
                  "bundle show\n"
                  "       trellis svid dump CERT [--attested FILE] | svid "
-                 "verify CERT --bundle FILE | svid latest SPIFFE_ID\n");
+                 "verify CERT --bundle FILE | svid latest SPIFFE_ID\n"
+                 "       trellis svid fetch [--socket PATH] [--out DIR] "
+                 "[--sovereign] | svid generate-sovereign --spiffe_id ID\n");
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
   if (command == "svid" && args.size() > 2 && std::string(args[2]) == "dump") {
     return trellis::cli::SvidDumpCommand(args);
+  }
+  if (command == "svid" && args.size() > 2 &&
+      (std::string(args[2]) == "fetch" ||
+       std::string(args[2]) == "generate-sovereign")) {
+    return trellis::cli::SvidFetchCommand(args);
   }
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
