@@ -41,6 +41,7 @@ namespace {
 namespace agent_v1 = spire::api::server::agent::v1;
 namespace entry_v1 = spire::api::server::entry::v1;
 namespace bundle_v1 = spire::api::server::bundle::v1;
+using spire::api::types::SovereignAttestation;
 
 constexpr char kTd[] = "example.org";
 constexpr char kTrellisAgent[] = "cmd/trellis-agent/trellis-agent";
@@ -525,6 +526,53 @@ TEST_F(TrellisAgentTest, SovereignNodeAndWorkloadSvids) {
   EXPECT_NE(dumped.out.find("Unified-Identity additions"), std::string::npos);
   EXPECT_NE(dumped.out.find("PASSED_ALL_CHECKS"), std::string::npos)
       << dumped.out;
+
+  // Real TPM evidence of the workload's own, quoting a nonce the server
+  // never issued: the verdict fails and is logged; no SVID.
+  auto tpm_out = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"--tcti=" + tpm.tcti(), "--work_dir=" + work_dir});
+    CliResult r = RunProgram("cmd/trellis-tpm/trellis-tpm", args);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return std::string(absl::StripTrailingAsciiWhitespace(r.out));
+  };
+  const std::string stale_nonce(64, 'c');
+  const nlohmann::json app_key =
+      nlohmann::json::parse(tpm_out({"generate-app-key"}), nullptr, false);
+  grpc::ClientContext failing_context;
+  failing_context.AddMetadata("workload.spiffe.io", "true");
+  X509SVIDRequest failing;
+  SovereignAttestation* stale = failing.mutable_sovereign_attestation();
+  stale->set_tpm_signed_attestation(tpm_out(
+      {"generate-quote", "--nonce=" + stale_nonce, "--pcrs=sha256:0,1,2,3"}));
+  stale->set_app_key_public(app_key.value("app_key_public", ""));
+  stale->set_app_key_certificate(
+      tpm_out({"certify-app-key", "--nonce=" + stale_nonce}));
+  stale->set_challenge_nonce(stale_nonce);
+  stale->set_keylime_agent_uuid("host-a");
+  auto failed = WorkloadClient()->FetchX509SVID(&failing_context, failing);
+  X509SVIDResponse nothing;
+  EXPECT_FALSE(failed->Read(&nothing));
+  const grpc::Status verdict = failed->Finish();
+  EXPECT_EQ(verdict.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << verdict.error_message();
+  std::string audit_id;
+  ASSERT_TRUE(RE2::PartialMatch(verdict.error_message(),
+                                "audit id ([0-9a-f]{64})", &audit_id))
+      << verdict.error_message();
+  // Logged at once, integrated by the next sequencer pass.
+  CliResult shown;
+  const absl::Time integrated = absl::Now() + absl::Seconds(30);
+  while ((shown = RunCli({addr, "audit", "show", audit_id})).exit_code != 0 &&
+         absl::Now() < integrated) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  // A failed verdict (proto JSON leaves verified: false out), and why.
+  EXPECT_EQ(shown.out.find("\"verified\": true"), std::string::npos);
+  EXPECT_NE(shown.out.find("nonce was not issued by this verifier"),
+            std::string::npos)
+      << shown.out;
 
   // Evidence of the workload's own that fails: no SVID.
   grpc::ClientContext bad_context;
