@@ -28,6 +28,7 @@
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
 #include "spire/api/server/svid/v1/svid.grpc.pb.h"
+#include "tests/spire_operator.h"
 #include "tests/trellisd_process.h"
 #include "util/file.h"
 #include "util/test_util.h"
@@ -221,16 +222,9 @@ TEST_F(SovereignTest, AgentAttestsWithTpmEvidenceAndIsProvable) {
   ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
   ASSERT_TRUE(
       ReplaceFile(cert_path, ca::DerToPem(cert, "CERTIFICATE"), 0644).ok());
-  const std::vector<std::string> verify = {addr, "svid", "verify", cert_path,
-                                           "--bundle=" + bundle_path};
-  CliResult verified;
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while ((verified = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   const json out =
-      json::parse(verified.out.substr(0, verified.out.rfind("OK")));
+      VerifySvidWhenLogged(server_->operator_address(), cert_path, bundle_path);
+  ASSERT_TRUE(out.is_object());
   EXPECT_EQ(out["record"]["kind"], "AGENT_X509_SVID");
   EXPECT_EQ(out["record"]["attestation_type"], "unified_identity");
   EXPECT_EQ(out["verdict"]["verified"], true);
@@ -329,21 +323,15 @@ TEST_F(SovereignTest, RemoteVerifierAppraisesAndLogsTheEvidence) {
   ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
   ASSERT_TRUE(
       ReplaceFile(cert_path, ca::DerToPem(cert, "CERTIFICATE"), 0644).ok());
-  const std::vector<std::string> verify = {addr, "svid", "verify", cert_path,
-                                           "--bundle=" + bundle_path};
-  CliResult verified;
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while ((verified = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   const json out =
-      json::parse(verified.out.substr(0, verified.out.rfind("OK")));
+      VerifySvidWhenLogged(server_->operator_address(), cert_path, bundle_path);
+  ASSERT_TRUE(out.is_object());
   EXPECT_EQ(out["verdict_remote"]["verifier"], verifier_url);
   const std::string audit_id = out["verdict_remote"]["audit_id"];
   ASSERT_EQ(audit_id.size(), 64u);
   const std::string log_id = out["verdict_remote"]["log_id"];
   CliResult shown;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
   const std::vector<std::string> show = {
       "--addr=" + verifier.operator_address(), "audit", "show", audit_id,
       "--log=" + log_id};

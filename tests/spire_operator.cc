@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "ca/x509.h"
 #include "gtest/gtest.h"
+#include "tests/trellisd_process.h"
 #include "util/file.h"
 
 namespace trellis::testing {
@@ -63,6 +65,23 @@ std::string WriteBundle(bundle_v1::Bundle::Stub& bundles,
   }
   EXPECT_TRUE(ReplaceFile(path, pem, 0644).ok());
   return path;
+}
+
+nlohmann::json VerifySvidWhenLogged(const std::string& operator_address,
+                                    const std::string& cert_path,
+                                    const std::string& bundle_path) {
+  const std::vector<std::string> verify = {"--addr=" + operator_address, "svid",
+                                           "verify", cert_path,
+                                           "--bundle=" + bundle_path};
+  CliResult verified;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while ((verified = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  if (verified.exit_code != 0) return nullptr;
+  return nlohmann::json::parse(verified.out.substr(0, verified.out.rfind("OK")),
+                               nullptr, false);
 }
 
 }  // namespace trellis::testing

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "nlohmann/json.hpp"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
@@ -26,6 +27,13 @@ void CreateEntries(spire::api::server::entry::v1::Entry::Stub& entries,
 std::string WriteBundle(spire::api::server::bundle::v1::Bundle::Stub& bundles,
                         const std::string& trust_domain,
                         const std::string& path);
+
+// `trellis svid verify CERT --bundle BUNDLE` against the operator socket
+// `operator_address`, retried until the SVID's record is integrated (30 s);
+// its JSON output (null, with a failure recorded, if it never verifies).
+nlohmann::json VerifySvidWhenLogged(const std::string& operator_address,
+                                    const std::string& cert_path,
+                                    const std::string& bundle_path);
 
 }  // namespace trellis::testing
 

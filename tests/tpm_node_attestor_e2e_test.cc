@@ -28,6 +28,7 @@
 #include "nlohmann/json.hpp"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
+#include "tests/spire_operator.h"
 #include "tests/trellisd_process.h"
 #include "util/file.h"
 #include "util/test_util.h"
@@ -245,16 +246,9 @@ TEST_F(TpmNodeAttestorTest, AgentWithManufacturerCertifiedEkAttests) {
   ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
   ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
   ASSERT_TRUE(ReplaceFile(cert_path, second.chain_pem, 0644).ok());
-  const std::vector<std::string> verify = {addr, "svid", "verify", cert_path,
-                                           "--bundle=" + bundle_path};
-  CliResult verified;
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while ((verified = RunCli(verify)).exit_code != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   const json out =
-      json::parse(verified.out.substr(0, verified.out.rfind("OK")));
+      VerifySvidWhenLogged(server_->operator_address(), cert_path, bundle_path);
+  ASSERT_TRUE(out.is_object());
   EXPECT_EQ(out["record"]["kind"], "AGENT_X509_SVID");
   EXPECT_EQ(out["record"]["attestation_type"], "tpm");
 }

@@ -61,8 +61,12 @@ class TrellisAgentTest : public ::testing::Test {
   }
   void TearDown() override { unlink(socket_.c_str()); }
 
-  // Writes the agent's configuration (bundle empty: insecure bootstrap).
-  std::string WriteConfig(const std::string& bundle) {
+  // Writes the agent's configuration (bundle empty: insecure bootstrap)
+  // with `node_attestor` (a plugin block) and `experimental` lines.
+  std::string WriteConfig(const std::string& bundle,
+                          const std::string& node_attestor =
+                              "NodeAttestor \"join_token\" { plugin_data {} }",
+                          const std::string& experimental = "") {
     const std::string data = dir_.path() + "/agent";
     const std::string config = absl::StrCat(
         "agent {\n  trust_domain = \"", kTd, "\"\n",
@@ -72,8 +76,8 @@ class TrellisAgentTest : public ::testing::Test {
         bundle.empty()
             ? "  insecure_bootstrap = true\n"
             : absl::StrCat("  trust_bundle_path = \"", bundle, "\"\n"),
-        "  experimental { sync_interval = \"1s\" }\n}\n",
-        "plugins {\n  NodeAttestor \"join_token\" { plugin_data {} }\n",
+        "  experimental {\n    sync_interval = \"1s\"\n", experimental,
+        "  }\n}\n", "plugins {\n  ", node_attestor, "\n",
         "  WorkloadAttestor \"unix\" { plugin_data {} }\n}\n");
     const std::string path = dir_.path() + "/agent.conf";
     EXPECT_TRUE(ReplaceFile(path, config, 0600).ok());
@@ -364,17 +368,9 @@ TEST_F(TrellisAgentTest, TpmNodeAttestation) {
                          1, absl::StrCat("unix:uid:", getuid()));
   const std::string bundle =
       WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
-  const std::string config = absl::StrCat(
-      "agent {\n  trust_domain = \"", kTd, "\"\n",
-      "  server_address = \"127.0.0.1\"\n  server_port = \"",
-      trellisd_->spire_port(), "\"\n  data_dir = \"", dir_.path(),
-      "/agent\"\n  socket_path = \"", socket_, "\"\n",
-      "  trust_bundle_path = \"", bundle, "\"\n",
-      "  experimental { sync_interval = \"1s\" }\n}\n",
-      "plugins {\n  NodeAttestor \"tpm\" { plugin_data { tcti = \"", tpm.tcti(),
-      "\" } }\n}\n");
-  const std::string config_path = dir_.path() + "/tpm-agent.conf";
-  ASSERT_TRUE(ReplaceFile(config_path, config, 0600).ok());
+  const std::string config_path = WriteConfig(
+      bundle, absl::StrCat("NodeAttestor \"tpm\" { plugin_data { tcti = \"",
+                           tpm.tcti(), "\" } }"));
   std::unique_ptr<ServerProcess> agent = StartAgent(config_path, "");
   const std::string out = dir_.path() + "/tpm-fetched";
   ASSERT_TRUE(FetchWithSpireAgent(out));
@@ -427,19 +423,12 @@ TEST_F(TrellisAgentTest, SovereignNodeAndWorkloadSvids) {
                          "sovereign", 1, absl::StrCat("unix:uid:", getuid()));
   const std::string bundle =
       WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
-  const std::string config = absl::StrCat(
-      "agent {\n  trust_domain = \"", kTd, "\"\n",
-      "  server_address = \"127.0.0.1\"\n  server_port = \"",
-      trellisd_->spire_port(), "\"\n  data_dir = \"", dir_.path(),
-      "/agent\"\n  socket_path = \"", socket_, "\"\n",
-      "  trust_bundle_path = \"", bundle, "\"\n",
-      "  experimental {\n    sync_interval = \"1s\"\n",
-      "    feature_flags = [\"Unified-Identity\"]\n  }\n}\n",
-      "plugins {\n  NodeAttestor \"unified_identity\" {\n    plugin_data {\n",
-      "      tcti = \"", tpm.tcti(), "\"\n      work_dir = \"", work_dir,
-      "\"\n      host_id = \"host-a\"\n    }\n  }\n}\n");
-  const std::string config_path = dir_.path() + "/sovereign-agent.conf";
-  ASSERT_TRUE(ReplaceFile(config_path, config, 0600).ok());
+  const std::string config_path = WriteConfig(
+      bundle,
+      absl::StrCat("NodeAttestor \"unified_identity\" {\n    plugin_data {\n",
+                   "      tcti = \"", tpm.tcti(), "\"\n      work_dir = \"",
+                   work_dir, "\"\n      host_id = \"host-a\"\n    }\n  }"),
+      "    feature_flags = [\"Unified-Identity\"]\n");
   std::unique_ptr<ServerProcess> agent = StartAgent(config_path, "");
 
   // A plain request: the cached SVID, no claims.
@@ -491,18 +480,11 @@ TEST_F(TrellisAgentTest, SovereignNodeAndWorkloadSvids) {
   for (const std::string& pem : {agent_chain, workload_chain}) {
     const std::string path = dir_.path() + "/check.pem";
     ASSERT_TRUE(ReplaceFile(path, pem, 0644).ok());
-    const std::vector<std::string> verify = {addr, "svid", "verify", path,
-                                             "--bundle=" + bundle};
-    CliResult verified;
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while ((verified = RunCli(verify)).exit_code != 0 &&
-           absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(200));
-    }
-    ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
-    EXPECT_NE(verified.out.find("\"verified\": true"), std::string::npos);
-    EXPECT_NE(verified.out.find("\"host_id\": \"host-a\""), std::string::npos)
-        << verified.out;
+    const nlohmann::json verified =
+        VerifySvidWhenLogged(trellisd_->operator_address(), path, bundle);
+    ASSERT_TRUE(verified.is_object());
+    EXPECT_EQ(verified["verdict"]["verified"], true);
+    EXPECT_EQ(verified["verdict"]["host_id"], "host-a") << verified;
   }
 
   // The user's generate-sovereign-svid and dump-svid, as trellis commands.
