@@ -412,13 +412,9 @@ TEST_F(SovereignTest, RenewalAndWorkloadSvidsNeedFreshEvidence) {
   auto op = grpc::CreateChannel(server_->operator_address(),
                                 grpc::InsecureChannelCredentials());
   entry_v1::BatchCreateEntryRequest create;
-  spire::api::types::Entry* entry = create.add_entries();
-  entry->mutable_parent_id()->set_trust_domain("example.org");
-  entry->mutable_parent_id()->set_path("/spire/agent/unified_identity/host-a");
-  entry->mutable_spiffe_id()->set_trust_domain("example.org");
-  entry->mutable_spiffe_id()->set_path("/workload/a");
-  entry->add_selectors()->set_type("unix");
-  entry->mutable_selectors(0)->set_value("uid:1000");
+  *create.add_entries() =
+      MakeEntry("example.org", "/spire/agent/unified_identity/host-a",
+                "/workload/a", "unix:uid:1000");
   entry_v1::BatchCreateEntryResponse created;
   grpc::ClientContext create_context;
   ASSERT_TRUE(entry_v1::Entry::NewStub(op)

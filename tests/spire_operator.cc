@@ -25,23 +25,32 @@ std::string CreateToken(agent_v1::Agent::Stub& agents) {
   return token.value();
 }
 
+spire::api::types::Entry MakeEntry(const std::string& trust_domain,
+                                   const std::string& parent_path,
+                                   const std::string& path,
+                                   const std::string& selector) {
+  spire::api::types::Entry entry;
+  entry.mutable_parent_id()->set_trust_domain(trust_domain);
+  entry.mutable_parent_id()->set_path(parent_path);
+  entry.mutable_spiffe_id()->set_trust_domain(trust_domain);
+  entry.mutable_spiffe_id()->set_path(path);
+  const size_t colon = selector.find(':');
+  spire::api::types::Selector* s = entry.add_selectors();
+  s->set_type(selector.substr(0, colon));
+  s->set_value(selector.substr(colon + 1));
+  return entry;
+}
+
 void CreateEntries(entry_v1::Entry::Stub& entries,
                    const std::string& trust_domain,
                    const std::string& parent_path, const std::string& prefix,
                    int count, const std::string& selector) {
-  const size_t colon = selector.find(':');
   for (int start = 0; start < count; start += 500) {
     entry_v1::BatchCreateEntryRequest request;
     for (int i = start; i < std::min(count, start + 500); ++i) {
-      spire::api::types::Entry* entry = request.add_entries();
-      entry->mutable_parent_id()->set_trust_domain(trust_domain);
-      entry->mutable_parent_id()->set_path(parent_path);
-      entry->mutable_spiffe_id()->set_trust_domain(trust_domain);
-      entry->mutable_spiffe_id()->set_path(
-          absl::StrCat("/workload/", prefix, "/", i));
-      spire::api::types::Selector* s = entry->add_selectors();
-      s->set_type(selector.substr(0, colon));
-      s->set_value(selector.substr(colon + 1));
+      *request.add_entries() =
+          MakeEntry(trust_domain, parent_path,
+                    absl::StrCat("/workload/", prefix, "/", i), selector);
     }
     grpc::ClientContext context;
     entry_v1::BatchCreateEntryResponse response;

@@ -15,6 +15,13 @@ namespace trellis::testing {
 // A join token valid for ten minutes.
 std::string CreateToken(spire::api::server::agent::v1::Agent::Stub& agents);
 
+// An entry spiffe://<td><path> under spiffe://<td><parent_path> selecting
+// `selector` ("type:value").
+spire::api::types::Entry MakeEntry(const std::string& trust_domain,
+                                   const std::string& parent_path,
+                                   const std::string& path,
+                                   const std::string& selector);
+
 // `count` entries spiffe://<td>/workload/<prefix>/<i> under the agent
 // spiffe://<td><parent_path>, each selecting `selector` ("type:value").
 void CreateEntries(spire::api::server::entry::v1::Entry::Stub& entries,

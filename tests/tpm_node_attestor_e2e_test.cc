@@ -191,20 +191,10 @@ TEST_F(TpmNodeAttestorTest, AgentWithManufacturerCertifiedEkAttests) {
   auto entries = entry_v1::Entry::NewStub(grpc::CreateChannel(
       server_->operator_address(), grpc::InsecureChannelCredentials()));
   entry_v1::BatchCreateEntryRequest create;
-  spire::api::types::Entry* alias = create.add_entries();
-  alias->mutable_spiffe_id()->set_trust_domain("example.org");
-  alias->mutable_spiffe_id()->set_path("/node/tpm-hosts");
-  alias->mutable_parent_id()->set_trust_domain("example.org");
-  alias->mutable_parent_id()->set_path("/spire/server");
-  alias->add_selectors()->set_type("tpm");
-  alias->mutable_selectors(0)->set_value("pub_hash:" + hash);
-  spire::api::types::Entry* workload = create.add_entries();
-  workload->mutable_spiffe_id()->set_trust_domain("example.org");
-  workload->mutable_spiffe_id()->set_path("/workload/on-tpm-hosts");
-  workload->mutable_parent_id()->set_trust_domain("example.org");
-  workload->mutable_parent_id()->set_path("/node/tpm-hosts");
-  workload->add_selectors()->set_type("unix");
-  workload->mutable_selectors(0)->set_value("uid:1000");
+  *create.add_entries() = MakeEntry("example.org", "/spire/server",
+                                    "/node/tpm-hosts", "tpm:pub_hash:" + hash);
+  *create.add_entries() = MakeEntry("example.org", "/node/tpm-hosts",
+                                    "/workload/on-tpm-hosts", "unix:uid:1000");
   grpc::ClientContext create_context;
   entry_v1::BatchCreateEntryResponse created;
   ASSERT_TRUE(

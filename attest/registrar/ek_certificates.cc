@@ -18,6 +18,12 @@ EkCertificateAuthorities::Load(const std::string& file) {
       new EkCertificateAuthorities(store));
 }
 
+absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>>
+EkCertificateAuthorities::LoadIfNamed(const std::string& file) {
+  if (file.empty()) return nullptr;
+  return Load(file);
+}
+
 EkCertificateAuthorities::~EkCertificateAuthorities() {
   X509_STORE_free(store_);
 }

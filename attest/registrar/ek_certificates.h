@@ -22,6 +22,9 @@ class EkCertificateAuthorities {
   // INVALID_ARGUMENT if it cannot be read.
   static absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> Load(
       const std::string& file);
+  // Load(file), or null when `file` is empty (no CAs configured).
+  static absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> LoadIfNamed(
+      const std::string& file);
   ~EkCertificateAuthorities();
 
   // OK if `der` is one DER certificate for `ek` chaining to the CAs;

@@ -29,15 +29,11 @@ bool ValidHostId(const std::string& id) {
 
 absl::StatusOr<std::unique_ptr<Registrar>> Registrar::Create(
     storage::AttestStorage* storage, const RegistrarOptions& options) {
-  std::unique_ptr<EkCertificateAuthorities> cas;
-  if (!options.ek_ca_file.empty()) {
-    absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> loaded =
-        EkCertificateAuthorities::Load(options.ek_ca_file);
-    if (!loaded.ok()) return loaded.status();
-    cas = std::move(*loaded);
-  }
+  absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> cas =
+      EkCertificateAuthorities::LoadIfNamed(options.ek_ca_file);
+  if (!cas.ok()) return cas.status();
   return std::unique_ptr<Registrar>(
-      new Registrar(storage, options, std::move(cas)));
+      new Registrar(storage, options, std::move(*cas)));
 }
 
 Registrar::Registrar(storage::AttestStorage* storage, RegistrarOptions options,

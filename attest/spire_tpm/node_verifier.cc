@@ -136,15 +136,11 @@ absl::StatusOr<std::unique_ptr<NodeVerifier>> NodeVerifier::Create(
     return absl::InvalidArgumentError(
         "the tpm node attestor needs EK CAs or a directory of EK hashes");
   }
-  std::unique_ptr<EkCertificateAuthorities> cas;
-  if (!options.ek_ca_file.empty()) {
-    absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> loaded =
-        EkCertificateAuthorities::Load(options.ek_ca_file);
-    if (!loaded.ok()) return loaded.status();
-    cas = std::move(*loaded);
-  }
+  absl::StatusOr<std::unique_ptr<EkCertificateAuthorities>> cas =
+      EkCertificateAuthorities::LoadIfNamed(options.ek_ca_file);
+  if (!cas.ok()) return cas.status();
   return std::unique_ptr<NodeVerifier>(
-      new NodeVerifier(options, std::move(cas)));
+      new NodeVerifier(options, std::move(*cas)));
 }
 
 absl::Status NodeVerifier::AcceptEk(const std::string& ek_hash,
