@@ -297,6 +297,87 @@ TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Short lifetimes: the agent renews its own SVID (RenewAgent) and rotates
+// the workload's at half-life, pushing the new one on the open stream and
+// still serving through the health endpoint's readiness.
+TEST_F(TrellisAgentTest, SvidsRotateAtHalfLife) {
+  trellisd_ = std::make_unique<TrellisdProcess>(
+      dir_.path() + "/short-trellisd",
+      std::vector<std::string>{"--default_x509_svid_ttl=30s"});
+  auto channel = grpc::CreateChannel(trellisd_->operator_address(),
+                                     grpc::InsecureChannelCredentials());
+  agents_ = agent_v1::Agent::NewStub(channel);
+  entries_ = entry_v1::Entry::NewStub(channel);
+  bundles_ = bundle_v1::Bundle::NewStub(channel);
+  const std::string token = CreateToken(*agents_);
+  CreateEntriesFor(token, "short", 1, absl::StrCat("unix:uid:", getuid()));
+  const std::string bundle =
+      WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
+  const int health_port = 20000 + getpid() % 20000;
+  const std::string config = WriteConfig(bundle);
+  ASSERT_TRUE(ReplaceFile(config,
+                          ReadFile(config).value_or("") +
+                              absl::StrCat("health_checks {\n  "
+                                           "listener_enabled = true\n  "
+                                           "bind_address = \"127.0.0.1\"\n  "
+                                           "bind_port = \"",
+                                           health_port, "\"\n}\n"),
+                          0600)
+                  .ok());
+  std::unique_ptr<ServerProcess> agent = StartAgent(config, token);
+  auto agent_serial = [&] {
+    const nlohmann::json stored = nlohmann::json::parse(
+        ReadFile(dir_.path() + "/agent/agent-svid.json").value_or("{}"),
+        nullptr, false);
+    absl::StatusOr<std::vector<std::string>> chain =
+        ca::CertificatesFromPem(stored.value("chain_pem", ""));
+    return chain.ok() ? ca::SerialNumber(chain->front()).value_or("") : "";
+  };
+  const std::string first_agent_serial = agent_serial();
+  ASSERT_FALSE(first_agent_serial.empty());
+
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  auto stream = WorkloadClient()->FetchX509SVID(&context, {});
+  X509SVIDResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  ASSERT_EQ(first.svids_size(), 1);
+  // Certificates are backdated 10 s: half of the 40 s they span is 10 s
+  // after issuance; not before (no needless re-minting), nor much later.
+  const absl::Time read_first = absl::Now();
+  X509SVIDResponse rotated;
+  ASSERT_TRUE(stream->Read(&rotated));
+  EXPECT_GT(absl::Now() - read_first, absl::Seconds(5));
+  EXPECT_LT(absl::Now() - read_first, absl::Seconds(15));
+  ASSERT_EQ(rotated.svids_size(), 1);
+  const std::string first_leaf =
+      ca::CertificatesFromDer(first.svids(0).x509_svid())
+          .value_or(std::vector<std::string>{""})
+          .front();
+  const std::string rotated_leaf =
+      ca::CertificatesFromDer(rotated.svids(0).x509_svid())
+          .value_or(std::vector<std::string>{""})
+          .front();
+  EXPECT_NE(ca::SerialNumber(first_leaf).value_or("a"),
+            ca::SerialNumber(rotated_leaf).value_or("a"));
+  EXPECT_NE(first.svids(0).x509_svid_key(), rotated.svids(0).x509_svid_key());
+  context.TryCancel();
+  stream->Finish();
+
+  // The agent's own SVID was renewed too, and the agent still works.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (agent_serial() == first_agent_serial && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_NE(agent_serial(), first_agent_serial);
+  ASSERT_TRUE(FetchWithSpireAgent(dir_.path() + "/after-renewal"));
+  CliResult ready =
+      RunProgram("/usr/bin/curl",
+                 {"-s", "-o", "/dev/null", "-w", "%{http_code}",
+                  absl::StrCat("http://127.0.0.1:", health_port, "/ready")});
+  EXPECT_EQ(ready.out, "200") << ready.err;
+}
+
 // With the server gone the agent keeps serving what it holds, across its
 // own restart too (the SVID cache in its data directory); when the server
 // is back, syncing resumes.
