@@ -297,6 +297,60 @@ TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A federated trust domain's bundle reaches the workloads whose entries
+// federate with it: in FetchX509SVID's federated_bundles and in the bundle
+// streams.
+TEST_F(TrellisAgentTest, FederatedBundlesReachWorkloads) {
+  const std::string ca_pem = dir_.path() + "/other-ca.pem";
+  ASSERT_EQ(
+      RunProgram("/usr/bin/openssl",
+                 {"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                  dir_.path() + "/other-ca.key", "-subj", "/O=other", "-addext",
+                  "subjectAltName=URI:spiffe://other.test", "-out", ca_pem})
+          .exit_code,
+      0);
+  const std::string addr = "--addr=" + trellisd_->operator_address();
+  CliResult stored = RunCli({addr, "spire", "bundle", "set",
+                             "--id=spiffe://other.test", "--path=" + ca_pem});
+  ASSERT_EQ(stored.exit_code, 0) << stored.out << stored.err;
+  const std::string token = CreateToken(*agents_);
+  CliResult entry = RunCli(
+      {addr, "spire", "entry", "create",
+       "--parent_id=spiffe://example.org/spire/agent/join_token/" + token,
+       "--spiffe_id=spiffe://example.org/federated",
+       absl::StrCat("--selector=unix:uid:", getuid()),
+       "--federates_with=spiffe://other.test"});
+  ASSERT_EQ(entry.exit_code, 0) << entry.out << entry.err;
+  std::unique_ptr<ServerProcess> agent = StartAgent(
+      WriteConfig(WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem")),
+      token);
+  const std::string other_der =
+      ca::CertificatesFromPem(ReadFile(ca_pem).value_or(""))
+          .value_or(std::vector<std::string>{""})
+          .front();
+
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  auto stream = WorkloadClient()->FetchX509SVID(&context, {});
+  X509SVIDResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  context.TryCancel();
+  stream->Finish();
+  ASSERT_EQ(response.svids_size(), 1);
+  EXPECT_EQ(response.federated_bundles().at("spiffe://other.test"), other_der);
+
+  grpc::ClientContext bundles_context;
+  bundles_context.AddMetadata("workload.spiffe.io", "true");
+  auto bundles = WorkloadClient()->FetchX509Bundles(&bundles_context, {});
+  X509BundlesResponse x509_bundles;
+  ASSERT_TRUE(bundles->Read(&x509_bundles));
+  bundles_context.TryCancel();
+  bundles->Finish();
+  EXPECT_EQ(x509_bundles.bundles().at("spiffe://other.test"), other_der);
+  EXPECT_EQ(x509_bundles.bundles().count("spiffe://example.org"), 1u);
+}
+
 // Short lifetimes: the agent renews its own SVID (RenewAgent) and rotates
 // the workload's at half-life, pushing the new one on the open stream and
 // still serving through the health endpoint's readiness.
