@@ -172,6 +172,22 @@ class SovereignTest : public ::testing::Test {
     return latest;
   }
 
+  // `trellis svid verify` of `cert_der` (written to `cert_path`) against
+  // the server's bundle, once its record is logged; null if it never
+  // verifies.
+  json VerifyCert(const std::string& cert_der, const std::string& cert_path) {
+    CliResult bundle = RunCli(
+        {"--addr=" + server_->operator_address(), "spire", "bundle", "show"});
+    EXPECT_EQ(bundle.exit_code, 0) << bundle.err;
+    const std::string bundle_path = dir_.path() + "/bundle.pem";
+    EXPECT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
+    EXPECT_TRUE(
+        ReplaceFile(cert_path, ca::DerToPem(cert_der, "CERTIFICATE"), 0644)
+            .ok());
+    return VerifySvidWhenLogged(server_->operator_address(), cert_path,
+                                bundle_path);
+  }
+
   // The claims document of a certificate's extension `oid`, null if none.
   static json ClaimsOf(const std::string& cert_der, const char* oid) {
     absl::StatusOr<std::string> value = ca::ExtensionValue(cert_der, oid);
@@ -215,15 +231,8 @@ TEST_F(SovereignTest, AgentAttestsWithTpmEvidenceAndIsProvable) {
 
   // An auditor follows the SVID to its record and on to the verdict.
   const std::string addr = "--addr=" + server_->operator_address();
-  CliResult bundle = RunCli({addr, "spire", "bundle", "show"});
-  ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
-  const std::string bundle_path = dir_.path() + "/bundle.pem";
   const std::string cert_path = dir_.path() + "/agent.pem";
-  ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
-  ASSERT_TRUE(
-      ReplaceFile(cert_path, ca::DerToPem(cert, "CERTIFICATE"), 0644).ok());
-  const json out =
-      VerifySvidWhenLogged(server_->operator_address(), cert_path, bundle_path);
+  const json out = VerifyCert(cert, cert_path);
   ASSERT_TRUE(out.is_object());
   EXPECT_EQ(out["record"]["kind"], "AGENT_X509_SVID");
   EXPECT_EQ(out["record"]["attestation_type"], "unified_identity");
@@ -316,15 +325,8 @@ TEST_F(SovereignTest, RemoteVerifierAppraisesAndLogsTheEvidence) {
   // The SVID's record names the remote verifier and its verdict, which an
   // auditor finds proven in that verifier's log.
   const std::string addr = "--addr=" + server_->operator_address();
-  CliResult bundle = RunCli({addr, "spire", "bundle", "show"});
-  ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
-  const std::string bundle_path = dir_.path() + "/bundle.pem";
   const std::string cert_path = dir_.path() + "/agent.pem";
-  ASSERT_TRUE(ReplaceFile(bundle_path, bundle.out, 0644).ok());
-  ASSERT_TRUE(
-      ReplaceFile(cert_path, ca::DerToPem(cert, "CERTIFICATE"), 0644).ok());
-  const json out =
-      VerifySvidWhenLogged(server_->operator_address(), cert_path, bundle_path);
+  const json out = VerifyCert(cert, cert_path);
   ASSERT_TRUE(out.is_object());
   EXPECT_EQ(out["verdict_remote"]["verifier"], verifier_url);
   const std::string audit_id = out["verdict_remote"]["audit_id"];
