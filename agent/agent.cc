@@ -164,7 +164,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
         ++it;
       }
     }
-    agent->Publish(std::move(restored));
+    agent->Publish(std::move(restored), /*persist=*/false);
   }
   absl::StatusOr<std::optional<AgentSvid>> svid = agent->store_.LoadSvid();
   if (!svid.ok()) return svid.status();
@@ -307,11 +307,7 @@ absl::Status Agent::HandleDenied(const absl::Status& status) {
   if (!payload.has_value() || !details.ParseFromString(std::string(*payload))) {
     return status;  // A refusal of this call only.
   }
-  bool reattestable = false;
-  {
-    absl::MutexLock lock(&mu_);
-    reattestable = config_.node_attestor != "join_token";
-  }
+  const bool reattestable = config_.node_attestor != "join_token";
   if (details.reason() != Reason::AGENT_BANNED && reattestable) {
     Log(absl::StrCat("server says ", Reason::Reason_Name(details.reason()),
                      ": attesting again"));
@@ -446,14 +442,15 @@ absl::Status Agent::MintSvids(Snapshot& next) {
   return absl::OkStatus();
 }
 
-void Agent::Publish(Snapshot next) {
-  if (absl::Status s = store_.SaveSnapshot(next); !s.ok()) {
+void Agent::Publish(Snapshot next, bool persist) {
+  if (absl::Status s = persist ? store_.SaveSnapshot(next) : absl::OkStatus();
+      !s.ok()) {
     Log(absl::StrCat("cannot save the SVID cache: ", s.message()));
   }
   absl::MutexLock lock(&mu_);
   next.generation = snapshot_->generation + 1;
   snapshot_ = std::make_shared<const Snapshot>(std::move(next));
-  // Cached JWT-SVIDs of entries gone or keys tainted go with the snapshot.
+  // Cached JWT-SVIDs of entries that are gone go with them.
   for (auto it = jwt_cache_.begin(); it != jwt_cache_.end();) {
     const std::string entry_id = it->first.substr(0, it->first.find('\n'));
     if (!snapshot_->entries.count(entry_id)) {

@@ -89,7 +89,9 @@ class Agent {
   absl::Status MintSvids(Snapshot& next);
   // Acts on PERMISSION_DENIED as upstream agents do; returns `status`.
   absl::Status HandleDenied(const absl::Status& status);
-  void Publish(Snapshot next);
+  // Makes `next` what workloads are served and, with `persist`, what a
+  // restart serves first.
+  void Publish(Snapshot next, bool persist = true);
   void Loop();
 
   const AgentConfig config_;
