@@ -6,11 +6,15 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace trellis::agent {
 namespace {
@@ -66,6 +70,26 @@ std::vector<spire::api::types::Selector> UnixSelectors(
       getgrgid_r(peer.gid, &gr, buffer, sizeof(buffer), &group) == 0 &&
       group != nullptr) {
     selectors.push_back(Unix(absl::StrCat("group:", group->gr_name)));
+  }
+  if (kinds.supplementary && peer.pid > 0) {
+    // "Groups:\t4 24 27" in /proc/<pid>/status.
+    std::ifstream status(absl::StrCat("/proc/", peer.pid, "/status"));
+    std::string line;
+    while (std::getline(status, line)) {
+      if (!absl::StartsWith(line, "Groups:")) continue;
+      for (absl::string_view field : absl::StrSplit(
+               line.substr(7), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+        gid_t gid = 0;
+        if (!absl::SimpleAtoi(field, &gid) || gid == peer.gid) continue;
+        selectors.push_back(Unix(absl::StrCat("supplementary_gid:", gid)));
+        if (getgrgid_r(gid, &gr, buffer, sizeof(buffer), &group) == 0 &&
+            group != nullptr) {
+          selectors.push_back(
+              Unix(absl::StrCat("supplementary_group:", group->gr_name)));
+        }
+      }
+      break;
+    }
   }
   // The binary through /proc: its path, and its digest read through the
   // process's own link so a renamed file is still the one running.

@@ -1,6 +1,7 @@
 // Workload attestation from a Unix socket peer's credentials, as SPIRE's
 // `unix` workload attestor: unix:uid, unix:user, unix:gid, unix:group and,
-// when the process's binary can be read, unix:path and unix:sha256.
+// when the process's binary can be read, unix:path and unix:sha256; and
+// unix:supplementary_gid / unix:supplementary_group of its other groups.
 #ifndef TRELLIS_AGENT_UNIX_ATTESTOR_H_
 #define TRELLIS_AGENT_UNIX_ATTESTOR_H_
 
@@ -25,6 +26,7 @@ struct UnixSelectorKinds {
   bool group = true;
   bool path = true;
   bool sha256 = true;
+  bool supplementary = true;  // supplementary_gid and supplementary_group.
 };
 
 std::vector<spire::api::types::Selector> UnixSelectors(

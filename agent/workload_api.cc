@@ -72,7 +72,7 @@ absl::StatusOr<std::vector<const Entry*>> WorkloadApi::Attest(
   }
   // Only the selectors some entry uses are looked up (hashing the caller's
   // binary on every call would dominate the API's cost).
-  UnixSelectorKinds kinds{false, false, false, false};
+  UnixSelectorKinds kinds{false, false, false, false, false};
   for (const auto& [id, entry] : snapshot.entries) {
     for (const spire::api::types::Selector& s : entry.selectors()) {
       if (s.type() != "unix") continue;
@@ -81,6 +81,7 @@ absl::StatusOr<std::vector<const Entry*>> WorkloadApi::Attest(
       kinds.group |= absl::StartsWith(value, "group:");
       kinds.path |= absl::StartsWith(value, "path:");
       kinds.sha256 |= absl::StartsWith(value, "sha256:");
+      kinds.supplementary |= absl::StartsWith(value, "supplementary_");
     }
   }
   std::set<std::string> held;
