@@ -442,23 +442,39 @@ absl::Status Agent::MintSvids(Snapshot& next) {
   return absl::OkStatus();
 }
 
+uint64_t Agent::Subscribe(std::function<void()> changed) {
+  absl::MutexLock lock(&subscribers_mu_);
+  const uint64_t id = ++next_subscription_;
+  subscribers_.emplace(id, std::move(changed));
+  return id;
+}
+
+void Agent::Unsubscribe(uint64_t subscription) {
+  absl::MutexLock lock(&subscribers_mu_);
+  subscribers_.erase(subscription);
+}
+
 void Agent::Publish(Snapshot next, bool persist) {
   if (absl::Status s = persist ? store_.SaveSnapshot(next) : absl::OkStatus();
       !s.ok()) {
     Log(absl::StrCat("cannot save the SVID cache: ", s.message()));
   }
-  absl::MutexLock lock(&mu_);
-  next.generation = snapshot_->generation + 1;
-  snapshot_ = std::make_shared<const Snapshot>(std::move(next));
-  // Cached JWT-SVIDs of entries that are gone go with them.
-  for (auto it = jwt_cache_.begin(); it != jwt_cache_.end();) {
-    const std::string entry_id = it->first.substr(0, it->first.find('\n'));
-    if (!snapshot_->entries.count(entry_id)) {
-      jwt_cache_.erase(it++);
-    } else {
-      ++it;
+  {
+    absl::MutexLock lock(&mu_);
+    next.generation = snapshot_->generation + 1;
+    snapshot_ = std::make_shared<const Snapshot>(std::move(next));
+    // Cached JWT-SVIDs of entries that are gone go with them.
+    for (auto it = jwt_cache_.begin(); it != jwt_cache_.end();) {
+      const std::string entry_id = it->first.substr(0, it->first.find('\n'));
+      if (!snapshot_->entries.count(entry_id)) {
+        jwt_cache_.erase(it++);
+      } else {
+        ++it;
+      }
     }
   }
+  absl::MutexLock lock(&subscribers_mu_);
+  for (const auto& [id, changed] : subscribers_) changed();
 }
 
 absl::StatusOr<JwtSvid> Agent::FetchJwtSvid(

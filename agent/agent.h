@@ -7,6 +7,7 @@
 #ifndef TRELLIS_AGENT_AGENT_H_
 #define TRELLIS_AGENT_AGENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,12 @@ class Agent {
   std::shared_ptr<const Snapshot> WaitForChange(uint64_t seen,
                                                 absl::Time deadline) const;
 
+  // Runs `changed` after each new snapshot (on the thread that made it,
+  // without the agent's locks) until Unsubscribe returns; `changed` must
+  // not subscribe or unsubscribe.
+  uint64_t Subscribe(std::function<void()> changed);
+  void Unsubscribe(uint64_t subscription);
+
   // A JWT-SVID for `entry` with `audiences`, from the cache while it has
   // more than half its life left, else from the server.
   absl::StatusOr<JwtSvid> FetchJwtSvid(
@@ -106,6 +113,11 @@ class Agent {
   std::map<std::string, JwtSvid> jwt_cache_ ABSL_GUARDED_BY(mu_);
   bool banned_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Held while subscribers run, so that none runs after Unsubscribe.
+  absl::Mutex subscribers_mu_;
+  std::map<uint64_t, std::function<void()>> subscribers_
+      ABSL_GUARDED_BY(subscribers_mu_);
+  uint64_t next_subscription_ ABSL_GUARDED_BY(subscribers_mu_) = 0;
   std::thread loop_;
 };
 

@@ -1,11 +1,13 @@
 #include "agent/workload_api.h"
 
 #include <set>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/snapshot_stream.h"
 #include "ca/jwt.h"
 #include "spiffe/bundle_document.h"
 #include "util/grpc_status.h"
@@ -14,9 +16,6 @@ namespace trellis::agent {
 namespace {
 
 using spire::api::types::Entry;
-
-// How often streams look at the caller's connection between snapshots.
-constexpr absl::Duration kStreamPoll = absl::Milliseconds(50);
 
 std::string Concatenated(const std::vector<std::string>& ders) {
   std::string out;
@@ -52,7 +51,7 @@ std::string TrustDomainOf(absl::string_view spiffe_id) {
   return std::string(spiffe_id.substr(0, spiffe_id.find('/')));
 }
 
-bool HasSecurityHeader(const grpc::ServerContext& context) {
+bool HasSecurityHeader(const grpc::ServerContextBase& context) {
   const auto range =
       context.client_metadata().equal_range("workload.spiffe.io");
   if (std::distance(range.first, range.second) != 1) return false;
@@ -62,7 +61,7 @@ bool HasSecurityHeader(const grpc::ServerContext& context) {
 }  // namespace
 
 absl::StatusOr<std::vector<const Entry*>> WorkloadApi::Attest(
-    const grpc::ServerContext& context, const Snapshot& snapshot) const {
+    const grpc::ServerContextBase& context, const Snapshot& snapshot) const {
   if (!HasSecurityHeader(context)) {
     return absl::InvalidArgumentError("security header missing from request");
   }
@@ -105,43 +104,86 @@ absl::StatusOr<std::vector<const Entry*>> WorkloadApi::Attest(
   return matched;
 }
 
-template <typename Response, typename Render>
-grpc::Status WorkloadApi::Stream(grpc::ServerContext* context,
-                                 grpc::ServerWriter<Response>* writer,
-                                 Render render) {
-  std::shared_ptr<const Snapshot> snapshot = agent_->Current();
-  uint64_t seen = snapshot->generation;
-  std::string last_sent;
-  for (;;) {
-    absl::StatusOr<std::optional<Response>> response = render(*snapshot);
-    if (!response.ok()) return ToGrpc(response.status());
-    if (response->has_value()) {
-      std::string bytes = (*response)->SerializeAsString();
-      if (bytes != last_sent) {
-        if (!writer->Write(**response)) return grpc::Status::OK;
-        last_sent = std::move(bytes);
-      }
-    }
-    do {
-      if (context->IsCancelled()) return grpc::Status::OK;
-      snapshot = agent_->WaitForChange(seen, absl::Now() + kStreamPoll);
-    } while (snapshot->generation == seen);
-    seen = snapshot->generation;
+absl::StatusOr<X509SVIDResponse> WorkloadApi::SovereignResponse(
+    const grpc::ServerContextBase& context,
+    const spire::api::types::SovereignAttestation& evidence) {
+  const std::shared_ptr<const Snapshot> snapshot = agent_->Current();
+  absl::StatusOr<std::vector<const Entry*>> entries =
+      Attest(context, *snapshot);
+  if (!entries.ok()) return entries.status();
+  absl::StatusOr<std::vector<SovereignSvid>> minted =
+      agent_->MintSovereignSvids(*entries, evidence);
+  if (!minted.ok()) return minted.status();
+  X509SVIDResponse response;
+  const std::string roots = X509Roots(snapshot->bundle);
+  for (const SovereignSvid& minted_svid : *minted) {
+    X509SVID* out = response.add_svids();
+    out->set_spiffe_id(minted_svid.svid.spiffe_id);
+    out->set_x509_svid(Concatenated(minted_svid.svid.chain_der));
+    out->set_x509_svid_key(minted_svid.svid.key_der);
+    out->set_bundle(roots);
+    *response.add_attested_claims() = minted_svid.claims;
   }
+  return response;
 }
 
-grpc::Status WorkloadApi::FetchX509SVID(
-    grpc::ServerContext* context, const X509SVIDRequest* request,
-    grpc::ServerWriter<X509SVIDResponse>* writer) {
+// A sovereign FetchX509SVID: the SVIDs are minted for this request (TPM
+// work and server calls, on a thread of its own), written once, and the
+// stream stays open without rotation: they rest on one verdict each, and a
+// workload asks again, with new evidence, for new ones.
+class WorkloadApi::SovereignStream final
+    : public grpc::ServerWriteReactor<X509SVIDResponse> {
+ public:
+  SovereignStream(WorkloadApi* api, grpc::CallbackServerContext* context,
+                  spire::api::types::SovereignAttestation evidence)
+      : worker_([this, api, context, evidence = std::move(evidence)] {
+          absl::StatusOr<X509SVIDResponse> response =
+              api->SovereignResponse(*context, evidence);
+          absl::MutexLock lock(&mu_);
+          if (finished_) return;
+          if (!response.ok()) {
+            finished_ = true;
+            Finish(ToGrpc(response.status()));
+            return;
+          }
+          response_ = std::move(*response);
+          StartWrite(&response_);
+        }) {}
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) FinishOnce(grpc::Status::OK);
+  }
+  void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    worker_.join();
+    delete this;
+  }
+
+ private:
+  void FinishOnce(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  X509SVIDResponse response_;
+  std::thread worker_;  // Last: started once the rest is built.
+};
+
+grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApi::FetchX509SVID(
+    grpc::CallbackServerContext* context, const X509SVIDRequest* request) {
   // Without the Unified-Identity flag the field is ignored, as the design
   // says.
   if (request->has_sovereign_attestation() &&
       agent_->config().unified_identity) {
-    return FetchSovereign(context, request->sovereign_attestation(), writer);
+    return new SovereignStream(this, context, request->sovereign_attestation());
   }
-  return Stream(
-      context, writer,
-      [&](const Snapshot& snapshot)
+  return new SnapshotStream<X509SVIDResponse>(
+      agent_,
+      [this, context](const Snapshot& snapshot)
           -> absl::StatusOr<std::optional<X509SVIDResponse>> {
         absl::StatusOr<std::vector<const Entry*>> entries =
             Attest(*context, snapshot);
@@ -171,43 +213,11 @@ grpc::Status WorkloadApi::FetchX509SVID(
       });
 }
 
-grpc::Status WorkloadApi::FetchSovereign(
-    grpc::ServerContext* context,
-    const spire::api::types::SovereignAttestation& evidence,
-    grpc::ServerWriter<X509SVIDResponse>* writer) {
-  const std::shared_ptr<const Snapshot> snapshot = agent_->Current();
-  absl::StatusOr<std::vector<const Entry*>> entries =
-      Attest(*context, *snapshot);
-  if (!entries.ok()) return ToGrpc(entries.status());
-  absl::StatusOr<std::vector<SovereignSvid>> minted =
-      agent_->MintSovereignSvids(*entries, evidence);
-  if (!minted.ok()) return ToGrpc(minted.status());
-  X509SVIDResponse response;
-  const std::string roots = X509Roots(snapshot->bundle);
-  for (const SovereignSvid& minted_svid : *minted) {
-    X509SVID* out = response.add_svids();
-    out->set_spiffe_id(minted_svid.svid.spiffe_id);
-    out->set_x509_svid(Concatenated(minted_svid.svid.chain_der));
-    out->set_x509_svid_key(minted_svid.svid.key_der);
-    out->set_bundle(roots);
-    *response.add_attested_claims() = minted_svid.claims;
-  }
-  if (!writer->Write(response)) return grpc::Status::OK;
-  // These SVIDs rest on one verdict each: the stream stays open without
-  // rotation; a workload asks again (new evidence) for new ones.
-  uint64_t seen = snapshot->generation;
-  while (!context->IsCancelled()) {
-    seen = agent_->WaitForChange(seen, absl::Now() + kStreamPoll)->generation;
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status WorkloadApi::FetchX509Bundles(
-    grpc::ServerContext* context, const X509BundlesRequest*,
-    grpc::ServerWriter<X509BundlesResponse>* writer) {
-  return Stream(
-      context, writer,
-      [&](const Snapshot& snapshot)
+grpc::ServerWriteReactor<X509BundlesResponse>* WorkloadApi::FetchX509Bundles(
+    grpc::CallbackServerContext* context, const X509BundlesRequest*) {
+  return new SnapshotStream<X509BundlesResponse>(
+      agent_,
+      [this, context](const Snapshot& snapshot)
           -> absl::StatusOr<std::optional<X509BundlesResponse>> {
         absl::StatusOr<std::vector<const Entry*>> entries =
             Attest(*context, snapshot);
@@ -224,12 +234,11 @@ grpc::Status WorkloadApi::FetchX509Bundles(
       });
 }
 
-grpc::Status WorkloadApi::FetchJWTBundles(
-    grpc::ServerContext* context, const JWTBundlesRequest*,
-    grpc::ServerWriter<JWTBundlesResponse>* writer) {
-  return Stream(
-      context, writer,
-      [&](const Snapshot& snapshot)
+grpc::ServerWriteReactor<JWTBundlesResponse>* WorkloadApi::FetchJWTBundles(
+    grpc::CallbackServerContext* context, const JWTBundlesRequest*) {
+  return new SnapshotStream<JWTBundlesResponse>(
+      agent_,
+      [this, context](const Snapshot& snapshot)
           -> absl::StatusOr<std::optional<JWTBundlesResponse>> {
         absl::StatusOr<std::vector<const Entry*>> entries =
             Attest(*context, snapshot);

@@ -12,43 +12,46 @@
 
 namespace trellis::agent {
 
-class WorkloadApi final : public SpiffeWorkloadAPI::Service {
+// The streams use gRPC's callback API (a stream holds no thread while it
+// waits for changes); the unary calls, which may wait on the server, are
+// synchronous.
+class WorkloadApi final
+    : public SpiffeWorkloadAPI::WithCallbackMethod_FetchX509SVID<
+          SpiffeWorkloadAPI::WithCallbackMethod_FetchX509Bundles<
+              SpiffeWorkloadAPI::WithCallbackMethod_FetchJWTBundles<
+                  SpiffeWorkloadAPI::Service>>> {
  public:
   WorkloadApi(Agent* agent, const PeerDirectory* peers)
       : agent_(agent), peers_(peers) {}
 
-  grpc::Status FetchX509SVID(
-      grpc::ServerContext* context, const X509SVIDRequest* request,
-      grpc::ServerWriter<X509SVIDResponse>* writer) override;
-  grpc::Status FetchX509Bundles(
-      grpc::ServerContext* context, const X509BundlesRequest* request,
-      grpc::ServerWriter<X509BundlesResponse>* writer) override;
+  grpc::ServerWriteReactor<X509SVIDResponse>* FetchX509SVID(
+      grpc::CallbackServerContext* context,
+      const X509SVIDRequest* request) override;
+  grpc::ServerWriteReactor<X509BundlesResponse>* FetchX509Bundles(
+      grpc::CallbackServerContext* context,
+      const X509BundlesRequest* request) override;
+  grpc::ServerWriteReactor<JWTBundlesResponse>* FetchJWTBundles(
+      grpc::CallbackServerContext* context,
+      const JWTBundlesRequest* request) override;
   grpc::Status FetchJWTSVID(grpc::ServerContext* context,
                             const JWTSVIDRequest* request,
                             JWTSVIDResponse* response) override;
-  grpc::Status FetchJWTBundles(
-      grpc::ServerContext* context, const JWTBundlesRequest* request,
-      grpc::ServerWriter<JWTBundlesResponse>* writer) override;
   grpc::Status ValidateJWTSVID(grpc::ServerContext* context,
                                const ValidateJWTSVIDRequest* request,
                                ValidateJWTSVIDResponse* response) override;
 
  private:
+  class SovereignStream;
+
   // The caller's entries in `snapshot`: INVALID_ARGUMENT without the
   // security header, PERMISSION_DENIED when it matches none.
   absl::StatusOr<std::vector<const spire::api::types::Entry*>> Attest(
-      const grpc::ServerContext& context, const Snapshot& snapshot) const;
-  // The sovereign form of FetchX509SVID: SVIDs minted for this request on
-  // `evidence` (or on the agent's own), with their attested claims.
-  grpc::Status FetchSovereign(
-      grpc::ServerContext* context,
-      const spire::api::types::SovereignAttestation& evidence,
-      grpc::ServerWriter<X509SVIDResponse>* writer);
-  // Streams what `render` makes of each new snapshot (when it differs from
-  // the last one sent) until the caller goes away.
-  template <typename Response, typename Render>
-  grpc::Status Stream(grpc::ServerContext* context,
-                      grpc::ServerWriter<Response>* writer, Render render);
+      const grpc::ServerContextBase& context, const Snapshot& snapshot) const;
+  // The sovereign form of FetchX509SVID's response: SVIDs minted for this
+  // request on `evidence` (or on the agent's own), with their claims.
+  absl::StatusOr<X509SVIDResponse> SovereignResponse(
+      const grpc::ServerContextBase& context,
+      const spire::api::types::SovereignAttestation& evidence);
 
   Agent* const agent_;
   const PeerDirectory* const peers_;
