@@ -170,12 +170,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
   if (!svid.ok()) return svid.status();
   if (svid->has_value() && (*svid)->not_after > absl::Now() &&
       !agent->roots_->Get().empty()) {
-    absl::MutexLock lock(&agent->mu_);
-    agent->channel_ = ServerChannel(
-        {absl::StrCat(config.server_address, ":", config.server_port),
-         config.trust_domain, agent->roots_, (*svid)->key_pem,
-         (*svid)->ChainPem()});
-    agent->svid_ = std::move(**svid);
+    agent->UseSvid(std::move(**svid));
   } else if (absl::Status s = agent->AttestNode(); !s.ok()) {
     return s;
   }
@@ -223,11 +218,10 @@ std::shared_ptr<grpc::Channel> Agent::Channel() const {
 absl::Status Agent::AttestNode() {
   absl::StatusOr<KeyAndCsr> request = NewKeyAndCsr("");
   if (!request.ok()) return request.status();
-  const std::string address =
-      absl::StrCat(config_.server_address, ":", config_.server_port);
   const bool insecure = roots_->Get().empty();
-  std::shared_ptr<grpc::Channel> bootstrap = ServerChannel(
-      {address, config_.trust_domain, insecure ? nullptr : roots_, "", ""});
+  std::shared_ptr<grpc::Channel> bootstrap =
+      ServerChannel({ServerAddress(), config_.trust_domain,
+                     insecure ? nullptr : roots_, "", ""});
   absl::StatusOr<AttestedNode> node =
       agent::AttestNode(bootstrap, *attestor_, request->csr);
   if (!node.ok()) return node.status();
@@ -243,20 +237,37 @@ absl::Status Agent::AttestNode() {
   roots_->Set(Roots(bundle));
   if (absl::Status s = store_.SaveBundle(Roots(bundle)); !s.ok()) return s;
 
-  absl::StatusOr<std::string> key_der =
-      crypto::MarshalPrivateKey(*request->key);
+  return AdoptSvid(*request->key, std::move(node->chain_der),
+                   node->reattestable);
+}
+
+std::string Agent::ServerAddress() const {
+  return absl::StrCat(config_.server_address, ":", config_.server_port);
+}
+
+void Agent::UseSvid(AgentSvid svid) {
+  std::shared_ptr<grpc::Channel> channel =
+      ServerChannel({ServerAddress(), config_.trust_domain, roots_,
+                     svid.key_pem, svid.ChainPem()});
+  absl::MutexLock lock(&mu_);
+  channel_ = std::move(channel);
+  svid_ = std::move(svid);
+}
+
+absl::Status Agent::AdoptSvid(const EVP_PKEY& key,
+                              std::vector<std::string> chain_der,
+                              bool reattestable) {
+  absl::StatusOr<std::string> key_der = crypto::MarshalPrivateKey(key);
   if (!key_der.ok()) return key_der.status();
   AgentSvid svid;
   svid.key_pem = ca::DerToPem(*key_der, "PRIVATE KEY");
-  svid.chain_der = std::move(node->chain_der);
-  svid.reattestable = node->reattestable;
+  svid.chain_der = std::move(chain_der);
+  svid.reattestable = reattestable;
   if (absl::Status s = DescribeSvid(svid); !s.ok()) return s;
   if (absl::Status s = store_.SaveSvid(svid); !s.ok()) return s;
-  Log(absl::StrCat("attested as ", svid.spiffe_id));
-  absl::MutexLock lock(&mu_);
-  channel_ = ServerChannel(
-      {address, config_.trust_domain, roots_, svid.key_pem, svid.ChainPem()});
-  svid_ = std::move(svid);
+  Log(absl::StrCat("agent SVID ", svid.spiffe_id, " until ",
+                   absl::FormatTime(svid.not_after)));
+  UseSvid(std::move(svid));
   return absl::OkStatus();
 }
 
@@ -281,22 +292,10 @@ absl::Status Agent::RenewSvidIfDue() {
   if (renewed.svid().cert_chain().empty()) {
     return absl::InternalError("RenewAgent answered without an SVID");
   }
-  absl::StatusOr<std::string> key_der =
-      crypto::MarshalPrivateKey(*request->key);
-  if (!key_der.ok()) return key_der.status();
-  AgentSvid svid;
-  svid.key_pem = ca::DerToPem(*key_der, "PRIVATE KEY");
-  svid.chain_der.assign(renewed.svid().cert_chain().begin(),
-                        renewed.svid().cert_chain().end());
-  svid.reattestable = false;
-  if (absl::Status s = DescribeSvid(svid); !s.ok()) return s;
-  if (absl::Status s = store_.SaveSvid(svid); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
-  channel_ = ServerChannel(
-      {absl::StrCat(config_.server_address, ":", config_.server_port),
-       config_.trust_domain, roots_, svid.key_pem, svid.ChainPem()});
-  svid_ = std::move(svid);
-  return absl::OkStatus();
+  return AdoptSvid(
+      *request->key,
+      {renewed.svid().cert_chain().begin(), renewed.svid().cert_chain().end()},
+      /*reattestable=*/false);
 }
 
 absl::Status Agent::HandleDenied(const absl::Status& status) {

@@ -7,6 +7,8 @@
 #ifndef TRELLIS_AGENT_AGENT_H_
 #define TRELLIS_AGENT_AGENT_H_
 
+#include <openssl/evp.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -91,6 +93,12 @@ class Agent {
   // The channel to the server with the current SVID (mTLS).
   std::shared_ptr<grpc::Channel> Channel() const;
   absl::Status AttestNode();
+  std::string ServerAddress() const;
+  // Makes `svid` the agent's: the channel presents it from now on.
+  void UseSvid(AgentSvid svid);
+  // An SVID the server issued for `key`: described, stored, used.
+  absl::Status AdoptSvid(const EVP_PKEY& key,
+                         std::vector<std::string> chain_der, bool reattestable);
   absl::Status RenewSvidIfDue();
   absl::Status SyncOnce();
   absl::Status MintSvids(Snapshot& next);
