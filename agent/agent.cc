@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -13,12 +14,14 @@
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/svid/v1/svid.grpc.pb.h"
 #include "spire/api/types/status.pb.h"
 #include "util/file.h"
 #include "util/grpc_status.h"
+#include "util/json_fields.h"
 
 namespace trellis::agent {
 namespace {
@@ -103,6 +106,17 @@ absl::StatusOr<std::vector<std::string>> BootstrapRoots(
     return absl::InvalidArgumentError("the trust bundle holds no certificate");
   }
   return roots;
+}
+
+// The kid in a compact JWS's header ("" if it has none).
+std::string KeyIdOf(const std::string& token) {
+  std::string header;
+  if (!absl::WebSafeBase64Unescape(token.substr(0, token.find('.')), &header)) {
+    return "";
+  }
+  const nlohmann::json parsed = nlohmann::json::parse(header, nullptr, false);
+  absl::StatusOr<std::string> kid = json_fields::String(parsed, "kid");
+  return kid.ok() ? *kid : "";
 }
 
 // A fingerprint of what workloads see, to publish only real changes.
@@ -462,10 +476,16 @@ void Agent::Publish(Snapshot next, bool persist) {
     absl::MutexLock lock(&mu_);
     next.generation = snapshot_->generation + 1;
     snapshot_ = std::make_shared<const Snapshot>(std::move(next));
-    // Cached JWT-SVIDs of entries that are gone go with them.
+    // Cached JWT-SVIDs go with their entry, and with their signing key once
+    // it is tainted or gone from the bundle.
+    std::set<std::string> usable_keys;
+    for (const auto& key : snapshot_->bundle.jwt_authorities()) {
+      if (!key.tainted()) usable_keys.insert(key.key_id());
+    }
     for (auto it = jwt_cache_.begin(); it != jwt_cache_.end();) {
       const std::string entry_id = it->first.substr(0, it->first.find('\n'));
-      if (!snapshot_->entries.count(entry_id)) {
+      if (!snapshot_->entries.count(entry_id) ||
+          !usable_keys.count(it->second.key_id)) {
         jwt_cache_.erase(it++);
       } else {
         ++it;
@@ -506,7 +526,8 @@ absl::StatusOr<JwtSvid> Agent::FetchJwtSvid(
   }
   JwtSvid out{absl::StrCat("spiffe://", entry.spiffe_id().trust_domain(),
                            entry.spiffe_id().path()),
-              svid.token(), absl::FromUnixSeconds(svid.issued_at()),
+              svid.token(), KeyIdOf(svid.token()),
+              absl::FromUnixSeconds(svid.issued_at()),
               absl::FromUnixSeconds(svid.expires_at())};
   absl::MutexLock lock(&mu_);
   jwt_cache_[cache_key] = out;

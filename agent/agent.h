@@ -41,6 +41,7 @@ struct SovereignSvid {
 struct JwtSvid {
   std::string spiffe_id;
   std::string token;
+  std::string key_id;  // The header's kid: the JWT authority that signed it.
   absl::Time issued_at;
   absl::Time expires_at;
 };
