@@ -345,8 +345,9 @@ absl::Status Agent::SyncOnce() {
   grpc::Status got = bundle_v1::Bundle::NewStub(channel)->GetBundle(
       Context().get(), bundle_v1::GetBundleRequest(), &next.bundle);
   if (!got.ok()) return HandleDenied(FromGrpc(got));
-  if (!next.bundle.x509_authorities().empty() &&
-      next.bundle.SerializeAsString() != current->bundle.SerializeAsString()) {
+  const bool bundle_changed =
+      next.bundle.SerializeAsString() != current->bundle.SerializeAsString();
+  if (bundle_changed && !next.bundle.x509_authorities().empty()) {
     roots_->Set(Roots(next.bundle));
     if (absl::Status s = store_.SaveBundle(Roots(next.bundle)); !s.ok()) {
       return s;
@@ -376,20 +377,20 @@ absl::Status Agent::SyncOnce() {
   for (const auto& [id, svid] : current->svids) {
     if (next.entries.count(id)) next.svids.emplace(id, svid);
   }
-  if (absl::Status s = MintSvids(next); !s.ok()) return HandleDenied(s);
+  if (absl::Status s = MintSvids(next, bundle_changed); !s.ok()) {
+    return HandleDenied(s);
+  }
   if (Fingerprint(next) != Fingerprint(*current)) Publish(std::move(next));
   return absl::OkStatus();
 }
 
-absl::Status Agent::MintSvids(Snapshot& next) {
+absl::Status Agent::MintSvids(Snapshot& next, bool roots_changed) {
   const absl::Time now = absl::Now();
   // Roots the SVIDs may rest on: the bundle's, less the tainted ones.
   std::vector<std::string> trusted;
   for (const auto& authority : next.bundle.x509_authorities()) {
     if (!authority.tainted()) trusted.push_back(authority.asn1());
   }
-  const bool roots_changed =
-      next.bundle.SerializeAsString() != Current()->bundle.SerializeAsString();
   std::vector<const Entry*> due;
   for (const auto& [id, entry] : next.entries) {
     auto held = next.svids.find(id);

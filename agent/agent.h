@@ -102,7 +102,9 @@ class Agent {
                          std::vector<std::string> chain_der, bool reattestable);
   absl::Status RenewSvidIfDue();
   absl::Status SyncOnce();
-  absl::Status MintSvids(Snapshot& next);
+  // Mints the SVIDs `next` lacks or must replace; held SVIDs are checked
+  // against the roots only when the bundle changed (`roots_changed`).
+  absl::Status MintSvids(Snapshot& next, bool roots_changed);
   // Acts on PERMISSION_DENIED as upstream agents do; returns `status`.
   absl::Status HandleDenied(const absl::Status& status);
   // Makes `next` what workloads are served and, with `persist`, what a
