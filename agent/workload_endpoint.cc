@@ -19,31 +19,41 @@ namespace trellis::agent {
 absl::StatusOr<std::unique_ptr<WorkloadEndpoint>> WorkloadEndpoint::Start(
     const std::string& socket_path, const std::vector<grpc::Service*>& services,
     PeerDirectory* peers) {
+  // The socket is made under a temporary name, opened to everyone and
+  // listening before it is renamed into place: whoever sees the path can
+  // connect, and never sees it with the umask's mode.
+  const std::string staging = absl::StrCat(socket_path, ".", getpid(), ".new");
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof(address.sun_path)) {
+  if (staging.size() >= sizeof(address.sun_path)) {
     return absl::InvalidArgumentError("socket_path is too long");
   }
-  std::memcpy(address.sun_path, socket_path.data(), socket_path.size());
+  std::memcpy(address.sun_path, staging.data(), staging.size());
+  struct stat existing;
+  if (lstat(socket_path.c_str(), &existing) == 0 &&
+      !S_ISSOCK(existing.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(socket_path, " exists and is not a socket"));
+  }
   std::unique_ptr<WorkloadEndpoint> endpoint(new WorkloadEndpoint());
-  endpoint->socket_path_ = socket_path;
   endpoint->peers_ = peers;
   endpoint->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (endpoint->listen_fd_ < 0) {
     return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
   }
-  struct stat existing;
-  if (lstat(socket_path.c_str(), &existing) == 0 &&
-      S_ISSOCK(existing.st_mode)) {
-    unlink(socket_path.c_str());  // A previous run's socket.
-  }
+  unlink(staging.c_str());
   if (bind(endpoint->listen_fd_, reinterpret_cast<sockaddr*>(&address),
            sizeof(address)) != 0 ||
-      chmod(socket_path.c_str(), 0777) != 0 ||
-      listen(endpoint->listen_fd_, 128) != 0) {
+      chmod(staging.c_str(), 0777) != 0 ||
+      listen(endpoint->listen_fd_, 128) != 0 ||
+      // Replaces a previous run's socket.
+      rename(staging.c_str(), socket_path.c_str()) != 0) {
+    const int error = errno;
+    unlink(staging.c_str());
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", socket_path, ": ", strerror(errno)));
+        absl::StrCat("cannot listen on ", socket_path, ": ", strerror(error)));
   }
+  endpoint->socket_path_ = socket_path;
   grpc::ServerBuilder builder;
   for (grpc::Service* service : services) builder.RegisterService(service);
   endpoint->server_ = builder.BuildAndStart();
