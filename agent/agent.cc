@@ -15,6 +15,7 @@
 #include "crypto/keys.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "spiffe/bundle_document.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/svid/v1/svid.grpc.pb.h"
@@ -72,6 +73,16 @@ std::vector<std::string> Roots(const spire::api::types::Bundle& bundle) {
   return roots;
 }
 
+// Roots SVIDs may rest on: the bundle's, less the tainted ones.
+std::vector<std::string> UntaintedRoots(
+    const spire::api::types::Bundle& bundle) {
+  std::vector<std::string> roots;
+  for (const auto& authority : bundle.x509_authorities()) {
+    if (!authority.tainted()) roots.push_back(authority.asn1());
+  }
+  return roots;
+}
+
 // The bootstrap roots from trust_bundle_path or trust_bundle_url (an https
 // URL checked against the system's CAs).
 absl::StatusOr<std::vector<std::string>> BootstrapRoots(
@@ -97,6 +108,16 @@ absl::StatusOr<std::vector<std::string>> BootstrapRoots(
     if (!res || res->status != 200) {
       return absl::UnavailableError(
           absl::StrCat("cannot fetch ", config.trust_bundle_url));
+    }
+    if (config.trust_bundle_format == "spiffe") {
+      absl::StatusOr<spiffe::BundleDocument> document =
+          spiffe::DecodeBundle(res->body);
+      if (!document.ok()) return document.status();
+      if (document->x509_authorities.empty()) {
+        return absl::InvalidArgumentError(
+            "the trust bundle holds no X.509 authority");
+      }
+      return document->x509_authorities;
     }
     pem = res->body;
   }
@@ -285,13 +306,18 @@ absl::Status Agent::AdoptSvid(const EVP_PKEY& key,
   return absl::OkStatus();
 }
 
-absl::Status Agent::RenewSvidIfDue() {
+absl::Status Agent::RenewSvidIfDue(const spire::api::types::Bundle* bundle) {
   AgentSvid current;
   {
     absl::MutexLock lock(&mu_);
     current = *svid_;
   }
-  if (!PastHalfLife(current.not_before, current.not_after, absl::Now())) {
+  const bool tainted =
+      bundle != nullptr &&
+      !ca::VerifySvidChain(current.ChainPem(), UntaintedRoots(*bundle)).ok();
+  if (tainted) Log("the agent SVID rests on a tainted authority: renewing");
+  if (!tainted &&
+      !PastHalfLife(current.not_before, current.not_after, absl::Now())) {
     return absl::OkStatus();
   }
   if (current.reattestable) return AttestNode();
@@ -338,8 +364,10 @@ absl::Status Agent::HandleDenied(const absl::Status& status) {
 }
 
 absl::Status Agent::SyncOnce() {
-  if (absl::Status s = RenewSvidIfDue(); !s.ok()) return HandleDenied(s);
-  const std::shared_ptr<grpc::Channel> channel = Channel();
+  if (absl::Status s = RenewSvidIfDue(nullptr); !s.ok()) {
+    return HandleDenied(s);
+  }
+  std::shared_ptr<grpc::Channel> channel = Channel();
   const std::shared_ptr<const Snapshot> current = Current();
   Snapshot next;
   grpc::Status got = bundle_v1::Bundle::NewStub(channel)->GetBundle(
@@ -352,6 +380,12 @@ absl::Status Agent::SyncOnce() {
     if (absl::Status s = store_.SaveBundle(Roots(next.bundle)); !s.ok()) {
       return s;
     }
+    // An authority tainted by the operator: move the agent's own SVID off
+    // it first (workload SVIDs follow in MintSvids).
+    if (absl::Status s = RenewSvidIfDue(&next.bundle); !s.ok()) {
+      return HandleDenied(s);
+    }
+    channel = Channel();
   }
   absl::StatusOr<Entries> entries = SyncEntries(channel, current->entries);
   if (!entries.ok()) return HandleDenied(entries.status());
@@ -386,11 +420,7 @@ absl::Status Agent::SyncOnce() {
 
 absl::Status Agent::MintSvids(Snapshot& next, bool roots_changed) {
   const absl::Time now = absl::Now();
-  // Roots the SVIDs may rest on: the bundle's, less the tainted ones.
-  std::vector<std::string> trusted;
-  for (const auto& authority : next.bundle.x509_authorities()) {
-    if (!authority.tainted()) trusted.push_back(authority.asn1());
-  }
+  const std::vector<std::string> trusted = UntaintedRoots(next.bundle);
   std::vector<const Entry*> due;
   for (const auto& [id, entry] : next.entries) {
     auto held = next.svids.find(id);

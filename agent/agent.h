@@ -100,7 +100,9 @@ class Agent {
   // An SVID the server issued for `key`: described, stored, used.
   absl::Status AdoptSvid(const EVP_PKEY& key,
                          std::vector<std::string> chain_der, bool reattestable);
-  absl::Status RenewSvidIfDue();
+  // Renews the agent SVID past its half-life, or at once if `bundle` (may
+  // be null) marks the authority it rests on tainted.
+  absl::Status RenewSvidIfDue(const spire::api::types::Bundle* bundle);
   absl::Status SyncOnce();
   // Mints the SVIDs `next` lacks or must replace; held SVIDs are checked
   // against the roots only when the bundle changed (`roots_changed`).

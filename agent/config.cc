@@ -201,6 +201,12 @@ absl::Status ApplyAgentKey(const Block& block, const std::string& key,
     text = &config.trust_bundle_path;
   } else if (key == "trust_bundle_url") {
     text = &config.trust_bundle_url;
+  } else if (key == "trust_bundle_format") {
+    if (value != "pem" && value != "spiffe") {
+      return absl::InvalidArgumentError(
+          "trust_bundle_format must be pem or spiffe");
+    }
+    text = &config.trust_bundle_format;
   } else if (key == "data_dir") {
     text = &config.data_dir;
   } else if (key == "socket_path") {

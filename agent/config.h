@@ -21,6 +21,9 @@ struct AgentConfig {
   // one (https), or no check of the chain at all (only the server's ID).
   std::string trust_bundle_path;
   std::string trust_bundle_url;
+  // What trust_bundle_url serves: "pem" or "spiffe" (a SPIFFE bundle
+  // document, as SPIFFE bundle endpoints serve).
+  std::string trust_bundle_format = "pem";
   bool insecure_bootstrap = false;
   std::string data_dir = "./data";
   std::string socket_path = "/tmp/spire-agent/public/api.sock";

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ca/jwt.h"
@@ -45,6 +46,12 @@ absl::StatusOr<std::unique_ptr<CaManager>> CaManager::Create(
   }
   auto manager = std::unique_ptr<CaManager>(new CaManager(
       storage, std::move(options), std::move(wrapping), std::move(clock)));
+  if (manager->options_.upstream != nullptr) {
+    absl::StatusOr<std::string> ski =
+        SubjectKeyId(manager->options_.upstream->cert_der);
+    if (ski.ok()) manager->upstream_ski_ = absl::BytesToHexString(*ski);
+  }
+  if (absl::Status s = manager->LoadAuthorityChanges(); !s.ok()) return s;
   absl::StatusOr<std::vector<trellis::CaSlot>> stored = storage->GetCaSlots();
   if (!stored.ok()) return stored.status();
   {
@@ -384,6 +391,7 @@ absl::flat_hash_map<std::string, std::string> CaManager::JwtAuthorities()
   absl::ReaderMutexLock lock(&mu_);
   absl::flat_hash_map<std::string, std::string> authorities;
   for (const Slot& slot : slots_) {
+    if (slot.record.jwt_revoked()) continue;
     authorities[slot.record.jwt_key_id()] = slot.record.jwt_public_key();
   }
   for (const auto& key : appended_.jwt_authorities()) {
@@ -416,7 +424,11 @@ std::vector<std::string> CaManager::X509Roots() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> roots = options_.upstream_roots;
   if (options_.upstream == nullptr) {
-    for (const Slot& slot : slots_) roots.push_back(slot.record.certificate());
+    for (const Slot& slot : slots_) {
+      if (!slot.record.x509_revoked()) {
+        roots.push_back(slot.record.certificate());
+      }
+    }
   }
   for (const auto& authority : appended_.x509_authorities()) {
     roots.push_back(authority.asn1());
@@ -434,13 +446,18 @@ spire::api::types::Bundle CaManager::Bundle() const {
   }
   for (const Slot& slot : slots_) {
     // Under an upstream CA our CAs are intermediates, not roots.
-    if (options_.upstream == nullptr) {
-      bundle.add_x509_authorities()->set_asn1(slot.record.certificate());
+    if (options_.upstream == nullptr && !slot.record.x509_revoked()) {
+      spire::api::types::X509Certificate* root = bundle.add_x509_authorities();
+      root->set_asn1(slot.record.certificate());
+      root->set_tainted(slot.record.x509_tainted());
     }
-    spire::api::types::JWTKey* key = bundle.add_jwt_authorities();
-    key->set_key_id(slot.record.jwt_key_id());
-    key->set_public_key(slot.record.jwt_public_key());
-    key->set_expires_at(slot.record.not_after());
+    if (!slot.record.jwt_revoked()) {
+      spire::api::types::JWTKey* key = bundle.add_jwt_authorities();
+      key->set_key_id(slot.record.jwt_key_id());
+      key->set_public_key(slot.record.jwt_public_key());
+      key->set_expires_at(slot.record.not_after());
+      key->set_tainted(slot.record.jwt_tainted());
+    }
   }
   for (const auto& authority : appended_.x509_authorities()) {
     *bundle.add_x509_authorities() = authority;
@@ -448,8 +465,8 @@ spire::api::types::Bundle CaManager::Bundle() const {
   for (const auto& key : appended_.jwt_authorities()) {
     *bundle.add_jwt_authorities() = key;
   }
-  // Both parts only grow, so their sum grows with every change.
-  bundle.set_sequence_number(last_slot_ + appends_);
+  // Every part only grows, so their sum grows with every change.
+  bundle.set_sequence_number(last_slot_ + appends_ + authority_changes_);
   return bundle;
 }
 

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,44 @@ class CaManager {
   const CaOptions& options() const { return options_; }
   absl::Time Now() const { return clock_(); }
 
+  // Operator control of the authorities (SPIRE's LocalAuthority API, for
+  // rotations forced by a compromise). A slot holds one X.509 CA and one
+  // JWT key that are prepared and activated together, so preparing or
+  // activating either kind acts on both; tainting and revoking act on one
+  // kind. X.509 authority ids are the CA's subject key id in lower-case
+  // hex, JWT ones the key id. Errors are INVALID_ARGUMENT with upstream's
+  // wording, FAILED_PRECONDITION where an upstream CA forbids the action.
+  enum class AuthorityKind { kX509, kJwt };
+  struct AuthorityState {
+    std::string authority_id;
+    absl::Time expires_at;
+    std::string upstream_authority_subject_key_id;  // Hex; empty if none.
+  };
+  struct AuthorityStates {
+    std::optional<AuthorityState> active;
+    std::optional<AuthorityState> prepared;
+    std::optional<AuthorityState> old;  // The most recent one.
+  };
+  AuthorityStates GetAuthorityStates(AuthorityKind kind) const;
+  // A new prepared slot (in the bundle, not yet signing), replacing any
+  // prepared one.
+  absl::StatusOr<AuthorityState> PrepareAuthority(AuthorityKind kind);
+  // The prepared slot `id` signs from now on; the active one becomes old.
+  absl::StatusOr<AuthorityState> ActivateAuthority(AuthorityKind kind,
+                                                   absl::string_view id);
+  // Flags an old authority tainted in the bundle: agents replace what it
+  // signed. It still authenticates callers until it is revoked.
+  absl::StatusOr<AuthorityState> TaintAuthority(AuthorityKind kind,
+                                                absl::string_view id);
+  // Removes a tainted old authority from the bundle and from the roots.
+  absl::StatusOr<AuthorityState> RevokeAuthority(AuthorityKind kind,
+                                                 absl::string_view id);
+  // Why the upstream CA `subject_key_id` (hex) cannot be tainted or
+  // revoked: the upstream CA from files never changes, so it signed the
+  // active CA too (or there is none). Always an error.
+  absl::Status RefuseUpstreamAuthorityChange(
+      absl::string_view subject_key_id) const;
+
  private:
   struct Slot {
     trellis::CaSlot record;
@@ -162,6 +201,19 @@ class CaManager {
   // A slot record with its keys unwrapped and decoded.
   absl::StatusOr<Slot> LoadSlot(trellis::CaSlot record) const;
   absl::Status PersistLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadAuthorityChanges();
+  // The operator's changes to the slots: counted durably first (the bundle
+  // sequence must grow), then persisted.
+  absl::Status PersistAuthorityChangeLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  AuthorityState StateOf(const Slot& slot, AuthorityKind kind) const;
+  // The slot in `state` whose `kind` authority is `id`, or null.
+  Slot* FindSlotLocked(trellis::CaSlot::State state, AuthorityKind kind,
+                       absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks shared by taint and revoke: `id` names an old authority.
+  absl::StatusOr<Slot*> OldSlotLocked(AuthorityKind kind, absl::string_view id,
+                                      absl::string_view verb)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::IdentityStorage* const storage_;
   const CaOptions options_;
@@ -177,6 +229,11 @@ class CaManager {
   uint64_t appends_ ABSL_GUARDED_BY(mu_) = 0;
   // Grows whenever the set of roots changes (pruning included).
   uint64_t roots_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // Operator changes to the slots (taints, revocations), kept durably:
+  // part of the bundle's sequence number.
+  uint64_t authority_changes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Hex subject key id of the upstream CA, if there is one.
+  std::string upstream_ski_;
   LruCache<VerifiedSvid> verified_chains_{kVerifiedChainCacheBytes};
 };
 

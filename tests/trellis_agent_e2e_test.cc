@@ -15,8 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "attest/testing/swtpm.h"
@@ -24,8 +26,10 @@
 #include "ca/x509.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "re2/re2.h"
+#include "spiffe/bundle_document.h"
 #include "spiffe/workload/workload.grpc.pb.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
@@ -430,6 +434,173 @@ TEST_F(TrellisAgentTest, SvidsRotateAtHalfLife) {
                  {"-s", "-o", "/dev/null", "-w", "%{http_code}",
                   absl::StrCat("http://127.0.0.1:", health_port, "/ready")});
   EXPECT_EQ(ready.out, "200") << ready.err;
+}
+
+// trust_bundle_url: the agent fetches its bootstrap bundle over HTTPS,
+// trusting the system's CAs (here SSL_CERT_FILE), in either format; a
+// server it cannot authenticate gives it nothing to start with.
+TEST_F(TrellisAgentTest, BootstrapsFromATrustBundleUrl) {
+  const std::string token = CreateToken(*agents_);
+  CreateEntriesFor(token, "url", 1, absl::StrCat("unix:uid:", getuid()));
+  const std::string cert = dir_.path() + "/web.pem";
+  const std::string key = dir_.path() + "/web.key";
+  CliResult made = RunProgram(
+      "/usr/bin/openssl",
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  httplib::SSLServer web(cert.c_str(), key.c_str());
+  spiffe::BundleDocument document;
+  document.x509_authorities = Roots();
+  const std::string spiffe_bundle = spiffe::EncodeBundle(document).value();
+  web.Get("/bundle.json", [&](const httplib::Request&, httplib::Response& r) {
+    r.set_content(spiffe_bundle, "application/json");
+  });
+  const int port = web.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { web.listen_after_bind(); });
+  const std::string config = WriteConfig("");
+  std::string text = ReadFile(config).value_or("");
+  absl::StrReplaceAll(
+      {{"  insecure_bootstrap = true\n",
+        absl::StrCat("  trust_bundle_url = \"https://127.0.0.1:", port,
+                     "/bundle.json\"\n  trust_bundle_format "
+                     "= \"spiffe\"\n")}},
+      &text);
+  ASSERT_TRUE(ReplaceFile(config, text, 0600).ok());
+
+  // The web server's certificate is not among the trusted CAs: no start.
+  setenv("SSL_CERT_FILE", (dir_.path() + "/bundle-none.pem").c_str(), 1);
+  ServerProcess refused(
+      {kTrellisAgent, "run", "-config", config, "--join_token=" + token}, "");
+  EXPECT_EQ(refused.WaitForExit(absl::Seconds(20)), std::optional<int>(1));
+
+  setenv("SSL_CERT_FILE", cert.c_str(), 1);
+  std::unique_ptr<ServerProcess> agent = StartAgent(config, token);
+  unsetenv("SSL_CERT_FILE");
+  EXPECT_TRUE(FetchWithSpireAgent(dir_.path() + "/fetched"));
+  web.stop();
+  serving.join();
+}
+
+// The operator's forced rotation (LocalAuthority, through the trellis CLI):
+// once the old CA and JWT key are tainted, the agent renews its own SVID,
+// pushes workloads SVIDs from the new CA and stops serving cached
+// JWT-SVIDs signed with the tainted key.
+TEST_F(TrellisAgentTest, OperatorTaintsTheAuthority) {
+  const std::string token = CreateToken(*agents_);
+  CreateEntriesFor(token, "taint", 1, absl::StrCat("unix:uid:", getuid()));
+  const std::string bundle =
+      WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
+  std::unique_ptr<ServerProcess> agent = StartAgent(WriteConfig(bundle), token);
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  auto stream = WorkloadClient()->FetchX509SVID(&context, {});
+  X509SVIDResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  ASSERT_EQ(first.svids_size(), 1);
+  auto jwt_key_id = [&] {
+    grpc::ClientContext jwt_context;
+    jwt_context.AddMetadata("workload.spiffe.io", "true");
+    JWTSVIDRequest request;
+    request.add_audience("db");
+    JWTSVIDResponse response;
+    if (!WorkloadClient()
+             ->FetchJWTSVID(&jwt_context, request, &response)
+             .ok() ||
+        response.svids().empty()) {
+      return std::string();
+    }
+    const std::string& svid = response.svids(0).svid();
+    std::string header;
+    absl::WebSafeBase64Unescape(svid.substr(0, svid.find('.')), &header);
+    return nlohmann::json::parse(header, nullptr, false).value("kid", "");
+  };
+  const std::string first_kid = jwt_key_id();
+  ASSERT_FALSE(first_kid.empty());
+
+  const std::string addr = "--addr=" + trellisd_->operator_address();
+  auto authority = [&](const std::string& kind, const std::string& verb,
+                       const std::string& id) {
+    std::vector<std::string> args = {addr, "spire", "localauthority", kind,
+                                     verb};
+    if (!id.empty()) args.push_back("--authority_id=" + id);
+    return RunCli(args);
+  };
+  auto id_of = [](const std::string& role, const std::string& out) {
+    std::string id;
+    RE2::PartialMatch(out, role + " authority:\\n  Authority ID: (\\S+)", &id);
+    return id;
+  };
+  CliResult shown = authority("x509", "show", "");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const std::string old_ca = id_of("Active", shown.out);
+  ASSERT_FALSE(old_ca.empty()) << shown.out;
+  // The active authority cannot be tainted.
+  CliResult refused = authority("x509", "taint", old_ca);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("unable to taint current local authority"),
+            std::string::npos)
+      << refused.err;
+
+  CliResult prepared = authority("x509", "prepare", "");
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
+  const std::string new_ca = id_of("Prepared", prepared.out);
+  ASSERT_EQ(authority("x509", "activate", new_ca).exit_code, 0);
+  shown = authority("x509", "show", "");
+  EXPECT_EQ(id_of("Active", shown.out), new_ca);
+  EXPECT_EQ(id_of("Old", shown.out), old_ca);
+  CliResult jwt_shown = authority("jwt", "show", "");
+  EXPECT_EQ(id_of("Old", jwt_shown.out), first_kid) << jwt_shown.out;
+  ASSERT_EQ(authority("x509", "taint", old_ca).exit_code, 0);
+  ASSERT_EQ(authority("jwt", "taint", first_kid).exit_code, 0);
+
+  // Roots the agent must now rest on: the untainted ones.
+  std::vector<std::string> untainted;
+  {
+    grpc::ClientContext get;
+    spire::api::types::Bundle current;
+    ASSERT_TRUE(bundles_->GetBundle(&get, {}, &current).ok());
+    for (const auto& a : current.x509_authorities()) {
+      if (!a.tainted()) untainted.push_back(a.asn1());
+    }
+  }
+  ASSERT_EQ(untainted.size(), 1u);
+  auto on_new_ca = [&](const X509SVIDResponse& response) {
+    if (response.svids().empty()) return false;
+    std::string pem;
+    for (const std::string& der :
+         ca::CertificatesFromDer(response.svids(0).x509_svid())
+             .value_or(std::vector<std::string>{})) {
+      pem += ca::DerToPem(der, "CERTIFICATE");
+    }
+    return ca::VerifySvidChain(pem, untainted).ok();
+  };
+  EXPECT_FALSE(on_new_ca(first));
+  X509SVIDResponse pushed;
+  const absl::Time tainted_at = absl::Now();
+  do {
+    ASSERT_TRUE(stream->Read(&pushed)) << "no SVID from the new CA";
+  } while (!on_new_ca(pushed));
+  EXPECT_LT(absl::Now() - tainted_at, absl::Seconds(10));
+  context.TryCancel();
+  stream->Finish();
+
+  // The agent's own SVID moved too, and cached JWT-SVIDs were dropped.
+  const nlohmann::json stored = nlohmann::json::parse(
+      ReadFile(dir_.path() + "/agent/agent-svid.json").value_or("{}"), nullptr,
+      false);
+  EXPECT_TRUE(
+      ca::VerifySvidChain(stored.value("chain_pem", ""), untainted).ok());
+  const std::string new_kid = jwt_key_id();
+  EXPECT_FALSE(new_kid.empty());
+  EXPECT_NE(new_kid, first_kid);
+
+  // Revoked, the old CA leaves the bundle.
+  ASSERT_EQ(authority("x509", "revoke", old_ca).exit_code, 0);
+  EXPECT_EQ(Roots(), untainted);
 }
 
 // With the server gone the agent keeps serving what it holds, across its

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -21,6 +22,7 @@
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
+#include "spire/api/server/localauthority/v1/localauthority.grpc.pb.h"
 
 ABSL_FLAG(std::string, spiffe_id, "",
           "SPIFFE ID (entry create/update/show, agent show/ban/evict, token "
@@ -50,6 +52,9 @@ ABSL_FLAG(std::string, id, "",
           "(spiffe://domain.test or domain.test).");
 ABSL_FLAG(std::string, path, "",
           "bundle set: the bundle file (default stdin).");
+ABSL_FLAG(std::string, authority_id, "",
+          "localauthority activate|taint|revoke: the authority (X.509: the "
+          "CA's subject key id in hex; JWT: the key id).");
 ABSL_FLAG(std::string, mode, "restrict",
           "bundle delete: restrict, delete or dissociate (what happens to the "
           "entries federating with it).");
@@ -60,6 +65,7 @@ namespace {
 namespace agent_v1 = spire::api::server::agent::v1;
 namespace bundle_v1 = spire::api::server::bundle::v1;
 namespace entry_v1 = spire::api::server::entry::v1;
+namespace authority_v1 = spire::api::server::localauthority::v1;
 
 std::string Json(const google::protobuf::Message& message) {
   std::string out;
@@ -377,13 +383,138 @@ int BundleCommand(Client& client, const std::string& verb) {
   Fail(kUsage, "spire bundle show|list|set|delete|count");
 }
 
+void PrintAuthority(const char* role,
+                    const authority_v1::AuthorityState& state) {
+  std::cout << role << " authority:\n  Authority ID: " << state.authority_id()
+            << "\n";
+  if (state.expires_at() != 0) {
+    std::cout << "  Expires at: "
+              << absl::FormatTime(absl::RFC3339_sec,
+                                  absl::FromUnixSeconds(state.expires_at()),
+                                  absl::UTCTimeZone())
+              << "\n";
+  }
+  if (!state.upstream_authority_subject_key_id().empty()) {
+    std::cout << "  Upstream authority subject key ID: "
+              << state.upstream_authority_subject_key_id() << "\n";
+  }
+}
+
+// One LocalAuthority call whose response holds one AuthorityState.
+template <typename Request, typename Response>
+authority_v1::AuthorityState CallAuthority(
+    Client& client,
+    grpc::Status (authority_v1::LocalAuthority::Stub::*method)(
+        grpc::ClientContext*, const Request&, Response*),
+    const authority_v1::AuthorityState& (Response::*state)() const,
+    const char* what) {
+  Request request;
+  if constexpr (!std::is_same_v<Request,
+                                authority_v1::PrepareX509AuthorityRequest> &&
+                !std::is_same_v<Request,
+                                authority_v1::PrepareJWTAuthorityRequest>) {
+    request.set_authority_id(absl::GetFlag(FLAGS_authority_id));
+  }
+  auto stub = authority_v1::LocalAuthority::NewStub(client.channel());
+  Response response;
+  Check((stub.get()->*method)(client.Context().get(), request, &response),
+        what);
+  return (response.*state)();
+}
+
+template <typename Response>
+void PrintAuthorityStates(const Response& response) {
+  PrintAuthority("Active", response.active());
+  if (response.has_prepared()) PrintAuthority("Prepared", response.prepared());
+  if (response.has_old()) PrintAuthority("Old", response.old());
+}
+
+// `spire localauthority x509|jwt show|prepare|activate|taint|revoke`, as
+// spire-server's `localauthority` commands.
+int LocalAuthorityCommand(Client& client, const std::string& kind,
+                          const std::string& verb) {
+  using Stub = authority_v1::LocalAuthority::Stub;
+  namespace a = authority_v1;
+  if (kind != "x509" && kind != "jwt") {
+    Fail(kUsage, "spire localauthority x509|jwt ...");
+  }
+  const bool x509 = kind == "x509";
+  if (verb == "show") {
+    auto stub = a::LocalAuthority::NewStub(client.channel());
+    if (x509) {
+      a::GetX509AuthorityStateResponse response;
+      Check(stub->GetX509AuthorityState(client.Context().get(), {}, &response),
+            "GetX509AuthorityState");
+      PrintAuthorityStates(response);
+    } else {
+      a::GetJWTAuthorityStateResponse response;
+      Check(stub->GetJWTAuthorityState(client.Context().get(), {}, &response),
+            "GetJWTAuthorityState");
+      PrintAuthorityStates(response);
+    }
+    return kOk;
+  }
+  if (verb != "prepare" && absl::GetFlag(FLAGS_authority_id).empty()) {
+    Fail(kUsage, "--authority_id is required");
+  }
+  if (verb == "prepare") {
+    PrintAuthority(
+        "Prepared",
+        x509
+            ? CallAuthority(
+                  client, &Stub::PrepareX509Authority,
+                  &a::PrepareX509AuthorityResponse::prepared_authority,
+                  "PrepareX509Authority")
+            : CallAuthority(client, &Stub::PrepareJWTAuthority,
+                            &a::PrepareJWTAuthorityResponse::prepared_authority,
+                            "PrepareJWTAuthority"));
+  } else if (verb == "activate") {
+    PrintAuthority(
+        "Activated",
+        x509 ? CallAuthority(
+                   client, &Stub::ActivateX509Authority,
+                   &a::ActivateX509AuthorityResponse::activated_authority,
+                   "ActivateX509Authority")
+             : CallAuthority(
+                   client, &Stub::ActivateJWTAuthority,
+                   &a::ActivateJWTAuthorityResponse::activated_authority,
+                   "ActivateJWTAuthority"));
+  } else if (verb == "taint") {
+    PrintAuthority(
+        "Tainted",
+        x509 ? CallAuthority(client, &Stub::TaintX509Authority,
+                             &a::TaintX509AuthorityResponse::tainted_authority,
+                             "TaintX509Authority")
+             : CallAuthority(client, &Stub::TaintJWTAuthority,
+                             &a::TaintJWTAuthorityResponse::tainted_authority,
+                             "TaintJWTAuthority"));
+  } else if (verb == "revoke") {
+    PrintAuthority(
+        "Revoked",
+        x509 ? CallAuthority(client, &Stub::RevokeX509Authority,
+                             &a::RevokeX509AuthorityResponse::revoked_authority,
+                             "RevokeX509Authority")
+             : CallAuthority(client, &Stub::RevokeJWTAuthority,
+                             &a::RevokeJWTAuthorityResponse::revoked_authority,
+                             "RevokeJWTAuthority"));
+  } else {
+    Fail(kUsage,
+         "spire localauthority x509|jwt show|prepare|activate|taint|revoke");
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int SpireCommand(Client& client, const std::vector<char*>& args) {
+  if (args.size() == 5 && std::string(args[2]) == "localauthority") {
+    return LocalAuthorityCommand(client, args[3], args[4]);
+  }
   if (args.size() != 4) {
     Fail(kUsage,
          "spire token generate | entry create|update|delete|show | agent "
-         "list|show|ban|evict | bundle show|list|set|delete|count");
+         "list|show|ban|evict | bundle show|list|set|delete|count | "
+         "localauthority x509|jwt show|prepare|activate|taint|revoke");
   }
   const std::string noun = args[2];
   const std::string verb = args[3];

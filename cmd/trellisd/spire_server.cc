@@ -195,6 +195,8 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
     services->svid = std::make_unique<identity::api::SvidService>(
         authority, server->svids_.get(), server->issue_pool_.get(),
         options.max_queued_issuance);
+    services->local_authority =
+        std::make_unique<identity::api::LocalAuthorityService>(authority);
   }
 
   // The server SVID lives in one file (key and chain together) that is
@@ -221,6 +223,7 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   builder.RegisterService(server->spire_services_.bundle.get());
   builder.RegisterService(server->spire_services_.entry.get());
   builder.RegisterService(server->spire_services_.svid.get());
+  builder.RegisterService(server->spire_services_.local_authority.get());
   server->node_service_ = std::make_unique<identity::api::NodeService>(
       authority, server->entries_.get(), server->svids_.get(),
       server->bundles_.get());
@@ -331,7 +334,8 @@ void SpireServer::RotationLoop() {
 
 std::vector<grpc::Service*> SpireServer::operator_services() {
   return {operator_services_.agent.get(), operator_services_.bundle.get(),
-          operator_services_.entry.get(), operator_services_.svid.get()};
+          operator_services_.entry.get(), operator_services_.svid.get(),
+          operator_services_.local_authority.get()};
 }
 
 void SpireServer::Shutdown() {

@@ -23,6 +23,7 @@
 #include "identity/api/agent_service.h"
 #include "identity/api/bundle_service.h"
 #include "identity/api/entry_service.h"
+#include "identity/api/local_authority_service.h"
 #include "identity/api/node_service.h"
 #include "identity/api/svid_service.h"
 #include "identity/bundle_manager.h"
@@ -132,6 +133,7 @@ class SpireServer {
     std::unique_ptr<identity::api::BundleService> bundle;
     std::unique_ptr<identity::api::EntryService> entry;
     std::unique_ptr<identity::api::SvidService> svid;
+    std::unique_ptr<identity::api::LocalAuthorityService> local_authority;
   };
   Services spire_services_;
   // The legacy node API (agents <= v0.10), on the SPIRE port only:
