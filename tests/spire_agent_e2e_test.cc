@@ -280,6 +280,66 @@ TEST_F(SpireAgentTest, AgentSvidRotatesThroughRenewAgent) {
   CheckSvid(later, 0, absl::StrCat("spiffe://", kTd, "/workload/"));
 }
 
+// An unmodified spire-agent moves off a CA the operator tainted (through
+// the LocalAuthority API): its own SVID and the workload's come from the new
+// CA within a few syncs.
+TEST_F(SpireAgentTest, SpireAgentMovesOffATaintedAuthority) {
+  const std::string token = CreateToken();
+  CreateEntries(token, 1);
+  auto agent = StartAgent("agent-taint", token, WriteBundle());
+  ASSERT_EQ(FetchSvids(sockets_.back(), dir_.path() + "/before", 1), 1);
+  const std::string addr = "--addr=" + trellisd_->operator_address();
+  CliResult prepared =
+      RunCli({addr, "spire", "localauthority", "x509", "prepare"});
+  std::string new_ca;
+  ASSERT_TRUE(RE2::PartialMatch(prepared.out, "Authority ID: (\\S+)", &new_ca))
+      << prepared.out << prepared.err;
+  ASSERT_EQ(RunCli({addr, "spire", "localauthority", "x509", "activate",
+                    "--authority_id=" + new_ca})
+                .exit_code,
+            0);
+  CliResult shown = RunCli({addr, "spire", "localauthority", "x509", "show"});
+  std::string old_ca;
+  ASSERT_TRUE(RE2::PartialMatch(
+      shown.out, "Old authority:\\n  Authority ID: (\\S+)", &old_ca))
+      << shown.out;
+  ASSERT_EQ(RunCli({addr, "spire", "localauthority", "x509", "taint",
+                    "--authority_id=" + old_ca})
+                .exit_code,
+            0);
+  std::vector<std::string> untainted;
+  {
+    grpc::ClientContext context;
+    spire::api::types::Bundle bundle;
+    ASSERT_TRUE(bundles_->GetBundle(&context, {}, &bundle).ok());
+    for (const auto& a : bundle.x509_authorities()) {
+      if (!a.tainted()) untainted.push_back(a.asn1());
+    }
+  }
+  ASSERT_EQ(untainted.size(), 1u);
+  auto agent_serial = [&] {
+    grpc::ClientContext context;
+    agent_v1::ListAgentsResponse listed;
+    EXPECT_TRUE(agents_->ListAgents(&context, {}, &listed).ok());
+    return listed.agents_size() == 1 ? listed.agents(0).x509svid_serial_number()
+                                     : std::string();
+  };
+  const std::string tainted_serial = agent_serial();
+  const std::string out = dir_.path() + "/after";
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  bool moved = false;
+  while (!moved && absl::Now() < deadline) {
+    ASSERT_EQ(FetchSvids(sockets_.back(), out, 1), 1);
+    moved = ca::VerifySvidChain(ReadAll(out + "/svid.0.pem"), untainted).ok();
+    if (!moved) absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_TRUE(moved) << "the workload SVID still rests on the tainted CA";
+  while (agent_serial() == tainted_serial && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_NE(agent_serial(), tainted_serial);
+}
+
 // A SPIRE v0.10 agent speaks the legacy node API (spire.api.node.Node) on
 // the same port: attestation, entry sync and SVIDs through FetchX509SVID,
 // JWT-SVIDs through FetchJWTSVID.
