@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the unmodified SPIRE agent and server from the Go module proxy, for
+# Build the unmodified SPIRE agent and server (and OPA, the Rego reference)
+# from the Go module proxy, for
 # Trellis end-to-end tests and benchmarks. Everything (GOPATH, module cache, build cache, scratch modules,
 # binaries) lives under $TRELLIS_CACHE (default ~/.cache/trellis), never in the
 # repository, so CI runs on the same machine reuse it.
@@ -159,6 +160,29 @@ else
     mv -f "$BIN/workload-check.tmp" "$BIN/workload-check"
   )
   echo "$CHECK_WANT" > "$CHECK_STAMP"
+fi
+
+# ------------------------------------------------ OPA (the Rego reference)
+# The Rego engine's results are checked against OPA's on the same policies
+# and inputs (policy/rego_conformance_test).
+OPA_VERSION="${OPA_VERSION:-v1.22.3}"
+OPA_STAMP="$BIN/.opa-stamp"
+OPA_WANT="github.com/open-policy-agent/opa@$OPA_VERSION"
+if [[ $FORCE == 0 ]] && stamp_ok "$OPA_STAMP" "$OPA_WANT" opa; then
+  log "opa $OPA_VERSION already built in $BIN"
+else
+  log "building opa $OPA_VERSION"
+  rm -f "$OPA_STAMP"
+  opa_dir="$CACHE/peers/opa-$OPA_VERSION"
+  mkdir -p "$opa_dir"
+  (
+    cd "$opa_dir"
+    [[ -f go.mod ]] || go mod init opa-peer >/dev/null 2>&1
+    go get "github.com/open-policy-agent/opa@$OPA_VERSION"
+    CGO_ENABLED=0 go build -ldflags="-s -w" -o "$BIN/opa.tmp" github.com/open-policy-agent/opa
+    mv -f "$BIN/opa.tmp" "$BIN/opa"
+  )
+  echo "$OPA_WANT" > "$OPA_STAMP"
 fi
 
 # Not built here: github.com/bloomberg/spire-tpm-plugin. The module proxy serves

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package Trellis needs to build, test and run, and
-# builds the test peers (scripts/build_peers.sh).
+# Installs every Debian package Trellis needs to build, test and run, builds
+# the Rego engine (scripts/build_rego.sh) and the test peers
+# (scripts/build_peers.sh).
 # Idempotent: packages already installed are skipped, apt runs only if something is missing.
 set -euo pipefail
 
@@ -37,6 +38,9 @@ else
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The Rego engine (regorus, Rust) as a static library for the build.
+bash "$(dirname "$0")/build_rego.sh"
 
 # Real peers for end-to-end tests (spire-agent, spire-server), built from the
 # Go module proxy into ~/.cache/trellis once; later runs return at once.
