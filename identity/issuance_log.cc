@@ -1,7 +1,5 @@
 #include "identity/issuance_log.h"
 
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "util/tls_codec.h"
 
 namespace trellis::identity {
@@ -21,17 +19,6 @@ std::string PromiseSigningInput(const trellis::InclusionPromise& promise) {
   PutUint(input, static_cast<uint64_t>(promise.timestamp_unix_nanos()), 8);
   input += promise.leaf_hash();
   return input;
-}
-
-std::string SerializeRecord(const google::protobuf::MessageLite& record) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  {
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    record.SerializeToCodedStream(&out);
-  }
-  return bytes;
 }
 
 IssuanceLog::IssuanceLog(log::RecordSink* sink, LogIdProvider log_id,

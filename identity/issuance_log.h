@@ -25,8 +25,7 @@ inline constexpr char kIssuanceRecordType[] = "trellis.issuance.v1";
 // id, timestamp (big-endian int64 each) and leaf hash.
 std::string PromiseSigningInput(const trellis::InclusionPromise& promise);
 
-// A record's leaf (or map) value: its deterministic serialization.
-std::string SerializeRecord(const google::protobuf::MessageLite& record);
+using log::SerializeRecord;
 
 class IssuanceLog {
  public:

@@ -8,8 +8,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/message_lite.h"
 
 namespace trellis::log {
+
+// A record's leaf value: its deterministic serialization, so equal
+// records have equal leaf hashes.
+std::string SerializeRecord(const google::protobuf::MessageLite& record);
 
 class RecordSink {
  public:

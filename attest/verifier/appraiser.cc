@@ -9,8 +9,6 @@
 #include "attest/verifier/appraisal.h"
 #include "attest/verifier/policy.h"
 #include "attest/verifier/quote_verifier.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace trellis::attest {
 namespace {
@@ -207,13 +205,7 @@ absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
   record.set_host_integrity_status(verdict.host_integrity_status);
   record.set_attested_claims_json(verdict.attested_claims.dump());
 
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  {
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    record.SerializeToCodedStream(&out);
-  }
+  const std::string bytes = log::SerializeRecord(record);
   absl::StatusOr<int64_t> log_id = record_log_();
   if (!log_id.ok()) return log_id.status();
   absl::StatusOr<std::vector<std::string>> hashes =

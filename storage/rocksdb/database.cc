@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       {"map", cf},
       {"attest", cf},
       {"identity", cf},
+      {"gta", cf},
   };
   auto database = std::unique_ptr<Database>(new Database());
   // Concurrent synced writers share one fsync (group commit).

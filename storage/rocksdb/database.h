@@ -29,7 +29,8 @@ struct DatabaseOptions {
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
 // (log contents), "map" (map contents), "attest" (registered hosts,
-// evidence) and "identity" (SPIRE entries, agents, join tokens, CAs). Keys are
+// evidence), "identity" (SPIRE entries, agents, join tokens, CAs) and "gta"
+// (the GTA service's per-user policies). Keys are
 // big-endian with the tree id first.
 class Database {
  public:
@@ -43,6 +44,7 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* map() const { return handles_[3]; }
   ::rocksdb::ColumnFamilyHandle* attest() const { return handles_[4]; }
   ::rocksdb::ColumnFamilyHandle* identity() const { return handles_[5]; }
+  ::rocksdb::ColumnFamilyHandle* gta() const { return handles_[6]; }
 
   // Options for writes that must survive a crash once acknowledged.
   const ::rocksdb::WriteOptions& durable_write() const { return durable_; }

@@ -1,0 +1,35 @@
+// Storage of the GTA service's per-user data (policies). Every write is
+// durable when it returns; backends make every method safe to call
+// concurrently. User ids and resource ids are 1..36 bytes without NUL (the
+// manager checks them).
+#ifndef TRELLIS_STORAGE_GTA_STORAGE_H_
+#define TRELLIS_STORAGE_GTA_STORAGE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "trellis_gta.pb.h"
+
+namespace trellis::storage {
+
+class GtaStorage {
+ public:
+  virtual ~GtaStorage() = default;
+
+  // Creates or replaces the policy (user_id, id).
+  virtual absl::Status PutPolicy(const trellis::GtaPolicy& policy) = 0;
+  virtual absl::StatusOr<std::optional<trellis::GtaPolicy>> GetPolicy(
+      const std::string& user_id, const std::string& id) = 0;
+  // The user's policies in id order.
+  virtual absl::StatusOr<std::vector<trellis::GtaPolicy>> ListPolicies(
+      const std::string& user_id) = 0;
+  // Deletes them all or none (ids not held are skipped).
+  virtual absl::Status DeletePolicies(const std::string& user_id,
+                                      const std::vector<std::string>& ids) = 0;
+};
+
+}  // namespace trellis::storage
+
+#endif  // TRELLIS_STORAGE_GTA_STORAGE_H_

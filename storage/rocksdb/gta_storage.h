@@ -1,0 +1,29 @@
+// GtaStorage on the embedded RocksDB ("gta" column family):
+//   'p' <user id> '\0' <policy id>  -> trellis.GtaPolicy
+#ifndef TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
+#define TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
+
+#include "storage/gta_storage.h"
+#include "storage/rocksdb/database.h"
+
+namespace trellis::storage::rocksdb {
+
+class RocksGtaStorage : public GtaStorage {
+ public:
+  explicit RocksGtaStorage(Database* db) : db_(db) {}
+
+  absl::Status PutPolicy(const trellis::GtaPolicy& policy) override;
+  absl::StatusOr<std::optional<trellis::GtaPolicy>> GetPolicy(
+      const std::string& user_id, const std::string& id) override;
+  absl::StatusOr<std::vector<trellis::GtaPolicy>> ListPolicies(
+      const std::string& user_id) override;
+  absl::Status DeletePolicies(const std::string& user_id,
+                              const std::vector<std::string>& ids) override;
+
+ private:
+  Database* const db_;
+};
+
+}  // namespace trellis::storage::rocksdb
+
+#endif  // TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
