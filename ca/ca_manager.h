@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "ca/svid_verify.h"
 #include "ca/x509.h"
+#include "crypto/key_wrapping.h"
 #include "spire/api/types/bundle.pb.h"
 #include "storage/identity_storage.h"
 #include "util/lru_cache.h"
@@ -42,14 +43,7 @@ struct CaOptions {
 };
 
 // How CA keys are kept at rest (the key store's Wrap / Unwrap).
-struct KeyWrapping {
-  std::function<absl::StatusOr<std::string>(absl::string_view key_id,
-                                            absl::string_view der)>
-      wrap;
-  std::function<absl::StatusOr<std::string>(absl::string_view key_id,
-                                            absl::string_view wrapped)>
-      unwrap;
-};
+using KeyWrapping = crypto::KeyWrapping;
 
 // Bytes of verified caller chains kept (a chain is a few KiB).
 inline constexpr size_t kVerifiedChainCacheBytes = 16 << 20;

@@ -1,4 +1,5 @@
-// Storage of the GTA service's per-user data (policies). Every write is
+// Storage of the GTA service's per-user data (policies) and its signing
+// keys. Every write is
 // durable when it returns; backends make every method safe to call
 // concurrently. User ids and resource ids are 1..36 bytes without NUL (the
 // manager checks them).
@@ -28,6 +29,11 @@ class GtaStorage {
   // Deletes them all or none (ids not held are skipped).
   virtual absl::Status DeletePolicies(const std::string& user_id,
                                       const std::vector<std::string>& ids) = 0;
+
+  // Signing key versions; ALREADY_EXISTS if (name, version) is held.
+  virtual absl::Status AddKey(const trellis::GtaKey& key) = 0;
+  // Every version, by name then version.
+  virtual absl::StatusOr<std::vector<trellis::GtaKey>> ListKeys() = 0;
 };
 
 }  // namespace trellis::storage

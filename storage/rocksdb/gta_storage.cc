@@ -11,6 +11,7 @@ namespace trellis::storage::rocksdb {
 namespace {
 
 constexpr char kPolicy = 'p';
+constexpr char kKey = 'k';
 
 // <tag> <user> '\0': the prefix of one user's records of a kind.
 std::string UserPrefix(char tag, const std::string& user_id) {
@@ -24,7 +25,44 @@ std::string PolicyKey(const std::string& user_id, const std::string& id) {
   return UserPrefix(kPolicy, user_id) + id;
 }
 
+std::string KeyKey(const trellis::GtaKey& key) {
+  std::string out = UserPrefix(kKey, key.name());
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((key.version() >> shift) & 0xff));
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::Status RocksGtaStorage::AddKey(const trellis::GtaKey& key) {
+  absl::MutexLock lock(&key_mu_);
+  std::string held;
+  const std::string id = KeyKey(key);
+  ::rocksdb::Status s =
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->gta(), id, &held);
+  if (s.ok()) return absl::AlreadyExistsError("key version exists");
+  if (!s.IsNotFound()) return ToAbsl(s);
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->gta(), id,
+                               key.SerializeAsString()));
+}
+
+absl::StatusOr<std::vector<trellis::GtaKey>> RocksGtaStorage::ListKeys() {
+  const std::string prefix(1, kKey);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->gta()));
+  std::vector<trellis::GtaKey> keys;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    trellis::GtaKey key;
+    if (!key.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("a stored signing key is corrupt");
+    }
+    keys.push_back(std::move(key));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return keys;
+}
 
 absl::Status RocksGtaStorage::PutPolicy(const trellis::GtaPolicy& policy) {
   return ToAbsl(db_->db()->Put(db_->durable_write(), db_->gta(),

@@ -1,8 +1,10 @@
 // GtaStorage on the embedded RocksDB ("gta" column family):
 //   'p' <user id> '\0' <policy id>  -> trellis.GtaPolicy
+//   'k' <name> '\0' <version, 4 bytes big-endian> -> trellis.GtaKey
 #ifndef TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
 
+#include "absl/synchronization/mutex.h"
 #include "storage/gta_storage.h"
 #include "storage/rocksdb/database.h"
 
@@ -19,9 +21,12 @@ class RocksGtaStorage : public GtaStorage {
       const std::string& user_id) override;
   absl::Status DeletePolicies(const std::string& user_id,
                               const std::vector<std::string>& ids) override;
+  absl::Status AddKey(const trellis::GtaKey& key) override;
+  absl::StatusOr<std::vector<trellis::GtaKey>> ListKeys() override;
 
  private:
   Database* const db_;
+  absl::Mutex key_mu_;  // AddKey's check-then-write.
 };
 
 }  // namespace trellis::storage::rocksdb
