@@ -34,12 +34,6 @@ absl::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Open(
     if (!loaded.ok()) return loaded.status();
     ring->keys_[key.name()].push_back(std::move(*loaded));
   }
-  for (const char* name : {kNonceKey, kTokenKey, kRecordKey}) {
-    if (!ring->keys_[name].empty()) continue;
-    absl::StatusOr<SigningKey> made = ring->Make(name, 1);
-    if (!made.ok()) return made.status();
-    ring->keys_[name].push_back(std::move(*made));
-  }
   return ring;
 }
 
@@ -82,11 +76,18 @@ absl::StatusOr<SigningKey> KeyRing::Make(const std::string& name,
   return out;
 }
 
-SigningKey KeyRing::Current(const std::string& name) const {
+absl::StatusOr<SigningKey> KeyRing::Current(const std::string& name) {
+  if (!KnownName(name)) {
+    return absl::InvalidArgumentError("key name must be NSK, TSK or FSK");
+  }
   absl::MutexLock lock(&mu_);
-  auto it = keys_.find(name);
-  return it == keys_.end() || it->second.empty() ? SigningKey()
-                                                 : it->second.back();
+  std::vector<SigningKey>& versions = keys_[name];
+  if (versions.empty()) {
+    absl::StatusOr<SigningKey> made = Make(name, 1);
+    if (!made.ok()) return made.status();
+    versions.push_back(*std::move(made));
+  }
+  return versions.back();
 }
 
 std::vector<SigningKey> KeyRing::Verifying(const std::string& name) const {

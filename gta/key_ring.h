@@ -37,13 +37,14 @@ struct SigningKey {
 class KeyRing {
  public:
   using Clock = std::function<absl::Time()>;
-  // Loads the stored versions and makes version 1 of any key missing.
+  // Loads the stored versions (version 1 of a key is made when it is first
+  // needed).
   static absl::StatusOr<std::unique_ptr<KeyRing>> Open(
       storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
       absl::Duration overlap, Clock clock = absl::Now);
 
-  // The version that signs.
-  SigningKey Current(const std::string& name) const;
+  // The version that signs (made if there is none yet).
+  absl::StatusOr<SigningKey> Current(const std::string& name);
   // The versions that verify now: the current one and those superseded
   // less than `overlap` ago, newest first.
   std::vector<SigningKey> Verifying(const std::string& name) const;
@@ -65,7 +66,7 @@ class KeyRing {
   const crypto::KeyWrapping wrapping_;
   const absl::Duration overlap_;
   const Clock clock_;
-  mutable absl::Mutex mu_;
+  mutable absl::Mutex mu_;  // Held while a key is made: rare.
   // Per name, oldest first.
   std::map<std::string, std::vector<SigningKey>> keys_ ABSL_GUARDED_BY(mu_);
 };

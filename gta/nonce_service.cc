@@ -19,8 +19,7 @@ std::string NonceSigningInput(int64_t iat, const std::string& value_base64) {
   return absl::StrCat(iat, value_base64);
 }
 
-NonceService::NonceService(const KeyRing* keys, absl::Duration validity,
-                           Clock clock)
+NonceService::NonceService(KeyRing* keys, absl::Duration validity, Clock clock)
     : keys_(keys),
       validity_(validity),
       clock_(std::move(clock)),
@@ -30,9 +29,10 @@ absl::StatusOr<nlohmann::json> NonceService::Issue() {
   const int64_t iat = absl::ToUnixSeconds(clock_());
   const std::string value =
       absl::Base64Escape(crypto::RandomBytes(kValueBytes));
-  const SigningKey nsk = keys_->Current(kNonceKey);
+  absl::StatusOr<SigningKey> nsk = keys_->Current(kNonceKey);
+  if (!nsk.ok()) return nsk.status();
   absl::StatusOr<std::string> signature = crypto::SignRsaPss(
-      *nsk.key, crypto::PssHash::kSha256, NonceSigningInput(iat, value));
+      *nsk->key, crypto::PssHash::kSha256, NonceSigningInput(iat, value));
   if (!signature.ok()) return signature.status();
   return nlohmann::json{{"iat", iat},
                         {"value", value},

@@ -24,8 +24,7 @@ inline constexpr absl::Duration kDefaultNonceValidity = absl::Seconds(120);
 class NonceService {
  public:
   using Clock = std::function<absl::Time()>;
-  NonceService(const KeyRing* keys, absl::Duration validity,
-               Clock clock = absl::Now);
+  NonceService(KeyRing* keys, absl::Duration validity, Clock clock = absl::Now);
 
   // A new nonce object.
   absl::StatusOr<nlohmann::json> Issue();
@@ -36,7 +35,7 @@ class NonceService {
   absl::Status Consume(const std::string& json_text);
 
  private:
-  const KeyRing* const keys_;
+  KeyRing* const keys_;
   const absl::Duration validity_;
   const Clock clock_;
   const absl::Time started_;

@@ -47,7 +47,7 @@ TEST_F(NonceServiceTest, NoncesAreSignedSingleUseAndExpire) {
   ASSERT_TRUE(absl::Base64Unescape((*nonce)["signature"].get<std::string>(),
                                    &signature));
   EXPECT_TRUE(crypto::VerifyRsaPss(
-                  *keys_->Current(kNonceKey).key, crypto::PssHash::kSha256,
+                  *keys_->Current(kNonceKey)->key, crypto::PssHash::kSha256,
                   NonceSigningInput(1800000000, (*nonce)["value"]), signature)
                   .ok());
 

@@ -30,6 +30,12 @@ class GtaStorage {
   virtual absl::Status DeletePolicies(const std::string& user_id,
                                       const std::vector<std::string>& ids) = 0;
 
+  // Small settings (e.g. the GTA log's id).
+  virtual absl::Status PutSetting(const std::string& name,
+                                  const std::string& value) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) = 0;
+
   // Signing key versions; ALREADY_EXISTS if (name, version) is held.
   virtual absl::Status AddKey(const trellis::GtaKey& key) = 0;
   // Every version, by name then version.

@@ -135,7 +135,9 @@ std::vector<std::string> TrellisdArgs(const std::string& data_dir,
       "--verifier_addr=127.0.0.1:0",
       "--verifier_port_file=" + data_dir + ".verifier_port",
       "--spire_addr=127.0.0.1:0",
-      "--spire_port_file=" + data_dir + ".spire_port"};
+      "--spire_port_file=" + data_dir + ".spire_port",
+      "--gta_addr=127.0.0.1:0",
+      "--gta_port_file=" + data_dir + ".gta_port"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   return argv;
 }
@@ -148,6 +150,7 @@ TrellisdProcess::TrellisdProcess(const std::string& data_dir,
       data_dir_(data_dir) {
   std::ifstream(data_dir + ".verifier_port") >> verifier_port_;
   std::ifstream(data_dir + ".spire_port") >> spire_port_;
+  std::ifstream(data_dir + ".gta_port") >> gta_port_;
 }
 
 std::string TrellisdProcess::operator_address() const {

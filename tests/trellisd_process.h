@@ -61,6 +61,9 @@ class TrellisdProcess : public ServerProcess {
   std::string verifier_ca_file() const {
     return data_dir_ + "/verifier-tls/cert.pem";
   }
+  // The GTA service API's HTTPS port, and its self-signed certificate.
+  int gta_port() const { return gta_port_; }
+  std::string gta_ca_file() const { return data_dir_ + "/gta-tls/cert.pem"; }
 
   // The operator socket ("unix:PATH", for gRPC).
   std::string operator_address() const;
@@ -73,6 +76,7 @@ class TrellisdProcess : public ServerProcess {
   std::string data_dir_;
   int verifier_port_ = 0;
   int spire_port_ = 0;
+  int gta_port_ = 0;
 };
 
 struct CliResult {

@@ -10,47 +10,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "attest/api/verifier_http.h"
-#include "crypto/self_signed.h"
+#include "cmd/trellisd/tls_files.h"
 #include "util/file.h"
 
 namespace trellis {
 namespace {
 
 constexpr char kRecordLogSetting[] = "record_log_id";
-
-// The configured certificate, or the self-signed one kept in the data
-// directory (made on first start).
-absl::StatusOr<std::pair<std::string, std::string>> TlsFiles(
-    const AttestationOptions& options, const std::string& data_dir) {
-  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
-      return absl::InvalidArgumentError(
-          "the verifier needs both a TLS certificate and key");
-    }
-    return std::make_pair(options.tls_cert_file, options.tls_key_file);
-  }
-  const std::string dir = data_dir + "/verifier-tls";
-  const std::string cert = dir + "/cert.pem";
-  const std::string key = dir + "/key.pem";
-  if (ReadFile(cert).ok() && ReadFile(key).ok())
-    return std::make_pair(cert, key);
-  mkdir(dir.c_str(), 0700);
-  absl::StatusOr<crypto::CertificateAndKey> made =
-      crypto::SelfSignedCertificate("trellis verifier");
-  if (!made.ok()) return made.status();
-  // The key is created 0600 before a byte of it is written; the certificate
-  // last, so a crash in between leaves no certificate without its key.
-  unlink(key.c_str());
-  unlink(cert.c_str());
-  if (absl::Status s = WriteNewFile(key, made->private_key_pem); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = WriteNewFile(cert, made->certificate_pem, 0644);
-      !s.ok()) {
-    return s;
-  }
-  return std::make_pair(cert, key);
-}
 
 }  // namespace
 
@@ -84,7 +50,8 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
   if (options.addr.empty()) return server;
 
   absl::StatusOr<std::pair<std::string, std::string>> tls =
-      TlsFiles(options, data_dir);
+      TlsFiles(options.tls_cert_file, options.tls_key_file, data_dir,
+               "verifier-tls", "trellis verifier");
   if (!tls.ok()) return tls.status();
   http::ServerOptions http_options = options.http;
   http_options.address = options.addr;

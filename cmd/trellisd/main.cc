@@ -122,6 +122,21 @@ ABSL_FLAG(std::string, bundle_endpoint_addr, "",
           "https_spiffe profile) for federation; empty: off.");
 ABSL_FLAG(std::string, bundle_endpoint_port_file, "",
           "Write the bundle endpoint's bound port here.");
+ABSL_FLAG(std::string, gta_addr, "",
+          "Address of the openEuler GTA-compatible service API (HTTPS; "
+          "e.g. 127.0.0.1:8550; port 0: a free port; empty: off).");
+ABSL_FLAG(std::string, gta_tls_cert, "",
+          "GTA API certificate chain (PEM); empty: a self-signed one kept "
+          "in <data_dir>/gta-tls/.");
+ABSL_FLAG(std::string, gta_tls_key, "", "GTA API private key (PEM).");
+ABSL_FLAG(std::string, gta_client_ca, "",
+          "PEM CA file: GTA API callers must present a certificate it "
+          "signed (empty: client certificates are not asked for).");
+ABSL_FLAG(absl::Duration, gta_nonce_validity,
+          trellis::GtaOptions().nonce_validity,
+          "How long a GTA challenge nonce may be used.");
+ABSL_FLAG(std::string, gta_port_file, "",
+          "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
           "Write the SPIRE API's bound port here.");
 ABSL_FLAG(std::string, trust_domain, trellis::SpireOptions().trust_domain,
@@ -224,6 +239,11 @@ int main(int argc, char** argv) {
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_bytes);
   options.log_tile_cache_bytes = absl::GetFlag(FLAGS_log_tile_cache_bytes);
   options.map_tile_cache_bytes = absl::GetFlag(FLAGS_map_tile_cache_bytes);
+  options.gta.addr = absl::GetFlag(FLAGS_gta_addr);
+  options.gta.tls_cert_file = absl::GetFlag(FLAGS_gta_tls_cert);
+  options.gta.tls_key_file = absl::GetFlag(FLAGS_gta_tls_key);
+  options.gta.client_ca_file = absl::GetFlag(FLAGS_gta_client_ca);
+  options.gta.nonce_validity = absl::GetFlag(FLAGS_gta_nonce_validity);
   options.attestation.addr = absl::GetFlag(FLAGS_verifier_addr);
   options.attestation.tls_cert_file = absl::GetFlag(FLAGS_verifier_tls_cert);
   options.attestation.tls_key_file = absl::GetFlag(FLAGS_verifier_tls_key);
@@ -300,10 +320,11 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "trellisd: serving gRPC on port %d, verifier HTTPS on port %d, "
-               "SPIRE API on port %d (trust domain %s), data in %s\n",
+               "SPIRE API on port %d (trust domain %s), GTA API on port %d, "
+               "data in %s\n",
                (*server)->port(), (*server)->verifier_port(),
                (*server)->spire_port(), options.spire.trust_domain.c_str(),
-               options.data_dir.c_str());
+               (*server)->gta_port(), options.data_dir.c_str());
   // Written via rename so readers never see a partial file.
   auto write_port = [](const std::string& file, int port) {
     if (file.empty()) return;
@@ -317,6 +338,7 @@ int main(int argc, char** argv) {
   write_port(absl::GetFlag(FLAGS_verifier_port_file),
              (*server)->verifier_port());
   write_port(absl::GetFlag(FLAGS_spire_port_file), (*server)->spire_port());
+  write_port(absl::GetFlag(FLAGS_gta_port_file), (*server)->gta_port());
   write_port(absl::GetFlag(FLAGS_bundle_endpoint_port_file),
              (*server)->bundle_endpoint_port());
   write_port(absl::GetFlag(FLAGS_port_file), (*server)->port());

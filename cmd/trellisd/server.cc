@@ -169,6 +169,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
+  absl::StatusOr<std::unique_ptr<GtaServer>> gta = GtaServer::Start(
+      options.gta, options.data_dir, server->db_.get(), server->keys_.get(),
+      server->log_manager_.get(), [create_log] {
+        return create_log("trellis-gta",
+                          "Every change of the GTA service's policies, "
+                          "reference values and certificates");
+      });
+  if (!gta.ok()) return gta.status();
+  server->gta_ = std::move(*gta);
   if (!options.spire.addr.empty()) {
     absl::StatusOr<std::unique_ptr<SpireServer>> spire = SpireServer::Start(
         options.spire, options.data_dir, server->db_.get(), server->keys_.get(),
@@ -237,6 +246,7 @@ void Server::Shutdown(absl::Duration grace) {
   // gRPC API too), then the verifier itself: all before the log they write.
   if (attestation_) attestation_->Shutdown();
   if (spire_) spire_->Shutdown();
+  if (gta_) gta_->Shutdown();
   if (grpc_server_) {
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     grpc_server_->Wait();
@@ -245,6 +255,7 @@ void Server::Shutdown(absl::Duration grace) {
   }
   attestation_.reset();
   spire_.reset();
+  gta_.reset();
   write_pool_.reset();  // Finishes writes already accepted.
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();

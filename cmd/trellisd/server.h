@@ -13,6 +13,7 @@
 #include "admin/operator_auth.h"
 #include "admin/tree_manager.h"
 #include "cmd/trellisd/attestation_server.h"
+#include "cmd/trellisd/gta_server.h"
 #include "cmd/trellisd/spire_server.h"
 #include "grpcpp/server.h"
 #include "log/log_service.h"
@@ -70,6 +71,8 @@ struct ServerOptions {
   AttestationOptions attestation;
   // The SPIRE server role (CA, entries, agents, SPIRE API).
   SpireOptions spire;
+  // The openEuler GTA-compatible attestation service.
+  GtaOptions gta;
 };
 
 class Server {
@@ -89,6 +92,8 @@ class Server {
   int bundle_endpoint_port() const {
     return spire_ ? spire_->bundle_endpoint_port() : 0;
   }
+  // The GTA service API's port (0 if off).
+  int gta_port() const { return gta_ ? gta_->port() : 0; }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.
@@ -118,6 +123,7 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<AttestationServer> attestation_;
   std::unique_ptr<SpireServer> spire_;
+  std::unique_ptr<GtaServer> gta_;
   int port_ = 0;
   std::string operator_address_;
 };

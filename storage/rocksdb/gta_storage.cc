@@ -12,6 +12,7 @@ namespace {
 
 constexpr char kPolicy = 'p';
 constexpr char kKey = 'k';
+constexpr char kSetting = 's';
 
 // <tag> <user> '\0': the prefix of one user's records of a kind.
 std::string UserPrefix(char tag, const std::string& user_id) {
@@ -34,6 +35,22 @@ std::string KeyKey(const trellis::GtaKey& key) {
 }
 
 }  // namespace
+
+absl::Status RocksGtaStorage::PutSetting(const std::string& name,
+                                         const std::string& value) {
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->gta(),
+                               std::string(1, kSetting) + name, value));
+}
+
+absl::StatusOr<std::optional<std::string>> RocksGtaStorage::GetSetting(
+    const std::string& name) {
+  std::string value;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->gta(),
+                                       std::string(1, kSetting) + name, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return ToAbsl(s);
+  return value;
+}
 
 absl::Status RocksGtaStorage::AddKey(const trellis::GtaKey& key) {
   absl::MutexLock lock(&key_mu_);

@@ -1,5 +1,6 @@
 // GtaStorage on the embedded RocksDB ("gta" column family):
 //   'p' <user id> '\0' <policy id>  -> trellis.GtaPolicy
+//   's' <name>                      -> setting value
 //   'k' <name> '\0' <version, 4 bytes big-endian> -> trellis.GtaKey
 #ifndef TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
@@ -21,6 +22,10 @@ class RocksGtaStorage : public GtaStorage {
       const std::string& user_id) override;
   absl::Status DeletePolicies(const std::string& user_id,
                               const std::vector<std::string>& ids) override;
+  absl::Status PutSetting(const std::string& name,
+                          const std::string& value) override;
+  absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) override;
   absl::Status AddKey(const trellis::GtaKey& key) override;
   absl::StatusOr<std::vector<trellis::GtaKey>> ListKeys() override;
 

@@ -1,0 +1,68 @@
+#include "cmd/trellisd/gta_server.h"
+
+#include "cmd/trellisd/tls_files.h"
+#include "gta/api/service_http.h"
+
+namespace trellis {
+namespace {
+
+constexpr char kChangeLogSetting[] = "change_log_id";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
+    const GtaOptions& options, const std::string& data_dir,
+    storage::rocksdb::Database* db, admin::KeyStore* keys,
+    log::RecordSink* records,
+    std::function<absl::StatusOr<int64_t>()> create_log) {
+  auto server = std::unique_ptr<GtaServer>(new GtaServer());
+  if (options.addr.empty()) return server;
+  server->storage_ = std::make_unique<storage::rocksdb::RocksGtaStorage>(db);
+  storage::GtaStorage* storage = server->storage_.get();
+  server->log_id_ = std::make_unique<log::LazyLogId>(
+      [storage] { return storage->GetSetting(kChangeLogSetting); },
+      [storage](const std::string& id) {
+        return storage->PutSetting(kChangeLogSetting, id);
+      },
+      std::move(create_log));
+  log::LazyLogId* log_id = server->log_id_.get();
+  server->changes_ = std::make_unique<gta::ChangeLog>(
+      records, [log_id] { return log_id->Get(); });
+  crypto::KeyWrapping wrapping{
+      [keys](absl::string_view id, absl::string_view der) {
+        return keys->Wrap(id, der);
+      },
+      [keys](absl::string_view id, absl::string_view wrapped) {
+        return keys->Unwrap(id, wrapped);
+      }};
+  absl::StatusOr<std::unique_ptr<gta::KeyRing>> ring =
+      gta::KeyRing::Open(storage, std::move(wrapping), options.key_overlap);
+  if (!ring.ok()) return ring.status();
+  server->keys_ = std::move(*ring);
+  server->policies_ =
+      std::make_unique<gta::PolicyManager>(storage, server->changes_.get());
+  server->nonces_ = std::make_unique<gta::NonceService>(server->keys_.get(),
+                                                        options.nonce_validity);
+
+  absl::StatusOr<std::pair<std::string, std::string>> tls =
+      TlsFiles(options.tls_cert_file, options.tls_key_file, data_dir, "gta-tls",
+               "trellis gta");
+  if (!tls.ok()) return tls.status();
+  http::ServerOptions http_options = options.http;
+  http_options.address = options.addr;
+  http_options.tls_cert_file = tls->first;
+  http_options.tls_key_file = tls->second;
+  if (!options.client_ca_file.empty()) {
+    http_options.client_ca_files.push_back(options.client_ca_file);
+    http_options.require_client_certificate = true;
+  }
+  http::Router router;
+  gta::RegisterServiceRoutes(router, *server->policies_, *server->nonces_);
+  absl::StatusOr<std::unique_ptr<http::Server>> https =
+      http::Server::Start(std::move(http_options), std::move(router));
+  if (!https.ok()) return https.status();
+  server->https_ = std::move(*https);
+  return server;
+}
+
+}  // namespace trellis

@@ -1,0 +1,68 @@
+// trellisd's openEuler GTA-compatible attestation service: its own HTTPS
+// listener (--gta_addr), per-user policies on the embedded RocksDB, NSK /
+// TSK / FSK keys wrapped by the key store, and a log tree of every change.
+#ifndef TRELLIS_CMD_TRELLISD_GTA_SERVER_H_
+#define TRELLIS_CMD_TRELLISD_GTA_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "admin/key_store.h"
+#include "gta/change_log.h"
+#include "gta/key_ring.h"
+#include "gta/nonce_service.h"
+#include "gta/policy_manager.h"
+#include "http/server.h"
+#include "log/lazy_log_id.h"
+#include "log/record_sink.h"
+#include "storage/rocksdb/database.h"
+#include "storage/rocksdb/gta_storage.h"
+
+namespace trellis {
+
+struct GtaOptions {
+  // host:port of the service API; port 0 picks a free port; empty: off.
+  std::string addr;
+  // Server certificate and key (PEM); empty: a self-signed pair made once
+  // in <data_dir>/gta-tls/.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With it, callers must present a certificate this CA signed.
+  std::string client_ca_file;
+  absl::Duration nonce_validity = gta::kDefaultNonceValidity;
+  // How long a superseded NSK / TSK version still verifies.
+  absl::Duration key_overlap = absl::Hours(24);
+  http::ServerOptions http;
+};
+
+class GtaServer {
+ public:
+  // Changes are appended to `records`, in a log tree `create_log` makes
+  // with the first of them.
+  static absl::StatusOr<std::unique_ptr<GtaServer>> Start(
+      const GtaOptions& options, const std::string& data_dir,
+      storage::rocksdb::Database* db, admin::KeyStore* keys,
+      log::RecordSink* records,
+      std::function<absl::StatusOr<int64_t>()> create_log);
+
+  int port() const { return https_ ? https_->port() : 0; }
+  void Shutdown() { https_.reset(); }
+
+ private:
+  GtaServer() = default;
+
+  std::unique_ptr<storage::rocksdb::RocksGtaStorage> storage_;
+  std::unique_ptr<log::LazyLogId> log_id_;
+  std::unique_ptr<gta::ChangeLog> changes_;
+  std::unique_ptr<gta::KeyRing> keys_;
+  std::unique_ptr<gta::PolicyManager> policies_;
+  std::unique_ptr<gta::NonceService> nonces_;
+  std::unique_ptr<http::Server> https_;
+};
+
+}  // namespace trellis
+
+#endif  // TRELLIS_CMD_TRELLISD_GTA_SERVER_H_

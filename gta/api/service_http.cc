@@ -1,0 +1,312 @@
+#include "gta/api/service_http.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gta/policy_evaluation.h"
+#include "nlohmann/json.hpp"
+#include "util/json_fields.h"
+
+namespace trellis::gta {
+namespace {
+
+using nlohmann::json;
+
+int HttpCode(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kResourceExhausted:  // Per-user count limits.
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    default:
+      return 500;
+  }
+}
+
+void Fail(http::Response& res, const absl::Status& status,
+          bool with_version = false) {
+  res.status = HttpCode(status);
+  // Internal errors say nothing of the inside.
+  json body = {{"message", res.status == 500 ? std::string("internal error")
+                                             : std::string(status.message())}};
+  if (with_version) body["service_version"] = kServiceVersion;
+  res.body = body.dump();
+}
+
+void Ok(http::Response& res, const json& body) {
+  res.status = 200;
+  res.body = body.dump();
+}
+
+// The caller's User-Id header.
+absl::StatusOr<std::string> UserId(const http::Request& req) {
+  if (!req.HasHeader("User-Id")) {
+    return absl::InvalidArgumentError("User-Id header is required");
+  }
+  std::string user = req.Header("User-Id");
+  if (absl::Status s = ValidateUserId(user); !s.ok()) return s;
+  return user;
+}
+
+// An optional member holding a list of strings.
+absl::StatusOr<std::optional<std::vector<std::string>>> StringList(
+    const json& object, const char* name) {
+  const json* found = json_fields::Find(object, name);
+  if (found == nullptr) return std::nullopt;
+  if (!found->is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " must be a list"));
+  }
+  std::vector<std::string> out;
+  for (const json& item : *found) {
+    if (!item.is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must hold strings"));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
+absl::StatusOr<json> Body(const http::Request& req) {
+  absl::StatusOr<json> body = json_fields::ParseObject(req.body);
+  if (!body.ok()) return absl::InvalidArgumentError("the body must be JSON");
+  return body;
+}
+
+json PolicySummary(const trellis::GtaPolicy& policy) {
+  return {{"id", policy.id()},
+          {"name", policy.name()},
+          {"version", policy.version()}};
+}
+
+json PolicyDetails(const trellis::GtaPolicy& policy) {
+  return {{"id", policy.id()},
+          {"name", policy.name()},
+          {"description", policy.description()},
+          {"content", policy.rego()},
+          {"attester_type",
+           std::vector<std::string>(policy.attester_types().begin(),
+                                    policy.attester_types().end())},
+          {"is_default", policy.is_default()},
+          {"version", policy.version()},
+          {"update_time", policy.update_time()},
+          {"valid_code", 0}};
+}
+
+void Challenge(NonceService& nonces, const http::Request& req,
+               http::Response& res) {
+  if (absl::StatusOr<std::string> user = UserId(req); !user.ok()) {
+    return Fail(res, user.status(), true);
+  }
+  absl::StatusOr<json> body = Body(req);
+  if (!body.ok()) return Fail(res, body.status(), true);
+  if (const json* version = json_fields::Find(*body, "agent_version")) {
+    if (!version->is_string() || version->get<std::string>().empty() ||
+        version->get<std::string>().size() > 50) {
+      return Fail(res,
+                  absl::InvalidArgumentError(
+                      "agent_version must be 1 to 50 characters"),
+                  true);
+    }
+  }
+  absl::StatusOr<std::optional<std::vector<std::string>>> types =
+      StringList(*body, "attester_type");
+  if (!types.ok()) return Fail(res, types.status(), true);
+  if (!types->has_value() || (*types)->empty()) {
+    return Fail(res,
+                absl::InvalidArgumentError("attester_type must name one type"),
+                true);
+  }
+  for (const std::string& type : **types) {
+    if (!SampleInput(type).ok()) {
+      return Fail(res, absl::InvalidArgumentError("Required plugins not found"),
+                  true);
+    }
+  }
+  absl::StatusOr<json> nonce = nonces.Issue();
+  if (!nonce.ok()) return Fail(res, nonce.status(), true);
+  Ok(res, {{"service_version", kServiceVersion}, {"nonce", *nonce}});
+}
+
+absl::StatusOr<NewPolicy> ParseNewPolicy(const json& body) {
+  NewPolicy policy;
+  absl::StatusOr<std::optional<std::string>> id =
+      json_fields::OptionalString(body, "id");
+  absl::StatusOr<std::optional<std::string>> name =
+      json_fields::OptionalString(body, "name");
+  absl::StatusOr<std::optional<std::string>> description =
+      json_fields::OptionalString(body, "description");
+  absl::StatusOr<std::optional<std::string>> content_type =
+      json_fields::OptionalString(body, "content_type");
+  absl::StatusOr<std::optional<std::string>> content =
+      json_fields::OptionalString(body, "content");
+  absl::StatusOr<std::optional<bool>> is_default =
+      json_fields::OptionalBool(body, "is_default");
+  absl::StatusOr<std::optional<std::vector<std::string>>> types =
+      StringList(body, "attester_type");
+  for (const absl::Status& s :
+       {id.status(), name.status(), description.status(), content_type.status(),
+        content.status(), is_default.status(), types.status()}) {
+    if (!s.ok()) return s;
+  }
+  if (!name->has_value() || !content_type->has_value() ||
+      !content->has_value() || !types->has_value()) {
+    return absl::InvalidArgumentError(
+        "name, attester_type, content_type and content are required");
+  }
+  policy.id = id->value_or("");
+  if (id->has_value() && policy.id.empty()) {
+    return absl::InvalidArgumentError("id must be 1 to 36 characters long");
+  }
+  policy.name = **name;
+  policy.description = description->value_or("");
+  policy.content_type = **content_type;
+  policy.content = **content;
+  policy.is_default = is_default->value_or(false);
+  policy.attester_types = **types;
+  return policy;
+}
+
+absl::StatusOr<PolicyChange> ParsePolicyChange(const json& body) {
+  PolicyChange change;
+  absl::StatusOr<std::string> id = json_fields::String(body, "id");
+  if (!id.ok()) return id.status();
+  change.id = *id;
+  absl::StatusOr<std::optional<std::string>> name =
+      json_fields::OptionalString(body, "name");
+  absl::StatusOr<std::optional<std::string>> description =
+      json_fields::OptionalString(body, "description");
+  absl::StatusOr<std::optional<std::string>> content_type =
+      json_fields::OptionalString(body, "content_type");
+  absl::StatusOr<std::optional<std::string>> content =
+      json_fields::OptionalString(body, "content");
+  absl::StatusOr<std::optional<bool>> is_default =
+      json_fields::OptionalBool(body, "is_default");
+  absl::StatusOr<std::optional<std::vector<std::string>>> types =
+      StringList(body, "attester_type");
+  for (const absl::Status& s :
+       {name.status(), description.status(), content_type.status(),
+        content.status(), is_default.status(), types.status()}) {
+    if (!s.ok()) return s;
+  }
+  change.name = *name;
+  change.description = *description;
+  change.content_type = *content_type;
+  change.content = *content;
+  change.is_default = *is_default;
+  change.attester_types = *types;
+  return change;
+}
+
+// ids from the query: repeated (?ids=a&ids=b) or comma-separated.
+std::vector<std::string> QueryIds(const http::Request& req) {
+  std::vector<std::string> ids;
+  auto [begin, end] = req.query.equal_range("ids");
+  for (auto it = begin; it != end; ++it) {
+    for (absl::string_view id :
+         absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+      ids.emplace_back(id);
+    }
+  }
+  return ids;
+}
+
+void PolicyRoutes(http::Router& router, PolicyManager& policies) {
+  const std::string path = absl::StrCat(kServicePrefix, "/policy");
+  router.Post(path, [&policies](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    absl::StatusOr<NewPolicy> request = ParseNewPolicy(*body);
+    if (!request.ok()) return Fail(res, request.status());
+    absl::StatusOr<trellis::GtaPolicy> added =
+        policies.Add(*user, *std::move(request));
+    if (!added.ok()) return Fail(res, added.status());
+    Ok(res, {{"policy", PolicySummary(*added)}});
+  });
+  router.Put(path, [&policies](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    absl::StatusOr<PolicyChange> change = ParsePolicyChange(*body);
+    if (!change.ok()) return Fail(res, change.status());
+    absl::StatusOr<trellis::GtaPolicy> updated =
+        policies.Update(*user, *std::move(change));
+    if (!updated.ok()) return Fail(res, updated.status());
+    Ok(res, {{"policy", PolicySummary(*updated)}});
+  });
+  router.Delete(path,
+                [&policies](const http::Request& req, http::Response& res) {
+                  absl::StatusOr<std::string> user = UserId(req);
+                  if (!user.ok()) return Fail(res, user.status());
+                  absl::StatusOr<json> body = Body(req);
+                  if (!body.ok()) return Fail(res, body.status());
+                  PolicyDeletion deletion;
+                  absl::StatusOr<std::string> type =
+                      json_fields::String(*body, "delete_type");
+                  absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+                      StringList(*body, "ids");
+                  absl::StatusOr<std::optional<std::string>> attester_type =
+                      json_fields::OptionalString(*body, "attester_type");
+                  for (const absl::Status& s :
+                       {type.status(), ids.status(), attester_type.status()}) {
+                    if (!s.ok()) return Fail(res, s);
+                  }
+                  deletion.delete_type = *type;
+                  deletion.ids = ids->value_or(std::vector<std::string>());
+                  deletion.attester_type = attester_type->value_or("");
+                  absl::StatusOr<std::vector<trellis::GtaPolicy>> deleted =
+                      policies.Delete(*user, deletion);
+                  if (!deleted.ok()) return Fail(res, deleted.status());
+                  res.status = 200;
+                  res.body = "";
+                });
+  router.Get(path, [&policies](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    const std::vector<std::string> ids = QueryIds(req);
+    absl::StatusOr<std::vector<trellis::GtaPolicy>> found =
+        policies.Query(*user, ids, req.QueryParam("attester_type"));
+    if (!found.ok()) return Fail(res, found.status());
+    json list = json::array();
+    for (const trellis::GtaPolicy& policy : *found) {
+      if (!ids.empty()) {
+        list.push_back(PolicyDetails(policy));
+      } else {
+        json summary = PolicySummary(policy);
+        summary["update_time"] = policy.update_time();
+        summary["is_default"] = policy.is_default();
+        list.push_back(std::move(summary));
+      }
+    }
+    Ok(res, {{"policies", std::move(list)}});
+  });
+}
+
+}  // namespace
+
+void RegisterServiceRoutes(http::Router& router, PolicyManager& policies,
+                           NonceService& nonces) {
+  router.SetErrorBody([](int, absl::string_view message) {
+    return json{{"message", std::string(message)}}.dump();
+  });
+  router.Post(absl::StrCat(kServicePrefix, "/challenge"),
+              [&nonces](const http::Request& req, http::Response& res) {
+                Challenge(nonces, req, res);
+              });
+  PolicyRoutes(router, policies);
+}
+
+}  // namespace trellis::gta
