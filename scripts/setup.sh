@@ -18,7 +18,7 @@ PACKAGES=(
   # tests, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev clang libfuzzer-14-dev libclang-rt-14-dev
   # tools used by tests and benchmarks
-  openssl python3 curl
+  openssl python3 curl python3-cryptography python3-jwt
 )
 
 missing=()

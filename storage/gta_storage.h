@@ -30,6 +30,14 @@ class GtaStorage {
   virtual absl::Status DeletePolicies(const std::string& user_id,
                                       const std::vector<std::string>& ids) = 0;
 
+  // Creates or replaces certificates and CRLs, all or none.
+  virtual absl::Status PutCerts(const std::vector<trellis::GtaCert>& certs) = 0;
+  // The user's certificates and CRLs in id order.
+  virtual absl::StatusOr<std::vector<trellis::GtaCert>> ListCerts(
+      const std::string& user_id) = 0;
+  virtual absl::Status DeleteCerts(const std::string& user_id,
+                                   const std::vector<std::string>& ids) = 0;
+
   // Small settings (e.g. the GTA log's id).
   virtual absl::Status PutSetting(const std::string& name,
                                   const std::string& value) = 0;

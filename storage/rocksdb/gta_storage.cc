@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -11,6 +10,7 @@ namespace trellis::storage::rocksdb {
 namespace {
 
 constexpr char kPolicy = 'p';
+constexpr char kCert = 'c';
 constexpr char kKey = 'k';
 constexpr char kSetting = 's';
 
@@ -22,8 +22,9 @@ std::string UserPrefix(char tag, const std::string& user_id) {
   return key;
 }
 
-std::string PolicyKey(const std::string& user_id, const std::string& id) {
-  return UserPrefix(kPolicy, user_id) + id;
+std::string RecordKey(char tag, const std::string& user_id,
+                      const std::string& id) {
+  return UserPrefix(tag, user_id) + id;
 }
 
 std::string KeyKey(const trellis::GtaKey& key) {
@@ -35,6 +36,86 @@ std::string KeyKey(const trellis::GtaKey& key) {
 }
 
 }  // namespace
+
+template <typename Message>
+absl::StatusOr<std::vector<Message>> RocksGtaStorage::Scan(
+    const std::string& prefix, const char* what) {
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->gta()));
+  std::vector<Message> out;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    Message message;
+    if (!message.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError(
+          absl::StrCat("a stored ", what, " is corrupt"));
+    }
+    out.push_back(std::move(message));
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  return out;
+}
+
+absl::Status RocksGtaStorage::Delete(char tag, const std::string& user_id,
+                                     const std::vector<std::string>& ids) {
+  ::rocksdb::WriteBatch batch;
+  for (const std::string& id : ids) {
+    batch.Delete(db_->gta(), RecordKey(tag, user_id, id));
+  }
+  return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+}
+
+absl::Status RocksGtaStorage::PutPolicy(const trellis::GtaPolicy& policy) {
+  return ToAbsl(
+      db_->db()->Put(db_->durable_write(), db_->gta(),
+                     RecordKey(kPolicy, policy.user_id(), policy.id()),
+                     policy.SerializeAsString()));
+}
+
+absl::StatusOr<std::optional<trellis::GtaPolicy>> RocksGtaStorage::GetPolicy(
+    const std::string& user_id, const std::string& id) {
+  std::string value;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->gta(),
+                                       RecordKey(kPolicy, user_id, id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return ToAbsl(s);
+  trellis::GtaPolicy policy;
+  if (!policy.ParseFromString(value)) {
+    return absl::DataLossError(
+        absl::StrCat("stored policy ", id, " is corrupt"));
+  }
+  return policy;
+}
+
+absl::StatusOr<std::vector<trellis::GtaPolicy>> RocksGtaStorage::ListPolicies(
+    const std::string& user_id) {
+  return Scan<trellis::GtaPolicy>(UserPrefix(kPolicy, user_id), "policy");
+}
+
+absl::Status RocksGtaStorage::DeletePolicies(
+    const std::string& user_id, const std::vector<std::string>& ids) {
+  return Delete(kPolicy, user_id, ids);
+}
+
+absl::Status RocksGtaStorage::PutCerts(
+    const std::vector<trellis::GtaCert>& certs) {
+  ::rocksdb::WriteBatch batch;
+  for (const trellis::GtaCert& cert : certs) {
+    batch.Put(db_->gta(), RecordKey(kCert, cert.user_id(), cert.id()),
+              cert.SerializeAsString());
+  }
+  return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+}
+
+absl::StatusOr<std::vector<trellis::GtaCert>> RocksGtaStorage::ListCerts(
+    const std::string& user_id) {
+  return Scan<trellis::GtaCert>(UserPrefix(kCert, user_id), "certificate");
+}
+
+absl::Status RocksGtaStorage::DeleteCerts(const std::string& user_id,
+                                          const std::vector<std::string>& ids) {
+  return Delete(kCert, user_id, ids);
+}
 
 absl::Status RocksGtaStorage::PutSetting(const std::string& name,
                                          const std::string& value) {
@@ -65,68 +146,7 @@ absl::Status RocksGtaStorage::AddKey(const trellis::GtaKey& key) {
 }
 
 absl::StatusOr<std::vector<trellis::GtaKey>> RocksGtaStorage::ListKeys() {
-  const std::string prefix(1, kKey);
-  std::unique_ptr<::rocksdb::Iterator> it(
-      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->gta()));
-  std::vector<trellis::GtaKey> keys;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    trellis::GtaKey key;
-    if (!key.ParseFromArray(it->value().data(), it->value().size())) {
-      return absl::DataLossError("a stored signing key is corrupt");
-    }
-    keys.push_back(std::move(key));
-  }
-  if (!it->status().ok()) return ToAbsl(it->status());
-  return keys;
-}
-
-absl::Status RocksGtaStorage::PutPolicy(const trellis::GtaPolicy& policy) {
-  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->gta(),
-                               PolicyKey(policy.user_id(), policy.id()),
-                               policy.SerializeAsString()));
-}
-
-absl::StatusOr<std::optional<trellis::GtaPolicy>> RocksGtaStorage::GetPolicy(
-    const std::string& user_id, const std::string& id) {
-  std::string value;
-  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->gta(),
-                                       PolicyKey(user_id, id), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return ToAbsl(s);
-  trellis::GtaPolicy policy;
-  if (!policy.ParseFromString(value)) {
-    return absl::DataLossError(
-        absl::StrCat("stored policy ", id, " is corrupt"));
-  }
-  return policy;
-}
-
-absl::StatusOr<std::vector<trellis::GtaPolicy>> RocksGtaStorage::ListPolicies(
-    const std::string& user_id) {
-  const std::string prefix = UserPrefix(kPolicy, user_id);
-  std::unique_ptr<::rocksdb::Iterator> it(
-      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->gta()));
-  std::vector<trellis::GtaPolicy> policies;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    trellis::GtaPolicy policy;
-    if (!policy.ParseFromArray(it->value().data(), it->value().size())) {
-      return absl::DataLossError("a stored policy is corrupt");
-    }
-    policies.push_back(std::move(policy));
-  }
-  if (!it->status().ok()) return ToAbsl(it->status());
-  return policies;
-}
-
-absl::Status RocksGtaStorage::DeletePolicies(
-    const std::string& user_id, const std::vector<std::string>& ids) {
-  ::rocksdb::WriteBatch batch;
-  for (const std::string& id : ids) {
-    batch.Delete(db_->gta(), PolicyKey(user_id, id));
-  }
-  return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+  return Scan<trellis::GtaKey>(std::string(1, kKey), "signing key");
 }
 
 }  // namespace trellis::storage::rocksdb

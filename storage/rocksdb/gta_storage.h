@@ -1,5 +1,6 @@
 // GtaStorage on the embedded RocksDB ("gta" column family):
 //   'p' <user id> '\0' <policy id>  -> trellis.GtaPolicy
+//   'c' <user id> '\0' <cert id>    -> trellis.GtaCert
 //   's' <name>                      -> setting value
 //   'k' <name> '\0' <version, 4 bytes big-endian> -> trellis.GtaKey
 #ifndef TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
@@ -22,6 +23,11 @@ class RocksGtaStorage : public GtaStorage {
       const std::string& user_id) override;
   absl::Status DeletePolicies(const std::string& user_id,
                               const std::vector<std::string>& ids) override;
+  absl::Status PutCerts(const std::vector<trellis::GtaCert>& certs) override;
+  absl::StatusOr<std::vector<trellis::GtaCert>> ListCerts(
+      const std::string& user_id) override;
+  absl::Status DeleteCerts(const std::string& user_id,
+                           const std::vector<std::string>& ids) override;
   absl::Status PutSetting(const std::string& name,
                           const std::string& value) override;
   absl::StatusOr<std::optional<std::string>> GetSetting(
@@ -30,6 +36,13 @@ class RocksGtaStorage : public GtaStorage {
   absl::StatusOr<std::vector<trellis::GtaKey>> ListKeys() override;
 
  private:
+  // Every record under `prefix`, parsed.
+  template <typename Message>
+  absl::StatusOr<std::vector<Message>> Scan(const std::string& prefix,
+                                            const char* what);
+  absl::Status Delete(char tag, const std::string& user_id,
+                      const std::vector<std::string>& ids);
+
   Database* const db_;
   absl::Mutex key_mu_;  // AddKey's check-then-write.
 };
