@@ -410,7 +410,7 @@ absl::StatusOr<std::vector<trellis::GtaCert>> CertManager::Query(
     const std::string& user_id, const std::vector<std::string>& ids,
     const std::string& type) {
   if (absl::Status s = ValidateUserId(user_id); !s.ok()) return s;
-  if (ids.size() > 10) return Invalid("at most 10 ids per query");
+  if (ids.size() > 100) return Invalid("at most 100 ids per query");
   absl::StatusOr<std::vector<trellis::GtaCert>> held =
       storage_->ListCerts(user_id);
   if (!held.ok()) return held.status();

@@ -66,7 +66,7 @@ class CertManager {
                                           CertChange change);
   absl::StatusOr<std::vector<trellis::GtaCert>> Delete(
       const std::string& user_id, const CertDeletion& deletion);
-  // By ids (at most 10), else all of `type` (empty: all but CRLs; "crl":
+  // By ids (at most 100), else all of `type` (empty: all but CRLs; "crl":
   // the CRLs).
   absl::StatusOr<std::vector<trellis::GtaCert>> Query(
       const std::string& user_id, const std::vector<std::string>& ids,

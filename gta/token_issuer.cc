@@ -58,9 +58,9 @@ absl::StatusOr<std::string> TokenIssuer::Issue(json claims) {
   claims["nbf"] = now;
   claims["exp"] = now + absl::ToInt64Seconds(options_.lifetime);
   claims["iss"] = options_.issuer;
-  claims["jti"] = crypto::RandomUuid();
+  if (!claims.contains("jti")) claims["jti"] = crypto::RandomUuid();
   claims["ver"] = "1.0";
-  claims["eat_profile"] = kEatProfile;
+  if (!claims.contains("eat_profile")) claims["eat_profile"] = kEatProfile;
   json header = {
       {"typ", "JWT"}, {"alg", options_.algorithm}, {"kid", tsk->key_id()}};
   if (!options_.jku.empty()) header["jku"] = options_.jku;

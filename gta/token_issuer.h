@@ -38,8 +38,9 @@ class TokenIssuer {
   static absl::StatusOr<std::unique_ptr<TokenIssuer>> Create(
       KeyRing* keys, TokenOptions options, Clock clock = absl::Now);
 
-  // A signed token of `claims` plus iat, nbf, exp, iss, jti, ver and
-  // eat_profile.
+  // A signed token of `claims` plus iat, nbf, exp, iss, ver, eat_profile
+  // (unless `claims` names another profile) and jti (unless `claims` has
+  // one).
   absl::StatusOr<std::string> Issue(nlohmann::json claims);
   // INVALID_ARGUMENT saying why a token is refused.
   absl::StatusOr<VerifiedToken> Verify(const std::string& token) const;

@@ -203,13 +203,14 @@ absl::StatusOr<TpmEvidence> ParseTpmEvidence(const json& evidence) {
 }
 
 std::optional<std::string> ExpectedExtraData(
-    const std::optional<std::string>& nonce_bytes, const json* attester_data) {
-  if (!nonce_bytes.has_value() && attester_data == nullptr) {
+    const std::optional<std::string>& nonce_bytes,
+    const std::optional<std::string>& attester_data_json) {
+  if (!nonce_bytes.has_value() && !attester_data_json.has_value()) {
     return std::nullopt;
   }
   std::string input = nonce_bytes.value_or("");
-  if (attester_data != nullptr) {
-    absl::StrAppend(&input, absl::Base64Escape(attester_data->dump()));
+  if (attester_data_json.has_value()) {
+    absl::StrAppend(&input, absl::Base64Escape(*attester_data_json));
   }
   return crypto::Digest(crypto::DigestAlgorithm::kSha256, {input});
 }

@@ -42,11 +42,12 @@ struct TpmEvidence {
 absl::StatusOr<TpmEvidence> ParseTpmEvidence(const nlohmann::json& evidence);
 
 // The extraData GTA binds a quote to: SHA-256 of the nonce bytes followed
-// by the base64 of attester_data's compact JSON, each only if present;
-// nullopt when neither is (the quote's extraData is then not checked).
+// by the base64 of attester_data's compact JSON (members in the order the
+// attester sent them), each only if present; nullopt when neither is (the
+// quote's extraData is then not checked).
 std::optional<std::string> ExpectedExtraData(
     const std::optional<std::string>& nonce_bytes,
-    const nlohmann::json* attester_data);
+    const std::optional<std::string>& attester_data_json);
 
 // The quote: signed by `ak`, a TPM quote, extraData as expected (when
 // given), selecting exactly the reported PCRs of the reported bank, and

@@ -150,12 +150,15 @@ TEST(TpmEvidenceTest, RefusesMalformedEvidence) {
 }
 
 TEST(TpmEvidenceTest, ExtraDataBindsNonceAndAttesterData) {
-  const json data = {{"test_key", "test_value"}};
-  EXPECT_FALSE(ExpectedExtraData(std::nullopt, nullptr).has_value());
-  const std::string both = *ExpectedExtraData(std::string("n"), &data);
+  const std::string data = R"({"test_key":"test_value"})";
+  EXPECT_FALSE(ExpectedExtraData(std::nullopt, std::nullopt).has_value());
+  const std::string both = *ExpectedExtraData(std::string("n"), data);
   EXPECT_EQ(both.size(), 32u);
-  EXPECT_NE(both, *ExpectedExtraData(std::string("n"), nullptr));
-  EXPECT_NE(both, *ExpectedExtraData(std::nullopt, &data));
+  EXPECT_NE(both, *ExpectedExtraData(std::string("n"), std::nullopt));
+  EXPECT_NE(both, *ExpectedExtraData(std::nullopt, data));
+  // SHA-256("n" || base64(data)), computed independently.
+  EXPECT_EQ(absl::BytesToHexString(both),
+            "7fb042338898d2364c54f25b273a81507adba987c720983c888ea2eb74d16f29");
 }
 
 }  // namespace

@@ -2,18 +2,27 @@
 // the policy lifecycle with GTA's limits, status codes and error bodies,
 // User-Id scoping, every change in the "trellis-gta" log, and policies that
 // survive a restart.
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "attest/eventlog/event_log.h"
+#include "attest/host/tpm_device.h"
+#include "attest/testing/swtpm.h"
+#include "attest/tpm/keys.h"
+#include "attest/tpm/structures.h"
+#include "crypto/digest.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "merkle/log_root.h"
 #include "nlohmann/json.hpp"
 #include "tests/trellisd_process.h"
 #include "trellis_gta.pb.h"
+#include "util/file.h"
 #include "util/test_util.h"
 
 namespace trellis::testing {
@@ -83,7 +92,11 @@ class GtaTest : public ::testing::Test {
             ? client_->Put(url.c_str(), headers, body, "application/json")
             : client_->Delete(url.c_str(), headers, body, "application/json");
     Reply reply;
-    if (!r) return reply;
+    if (!r) {
+      ADD_FAILURE() << method << " " << path << ": "
+                    << httplib::to_string(r.error());
+      return reply;
+    }
     reply.status = r->status;
     reply.body = json::parse(r->body, nullptr, false);
     return reply;
@@ -259,6 +272,256 @@ TEST_F(GtaTest, PolicyLifecycleWithLimitsScopingAndLog) {
     actions.push_back(record.action());
   }
   EXPECT_EQ(actions, (std::vector<std::string>{"add", "update", "delete"}));
+}
+
+// A UEFI_VARIABLE_DATA for SecureBoot = 1.
+std::string SecureBootVariable() {
+  std::string data(16, '\x01');                  // VariableName GUID.
+  data += std::string("\x0a\0\0\0\0\0\0\0", 8);  // 10 UTF-16 chars.
+  data += std::string("\x01\0\0\0\0\0\0\0", 8);  // 1 data byte.
+  for (char c : std::string("SecureBoot")) {
+    data.push_back(c);
+    data.push_back('\0');
+  }
+  data.push_back('\x01');
+  return data;
+}
+
+// The whole GTA flow against a software TPM: certificates, a policy,
+// challenge, tpm_boot evidence made by the TPM (AK certified by the user's
+// CA, quote bound to the nonce and attester_data, a boot log), a token that
+// PyJWT verifies with the JWKS, token/verify, the token's record in the
+// log, nonce replay refused, and a CRL that revokes the AK.
+TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
+  Swtpm swtpm;
+  auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
+  const attest::host::KeyBlob ak = device->CreateAk("rsa").value();
+  const std::string ak_pem =
+      attest::tpm::ToPem(attest::tpm::ParsePublic(ak.public_area).value())
+          .value();
+  const std::string pki = dir_.path() + "/pki";
+  mkdir(pki.c_str(), 0700);
+  ASSERT_TRUE(ReplaceFile(pki + "/ak_pub.pem", ak_pem, 0600).ok());
+  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
+                                     "gta/testdata/make_pki.py ",
+                                     pki, " ", pki, "/ak_pub.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  auto pem = [&](const std::string& file) {
+    return ReadFile(pki + "/" + file).value();
+  };
+  // The boot: events extended into PCRs 0-7, SecureBoot on in PCR 7.
+  std::vector<attest::eventlog::Event> events;
+  for (int pcr = 0; pcr < 8; ++pcr) {
+    if (pcr == 7) {
+      attest::eventlog::Event secure_boot;
+      secure_boot.pcr = 7;
+      secure_boot.type = 0x80000001;  // EV_EFI_VARIABLE_DRIVER_CONFIG
+      secure_boot.data = SecureBootVariable();
+      events.push_back(secure_boot);
+    }
+    attest::eventlog::Event separator;
+    separator.pcr = pcr;
+    separator.type = attest::eventlog::kEvSeparator;
+    separator.data = std::string(4, '\xff');
+    events.push_back(separator);
+  }
+  for (attest::eventlog::Event& event : events) {
+    event.digests[TPM2_ALG_SHA256] =
+        crypto::Digest(crypto::DigestAlgorithm::kSha256, {event.data});
+    ASSERT_TRUE(
+        device->ExtendPcr(event.pcr, event.digests[TPM2_ALG_SHA256]).ok());
+  }
+  const std::string boot_log =
+      attest::eventlog::Serialize({TPM2_ALG_SHA256}, events);
+
+  // The user's CA and a policy.
+  Reply root = Call("POST", "/cert",
+                    json{{"name", "root"},
+                         {"type", {"tpm_boot"}},
+                         {"content", pem("root.pem")}}
+                        .dump());
+  ASSERT_EQ(root.status, 200) << root.body.dump();
+  EXPECT_EQ(root.body["cert"]["cert_id"].get<std::string>().size(), 32u);
+  const std::string rego =
+      ReadFile("tests/testdata/rego/tpm_boot.rego").value();
+  Reply policy = Call("POST", "/policy",
+                      json{{"name", "secure-boot"},
+                           {"attester_type", {"tpm_boot"}},
+                           {"content_type", "text"},
+                           {"content", absl::Base64Escape(rego)},
+                           {"is_default", true}}
+                          .dump());
+  ASSERT_EQ(policy.status, 200) << policy.body.dump();
+  const std::string policy_id = policy.body["policy"]["id"];
+
+  const std::string attester_data = R"({"test_key":"test_value"})";
+  // One attestation: challenge, quote, POST /attest.
+  auto attest = [&](json* request_out) {
+    Reply challenge = Call("POST", "/challenge",
+                           json{{"attester_type", {"tpm_boot"}}}.dump());
+    EXPECT_EQ(challenge.status, 200);
+    const std::string nonce_text = challenge.body["nonce"].dump();
+    const std::string extra =
+        crypto::Digest(crypto::DigestAlgorithm::kSha256,
+                       {nonce_text + absl::Base64Escape(attester_data)});
+    auto quote = device->Quote(
+        ak, extra, *attest::host::ParsePcrList("sha256:0,1,2,3,4,5,6,7"));
+    EXPECT_TRUE(quote.ok()) << quote.status();
+    json pcr_values = json::array();
+    for (const attest::tpm::PcrValue& value : quote->pcrs) {
+      pcr_values.push_back(
+          {{"pcr_index", value.pcr},
+           {"pcr_value", absl::BytesToHexString(value.digest)}});
+    }
+    json evidence = {
+        {"ak_certs",
+         {{{"cert_type", "aik"}, {"cert_data", pem("tpm_ak.pem")}},
+          {{"cert_type", "aik"}, {"cert_data", pem("intermediate.pem")}}}},
+        {"quote",
+         {{"quote_data", absl::Base64Escape(quote->signed_quote.attest)},
+          {"signature", absl::Base64Escape(quote->signed_quote.signature)}}},
+        {"pcrs", {{"hash_alg", "sha256"}, {"pcr_values", pcr_values}}},
+        {"logs",
+         {{{"log_type", "TcgEventLog"},
+           {"log_data", absl::Base64Escape(boot_log)}}}}};
+    // attester_data is spliced in as text: bound as sent.
+    json request = {
+        {"agent_version", "1.0"},
+        {"nonce_type", "verifier"},
+        {"measurements",
+         {{{"node_id", "node-a"},
+           {"nonce", absl::Base64Escape(nonce_text)},
+           {"attester_data", "ATTESTER_DATA"},
+           {"evidences",
+            {{{"attester_type", "tpm_boot"}, {"evidence", evidence}}}}}}}};
+    std::string text = request.dump();
+    const std::string placeholder = R"("ATTESTER_DATA")";
+    text.replace(text.find(placeholder), placeholder.size(), attester_data);
+    if (request_out != nullptr) *request_out = json::parse(text);
+    return Call("POST", "/attest", text);
+  };
+
+  json request;
+  Reply attested = attest(&request);
+  ASSERT_EQ(attested.status, 200) << attested.body.dump();
+  EXPECT_EQ(attested.body["service_version"], "1.0");
+  ASSERT_EQ(attested.body["tokens"].size(), 1u);
+  EXPECT_EQ(attested.body["tokens"][0]["node_id"], "node-a");
+  const std::string token = attested.body["tokens"][0]["token"];
+
+  // PyJWT verifies it with the JWKS the service publishes.
+  httplib::Result jwks = client_->Get(absl::StrCat(kPrefix, "/jwks").c_str());
+  ASSERT_TRUE(jwks && jwks->status == 200);
+  ASSERT_TRUE(ReplaceFile(dir_.path() + "/token", token, 0600).ok());
+  ASSERT_TRUE(ReplaceFile(dir_.path() + "/jwks", jwks->body, 0600).ok());
+  ASSERT_TRUE(ReplaceFile(dir_.path() + "/check.py",
+                          "import json, jwt, sys\n"
+                          "from jwt.algorithms import RSAPSSAlgorithm\n"
+                          "token = open(sys.argv[1]).read()\n"
+                          "kid = jwt.get_unverified_header(token)['kid']\n"
+                          "jwk = [k for k in json.load(open(sys.argv[2]))"
+                          "['keys'] if k['kid'] == kid][0]\n"
+                          "key = RSAPSSAlgorithm.from_jwk(json.dumps(jwk))\n"
+                          "claims = jwt.decode(token, key, "
+                          "algorithms=['PS256'])\n"
+                          "open(sys.argv[3], 'w').write(json.dumps(claims))\n",
+                          0600)
+                  .ok());
+  ASSERT_EQ(
+      std::system(absl::StrCat("/usr/bin/python3 ", dir_.path(), "/check.py ",
+                               dir_.path(), "/token ", dir_.path(), "/jwks ",
+                               dir_.path(), "/claims")
+                      .c_str()),
+      0);
+  const json claims = json::parse(ReadFile(dir_.path() + "/claims").value());
+  EXPECT_EQ(claims["status"], "pass");
+  EXPECT_EQ(claims["ueid"], "node-a");
+  EXPECT_EQ(claims["attester_data"], json::parse(attester_data));
+  EXPECT_EQ(claims["matched_policy"], json({policy_id}));
+  EXPECT_EQ(claims["tpm_boot"]["attestation_status"], "pass");
+  EXPECT_EQ(claims["tpm_boot"]["secure_boot"], "enabled");
+  EXPECT_EQ(claims["tpm_boot"]["log_status"], "replay_success");
+  EXPECT_EQ(claims["tpm_boot"]["policy_info"][0]["appraisal_policy_id"],
+            policy_id);
+  EXPECT_EQ(claims["tpm_boot"]["policy_info"][0]["custom_data"]["hash_alg"],
+            "sha256");
+  EXPECT_EQ(claims["exp"].get<int64_t>() - claims["iat"].get<int64_t>(), 3600);
+
+  // token/verify agrees; a changed byte does not pass.
+  Reply verified = Call("POST", "/token/verify", json{{"token", token}}.dump());
+  ASSERT_EQ(verified.status, 200);
+  EXPECT_EQ(verified.body["verification_pass"], true);
+  EXPECT_EQ(verified.body["token_body"]["jti"], claims["jti"]);
+  std::string tampered = token;
+  tampered[tampered.size() / 3] =
+      tampered[tampered.size() / 3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Call("POST", "/token/verify", json{{"token", tampered}}.dump())
+                .body["verification_pass"],
+            false);
+  EXPECT_EQ(Call("POST", "/token/verify", json{{"token", ""}}.dump()).status,
+            400);
+
+  // The same request again: its nonce is spent.
+  Reply replay = Call("POST", "/attest", request.dump());
+  EXPECT_EQ(replay.status, 400);
+  EXPECT_EQ(replay.body["message"], "Invalid nonce.");
+  // Another user has no CA: the AK chain is not trusted.
+  EXPECT_EQ(Call("POST", "/attest", request.dump(), "bob").status, 400);
+
+  // The token's record is in the log, under the leaf hash it carries.
+  const std::string leaf_hash = absl::HexStringToBytes(
+      claims["trellis_record_leaf_hash"].get<std::string>());
+  auto admin = trellisd_->AdminStub();
+  grpc::ClientContext list_context;
+  trillian::ListTreesResponse trees;
+  ASSERT_TRUE(admin->ListTrees(&list_context, {}, &trees).ok());
+  int64_t log_id = 0;
+  for (const auto& tree : trees.tree()) {
+    if (tree.display_name() == "trellis-gta") log_id = tree.tree_id();
+  }
+  auto log = trellisd_->LogStub();
+  trillian::GetLeavesByHashResponse found;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    trillian::GetLeavesByHashRequest by_hash;
+    by_hash.set_log_id(log_id);
+    by_hash.add_leaf_hash(leaf_hash);
+    found.Clear();
+    if (log->GetLeavesByHash(&context, by_hash, &found).ok() &&
+        found.leaves_size() == 1) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(found.leaves_size(), 1);
+  trellis::GtaChangeRecord record;
+  ASSERT_TRUE(record.ParseFromString(found.leaves(0).leaf_value()));
+  EXPECT_EQ(record.resource(), "token");
+  EXPECT_EQ(record.resource_id(), claims["jti"]);
+  EXPECT_EQ(record.status(), "pass");
+  EXPECT_EQ(record.name(), "node-a");
+
+  // The intermediate stored and its CRL revoking the AK: refused.
+  ASSERT_EQ(Call("POST", "/cert",
+                 json{{"name", "intermediate"},
+                      {"type", {"tpm_boot"}},
+                      {"content", pem("intermediate.pem")}}
+                     .dump())
+                .status,
+            200);
+  Reply crl = Call("POST", "/cert",
+                   json{{"name", "crl"},
+                        {"type", {"crl"}},
+                        {"crl_content", pem("crl_tpm_ak.pem")}}
+                       .dump());
+  ASSERT_EQ(crl.status, 200) << crl.body.dump();
+  EXPECT_EQ(crl.body["crl"]["crl_name"], "crl");
+  Reply revoked = attest(nullptr);
+  EXPECT_EQ(revoked.status, 400);
+  EXPECT_EQ(revoked.body["message"], "the AK certificate is revoked");
+  EXPECT_EQ(Call("GET", "/cert?cert_type=crl", "").body["crls"].size(), 1u);
 }
 
 }  // namespace

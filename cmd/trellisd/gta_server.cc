@@ -43,6 +43,18 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
       std::make_unique<gta::PolicyManager>(storage, server->changes_.get());
   server->nonces_ = std::make_unique<gta::NonceService>(server->keys_.get(),
                                                         options.nonce_validity);
+  server->certs_ =
+      std::make_unique<gta::CertManager>(storage, server->changes_.get());
+  absl::StatusOr<std::unique_ptr<gta::TokenIssuer>> tokens =
+      gta::TokenIssuer::Create(server->keys_.get(), options.tokens);
+  if (!tokens.ok()) return tokens.status();
+  server->tokens_ = std::move(*tokens);
+  absl::StatusOr<std::unique_ptr<gta::AttestationService>> attestation =
+      gta::AttestationService::Create(
+          server->nonces_.get(), server->certs_.get(), server->policies_.get(),
+          server->tokens_.get(), server->changes_.get());
+  if (!attestation.ok()) return attestation.status();
+  server->attestation_ = std::move(*attestation);
 
   absl::StatusOr<std::pair<std::string, std::string>> tls =
       TlsFiles(options.tls_cert_file, options.tls_key_file, data_dir, "gta-tls",
@@ -57,7 +69,10 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
     http_options.require_client_certificate = true;
   }
   http::Router router;
-  gta::RegisterServiceRoutes(router, *server->policies_, *server->nonces_);
+  gta::RegisterServiceRoutes(
+      router,
+      {server->policies_.get(), server->certs_.get(), server->nonces_.get(),
+       server->tokens_.get(), server->attestation_.get()});
   absl::StatusOr<std::unique_ptr<http::Server>> https =
       http::Server::Start(std::move(http_options), std::move(router));
   if (!https.ok()) return https.status();

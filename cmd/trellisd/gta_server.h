@@ -11,10 +11,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "admin/key_store.h"
+#include "gta/attestation_service.h"
+#include "gta/cert_manager.h"
 #include "gta/change_log.h"
 #include "gta/key_ring.h"
 #include "gta/nonce_service.h"
 #include "gta/policy_manager.h"
+#include "gta/token_issuer.h"
 #include "http/server.h"
 #include "log/lazy_log_id.h"
 #include "log/record_sink.h"
@@ -35,6 +38,8 @@ struct GtaOptions {
   absl::Duration nonce_validity = gta::kDefaultNonceValidity;
   // How long a superseded NSK / TSK version still verifies.
   absl::Duration key_overlap = absl::Hours(24);
+  // Token algorithm (PS256/384/512) and lifetime.
+  gta::TokenOptions tokens;
   http::ServerOptions http;
 };
 
@@ -60,6 +65,9 @@ class GtaServer {
   std::unique_ptr<gta::KeyRing> keys_;
   std::unique_ptr<gta::PolicyManager> policies_;
   std::unique_ptr<gta::NonceService> nonces_;
+  std::unique_ptr<gta::CertManager> certs_;
+  std::unique_ptr<gta::TokenIssuer> tokens_;
+  std::unique_ptr<gta::AttestationService> attestation_;
   std::unique_ptr<http::Server> https_;
 };
 

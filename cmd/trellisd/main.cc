@@ -135,6 +135,10 @@ ABSL_FLAG(std::string, gta_client_ca, "",
 ABSL_FLAG(absl::Duration, gta_nonce_validity,
           trellis::GtaOptions().nonce_validity,
           "How long a GTA challenge nonce may be used.");
+ABSL_FLAG(std::string, gta_token_algorithm, "PS256",
+          "GTA token signature algorithm: PS256, PS384 or PS512.");
+ABSL_FLAG(absl::Duration, gta_token_lifetime, absl::Hours(1),
+          "How long a GTA attestation token is valid.");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -244,6 +248,8 @@ int main(int argc, char** argv) {
   options.gta.tls_key_file = absl::GetFlag(FLAGS_gta_tls_key);
   options.gta.client_ca_file = absl::GetFlag(FLAGS_gta_client_ca);
   options.gta.nonce_validity = absl::GetFlag(FLAGS_gta_nonce_validity);
+  options.gta.tokens.algorithm = absl::GetFlag(FLAGS_gta_token_algorithm);
+  options.gta.tokens.lifetime = absl::GetFlag(FLAGS_gta_token_lifetime);
   options.attestation.addr = absl::GetFlag(FLAGS_verifier_addr);
   options.attestation.tls_cert_file = absl::GetFlag(FLAGS_verifier_tls_cert);
   options.attestation.tls_key_file = absl::GetFlag(FLAGS_verifier_tls_key);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gta/policy_evaluation.h"
@@ -295,18 +296,223 @@ void PolicyRoutes(http::Router& router, PolicyManager& policies) {
   });
 }
 
+json CertSummary(const trellis::GtaCert& cert) {
+  if (cert.is_crl()) {
+    return {{"crl_id", cert.id()}, {"crl_name", cert.name()}};
+  }
+  return {{"cert_id", cert.id()},
+          {"cert_name", cert.name()},
+          {"version", cert.version()}};
+}
+
+// The PEM text of a stored certificate or CRL.
+std::string Pem(const trellis::GtaCert& cert) {
+  const char* label = cert.is_crl() ? "X509 CRL" : "CERTIFICATE";
+  std::string body = absl::Base64Escape(cert.der());
+  std::string pem = absl::StrCat("-----BEGIN ", label, "-----\n");
+  for (size_t i = 0; i < body.size(); i += 64) {
+    absl::StrAppend(&pem, body.substr(i, 64), "\n");
+  }
+  absl::StrAppend(&pem, "-----END ", label, "-----\n");
+  return pem;
+}
+
+json CertDetails(const trellis::GtaCert& cert) {
+  if (cert.is_crl()) {
+    json out = CertSummary(cert);
+    out["crl_content"] = Pem(cert);
+    return out;
+  }
+  json out = {{"cert_id", cert.id()},
+              {"cert_name", cert.name()},
+              {"description", cert.description()},
+              {"content", Pem(cert)},
+              {"cert_type", std::vector<std::string>(cert.types().begin(),
+                                                     cert.types().end())},
+              {"is_default", cert.is_default()},
+              {"version", cert.version()},
+              {"update_time", cert.update_time()},
+              {"valid_code", cert.valid_code()}};
+  if (cert.valid_code() == 2) {
+    out["cert_revoked_date"] = cert.revoked_time();
+    out["cert_revoked_reason"] = cert.revoked_reason();
+  }
+  return out;
+}
+
+void CertRoutes(http::Router& router, CertManager& certs) {
+  const std::string path = absl::StrCat(kServicePrefix, "/cert");
+  router.Post(path, [&certs](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    absl::StatusOr<std::string> name = json_fields::String(*body, "name");
+    absl::StatusOr<std::optional<std::string>> description =
+        json_fields::OptionalString(*body, "description");
+    absl::StatusOr<std::optional<std::string>> content =
+        json_fields::OptionalString(*body, "content");
+    absl::StatusOr<std::optional<std::string>> crl_content =
+        json_fields::OptionalString(*body, "crl_content");
+    absl::StatusOr<std::optional<bool>> is_default =
+        json_fields::OptionalBool(*body, "is_default");
+    absl::StatusOr<std::optional<std::vector<std::string>>> types =
+        StringList(*body, "type");
+    for (const absl::Status& s :
+         {name.status(), description.status(), content.status(),
+          crl_content.status(), is_default.status(), types.status()}) {
+      if (!s.ok()) return Fail(res, s);
+    }
+    if (!types->has_value()) {
+      return Fail(res, absl::InvalidArgumentError("type is required"));
+    }
+    NewCert request;
+    request.name = *name;
+    request.description = description->value_or("");
+    request.types = **types;
+    request.content =
+        crl_content->has_value() ? **crl_content : content->value_or("");
+    request.is_default = is_default->value_or(false);
+    absl::StatusOr<trellis::GtaCert> added =
+        certs.Add(*user, std::move(request));
+    if (!added.ok()) return Fail(res, added.status());
+    Ok(res, {{added->is_crl() ? "crl" : "cert", CertSummary(*added)}});
+  });
+  router.Put(path, [&certs](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    if (json_fields::Find(*body, "content") != nullptr ||
+        json_fields::Find(*body, "crl_content") != nullptr) {
+      return Fail(res, absl::InvalidArgumentError(
+                           "a certificate's content cannot be changed"));
+    }
+    CertChange change;
+    absl::StatusOr<std::string> id = json_fields::String(*body, "id");
+    absl::StatusOr<std::optional<std::string>> name =
+        json_fields::OptionalString(*body, "name");
+    absl::StatusOr<std::optional<std::string>> description =
+        json_fields::OptionalString(*body, "description");
+    absl::StatusOr<std::optional<bool>> is_default =
+        json_fields::OptionalBool(*body, "is_default");
+    absl::StatusOr<std::optional<std::vector<std::string>>> types =
+        StringList(*body, "type");
+    for (const absl::Status& s :
+         {id.status(), name.status(), description.status(), is_default.status(),
+          types.status()}) {
+      if (!s.ok()) return Fail(res, s);
+    }
+    change.id = *id;
+    change.name = *name;
+    change.description = *description;
+    change.is_default = *is_default;
+    change.types = *types;
+    absl::StatusOr<trellis::GtaCert> updated =
+        certs.Update(*user, std::move(change));
+    if (!updated.ok()) return Fail(res, updated.status());
+    Ok(res, {{updated->is_crl() ? "crl" : "cert", CertSummary(*updated)}});
+  });
+  router.Delete(path, [&certs](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    absl::StatusOr<std::string> type =
+        json_fields::String(*body, "delete_type");
+    absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+        StringList(*body, "ids");
+    absl::StatusOr<std::optional<std::string>> of_type =
+        json_fields::OptionalString(*body, "type");
+    for (const absl::Status& s :
+         {type.status(), ids.status(), of_type.status()}) {
+      if (!s.ok()) return Fail(res, s);
+    }
+    CertDeletion deletion{*type, ids->value_or(std::vector<std::string>()),
+                          of_type->value_or("")};
+    absl::StatusOr<std::vector<trellis::GtaCert>> deleted =
+        certs.Delete(*user, deletion);
+    if (!deleted.ok()) return Fail(res, deleted.status());
+    res.status = 200;
+    res.body = "";
+  });
+  router.Get(path, [&certs](const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok()) return Fail(res, user.status());
+    const std::vector<std::string> ids = QueryIds(req);
+    const std::string type = req.QueryParam("cert_type");
+    absl::StatusOr<std::vector<trellis::GtaCert>> found =
+        certs.Query(*user, ids, type);
+    if (!found.ok()) return Fail(res, found.status());
+    json list = json::array(), crls = json::array();
+    for (const trellis::GtaCert& cert : *found) {
+      json entry =
+          ids.empty() && !cert.is_crl() ? CertSummary(cert) : CertDetails(cert);
+      (cert.is_crl() ? crls : list).push_back(std::move(entry));
+    }
+    Ok(res, type == "crl" ? json{{"crls", crls}}
+                          : json{{"certs", list}, {"crls", crls}});
+  });
+}
+
+void AttestRoute(http::Router& router, AttestationService& attestation) {
+  router.Post(
+      absl::StrCat(kServicePrefix, "/attest"),
+      [&attestation](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = UserId(req);
+        if (!user.ok()) return Fail(res, user.status(), true);
+        absl::StatusOr<std::vector<IssuedToken>> tokens =
+            attestation.Attest(*user, req.body);
+        if (!tokens.ok()) return Fail(res, tokens.status(), true);
+        json list = json::array();
+        for (const IssuedToken& token : *tokens) {
+          list.push_back({{"node_id", token.node_id}, {"token", token.token}});
+        }
+        Ok(res,
+           {{"service_version", kServiceVersion}, {"tokens", std::move(list)}});
+      });
+}
+
+void TokenRoutes(http::Router& router, TokenIssuer& tokens) {
+  router.Post(
+      absl::StrCat(kServicePrefix, "/token/verify"),
+      [&tokens](const http::Request& req, http::Response& res) {
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        absl::StatusOr<std::string> token = json_fields::String(*body, "token");
+        if (!token.ok()) {
+          return Fail(res, absl::InvalidArgumentError("token is required"));
+        }
+        absl::StatusOr<VerifiedToken> verified = tokens.Verify(*token);
+        if (!verified.ok()) {
+          return Ok(res, {{"verification_pass", false},
+                          {"message", verified.status().message()}});
+        }
+        Ok(res, {{"verification_pass", true},
+                 {"token_header", verified->header},
+                 {"token_body", verified->body}});
+      });
+  router.Get(absl::StrCat(kServicePrefix, "/jwks"),
+             [&tokens](const http::Request&, http::Response& res) {
+               Ok(res, tokens.Jwks());
+             });
+}
+
 }  // namespace
 
-void RegisterServiceRoutes(http::Router& router, PolicyManager& policies,
-                           NonceService& nonces) {
+void RegisterServiceRoutes(http::Router& router, const ServiceApi& api) {
   router.SetErrorBody([](int, absl::string_view message) {
     return json{{"message", std::string(message)}}.dump();
   });
+  NonceService* nonces = api.nonces;
   router.Post(absl::StrCat(kServicePrefix, "/challenge"),
-              [&nonces](const http::Request& req, http::Response& res) {
-                Challenge(nonces, req, res);
+              [nonces](const http::Request& req, http::Response& res) {
+                Challenge(*nonces, req, res);
               });
-  PolicyRoutes(router, policies);
+  PolicyRoutes(router, *api.policies);
+  CertRoutes(router, *api.certs);
+  AttestRoute(router, *api.attestation);
+  TokenRoutes(router, *api.tokens);
 }
 
 }  // namespace trellis::gta

@@ -2,7 +2,9 @@
 """Writes a small PKI for the GTA certificate tests into argv[1], made with
 python3-cryptography (an implementation independent of the OpenSSL code
 under test): a root and an intermediate CA, AK certificates, bad
-certificates, and CRLs."""
+certificates, and CRLs. With argv[2], a TPM AK's public key (PEM), also
+tpm_ak.pem, that key's certificate from the intermediate CA, and
+crl_tpm_ak.pem revoking it."""
 import datetime
 import sys
 
@@ -79,3 +81,15 @@ with open(f"{out}/ak.pub", "wb") as f:
     f.write(ak_key.public_key().public_bytes(
         serialization.Encoding.DER,
         serialization.PublicFormat.SubjectPublicKeyInfo))
+
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "rb") as f:
+        tpm_ak = serialization.load_pem_public_key(f.read())
+    cert_builder = (x509.CertificateBuilder()
+                    .subject_name(name("swtpm AK")).issuer_name(name("TPM Intermediate CA"))
+                    .public_key(tpm_ak).serial_number(200)
+                    .not_valid_before(now - day).not_valid_after(now + 365 * day)
+                    .add_extension(x509.BasicConstraints(ca=False, path_length=None),
+                                   critical=True))
+    write("tpm_ak.pem", cert_builder.sign(inter_key, hashes.SHA256()))
+    write("crl_tpm_ak.pem", crl("TPM Intermediate CA", inter_key, [200]))
