@@ -28,6 +28,11 @@ echo "== storage_bench"
 bazel-bin/bench/storage_bench 2>/dev/null
 echo "== attest_bench (in-process, evidence from a software TPM)"
 bazel-bin/bench/attest_bench --benchmark_min_time=2 2>/dev/null | grep '^BM_'
+echo "== rego_bench and gta_bench (in-process; GTA's sample evidence)"
+(cd bazel-bin/bench/rego_bench.runfiles/trellis &&
+  ../../rego_bench --benchmark_min_time=2 2>/dev/null | grep '^BM_')
+(cd bazel-bin/bench/gta_bench.runfiles/trellis &&
+  ../../gta_bench --benchmark_min_time=2 2>/dev/null | grep '^BM_')
 echo "== map_bench (in-process, 1,000,000-leaf map)"
 bazel-bin/bench/map_bench --map_leaves=1000000
 
