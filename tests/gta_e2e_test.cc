@@ -67,8 +67,9 @@ class GtaTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
 
-  void Start() {
-    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd");
+  void Start(std::vector<std::string> flags = {}) {
+    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd",
+                                                  std::move(flags));
     client_ = std::make_unique<httplib::SSLClient>("127.0.0.1",
                                                    trellisd_->gta_port());
     client_->set_ca_cert_path(trellisd_->gta_ca_file().c_str());
@@ -80,9 +81,11 @@ class GtaTest : public ::testing::Test {
     json body;
   };
   Reply Call(const std::string& method, const std::string& path,
-             const std::string& body, const std::string& user = "alice") {
+             const std::string& body, const std::string& user = "alice",
+             const std::string& api_key = "") {
     httplib::Headers headers;
     if (!user.empty()) headers.emplace("User-Id", user);
+    if (!api_key.empty()) headers.emplace("API-Key", api_key);
     const std::string url = absl::StrCat(kPrefix, path);
     httplib::Result r =
         method == "GET" ? client_->Get(url.c_str(), headers)
@@ -522,6 +525,36 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
   EXPECT_EQ(revoked.status, 400);
   EXPECT_EQ(revoked.body["message"], "the AK certificate is revoked");
   EXPECT_EQ(Call("GET", "/cert?cert_type=crl", "").body["crls"].size(), 1u);
+}
+
+// With --gta_require_api_key every service call needs the API-Key that
+// GET register gave its User-Id; register rotates it for its holder.
+TEST_F(GtaTest, ApiKeysWhenRequired) {
+  EXPECT_EQ(trellisd_->Stop(), 0);
+  Start({"--gta_require_api_key"});
+  Reply registered = Call("GET", "/register", "", "");
+  ASSERT_EQ(registered.status, 200) << registered.body.dump();
+  const std::string user = registered.body["User-Id"];
+  const std::string key = registered.body["API-Key"];
+  EXPECT_EQ(key.size(), 32u);
+  const std::string challenge = json{{"attester_type", {"tpm_boot"}}}.dump();
+  EXPECT_EQ(Call("POST", "/challenge", challenge, user, key).status, 200);
+  EXPECT_EQ(Call("POST", "/challenge", challenge, user).status, 401);
+  EXPECT_EQ(Call("POST", "/challenge", challenge, user, "x" + key).status, 401);
+  EXPECT_EQ(Call("GET", "/policy", "", "alice", key).status, 401);
+  // Rotation: the holder gets a new key, the old one stops working.
+  Reply rotated = Call("GET", "/register", "", user, key);
+  ASSERT_EQ(rotated.status, 200);
+  const std::string new_key = rotated.body["API-Key"];
+  EXPECT_NE(new_key, key);
+  EXPECT_EQ(Call("GET", "/policy", "", user, key).status, 401);
+  EXPECT_EQ(Call("GET", "/policy", "", user, new_key).status, 200);
+  EXPECT_EQ(Call("GET", "/register", "", user, key).status, 401);
+  // Token verification and the JWKS stay open.
+  EXPECT_EQ(Call("POST", "/token/verify", json{{"token", "a.b.c"}}.dump(), "")
+                .body["verification_pass"],
+            false);
+  EXPECT_EQ(Call("GET", "/jwks", "", "").status, 200);
 }
 
 }  // namespace

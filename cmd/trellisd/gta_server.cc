@@ -69,10 +69,12 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
     http_options.require_client_certificate = true;
   }
   http::Router router;
+  server->api_keys_ = std::make_unique<gta::ApiKeyManager>(storage);
   gta::RegisterServiceRoutes(
       router,
       {server->policies_.get(), server->certs_.get(), server->nonces_.get(),
-       server->tokens_.get(), server->attestation_.get()});
+       server->tokens_.get(), server->attestation_.get(),
+       server->api_keys_.get(), options.require_api_key});
   absl::StatusOr<std::unique_ptr<http::Server>> https =
       http::Server::Start(std::move(http_options), std::move(router));
   if (!https.ok()) return https.status();

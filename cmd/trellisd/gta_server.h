@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "admin/key_store.h"
+#include "gta/api_keys.h"
 #include "gta/attestation_service.h"
 #include "gta/cert_manager.h"
 #include "gta/change_log.h"
@@ -40,6 +41,8 @@ struct GtaOptions {
   absl::Duration key_overlap = absl::Hours(24);
   // Token algorithm (PS256/384/512) and lifetime.
   gta::TokenOptions tokens;
+  // Callers must present their API-Key (from GET register).
+  bool require_api_key = false;
   http::ServerOptions http;
 };
 
@@ -68,6 +71,7 @@ class GtaServer {
   std::unique_ptr<gta::CertManager> certs_;
   std::unique_ptr<gta::TokenIssuer> tokens_;
   std::unique_ptr<gta::AttestationService> attestation_;
+  std::unique_ptr<gta::ApiKeyManager> api_keys_;
   std::unique_ptr<http::Server> https_;
 };
 

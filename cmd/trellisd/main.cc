@@ -139,6 +139,9 @@ ABSL_FLAG(std::string, gta_token_algorithm, "PS256",
           "GTA token signature algorithm: PS256, PS384 or PS512.");
 ABSL_FLAG(absl::Duration, gta_token_lifetime, absl::Hours(1),
           "How long a GTA attestation token is valid.");
+ABSL_FLAG(bool, gta_require_api_key, false,
+          "GTA callers must present the API-Key that GET register gave "
+          "their User-Id.");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -250,6 +253,7 @@ int main(int argc, char** argv) {
   options.gta.nonce_validity = absl::GetFlag(FLAGS_gta_nonce_validity);
   options.gta.tokens.algorithm = absl::GetFlag(FLAGS_gta_token_algorithm);
   options.gta.tokens.lifetime = absl::GetFlag(FLAGS_gta_token_lifetime);
+  options.gta.require_api_key = absl::GetFlag(FLAGS_gta_require_api_key);
   options.attestation.addr = absl::GetFlag(FLAGS_verifier_addr);
   options.attestation.tls_cert_file = absl::GetFlag(FLAGS_verifier_tls_cert);
   options.attestation.tls_key_file = absl::GetFlag(FLAGS_verifier_tls_key);

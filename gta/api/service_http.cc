@@ -49,7 +49,10 @@ void Ok(http::Response& res, const json& body) {
   res.body = body.dump();
 }
 
-// The caller's User-Id header.
+// Who calls: the User-Id header, and its API-Key when keys are required.
+using Caller =
+    std::function<absl::StatusOr<std::string>(const http::Request& req)>;
+
 absl::StatusOr<std::string> UserId(const http::Request& req) {
   if (!req.HasHeader("User-Id")) {
     return absl::InvalidArgumentError("User-Id header is required");
@@ -104,9 +107,9 @@ json PolicyDetails(const trellis::GtaPolicy& policy) {
           {"valid_code", 0}};
 }
 
-void Challenge(NonceService& nonces, const http::Request& req,
-               http::Response& res) {
-  if (absl::StatusOr<std::string> user = UserId(req); !user.ok()) {
+void Challenge(const Caller& caller, NonceService& nonces,
+               const http::Request& req, http::Response& res) {
+  if (absl::StatusOr<std::string> user = caller(req); !user.ok()) {
     return Fail(res, user.status(), true);
   }
   absl::StatusOr<json> body = Body(req);
@@ -222,78 +225,82 @@ std::vector<std::string> QueryIds(const http::Request& req) {
   return ids;
 }
 
-void PolicyRoutes(http::Router& router, PolicyManager& policies) {
+void PolicyRoutes(http::Router& router, const Caller& caller,
+                  PolicyManager& policies) {
   const std::string path = absl::StrCat(kServicePrefix, "/policy");
-  router.Post(path, [&policies](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    absl::StatusOr<NewPolicy> request = ParseNewPolicy(*body);
-    if (!request.ok()) return Fail(res, request.status());
-    absl::StatusOr<trellis::GtaPolicy> added =
-        policies.Add(*user, *std::move(request));
-    if (!added.ok()) return Fail(res, added.status());
-    Ok(res, {{"policy", PolicySummary(*added)}});
-  });
-  router.Put(path, [&policies](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    absl::StatusOr<PolicyChange> change = ParsePolicyChange(*body);
-    if (!change.ok()) return Fail(res, change.status());
-    absl::StatusOr<trellis::GtaPolicy> updated =
-        policies.Update(*user, *std::move(change));
-    if (!updated.ok()) return Fail(res, updated.status());
-    Ok(res, {{"policy", PolicySummary(*updated)}});
-  });
-  router.Delete(path,
-                [&policies](const http::Request& req, http::Response& res) {
-                  absl::StatusOr<std::string> user = UserId(req);
-                  if (!user.ok()) return Fail(res, user.status());
-                  absl::StatusOr<json> body = Body(req);
-                  if (!body.ok()) return Fail(res, body.status());
-                  PolicyDeletion deletion;
-                  absl::StatusOr<std::string> type =
-                      json_fields::String(*body, "delete_type");
-                  absl::StatusOr<std::optional<std::vector<std::string>>> ids =
-                      StringList(*body, "ids");
-                  absl::StatusOr<std::optional<std::string>> attester_type =
-                      json_fields::OptionalString(*body, "attester_type");
-                  for (const absl::Status& s :
-                       {type.status(), ids.status(), attester_type.status()}) {
-                    if (!s.ok()) return Fail(res, s);
-                  }
-                  deletion.delete_type = *type;
-                  deletion.ids = ids->value_or(std::vector<std::string>());
-                  deletion.attester_type = attester_type->value_or("");
-                  absl::StatusOr<std::vector<trellis::GtaPolicy>> deleted =
-                      policies.Delete(*user, deletion);
-                  if (!deleted.ok()) return Fail(res, deleted.status());
-                  res.status = 200;
-                  res.body = "";
-                });
-  router.Get(path, [&policies](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    const std::vector<std::string> ids = QueryIds(req);
-    absl::StatusOr<std::vector<trellis::GtaPolicy>> found =
-        policies.Query(*user, ids, req.QueryParam("attester_type"));
-    if (!found.ok()) return Fail(res, found.status());
-    json list = json::array();
-    for (const trellis::GtaPolicy& policy : *found) {
-      if (!ids.empty()) {
-        list.push_back(PolicyDetails(policy));
-      } else {
-        json summary = PolicySummary(policy);
-        summary["update_time"] = policy.update_time();
-        summary["is_default"] = policy.is_default();
-        list.push_back(std::move(summary));
-      }
-    }
-    Ok(res, {{"policies", std::move(list)}});
-  });
+  router.Post(
+      path, [caller, &policies](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        absl::StatusOr<NewPolicy> request = ParseNewPolicy(*body);
+        if (!request.ok()) return Fail(res, request.status());
+        absl::StatusOr<trellis::GtaPolicy> added =
+            policies.Add(*user, *std::move(request));
+        if (!added.ok()) return Fail(res, added.status());
+        Ok(res, {{"policy", PolicySummary(*added)}});
+      });
+  router.Put(
+      path, [caller, &policies](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        absl::StatusOr<PolicyChange> change = ParsePolicyChange(*body);
+        if (!change.ok()) return Fail(res, change.status());
+        absl::StatusOr<trellis::GtaPolicy> updated =
+            policies.Update(*user, *std::move(change));
+        if (!updated.ok()) return Fail(res, updated.status());
+        Ok(res, {{"policy", PolicySummary(*updated)}});
+      });
+  router.Delete(
+      path, [caller, &policies](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        PolicyDeletion deletion;
+        absl::StatusOr<std::string> type =
+            json_fields::String(*body, "delete_type");
+        absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+            StringList(*body, "ids");
+        absl::StatusOr<std::optional<std::string>> attester_type =
+            json_fields::OptionalString(*body, "attester_type");
+        for (const absl::Status& s :
+             {type.status(), ids.status(), attester_type.status()}) {
+          if (!s.ok()) return Fail(res, s);
+        }
+        deletion.delete_type = *type;
+        deletion.ids = ids->value_or(std::vector<std::string>());
+        deletion.attester_type = attester_type->value_or("");
+        absl::StatusOr<std::vector<trellis::GtaPolicy>> deleted =
+            policies.Delete(*user, deletion);
+        if (!deleted.ok()) return Fail(res, deleted.status());
+        res.status = 200;
+        res.body = "";
+      });
+  router.Get(
+      path, [caller, &policies](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        const std::vector<std::string> ids = QueryIds(req);
+        absl::StatusOr<std::vector<trellis::GtaPolicy>> found =
+            policies.Query(*user, ids, req.QueryParam("attester_type"));
+        if (!found.ok()) return Fail(res, found.status());
+        json list = json::array();
+        for (const trellis::GtaPolicy& policy : *found) {
+          if (!ids.empty()) {
+            list.push_back(PolicyDetails(policy));
+          } else {
+            json summary = PolicySummary(policy);
+            summary["update_time"] = policy.update_time();
+            summary["is_default"] = policy.is_default();
+            list.push_back(std::move(summary));
+          }
+        }
+        Ok(res, {{"policies", std::move(list)}});
+      });
 }
 
 json CertSummary(const trellis::GtaCert& cert) {
@@ -340,126 +347,132 @@ json CertDetails(const trellis::GtaCert& cert) {
   return out;
 }
 
-void CertRoutes(http::Router& router, CertManager& certs) {
+void CertRoutes(http::Router& router, const Caller& caller,
+                CertManager& certs) {
   const std::string path = absl::StrCat(kServicePrefix, "/cert");
-  router.Post(path, [&certs](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    absl::StatusOr<std::string> name = json_fields::String(*body, "name");
-    absl::StatusOr<std::optional<std::string>> description =
-        json_fields::OptionalString(*body, "description");
-    absl::StatusOr<std::optional<std::string>> content =
-        json_fields::OptionalString(*body, "content");
-    absl::StatusOr<std::optional<std::string>> crl_content =
-        json_fields::OptionalString(*body, "crl_content");
-    absl::StatusOr<std::optional<bool>> is_default =
-        json_fields::OptionalBool(*body, "is_default");
-    absl::StatusOr<std::optional<std::vector<std::string>>> types =
-        StringList(*body, "type");
-    for (const absl::Status& s :
-         {name.status(), description.status(), content.status(),
-          crl_content.status(), is_default.status(), types.status()}) {
-      if (!s.ok()) return Fail(res, s);
-    }
-    if (!types->has_value()) {
-      return Fail(res, absl::InvalidArgumentError("type is required"));
-    }
-    NewCert request;
-    request.name = *name;
-    request.description = description->value_or("");
-    request.types = **types;
-    request.content =
-        crl_content->has_value() ? **crl_content : content->value_or("");
-    request.is_default = is_default->value_or(false);
-    absl::StatusOr<trellis::GtaCert> added =
-        certs.Add(*user, std::move(request));
-    if (!added.ok()) return Fail(res, added.status());
-    Ok(res, {{added->is_crl() ? "crl" : "cert", CertSummary(*added)}});
-  });
-  router.Put(path, [&certs](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    if (json_fields::Find(*body, "content") != nullptr ||
-        json_fields::Find(*body, "crl_content") != nullptr) {
-      return Fail(res, absl::InvalidArgumentError(
-                           "a certificate's content cannot be changed"));
-    }
-    CertChange change;
-    absl::StatusOr<std::string> id = json_fields::String(*body, "id");
-    absl::StatusOr<std::optional<std::string>> name =
-        json_fields::OptionalString(*body, "name");
-    absl::StatusOr<std::optional<std::string>> description =
-        json_fields::OptionalString(*body, "description");
-    absl::StatusOr<std::optional<bool>> is_default =
-        json_fields::OptionalBool(*body, "is_default");
-    absl::StatusOr<std::optional<std::vector<std::string>>> types =
-        StringList(*body, "type");
-    for (const absl::Status& s :
-         {id.status(), name.status(), description.status(), is_default.status(),
-          types.status()}) {
-      if (!s.ok()) return Fail(res, s);
-    }
-    change.id = *id;
-    change.name = *name;
-    change.description = *description;
-    change.is_default = *is_default;
-    change.types = *types;
-    absl::StatusOr<trellis::GtaCert> updated =
-        certs.Update(*user, std::move(change));
-    if (!updated.ok()) return Fail(res, updated.status());
-    Ok(res, {{updated->is_crl() ? "crl" : "cert", CertSummary(*updated)}});
-  });
-  router.Delete(path, [&certs](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    absl::StatusOr<std::string> type =
-        json_fields::String(*body, "delete_type");
-    absl::StatusOr<std::optional<std::vector<std::string>>> ids =
-        StringList(*body, "ids");
-    absl::StatusOr<std::optional<std::string>> of_type =
-        json_fields::OptionalString(*body, "type");
-    for (const absl::Status& s :
-         {type.status(), ids.status(), of_type.status()}) {
-      if (!s.ok()) return Fail(res, s);
-    }
-    CertDeletion deletion{*type, ids->value_or(std::vector<std::string>()),
-                          of_type->value_or("")};
-    absl::StatusOr<std::vector<trellis::GtaCert>> deleted =
-        certs.Delete(*user, deletion);
-    if (!deleted.ok()) return Fail(res, deleted.status());
-    res.status = 200;
-    res.body = "";
-  });
-  router.Get(path, [&certs](const http::Request& req, http::Response& res) {
-    absl::StatusOr<std::string> user = UserId(req);
-    if (!user.ok()) return Fail(res, user.status());
-    const std::vector<std::string> ids = QueryIds(req);
-    const std::string type = req.QueryParam("cert_type");
-    absl::StatusOr<std::vector<trellis::GtaCert>> found =
-        certs.Query(*user, ids, type);
-    if (!found.ok()) return Fail(res, found.status());
-    json list = json::array(), crls = json::array();
-    for (const trellis::GtaCert& cert : *found) {
-      json entry =
-          ids.empty() && !cert.is_crl() ? CertSummary(cert) : CertDetails(cert);
-      (cert.is_crl() ? crls : list).push_back(std::move(entry));
-    }
-    Ok(res, type == "crl" ? json{{"crls", crls}}
-                          : json{{"certs", list}, {"crls", crls}});
-  });
+  router.Post(
+      path, [caller, &certs](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        absl::StatusOr<std::string> name = json_fields::String(*body, "name");
+        absl::StatusOr<std::optional<std::string>> description =
+            json_fields::OptionalString(*body, "description");
+        absl::StatusOr<std::optional<std::string>> content =
+            json_fields::OptionalString(*body, "content");
+        absl::StatusOr<std::optional<std::string>> crl_content =
+            json_fields::OptionalString(*body, "crl_content");
+        absl::StatusOr<std::optional<bool>> is_default =
+            json_fields::OptionalBool(*body, "is_default");
+        absl::StatusOr<std::optional<std::vector<std::string>>> types =
+            StringList(*body, "type");
+        for (const absl::Status& s :
+             {name.status(), description.status(), content.status(),
+              crl_content.status(), is_default.status(), types.status()}) {
+          if (!s.ok()) return Fail(res, s);
+        }
+        if (!types->has_value()) {
+          return Fail(res, absl::InvalidArgumentError("type is required"));
+        }
+        NewCert request;
+        request.name = *name;
+        request.description = description->value_or("");
+        request.types = **types;
+        request.content =
+            crl_content->has_value() ? **crl_content : content->value_or("");
+        request.is_default = is_default->value_or(false);
+        absl::StatusOr<trellis::GtaCert> added =
+            certs.Add(*user, std::move(request));
+        if (!added.ok()) return Fail(res, added.status());
+        Ok(res, {{added->is_crl() ? "crl" : "cert", CertSummary(*added)}});
+      });
+  router.Put(
+      path, [caller, &certs](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        if (json_fields::Find(*body, "content") != nullptr ||
+            json_fields::Find(*body, "crl_content") != nullptr) {
+          return Fail(res, absl::InvalidArgumentError(
+                               "a certificate's content cannot be changed"));
+        }
+        CertChange change;
+        absl::StatusOr<std::string> id = json_fields::String(*body, "id");
+        absl::StatusOr<std::optional<std::string>> name =
+            json_fields::OptionalString(*body, "name");
+        absl::StatusOr<std::optional<std::string>> description =
+            json_fields::OptionalString(*body, "description");
+        absl::StatusOr<std::optional<bool>> is_default =
+            json_fields::OptionalBool(*body, "is_default");
+        absl::StatusOr<std::optional<std::vector<std::string>>> types =
+            StringList(*body, "type");
+        for (const absl::Status& s :
+             {id.status(), name.status(), description.status(),
+              is_default.status(), types.status()}) {
+          if (!s.ok()) return Fail(res, s);
+        }
+        change.id = *id;
+        change.name = *name;
+        change.description = *description;
+        change.is_default = *is_default;
+        change.types = *types;
+        absl::StatusOr<trellis::GtaCert> updated =
+            certs.Update(*user, std::move(change));
+        if (!updated.ok()) return Fail(res, updated.status());
+        Ok(res, {{updated->is_crl() ? "crl" : "cert", CertSummary(*updated)}});
+      });
+  router.Delete(
+      path, [caller, &certs](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        absl::StatusOr<std::string> type =
+            json_fields::String(*body, "delete_type");
+        absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+            StringList(*body, "ids");
+        absl::StatusOr<std::optional<std::string>> of_type =
+            json_fields::OptionalString(*body, "type");
+        for (const absl::Status& s :
+             {type.status(), ids.status(), of_type.status()}) {
+          if (!s.ok()) return Fail(res, s);
+        }
+        CertDeletion deletion{*type, ids->value_or(std::vector<std::string>()),
+                              of_type->value_or("")};
+        absl::StatusOr<std::vector<trellis::GtaCert>> deleted =
+            certs.Delete(*user, deletion);
+        if (!deleted.ok()) return Fail(res, deleted.status());
+        res.status = 200;
+        res.body = "";
+      });
+  router.Get(path,
+             [caller, &certs](const http::Request& req, http::Response& res) {
+               absl::StatusOr<std::string> user = caller(req);
+               if (!user.ok()) return Fail(res, user.status());
+               const std::vector<std::string> ids = QueryIds(req);
+               const std::string type = req.QueryParam("cert_type");
+               absl::StatusOr<std::vector<trellis::GtaCert>> found =
+                   certs.Query(*user, ids, type);
+               if (!found.ok()) return Fail(res, found.status());
+               json list = json::array(), crls = json::array();
+               for (const trellis::GtaCert& cert : *found) {
+                 json entry = ids.empty() && !cert.is_crl() ? CertSummary(cert)
+                                                            : CertDetails(cert);
+                 (cert.is_crl() ? crls : list).push_back(std::move(entry));
+               }
+               Ok(res, type == "crl" ? json{{"crls", crls}}
+                                     : json{{"certs", list}, {"crls", crls}});
+             });
 }
 
-void AttestRoute(http::Router& router, AttestationService& attestation) {
+void AttestRoute(http::Router& router, const Caller& caller,
+                 AttestationService& attestation) {
   router.Post(
       absl::StrCat(kServicePrefix, "/attest"),
-      [&attestation](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = UserId(req);
+      [caller, &attestation](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
         if (!user.ok()) return Fail(res, user.status(), true);
         absl::StatusOr<std::vector<IssuedToken>> tokens =
             attestation.Attest(*user, req.body);
@@ -498,21 +511,52 @@ void TokenRoutes(http::Router& router, TokenIssuer& tokens) {
              });
 }
 
+// GET register: a new User-Id and API-Key, or, with both headers, a new
+// key for that user.
+void RegisterRoute(http::Router& router, ApiKeyManager& keys) {
+  router.Get(absl::StrCat(kServicePrefix, "/register"),
+             [&keys](const http::Request& req, http::Response& res) {
+               const bool rotate =
+                   req.HasHeader("User-Id") || req.HasHeader("API-Key");
+               absl::StatusOr<ApiCredentials> credentials =
+                   rotate ? keys.Rotate(req.Header("User-Id"),
+                                        req.Header("API-Key"))
+                          : keys.Register();
+               if (!credentials.ok()) return Fail(res, credentials.status());
+               Ok(res, {{"User-Id", credentials->user_id},
+                        {"API-Key", credentials->api_key}});
+             });
+}
+
 }  // namespace
 
 void RegisterServiceRoutes(http::Router& router, const ServiceApi& api) {
   router.SetErrorBody([](int, absl::string_view message) {
     return json{{"message", std::string(message)}}.dump();
   });
+  ApiKeyManager* keys = api.api_keys;
+  const bool require_key = api.require_api_key;
+  const Caller caller =
+      [keys,
+       require_key](const http::Request& req) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> user = UserId(req);
+    if (!user.ok() || !require_key) return user;
+    if (absl::Status s = keys->Authenticate(*user, req.Header("API-Key"));
+        !s.ok()) {
+      return s;
+    }
+    return user;
+  };
   NonceService* nonces = api.nonces;
   router.Post(absl::StrCat(kServicePrefix, "/challenge"),
-              [nonces](const http::Request& req, http::Response& res) {
-                Challenge(*nonces, req, res);
+              [caller, nonces](const http::Request& req, http::Response& res) {
+                Challenge(caller, *nonces, req, res);
               });
-  PolicyRoutes(router, *api.policies);
-  CertRoutes(router, *api.certs);
-  AttestRoute(router, *api.attestation);
+  PolicyRoutes(router, caller, *api.policies);
+  CertRoutes(router, caller, *api.certs);
+  AttestRoute(router, caller, *api.attestation);
   TokenRoutes(router, *api.tokens);
+  RegisterRoute(router, *keys);
 }
 
 }  // namespace trellis::gta

@@ -8,6 +8,7 @@
 #ifndef TRELLIS_GTA_API_SERVICE_HTTP_H_
 #define TRELLIS_GTA_API_SERVICE_HTTP_H_
 
+#include "gta/api_keys.h"
 #include "gta/attestation_service.h"
 #include "gta/cert_manager.h"
 #include "gta/nonce_service.h"
@@ -26,6 +27,10 @@ struct ServiceApi {
   NonceService* nonces;
   TokenIssuer* tokens;
   AttestationService* attestation;
+  ApiKeyManager* api_keys;
+  // Every service call but register, token/verify and jwks then needs a
+  // valid API-Key with its User-Id (401 otherwise).
+  bool require_api_key = false;
 };
 
 void RegisterServiceRoutes(http::Router& router, const ServiceApi& api);
