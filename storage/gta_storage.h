@@ -38,6 +38,13 @@ class GtaStorage {
   virtual absl::Status DeleteCerts(const std::string& user_id,
                                    const std::vector<std::string>& ids) = 0;
 
+  // Creates or replaces a reference value.
+  virtual absl::Status PutRefValue(const trellis::GtaRefValue& value) = 0;
+  virtual absl::StatusOr<std::vector<trellis::GtaRefValue>> ListRefValues(
+      const std::string& user_id) = 0;
+  virtual absl::Status DeleteRefValues(const std::string& user_id,
+                                       const std::vector<std::string>& ids) = 0;
+
   // Small settings (e.g. the GTA log's id).
   virtual absl::Status PutSetting(const std::string& name,
                                   const std::string& value) = 0;

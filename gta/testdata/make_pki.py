@@ -93,3 +93,25 @@ if len(sys.argv) > 2:
                                    critical=True))
     write("tpm_ak.pem", cert_builder.sign(inter_key, hashes.SHA256()))
     write("crl_tpm_ak.pem", crl("TPM Intermediate CA", inter_key, [200]))
+
+# Reference values signed with PyJWT by a refvalue certificate's key (RS384,
+# as GTA's tools sign), by an EC key (ES256), and by a stranger.
+import jwt  # noqa: E402
+
+refvalue_key = rsa.generate_private_key(65537, 2048)
+write("refvalue_signer.pem",
+      cert("Reference Values", refvalue_key, "Reference Values", refvalue_key,
+           True, 8))
+payload = {"referenceValues": [
+    {"fileName": "/usr/bin/sh", "sha256": "aa" * 32},
+    {"fileName": "/usr/bin/ls", "sha256": "BB" * 32}]}
+with open(f"{out}/ref_values.jws", "w") as f:
+    f.write(jwt.encode(payload, refvalue_key, algorithm="RS384"))
+with open(f"{out}/ref_values_ec.jws", "w") as f:
+    f.write(jwt.encode({"referenceValues": [{"fileName": "/x", "sha256": "cc" * 32}]},
+                       inter_key, algorithm="ES256"))
+with open(f"{out}/ref_values_stranger.jws", "w") as f:
+    f.write(jwt.encode(payload, stranger_key, algorithm="ES256"))
+with open(f"{out}/ref_values_bad_digest.jws", "w") as f:
+    f.write(jwt.encode({"referenceValues": [{"fileName": "/x", "sha256": "zz"}]},
+                       refvalue_key, algorithm="RS384"))

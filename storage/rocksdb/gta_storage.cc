@@ -11,6 +11,7 @@ namespace {
 
 constexpr char kPolicy = 'p';
 constexpr char kCert = 'c';
+constexpr char kRefValue = 'r';
 constexpr char kKey = 'k';
 constexpr char kSetting = 's';
 
@@ -115,6 +116,24 @@ absl::StatusOr<std::vector<trellis::GtaCert>> RocksGtaStorage::ListCerts(
 absl::Status RocksGtaStorage::DeleteCerts(const std::string& user_id,
                                           const std::vector<std::string>& ids) {
   return Delete(kCert, user_id, ids);
+}
+
+absl::Status RocksGtaStorage::PutRefValue(const trellis::GtaRefValue& value) {
+  return ToAbsl(
+      db_->db()->Put(db_->durable_write(), db_->gta(),
+                     RecordKey(kRefValue, value.user_id(), value.id()),
+                     value.SerializeAsString()));
+}
+
+absl::StatusOr<std::vector<trellis::GtaRefValue>>
+RocksGtaStorage::ListRefValues(const std::string& user_id) {
+  return Scan<trellis::GtaRefValue>(UserPrefix(kRefValue, user_id),
+                                    "reference value");
+}
+
+absl::Status RocksGtaStorage::DeleteRefValues(
+    const std::string& user_id, const std::vector<std::string>& ids) {
+  return Delete(kRefValue, user_id, ids);
 }
 
 absl::Status RocksGtaStorage::PutSetting(const std::string& name,

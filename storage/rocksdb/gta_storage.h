@@ -1,6 +1,7 @@
 // GtaStorage on the embedded RocksDB ("gta" column family):
 //   'p' <user id> '\0' <policy id>  -> trellis.GtaPolicy
 //   'c' <user id> '\0' <cert id>    -> trellis.GtaCert
+//   'r' <user id> '\0' <ref value id> -> trellis.GtaRefValue
 //   's' <name>                      -> setting value
 //   'k' <name> '\0' <version, 4 bytes big-endian> -> trellis.GtaKey
 #ifndef TRELLIS_STORAGE_ROCKSDB_GTA_STORAGE_H_
@@ -28,6 +29,11 @@ class RocksGtaStorage : public GtaStorage {
       const std::string& user_id) override;
   absl::Status DeleteCerts(const std::string& user_id,
                            const std::vector<std::string>& ids) override;
+  absl::Status PutRefValue(const trellis::GtaRefValue& value) override;
+  absl::StatusOr<std::vector<trellis::GtaRefValue>> ListRefValues(
+      const std::string& user_id) override;
+  absl::Status DeleteRefValues(const std::string& user_id,
+                               const std::vector<std::string>& ids) override;
   absl::Status PutSetting(const std::string& name,
                           const std::string& value) override;
   absl::StatusOr<std::optional<std::string>> GetSetting(
