@@ -55,9 +55,9 @@ absl::StatusOr<std::vector<std::string>> PolicyIds(const json& item,
 
 absl::StatusOr<std::unique_ptr<AttestationService>> AttestationService::Create(
     NonceService* nonces, CertManager* certs, PolicyManager* policies,
-    TokenIssuer* tokens, ChangeLog* changes) {
-  auto service = std::unique_ptr<AttestationService>(
-      new AttestationService(nonces, certs, policies, tokens, changes));
+    RefValueManager* ref_values, TokenIssuer* tokens, ChangeLog* changes) {
+  auto service = std::unique_ptr<AttestationService>(new AttestationService(
+      nonces, certs, policies, ref_values, tokens, changes));
   for (const char* type : {kTpmBoot, kTpmIma}) {
     absl::StatusOr<std::string> text = ExportPolicyText(type);
     if (!text.ok()) return text.status();
@@ -181,10 +181,8 @@ absl::StatusOr<std::vector<IssuedToken>> AttestationService::Attest(
       if (!type.ok() || type->size() > 255) {
         return Invalid("attester_type must be 1 to 255 characters");
       }
-      if (*type != kTpmBoot) {
-        return Invalid(
-            absl::StrCat("Required plugins not found: ", *type,
-                         " (Trellis verifies tpm_boot evidence so far)"));
+      if (*type != kTpmBoot && *type != kTpmIma) {
+        return Invalid(absl::StrCat("Required plugins not found: ", *type));
       }
       if (!seen_types.insert(*type).second) {
         return Invalid(absl::StrCat(*type, " evidence is given twice"));
@@ -205,7 +203,15 @@ absl::StatusOr<std::vector<IssuedToken>> AttestationService::Attest(
           !s.ok()) {
         return s;
       }
-      absl::StatusOr<json> log = BootLogInput(*evidence);
+      absl::StatusOr<json> log;
+      if (*type == kTpmBoot) {
+        log = BootLogInput(*evidence);
+      } else {
+        absl::StatusOr<std::set<std::string>> digests =
+            ref_values_->Digests(user_id);
+        if (!digests.ok()) return digests.status();
+        log = ImaLogInput(*evidence, *digests);
+      }
       if (!log.ok()) return log.status();
       const std::string input =
           PolicyInput(*evidence, json::array({*std::move(log)})).dump();

@@ -18,6 +18,7 @@
 #include "gta/change_log.h"
 #include "gta/nonce_service.h"
 #include "gta/policy_manager.h"
+#include "gta/ref_value_manager.h"
 #include "gta/token_issuer.h"
 #include "nlohmann/json.hpp"
 #include "policy/rego_policy.h"
@@ -34,7 +35,7 @@ class AttestationService {
   // Compiles the export policies.
   static absl::StatusOr<std::unique_ptr<AttestationService>> Create(
       NonceService* nonces, CertManager* certs, PolicyManager* policies,
-      TokenIssuer* tokens, ChangeLog* changes);
+      RefValueManager* ref_values, TokenIssuer* tokens, ChangeLog* changes);
 
   // `request_text` is the request body as received (attester_data and the
   // nonce are bound as the attester serialised them). INVALID_ARGUMENT
@@ -44,17 +45,19 @@ class AttestationService {
 
  private:
   AttestationService(NonceService* nonces, CertManager* certs,
-                     PolicyManager* policies, TokenIssuer* tokens,
-                     ChangeLog* changes)
+                     PolicyManager* policies, RefValueManager* ref_values,
+                     TokenIssuer* tokens, ChangeLog* changes)
       : nonces_(nonces),
         certs_(certs),
         policies_(policies),
+        ref_values_(ref_values),
         tokens_(tokens),
         changes_(changes) {}
 
   NonceService* const nonces_;
   CertManager* const certs_;
   PolicyManager* const policies_;
+  RefValueManager* const ref_values_;
   TokenIssuer* const tokens_;
   ChangeLog* const changes_;
   std::map<std::string, std::unique_ptr<policy::RegoPolicy>> export_policies_;

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "attest/eventlog/event_log.h"
+#include "attest/ima/measurement_list.h"
 #include "attest/tpm/keys.h"
 #include "attest/tpm/structures.h"
 #include "crypto/digest.h"
@@ -328,6 +329,53 @@ absl::StatusOr<json> BootLogInput(const TpmEvidence& evidence) {
       {"ref_value_match_status", "ignore"},
       {"is_log_valid", replay_success},
       {"log_data", std::move(events)}};
+}
+
+absl::StatusOr<json> ImaLogInput(
+    const TpmEvidence& evidence,
+    const std::set<std::string>& reference_sha256) {
+  if (evidence.logs.empty() || evidence.logs.front().type != "ImaLog") {
+    return Invalid("a tpm_ima evidence needs an ImaLog");
+  }
+  auto quoted = evidence.pcrs.find(10);
+  if (quoted == evidence.pcrs.end()) {
+    return Invalid("tpm_ima evidence must report PCR 10");
+  }
+  absl::StatusOr<std::vector<attest::ima::Entry>> entries =
+      attest::ima::ParseAscii(evidence.logs.front().data);
+  if (!entries.ok()) return Invalid(entries.status().message());
+  if (entries->size() > kMaxImaEntries) {
+    return Invalid("the IMA log holds more than 100,000 entries");
+  }
+  absl::StatusOr<size_t> prefix = attest::ima::MatchingPrefix(
+      *entries, evidence.bank, quoted->second, /*pcr=*/10);
+  const bool replayed = prefix.ok();
+  const size_t count = replayed ? *prefix : entries->size();
+  bool all_matched = true;
+  json logs = json::array();
+  for (size_t i = 0; i < count; ++i) {
+    const attest::ima::Entry& entry = (*entries)[i];
+    const std::string digest = absl::BytesToHexString(entry.file_digest);
+    const bool exempt = entry.violation || entry.path == "boot_aggregate";
+    const bool matched = exempt || (entry.digest_algorithm == "sha256" &&
+                                    reference_sha256.count(digest) > 0);
+    all_matched = all_matched && matched;
+    logs.push_back(
+        {{"pcr_index", entry.pcr},
+         {"template_hash", absl::BytesToHexString(entry.template_hash)},
+         {"template_name", entry.template_name},
+         {"file_hash_alg", entry.digest_algorithm},
+         {"file_hash", digest},
+         {"file_path", entry.path},
+         {"ref_value_matched", matched}});
+  }
+  return json{{"log_type", "ImaLog"},
+              {"log_status", replayed ? "replay_success" : "replay_failure"},
+              {"is_log_valid", replayed},
+              {"ref_value_match_status", !replayed     ? "ignore"
+                                         : all_matched ? "matched"
+                                                       : "unmatched"},
+              {"log_data", {{"logs", std::move(logs)}}}};
 }
 
 json PolicyInput(const TpmEvidence& evidence, json logs) {

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ namespace trellis::gta {
 
 inline constexpr size_t kMaxAkCerts = 10;
 inline constexpr size_t kMaxLogBytes = 32 << 20;
+inline constexpr size_t kMaxImaEntries = 100000;
 
 struct TpmLog {
   std::string type;  // "TcgEventLog" or "ImaLog"
@@ -63,6 +65,17 @@ absl::Status VerifyQuote(const TpmEvidence& evidence, const EVP_PKEY& ak,
 // that does not parse or an event whose digest must be the hash of its
 // data and is not.
 absl::StatusOr<nlohmann::json> BootLogInput(const TpmEvidence& evidence);
+
+// The tpm_ima policy input's log: the IMA list (ASCII, at most 100,000
+// entries) replayed into PCR 10 of the reported bank up to the quoted
+// value (a list may have grown after the quote), then every file digest
+// but boot_aggregate's and violations' looked up in `reference_sha256`
+// (lower-case hex): {"log_type": "ImaLog", "log_status", "is_log_valid",
+// "ref_value_match_status": matched | unmatched | ignore (replay failed),
+// "log_data": {"logs": [{"pcr_index", "template_hash", "template_name",
+// "file_hash_alg", "file_hash", "file_path", "ref_value_matched"}]}}.
+absl::StatusOr<nlohmann::json> ImaLogInput(
+    const TpmEvidence& evidence, const std::set<std::string>& reference_sha256);
 
 // The policy input: {"evidence": {"logs": [...], "pcrs": {...}}}.
 nlohmann::json PolicyInput(const TpmEvidence& evidence, nlohmann::json logs);

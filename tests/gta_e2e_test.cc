@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "attest/eventlog/event_log.h"
 #include "attest/host/tpm_device.h"
+#include "attest/ima/measurement_list.h"
 #include "attest/testing/swtpm.h"
 #include "attest/tpm/keys.h"
 #include "attest/tpm/structures.h"
@@ -555,6 +556,144 @@ TEST_F(GtaTest, ApiKeysWhenRequired) {
                 .body["verification_pass"],
             false);
   EXPECT_EQ(Call("GET", "/jwks", "", "").status, 200);
+}
+
+// tpm_ima evidence from a software TPM (PCR 10 extended with an IMA list),
+// a user nonce, reference values signed by the user's refvalue
+// certificate: every measured file known -> pass; a file no reference value
+// lists -> the policy fails the token.
+TEST_F(GtaTest, AttestsImaEvidenceAgainstReferenceValues) {
+  Swtpm swtpm;
+  auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
+  const attest::host::KeyBlob ak = device->CreateAk("ecc").value();
+  const std::string pki = dir_.path() + "/pki";
+  mkdir(pki.c_str(), 0700);
+  ASSERT_TRUE(ReplaceFile(pki + "/ak_pub.pem",
+                          attest::tpm::ToPem(
+                              attest::tpm::ParsePublic(ak.public_area).value())
+                              .value(),
+                          0600)
+                  .ok());
+  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
+                                     "gta/testdata/make_pki.py ",
+                                     pki, " ", pki, "/ak_pub.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  auto pem = [&](const std::string& file) {
+    return ReadFile(pki + "/" + file).value();
+  };
+  ASSERT_EQ(Call("POST", "/cert",
+                 json{{"name", "root"},
+                      {"type", {"tpm_ima"}},
+                      {"content", pem("root.pem")}}
+                     .dump())
+                .status,
+            200);
+  ASSERT_EQ(Call("POST", "/cert",
+                 json{{"name", "signer"},
+                      {"type", {"refvalue"}},
+                      {"content", pem("refvalue_signer.pem")}}
+                     .dump())
+                .status,
+            200);
+  Reply ref = Call("POST", "/ref_value",
+                   json{{"name", "distro"},
+                        {"attester_type", "tpm_ima"},
+                        {"content", pem("ref_values.jws")},
+                        {"is_default", true}}
+                       .dump());
+  ASSERT_EQ(ref.status, 200) << ref.body.dump();
+  EXPECT_EQ(Call("GET", "/ref_value?attester_type=tpm_ima", "")
+                .body["ref_values"]
+                .size(),
+            1u);
+  ASSERT_EQ(Call("POST", "/policy",
+                 json{{"name", "all-known"},
+                      {"attester_type", {"tpm_ima"}},
+                      {"content_type", "text"},
+                      {"content",
+                       absl::Base64Escape(
+                           "package verification\n"
+                           "default ok = false\n"
+                           "ok { input.evidence.logs[0].ref_value_match_status"
+                           " == \"matched\" }\n"
+                           "result := {\"policy_matched\": ok}\n")},
+                      {"is_default", true}}
+                     .dump())
+                .status,
+            200);
+
+  std::vector<attest::ima::Entry> ima = {
+      attest::ima::MakeImaNgEntry("boot_aggregate", std::string(32, '\x01')),
+      attest::ima::MakeImaNgEntry("/usr/bin/sh", std::string(32, '\xaa'))};
+  auto extend = [&](const attest::ima::Entry& entry) {
+    ASSERT_TRUE(
+        device
+            ->ExtendPcr(10, crypto::Digest(crypto::DigestAlgorithm::kSha256,
+                                           {entry.template_data}))
+            .ok());
+  };
+  for (const auto& entry : ima) extend(entry);
+  auto attest = [&] {
+    const std::string user_nonce = "user chosen nonce";
+    auto quote = device->Quote(
+        ak, crypto::Digest(crypto::DigestAlgorithm::kSha256, {user_nonce}),
+        *attest::host::ParsePcrList("sha256:10"));
+    EXPECT_TRUE(quote.ok()) << quote.status();
+    std::string list;
+    for (const auto& entry : ima)
+      list += attest::ima::FormatAscii(entry) + "\n";
+    json evidence = {
+        {"ak_certs",
+         {{{"cert_type", "aik"}, {"cert_data", pem("tpm_ak.pem")}},
+          {{"cert_type", "aik"}, {"cert_data", pem("intermediate.pem")}}}},
+        {"quote",
+         {{"quote_data", absl::Base64Escape(quote->signed_quote.attest)},
+          {"signature", absl::Base64Escape(quote->signed_quote.signature)}}},
+        {"pcrs",
+         {{"hash_alg", "sha256"},
+          {"pcr_values",
+           {{{"pcr_index", 10},
+             {"pcr_value",
+              absl::BytesToHexString(quote->pcrs.at(0).digest)}}}}}},
+        {"logs",
+         {{{"log_type", "ImaLog"}, {"log_data", absl::Base64Escape(list)}}}}};
+    return Call(
+        "POST", "/attest",
+        json{{"nonce_type", "user"},
+             {"user_nonce", absl::Base64Escape(user_nonce)},
+             {"measurements",
+              {{{"node_id", "node-i"},
+                {"evidences",
+                 {{{"attester_type", "tpm_ima"}, {"evidence", evidence}}}}}}}}
+            .dump());
+  };
+  auto claims_of = [&](const Reply& reply) {
+    Reply verified =
+        Call("POST", "/token/verify",
+             json{{"token", reply.body["tokens"][0]["token"]}}.dump());
+    EXPECT_EQ(verified.body["verification_pass"], true);
+    return verified.body["token_body"];
+  };
+  Reply good = attest();
+  ASSERT_EQ(good.status, 200) << good.body.dump();
+  json claims = claims_of(good);
+  EXPECT_EQ(claims["status"], "pass");
+  EXPECT_EQ(claims["nonce_type"], "user");
+  EXPECT_EQ(claims["tpm_ima"]["ref_value_match_status"], "matched");
+  EXPECT_EQ(claims["tpm_ima"]["measured_files"], 2);
+
+  ima.push_back(
+      attest::ima::MakeImaNgEntry("/opt/unknown", std::string(32, '\x0e')));
+  extend(ima.back());
+  Reply bad = attest();
+  ASSERT_EQ(bad.status, 200) << bad.body.dump();
+  claims = claims_of(bad);
+  EXPECT_EQ(claims["status"], "fail");
+  EXPECT_EQ(claims["tpm_ima"]["attestation_status"], "fail");
+  EXPECT_EQ(claims["tpm_ima"]["ref_value_match_status"], "unmatched");
+  EXPECT_EQ(claims["tpm_ima"]["unmatched_files"], 1);
+  EXPECT_EQ(claims["unmatched_policy"].size(), 1u);
 }
 
 }  // namespace

@@ -45,6 +45,8 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
                                                         options.nonce_validity);
   server->certs_ =
       std::make_unique<gta::CertManager>(storage, server->changes_.get());
+  server->ref_values_ =
+      std::make_unique<gta::RefValueManager>(storage, server->changes_.get());
   absl::StatusOr<std::unique_ptr<gta::TokenIssuer>> tokens =
       gta::TokenIssuer::Create(server->keys_.get(), options.tokens);
   if (!tokens.ok()) return tokens.status();
@@ -52,7 +54,8 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
   absl::StatusOr<std::unique_ptr<gta::AttestationService>> attestation =
       gta::AttestationService::Create(
           server->nonces_.get(), server->certs_.get(), server->policies_.get(),
-          server->tokens_.get(), server->changes_.get());
+          server->ref_values_.get(), server->tokens_.get(),
+          server->changes_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
 
@@ -72,8 +75,8 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
   server->api_keys_ = std::make_unique<gta::ApiKeyManager>(storage);
   gta::RegisterServiceRoutes(
       router,
-      {server->policies_.get(), server->certs_.get(), server->nonces_.get(),
-       server->tokens_.get(), server->attestation_.get(),
+      {server->policies_.get(), server->certs_.get(), server->ref_values_.get(),
+       server->nonces_.get(), server->tokens_.get(), server->attestation_.get(),
        server->api_keys_.get(), options.require_api_key});
   absl::StatusOr<std::unique_ptr<http::Server>> https =
       http::Server::Start(std::move(http_options), std::move(router));

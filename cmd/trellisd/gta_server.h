@@ -18,6 +18,7 @@
 #include "gta/key_ring.h"
 #include "gta/nonce_service.h"
 #include "gta/policy_manager.h"
+#include "gta/ref_value_manager.h"
 #include "gta/token_issuer.h"
 #include "http/server.h"
 #include "log/lazy_log_id.h"
@@ -69,6 +70,7 @@ class GtaServer {
   std::unique_ptr<gta::PolicyManager> policies_;
   std::unique_ptr<gta::NonceService> nonces_;
   std::unique_ptr<gta::CertManager> certs_;
+  std::unique_ptr<gta::RefValueManager> ref_values_;
   std::unique_ptr<gta::TokenIssuer> tokens_;
   std::unique_ptr<gta::AttestationService> attestation_;
   std::unique_ptr<gta::ApiKeyManager> api_keys_;

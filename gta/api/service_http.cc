@@ -467,6 +467,122 @@ void CertRoutes(http::Router& router, const Caller& caller,
              });
 }
 
+json RefValueJson(const trellis::GtaRefValue& value, bool full) {
+  json out = {
+      {"id", value.id()}, {"name", value.name()}, {"version", value.version()}};
+  if (full) {
+    out["description"] = value.description();
+    out["content"] = value.content();
+    out["attester_type"] = value.attester_type();
+    out["is_default"] = value.is_default();
+    out["update_time"] = value.update_time();
+  }
+  return out;
+}
+
+// attester_type as a string or, as for policies, a one-element list.
+absl::StatusOr<std::optional<std::string>> OneType(const json& body) {
+  const json* type = json_fields::Find(body, "attester_type");
+  if (type == nullptr) return std::nullopt;
+  if (type->is_array() && type->size() == 1 && (*type)[0].is_string()) {
+    return std::optional<std::string>((*type)[0].get<std::string>());
+  }
+  if (type->is_string()) {
+    return std::optional<std::string>(type->get<std::string>());
+  }
+  return absl::InvalidArgumentError("attester_type must be tpm_ima");
+}
+
+void RefValueRoutes(http::Router& router, const Caller& caller,
+                    RefValueManager& values) {
+  const std::string path = absl::StrCat(kServicePrefix, "/ref_value");
+  router.Post(path, [caller, &values](const http::Request& req,
+                                      http::Response& res) {
+    absl::StatusOr<std::string> user = caller(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    absl::StatusOr<std::string> name = json_fields::String(*body, "name");
+    absl::StatusOr<std::string> content = json_fields::String(*body, "content");
+    absl::StatusOr<std::optional<std::string>> description =
+        json_fields::OptionalString(*body, "description");
+    absl::StatusOr<std::optional<bool>> is_default =
+        json_fields::OptionalBool(*body, "is_default");
+    absl::StatusOr<std::optional<std::string>> type = OneType(*body);
+    for (const absl::Status& s :
+         {name.status(), content.status(), description.status(),
+          is_default.status(), type.status()}) {
+      if (!s.ok()) return Fail(res, s);
+    }
+    absl::StatusOr<trellis::GtaRefValue> added =
+        values.Add(*user, {*name, description->value_or(""), type->value_or(""),
+                           *content, is_default->value_or(false)});
+    if (!added.ok()) return Fail(res, added.status());
+    Ok(res, {{"ref_value", RefValueJson(*added, false)}});
+  });
+  router.Put(
+      path, [caller, &values](const http::Request& req, http::Response& res) {
+        absl::StatusOr<std::string> user = caller(req);
+        if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<json> body = Body(req);
+        if (!body.ok()) return Fail(res, body.status());
+        absl::StatusOr<std::string> id = json_fields::String(*body, "id");
+        absl::StatusOr<std::optional<std::string>> name =
+            json_fields::OptionalString(*body, "name");
+        absl::StatusOr<std::optional<std::string>> description =
+            json_fields::OptionalString(*body, "description");
+        absl::StatusOr<std::optional<std::string>> content =
+            json_fields::OptionalString(*body, "content");
+        absl::StatusOr<std::optional<bool>> is_default =
+            json_fields::OptionalBool(*body, "is_default");
+        for (const absl::Status& s :
+             {id.status(), name.status(), description.status(),
+              content.status(), is_default.status()}) {
+          if (!s.ok()) return Fail(res, s);
+        }
+        absl::StatusOr<trellis::GtaRefValue> updated = values.Update(
+            *user, {*id, *name, *description, *content, *is_default});
+        if (!updated.ok()) return Fail(res, updated.status());
+        Ok(res, {{"ref_value", RefValueJson(*updated, false)}});
+      });
+  router.Delete(path, [caller, &values](const http::Request& req,
+                                        http::Response& res) {
+    absl::StatusOr<std::string> user = caller(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    absl::StatusOr<std::string> type =
+        json_fields::String(*body, "delete_type");
+    absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+        StringList(*body, "ids");
+    absl::StatusOr<std::optional<std::string>> attester_type = OneType(*body);
+    for (const absl::Status& s :
+         {type.status(), ids.status(), attester_type.status()}) {
+      if (!s.ok()) return Fail(res, s);
+    }
+    absl::StatusOr<std::vector<trellis::GtaRefValue>> deleted =
+        values.Delete(*user, *type, ids->value_or(std::vector<std::string>()),
+                      attester_type->value_or(""));
+    if (!deleted.ok()) return Fail(res, deleted.status());
+    res.status = 200;
+    res.body = "";
+  });
+  router.Get(path,
+             [caller, &values](const http::Request& req, http::Response& res) {
+               absl::StatusOr<std::string> user = caller(req);
+               if (!user.ok()) return Fail(res, user.status());
+               const std::vector<std::string> ids = QueryIds(req);
+               absl::StatusOr<std::vector<trellis::GtaRefValue>> found =
+                   values.Query(*user, ids, req.QueryParam("attester_type"));
+               if (!found.ok()) return Fail(res, found.status());
+               json list = json::array();
+               for (const trellis::GtaRefValue& value : *found) {
+                 list.push_back(RefValueJson(value, !ids.empty()));
+               }
+               Ok(res, {{"ref_values", std::move(list)}});
+             });
+}
+
 void AttestRoute(http::Router& router, const Caller& caller,
                  AttestationService& attestation) {
   router.Post(
@@ -554,6 +670,7 @@ void RegisterServiceRoutes(http::Router& router, const ServiceApi& api) {
               });
   PolicyRoutes(router, caller, *api.policies);
   CertRoutes(router, caller, *api.certs);
+  RefValueRoutes(router, caller, *api.ref_values);
   AttestRoute(router, caller, *api.attestation);
   TokenRoutes(router, *api.tokens);
   RegisterRoute(router, *keys);

@@ -13,6 +13,7 @@
 #include "gta/cert_manager.h"
 #include "gta/nonce_service.h"
 #include "gta/policy_manager.h"
+#include "gta/ref_value_manager.h"
 #include "gta/token_issuer.h"
 #include "http/router.h"
 
@@ -24,6 +25,7 @@ inline constexpr char kServiceVersion[] = "1.0";
 struct ServiceApi {
   PolicyManager* policies;
   CertManager* certs;
+  RefValueManager* ref_values;
   NonceService* nonces;
   TokenIssuer* tokens;
   AttestationService* attestation;
