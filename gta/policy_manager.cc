@@ -10,6 +10,7 @@
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "gta/policy_evaluation.h"
+#include "gta/signed_content.h"
 
 namespace trellis::gta {
 namespace {
@@ -62,26 +63,47 @@ absl::Status ValidateUserId(const std::string& user_id) {
 }
 
 absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>>
-PolicyManager::Compile(const std::string& content_type,
+PolicyManager::Compile(const std::string& user_id,
+                       const std::string& content_type,
                        const std::string& content,
                        const std::vector<std::string>& attester_types,
                        std::string* rego) {
+  std::string base64 = content;
   if (content_type == "jwt") {
-    // A signed policy is checked against the user's certificates of type
-    // "policy", which this version does not manage yet.
-    return absl::InvalidArgumentError(
-        "content_type jwt needs a policy certificate, and none can be "
-        "registered yet: upload the policy as text");
-  }
-  if (content_type != "text") {
+    // Signed by one of the user's certificates of type policy; the Rego is
+    // the payload's "policy" (base64).
+    if (content.size() > 2 * kMaxPolicyRegoBytes) {
+      return absl::InvalidArgumentError("the signed policy is too large");
+    }
+    absl::StatusOr<std::vector<trellis::GtaCert>> certs =
+        storage_->ListCerts(user_id);
+    if (!certs.ok()) return certs.status();
+    std::vector<std::string> signers;
+    for (const trellis::GtaCert& cert : *certs) {
+      if (!cert.is_crl() && cert.valid_code() == 0 &&
+          std::find(cert.types().begin(), cert.types().end(), "policy") !=
+              cert.types().end()) {
+        signers.push_back(cert.der());
+      }
+    }
+    absl::StatusOr<nlohmann::json> payload =
+        VerifySignedContent(content, signers);
+    if (!payload.ok()) return payload.status();
+    const auto policy = payload->find("policy");
+    if (policy == payload->end() || !policy->is_string()) {
+      return absl::InvalidArgumentError(
+          "the signed policy's payload must hold policy (base64 Rego)");
+    }
+    base64 = policy->get<std::string>();
+  } else if (content_type != "text") {
     return absl::InvalidArgumentError("content_type must be jwt or text");
   }
   // Base64 of at most 500 KiB.
-  if (content.empty() || content.size() > (kMaxPolicyRegoBytes + 2) / 3 * 4) {
+  if (base64.empty() || base64.size() > (kMaxPolicyRegoBytes + 2) / 3 * 4) {
     return absl::InvalidArgumentError(
         "content must be the base64 of 1 byte to 500 KiB of Rego");
   }
-  if (!absl::Base64Unescape(content, rego) || rego->empty()) {
+  if (!absl::Base64Unescape(base64, rego) || rego->empty()) {
     return absl::InvalidArgumentError("content is not base64");
   }
   if (rego->size() > kMaxPolicyRegoBytes) {
@@ -125,8 +147,9 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Add(
     if (!s.ok()) return s;
   }
   std::string rego;
-  absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> compiled = Compile(
-      request.content_type, request.content, request.attester_types, &rego);
+  absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> compiled =
+      Compile(user_id, request.content_type, request.content,
+              request.attester_types, &rego);
   if (!compiled.ok()) return compiled.status();
 
   absl::MutexLock lock(&write_mu_);
@@ -218,21 +241,25 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Update(
     }
   }
   if (change.is_default) policy.set_is_default(*change.is_default);
+  if (change.content_type && !change.content &&
+      *change.content_type != policy.content_type()) {
+    return absl::InvalidArgumentError(
+        "content_type can only change with new content");
+  }
   std::shared_ptr<const policy::RegoPolicy> compiled;
   if (change.content || change.content_type || change.attester_types) {
     // New content, or old content for new types: checked again.
     const std::string content_type =
         change.content_type.value_or(policy.content_type());
     std::string rego;
+    const std::vector<std::string> types(policy.attester_types().begin(),
+                                         policy.attester_types().end());
+    // New content is checked as uploaded; the held Rego (its signature was
+    // checked at upload) only against the new types.
     absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> recompiled =
         change.content
-            ? Compile(content_type, *change.content,
-                      {policy.attester_types().begin(),
-                       policy.attester_types().end()},
-                      &rego)
-            : Compile(content_type, absl::Base64Escape(policy.rego()),
-                      {policy.attester_types().begin(),
-                       policy.attester_types().end()},
+            ? Compile(user_id, content_type, *change.content, types, &rego)
+            : Compile(user_id, "text", absl::Base64Escape(policy.rego()), types,
                       &rego);
     if (!recompiled.ok()) return recompiled.status();
     compiled = *std::move(recompiled);

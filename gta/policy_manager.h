@@ -92,9 +92,12 @@ class PolicyManager {
       const std::vector<std::string>& ids);
 
  private:
-  // The Rego of `content` of `content_type`, checked for `attester_types`.
+  // The Rego of `content` of `content_type` ("text": base64 Rego; "jwt": a
+  // JWS signed by one of the user's policy certificates whose payload's
+  // "policy" is the base64 Rego), checked for `attester_types`.
   absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> Compile(
-      const std::string& content_type, const std::string& content,
+      const std::string& user_id, const std::string& content_type,
+      const std::string& content,
       const std::vector<std::string>& attester_types, std::string* rego);
   absl::Status Record(const trellis::GtaPolicy& policy,
                       const std::string& action);

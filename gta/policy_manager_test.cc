@@ -1,10 +1,14 @@
 #include "gta/policy_manager.h"
 
+#include <cstdlib>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ca/x509.h"
 #include "gta/policy_evaluation.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb/gta_storage.h"
+#include "util/file.h"
 #include "util/test_util.h"
 
 namespace trellis::gta {
@@ -216,6 +220,51 @@ TEST_F(PolicyManagerTest, NothingIsStoredUnlessItIsLogged) {
   EXPECT_EQ(manager_->Add(kUser, Policy("boot")).status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_TRUE(storage_->ListPolicies(kUser)->empty());
+}
+
+// content_type jwt: the policy is the payload of a JWS (PyJWT, RS512) that
+// one of the user's certificates of type policy signed.
+TEST_F(PolicyManagerTest, SignedPoliciesNeedAPolicyCertificate) {
+  testing::TempDir pki;
+  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
+                                     "gta/testdata/make_pki.py ",
+                                     pki.path(), " 2>/dev/null")
+                            .c_str()),
+            0);
+  NewPolicy signed_policy = Policy("signed");
+  signed_policy.content_type = "jwt";
+  signed_policy.content = ReadFile(pki.path() + "/signed_policy.jws").value();
+  EXPECT_EQ(manager_->Add(kUser, signed_policy).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  trellis::GtaCert cert;
+  cert.set_user_id(kUser);
+  cert.set_id("signer");
+  cert.add_types("policy");
+  cert.set_der(ca::CertificatesFromPem(
+                   ReadFile(pki.path() + "/refvalue_signer.pem").value())
+                   ->front());
+  ASSERT_TRUE(storage_->PutCerts({cert}).ok());
+  auto added = manager_->Add(kUser, signed_policy);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->rego(),
+            "package verification\nresult := {\"policy_matched\": true}\n");
+  std::string tampered = signed_policy.content;
+  tampered[tampered.size() - 4] ^= 1;
+  signed_policy.name = "tampered";
+  signed_policy.content = tampered;
+  EXPECT_FALSE(manager_->Add(kUser, signed_policy).ok());
+  // A certificate of another type does not sign policies.
+  cert.clear_types();
+  cert.add_types("refvalue");
+  ASSERT_TRUE(storage_->PutCerts({cert}).ok());
+  signed_policy.name = "again";
+  signed_policy.content = ReadFile(pki.path() + "/signed_policy.jws").value();
+  EXPECT_FALSE(manager_->Add(kUser, signed_policy).ok());
+  PolicyChange change;
+  change.id = added->id();
+  change.content_type = "text";
+  EXPECT_EQ(manager_->Update(kUser, change).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

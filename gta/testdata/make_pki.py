@@ -115,3 +115,10 @@ with open(f"{out}/ref_values_stranger.jws", "w") as f:
 with open(f"{out}/ref_values_bad_digest.jws", "w") as f:
     f.write(jwt.encode({"referenceValues": [{"fileName": "/x", "sha256": "zz"}]},
                        refvalue_key, algorithm="RS384"))
+import base64  # noqa: E402
+
+signed_policy = base64.b64encode(
+    b'package verification\nresult := {"policy_matched": true}\n').decode()
+with open(f"{out}/signed_policy.jws", "w") as f:
+    f.write(jwt.encode({"policy": signed_policy}, refvalue_key,
+                       algorithm="RS512"))
