@@ -107,6 +107,13 @@ std::vector<SigningKey> KeyRing::Verifying(const std::string& name) const {
   return out;
 }
 
+std::vector<SigningKey> KeyRing::Versions(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = keys_.find(name);
+  if (it == keys_.end()) return {};
+  return std::vector<SigningKey>(it->second.rbegin(), it->second.rend());
+}
+
 absl::StatusOr<SigningKey> KeyRing::Rotate(const std::string& name) {
   if (!KnownName(name)) {
     return absl::InvalidArgumentError("key name must be NSK, TSK or FSK");

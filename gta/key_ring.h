@@ -48,6 +48,8 @@ class KeyRing {
   // The versions that verify now: the current one and those superseded
   // less than `overlap` ago, newest first.
   std::vector<SigningKey> Verifying(const std::string& name) const;
+  // Every version of `name`, newest first (the key manager's export).
+  std::vector<SigningKey> Versions(const std::string& name) const;
   // A new version of `name` signs from now on; INVALID_ARGUMENT for a name
   // other than NSK, TSK and FSK.
   absl::StatusOr<SigningKey> Rotate(const std::string& name);

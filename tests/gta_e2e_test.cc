@@ -3,6 +3,7 @@
 // User-Id scoping, every change in the "trellis-gta" log, and policies that
 // survive a restart.
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -694,6 +695,80 @@ TEST_F(GtaTest, AttestsImaEvidenceAgainstReferenceValues) {
   EXPECT_EQ(claims["tpm_ima"]["ref_value_match_status"], "unmatched");
   EXPECT_EQ(claims["tpm_ima"]["unmatched_files"], 1);
   EXPECT_EQ(claims["unmatched_policy"].size(), 1u);
+}
+
+// The key manager API: only on its own listener, only for allow-listed
+// client certificates; it exports every key version (newest first) and
+// rotates; the previous TSK keeps verifying during its overlap.
+TEST_F(GtaTest, KeyManagerApiForAllowListedClientsOnly) {
+  const std::string pki = dir_.path() + "/pki";
+  mkdir(pki.c_str(), 0700);
+  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
+                                     "gta/testdata/make_pki.py ",
+                                     pki, " 2>/dev/null")
+                            .c_str()),
+            0);
+  EXPECT_EQ(trellisd_->Stop(), 0);
+  const std::string port_file = dir_.path() + "/vault.port";
+  Start({"--gta_vault_addr=127.0.0.1:0",
+         "--gta_vault_client_ca=" + pki + "/root.pem",
+         "--gta_vault_allowed_certs=" + pki + "/vault_client.pem",
+         "--gta_vault_port_file=" + port_file});
+  int port = 0;
+  std::ifstream(port_file) >> port;
+  ASSERT_GT(port, 0);
+  auto vault = [&](const std::string& client) {
+    auto c = std::make_unique<httplib::SSLClient>(
+        "127.0.0.1", port, (pki + "/" + client + ".pem").c_str(),
+        (pki + "/" + client + ".key").c_str());
+    c->set_ca_cert_path(trellisd_->gta_ca_file().c_str());
+    c->enable_server_certificate_verification(true);
+    return c;
+  };
+
+  httplib::Result keys =
+      vault("vault_client")->Get("/v1/vault/get_signing_keys");
+  ASSERT_TRUE(keys) << httplib::to_string(keys.error());
+  ASSERT_EQ(keys->status, 200) << keys->body;
+  const json exported = json::parse(keys->body);
+  for (const char* name : {"NSK", "TSK", "FSK"}) {
+    ASSERT_EQ(exported[name].size(), 1u) << name;
+    EXPECT_EQ(exported[name][0]["version"], "v1");
+    EXPECT_EQ(exported[name][0]["algorithm"], "rsa_3072");
+    EXPECT_EQ(exported[name][0]["encoding"], "pem");
+    EXPECT_NE(
+        exported[name][0]["private_key"].get<std::string>().find("PRIVATE KEY"),
+        std::string::npos);
+  }
+  // Not on the service listener, and not for other clients.
+  EXPECT_EQ(Call("GET", "/../../../v1/vault/get_signing_keys", "").status, 404);
+  httplib::Result other =
+      vault("other_client")->Get("/v1/vault/get_signing_keys");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 403);
+  httplib::SSLClient anonymous("127.0.0.1", port);
+  anonymous.enable_server_certificate_verification(false);
+  EXPECT_FALSE(anonymous.Get("/v1/vault/get_signing_keys"));
+
+  httplib::Result rotated =
+      vault("vault_client")->Post("/v1/vault/rotate?key=TSK", "", "text/plain");
+  ASSERT_TRUE(rotated && rotated->status == 200);
+  EXPECT_EQ(json::parse(rotated->body)["version"], "v2");
+  const json after = json::parse(
+      vault("vault_client")->Get("/v1/vault/get_signing_keys")->body);
+  ASSERT_EQ(after["TSK"].size(), 2u);
+  EXPECT_EQ(after["TSK"][0]["version"], "v2");
+  // Both verify during the overlap: the JWKS lists both, newest first.
+  httplib::Result jwks = client_->Get(absl::StrCat(kPrefix, "/jwks").c_str());
+  ASSERT_TRUE(jwks && jwks->status == 200);
+  const json published = json::parse(jwks->body)["keys"];
+  ASSERT_EQ(published.size(), 2u);
+  EXPECT_EQ(published[0]["kid"], "TSK-v2");
+  EXPECT_EQ(published[1]["kid"], "TSK-v1");
+  EXPECT_EQ(vault("vault_client")
+                ->Post("/v1/vault/rotate?key=PSK", "", "text/plain")
+                ->status,
+            400);
 }
 
 }  // namespace

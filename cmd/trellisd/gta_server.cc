@@ -1,7 +1,10 @@
 #include "cmd/trellisd/gta_server.h"
 
+#include "ca/x509.h"
 #include "cmd/trellisd/tls_files.h"
 #include "gta/api/service_http.h"
+#include "gta/api/vault_http.h"
+#include "util/file.h"
 
 namespace trellis {
 namespace {
@@ -82,6 +85,36 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
       http::Server::Start(std::move(http_options), std::move(router));
   if (!https.ok()) return https.status();
   server->https_ = std::move(*https);
+  if (!options.vault_addr.empty()) {
+    if (options.vault_client_ca.empty() ||
+        options.vault_allowed_certs.empty()) {
+      return absl::InvalidArgumentError(
+          "the GTA key manager API needs a client CA and allowed client "
+          "certificates");
+    }
+    absl::StatusOr<std::string> allowed_pem =
+        ReadFile(options.vault_allowed_certs);
+    if (!allowed_pem.ok()) return allowed_pem.status();
+    absl::StatusOr<std::vector<std::string>> allowed =
+        ca::CertificatesFromPem(*allowed_pem);
+    if (!allowed.ok() || allowed->empty()) {
+      return absl::InvalidArgumentError(
+          "the allowed key manager clients file holds no certificate");
+    }
+    http::ServerOptions vault_options = options.http;
+    vault_options.address = options.vault_addr;
+    vault_options.tls_cert_file = tls->first;
+    vault_options.tls_key_file = tls->second;
+    vault_options.client_ca_files = {options.vault_client_ca};
+    vault_options.require_client_certificate = true;
+    http::Router vault_router;
+    gta::RegisterVaultRoutes(vault_router, *server->keys_,
+                             {allowed->begin(), allowed->end()});
+    absl::StatusOr<std::unique_ptr<http::Server>> vault =
+        http::Server::Start(std::move(vault_options), std::move(vault_router));
+    if (!vault.ok()) return vault.status();
+    server->vault_ = std::move(*vault);
+  }
   return server;
 }
 

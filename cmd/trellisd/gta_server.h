@@ -44,6 +44,13 @@ struct GtaOptions {
   gta::TokenOptions tokens;
   // Callers must present their API-Key (from GET register).
   bool require_api_key = false;
+  // The key manager API (it returns private keys): host:port of its own
+  // listener, off when empty; it needs client certificates from
+  // `vault_client_ca` and accepts only those in `vault_allowed_certs`
+  // (a PEM file).
+  std::string vault_addr;
+  std::string vault_client_ca;
+  std::string vault_allowed_certs;
   http::ServerOptions http;
 };
 
@@ -58,7 +65,11 @@ class GtaServer {
       std::function<absl::StatusOr<int64_t>()> create_log);
 
   int port() const { return https_ ? https_->port() : 0; }
-  void Shutdown() { https_.reset(); }
+  int vault_port() const { return vault_ ? vault_->port() : 0; }
+  void Shutdown() {
+    https_.reset();
+    vault_.reset();
+  }
 
  private:
   GtaServer() = default;
@@ -75,6 +86,7 @@ class GtaServer {
   std::unique_ptr<gta::AttestationService> attestation_;
   std::unique_ptr<gta::ApiKeyManager> api_keys_;
   std::unique_ptr<http::Server> https_;
+  std::unique_ptr<http::Server> vault_;
 };
 
 }  // namespace trellis

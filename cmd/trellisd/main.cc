@@ -142,6 +142,18 @@ ABSL_FLAG(absl::Duration, gta_token_lifetime, absl::Hours(1),
 ABSL_FLAG(bool, gta_require_api_key, false,
           "GTA callers must present the API-Key that GET register gave "
           "their User-Id.");
+ABSL_FLAG(std::string, gta_vault_addr, "",
+          "Address of GTA's key manager API (GET /v1/vault/get_signing_keys, "
+          "POST /v1/vault/rotate?key=NSK|TSK|FSK): it returns private keys, "
+          "so it is off unless given and needs --gta_vault_client_ca and "
+          "--gta_vault_allowed_certs.");
+ABSL_FLAG(std::string, gta_vault_client_ca, "",
+          "PEM CA file of the key manager API's client certificates.");
+ABSL_FLAG(std::string, gta_vault_allowed_certs, "",
+          "PEM file of the client certificates allowed to call the key "
+          "manager API.");
+ABSL_FLAG(std::string, gta_vault_port_file, "",
+          "Write the key manager API's bound port here.");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -254,6 +266,10 @@ int main(int argc, char** argv) {
   options.gta.tokens.algorithm = absl::GetFlag(FLAGS_gta_token_algorithm);
   options.gta.tokens.lifetime = absl::GetFlag(FLAGS_gta_token_lifetime);
   options.gta.require_api_key = absl::GetFlag(FLAGS_gta_require_api_key);
+  options.gta.vault_addr = absl::GetFlag(FLAGS_gta_vault_addr);
+  options.gta.vault_client_ca = absl::GetFlag(FLAGS_gta_vault_client_ca);
+  options.gta.vault_allowed_certs =
+      absl::GetFlag(FLAGS_gta_vault_allowed_certs);
   options.attestation.addr = absl::GetFlag(FLAGS_verifier_addr);
   options.attestation.tls_cert_file = absl::GetFlag(FLAGS_verifier_tls_cert);
   options.attestation.tls_key_file = absl::GetFlag(FLAGS_verifier_tls_key);
@@ -349,6 +365,8 @@ int main(int argc, char** argv) {
              (*server)->verifier_port());
   write_port(absl::GetFlag(FLAGS_spire_port_file), (*server)->spire_port());
   write_port(absl::GetFlag(FLAGS_gta_port_file), (*server)->gta_port());
+  write_port(absl::GetFlag(FLAGS_gta_vault_port_file),
+             (*server)->gta_vault_port());
   write_port(absl::GetFlag(FLAGS_bundle_endpoint_port_file),
              (*server)->bundle_endpoint_port());
   write_port(absl::GetFlag(FLAGS_port_file), (*server)->port());

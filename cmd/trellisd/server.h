@@ -94,6 +94,7 @@ class Server {
   }
   // The GTA service API's port (0 if off).
   int gta_port() const { return gta_ ? gta_->port() : 0; }
+  int gta_vault_port() const { return gta_ ? gta_->vault_port() : 0; }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.

@@ -122,3 +122,15 @@ signed_policy = base64.b64encode(
 with open(f"{out}/signed_policy.jws", "w") as f:
     f.write(jwt.encode({"policy": signed_policy}, refvalue_key,
                        algorithm="RS512"))
+
+# TLS client certificates (with keys) from the root: one a key manager
+# client, one not.
+for client in ("vault_client", "other_client"):
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    write(f"{client}.pem", cert(client, client_key, "TPM Root CA", root_key,
+                                False, 300 + len(client)))
+    with open(f"{out}/{client}.key", "wb") as f:
+        f.write(client_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
