@@ -64,8 +64,10 @@ Swtpm::Swtpm(bool ek_certificate) {
   }
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < 20 && pid_ < 0; ++attempt) {
-    // swtpm takes fixed ports: the server port and the control port after it.
-    const int port = 20000 + 2 * static_cast<int>(rng() % 20000);
+    // swtpm takes fixed ports: the server port and the control port after
+    // it, chosen below Linux's ephemeral range (32768-60999) where servers
+    // binding port 0 (trellisd in parallel tests) would take them.
+    const int port = 20000 + 2 * static_cast<int>(rng() % 6000);
     if (!CanBind(port) || !CanBind(port + 1)) continue;
     const std::string server =
         "type=tcp,port=" + std::to_string(port) + ",bindaddr=127.0.0.1";
@@ -80,13 +82,17 @@ Swtpm::Swtpm(bool ek_certificate) {
       _exit(127);
     }
     for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) break;  // Lost the port.
       if (Accepts(port)) {
+        // Someone else may hold the port while our swtpm failed to bind
+        // it: ours must still be running a moment later.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (waitpid(pid, &status, WNOHANG) == pid) break;
         pid_ = pid;
         port_ = port;
         break;
       }
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) break;  // Lost the port.
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (pid_ < 0) {
