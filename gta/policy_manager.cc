@@ -78,16 +78,8 @@ PolicyManager::Compile(const std::string& user_id,
     absl::StatusOr<std::vector<trellis::GtaCert>> certs =
         storage_->ListCerts(user_id);
     if (!certs.ok()) return certs.status();
-    std::vector<std::string> signers;
-    for (const trellis::GtaCert& cert : *certs) {
-      if (!cert.is_crl() && cert.valid_code() == 0 &&
-          std::find(cert.types().begin(), cert.types().end(), "policy") !=
-              cert.types().end()) {
-        signers.push_back(cert.der());
-      }
-    }
     absl::StatusOr<nlohmann::json> payload =
-        VerifySignedContent(content, signers);
+        VerifySignedContent(content, CertificatesOfType(*certs, "policy"));
     if (!payload.ok()) return payload.status();
     const auto policy = payload->find("policy");
     if (policy == payload->end() || !policy->is_string()) {

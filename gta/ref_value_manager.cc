@@ -40,16 +40,8 @@ absl::StatusOr<std::vector<std::string>> RefValueManager::Verify(
   absl::StatusOr<std::vector<trellis::GtaCert>> certs =
       storage_->ListCerts(user_id);
   if (!certs.ok()) return certs.status();
-  std::vector<std::string> signers;
-  for (const trellis::GtaCert& cert : *certs) {
-    if (!cert.is_crl() && cert.valid_code() == 0 &&
-        std::find(cert.types().begin(), cert.types().end(), "refvalue") !=
-            cert.types().end()) {
-      signers.push_back(cert.der());
-    }
-  }
   absl::StatusOr<nlohmann::json> payload =
-      VerifySignedContent(content, signers);
+      VerifySignedContent(content, CertificatesOfType(*certs, "refvalue"));
   if (!payload.ok()) return payload.status();
   const auto values = payload->find("referenceValues");
   if (values == payload->end() || !values->is_array()) {

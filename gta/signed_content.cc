@@ -4,6 +4,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -79,6 +80,19 @@ bool Verify(EVP_PKEY* key, const std::string& alg, absl::string_view input,
 }
 
 }  // namespace
+
+std::vector<std::string> CertificatesOfType(
+    const std::vector<trellis::GtaCert>& certs, absl::string_view type) {
+  std::vector<std::string> out;
+  for (const trellis::GtaCert& cert : certs) {
+    if (!cert.is_crl() && cert.valid_code() == 0 &&
+        std::find(cert.types().begin(), cert.types().end(), type) !=
+            cert.types().end()) {
+      out.push_back(cert.der());
+    }
+  }
+  return out;
+}
 
 absl::StatusOr<json> VerifySignedContent(
     const std::string& jws, const std::vector<std::string>& certificates_der) {

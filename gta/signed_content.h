@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "trellis_gta.pb.h"
 
 namespace trellis::gta {
 
@@ -17,6 +18,11 @@ namespace trellis::gta {
 // key of one of `certificates_der`; INVALID_ARGUMENT otherwise.
 absl::StatusOr<nlohmann::json> VerifySignedContent(
     const std::string& jws, const std::vector<std::string>& certificates_der);
+
+// The DER of the certificates among `certs` (a user's) that are valid (not
+// revoked) and of `type` ("policy", "refvalue", ...).
+std::vector<std::string> CertificatesOfType(
+    const std::vector<trellis::GtaCert>& certs, absl::string_view type);
 
 }  // namespace trellis::gta
 

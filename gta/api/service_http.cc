@@ -87,6 +87,32 @@ absl::StatusOr<json> Body(const http::Request& req) {
   return body;
 }
 
+// A handler for a caller known by `caller`, with a JSON object body.
+using BodyHandler = std::function<void(const std::string& user,
+                                       const json& body, http::Response& res)>;
+http::Handler WithBody(Caller caller, BodyHandler handler) {
+  return [caller = std::move(caller), handler = std::move(handler)](
+             const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = caller(req);
+    if (!user.ok()) return Fail(res, user.status());
+    absl::StatusOr<json> body = Body(req);
+    if (!body.ok()) return Fail(res, body.status());
+    handler(*user, *body, res);
+  };
+}
+
+// The same without a body (GET).
+using UserHandler = std::function<void(
+    const std::string& user, const http::Request& req, http::Response& res)>;
+http::Handler WithUser(Caller caller, UserHandler handler) {
+  return [caller = std::move(caller), handler = std::move(handler)](
+             const http::Request& req, http::Response& res) {
+    absl::StatusOr<std::string> user = caller(req);
+    if (!user.ok()) return Fail(res, user.status());
+    handler(*user, req, res);
+  };
+}
+
 json PolicySummary(const trellis::GtaPolicy& policy) {
   return {{"id", policy.id()},
           {"name", policy.name()},
@@ -228,79 +254,69 @@ std::vector<std::string> QueryIds(const http::Request& req) {
 void PolicyRoutes(http::Router& router, const Caller& caller,
                   PolicyManager& policies) {
   const std::string path = absl::StrCat(kServicePrefix, "/policy");
-  router.Post(
-      path, [caller, &policies](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
-        absl::StatusOr<NewPolicy> request = ParseNewPolicy(*body);
-        if (!request.ok()) return Fail(res, request.status());
-        absl::StatusOr<trellis::GtaPolicy> added =
-            policies.Add(*user, *std::move(request));
-        if (!added.ok()) return Fail(res, added.status());
-        Ok(res, {{"policy", PolicySummary(*added)}});
-      });
-  router.Put(
-      path, [caller, &policies](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
-        absl::StatusOr<PolicyChange> change = ParsePolicyChange(*body);
-        if (!change.ok()) return Fail(res, change.status());
-        absl::StatusOr<trellis::GtaPolicy> updated =
-            policies.Update(*user, *std::move(change));
-        if (!updated.ok()) return Fail(res, updated.status());
-        Ok(res, {{"policy", PolicySummary(*updated)}});
-      });
-  router.Delete(
-      path, [caller, &policies](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
-        PolicyDeletion deletion;
-        absl::StatusOr<std::string> type =
-            json_fields::String(*body, "delete_type");
-        absl::StatusOr<std::optional<std::vector<std::string>>> ids =
-            StringList(*body, "ids");
-        absl::StatusOr<std::optional<std::string>> attester_type =
-            json_fields::OptionalString(*body, "attester_type");
-        for (const absl::Status& s :
-             {type.status(), ids.status(), attester_type.status()}) {
-          if (!s.ok()) return Fail(res, s);
-        }
-        deletion.delete_type = *type;
-        deletion.ids = ids->value_or(std::vector<std::string>());
-        deletion.attester_type = attester_type->value_or("");
-        absl::StatusOr<std::vector<trellis::GtaPolicy>> deleted =
-            policies.Delete(*user, deletion);
-        if (!deleted.ok()) return Fail(res, deleted.status());
-        res.status = 200;
-        res.body = "";
-      });
-  router.Get(
-      path, [caller, &policies](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        const std::vector<std::string> ids = QueryIds(req);
-        absl::StatusOr<std::vector<trellis::GtaPolicy>> found =
-            policies.Query(*user, ids, req.QueryParam("attester_type"));
-        if (!found.ok()) return Fail(res, found.status());
-        json list = json::array();
-        for (const trellis::GtaPolicy& policy : *found) {
-          if (!ids.empty()) {
-            list.push_back(PolicyDetails(policy));
-          } else {
-            json summary = PolicySummary(policy);
-            summary["update_time"] = policy.update_time();
-            summary["is_default"] = policy.is_default();
-            list.push_back(std::move(summary));
-          }
-        }
-        Ok(res, {{"policies", std::move(list)}});
-      });
+  router.Post(path, WithBody(caller, [&policies](const std::string& user,
+                                                 const json& body,
+                                                 http::Response& res) {
+                absl::StatusOr<NewPolicy> request = ParseNewPolicy(body);
+                if (!request.ok()) return Fail(res, request.status());
+                absl::StatusOr<trellis::GtaPolicy> added =
+                    policies.Add(user, *std::move(request));
+                if (!added.ok()) return Fail(res, added.status());
+                Ok(res, {{"policy", PolicySummary(*added)}});
+              }));
+  router.Put(path, WithBody(caller, [&policies](const std::string& user,
+                                                const json& body,
+                                                http::Response& res) {
+               absl::StatusOr<PolicyChange> change = ParsePolicyChange(body);
+               if (!change.ok()) return Fail(res, change.status());
+               absl::StatusOr<trellis::GtaPolicy> updated =
+                   policies.Update(user, *std::move(change));
+               if (!updated.ok()) return Fail(res, updated.status());
+               Ok(res, {{"policy", PolicySummary(*updated)}});
+             }));
+  router.Delete(path, WithBody(caller, [&policies](const std::string& user,
+                                                   const json& body,
+                                                   http::Response& res) {
+                  PolicyDeletion deletion;
+                  absl::StatusOr<std::string> type =
+                      json_fields::String(body, "delete_type");
+                  absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+                      StringList(body, "ids");
+                  absl::StatusOr<std::optional<std::string>> attester_type =
+                      json_fields::OptionalString(body, "attester_type");
+                  for (const absl::Status& s :
+                       {type.status(), ids.status(), attester_type.status()}) {
+                    if (!s.ok()) return Fail(res, s);
+                  }
+                  deletion.delete_type = *type;
+                  deletion.ids = ids->value_or(std::vector<std::string>());
+                  deletion.attester_type = attester_type->value_or("");
+                  absl::StatusOr<std::vector<trellis::GtaPolicy>> deleted =
+                      policies.Delete(user, deletion);
+                  if (!deleted.ok()) return Fail(res, deleted.status());
+                  res.status = 200;
+                  res.body = "";
+                }));
+  router.Get(path, WithUser(caller, [&policies](const std::string& user,
+                                                const http::Request& req,
+                                                http::Response& res) {
+               const std::vector<std::string> ids = QueryIds(req);
+               absl::StatusOr<std::vector<trellis::GtaPolicy>> found =
+                   policies.Query(user, ids, req.QueryParam("attester_type"));
+               if (!found.ok()) return Fail(res, found.status());
+               json list = json::array();
+               for (const trellis::GtaPolicy& policy : *found) {
+                 if (!ids.empty()) {
+                   list.push_back(PolicyDetails(policy));
+                 } else {
+                   json summary = PolicySummary(policy);
+                   summary["update_time"] = policy.update_time();
+                   summary["is_default"] = policy.is_default();
+                   list.push_back(std::move(summary));
+                 }
+               }
+               Ok(res, {{"policies", std::move(list)}});
+             }));
 }
 
 json CertSummary(const trellis::GtaCert& cert) {
@@ -351,22 +367,19 @@ void CertRoutes(http::Router& router, const Caller& caller,
                 CertManager& certs) {
   const std::string path = absl::StrCat(kServicePrefix, "/cert");
   router.Post(
-      path, [caller, &certs](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
-        absl::StatusOr<std::string> name = json_fields::String(*body, "name");
+      path, WithBody(caller, [&certs](const std::string& user, const json& body,
+                                      http::Response& res) {
+        absl::StatusOr<std::string> name = json_fields::String(body, "name");
         absl::StatusOr<std::optional<std::string>> description =
-            json_fields::OptionalString(*body, "description");
+            json_fields::OptionalString(body, "description");
         absl::StatusOr<std::optional<std::string>> content =
-            json_fields::OptionalString(*body, "content");
+            json_fields::OptionalString(body, "content");
         absl::StatusOr<std::optional<std::string>> crl_content =
-            json_fields::OptionalString(*body, "crl_content");
+            json_fields::OptionalString(body, "crl_content");
         absl::StatusOr<std::optional<bool>> is_default =
-            json_fields::OptionalBool(*body, "is_default");
+            json_fields::OptionalBool(body, "is_default");
         absl::StatusOr<std::optional<std::vector<std::string>>> types =
-            StringList(*body, "type");
+            StringList(body, "type");
         for (const absl::Status& s :
              {name.status(), description.status(), content.status(),
               crl_content.status(), is_default.status(), types.status()}) {
@@ -383,31 +396,28 @@ void CertRoutes(http::Router& router, const Caller& caller,
             crl_content->has_value() ? **crl_content : content->value_or("");
         request.is_default = is_default->value_or(false);
         absl::StatusOr<trellis::GtaCert> added =
-            certs.Add(*user, std::move(request));
+            certs.Add(user, std::move(request));
         if (!added.ok()) return Fail(res, added.status());
         Ok(res, {{added->is_crl() ? "crl" : "cert", CertSummary(*added)}});
-      });
+      }));
   router.Put(
-      path, [caller, &certs](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
-        if (json_fields::Find(*body, "content") != nullptr ||
-            json_fields::Find(*body, "crl_content") != nullptr) {
+      path, WithBody(caller, [&certs](const std::string& user, const json& body,
+                                      http::Response& res) {
+        if (json_fields::Find(body, "content") != nullptr ||
+            json_fields::Find(body, "crl_content") != nullptr) {
           return Fail(res, absl::InvalidArgumentError(
                                "a certificate's content cannot be changed"));
         }
         CertChange change;
-        absl::StatusOr<std::string> id = json_fields::String(*body, "id");
+        absl::StatusOr<std::string> id = json_fields::String(body, "id");
         absl::StatusOr<std::optional<std::string>> name =
-            json_fields::OptionalString(*body, "name");
+            json_fields::OptionalString(body, "name");
         absl::StatusOr<std::optional<std::string>> description =
-            json_fields::OptionalString(*body, "description");
+            json_fields::OptionalString(body, "description");
         absl::StatusOr<std::optional<bool>> is_default =
-            json_fields::OptionalBool(*body, "is_default");
+            json_fields::OptionalBool(body, "is_default");
         absl::StatusOr<std::optional<std::vector<std::string>>> types =
-            StringList(*body, "type");
+            StringList(body, "type");
         for (const absl::Status& s :
              {id.status(), name.status(), description.status(),
               is_default.status(), types.status()}) {
@@ -419,22 +429,19 @@ void CertRoutes(http::Router& router, const Caller& caller,
         change.is_default = *is_default;
         change.types = *types;
         absl::StatusOr<trellis::GtaCert> updated =
-            certs.Update(*user, std::move(change));
+            certs.Update(user, std::move(change));
         if (!updated.ok()) return Fail(res, updated.status());
         Ok(res, {{updated->is_crl() ? "crl" : "cert", CertSummary(*updated)}});
-      });
+      }));
   router.Delete(
-      path, [caller, &certs](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
+      path, WithBody(caller, [&certs](const std::string& user, const json& body,
+                                      http::Response& res) {
         absl::StatusOr<std::string> type =
-            json_fields::String(*body, "delete_type");
+            json_fields::String(body, "delete_type");
         absl::StatusOr<std::optional<std::vector<std::string>>> ids =
-            StringList(*body, "ids");
+            StringList(body, "ids");
         absl::StatusOr<std::optional<std::string>> of_type =
-            json_fields::OptionalString(*body, "type");
+            json_fields::OptionalString(body, "type");
         for (const absl::Status& s :
              {type.status(), ids.status(), of_type.status()}) {
           if (!s.ok()) return Fail(res, s);
@@ -442,19 +449,18 @@ void CertRoutes(http::Router& router, const Caller& caller,
         CertDeletion deletion{*type, ids->value_or(std::vector<std::string>()),
                               of_type->value_or("")};
         absl::StatusOr<std::vector<trellis::GtaCert>> deleted =
-            certs.Delete(*user, deletion);
+            certs.Delete(user, deletion);
         if (!deleted.ok()) return Fail(res, deleted.status());
         res.status = 200;
         res.body = "";
-      });
-  router.Get(path,
-             [caller, &certs](const http::Request& req, http::Response& res) {
-               absl::StatusOr<std::string> user = caller(req);
-               if (!user.ok()) return Fail(res, user.status());
+      }));
+  router.Get(path, WithUser(caller, [&certs](const std::string& user,
+                                             const http::Request& req,
+                                             http::Response& res) {
                const std::vector<std::string> ids = QueryIds(req);
                const std::string type = req.QueryParam("cert_type");
                absl::StatusOr<std::vector<trellis::GtaCert>> found =
-                   certs.Query(*user, ids, type);
+                   certs.Query(user, ids, type);
                if (!found.ok()) return Fail(res, found.status());
                json list = json::array(), crls = json::array();
                for (const trellis::GtaCert& cert : *found) {
@@ -464,7 +470,7 @@ void CertRoutes(http::Router& router, const Caller& caller,
                }
                Ok(res, type == "crl" ? json{{"crls", crls}}
                                      : json{{"certs", list}, {"crls", crls}});
-             });
+             }));
 }
 
 json RefValueJson(const trellis::GtaRefValue& value, bool full) {
@@ -496,91 +502,84 @@ absl::StatusOr<std::optional<std::string>> OneType(const json& body) {
 void RefValueRoutes(http::Router& router, const Caller& caller,
                     RefValueManager& values) {
   const std::string path = absl::StrCat(kServicePrefix, "/ref_value");
-  router.Post(path, [caller, &values](const http::Request& req,
-                                      http::Response& res) {
-    absl::StatusOr<std::string> user = caller(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    absl::StatusOr<std::string> name = json_fields::String(*body, "name");
-    absl::StatusOr<std::string> content = json_fields::String(*body, "content");
-    absl::StatusOr<std::optional<std::string>> description =
-        json_fields::OptionalString(*body, "description");
-    absl::StatusOr<std::optional<bool>> is_default =
-        json_fields::OptionalBool(*body, "is_default");
-    absl::StatusOr<std::optional<std::string>> type = OneType(*body);
-    for (const absl::Status& s :
-         {name.status(), content.status(), description.status(),
-          is_default.status(), type.status()}) {
-      if (!s.ok()) return Fail(res, s);
-    }
-    absl::StatusOr<trellis::GtaRefValue> added =
-        values.Add(*user, {*name, description->value_or(""), type->value_or(""),
-                           *content, is_default->value_or(false)});
-    if (!added.ok()) return Fail(res, added.status());
-    Ok(res, {{"ref_value", RefValueJson(*added, false)}});
-  });
-  router.Put(
-      path, [caller, &values](const http::Request& req, http::Response& res) {
-        absl::StatusOr<std::string> user = caller(req);
-        if (!user.ok()) return Fail(res, user.status());
-        absl::StatusOr<json> body = Body(req);
-        if (!body.ok()) return Fail(res, body.status());
-        absl::StatusOr<std::string> id = json_fields::String(*body, "id");
-        absl::StatusOr<std::optional<std::string>> name =
-            json_fields::OptionalString(*body, "name");
+  router.Post(
+      path, WithBody(caller, [&values](const std::string& user,
+                                       const json& body, http::Response& res) {
+        absl::StatusOr<std::string> name = json_fields::String(body, "name");
+        absl::StatusOr<std::string> content =
+            json_fields::String(body, "content");
         absl::StatusOr<std::optional<std::string>> description =
-            json_fields::OptionalString(*body, "description");
-        absl::StatusOr<std::optional<std::string>> content =
-            json_fields::OptionalString(*body, "content");
+            json_fields::OptionalString(body, "description");
         absl::StatusOr<std::optional<bool>> is_default =
-            json_fields::OptionalBool(*body, "is_default");
+            json_fields::OptionalBool(body, "is_default");
+        absl::StatusOr<std::optional<std::string>> type = OneType(body);
         for (const absl::Status& s :
-             {id.status(), name.status(), description.status(),
-              content.status(), is_default.status()}) {
+             {name.status(), content.status(), description.status(),
+              is_default.status(), type.status()}) {
           if (!s.ok()) return Fail(res, s);
         }
-        absl::StatusOr<trellis::GtaRefValue> updated = values.Update(
-            *user, {*id, *name, *description, *content, *is_default});
-        if (!updated.ok()) return Fail(res, updated.status());
-        Ok(res, {{"ref_value", RefValueJson(*updated, false)}});
-      });
-  router.Delete(path, [caller, &values](const http::Request& req,
-                                        http::Response& res) {
-    absl::StatusOr<std::string> user = caller(req);
-    if (!user.ok()) return Fail(res, user.status());
-    absl::StatusOr<json> body = Body(req);
-    if (!body.ok()) return Fail(res, body.status());
-    absl::StatusOr<std::string> type =
-        json_fields::String(*body, "delete_type");
-    absl::StatusOr<std::optional<std::vector<std::string>>> ids =
-        StringList(*body, "ids");
-    absl::StatusOr<std::optional<std::string>> attester_type = OneType(*body);
-    for (const absl::Status& s :
-         {type.status(), ids.status(), attester_type.status()}) {
-      if (!s.ok()) return Fail(res, s);
-    }
-    absl::StatusOr<std::vector<trellis::GtaRefValue>> deleted =
-        values.Delete(*user, *type, ids->value_or(std::vector<std::string>()),
-                      attester_type->value_or(""));
-    if (!deleted.ok()) return Fail(res, deleted.status());
-    res.status = 200;
-    res.body = "";
-  });
-  router.Get(path,
-             [caller, &values](const http::Request& req, http::Response& res) {
-               absl::StatusOr<std::string> user = caller(req);
-               if (!user.ok()) return Fail(res, user.status());
+        absl::StatusOr<trellis::GtaRefValue> added = values.Add(
+            user, {*name, description->value_or(""), type->value_or(""),
+                   *content, is_default->value_or(false)});
+        if (!added.ok()) return Fail(res, added.status());
+        Ok(res, {{"ref_value", RefValueJson(*added, false)}});
+      }));
+  router.Put(path,
+             WithBody(caller, [&values](const std::string& user,
+                                        const json& body, http::Response& res) {
+               absl::StatusOr<std::string> id = json_fields::String(body, "id");
+               absl::StatusOr<std::optional<std::string>> name =
+                   json_fields::OptionalString(body, "name");
+               absl::StatusOr<std::optional<std::string>> description =
+                   json_fields::OptionalString(body, "description");
+               absl::StatusOr<std::optional<std::string>> content =
+                   json_fields::OptionalString(body, "content");
+               absl::StatusOr<std::optional<bool>> is_default =
+                   json_fields::OptionalBool(body, "is_default");
+               for (const absl::Status& s :
+                    {id.status(), name.status(), description.status(),
+                     content.status(), is_default.status()}) {
+                 if (!s.ok()) return Fail(res, s);
+               }
+               absl::StatusOr<trellis::GtaRefValue> updated = values.Update(
+                   user, {*id, *name, *description, *content, *is_default});
+               if (!updated.ok()) return Fail(res, updated.status());
+               Ok(res, {{"ref_value", RefValueJson(*updated, false)}});
+             }));
+  router.Delete(
+      path, WithBody(caller, [&values](const std::string& user,
+                                       const json& body, http::Response& res) {
+        absl::StatusOr<std::string> type =
+            json_fields::String(body, "delete_type");
+        absl::StatusOr<std::optional<std::vector<std::string>>> ids =
+            StringList(body, "ids");
+        absl::StatusOr<std::optional<std::string>> attester_type =
+            OneType(body);
+        for (const absl::Status& s :
+             {type.status(), ids.status(), attester_type.status()}) {
+          if (!s.ok()) return Fail(res, s);
+        }
+        absl::StatusOr<std::vector<trellis::GtaRefValue>> deleted =
+            values.Delete(user, *type,
+                          ids->value_or(std::vector<std::string>()),
+                          attester_type->value_or(""));
+        if (!deleted.ok()) return Fail(res, deleted.status());
+        res.status = 200;
+        res.body = "";
+      }));
+  router.Get(path, WithUser(caller, [&values](const std::string& user,
+                                              const http::Request& req,
+                                              http::Response& res) {
                const std::vector<std::string> ids = QueryIds(req);
                absl::StatusOr<std::vector<trellis::GtaRefValue>> found =
-                   values.Query(*user, ids, req.QueryParam("attester_type"));
+                   values.Query(user, ids, req.QueryParam("attester_type"));
                if (!found.ok()) return Fail(res, found.status());
                json list = json::array();
                for (const trellis::GtaRefValue& value : *found) {
                  list.push_back(RefValueJson(value, !ids.empty()));
                }
                Ok(res, {{"ref_values", std::move(list)}});
-             });
+             }));
 }
 
 void AttestRoute(http::Router& router, const Caller& caller,
