@@ -168,8 +168,8 @@ void Challenge(const Caller& caller, NonceService& nonces,
   Ok(res, {{"service_version", kServiceVersion}, {"nonce", *nonce}});
 }
 
-absl::StatusOr<NewPolicy> ParseNewPolicy(const json& body) {
-  NewPolicy policy;
+// A body's policy members, each optional (`id` empty if absent).
+absl::StatusOr<PolicyChange> ReadPolicyFields(const json& body) {
   absl::StatusOr<std::optional<std::string>> id =
       json_fields::OptionalString(body, "id");
   absl::StatusOr<std::optional<std::string>> name =
@@ -189,52 +189,44 @@ absl::StatusOr<NewPolicy> ParseNewPolicy(const json& body) {
         content.status(), is_default.status(), types.status()}) {
     if (!s.ok()) return s;
   }
-  if (!name->has_value() || !content_type->has_value() ||
-      !content->has_value() || !types->has_value()) {
+  if (id->has_value() && (*id)->empty()) {
+    return absl::InvalidArgumentError("id must be 1 to 36 characters long");
+  }
+  PolicyChange fields;
+  fields.id = id->value_or("");
+  fields.name = *name;
+  fields.description = *description;
+  fields.content_type = *content_type;
+  fields.content = *content;
+  fields.is_default = *is_default;
+  fields.attester_types = *types;
+  return fields;
+}
+
+absl::StatusOr<NewPolicy> ParseNewPolicy(const json& body) {
+  absl::StatusOr<PolicyChange> fields = ReadPolicyFields(body);
+  if (!fields.ok()) return fields.status();
+  if (!fields->name || !fields->content_type || !fields->content ||
+      !fields->attester_types) {
     return absl::InvalidArgumentError(
         "name, attester_type, content_type and content are required");
   }
-  policy.id = id->value_or("");
-  if (id->has_value() && policy.id.empty()) {
-    return absl::InvalidArgumentError("id must be 1 to 36 characters long");
-  }
-  policy.name = **name;
-  policy.description = description->value_or("");
-  policy.content_type = **content_type;
-  policy.content = **content;
-  policy.is_default = is_default->value_or(false);
-  policy.attester_types = **types;
+  NewPolicy policy;
+  policy.id = fields->id;
+  policy.name = *fields->name;
+  policy.description = fields->description.value_or("");
+  policy.content_type = *fields->content_type;
+  policy.content = *fields->content;
+  policy.is_default = fields->is_default.value_or(false);
+  policy.attester_types = *fields->attester_types;
   return policy;
 }
 
 absl::StatusOr<PolicyChange> ParsePolicyChange(const json& body) {
-  PolicyChange change;
-  absl::StatusOr<std::string> id = json_fields::String(body, "id");
-  if (!id.ok()) return id.status();
-  change.id = *id;
-  absl::StatusOr<std::optional<std::string>> name =
-      json_fields::OptionalString(body, "name");
-  absl::StatusOr<std::optional<std::string>> description =
-      json_fields::OptionalString(body, "description");
-  absl::StatusOr<std::optional<std::string>> content_type =
-      json_fields::OptionalString(body, "content_type");
-  absl::StatusOr<std::optional<std::string>> content =
-      json_fields::OptionalString(body, "content");
-  absl::StatusOr<std::optional<bool>> is_default =
-      json_fields::OptionalBool(body, "is_default");
-  absl::StatusOr<std::optional<std::vector<std::string>>> types =
-      StringList(body, "attester_type");
-  for (const absl::Status& s :
-       {name.status(), description.status(), content_type.status(),
-        content.status(), is_default.status(), types.status()}) {
-    if (!s.ok()) return s;
+  absl::StatusOr<PolicyChange> change = ReadPolicyFields(body);
+  if (change.ok() && change->id.empty()) {
+    return absl::InvalidArgumentError("id is required");
   }
-  change.name = *name;
-  change.description = *description;
-  change.content_type = *content_type;
-  change.content = *content;
-  change.is_default = *is_default;
-  change.attester_types = *types;
   return change;
 }
 
