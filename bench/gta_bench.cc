@@ -7,11 +7,14 @@
 // RSA-2048 PKCS#1 verify and RSA-3072 PSS sign.
 //
 //   bazel run -c opt //bench:gta_bench -- --benchmark_min_time=2
+//       [--token_key_bits=2048|3072|4096]
 #include <benchmark/benchmark.h>
 
 #include <memory>
 #include <string>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
 #include "absl/strings/escaping.h"
 #include "crypto/rsa_pss.h"
 #include "gta/key_ring.h"
@@ -24,6 +27,9 @@
 #include "storage/rocksdb/gta_storage.h"
 #include "util/file.h"
 #include "util/test_util.h"
+
+ABSL_FLAG(int, token_key_bits, trellis::gta::kDefaultKeyBits,
+          "RSA size of the token key.");
 
 namespace trellis::gta {
 namespace {
@@ -71,7 +77,9 @@ Fixture& F() {
         [](absl::string_view, absl::string_view w) {
           return absl::StatusOr<std::string>(std::string(w));
         }};
-    f->keys = KeyRing::Open(f->storage.get(), plain, absl::Hours(1)).value();
+    f->keys = KeyRing::Open(f->storage.get(), plain, absl::Hours(1), absl::Now,
+                            absl::GetFlag(FLAGS_token_key_bits))
+                  .value();
     f->tokens = TokenIssuer::Create(f->keys.get(), {}).value();
     return f;
   }();
@@ -168,4 +176,9 @@ BENCHMARK(BM_BaselineRsa3072PssSign);
 }  // namespace
 }  // namespace trellis::gta
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  absl::ParseCommandLine(argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

@@ -5,8 +5,6 @@
 namespace trellis::gta {
 namespace {
 
-constexpr int kRsaBits = 3072;
-
 bool KnownName(const std::string& name) {
   return name == kNonceKey || name == kTokenKey || name == kRecordKey;
 }
@@ -23,9 +21,14 @@ std::string SigningKey::key_id() const {
 
 absl::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Open(
     storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
-    absl::Duration overlap, Clock clock) {
-  auto ring = std::unique_ptr<KeyRing>(
-      new KeyRing(storage, std::move(wrapping), overlap, std::move(clock)));
+    absl::Duration overlap, Clock clock, int token_key_bits) {
+  if (token_key_bits != 2048 && token_key_bits != 3072 &&
+      token_key_bits != 4096) {
+    return absl::InvalidArgumentError(
+        "token keys must be RSA 2048, 3072 or 4096");
+  }
+  auto ring = std::unique_ptr<KeyRing>(new KeyRing(
+      storage, std::move(wrapping), overlap, std::move(clock), token_key_bits));
   absl::StatusOr<std::vector<trellis::GtaKey>> stored = storage->ListKeys();
   if (!stored.ok()) return stored.status();
   absl::MutexLock lock(&ring->mu_);
@@ -54,7 +57,8 @@ absl::StatusOr<SigningKey> KeyRing::Load(const trellis::GtaKey& stored) const {
 absl::StatusOr<SigningKey> KeyRing::Make(const std::string& name,
                                          uint32_t version) {
   keyspb::Specification spec;
-  spec.mutable_rsa_params()->set_bits(kRsaBits);
+  spec.mutable_rsa_params()->set_bits(name == kTokenKey ? token_key_bits_
+                                                        : kDefaultKeyBits);
   absl::StatusOr<crypto::PrivateKey> key = crypto::GenerateKey(spec);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> der = crypto::MarshalPrivateKey(**key);

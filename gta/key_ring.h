@@ -24,6 +24,7 @@ namespace trellis::gta {
 inline constexpr char kNonceKey[] = "NSK";
 inline constexpr char kTokenKey[] = "TSK";
 inline constexpr char kRecordKey[] = "FSK";
+inline constexpr int kDefaultKeyBits = 3072;
 
 struct SigningKey {
   std::string name;
@@ -39,9 +40,13 @@ class KeyRing {
   using Clock = std::function<absl::Time()>;
   // Loads the stored versions (version 1 of a key is made when it is first
   // needed).
+  // New TSK versions are RSA of `token_key_bits` (2048, 3072 or 4096; the
+  // token signature is most of an attestation's cost, see
+  // bench/README.md); NSK and FSK are RSA-3072, as GTA's.
   static absl::StatusOr<std::unique_ptr<KeyRing>> Open(
       storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
-      absl::Duration overlap, Clock clock = absl::Now);
+      absl::Duration overlap, Clock clock = absl::Now,
+      int token_key_bits = kDefaultKeyBits);
 
   // The version that signs (made if there is none yet).
   absl::StatusOr<SigningKey> Current(const std::string& name);
@@ -56,11 +61,12 @@ class KeyRing {
 
  private:
   KeyRing(storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
-          absl::Duration overlap, Clock clock)
+          absl::Duration overlap, Clock clock, int token_key_bits)
       : storage_(storage),
         wrapping_(std::move(wrapping)),
         overlap_(overlap),
-        clock_(std::move(clock)) {}
+        clock_(std::move(clock)),
+        token_key_bits_(token_key_bits) {}
   absl::StatusOr<SigningKey> Load(const trellis::GtaKey& stored) const;
   absl::StatusOr<SigningKey> Make(const std::string& name, uint32_t version);
 
@@ -68,6 +74,7 @@ class KeyRing {
   const crypto::KeyWrapping wrapping_;
   const absl::Duration overlap_;
   const Clock clock_;
+  const int token_key_bits_;
   mutable absl::Mutex mu_;  // Held while a key is made: rare.
   // Per name, oldest first.
   std::map<std::string, std::vector<SigningKey>> keys_ ABSL_GUARDED_BY(mu_);

@@ -79,5 +79,23 @@ TEST_F(KeyRingTest, MakesKeepsAndRotatesKeys) {
   EXPECT_EQ(ring->Current(kTokenKey)->version, 2u);
 }
 
+TEST_F(KeyRingTest, TokenKeySizeIsConfigurable) {
+  crypto::KeyWrapping plain{
+      [](absl::string_view, absl::string_view der) {
+        return absl::StatusOr<std::string>(std::string(der));
+      },
+      [](absl::string_view, absl::string_view wrapped) {
+        return absl::StatusOr<std::string>(std::string(wrapped));
+      }};
+  EXPECT_FALSE(
+      KeyRing::Open(storage_.get(), plain, absl::Hours(1), absl::Now, 1024)
+          .ok());
+  auto ring =
+      KeyRing::Open(storage_.get(), plain, absl::Hours(1), absl::Now, 2048)
+          .value();
+  EXPECT_EQ(EVP_PKEY_bits(ring->Current(kTokenKey)->key.get()), 2048);
+  EXPECT_EQ(EVP_PKEY_bits(ring->Current(kNonceKey)->key.get()), 3072);
+}
+
 }  // namespace
 }  // namespace trellis::gta

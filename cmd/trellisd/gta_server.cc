@@ -39,7 +39,8 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
         return keys->Unwrap(id, wrapped);
       }};
   absl::StatusOr<std::unique_ptr<gta::KeyRing>> ring =
-      gta::KeyRing::Open(storage, std::move(wrapping), options.key_overlap);
+      gta::KeyRing::Open(storage, std::move(wrapping), options.key_overlap,
+                         absl::Now, options.token_key_bits);
   if (!ring.ok()) return ring.status();
   server->keys_ = std::move(*ring);
   server->policies_ =

@@ -154,6 +154,9 @@ ABSL_FLAG(std::string, gta_vault_allowed_certs, "",
           "manager API.");
 ABSL_FLAG(std::string, gta_vault_port_file, "",
           "Write the key manager API's bound port here.");
+ABSL_FLAG(int, gta_token_key_bits, trellis::gta::kDefaultKeyBits,
+          "RSA size of new GTA token signing key versions: 2048, 3072 or "
+          "4096 (signing is most of an attestation's cost).");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -266,6 +269,7 @@ int main(int argc, char** argv) {
   options.gta.tokens.algorithm = absl::GetFlag(FLAGS_gta_token_algorithm);
   options.gta.tokens.lifetime = absl::GetFlag(FLAGS_gta_token_lifetime);
   options.gta.require_api_key = absl::GetFlag(FLAGS_gta_require_api_key);
+  options.gta.token_key_bits = absl::GetFlag(FLAGS_gta_token_key_bits);
   options.gta.vault_addr = absl::GetFlag(FLAGS_gta_vault_addr);
   options.gta.vault_client_ca = absl::GetFlag(FLAGS_gta_vault_client_ca);
   options.gta.vault_allowed_certs =
