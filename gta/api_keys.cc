@@ -67,7 +67,10 @@ absl::Status ApiKeyManager::Store(const std::string& user_id,
       !s.ok()) {
     return s;
   }
+  // After the write: a verification of the old key that read the store
+  // before it either finds a new generation or is erased here.
   absl::MutexLock lock(&mu_);
+  ++generation_;
   verified_.erase(user_id);
   return absl::OkStatus();
 }
@@ -97,14 +100,16 @@ absl::Status ApiKeyManager::Authenticate(const std::string& user_id,
   }
   const std::string digest =
       crypto::Digest(crypto::DigestAlgorithm::kSha256, {api_key});
+  uint64_t generation;
   {
     absl::MutexLock lock(&mu_);
     auto it = verified_.find(user_id);
-    if (it != verified_.end()) {
-      return ConstantTimeEqual(it->second, digest) ? absl::OkStatus()
-                                                   : Unauthenticated();
+    if (it != verified_.end() && ConstantTimeEqual(it->second.digest, digest)) {
+      return absl::OkStatus();
     }
+    generation = generation_;
   }
+  // Not remembered (or another key): the stored hash decides.
   absl::StatusOr<std::optional<std::string>> stored =
       storage_->GetSetting(SettingName(user_id));
   if (!stored.ok()) return stored.status();
@@ -117,8 +122,10 @@ absl::Status ApiKeyManager::Authenticate(const std::string& user_id,
     return Unauthenticated();
   }
   absl::MutexLock lock(&mu_);
-  if (verified_.size() >= kMaxRemembered) verified_.clear();
-  verified_[user_id] = digest;
+  if (generation == generation_) {
+    if (verified_.size() >= kMaxRemembered) verified_.clear();
+    verified_[user_id] = {digest, generation};
+  }
   return absl::OkStatus();
 }
 

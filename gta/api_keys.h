@@ -39,8 +39,15 @@ class ApiKeyManager {
 
   storage::GtaStorage* const storage_;
   absl::Mutex mu_;
-  // user -> SHA-256 of the key last verified.
-  absl::flat_hash_map<std::string, std::string> verified_ ABSL_GUARDED_BY(mu_);
+  // user -> SHA-256 of the key last verified, and the key generation it
+  // was verified under (Store bumps it: a verification that raced a
+  // rotation is not remembered).
+  struct Verified {
+    std::string digest;
+    uint64_t generation;
+  };
+  absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace trellis::gta

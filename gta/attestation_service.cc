@@ -72,6 +72,9 @@ absl::StatusOr<std::unique_ptr<AttestationService>> AttestationService::Create(
 absl::StatusOr<std::vector<IssuedToken>> AttestationService::Attest(
     const std::string& user_id, const std::string& request_text) {
   if (absl::Status s = ValidateUserId(user_id); !s.ok()) return s;
+  if (json_fields::TooDeep(request_text)) {
+    return Invalid("the body nests too deeply");
+  }
   const json request = json::parse(request_text, nullptr, false);
   // The same body with its members in the order sent, for what the quote
   // binds.

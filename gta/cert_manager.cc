@@ -500,7 +500,9 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> CertManager::VerifyAkChain(
       }
     }
   }
-  return std::shared_ptr<EVP_PKEY>(X509_get_pubkey(leaf), EVP_PKEY_free);
+  std::shared_ptr<EVP_PKEY> key(X509_get_pubkey(leaf), EVP_PKEY_free);
+  if (key == nullptr) return Invalid("the AK certificate's key does not parse");
+  return key;
 }
 
 }  // namespace trellis::gta

@@ -84,14 +84,30 @@ absl::StatusOr<SigningKey> KeyRing::Current(const std::string& name) {
   if (!KnownName(name)) {
     return absl::InvalidArgumentError("key name must be NSK, TSK or FSK");
   }
+  {
+    absl::MutexLock lock(&mu_);
+    const std::vector<SigningKey>& versions = keys_[name];
+    if (!versions.empty()) return versions.back();
+  }
+  return Add(name, /*version_after=*/0);
+}
+
+absl::StatusOr<SigningKey> KeyRing::Add(const std::string& name,
+                                        uint32_t version_after) {
+  // Made without the lock (RSA generation takes long); AddKey refuses a
+  // version another caller stored first, and then that one is used.
+  absl::StatusOr<SigningKey> made = Make(name, version_after + 1);
   absl::MutexLock lock(&mu_);
   std::vector<SigningKey>& versions = keys_[name];
-  if (versions.empty()) {
-    absl::StatusOr<SigningKey> made = Make(name, 1);
-    if (!made.ok()) return made.status();
-    versions.push_back(*std::move(made));
+  if (made.ok()) {
+    versions.push_back(*made);
+    return made;
   }
-  return versions.back();
+  if (absl::IsAlreadyExists(made.status()) && !versions.empty() &&
+      versions.back().version > version_after) {
+    return versions.back();
+  }
+  return made.status();
 }
 
 std::vector<SigningKey> KeyRing::Verifying(const std::string& name) const {
@@ -122,13 +138,13 @@ absl::StatusOr<SigningKey> KeyRing::Rotate(const std::string& name) {
   if (!KnownName(name)) {
     return absl::InvalidArgumentError("key name must be NSK, TSK or FSK");
   }
-  absl::MutexLock lock(&mu_);
-  std::vector<SigningKey>& versions = keys_[name];
-  absl::StatusOr<SigningKey> made =
-      Make(name, versions.empty() ? 1 : versions.back().version + 1);
-  if (!made.ok()) return made.status();
-  versions.push_back(*made);
-  return made;
+  uint32_t latest = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    const std::vector<SigningKey>& versions = keys_[name];
+    if (!versions.empty()) latest = versions.back().version;
+  }
+  return Add(name, latest);
 }
 
 }  // namespace trellis::gta

@@ -69,13 +69,17 @@ class KeyRing {
         token_key_bits_(token_key_bits) {}
   absl::StatusOr<SigningKey> Load(const trellis::GtaKey& stored) const;
   absl::StatusOr<SigningKey> Make(const std::string& name, uint32_t version);
+  // Makes and keeps version `version_after` + 1 of `name` (or returns the
+  // one a concurrent caller made).
+  absl::StatusOr<SigningKey> Add(const std::string& name,
+                                 uint32_t version_after);
 
   storage::GtaStorage* const storage_;
   const crypto::KeyWrapping wrapping_;
   const absl::Duration overlap_;
   const Clock clock_;
   const int token_key_bits_;
-  mutable absl::Mutex mu_;  // Held while a key is made: rare.
+  mutable absl::Mutex mu_;
   // Per name, oldest first.
   std::map<std::string, std::vector<SigningKey>> keys_ ABSL_GUARDED_BY(mu_);
 };

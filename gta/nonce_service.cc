@@ -76,9 +76,13 @@ absl::Status NonceService::Consume(const std::string& json_text) {
     return absl::InvalidArgumentError("Nonce expired.");
   }
   absl::MutexLock lock(&mu_);
-  // Forget values that could no longer be accepted anyway.
-  absl::erase_if(used_,
-                 [now](const auto& entry) { return entry.second < now; });
+  // Forget values that could no longer be accepted anyway (a scan, so at
+  // most once a second).
+  if (now - last_prune_ >= absl::Seconds(1)) {
+    absl::erase_if(used_,
+                   [now](const auto& entry) { return entry.second < now; });
+    last_prune_ = now;
+  }
   if (!used_.emplace(value_bytes, issued + validity_ + kSkew).second) {
     return absl::InvalidArgumentError(kInvalid);
   }

@@ -42,6 +42,7 @@ class NonceService {
   absl::Mutex mu_;
   // Values accepted, until they would have expired anyway.
   absl::flat_hash_map<std::string, absl::Time> used_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_prune_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 // The bytes an NSK signature covers.

@@ -222,7 +222,11 @@ absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> CompileUserPolicy(
     absl::StatusOr<std::optional<std::string>> result =
         (*compiled)->Evaluate(kResultQuery, *sample);
     if (!result.ok()) return result.status();
-    if (!result->has_value()) continue;
+    if (!result->has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Policy evaluation returned no results on a sample ",
+                       type, " input"));
+    }
     const nlohmann::json parsed =
         nlohmann::json::parse(**result, nullptr, false);
     if (!parsed.is_object()) {

@@ -58,9 +58,9 @@ absl::StatusOr<std::string> SampleInput(absl::string_view attester_type);
 
 // An uploaded policy's Rego compiled and evaluated on the sample input of
 // each of its attester types: a parse or evaluation error, or a defined
-// result without a boolean policy_matched / attestation_valid, is
-// INVALID_ARGUMENT naming the problem. (An undefined result on the sample
-// is allowed: the sample need not satisfy the policy's conditions.)
+// result without a boolean policy_matched / attestation_valid, or an
+// undefined result (as GTA: a policy must decide on typical evidence), is
+// INVALID_ARGUMENT naming the problem.
 absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> CompileUserPolicy(
     const std::string& rego, const std::vector<std::string>& attester_types);
 

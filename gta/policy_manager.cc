@@ -43,6 +43,10 @@ bool HasType(const trellis::GtaPolicy& policy, const std::string& type) {
                    type) != policy.attester_types().end();
 }
 
+std::string RegoDigest(const trellis::GtaPolicy& policy) {
+  return crypto::Digest(crypto::DigestAlgorithm::kSha256, {policy.rego()});
+}
+
 std::string CacheKey(const trellis::GtaPolicy& policy) {
   return absl::StrCat(policy.user_id(), std::string(1, '\0'), policy.id());
 }
@@ -178,7 +182,7 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Add(
   if (absl::Status s = Record(policy, "add"); !s.ok()) return s;
   if (absl::Status s = storage_->PutPolicy(policy); !s.ok()) return s;
   absl::MutexLock cache(&cache_mu_);
-  compiled_[CacheKey(policy)] = {policy.version(), *std::move(compiled)};
+  compiled_[CacheKey(policy)] = {RegoDigest(policy), *std::move(compiled)};
   return policy;
 }
 
@@ -264,7 +268,7 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Update(
   if (absl::Status s = storage_->PutPolicy(policy); !s.ok()) return s;
   if (compiled != nullptr) {
     absl::MutexLock cache(&cache_mu_);
-    compiled_[CacheKey(policy)] = {policy.version(), std::move(compiled)};
+    compiled_[CacheKey(policy)] = {RegoDigest(policy), std::move(compiled)};
   }
   return policy;
 }
@@ -342,7 +346,7 @@ PolicyManager::Compiled(const trellis::GtaPolicy& policy) {
   {
     absl::MutexLock cache(&cache_mu_);
     auto it = compiled_.find(CacheKey(policy));
-    if (it != compiled_.end() && it->second.version == policy.version()) {
+    if (it != compiled_.end() && it->second.rego_sha256 == RegoDigest(policy)) {
       return it->second.rego;
     }
   }
@@ -352,7 +356,7 @@ PolicyManager::Compiled(const trellis::GtaPolicy& policy) {
   if (!compiled.ok()) return compiled.status();
   std::shared_ptr<const policy::RegoPolicy> shared = std::move(*compiled);
   absl::MutexLock cache(&cache_mu_);
-  compiled_[CacheKey(policy)] = {policy.version(), shared};
+  compiled_[CacheKey(policy)] = {RegoDigest(policy), shared};
   return shared;
 }
 

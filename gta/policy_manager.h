@@ -112,7 +112,9 @@ class PolicyManager {
   absl::Mutex cache_mu_;
   // "<user>\0<id>" -> the policy compiled at some version.
   struct CacheEntry {
-    uint64_t version;
+    // A re-added policy reuses its id and version 1: the Rego's digest
+    // tells the versions apart.
+    std::string rego_sha256;
     std::shared_ptr<const policy::RegoPolicy> rego;
   };
   absl::flat_hash_map<std::string, CacheEntry> compiled_

@@ -126,6 +126,26 @@ json EventBody(uint32_t type, absl::string_view data) {
   return {{"data", absl::BytesToHexString(data)}};
 }
 
+// `text` if it is valid UTF-8, else with each byte outside printable ASCII
+// (and the backslash) written as \xNN: JSON needs UTF-8, and the kernel
+// prints file names as raw bytes.
+std::string Utf8OrEscaped(const std::string& text) {
+  try {
+    (void)json(text).dump();
+    return text;
+  } catch (const json::exception&) {
+  }
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<TpmEvidence> ParseTpmEvidence(const json& evidence) {
@@ -366,7 +386,7 @@ absl::StatusOr<json> ImaLogInput(
          {"template_name", entry.template_name},
          {"file_hash_alg", entry.digest_algorithm},
          {"file_hash", digest},
-         {"file_path", entry.path},
+         {"file_path", Utf8OrEscaped(entry.path)},
          {"ref_value_matched", matched}});
   }
   return json{{"log_type", "ImaLog"},

@@ -16,6 +16,34 @@ std::string Take(char* text) {
   return out;
 }
 
+// Deepest nesting of ( [ { a module may have: the engine's parser recurses
+// per level, and much deeper input would exhaust the stack.
+constexpr int kMaxNesting = 128;
+
+// True if `text` nests brackets deeper than kMaxNesting (strings, raw
+// strings and comments skipped).
+bool TooDeep(absl::string_view text) {
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    } else if (c == '`') {
+      for (++i; i < text.size() && text[i] != '`'; ++i) {
+      }
+    } else if (c == '(' || c == '[' || c == '{') {
+      if (++depth > kMaxNesting) return true;
+    } else if (c == ')' || c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void RegoPolicy::EngineDeleter::operator()(TrellisRego* engine) const {
@@ -29,6 +57,11 @@ absl::StatusOr<std::unique_ptr<RegoPolicy>> RegoPolicy::Compile(
   Engine engine(trellis_rego_new());
   if (engine == nullptr) return absl::InternalError("no Rego engine");
   for (const RegoModule& module : modules) {
+    if (TooDeep(module.text)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Failed to compile policy: ", module.name,
+                       " nests deeper than ", kMaxNesting, " levels"));
+    }
     char* error = nullptr;
     if (trellis_rego_add_policy(engine.get(), module.name.data(),
                                 module.name.size(), module.text.data(),

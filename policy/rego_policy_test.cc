@@ -57,6 +57,17 @@ TEST(RegoPolicyTest, RefusesBadPoliciesInputsAndHugeResults) {
   EXPECT_NE(broken.status().message().find("broken.rego"), std::string::npos)
       << broken.status();
 
+  // Nesting deep enough to exhaust the parser's stack is refused first.
+  auto deep =
+      RegoPolicy::Compile({{"deep.rego", "package verification\nresult := " +
+                                             std::string(100000, '(') + "1" +
+                                             std::string(100000, ')')}});
+  EXPECT_EQ(deep.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(RegoPolicy::Compile({{"ok.rego",
+                                    "package verification\n# ((((\n"
+                                    "result := \"(((\"\n"}})
+                  .ok());
+
   // Conflicting values of a complete rule: an evaluation error.
   auto conflicting = MustCompile(
       "package verification\nresult = 1 { true }\nresult = 2 { true }\n");

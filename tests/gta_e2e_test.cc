@@ -153,6 +153,17 @@ TEST_F(GtaTest, ChallengeGivesSignedNonces) {
                 .status,
             400);
   EXPECT_EQ(Call("POST", "/challenge", "{not json").status, 400);
+  // Bodies nested deeply enough to exhaust a stack are refused up front.
+  const std::string deep = "{\"measurements\":" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  EXPECT_EQ(Call("POST", "/attest", deep).status, 400);
+  EXPECT_EQ(Call("POST", "/policy", deep).status, 400);
+  // Registrations are rate limited per client.
+  int limited = 0;
+  for (int i = 0; i < 20; ++i) {
+    limited += Call("GET", "/register", "", "").status == 429;
+  }
+  EXPECT_GT(limited, 0);
   EXPECT_EQ(
       Call("POST", "/challenge", json{{"attester_type", "tpm_boot"}}.dump())
           .status,

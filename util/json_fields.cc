@@ -108,7 +108,32 @@ absl::StatusOr<std::optional<std::string>> OptionalBase64(
   return std::optional<std::string>(std::move(*bytes));
 }
 
+bool TooDeep(absl::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<json> ParseObject(absl::string_view text) {
+  if (TooDeep(text)) {
+    return absl::InvalidArgumentError("body nests too deeply");
+  }
   json value = json::parse(text.begin(), text.end(), nullptr,
                            /*allow_exceptions=*/false);
   if (!value.is_object()) {

@@ -44,7 +44,16 @@ absl::StatusOr<std::optional<bool>> OptionalBool(const nlohmann::json& object,
 absl::StatusOr<std::optional<std::string>> OptionalBase64(
     const nlohmann::json& object, absl::string_view name);
 
-// Parses `text` as a JSON object; INVALID_ARGUMENT when it is not one.
+// Most nesting of objects and arrays a request may have: serialising or
+// copying a value recurses, so deeper input could exhaust the stack.
+inline constexpr int kMaxJsonDepth = 64;
+
+// True if `text` nests arrays and objects deeper than `max_depth` (strings
+// skipped); a linear scan, run before parsing untrusted JSON.
+bool TooDeep(absl::string_view text, int max_depth = kMaxJsonDepth);
+
+// Parses `text` as a JSON object; INVALID_ARGUMENT when it is not one or
+// nests deeper than kMaxJsonDepth.
 absl::StatusOr<nlohmann::json> ParseObject(absl::string_view text);
 
 }  // namespace trellis::json_fields

@@ -10,6 +10,7 @@
 #include "gta/policy_evaluation.h"
 #include "nlohmann/json.hpp"
 #include "util/json_fields.h"
+#include "util/rate_limiter.h"
 
 namespace trellis::gta {
 namespace {
@@ -621,8 +622,17 @@ void TokenRoutes(http::Router& router, TokenIssuer& tokens) {
 // GET register: a new User-Id and API-Key, or, with both headers, a new
 // key for that user.
 void RegisterRoute(http::Router& router, ApiKeyManager& keys) {
+  // Each registration is a durable record and a PBKDF2 run: a few per
+  // second per client address, then 429.
+  auto limiter = std::make_shared<RateLimiter>(/*rate=*/2, /*burst=*/10);
   router.Get(absl::StrCat(kServicePrefix, "/register"),
-             [&keys](const http::Request& req, http::Response& res) {
+             [&keys, limiter](const http::Request& req, http::Response& res) {
+               if (!limiter->Allow(req.peer_address)) {
+                 res.status = 429;
+                 res.headers.emplace_back("Retry-After", "1");
+                 res.body = json{{"message", "too many registrations"}}.dump();
+                 return;
+               }
                const bool rotate =
                    req.HasHeader("User-Id") || req.HasHeader("API-Key");
                absl::StatusOr<ApiCredentials> credentials =
