@@ -116,6 +116,53 @@ class GtaTest : public ::testing::Test {
             {"is_default", true}};
   }
 
+  // A test PKI in <dir>/pki (gta/testdata/make_pki.py); with an AK's
+  // TPM2B_PUBLIC, also that AK's certificate from the intermediate CA.
+  std::string MakePki(const std::string& ak_public_area = "") {
+    const std::string pki = dir_.path() + "/pki";
+    mkdir(pki.c_str(), 0700);
+    std::string args = pki;
+    if (!ak_public_area.empty()) {
+      EXPECT_TRUE(
+          ReplaceFile(pki + "/ak_pub.pem",
+                      attest::tpm::ToPem(
+                          attest::tpm::ParsePublic(ak_public_area).value())
+                          .value(),
+                      0600)
+              .ok());
+      absl::StrAppend(&args, " ", pki, "/ak_pub.pem");
+    }
+    EXPECT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
+                                       "gta/testdata/make_pki.py ",
+                                       args, " 2>/dev/null")
+                              .c_str()),
+              0);
+    return pki;
+  }
+  std::string Pem(const std::string& file) {
+    return ReadFile(dir_.path() + "/pki/" + file).value();
+  }
+  // Uploads a certificate (or, with type "crl", a CRL) from the PKI.
+  Reply AddCert(const std::string& name, const std::string& type,
+                const std::string& file) {
+    return Call("POST", "/cert",
+                json{{"name", name},
+                     {"type", {type}},
+                     {type == "crl" ? "crl_content" : "content", Pem(file)}}
+                    .dump());
+  }
+  // The id of the trellis-gta log tree (0 if there is none).
+  int64_t GtaLogId() {
+    auto admin = trellisd_->AdminStub();
+    grpc::ClientContext context;
+    trillian::ListTreesResponse trees;
+    EXPECT_TRUE(admin->ListTrees(&context, {}, &trees).ok());
+    for (const auto& tree : trees.tree()) {
+      if (tree.display_name() == "trellis-gta") return tree.tree_id();
+    }
+    return 0;
+  }
+
   TempDir dir_;
   std::unique_ptr<TrellisdProcess> trellisd_;
   std::unique_ptr<httplib::SSLClient> client_;
@@ -252,14 +299,7 @@ TEST_F(GtaTest, PolicyLifecycleWithLimitsScopingAndLog) {
   EXPECT_TRUE(Call("GET", "/policy?ids=" + id, "").body["policies"].empty());
 
   // The log holds add, update and delete, in order, once integrated.
-  auto admin = trellisd_->AdminStub();
-  grpc::ClientContext list_context;
-  trillian::ListTreesResponse trees;
-  ASSERT_TRUE(admin->ListTrees(&list_context, {}, &trees).ok());
-  int64_t log_id = 0;
-  for (const auto& tree : trees.tree()) {
-    if (tree.display_name() == "trellis-gta") log_id = tree.tree_id();
-  }
+  const int64_t log_id = GtaLogId();
   ASSERT_NE(log_id, 0);
   auto log = trellisd_->LogStub();
   trillian::GetLeavesByRangeResponse leaves;
@@ -312,20 +352,7 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
   Swtpm swtpm;
   auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
   const attest::host::KeyBlob ak = device->CreateAk("rsa").value();
-  const std::string ak_pem =
-      attest::tpm::ToPem(attest::tpm::ParsePublic(ak.public_area).value())
-          .value();
-  const std::string pki = dir_.path() + "/pki";
-  mkdir(pki.c_str(), 0700);
-  ASSERT_TRUE(ReplaceFile(pki + "/ak_pub.pem", ak_pem, 0600).ok());
-  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
-                                     "gta/testdata/make_pki.py ",
-                                     pki, " ", pki, "/ak_pub.pem 2>/dev/null")
-                            .c_str()),
-            0);
-  auto pem = [&](const std::string& file) {
-    return ReadFile(pki + "/" + file).value();
-  };
+  MakePki(ak.public_area);
   // The boot: events extended into PCRs 0-7, SecureBoot on in PCR 7.
   std::vector<attest::eventlog::Event> events;
   for (int pcr = 0; pcr < 8; ++pcr) {
@@ -352,11 +379,7 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
       attest::eventlog::Serialize({TPM2_ALG_SHA256}, events);
 
   // The user's CA and a policy.
-  Reply root = Call("POST", "/cert",
-                    json{{"name", "root"},
-                         {"type", {"tpm_boot"}},
-                         {"content", pem("root.pem")}}
-                        .dump());
+  Reply root = AddCert("root", "tpm_boot", "root.pem");
   ASSERT_EQ(root.status, 200) << root.body.dump();
   EXPECT_EQ(root.body["cert"]["cert_id"].get<std::string>().size(), 32u);
   const std::string rego =
@@ -392,8 +415,8 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
     }
     json evidence = {
         {"ak_certs",
-         {{{"cert_type", "aik"}, {"cert_data", pem("tpm_ak.pem")}},
-          {{"cert_type", "aik"}, {"cert_data", pem("intermediate.pem")}}}},
+         {{{"cert_type", "aik"}, {"cert_data", Pem("tpm_ak.pem")}},
+          {{"cert_type", "aik"}, {"cert_data", Pem("intermediate.pem")}}}},
         {"quote",
          {{"quote_data", absl::Base64Escape(quote->signed_quote.attest)},
           {"signature", absl::Base64Escape(quote->signed_quote.signature)}}},
@@ -488,14 +511,7 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
   // The token's record is in the log, under the leaf hash it carries.
   const std::string leaf_hash = absl::HexStringToBytes(
       claims["trellis_record_leaf_hash"].get<std::string>());
-  auto admin = trellisd_->AdminStub();
-  grpc::ClientContext list_context;
-  trillian::ListTreesResponse trees;
-  ASSERT_TRUE(admin->ListTrees(&list_context, {}, &trees).ok());
-  int64_t log_id = 0;
-  for (const auto& tree : trees.tree()) {
-    if (tree.display_name() == "trellis-gta") log_id = tree.tree_id();
-  }
+  const int64_t log_id = GtaLogId();
   auto log = trellisd_->LogStub();
   trillian::GetLeavesByHashResponse found;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -520,18 +536,9 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
   EXPECT_EQ(record.name(), "node-a");
 
   // The intermediate stored and its CRL revoking the AK: refused.
-  ASSERT_EQ(Call("POST", "/cert",
-                 json{{"name", "intermediate"},
-                      {"type", {"tpm_boot"}},
-                      {"content", pem("intermediate.pem")}}
-                     .dump())
-                .status,
+  ASSERT_EQ(AddCert("intermediate", "tpm_boot", "intermediate.pem").status,
             200);
-  Reply crl = Call("POST", "/cert",
-                   json{{"name", "crl"},
-                        {"type", {"crl"}},
-                        {"crl_content", pem("crl_tpm_ak.pem")}}
-                       .dump());
+  Reply crl = AddCert("crl", "crl", "crl_tpm_ak.pem");
   ASSERT_EQ(crl.status, 200) << crl.body.dump();
   EXPECT_EQ(crl.body["crl"]["crl_name"], "crl");
   Reply revoked = attest(nullptr);
@@ -578,40 +585,13 @@ TEST_F(GtaTest, AttestsImaEvidenceAgainstReferenceValues) {
   Swtpm swtpm;
   auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
   const attest::host::KeyBlob ak = device->CreateAk("ecc").value();
-  const std::string pki = dir_.path() + "/pki";
-  mkdir(pki.c_str(), 0700);
-  ASSERT_TRUE(ReplaceFile(pki + "/ak_pub.pem",
-                          attest::tpm::ToPem(
-                              attest::tpm::ParsePublic(ak.public_area).value())
-                              .value(),
-                          0600)
-                  .ok());
-  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
-                                     "gta/testdata/make_pki.py ",
-                                     pki, " ", pki, "/ak_pub.pem 2>/dev/null")
-                            .c_str()),
-            0);
-  auto pem = [&](const std::string& file) {
-    return ReadFile(pki + "/" + file).value();
-  };
-  ASSERT_EQ(Call("POST", "/cert",
-                 json{{"name", "root"},
-                      {"type", {"tpm_ima"}},
-                      {"content", pem("root.pem")}}
-                     .dump())
-                .status,
-            200);
-  ASSERT_EQ(Call("POST", "/cert",
-                 json{{"name", "signer"},
-                      {"type", {"refvalue"}},
-                      {"content", pem("refvalue_signer.pem")}}
-                     .dump())
-                .status,
-            200);
+  MakePki(ak.public_area);
+  ASSERT_EQ(AddCert("root", "tpm_ima", "root.pem").status, 200);
+  ASSERT_EQ(AddCert("signer", "refvalue", "refvalue_signer.pem").status, 200);
   Reply ref = Call("POST", "/ref_value",
                    json{{"name", "distro"},
                         {"attester_type", "tpm_ima"},
-                        {"content", pem("ref_values.jws")},
+                        {"content", Pem("ref_values.jws")},
                         {"is_default", true}}
                        .dump());
   ASSERT_EQ(ref.status, 200) << ref.body.dump();
@@ -657,8 +637,8 @@ TEST_F(GtaTest, AttestsImaEvidenceAgainstReferenceValues) {
       list += attest::ima::FormatAscii(entry) + "\n";
     json evidence = {
         {"ak_certs",
-         {{{"cert_type", "aik"}, {"cert_data", pem("tpm_ak.pem")}},
-          {{"cert_type", "aik"}, {"cert_data", pem("intermediate.pem")}}}},
+         {{{"cert_type", "aik"}, {"cert_data", Pem("tpm_ak.pem")}},
+          {{"cert_type", "aik"}, {"cert_data", Pem("intermediate.pem")}}}},
         {"quote",
          {{"quote_data", absl::Base64Escape(quote->signed_quote.attest)},
           {"signature", absl::Base64Escape(quote->signed_quote.signature)}}},
@@ -712,13 +692,7 @@ TEST_F(GtaTest, AttestsImaEvidenceAgainstReferenceValues) {
 // client certificates; it exports every key version (newest first) and
 // rotates; the previous TSK keeps verifying during its overlap.
 TEST_F(GtaTest, KeyManagerApiForAllowListedClientsOnly) {
-  const std::string pki = dir_.path() + "/pki";
-  mkdir(pki.c_str(), 0700);
-  ASSERT_EQ(std::system(absl::StrCat("/usr/bin/python3 "
-                                     "gta/testdata/make_pki.py ",
-                                     pki, " 2>/dev/null")
-                            .c_str()),
-            0);
+  const std::string pki = MakePki();
   EXPECT_EQ(trellisd_->Stop(), 0);
   const std::string port_file = dir_.path() + "/vault.port";
   Start({"--gta_vault_addr=127.0.0.1:0",

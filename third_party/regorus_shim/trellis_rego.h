@@ -23,8 +23,8 @@ void trellis_rego_free(TrellisRego* engine);
 /* Parses a module (`path` names it in errors). 0 on success, else -1 and
  * *error. */
 int trellis_rego_add_policy(TrellisRego* engine, const char* path,
-                            size_t path_len, const char* text,
-                            size_t text_len, char** error);
+                            size_t path_len, const char* text, size_t text_len,
+                            char** error);
 /* Sets `input` from JSON. 0 or -1 and *error. */
 int trellis_rego_set_input_json(TrellisRego* engine, const char* json,
                                 size_t json_len, char** error);
@@ -32,8 +32,7 @@ int trellis_rego_set_input_json(TrellisRego* engine, const char* json,
  * it is defined, 0 if it is undefined, -1 and *error on a compile or
  * evaluation error. */
 int trellis_rego_eval_query(TrellisRego* engine, const char* query,
-                            size_t query_len, char** result_json,
-                            char** error);
+                            size_t query_len, char** result_json, char** error);
 
 void trellis_rego_string_free(char* s);
 
