@@ -39,7 +39,8 @@ using nlohmann::json;
 struct Fixture {
   json evidence;
   std::shared_ptr<EVP_PKEY> ak;
-  std::unique_ptr<policy::RegoPolicy> user_policy;
+  policy::RegoSandbox sandbox;
+  std::unique_ptr<policy::RegoProgram> user_policy;
   std::unique_ptr<policy::RegoPolicy> export_policy;
   testing::TempDir dir;
   std::unique_ptr<storage::rocksdb::Database> db;
@@ -60,7 +61,8 @@ Fixture& F() {
     f->ak.reset(X509_get_pubkey(cert), EVP_PKEY_free);
     X509_free(cert);
     f->user_policy =
-        CompileUserPolicy(ReadFile("tests/testdata/rego/tpm_boot.rego").value(),
+        CompileUserPolicy(f->sandbox,
+                          ReadFile("tests/testdata/rego/tpm_boot.rego").value(),
                           {kTpmBoot})
             .value();
     f->export_policy = policy::RegoPolicy::Compile(

@@ -1,8 +1,10 @@
-// Rego policy evaluation speed (policy/rego_policy on regorus), in process:
-// GTA's example tpm_boot policy (tests/testdata/rego/tpm_boot.rego) on an
-// input with a 17-event boot log and 8 PCRs, one thread and two; parsing
-// the same input as JSON with nlohmann::json in the same run is the
-// baseline (every evaluation parses its input once).
+// Rego policy evaluation speed (regorus): GTA's example tpm_boot policy
+// (tests/testdata/rego/tpm_boot.rego) on an input with a 17-event boot log
+// and 8 PCRs, one thread and two, in process (policy/rego_policy) and in
+// the sandbox's worker processes as users' policies run
+// (policy/rego_sandbox, two workers); parsing the same input as JSON with
+// nlohmann::json in the same run is the baseline (every evaluation parses
+// its input once).
 //
 //   bazel run -c opt //bench:rego_bench -- --benchmark_min_time=2
 #include <benchmark/benchmark.h>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "policy/rego_policy.h"
+#include "policy/rego_sandbox.h"
 #include "util/file.h"
 
 namespace trellis::policy {
@@ -51,17 +54,25 @@ std::string BootInput() {
       .dump();
 }
 
-const RegoPolicy& ExamplePolicy() {
-  static const RegoPolicy* policy = [] {
-    const std::string text =
-        ReadFile("tests/testdata/rego/tpm_boot.rego").value();
-    return RegoPolicy::Compile({{"tpm_boot.rego", text}}).value().release();
-  }();
+std::vector<RegoModule> ExampleModules() {
+  return {
+      {"tpm_boot.rego", ReadFile("tests/testdata/rego/tpm_boot.rego").value()}};
+}
+
+const RegoProgram& InProcessPolicy() {
+  static const RegoProgram* policy =
+      RegoPolicy::Compile(ExampleModules()).value().release();
   return *policy;
 }
 
-void BM_EvaluateExamplePolicy(benchmark::State& state) {
-  const RegoPolicy& policy = ExamplePolicy();
+const RegoProgram& SandboxedPolicy() {
+  static RegoSandbox* sandbox = new RegoSandbox();
+  static const RegoProgram* policy =
+      sandbox->Compile(ExampleModules()).value().release();
+  return *policy;
+}
+
+void Evaluate(benchmark::State& state, const RegoProgram& policy) {
   const std::string input = BootInput();
   for (auto _ : state) {
     auto result = policy.Evaluate("data.verification.result", input);
@@ -74,7 +85,19 @@ void BM_EvaluateExamplePolicy(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_EvaluateExamplePolicy(benchmark::State& state) {
+  Evaluate(state, InProcessPolicy());
+}
 BENCHMARK(BM_EvaluateExamplePolicy)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_EvaluateExamplePolicySandboxed(benchmark::State& state) {
+  Evaluate(state, SandboxedPolicy());
+}
+BENCHMARK(BM_EvaluateExamplePolicySandboxed)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 void BM_ParseInputJsonBaseline(benchmark::State& state) {
   const std::string input = BootInput();

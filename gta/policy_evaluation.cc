@@ -131,7 +131,7 @@ constexpr char kTpmImaSample[] = R"json({"evidence": {
 
 // The result of `policy` on `input_json` as JSON; INVALID_ARGUMENT if it is
 // undefined.
-absl::StatusOr<nlohmann::json> Result(const policy::RegoPolicy& policy,
+absl::StatusOr<nlohmann::json> Result(const policy::RegoProgram& policy,
                                       absl::string_view input_json) {
   absl::StatusOr<std::optional<std::string>> result =
       policy.Evaluate(kResultQuery, input_json);
@@ -165,7 +165,7 @@ absl::StatusOr<PolicyVerdict> VerdictOf(const nlohmann::json& result) {
 }  // namespace
 
 absl::StatusOr<PolicyVerdict> EvaluateUserPolicy(
-    const policy::RegoPolicy& policy, absl::string_view input_json) {
+    const policy::RegoProgram& policy, absl::string_view input_json) {
   absl::StatusOr<nlohmann::json> result = Result(policy, input_json);
   if (!result.ok()) return result.status();
   return VerdictOf(*result);
@@ -180,7 +180,7 @@ std::string AttestationStatus(const std::vector<PolicyVerdict>& verdicts) {
 }
 
 absl::StatusOr<ExportedEvidence> EvaluateExportPolicy(
-    const policy::RegoPolicy& policy, absl::string_view input_json) {
+    const policy::RegoProgram& policy, absl::string_view input_json) {
   absl::StatusOr<nlohmann::json> result = Result(policy, input_json);
   if (!result.ok()) return result.status();
   ExportedEvidence exported;
@@ -211,10 +211,11 @@ absl::StatusOr<std::string> SampleInput(absl::string_view attester_type) {
       absl::StrCat("unsupported attester type: ", attester_type));
 }
 
-absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> CompileUserPolicy(
-    const std::string& rego, const std::vector<std::string>& attester_types) {
-  absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> compiled =
-      policy::RegoPolicy::Compile({{"policy.rego", rego}});
+absl::StatusOr<std::unique_ptr<policy::RegoProgram>> CompileUserPolicy(
+    policy::RegoSandbox& sandbox, const std::string& rego,
+    const std::vector<std::string>& attester_types) {
+  absl::StatusOr<std::unique_ptr<policy::RegoProgram>> compiled =
+      sandbox.Compile({{"policy.rego", rego}});
   if (!compiled.ok()) return compiled.status();
   for (const std::string& type : attester_types) {
     absl::StatusOr<std::string> sample = SampleInput(type);

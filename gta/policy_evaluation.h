@@ -13,7 +13,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
-#include "policy/rego_policy.h"
+#include "policy/rego_program.h"
+#include "policy/rego_sandbox.h"
 
 namespace trellis::gta {
 
@@ -35,7 +36,7 @@ struct PolicyVerdict {
 // `custom_data`. INVALID_ARGUMENT otherwise, for an undefined result ("Policy
 // evaluation returned no results", as GTA) or an evaluation error.
 absl::StatusOr<PolicyVerdict> EvaluateUserPolicy(
-    const policy::RegoPolicy& policy, absl::string_view input_json);
+    const policy::RegoProgram& policy, absl::string_view input_json);
 
 // pass if every verdict matched, fail if one did not, unknown if there
 // were none.
@@ -47,7 +48,7 @@ struct ExportedEvidence {
   nlohmann::json trustworthiness_vector;  // For EAR; null if none.
 };
 absl::StatusOr<ExportedEvidence> EvaluateExportPolicy(
-    const policy::RegoPolicy& policy, absl::string_view input_json);
+    const policy::RegoProgram& policy, absl::string_view input_json);
 
 // Trellis' export policy for `attester_type` (Rego text); NOT_FOUND for a
 // type it does not verify.
@@ -56,13 +57,15 @@ absl::StatusOr<std::string> ExportPolicyText(absl::string_view attester_type);
 // A policy input of `attester_type`'s shape, as the upload check uses.
 absl::StatusOr<std::string> SampleInput(absl::string_view attester_type);
 
-// An uploaded policy's Rego compiled and evaluated on the sample input of
+// An uploaded policy's Rego compiled in `sandbox` and evaluated there on the
+// sample input of
 // each of its attester types: a parse or evaluation error, or a defined
 // result without a boolean policy_matched / attestation_valid, or an
 // undefined result (as GTA: a policy must decide on typical evidence), is
 // INVALID_ARGUMENT naming the problem.
-absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> CompileUserPolicy(
-    const std::string& rego, const std::vector<std::string>& attester_types);
+absl::StatusOr<std::unique_ptr<policy::RegoProgram>> CompileUserPolicy(
+    policy::RegoSandbox& sandbox, const std::string& rego,
+    const std::vector<std::string>& attester_types);
 
 }  // namespace trellis::gta
 

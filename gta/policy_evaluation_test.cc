@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "policy/rego_policy.h"
 
 namespace trellis::gta {
 namespace {
@@ -24,6 +25,11 @@ constexpr char kDocumentPolicy[] =
     "IjogYXR0ZXN0YXRpb25fdmFsaWQsCiAgICAiY3VzdG9tX2RhdGEiOiB7CiAgICAgICAgImhhc2"
     "hfYWxnIjogaW5wdXQuZXZpZGVuY2UucGNycy5oYXNoX2FsZwogICAgfQp9";
 
+policy::RegoSandbox& Sandbox() {
+  static policy::RegoSandbox* sandbox = new policy::RegoSandbox();
+  return *sandbox;
+}
+
 std::string Decoded(const char* base64) {
   std::string out;
   EXPECT_TRUE(absl::Base64Unescape(base64, &out));
@@ -31,7 +37,8 @@ std::string Decoded(const char* base64) {
 }
 
 TEST(PolicyEvaluationTest, TheDocumentsPolicyRunsUnchanged) {
-  auto policy = CompileUserPolicy(Decoded(kDocumentPolicy), {kTpmIma});
+  auto policy =
+      CompileUserPolicy(Sandbox(), Decoded(kDocumentPolicy), {kTpmIma});
   ASSERT_TRUE(policy.ok()) << policy.status();
   auto verdict = EvaluateUserPolicy(**policy, *SampleInput(kTpmIma));
   ASSERT_TRUE(verdict.ok()) << verdict.status();
@@ -48,30 +55,34 @@ TEST(PolicyEvaluationTest, TheDocumentsPolicyRunsUnchanged) {
 TEST(PolicyEvaluationTest, ResultsMustSayWhetherThePolicyMatched) {
   // attestation_valid (the document's name) is accepted too.
   auto policy = CompileUserPolicy(
+      Sandbox(),
       "package verification\nresult := {\"attestation_valid\": true}\n",
       {kTpmBoot});
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_TRUE(EvaluateUserPolicy(**policy, "{}")->matched);
 
   auto no_verdict = CompileUserPolicy(
-      "package verification\nresult := {\"status\": \"pass\"}\n", {kTpmBoot});
+      Sandbox(), "package verification\nresult := {\"status\": \"pass\"}\n",
+      {kTpmBoot});
   EXPECT_EQ(no_verdict.status().code(), absl::StatusCode::kInvalidArgument);
   auto not_bool = CompileUserPolicy(
+      Sandbox(),
       "package verification\nresult := {\"policy_matched\": \"yes\"}\n",
       {kTpmBoot});
   EXPECT_EQ(not_bool.status().code(), absl::StatusCode::kInvalidArgument);
-  auto broken =
-      CompileUserPolicy("package verification\nresult := {", {kTpmBoot});
+  auto broken = CompileUserPolicy(
+      Sandbox(), "package verification\nresult := {", {kTpmBoot});
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(broken.status().message().find("Failed to compile policy"),
             std::string::npos);
   auto unknown_type = CompileUserPolicy(
-      "package verification\nresult := {\"policy_matched\": true}\n",
+      Sandbox(), "package verification\nresult := {\"policy_matched\": true}\n",
       {"virt_cca"});
   EXPECT_EQ(unknown_type.status().code(), absl::StatusCode::kInvalidArgument);
 
   // Undefined on real evidence: an error, as GTA.
   auto conditional = CompileUserPolicy(
+      Sandbox(),
       "package verification\nresult := {\"policy_matched\": true} { "
       "input.evidence.logs[0].log_status == \"replay_success\" }\n",
       {kTpmBoot});

@@ -66,7 +66,7 @@ absl::Status ValidateUserId(const std::string& user_id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>>
+absl::StatusOr<std::shared_ptr<const policy::RegoProgram>>
 PolicyManager::Compile(const std::string& user_id,
                        const std::string& content_type,
                        const std::string& content,
@@ -105,10 +105,10 @@ PolicyManager::Compile(const std::string& user_id,
   if (rego->size() > kMaxPolicyRegoBytes) {
     return absl::InvalidArgumentError("the policy is larger than 500 KiB");
   }
-  absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> compiled =
-      CompileUserPolicy(*rego, attester_types);
+  absl::StatusOr<std::unique_ptr<policy::RegoProgram>> compiled =
+      CompileUserPolicy(*sandbox_, *rego, attester_types);
   if (!compiled.ok()) return compiled.status();
-  return std::shared_ptr<const policy::RegoPolicy>(std::move(*compiled));
+  return std::shared_ptr<const policy::RegoProgram>(std::move(*compiled));
 }
 
 absl::Status PolicyManager::Record(const trellis::GtaPolicy& policy,
@@ -143,7 +143,7 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Add(
     if (!s.ok()) return s;
   }
   std::string rego;
-  absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> compiled =
+  absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> compiled =
       Compile(user_id, request.content_type, request.content,
               request.attester_types, &rego);
   if (!compiled.ok()) return compiled.status();
@@ -242,7 +242,7 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Update(
     return absl::InvalidArgumentError(
         "content_type can only change with new content");
   }
-  std::shared_ptr<const policy::RegoPolicy> compiled;
+  std::shared_ptr<const policy::RegoProgram> compiled;
   if (change.content || change.content_type || change.attester_types) {
     // New content, or old content for new types: checked again.
     const std::string content_type =
@@ -252,7 +252,7 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Update(
                                          policy.attester_types().end());
     // New content is checked as uploaded; the held Rego (its signature was
     // checked at upload) only against the new types.
-    absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> recompiled =
+    absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> recompiled =
         change.content
             ? Compile(user_id, content_type, *change.content, types, &rego)
             : Compile(user_id, "text", absl::Base64Escape(policy.rego()), types,
@@ -341,7 +341,7 @@ absl::StatusOr<std::vector<trellis::GtaPolicy>> PolicyManager::Query(
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>>
+absl::StatusOr<std::shared_ptr<const policy::RegoProgram>>
 PolicyManager::Compiled(const trellis::GtaPolicy& policy) {
   {
     absl::MutexLock cache(&cache_mu_);
@@ -351,10 +351,10 @@ PolicyManager::Compiled(const trellis::GtaPolicy& policy) {
     }
   }
   // Compiled after a restart (or after another version was cached).
-  absl::StatusOr<std::unique_ptr<policy::RegoPolicy>> compiled =
-      policy::RegoPolicy::Compile({{policy.id(), policy.rego()}});
+  absl::StatusOr<std::unique_ptr<policy::RegoProgram>> compiled =
+      sandbox_->Compile({{policy.id(), policy.rego()}});
   if (!compiled.ok()) return compiled.status();
-  std::shared_ptr<const policy::RegoPolicy> shared = std::move(*compiled);
+  std::shared_ptr<const policy::RegoProgram> shared = std::move(*compiled);
   absl::MutexLock cache(&cache_mu_);
   compiled_[CacheKey(policy)] = {RegoDigest(policy), shared};
   return shared;
@@ -396,7 +396,7 @@ absl::StatusOr<std::vector<AppliedPolicy>> PolicyManager::ForAttestation(
     }
   }
   for (AppliedPolicy& policy : applied) {
-    absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> rego =
+    absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> rego =
         Compiled(policy.policy);
     if (!rego.ok()) return rego.status();
     policy.rego = *std::move(rego);

@@ -15,7 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "gta/change_log.h"
-#include "policy/rego_policy.h"
+#include "policy/rego_program.h"
+#include "policy/rego_sandbox.h"
 #include "storage/gta_storage.h"
 
 namespace trellis::gta {
@@ -57,15 +58,19 @@ struct PolicyDeletion {
 // A policy an attestation applies, compiled.
 struct AppliedPolicy {
   trellis::GtaPolicy policy;
-  std::shared_ptr<const policy::RegoPolicy> rego;
+  std::shared_ptr<const policy::RegoProgram> rego;
 };
 
 class PolicyManager {
  public:
   using Clock = std::function<absl::Time()>;
+  // Policies are compiled and evaluated in `sandbox`.
   PolicyManager(storage::GtaStorage* storage, ChangeLog* changes,
-                Clock clock = absl::Now)
-      : storage_(storage), changes_(changes), clock_(std::move(clock)) {}
+                policy::RegoSandbox* sandbox, Clock clock = absl::Now)
+      : storage_(storage),
+        changes_(changes),
+        sandbox_(sandbox),
+        clock_(std::move(clock)) {}
 
   // INVALID_ARGUMENT for a field out of its limits or a policy that does
   // not compile or run, ALREADY_EXISTS for a name or id the user has,
@@ -95,17 +100,18 @@ class PolicyManager {
   // The Rego of `content` of `content_type` ("text": base64 Rego; "jwt": a
   // JWS signed by one of the user's policy certificates whose payload's
   // "policy" is the base64 Rego), checked for `attester_types`.
-  absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> Compile(
+  absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> Compile(
       const std::string& user_id, const std::string& content_type,
       const std::string& content,
       const std::vector<std::string>& attester_types, std::string* rego);
   absl::Status Record(const trellis::GtaPolicy& policy,
                       const std::string& action);
-  absl::StatusOr<std::shared_ptr<const policy::RegoPolicy>> Compiled(
+  absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> Compiled(
       const trellis::GtaPolicy& policy);
 
   storage::GtaStorage* const storage_;
   ChangeLog* const changes_;
+  policy::RegoSandbox* const sandbox_;
   const Clock clock_;
   // Serialises changes: the count and name checks hold until the write.
   absl::Mutex write_mu_;
@@ -115,7 +121,7 @@ class PolicyManager {
     // A re-added policy reuses its id and version 1: the Rego's digest
     // tells the versions apart.
     std::string rego_sha256;
-    std::shared_ptr<const policy::RegoPolicy> rego;
+    std::shared_ptr<const policy::RegoProgram> rego;
   };
   absl::flat_hash_map<std::string, CacheEntry> compiled_
       ABSL_GUARDED_BY(cache_mu_);

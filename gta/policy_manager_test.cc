@@ -48,7 +48,8 @@ class PolicyManagerTest : public ::testing::Test {
     storage_ = std::make_unique<storage::rocksdb::RocksGtaStorage>(db_.get());
     changes_ = std::make_unique<ChangeLog>(
         &sink_, [] { return absl::StatusOr<int64_t>(7); });
-    manager_ = std::make_unique<PolicyManager>(storage_.get(), changes_.get());
+    manager_ = std::make_unique<PolicyManager>(storage_.get(), changes_.get(),
+                                               &sandbox_);
   }
 
   NewPolicy Policy(const std::string& name, bool is_default = true) {
@@ -62,6 +63,7 @@ class PolicyManagerTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  policy::RegoSandbox sandbox_;
   std::unique_ptr<storage::rocksdb::Database> db_;
   std::unique_ptr<storage::rocksdb::RocksGtaStorage> storage_;
   RecordingSink sink_;
@@ -208,7 +210,8 @@ TEST_F(PolicyManagerTest, AttestationsApplyDefaultsOrNamedPolicies) {
   EXPECT_TRUE(manager_->ForAttestation(kUser, kTpmIma, {})->empty());
 
   // After a restart the stored Rego is compiled again.
-  manager_ = std::make_unique<PolicyManager>(storage_.get(), changes_.get());
+  manager_ = std::make_unique<PolicyManager>(storage_.get(), changes_.get(),
+                                             &sandbox_);
   applied = manager_->ForAttestation(kUser, kTpmBoot, {});
   ASSERT_TRUE(applied.ok());
   EXPECT_TRUE(EvaluateUserPolicy(*applied->at(0).rego, *SampleInput(kTpmBoot))

@@ -51,7 +51,8 @@ TEST(TpmEvidenceTest, GtasSampleVerifiesAndReplays) {
 
   // The policy input runs through GTA-style policies.
   const json input = PolicyInput(*evidence, json::array({*log}));
-  auto policy = CompileUserPolicy(R"(package verification
+  policy::RegoSandbox sandbox;
+  auto policy = CompileUserPolicy(sandbox, R"(package verification
 default ok = false
 ok { input.evidence.logs[0].log_status == "replay_success"
      count(input.evidence.pcrs.pcr_values) == 8 }

@@ -1,7 +1,11 @@
 // Rego policies evaluated by regorus (a complete Rego engine, the one
-// openEuler GTA uses, at the same version) through its C shim. A policy is
-// parsed once; evaluations run on engines cloned from it, kept in a pool,
-// so concurrent calls neither share state nor re-parse.
+// openEuler GTA uses, at the same version) through its C shim, in this
+// process: for policies Trellis ships, and inside the sandbox's workers.
+// Policies users upload go through RegoSandbox (rego_sandbox.h), because an
+// evaluation here can neither be interrupted nor survive a failed
+// allocation. A policy is parsed once; evaluations run on engines cloned
+// from it, kept in a pool, so concurrent calls neither share state nor
+// re-parse.
 #ifndef TRELLIS_POLICY_REGO_POLICY_H_
 #define TRELLIS_POLICY_REGO_POLICY_H_
 
@@ -14,20 +18,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "policy/rego_program.h"
 
 struct TrellisRego;
 
 namespace trellis::policy {
-
-// The largest result a policy may produce, as JSON (GTA's cap).
-inline constexpr size_t kMaxResultBytes = 500 << 10;
 
 struct RegoModule {
   std::string name;  // Names the module in errors.
   std::string text;
 };
 
-class RegoPolicy {
+class RegoPolicy : public RegoProgram {
  public:
   // Parses `modules`; INVALID_ARGUMENT with the engine's message if one
   // does not parse. Rules are checked at the first evaluation.
@@ -37,13 +39,9 @@ class RegoPolicy {
   RegoPolicy(const RegoPolicy&) = delete;
   RegoPolicy& operator=(const RegoPolicy&) = delete;
 
-  // `query` (e.g. "data.verification.result") with `input_json` as input:
-  // the value as JSON, or nullopt if it is undefined. INVALID_ARGUMENT for a
-  // compile or evaluation error, malformed input, or a result larger than
-  // `max_result_bytes`. Thread-safe.
   absl::StatusOr<std::optional<std::string>> Evaluate(
       absl::string_view query, absl::string_view input_json,
-      size_t max_result_bytes = kMaxResultBytes) const;
+      size_t max_result_bytes = kMaxResultBytes) const override;
 
  private:
   struct EngineDeleter {

@@ -2,6 +2,8 @@
 // the policy lifecycle with GTA's limits, status codes and error bodies,
 // User-Id scoping, every change in the "trellis-gta" log, and policies that
 // survive a restart.
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -215,6 +217,34 @@ TEST_F(GtaTest, ChallengeGivesSignedNonces) {
       Call("POST", "/challenge", json{{"attester_type", "tpm_boot"}}.dump())
           .status,
       400);
+}
+
+// A policy that allocates without bound or loops for ever is refused at
+// upload; it costs a sandbox worker, never trellisd (it used to abort it).
+TEST_F(GtaTest, RunawayPoliciesAreRefusedAndTrellisdStaysUp) {
+  json hungry = NewPolicy("hungry");
+  hungry["content"] = absl::Base64Escape(
+      "package verification\n"
+      "result := {\"policy_matched\": count(numbers.range(0, 1e12)) > 0}\n");
+  Reply refused = Call("POST", "/policy", hungry.dump());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(
+      refused.body.value("message", "").rfind("Policy evaluation failed", 0),
+      0u)
+      << refused.body.dump();
+  json slow = NewPolicy("slow");
+  slow["content"] = absl::Base64Escape(
+      "package verification\n"
+      "result := {\"policy_matched\": count({1 | numbers.range(0, 100000)[_]; "
+      "numbers.range(0, 100000)[_]}) > 0}\n");
+  refused = Call("POST", "/policy", slow.dump());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.value("message", "").find("ran longer than 1s"),
+            std::string::npos)
+      << refused.body.dump();
+  EXPECT_EQ(waitpid(trellisd_->pid(), nullptr, WNOHANG), 0);
+  EXPECT_EQ(Call("POST", "/policy", NewPolicy("fine").dump()).status, 200);
+  EXPECT_EQ(Call("GET", "/policy", "").body["policies"].size(), 1u);
 }
 
 TEST_F(GtaTest, PolicyLifecycleWithLimitsScopingAndLog) {

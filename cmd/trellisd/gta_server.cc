@@ -43,8 +43,17 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
                          absl::Now, options.token_key_bits);
   if (!ring.ok()) return ring.status();
   server->keys_ = std::move(*ring);
-  server->policies_ =
-      std::make_unique<gta::PolicyManager>(storage, server->changes_.get());
+  const policy::RegoSandboxOptions& sandbox = options.policy_sandbox;
+  if (sandbox.workers < 1 || sandbox.workers > 64 ||
+      sandbox.timeout <= absl::ZeroDuration() ||
+      sandbox.memory_limit_bytes < (size_t{64} << 20)) {
+    return absl::InvalidArgumentError(
+        "--gta_policy_workers must be 1..64, --gta_policy_timeout positive "
+        "and --gta_policy_memory_mib at least 64");
+  }
+  server->sandbox_ = std::make_unique<policy::RegoSandbox>(sandbox);
+  server->policies_ = std::make_unique<gta::PolicyManager>(
+      storage, server->changes_.get(), server->sandbox_.get());
   server->nonces_ = std::make_unique<gta::NonceService>(server->keys_.get(),
                                                         options.nonce_validity);
   server->certs_ =

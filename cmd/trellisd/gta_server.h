@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "log/lazy_log_id.h"
 #include "log/record_sink.h"
+#include "policy/rego_sandbox.h"
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/gta_storage.h"
 
@@ -53,6 +54,9 @@ struct GtaOptions {
   std::string vault_addr;
   std::string vault_client_ca;
   std::string vault_allowed_certs;
+  // Where users' policies run: worker processes, each evaluation bounded in
+  // time and memory.
+  policy::RegoSandboxOptions policy_sandbox;
   http::ServerOptions http;
 };
 
@@ -80,6 +84,8 @@ class GtaServer {
   std::unique_ptr<log::LazyLogId> log_id_;
   std::unique_ptr<gta::ChangeLog> changes_;
   std::unique_ptr<gta::KeyRing> keys_;
+  // Declared before its users: destroyed after them.
+  std::unique_ptr<policy::RegoSandbox> sandbox_;
   std::unique_ptr<gta::PolicyManager> policies_;
   std::unique_ptr<gta::NonceService> nonces_;
   std::unique_ptr<gta::CertManager> certs_;

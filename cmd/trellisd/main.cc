@@ -157,6 +157,14 @@ ABSL_FLAG(std::string, gta_vault_port_file, "",
 ABSL_FLAG(int, gta_token_key_bits, trellis::gta::kDefaultKeyBits,
           "RSA size of new GTA token signing key versions: 2048, 3072 or "
           "4096 (signing is most of an attestation's cost).");
+ABSL_FLAG(int, gta_policy_workers, 2,
+          "Processes that evaluate users' Rego policies (a runaway policy "
+          "costs one of them, never trellisd).");
+ABSL_FLAG(absl::Duration, gta_policy_timeout, absl::Seconds(1),
+          "Longest evaluation of a user's policy; longer ones fail and their "
+          "worker is replaced.");
+ABSL_FLAG(int, gta_policy_memory_mib, 1024,
+          "Address space of each policy worker, in MiB.");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -270,6 +278,12 @@ int main(int argc, char** argv) {
   options.gta.tokens.lifetime = absl::GetFlag(FLAGS_gta_token_lifetime);
   options.gta.require_api_key = absl::GetFlag(FLAGS_gta_require_api_key);
   options.gta.token_key_bits = absl::GetFlag(FLAGS_gta_token_key_bits);
+  options.gta.policy_sandbox.workers = absl::GetFlag(FLAGS_gta_policy_workers);
+  options.gta.policy_sandbox.timeout = absl::GetFlag(FLAGS_gta_policy_timeout);
+  options.gta.policy_sandbox.memory_limit_bytes =
+      static_cast<size_t>(
+          std::max(0, absl::GetFlag(FLAGS_gta_policy_memory_mib)))
+      << 20;
   options.gta.vault_addr = absl::GetFlag(FLAGS_gta_vault_addr);
   options.gta.vault_client_ca = absl::GetFlag(FLAGS_gta_vault_client_ca);
   options.gta.vault_allowed_certs =
