@@ -373,17 +373,9 @@ std::string SecureBootVariable() {
   return data;
 }
 
-// The whole GTA flow against a software TPM: certificates, a policy,
-// challenge, tpm_boot evidence made by the TPM (AK certified by the user's
-// CA, quote bound to the nonce and attester_data, a boot log), a token that
-// PyJWT verifies with the JWKS, token/verify, the token's record in the
-// log, nonce replay refused, and a CRL that revokes the AK.
-TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
-  Swtpm swtpm;
-  auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
-  const attest::host::KeyBlob ak = device->CreateAk("rsa").value();
-  MakePki(ak.public_area);
-  // The boot: events extended into PCRs 0-7, SecureBoot on in PCR 7.
+// A boot measured into `device`: events extended into PCRs 0-7, SecureBoot
+// on in PCR 7. Returns the TCG event log.
+std::string Boot(attest::host::TpmDevice& device) {
   std::vector<attest::eventlog::Event> events;
   for (int pcr = 0; pcr < 8; ++pcr) {
     if (pcr == 7) {
@@ -402,11 +394,23 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
   for (attest::eventlog::Event& event : events) {
     event.digests[TPM2_ALG_SHA256] =
         crypto::Digest(crypto::DigestAlgorithm::kSha256, {event.data});
-    ASSERT_TRUE(
-        device->ExtendPcr(event.pcr, event.digests[TPM2_ALG_SHA256]).ok());
+    EXPECT_TRUE(
+        device.ExtendPcr(event.pcr, event.digests[TPM2_ALG_SHA256]).ok());
   }
-  const std::string boot_log =
-      attest::eventlog::Serialize({TPM2_ALG_SHA256}, events);
+  return attest::eventlog::Serialize({TPM2_ALG_SHA256}, events);
+}
+
+// The whole GTA flow against a software TPM: certificates, a policy,
+// challenge, tpm_boot evidence made by the TPM (AK certified by the user's
+// CA, quote bound to the nonce and attester_data, a boot log), a token that
+// PyJWT verifies with the JWKS, token/verify, the token's record in the
+// log, nonce replay refused, and a CRL that revokes the AK.
+TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
+  Swtpm swtpm;
+  auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
+  const attest::host::KeyBlob ak = device->CreateAk("rsa").value();
+  MakePki(ak.public_area);
+  const std::string boot_log = Boot(*device);
 
   // The user's CA and a policy.
   Reply root = AddCert("root", "tpm_boot", "root.pem");
@@ -784,6 +788,195 @@ TEST_F(GtaTest, KeyManagerApiForAllowListedClientsOnly) {
                 ->Post("/v1/vault/rotate?key=PSK", "", "text/plain")
                 ->status,
             400);
+}
+
+// GTA's agent API as `trellis-tpm serve` offers it, on a software TPM: a
+// token in one call (challenge, evidence from the TPM and the kernel's logs,
+// attest), types and policies chosen by the caller, evidence for a nonce
+// the caller got that the service accepts once, and bad requests refused.
+TEST_F(GtaTest, TrellisTpmServesTheAgentApi) {
+  Swtpm swtpm;
+  std::string boot_log;
+  const std::vector<attest::ima::Entry> ima = {
+      attest::ima::MakeImaNgEntry("boot_aggregate", std::string(32, '\x01')),
+      attest::ima::MakeImaNgEntry("/usr/bin/sh", std::string(32, '\xaa'))};
+  {
+    auto device = attest::host::TpmDevice::Open(swtpm.tcti()).value();
+    boot_log = Boot(*device);
+    for (const auto& entry : ima) {
+      ASSERT_TRUE(
+          device
+              ->ExtendPcr(10, crypto::Digest(crypto::DigestAlgorithm::kSha256,
+                                             {entry.template_data}))
+              .ok());
+    }
+  }  // trellis-tpm has the TPM from here on.
+  const std::string work_dir = dir_.path() + "/tpm";
+  CliResult keys =
+      RunProgram("cmd/trellis-tpm/trellis-tpm",
+                 {"create-ek-ak", "--algorithm=rsa", "--tcti=" + swtpm.tcti(),
+                  "--work_dir=" + work_dir});
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  std::string ak_public;
+  ASSERT_TRUE(absl::Base64Unescape(
+      json::parse(keys.out)["ak_public"].get<std::string>(), &ak_public));
+  MakePki(ak_public);
+  const std::string boot_log_file = dir_.path() + "/binary_bios_measurements";
+  const std::string ima_file = dir_.path() + "/ascii_runtime_measurements";
+  std::string ima_list;
+  for (const auto& entry : ima) {
+    ima_list += attest::ima::FormatAscii(entry) + "\n";
+  }
+  ASSERT_TRUE(ReplaceFile(boot_log_file, boot_log, 0600).ok());
+  ASSERT_TRUE(ReplaceFile(ima_file, ima_list, 0600).ok());
+
+  Reply root = Call("POST", "/cert",
+                    json{{"name", "root"},
+                         {"type", {"tpm_boot", "tpm_ima"}},
+                         {"content", Pem("root.pem")}}
+                        .dump());
+  ASSERT_EQ(root.status, 200) << root.body.dump();
+  Reply policy =
+      Call("POST", "/policy",
+           json{{"name", "secure-boot"},
+                {"attester_type", {"tpm_boot"}},
+                {"content_type", "text"},
+                {"content",
+                 absl::Base64Escape(
+                     ReadFile("tests/testdata/rego/tpm_boot.rego").value())},
+                {"is_default", true}}
+               .dump());
+  ASSERT_EQ(policy.status, 200) << policy.body.dump();
+  const std::string policy_id = policy.body["policy"]["id"];
+
+  const std::string port_file = dir_.path() + "/agent.port";
+  ServerProcess agent(
+      {"cmd/trellis-tpm/trellis-tpm", "serve", "--tcti=" + swtpm.tcti(),
+       "--work_dir=" + work_dir, "--listen=127.0.0.1:0",
+       "--port_file=" + port_file,
+       "--gta_ak_certs=" + dir_.path() + "/pki/tpm_ak.pem," + dir_.path() +
+           "/pki/intermediate.pem",
+       "--boot_log=" + boot_log_file, "--ima_log=" + ima_file,
+       "--node_id=node-t",
+       absl::StrCat("--gta_service=https://127.0.0.1:", trellisd_->gta_port()),
+       "--gta_service_ca=" + trellisd_->gta_ca_file(), "--gta_user_id=alice"},
+      port_file);
+  httplib::Client agent_client("127.0.0.1", agent.port());
+  agent_client.set_read_timeout(60);
+  // (status, body as sent: the quote binds attester_data's member order).
+  auto agent_call = [&](const std::string& path, const json& body) {
+    httplib::Result r = agent_client.Post(
+        absl::StrCat("/global-trust-authority/agent/v1", path), body.dump(),
+        "application/json");
+    EXPECT_TRUE(r) << path;
+    return r ? std::make_pair(r->status, r->body)
+             : std::make_pair(0, std::string());
+  };
+  auto claims_of = [&](const std::string& reply) {
+    const json token = json::parse(reply, nullptr, false)["token"];
+    Reply verified =
+        Call("POST", "/token/verify", json{{"token", token}}.dump());
+    EXPECT_EQ(verified.body["verification_pass"], true) << verified.body.dump();
+    return verified.body["token_body"];
+  };
+
+  // One call, no type named: every type the host reports, challenged.
+  auto [status, reply] = agent_call(
+      "/tokens", {{"challenge", true},
+                  {"attester_data", json::parse(R"({"z":1,"a":[2]})")}});
+  ASSERT_EQ(status, 200) << reply;
+  json claims = claims_of(reply);
+  EXPECT_EQ(claims["ueid"], "node-t");
+  EXPECT_EQ(claims["nonce_type"], "verifier");
+  EXPECT_EQ(claims["attester_data"], json::parse(R"({"z":1,"a":[2]})"));
+  EXPECT_EQ(claims["tpm_boot"]["attestation_status"], "pass") << claims.dump();
+  EXPECT_EQ(claims["tpm_boot"]["policy_info"][0]["appraisal_policy_id"],
+            policy_id);
+  ASSERT_TRUE(claims.contains("tpm_ima")) << claims.dump();
+  EXPECT_EQ(claims["tpm_ima"]["attestation_status"], "unknown");
+
+  // One type, no challenge: nonce_type ignore.
+  std::tie(status, reply) = agent_call(
+      "/tokens", {{"attester_info", {{{"attester_type", "tpm_boot"}}}}});
+  ASSERT_EQ(status, 200) << reply;
+  claims = claims_of(reply);
+  EXPECT_EQ(claims["nonce_type"], "ignore");
+  EXPECT_FALSE(claims.contains("tpm_ima"));
+
+  // Explicit policies; an unknown one is the service's 400, passed on.
+  std::tie(status, reply) = agent_call(
+      "/tokens",
+      {{"challenge", true},
+       {"attester_info",
+        {{{"attester_type", "tpm_boot"}, {"policy_ids", {policy_id}}}}}});
+  ASSERT_EQ(status, 200) << reply;
+  EXPECT_EQ(claims_of(reply)["matched_policy"], json({policy_id}));
+  std::tie(status, reply) =
+      agent_call("/tokens", {{"attester_info",
+                              {{{"attester_type", "tpm_boot"},
+                                {"policy_ids", {"no-such-policy"}}}}}});
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(reply.find("Policy not found"), std::string::npos) << reply;
+
+  // Evidence for a nonce the caller got: accepted once, then a replay.
+  Reply challenge =
+      Call("POST", "/challenge", json{{"attester_type", {"tpm_boot"}}}.dump());
+  ASSERT_EQ(challenge.status, 200);
+  std::tie(status, reply) = agent_call(
+      "/evidences", {{"attester_types", {"tpm_boot"}},
+                     {"nonce_type", "verifier"},
+                     {"nonce", challenge.body["nonce"]},
+                     {"attester_data", json::parse(R"({"k":"v","b":0})")}});
+  ASSERT_EQ(status, 200) << reply;
+  const json evidence = json::parse(reply);
+  EXPECT_EQ(evidence["measurements"][0]["evidences"][0]["evidence"]["logs"][0]
+                    ["log_type"],
+            "TcgEventLog");
+  EXPECT_EQ(evidence["measurements"][0]["evidences"][0]["evidence"]["ak_certs"]
+                .size(),
+            2u);
+  Reply attested = Call("POST", "/attest", reply);
+  ASSERT_EQ(attested.status, 200) << attested.body.dump();
+  EXPECT_EQ(attested.body["tokens"][0]["node_id"], "node-t");
+  EXPECT_EQ(Call("POST", "/attest", reply).status, 400);
+
+  // The document's `attesters` form with log types, and a user nonce.
+  std::tie(status, reply) =
+      agent_call("/evidences",
+                 {{"attesters",
+                   {{{"attester_type", "tpm_ima"}, {"log_types", {"ImaLog"}}}}},
+                  {"nonce_type", "user"},
+                  {"user_nonce", absl::Base64Escape("my own nonce")}});
+  ASSERT_EQ(status, 200) << reply;
+  EXPECT_EQ(json::parse(reply)["user_nonce"],
+            absl::Base64Escape("my own nonce"));
+  attested = Call("POST", "/attest", reply);
+  EXPECT_EQ(attested.status, 200) << attested.body.dump();
+
+  // Bad requests: 400 with a message, nothing attested.
+  for (const json& bad :
+       {json::object(),
+        json{{"attester_types", {"virt_cca"}}, {"nonce_type", "ignore"}},
+        json{{"attester_types", {"tpm_boot"}}},  // verifier without nonce
+        json{{"attester_types", {"tpm_boot"}},
+             {"nonce_type", "user"},
+             {"user_nonce", "%%"}},
+        json{{"attesters",
+              {{{"attester_type", "tpm_boot"}, {"log_types", {"CCEL"}}}}},
+             {"nonce_type", "ignore"}}}) {
+    std::tie(status, reply) = agent_call("/evidences", bad);
+    EXPECT_EQ(status, 400) << bad.dump();
+    EXPECT_TRUE(json::parse(reply, nullptr, false).contains("message"))
+        << reply;
+  }
+  std::tie(status, reply) = agent_call(
+      "/tokens",
+      {{"attester_info",
+        {{{"attester_type", "tpm_boot"}}, {{"attester_type", "tpm_boot"}}}}});
+  EXPECT_EQ(status, 400) << reply;
+  std::tie(status, reply) = agent_call("/tokens", {{"challenge", "yes"}});
+  EXPECT_EQ(status, 400) << reply;
+  EXPECT_EQ(agent.Stop(), 0);
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 #include "attest/api/verifier_client.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "httplib.h"
 #include "util/json_fields.h"
 
@@ -39,24 +37,11 @@ absl::StatusOr<json> Results(const httplib::Result& res) {
 
 absl::StatusOr<std::unique_ptr<VerifierClient>> VerifierClient::Create(
     const VerifierEndpoint& endpoint) {
-  absl::string_view rest = endpoint.url;
-  const bool https = absl::ConsumePrefix(&rest, "https://");
-  const size_t colon = rest.rfind(':');
-  int port = 0;
-  if (!https || colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(rest.substr(colon + 1), &port) || port <= 0) {
-    return absl::InvalidArgumentError("verifier URL must be https://HOST:PORT");
-  }
-  auto client = std::make_unique<httplib::SSLClient>(
-      std::string(rest.substr(0, colon)), port, endpoint.client_cert_file,
-      endpoint.client_key_file);
-  if (!endpoint.ca_file.empty()) {
-    client->set_ca_cert_path(endpoint.ca_file.c_str());
-  }
-  client->enable_server_certificate_verification(true);
-  client->set_connection_timeout(10);
-  client->set_read_timeout(60);
-  return std::unique_ptr<VerifierClient>(new VerifierClient(std::move(client)));
+  absl::StatusOr<std::unique_ptr<httplib::SSLClient>> client =
+      http::NewHttpsClient(endpoint);
+  if (!client.ok()) return client.status();
+  return std::unique_ptr<VerifierClient>(
+      new VerifierClient(std::move(*client)));
 }
 
 VerifierClient::VerifierClient(std::unique_ptr<httplib::SSLClient> client)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "http/https_client.h"
 #include "nlohmann/json.hpp"
 
 namespace httplib {
@@ -16,12 +17,7 @@ class SSLClient;
 
 namespace trellis::attest {
 
-struct VerifierEndpoint {
-  std::string url;      // https://HOST:PORT
-  std::string ca_file;  // PEM that signed (or is) the verifier's certificate.
-  std::string client_cert_file;  // mTLS, optional.
-  std::string client_key_file;
-};
+using VerifierEndpoint = http::HttpsEndpoint;
 
 class VerifierClient {
  public:

@@ -133,17 +133,22 @@ absl::StatusOr<std::string> HostAgent::GenerateQuote(
   absl::StatusOr<std::string> nonce = DecodeHex(nonce_hex, "nonce");
   if (!nonce.ok()) return nonce.status();
   if (nonce->empty()) return absl::InvalidArgumentError("nonce is empty");
-  absl::StatusOr<TPML_PCR_SELECTION> pcrs = ParsePcrList(pcr_list);
-  if (!pcrs.ok()) return pcrs.status();
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<KeyBlob> ak = LoadAk();
-  if (!ak.ok()) return ak.status();
-  absl::StatusOr<QuoteOutput> quote = tpm_->Quote(*ak, *nonce, *pcrs);
+  absl::StatusOr<QuoteOutput> quote = Quote(*nonce, pcr_list);
   if (!quote.ok()) return quote.status();
   absl::StatusOr<std::string> blob = tpm::SerializePcrBlob(quote->pcrs);
   if (!blob.ok()) return blob.status();
   return keylime::FormatQuote(
       {quote->signed_quote.attest, quote->signed_quote.signature, *blob});
+}
+
+absl::StatusOr<QuoteOutput> HostAgent::Quote(const std::string& qualifying_data,
+                                             const std::string& pcr_list) {
+  absl::StatusOr<TPML_PCR_SELECTION> pcrs = ParsePcrList(pcr_list);
+  if (!pcrs.ok()) return pcrs.status();
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<KeyBlob> ak = LoadAk();
+  if (!ak.ok()) return ak.status();
+  return tpm_->Quote(*ak, qualifying_data, *pcrs);
 }
 
 absl::StatusOr<std::string> HostAgent::CertifyAppKey(

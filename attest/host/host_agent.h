@@ -36,6 +36,10 @@ class HostAgent {
   // qualifying data. FAILED_PRECONDITION before CreateEkAk.
   absl::StatusOr<std::string> GenerateQuote(const std::string& nonce_hex,
                                             const std::string& pcr_list);
+  // A quote by the stored AK over `pcr_list` ("sha256:0,1,..."), with
+  // `qualifying_data` (at most a digest's size) as extraData.
+  absl::StatusOr<QuoteOutput> Quote(const std::string& qualifying_data,
+                                    const std::string& pcr_list);
   // Certifies the app key in `context_path` (inside the work directory)
   // with the AK; `expected_pem`, if set, must be that key. `nonce_hex` goes
   // into the certification's extraData. Returns the base64 certificate.

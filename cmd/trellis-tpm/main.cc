@@ -13,11 +13,14 @@
 //   trellis-tpm register --verifier=https://HOST:PORT --host_id=ID
 //               [--verifier_ca=PEM]                     registers EK + AK
 //   trellis-tpm serve [--listen=127.0.0.1:9002] [--unix=PATH]
-//                                                       the same over HTTP
+//                                                       the same over HTTP,
+//                     and GTA's agent API (/global-trust-authority/agent/v1:
+//                     evidences; tokens with --gta_service)
 //
 // Exit status: 0 success, 1 the operation failed, 2 bad usage.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -30,10 +33,15 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "attest/host/agent_http.h"
 #include "attest/host/host_agent.h"
 #include "attest/host/registration.h"
 #include "attest/host/tpm_device.h"
+#include "gta/agent/agent_http.h"
+#include "gta/agent/evidence_collector.h"
+#include "gta/agent/gta_agent.h"
+#include "gta/agent/service_client.h"
 #include "http/server.h"
 #include "util/file.h"
 
@@ -70,6 +78,30 @@ ABSL_FLAG(std::string, client_cert, "", "register: mTLS client certificate.");
 ABSL_FLAG(std::string, client_key, "", "register: mTLS client key.");
 ABSL_FLAG(std::string, host_id, "", "register: this host's identifier.");
 ABSL_FLAG(bool, verbose, false, "Show tpm2-tss's own log.");
+ABSL_FLAG(std::vector<std::string>, gta_ak_certs, {},
+          "serve: PEM files of the AK's certificate and its intermediates "
+          "(the AK's first), sent as GTA evidence's ak_certs.");
+ABSL_FLAG(std::string, gta_ak_cert_type, "aik",
+          "serve: cert_type of those ak_certs (aik, iak or lak).");
+ABSL_FLAG(std::string, boot_log, trellis::gta::agent::kDefaultBootLog,
+          "serve: the TCG boot event log sent as tpm_boot evidence (empty: "
+          "none).");
+ABSL_FLAG(std::string, ima_log, trellis::gta::agent::kDefaultImaLog,
+          "serve: the IMA list (ascii_runtime_measurements) sent as tpm_ima "
+          "evidence (empty: no tpm_ima).");
+ABSL_FLAG(std::string, node_id, "",
+          "serve: the node_id of GTA measurements (default: the host name).");
+ABSL_FLAG(std::string, gta_service, "",
+          "serve: https://HOST:PORT of the GTA service API that /tokens "
+          "attests to (Trellis' --gta_addr); empty: /tokens is off.");
+ABSL_FLAG(std::string, gta_service_ca, "",
+          "serve: PEM CA of the GTA service's certificate (for trellisd's "
+          "self-signed one: <data_dir>/gta-tls/cert.pem).");
+ABSL_FLAG(std::string, gta_user_id, "",
+          "serve: the User-Id the agent attests as.");
+ABSL_FLAG(std::string, gta_api_key_file, "",
+          "serve: a file holding that user's API-Key (when the service "
+          "requires keys).");
 
 namespace {
 
@@ -78,6 +110,52 @@ using trellis::attest::host::HostAgent;
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "trellis-tpm: %s\n", status.ToString().c_str());
   return 1;
+}
+
+// GTA's agent API for `agent`'s TPM, from the flags.
+struct GtaAgentParts {
+  std::unique_ptr<trellis::gta::agent::EvidenceCollector> collector;
+  std::unique_ptr<trellis::gta::agent::ServiceClient> service;
+  std::unique_ptr<trellis::gta::agent::GtaAgent> agent;
+};
+
+absl::StatusOr<GtaAgentParts> MakeGtaAgent(HostAgent& agent) {
+  namespace gta = trellis::gta::agent;
+  GtaAgentParts parts;
+  gta::EvidenceSources sources;
+  sources.ak_cert_files = absl::GetFlag(FLAGS_gta_ak_certs);
+  sources.ak_cert_type = absl::GetFlag(FLAGS_gta_ak_cert_type);
+  sources.boot_log_file = absl::GetFlag(FLAGS_boot_log);
+  sources.ima_log_file = absl::GetFlag(FLAGS_ima_log);
+  parts.collector =
+      std::make_unique<gta::EvidenceCollector>(&agent, std::move(sources));
+  if (const std::string url = absl::GetFlag(FLAGS_gta_service); !url.empty()) {
+    gta::ServiceAccount account;
+    account.user_id = absl::GetFlag(FLAGS_gta_user_id);
+    if (account.user_id.empty()) {
+      return absl::InvalidArgumentError("--gta_service needs --gta_user_id");
+    }
+    if (const std::string file = absl::GetFlag(FLAGS_gta_api_key_file);
+        !file.empty()) {
+      absl::StatusOr<std::string> key = trellis::ReadFile(file);
+      if (!key.ok()) return key.status();
+      account.api_key = std::string(absl::StripAsciiWhitespace(*key));
+    }
+    absl::StatusOr<std::unique_ptr<gta::ServiceClient>> service =
+        gta::ServiceClient::Create({url, absl::GetFlag(FLAGS_gta_service_ca)},
+                                   std::move(account));
+    if (!service.ok()) return service.status();
+    parts.service = std::move(*service);
+  }
+  std::string node_id = absl::GetFlag(FLAGS_node_id);
+  if (node_id.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    node_id = host;
+  }
+  parts.agent = std::make_unique<gta::GtaAgent>(
+      parts.collector.get(), parts.service.get(), std::move(node_id));
+  return parts;
 }
 
 int Serve(HostAgent& agent) {
@@ -94,6 +172,9 @@ int Serve(HostAgent& agent) {
       absl::GetFlag(FLAGS_delegated_certification);
   options.default_pcrs = absl::GetFlag(FLAGS_pcrs);
   trellis::attest::host::RegisterAgentRoutes(router, agent, options);
+  absl::StatusOr<GtaAgentParts> gta = MakeGtaAgent(agent);
+  if (!gta.ok()) return Fail(gta.status());
+  trellis::gta::agent::RegisterAgentRoutes(router, *gta->agent);
   auto start = [&router](const std::string& address)
       -> absl::StatusOr<std::unique_ptr<trellis::http::Server>> {
     trellis::http::ServerOptions server_options;

@@ -1,0 +1,54 @@
+// The agent's client of a GTA service API (Trellis' or GTA's own):
+// challenge and attest, as the user the agent is configured for.
+#ifndef TRELLIS_GTA_AGENT_SERVICE_CLIENT_H_
+#define TRELLIS_GTA_AGENT_SERVICE_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "http/https_client.h"
+#include "nlohmann/json.hpp"
+
+namespace httplib {
+class SSLClient;
+}
+
+namespace trellis::gta::agent {
+
+struct ServiceAccount {
+  std::string user_id;  // The User-Id header.
+  std::string api_key;  // The API-Key header; empty: not sent.
+};
+
+class ServiceClient {
+ public:
+  // INVALID_ARGUMENT for an endpoint URL that is not https://HOST:PORT.
+  static absl::StatusOr<std::unique_ptr<ServiceClient>> Create(
+      const http::HttpsEndpoint& endpoint, ServiceAccount account);
+  ~ServiceClient();
+
+  // POST /challenge: the nonce (an object, or base64 of one) as sent.
+  absl::StatusOr<nlohmann::ordered_json> Challenge(
+      const std::vector<std::string>& attester_types);
+  // POST /attest with `body`: the first measurement's token.
+  absl::StatusOr<std::string> Attest(const std::string& body);
+
+ private:
+  ServiceClient(std::unique_ptr<httplib::SSLClient> client,
+                ServiceAccount account);
+  // The reply to POST `path` as JSON. The service's own 4xx answers keep
+  // their message: INVALID_ARGUMENT (400), UNAUTHENTICATED (401),
+  // NOT_FOUND (404), RESOURCE_EXHAUSTED (429); UNAVAILABLE when it cannot
+  // be reached or fails.
+  absl::StatusOr<nlohmann::ordered_json> Post(const std::string& path,
+                                              const std::string& body);
+
+  std::unique_ptr<httplib::SSLClient> client_;
+  const ServiceAccount account_;
+};
+
+}  // namespace trellis::gta::agent
+
+#endif  // TRELLIS_GTA_AGENT_SERVICE_CLIENT_H_
