@@ -568,6 +568,16 @@ TEST_F(GtaTest, AttestsSwtpmEvidenceIntoAVerifiableToken) {
   EXPECT_EQ(record.resource_id(), claims["jti"]);
   EXPECT_EQ(record.status(), "pass");
   EXPECT_EQ(record.name(), "node-a");
+  // An auditor finds it with the CLI, its inclusion proven.
+  CliResult shown =
+      RunCli({"--addr=" + trellisd_->address(), "audit", "show",
+              claims["trellis_record_leaf_hash"].get<std::string>()});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const json audit = json::parse(shown.out);
+  EXPECT_EQ(audit["proofVerified"], true);
+  EXPECT_EQ(audit["recordLog"], "trellis-gta");
+  EXPECT_EQ(audit["record"]["resource"], "token");
+  EXPECT_EQ(audit["record"]["resource_id"], claims["jti"]);
 
   // The intermediate stored and its CRL revoking the AK: refused.
   ASSERT_EQ(AddCert("intermediate", "tpm_boot", "intermediate.pem").status,
@@ -894,6 +904,13 @@ TEST_F(GtaTest, TrellisTpmServesTheAgentApi) {
             policy_id);
   ASSERT_TRUE(claims.contains("tpm_ima")) << claims.dump();
   EXPECT_EQ(claims["tpm_ima"]["attestation_status"], "unknown");
+  // The CLI verifies it too.
+  CliResult verified = RunCli(
+      {"gta", absl::StrCat("--gta=https://127.0.0.1:", trellisd_->gta_port()),
+       "--gta_ca=" + trellisd_->gta_ca_file(), "--user=alice", "token",
+       "verify", "-"},
+      json::parse(reply)["token"].get<std::string>());
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
 
   // One type, no challenge: nonce_type ignore.
   std::tie(status, reply) = agent_call(
@@ -977,6 +994,102 @@ TEST_F(GtaTest, TrellisTpmServesTheAgentApi) {
   std::tie(status, reply) = agent_call("/tokens", {{"challenge", "yes"}});
   EXPECT_EQ(status, 400) << reply;
   EXPECT_EQ(agent.Stop(), 0);
+}
+
+// Operators drive the resource APIs with `trellis gta`: register, certs
+// and CRLs, policies (add, list, get, update, delete), reference values,
+// token verification; refusals exit 1 with the service's message.
+TEST_F(GtaTest, OperatorsUseTheTrellisGtaCli) {
+  MakePki();
+  const std::vector<std::string> service = {
+      absl::StrCat("--gta=https://127.0.0.1:", trellisd_->gta_port()),
+      "--gta_ca=" + trellisd_->gta_ca_file()};
+  auto gta = [&](std::vector<std::string> args,
+                 const std::string& user = "alice") {
+    std::vector<std::string> full = {"gta"};
+    full.insert(full.end(), service.begin(), service.end());
+    if (!user.empty()) full.push_back("--user=" + user);
+    full.insert(full.end(), args.begin(), args.end());
+    return RunCli(full);
+  };
+  auto out = [](const CliResult& r) {
+    return json::parse(r.out, nullptr, false);
+  };
+
+  CliResult registered = gta({"register"}, "");
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  EXPECT_EQ(out(registered)["API-Key"].get<std::string>().size(), 32u);
+
+  const std::string pki = dir_.path() + "/pki/";
+  CliResult cert = gta(
+      {"cert", "add", pki + "root.pem", "--name=root", "--cert_type=tpm_boot"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.err;
+  const std::string cert_id = out(cert)["cert"]["cert_id"];
+  CliResult crl =
+      gta({"cert", "add-crl", pki + "crl_intermediate.pem", "--name=crl"});
+  ASSERT_EQ(crl.exit_code, 0) << crl.err;
+  CliResult certs = gta({"cert", "list"});
+  ASSERT_EQ(certs.exit_code, 0);
+  EXPECT_EQ(out(certs)["certs"].size(), 1u);
+  EXPECT_EQ(out(gta({"cert", "list", "--cert_type=crl"}))["crls"].size(), 1u);
+  CliResult renamed = gta({"cert", "update", cert_id, "--name=anchor"});
+  ASSERT_EQ(renamed.exit_code, 0) << renamed.err;
+  EXPECT_EQ(out(gta({"cert", "get", cert_id}))["certs"][0]["cert_name"],
+            "anchor");
+
+  const std::string rego_file = "tests/testdata/rego/tpm_boot.rego";
+  CliResult added = gta({"policy", "add", rego_file, "--name=secure-boot",
+                         "--attester_type=tpm_boot", "--default=true"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string policy_id = out(added)["policy"]["id"];
+  CliResult listed = gta({"policy", "list", "--attester_type=tpm_boot"});
+  ASSERT_EQ(listed.exit_code, 0);
+  EXPECT_EQ(out(listed)["policies"].size(), 1u);
+  CliResult got = gta({"policy", "get", policy_id});
+  ASSERT_EQ(got.exit_code, 0);
+  EXPECT_EQ(out(got)["policies"][0]["content"], ReadFile(rego_file).value());
+  CliResult updated =
+      gta({"policy", "update", policy_id, "--name=renamed", "--default=false"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(out(updated)["policy"]["version"], 2);
+  // Refusals: exit 1 with the service's message; usage errors exit 2.
+  const std::string broken = dir_.path() + "/broken.rego";
+  ASSERT_TRUE(
+      ReplaceFile(broken, "package verification\nresult := {", 0600).ok());
+  CliResult refused = gta(
+      {"policy", "add", broken, "--name=broken", "--attester_type=tpm_boot"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("Failed to compile policy"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(gta({"policy", "get", policy_id}, "bob").exit_code, 0);
+  EXPECT_TRUE(
+      out(gta({"policy", "get", policy_id}, "bob"))["policies"].empty());
+  EXPECT_EQ(gta({"policy", "delete"}).exit_code, 2);
+  EXPECT_EQ(gta({"policy", "list"}, "").exit_code, 2);  // No --user.
+  EXPECT_EQ(gta({"policy", "update", "no-such-id", "--name=x"}).exit_code, 1);
+  ASSERT_EQ(gta({"policy", "delete", policy_id}).exit_code, 0);
+  EXPECT_TRUE(out(gta({"policy", "list"}))["policies"].empty());
+
+  ASSERT_EQ(gta({"cert", "add", pki + "refvalue_signer.pem", "--name=signer",
+                 "--cert_type=refvalue"})
+                .exit_code,
+            0);
+  CliResult ref = gta({"refvalue", "add", pki + "ref_values.jws",
+                       "--name=distro", "--default=true"});
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  EXPECT_EQ(out(gta({"refvalue", "list"}))["ref_values"].size(), 1u);
+  ASSERT_EQ(gta({"refvalue", "delete", "--all"}).exit_code, 0);
+  EXPECT_TRUE(out(gta({"refvalue", "list"}))["ref_values"].empty());
+  ASSERT_EQ(gta({"cert", "delete", "--cert_type=crl"}).exit_code, 0);
+  EXPECT_TRUE(out(gta({"cert", "list", "--cert_type=crl"}))["crls"].empty());
+
+  CliResult forged = gta({"token", "verify", "e30.e30.c2ln"});
+  EXPECT_EQ(forged.exit_code, 1);
+  EXPECT_EQ(out(forged)["verification_pass"], false);
+  // An unreachable service gives no verdict.
+  CliResult unreachable = RunCli(
+      {"gta", "--gta=https://127.0.0.1:1", "--user=alice", "policy", "list"});
+  EXPECT_EQ(unreachable.exit_code, 2);
 }
 
 }  // namespace

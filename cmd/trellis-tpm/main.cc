@@ -41,7 +41,7 @@
 #include "gta/agent/agent_http.h"
 #include "gta/agent/evidence_collector.h"
 #include "gta/agent/gta_agent.h"
-#include "gta/agent/service_client.h"
+#include "gta/client/service_client.h"
 #include "http/server.h"
 #include "util/file.h"
 
@@ -115,7 +115,7 @@ int Fail(const absl::Status& status) {
 // GTA's agent API for `agent`'s TPM, from the flags.
 struct GtaAgentParts {
   std::unique_ptr<trellis::gta::agent::EvidenceCollector> collector;
-  std::unique_ptr<trellis::gta::agent::ServiceClient> service;
+  std::unique_ptr<trellis::gta::client::ServiceClient> service;
   std::unique_ptr<trellis::gta::agent::GtaAgent> agent;
 };
 
@@ -130,7 +130,7 @@ absl::StatusOr<GtaAgentParts> MakeGtaAgent(HostAgent& agent) {
   parts.collector =
       std::make_unique<gta::EvidenceCollector>(&agent, std::move(sources));
   if (const std::string url = absl::GetFlag(FLAGS_gta_service); !url.empty()) {
-    gta::ServiceAccount account;
+    trellis::gta::client::ServiceAccount account;
     account.user_id = absl::GetFlag(FLAGS_gta_user_id);
     if (account.user_id.empty()) {
       return absl::InvalidArgumentError("--gta_service needs --gta_user_id");
@@ -141,9 +141,9 @@ absl::StatusOr<GtaAgentParts> MakeGtaAgent(HostAgent& agent) {
       if (!key.ok()) return key.status();
       account.api_key = std::string(absl::StripAsciiWhitespace(*key));
     }
-    absl::StatusOr<std::unique_ptr<gta::ServiceClient>> service =
-        gta::ServiceClient::Create({url, absl::GetFlag(FLAGS_gta_service_ca)},
-                                   std::move(account));
+    absl::StatusOr<std::unique_ptr<trellis::gta::client::ServiceClient>>
+        service = trellis::gta::client::ServiceClient::Create(
+            {url, absl::GetFlag(FLAGS_gta_service_ca)}, std::move(account));
     if (!service.ok()) return service.status();
     parts.service = std::move(*service);
   }

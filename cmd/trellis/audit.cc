@@ -10,6 +10,8 @@
 #include "merkle/verifier.h"
 #include "nlohmann/json.hpp"
 #include "trellis_attest.pb.h"
+#include "trellis_gta.pb.h"
+#include "trellis_identity.pb.h"
 #include "util/json_fields.h"
 
 namespace trellis::cli {
@@ -17,63 +19,113 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kRecordLogName[] = "trellis-attestations";
+constexpr char kAttestationLog[] = "trellis-attestations";
+constexpr char kGtaLog[] = "trellis-gta";
+constexpr char kIssuanceLog[] = "trellis-issuance";
 
-int64_t FindRecordLog(Client& client) {
-  return FindTree(client, trillian::LOG, kRecordLogName, "--log");
-}
+// The record logs trellisd keeps, in the order `show` searches them.
+constexpr const char* kRecordLogs[] = {kAttestationLog, kGtaLog, kIssuanceLog};
 
 struct LoggedRecord {
   trellis::AttestationRecord record;
   json proof;  // What `show` prints besides the record.
 };
 
-// The record whose Merkle leaf hash is `audit_id`, with its inclusion in the
-// latest signed root verified here.
-LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
-                         int64_t log_id) {
+std::string LeafHashOf(const std::string& audit_id) {
   if (audit_id.size() != 64 ||
       audit_id.find_first_not_of("0123456789abcdefABCDEF") !=
           std::string::npos) {
     Fail(kUsage, "an audit_id is 64 hex digits");
   }
-  const std::string leaf_hash = absl::HexStringToBytes(audit_id);
-  const ProvenLeaf proven = FetchProvenLeaf(client, log_id, leaf_hash);
+  return absl::HexStringToBytes(audit_id);
+}
+
+// What `show` says of a proven leaf besides the record.
+json ProofJson(const std::string& audit_id, int64_t log_id,
+               const ProvenLeaf& proven) {
+  json hashes = json::array();
+  for (const std::string& h : proven.path) hashes.push_back(B64(h));
+  return {{"auditId", audit_id},
+          {"logId", std::to_string(log_id)},
+          {"leafIndex", proven.leaf_index},
+          {"treeSize", proven.root.tree_size},
+          {"rootHash", B64(proven.root.root_hash)},
+          {"signedLogRoot", B64(proven.signed_root.log_root())},
+          {"logRootSignature", B64(proven.signed_root.log_root_signature())},
+          {"inclusionProof", hashes},
+          {"proofVerified", true}};
+}
+
+// The attestation record whose Merkle leaf hash is `audit_id`, with its
+// inclusion in the latest signed root verified here.
+LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
+                         int64_t log_id) {
+  const ProvenLeaf proven =
+      FetchProvenLeaf(client, log_id, LeafHashOf(audit_id));
   LoggedRecord out;
   if (!out.record.ParseFromString(proven.value)) {
     Fail(kInvalid, "the log returned a leaf that is not the audited record");
   }
-  const std::vector<std::string>& path = proven.path;
-  const merkle::LogRootV1& root = proven.root;
-  const trillian::SignedLogRoot& signed_root = proven.signed_root;
-  json hashes = json::array();
-  for (const std::string& h : path) hashes.push_back(B64(h));
-  out.proof = {{"auditId", audit_id},
-               {"logId", std::to_string(log_id)},
-               {"leafIndex", proven.leaf_index},
-               {"treeSize", root.tree_size},
-               {"rootHash", B64(root.root_hash)},
-               {"signedLogRoot", B64(signed_root.log_root())},
-               {"logRootSignature", B64(signed_root.log_root_signature())},
-               {"inclusionProof", hashes},
-               {"proofVerified", true}};
+  out.proof = ProofJson(audit_id, log_id, proven);
   return out;
 }
 
-json RecordJson(const trellis::AttestationRecord& record) {
+json MessageJson(const google::protobuf::Message& message) {
   std::string text;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(record, &text, options);
+  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
   return json::parse(text);
 }
 
+// A leaf of the record log `log_name` as JSON, by that log's record type.
+json DecodeRecord(const std::string& log_name, const std::string& value) {
+  std::unique_ptr<google::protobuf::Message> record;
+  if (log_name == kGtaLog) {
+    record = std::make_unique<trellis::GtaChangeRecord>();
+  } else if (log_name == kIssuanceLog) {
+    record = std::make_unique<trellis::IssuanceRecord>();
+  } else {
+    record = std::make_unique<trellis::AttestationRecord>();
+  }
+  if (!record->ParseFromString(value)) {
+    Fail(kInvalid,
+         "the log returned a leaf that is not a " + log_name + " record");
+  }
+  return MessageJson(*record);
+}
+
+// The record `audit_id` in the log `log_id` (with --log) or in whichever
+// record log holds it: attestation verdicts, GTA changes and tokens, SVID
+// issuances.
 int Show(Client& client, const std::string& audit_id, int64_t log_id) {
-  LoggedRecord logged = FetchRecord(client, audit_id, log_id);
-  json out = logged.proof;
-  out["record"] = RecordJson(logged.record);
-  std::cout << out.dump(2) << "\n";
-  return kOk;
+  const std::string leaf_hash = LeafHashOf(audit_id);
+  std::vector<trillian::Tree> logs;
+  if (log_id != 0) {
+    logs.push_back(client.GetTree(log_id));
+  } else {
+    trillian::ListTreesResponse trees;
+    Check(client.admin().ListTrees(client.Context().get(), {}, &trees),
+          "ListTrees");
+    for (const char* name : kRecordLogs) {
+      for (const trillian::Tree& tree : trees.tree()) {
+        if (tree.tree_type() == trillian::LOG && tree.display_name() == name) {
+          logs.push_back(tree);
+        }
+      }
+    }
+  }
+  for (const trillian::Tree& log : logs) {
+    std::optional<ProvenLeaf> proven =
+        FindProvenLeaf(client, log.tree_id(), leaf_hash);
+    if (!proven) continue;
+    json out = ProofJson(audit_id, log.tree_id(), *proven);
+    out["recordLog"] = log.display_name();
+    out["record"] = DecodeRecord(log.display_name(), proven->value);
+    std::cout << out.dump(2) << "\n";
+    return kOk;
+  }
+  Fail(kInvalid, "no such record in the record logs (or not yet integrated)");
 }
 
 int Replay(Client& client, const std::string& audit_id, int64_t log_id,
@@ -192,11 +244,14 @@ int AuditCommand(Client& client, const std::vector<char*>& args,
   if (args.size() != 4)
     Fail(kUsage, "usage: trellis audit show|replay AUDIT_ID");
   const std::string verb = args[2];
-  const int64_t log_id =
-      options.log_id != 0 ? options.log_id : FindRecordLog(client);
-  if (verb == "show") return Show(client, args[3], log_id);
-  if (verb == "replay")
+  if (verb == "show") return Show(client, args[3], options.log_id);
+  if (verb == "replay") {
+    const int64_t log_id =
+        options.log_id != 0
+            ? options.log_id
+            : FindTree(client, trillian::LOG, kAttestationLog, "--log");
     return Replay(client, args[3], log_id, options.verifier);
+  }
   Fail(kUsage, "usage: trellis audit show|replay AUDIT_ID");
 }
 

@@ -1,7 +1,8 @@
 // trellis audit / policy: what auditors and operators do with the
 // attestation verifier: an audit_id's record and replay, the policies.
-//   audit show AUDIT_ID     the logged record with its inclusion proof,
-//                           verified against a signed root
+//   audit show AUDIT_ID     the logged record (an attestation verdict, a GTA
+//                           change or token, an SVID issuance) with its
+//                           inclusion proof, verified against a signed root
 //   audit replay AUDIT_ID   fetches the evidence (checked against the
 //                           record's digest) and the host's keys from the
 //                           verifier, re-runs the appraisal offline and says
@@ -19,7 +20,8 @@
 namespace trellis::cli {
 
 struct AuditOptions {
-  int64_t log_id = 0;  // 0: the tree named "trellis-attestations".
+  // 0: show searches the record logs, replay uses "trellis-attestations".
+  int64_t log_id = 0;
   attest::VerifierEndpoint verifier;
 };
 

@@ -322,8 +322,8 @@ void Client::CheckAndRemember(const trillian::Tree& tree,
   }
 }
 
-ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
-                           const std::string& leaf_hash) {
+std::optional<ProvenLeaf> FindProvenLeaf(Client& client, int64_t log_id,
+                                         const std::string& leaf_hash) {
   const trillian::Tree tree = client.GetTree(log_id);
   ProvenLeaf out;
   std::tie(out.signed_root, out.root) = client.LatestRoot(tree);
@@ -336,7 +336,7 @@ ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
       client.Context().get(), request, &response);
   if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
       (s.ok() && response.proof().empty())) {
-    Fail(kInvalid, "no such record in the log (or not yet integrated)");
+    return std::nullopt;
   }
   Check(s, "GetInclusionProofByHash");
   const trillian::Proof& proof = response.proof(0);
@@ -363,6 +363,15 @@ ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
   }
   out.value = leaves.leaves(0).leaf_value();
   return out;
+}
+
+ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
+                           const std::string& leaf_hash) {
+  std::optional<ProvenLeaf> proven = FindProvenLeaf(client, log_id, leaf_hash);
+  if (!proven) {
+    Fail(kInvalid, "no such record in the log (or not yet integrated)");
+  }
+  return *std::move(proven);
 }
 
 int64_t FindTree(Client& client, trillian::TreeType type,

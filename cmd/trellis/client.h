@@ -143,9 +143,12 @@ struct ProvenLeaf {
   std::vector<std::string> path;
 };
 
-// The leaf of log `log_id` whose Merkle leaf hash is `leaf_hash`. Fail()s
-// with kInvalid if the log has no such leaf (or not yet integrated), or its
-// proof or value does not hold up.
+// The leaf of log `log_id` whose Merkle leaf hash is `leaf_hash`, nullopt
+// if the log has no such leaf (or not yet integrated). Fail()s with
+// kInvalid if its proof or value does not hold up.
+std::optional<ProvenLeaf> FindProvenLeaf(Client& client, int64_t log_id,
+                                         const std::string& leaf_hash);
+// The same, Fail()ing with kInvalid if there is no such leaf.
 ProvenLeaf FetchProvenLeaf(Client& client, int64_t log_id,
                            const std::string& leaf_hash);
 

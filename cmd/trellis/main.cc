@@ -6,8 +6,10 @@
 //   trellis verify-proof FILE.json      (offline; exit 0 valid, 1 invalid,
 //                                        2 unusable input)
 //   trellis verify-map-proof FILE.json  (offline, same exit codes)
-//   trellis audit show|replay AUDIT_ID  (attestation verdicts: the record
-//                                        with its proof; an offline re-run)
+//   trellis audit show|replay AUDIT_ID  (attestation verdicts, GTA records,
+//                                        SVID issuances: the record with
+//                                        its proof; an offline re-run)
+//   trellis gta policy|refvalue|cert|token ...  (a GTA service API)
 //
 // Every root the client prints has had its signature checked with the
 // tree's pinned public key (--log_public_key, else trusted on first use and
@@ -36,6 +38,7 @@
 #include "absl/time/time.h"
 #include "cmd/trellis/audit.h"
 #include "cmd/trellis/client.h"
+#include "cmd/trellis/gta_command.h"
 #include "cmd/trellis/map_proof_file.h"
 #include "cmd/trellis/proof_file.h"
 #include "cmd/trellis/spire_command.h"
@@ -81,8 +84,10 @@ ABSL_FLAG(std::string, server_name, "",
 ABSL_FLAG(std::string, type, "LOG", "tree create: LOG or PREORDERED_LOG.");
 ABSL_FLAG(std::string, key_type, "ecdsa-p256",
           "tree create: ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa or ed25519.");
-ABSL_FLAG(std::string, name, "", "tree create/update: display name.");
-ABSL_FLAG(std::string, description, "", "tree create/update: description.");
+ABSL_FLAG(std::string, name, "",
+          "tree create/update: display name; gta: the item's name.");
+ABSL_FLAG(std::string, description, "",
+          "tree create/update, gta: description.");
 ABSL_FLAG(std::string, state, "", "tree update: ACTIVE, DRAINING or FROZEN.");
 ABSL_FLAG(absl::Duration, max_root_duration, absl::ZeroDuration(),
           "tree create: re-sign the root this often even without new leaves.");
@@ -710,6 +715,8 @@ int main(int argc, char** argv) {
                  "       trellis verify-proof FILE.json\n"
                  "       trellis verify-map-proof FILE.json\n"
                  "       trellis audit show|replay AUDIT_ID\n"
+                 "       trellis gta register | policy|refvalue|cert "
+                 "add|update|list|get|delete | token verify TOKEN\n"
                  "       trellis policy put ID FILE | policy get ID\n"
                  "       trellis host remove HOST_ID\n"
                  "       trellis spire token generate | entry "
@@ -733,6 +740,9 @@ int main(int argc, char** argv) {
   }
   if (command == "verify-map-proof") {
     return trellis::cli::VerifyMapProofCommand(args);
+  }
+  if (command == "gta") {
+    return trellis::cli::GtaCommand(args, absl::GetFlag(FLAGS_data_dir));
   }
   std::string addr = absl::GetFlag(FLAGS_addr);
   if (addr.empty()) {

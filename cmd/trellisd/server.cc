@@ -172,9 +172,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::StatusOr<std::unique_ptr<GtaServer>> gta = GtaServer::Start(
       options.gta, options.data_dir, server->db_.get(), server->keys_.get(),
       server->log_manager_.get(), [create_log] {
-        return create_log("trellis-gta",
-                          "Every change of the GTA service's policies, "
-                          "reference values and certificates");
+        return create_log(
+            "trellis-gta",
+            "Every token and every change of the GTA service's policies, "
+            "reference values and certificates");
       });
   if (!gta.ok()) return gta.status();
   server->gta_ = std::move(*gta);

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gta/agent/evidence_collector.h"
-#include "gta/agent/service_client.h"
+#include "gta/client/service_client.h"
 
 namespace trellis::gta::agent {
 
@@ -23,7 +23,7 @@ inline constexpr size_t kMaxAttesterDataBytes = 64 << 10;
 class GtaAgent {
  public:
   // `service` may be null: then only evidences are served.
-  GtaAgent(const EvidenceCollector* collector, ServiceClient* service,
+  GtaAgent(const EvidenceCollector* collector, client::ServiceClient* service,
            std::string node_id)
       : collector_(collector),
         service_(service),
@@ -44,7 +44,7 @@ class GtaAgent {
 
  private:
   const EvidenceCollector* const collector_;
-  ServiceClient* const service_;
+  client::ServiceClient* const service_;
   const std::string node_id_;
 };
 

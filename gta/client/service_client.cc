@@ -1,9 +1,9 @@
-#include "gta/agent/service_client.h"
+#include "gta/client/service_client.h"
 
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 
-namespace trellis::gta::agent {
+namespace trellis::gta::client {
 namespace {
 
 using nlohmann::ordered_json;
@@ -43,18 +43,32 @@ ServiceClient::ServiceClient(std::unique_ptr<httplib::SSLClient> client,
 
 ServiceClient::~ServiceClient() = default;
 
-absl::StatusOr<ordered_json> ServiceClient::Post(const std::string& path,
+absl::StatusOr<ordered_json> ServiceClient::Call(const std::string& method,
+                                                 const std::string& path,
                                                  const std::string& body) {
-  httplib::Headers headers = {{"User-Id", account_.user_id}};
+  httplib::Headers headers;
+  if (!account_.user_id.empty()) {
+    headers.emplace("User-Id", account_.user_id);
+  }
   if (!account_.api_key.empty()) {
     headers.emplace("API-Key", account_.api_key);
   }
-  httplib::Result res = client_->Post(absl::StrCat(kServicePrefix, path),
-                                      headers, body, "application/json");
+  const std::string url = absl::StrCat(kServicePrefix, path);
+  constexpr char kJson[] = "application/json";
+  if (method != "GET" && method != "POST" && method != "PUT" &&
+      method != "DELETE") {
+    return absl::InvalidArgumentError(absl::StrCat("no method ", method));
+  }
+  httplib::Result res =
+      method == "GET"    ? client_->Get(url, headers)
+      : method == "POST" ? client_->Post(url, headers, body, kJson)
+      : method == "PUT"  ? client_->Put(url, headers, body, kJson)
+                         : client_->Delete(url, headers, body, kJson);
   if (!res) {
     return absl::UnavailableError(absl::StrCat(
         "cannot reach the GTA service: ", httplib::to_string(res.error())));
   }
+  if (res->status == 200 && res->body.empty()) return ordered_json::object();
   ordered_json reply =
       ordered_json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (res->status != 200) {
@@ -75,8 +89,9 @@ absl::StatusOr<ordered_json> ServiceClient::Post(const std::string& path,
 
 absl::StatusOr<ordered_json> ServiceClient::Challenge(
     const std::vector<std::string>& attester_types) {
-  absl::StatusOr<ordered_json> reply = Post(
-      "/challenge", ordered_json{{"attester_type", attester_types}}.dump());
+  absl::StatusOr<ordered_json> reply =
+      Call("POST", "/challenge",
+           ordered_json{{"attester_type", attester_types}}.dump());
   if (!reply.ok()) return reply.status();
   auto nonce = reply->find("nonce");
   if (nonce == reply->end() || !(nonce->is_object() || nonce->is_string())) {
@@ -86,7 +101,7 @@ absl::StatusOr<ordered_json> ServiceClient::Challenge(
 }
 
 absl::StatusOr<std::string> ServiceClient::Attest(const std::string& body) {
-  absl::StatusOr<ordered_json> reply = Post("/attest", body);
+  absl::StatusOr<ordered_json> reply = Call("POST", "/attest", body);
   if (!reply.ok()) return reply.status();
   auto tokens = reply->find("tokens");
   if (tokens == reply->end() || !tokens->is_array() || tokens->empty() ||
@@ -100,4 +115,4 @@ absl::StatusOr<std::string> ServiceClient::Attest(const std::string& body) {
   return token->get<std::string>();
 }
 
-}  // namespace trellis::gta::agent
+}  // namespace trellis::gta::client
