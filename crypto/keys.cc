@@ -19,7 +19,8 @@ struct PkeyCtxDeleter {
 };
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
 
-absl::StatusOr<PrivateKey> Generate(int type, int curve_nid, int rsa_bits) {
+absl::StatusOr<PrivateKey> Generate(int type, int curve_nid, int rsa_bits,
+                                    int rsa_primes = 2) {
   PkeyCtx ctx(EVP_PKEY_CTX_new_id(type, nullptr));
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) {
     return absl::InternalError("key generation init: " + OpenSslError());
@@ -31,6 +32,10 @@ absl::StatusOr<PrivateKey> Generate(int type, int curve_nid, int rsa_bits) {
   if (type == EVP_PKEY_RSA &&
       EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), rsa_bits) != 1) {
     return absl::InternalError("set RSA bits: " + OpenSslError());
+  }
+  if (type == EVP_PKEY_RSA && rsa_primes != 2 &&
+      EVP_PKEY_CTX_set_rsa_keygen_primes(ctx.get(), rsa_primes) != 1) {
+    return absl::InternalError("set RSA primes: " + OpenSslError());
   }
   EVP_PKEY* key = nullptr;
   if (EVP_PKEY_keygen(ctx.get(), &key) != 1) {
@@ -48,6 +53,23 @@ std::string OpenSslError() {
   char buf[256];
   ERR_error_string_n(code, buf, sizeof(buf));
   return buf;
+}
+
+absl::StatusOr<PrivateKey> GenerateRsaKey(int bits, int primes) {
+  if (bits < kDefaultRsaBits || bits > kMaxRsaBits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RSA key size must be between ", kDefaultRsaBits, " and ",
+                     kMaxRsaBits, " bits, got ", bits));
+  }
+  // OpenSSL's own cap: 2 primes below 1024 bits, 3 below 4096, 4 below 8192
+  // (each prime stays far beyond factoring by ECM).
+  const int max_primes = bits < 4096 ? 3 : bits < 8192 ? 4 : 5;
+  if (primes < 2 || primes > max_primes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", bits, "-bit RSA key has 2 to ", max_primes,
+                     " primes, not ", primes));
+  }
+  return Generate(EVP_PKEY_RSA, 0, bits, primes);
 }
 
 absl::StatusOr<PrivateKey> GenerateKey(const keyspb::Specification& spec) {

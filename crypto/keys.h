@@ -23,6 +23,10 @@ using PrivateKey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 // RSA (2048 bits unless more are asked; fewer than 2048 are refused) or
 // Ed25519. An empty spec means ECDSA P-256.
 absl::StatusOr<PrivateKey> GenerateKey(const keyspb::Specification& spec);
+// An RSA key of `bits` with `primes` prime factors (RFC 8017 multi-prime:
+// private operations about (primes/2)^2 times faster by CRT, public ones
+// and signatures unchanged; FIPS 186-5 allows only 2).
+absl::StatusOr<PrivateKey> GenerateRsaKey(int bits, int primes);
 
 // PKCS#8 DER of a private key.
 absl::StatusOr<std::string> MarshalPrivateKey(const EVP_PKEY& key);

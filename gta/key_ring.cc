@@ -21,14 +21,17 @@ std::string SigningKey::key_id() const {
 
 absl::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Open(
     storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
-    absl::Duration overlap, Clock clock, int token_key_bits) {
-  if (token_key_bits != 2048 && token_key_bits != 3072 &&
-      token_key_bits != 4096) {
+    absl::Duration overlap, Clock clock, TokenKeyShape token_key) {
+  if (token_key.bits != 2048 && token_key.bits != 3072 &&
+      token_key.bits != 4096) {
     return absl::InvalidArgumentError(
         "token keys must be RSA 2048, 3072 or 4096");
   }
+  if (token_key.primes != 2 && token_key.primes != 3) {
+    return absl::InvalidArgumentError("token keys have 2 or 3 primes");
+  }
   auto ring = std::unique_ptr<KeyRing>(new KeyRing(
-      storage, std::move(wrapping), overlap, std::move(clock), token_key_bits));
+      storage, std::move(wrapping), overlap, std::move(clock), token_key));
   absl::StatusOr<std::vector<trellis::GtaKey>> stored = storage->ListKeys();
   if (!stored.ok()) return stored.status();
   absl::MutexLock lock(&ring->mu_);
@@ -56,10 +59,10 @@ absl::StatusOr<SigningKey> KeyRing::Load(const trellis::GtaKey& stored) const {
 
 absl::StatusOr<SigningKey> KeyRing::Make(const std::string& name,
                                          uint32_t version) {
-  keyspb::Specification spec;
-  spec.mutable_rsa_params()->set_bits(name == kTokenKey ? token_key_bits_
-                                                        : kDefaultKeyBits);
-  absl::StatusOr<crypto::PrivateKey> key = crypto::GenerateKey(spec);
+  absl::StatusOr<crypto::PrivateKey> key =
+      name == kTokenKey
+          ? crypto::GenerateRsaKey(token_key_.bits, token_key_.primes)
+          : crypto::GenerateRsaKey(kDefaultKeyBits, 2);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> der = crypto::MarshalPrivateKey(**key);
   if (!der.ok()) return der.status();

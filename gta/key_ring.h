@@ -26,6 +26,15 @@ inline constexpr char kTokenKey[] = "TSK";
 inline constexpr char kRecordKey[] = "FSK";
 inline constexpr int kDefaultKeyBits = 3072;
 
+// What new TSK versions are: RSA of `bits` (2048, 3072 or 4096) with
+// `primes` prime factors. The token signature is most of an attestation's
+// cost (bench/README.md); three primes halve it at 3072 bits with tokens
+// unchanged for verifiers (RFC 8017 multi-prime; 2 for FIPS 186-5).
+struct TokenKeyShape {
+  int bits = kDefaultKeyBits;
+  int primes = 3;
+};
+
 struct SigningKey {
   std::string name;
   uint32_t version = 0;
@@ -40,13 +49,12 @@ class KeyRing {
   using Clock = std::function<absl::Time()>;
   // Loads the stored versions (version 1 of a key is made when it is first
   // needed).
-  // New TSK versions are RSA of `token_key_bits` (2048, 3072 or 4096; the
-  // token signature is most of an attestation's cost, see
-  // bench/README.md); NSK and FSK are RSA-3072, as GTA's.
+  // New TSK versions are `token_key`; NSK and FSK are two-prime RSA-3072,
+  // as GTA's. INVALID_ARGUMENT for a shape outside TokenKeyShape's.
   static absl::StatusOr<std::unique_ptr<KeyRing>> Open(
       storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
       absl::Duration overlap, Clock clock = absl::Now,
-      int token_key_bits = kDefaultKeyBits);
+      TokenKeyShape token_key = {});
 
   // The version that signs (made if there is none yet).
   absl::StatusOr<SigningKey> Current(const std::string& name);
@@ -61,12 +69,12 @@ class KeyRing {
 
  private:
   KeyRing(storage::GtaStorage* storage, crypto::KeyWrapping wrapping,
-          absl::Duration overlap, Clock clock, int token_key_bits)
+          absl::Duration overlap, Clock clock, TokenKeyShape token_key)
       : storage_(storage),
         wrapping_(std::move(wrapping)),
         overlap_(overlap),
         clock_(std::move(clock)),
-        token_key_bits_(token_key_bits) {}
+        token_key_(token_key) {}
   absl::StatusOr<SigningKey> Load(const trellis::GtaKey& stored) const;
   absl::StatusOr<SigningKey> Make(const std::string& name, uint32_t version);
   // Makes and keeps version `version_after` + 1 of `name` (or returns the
@@ -78,7 +86,7 @@ class KeyRing {
   const crypto::KeyWrapping wrapping_;
   const absl::Duration overlap_;
   const Clock clock_;
-  const int token_key_bits_;
+  const TokenKeyShape token_key_;
   mutable absl::Mutex mu_;
   // Per name, oldest first.
   std::map<std::string, std::vector<SigningKey>> keys_ ABSL_GUARDED_BY(mu_);

@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
       }};
   absl::StatusOr<std::unique_ptr<gta::KeyRing>> ring =
       gta::KeyRing::Open(storage, std::move(wrapping), options.key_overlap,
-                         absl::Now, options.token_key_bits);
+                         absl::Now, options.token_key);
   if (!ring.ok()) return ring.status();
   server->keys_ = std::move(*ring);
   const policy::RegoSandboxOptions& sandbox = options.policy_sandbox;

@@ -44,7 +44,7 @@ struct GtaOptions {
   // Token algorithm (PS256/384/512) and lifetime.
   gta::TokenOptions tokens;
   // RSA size of new TSK versions.
-  int token_key_bits = gta::kDefaultKeyBits;
+  gta::TokenKeyShape token_key;
   // Callers must present their API-Key (from GET register).
   bool require_api_key = false;
   // The key manager API (it returns private keys): host:port of its own

@@ -154,6 +154,10 @@ ABSL_FLAG(std::string, gta_vault_allowed_certs, "",
           "manager API.");
 ABSL_FLAG(std::string, gta_vault_port_file, "",
           "Write the key manager API's bound port here.");
+ABSL_FLAG(int, gta_token_key_primes, trellis::gta::TokenKeyShape().primes,
+          "Prime factors of new GTA token signing keys: 3 (RFC 8017 "
+          "multi-prime, twice as fast to sign, tokens unchanged for "
+          "verifiers) or 2 (FIPS 186-5).");
 ABSL_FLAG(int, gta_token_key_bits, trellis::gta::kDefaultKeyBits,
           "RSA size of new GTA token signing key versions: 2048, 3072 or "
           "4096 (signing is most of an attestation's cost).");
@@ -277,7 +281,8 @@ int main(int argc, char** argv) {
   options.gta.tokens.algorithm = absl::GetFlag(FLAGS_gta_token_algorithm);
   options.gta.tokens.lifetime = absl::GetFlag(FLAGS_gta_token_lifetime);
   options.gta.require_api_key = absl::GetFlag(FLAGS_gta_require_api_key);
-  options.gta.token_key_bits = absl::GetFlag(FLAGS_gta_token_key_bits);
+  options.gta.token_key.bits = absl::GetFlag(FLAGS_gta_token_key_bits);
+  options.gta.token_key.primes = absl::GetFlag(FLAGS_gta_token_key_primes);
   options.gta.policy_sandbox.workers = absl::GetFlag(FLAGS_gta_policy_workers);
   options.gta.policy_sandbox.timeout = absl::GetFlag(FLAGS_gta_policy_timeout);
   options.gta.policy_sandbox.memory_limit_bytes =
