@@ -247,6 +247,41 @@ TEST_F(GtaTest, RunawayPoliciesAreRefusedAndTrellisdStaysUp) {
   EXPECT_EQ(Call("GET", "/policy", "").body["policies"].size(), 1u);
 }
 
+// Past --gta_rate_limit requests a second from one client address: 429
+// with Retry-After and a message, on user routes and token/verify alike;
+// the bucket refills.
+TEST_F(GtaTest, RateLimitedBeyondTheConfiguredRate) {
+  EXPECT_EQ(trellisd_->Stop(), 0);
+  Start({"--gta_rate_limit=5"});
+  int limited = 0;
+  for (int i = 0; i < 30; ++i) {
+    httplib::Result r = client_->Get(absl::StrCat(kPrefix, "/policy").c_str(),
+                                     {{"User-Id", "alice"}});
+    ASSERT_TRUE(r);
+    if (r->status == 429) {
+      ++limited;
+      EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+      EXPECT_NE(json::parse(r->body).value("message", "").find("too many"),
+                std::string::npos);
+    } else {
+      EXPECT_EQ(r->status, 200);
+    }
+  }
+  // A burst of 10, then 5 a second: most of 30 quick calls are refused.
+  EXPECT_GE(limited, 10);
+  EXPECT_EQ(
+      Call("POST", "/token/verify", json{{"token", "x.y.z"}}.dump()).status,
+      429);
+  // The bucket refills with time.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int status = 0;
+  while ((status = Call("GET", "/policy", "").status) == 429 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
+}
+
 TEST_F(GtaTest, PolicyLifecycleWithLimitsScopingAndLog) {
   Reply added = Call("POST", "/policy", NewPolicy("ima-policy").dump());
   ASSERT_EQ(added.status, 200) << added.body.dump();

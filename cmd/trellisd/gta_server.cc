@@ -90,7 +90,8 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
       router,
       {server->policies_.get(), server->certs_.get(), server->ref_values_.get(),
        server->nonces_.get(), server->tokens_.get(), server->attestation_.get(),
-       server->api_keys_.get(), options.require_api_key});
+       server->api_keys_.get(), options.require_api_key,
+       options.requests_per_second});
   absl::StatusOr<std::unique_ptr<http::Server>> https =
       http::Server::Start(std::move(http_options), std::move(router));
   if (!https.ok()) return https.status();

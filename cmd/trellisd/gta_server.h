@@ -47,6 +47,8 @@ struct GtaOptions {
   gta::TokenKeyShape token_key;
   // Callers must present their API-Key (from GET register).
   bool require_api_key = false;
+  // Per client address; 0: no limit (gta/api/service_http.h).
+  double requests_per_second = 1000;
   // The key manager API (it returns private keys): host:port of its own
   // listener, off when empty; it needs client certificates from
   // `vault_client_ca` and accepts only those in `vault_allowed_certs`

@@ -161,6 +161,9 @@ ABSL_FLAG(int, gta_token_key_primes, trellis::gta::TokenKeyShape().primes,
 ABSL_FLAG(int, gta_token_key_bits, trellis::gta::kDefaultKeyBits,
           "RSA size of new GTA token signing key versions: 2048, 3072 or "
           "4096 (signing is most of an attestation's cost).");
+ABSL_FLAG(double, gta_rate_limit, 1000,
+          "GTA API requests a second per client address (bursts of twice "
+          "that); beyond it 429. 0: no limit.");
 ABSL_FLAG(int, gta_policy_workers, 2,
           "Processes that evaluate users' Rego policies (a runaway policy "
           "costs one of them, never trellisd).");
@@ -283,6 +286,7 @@ int main(int argc, char** argv) {
   options.gta.require_api_key = absl::GetFlag(FLAGS_gta_require_api_key);
   options.gta.token_key.bits = absl::GetFlag(FLAGS_gta_token_key_bits);
   options.gta.token_key.primes = absl::GetFlag(FLAGS_gta_token_key_primes);
+  options.gta.requests_per_second = absl::GetFlag(FLAGS_gta_rate_limit);
   options.gta.policy_sandbox.workers = absl::GetFlag(FLAGS_gta_policy_workers);
   options.gta.policy_sandbox.timeout = absl::GetFlag(FLAGS_gta_policy_timeout);
   options.gta.policy_sandbox.memory_limit_bytes =

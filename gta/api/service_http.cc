@@ -1,9 +1,11 @@
 #include "gta/api/service_http.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -17,7 +19,19 @@ namespace {
 
 using nlohmann::json;
 
+// Marks the RESOURCE_EXHAUSTED of a rate limit (429), unlike the per-user
+// count limits' (400, as GTA).
+constexpr char kRateLimitedPayload[] = "type.trellis.dev/gta.rate-limited";
+
+absl::Status RateLimited() {
+  absl::Status s = absl::ResourceExhaustedError(
+      "too many requests from this client: retry later");
+  s.SetPayload(kRateLimitedPayload, absl::Cord("1"));
+  return s;
+}
+
 int HttpCode(const absl::Status& s) {
+  if (s.GetPayload(kRateLimitedPayload).has_value()) return 429;
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kAlreadyExists:
@@ -38,6 +52,7 @@ int HttpCode(const absl::Status& s) {
 void Fail(http::Response& res, const absl::Status& status,
           bool with_version = false) {
   res.status = HttpCode(status);
+  if (res.status == 429) res.headers.emplace_back("Retry-After", "1");
   // Internal errors say nothing of the inside.
   json body = {{"message", res.status == 500 ? std::string("internal error")
                                              : std::string(status.message())}};
@@ -594,10 +609,14 @@ void AttestRoute(http::Router& router, const Caller& caller,
       });
 }
 
-void TokenRoutes(http::Router& router, TokenIssuer& tokens) {
+void TokenRoutes(http::Router& router, TokenIssuer& tokens,
+                 std::shared_ptr<RateLimiter> limiter) {
   router.Post(
       absl::StrCat(kServicePrefix, "/token/verify"),
-      [&tokens](const http::Request& req, http::Response& res) {
+      [&tokens, limiter](const http::Request& req, http::Response& res) {
+        if (limiter && !limiter->Allow(req.peer_address)) {
+          return Fail(res, RateLimited());
+        }
         absl::StatusOr<json> body = Body(req);
         if (!body.ok()) return Fail(res, body.status());
         absl::StatusOr<std::string> token = json_fields::String(*body, "token");
@@ -653,9 +672,15 @@ void RegisterServiceRoutes(http::Router& router, const ServiceApi& api) {
   });
   ApiKeyManager* keys = api.api_keys;
   const bool require_key = api.require_api_key;
+  std::shared_ptr<RateLimiter> limiter;
+  if (api.requests_per_second > 0) {
+    limiter = std::make_shared<RateLimiter>(api.requests_per_second,
+                                            2 * api.requests_per_second);
+  }
   const Caller caller =
-      [keys,
-       require_key](const http::Request& req) -> absl::StatusOr<std::string> {
+      [keys, require_key,
+       limiter](const http::Request& req) -> absl::StatusOr<std::string> {
+    if (limiter && !limiter->Allow(req.peer_address)) return RateLimited();
     absl::StatusOr<std::string> user = UserId(req);
     if (!user.ok() || !require_key) return user;
     if (absl::Status s = keys->Authenticate(*user, req.Header("API-Key"));
@@ -673,7 +698,7 @@ void RegisterServiceRoutes(http::Router& router, const ServiceApi& api) {
   CertRoutes(router, caller, *api.certs);
   RefValueRoutes(router, caller, *api.ref_values);
   AttestRoute(router, caller, *api.attestation);
-  TokenRoutes(router, *api.tokens);
+  TokenRoutes(router, *api.tokens, limiter);
   RegisterRoute(router, *keys);
 }
 

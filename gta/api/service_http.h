@@ -3,8 +3,9 @@
 // policy and cert management, and the token keys' JWKS (GTA has none). It
 // only translates HTTP and JSON to the GTA managers: every caller
 // names itself with User-Id (1..36 characters), errors are
-// {"message": ...} with GTA's status codes (400 for bad input, 404 for an
-// unknown id, 500 without details).
+// {"message": ...} with GTA's status codes (400 for bad input, 401 without
+// a valid API key, 404 for an unknown id, 429 beyond the rate limits, 500
+// without details).
 #ifndef TRELLIS_GTA_API_SERVICE_HTTP_H_
 #define TRELLIS_GTA_API_SERVICE_HTTP_H_
 
@@ -33,6 +34,10 @@ struct ServiceApi {
   // Every service call but register, token/verify and jwks then needs a
   // valid API-Key with its User-Id (401 otherwise).
   bool require_api_key = false;
+  // Requests a second per client address (twice that in a burst) to every
+  // route but register (its own, stricter limit) and jwks; beyond, 429 with
+  // Retry-After. 0: no limit.
+  double requests_per_second = 0;
 };
 
 void RegisterServiceRoutes(http::Router& router, const ServiceApi& api);
