@@ -174,7 +174,8 @@ void ApplyCrl(X509_CRL* crl, const std::map<std::string, RevokedEntry>& revoked,
               std::vector<trellis::GtaCert>* changed) {
   const std::string issuer = NameDer(X509_CRL_get_issuer(crl));
   for (trellis::GtaCert& cert : certs) {
-    if (cert.is_crl() || cert.valid_code() == 2) continue;
+    // Revoked already, or a row that failed its integrity check.
+    if (cert.is_crl() || cert.valid_code() != 0) continue;
     Cert parsed = CertFromDer(cert.der());
     if (parsed == nullptr ||
         NameDer(X509_get_issuer_name(parsed.get())) != issuer) {

@@ -396,6 +396,13 @@ absl::StatusOr<std::vector<AppliedPolicy>> PolicyManager::ForAttestation(
     }
   }
   for (AppliedPolicy& policy : applied) {
+    // Skipping a policy could turn a fail into a pass: refuse instead.
+    if (policy.policy.valid_code() != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("policy ", policy.policy.id(),
+                       " failed its integrity check (valid_code ",
+                       policy.policy.valid_code(), ")"));
+    }
     absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> rego =
         Compiled(policy.policy);
     if (!rego.ok()) return rego.status();

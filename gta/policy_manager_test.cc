@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ca/x509.h"
 #include "gta/policy_evaluation.h"
+#include "gta/sealed_storage.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb/gta_storage.h"
 #include "util/file.h"
@@ -121,6 +122,42 @@ TEST_F(PolicyManagerTest, AddsChecksAndLogsPolicies) {
             absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(manager_->Add("", Policy("x")).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Over sealed rows: a policy changed in the database behind the service
+// refuses the attestation (skipping it could turn a fail into a pass) and
+// cannot be updated into a freshly sealed version.
+TEST_F(PolicyManagerTest, APolicyChangedInTheDatabaseIsNotApplied) {
+  crypto::KeyWrapping plain{
+      [](absl::string_view, absl::string_view der) {
+        return absl::StatusOr<std::string>(std::string(der));
+      },
+      [](absl::string_view, absl::string_view wrapped) {
+        return absl::StatusOr<std::string>(std::string(wrapped));
+      }};
+  auto keys = KeyRing::Open(storage_.get(), plain, absl::Hours(1)).value();
+  auto sealed = SealedGtaStorage::Open(storage_.get(), keys.get()).value();
+  PolicyManager manager(sealed.get(), changes_.get(), &sandbox_);
+  auto added = manager.Add(kUser, Policy("boot"));
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_TRUE(manager.ForAttestation(kUser, kTpmBoot, {}).ok());
+
+  trellis::GtaPolicy row = *storage_->GetPolicy(kUser, added->id()).value();
+  row.set_rego("package verification\nresult := {\"policy_matched\": true}\n");
+  ASSERT_TRUE(storage_->PutPolicy(row).ok());
+  auto applied = manager.ForAttestation(kUser, kTpmBoot, {});
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(applied.status().message().find("integrity"), std::string::npos);
+  EXPECT_EQ(
+      manager.ForAttestation(kUser, kTpmBoot, {added->id()}).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager.Query(kUser, {added->id()}, "")->at(0).valid_code(),
+            kSealBroken);
+  PolicyChange rename;
+  rename.id = added->id();
+  rename.name = "renamed";
+  EXPECT_EQ(manager.Update(kUser, rename).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(PolicyManagerTest, UpdatesBumpTheVersionAndRecheck) {

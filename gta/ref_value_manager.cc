@@ -236,6 +236,8 @@ absl::StatusOr<std::set<std::string>> RefValueManager::Digests(
   if (!held.ok()) return held.status();
   std::set<std::string> digests;
   for (const trellis::GtaRefValue& value : *held) {
+    // A row that failed its integrity check vouches for nothing.
+    if (value.valid_code() != 0) continue;
     digests.insert(value.sha256().begin(), value.sha256().end());
   }
   return digests;

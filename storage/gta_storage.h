@@ -55,6 +55,9 @@ class GtaStorage {
   virtual absl::Status AddKey(const trellis::GtaKey& key) = 0;
   // Every version, by name then version.
   virtual absl::StatusOr<std::vector<trellis::GtaKey>> ListKeys() = 0;
+
+  // Every user with a policy, certificate or reference value, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> ListUsers() = 0;
 };
 
 }  // namespace trellis::storage

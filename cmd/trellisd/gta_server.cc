@@ -43,6 +43,13 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
                          absl::Now, options.token_key);
   if (!ring.ok()) return ring.status();
   server->keys_ = std::move(*ring);
+  // Users' rows are sealed with the FSK (the key ring's own rows are
+  // wrapped by the key store instead).
+  absl::StatusOr<std::unique_ptr<gta::SealedGtaStorage>> sealed =
+      gta::SealedGtaStorage::Open(storage, server->keys_.get());
+  if (!sealed.ok()) return sealed.status();
+  server->rows_ = std::move(*sealed);
+  storage::GtaStorage* rows = server->rows_.get();
   const policy::RegoSandboxOptions& sandbox = options.policy_sandbox;
   if (sandbox.workers < 1 || sandbox.workers > 64 ||
       sandbox.timeout <= absl::ZeroDuration() ||
@@ -53,13 +60,13 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
   }
   server->sandbox_ = std::make_unique<policy::RegoSandbox>(sandbox);
   server->policies_ = std::make_unique<gta::PolicyManager>(
-      storage, server->changes_.get(), server->sandbox_.get());
+      rows, server->changes_.get(), server->sandbox_.get());
   server->nonces_ = std::make_unique<gta::NonceService>(server->keys_.get(),
                                                         options.nonce_validity);
   server->certs_ =
-      std::make_unique<gta::CertManager>(storage, server->changes_.get());
+      std::make_unique<gta::CertManager>(rows, server->changes_.get());
   server->ref_values_ =
-      std::make_unique<gta::RefValueManager>(storage, server->changes_.get());
+      std::make_unique<gta::RefValueManager>(rows, server->changes_.get());
   absl::StatusOr<std::unique_ptr<gta::TokenIssuer>> tokens =
       gta::TokenIssuer::Create(server->keys_.get(), options.tokens);
   if (!tokens.ok()) return tokens.status();

@@ -19,6 +19,7 @@
 #include "gta/nonce_service.h"
 #include "gta/policy_manager.h"
 #include "gta/ref_value_manager.h"
+#include "gta/sealed_storage.h"
 #include "gta/token_issuer.h"
 #include "http/server.h"
 #include "log/lazy_log_id.h"
@@ -86,6 +87,7 @@ class GtaServer {
   std::unique_ptr<log::LazyLogId> log_id_;
   std::unique_ptr<gta::ChangeLog> changes_;
   std::unique_ptr<gta::KeyRing> keys_;
+  std::unique_ptr<gta::SealedGtaStorage> rows_;
   // Declared before its users: destroyed after them.
   std::unique_ptr<policy::RegoSandbox> sandbox_;
   std::unique_ptr<gta::PolicyManager> policies_;

@@ -146,7 +146,7 @@ json PolicyDetails(const trellis::GtaPolicy& policy) {
           {"is_default", policy.is_default()},
           {"version", policy.version()},
           {"update_time", policy.update_time()},
-          {"valid_code", 0}};
+          {"valid_code", policy.valid_code()}};
 }
 
 void Challenge(const Caller& caller, NonceService& nonces,
@@ -490,6 +490,7 @@ json RefValueJson(const trellis::GtaRefValue& value, bool full) {
     out["attester_type"] = value.attester_type();
     out["is_default"] = value.is_default();
     out["update_time"] = value.update_time();
+    out["valid_code"] = value.valid_code();
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "storage/rocksdb/gta_storage.h"
 
 #include <memory>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
@@ -37,6 +38,27 @@ std::string KeyKey(const trellis::GtaKey& key) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> RocksGtaStorage::ListUsers() {
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->gta()));
+  std::set<std::string> users;
+  for (const char tag : {kPolicy, kCert, kRefValue}) {
+    const std::string prefix(1, tag);
+    // One seek per user: past the user's '\0' separator to the next one.
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);) {
+      const std::string key = it->key().ToString();
+      const size_t end = key.find('\0', 1);
+      if (end == std::string::npos) {
+        return absl::DataLossError("a GTA record key is malformed");
+      }
+      users.insert(key.substr(1, end - 1));
+      it->Seek(key.substr(0, end) + '\x01');
+    }
+    if (!it->status().ok()) return ToAbsl(it->status());
+  }
+  return std::vector<std::string>(users.begin(), users.end());
+}
 
 template <typename Message>
 absl::StatusOr<std::vector<Message>> RocksGtaStorage::Scan(

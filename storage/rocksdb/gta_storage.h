@@ -40,6 +40,7 @@ class RocksGtaStorage : public GtaStorage {
       const std::string& name) override;
   absl::Status AddKey(const trellis::GtaKey& key) override;
   absl::StatusOr<std::vector<trellis::GtaKey>> ListKeys() override;
+  absl::StatusOr<std::vector<std::string>> ListUsers() override;
 
  private:
   // Every record under `prefix`, parsed.
