@@ -12,6 +12,7 @@
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "gta/policy_manager.h"
+#include "gta/sealed_storage.h"
 
 namespace trellis::gta {
 namespace {
@@ -342,6 +343,7 @@ absl::StatusOr<trellis::GtaCert> CertManager::Update(const std::string& user_id,
     return absl::NotFoundError(
         absl::StrCat("no certificate with id ", change.id));
   }
+  if (absl::Status s = Intact(*found); !s.ok()) return s;
   trellis::GtaCert cert = *found;
   if (change.types) {
     if (absl::Status s = CheckTypes(*change.types); !s.ok()) return s;
@@ -440,6 +442,8 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> CertManager::VerifyAkChain(
   std::vector<std::pair<Crl, std::map<std::string, RevokedEntry>>> crls;
   for (const trellis::GtaCert& cert : *held) {
     if (cert.is_crl()) {
+      // A changed CRL may have lost entries: refuse rather than skip it.
+      if (absl::Status s = Intact(cert); !s.ok()) return s;
       Crl crl = CrlFromDer(cert.der());
       if (crl == nullptr) continue;
       absl::StatusOr<std::map<std::string, RevokedEntry>> revoked =

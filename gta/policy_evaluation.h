@@ -58,11 +58,10 @@ absl::StatusOr<std::string> ExportPolicyText(absl::string_view attester_type);
 absl::StatusOr<std::string> SampleInput(absl::string_view attester_type);
 
 // An uploaded policy's Rego compiled in `sandbox` and evaluated there on the
-// sample input of
-// each of its attester types: a parse or evaluation error, or a defined
-// result without a boolean policy_matched / attestation_valid, or an
-// undefined result (as GTA: a policy must decide on typical evidence), is
-// INVALID_ARGUMENT naming the problem.
+// sample input of each of its attester types: a parse or evaluation error,
+// or a defined result without a boolean policy_matched / attestation_valid,
+// or an undefined result (as GTA: a policy must decide on typical
+// evidence), is INVALID_ARGUMENT naming the problem.
 absl::StatusOr<std::unique_ptr<policy::RegoProgram>> CompileUserPolicy(
     policy::RegoSandbox& sandbox, const std::string& rego,
     const std::vector<std::string>& attester_types);

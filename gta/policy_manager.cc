@@ -10,6 +10,7 @@
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "gta/policy_evaluation.h"
+#include "gta/sealed_storage.h"
 #include "gta/signed_content.h"
 
 namespace trellis::gta {
@@ -220,6 +221,8 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Update(
   if (found == held->end()) {
     return absl::NotFoundError(absl::StrCat("no policy with id ", change.id));
   }
+  // Checked before the change is logged: a broken row is never updated.
+  if (absl::Status s = Intact(*found); !s.ok()) return s;
   trellis::GtaPolicy policy = *found;
   if (change.name && *change.name != policy.name()) {
     for (const trellis::GtaPolicy& other : *held) {
@@ -370,6 +373,11 @@ absl::StatusOr<std::vector<AppliedPolicy>> PolicyManager::ForAttestation(
   absl::StatusOr<std::vector<trellis::GtaPolicy>> held =
       storage_->ListPolicies(user_id);
   if (!held.ok()) return held.status();
+  // Any broken row refuses: its is_default, types or id may be what was
+  // changed, and skipping a policy could turn a fail into a pass.
+  for (const trellis::GtaPolicy& policy : *held) {
+    if (absl::Status s = Intact(policy); !s.ok()) return s;
+  }
   std::vector<AppliedPolicy> applied;
   if (!ids.empty()) {
     std::vector<std::string> missing;
@@ -396,13 +404,6 @@ absl::StatusOr<std::vector<AppliedPolicy>> PolicyManager::ForAttestation(
     }
   }
   for (AppliedPolicy& policy : applied) {
-    // Skipping a policy could turn a fail into a pass: refuse instead.
-    if (policy.policy.valid_code() != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("policy ", policy.policy.id(),
-                       " failed its integrity check (valid_code ",
-                       policy.policy.valid_code(), ")"));
-    }
     absl::StatusOr<std::shared_ptr<const policy::RegoProgram>> rego =
         Compiled(policy.policy);
     if (!rego.ok()) return rego.status();

@@ -156,7 +156,23 @@ TEST_F(PolicyManagerTest, APolicyChangedInTheDatabaseIsNotApplied) {
   PolicyChange rename;
   rename.id = added->id();
   rename.name = "renamed";
+  const size_t logged = sink_.appended.size();
   EXPECT_EQ(manager.Update(kUser, rename).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Refused before it was logged: the log shows no update that never was.
+  EXPECT_EQ(sink_.appended.size(), logged);
+
+  // A second, intact default policy does not make the broken one
+  // skippable; nor does turning is_default off in the database.
+  ASSERT_TRUE(storage_->DeletePolicies(kUser, {added->id()}).ok());
+  auto strict = manager.Add(kUser, Policy("strict"));
+  auto lenient = manager.Add(kUser, Policy("lenient"));
+  ASSERT_TRUE(strict.ok() && lenient.ok());
+  trellis::GtaPolicy demoted =
+      *storage_->GetPolicy(kUser, strict->id()).value();
+  demoted.set_is_default(false);
+  ASSERT_TRUE(storage_->PutPolicy(demoted).ok());
+  EXPECT_EQ(manager.ForAttestation(kUser, kTpmBoot, {}).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

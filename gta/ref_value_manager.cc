@@ -7,6 +7,7 @@
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "gta/policy_manager.h"
+#include "gta/sealed_storage.h"
 #include "gta/signed_content.h"
 
 namespace trellis::gta {
@@ -152,6 +153,7 @@ absl::StatusOr<trellis::GtaRefValue> RefValueManager::Update(
     return absl::NotFoundError(
         absl::StrCat("no reference value with id ", change.id));
   }
+  if (absl::Status s = Intact(*found); !s.ok()) return s;
   trellis::GtaRefValue value = *found;
   if (change.name && *change.name != value.name()) {
     for (const trellis::GtaRefValue& other : *held) {

@@ -3,12 +3,16 @@
 #include "absl/strings/str_cat.h"
 #include "crypto/digest.h"
 #include "crypto/rsa_pss.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace trellis::gta {
 namespace {
 
 // Bounds the verified-seal cache; past it, it starts over.
 constexpr size_t kMaxVerified = 100000;
+// Set once legacy rows were sealed. Deleting it is not enough to have a
+// forged row sealed: a database with any sealed row is never sealed again.
 constexpr char kLegacySealedSetting[] = "rows_sealed";
 
 // What the seal signs: a domain label with the row's type, then the row
@@ -29,6 +33,32 @@ std::string SealedBytes(const Row& row) {
                       "\n", bytes);
 }
 
+// True if any of `users`' rows carries a seal: then sealing began, and an
+// unsealed row is one slipped in since.
+absl::StatusOr<bool> AnyRowSealed(storage::GtaStorage& rows,
+                                  const std::vector<std::string>& users) {
+  for (const std::string& user : users) {
+    absl::StatusOr<std::vector<trellis::GtaPolicy>> policies =
+        rows.ListPolicies(user);
+    if (!policies.ok()) return policies.status();
+    for (const auto& row : *policies) {
+      if (!row.seal().empty()) return true;
+    }
+    absl::StatusOr<std::vector<trellis::GtaCert>> certs = rows.ListCerts(user);
+    if (!certs.ok()) return certs.status();
+    for (const auto& row : *certs) {
+      if (!row.seal().empty()) return true;
+    }
+    absl::StatusOr<std::vector<trellis::GtaRefValue>> values =
+        rows.ListRefValues(user);
+    if (!values.ok()) return values.status();
+    for (const auto& row : *values) {
+      if (!row.seal().empty()) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SealedGtaStorage>> SealedGtaStorage::Open(
@@ -42,11 +72,7 @@ absl::StatusOr<std::unique_ptr<SealedGtaStorage>> SealedGtaStorage::Open(
 template <typename Row>
 absl::Status SealedGtaStorage::Seal(Row& row) {
   // A row read back broken is never sealed again: that would launder it.
-  if (row.valid_code() == kSealBroken) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the stored ", Row::descriptor()->name(), " ", row.id(),
-        " failed its integrity check: delete it and add it again"));
-  }
+  if (absl::Status s = Intact(row); !s.ok()) return s;
   absl::StatusOr<SigningKey> fsk = keys_->Current(kRecordKey);
   if (!fsk.ok()) return fsk.status();
   absl::StatusOr<std::string> seal =
@@ -58,10 +84,16 @@ absl::Status SealedGtaStorage::Seal(Row& row) {
 }
 
 template <typename Row>
-void SealedGtaStorage::Check(Row& row) {
+void SealedGtaStorage::Check(const std::string& user_id, Row& row) {
+  // A sealed row copied under another user's key is not that user's.
+  if (row.user_id() != user_id) {
+    row.set_valid_code(kSealBroken);
+    return;
+  }
   const std::string bytes = SealedBytes(row);
-  const std::string digest = crypto::Digest(crypto::DigestAlgorithm::kSha256,
-                                            {bytes, "\n", row.seal()});
+  const std::string digest =
+      crypto::Digest(crypto::DigestAlgorithm::kSha256,
+                     {absl::StrCat(bytes.size(), ":"), bytes, row.seal()});
   {
     absl::MutexLock lock(&mu_);
     if (verified_.contains(digest)) return;
@@ -91,6 +123,11 @@ absl::Status SealedGtaStorage::SealLegacyRows() {
   if (done->has_value()) return absl::OkStatus();
   absl::StatusOr<std::vector<std::string>> users = rows_->ListUsers();
   if (!users.ok()) return users.status();
+  if (absl::StatusOr<bool> sealed = AnyRowSealed(*rows_, *users);
+      !sealed.ok() || *sealed) {
+    return sealed.ok() ? rows_->PutSetting(kLegacySealedSetting, "1")
+                       : sealed.status();
+  }
   for (const std::string& user : *users) {
     absl::StatusOr<std::vector<trellis::GtaPolicy>> policies =
         rows_->ListPolicies(user);
@@ -130,7 +167,10 @@ absl::StatusOr<std::optional<trellis::GtaPolicy>> SealedGtaStorage::GetPolicy(
     const std::string& user_id, const std::string& id) {
   absl::StatusOr<std::optional<trellis::GtaPolicy>> row =
       rows_->GetPolicy(user_id, id);
-  if (row.ok() && row->has_value()) Check(**row);
+  if (row.ok() && row->has_value()) {
+    Check(user_id, **row);
+    if ((*row)->id() != id) (*row)->set_valid_code(kSealBroken);
+  }
   return row;
 }
 
@@ -139,7 +179,7 @@ absl::StatusOr<std::vector<trellis::GtaPolicy>> SealedGtaStorage::ListPolicies(
   absl::StatusOr<std::vector<trellis::GtaPolicy>> rows =
       rows_->ListPolicies(user_id);
   if (rows.ok()) {
-    for (trellis::GtaPolicy& row : *rows) Check(row);
+    for (trellis::GtaPolicy& row : *rows) Check(user_id, row);
   }
   return rows;
 }
@@ -158,7 +198,7 @@ absl::StatusOr<std::vector<trellis::GtaCert>> SealedGtaStorage::ListCerts(
   absl::StatusOr<std::vector<trellis::GtaCert>> rows =
       rows_->ListCerts(user_id);
   if (rows.ok()) {
-    for (trellis::GtaCert& row : *rows) Check(row);
+    for (trellis::GtaCert& row : *rows) Check(user_id, row);
   }
   return rows;
 }
@@ -174,7 +214,7 @@ SealedGtaStorage::ListRefValues(const std::string& user_id) {
   absl::StatusOr<std::vector<trellis::GtaRefValue>> rows =
       rows_->ListRefValues(user_id);
   if (rows.ok()) {
-    for (trellis::GtaRefValue& row : *rows) Check(row);
+    for (trellis::GtaRefValue& row : *rows) Check(user_id, row);
   }
   return rows;
 }

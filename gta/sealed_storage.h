@@ -1,11 +1,15 @@
 // GTA's row integrity: every policy, certificate, CRL and reference value
-// row is sealed with the FSK (RSA-PSS over the row) when written and its
-// seal checked when read, so a row changed in the database behind the
-// service's back reads as valid_code 1 and is not applied (policies refuse
-// the attestation, certificates and reference values are not trusted).
-// Rows written before sealing existed are sealed once, at Open. A layer
-// over the storage, so the managers above see rows as before plus their
-// valid_code.
+// row is sealed with the FSK (RSA-PSS over the row, its user and id
+// included) when written and its seal checked when read, so a row changed
+// in the database behind the service's back, or copied under another
+// user's or id's key, reads as valid_code 1 and is not applied (policies
+// and CRLs refuse the attestation, certificates and reference values are
+// not trusted) nor re-sealed. Seals cover rows, not which rows exist: a
+// deleted row or an older sealed version put back is caught by comparing
+// with the GTA log, which holds every change's version and content digest.
+// Rows written before sealing existed are sealed once, at the first Open
+// of a database that has no sealed row. A layer over the storage, so the
+// managers above see rows as before plus their valid_code.
 #ifndef TRELLIS_GTA_SEALED_STORAGE_H_
 #define TRELLIS_GTA_SEALED_STORAGE_H_
 
@@ -16,6 +20,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gta/key_ring.h"
 #include "storage/gta_storage.h"
@@ -24,6 +29,16 @@ namespace trellis::gta {
 
 // valid_code of a row whose seal does not verify (GTA's code).
 inline constexpr int kSealBroken = 1;
+
+// FAILED_PRECONDITION naming `row` if it read back with a broken seal.
+template <typename Row>
+absl::Status Intact(const Row& row) {
+  if (row.valid_code() != kSealBroken) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the stored ", Row::descriptor()->name(), " ", row.id(),
+                   " failed its integrity check: delete it and add it "
+                   "again"));
+}
 
 class SealedGtaStorage : public storage::GtaStorage {
  public:
@@ -78,9 +93,10 @@ class SealedGtaStorage : public storage::GtaStorage {
       : rows_(rows), keys_(keys) {}
   template <typename Row>
   absl::Status Seal(Row& row);
-  // Sets valid_code to kSealBroken unless the seal verifies.
+  // Sets valid_code to kSealBroken unless the seal verifies and the row is
+  // `user_id`'s.
   template <typename Row>
-  void Check(Row& row);
+  void Check(const std::string& user_id, Row& row);
   absl::Status SealLegacyRows();
 
   storage::GtaStorage* const rows_;

@@ -1,6 +1,7 @@
 #include "gta/sealed_storage.h"
 
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "storage/rocksdb/gta_storage.h"
 #include "util/test_util.h"
 
@@ -120,6 +121,32 @@ TEST_F(SealedStorageTest, RowsChangedBehindTheServiceReadAsBroken) {
   EXPECT_EQ(sealed->ListRefValues("alice")->at(0).valid_code(), kSealBroken);
 }
 
+// A sealed row copied under another user's key (or another id) is not
+// that user's: broken.
+TEST_F(SealedStorageTest, SealsBindTheRowToItsUserAndId) {
+  auto sealed = Sealed();
+  ASSERT_TRUE(sealed->PutCerts({Cert("alice", "c1")}).ok());
+  ASSERT_TRUE(sealed->PutPolicy(Policy("alice", "p1")).ok());
+  std::string cert_row;
+  ASSERT_TRUE(raw_->ListCerts("alice")->at(0).SerializeToString(&cert_row));
+  ASSERT_TRUE(db_->db()
+                  ->Put(::rocksdb::WriteOptions(), db_->gta(),
+                        std::string("cmallory\0c1", 10), cert_row)
+                  .ok());
+  auto copied = sealed->ListCerts("mallory").value();
+  ASSERT_EQ(copied.size(), 1u);
+  EXPECT_EQ(copied[0].valid_code(), kSealBroken);
+  std::string policy_row;
+  ASSERT_TRUE(
+      raw_->GetPolicy("alice", "p1").value()->SerializeToString(&policy_row));
+  ASSERT_TRUE(db_->db()
+                  ->Put(::rocksdb::WriteOptions(), db_->gta(),
+                        std::string("palice\0p2", 9), policy_row)
+                  .ok());
+  EXPECT_EQ(sealed->GetPolicy("alice", "p2").value()->valid_code(),
+            kSealBroken);
+}
+
 TEST_F(SealedStorageTest, SealsFromOlderFskVersionsStillVerify) {
   auto sealed = Sealed();
   ASSERT_TRUE(sealed->PutPolicy(Policy("alice", "p1")).ok());
@@ -136,8 +163,9 @@ TEST_F(SealedStorageTest, RowsFromBeforeSealingAreSealedOnce) {
     ASSERT_TRUE(raw_->PutCerts({Cert(user, "c1")}).ok());
     ASSERT_TRUE(raw_->PutRefValue(RefValue(user, "1")).ok());
   }
+  ASSERT_TRUE(raw_->PutRefValue(RefValue("al", "2")).ok());  // A prefix.
   EXPECT_EQ(raw_->ListUsers().value(),
-            (std::vector<std::string>{"alice", "bob"}));
+            (std::vector<std::string>{"al", "alice", "bob"}));
   auto sealed = Sealed();
   for (const char* user : {"alice", "bob"}) {
     EXPECT_FALSE(raw_->GetPolicy(user, "p1").value()->seal().empty());
@@ -147,8 +175,15 @@ TEST_F(SealedStorageTest, RowsFromBeforeSealingAreSealedOnce) {
     EXPECT_EQ(sealed->ListCerts(user)->at(0).valid_code(), 0);
     EXPECT_EQ(sealed->ListRefValues(user)->at(0).valid_code(), 0);
   }
-  // A row slipped in unsealed later is not sealed by a restart.
+  // A row slipped in unsealed later is not sealed by a restart, even with
+  // the "sealed" setting deleted: sealed rows exist.
   ASSERT_TRUE(raw_->PutPolicy(Policy("mallory", "p9")).ok());
+  sealed = Sealed();
+  ASSERT_TRUE(
+      db_->db()
+          ->Delete(::rocksdb::WriteOptions(), db_->gta(), "srows_sealed")
+          .ok());
+  ASSERT_FALSE(raw_->GetSetting("rows_sealed").value().has_value());
   sealed = Sealed();
   EXPECT_TRUE(raw_->GetPolicy("mallory", "p9").value()->seal().empty());
   EXPECT_EQ(sealed->GetPolicy("mallory", "p9").value()->valid_code(),

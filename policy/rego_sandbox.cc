@@ -200,9 +200,22 @@ absl::Status RegoSandbox::Spawn(Worker& worker) {
   env.push_back(nullptr);
   char name[] = "trellis-rego-worker";
   char* argv[] = {name, nullptr};
+  // trellisd blocks SIGTERM and SIGINT in its threads; a worker takes the
+  // default dispositions with an empty mask.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  sigset_t all;
+  sigfillset(&all);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  const int spawned =
-      posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv, env.data());
+  const int spawned = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes,
+                                  argv, env.data());
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   close(sockets[1]);
   if (spawned != 0) {

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -53,7 +54,9 @@ class RegoSandbox {
  private:
   friend class SandboxedProgram;
   struct Worker {
-    pid_t pid = 0;  // 0: not running.
+    // 0: not running. Written by the thread holding the worker, read by
+    // WorkerPids().
+    std::atomic<pid_t> pid{0};
     int socket = -1;
   };
 

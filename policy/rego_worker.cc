@@ -1,11 +1,13 @@
 #include "policy/rego_worker.h"
 
 #include <errno.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <list>
 #include <map>
 #include <memory>
 #include <thread>
@@ -59,9 +61,37 @@ std::vector<std::string> Reply(const RegoPolicy* policy,
   return {kResultReply, **result};
 }
 
+// The programs a worker holds, the least recently used forgotten first.
+class Programs {
+ public:
+  RegoPolicy* Find(const std::string& digest) {
+    auto found = programs_.find(digest);
+    if (found == programs_.end()) return nullptr;
+    recency_.splice(recency_.begin(), recency_, found->second.used);
+    return found->second.policy.get();
+  }
+  void Add(const std::string& digest, std::unique_ptr<RegoPolicy> policy) {
+    if (Find(digest) != nullptr) return;
+    if (programs_.size() >= kMaxPrograms) {
+      programs_.erase(recency_.back());
+      recency_.pop_back();
+    }
+    recency_.push_front(digest);
+    programs_[digest] = {std::move(policy), recency_.begin()};
+  }
+
+ private:
+  struct Entry {
+    std::unique_ptr<RegoPolicy> policy;
+    std::list<std::string>::iterator used;
+  };
+  std::map<std::string, Entry> programs_;
+  std::list<std::string> recency_;  // Most recently used first.
+};
+
 // Serves requests on kWorkerSocket until the sandbox closes it.
 int Serve() {
-  std::map<std::string, std::unique_ptr<RegoPolicy>> programs;
+  Programs programs;
   auto send = [](const std::vector<std::string>& fields) {
     std::vector<absl::string_view> views(fields.begin(), fields.end());
     return WriteFrame(kWorkerSocket, views).ok();
@@ -75,9 +105,9 @@ int Serve() {
     const std::string& digest = (*request)[1];
     std::vector<std::string> reply;
     if (op == kEvalOp) {
-      auto found = programs.find(digest);
-      reply = found == programs.end() ? std::vector<std::string>{kUnknownReply}
-                                      : Reply(found->second.get(), *request);
+      RegoPolicy* found = programs.Find(digest);
+      reply = found == nullptr ? std::vector<std::string>{kUnknownReply}
+                               : Reply(found, *request);
     } else if (op == kLoadOp && request->size() % 2 == 0) {
       std::vector<RegoModule> modules;
       for (size_t i = 2; i < request->size(); i += 2) {
@@ -86,8 +116,7 @@ int Serve() {
       absl::StatusOr<std::unique_ptr<RegoPolicy>> policy =
           RegoPolicy::Compile(modules);
       if (policy.ok()) {
-        if (programs.size() >= kMaxPrograms) programs.erase(programs.begin());
-        programs[digest] = *std::move(policy);
+        programs.Add(digest, *std::move(policy));
         reply = {kLoadedReply};
       } else {
         reply = {kErrorReply, std::string(policy.status().message())};
@@ -111,6 +140,11 @@ int Serve() {
     _exit(2);
   }
   if (getppid() != parent) _exit(0);
+  // Descriptors trellisd opened without close-on-exec in the instant of the
+  // spawn (an accepted connection) must not live on in the worker.
+  if (close_range(kWorkerSocket + 1, ~0U, 0) != 0) {
+    for (int fd = kWorkerSocket + 1; fd < 65536; ++fd) close(fd);
+  }
   // Dies with trellisd, even mid-evaluation: trellisd's end of the socket
   // closes when it exits or is killed. (PR_SET_PDEATHSIG would follow the
   // spawning thread, not the process.)

@@ -125,6 +125,10 @@ absl::StatusOr<GtaAgentParts> MakeGtaAgent(HostAgent& agent) {
   gta::EvidenceSources sources;
   sources.ak_cert_files = absl::GetFlag(FLAGS_gta_ak_certs);
   sources.ak_cert_type = absl::GetFlag(FLAGS_gta_ak_cert_type);
+  if (sources.ak_cert_type != "aik" && sources.ak_cert_type != "iak" &&
+      sources.ak_cert_type != "lak") {
+    return absl::InvalidArgumentError("--gta_ak_cert_type: aik, iak or lak");
+  }
   sources.boot_log_file = absl::GetFlag(FLAGS_boot_log);
   sources.ima_log_file = absl::GetFlag(FLAGS_ima_log);
   parts.collector =
@@ -152,6 +156,9 @@ absl::StatusOr<GtaAgentParts> MakeGtaAgent(HostAgent& agent) {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
     node_id = host;
+  }
+  if (node_id.empty() || node_id.size() > 255) {
+    return absl::InvalidArgumentError("--node_id: 1 to 255 characters");
   }
   parts.agent = std::make_unique<gta::GtaAgent>(
       parts.collector.get(), parts.service.get(), std::move(node_id));

@@ -26,11 +26,6 @@ constexpr char kIssuanceLog[] = "trellis-issuance";
 // The record logs trellisd keeps, in the order `show` searches them.
 constexpr const char* kRecordLogs[] = {kAttestationLog, kGtaLog, kIssuanceLog};
 
-struct LoggedRecord {
-  trellis::AttestationRecord record;
-  json proof;  // What `show` prints besides the record.
-};
-
 std::string LeafHashOf(const std::string& audit_id) {
   if (audit_id.size() != 64 ||
       audit_id.find_first_not_of("0123456789abcdefABCDEF") !=
@@ -56,18 +51,18 @@ json ProofJson(const std::string& audit_id, int64_t log_id,
           {"proofVerified", true}};
 }
 
-// The attestation record whose Merkle leaf hash is `audit_id`, with its
+// The attestation record whose Merkle leaf hash is `audit_id`, its
 // inclusion in the latest signed root verified here.
-LoggedRecord FetchRecord(Client& client, const std::string& audit_id,
-                         int64_t log_id) {
+trellis::AttestationRecord FetchRecord(Client& client,
+                                       const std::string& audit_id,
+                                       int64_t log_id) {
   const ProvenLeaf proven =
       FetchProvenLeaf(client, log_id, LeafHashOf(audit_id));
-  LoggedRecord out;
-  if (!out.record.ParseFromString(proven.value)) {
+  trellis::AttestationRecord record;
+  if (!record.ParseFromString(proven.value)) {
     Fail(kInvalid, "the log returned a leaf that is not the audited record");
   }
-  out.proof = ProofJson(audit_id, log_id, proven);
-  return out;
+  return record;
 }
 
 json MessageJson(const google::protobuf::Message& message) {
@@ -130,8 +125,8 @@ int Show(Client& client, const std::string& audit_id, int64_t log_id) {
 
 int Replay(Client& client, const std::string& audit_id, int64_t log_id,
            const attest::VerifierEndpoint& endpoint) {
-  LoggedRecord logged = FetchRecord(client, audit_id, log_id);
-  const trellis::AttestationRecord& record = logged.record;
+  const trellis::AttestationRecord record =
+      FetchRecord(client, audit_id, log_id);
   absl::StatusOr<std::unique_ptr<attest::VerifierClient>> verifier =
       attest::VerifierClient::Create(endpoint);
   if (!verifier.ok()) Fail(kUsage, verifier.status().ToString());

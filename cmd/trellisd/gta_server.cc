@@ -50,6 +50,11 @@ absl::StatusOr<std::unique_ptr<GtaServer>> GtaServer::Start(
   if (!sealed.ok()) return sealed.status();
   server->rows_ = std::move(*sealed);
   storage::GtaStorage* rows = server->rows_.get();
+  if (options.requests_per_second != 0 && !(options.requests_per_second >= 1)) {
+    return absl::InvalidArgumentError(
+        "--gta_rate_limit must be 0 (no limit) or at least 1 request a "
+        "second");
+  }
   const policy::RegoSandboxOptions& sandbox = options.policy_sandbox;
   if (sandbox.workers < 1 || sandbox.workers > 64 ||
       sandbox.timeout <= absl::ZeroDuration() ||

@@ -19,8 +19,9 @@ inline constexpr char kDefaultBootLog[] =
     "/sys/kernel/security/tpm0/binary_bios_measurements";
 inline constexpr char kDefaultImaLog[] =
     "/sys/kernel/security/ima/ascii_runtime_measurements";
-// The largest log read (GTA refuses IMA lists over 100,000 lines).
-inline constexpr size_t kMaxLogBytes = 32 << 20;
+// The largest log sent: base64 grows it by a third, and the service's
+// request bodies are at most 8 MiB (trellisd's default).
+inline constexpr size_t kMaxLogBytes = 6 << 20;
 
 struct EvidenceSources {
   // PEM files of the AK's certificate and the intermediates above it, the

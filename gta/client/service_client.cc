@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
+#include "util/json_fields.h"
 
 namespace trellis::gta::client {
 namespace {
@@ -14,6 +15,7 @@ absl::Status FromHttp(int status, absl::string_view message) {
   const std::string text = absl::StrCat("GTA service: ", message);
   switch (status) {
     case 400:
+    case 413:  // The body (the evidence) is too large.
       return absl::InvalidArgumentError(text);
     case 401:
       return absl::UnauthenticatedError(text);
@@ -69,6 +71,9 @@ absl::StatusOr<ordered_json> ServiceClient::Call(const std::string& method,
         "cannot reach the GTA service: ", httplib::to_string(res.error())));
   }
   if (res->status == 200 && res->body.empty()) return ordered_json::object();
+  if (json_fields::TooDeep(res->body)) {
+    return absl::UnavailableError("the GTA service's reply nests too deeply");
+  }
   ordered_json reply =
       ordered_json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (res->status != 200) {
