@@ -162,6 +162,34 @@ else
   echo "$CHECK_WANT" > "$CHECK_STAMP"
 fi
 
+# ------------------------------------------------ tlog-check (C2SP formats)
+# tests/peers/tlog-check: signed notes, cosignatures and tile paths by
+# golang.org/x/mod/sumdb and transparency-dev/formats, the independent
+# reference of tlog/ (tests/tlog_reference_test).
+XMOD_VERSION="${XMOD_VERSION:-v0.37.0}"
+FORMATS_VERSION="${FORMATS_VERSION:-v0.1.1}"
+TLOG_SRC="$(cd "$(dirname "$0")/.." && pwd)/tests/peers/tlog-check/main.go"
+TLOG_WANT="x/mod@$XMOD_VERSION+formats@$FORMATS_VERSION+$(sha256sum "$TLOG_SRC" | cut -d' ' -f1)"
+TLOG_STAMP="$BIN/.tlog-check-stamp"
+if [[ $FORCE == 0 ]] && stamp_ok "$TLOG_STAMP" "$TLOG_WANT" tlog-check; then
+  log "tlog-check already built in $BIN"
+else
+  log "building tlog-check (x/mod $XMOD_VERSION, formats $FORMATS_VERSION)"
+  rm -f "$TLOG_STAMP"
+  tlog_dir="$CACHE/peers/tlog-check"
+  mkdir -p "$tlog_dir"
+  cp "$TLOG_SRC" "$tlog_dir/main.go"
+  (
+    cd "$tlog_dir"
+    [[ -f go.mod ]] || go mod init tlog-check >/dev/null 2>&1
+    go get "golang.org/x/mod@$XMOD_VERSION" \
+      "github.com/transparency-dev/formats@$FORMATS_VERSION"
+    go build -ldflags="-s -w" -o "$BIN/tlog-check.tmp" .
+    mv -f "$BIN/tlog-check.tmp" "$BIN/tlog-check"
+  )
+  echo "$TLOG_WANT" > "$TLOG_STAMP"
+fi
+
 # ------------------------------------------------ OPA (the Rego reference)
 # The Rego engine's results are checked against OPA's on the same policies
 # and inputs (policy/rego_conformance_test).

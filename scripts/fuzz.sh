@@ -16,6 +16,7 @@ targets=(
   //attest/ima:measurement_list_fuzzer
   //attest/eventlog:event_log_fuzzer
   //spiffe:bundle_document_fuzzer
+  //tlog:formats_fuzzer
 )
 declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm
@@ -26,6 +27,7 @@ declare -A seeds=(
   [//attest/ima:measurement_list_fuzzer]=testdata/fuzz_seeds/ima
   [//attest/eventlog:event_log_fuzzer]=testdata/fuzz_seeds/eventlog
   [//spiffe:bundle_document_fuzzer]=testdata/fuzz_seeds/spiffe_bundle
+  [//tlog:formats_fuzzer]=testdata/fuzz_seeds/tlog
 )
 base="${HOME}/.cache/trellis-fuzz"
 bazel_fuzz() { bazel --output_base="$base" "$@"; }
