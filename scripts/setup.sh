@@ -11,7 +11,8 @@ PACKAGES=(
   # gRPC / protobuf
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   # storage, crypto, common libraries
-  librocksdb-dev libjemalloc-dev libssl-dev libabsl-dev nlohmann-json3-dev
+  librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev
+  libjemalloc-dev libssl-dev libabsl-dev nlohmann-json3-dev
   libcpp-httplib-dev libboost1.81-dev libre2-dev
   # TPM (later issues) and its software TPM for tests
   libtss2-dev swtpm swtpm-tools tpm2-tools
