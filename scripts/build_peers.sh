@@ -137,58 +137,48 @@ else
   echo "$LEGACY_WANT" > "$LEGACY_STAMP"
 fi
 
-# ------------------------------------------------ go-spiffe Workload API client
-# tests/peers/workload-check (go-spiffe v2's workloadapi), built in a scratch
-# module from a copy of its source; rebuilt when the source changes.
-GO_SPIFFE_VERSION="${GO_SPIFFE_VERSION:-v2.6.0}"
-CHECK_SRC="$(cd "$(dirname "$0")/.." && pwd)/tests/peers/workload-check/main.go"
-CHECK_WANT="go-spiffe@$GO_SPIFFE_VERSION+$(sha256sum "$CHECK_SRC" | cut -d' ' -f1)"
-CHECK_STAMP="$BIN/.workload-check-stamp"
-if [[ $FORCE == 0 ]] && stamp_ok "$CHECK_STAMP" "$CHECK_WANT" workload-check; then
-  log "workload-check already built in $BIN"
-else
-  log "building workload-check (go-spiffe $GO_SPIFFE_VERSION)"
-  rm -f "$CHECK_STAMP"
-  check_dir="$CACHE/peers/workload-check"
-  mkdir -p "$check_dir"
-  cp "$CHECK_SRC" "$check_dir/main.go"
+# go_build_peer NAME SOURCE_DIR MODULE@VERSION... : a test peer of this
+# repository (tests/peers/NAME/main.go) built in a scratch module against the
+# given module versions, into $BIN/NAME; rebuilt when its source or the
+# versions change.
+go_build_peer() {
+  local name="$1" src="$2/main.go"; shift 2
+  local want stamp dir
+  want="$*+$(sha256sum "$src" | cut -d' ' -f1)"
+  stamp="$BIN/.$name-stamp"
+  if [[ $FORCE == 0 ]] && stamp_ok "$stamp" "$want" "$name"; then
+    log "$name already built in $BIN"
+    return
+  fi
+  log "building $name ($*)"
+  rm -f "$stamp"
+  dir="$CACHE/peers/$name"
+  mkdir -p "$dir"
+  cp "$src" "$dir/main.go"
   (
-    cd "$check_dir"
-    [[ -f go.mod ]] || go mod init workload-check >/dev/null 2>&1
-    go get "github.com/spiffe/go-spiffe/v2@$GO_SPIFFE_VERSION"
-    go build -ldflags="-s -w" -o "$BIN/workload-check.tmp" .
-    mv -f "$BIN/workload-check.tmp" "$BIN/workload-check"
+    cd "$dir"
+    [[ -f go.mod ]] || go mod init "$name" >/dev/null 2>&1
+    go get "$@"
+    go build -ldflags="-s -w" -o "$BIN/$name.tmp" .
+    mv -f "$BIN/$name.tmp" "$BIN/$name"
   )
-  echo "$CHECK_WANT" > "$CHECK_STAMP"
-fi
+  echo "$want" > "$stamp"
+}
+PEERS_SRC="$(cd "$(dirname "$0")/.." && pwd)/tests/peers"
+
+# ------------------------------------------------ go-spiffe Workload API client
+# tests/peers/workload-check (go-spiffe v2's workloadapi).
+GO_SPIFFE_VERSION="${GO_SPIFFE_VERSION:-v2.6.0}"
+go_build_peer workload-check "$PEERS_SRC/workload-check" \
+  "github.com/spiffe/go-spiffe/v2@$GO_SPIFFE_VERSION"
 
 # ------------------------------------------------ tlog-check (C2SP formats)
 # tests/peers/tlog-check: signed notes, cosignatures and tile paths by
 # golang.org/x/mod/sumdb and transparency-dev/formats, the independent
 # reference of tlog/ (tests/tlog_reference_test).
-XMOD_VERSION="${XMOD_VERSION:-v0.37.0}"
-FORMATS_VERSION="${FORMATS_VERSION:-v0.1.1}"
-TLOG_SRC="$(cd "$(dirname "$0")/.." && pwd)/tests/peers/tlog-check/main.go"
-TLOG_WANT="x/mod@$XMOD_VERSION+formats@$FORMATS_VERSION+$(sha256sum "$TLOG_SRC" | cut -d' ' -f1)"
-TLOG_STAMP="$BIN/.tlog-check-stamp"
-if [[ $FORCE == 0 ]] && stamp_ok "$TLOG_STAMP" "$TLOG_WANT" tlog-check; then
-  log "tlog-check already built in $BIN"
-else
-  log "building tlog-check (x/mod $XMOD_VERSION, formats $FORMATS_VERSION)"
-  rm -f "$TLOG_STAMP"
-  tlog_dir="$CACHE/peers/tlog-check"
-  mkdir -p "$tlog_dir"
-  cp "$TLOG_SRC" "$tlog_dir/main.go"
-  (
-    cd "$tlog_dir"
-    [[ -f go.mod ]] || go mod init tlog-check >/dev/null 2>&1
-    go get "golang.org/x/mod@$XMOD_VERSION" \
-      "github.com/transparency-dev/formats@$FORMATS_VERSION"
-    go build -ldflags="-s -w" -o "$BIN/tlog-check.tmp" .
-    mv -f "$BIN/tlog-check.tmp" "$BIN/tlog-check"
-  )
-  echo "$TLOG_WANT" > "$TLOG_STAMP"
-fi
+go_build_peer tlog-check "$PEERS_SRC/tlog-check" \
+  "golang.org/x/mod@${XMOD_VERSION:-v0.37.0}" \
+  "github.com/transparency-dev/formats@${FORMATS_VERSION:-v0.1.1}"
 
 # ------------------------------------------------ OPA (the Rego reference)
 # The Rego engine's results are checked against OPA's on the same policies

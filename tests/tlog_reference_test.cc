@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "crypto/keys.h"
 #include "gtest/gtest.h"
 #include "tests/trellisd_process.h"
 #include "tlog/checkpoint.h"
@@ -28,13 +29,12 @@ CliResult Check(const std::vector<std::string>& args,
   return RunProgram(PeerBinary("tlog-check"), args, input);
 }
 
+// A fresh Ed25519 key, as the key store makes them.
 std::shared_ptr<EVP_PKEY> NewEd25519() {
-  EVP_PKEY* key = nullptr;
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr);
-  EXPECT_EQ(EVP_PKEY_keygen_init(ctx), 1);
-  EXPECT_EQ(EVP_PKEY_keygen(ctx, &key), 1);
-  EVP_PKEY_CTX_free(ctx);
-  return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+  keyspb::Specification spec;
+  spec.mutable_ed25519_params();
+  return std::shared_ptr<EVP_PKEY>(crypto::GenerateKey(spec).value().release(),
+                                   EVP_PKEY_free);
 }
 
 std::string CheckpointText(uint64_t size) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "crypto/keys.h"
 #include "gtest/gtest.h"
 
 namespace trellis::tlog {
@@ -19,13 +20,12 @@ constexpr char kSpecNote[] =
     "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXm"
     "RKuwHjG1Yu72IneyaQM=\n";
 
+// A fresh Ed25519 key, as the key store makes them.
 std::shared_ptr<EVP_PKEY> NewEd25519() {
-  EVP_PKEY* key = nullptr;
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr);
-  EXPECT_EQ(EVP_PKEY_keygen_init(ctx), 1);
-  EXPECT_EQ(EVP_PKEY_keygen(ctx, &key), 1);
-  EVP_PKEY_CTX_free(ctx);
-  return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+  keyspb::Specification spec;
+  spec.mutable_ed25519_params();
+  return std::shared_ptr<EVP_PKEY>(crypto::GenerateKey(spec).value().release(),
+                                   EVP_PKEY_free);
 }
 
 TEST(NoteTest, TheSpecificationsExampleVerifies) {

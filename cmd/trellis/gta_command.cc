@@ -144,14 +144,19 @@ std::vector<std::string> Ids(const std::vector<char*>& args, size_t first) {
   return std::vector<std::string>(args.begin() + first, args.end());
 }
 
-// The fields add and update share: name, description, types, is_default.
-void CommonFields(const Resource& resource, bool update, ordered_json& body) {
+// --name and --description, when given.
+void NameAndDescription(ordered_json& body) {
   if (!absl::GetFlag(FLAGS_name).empty()) {
     body["name"] = absl::GetFlag(FLAGS_name);
   }
   if (!absl::GetFlag(FLAGS_description).empty()) {
     body["description"] = absl::GetFlag(FLAGS_description);
   }
+}
+
+// The fields add and update share: name, description, types, is_default.
+void CommonFields(const Resource& resource, bool update, ordered_json& body) {
+  NameAndDescription(body);
   if (!resource.types.empty()) {
     // Reference values name one attester type; the others take a list.
     if (std::string(resource.path) == "/ref_value") {
@@ -195,6 +200,18 @@ int Delete(Session& session, const Resource& resource,
   return Print({{"deleted", true}});
 }
 
+// list | get ID... | delete ...: the same for every resource.
+int ListGetOrDelete(Session& session, const Resource& resource,
+                    const std::vector<char*>& args) {
+  const std::string verb = args.size() > 3 ? args[3] : "";
+  if (verb == "list" && args.size() == 4) return List(session, resource, {});
+  if (verb == "get" && args.size() > 4) {
+    return List(session, resource, Ids(args, 4));
+  }
+  if (verb == "delete") return Delete(session, resource, Ids(args, 4));
+  Fail(kUsage, kUsageText);
+}
+
 int PolicyOrRefValue(Session& session, const Resource& resource,
                      const std::vector<char*>& args) {
   const std::string verb = args.size() > 3 ? args[3] : "";
@@ -230,12 +247,7 @@ int PolicyOrRefValue(Session& session, const Resource& resource,
     }
     return Print(session.Call("PUT", resource.path, body));
   }
-  if (verb == "list" && args.size() == 4) return List(session, resource, {});
-  if (verb == "get" && args.size() > 4) {
-    return List(session, resource, Ids(args, 4));
-  }
-  if (verb == "delete") return Delete(session, resource, Ids(args, 4));
-  Fail(kUsage, kUsageText);
+  return ListGetOrDelete(session, resource, args);
 }
 
 int Cert(Session& session, const std::vector<char*>& args) {
@@ -243,10 +255,8 @@ int Cert(Session& session, const std::vector<char*>& args) {
   const std::string verb = args.size() > 3 ? args[3] : "";
   if ((verb == "add" || verb == "add-crl") && args.size() == 5) {
     const std::string pem = ReadFileOrDie(args[4]);
-    ordered_json body = {{"name", absl::GetFlag(FLAGS_name)}};
-    if (!absl::GetFlag(FLAGS_description).empty()) {
-      body["description"] = absl::GetFlag(FLAGS_description);
-    }
+    ordered_json body;
+    NameAndDescription(body);
     if (verb == "add-crl") {
       body["type"] = {"crl"};
       body["crl_content"] = pem;
@@ -259,21 +269,11 @@ int Cert(Session& session, const std::vector<char*>& args) {
   }
   if (verb == "update" && args.size() == 5) {
     ordered_json body = {{"id", args[4]}};
-    if (!absl::GetFlag(FLAGS_name).empty()) {
-      body["name"] = absl::GetFlag(FLAGS_name);
-    }
-    if (!absl::GetFlag(FLAGS_description).empty()) {
-      body["description"] = absl::GetFlag(FLAGS_description);
-    }
+    NameAndDescription(body);
     if (!resource.types.empty()) body["type"] = resource.types;
     return Print(session.Call("PUT", resource.path, body));
   }
-  if (verb == "list" && args.size() == 4) return List(session, resource, {});
-  if (verb == "get" && args.size() > 4) {
-    return List(session, resource, Ids(args, 4));
-  }
-  if (verb == "delete") return Delete(session, resource, Ids(args, 4));
-  Fail(kUsage, kUsageText);
+  return ListGetOrDelete(session, resource, args);
 }
 
 int TokenVerify(Session& session, const std::vector<char*>& args) {
