@@ -135,7 +135,7 @@ TEST_F(TlogReferenceTest, TilePathsMatchXMod) {
     ASSERT_EQ(go.exit_code, 0) << go.err;
     tlog::TileId same = tile;
     same.index = tile.index % (uint64_t{1} << 62);
-    EXPECT_EQ(tlog::TilePath(same) + "\n", go.out);
+    EXPECT_EQ(tlog::TilePath(same).value() + "\n", go.out);
   }
 }
 

@@ -18,7 +18,7 @@ absl::Status Invalid(absl::string_view why) {
 bool ValidLine(absl::string_view line) {
   if (line.empty()) return false;
   for (unsigned char c : line) {
-    if (c < 0x20 || c == 0x7f) return false;
+    if (c < 0x20) return false;
   }
   return true;
 }

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (FormatCheckpoint(*checkpoint).value_or("") != bytes) std::abort();
   }
   if (auto tile = ParseTilePath(bytes); tile.ok()) {
-    if (TilePath(*tile) != bytes) std::abort();
+    if (TilePath(*tile).value_or("") != bytes) std::abort();
   }
   if (auto key = ParseVerifierKey(bytes); key.ok()) {
     if (FormatVerifierKey(*key) != bytes) std::abort();

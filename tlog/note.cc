@@ -2,6 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <set>
+#include <utility>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,39 +24,70 @@ absl::Status Invalid(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("malformed note: ", why));
 }
 
-// Key names: non-empty, no spaces, controls or '+'.
+// The code point at text[*i], advancing *i; false for malformed UTF-8
+// (overlong forms, surrogates, beyond U+10FFFF, truncated).
+bool NextCodePoint(absl::string_view text, size_t* i, uint32_t* code_point) {
+  const unsigned char c = text[*i];
+  if (c < 0x80) {
+    *code_point = c;
+    ++*i;
+    return true;
+  }
+  int length = 0;
+  unsigned char low = 0x80, high = 0xbf;  // The second byte's range.
+  if (c >= 0xc2 && c <= 0xdf) {
+    length = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    length = 3;
+    if (c == 0xe0) low = 0xa0;
+    if (c == 0xed) high = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    length = 4;
+    if (c == 0xf0) low = 0x90;
+    if (c == 0xf4) high = 0x8f;
+  } else {
+    return false;
+  }
+  if (*i + length > text.size()) return false;
+  uint32_t value = c & (0xff >> (length + 1));
+  for (int k = 1; k < length; ++k) {
+    const unsigned char next = text[*i + k];
+    if (k == 1 ? (next < low || next > high) : (next & 0xc0) != 0x80) {
+      return false;
+    }
+    value = (value << 6) | (next & 0x3f);
+  }
+  *code_point = value;
+  *i += length;
+  return true;
+}
+
+// Go's unicode.IsSpace, which note key names must not contain.
+bool IsUnicodeSpace(uint32_t c) {
+  return (c >= '\t' && c <= '\r') || c == ' ' || c == 0x85 || c == 0xa0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+// Key names: non-empty UTF-8 without spaces, control characters or '+'.
 bool ValidKeyName(absl::string_view name) {
   if (name.empty()) return false;
-  for (unsigned char c : name) {
-    if (c <= ' ' || c == '+' || c == 0x7f) return false;
+  for (size_t i = 0; i < name.size();) {
+    uint32_t c = 0;
+    if (!NextCodePoint(name, &i, &c) || c < 0x20 || c == '+' ||
+        IsUnicodeSpace(c)) {
+      return false;
+    }
   }
   return true;
 }
 
-// Well-formed UTF-8 without control characters other than '\n'.
+// Well-formed UTF-8 without control characters (below U+0020) other than
+// '\n', as the signed-note specification and x/mod ask.
 bool ValidText(absl::string_view text) {
   for (size_t i = 0; i < text.size();) {
-    const unsigned char c = text[i];
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\n') || c == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    const int length = c >= 0xf0 && c < 0xf5   ? 4
-                       : c >= 0xe0 && c < 0xf0 ? 3
-                       : c >= 0xc2 && c < 0xe0 ? 2
-                                               : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (int k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) {
-        return false;
-      }
-    }
-    // C1 controls (U+0080..U+009F) are controls too.
-    if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0) {
-      return false;
-    }
-    i += length;
+    uint32_t c = 0;
+    if (!NextCodePoint(text, &i, &c) || (c < 0x20 && c != '\n')) return false;
   }
   return true;
 }
@@ -176,9 +211,11 @@ absl::StatusOr<Note> ParseNote(absl::string_view note) {
     NoteSignature signature;
     signature.name = std::string(line.substr(0, space));
     std::string bytes;
+    const absl::string_view encoded = line.substr(space + 1);
+    // Canonical base64 only: one text per signature, as Go parses it.
     if (!ValidKeyName(signature.name) ||
-        !absl::Base64Unescape(line.substr(space + 1), &bytes) ||
-        bytes.size() < 5) {
+        !absl::Base64Unescape(encoded, &bytes) || bytes.size() < 5 ||
+        absl::Base64Escape(bytes) != encoded) {
       return Invalid("signature line");
     }
     for (int i = 0; i < 4; ++i) {
@@ -268,6 +305,11 @@ absl::StatusOr<std::string> NoteSigner::CosignatureLine(
   if (timestamp > static_cast<uint64_t>(INT64_MAX)) {
     return absl::InvalidArgumentError("timestamp out of range");
   }
+  if (checkpoint_text.empty() || checkpoint_text.back() != '\n' ||
+      !ValidText(checkpoint_text)) {
+    return absl::InvalidArgumentError(
+        "note text is UTF-8 ending in a newline, without controls");
+  }
   std::string stamp(8, '\0');
   for (int i = 0; i < 8; ++i) {
     stamp[i] = static_cast<char>(timestamp >> (56 - 8 * i));
@@ -278,26 +320,34 @@ absl::StatusOr<std::string> NoteSigner::CosignatureLine(
 absl::StatusOr<std::vector<VerifiedSignature>> VerifyNote(
     const Note& note, const std::vector<NoteVerifierKey>& keys) {
   std::vector<VerifiedSignature> verified;
+  // Each key counts once, however often it signed (or is listed): a
+  // quorum must not be met by one witness repeating itself.
+  std::set<std::pair<std::string, uint32_t>> seen;
   for (const NoteSignature& signature : note.signatures) {
-    for (const NoteVerifierKey& key : keys) {
-      if (key.name != signature.name || key.id != signature.id) continue;
-      VerifiedSignature good{key, 0};
-      bool ok = false;
-      if (key.type == kEd25519KeyType) {
-        ok = VerifyEd25519(key.public_key, note.text, signature.signature);
-      } else if (signature.signature.size() == 8 + kSignatureBytes) {
-        good.timestamp = ReadBigEndian64(signature.signature);
-        ok = good.timestamp <= static_cast<uint64_t>(INT64_MAX) &&
-             VerifyEd25519(key.public_key,
-                           CosignedMessage(note.text, good.timestamp),
-                           signature.signature.substr(8));
-      }
-      if (!ok) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "the note's signature by ", key.name, " does not verify"));
-      }
-      verified.push_back(std::move(good));
+    if (seen.count({signature.name, signature.id}) > 0) continue;
+    const auto key =
+        std::find_if(keys.begin(), keys.end(), [&](const NoteVerifierKey& k) {
+          return k.name == signature.name && k.id == signature.id;
+        });
+    if (key == keys.end()) continue;
+    seen.insert({signature.name, signature.id});
+    VerifiedSignature good{*key, 0};
+    bool ok = false;
+    if (key->type == kEd25519KeyType) {
+      ok = VerifyEd25519(key->public_key, note.text, signature.signature);
+    } else if (key->type == kCosignatureV1KeyType &&
+               signature.signature.size() == 8 + kSignatureBytes) {
+      good.timestamp = ReadBigEndian64(signature.signature);
+      ok = good.timestamp <= static_cast<uint64_t>(INT64_MAX) &&
+           VerifyEd25519(key->public_key,
+                         CosignedMessage(note.text, good.timestamp),
+                         signature.signature.substr(8));
     }
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the note's signature by ", key->name, " does not verify"));
+    }
+    verified.push_back(std::move(good));
   }
   if (verified.empty()) {
     return absl::NotFoundError("the note has no signature by a known key");

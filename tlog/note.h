@@ -99,8 +99,9 @@ struct VerifiedSignature {
 };
 
 // The signatures of `note` by `keys` (matched by name and id; others are
-// ignored, as the spec asks). INVALID_ARGUMENT if a signature by one of
-// `keys` does not verify; NOT_FOUND if none of `keys` signed.
+// ignored, as the spec asks), each key once however often it signed.
+// INVALID_ARGUMENT if a signature by one of `keys` does not verify;
+// NOT_FOUND if none of `keys` signed.
 absl::StatusOr<std::vector<VerifiedSignature>> VerifyNote(
     const Note& note, const std::vector<NoteVerifierKey>& keys);
 

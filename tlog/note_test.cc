@@ -114,5 +114,77 @@ TEST(NoteTest, MalformedNotesAreRefused) {
   EXPECT_TRUE(ParseNote("text\n\n" + sig).ok());
 }
 
+TEST(NoteTest, EachKeyCountsOnce) {
+  auto log = NoteSigner::Create("log.example/1", NewEd25519());
+  auto witness = NoteSigner::Create("witness.example", NewEd25519(),
+                                    kCosignatureV1KeyType);
+  ASSERT_TRUE(log.ok() && witness.ok());
+  const std::string text = "log.example/1\n3\nAAAA\n";
+  const std::string cosignature = witness->CosignatureLine(text, 7).value();
+  // One witness repeating its cosignature (and listed twice) is one.
+  auto note = ParseNote(FormatNote(
+      text, {log->SignatureLine(text).value(), cosignature, cosignature}));
+  ASSERT_TRUE(note.ok()) << note.status();
+  auto verified = VerifyNote(
+      *note,
+      {log->verifier_key(), witness->verifier_key(), witness->verifier_key()});
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->size(), 2u);
+  // A signature under a known name but another key id is someone else's.
+  NoteVerifierKey other_id = witness->verifier_key();
+  other_id.id ^= 1;
+  verified = VerifyNote(*note, {log->verifier_key(), other_id});
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->size(), 1u);
+  // A cosigning key never accepts a plain 64-byte signature.
+  NoteVerifierKey as_cosigner = log->verifier_key();
+  as_cosigner.type = kCosignatureV1KeyType;
+  EXPECT_FALSE(VerifyNote(*note, {as_cosigner}).ok());
+}
+
+TEST(NoteTest, VerifierKeysHaveOneText) {
+  // A witness key as omniwitness prints it (type 0x04).
+  auto witness = ParseVerifierKey(
+      "witness.test/"
+      "omni+e96c5c3c+BL47ZWEr7mNV+LW1TISwLQXggPHeU+2PrF6Y53vVEIYN");
+  ASSERT_TRUE(witness.ok()) << witness.status();
+  EXPECT_EQ(witness->type, kCosignatureV1KeyType);
+  std::string upper = kSpecVkey;
+  upper.replace(16, 8, "530D903A");
+  EXPECT_FALSE(ParseVerifierKey(upper).ok());
+  std::string unpadded = kSpecVkey;
+  EXPECT_FALSE(ParseVerifierKey(unpadded + "=").ok());
+  // Type 0x02 (ECDSA) and a short key.
+  EXPECT_FALSE(ParseVerifierKey("n+00000000+AgAA").ok());
+  EXPECT_FALSE(ParseVerifierKey("n+00000000+AQAA").ok());
+  EXPECT_FALSE(
+      ParseVerifierKey(
+          "has space+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+          .ok());
+}
+
+TEST(NoteTest, TextAndNamesAreStrictUtf8) {
+  const std::string sig = "\xe2\x80\x94 example.com/foo AAAAAAAA\n";
+  // Accepted: DEL, a C1 character, four-byte UTF-8.
+  for (const std::string& good :
+       {std::string("del \x7f\n"), std::string("c1 \xc2\x85\n"),
+        std::string("emoji \xf0\x9f\x98\x80\n")}) {
+    EXPECT_TRUE(ParseNote(good + "\n" + sig).ok()) << good;
+  }
+  // Refused: an overlong form, a surrogate, beyond U+10FFFF, a tab.
+  for (const std::string& bad :
+       {std::string("\xe0\x80\xaf\n"), std::string("\xed\xa0\x80\n"),
+        std::string("\xf4\x90\x80\x80\n"), std::string("tab\t\n")}) {
+    EXPECT_FALSE(ParseNote(bad + "\n" + sig).ok()) << bad;
+  }
+  // Names: no Unicode space (U+00A0) inside.
+  EXPECT_FALSE(NoteSigner::Create("no\xc2\xa0" "break", NewEd25519()).ok());
+  EXPECT_TRUE(NoteSigner::Create("caf\xc3\xa9", NewEd25519()).ok());
+  // Signatures in base64 with whitespace or without padding are refused.
+  EXPECT_FALSE(
+      ParseNote("t\n\n\xe2\x80\x94 example.com/foo AAAA\tAAAA\n").ok());
+  EXPECT_FALSE(ParseNote("t\n\n\xe2\x80\x94 example.com/foo AAAAAAA\n").ok());
+}
+
 }  // namespace
 }  // namespace trellis::tlog

@@ -48,7 +48,12 @@ bool ParseIndex(const std::vector<absl::string_view>& groups, uint64_t* out) {
 
 }  // namespace
 
-std::string TilePath(const TileId& tile) {
+absl::StatusOr<std::string> TilePath(const TileId& tile) {
+  if (tile.width < 1 || tile.width > kTileWidth || tile.level < 0 ||
+      tile.level > kMaxTileLevel || (tile.entries && tile.level != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no tile at level ", tile.level, " of width ", tile.width));
+  }
   uint64_t n = tile.index;
   std::string index = absl::StrFormat("%03d", static_cast<int>(n % 1000));
   for (n /= 1000; n > 0; n /= 1000) {

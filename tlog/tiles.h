@@ -34,7 +34,9 @@ struct TileId {
 
 // "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]", N in 3-digit
 // groups, all but the last prefixed with 'x' (1234067: x001/x234/067).
-std::string TilePath(const TileId& tile);
+// INVALID_ARGUMENT for a width outside 1..256 (there is no empty tile) or
+// a level outside 0..63.
+absl::StatusOr<std::string> TilePath(const TileId& tile);
 
 // The tile a path names; INVALID_ARGUMENT for any other path, including
 // non-canonical forms (leading zeros, an empty group, .p/256).

@@ -6,19 +6,29 @@ namespace trellis::tlog {
 namespace {
 
 TEST(TilesTest, PathsEncodeIndexesInGroupsOfThree) {
-  EXPECT_EQ(TilePath({false, 0, 0, 256}), "tile/0/000");
-  EXPECT_EQ(TilePath({false, 0, 999, 256}), "tile/0/999");
-  EXPECT_EQ(TilePath({false, 0, 1000, 256}), "tile/0/x001/000");
-  EXPECT_EQ(TilePath({false, 2, 1234067, 256}), "tile/2/x001/x234/067");
-  EXPECT_EQ(TilePath({false, 1, 0, 17}), "tile/1/000.p/17");
-  EXPECT_EQ(TilePath({true, 0, 273, 112}), "tile/entries/273.p/112");
+  EXPECT_EQ(*TilePath({false, 0, 0, 256}), "tile/0/000");
+  EXPECT_EQ(*TilePath({false, 0, 999, 256}), "tile/0/999");
+  EXPECT_EQ(*TilePath({false, 0, 1000, 256}), "tile/0/x001/000");
+  EXPECT_EQ(*TilePath({false, 2, 1234067, 256}), "tile/2/x001/x234/067");
+  EXPECT_EQ(*TilePath({false, 1, 0, 17}), "tile/1/000.p/17");
+  EXPECT_EQ(*TilePath({true, 0, 273, 112}), "tile/entries/273.p/112");
   for (const TileId& tile :
        {TileId{false, 0, 0, 256}, TileId{false, 63, UINT64_MAX, 255},
         TileId{true, 0, 1000000, 1}, TileId{false, 5, 1234067, 256}}) {
-    auto parsed = ParseTilePath(TilePath(tile));
-    ASSERT_TRUE(parsed.ok()) << TilePath(tile);
-    EXPECT_TRUE(*parsed == tile) << TilePath(tile);
+    const std::string path = TilePath(tile).value();
+    auto parsed = ParseTilePath(path);
+    ASSERT_TRUE(parsed.ok()) << path;
+    EXPECT_TRUE(*parsed == tile) << path;
   }
+}
+
+TEST(TilesTest, TilesThatCannotExistHaveNoPath) {
+  // PartialWidth's 0 means "no partial tile": there is no empty tile.
+  EXPECT_FALSE(TilePath({false, 0, 5, 0}).ok());
+  EXPECT_FALSE(TilePath({false, 0, 5, 257}).ok());
+  EXPECT_FALSE(TilePath({false, 64, 5, 256}).ok());
+  EXPECT_FALSE(TilePath({false, -1, 5, 256}).ok());
+  EXPECT_FALSE(TilePath({true, 1, 5, 256}).ok());
 }
 
 TEST(TilesTest, NonCanonicalPathsAreRefused) {

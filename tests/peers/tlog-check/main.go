@@ -104,9 +104,12 @@ func main() {
 		if len(os.Args) != 5 {
 			fail("tile-path L N W")
 		}
-		l, _ := strconv.Atoi(os.Args[2])
-		n, _ := strconv.ParseInt(os.Args[3], 10, 64)
-		w, _ := strconv.Atoi(os.Args[4])
+		l, err1 := strconv.Atoi(os.Args[2])
+		n, err2 := strconv.ParseInt(os.Args[3], 10, 64)
+		w, err3 := strconv.Atoi(os.Args[4])
+		if err := errors.Join(err1, err2, err3); err != nil {
+			fail("tile-path: %v", err)
+		}
 		p := tlog.Tile{H: 8, L: l, N: n, W: w}.Path()
 		p = strings.Replace(p, "tile/8/data/", "tile/entries/", 1)
 		p = strings.Replace(p, "tile/8/", "tile/", 1)
