@@ -1,4 +1,5 @@
-// libFuzzer target: every tlog/ parser on arbitrary bytes. What a parser
+// libFuzzer target: every tlog/ parser (notes, checkpoints, tile paths,
+// verifier keys, bundles, witness policies) on arbitrary bytes. What a parser
 // accepts must format back to the same bytes (the encodings are canonical:
 // one checkpoint, tile path or verifier key has one text), and a parsed note
 // must be safe to verify.
@@ -9,6 +10,7 @@
 
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
+#include "tlog/policy.h"
 #include "tlog/tiles.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -31,6 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto key = ParseVerifierKey(bytes); key.ok()) {
     if (FormatVerifierKey(*key) != bytes) std::abort();
+  }
+  if (auto policy = WitnessPolicy::Parse(bytes); policy.ok()) {
+    policy->QuorumMet({});
+    policy->Verify(bytes).IgnoreError();
   }
   if (auto entries = ParseBundle(bytes); entries.ok()) {
     std::string again;
