@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
 #include "tlog/tiles.h"
+#include "util/file.h"
 
 namespace trellis::testing {
 namespace {
@@ -113,6 +115,54 @@ TEST_F(TlogReferenceTest, TrellisVerifiesNotesGoSigns) {
   std::string bad = witnessed;
   bad[3] ^= 1;
   EXPECT_EQ(Check({"verify-cosig", witness_vkey}, bad).exit_code, 1);
+}
+
+// `trellis verify-checkpoint` on a checkpoint Go signed and two Go
+// witnesses cosigned, against tlog-policy files: 0 when the quorum is met,
+// 1 when it is not or the log is another, 2 for a policy that does not
+// parse.
+TEST_F(TlogReferenceTest, TheCliVerifiesGoSignedCheckpointsAgainstAPolicy) {
+  auto keys = [](const std::string& name) {
+    CliResult generated = Check({"gen", name});
+    EXPECT_EQ(generated.exit_code, 0) << generated.err;
+    return std::vector<std::string>(
+        absl::StrSplit(generated.out, '\n', absl::SkipEmpty()));
+  };
+  const std::vector<std::string> log = keys("trellis.test/log/1");
+  const std::vector<std::string> w1 = keys("w1.test");
+  const std::vector<std::string> w2 = keys("w2.test");
+  const std::vector<std::string> w3 = keys("w3.test");
+  ASSERT_EQ(log.size(), 3u);
+  CliResult signed_note = Check({"sign", log[0]}, CheckpointText(300));
+  ASSERT_EQ(signed_note.exit_code, 0) << signed_note.err;
+  CliResult once = Check({"cosign", w1[0]}, signed_note.out);
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  CliResult twice = Check({"cosign", w2[0]}, once.out);
+  ASSERT_EQ(twice.exit_code, 0) << twice.err;
+
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string checkpoint = dir + "/checkpoint";
+  ASSERT_TRUE(ReplaceFile(checkpoint, twice.out, 0600).ok());
+  auto verify = [&](const std::string& policy_text) {
+    const std::string policy = dir + "/policy";
+    EXPECT_TRUE(ReplaceFile(policy, policy_text, 0600).ok());
+    return RunCli({"verify-checkpoint", checkpoint, policy});
+  };
+  const std::string witnesses =
+      absl::StrCat("log ", log[1], "\nwitness W1 ", w1[2], "\nwitness W2 ",
+                   w2[2], "\nwitness W3 ", w3[2], "\n");
+  CliResult two_of_three = verify(witnesses + "group G 2 W1 W2 W3\nquorum G\n");
+  ASSERT_EQ(two_of_three.exit_code, 0) << two_of_three.err;
+  EXPECT_NE(two_of_three.out.find("\"treeSize\": 300"), std::string::npos)
+      << two_of_three.out;
+  EXPECT_EQ(verify(witnesses + "group G all W1 W2 W3\nquorum G\n").exit_code,
+            1);
+  EXPECT_EQ(verify(witnesses + "quorum W3\n").exit_code, 1);
+  const std::vector<std::string> other_log = keys("trellis.test/log/1");
+  EXPECT_EQ(
+      verify(absl::StrCat("log ", other_log[1], "\nquorum none\n")).exit_code,
+      1);
+  EXPECT_EQ(verify(witnesses + "quorum G\n").exit_code, 2);
 }
 
 TEST_F(TlogReferenceTest, TilePathsMatchXMod) {

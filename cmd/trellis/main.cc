@@ -6,6 +6,8 @@
 //   trellis verify-proof FILE.json      (offline; exit 0 valid, 1 invalid,
 //                                        2 unusable input)
 //   trellis verify-map-proof FILE.json  (offline, same exit codes)
+//   trellis verify-checkpoint NOTE POLICY  (offline: a C2SP checkpoint
+//                                        against a tlog-policy file)
 //   trellis audit show|replay AUDIT_ID  (attestation verdicts, GTA records,
 //                                        SVID issuances: the record with
 //                                        its proof; an offline re-run)
@@ -37,6 +39,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cmd/trellis/audit.h"
+#include "cmd/trellis/checkpoint_command.h"
 #include "cmd/trellis/client.h"
 #include "cmd/trellis/gta_command.h"
 #include "cmd/trellis/map_proof_file.h"
@@ -714,6 +717,7 @@ int main(int argc, char** argv) {
                  "       trellis map init|set|get|root|range MAP_ID\n"
                  "       trellis verify-proof FILE.json\n"
                  "       trellis verify-map-proof FILE.json\n"
+                 "       trellis verify-checkpoint CHECKPOINT POLICY\n"
                  "       trellis audit show|replay AUDIT_ID\n"
                  "       trellis gta register | policy|refvalue|cert "
                  "add|update|list|get|delete | token verify TOKEN\n"
@@ -730,6 +734,9 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
+  if (command == "verify-checkpoint") {
+    return trellis::cli::VerifyCheckpointCommand(args);
+  }
   if (command == "svid" && args.size() > 2 && std::string(args[2]) == "dump") {
     return trellis::cli::SvidDumpCommand(args);
   }
