@@ -336,15 +336,10 @@ absl::StatusOr<trellis::GtaCert> CertManager::Update(const std::string& user_id,
   absl::StatusOr<std::vector<trellis::GtaCert>> held =
       storage_->ListCerts(user_id);
   if (!held.ok()) return held.status();
-  auto found = std::find_if(
-      held->begin(), held->end(),
-      [&](const trellis::GtaCert& c) { return c.id() == change.id; });
-  if (found == held->end()) {
-    return absl::NotFoundError(
-        absl::StrCat("no certificate with id ", change.id));
-  }
-  if (absl::Status s = Intact(*found); !s.ok()) return s;
-  trellis::GtaCert cert = *found;
+  absl::StatusOr<trellis::GtaCert> found =
+      FindIntact(*held, change.id, "certificate");
+  if (!found.ok()) return found.status();
+  trellis::GtaCert cert = *std::move(found);
   if (change.types) {
     if (absl::Status s = CheckTypes(*change.types); !s.ok()) return s;
     const bool to_crl = *change.types == std::vector<std::string>{"crl"};

@@ -215,15 +215,11 @@ absl::StatusOr<trellis::GtaPolicy> PolicyManager::Update(
   absl::StatusOr<std::vector<trellis::GtaPolicy>> held =
       storage_->ListPolicies(user_id);
   if (!held.ok()) return held.status();
-  auto found = std::find_if(
-      held->begin(), held->end(),
-      [&](const trellis::GtaPolicy& p) { return p.id() == change.id; });
-  if (found == held->end()) {
-    return absl::NotFoundError(absl::StrCat("no policy with id ", change.id));
-  }
   // Checked before the change is logged: a broken row is never updated.
-  if (absl::Status s = Intact(*found); !s.ok()) return s;
-  trellis::GtaPolicy policy = *found;
+  absl::StatusOr<trellis::GtaPolicy> found =
+      FindIntact(*held, change.id, "policy");
+  if (!found.ok()) return found.status();
+  trellis::GtaPolicy policy = *std::move(found);
   if (change.name && *change.name != policy.name()) {
     for (const trellis::GtaPolicy& other : *held) {
       if (other.name() == *change.name) {

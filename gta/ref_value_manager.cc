@@ -146,15 +146,10 @@ absl::StatusOr<trellis::GtaRefValue> RefValueManager::Update(
   absl::StatusOr<std::vector<trellis::GtaRefValue>> held =
       storage_->ListRefValues(user_id);
   if (!held.ok()) return held.status();
-  auto found = std::find_if(
-      held->begin(), held->end(),
-      [&](const trellis::GtaRefValue& v) { return v.id() == change.id; });
-  if (found == held->end()) {
-    return absl::NotFoundError(
-        absl::StrCat("no reference value with id ", change.id));
-  }
-  if (absl::Status s = Intact(*found); !s.ok()) return s;
-  trellis::GtaRefValue value = *found;
+  absl::StatusOr<trellis::GtaRefValue> found =
+      FindIntact(*held, change.id, "reference value");
+  if (!found.ok()) return found.status();
+  trellis::GtaRefValue value = *std::move(found);
   if (change.name && *change.name != value.name()) {
     for (const trellis::GtaRefValue& other : *held) {
       if (other.name() == *change.name) {

@@ -40,6 +40,19 @@ absl::Status Intact(const Row& row) {
                    "again"));
 }
 
+// The row of `rows` with `id`, for an update: NOT_FOUND ("no <what> with
+// id ...") if there is none, FAILED_PRECONDITION if it read back broken.
+template <typename Row>
+absl::StatusOr<Row> FindIntact(const std::vector<Row>& rows,
+                               const std::string& id, absl::string_view what) {
+  for (const Row& row : rows) {
+    if (row.id() != id) continue;
+    if (absl::Status s = Intact(row); !s.ok()) return s;
+    return row;
+  }
+  return absl::NotFoundError(absl::StrCat("no ", what, " with id ", id));
+}
+
 class SealedGtaStorage : public storage::GtaStorage {
  public:
   // Seals the rows of `rows` that have no seal yet (the first start with

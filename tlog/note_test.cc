@@ -178,7 +178,10 @@ TEST(NoteTest, TextAndNamesAreStrictUtf8) {
     EXPECT_FALSE(ParseNote(bad + "\n" + sig).ok()) << bad;
   }
   // Names: no Unicode space (U+00A0) inside.
-  EXPECT_FALSE(NoteSigner::Create("no\xc2\xa0" "break", NewEd25519()).ok());
+  EXPECT_FALSE(NoteSigner::Create("no\xc2\xa0"
+                                  "break",
+                                  NewEd25519())
+                   .ok());
   EXPECT_TRUE(NoteSigner::Create("caf\xc3\xa9", NewEd25519()).ok());
   // Signatures in base64 with whitespace or without padding are refused.
   EXPECT_FALSE(
