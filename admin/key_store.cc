@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "crypto/keys.h"
+#include "trellis_settings.pb.h"
 #include "util/file.h"
 
 namespace trellis::admin {
@@ -57,6 +58,33 @@ absl::StatusOr<std::string> KeyStore::ReadKekFile(const std::string& path) {
 
 std::string KeyStore::TreeKeyId(int64_t tree_id) {
   return absl::StrCat("tree/", tree_id);
+}
+
+std::string KeyStore::NoteKeyId(int64_t tree_id) {
+  return absl::StrCat("note/", tree_id);
+}
+
+absl::StatusOr<KeyStore::NewNoteKey> KeyStore::GenerateNoteKey(
+    int64_t tree_id, const std::string& origin) const {
+  keyspb::Specification spec;
+  spec.mutable_ed25519_params();
+  absl::StatusOr<crypto::PrivateKey> key = crypto::GenerateKey(spec);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> der = crypto::MarshalPrivateKey(**key);
+  if (!der.ok()) return der.status();
+  std::shared_ptr<EVP_PKEY> shared(key->release(), EVP_PKEY_free);
+  absl::StatusOr<tlog::NoteSigner> signer =
+      tlog::NoteSigner::Create(origin, std::move(shared));
+  if (!signer.ok()) {
+    OPENSSL_cleanse(der->data(), der->size());
+    return absl::InvalidArgumentError(
+        absl::StrCat("origin \"", origin, "\": ", signer.status().message()));
+  }
+  absl::StatusOr<std::string> wrapped = Wrap(NoteKeyId(tree_id), *der);
+  OPENSSL_cleanse(der->data(), der->size());
+  if (!wrapped.ok()) return wrapped.status();
+  return NewNoteKey{std::move(*wrapped),
+                    tlog::FormatVerifierKey(signer->verifier_key())};
 }
 
 absl::StatusOr<std::string> KeyStore::Wrap(
@@ -156,6 +184,37 @@ absl::StatusOr<std::shared_ptr<const crypto::Signer>> KeyStore::SignerFor(
   auto signer = std::make_shared<const crypto::Signer>(std::move(*key));
   absl::MutexLock lock(&mu_);
   return signers_.emplace(tree_id, std::move(signer)).first->second;
+}
+
+absl::StatusOr<std::shared_ptr<const tlog::NoteSigner>> KeyStore::NoteSignerFor(
+    int64_t tree_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = note_signers_.find(tree_id);
+    if (it != note_signers_.end()) return it->second;
+  }
+  absl::StatusOr<trillian::Tree> tree = trees_->GetTree(tree_id);
+  if (!tree.ok()) return tree.status();
+  trellis::LogSettings settings;
+  if (!tree->storage_settings().UnpackTo(&settings) ||
+      settings.origin().empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("tree ", tree_id, " has no checkpoint origin"));
+  }
+  absl::StatusOr<std::string> wrapped = trees_->GetWrappedNoteKey(tree_id);
+  if (!wrapped.ok()) return wrapped.status();
+  absl::StatusOr<std::string> der = Unwrap(NoteKeyId(tree_id), *wrapped);
+  if (!der.ok()) return der.status();
+  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(*der);
+  OPENSSL_cleanse(der->data(), der->size());
+  if (!key.ok()) return absl::DataLossError(key.status().message());
+  std::shared_ptr<EVP_PKEY> shared(key->release(), EVP_PKEY_free);
+  absl::StatusOr<tlog::NoteSigner> signer =
+      tlog::NoteSigner::Create(settings.origin(), std::move(shared));
+  if (!signer.ok()) return absl::DataLossError(signer.status().message());
+  auto cached = std::make_shared<const tlog::NoteSigner>(std::move(*signer));
+  absl::MutexLock lock(&mu_);
+  return note_signers_.emplace(tree_id, std::move(cached)).first->second;
 }
 
 }  // namespace trellis::admin

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "crypto/signer.h"
 #include "storage/tree_storage.h"
+#include "tlog/note.h"
 
 namespace trellis::admin {
 
@@ -28,6 +29,18 @@ class KeyStore {
 
   // The id under which a tree's key is wrapped.
   static std::string TreeKeyId(int64_t tree_id);
+  // The id under which a log's checkpoint note key is wrapped.
+  static std::string NoteKeyId(int64_t tree_id);
+
+  // A new Ed25519 checkpoint note key for log `tree_id`: wrapped for it, and
+  // its verifier key under the name `origin`. INVALID_ARGUMENT if `origin`
+  // cannot name a note key.
+  struct NewNoteKey {
+    std::string wrapped;
+    std::string verifier_key;
+  };
+  absl::StatusOr<NewNoteKey> GenerateNoteKey(int64_t tree_id,
+                                             const std::string& origin) const;
 
   // The at-rest form of a PKCS#8 private key. `key_id` names whose key it is
   // (TreeKeyId, later CA keys) and is bound into the ciphertext, so a key
@@ -45,12 +58,19 @@ class KeyStore {
   absl::StatusOr<std::shared_ptr<const crypto::Signer>> SignerFor(
       int64_t tree_id);
 
+  // The checkpoint signer of a log, named by the origin in its LogSettings,
+  // loaded once and cached. NOT_FOUND if the log has no note key.
+  absl::StatusOr<std::shared_ptr<const tlog::NoteSigner>> NoteSignerFor(
+      int64_t tree_id);
+
  private:
   storage::TreeStorage* const trees_;
   const std::string kek_;
   absl::Mutex mu_;
   absl::flat_hash_map<int64_t, std::shared_ptr<const crypto::Signer>> signers_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, std::shared_ptr<const tlog::NoteSigner>>
+      note_signers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trellis::admin

@@ -103,9 +103,16 @@ void Redact(trillian::Tree& tree) { tree.clear_private_key(); }
 
 absl::Status TreeManager::ValidateSettings(const trillian::Tree& tree) {
   if (!tree.has_storage_settings()) return absl::OkStatus();
+  if (tree.tree_type() != trillian::MAP) {
+    trellis::LogSettings log_settings;
+    if (!tree.storage_settings().UnpackTo(&log_settings)) {
+      return absl::InvalidArgumentError(
+          "storage_settings of a log must be a trellis.LogSettings");
+    }
+    return absl::OkStatus();
+  }
   trellis::MapSettings settings;
-  if (tree.tree_type() != trillian::MAP ||
-      !tree.storage_settings().UnpackTo(&settings)) {
+  if (!tree.storage_settings().UnpackTo(&settings)) {
     return absl::InvalidArgumentError(
         "storage_settings must be a trellis.MapSettings of a MAP tree");
   }
@@ -191,6 +198,17 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
   tree.mutable_public_key()->set_der(*public_der);
   absl::StatusOr<std::string> private_der = crypto::MarshalPrivateKey(**key);
   if (!private_der.ok()) return private_der.status();
+  // Logs created without settings serve entry bundles; those whose leaves
+  // may exceed a bundle entry's 65535 bytes ask for entry_bundles false.
+  trellis::LogSettings log_settings;
+  if (!is_map) {
+    if (tree.has_storage_settings()) {
+      tree.storage_settings().UnpackTo(&log_settings);  // Validated above.
+    } else {
+      log_settings.set_entry_bundles(true);
+    }
+    log_settings.clear_note_verifier_key();  // Output only.
+  }
   Redact(tree);
   tree.set_deleted(false);
   tree.clear_delete_time();
@@ -209,13 +227,64 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
     // to another.
     absl::StatusOr<std::string> wrapped =
         keys_->Wrap(KeyStore::TreeKeyId(*id), *private_der);
-    created =
-        wrapped.ok() ? trees_->CreateTree(tree, *wrapped) : wrapped.status();
+    if (!wrapped.ok()) {
+      created = wrapped.status();
+      break;
+    }
+    std::string wrapped_note_key;
+    if (!is_map) {
+      trellis::LogSettings settings = log_settings;
+      absl::StatusOr<KeyStore::NewNoteKey> note_key = NewNoteKey(*id, settings);
+      if (!note_key.ok()) {
+        created = note_key.status();
+        break;
+      }
+      tree.mutable_storage_settings()->PackFrom(settings);
+      wrapped_note_key = std::move(note_key->wrapped);
+    }
+    created = trees_->CreateTree(tree, *wrapped, wrapped_note_key);
     if (!absl::IsAlreadyExists(created)) break;
   }
   OPENSSL_cleanse(private_der->data(), private_der->size());
   if (!created.ok()) return created;
   return tree;
+}
+
+absl::StatusOr<KeyStore::NewNoteKey> TreeManager::NewNoteKey(
+    int64_t tree_id, trellis::LogSettings& settings) {
+  if (settings.origin().empty()) {
+    settings.set_origin(absl::StrCat(origin_prefix_, "/", tree_id));
+  }
+  absl::StatusOr<KeyStore::NewNoteKey> note_key =
+      keys_->GenerateNoteKey(tree_id, settings.origin());
+  if (note_key.ok()) settings.set_note_verifier_key(note_key->verifier_key);
+  return note_key;
+}
+
+absl::StatusOr<int> TreeManager::AddMissingNoteKeys() {
+  absl::StatusOr<std::vector<trillian::Tree>> trees =
+      trees_->ListTrees(/*include_deleted=*/true);
+  if (!trees.ok()) return trees.status();
+  int added = 0;
+  for (const trillian::Tree& tree : *trees) {
+    if (tree.tree_type() == trillian::MAP) continue;
+    absl::StatusOr<std::string> existing =
+        trees_->GetWrappedNoteKey(tree.tree_id());
+    if (existing.ok()) continue;
+    if (!absl::IsNotFound(existing.status())) return existing.status();
+    trellis::LogSettings settings;
+    absl::StatusOr<KeyStore::NewNoteKey> note_key =
+        NewNoteKey(tree.tree_id(), settings);
+    if (!note_key.ok()) return note_key.status();
+    absl::StatusOr<trillian::Tree> updated = trees_->AddNoteKey(
+        tree.tree_id(), note_key->wrapped, [&settings](trillian::Tree& stored) {
+          stored.mutable_storage_settings()->PackFrom(settings);
+          return absl::OkStatus();
+        });
+    if (!updated.ok()) return updated.status();
+    ++added;
+  }
+  return added;
 }
 
 absl::StatusOr<trillian::Tree> TreeManager::GetTree(int64_t tree_id) {
@@ -255,6 +324,13 @@ absl::StatusOr<trillian::Tree> TreeManager::UpdateTree(
       } else if (path == "description") {
         tree.set_description(in.description());
       } else if (path == "storage_settings") {
+        if (tree.tree_type() != trillian::MAP) {
+          // The origin names the note key witnesses and clients pin, and
+          // entry bundles decide which leaves are accepted.
+          return absl::InvalidArgumentError(
+              "a log's storage_settings (trellis.LogSettings) are fixed at "
+              "creation");
+        }
         *tree.mutable_storage_settings() = in.storage_settings();
         if (absl::Status s = ValidateSettings(tree); !s.ok()) return s;
       } else if (path == "max_root_duration") {

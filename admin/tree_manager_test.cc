@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/tree_storage.h"
+#include "tlog/note.h"
 #include "util/test_util.h"
 
 namespace trellis::admin {
@@ -238,6 +240,96 @@ TEST_F(TreeManagerTest, SoftDeleteAndUndelete) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(manager_.DeleteTree(999).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(TreeManagerTest, LogsGetAnOriginAndANoteKeyThatSignsCheckpoints) {
+  auto tree = manager_.CreateTree(LogRequest());
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  trellis::LogSettings settings;
+  ASSERT_TRUE(tree->storage_settings().UnpackTo(&settings));
+  EXPECT_EQ(settings.origin(),
+            absl::StrCat("localhost/trellis/", tree->tree_id()));
+  EXPECT_TRUE(settings.entry_bundles());
+  auto vkey = tlog::ParseVerifierKey(settings.note_verifier_key());
+  ASSERT_TRUE(vkey.ok()) << vkey.status();
+  EXPECT_EQ(vkey->name, settings.origin());
+
+  auto signer = keys_.NoteSignerFor(tree->tree_id());
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  const std::string text = settings.origin() + "\n1\nAAAA\n";
+  auto line = (*signer)->SignatureLine(text);
+  ASSERT_TRUE(line.ok());
+  auto note = tlog::ParseNote(tlog::FormatNote(text, {*line}));
+  ASSERT_TRUE(note.ok()) << note.status();
+  auto verified = tlog::VerifyNote(*note, {*vkey});
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->size(), 1u);
+  // Encrypted at rest, under the KEK.
+  EXPECT_EQ((*trees_.GetWrappedNoteKey(tree->tree_id()))[0], '\x02');
+
+  // The caller's origin and entry_bundles are kept; a verifier key is not.
+  trillian::CreateTreeRequest request = LogRequest();
+  trellis::LogSettings asked;
+  asked.set_origin("example.com/log");
+  asked.set_note_verifier_key("ignored");
+  request.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
+  auto custom = manager_.CreateTree(request);
+  ASSERT_TRUE(custom.ok()) << custom.status();
+  ASSERT_TRUE(custom->storage_settings().UnpackTo(&settings));
+  EXPECT_EQ(settings.origin(), "example.com/log");
+  EXPECT_FALSE(settings.entry_bundles());
+  EXPECT_NE(settings.note_verifier_key(), "ignored");
+  EXPECT_TRUE(tlog::ParseVerifierKey(settings.note_verifier_key()).ok());
+
+  // Origins that cannot name a note key, and settings of the wrong kind.
+  for (const char* bad : {"has space", "a+b", "line\nbreak"}) {
+    asked.set_origin(bad);
+    request.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
+    EXPECT_EQ(manager_.CreateTree(request).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  request.mutable_tree()->mutable_storage_settings()->PackFrom(
+      trellis::MapSettings());
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Fixed at creation.
+  trillian::UpdateTreeRequest update;
+  update.mutable_tree()->set_tree_id(tree->tree_id());
+  asked.set_origin("elsewhere");
+  update.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
+  update.mutable_update_mask()->add_paths("storage_settings");
+  EXPECT_EQ(manager_.UpdateTree(update).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TreeManagerTest, LogsFromBeforeCheckpointsGetANoteKeyOnce) {
+  trillian::Tree old;
+  old.set_tree_id(42);
+  old.set_tree_type(trillian::PREORDERED_LOG);
+  old.set_tree_state(trillian::ACTIVE);
+  ASSERT_TRUE(trees_.CreateTree(old, "wrapped", "").ok());
+  trillian::Tree map = old;
+  map.set_tree_id(43);
+  map.set_tree_type(trillian::MAP);
+  ASSERT_TRUE(trees_.CreateTree(map, "wrapped", "").ok());
+
+  auto added = manager_.AddMissingNoteKeys();
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(*added, 1);
+  auto tree = manager_.GetTree(42);
+  trellis::LogSettings settings;
+  ASSERT_TRUE(tree->storage_settings().UnpackTo(&settings));
+  EXPECT_EQ(settings.origin(), "localhost/trellis/42");
+  EXPECT_FALSE(settings.entry_bundles());
+  EXPECT_TRUE(keys_.NoteSignerFor(42).ok());
+  EXPECT_EQ(keys_.NoteSignerFor(43).status().code(),
+            absl::StatusCode::kNotFound);
+  const std::string vkey = settings.note_verifier_key();
+  EXPECT_EQ(*manager_.AddMissingNoteKeys(), 0);
+  ASSERT_TRUE(manager_.GetTree(42)->storage_settings().UnpackTo(&settings));
+  EXPECT_EQ(settings.note_verifier_key(), vkey);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ bazel-bin/bench/map_bench --map_leaves=1000000
 
 echo "== loadgen against trellisd"
 bazel-bin/cmd/trellisd/trellisd --data_dir="$work/data" --grpc_addr=127.0.0.1:0 \
-  --port_file="$work/port" --spire_addr=127.0.0.1:0 \
+  --port_file="$work/port" --spire_addr=127.0.0.1:0 --tlog_addr=127.0.0.1:0 \
   --spire_port_file="$work/spire_port" 2>"$work/trellisd.log" &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done

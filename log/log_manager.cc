@@ -6,6 +6,8 @@
 #include "absl/time/clock.h"
 #include "merkle/hasher.h"
 #include "merkle/proof_builder.h"
+#include "tlog/tiles.h"
+#include "trellis_settings.pb.h"
 #include "util/proto_time.h"
 
 namespace trellis::log {
@@ -73,6 +75,7 @@ absl::StatusOr<LogHead> LogManager::LatestHead(int64_t tree_id) {
 }
 
 absl::StatusOr<std::vector<trillian::LogLeaf>> LogManager::PrepareLeaves(
+    const trillian::Tree& tree,
     const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& in,
     bool keep_index) {
   if (in.empty()) return absl::InvalidArgumentError("leaves are empty");
@@ -81,12 +84,22 @@ absl::StatusOr<std::vector<trillian::LogLeaf>> LogManager::PrepareLeaves(
         absl::StrCat("too many leaves: ", in.size(), " > ",
                      options_.max_leaves_per_request));
   }
+  // Logs that serve C2SP entry bundles hold only leaves a bundle can carry.
+  trellis::LogSettings settings;
+  const bool bundled =
+      tree.storage_settings().UnpackTo(&settings) && settings.entry_bundles();
   const auto queued_at = ToProto(absl::Now());
   std::vector<trillian::LogLeaf> leaves;
   leaves.reserve(in.size());
   for (const trillian::LogLeaf& submitted : in) {
     if (submitted.leaf_value().empty()) {
       return absl::InvalidArgumentError("leaf_value is empty");
+    }
+    if (bundled && submitted.leaf_value().size() > tlog::kMaxEntryBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "leaf_value is ", submitted.leaf_value().size(),
+          " bytes; this log serves C2SP entry bundles, which hold at most ",
+          tlog::kMaxEntryBytes));
     }
     if (submitted.leaf_index() < 0) {
       return absl::InvalidArgumentError("leaf_index is negative");
@@ -136,7 +149,7 @@ absl::StatusOr<std::vector<storage::QueueOutcome>> LogManager::QueueLeaves(
   absl::StatusOr<trillian::Tree> tree = TreeFor(log_id, Access::kQueue);
   if (!tree.ok()) return tree.status();
   absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =
-      PrepareLeaves(leaves, /*keep_index=*/false);
+      PrepareLeaves(*tree, leaves, /*keep_index=*/false);
   if (!prepared.ok()) return prepared.status();
   if (absl::StatusOr<LogHead> head = LatestHead(log_id); !head.ok()) {
     return head.status();
@@ -168,7 +181,7 @@ LogManager::AddSequencedLeaves(
   absl::StatusOr<trillian::Tree> tree = TreeFor(log_id, Access::kSequence);
   if (!tree.ok()) return tree.status();
   absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =
-      PrepareLeaves(leaves, /*keep_index=*/true);
+      PrepareLeaves(*tree, leaves, /*keep_index=*/true);
   if (!prepared.ok()) return prepared.status();
   for (size_t i = 1; i < prepared->size(); ++i) {
     // Compared pairwise: leaf_index + i could overflow near INT64_MAX.

@@ -129,6 +129,7 @@ class LogManager : public RecordSink {
   absl::StatusOr<LogHead> LatestHead(int64_t tree_id);
   // Validated copies of submitted leaves with hashes and queue time set.
   absl::StatusOr<std::vector<trillian::LogLeaf>> PrepareLeaves(
+      const trillian::Tree& tree,
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& in,
       bool keep_index);
 

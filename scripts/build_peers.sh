@@ -180,6 +180,15 @@ go_build_peer tlog-check "$PEERS_SRC/tlog-check" \
   "golang.org/x/mod@${XMOD_VERSION:-v0.37.0}" \
   "github.com/transparency-dev/formats@${FORMATS_VERSION:-v0.1.1}"
 
+# ------------------------------------------------ tiles-check (tlog-tiles client)
+# tests/peers/tiles-check: Trellis logs read as C2SP tlog-tiles by tessera's
+# client and by x/mod's TileHashReader (tests/tlog_tiles_test).
+go_build_peer tiles-check "$PEERS_SRC/tiles-check" \
+  "github.com/transparency-dev/tessera@${TESSERA_VERSION:-v1.0.4}" \
+  "github.com/transparency-dev/merkle@${MERKLE_VERSION:-v0.0.2}" \
+  "golang.org/x/mod@${XMOD_VERSION:-v0.37.0}" \
+  "github.com/transparency-dev/formats@${FORMATS_VERSION:-v0.1.1}"
+
 # ------------------------------------------------ OPA (the Rego reference)
 # The Rego engine's results are checked against OPA's on the same policies
 # and inputs (policy/rego_conformance_test).

@@ -35,6 +35,12 @@ struct QueuedEntry {
   trillian::LogLeaf leaf;
 };
 
+// A checkpoint published for a log: a C2SP signed note for `size` leaves.
+struct StoredCheckpoint {
+  uint64_t size = 0;
+  std::string note;
+};
+
 // Everything one sequencing pass writes, applied atomically.
 struct IntegrationBatch {
   // The queue entry of each leaf (LOG trees: consumed_queue_seqs[i] became
@@ -112,6 +118,30 @@ class LogStorage {
 
   // Reads this tree's Merkle nodes, for proofs.
   virtual std::unique_ptr<merkle::NodeReader> NodeReader(int64_t tree_id) = 0;
+
+  // The latest published checkpoint, or nullopt if none was.
+  virtual absl::StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(
+      int64_t tree_id) = 0;
+
+  // Stores `checkpoint` durably as the latest. FAILED_PRECONDITION if the
+  // latest is for a larger tree.
+  virtual absl::Status PutCheckpoint(int64_t tree_id,
+                                     const StoredCheckpoint& checkpoint) = 0;
+
+  // The C2SP tlog-tiles hash tile (tile_level, tile_index) of `width`
+  // (1..256) hashes: the nodes at level 8 * tile_level with indices from
+  // 256 * tile_index. NOT_FOUND if fewer are stored.
+  virtual absl::StatusOr<std::string> ReadTile(int64_t tree_id,
+                                               uint32_t tile_level,
+                                               uint64_t tile_index,
+                                               uint32_t width) = 0;
+
+  // The C2SP entry bundle `bundle_index` of `width` (1..256) leaves: each
+  // leaf value after a big-endian uint16 length. NOT_FOUND if fewer are
+  // stored; FAILED_PRECONDITION if a leaf is longer than 65535 bytes.
+  virtual absl::StatusOr<std::string> ReadEntryBundle(int64_t tree_id,
+                                                      uint64_t bundle_index,
+                                                      uint32_t width) = 0;
 };
 
 }  // namespace trellis::storage

@@ -19,10 +19,11 @@ class TreeStorage {
   virtual ~TreeStorage() = default;
 
   // Stores a new tree (tree.tree_id already assigned, tree.private_key
-  // cleared) and its wrapped private key, atomically. ALREADY_EXISTS if the
-  // id is taken.
+  // cleared), its wrapped private key and, for logs, its wrapped checkpoint
+  // note key (empty: none), atomically. ALREADY_EXISTS if the id is taken.
   virtual absl::Status CreateTree(const trillian::Tree& tree,
-                                  absl::string_view wrapped_private_key) = 0;
+                                  absl::string_view wrapped_private_key,
+                                  absl::string_view wrapped_note_key) = 0;
 
   // The tree, deleted or not. NOT_FOUND if it never existed.
   virtual absl::StatusOr<trillian::Tree> GetTree(int64_t tree_id) = 0;
@@ -40,6 +41,15 @@ class TreeStorage {
 
   // The wrapped private key stored with the tree.
   virtual absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) = 0;
+
+  // The wrapped checkpoint note key of a log; NOT_FOUND if it has none.
+  virtual absl::StatusOr<std::string> GetWrappedNoteKey(int64_t tree_id) = 0;
+
+  // Gives a tree created without one a note key, and lets `mutate` change
+  // the tree record in the same atomic write. ALREADY_EXISTS if it has one.
+  virtual absl::StatusOr<trillian::Tree> AddNoteKey(
+      int64_t tree_id, absl::string_view wrapped_note_key,
+      const std::function<absl::Status(trillian::Tree&)>& mutate) = 0;
 };
 
 }  // namespace trellis::storage

@@ -135,10 +135,11 @@ TEST_F(OperatorTest, PolicyWritesNeedAnOperator) {
 
 TEST(InsecureTest, PlaintextOffLoopbackIsRefusedWithoutInsecure) {
   TempDir dir;
-  CliResult refused = RunProgram(
-      "cmd/trellisd/trellisd",
-      {"--data_dir=" + dir.path() + "/data", "--grpc_addr=0.0.0.0:0",
-       "--verifier_addr=", "--operator_socket=" + dir.path() + "/op.sock"});
+  CliResult refused =
+      RunProgram("cmd/trellisd/trellisd",
+                 {"--data_dir=" + dir.path() + "/data", "--grpc_addr=0.0.0.0:0",
+                  "--verifier_addr=", "--tlog_addr=",
+                  "--operator_socket=" + dir.path() + "/op.sock"});
   EXPECT_EQ(refused.exit_code, 1);  // Says so on stderr.
 }
 

@@ -64,6 +64,8 @@ class TrellisdProcess : public ServerProcess {
   // The GTA service API's HTTPS port, and its self-signed certificate.
   int gta_port() const { return gta_port_; }
   std::string gta_ca_file() const { return data_dir_ + "/gta-tls/cert.pem"; }
+  // The tlog-tiles listener's port (plain HTTP).
+  int tlog_port() const { return tlog_port_; }
 
   // The operator socket ("unix:PATH", for gRPC).
   std::string operator_address() const;
@@ -77,6 +79,7 @@ class TrellisdProcess : public ServerProcess {
   int verifier_port_ = 0;
   int spire_port_ = 0;
   int gta_port_ = 0;
+  int tlog_port_ = 0;
 };
 
 struct CliResult {

@@ -172,6 +172,22 @@ ABSL_FLAG(absl::Duration, gta_policy_timeout, absl::Seconds(1),
           "worker is replaced.");
 ABSL_FLAG(int, gta_policy_memory_mib, 1024,
           "Address space of each policy worker, in MiB.");
+ABSL_FLAG(std::string, tlog_addr, "127.0.0.1:8091",
+          "host:port of the C2SP tlog-tiles listener (checkpoints, tiles and "
+          "entry bundles of every log under /logs/<tree id>/); port 0 picks "
+          "one; empty: off.");
+ABSL_FLAG(std::string, tlog_tls_cert, "",
+          "tlog-tiles listener certificate chain (PEM); empty: plaintext "
+          "(the content is public and signed).");
+ABSL_FLAG(std::string, tlog_tls_key, "", "tlog-tiles listener key (PEM).");
+ABSL_FLAG(std::string, tlog_port_file, "",
+          "If set, the tlog-tiles port is written here once listening.");
+ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(1),
+          "How often each log's latest root is published as a checkpoint.");
+ABSL_FLAG(std::string, checkpoint_origin_prefix,
+          trellis::admin::TreeManager::kDefaultOriginPrefix,
+          "Logs created without an origin get <prefix>/<tree id> as their "
+          "checkpoint origin (and note key name); fixed at creation.");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -276,6 +292,18 @@ int main(int argc, char** argv) {
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_bytes);
   options.log_tile_cache_bytes = absl::GetFlag(FLAGS_log_tile_cache_bytes);
   options.map_tile_cache_bytes = absl::GetFlag(FLAGS_map_tile_cache_bytes);
+  options.tlog.http.address = absl::GetFlag(FLAGS_tlog_addr);
+  options.tlog.http.tls_cert_file = absl::GetFlag(FLAGS_tlog_tls_cert);
+  options.tlog.http.tls_key_file = absl::GetFlag(FLAGS_tlog_tls_key);
+  options.tlog.http.max_connections_per_client =
+      absl::GetFlag(FLAGS_max_connections_per_client);
+  options.tlog.http.worker_threads = absl::GetFlag(FLAGS_http_worker_threads);
+  options.tlog.http.max_queued_requests =
+      absl::GetFlag(FLAGS_http_max_queued_requests);
+  // Tile requests carry no body; witness requests a checkpoint and a proof.
+  options.tlog.http.max_body_bytes = 64 << 10;
+  options.tlog.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
+  options.tlog.origin_prefix = absl::GetFlag(FLAGS_checkpoint_origin_prefix);
   options.gta.addr = absl::GetFlag(FLAGS_gta_addr);
   options.gta.tls_cert_file = absl::GetFlag(FLAGS_gta_tls_cert);
   options.gta.tls_key_file = absl::GetFlag(FLAGS_gta_tls_key);
@@ -374,10 +402,11 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "trellisd: serving gRPC on port %d, verifier HTTPS on port %d, "
                "SPIRE API on port %d (trust domain %s), GTA API on port %d, "
-               "data in %s\n",
+               "tlog-tiles on port %d, data in %s\n",
                (*server)->port(), (*server)->verifier_port(),
                (*server)->spire_port(), options.spire.trust_domain.c_str(),
-               (*server)->gta_port(), options.data_dir.c_str());
+               (*server)->gta_port(), (*server)->tlog_port(),
+               options.data_dir.c_str());
   // Written via rename so readers never see a partial file.
   auto write_port = [](const std::string& file, int port) {
     if (file.empty()) return;
@@ -392,6 +421,7 @@ int main(int argc, char** argv) {
              (*server)->verifier_port());
   write_port(absl::GetFlag(FLAGS_spire_port_file), (*server)->spire_port());
   write_port(absl::GetFlag(FLAGS_gta_port_file), (*server)->gta_port());
+  write_port(absl::GetFlag(FLAGS_tlog_port_file), (*server)->tlog_port());
   write_port(absl::GetFlag(FLAGS_gta_vault_port_file),
              (*server)->gta_vault_port());
   write_port(absl::GetFlag(FLAGS_bundle_endpoint_port_file),

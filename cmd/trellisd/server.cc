@@ -10,6 +10,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "log/tiles_http.h"
 #include "storage/rocksdb/legacy_roots.h"
 #include "util/file.h"
 
@@ -97,7 +98,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<admin::KeyStore>(server->trees_.get(), options.kek);
   server->tree_manager_ = std::make_unique<admin::TreeManager>(
       server->trees_.get(), server->logs_.get(), server->keys_.get(),
-      options.pem_key_dir);
+      options.pem_key_dir, options.tlog.origin_prefix);
+  // Logs of data directories from before checkpoints get their note keys.
+  if (absl::StatusOr<int> added = server->tree_manager_->AddMissingNoteKeys();
+      !added.ok()) {
+    return added.status();
+  }
   server->admin_service_ = std::make_unique<admin::AdminService>(
       server->tree_manager_.get(), server->operators_.get());
   admin::KeyStore* keys = server->keys_.get();
@@ -129,6 +135,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
       server->trees_.get(), server->sequencer_.get(),
       options.sequencer_interval);
+  server->checkpoints_ = std::make_unique<log::CheckpointPublisher>(
+      server->trees_.get(), server->logs_.get(),
+      [keys](int64_t tree_id) { return keys->NoteSignerFor(tree_id); },
+      options.tlog.checkpoint_interval);
+  server->tile_reader_ = std::make_unique<log::TileReader>(
+      server->trees_.get(), server->logs_.get(), server->checkpoints_.get());
+  if (!options.tlog.http.address.empty()) {
+    http::Router router;
+    log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
+    absl::StatusOr<std::unique_ptr<http::Server>> tiles =
+        http::Server::Start(options.tlog.http, std::move(router));
+    if (!tiles.ok()) {
+      return absl::Status(
+          tiles.status().code(),
+          absl::StrCat("tlog-tiles listener: ", tiles.status().message()));
+    }
+    server->tlog_http_ = std::move(*tiles);
+  }
 
   // The attestation role logs its verdicts to a tree of its own, made (and
   // initialised) with the first verdict.
@@ -239,6 +263,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   chmod(socket_path.c_str(), 0600);
   server->sequencer_manager_->Start();
+  server->checkpoints_->Start();
   return server;
 }
 
@@ -254,12 +279,17 @@ void Server::Shutdown(absl::Duration grace) {
     grpc_server_.reset();
     unlink(absl::StripPrefix(operator_address_, "unix:").data());
   }
+  if (tlog_http_) tlog_http_->Stop();
   attestation_.reset();
   spire_.reset();
   gta_.reset();
   write_pool_.reset();  // Finishes writes already accepted.
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();
+  if (checkpoints_) checkpoints_->Stop();
+  tlog_http_.reset();
+  tile_reader_.reset();
+  checkpoints_.reset();
   log_service_.reset();
   log_manager_.reset();
   map_write_service_.reset();

@@ -16,9 +16,12 @@
 #include "cmd/trellisd/gta_server.h"
 #include "cmd/trellisd/spire_server.h"
 #include "grpcpp/server.h"
+#include "http/server.h"
+#include "log/checkpoint_publisher.h"
 #include "log/log_service.h"
 #include "log/sequencer.h"
 #include "log/sequencer_manager.h"
+#include "log/tile_reader.h"
 #include "map/map_manager.h"
 #include "map/map_service.h"
 #include "storage/rocksdb/database.h"
@@ -28,6 +31,20 @@
 #include "util/thread_pool.h"
 
 namespace trellis {
+
+// Logs published as C2SP tlog-tiles: checkpoints and their HTTP listener.
+struct TlogOptions {
+  // The tiles listener (http.address empty: not served; checkpoints are
+  // still published).
+  http::ServerOptions http = [] {
+    http::ServerOptions defaults;
+    defaults.address = "127.0.0.1:8091";
+    return defaults;
+  }();
+  absl::Duration checkpoint_interval = absl::Seconds(1);
+  // Logs created without an origin get "<origin_prefix>/<tree id>".
+  std::string origin_prefix = admin::TreeManager::kDefaultOriginPrefix;
+};
 
 struct ServerOptions {
   std::string data_dir;
@@ -73,6 +90,7 @@ struct ServerOptions {
   SpireOptions spire;
   // The openEuler GTA-compatible attestation service.
   GtaOptions gta;
+  TlogOptions tlog;
 };
 
 class Server {
@@ -95,6 +113,8 @@ class Server {
   // The GTA service API's port (0 if off).
   int gta_port() const { return gta_ ? gta_->port() : 0; }
   int gta_vault_port() const { return gta_ ? gta_->vault_port() : 0; }
+  // The tlog-tiles listener's port (0 if off).
+  int tlog_port() const { return tlog_http_ ? tlog_http_->port() : 0; }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.
@@ -121,6 +141,9 @@ class Server {
   std::unique_ptr<log::LogService> log_service_;
   std::unique_ptr<log::Sequencer> sequencer_;
   std::unique_ptr<log::SequencerManager> sequencer_manager_;
+  std::unique_ptr<log::CheckpointPublisher> checkpoints_;
+  std::unique_ptr<log::TileReader> tile_reader_;
+  std::unique_ptr<http::Server> tlog_http_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<AttestationServer> attestation_;
   std::unique_ptr<SpireServer> spire_;

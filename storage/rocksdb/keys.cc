@@ -18,6 +18,10 @@ std::string Prefix(int64_t tree_id, char tag) {
 
 std::string PrivateKey(int64_t tree_id) { return Prefix(tree_id, kPrivateKey); }
 
+std::string NoteKey(int64_t tree_id) { return Prefix(tree_id, kNoteKey); }
+
+std::string Checkpoint(int64_t tree_id) { return Prefix(tree_id, kCheckpoint); }
+
 std::string Root(int64_t tree_id, uint64_t revision) {
   std::string key = Prefix(tree_id, kRoot);
   PutUint(key, revision, 8);

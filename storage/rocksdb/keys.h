@@ -2,6 +2,7 @@
 // tree's data is contiguous; a one-byte tag names the record type:
 //   trees CF:  <tree>            -> trillian.Tree (private key cleared)
 //              <tree> 'k'        -> wrapped private key
+//              <tree> 'n'        -> wrapped checkpoint note key (logs)
 //   log CF:    <tree> 'r' <rev>  -> trillian.SignedLogRoot
 //              <tree> 'l' <idx>  -> trillian.LogLeaf (integrated or, for
 //                                   PREORDERED_LOG, stored at its index)
@@ -35,11 +36,15 @@ inline constexpr char kQueue = 'q';
 inline constexpr char kQueueIndex = 'm';
 inline constexpr char kTile = 't';
 inline constexpr char kPrivateKey = 'k';
+inline constexpr char kNoteKey = 'n';
+inline constexpr char kCheckpoint = 'c';
 
 std::string Tree(int64_t tree_id);
 // <tree> <tag>: the prefix of every record of one type.
 std::string Prefix(int64_t tree_id, char tag);
 std::string PrivateKey(int64_t tree_id);
+std::string NoteKey(int64_t tree_id);
+std::string Checkpoint(int64_t tree_id);
 std::string Root(int64_t tree_id, uint64_t revision);
 std::string Leaf(int64_t tree_id, uint64_t index);
 std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index);

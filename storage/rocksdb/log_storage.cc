@@ -1,6 +1,7 @@
 #include "storage/rocksdb/log_storage.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/root_record.h"
 #include "storage/rocksdb/tile.h"
+#include "tlog/tiles.h"
 #include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb {
@@ -628,6 +630,80 @@ absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
 std::unique_ptr<merkle::NodeReader> RocksLogStorage::NodeReader(
     int64_t tree_id) {
   return std::make_unique<TileNodeReader>(db_, &tile_cache_, tree_id);
+}
+
+absl::StatusOr<std::optional<StoredCheckpoint>>
+RocksLogStorage::LatestCheckpoint(int64_t tree_id) {
+  std::string value;
+  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+                                       keys::Checkpoint(tree_id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return ToAbsl(s);
+  // u64 size, then the note.
+  if (value.size() < 8) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint record of tree ", tree_id, " is corrupt"));
+  }
+  StoredCheckpoint checkpoint;
+  checkpoint.size = keys::TrailingUint64(absl::string_view(value).substr(0, 8));
+  checkpoint.note = value.substr(8);
+  return checkpoint;
+}
+
+absl::Status RocksLogStorage::PutCheckpoint(
+    int64_t tree_id, const StoredCheckpoint& checkpoint) {
+  absl::MutexLock lock(&checkpoint_mu_);
+  absl::StatusOr<std::optional<StoredCheckpoint>> latest =
+      LatestCheckpoint(tree_id);
+  if (!latest.ok()) return latest.status();
+  if (latest->has_value() && (*latest)->size > checkpoint.size) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tree ", tree_id, " already has a checkpoint for ",
+                     (*latest)->size, " leaves, more than ", checkpoint.size));
+  }
+  std::string value;
+  PutUint(value, checkpoint.size, 8);
+  value += checkpoint.note;
+  return ToAbsl(db_->db()->Put(db_->durable_write(), db_->log(),
+                               keys::Checkpoint(tree_id), value));
+}
+
+absl::StatusOr<std::string> RocksLogStorage::ReadTile(int64_t tree_id,
+                                                      uint32_t tile_level,
+                                                      uint64_t tile_index,
+                                                      uint32_t width) {
+  ::rocksdb::PinnableSlice value;
+  ::rocksdb::Status s =
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+                     keys::Tile(tree_id, tile_level, tile_index), &value);
+  if (s.IsNotFound()) return absl::NotFoundError("no such tile");
+  if (!s.ok()) return ToAbsl(s);
+  absl::StatusOr<absl::string_view> row =
+      TileRowPrefix(absl::string_view(value.data(), value.size()), width);
+  if (!row.ok()) return row.status();
+  return std::string(*row);
+}
+
+absl::StatusOr<std::string> RocksLogStorage::ReadEntryBundle(
+    int64_t tree_id, uint64_t bundle_index, uint32_t width) {
+  if (width == 0 || width > kTileWidth ||
+      bundle_index > (std::numeric_limits<uint64_t>::max() >> kTileHeight)) {
+    return absl::NotFoundError("no such entry bundle");
+  }
+  const uint64_t start = bundle_index << kTileHeight;
+  absl::StatusOr<std::vector<trillian::LogLeaf>> leaves =
+      ScanLeaves(tree_id, start, start + width);
+  if (!leaves.ok()) return leaves.status();
+  if (leaves->size() < width) return absl::NotFoundError("bundle not stored");
+  std::string bundle;
+  for (const trillian::LogLeaf& leaf : *leaves) {
+    if (absl::Status s = tlog::AppendBundleEntry(leaf.leaf_value(), &bundle);
+        !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("leaf ", leaf.leaf_index(), ": ", s.message()));
+    }
+  }
+  return bundle;
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -48,6 +48,16 @@ class RocksLogStorage : public LogStorage {
   absl::StatusOr<std::vector<uint64_t>> IndicesByHash(
       int64_t tree_id, absl::string_view merkle_leaf_hash) override;
   std::unique_ptr<merkle::NodeReader> NodeReader(int64_t tree_id) override;
+  absl::StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint(
+      int64_t tree_id) override;
+  absl::Status PutCheckpoint(int64_t tree_id,
+                             const StoredCheckpoint& checkpoint) override;
+  absl::StatusOr<std::string> ReadTile(int64_t tree_id, uint32_t tile_level,
+                                       uint64_t tile_index,
+                                       uint32_t width) override;
+  absl::StatusOr<std::string> ReadEntryBundle(int64_t tree_id,
+                                              uint64_t bundle_index,
+                                              uint32_t width) override;
 
  private:
   // In-memory state of one tree, loaded from the database on first use.
@@ -93,6 +103,8 @@ class RocksLogStorage : public LogStorage {
 
   Database* const db_;
   TileCache tile_cache_;
+  // Serialises PutCheckpoint's check-then-write.
+  absl::Mutex checkpoint_mu_;
   absl::Mutex states_mu_;
   absl::flat_hash_map<int64_t, std::unique_ptr<TreeState>> states_
       ABSL_GUARDED_BY(states_mu_);

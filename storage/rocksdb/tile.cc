@@ -44,6 +44,16 @@ absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
                         merkle::kHashSize);
 }
 
+absl::StatusOr<absl::string_view> TileRowPrefix(absl::string_view encoded,
+                                                uint32_t width) {
+  absl::StatusOr<uint32_t> stored = CheckedWidth(encoded);
+  if (!stored.ok()) return stored.status();
+  if (width == 0 || width > *stored) {
+    return absl::NotFoundError("tile is not that wide");
+  }
+  return encoded.substr(RowOffset(*stored, 0), width * merkle::kHashSize);
+}
+
 bool IsCompleteTile(absl::string_view encoded) {
   absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
   return width.ok() && *width == kTileWidth;

@@ -38,6 +38,11 @@ TileAddress Locate(const merkle::NodeID& id);
 absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
                                                uint32_t row, uint32_t pos);
 
+// The first `width` hashes of row 0 (the C2SP tlog-tiles tile of that
+// width). NOT_FOUND if the tile holds fewer; DATA_LOSS if it is malformed.
+absl::StatusOr<absl::string_view> TileRowPrefix(absl::string_view encoded,
+                                                uint32_t width);
+
 // True if the encoded tile is full (256 nodes in row 0): it never changes
 // again.
 bool IsCompleteTile(absl::string_view encoded);

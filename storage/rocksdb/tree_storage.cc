@@ -15,8 +15,9 @@ absl::Status NotFound(int64_t tree_id) {
 
 }  // namespace
 
-absl::Status RocksTreeStorage::CreateTree(
-    const trillian::Tree& tree, absl::string_view wrapped_private_key) {
+absl::Status RocksTreeStorage::CreateTree(const trillian::Tree& tree,
+                                          absl::string_view wrapped_private_key,
+                                          absl::string_view wrapped_note_key) {
   absl::MutexLock lock(&write_mu_);
   std::string existing;
   ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(),
@@ -31,6 +32,11 @@ absl::Status RocksTreeStorage::CreateTree(
   batch.Put(
       db_->trees(), keys::PrivateKey(tree.tree_id()),
       ::rocksdb::Slice(wrapped_private_key.data(), wrapped_private_key.size()));
+  if (!wrapped_note_key.empty()) {
+    batch.Put(
+        db_->trees(), keys::NoteKey(tree.tree_id()),
+        ::rocksdb::Slice(wrapped_note_key.data(), wrapped_note_key.size()));
+  }
   return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
 }
 
@@ -83,13 +89,36 @@ absl::StatusOr<trillian::Tree> RocksTreeStorage::UpdateTree(
     int64_t tree_id,
     const std::function<absl::Status(trillian::Tree&)>& mutate) {
   absl::MutexLock lock(&write_mu_);
+  ::rocksdb::WriteBatch batch;
+  return MutateLocked(tree_id, mutate, batch);
+}
+
+absl::StatusOr<trillian::Tree> RocksTreeStorage::AddNoteKey(
+    int64_t tree_id, absl::string_view wrapped_note_key,
+    const std::function<absl::Status(trillian::Tree&)>& mutate) {
+  absl::MutexLock lock(&write_mu_);
+  absl::StatusOr<std::string> existing =
+      ReadTreeRecord(tree_id, keys::NoteKey(tree_id));
+  if (existing.ok()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("tree ", tree_id, " already has a note key"));
+  }
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  ::rocksdb::WriteBatch batch;
+  batch.Put(db_->trees(), keys::NoteKey(tree_id),
+            ::rocksdb::Slice(wrapped_note_key.data(), wrapped_note_key.size()));
+  return MutateLocked(tree_id, mutate, batch);
+}
+
+absl::StatusOr<trillian::Tree> RocksTreeStorage::MutateLocked(
+    int64_t tree_id, const std::function<absl::Status(trillian::Tree&)>& mutate,
+    ::rocksdb::WriteBatch& batch) {
   absl::StatusOr<trillian::Tree> tree = ReadTree(tree_id);
   if (!tree.ok()) return tree.status();
   if (absl::Status s = mutate(*tree); !s.ok()) return s;
   tree->set_tree_id(tree_id);
-  absl::Status written =
-      ToAbsl(db_->db()->Put(db_->durable_write(), db_->trees(),
-                            keys::Tree(tree_id), tree->SerializeAsString()));
+  batch.Put(db_->trees(), keys::Tree(tree_id), tree->SerializeAsString());
+  absl::Status written = ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
   if (!written.ok()) return written;
   absl::MutexLock cache_lock(&cache_mu_);
   cache_.insert_or_assign(tree_id, *tree);
@@ -98,9 +127,25 @@ absl::StatusOr<trillian::Tree> RocksTreeStorage::UpdateTree(
 
 absl::StatusOr<std::string> RocksTreeStorage::GetWrappedPrivateKey(
     int64_t tree_id) {
+  return ReadTreeRecord(tree_id, keys::PrivateKey(tree_id));
+}
+
+absl::StatusOr<std::string> RocksTreeStorage::GetWrappedNoteKey(
+    int64_t tree_id) {
+  absl::StatusOr<std::string> key =
+      ReadTreeRecord(tree_id, keys::NoteKey(tree_id));
+  if (absl::IsNotFound(key.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("tree ", tree_id, " has no checkpoint note key"));
+  }
+  return key;
+}
+
+absl::StatusOr<std::string> RocksTreeStorage::ReadTreeRecord(
+    int64_t tree_id, const std::string& key) {
   std::string value;
-  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(),
-                                       keys::PrivateKey(tree_id), &value);
+  ::rocksdb::Status s =
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->trees(), key, &value);
   if (s.IsNotFound()) return NotFound(tree_id);
   if (!s.ok()) return ToAbsl(s);
   return value;

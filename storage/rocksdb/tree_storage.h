@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "rocksdb/write_batch.h"
 #include "storage/rocksdb/database.h"
 #include "storage/tree_storage.h"
 
@@ -14,7 +15,8 @@ class RocksTreeStorage : public TreeStorage {
   explicit RocksTreeStorage(Database* db) : db_(db) {}
 
   absl::Status CreateTree(const trillian::Tree& tree,
-                          absl::string_view wrapped_private_key) override;
+                          absl::string_view wrapped_private_key,
+                          absl::string_view wrapped_note_key) override;
   absl::StatusOr<trillian::Tree> GetTree(int64_t tree_id) override;
   absl::StatusOr<std::vector<trillian::Tree>> ListTrees(
       bool include_deleted) override;
@@ -22,9 +24,21 @@ class RocksTreeStorage : public TreeStorage {
       int64_t tree_id,
       const std::function<absl::Status(trillian::Tree&)>& mutate) override;
   absl::StatusOr<std::string> GetWrappedPrivateKey(int64_t tree_id) override;
+  absl::StatusOr<std::string> GetWrappedNoteKey(int64_t tree_id) override;
+  absl::StatusOr<trillian::Tree> AddNoteKey(
+      int64_t tree_id, absl::string_view wrapped_note_key,
+      const std::function<absl::Status(trillian::Tree&)>& mutate) override;
 
  private:
   absl::StatusOr<trillian::Tree> ReadTree(int64_t tree_id);
+  absl::StatusOr<std::string> ReadTreeRecord(int64_t tree_id,
+                                             const std::string& key);
+  // Applies `mutate` to the stored tree and writes it with `batch`'s other
+  // records in one durable write. Needs write_mu_.
+  absl::StatusOr<trillian::Tree> MutateLocked(
+      int64_t tree_id,
+      const std::function<absl::Status(trillian::Tree&)>& mutate,
+      ::rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   Database* const db_;
   // Serialises read-check-write sequences (create, update).

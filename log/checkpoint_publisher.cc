@@ -1,0 +1,129 @@
+#include "log/checkpoint_publisher.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "merkle/log_root.h"
+#include "tlog/checkpoint.h"
+
+namespace trellis::log {
+
+CheckpointPublisher::CheckpointPublisher(storage::TreeStorage* trees,
+                                         storage::LogStorage* logs,
+                                         NoteSignerProvider signers,
+                                         absl::Duration interval)
+    : trees_(trees),
+      logs_(logs),
+      signers_(std::move(signers)),
+      interval_(interval) {}
+
+CheckpointPublisher::~CheckpointPublisher() { Stop(); }
+
+void CheckpointPublisher::Start() {
+  thread_ = std::thread([this] {
+    do {
+      RunPass();
+    } while (!stop_.WaitForNotificationWithTimeout(interval_));
+  });
+}
+
+void CheckpointPublisher::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckpointPublisher::RunPass() {
+  absl::StatusOr<std::vector<trillian::Tree>> trees =
+      trees_->ListTrees(/*include_deleted=*/false);
+  if (!trees.ok()) {
+    std::fprintf(stderr, "checkpoints: listing trees: %s\n",
+                 trees.status().ToString().c_str());
+    return;
+  }
+  for (const trillian::Tree& tree : *trees) {
+    if (tree.tree_type() != trillian::LOG &&
+        tree.tree_type() != trillian::PREORDERED_LOG) {
+      continue;
+    }
+    absl::StatusOr<storage::StoredCheckpoint> published =
+        Publish(tree.tree_id());
+    // Logs not yet initialised have nothing to publish.
+    if (!published.ok() && !absl::IsFailedPrecondition(published.status())) {
+      std::fprintf(stderr, "checkpoints: tree %lld: %s\n",
+                   static_cast<long long>(tree.tree_id()),
+                   published.status().ToString().c_str());
+    }
+  }
+}
+
+absl::StatusOr<storage::StoredCheckpoint> CheckpointPublisher::Publish(
+    int64_t tree_id) {
+  absl::MutexLock lock(&publish_mu_);
+  absl::StatusOr<std::optional<trillian::SignedLogRoot>> signed_root =
+      logs_->LatestRoot(tree_id);
+  if (!signed_root.ok()) return signed_root.status();
+  if (!signed_root->has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log ", tree_id, " is not initialised"));
+  }
+  absl::StatusOr<merkle::LogRootV1> root =
+      merkle::ParseLogRoot((*signed_root)->log_root());
+  if (!root.ok()) return absl::DataLossError(root.status().message());
+
+  absl::StatusOr<std::optional<storage::StoredCheckpoint>> latest =
+      logs_->LatestCheckpoint(tree_id);
+  if (!latest.ok()) return latest.status();
+  if (latest->has_value() && (*latest)->size >= root->tree_size) {
+    Remember(tree_id, **latest);
+    return **latest;
+  }
+
+  absl::StatusOr<std::shared_ptr<const tlog::NoteSigner>> signer =
+      signers_(tree_id);
+  if (!signer.ok()) return signer.status();
+  tlog::Checkpoint checkpoint;
+  checkpoint.origin = (*signer)->verifier_key().name;
+  checkpoint.size = root->tree_size;
+  checkpoint.root_hash = root->root_hash;
+  absl::StatusOr<std::string> text = tlog::FormatCheckpoint(checkpoint);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<std::string> signature = (*signer)->SignatureLine(*text);
+  if (!signature.ok()) return signature.status();
+  storage::StoredCheckpoint published{root->tree_size,
+                                      tlog::FormatNote(*text, {*signature})};
+  if (absl::Status s = logs_->PutCheckpoint(tree_id, published); !s.ok()) {
+    return s;
+  }
+  Remember(tree_id, published);
+  return published;
+}
+
+absl::StatusOr<std::shared_ptr<const storage::StoredCheckpoint>>
+CheckpointPublisher::Latest(int64_t tree_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = latest_.find(tree_id);
+    if (it != latest_.end()) return it->second;
+  }
+  absl::StatusOr<std::optional<storage::StoredCheckpoint>> stored =
+      logs_->LatestCheckpoint(tree_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("log ", tree_id, " has no checkpoint yet"));
+  }
+  Remember(tree_id, **stored);
+  return Latest(tree_id);
+}
+
+void CheckpointPublisher::Remember(
+    int64_t tree_id, const storage::StoredCheckpoint& checkpoint) {
+  absl::MutexLock lock(&mu_);
+  auto& slot = latest_[tree_id];
+  if (slot == nullptr || slot->size < checkpoint.size) {
+    slot = std::make_shared<const storage::StoredCheckpoint>(checkpoint);
+  }
+}
+
+}  // namespace trellis::log
