@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "crypto/keys.h"
 #include "map/hasher.h"
+#include "tlog/policy.h"
 #include "trellis_settings.pb.h"
 #include "util/file.h"
 #include "util/proto_time.h"
@@ -98,6 +99,25 @@ absl::StatusOr<int64_t> RandomTreeId() {
 }
 
 void Redact(trillian::Tree& tree) { tree.clear_private_key(); }
+
+// A log's witness policy parses, and names this log's key if it names logs.
+absl::Status CheckWitnessPolicy(const trellis::LogSettings& settings) {
+  if (settings.witness_policy().empty()) return absl::OkStatus();
+  absl::StatusOr<tlog::WitnessPolicy> policy =
+      tlog::WitnessPolicy::Parse(settings.witness_policy());
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witness_policy: ", policy.status().message()));
+  }
+  if (policy->logs().empty()) return absl::OkStatus();
+  for (const tlog::PolicyLog& log : policy->logs()) {
+    if (tlog::FormatVerifierKey(log.key) == settings.note_verifier_key()) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      "witness_policy names logs, but not this one's key");
+}
 
 }  // namespace
 
@@ -239,6 +259,10 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
         created = note_key.status();
         break;
       }
+      if (absl::Status s = CheckWitnessPolicy(settings); !s.ok()) {
+        created = s;
+        break;
+      }
       tree.mutable_storage_settings()->PackFrom(settings);
       wrapped_note_key = std::move(note_key->wrapped);
     }
@@ -259,6 +283,30 @@ absl::StatusOr<KeyStore::NewNoteKey> TreeManager::NewNoteKey(
       keys_->GenerateNoteKey(tree_id, settings.origin());
   if (note_key.ok()) settings.set_note_verifier_key(note_key->verifier_key);
   return note_key;
+}
+
+absl::Status TreeManager::UpdateLogSettings(const trillian::Tree& in,
+                                            trillian::Tree& tree) {
+  trellis::LogSettings asked;
+  if (!in.storage_settings().UnpackTo(&asked)) {
+    return absl::InvalidArgumentError(
+        "storage_settings of a log must be a trellis.LogSettings");
+  }
+  trellis::LogSettings settings;
+  tree.storage_settings().UnpackTo(&settings);
+  // The origin names the note key that witnesses and clients pin, and
+  // entry bundles decide which leaves were accepted: both are fixed.
+  if ((!asked.origin().empty() && asked.origin() != settings.origin()) ||
+      asked.entry_bundles() != settings.entry_bundles()) {
+    return absl::InvalidArgumentError(
+        "a log's origin and entry_bundles are fixed at creation; only "
+        "witness_policy and witness_fail_open may change");
+  }
+  settings.set_witness_policy(asked.witness_policy());
+  settings.set_witness_fail_open(asked.witness_fail_open());
+  if (absl::Status s = CheckWitnessPolicy(settings); !s.ok()) return s;
+  tree.mutable_storage_settings()->PackFrom(settings);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> TreeManager::AddMissingNoteKeys() {
@@ -325,11 +373,8 @@ absl::StatusOr<trillian::Tree> TreeManager::UpdateTree(
         tree.set_description(in.description());
       } else if (path == "storage_settings") {
         if (tree.tree_type() != trillian::MAP) {
-          // The origin names the note key witnesses and clients pin, and
-          // entry bundles decide which leaves are accepted.
-          return absl::InvalidArgumentError(
-              "a log's storage_settings (trellis.LogSettings) are fixed at "
-              "creation");
+          if (absl::Status s = UpdateLogSettings(in, tree); !s.ok()) return s;
+          continue;
         }
         *tree.mutable_storage_settings() = in.storage_settings();
         if (absl::Status s = ValidateSettings(tree); !s.ok()) return s;

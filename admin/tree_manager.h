@@ -54,6 +54,9 @@ class TreeManager {
   // Storage settings, if any, are a trellis.MapSettings naming a LOG tree
   // for maps, a trellis.LogSettings for logs.
   absl::Status ValidateSettings(const trillian::Tree& tree);
+  // Applies the changeable fields of `in`'s LogSettings to `tree`'s.
+  absl::Status UpdateLogSettings(const trillian::Tree& in,
+                                 trillian::Tree& tree);
   // The settings of new log `tree_id`: `requested` with the origin defaulted
   // and the verifier key of `note_key`.
   absl::StatusOr<KeyStore::NewNoteKey> NewNoteKey(

@@ -294,14 +294,83 @@ TEST_F(TreeManagerTest, LogsGetAnOriginAndANoteKeyThatSignsCheckpoints) {
   EXPECT_EQ(manager_.CreateTree(request).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  // Fixed at creation.
+  // Origin and entry bundles are fixed at creation.
   trillian::UpdateTreeRequest update;
   update.mutable_tree()->set_tree_id(tree->tree_id());
   asked.set_origin("elsewhere");
+  asked.set_entry_bundles(true);
   update.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
   update.mutable_update_mask()->add_paths("storage_settings");
   EXPECT_EQ(manager_.UpdateTree(update).status().code(),
             absl::StatusCode::kInvalidArgument);
+  asked.set_origin("");
+  asked.set_entry_bundles(false);
+  update.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
+  EXPECT_EQ(manager_.UpdateTree(update).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TreeManagerTest, WitnessPoliciesAreCheckedAndMayChange) {
+  auto tree = manager_.CreateTree(LogRequest());
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  trellis::LogSettings created;
+  ASSERT_TRUE(tree->storage_settings().UnpackTo(&created));
+  auto witness_key = tlog::NoteSigner::Create(
+      "example.com/w1",
+      std::shared_ptr<EVP_PKEY>(crypto::GenerateKey([] {
+                                  keyspb::Specification spec;
+                                  spec.mutable_ed25519_params();
+                                  return spec;
+                                }())
+                                    ->release(),
+                                EVP_PKEY_free),
+      tlog::kCosignatureV1KeyType);
+  const std::string witness_line = absl::StrCat(
+      "witness w1 ", tlog::FormatVerifierKey(witness_key->verifier_key()),
+      " http://127.0.0.1:1/\n");
+
+  auto update_with = [&](const std::string& policy, bool fail_open) {
+    trillian::UpdateTreeRequest update;
+    update.mutable_tree()->set_tree_id(tree->tree_id());
+    trellis::LogSettings settings;
+    settings.set_entry_bundles(true);
+    settings.set_witness_policy(policy);
+    settings.set_witness_fail_open(fail_open);
+    update.mutable_tree()->mutable_storage_settings()->PackFrom(settings);
+    update.mutable_update_mask()->add_paths("storage_settings");
+    return manager_.UpdateTree(update);
+  };
+  auto updated = update_with(witness_line + "quorum w1\n", true);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  trellis::LogSettings settings;
+  ASSERT_TRUE(updated->storage_settings().UnpackTo(&settings));
+  EXPECT_EQ(settings.witness_policy(), witness_line + "quorum w1\n");
+  EXPECT_TRUE(settings.witness_fail_open());
+  // Untouched: origin and the verifier key.
+  EXPECT_EQ(settings.origin(), created.origin());
+  EXPECT_EQ(settings.note_verifier_key(), created.note_verifier_key());
+
+  // With this log's own log line it is fine; another log's is not.
+  EXPECT_TRUE(update_with(absl::StrCat("log ", created.note_verifier_key(),
+                                       "\n", witness_line, "quorum w1\n"),
+                          false)
+                  .ok());
+  auto other_log = manager_.CreateTree(LogRequest());
+  trellis::LogSettings other;
+  ASSERT_TRUE(other_log->storage_settings().UnpackTo(&other));
+  EXPECT_EQ(update_with(absl::StrCat("log ", other.note_verifier_key(), "\n",
+                                     witness_line, "quorum w1\n"),
+                        false)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // Malformed policies: no quorum, unknown witness.
+  EXPECT_EQ(update_with(witness_line, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(update_with(witness_line + "quorum w2\n", false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // And cleared again.
+  ASSERT_TRUE(update_with("", false).ok());
 }
 
 TEST_F(TreeManagerTest, LogsFromBeforeCheckpointsGetANoteKeyOnce) {

@@ -4,19 +4,24 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "merkle/log_root.h"
 #include "tlog/checkpoint.h"
+#include "tlog/policy.h"
+#include "trellis_settings.pb.h"
 
 namespace trellis::log {
 
 CheckpointPublisher::CheckpointPublisher(storage::TreeStorage* trees,
                                          storage::LogStorage* logs,
                                          NoteSignerProvider signers,
-                                         absl::Duration interval)
+                                         absl::Duration interval,
+                                         WitnessCollector* witnesses)
     : trees_(trees),
       logs_(logs),
       signers_(std::move(signers)),
-      interval_(interval) {}
+      interval_(interval),
+      witnesses_(witnesses) {}
 
 CheckpointPublisher::~CheckpointPublisher() { Stop(); }
 
@@ -90,13 +95,53 @@ absl::StatusOr<storage::StoredCheckpoint> CheckpointPublisher::Publish(
   if (!text.ok()) return text.status();
   absl::StatusOr<std::string> signature = (*signer)->SignatureLine(*text);
   if (!signature.ok()) return signature.status();
+  std::vector<std::string> lines = {*signature};
+  if (absl::Status witnessed = Witness(tree_id, *text, root->tree_size, lines);
+      !witnessed.ok()) {
+    return witnessed;
+  }
   storage::StoredCheckpoint published{root->tree_size,
-                                      tlog::FormatNote(*text, {*signature})};
+                                      tlog::FormatNote(*text, lines)};
   if (absl::Status s = logs_->PutCheckpoint(tree_id, published); !s.ok()) {
     return s;
   }
   Remember(tree_id, published);
   return published;
+}
+
+absl::Status CheckpointPublisher::Witness(int64_t tree_id,
+                                          const std::string& text,
+                                          uint64_t size,
+                                          std::vector<std::string>& lines) {
+  absl::StatusOr<trillian::Tree> tree = trees_->GetTree(tree_id);
+  if (!tree.ok()) return tree.status();
+  trellis::LogSettings settings;
+  if (!tree->storage_settings().UnpackTo(&settings) ||
+      settings.witness_policy().empty()) {
+    return absl::OkStatus();
+  }
+  // Validated when it was set.
+  absl::StatusOr<tlog::WitnessPolicy> policy =
+      tlog::WitnessPolicy::Parse(settings.witness_policy());
+  if (!policy.ok()) return absl::DataLossError(policy.status().message());
+  if (witnesses_ == nullptr) {
+    return absl::FailedPreconditionError("witnessing is not configured");
+  }
+  Cosignatures cosigned = witnesses_->Collect(
+      tree_id, *policy, tlog::FormatNote(text, lines), size);
+  lines.insert(lines.end(), cosigned.lines.begin(), cosigned.lines.end());
+  if (policy->QuorumMet(cosigned.witnesses)) return absl::OkStatus();
+  const std::string why =
+      absl::StrCat("witness quorum not met for ", size, " leaves (",
+                   absl::StrJoin(cosigned.failures, "; "), ")");
+  if (settings.witness_fail_open()) {
+    std::fprintf(stderr,
+                 "checkpoints: tree %lld: %s; published anyway "
+                 "(fail open)\n",
+                 static_cast<long long>(tree_id), why.c_str());
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(why);
 }
 
 absl::StatusOr<std::shared_ptr<const storage::StoredCheckpoint>>

@@ -189,6 +189,24 @@ go_build_peer tiles-check "$PEERS_SRC/tiles-check" \
   "golang.org/x/mod@${XMOD_VERSION:-v0.37.0}" \
   "github.com/transparency-dev/formats@${FORMATS_VERSION:-v0.1.1}"
 
+# ------------------------------------------------ omniwitness (tlog-witness)
+# transparency-dev/witness's omniwitness and its key tool: a real witness
+# that cosigns Trellis checkpoints and refuses forks (tests/tlog_witness_test).
+# The repository has no tags; this is the proxy's latest pseudo-version.
+WITNESS_VERSION="${WITNESS_VERSION:-v0.0.0-20260720115447-2e1c6971d19e}"
+WITNESS_STAMP="$BIN/.omniwitness-stamp"
+WITNESS_WANT="github.com/transparency-dev/witness@$WITNESS_VERSION"
+if [[ $FORCE == 0 ]] && stamp_ok "$WITNESS_STAMP" "$WITNESS_WANT" omniwitness generate_keys; then
+  log "omniwitness $WITNESS_VERSION already built in $BIN"
+else
+  log "building omniwitness $WITNESS_VERSION"
+  rm -f "$WITNESS_STAMP"
+  PEER_LDFLAGS="-s -w" go_build_tools "$CACHE/peers/witness" "$WITNESS_WANT" \
+    github.com/transparency-dev/witness/cmd/omniwitness \
+    github.com/transparency-dev/witness/cmd/generate_keys
+  echo "$WITNESS_WANT" > "$WITNESS_STAMP"
+fi
+
 # ------------------------------------------------ OPA (the Rego reference)
 # The Rego engine's results are checked against OPA's on the same policies
 # and inputs (policy/rego_conformance_test).

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "merkle/hasher.h"
+#include "tests/tlog_helpers.h"
 #include "tests/trellisd_process.h"
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
@@ -27,52 +28,6 @@
 
 namespace trellis::testing {
 namespace {
-
-struct Log {
-  int64_t id = 0;
-  trellis::LogSettings settings;
-};
-
-Log CreateLog(const TrellisdProcess& server,
-              const trellis::LogSettings* settings = nullptr) {
-  auto admin = server.AdminStub();
-  trillian::CreateTreeRequest create;
-  create.mutable_tree()->set_tree_type(trillian::LOG);
-  if (settings != nullptr) {
-    create.mutable_tree()->mutable_storage_settings()->PackFrom(*settings);
-  }
-  trillian::Tree tree;
-  grpc::ClientContext context;
-  grpc::Status status = admin->CreateTree(&context, create, &tree);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  trillian::InitLogRequest init;
-  init.set_log_id(tree.tree_id());
-  trillian::InitLogResponse initialised;
-  grpc::ClientContext init_context;
-  EXPECT_TRUE(
-      server.LogStub()->InitLog(&init_context, init, &initialised).ok());
-  Log log;
-  log.id = tree.tree_id();
-  EXPECT_TRUE(tree.storage_settings().UnpackTo(&log.settings));
-  return log;
-}
-
-grpc::Status Queue(const TrellisdProcess& server, int64_t log_id,
-                   const std::vector<std::string>& values) {
-  trillian::QueueLeavesRequest request;
-  request.set_log_id(log_id);
-  for (const std::string& value : values) {
-    request.add_leaves()->set_leaf_value(value);
-  }
-  trillian::QueueLeavesResponse response;
-  grpc::ClientContext context;
-  return server.LogStub()->QueueLeaves(&context, request, &response);
-}
-
-// Leaves of varied lengths (1 to 1,200 bytes), distinct.
-std::string LeafValue(int i) {
-  return absl::StrCat("leaf-", i, "-", std::string((i * 37) % 1200, 'v'));
-}
 
 class TlogTilesTest : public ::testing::Test {
  protected:
@@ -89,28 +44,9 @@ class TlogTilesTest : public ::testing::Test {
     client.set_read_timeout(10, 0);
     return client;
   }
-  std::string Prefix(int64_t log_id) const {
-    return absl::StrCat("/logs/", log_id, "/");
-  }
-
-  // Waits until the served checkpoint is for `size` leaves; returns it.
+  std::string Prefix(int64_t log_id) const { return LogPrefix(log_id); }
   std::string CheckpointAt(int64_t log_id, uint64_t size) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      httplib::Client client = Http();
-      httplib::Result got = client.Get(Prefix(log_id) + "checkpoint");
-      if (got && got->status == 200) {
-        absl::StatusOr<tlog::Note> note = tlog::ParseNote(got->body);
-        if (note.ok()) {
-          absl::StatusOr<tlog::Checkpoint> checkpoint =
-              tlog::ParseCheckpoint(note->text);
-          if (checkpoint.ok() && checkpoint->size == size) return got->body;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    ADD_FAILURE() << "no checkpoint for " << size << " leaves";
-    return "";
+    return AwaitCheckpoint(server_->tlog_port(), log_id, size);
   }
 
   TempDir dir_;
@@ -119,7 +55,7 @@ class TlogTilesTest : public ::testing::Test {
 };
 
 TEST_F(TlogTilesTest, GoClientsVerifyCheckpointsProofsAndBundlesAtManySizes) {
-  const Log log = CreateLog(*server_);
+  const TestLog log = CreateLog(*server_);
   ASSERT_EQ(log.settings.origin(), absl::StrCat("localhost/trellis/", log.id));
   ASSERT_TRUE(log.settings.entry_bundles());
   const std::string vkey = log.settings.note_verifier_key();
@@ -178,7 +114,7 @@ TEST_F(TlogTilesTest, GoClientsVerifyCheckpointsProofsAndBundlesAtManySizes) {
 }
 
 TEST_F(TlogTilesTest, HttpHeadersLimitsAndRefusals) {
-  const Log log = CreateLog(*server_);
+  const TestLog log = CreateLog(*server_);
   std::vector<std::string> values;
   for (int i = 0; i < 300; ++i) values.push_back(LeafValue(i));
   ASSERT_TRUE(Queue(*server_, log.id, values).ok());
@@ -257,7 +193,7 @@ TEST_F(TlogTilesTest, HttpHeadersLimitsAndRefusals) {
   EXPECT_TRUE(Queue(*server_, log.id, {std::string(65535, 'x')}).ok());
   trellis::LogSettings unbundled;
   unbundled.set_origin("example.com/unbundled");
-  const Log big = CreateLog(*server_, &unbundled);
+  const TestLog big = CreateLog(*server_, &unbundled);
   EXPECT_EQ(big.settings.origin(), "example.com/unbundled");
   ASSERT_TRUE(Queue(*server_, big.id, {std::string(70000, 'y')}).ok());
   ASSERT_FALSE(CheckpointAt(big.id, 1).empty());
@@ -271,7 +207,7 @@ TEST_F(TlogTilesTest, HttpHeadersLimitsAndRefusals) {
 }
 
 TEST_F(TlogTilesTest, CheckpointsSurviveARestartAndStayPublished) {
-  const Log log = CreateLog(*server_);
+  const TestLog log = CreateLog(*server_);
   ASSERT_TRUE(Queue(*server_, log.id, {"a", "b", "c"}).ok());
   const std::string before = CheckpointAt(log.id, 3);
   ASSERT_FALSE(before.empty());

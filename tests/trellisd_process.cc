@@ -1,7 +1,10 @@
 #include "tests/trellisd_process.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,6 +215,22 @@ CliResult Run(const std::string& binary, const std::vector<std::string>& args,
 }
 
 }  // namespace
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (fd < 0 ||
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    std::perror("FreeLoopbackPort");
+    std::abort();
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
 
 std::string PeerBinary(const std::string& name) {
   const char* bin = std::getenv("TRELLIS_PEERS_BIN");

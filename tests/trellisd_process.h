@@ -88,6 +88,10 @@ struct CliResult {
   std::string err;  // Also copied to the test's stderr.
 };
 
+// A loopback TCP port free at the time of the call, for peers that cannot
+// report the port they bound.
+int FreeLoopbackPort();
+
 // A real peer built by scripts/build_peers.sh (spire-agent, spire-server,
 // spire-agent-v0.10.0): in $TRELLIS_PEERS_BIN, else ~/.cache/trellis/bin.
 std::string PeerBinary(const std::string& name);

@@ -1,5 +1,6 @@
 // libFuzzer target: every tlog/ parser (notes, checkpoints, tile paths,
-// verifier keys, bundles, witness policies) on arbitrary bytes. What a parser
+// verifier keys, bundles, witness policies, add-checkpoint requests and
+// sizes) on arbitrary bytes. What a parser
 // accepts must format back to the same bytes (the encodings are canonical:
 // one checkpoint, tile path or verifier key has one text), and a parsed note
 // must be safe to verify.
@@ -12,6 +13,7 @@
 #include "tlog/note.h"
 #include "tlog/policy.h"
 #include "tlog/tiles.h"
+#include "tlog/witness_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace trellis::tlog;
@@ -44,6 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!AppendBundleEntry(entry, &again).ok()) std::abort();
     }
     if (again != bytes) std::abort();
+  }
+  if (auto request = ParseAddCheckpointRequest(bytes); request.ok()) {
+    if (FormatAddCheckpointRequest(*request).value_or("") != bytes) {
+      std::abort();
+    }
+  }
+  if (auto size = ParseTlogSize(bytes); size.ok()) {
+    if (FormatTlogSize(*size) != bytes) std::abort();
   }
   return 0;
 }

@@ -110,6 +110,17 @@ ABSL_FLAG(std::string, since, "",
 ABSL_FLAG(std::string, hash_strategy, "",
           "tree create: hash strategy (maps: CONIKS_SHA256 default, "
           "CONIKS_SHA512_256, TEST_MAP_HASHER).");
+ABSL_FLAG(std::string, origin, "",
+          "tree create (logs): the checkpoint origin (default: the server's "
+          "prefix and the tree id).");
+ABSL_FLAG(bool, entry_bundles, true,
+          "tree create (logs): serve C2SP entry bundles, which refuses "
+          "leaves over 65535 bytes.");
+ABSL_FLAG(std::string, witness_policy, "",
+          "tree create|update (logs): a C2SP tlog-policy file naming the "
+          "witnesses whose cosignatures checkpoints need; \"none\" clears.");
+ABSL_FLAG(bool, witness_fail_open, false,
+          "With --witness_policy: publish checkpoints short of the quorum.");
 ABSL_FLAG(int64_t, history_log, 0,
           "tree create --type=MAP: LOG tree that receives every signed map "
           "root.");
@@ -171,6 +182,19 @@ json RootJson(int64_t tree_id, const trillian::SignedLogRoot& signed_root,
           {"signatureVerified", true}};
 }
 
+// Sets the witness policy (--witness_policy FILE | none) on `settings`.
+void ApplyWitnessPolicy(trellis::LogSettings& settings) {
+  const std::string file = absl::GetFlag(FLAGS_witness_policy);
+  settings.clear_witness_policy();
+  if (file != "none") {
+    absl::StatusOr<std::string> policy = ReadFile(file);
+    if (!policy.ok())
+      Fail(kUsage, "--witness_policy: " + policy.status().ToString());
+    settings.set_witness_policy(*policy);
+  }
+  settings.set_witness_fail_open(absl::GetFlag(FLAGS_witness_fail_open));
+}
+
 int TreeCommand(Client& client, const std::vector<char*>& args) {
   if (args.size() < 3)
     Fail(kUsage, "tree create|list|get|update|delete|undelete");
@@ -194,6 +218,18 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     if (const int64_t log_id = absl::GetFlag(FLAGS_history_log); log_id != 0) {
       trellis::MapSettings settings;
       settings.set_history_log_id(log_id);
+      request.mutable_tree()->mutable_storage_settings()->PackFrom(settings);
+    }
+    if (type != trillian::MAP &&
+        (!absl::GetFlag(FLAGS_origin).empty() ||
+         !absl::GetFlag(FLAGS_entry_bundles) ||
+         !absl::GetFlag(FLAGS_witness_policy).empty())) {
+      trellis::LogSettings settings;
+      settings.set_origin(absl::GetFlag(FLAGS_origin));
+      settings.set_entry_bundles(absl::GetFlag(FLAGS_entry_bundles));
+      if (!absl::GetFlag(FLAGS_witness_policy).empty()) {
+        ApplyWitnessPolicy(settings);
+      }
       request.mutable_tree()->mutable_storage_settings()->PackFrom(settings);
     }
     request.mutable_tree()->set_display_name(absl::GetFlag(FLAGS_name));
@@ -261,6 +297,17 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     if (!absl::GetFlag(FLAGS_description).empty()) {
       request.mutable_tree()->set_description(absl::GetFlag(FLAGS_description));
       request.mutable_update_mask()->add_paths("description");
+    }
+    if (!absl::GetFlag(FLAGS_witness_policy).empty()) {
+      trellis::LogSettings settings;
+      if (!client.GetTree(request.tree().tree_id())
+               .storage_settings()
+               .UnpackTo(&settings)) {
+        Fail(kUsage, "--witness_policy applies to logs");
+      }
+      ApplyWitnessPolicy(settings);
+      request.mutable_tree()->mutable_storage_settings()->PackFrom(settings);
+      request.mutable_update_mask()->add_paths("storage_settings");
     }
     Check(client.admin().UpdateTree(client.Context().get(), request, &tree),
           "UpdateTree");
@@ -735,7 +782,8 @@ int main(int argc, char** argv) {
   const std::string command = args[1];
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
   if (command == "verify-checkpoint") {
-    return trellis::cli::VerifyCheckpointCommand(args);
+    return trellis::cli::VerifyCheckpointCommand(
+        args, absl::GetFlag(FLAGS_state_dir));
   }
   if (command == "svid" && args.size() > 2 && std::string(args[2]) == "dump") {
     return trellis::cli::SvidDumpCommand(args);

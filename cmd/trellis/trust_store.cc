@@ -45,6 +45,24 @@ absl::Status MakeDirs(const std::string& path) {
   return absl::OkStatus();
 }
 
+// The contents of a state file; nullopt if there is none. Links are not
+// followed.
+absl::StatusOr<std::optional<std::string>> ReadStateFile(
+    const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot stat ", path, ": ", std::strerror(errno)));
+  }
+  ReadOptions options;
+  options.max_bytes = kMaxStateBytes;
+  options.no_follow = true;
+  absl::StatusOr<std::string> text = ReadFile(path, options);
+  if (!text.ok()) return text.status();
+  return std::optional<std::string>(std::move(*text));
+}
+
 }  // namespace
 
 absl::StatusOr<TreeState> ParseTreeState(absl::string_view text) {
@@ -131,18 +149,10 @@ std::string StateStore::PathFor(int64_t tree_id) const {
 absl::StatusOr<std::optional<TreeState>> StateStore::Load(
     int64_t tree_id) const {
   const std::string path = PathFor(tree_id);
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return std::nullopt;
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot stat ", path, ": ", std::strerror(errno)));
-  }
-  ReadOptions options;
-  options.max_bytes = kMaxStateBytes;
-  options.no_follow = true;
-  absl::StatusOr<std::string> text = ReadFile(path, options);
+  absl::StatusOr<std::optional<std::string>> text = ReadStateFile(path);
   if (!text.ok()) return text.status();
-  absl::StatusOr<TreeState> state = ParseTreeState(*text);
+  if (!text->has_value()) return std::nullopt;
+  absl::StatusOr<TreeState> state = ParseTreeState(**text);
   if (!state.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", state.status().message()));
@@ -155,6 +165,37 @@ absl::Status StateStore::Save(int64_t tree_id, const TreeState& state) const {
       absl::StrCat(state_dir_, "/logs/", EscapeServerName(server_name_));
   if (absl::Status s = MakeDirs(dir); !s.ok()) return s;
   return ReplaceFile(PathFor(tree_id), TreeStateJson(state), 0600);
+}
+
+std::string CheckpointMemory::PathFor(absl::string_view origin) const {
+  return absl::StrCat(state_dir_, "/checkpoints/", EscapeServerName(origin),
+                      ".json");
+}
+
+absl::StatusOr<std::optional<RememberedRoot>> CheckpointMemory::Load(
+    absl::string_view origin) const {
+  const std::string path = PathFor(origin);
+  absl::StatusOr<std::optional<std::string>> text = ReadStateFile(path);
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) return std::nullopt;
+  absl::StatusOr<json> doc = json_fields::ParseObject(**text);
+  absl::StatusOr<uint64_t> size =
+      doc.ok() ? json_fields::Unsigned(*doc, "treeSize") : doc.status();
+  absl::StatusOr<std::string> hash =
+      doc.ok() ? json_fields::Base64(*doc, "rootHash") : doc.status();
+  if (!size.ok() || !hash.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", (size.ok() ? hash.status() : size.status()).message()));
+  }
+  return std::optional<RememberedRoot>(RememberedRoot{*size, *hash, 0});
+}
+
+absl::Status CheckpointMemory::Save(absl::string_view origin,
+                                    const RememberedRoot& checkpoint) const {
+  if (absl::Status s = MakeDirs(state_dir_ + "/checkpoints"); !s.ok()) return s;
+  const json doc = {{"treeSize", checkpoint.tree_size},
+                    {"rootHash", absl::Base64Escape(checkpoint.root_hash)}};
+  return ReplaceFile(PathFor(origin), doc.dump() + "\n", 0600);
 }
 
 }  // namespace trellis::cli

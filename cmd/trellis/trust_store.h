@@ -75,6 +75,26 @@ class StateStore {
   std::string server_name_;
 };
 
+// Per checkpoint origin, the largest C2SP checkpoint the CLI verified, so
+// that another checkpoint of that size with another root (a split view) is
+// caught: <state_dir>/checkpoints/<escaped origin>.json
+// {"treeSize": N, "rootHash": B64}.
+class CheckpointMemory {
+ public:
+  explicit CheckpointMemory(std::string state_dir)
+      : state_dir_(std::move(state_dir)) {}
+
+  std::string PathFor(absl::string_view origin) const;
+  // nullopt when nothing is remembered for `origin`.
+  absl::StatusOr<std::optional<RememberedRoot>> Load(
+      absl::string_view origin) const;
+  absl::Status Save(absl::string_view origin,
+                    const RememberedRoot& checkpoint) const;
+
+ private:
+  std::string state_dir_;
+};
+
 }  // namespace trellis::cli
 
 #endif  // TRELLIS_CMD_TRELLIS_TRUST_STORE_H_

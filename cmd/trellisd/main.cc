@@ -188,6 +188,16 @@ ABSL_FLAG(std::string, checkpoint_origin_prefix,
           trellis::admin::TreeManager::kDefaultOriginPrefix,
           "Logs created without an origin get <prefix>/<tree id> as their "
           "checkpoint origin (and note key name); fixed at creation.");
+ABSL_FLAG(absl::Duration, witness_timeout, absl::Seconds(5),
+          "How long a log's witness has to answer add-checkpoint.");
+ABSL_FLAG(std::string, witness_name, "",
+          "Act as a C2SP tlog-witness under this name (POST /add-checkpoint "
+          "on the tlog-tiles listener) for the logs in --witness_logs; the "
+          "verifier key goes to <data_dir>/witness.vkey. Empty: not a "
+          "witness.");
+ABSL_FLAG(std::string, witness_logs, "",
+          "File of the logs this witness cosigns: \"log <vkey> [url]\" "
+          "lines (the tlog-policy syntax).");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -304,6 +314,9 @@ int main(int argc, char** argv) {
   options.tlog.http.max_body_bytes = 64 << 10;
   options.tlog.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
   options.tlog.origin_prefix = absl::GetFlag(FLAGS_checkpoint_origin_prefix);
+  options.tlog.witness_timeout = absl::GetFlag(FLAGS_witness_timeout);
+  options.tlog.witness_name = absl::GetFlag(FLAGS_witness_name);
+  options.tlog.witness_logs = absl::GetFlag(FLAGS_witness_logs);
   options.gta.addr = absl::GetFlag(FLAGS_gta_addr);
   options.gta.tls_cert_file = absl::GetFlag(FLAGS_gta_tls_cert);
   options.gta.tls_key_file = absl::GetFlag(FLAGS_gta_tls_key);

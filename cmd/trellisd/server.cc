@@ -13,6 +13,7 @@
 #include "log/tiles_http.h"
 #include "storage/rocksdb/legacy_roots.h"
 #include "util/file.h"
+#include "witness/witness_http.h"
 
 namespace trellis {
 namespace {
@@ -66,6 +67,40 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<witness::Witness>> Server::StartWitness(
+    const ServerOptions& options, Server& server) {
+  if (options.tlog.http.address.empty()) {
+    return absl::InvalidArgumentError(
+        "--witness_name needs the tlog-tiles listener (--tlog_addr)");
+  }
+  absl::StatusOr<std::string> logs_text = ReadFile(options.tlog.witness_logs);
+  if (!logs_text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--witness_logs: ", logs_text.status().message()));
+  }
+  absl::StatusOr<std::vector<tlog::NoteVerifierKey>> logs =
+      witness::ParseWitnessedLogs(*logs_text);
+  if (!logs.ok()) return logs.status();
+  server.witness_storage_ =
+      std::make_unique<storage::rocksdb::RocksWitnessStorage>(server.db_.get());
+  witness::WitnessOptions witness_options;
+  witness_options.name = options.tlog.witness_name;
+  witness_options.logs = std::move(*logs);
+  absl::StatusOr<std::unique_ptr<witness::Witness>> witness =
+      witness::Witness::Create(std::move(witness_options),
+                               server.witness_storage_.get(),
+                               server.keys_.get());
+  if (!witness.ok()) return witness.status();
+  const std::string vkey = tlog::FormatVerifierKey((*witness)->verifier_key());
+  if (absl::Status s =
+          ReplaceFile(options.data_dir + "/witness.vkey", vkey + "\n", 0644);
+      !s.ok()) {
+    return s;
+  }
+  std::fprintf(stderr, "trellisd: witness %s\n", vkey.c_str());
+  return witness;
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
@@ -135,15 +170,37 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
       server->trees_.get(), server->sequencer_.get(),
       options.sequencer_interval);
+  log::LogManager* log_manager = server->log_manager_.get();
+  server->witness_collector_ = std::make_unique<log::WitnessCollector>(
+      [log_manager](int64_t tree_id, uint64_t from,
+                    uint64_t to) -> absl::StatusOr<std::vector<std::string>> {
+        absl::StatusOr<log::AtHead<std::vector<std::string>>> proof =
+            log_manager->ConsistencyProof(tree_id, from, to);
+        if (!proof.ok()) return proof.status();
+        if (!proof->value.has_value()) {
+          return absl::InternalError("consistency proof beyond the root");
+        }
+        return std::move(*proof->value);
+      },
+      options.tlog.witness_timeout);
   server->checkpoints_ = std::make_unique<log::CheckpointPublisher>(
       server->trees_.get(), server->logs_.get(),
       [keys](int64_t tree_id) { return keys->NoteSignerFor(tree_id); },
-      options.tlog.checkpoint_interval);
+      options.tlog.checkpoint_interval, server->witness_collector_.get());
+  if (!options.tlog.witness_name.empty()) {
+    absl::StatusOr<std::unique_ptr<witness::Witness>> witness =
+        StartWitness(options, *server);
+    if (!witness.ok()) return witness.status();
+    server->witness_ = std::move(*witness);
+  }
   server->tile_reader_ = std::make_unique<log::TileReader>(
       server->trees_.get(), server->logs_.get(), server->checkpoints_.get());
   if (!options.tlog.http.address.empty()) {
     http::Router router;
     log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
+    if (server->witness_) {
+      witness::AddWitnessRoutes(server->witness_.get(), router);
+    }
     absl::StatusOr<std::unique_ptr<http::Server>> tiles =
         http::Server::Start(options.tlog.http, std::move(router));
     if (!tiles.ok()) {
@@ -290,6 +347,9 @@ void Server::Shutdown(absl::Duration grace) {
   tlog_http_.reset();
   tile_reader_.reset();
   checkpoints_.reset();
+  witness_collector_.reset();
+  witness_.reset();
+  witness_storage_.reset();
   log_service_.reset();
   log_manager_.reset();
   map_write_service_.reset();

@@ -22,13 +22,16 @@
 #include "log/sequencer.h"
 #include "log/sequencer_manager.h"
 #include "log/tile_reader.h"
+#include "log/witness_collector.h"
 #include "map/map_manager.h"
 #include "map/map_service.h"
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
 #include "storage/rocksdb/tree_storage.h"
+#include "storage/rocksdb/witness_storage.h"
 #include "util/thread_pool.h"
+#include "witness/witness.h"
 
 namespace trellis {
 
@@ -44,6 +47,13 @@ struct TlogOptions {
   absl::Duration checkpoint_interval = absl::Seconds(1);
   // Logs created without an origin get "<origin_prefix>/<tree id>".
   std::string origin_prefix = admin::TreeManager::kDefaultOriginPrefix;
+  // How long one witness has to answer an add-checkpoint request.
+  absl::Duration witness_timeout = absl::Seconds(5);
+  // Trellis as a witness (POST /add-checkpoint on the tiles listener) when
+  // a name is given: its key name, and the logs it witnesses ("log <vkey>"
+  // lines). Its verifier key is written to <data_dir>/witness.vkey.
+  std::string witness_name;
+  std::string witness_logs;
 };
 
 struct ServerOptions {
@@ -122,6 +132,8 @@ class Server {
 
  private:
   Server() = default;
+  static absl::StatusOr<std::unique_ptr<witness::Witness>> StartWitness(
+      const ServerOptions& options, Server& server);
 
   std::unique_ptr<storage::rocksdb::Database> db_;
   std::unique_ptr<storage::rocksdb::RocksTreeStorage> trees_;
@@ -141,7 +153,10 @@ class Server {
   std::unique_ptr<log::LogService> log_service_;
   std::unique_ptr<log::Sequencer> sequencer_;
   std::unique_ptr<log::SequencerManager> sequencer_manager_;
+  std::unique_ptr<log::WitnessCollector> witness_collector_;
   std::unique_ptr<log::CheckpointPublisher> checkpoints_;
+  std::unique_ptr<storage::rocksdb::RocksWitnessStorage> witness_storage_;
+  std::unique_ptr<witness::Witness> witness_;
   std::unique_ptr<log::TileReader> tile_reader_;
   std::unique_ptr<http::Server> tlog_http_;
   std::unique_ptr<grpc::Server> grpc_server_;

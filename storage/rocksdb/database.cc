@@ -58,6 +58,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       {"attest", cf},
       {"identity", cf},
       {"gta", cf},
+      {"witness", cf},
   };
   auto database = std::unique_ptr<Database>(new Database());
   // Concurrent synced writers share one fsync (group commit).

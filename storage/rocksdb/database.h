@@ -29,8 +29,9 @@ struct DatabaseOptions {
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
 // (log contents), "map" (map contents), "attest" (registered hosts,
-// evidence), "identity" (SPIRE entries, agents, join tokens, CAs) and "gta"
-// (the GTA service's per-user policies). Keys are
+// evidence), "identity" (SPIRE entries, agents, join tokens, CAs), "gta"
+// (the GTA service's per-user policies) and "witness" (what Trellis as a
+// witness cosigned, and its key). Keys are
 // big-endian with the tree id first.
 class Database {
  public:
@@ -45,6 +46,7 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* attest() const { return handles_[4]; }
   ::rocksdb::ColumnFamilyHandle* identity() const { return handles_[5]; }
   ::rocksdb::ColumnFamilyHandle* gta() const { return handles_[6]; }
+  ::rocksdb::ColumnFamilyHandle* witness() const { return handles_[7]; }
 
   // Options for writes that must survive a crash once acknowledged.
   const ::rocksdb::WriteOptions& durable_write() const { return durable_; }
