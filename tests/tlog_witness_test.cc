@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -90,6 +91,18 @@ class Omniwitness {
   std::unique_ptr<ServerProcess> process_;
 };
 
+// A cosignature key no witness here holds.
+std::string ForeignWitnessVkey() {
+  keyspb::Specification spec;
+  spec.mutable_ed25519_params();
+  auto signer = tlog::NoteSigner::Create(
+      "witness.test/foreign",
+      std::shared_ptr<EVP_PKEY>(crypto::GenerateKey(spec)->release(),
+                                EVP_PKEY_free),
+      tlog::kCosignatureV1KeyType);
+  return tlog::FormatVerifierKey(signer->verifier_key());
+}
+
 class TlogWitnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -162,6 +175,48 @@ TEST_F(TlogWitnessTest, ATrellisWitnessCosignsAndTheLogWaitsForIt) {
   Grow(log, 300);
   note = AwaitCheckpoint(port, log.id, 300, 2);
   EXPECT_EQ(VerifyCheckpoint(note, full_policy).exit_code, 0);
+
+  // A C2SP tlog-proof of a leaf under the cosigned checkpoint, verified
+  // offline against the log key and the witness quorum.
+  CliResult proved =
+      RunCli({"--addr=" + log_server_->address(), "log", "prove",
+              std::to_string(log.id), "--index=123", "--format=tlog-proof",
+              absl::StrCat("--tlog_url=http://127.0.0.1:", port)});
+  ASSERT_EQ(proved.exit_code, 0) << proved.err;
+  EXPECT_TRUE(absl::StartsWith(proved.out, "c2sp.org/tlog-proof@v1\nextra "));
+  EXPECT_TRUE(absl::EndsWith(proved.out, note)) << proved.out;
+  const std::string proof_file = dir_.path() + "/leaf.tlog-proof";
+  const std::string policy_file = dir_.path() + "/full.policy";
+  Write(proof_file, proved.out);
+  Write(policy_file, full_policy);
+  CliResult checked =
+      RunCli({"verify-proof", proof_file, "--policy=" + policy_file});
+  ASSERT_EQ(checked.exit_code, 0) << checked.err << checked.out;
+  EXPECT_TRUE(
+      absl::StrContains(checked.out, absl::Base64Escape(LeafValue(123))))
+      << checked.out;
+  // Another leaf, a changed proof hash, or a quorum the proof lacks: 1.
+  Write(dir_.path() + "/other.leaf", LeafValue(124));
+  EXPECT_EQ(RunCli({"verify-proof", proof_file, "--policy=" + policy_file,
+                    "--leaf=" + dir_.path() + "/other.leaf"})
+                .exit_code,
+            1);
+  std::string tampered = proved.out;
+  const size_t hash_line = tampered.find("\n", tampered.find("index ")) + 1;
+  tampered[hash_line] = tampered[hash_line] == 'A' ? 'B' : 'A';
+  Write(proof_file + ".tampered", tampered);
+  EXPECT_EQ(RunCli({"verify-proof", proof_file + ".tampered",
+                    "--policy=" + policy_file})
+                .exit_code,
+            1);
+  Write(policy_file + ".strict",
+        absl::StrCat(full_policy.substr(0, full_policy.find("quorum")),
+                     "witness w2 ", ForeignWitnessVkey(),
+                     "\ngroup both all w1 w2\nquorum both\n"));
+  EXPECT_EQ(RunCli({"verify-proof", proof_file,
+                    "--policy=" + policy_file + ".strict"})
+                .exit_code,
+            1);
 
   // Without its witness the log publishes nothing new...
   witness->Kill();

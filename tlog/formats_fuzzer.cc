@@ -1,6 +1,6 @@
 // libFuzzer target: every tlog/ parser (notes, checkpoints, tile paths,
 // verifier keys, bundles, witness policies, add-checkpoint requests and
-// sizes) on arbitrary bytes. What a parser
+// sizes, tlog-proofs) on arbitrary bytes. What a parser
 // accepts must format back to the same bytes (the encodings are canonical:
 // one checkpoint, tile path or verifier key has one text), and a parsed note
 // must be safe to verify.
@@ -12,6 +12,7 @@
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
 #include "tlog/policy.h"
+#include "tlog/proof.h"
 #include "tlog/tiles.h"
 #include "tlog/witness_protocol.h"
 
@@ -51,6 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (FormatAddCheckpointRequest(*request).value_or("") != bytes) {
       std::abort();
     }
+  }
+  if (auto proof = ParseTlogProof(bytes); proof.ok()) {
+    if (FormatTlogProof(*proof).value_or("") != bytes) std::abort();
   }
   if (auto size = ParseTlogSize(bytes); size.ok()) {
     if (FormatTlogSize(*size) != bytes) std::abort();

@@ -34,6 +34,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -55,6 +56,7 @@
 #include "merkle/hasher.h"
 #include "merkle/log_root.h"
 #include "merkle/verifier.h"
+#include "tlog/proof.h"
 #include "trellis_settings.pb.h"
 #include "trillian_admin_api.grpc.pb.h"
 #include "trillian_log_api.grpc.pb.h"
@@ -121,6 +123,18 @@ ABSL_FLAG(std::string, witness_policy, "",
           "witnesses whose cosignatures checkpoints need; \"none\" clears.");
 ABSL_FLAG(bool, witness_fail_open, false,
           "With --witness_policy: publish checkpoints short of the quorum.");
+ABSL_FLAG(std::string, format, "",
+          "log prove: json (default; Trellis' proof file) or tlog-proof "
+          "(C2SP, with the log's cosigned checkpoint). spire bundle "
+          "show|list|set: pem (default) or spiffe (a JWKS).");
+ABSL_FLAG(std::string, tlog_url, "http://127.0.0.1:8091",
+          "log prove --format=tlog-proof: trellisd's tlog-tiles listener.");
+ABSL_FLAG(std::string, policy, "",
+          "verify-proof of a tlog-proof: the C2SP tlog-policy file (log keys, "
+          "witnesses, quorum).");
+ABSL_FLAG(std::string, leaf, "",
+          "verify-proof of a tlog-proof: the file holding the leaf (default: "
+          "the proof's extra data).");
 ABSL_FLAG(int64_t, history_log, 0,
           "tree create --type=MAP: LOG tree that receives every signed map "
           "root.");
@@ -401,6 +415,14 @@ int Append(Client& client, const trillian::Tree& tree,
 }
 
 int Prove(Client& client, const trillian::Tree& tree) {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format == "tlog-proof") {
+    return ProveTlogProof(client, tree, absl::GetFlag(FLAGS_index),
+                          absl::GetFlag(FLAGS_tlog_url));
+  }
+  if (!format.empty() && format != "json") {
+    Fail(kUsage, "--format is json or tlog-proof");
+  }
   auto [signed_root, root] = client.LatestRoot(tree);
   ProofFile file;
   file.kind = ProofFile::Kind::kInclusion;
@@ -735,6 +757,11 @@ int VerifyProofCommand(const std::vector<char*>& args) {
   const std::string path = args[2];
   const std::string text =
       path == "-" ? ReadAll(std::cin) : ReadFileOrDie(path);
+  if (absl::StartsWith(text, tlog::kTlogProofHeader)) {
+    return VerifyTlogProofCommand(text, absl::GetFlag(FLAGS_policy),
+                                  absl::GetFlag(FLAGS_leaf),
+                                  absl::GetFlag(FLAGS_state_dir));
+  }
   absl::StatusOr<ProofFile> file = ParseProofFile(text);
   if (!file.ok())
     Fail(kUsage, "unusable proof file: " + file.status().ToString());
@@ -762,7 +789,8 @@ int main(int argc, char** argv) {
                  "       trellis log init|append|root|leaves|prove|consistency "
                  "TREE_ID\n"
                  "       trellis map init|set|get|root|range MAP_ID\n"
-                 "       trellis verify-proof FILE.json\n"
+                 "       trellis verify-proof FILE.json | FILE.tlog-proof "
+                 "--policy POLICY [--leaf FILE]\n"
                  "       trellis verify-map-proof FILE.json\n"
                  "       trellis verify-checkpoint CHECKPOINT POLICY\n"
                  "       trellis audit show|replay AUDIT_ID\n"

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -42,11 +43,9 @@ ABSL_FLAG(bool, downstream, false, "Entry is a downstream SPIRE server.");
 ABSL_FLAG(bool, store_svid, false, "Entry's SVID is stored by the agent.");
 ABSL_FLAG(std::string, hint, "", "Entry hint.");
 ABSL_FLAG(int64_t, entry_expiry, 0, "Entry expiry (Unix seconds, 0: none).");
+ABSL_DECLARE_FLAG(std::string, format);
 ABSL_FLAG(std::string, entry_id, "", "Entry id.");
 ABSL_FLAG(int32_t, ttl, 600, "token generate: token lifetime in seconds.");
-ABSL_FLAG(std::string, format, "pem",
-          "bundle show|list|set: pem or spiffe (the SPIFFE bundle format, a "
-          "JWKS).");
 ABSL_FLAG(std::string, id, "",
           "bundle set|list|delete: the federated trust domain "
           "(spiffe://domain.test or domain.test).");
@@ -268,7 +267,7 @@ int AgentCommand(Client& client, const std::string& verb) {
 // A bundle printed in --format.
 void PrintBundle(const spire::api::types::Bundle& bundle) {
   const std::string format = absl::GetFlag(FLAGS_format);
-  if (format == "pem") {
+  if (format == "pem" || format.empty()) {
     for (const auto& authority : bundle.x509_authorities()) {
       std::cout << ca::DerToPem(authority.asn1(), "CERTIFICATE");
     }
