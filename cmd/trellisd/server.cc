@@ -11,6 +11,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "log/tiles_http.h"
+#include "storage/rocksdb/index_upgrade.h"
 #include "storage/rocksdb/legacy_roots.h"
 #include "util/file.h"
 #include "witness/witness_http.h"
@@ -124,6 +125,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           storage::rocksdb::UpgradeLegacyRootRecords(*server->db_);
       !upgraded.ok()) {
     return upgraded.status();
+  }
+  if (absl::StatusOr<uint64_t> moved =
+          storage::rocksdb::MoveLogIndexRecords(*server->db_);
+      !moved.ok()) {
+    return moved.status();
   }
   server->trees_ =
       std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());

@@ -30,8 +30,9 @@ struct DatabaseOptions {
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
 // (log contents), "map" (map contents), "attest" (registered hosts,
 // evidence), "identity" (SPIRE entries, agents, join tokens, CAs), "gta"
-// (the GTA service's per-user policies) and "witness" (what Trellis as a
-// witness cosigned, and its key). Keys are
+// (the GTA service's per-user policies), "witness" (what Trellis as a
+// witness cosigned, and its key) and "index" (the log's identity and hash
+// indexes, with memtable Bloom filters for the lookups that miss). Keys are
 // big-endian with the tree id first.
 class Database {
  public:
@@ -47,6 +48,7 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* identity() const { return handles_[5]; }
   ::rocksdb::ColumnFamilyHandle* gta() const { return handles_[6]; }
   ::rocksdb::ColumnFamilyHandle* witness() const { return handles_[7]; }
+  ::rocksdb::ColumnFamilyHandle* index() const { return handles_[8]; }
 
   // Options for writes that must survive a crash once acknowledged.
   const ::rocksdb::WriteOptions& durable_write() const { return durable_; }

@@ -6,18 +6,20 @@
 //   log CF:    <tree> 'r' <rev>  -> trillian.SignedLogRoot
 //              <tree> 'l' <idx>  -> trillian.LogLeaf (integrated or, for
 //                                   PREORDERED_LOG, stored at its index)
+//              <tree> 'q' <seq>  -> trillian.LogLeaf waiting in the queue
+//              <tree> 'm' <seq>  -> <idx>: where queue entry <seq> went
+//              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
+//              <tree> 'c'        -> u64 size, latest published checkpoint
+//   index CF:  <tree> 'i' <identity hash>     -> 'Q' <seq> | 'L' <idx>
 //              <tree> 'h' <merkle hash> <idx> -> "" (only for leaves whose
 //                                   identity hash is not their Merkle hash;
 //                                   the others are found through 'i')
-//              <tree> 'i' <identity hash>     -> 'Q' <seq> | 'L' <idx>
-//              <tree> 'q' <seq>  -> trillian.LogLeaf waiting in the queue
-//              <tree> 'm' <seq>  -> <idx>: where queue entry <seq> went
 //
 // A queued leaf's identity record keeps pointing at its queue sequence
 // number after integration ('m' resolves it), so that integrating leaves with
 // the default identity writes only keys that grow with the tree or queue,
-// never a random one.
-//              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
+// never a random one. Data directories from before the index CF kept 'i' and
+// 'h' in the log CF; index_upgrade.h moves them.
 #ifndef TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 #define TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 

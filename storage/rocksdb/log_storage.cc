@@ -206,7 +206,7 @@ absl::StatusOr<std::optional<RocksLogStorage::HeldEntry>>
 RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
   std::string marker;
   ::rocksdb::Status s =
-      db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->index(),
                      keys::Identity(tree_id, identity_hash), &marker);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return ToAbsl(s);
@@ -294,7 +294,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
       }
       const std::string value = leaves[i].SerializeAsString();
       batch.Put(db_->log(), keys::Queue(tree_id, seq), value);
-      batch.Put(db_->log(),
+      batch.Put(db_->index(),
                 keys::Identity(tree_id, leaves[i].leaf_identity_hash()),
                 IdentityValue(kQueuedMark, seq));
       outcomes[i].added = true;
@@ -372,10 +372,10 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
     }
     batch.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
     if (leaf.leaf_identity_hash() != leaf.merkle_leaf_hash()) {
-      batch.Put(db_->log(),
+      batch.Put(db_->index(),
                 keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
     }
-    batch.Put(db_->log(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
+    batch.Put(db_->index(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
               IdentityValue(kLeafMark, index));
     by_index.emplace(index, i);
     by_identity.emplace(leaf.leaf_identity_hash(), i);
@@ -503,7 +503,7 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     // flush drop both instead of carrying a tombstone down the levels.
     wb.SingleDelete(db_->log(), keys::Queue(tree_id, seq));
     if (leaf.leaf_identity_hash() != leaf.merkle_leaf_hash()) {
-      wb.Put(db_->log(),
+      wb.Put(db_->index(),
              keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
     }
   }
@@ -615,7 +615,7 @@ absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
   std::string prefix = keys::Prefix(tree_id, keys::kHashIndex);
   prefix.append(merkle_leaf_hash.data(), merkle_leaf_hash.size());
   std::unique_ptr<::rocksdb::Iterator> it(
-      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->index()));
   for (it->Seek(prefix); it->Valid() && HasPrefix(it->key(), prefix);
        it->Next()) {
     if (it->key().size() != prefix.size() + 8) continue;
