@@ -36,8 +36,8 @@ TileReader::Checkpoint(int64_t tree_id) {
   return checkpoints_->Latest(tree_id);
 }
 
-absl::StatusOr<std::string> TileReader::Tile(int64_t tree_id,
-                                             const tlog::TileId& id) {
+absl::StatusOr<std::shared_ptr<const std::string>> TileReader::Tile(
+    int64_t tree_id, const tlog::TileId& id) {
   absl::StatusOr<trillian::Tree> tree = ServedLog(tree_id);
   if (!tree.ok()) return tree.status();
   if (id.entries) {
@@ -59,6 +59,17 @@ absl::StatusOr<std::string> TileReader::Tile(int64_t tree_id,
         absl::StrCat("the latest checkpoint (", (*checkpoint)->size,
                      " leaves) does not cover this tile"));
   }
+  const bool full = id.width == tlog::kTileWidth;
+  const std::string cache_key =
+      full ? absl::StrCat(tree_id, id.entries ? "/e/" : "/", id.level, "/",
+                          id.index)
+           : "";
+  if (full) {
+    if (std::shared_ptr<const std::string> cached =
+            full_tiles_.Get(cache_key)) {
+      return cached;
+    }
+  }
   absl::StatusOr<std::string> read =
       id.entries ? logs_->ReadEntryBundle(tree_id, id.index, id.width)
                  : logs_->ReadTile(tree_id, id.level, id.index, id.width);
@@ -67,7 +78,10 @@ absl::StatusOr<std::string> TileReader::Tile(int64_t tree_id,
     return absl::DataLossError(absl::StrCat(
         "log ", tree_id, ": a tile the checkpoint covers is missing"));
   }
-  return read;
+  if (!read.ok()) return read.status();
+  auto tile = std::make_shared<const std::string>(std::move(*read));
+  if (full) full_tiles_.Put(cache_key, tile, tile->size(), /*replace=*/false);
+  return tile;
 }
 
 }  // namespace trellis::log

@@ -14,14 +14,23 @@
 #include "storage/log_storage.h"
 #include "storage/tree_storage.h"
 #include "tlog/tiles.h"
+#include "util/lru_cache.h"
 
 namespace trellis::log {
 
+inline constexpr size_t kDefaultFullTileCacheBytes = size_t{64} << 20;
+
 class TileReader {
  public:
+  // Full tiles and bundles, which never change, are kept in an LRU cache of
+  // `cache_bytes`.
   TileReader(storage::TreeStorage* trees, storage::LogStorage* logs,
-             CheckpointPublisher* checkpoints)
-      : trees_(trees), logs_(logs), checkpoints_(checkpoints) {}
+             CheckpointPublisher* checkpoints,
+             size_t cache_bytes = kDefaultFullTileCacheBytes)
+      : trees_(trees),
+        logs_(logs),
+        checkpoints_(checkpoints),
+        full_tiles_(cache_bytes) {}
 
   // The latest checkpoint of a log. NOT_FOUND for a tree that is not a
   // log, is deleted, or has none published yet.
@@ -32,7 +41,8 @@ class TileReader {
   // once the latest checkpoint covers all 256 of its entries, a partial one
   // of width W once it covers W. NOT_FOUND otherwise, and for entry bundles
   // of a log whose LogSettings do not serve them.
-  absl::StatusOr<std::string> Tile(int64_t tree_id, const tlog::TileId& id);
+  absl::StatusOr<std::shared_ptr<const std::string>> Tile(
+      int64_t tree_id, const tlog::TileId& id);
 
  private:
   // The log, if it is one and not deleted; NOT_FOUND otherwise.
@@ -41,6 +51,7 @@ class TileReader {
   storage::TreeStorage* const trees_;
   storage::LogStorage* const logs_;
   CheckpointPublisher* const checkpoints_;
+  LruCache<std::string> full_tiles_;
 };
 
 // How many of the 256 entries of tile `index` at tile level `level` a tree

@@ -8,12 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "util/lru_cache.h"
 
 namespace trellis::log {
 namespace {
 
 constexpr char kLogPrefix[] = R"(/logs/([1-9][0-9]{0,18})/)";
 constexpr char kImmutable[] = "public, max-age=31536000, immutable";
+constexpr size_t kGzipCacheBytes = size_t{32} << 20;
 
 void AllowAnyOrigin(http::Response& response) {
   response.headers.emplace_back("Access-Control-Allow-Origin", "*");
@@ -90,37 +92,51 @@ void AddTlogTilesRoutes(TileReader* reader, http::Router& router) {
                response.headers.emplace_back("Cache-Control", "no-cache");
                AllowAnyOrigin(response);
              });
-  router.Get(absl::StrCat(kLogPrefix, "(tile/.*)"),
-             [reader](const http::Request& request, http::Response& response) {
-               int64_t tree_id = 0;
-               if (!TreeIdOf(request, &tree_id)) {
-                 return Fail(absl::NotFoundError("no such log"), response);
-               }
-               absl::StatusOr<tlog::TileId> id =
-                   tlog::ParseTilePath(request.path_params[1]);
-               if (!id.ok()) {
-                 return Fail(absl::NotFoundError(id.status().message()),
-                             response);
-               }
-               absl::StatusOr<std::string> tile = reader->Tile(tree_id, *id);
-               if (!tile.ok()) return Fail(tile.status(), response);
-               response.content_type = "application/octet-stream";
-               response.headers.emplace_back("Cache-Control", kImmutable);
-               AllowAnyOrigin(response);
-               if (id->entries) {
-                 response.headers.emplace_back("Vary", "Accept-Encoding");
-                 if (AcceptsGzip(request)) {
-                   absl::StatusOr<std::string> compressed = Gzip(*tile);
-                   if (!compressed.ok()) {
-                     return Fail(compressed.status(), response);
-                   }
-                   response.headers.emplace_back("Content-Encoding", "gzip");
-                   response.body = std::move(*compressed);
-                   return;
-                 }
-               }
-               response.body = std::move(*tile);
-             });
+  // Full bundles never change: each is compressed once.
+  auto gzipped = std::make_shared<LruCache<std::string>>(kGzipCacheBytes);
+  router.Get(
+      absl::StrCat(kLogPrefix, "(tile/.*)"),
+      [reader, gzipped](const http::Request& request,
+                        http::Response& response) {
+        int64_t tree_id = 0;
+        if (!TreeIdOf(request, &tree_id)) {
+          return Fail(absl::NotFoundError("no such log"), response);
+        }
+        absl::StatusOr<tlog::TileId> id =
+            tlog::ParseTilePath(request.path_params[1]);
+        if (!id.ok()) {
+          return Fail(absl::NotFoundError(id.status().message()), response);
+        }
+        absl::StatusOr<std::shared_ptr<const std::string>> tile =
+            reader->Tile(tree_id, *id);
+        if (!tile.ok()) return Fail(tile.status(), response);
+        response.content_type = "application/octet-stream";
+        response.headers.emplace_back("Cache-Control", kImmutable);
+        AllowAnyOrigin(response);
+        if (!id->entries) {
+          response.body = **tile;
+          return;
+        }
+        response.headers.emplace_back("Vary", "Accept-Encoding");
+        if (!AcceptsGzip(request)) {
+          response.body = **tile;
+          return;
+        }
+        const std::string key =
+            absl::StrCat(tree_id, "/", id->index, "/", id->width);
+        std::shared_ptr<const std::string> compressed = gzipped->Get(key);
+        if (compressed == nullptr) {
+          absl::StatusOr<std::string> made = Gzip(**tile);
+          if (!made.ok()) return Fail(made.status(), response);
+          compressed = std::make_shared<const std::string>(std::move(*made));
+          if (id->width == tlog::kTileWidth) {
+            gzipped->Put(key, compressed, compressed->size(),
+                         /*replace=*/false);
+          }
+        }
+        response.headers.emplace_back("Content-Encoding", "gzip");
+        response.body = *compressed;
+      });
   router.Add("OPTIONS", absl::StrCat(kLogPrefix, "(checkpoint|tile/.*)"),
              [](const http::Request&, http::Response& response) {
                response.status = 204;

@@ -5,7 +5,9 @@
 // leaves and write map revisions while the sequencer integrates; after the
 // cut and a restart every acknowledged leaf is in the log exactly once,
 // every acknowledged map revision is there with the root it was
-// acknowledged with, and the log's new root extends the last one served.
+// acknowledged with, the log's new root extends the last one served, and
+// the last C2SP checkpoint served is still published and describes tiles
+// that survived (the log's recovered tree extends it).
 // The same run with unsynced acknowledgements must lose some: that negative
 // run shows the test can fail.
 #include <atomic>
@@ -21,6 +23,7 @@
 #include "admin/key_store.h"
 #include "admin/tree_manager.h"
 #include "gtest/gtest.h"
+#include "log/checkpoint_publisher.h"
 #include "log/log_service.h"
 #include "log/sequencer.h"
 #include "map/map_manager.h"
@@ -31,6 +34,8 @@
 #include "storage/rocksdb/map_storage.h"
 #include "storage/rocksdb/testing/power_loss_fs.h"
 #include "storage/rocksdb/tree_storage.h"
+#include "tlog/checkpoint.h"
+#include "tlog/note.h"
 #include "util/test_util.h"
 
 namespace trellis::testing {
@@ -58,6 +63,10 @@ struct Stack {
         std::make_unique<log::LogManager>(trees.get(), logs.get(), signers);
     log_service = std::make_unique<log::LogService>(log_manager.get());
     sequencer = std::make_unique<log::Sequencer>(logs.get(), signers, 500);
+    checkpoints = std::make_unique<log::CheckpointPublisher>(
+        trees.get(), logs.get(),
+        [this](int64_t id) { return keys->NoteSignerFor(id); },
+        absl::Seconds(1));
     map_manager = std::make_unique<map::MapManager>(trees.get(), maps.get(),
                                                     log_manager.get(), signers);
   }
@@ -96,6 +105,7 @@ struct Stack {
   std::unique_ptr<log::LogManager> log_manager;
   std::unique_ptr<log::LogService> log_service;
   std::unique_ptr<log::Sequencer> sequencer;
+  std::unique_ptr<log::CheckpointPublisher> checkpoints;
   std::unique_ptr<map::MapManager> map_manager;
 };
 
@@ -112,7 +122,36 @@ struct Outcome {
   int64_t acked_revisions = 0;
   int64_t lost_revisions = 0;
   bool log_consistent = false;
+  size_t checkpoints_served = 0;
+  // The stored checkpoint is at least the last one served, and the
+  // recovered tree extends it.
+  bool checkpoint_kept = false;
+  bool checkpoint_consistent = false;
 };
+
+// OK if the tree `after` recovered extends `checkpoint_note`'s tree.
+absl::Status ExtendsCheckpoint(log::LogService& service, int64_t log_id,
+                               const merkle::LogRootV1& root,
+                               const std::string& checkpoint_note) {
+  absl::StatusOr<tlog::Note> note = tlog::ParseNote(checkpoint_note);
+  if (!note.ok()) return note.status();
+  absl::StatusOr<tlog::Checkpoint> checkpoint =
+      tlog::ParseCheckpoint(note->text);
+  if (!checkpoint.ok()) return checkpoint.status();
+  if (checkpoint->size == 0) return absl::OkStatus();
+  trillian::GetConsistencyProofRequest request;
+  request.set_log_id(log_id);
+  request.set_first_tree_size(checkpoint->size);
+  request.set_second_tree_size(root.tree_size);
+  trillian::GetConsistencyProofResponse response;
+  grpc::Status s = service.GetConsistencyProof(&request, &response);
+  if (!s.ok()) return absl::UnavailableError(s.error_message());
+  std::vector<std::string> proof(response.proof().hashes().begin(),
+                                 response.proof().hashes().end());
+  return merkle::VerifyConsistency(checkpoint->size, root.tree_size,
+                                   checkpoint->root_hash, root.root_hash,
+                                   proof);
+}
 
 // Creates a log and a map (durably), then loads them through a power-loss
 // file system whose power is cut mid-load; restarts and counts.
@@ -142,9 +181,11 @@ Outcome LoadCutAndRecover(bool sync_writes) {
       PowerLossFileSystem::Create(::rocksdb::FileSystem::Default(), fs_options);
   std::unique_ptr<::rocksdb::Env> env = fs->NewEnv();
   absl::Mutex mu;
-  std::set<std::string> acked;                 // Leaf values.
-  std::map<int64_t, std::string> acked_roots;  // Map revision -> map_root.
-  merkle::LogRootV1 served;                    // Last root a client saw.
+  std::set<std::string> acked;                  // Leaf values.
+  std::map<int64_t, std::string> acked_roots;   // Map revision -> map_root.
+  merkle::LogRootV1 served;                     // Last root a client saw.
+  storage::StoredCheckpoint served_checkpoint;  // Last checkpoint served.
+  size_t checkpoints_served = 0;
   {
     Stack stack(path, env.get(), sync_writes);
     std::atomic<bool> stop{false};
@@ -172,8 +213,14 @@ Outcome LoadCutAndRecover(bool sync_writes) {
       while (!stop && stack.SequenceBatch(log_id).ok()) {
         absl::StatusOr<merkle::LogRootV1> root = stack.LatestRoot(log_id);
         if (!root.ok()) return;
+        absl::StatusOr<storage::StoredCheckpoint> checkpoint =
+            stack.checkpoints->Publish(log_id);
         absl::MutexLock lock(&mu);
         served = *root;
+        if (checkpoint.ok()) {
+          served_checkpoint = *checkpoint;
+          ++checkpoints_served;
+        }
       }
     });
     threads.emplace_back([&] {
@@ -249,6 +296,17 @@ Outcome LoadCutAndRecover(bool sync_writes) {
               .ok();
     }
   }
+  outcome.checkpoints_served = checkpoints_served;
+  absl::StatusOr<std::optional<storage::StoredCheckpoint>> stored_checkpoint =
+      after.logs->LatestCheckpoint(log_id);
+  if (stored_checkpoint.ok() && stored_checkpoint->has_value()) {
+    outcome.checkpoint_kept =
+        (*stored_checkpoint)->size >= served_checkpoint.size;
+    absl::Status extends = ExtendsCheckpoint(*after.log_service, log_id, *root,
+                                             (*stored_checkpoint)->note);
+    EXPECT_TRUE(extends.ok()) << extends;
+    outcome.checkpoint_consistent = extends.ok();
+  }
   for (const auto& [revision, map_root] : acked_roots) {
     absl::StatusOr<trillian::SignedMapRoot> stored =
         after.map_manager->Root(map_id, revision);
@@ -269,6 +327,9 @@ TEST(PowerLossTest, AcknowledgedWritesSurviveAPowerCut) {
   EXPECT_TRUE(o.log_consistent);
   EXPECT_GE(o.acked_revisions, 10);
   EXPECT_EQ(o.lost_revisions, 0);
+  EXPECT_GT(o.checkpoints_served, 0u);
+  EXPECT_TRUE(o.checkpoint_kept);
+  EXPECT_TRUE(o.checkpoint_consistent);
 }
 
 // The negative run: acknowledging before the WAL is synced must show up as

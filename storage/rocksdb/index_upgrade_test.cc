@@ -19,7 +19,8 @@ TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
   testing::TempDir dir;
   auto db = Database::Open({dir.path()});
   ASSERT_TRUE(db.ok()) << db.status();
-  ASSERT_TRUE((*db)->db()
+  ASSERT_TRUE((*db)
+                  ->db()
                   ->Put((*db)->durable_write(), (*db)->trees(),
                         keys::Tree(kTree), trillian::Tree().SerializeAsString())
                   .ok());
@@ -55,8 +56,8 @@ TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
   uint64_t legacy = 0;
   {
     ::rocksdb::WriteBatch back;
-    std::unique_ptr<::rocksdb::Iterator> it((*db)->db()->NewIterator(
-        ::rocksdb::ReadOptions(), (*db)->index()));
+    std::unique_ptr<::rocksdb::Iterator> it(
+        (*db)->db()->NewIterator(::rocksdb::ReadOptions(), (*db)->index()));
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++legacy) {
       back.Put((*db)->log(), it->key(), it->value());
       back.Delete((*db)->index(), it->key());
