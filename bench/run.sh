@@ -39,6 +39,7 @@ bazel-bin/bench/map_bench --map_leaves=1000000
 echo "== loadgen against trellisd"
 bazel-bin/cmd/trellisd/trellisd --data_dir="$work/data" --grpc_addr=127.0.0.1:0 \
   --port_file="$work/port" --spire_addr=127.0.0.1:0 --tlog_addr=127.0.0.1:0 \
+  --tlog_port_file="$work/tlog_port" \
   --spire_port_file="$work/spire_port" 2>"$work/trellisd.log" &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
@@ -53,6 +54,12 @@ for clients in 2 4; do
   bazel-bin/bench/loadgen --addr="$addr" --mode=proofs --tree_id="$tree" \
     --clients=$clients --inflight=16 --duration=10s
 done
+tlog_addr="127.0.0.1:$(cat "$work/tlog_port")"
+for clients in 2 4 8; do
+  bazel-bin/bench/tiles_loadgen --tlog_addr="$tlog_addr" --tree_id="$tree" \
+    --clients=$clients --duration=10s
+done
+echo "bytes on disk for the 1,000,000-leaf log: $(du -sb "$work/data" | cut -f1)"
 map_fill=$(bazel-bin/bench/loadgen --addr="$addr" --mode=map_fill \
   --total=1000000 --batch=50000)
 echo "$map_fill"
