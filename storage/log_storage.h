@@ -29,7 +29,8 @@ struct QueueOutcome {
   trillian::LogLeaf leaf;
 };
 
-// A leaf waiting in a LOG tree's queue, with its position in the queue.
+// A leaf waiting in a LOG tree's queue, with its position in the queue (an
+// opaque number that orders entries, handed back in IntegrationBatch).
 struct QueuedEntry {
   uint64_t queue_seq = 0;
   trillian::LogLeaf leaf;

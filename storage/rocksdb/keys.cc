@@ -59,6 +59,12 @@ std::string QueueIndex(int64_t tree_id, uint64_t seq) {
   return key;
 }
 
+std::string QueueRecord(int64_t tree_id, uint64_t seq) {
+  std::string key = Prefix(tree_id, kQueueRecord);
+  PutUint(key, seq, 8);
+  return key;
+}
+
 std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index) {
   std::string key = Prefix(tree_id, kTile);
   PutUint(key, tile_level, 1);

@@ -6,20 +6,26 @@
 //   log CF:    <tree> 'r' <rev>  -> trillian.SignedLogRoot
 //              <tree> 'l' <idx>  -> trillian.LogLeaf (integrated or, for
 //                                   PREORDERED_LOG, stored at its index)
-//              <tree> 'q' <seq>  -> trillian.LogLeaf waiting in the queue
-//              <tree> 'm' <seq>  -> <idx>: where queue entry <seq> went
+//              <tree> 'b' <seq>  -> the leaves of one QueueLeaves call
+//                                   waiting in the queue (u32 length +
+//                                   LogLeaf each)
+//              <tree> 'q' <seq>  -> one queued LogLeaf (older versions)
+//              <tree> 'm' <seq>  -> <idx>: where the first leaf of queue
+//                                   record <seq> went (the others follow)
 //              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
 //              <tree> 'c'        -> u64 size, latest published checkpoint
-//   index CF:  <tree> 'i' <identity hash>     -> 'Q' <seq> | 'L' <idx>
+//   index CF:  <tree> 'i' <identity hash>     -> 'B' <seq> <offset u32> |
+//                                   'Q' <seq> (older) | 'L' <idx>
 //              <tree> 'h' <merkle hash> <idx> -> "" (only for leaves whose
 //                                   identity hash is not their Merkle hash;
 //                                   the others are found through 'i')
 //
-// A queued leaf's identity record keeps pointing at its queue sequence
-// number after integration ('m' resolves it), so that integrating leaves with
-// the default identity writes only keys that grow with the tree or queue,
-// never a random one. Data directories from before the index CF kept 'i' and
-// 'h' in the log CF; index_upgrade.h moves them.
+// A queued leaf's identity record keeps pointing at its queue position
+// after integration ('m' resolves it), so that integrating leaves with the
+// default identity writes only keys that grow with the tree or queue, never
+// a random one; one queue record, 'm' and delete serve a whole call. Data
+// directories from before the index CF kept 'i' and 'h' in the log CF;
+// index_upgrade.h moves them.
 #ifndef TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 #define TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 
@@ -36,6 +42,7 @@ inline constexpr char kHashIndex = 'h';
 inline constexpr char kIdentity = 'i';
 inline constexpr char kQueue = 'q';
 inline constexpr char kQueueIndex = 'm';
+inline constexpr char kQueueRecord = 'b';
 inline constexpr char kTile = 't';
 inline constexpr char kPrivateKey = 'k';
 inline constexpr char kNoteKey = 'n';
@@ -53,6 +60,7 @@ std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index);
 std::string Identity(int64_t tree_id, absl::string_view identity_hash);
 std::string Queue(int64_t tree_id, uint64_t seq);
 std::string QueueIndex(int64_t tree_id, uint64_t seq);
+std::string QueueRecord(int64_t tree_id, uint64_t seq);
 std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index);
 
 // Reads the big-endian uint64 at the end of a key.

@@ -16,14 +16,72 @@
 namespace trellis::storage::rocksdb {
 namespace {
 
-constexpr char kQueuedMark = 'Q';
+// Identity record values: 'L' <index> for a leaf stored at its index;
+// 'B' <seq> <offset u32> for a queued leaf (the offset-th of queue record
+// <seq>); 'Q' <seq> for a per-leaf queue record of older versions.
 constexpr char kLeafMark = 'L';
+constexpr char kBatchMark = 'B';
+constexpr char kLegacyQueuedMark = 'Q';
 constexpr uint64_t kMaxUint64 = ~uint64_t{0};
+
+// A queued leaf's position, as QueuedEntry::queue_seq carries it: its
+// record's sequence number and its offset in the record.
+constexpr int kOffsetBits = 20;
+constexpr size_t kMaxLeavesPerQueueRecord = size_t{1} << kOffsetBits;
+uint64_t Position(uint64_t seq, uint64_t offset) {
+  return (seq << kOffsetBits) | offset;
+}
+uint64_t SeqOf(uint64_t position) { return position >> kOffsetBits; }
+uint64_t OffsetOf(uint64_t position) {
+  return position & (kMaxLeavesPerQueueRecord - 1);
+}
 
 std::string IdentityValue(char mark, uint64_t n) {
   std::string value(1, mark);
   PutUint(value, n, 8);
   return value;
+}
+
+std::string QueuedIdentityValue(uint64_t seq, uint64_t offset) {
+  std::string value = IdentityValue(kBatchMark, seq);
+  PutUint(value, offset, 4);
+  return value;
+}
+
+// A queue record: each leaf as a u32 length and a serialized LogLeaf.
+std::string EncodeQueueRecord(const std::vector<trillian::LogLeaf>& leaves) {
+  std::string out;
+  for (const trillian::LogLeaf& leaf : leaves) {
+    const std::string bytes = leaf.SerializeAsString();
+    PutUint(out, bytes.size(), 4);
+    out += bytes;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<trillian::LogLeaf>> DecodeQueueRecord(
+    absl::string_view record) {
+  std::vector<trillian::LogLeaf> leaves;
+  while (!record.empty()) {
+    if (record.size() < 4)
+      return absl::DataLossError("queue record is corrupt");
+    uint64_t length = 0;
+    for (int i = 0; i < 4; ++i) {
+      length = (length << 8) | static_cast<uint8_t>(record[i]);
+    }
+    record.remove_prefix(4);
+    trillian::LogLeaf leaf;
+    if (length > record.size() ||
+        !leaf.ParseFromArray(record.data(), static_cast<int>(length))) {
+      return absl::DataLossError("queue record is corrupt");
+    }
+    record.remove_prefix(length);
+    leaves.push_back(std::move(leaf));
+  }
+  if (leaves.empty() || leaves.size() > kMaxLeavesPerQueueRecord) {
+    return absl::DataLossError("queue record is corrupt");
+  }
+  return leaves;
 }
 
 ::rocksdb::Slice ToSlice(absl::string_view s) {
@@ -148,18 +206,48 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
   if (it->Valid() && HasPrefix(it->key(), moved_prefix)) {
     state.next_queue_seq = keys::TrailingUint64(View(it->key())) + 1;
   }
-  const std::string queue_prefix = keys::Prefix(tree_id, keys::kQueue);
-  it->SeekForPrev(ToSlice(keys::Queue(tree_id, kMaxUint64)));
-  if (it->Valid() && HasPrefix(it->key(), queue_prefix)) {
-    state.next_queue_seq = std::max(state.next_queue_seq,
-                                    keys::TrailingUint64(View(it->key())) + 1);
-    it->Seek(ToSlice(queue_prefix));
-    if (!it->Valid()) return ToAbsl(it->status());
-    state.scan_from = keys::TrailingUint64(View(it->key()));
-  } else {
-    state.scan_from = state.next_queue_seq;
+  // The queue: records of this version, and per-leaf ones of older ones.
+  for (const char tag : {keys::kQueueRecord, keys::kQueue}) {
+    const std::string prefix = keys::Prefix(tree_id, tag);
+    for (it->Seek(ToSlice(prefix)); it->Valid() && HasPrefix(it->key(), prefix);
+         it->Next()) {
+      const uint64_t seq = keys::TrailingUint64(View(it->key()));
+      QueuedBatch batch;
+      batch.legacy = tag == keys::kQueue;
+      if (batch.legacy) {
+        batch.leaves.emplace_back();
+        if (!batch.leaves.back().ParseFromArray(it->value().data(),
+                                                it->value().size())) {
+          return absl::DataLossError("queued leaf is corrupt");
+        }
+      } else {
+        absl::StatusOr<std::vector<trillian::LogLeaf>> leaves =
+            DecodeQueueRecord(View(it->value()));
+        if (!leaves.ok()) return leaves.status();
+        batch.leaves = std::move(*leaves);
+      }
+      state.next_queue_seq = std::max(state.next_queue_seq, seq + 1);
+      state.queue.emplace(seq, std::move(batch));
+    }
+    if (!it->status().ok()) return ToAbsl(it->status());
   }
-  return ToAbsl(it->status());
+  // A record a crash left partly integrated: its leaves are contiguous from
+  // the index its forwarding record names.
+  for (auto& [seq, batch] : state.queue) {
+    std::string forward;
+    ::rocksdb::Status s =
+        db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+                       keys::QueueIndex(tree_id, seq), &forward);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return ToAbsl(s);
+    if (forward.size() != 8) return absl::DataLossError("corrupt queue index");
+    const uint64_t first = keys::Uint64At(forward, 0);
+    if (state.tree_size > first) {
+      batch.consumed = static_cast<size_t>(
+          std::min<uint64_t>(batch.leaves.size(), state.tree_size - first));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<trillian::SignedLogRoot>>
@@ -210,25 +298,39 @@ RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
                      keys::Identity(tree_id, identity_hash), &marker);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return ToAbsl(s);
-  if (marker.size() != 9) return absl::DataLossError("corrupt identity record");
-  const uint64_t n = keys::Uint64At(marker, 1);
-  uint64_t index = n;
-  if (marker[0] != kLeafMark) {
-    // Still queued, or integrated: the queue entry and its forwarding record
-    // are swapped in one atomic write, so one of the two exists.
-    absl::StatusOr<std::optional<trillian::LogLeaf>> queued =
-        ReadLeaf(keys::Queue(tree_id, n));
-    if (!queued.ok()) return queued.status();
-    if (queued->has_value())
-      return HeldEntry{std::move(**queued), /*in_tree=*/false};
+  const bool queued_mark = marker.size() == 13 && marker[0] == kBatchMark;
+  const bool legacy_mark = marker.size() == 9 && marker[0] == kLegacyQueuedMark;
+  if (!queued_mark && !legacy_mark &&
+      !(marker.size() == 9 && marker[0] == kLeafMark)) {
+    return absl::DataLossError("corrupt identity record");
+  }
+  uint64_t index = keys::Uint64At(marker, 1);
+  if (queued_mark || legacy_mark) {
+    const uint64_t seq = index;
+    uint64_t offset = 0;
+    for (size_t i = 9; i < marker.size(); ++i) {
+      offset = (offset << 8) | static_cast<uint8_t>(marker[i]);
+    }
+    absl::StatusOr<TreeState*> state = State(tree_id);
+    if (!state.ok()) return state.status();
+    {
+      // Still queued: the record leaves the queue only once integrated.
+      absl::MutexLock lock(&(*state)->mu);
+      auto it = (*state)->queue.find(seq);
+      if (it != (*state)->queue.end() && offset >= it->second.consumed &&
+          offset < it->second.leaves.size()) {
+        return HeldEntry{it->second.leaves[offset], /*in_tree=*/false};
+      }
+    }
+    // Integrated: the record's leaves follow the index 'm' names.
     std::string forward;
     s = db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
-                       keys::QueueIndex(tree_id, n), &forward);
+                       keys::QueueIndex(tree_id, seq), &forward);
     if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
     if (!s.ok() || forward.size() != 8) {
       return absl::DataLossError("identity record points at a lost leaf");
     }
-    index = keys::Uint64At(forward, 0);
+    index = keys::Uint64At(forward, 0) + offset;
   }
   absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
       ReadLeaf(keys::Leaf(tree_id, index));
@@ -241,6 +343,10 @@ RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
 
 absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     int64_t tree_id, std::vector<trillian::LogLeaf> leaves) {
+  if (leaves.size() > kMaxLeavesPerQueueRecord) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kMaxLeavesPerQueueRecord, " leaves per call"));
+  }
   absl::StatusOr<TreeState*> state_or = State(tree_id);
   if (!state_or.ok()) return state_or.status();
   TreeState& state = **state_or;
@@ -260,7 +366,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     }
   }
 
-  uint64_t first_seq = 0;
+  uint64_t seq = 0;
   {
     absl::MutexLock lock(&state.mu);
     // Wait out concurrent calls that are queueing one of our identities, so
@@ -273,15 +379,15 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     };
     state.mu.Await(absl::Condition(&none_pending));
     for (const std::string& id : identities) state.pending.insert(id);
-    first_seq = state.next_queue_seq;
-    state.next_queue_seq += identities.size();
-    state.in_flight.insert(first_seq);
+    seq = state.next_queue_seq++;
+    state.in_flight.insert(seq);
   }
 
+  // The leaves not held yet go into one queue record.
   std::vector<QueueOutcome> outcomes(leaves.size());
+  std::vector<trillian::LogLeaf> added;
   absl::Status status = [&]() -> absl::Status {
     ::rocksdb::WriteBatch batch;
-    uint64_t seq = first_seq;
     for (size_t i = 0; i < leaves.size(); ++i) {
       if (first_of[i] >= 0) continue;
       absl::StatusOr<std::optional<HeldEntry>> held =
@@ -289,26 +395,37 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
       if (!held.ok()) return held.status();
       if (held->has_value()) {
         outcomes[i].leaf = std::move((*held)->leaf);
-        ++seq;
         continue;
       }
-      const std::string value = leaves[i].SerializeAsString();
-      batch.Put(db_->log(), keys::Queue(tree_id, seq), value);
       batch.Put(db_->index(),
                 keys::Identity(tree_id, leaves[i].leaf_identity_hash()),
-                IdentityValue(kQueuedMark, seq));
+                QueuedIdentityValue(seq, added.size()));
       outcomes[i].added = true;
-      outcomes[i].leaf = std::move(leaves[i]);
-      ++seq;
+      outcomes[i].leaf = leaves[i];
+      added.push_back(std::move(leaves[i]));
     }
-    if (batch.Count() == 0) return absl::OkStatus();
-    return ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+    if (added.empty()) return absl::OkStatus();
+    batch.Put(db_->log(), keys::QueueRecord(tree_id, seq),
+              EncodeQueueRecord(added));
+    {
+      // Visible to lookups before its identity records are; the sequencer
+      // does not read it while it is in flight.
+      absl::MutexLock lock(&state.mu);
+      state.queue[seq].leaves = added;
+    }
+    absl::Status written =
+        ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+    if (!written.ok()) {
+      absl::MutexLock lock(&state.mu);
+      state.queue.erase(seq);
+    }
+    return written;
   }();
 
   {
     absl::MutexLock lock(&state.mu);
     for (const std::string& id : identities) state.pending.erase(id);
-    state.in_flight.erase(state.in_flight.find(first_seq));
+    state.in_flight.erase(seq);
   }
   if (!status.ok()) return status;
   for (size_t i = 0; i < leaves.size(); ++i) {
@@ -389,33 +506,22 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
 
 absl::StatusOr<std::vector<QueuedEntry>> RocksLogStorage::PeekQueue(
     int64_t tree_id, size_t max) {
-  absl::StatusOr<TreeState*> state = State(tree_id);
-  if (!state.ok()) return state.status();
-  uint64_t from, limit;
-  {
-    absl::MutexLock lock(&(*state)->mu);
-    from = (*state)->scan_from;
-    limit = (*state)->in_flight.empty() ? (*state)->next_queue_seq
-                                        : *(*state)->in_flight.begin();
-  }
+  absl::StatusOr<TreeState*> state_or = State(tree_id);
+  if (!state_or.ok()) return state_or.status();
+  TreeState& state = **state_or;
   std::vector<QueuedEntry> entries;
-  if (from >= limit) return entries;
-  const std::string upper = keys::Queue(tree_id, limit);
-  ::rocksdb::Slice upper_slice(upper);
-  ::rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<::rocksdb::Iterator> it(
-      db_->db()->NewIterator(options, db_->log()));
-  for (it->Seek(keys::Queue(tree_id, from));
-       it->Valid() && entries.size() < max; it->Next()) {
-    QueuedEntry entry;
-    entry.queue_seq = keys::TrailingUint64(View(it->key()));
-    if (!entry.leaf.ParseFromArray(it->value().data(), it->value().size())) {
-      return absl::DataLossError("queued leaf is corrupt");
+  absl::MutexLock lock(&state.mu);
+  const uint64_t limit =
+      state.in_flight.empty() ? state.next_queue_seq : *state.in_flight.begin();
+  for (auto it = state.queue.begin();
+       it != state.queue.end() && it->first < limit && entries.size() < max;
+       ++it) {
+    const QueuedBatch& batch = it->second;
+    for (size_t offset = batch.consumed;
+         offset < batch.leaves.size() && entries.size() < max; ++offset) {
+      entries.push_back({Position(it->first, offset), batch.leaves[offset]});
     }
-    entries.push_back(std::move(entry));
   }
-  if (!it->status().ok()) return ToAbsl(it->status());
   return entries;
 }
 
@@ -487,21 +593,43 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   if (from_queue && batch.consumed_queue_seqs.size() != batch.leaves.size()) {
     return absl::InternalError("one queue entry per integrated leaf expected");
   }
-  // The identity record of a queued leaf keeps its queue sequence number and
-  // the 'm' record forwards it to the index, so for leaves with the default
+  // Each consumed record's size and kind, to write its 'm' with its first
+  // leaf and delete it with its last.
+  absl::flat_hash_map<uint64_t, std::pair<size_t, bool>> records;
+  if (from_queue) {
+    absl::MutexLock lock(&state.mu);
+    for (uint64_t position : batch.consumed_queue_seqs) {
+      auto it = state.queue.find(SeqOf(position));
+      if (it == state.queue.end() ||
+          OffsetOf(position) >= it->second.leaves.size()) {
+        return absl::InternalError("integrating a leaf that is not queued");
+      }
+      records.emplace(it->first, std::make_pair(it->second.leaves.size(),
+                                                it->second.legacy));
+    }
+  }
+  // The identity record of a queued leaf keeps its queue position and the
+  // record's 'm' forwards it to the index, so for leaves with the default
   // identity only keys that grow with the tree or the queue are written.
   for (size_t i = 0; i < batch.leaves.size(); ++i) {
     const trillian::LogLeaf& leaf = batch.leaves[i];
     const uint64_t index = leaf.leaf_index();
     wb.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
     if (!from_queue) continue;  // PREORDERED_LOG: indexed when added.
-    const uint64_t seq = batch.consumed_queue_seqs[i];
-    std::string index_bytes;
-    PutUint(index_bytes, index, 8);
-    wb.Put(db_->log(), keys::QueueIndex(tree_id, seq), index_bytes);
-    // Queue entries are written once and deleted once: SingleDelete lets a
-    // flush drop both instead of carrying a tombstone down the levels.
-    wb.SingleDelete(db_->log(), keys::Queue(tree_id, seq));
+    const uint64_t seq = SeqOf(batch.consumed_queue_seqs[i]);
+    const uint64_t offset = OffsetOf(batch.consumed_queue_seqs[i]);
+    const auto [size, legacy] = records.at(seq);
+    if (offset == 0) {
+      std::string index_bytes;
+      PutUint(index_bytes, index, 8);
+      wb.Put(db_->log(), keys::QueueIndex(tree_id, seq), index_bytes);
+    }
+    if (offset + 1 == size) {
+      // Queue records are written once and deleted once: SingleDelete lets
+      // a flush drop both instead of carrying a tombstone down the levels.
+      wb.SingleDelete(db_->log(), legacy ? keys::Queue(tree_id, seq)
+                                         : keys::QueueRecord(tree_id, seq));
+    }
     if (leaf.leaf_identity_hash() != leaf.merkle_leaf_hash()) {
       wb.Put(db_->index(),
              keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
@@ -557,9 +685,12 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   state.root = batch.root;
   state.tree_size = batch.tree_size;
   state.revision = batch.revision;
-  if (!batch.consumed_queue_seqs.empty()) {
-    state.scan_from =
-        std::max(state.scan_from, batch.consumed_queue_seqs.back() + 1);
+  for (uint64_t position : batch.consumed_queue_seqs) {
+    auto it = state.queue.find(SeqOf(position));
+    if (it == state.queue.end()) continue;
+    it->second.consumed =
+        std::max<size_t>(it->second.consumed, OffsetOf(position) + 1);
+    if (it->second.consumed == it->second.leaves.size()) state.queue.erase(it);
   }
   return absl::OkStatus();
 }

@@ -2,10 +2,12 @@
 #ifndef TRELLIS_STORAGE_ROCKSDB_LOG_STORAGE_H_
 #define TRELLIS_STORAGE_ROCKSDB_LOG_STORAGE_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -60,21 +62,30 @@ class RocksLogStorage : public LogStorage {
                                               uint32_t width) override;
 
  private:
+  // The leaves of one queue record (one QueueLeaves call; a single leaf for
+  // records of older versions), kept in memory until integrated.
+  struct QueuedBatch {
+    std::vector<trillian::LogLeaf> leaves;
+    size_t consumed = 0;  // Integrated, from the front.
+    bool legacy = false;  // A per-leaf 'q' record.
+  };
+
   // In-memory state of one tree, loaded from the database on first use.
   struct TreeState {
     absl::Mutex mu;
     std::optional<trillian::SignedLogRoot> root ABSL_GUARDED_BY(mu);
     uint64_t tree_size ABSL_GUARDED_BY(mu) = 0;
     uint64_t revision ABSL_GUARDED_BY(mu) = 0;
-    // Next queue sequence number to hand out.
+    // Next queue record sequence number to hand out.
     uint64_t next_queue_seq ABSL_GUARDED_BY(mu) = 0;
-    // Every queue entry below this has been integrated: the sequencer scans
-    // from here, skipping the tombstones of consumed entries.
-    uint64_t scan_from ABSL_GUARDED_BY(mu) = 0;
-    // First sequence number of each queue write not yet committed; the
-    // sequencer reads no further than the smallest, so it never skips an
-    // entry that commits late.
-    std::multiset<uint64_t> in_flight ABSL_GUARDED_BY(mu);
+    // The queue: every record not wholly integrated, by sequence number.
+    // A record is here from just before its write (so that lookups never
+    // find an identity whose leaf they cannot see) until integrated.
+    std::map<uint64_t, QueuedBatch> queue ABSL_GUARDED_BY(mu);
+    // Sequence numbers of queue writes not yet committed; the sequencer
+    // reads no further than the smallest, so it never skips a record that
+    // commits late.
+    std::set<uint64_t> in_flight ABSL_GUARDED_BY(mu);
     // Identity hashes being queued right now, for de-duplication across
     // concurrent calls.
     absl::flat_hash_set<std::string> pending ABSL_GUARDED_BY(mu);

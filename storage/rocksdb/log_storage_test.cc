@@ -9,6 +9,8 @@
 #include "merkle/log_root.h"
 #include "merkle/proof_builder.h"
 #include "merkle/verifier.h"
+#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/keys.h"
 #include "util/test_util.h"
 
 namespace trellis::storage::rocksdb {
@@ -47,8 +49,9 @@ class RocksLogStorageTest : public ::testing::Test {
     storage_ = std::make_unique<RocksLogStorage>(db_.get());
   }
 
-  // What the sequencer does, minus signing: integrates the whole queue.
-  void IntegrateQueue() {
+  // What the sequencer does, minus signing: integrates the queue (up to
+  // `max` leaves).
+  void IntegrateQueue(size_t max = 1000000) {
     auto root = storage_->LatestRoot(kTree);
     ASSERT_TRUE(root.ok() && root->has_value());
     merkle::LogRootV1 current = *merkle::ParseLogRoot((*root)->log_root());
@@ -62,7 +65,7 @@ class RocksLogStorageTest : public ::testing::Test {
     }
     auto range = merkle::CompactRange::FromHashes(current.tree_size, edge);
     ASSERT_TRUE(range.ok());
-    auto queued = storage_->PeekQueue(kTree, 1000000);
+    auto queued = storage_->PeekQueue(kTree, max);
     ASSERT_TRUE(queued.ok());
     IntegrationBatch batch;
     for (QueuedEntry& e : *queued) {
@@ -84,6 +87,83 @@ class RocksLogStorageTest : public ::testing::Test {
   std::unique_ptr<Database> db_;
   std::unique_ptr<RocksLogStorage> storage_;
 };
+
+// One QueueLeaves call is one queue record: a crash after part of it was
+// integrated resumes with the rest, and every leaf is found where it went.
+TEST_F(RocksLogStorageTest, AQueueRecordPartlyIntegratedResumesAfterRestart) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  std::vector<trillian::LogLeaf> leaves;
+  for (int i = 0; i < 10; ++i) leaves.push_back(Leaf("r" + std::to_string(i)));
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, leaves).ok());
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("later")}).ok());
+  IntegrateQueue(4);
+  Open();  // A restart between passes.
+  auto queued = storage_->PeekQueue(kTree, 100);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 7u);
+  EXPECT_EQ((*queued)[0].leaf.leaf_value(), "r4");
+  EXPECT_EQ((*queued)[6].leaf.leaf_value(), "later");
+  // Queued and integrated leaves of the same record are both held.
+  auto again = storage_->QueueLeaves(kTree, {Leaf("r2"), Leaf("r8")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[0].added);
+  EXPECT_EQ((*again)[0].leaf.leaf_index(), 2);
+  EXPECT_FALSE((*again)[1].added);
+  EXPECT_EQ((*again)[1].leaf.leaf_value(), "r8");
+  IntegrateQueue();
+  Open();
+  EXPECT_TRUE(storage_->PeekQueue(kTree, 100)->empty());
+  auto leaves_back = storage_->GetLeavesByRange(kTree, 0, 20, 20);
+  ASSERT_TRUE(leaves_back.ok());
+  ASSERT_EQ(leaves_back->size(), 11u);
+  EXPECT_EQ((*leaves_back)[8].leaf_value(), "r8");
+  EXPECT_EQ((*leaves_back)[10].leaf_value(), "later");
+  auto held = storage_->QueueLeaves(kTree, {Leaf("r8"), Leaf("later")});
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ((*held)[0].leaf.leaf_index(), 8);
+  EXPECT_EQ((*held)[1].leaf.leaf_index(), 10);
+  // Nothing of the queue is left in the database.
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
+  for (const char tag : {keys::kQueueRecord, keys::kQueue}) {
+    it->Seek(keys::Prefix(kTree, tag));
+    EXPECT_FALSE(it->Valid() &&
+                 it->key().starts_with(keys::Prefix(kTree, tag)));
+  }
+}
+
+// Data directories of older versions hold one queue record per leaf, with
+// 'Q' identity records: they are read, deduplicated and integrated.
+TEST_F(RocksLogStorageTest, PerLeafQueueRecordsOfOlderVersionsAreIntegrated) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  ::rocksdb::WriteBatch legacy;
+  for (uint64_t seq : {3, 4}) {
+    const trillian::LogLeaf leaf = Leaf("old" + std::to_string(seq));
+    legacy.Put(db_->log(), keys::Queue(kTree, seq), leaf.SerializeAsString());
+    std::string mark = "Q";
+    for (int i = 7; i >= 0; --i) mark += static_cast<char>(seq >> (8 * i));
+    legacy.Put(db_->index(), keys::Identity(kTree, leaf.leaf_identity_hash()),
+               mark);
+  }
+  ASSERT_TRUE(db_->db()->Write(db_->durable_write(), &legacy).ok());
+  Open();
+  auto dup = storage_->QueueLeaves(kTree, {Leaf("old3"), Leaf("new")});
+  ASSERT_TRUE(dup.ok());
+  EXPECT_FALSE((*dup)[0].added);
+  EXPECT_TRUE((*dup)[1].added);
+  auto queued = storage_->PeekQueue(kTree, 100);
+  ASSERT_EQ(queued->size(), 3u);
+  EXPECT_EQ((*queued)[0].leaf.leaf_value(), "old3");
+  EXPECT_EQ((*queued)[1].leaf.leaf_value(), "old4");
+  EXPECT_EQ((*queued)[2].leaf.leaf_value(), "new");
+  IntegrateQueue();
+  Open();
+  auto held = storage_->QueueLeaves(kTree, {Leaf("old4"), Leaf("new")});
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ((*held)[0].leaf.leaf_index(), 1);
+  EXPECT_EQ((*held)[1].leaf.leaf_index(), 2);
+  EXPECT_TRUE(storage_->PeekQueue(kTree, 100)->empty());
+}
 
 TEST_F(RocksLogStorageTest, InitOnce) {
   EXPECT_FALSE(storage_->LatestRoot(kTree)->has_value());
