@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crypto/keys.h"
 #include "map/hasher.h"
 #include "tlog/policy.h"
+#include "tlog/witness_protocol.h"
 #include "trellis_settings.pb.h"
 #include "util/file.h"
 #include "util/proto_time.h"
@@ -100,7 +102,14 @@ absl::StatusOr<int64_t> RandomTreeId() {
 
 void Redact(trillian::Tree& tree) { tree.clear_private_key(); }
 
-// A log's witness policy parses, and names this log's key if it names logs.
+// Witnesses a checkpoint can carry cosignatures of: with the log's own
+// signature, well under a note's 100.
+constexpr size_t kMaxAskedWitnesses = 64;
+// An origin is a checkpoint's first line and the note key's name.
+constexpr size_t kMaxOriginBytes = 256;
+
+// A log's witness policy parses, names this log's key if it names logs,
+// and can be met by the witnesses the log can ask (those with a valid URL).
 absl::Status CheckWitnessPolicy(const trellis::LogSettings& settings) {
   if (settings.witness_policy().empty()) return absl::OkStatus();
   absl::StatusOr<tlog::WitnessPolicy> policy =
@@ -108,6 +117,27 @@ absl::Status CheckWitnessPolicy(const trellis::LogSettings& settings) {
   if (!policy.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("witness_policy: ", policy.status().message()));
+  }
+  std::set<std::string> askable;
+  for (const tlog::PolicyWitness& witness : policy->witnesses()) {
+    if (witness.url.empty()) continue;
+    if (absl::StatusOr<tlog::SubmissionPrefix> url =
+            tlog::ParseSubmissionPrefix(witness.url);
+        !url.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("witness_policy: ", url.status().message()));
+    }
+    askable.insert(witness.name);
+  }
+  if (askable.size() > kMaxAskedWitnesses) {
+    return absl::InvalidArgumentError(absl::StrCat("witness_policy: at most ",
+                                                   kMaxAskedWitnesses,
+                                                   " witnesses with URLs"));
+  }
+  if (!policy->QuorumMet(askable)) {
+    return absl::InvalidArgumentError(
+        "witness_policy: its quorum cannot be met by the witnesses that have "
+        "a URL");
   }
   if (policy->logs().empty()) return absl::OkStatus();
   for (const tlog::PolicyLog& log : policy->logs()) {
@@ -278,6 +308,23 @@ absl::StatusOr<KeyStore::NewNoteKey> TreeManager::NewNoteKey(
     int64_t tree_id, trellis::LogSettings& settings) {
   if (settings.origin().empty()) {
     settings.set_origin(absl::StrCat(origin_prefix_, "/", tree_id));
+  }
+  if (settings.origin().size() > kMaxOriginBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("origin is longer than ", kMaxOriginBytes, " bytes"));
+  }
+  // Witnesses and verifiers keep their state per origin.
+  absl::StatusOr<std::vector<trillian::Tree>> trees =
+      trees_->ListTrees(/*include_deleted=*/true);
+  if (!trees.ok()) return trees.status();
+  for (const trillian::Tree& tree : *trees) {
+    trellis::LogSettings other;
+    if (tree.tree_id() != tree_id && tree.tree_type() != trillian::MAP &&
+        tree.storage_settings().UnpackTo(&other) &&
+        other.origin() == settings.origin()) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "origin ", settings.origin(), " is tree ", tree.tree_id(), "'s"));
+    }
   }
   absl::StatusOr<KeyStore::NewNoteKey> note_key =
       keys_->GenerateNoteKey(tree_id, settings.origin());

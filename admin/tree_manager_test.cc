@@ -289,6 +289,15 @@ TEST_F(TreeManagerTest, LogsGetAnOriginAndANoteKeyThatSignsCheckpoints) {
               absl::StatusCode::kInvalidArgument)
         << bad;
   }
+  asked.set_origin(std::string(257, 'o'));
+  request.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Witnesses and verifiers keep state per origin: one log each.
+  asked.set_origin("example.com/log");
+  request.mutable_tree()->mutable_storage_settings()->PackFrom(asked);
+  EXPECT_EQ(manager_.CreateTree(request).status().code(),
+            absl::StatusCode::kAlreadyExists);
   request.mutable_tree()->mutable_storage_settings()->PackFrom(
       trellis::MapSettings());
   EXPECT_EQ(manager_.CreateTree(request).status().code(),
@@ -364,9 +373,22 @@ TEST_F(TreeManagerTest, WitnessPoliciesAreCheckedAndMayChange) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  // Malformed policies: no quorum, unknown witness.
+  // Malformed policies: no quorum, unknown witness, a URL that is not one,
+  // a quorum only witnesses without URLs could meet.
   EXPECT_EQ(update_with(witness_line, false).status().code(),
             absl::StatusCode::kInvalidArgument);
+  const std::string vkey = tlog::FormatVerifierKey(witness_key->verifier_key());
+  EXPECT_EQ(update_with(absl::StrCat("witness w1 ", vkey,
+                                     " witness.example/\nquorum w1\n"),
+                        false)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      update_with(absl::StrCat("witness w1 ", vkey, "\nquorum w1\n"), false)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(update_with(witness_line + "quorum w2\n", false).status().code(),
             absl::StatusCode::kInvalidArgument);
   // And cleared again.

@@ -54,7 +54,7 @@ void CheckpointPublisher::RunPass() {
     absl::StatusOr<storage::StoredCheckpoint> published =
         Publish(tree.tree_id());
     // Logs not yet initialised have nothing to publish.
-    if (!published.ok() && !absl::IsFailedPrecondition(published.status())) {
+    if (!published.ok() && !absl::IsNotFound(published.status())) {
       std::fprintf(stderr, "checkpoints: tree %lld: %s\n",
                    static_cast<long long>(tree.tree_id()),
                    published.status().ToString().c_str());
@@ -69,7 +69,7 @@ absl::StatusOr<storage::StoredCheckpoint> CheckpointPublisher::Publish(
       logs_->LatestRoot(tree_id);
   if (!signed_root.ok()) return signed_root.status();
   if (!signed_root->has_value()) {
-    return absl::FailedPreconditionError(
+    return absl::NotFoundError(
         absl::StrCat("log ", tree_id, " is not initialised"));
   }
   absl::StatusOr<merkle::LogRootV1> root =

@@ -51,8 +51,8 @@ class CheckpointPublisher {
 
   // Signs and stores a checkpoint for the log's latest root unless the
   // latest published checkpoint is already for that size. Returns the
-  // latest published checkpoint. FAILED_PRECONDITION for a log never
-  // initialised; UNAVAILABLE when its witnesses' cosignatures fall short of
+  // latest published checkpoint. NOT_FOUND for a log never initialised;
+  // UNAVAILABLE when its witnesses' cosignatures fall short of
   // the quorum (nothing is published then, unless the log fails open).
   absl::StatusOr<storage::StoredCheckpoint> Publish(int64_t tree_id);
 

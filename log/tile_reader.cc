@@ -59,16 +59,12 @@ absl::StatusOr<std::shared_ptr<const std::string>> TileReader::Tile(
         absl::StrCat("the latest checkpoint (", (*checkpoint)->size,
                      " leaves) does not cover this tile"));
   }
-  const bool full = id.width == tlog::kTileWidth;
+  // A tile of a given width never changes, partial or full.
   const std::string cache_key =
-      full ? absl::StrCat(tree_id, id.entries ? "/e/" : "/", id.level, "/",
-                          id.index)
-           : "";
-  if (full) {
-    if (std::shared_ptr<const std::string> cached =
-            full_tiles_.Get(cache_key)) {
-      return cached;
-    }
+      absl::StrCat(tree_id, id.entries ? "/e/" : "/", id.level, "/", id.index,
+                   "/", id.width);
+  if (std::shared_ptr<const std::string> cached = tiles_.Get(cache_key)) {
+    return cached;
   }
   absl::StatusOr<std::string> read =
       id.entries ? logs_->ReadEntryBundle(tree_id, id.index, id.width)
@@ -80,7 +76,7 @@ absl::StatusOr<std::shared_ptr<const std::string>> TileReader::Tile(
   }
   if (!read.ok()) return read.status();
   auto tile = std::make_shared<const std::string>(std::move(*read));
-  if (full) full_tiles_.Put(cache_key, tile, tile->size(), /*replace=*/false);
+  tiles_.Put(cache_key, tile, tile->size(), /*replace=*/false);
   return tile;
 }
 

@@ -18,19 +18,19 @@
 
 namespace trellis::log {
 
-inline constexpr size_t kDefaultFullTileCacheBytes = size_t{64} << 20;
+inline constexpr size_t kDefaultTileCacheBytes = size_t{64} << 20;
 
 class TileReader {
  public:
-  // Full tiles and bundles, which never change, are kept in an LRU cache of
-  // `cache_bytes`.
+  // Tiles and bundles never change at a given width: they are kept in an
+  // LRU cache of `cache_bytes`.
   TileReader(storage::TreeStorage* trees, storage::LogStorage* logs,
              CheckpointPublisher* checkpoints,
-             size_t cache_bytes = kDefaultFullTileCacheBytes)
+             size_t cache_bytes = kDefaultTileCacheBytes)
       : trees_(trees),
         logs_(logs),
         checkpoints_(checkpoints),
-        full_tiles_(cache_bytes) {}
+        tiles_(cache_bytes) {}
 
   // The latest checkpoint of a log. NOT_FOUND for a tree that is not a
   // log, is deleted, or has none published yet.
@@ -51,7 +51,7 @@ class TileReader {
   storage::TreeStorage* const trees_;
   storage::LogStorage* const logs_;
   CheckpointPublisher* const checkpoints_;
-  LruCache<std::string> full_tiles_;
+  LruCache<std::string> tiles_;
 };
 
 // How many of the 256 entries of tile `index` at tile level `level` a tree

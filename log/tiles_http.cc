@@ -92,7 +92,7 @@ void AddTlogTilesRoutes(TileReader* reader, http::Router& router) {
                response.headers.emplace_back("Cache-Control", "no-cache");
                AllowAnyOrigin(response);
              });
-  // Full bundles never change: each is compressed once.
+  // Bundles of a width never change: each is compressed once.
   auto gzipped = std::make_shared<LruCache<std::string>>(kGzipCacheBytes);
   router.Get(
       absl::StrCat(kLogPrefix, "(tile/.*)"),
@@ -129,10 +129,9 @@ void AddTlogTilesRoutes(TileReader* reader, http::Router& router) {
           absl::StatusOr<std::string> made = Gzip(**tile);
           if (!made.ok()) return Fail(made.status(), response);
           compressed = std::make_shared<const std::string>(std::move(*made));
-          if (id->width == tlog::kTileWidth) {
-            gzipped->Put(key, compressed, compressed->size(),
-                         /*replace=*/false);
-          }
+          // A bundle of a given width never changes, partial or not.
+          gzipped->Put(key, compressed, compressed->size(),
+                       /*replace=*/false);
         }
         response.headers.emplace_back("Content-Encoding", "gzip");
         response.body = *compressed;

@@ -1,8 +1,8 @@
 #include "log/witness_collector.h"
 
 #include <future>
+#include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -13,157 +13,208 @@
 namespace trellis::log {
 namespace {
 
-// Replies beyond this are not cosignature lines.
-constexpr size_t kMaxReplyBytes = 64 << 10;
+// Replies beyond this are not one cosignature line.
+constexpr size_t kMaxReplyBytes = 16 << 10;
 
-// "scheme://host[:port]" and the path after it (no trailing '/').
-absl::StatusOr<std::pair<std::string, std::string>> SplitUrl(
-    absl::string_view url) {
-  if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
-    return absl::InvalidArgumentError("witness URL is not http(s)://");
+struct Reply {
+  std::string error;  // Transport failure; the rest is unset then.
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// One POST, with every phase bounded and the body capped. Runs on its own
+// thread and touches only its arguments.
+Reply Post(const tlog::SubmissionPrefix& url, std::string body,
+           absl::Duration timeout) {
+  httplib::Client client(url.origin);
+  const int64_t micros = absl::ToInt64Microseconds(timeout);
+  client.set_connection_timeout(micros / 1000000, micros % 1000000);
+  client.set_read_timeout(micros / 1000000, micros % 1000000);
+  client.set_write_timeout(micros / 1000000, micros % 1000000);
+  client.enable_server_certificate_verification(true);
+  Reply reply;
+  httplib::Request request;
+  request.method = "POST";
+  request.path = url.path + "/add-checkpoint";
+  request.body = std::move(body);
+  request.set_header("Content-Type", "text/plain");
+  request.content_receiver = [&reply](const char* data, size_t length, uint64_t,
+                                      uint64_t) {
+    reply.body.append(data, length);
+    return reply.body.size() <= kMaxReplyBytes;
+  };
+  httplib::Response response;
+  httplib::Error error = httplib::Error::Success;
+  if (!client.send(request, response, error)) {
+    reply.error = reply.body.size() > kMaxReplyBytes
+                      ? "the reply is too long"
+                      : httplib::to_string(error);
+    return reply;
   }
-  const size_t host = url.find("://") + 3;
-  const size_t path = url.find('/', host);
-  absl::string_view rest =
-      path == absl::string_view::npos ? "" : url.substr(path);
-  absl::ConsumeSuffix(&rest, "/");
-  return std::make_pair(std::string(url.substr(0, path)), std::string(rest));
+  reply.status = response.status;
+  reply.content_type = response.get_header_value("Content-Type");
+  return reply;
 }
 
 }  // namespace
 
-Cosignatures WitnessCollector::Collect(int64_t tree_id,
-                                       const tlog::WitnessPolicy& policy,
-                                       const std::string& note, uint64_t size) {
-  std::vector<std::pair<const tlog::PolicyWitness*,
-                        std::future<absl::StatusOr<std::vector<std::string>>>>>
-      pending;
-  for (const tlog::PolicyWitness& witness : policy.witnesses()) {
-    if (witness.url.empty()) continue;  // Cosigns by other means, if at all.
-    pending.emplace_back(&witness,
-                         std::async(std::launch::async, [&, w = &witness] {
-                           return CollectOne(tree_id, *w, note, size);
-                         }));
-  }
-  Cosignatures out;
-  for (auto& [witness, future] : pending) {
-    absl::StatusOr<std::vector<std::string>> lines = future.get();
-    if (!lines.ok()) {
-      out.failures.push_back(
-          absl::StrCat(witness->name, ": ", lines.status().message()));
-      continue;
-    }
-    out.lines.insert(out.lines.end(), lines->begin(), lines->end());
-    out.witnesses.insert(witness->name);
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<std::string>> WitnessCollector::CollectOne(
-    int64_t tree_id, const tlog::PolicyWitness& witness,
-    const std::string& note, uint64_t size) {
-  const std::pair<int64_t, std::string> key(tree_id, witness.name);
-  uint64_t old_size = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = sizes_.find(key);
-    if (it != sizes_.end()) old_size = it->second;
-  }
-  if (old_size > size) old_size = 0;  // Learn its size again.
+struct WitnessCollector::Attempt {
+  const tlog::PolicyWitness* witness = nullptr;
+  Key key;
+  int64_t tree_id = 0;
+  const std::string* note = nullptr;
+  uint64_t size = 0;
+  std::future<Reply> reply;
   uint64_t witness_size = 0;
-  absl::StatusOr<std::vector<std::string>> lines =
-      Send(tree_id, witness, note, old_size, size, &witness_size);
-  if (absl::IsAborted(lines.status())) {
-    if (witness_size > size) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the witness has cosigned ", witness_size,
-                       " leaves, more than this log has"));
-    }
-    lines = Send(tree_id, witness, note, witness_size, size, &witness_size);
-  }
-  if (lines.ok()) {
-    absl::MutexLock lock(&mu_);
-    sizes_[key] = size;
-  }
-  return lines;
-}
+  absl::Status failed;  // Set once the attempt is over without a line.
+};
 
-absl::StatusOr<std::vector<std::string>> WitnessCollector::Send(
-    int64_t tree_id, const tlog::PolicyWitness& witness,
-    const std::string& note, uint64_t old_size, uint64_t size,
-    uint64_t* witness_size) {
+absl::Status WitnessCollector::Launch(Attempt& attempt, uint64_t old_size) {
+  absl::StatusOr<tlog::SubmissionPrefix> url =
+      tlog::ParseSubmissionPrefix(attempt.witness->url);
+  if (!url.ok()) return url.status();
   tlog::AddCheckpointRequest request;
   request.old_size = old_size;
-  request.checkpoint_note = note;
-  if (old_size > 0 && old_size < size) {
+  request.checkpoint_note = *attempt.note;
+  if (old_size > 0 && old_size < attempt.size) {
     absl::StatusOr<std::vector<std::string>> proof =
-        prover_(tree_id, old_size, size);
+        prover_(attempt.tree_id, old_size, attempt.size);
     if (!proof.ok()) return proof.status();
     request.proof = std::move(*proof);
   }
   absl::StatusOr<std::string> body = tlog::FormatAddCheckpointRequest(request);
   if (!body.ok()) return body.status();
-  absl::StatusOr<std::pair<std::string, std::string>> url =
-      SplitUrl(witness.url);
-  if (!url.ok()) return url.status();
+  auto open = std::make_shared<std::atomic<bool>>(true);
+  {
+    absl::MutexLock lock(&mu_);
+    auto& slot = open_[attempt.key];
+    if (slot != nullptr && slot->load()) {
+      return absl::UnavailableError("its previous request is still open");
+    }
+    slot = open;
+  }
+  std::packaged_task<Reply()> task([url = *std::move(url),
+                                    body = *std::move(body), timeout = timeout_,
+                                    open]() mutable {
+    Reply reply = Post(url, std::move(body), timeout);
+    open->store(false);
+    return reply;
+  });
+  attempt.reply = task.get_future();
+  std::thread(std::move(task)).detach();
+  return absl::OkStatus();
+}
 
-  httplib::Client client(url->first);
-  const int64_t micros = absl::ToInt64Microseconds(timeout_);
-  client.set_connection_timeout(micros / 1000000, micros % 1000000);
-  client.set_read_timeout(micros / 1000000, micros % 1000000);
-  client.set_write_timeout(micros / 1000000, micros % 1000000);
-  client.enable_server_certificate_verification(true);
-  httplib::Result reply =
-      client.Post(url->second + "/add-checkpoint", *body, "text/plain");
-  if (!reply) {
+absl::StatusOr<std::string> WitnessCollector::Interpret(Attempt& attempt) {
+  const Reply reply = attempt.reply.get();
+  const std::string& url = attempt.witness->url;
+  if (!reply.error.empty()) {
     return absl::UnavailableError(
-        absl::StrCat("POST ", witness.url,
-                     "/add-checkpoint: ", httplib::to_string(reply.error())));
+        absl::StrCat("POST ", url, "/add-checkpoint: ", reply.error));
   }
-  if (reply->body.size() > kMaxReplyBytes) {
-    return absl::UnavailableError("the reply is too long");
-  }
-  switch (reply->status) {
+  switch (reply.status) {
     case 200:
       break;
     case 409: {
-      if (reply->get_header_value("Content-Type") !=
-          tlog::kTlogSizeContentType) {
+      const absl::string_view type = absl::StripAsciiWhitespace(
+          absl::string_view(reply.content_type)
+              .substr(0, reply.content_type.find(';')));
+      if (type != tlog::kTlogSizeContentType) {
         return absl::UnavailableError("409 without a text/x.tlog.size body");
       }
-      absl::StatusOr<uint64_t> known = tlog::ParseTlogSize(reply->body);
+      absl::StatusOr<uint64_t> known = tlog::ParseTlogSize(reply.body);
       if (!known.ok()) return known.status();
-      *witness_size = *known;
+      attempt.witness_size = *known;
       return absl::AbortedError(absl::StrCat("the witness has ", *known));
     }
     case 422:
       return absl::FailedPreconditionError(absl::StrCat(
           "422: the witness refuses this checkpoint as inconsistent with "
           "what it cosigned (a fork?): ",
-          absl::StripAsciiWhitespace(reply->body)));
+          absl::StripAsciiWhitespace(reply.body.substr(0, 200))));
     default:
       return absl::UnavailableError(
-          absl::StrCat(reply->status, ": ",
-                       absl::StripAsciiWhitespace(reply->body.substr(0, 200))));
+          absl::StrCat(reply.status, ": ",
+                       absl::StripAsciiWhitespace(reply.body.substr(0, 200))));
   }
-  // Only lines that verify under this witness's key count.
-  std::vector<std::string> lines;
-  for (absl::string_view line : absl::StrSplit(reply->body, '\n')) {
+  // The first line that verifies under this witness's key; one per witness
+  // (notes hold at most 100 signatures).
+  const tlog::NoteVerifierKey& key = attempt.witness->key;
+  for (absl::string_view line : absl::StrSplit(reply.body, '\n')) {
     if (line.empty()) continue;
     const std::string with_newline = absl::StrCat(line, "\n");
     absl::StatusOr<tlog::Note> cosigned =
-        tlog::ParseNote(absl::StrCat(note, with_newline));
-    if (!cosigned.ok()) continue;
-    if (tlog::VerifyNote(*cosigned, {witness.key}).ok() &&
-        cosigned->signatures.back().name == witness.key.name &&
-        cosigned->signatures.back().id == witness.key.id) {
-      lines.push_back(with_newline);
+        tlog::ParseNote(absl::StrCat(*attempt.note, with_newline));
+    if (cosigned.ok() && cosigned->signatures.back().name == key.name &&
+        cosigned->signatures.back().id == key.id &&
+        tlog::VerifyNote(*cosigned, {key}).ok()) {
+      return with_newline;
     }
   }
-  if (lines.empty()) {
-    return absl::UnavailableError("no cosignature that verifies");
+  return absl::UnavailableError("no cosignature that verifies");
+}
+
+Cosignatures WitnessCollector::Collect(int64_t tree_id,
+                                       const tlog::WitnessPolicy& policy,
+                                       const std::string& note, uint64_t size) {
+  std::vector<Attempt> attempts;
+  for (const tlog::PolicyWitness& witness : policy.witnesses()) {
+    if (witness.url.empty()) continue;  // Cosigns by other means, if at all.
+    Attempt& attempt = attempts.emplace_back();
+    attempt.witness = &witness;
+    attempt.key = Key(tree_id, witness.name);
+    attempt.tree_id = tree_id;
+    attempt.note = &note;
+    attempt.size = size;
   }
-  return lines;
+  // Round one from the size each witness last cosigned; round two, for the
+  // 409s, from the size they named.
+  Cosignatures out;
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Attempt*> launched;
+    for (Attempt& attempt : attempts) {
+      if (round == 1 && !absl::IsAborted(attempt.failed)) continue;
+      uint64_t old_size = attempt.witness_size;
+      if (round == 0) {
+        absl::MutexLock lock(&mu_);
+        auto it = sizes_.find(attempt.key);
+        old_size = it == sizes_.end() || it->second > size ? 0 : it->second;
+      } else if (old_size > size) {
+        attempt.failed = absl::FailedPreconditionError(
+            absl::StrCat("the witness has cosigned ", old_size,
+                         " leaves, more than this log has"));
+        continue;
+      }
+      attempt.failed = Launch(attempt, old_size);
+      if (attempt.failed.ok()) launched.push_back(&attempt);
+    }
+    const absl::Time deadline = absl::Now() + timeout_;
+    for (Attempt* attempt : launched) {
+      if (attempt->reply.wait_until(absl::ToChronoTime(deadline)) !=
+          std::future_status::ready) {
+        attempt->failed = absl::DeadlineExceededError(
+            absl::StrCat("no answer within ", absl::FormatDuration(timeout_)));
+        continue;
+      }
+      absl::StatusOr<std::string> line = Interpret(*attempt);
+      if (!line.ok()) {
+        attempt->failed = line.status();
+        continue;
+      }
+      out.lines.push_back(*line);
+      out.witnesses.insert(attempt->witness->name);
+      absl::MutexLock lock(&mu_);
+      sizes_[attempt->key] = size;
+    }
+  }
+  for (const Attempt& attempt : attempts) {
+    if (!attempt.failed.ok()) {
+      out.failures.push_back(
+          absl::StrCat(attempt.witness->name, ": ", attempt.failed.message()));
+    }
+  }
+  return out;
 }
 
 }  // namespace trellis::log

@@ -1,14 +1,18 @@
 // Gathers witness cosignatures for a log's checkpoint: sends each witness
 // of the log's policy a tlog-witness add-checkpoint request (the size it
-// last cosigned, a consistency proof from it, the signed checkpoint), in
-// parallel, and keeps the cosignature lines that verify under the
-// witness's key. A 409 teaches the witness's size and the request is sent
-// again once from there.
+// last cosigned, a consistency proof from it, the signed checkpoint), all
+// in parallel, and keeps the one cosignature line per witness that verifies
+// under its key. A 409 teaches the witness's size and the request is sent
+// again once from there. A round takes at most twice the timeout whatever
+// the witnesses do: requests run on their own threads, replies are capped,
+// and a witness whose previous request is still open is not asked again.
 #ifndef TRELLIS_LOG_WITNESS_COLLECTOR_H_
 #define TRELLIS_LOG_WITNESS_COLLECTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -35,6 +39,7 @@ struct Cosignatures {
 
 class WitnessCollector {
  public:
+  // `timeout` bounds each request, connection included.
   WitnessCollector(ConsistencyProver prover, absl::Duration timeout)
       : prover_(std::move(prover)), timeout_(timeout) {}
 
@@ -44,20 +49,22 @@ class WitnessCollector {
                        const std::string& note, uint64_t size);
 
  private:
-  // One witness: OK with its verified cosignature lines.
-  absl::StatusOr<std::vector<std::string>> CollectOne(
-      int64_t tree_id, const tlog::PolicyWitness& witness,
-      const std::string& note, uint64_t size);
-  absl::StatusOr<std::vector<std::string>> Send(
-      int64_t tree_id, const tlog::PolicyWitness& witness,
-      const std::string& note, uint64_t old_size, uint64_t size,
-      uint64_t* witness_size);
+  struct Attempt;
+  using Key = std::pair<int64_t, std::string>;  // Tree, witness name.
+
+  // Starts the request of `attempt` from `old_size` on a thread of its own.
+  absl::Status Launch(Attempt& attempt, uint64_t old_size);
+  // The verified cosignature line of a finished attempt; ABORTED with the
+  // witness's size in `attempt.witness_size` for a 409.
+  absl::StatusOr<std::string> Interpret(Attempt& attempt);
 
   const ConsistencyProver prover_;
   const absl::Duration timeout_;
   absl::Mutex mu_;
   // What each witness last cosigned of each log (0 until known).
-  absl::flat_hash_map<std::pair<int64_t, std::string>, uint64_t> sizes_
+  absl::flat_hash_map<Key, uint64_t> sizes_ ABSL_GUARDED_BY(mu_);
+  // Requests still open, which a stalled witness may keep so for long.
+  absl::flat_hash_map<Key, std::shared_ptr<std::atomic<bool>>> open_
       ABSL_GUARDED_BY(mu_);
 };
 

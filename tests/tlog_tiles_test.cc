@@ -214,7 +214,8 @@ TEST_F(TlogTilesTest, CheckpointsSurviveARestartAndStayPublished) {
   server_->Kill();  // A crash: nothing flushed on the way out.
   server_ = std::make_unique<TrellisdProcess>(
       data_, std::vector<std::string>{"--checkpoint_interval=1h"});
-  // Served at once from storage, not re-signed.
+  // Served at once, the same note (log/checkpoint_publisher_test shows a
+  // restarted publisher serves the stored one without signing).
   httplib::Client client = Http();
   httplib::Result after = client.Get(Prefix(log.id) + "checkpoint");
   ASSERT_TRUE(after);

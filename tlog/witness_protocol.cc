@@ -72,6 +72,34 @@ absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(
   return request;
 }
 
+absl::StatusOr<SubmissionPrefix> ParseSubmissionPrefix(absl::string_view url) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "http://") &&
+      !absl::ConsumePrefix(&rest, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witness URL \"", url, "\" is not http(s)://"));
+  }
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError("witness URL has a space or control");
+    }
+  }
+  const size_t slash = rest.find('/');
+  const absl::string_view host = rest.substr(0, slash);
+  if (host.empty() || host.front() == ':') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witness URL \"", url, "\" has no host"));
+  }
+  SubmissionPrefix prefix;
+  prefix.origin =
+      std::string(url.substr(0, url.size() - rest.size())) + std::string(host);
+  absl::string_view path =
+      slash == absl::string_view::npos ? "" : rest.substr(slash);
+  absl::ConsumeSuffix(&path, "/");
+  prefix.path = std::string(path);
+  return prefix;
+}
+
 std::string FormatTlogSize(uint64_t size) { return absl::StrCat(size, "\n"); }
 
 absl::StatusOr<uint64_t> ParseTlogSize(absl::string_view body) {

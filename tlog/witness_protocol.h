@@ -34,6 +34,15 @@ absl::StatusOr<std::string> FormatAddCheckpointRequest(
 absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(
     absl::string_view body);
 
+// A witness's submission prefix split into "scheme://host[:port]" and the
+// path after it (without a trailing '/'). INVALID_ARGUMENT unless it is an
+// http:// or https:// URL with a host and no whitespace or control bytes.
+struct SubmissionPrefix {
+  std::string origin;  // scheme://host[:port]
+  std::string path;
+};
+absl::StatusOr<SubmissionPrefix> ParseSubmissionPrefix(absl::string_view url);
+
 // "<size>\n", the body of a 409 answer, and its inverse.
 std::string FormatTlogSize(uint64_t size);
 absl::StatusOr<uint64_t> ParseTlogSize(absl::string_view body);

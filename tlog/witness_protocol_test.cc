@@ -53,6 +53,21 @@ TEST(WitnessProtocolTest, MalformedRequestsAreRefused) {
   EXPECT_FALSE(FormatAddCheckpointRequest(request).ok());
 }
 
+TEST(WitnessProtocolTest, SubmissionPrefixes) {
+  auto plain = ParseSubmissionPrefix("http://127.0.0.1:8091");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->origin, "http://127.0.0.1:8091");
+  EXPECT_EQ(plain->path, "");
+  auto with_path = ParseSubmissionPrefix("https://w.example/api/");
+  ASSERT_TRUE(with_path.ok());
+  EXPECT_EQ(with_path->origin, "https://w.example");
+  EXPECT_EQ(with_path->path, "/api");
+  for (const char* bad : {"w.example/", "ftp://w.example", "http://",
+                          "http:///x", "http://w .example", "http://:80"}) {
+    EXPECT_FALSE(ParseSubmissionPrefix(bad).ok()) << bad;
+  }
+}
+
 TEST(WitnessProtocolTest, SizeBodies) {
   EXPECT_EQ(FormatTlogSize(42), "42\n");
   EXPECT_EQ(*ParseTlogSize("42\n"), 42u);

@@ -109,7 +109,7 @@ int VerifyTlogProofCommand(const std::string& text,
   if (leaf_file.empty() && !proof->extra.has_value()) {
     Fail(kUsage, "the proof carries no leaf: give it with --leaf=FILE");
   }
-  // The extra data is not authenticated: a --leaf given must match it.
+  // The extra data is not authenticated: a --leaf given is what is proven.
   const std::string leaf =
       leaf_file.empty() ? *proof->extra : ReadFileOrDie(leaf_file);
   const tlog::VerifiedCheckpoint verified =

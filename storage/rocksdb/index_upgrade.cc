@@ -11,27 +11,31 @@ namespace {
 
 constexpr size_t kRecordsPerBatch = 10000;
 
+// One iterator for the whole prefix: its implicit snapshot does not see
+// the deletes of earlier batches, so nothing is stepped over twice.
 absl::StatusOr<uint64_t> MovePrefix(Database& db, const std::string& prefix) {
   uint64_t moved = 0;
-  while (true) {
-    ::rocksdb::WriteBatch batch;
-    size_t in_batch = 0;
-    std::unique_ptr<::rocksdb::Iterator> it(
-        db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) &&
-                           in_batch < kRecordsPerBatch;
-         it->Next(), ++in_batch) {
-      batch.Put(db.index(), it->key(), it->value());
-      batch.Delete(db.log(), it->key());
+  ::rocksdb::WriteBatch batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.Count() == 0) return absl::OkStatus();
+    moved += batch.Count() / 2;
+    absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
+    batch.Clear();
+    return s;
+  };
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    batch.Put(db.index(), it->key(), it->value());
+    batch.Delete(db.log(), it->key());
+    if (batch.Count() / 2 >= kRecordsPerBatch) {
+      if (absl::Status s = flush(); !s.ok()) return s;
     }
-    if (!it->status().ok()) return ToAbsl(it->status());
-    if (in_batch == 0) return moved;
-    if (absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
-        !s.ok()) {
-      return s;
-    }
-    moved += in_batch;
   }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  if (absl::Status s = flush(); !s.ok()) return s;
+  return moved;
 }
 
 }  // namespace
