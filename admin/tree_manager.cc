@@ -266,6 +266,7 @@ absl::StatusOr<trillian::Tree> TreeManager::CreateTree(
   *tree.mutable_create_time() = now;
   *tree.mutable_update_time() = now;
   absl::Status created;
+  absl::MutexLock create_lock(&create_mu_);
   for (int attempt = 0; attempt < kTreeIdAttempts; ++attempt) {
     absl::StatusOr<int64_t> id = RandomTreeId();
     if (!id.ok()) {
@@ -357,6 +358,7 @@ absl::Status TreeManager::UpdateLogSettings(const trillian::Tree& in,
 }
 
 absl::StatusOr<int> TreeManager::AddMissingNoteKeys() {
+  absl::MutexLock create_lock(&create_mu_);
   absl::StatusOr<std::vector<trillian::Tree>> trees =
       trees_->ListTrees(/*include_deleted=*/true);
   if (!trees.ok()) return trees.status();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "admin/key_store.h"
 #include "storage/log_storage.h"
 #include "storage/tree_storage.h"
@@ -67,6 +68,8 @@ class TreeManager {
   KeyStore* const keys_;
   const std::string pem_key_dir_;
   const std::string origin_prefix_;
+  // Origins are unique: checking and creating are one step.
+  absl::Mutex create_mu_;
 };
 
 }  // namespace trellis::admin

@@ -1,5 +1,6 @@
 #include "log/witness_collector.h"
 
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -189,10 +190,10 @@ Cosignatures WitnessCollector::Collect(int64_t tree_id,
       attempt.failed = Launch(attempt, old_size);
       if (attempt.failed.ok()) launched.push_back(&attempt);
     }
-    const absl::Time deadline = absl::Now() + timeout_;
+    const auto deadline =
+        std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout_);
     for (Attempt* attempt : launched) {
-      if (attempt->reply.wait_until(absl::ToChronoTime(deadline)) !=
-          std::future_status::ready) {
+      if (attempt->reply.wait_until(deadline) != std::future_status::ready) {
         attempt->failed = absl::DeadlineExceededError(
             absl::StrCat("no answer within ", absl::FormatDuration(timeout_)));
         continue;

@@ -98,6 +98,10 @@ ABSL_FLAG(int, http_max_queued_requests,
 ABSL_FLAG(uint64_t, block_cache_bytes,
           trellis::storage::rocksdb::kDefaultBlockCacheBytes,
           "RocksDB block cache.");
+ABSL_FLAG(uint64_t, max_queued_bytes_per_log,
+          trellis::storage::rocksdb::kDefaultMaxQueuedBytesPerLog,
+          "Bytes of leaves a log holds (in memory) waiting for the "
+          "sequencer; beyond, QueueLeaves answers RESOURCE_EXHAUSTED.");
 ABSL_FLAG(uint64_t, log_tile_cache_bytes,
           trellis::storage::rocksdb::kDefaultLogTileCacheBytes,
           "In-memory cache of log Merkle tiles.");
@@ -301,6 +305,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_http_max_queued_requests);
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_bytes);
   options.log_tile_cache_bytes = absl::GetFlag(FLAGS_log_tile_cache_bytes);
+  options.max_queued_bytes_per_log =
+      absl::GetFlag(FLAGS_max_queued_bytes_per_log);
   options.map_tile_cache_bytes = absl::GetFlag(FLAGS_map_tile_cache_bytes);
   options.tlog.http.address = absl::GetFlag(FLAGS_tlog_addr);
   options.tlog.http.tls_cert_file = absl::GetFlag(FLAGS_tlog_tls_cert);

@@ -134,7 +134,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->trees_ =
       std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());
   server->logs_ = std::make_unique<storage::rocksdb::RocksLogStorage>(
-      server->db_.get(), options.log_tile_cache_bytes);
+      server->db_.get(), options.log_tile_cache_bytes,
+      options.max_queued_bytes_per_log);
   server->keys_ =
       std::make_unique<admin::KeyStore>(server->trees_.get(), options.kek);
   server->tree_manager_ = std::make_unique<admin::TreeManager>(

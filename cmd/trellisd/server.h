@@ -88,6 +88,9 @@ struct ServerOptions {
   // map's two caches of decoded tiles.
   size_t block_cache_bytes = storage::rocksdb::kDefaultBlockCacheBytes;
   size_t log_tile_cache_bytes = storage::rocksdb::kDefaultLogTileCacheBytes;
+  // Leaves waiting for the sequencer, per log, before RESOURCE_EXHAUSTED.
+  size_t max_queued_bytes_per_log =
+      storage::rocksdb::kDefaultMaxQueuedBytesPerLog;
   size_t map_tile_cache_bytes = storage::rocksdb::kDefaultMapTileCacheBytes;
   size_t sequencer_batch_size = 10000;
   absl::Duration sequencer_interval = absl::Milliseconds(50);

@@ -42,6 +42,11 @@ std::string IdentityValue(char mark, uint64_t n) {
   return value;
 }
 
+// What a queued leaf takes in memory, roughly.
+size_t QueuedBytes(const trillian::LogLeaf& leaf) {
+  return leaf.leaf_value().size() + leaf.extra_data().size() + 160;
+}
+
 std::string QueuedIdentityValue(uint64_t seq, uint64_t offset) {
   std::string value = IdentityValue(kBatchMark, seq);
   PutUint(value, offset, 4);
@@ -227,6 +232,9 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
         batch.leaves = std::move(*leaves);
       }
       state.next_queue_seq = std::max(state.next_queue_seq, seq + 1);
+      for (const trillian::LogLeaf& leaf : batch.leaves) {
+        state.queued_bytes += QueuedBytes(leaf);
+      }
       state.queue.emplace(seq, std::move(batch));
     }
     if (!it->status().ok()) return ToAbsl(it->status());
@@ -245,6 +253,9 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
     if (state.tree_size > first) {
       batch.consumed = static_cast<size_t>(
           std::min<uint64_t>(batch.leaves.size(), state.tree_size - first));
+      for (size_t i = 0; i < batch.consumed; ++i) {
+        state.queued_bytes -= QueuedBytes(batch.leaves[i]);
+      }
     }
   }
   return absl::OkStatus();
@@ -335,7 +346,7 @@ RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
   absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
       ReadLeaf(keys::Leaf(tree_id, index));
   if (!leaf.ok()) return leaf.status();
-  if (!leaf->has_value()) {
+  if (!leaf->has_value() || (*leaf)->leaf_identity_hash() != identity_hash) {
     return absl::DataLossError("identity record points at a lost leaf");
   }
   return HeldEntry{std::move(**leaf), /*in_tree=*/true};
@@ -366,9 +377,16 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     }
   }
 
+  size_t call_bytes = 0;
+  for (const trillian::LogLeaf& leaf : leaves) call_bytes += QueuedBytes(leaf);
   uint64_t seq = 0;
   {
     absl::MutexLock lock(&state.mu);
+    if (state.queued_bytes + call_bytes > max_queued_bytes_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "log ", tree_id, " has ", state.queued_bytes,
+          " bytes of leaves waiting for the sequencer; try again later"));
+    }
     // Wait out concurrent calls that are queueing one of our identities, so
     // that we see their leaf as held.
     auto none_pending = [&]() ABSL_SHARED_LOCKS_REQUIRED(state.mu) {
@@ -407,17 +425,23 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     if (added.empty()) return absl::OkStatus();
     batch.Put(db_->log(), keys::QueueRecord(tree_id, seq),
               EncodeQueueRecord(added));
+    size_t added_bytes = 0;
+    for (const trillian::LogLeaf& leaf : added) {
+      added_bytes += QueuedBytes(leaf);
+    }
     {
       // Visible to lookups before its identity records are; the sequencer
       // does not read it while it is in flight.
       absl::MutexLock lock(&state.mu);
-      state.queue[seq].leaves = added;
+      state.queue[seq].leaves = std::move(added);
+      state.queued_bytes += added_bytes;
     }
     absl::Status written =
         ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
     if (!written.ok()) {
       absl::MutexLock lock(&state.mu);
       state.queue.erase(seq);
+      state.queued_bytes -= added_bytes;
     }
     return written;
   }();
@@ -595,14 +619,22 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   }
   // Each consumed record's size and kind, to write its 'm' with its first
   // leaf and delete it with its last.
+  // Leaves must be taken from the front of the queue, in order: 'm' and
+  // Load rely on each record's integrated leaves being a prefix of it.
   absl::flat_hash_map<uint64_t, std::pair<size_t, bool>> records;
   if (from_queue) {
     absl::MutexLock lock(&state.mu);
+    absl::flat_hash_map<uint64_t, size_t> next;
     for (uint64_t position : batch.consumed_queue_seqs) {
       auto it = state.queue.find(SeqOf(position));
-      if (it == state.queue.end() ||
-          OffsetOf(position) >= it->second.leaves.size()) {
+      if (it == state.queue.end()) {
         return absl::InternalError("integrating a leaf that is not queued");
+      }
+      size_t& expected =
+          next.try_emplace(it->first, it->second.consumed).first->second;
+      if (OffsetOf(position) != expected++ ||
+          OffsetOf(position) >= it->second.leaves.size()) {
+        return absl::InternalError("queued leaves integrated out of order");
       }
       records.emplace(it->first, std::make_pair(it->second.leaves.size(),
                                                 it->second.legacy));
@@ -688,8 +720,8 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   for (uint64_t position : batch.consumed_queue_seqs) {
     auto it = state.queue.find(SeqOf(position));
     if (it == state.queue.end()) continue;
-    it->second.consumed =
-        std::max<size_t>(it->second.consumed, OffsetOf(position) + 1);
+    state.queued_bytes -= QueuedBytes(it->second.leaves[OffsetOf(position)]);
+    it->second.consumed = OffsetOf(position) + 1;
     if (it->second.consumed == it->second.leaves.size()) state.queue.erase(it);
   }
   return absl::OkStatus();

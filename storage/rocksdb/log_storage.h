@@ -19,13 +19,20 @@
 namespace trellis::storage::rocksdb {
 
 inline constexpr size_t kDefaultLogTileCacheBytes = size_t{256} << 20;
+inline constexpr size_t kDefaultMaxQueuedBytesPerLog = size_t{512} << 20;
 
 class RocksLogStorage : public LogStorage {
  public:
   // `tile_cache_bytes` bounds the in-memory cache of complete Merkle tiles.
-  explicit RocksLogStorage(Database* db,
-                           size_t tile_cache_bytes = kDefaultLogTileCacheBytes)
-      : db_(db), tile_cache_(tile_cache_bytes) {}
+  // Queued leaves are held in memory until integrated: beyond
+  // `max_queued_bytes` per log, QueueLeaves answers RESOURCE_EXHAUSTED (a
+  // sequencer that cannot keep up pushes back on writers).
+  explicit RocksLogStorage(
+      Database* db, size_t tile_cache_bytes = kDefaultLogTileCacheBytes,
+      size_t max_queued_bytes = kDefaultMaxQueuedBytesPerLog)
+      : db_(db),
+        tile_cache_(tile_cache_bytes),
+        max_queued_bytes_(max_queued_bytes) {}
 
   absl::StatusOr<std::optional<trillian::SignedLogRoot>> LatestRoot(
       int64_t tree_id) override;
@@ -82,6 +89,8 @@ class RocksLogStorage : public LogStorage {
     // A record is here from just before its write (so that lookups never
     // find an identity whose leaf they cannot see) until integrated.
     std::map<uint64_t, QueuedBatch> queue ABSL_GUARDED_BY(mu);
+    // What the queue's leaves take in memory (QueuedBytes of each).
+    size_t queued_bytes ABSL_GUARDED_BY(mu) = 0;
     // Sequence numbers of queue writes not yet committed; the sequencer
     // reads no further than the smallest, so it never skips a record that
     // commits late.
@@ -114,6 +123,7 @@ class RocksLogStorage : public LogStorage {
 
   Database* const db_;
   TileCache tile_cache_;
+  const size_t max_queued_bytes_;
   // Serialises PutCheckpoint's check-then-write.
   absl::Mutex checkpoint_mu_;
   absl::Mutex states_mu_;

@@ -165,6 +165,20 @@ TEST_F(RocksLogStorageTest, PerLeafQueueRecordsOfOlderVersionsAreIntegrated) {
   EXPECT_TRUE(storage_->PeekQueue(kTree, 100)->empty());
 }
 
+TEST_F(RocksLogStorageTest, AFullQueuePushesBackUntilIntegrated) {
+  storage_ =
+      std::make_unique<RocksLogStorage>(db_.get(), kDefaultLogTileCacheBytes,
+                                        /*max_queued_bytes=*/2000);
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  std::vector<trillian::LogLeaf> leaves;
+  for (int i = 0; i < 5; ++i) leaves.push_back(Leaf(std::string(100, 'a' + i)));
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, leaves).ok());
+  auto refused = storage_->QueueLeaves(kTree, {Leaf(std::string(800, 'z'))});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  IntegrateQueue();
+  EXPECT_TRUE(storage_->QueueLeaves(kTree, {Leaf(std::string(800, 'z'))}).ok());
+}
+
 TEST_F(RocksLogStorageTest, InitOnce) {
   EXPECT_FALSE(storage_->LatestRoot(kTree)->has_value());
   ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
