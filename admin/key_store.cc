@@ -64,26 +64,42 @@ std::string KeyStore::NoteKeyId(int64_t tree_id) {
   return absl::StrCat("note/", tree_id);
 }
 
-absl::StatusOr<KeyStore::NewNoteKey> KeyStore::GenerateNoteKey(
-    int64_t tree_id, const std::string& origin) const {
+absl::StatusOr<KeyStore::NewEd25519Key> KeyStore::GenerateEd25519(
+    absl::string_view key_id) const {
   keyspb::Specification spec;
   spec.mutable_ed25519_params();
   absl::StatusOr<crypto::PrivateKey> key = crypto::GenerateKey(spec);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> der = crypto::MarshalPrivateKey(**key);
   if (!der.ok()) return der.status();
-  std::shared_ptr<EVP_PKEY> shared(key->release(), EVP_PKEY_free);
+  absl::StatusOr<std::string> wrapped = Wrap(key_id, *der);
+  OPENSSL_cleanse(der->data(), der->size());
+  if (!wrapped.ok()) return wrapped.status();
+  return NewEd25519Key{std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free),
+                       std::move(*wrapped)};
+}
+
+absl::StatusOr<std::shared_ptr<EVP_PKEY>> KeyStore::UnwrapPrivateKey(
+    absl::string_view key_id, absl::string_view wrapped) const {
+  absl::StatusOr<std::string> der = Unwrap(key_id, wrapped);
+  if (!der.ok()) return der.status();
+  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(*der);
+  OPENSSL_cleanse(der->data(), der->size());
+  if (!key.ok()) return absl::DataLossError(key.status().message());
+  return std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free);
+}
+
+absl::StatusOr<KeyStore::NewNoteKey> KeyStore::GenerateNoteKey(
+    int64_t tree_id, const std::string& origin) const {
+  absl::StatusOr<NewEd25519Key> key = GenerateEd25519(NoteKeyId(tree_id));
+  if (!key.ok()) return key.status();
   absl::StatusOr<tlog::NoteSigner> signer =
-      tlog::NoteSigner::Create(origin, std::move(shared));
+      tlog::NoteSigner::Create(origin, std::move(key->key));
   if (!signer.ok()) {
-    OPENSSL_cleanse(der->data(), der->size());
     return absl::InvalidArgumentError(
         absl::StrCat("origin \"", origin, "\": ", signer.status().message()));
   }
-  absl::StatusOr<std::string> wrapped = Wrap(NoteKeyId(tree_id), *der);
-  OPENSSL_cleanse(der->data(), der->size());
-  if (!wrapped.ok()) return wrapped.status();
-  return NewNoteKey{std::move(*wrapped),
+  return NewNoteKey{std::move(key->wrapped),
                     tlog::FormatVerifierKey(signer->verifier_key())};
 }
 
@@ -203,14 +219,11 @@ absl::StatusOr<std::shared_ptr<const tlog::NoteSigner>> KeyStore::NoteSignerFor(
   }
   absl::StatusOr<std::string> wrapped = trees_->GetWrappedNoteKey(tree_id);
   if (!wrapped.ok()) return wrapped.status();
-  absl::StatusOr<std::string> der = Unwrap(NoteKeyId(tree_id), *wrapped);
-  if (!der.ok()) return der.status();
-  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(*der);
-  OPENSSL_cleanse(der->data(), der->size());
-  if (!key.ok()) return absl::DataLossError(key.status().message());
-  std::shared_ptr<EVP_PKEY> shared(key->release(), EVP_PKEY_free);
+  absl::StatusOr<std::shared_ptr<EVP_PKEY>> key =
+      UnwrapPrivateKey(NoteKeyId(tree_id), *wrapped);
+  if (!key.ok()) return key.status();
   absl::StatusOr<tlog::NoteSigner> signer =
-      tlog::NoteSigner::Create(settings.origin(), std::move(shared));
+      tlog::NoteSigner::Create(settings.origin(), std::move(*key));
   if (!signer.ok()) return absl::DataLossError(signer.status().message());
   auto cached = std::make_shared<const tlog::NoteSigner>(std::move(*signer));
   absl::MutexLock lock(&mu_);

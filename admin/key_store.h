@@ -32,6 +32,17 @@ class KeyStore {
   // The id under which a log's checkpoint note key is wrapped.
   static std::string NoteKeyId(int64_t tree_id);
 
+  // A new Ed25519 key, and its at-rest form wrapped for `key_id`.
+  struct NewEd25519Key {
+    std::shared_ptr<EVP_PKEY> key;
+    std::string wrapped;
+  };
+  absl::StatusOr<NewEd25519Key> GenerateEd25519(absl::string_view key_id) const;
+  // The private key `wrapped` holds (Unwrap for `key_id`, then parsed);
+  // DATA_LOSS if it does not parse.
+  absl::StatusOr<std::shared_ptr<EVP_PKEY>> UnwrapPrivateKey(
+      absl::string_view key_id, absl::string_view wrapped) const;
+
   // A new Ed25519 checkpoint note key for log `tree_id`: wrapped for it, and
   // its verifier key under the name `origin`. INVALID_ARGUMENT if `origin`
   // cannot name a note key.

@@ -4,43 +4,24 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "tlog/text.h"
 
 namespace trellis::tlog {
 namespace {
 
-constexpr size_t kHashBytes = 32;
-
 absl::Status Invalid(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("add-checkpoint: ", why));
-}
-
-// A decimal without leading zeros ("0" alone is fine).
-bool ParseDecimal(absl::string_view text, uint64_t* value) {
-  return !text.empty() && (text.size() == 1 || text[0] != '0') &&
-         text.find_first_not_of("0123456789") == absl::string_view::npos &&
-         absl::SimpleAtoi(text, value);
-}
-
-// The next '\n'-terminated line of `rest` (without the newline), consumed.
-bool NextLine(absl::string_view* rest, absl::string_view* line) {
-  const size_t end = rest->find('\n');
-  if (end == absl::string_view::npos) return false;
-  *line = rest->substr(0, end);
-  rest->remove_prefix(end + 1);
-  return true;
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> FormatAddCheckpointRequest(
     const AddCheckpointRequest& request) {
-  if (request.proof.size() > kMaxConsistencyProofHashes) {
-    return Invalid("more than 63 proof hashes");
-  }
   std::string body = absl::StrCat("old ", request.old_size, "\n");
-  for (const std::string& hash : request.proof) {
-    if (hash.size() != kHashBytes) return Invalid("a hash is not 32 bytes");
-    absl::StrAppend(&body, absl::Base64Escape(hash), "\n");
+  if (absl::Status s =
+          AppendHashLines(request.proof, kMaxConsistencyProofHashes, &body);
+      !s.ok()) {
+    return Invalid(s.message());
   }
   absl::StrAppend(&body, "\n", request.checkpoint_note);
   return body;
@@ -54,18 +35,10 @@ absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(
       !ParseDecimal(line, &request.old_size)) {
     return Invalid("the first line is not \"old <size>\"");
   }
-  while (true) {
-    if (!NextLine(&body, &line)) return Invalid("no empty line");
-    if (line.empty()) break;
-    if (request.proof.size() == kMaxConsistencyProofHashes) {
-      return Invalid("more than 63 proof hashes");
-    }
-    std::string hash;
-    if (!absl::Base64Unescape(line, &hash) || hash.size() != kHashBytes ||
-        absl::Base64Escape(hash) != line) {
-      return Invalid("a proof line is not base64 of 32 bytes");
-    }
-    request.proof.push_back(std::move(hash));
+  if (absl::Status s = ParseHashLines(&body, kMaxConsistencyProofHashes,
+                                      "add-checkpoint", &request.proof);
+      !s.ok()) {
+    return s;
   }
   if (body.empty()) return Invalid("no checkpoint");
   request.checkpoint_note = std::string(body);

@@ -1,11 +1,8 @@
 #include "witness/witness.h"
 
-#include <openssl/crypto.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "crypto/keys.h"
 #include "merkle/hasher.h"
 #include "merkle/verifier.h"
 #include "tlog/checkpoint.h"
@@ -23,26 +20,15 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> LoadOrMakeKey(
     admin::KeyStore* keys) {
   absl::StatusOr<std::string> wrapped = storage->GetWrappedKey(name);
   if (absl::IsNotFound(wrapped.status())) {
-    keyspb::Specification spec;
-    spec.mutable_ed25519_params();
-    absl::StatusOr<crypto::PrivateKey> key = crypto::GenerateKey(spec);
-    if (!key.ok()) return key.status();
-    absl::StatusOr<std::string> der = crypto::MarshalPrivateKey(**key);
-    if (!der.ok()) return der.status();
-    absl::StatusOr<std::string> sealed = keys->Wrap(KeyId(name), *der);
-    OPENSSL_cleanse(der->data(), der->size());
-    if (!sealed.ok()) return sealed.status();
-    absl::Status added = storage->AddWrappedKey(name, *sealed);
+    absl::StatusOr<admin::KeyStore::NewEd25519Key> made =
+        keys->GenerateEd25519(KeyId(name));
+    if (!made.ok()) return made.status();
+    absl::Status added = storage->AddWrappedKey(name, made->wrapped);
     if (!added.ok() && !absl::IsAlreadyExists(added)) return added;
-    wrapped = storage->GetWrappedKey(name);
+    wrapped = storage->GetWrappedKey(name);  // Another start's, if it won.
   }
   if (!wrapped.ok()) return wrapped.status();
-  absl::StatusOr<std::string> der = keys->Unwrap(KeyId(name), *wrapped);
-  if (!der.ok()) return der.status();
-  absl::StatusOr<crypto::PrivateKey> key = crypto::ParsePrivateKey(*der);
-  OPENSSL_cleanse(der->data(), der->size());
-  if (!key.ok()) return absl::DataLossError(key.status().message());
-  return std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free);
+  return keys->UnwrapPrivateKey(KeyId(name), *wrapped);
 }
 
 }  // namespace
