@@ -76,13 +76,13 @@ absl::StatusOr<storage::StoredCheckpoint> CheckpointPublisher::Publish(
       merkle::ParseLogRoot((*signed_root)->log_root());
   if (!root.ok()) return absl::DataLossError(root.status().message());
 
-  absl::StatusOr<std::optional<storage::StoredCheckpoint>> latest =
-      logs_->LatestCheckpoint(tree_id);
-  if (!latest.ok()) return latest.status();
-  if (latest->has_value() && (*latest)->size >= root->tree_size) {
-    Remember(tree_id, **latest);
-    return **latest;
+  // The published one, from memory after the first read.
+  absl::StatusOr<std::shared_ptr<const storage::StoredCheckpoint>> latest =
+      Latest(tree_id);
+  if (!latest.ok() && !absl::IsNotFound(latest.status())) {
+    return latest.status();
   }
+  if (latest.ok() && (*latest)->size >= root->tree_size) return **latest;
 
   absl::StatusOr<std::shared_ptr<const tlog::NoteSigner>> signer =
       signers_(tree_id);

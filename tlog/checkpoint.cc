@@ -1,9 +1,9 @@
 #include "tlog/checkpoint.h"
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tlog/text.h"
 
 namespace trellis::tlog {
 namespace {
@@ -49,14 +49,11 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view text) {
   if (!ValidLine(lines[0])) return Invalid("the origin line is empty");
   out.origin = std::string(lines[0]);
   const absl::string_view size = lines[1];
-  if (size.empty() || (size.size() > 1 && size[0] == '0') ||
-      size.find_first_not_of("0123456789") != absl::string_view::npos ||
-      !absl::SimpleAtoi(size, &out.size)) {
+  if (!ParseDecimal(size, &out.size)) {
     return Invalid("the size is not a decimal without leading zeros");
   }
-  if (!absl::Base64Unescape(lines[2], &out.root_hash) ||
-      out.root_hash.size() != kHashBytes ||
-      absl::Base64Escape(out.root_hash) != lines[2]) {
+  if (!ParseCanonicalBase64(lines[2], &out.root_hash) ||
+      out.root_hash.size() != kHashBytes) {
     return Invalid("the root hash is not base64 of 32 bytes");
   }
   for (size_t i = 3; i < lines.size(); ++i) {

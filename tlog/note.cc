@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "crypto/digest.h"
+#include "tlog/text.h"
 
 namespace trellis::tlog {
 namespace {
@@ -167,9 +168,8 @@ absl::StatusOr<NoteVerifierKey> ParseVerifierKey(absl::string_view vkey) {
       id_hex.size() != 8 || vkey.size() < plus + 10 || vkey[plus + 9] != '+' ||
       id_hex.find_first_not_of("0123456789abcdef") != absl::string_view::npos ||
       !absl::SimpleHexAtoi(id_hex, &id) ||
-      !absl::Base64Unescape(vkey.substr(plus + 10), &key_bytes) ||
-      key_bytes.size() != 1 + kEd25519Bytes ||
-      absl::Base64Escape(key_bytes) != vkey.substr(plus + 10)) {
+      !ParseCanonicalBase64(vkey.substr(plus + 10), &key_bytes) ||
+      key_bytes.size() != 1 + kEd25519Bytes) {
     return absl::InvalidArgumentError(
         "a verifier key is <name>+<8 hex digits>+<base64 type and key>");
   }
@@ -214,8 +214,7 @@ absl::StatusOr<Note> ParseNote(absl::string_view note) {
     const absl::string_view encoded = line.substr(space + 1);
     // Canonical base64 only: one text per signature, as Go parses it.
     if (!ValidKeyName(signature.name) ||
-        !absl::Base64Unescape(encoded, &bytes) || bytes.size() < 5 ||
-        absl::Base64Escape(bytes) != encoded) {
+        !ParseCanonicalBase64(encoded, &bytes) || bytes.size() < 5) {
       return Invalid("signature line");
     }
     for (int i = 0; i < 4; ++i) {
