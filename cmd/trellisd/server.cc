@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -11,6 +13,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "log/tiles_http.h"
+#include "storage/rocksdb/bundle_upgrade.h"
 #include "storage/rocksdb/index_upgrade.h"
 #include "storage/rocksdb/legacy_roots.h"
 #include "util/file.h"
@@ -130,6 +133,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           storage::rocksdb::MoveLogIndexRecords(*server->db_);
       !moved.ok()) {
     return moved.status();
+  }
+  if (absl::StatusOr<uint64_t> bundled =
+          storage::rocksdb::MoveLeavesIntoBundles(*server->db_);
+      !bundled.ok()) {
+    return bundled.status();
+  } else if (*bundled > 0) {
+    std::fprintf(stderr,
+                 "trellisd: moved %llu integrated leaves into entry bundles\n",
+                 static_cast<unsigned long long>(*bundled));
   }
   server->trees_ =
       std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());

@@ -4,6 +4,7 @@
 #include "storage/rocksdb/index_upgrade.h"
 
 #include "gtest/gtest.h"
+#include "merkle/compact_range.h"
 #include "merkle/hasher.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/log_storage.h"
@@ -42,10 +43,15 @@ TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
     auto queued = logs.PeekQueue(kTree, 10);
     ASSERT_TRUE(queued.ok());
     IntegrationBatch batch;
+    merkle::CompactRange range;
     for (int i = 0; i < 3; ++i) {
       batch.consumed_queue_seqs.push_back((*queued)[i].queue_seq);
       batch.leaves.push_back((*queued)[i].leaf);
       batch.leaves.back().set_leaf_index(i);
+      range.Append((*queued)[i].leaf.merkle_leaf_hash(),
+                   [&](const merkle::NodeID& id, const std::string& hash) {
+                     batch.nodes.emplace_back(id, hash);
+                   });
     }
     batch.root.set_log_root("root1");
     batch.tree_size = 3;

@@ -16,6 +16,17 @@ std::string Prefix(int64_t tree_id, char tag) {
   return key;
 }
 
+namespace {
+
+// <tree> <tag> <n as 8 bytes big-endian>.
+std::string Numbered(int64_t tree_id, char tag, uint64_t n) {
+  std::string key = Prefix(tree_id, tag);
+  PutUint(key, n, 8);
+  return key;
+}
+
+}  // namespace
+
 std::string PrivateKey(int64_t tree_id) { return Prefix(tree_id, kPrivateKey); }
 
 std::string NoteKey(int64_t tree_id) { return Prefix(tree_id, kNoteKey); }
@@ -23,15 +34,11 @@ std::string NoteKey(int64_t tree_id) { return Prefix(tree_id, kNoteKey); }
 std::string Checkpoint(int64_t tree_id) { return Prefix(tree_id, kCheckpoint); }
 
 std::string Root(int64_t tree_id, uint64_t revision) {
-  std::string key = Prefix(tree_id, kRoot);
-  PutUint(key, revision, 8);
-  return key;
+  return Numbered(tree_id, kRoot, revision);
 }
 
 std::string Leaf(int64_t tree_id, uint64_t index) {
-  std::string key = Prefix(tree_id, kLeaf);
-  PutUint(key, index, 8);
-  return key;
+  return Numbered(tree_id, kLeaf, index);
 }
 
 std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index) {
@@ -48,21 +55,15 @@ std::string Identity(int64_t tree_id, absl::string_view identity_hash) {
 }
 
 std::string Queue(int64_t tree_id, uint64_t seq) {
-  std::string key = Prefix(tree_id, kQueue);
-  PutUint(key, seq, 8);
-  return key;
+  return Numbered(tree_id, kQueue, seq);
 }
 
 std::string QueueIndex(int64_t tree_id, uint64_t seq) {
-  std::string key = Prefix(tree_id, kQueueIndex);
-  PutUint(key, seq, 8);
-  return key;
+  return Numbered(tree_id, kQueueIndex, seq);
 }
 
 std::string QueueRecord(int64_t tree_id, uint64_t seq) {
-  std::string key = Prefix(tree_id, kQueueRecord);
-  PutUint(key, seq, 8);
-  return key;
+  return Numbered(tree_id, kQueueRecord, seq);
 }
 
 std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index) {
@@ -70,6 +71,14 @@ std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index) {
   PutUint(key, tile_level, 1);
   PutUint(key, tile_index, 8);
   return key;
+}
+
+std::string Bundle(int64_t tree_id, uint64_t bundle_index) {
+  return Numbered(tree_id, kBundle, bundle_index);
+}
+
+std::string Sidecar(int64_t tree_id, uint64_t bundle_index) {
+  return Numbered(tree_id, kSidecar, bundle_index);
 }
 
 uint64_t Uint64At(absl::string_view data, size_t offset) {

@@ -4,8 +4,15 @@
 //              <tree> 'k'        -> wrapped private key
 //              <tree> 'n'        -> wrapped checkpoint note key (logs)
 //   log CF:    <tree> 'r' <rev>  -> trillian.SignedLogRoot
-//              <tree> 'l' <idx>  -> trillian.LogLeaf (integrated or, for
-//                                   PREORDERED_LOG, stored at its index)
+//              <tree> 'e' <bundle> -> entry bundle: the values of leaves
+//                                   [256 bundle, 256 bundle + 256) in C2SP
+//                                   form (see leaf_bundle.h)
+//              <tree> 'x' <bundle> -> the bundle's sidecar: the rest of
+//                                   each integrated LogLeaf
+//              <tree> 'l' <idx>  -> trillian.LogLeaf of PREORDERED_LOG
+//                                   leaves stored at an index the tree has
+//                                   not reached yet (and, before entry
+//                                   bundles, of every leaf)
 //              <tree> 'b' <seq>  -> the leaves of one QueueLeaves call
 //                                   waiting in the queue (u32 length +
 //                                   LogLeaf each)
@@ -44,6 +51,8 @@ inline constexpr char kQueue = 'q';
 inline constexpr char kQueueIndex = 'm';
 inline constexpr char kQueueRecord = 'b';
 inline constexpr char kTile = 't';
+inline constexpr char kBundle = 'e';
+inline constexpr char kSidecar = 'x';
 inline constexpr char kPrivateKey = 'k';
 inline constexpr char kNoteKey = 'n';
 inline constexpr char kCheckpoint = 'c';
@@ -62,6 +71,8 @@ std::string Queue(int64_t tree_id, uint64_t seq);
 std::string QueueIndex(int64_t tree_id, uint64_t seq);
 std::string QueueRecord(int64_t tree_id, uint64_t seq);
 std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index);
+std::string Bundle(int64_t tree_id, uint64_t bundle_index);
+std::string Sidecar(int64_t tree_id, uint64_t bundle_index);
 
 // Reads the big-endian uint64 at the end of a key.
 uint64_t TrailingUint64(absl::string_view key);

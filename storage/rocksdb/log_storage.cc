@@ -1,7 +1,6 @@
 #include "storage/rocksdb/log_storage.h"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <utility>
 
@@ -10,7 +9,6 @@
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/root_record.h"
 #include "storage/rocksdb/tile.h"
-#include "tlog/tiles.h"
 #include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb {
@@ -287,18 +285,99 @@ absl::Status RocksLogStorage::InitRoot(int64_t tree_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::ReadLeaf(
-    const std::string& key) {
-  std::string value;
-  ::rocksdb::Status s =
-      db_->db()->Get(::rocksdb::ReadOptions(), db_->log(), key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return ToAbsl(s);
-  trillian::LogLeaf leaf;
-  if (!leaf.ParseFromString(value)) {
-    return absl::DataLossError("stored leaf is corrupt");
+absl::StatusOr<std::vector<std::optional<trillian::LogLeaf>>>
+RocksLogStorage::ReadLeaves(int64_t tree_id,
+                            absl::Span<const uint64_t> indices) {
+  std::vector<uint64_t> bundles;
+  bundles.reserve(indices.size());
+  for (uint64_t index : indices) bundles.push_back(index / kLeavesPerBundle);
+  std::sort(bundles.begin(), bundles.end());
+  bundles.erase(std::unique(bundles.begin(), bundles.end()), bundles.end());
+
+  // Each bundle with its sidecar and its level-0 tile (the leaves' Merkle
+  // hashes), in one MultiGet so that all three are of the same moment.
+  constexpr size_t kPerBundle = 3;
+  std::vector<std::string> key_strings;
+  key_strings.reserve(kPerBundle * bundles.size());
+  for (uint64_t bundle : bundles) {
+    key_strings.push_back(keys::Bundle(tree_id, bundle));
+    key_strings.push_back(keys::Sidecar(tree_id, bundle));
+    key_strings.push_back(keys::Tile(tree_id, 0, bundle));
   }
-  return leaf;
+  std::vector<::rocksdb::Slice> key_slices(key_strings.begin(),
+                                           key_strings.end());
+  std::vector<::rocksdb::PinnableSlice> values(key_slices.size());
+  std::vector<::rocksdb::Status> statuses(key_slices.size());
+  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
+                      key_slices.data(), values.data(), statuses.data());
+  std::vector<std::optional<LeafBundle>> decoded(bundles.size());
+  for (size_t j = 0; j < bundles.size(); ++j) {
+    const size_t k = kPerBundle * j;
+    if (statuses[k].IsNotFound()) continue;
+    for (size_t m = k; m < k + kPerBundle; ++m) {
+      if (statuses[m].IsNotFound()) {
+        return absl::DataLossError(absl::StrCat("entry bundle ", bundles[j],
+                                                " of log ", tree_id,
+                                                " lacks its sidecar or tile"));
+      }
+      if (!statuses[m].ok()) return ToAbsl(statuses[m]);
+    }
+    absl::StatusOr<LeafBundle> bundle =
+        LeafBundle::Decode(values[k].ToString(), values[k + 1].ToString());
+    if (!bundle.ok()) return bundle.status();
+    decoded[j] = std::move(*bundle);
+  }
+
+  std::vector<std::optional<trillian::LogLeaf>> leaves(indices.size());
+  std::vector<size_t> unbundled;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const size_t j = std::lower_bound(bundles.begin(), bundles.end(),
+                                      indices[i] / kLeavesPerBundle) -
+                     bundles.begin();
+    const size_t offset = indices[i] % kLeavesPerBundle;
+    if (!decoded[j].has_value() || offset >= decoded[j]->size()) {
+      unbundled.push_back(i);
+      continue;
+    }
+    const ::rocksdb::PinnableSlice& tile = values[kPerBundle * j + 2];
+    absl::StatusOr<absl::string_view> hash =
+        ReadTileNode(absl::string_view(tile.data(), tile.size()), 0, offset);
+    if (!hash.ok()) {
+      return absl::DataLossError(absl::StrCat("leaf ", indices[i], " of log ",
+                                              tree_id, " has no Merkle hash"));
+    }
+    leaves[i] = decoded[j]->Leaf(offset, indices[i], *hash);
+  }
+  if (unbundled.empty()) return leaves;
+
+  key_strings.clear();
+  for (size_t i : unbundled) {
+    key_strings.push_back(keys::Leaf(tree_id, indices[i]));
+  }
+  key_slices.assign(key_strings.begin(), key_strings.end());
+  values = std::vector<::rocksdb::PinnableSlice>(key_slices.size());
+  statuses.assign(key_slices.size(), ::rocksdb::Status());
+  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
+                      key_slices.data(), values.data(), statuses.data());
+  for (size_t u = 0; u < unbundled.size(); ++u) {
+    if (statuses[u].IsNotFound()) continue;
+    if (!statuses[u].ok()) return ToAbsl(statuses[u]);
+    trillian::LogLeaf leaf;
+    if (!leaf.ParseFromArray(values[u].data(), values[u].size())) {
+      return absl::DataLossError("stored leaf is corrupt");
+    }
+    leaves[unbundled[u]] = std::move(leaf);
+  }
+  return leaves;
+}
+
+absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::ReadLeaf(
+    int64_t tree_id, uint64_t index) {
+  const uint64_t indices[] = {index};
+  absl::StatusOr<std::vector<std::optional<trillian::LogLeaf>>> leaves =
+      ReadLeaves(tree_id, indices);
+  if (!leaves.ok()) return leaves.status();
+  return std::move(leaves->front());
 }
 
 absl::StatusOr<std::optional<RocksLogStorage::HeldEntry>>
@@ -344,7 +423,7 @@ RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
     index = keys::Uint64At(forward, 0) + offset;
   }
   absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
-      ReadLeaf(keys::Leaf(tree_id, index));
+      ReadLeaf(tree_id, index);
   if (!leaf.ok()) return leaf.status();
   if (!leaf->has_value() || (*leaf)->leaf_identity_hash() != identity_hash) {
     return absl::DataLossError("identity record points at a lost leaf");
@@ -480,7 +559,7 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
       at_index = leaves[it->second];
     } else {
       absl::StatusOr<std::optional<trillian::LogLeaf>> stored =
-          ReadLeaf(keys::Leaf(tree_id, index));
+          ReadLeaf(tree_id, index);
       if (!stored.ok()) return stored.status();
       at_index = std::move(*stored);
     }
@@ -549,7 +628,7 @@ absl::StatusOr<std::vector<QueuedEntry>> RocksLogStorage::PeekQueue(
   return entries;
 }
 
-absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::ScanLeaves(
+absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::ScanLeafRecords(
     int64_t tree_id, uint64_t start, uint64_t end) {
   std::vector<trillian::LogLeaf> leaves;
   if (end <= start) return leaves;
@@ -575,7 +654,7 @@ absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::ScanLeaves(
 absl::StatusOr<std::vector<trillian::LogLeaf>> RocksLogStorage::PeekSequenced(
     int64_t tree_id, uint64_t from, size_t max) {
   const uint64_t end = max > kMaxUint64 - from ? kMaxUint64 : from + max;
-  return ScanLeaves(tree_id, from, end);
+  return ScanLeafRecords(tree_id, from, end);
 }
 
 absl::StatusOr<bool> RocksLogStorage::HasUnintegratedLeaves(int64_t tree_id) {
@@ -612,6 +691,7 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     }
   }
 
+  absl::MutexLock integrate_lock(&state.integrate_mu);
   ::rocksdb::WriteBatch wb;
   const bool from_queue = !batch.consumed_queue_seqs.empty();
   if (from_queue && batch.consumed_queue_seqs.size() != batch.leaves.size()) {
@@ -643,11 +723,18 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   // The identity record of a queued leaf keeps its queue position and the
   // record's 'm' forwards it to the index, so for leaves with the default
   // identity only keys that grow with the tree or the queue are written.
+  absl::StatusOr<std::optional<std::pair<uint64_t, LeafBundle>>> edge =
+      AppendToBundles(tree_id, state, batch.tree_size - batch.leaves.size(),
+                      batch.leaves, wb);
+  if (!edge.ok()) return edge.status();
   for (size_t i = 0; i < batch.leaves.size(); ++i) {
     const trillian::LogLeaf& leaf = batch.leaves[i];
     const uint64_t index = leaf.leaf_index();
-    wb.Put(db_->log(), keys::Leaf(tree_id, index), leaf.SerializeAsString());
-    if (!from_queue) continue;  // PREORDERED_LOG: indexed when added.
+    if (!from_queue) {
+      // PREORDERED_LOG: indexed when added; now in its bundle.
+      wb.Delete(db_->log(), keys::Leaf(tree_id, index));
+      continue;
+    }
     const uint64_t seq = SeqOf(batch.consumed_queue_seqs[i]);
     const uint64_t offset = OffsetOf(batch.consumed_queue_seqs[i]);
     const auto [size, legacy] = records.at(seq);
@@ -710,6 +797,7 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
 
   absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &wb));
   if (!s.ok()) return s;
+  state.edge_bundle = std::move(*edge);
   // Refresh the cached tiles before the new root becomes visible.
   for (auto& [key, tile] : written_tiles)
     tile_cache_.Replace(key, std::move(tile));
@@ -727,30 +815,75 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<std::pair<uint64_t, LeafBundle>>>
+RocksLogStorage::AppendToBundles(int64_t tree_id, TreeState& state,
+                                 uint64_t tree_size,
+                                 const std::vector<trillian::LogLeaf>& leaves,
+                                 ::rocksdb::WriteBatch& wb) {
+  if (leaves.empty()) return state.edge_bundle;
+  uint64_t bundle_index = tree_size / kLeavesPerBundle;
+  const size_t held = tree_size % kLeavesPerBundle;
+  LeafBundle bundle;
+  if (held > 0) {
+    if (state.edge_bundle.has_value() &&
+        state.edge_bundle->first == bundle_index) {
+      bundle = state.edge_bundle->second;
+    } else {
+      std::string entries, sidecar;
+      for (auto [key, value] :
+           {std::make_pair(keys::Bundle(tree_id, bundle_index), &entries),
+            std::make_pair(keys::Sidecar(tree_id, bundle_index), &sidecar)}) {
+        ::rocksdb::Status s =
+            db_->db()->Get(::rocksdb::ReadOptions(), db_->log(), key, value);
+        if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
+      }
+      absl::StatusOr<LeafBundle> stored =
+          LeafBundle::Decode(std::move(entries), std::move(sidecar));
+      if (!stored.ok()) return stored.status();
+      bundle = std::move(*stored);
+    }
+    if (bundle.size() != held) {
+      return absl::DataLossError(absl::StrCat(
+          "entry bundle ", bundle_index, " of log ", tree_id, " holds ",
+          bundle.size(), " leaves; the tree's size says ", held));
+    }
+  }
+  auto put = [&]() {
+    wb.Put(db_->log(), keys::Bundle(tree_id, bundle_index), bundle.entries());
+    wb.Put(db_->log(), keys::Sidecar(tree_id, bundle_index), bundle.sidecar());
+  };
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (static_cast<uint64_t>(leaves[i].leaf_index()) != tree_size + i) {
+      return absl::InternalError(absl::StrCat(
+          "leaf ", leaves[i].leaf_index(), " integrated at ", tree_size + i));
+    }
+    if (bundle.full()) {
+      put();
+      ++bundle_index;
+      bundle = LeafBundle();
+    }
+    if (absl::Status s = bundle.Append(leaves[i]); !s.ok()) return s;
+  }
+  put();
+  if (bundle.full()) return std::nullopt;
+  return std::make_pair(bundle_index, std::move(bundle));
+}
+
 absl::StatusOr<std::vector<trillian::LogLeaf>>
 RocksLogStorage::GetLeavesByIndex(int64_t tree_id,
                                   absl::Span<const int64_t> indices) {
-  std::vector<std::string> key_strings;
-  key_strings.reserve(indices.size());
-  for (int64_t index : indices) {
-    key_strings.push_back(keys::Leaf(tree_id, static_cast<uint64_t>(index)));
-  }
-  std::vector<::rocksdb::Slice> key_slices(key_strings.begin(),
-                                           key_strings.end());
-  std::vector<::rocksdb::PinnableSlice> values(key_slices.size());
-  std::vector<::rocksdb::Status> statuses(key_slices.size());
-  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
-                      key_slices.data(), values.data(), statuses.data());
-  std::vector<trillian::LogLeaf> leaves(indices.size());
-  for (size_t i = 0; i < indices.size(); ++i) {
-    if (statuses[i].IsNotFound()) {
+  const std::vector<uint64_t> wanted(indices.begin(), indices.end());
+  absl::StatusOr<std::vector<std::optional<trillian::LogLeaf>>> found =
+      ReadLeaves(tree_id, wanted);
+  if (!found.ok()) return found.status();
+  std::vector<trillian::LogLeaf> leaves;
+  leaves.reserve(found->size());
+  for (size_t i = 0; i < found->size(); ++i) {
+    if (!(*found)[i].has_value()) {
       return absl::NotFoundError(
           absl::StrCat("leaf ", indices[i], " not stored"));
     }
-    if (!statuses[i].ok()) return ToAbsl(statuses[i]);
-    if (!leaves[i].ParseFromArray(values[i].data(), values[i].size())) {
-      return absl::DataLossError("stored leaf is corrupt");
-    }
+    leaves.push_back(std::move(*(*found)[i]));
   }
   return leaves;
 }
@@ -758,8 +891,19 @@ RocksLogStorage::GetLeavesByIndex(int64_t tree_id,
 absl::StatusOr<std::vector<trillian::LogLeaf>>
 RocksLogStorage::GetLeavesByRange(int64_t tree_id, uint64_t start,
                                   uint64_t count, uint64_t limit) {
-  return ScanLeaves(tree_id, start,
-                    start + std::min(count, limit > start ? limit - start : 0));
+  const uint64_t end =
+      start + std::min(count, limit > start ? limit - start : 0);
+  std::vector<uint64_t> indices;
+  for (uint64_t index = start; index < end; ++index) indices.push_back(index);
+  absl::StatusOr<std::vector<std::optional<trillian::LogLeaf>>> found =
+      ReadLeaves(tree_id, indices);
+  if (!found.ok()) return found.status();
+  std::vector<trillian::LogLeaf> leaves;
+  for (std::optional<trillian::LogLeaf>& leaf : *found) {
+    if (!leaf.has_value()) break;  // A gap.
+    leaves.push_back(std::move(*leaf));
+  }
+  return leaves;
 }
 
 absl::StatusOr<std::vector<uint64_t>> RocksLogStorage::IndicesByHash(
@@ -849,24 +993,26 @@ absl::StatusOr<std::string> RocksLogStorage::ReadTile(int64_t tree_id,
 
 absl::StatusOr<std::string> RocksLogStorage::ReadEntryBundle(
     int64_t tree_id, uint64_t bundle_index, uint32_t width) {
-  if (width == 0 || width > kTileWidth ||
-      bundle_index > (std::numeric_limits<uint64_t>::max() >> kTileHeight)) {
+  if (width == 0 || width > kLeavesPerBundle) {
     return absl::NotFoundError("no such entry bundle");
   }
-  const uint64_t start = bundle_index << kTileHeight;
-  absl::StatusOr<std::vector<trillian::LogLeaf>> leaves =
-      ScanLeaves(tree_id, start, start + width);
-  if (!leaves.ok()) return leaves.status();
-  if (leaves->size() < width) return absl::NotFoundError("bundle not stored");
-  std::string bundle;
-  for (const trillian::LogLeaf& leaf : *leaves) {
-    if (absl::Status s = tlog::AppendBundleEntry(leaf.leaf_value(), &bundle);
-        !s.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("leaf ", leaf.leaf_index(), ": ", s.message()));
-    }
+  const std::string key_strings[] = {keys::Bundle(tree_id, bundle_index),
+                                     keys::Sidecar(tree_id, bundle_index)};
+  const ::rocksdb::Slice key_slices[] = {key_strings[0], key_strings[1]};
+  ::rocksdb::PinnableSlice values[2];
+  ::rocksdb::Status statuses[2];
+  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), 2, key_slices,
+                      values, statuses);
+  for (const ::rocksdb::Status& s : statuses) {
+    if (s.IsNotFound()) return absl::NotFoundError("bundle not stored");
+    if (!s.ok()) return ToAbsl(s);
   }
-  return bundle;
+  absl::StatusOr<LeafBundle> bundle =
+      LeafBundle::Decode(values[0].ToString(), values[1].ToString());
+  if (!bundle.ok()) return bundle.status();
+  absl::StatusOr<absl::string_view> entries = bundle->EntriesPrefix(width);
+  if (!entries.ok()) return entries.status();
+  return std::string(*entries);
 }
 
 }  // namespace trellis::storage::rocksdb

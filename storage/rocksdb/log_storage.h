@@ -12,8 +12,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "rocksdb/write_batch.h"
 #include "storage/log_storage.h"
 #include "storage/rocksdb/database.h"
+#include "storage/rocksdb/leaf_bundle.h"
 #include "storage/rocksdb/tile_cache.h"
 
 namespace trellis::storage::rocksdb {
@@ -100,6 +102,11 @@ class RocksLogStorage : public LogStorage {
     absl::flat_hash_set<std::string> pending ABSL_GUARDED_BY(mu);
     // Serialises AddSequencedLeaves, which checks then writes.
     absl::Mutex sequenced_mu;
+    // The right-edge entry bundle as last written by Integrate (absent
+    // until first needed): every pass appends to it.
+    absl::Mutex integrate_mu;
+    std::optional<std::pair<uint64_t, LeafBundle>> edge_bundle
+        ABSL_GUARDED_BY(integrate_mu);
   };
 
   absl::StatusOr<TreeState*> State(int64_t tree_id);
@@ -113,13 +120,24 @@ class RocksLogStorage : public LogStorage {
   // The leaf an identity record points at, queued or stored at an index.
   absl::StatusOr<std::optional<HeldEntry>> HeldLeaf(
       int64_t tree_id, absl::string_view identity_hash);
-  // Stored leaves with indices start, start+1, ... below `end`, up to the
-  // first gap.
-  absl::StatusOr<std::vector<trillian::LogLeaf>> ScanLeaves(int64_t tree_id,
-                                                            uint64_t start,
-                                                            uint64_t end);
-  absl::StatusOr<std::optional<trillian::LogLeaf>> ReadLeaf(
-      const std::string& key);
+  // The leaves at `indices`: from their entry bundles once integrated,
+  // else from their per-index records (PREORDERED_LOG leaves ahead of the
+  // tree). nullopt where neither holds one.
+  absl::StatusOr<std::vector<std::optional<trillian::LogLeaf>>> ReadLeaves(
+      int64_t tree_id, absl::Span<const uint64_t> indices);
+  absl::StatusOr<std::optional<trillian::LogLeaf>> ReadLeaf(int64_t tree_id,
+                                                            uint64_t index);
+  // Per-index leaf records with indices start, start+1, ... below `end`,
+  // up to the first gap.
+  absl::StatusOr<std::vector<trillian::LogLeaf>> ScanLeafRecords(
+      int64_t tree_id, uint64_t start, uint64_t end);
+  // Appends integrated leaves (contiguous, from the tree's size) to their
+  // entry bundles in `wb`; returns the new right-edge bundle, if partial.
+  absl::StatusOr<std::optional<std::pair<uint64_t, LeafBundle>>>
+  AppendToBundles(int64_t tree_id, TreeState& state, uint64_t tree_size,
+                  const std::vector<trillian::LogLeaf>& leaves,
+                  ::rocksdb::WriteBatch& wb)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.integrate_mu);
 
   Database* const db_;
   TileCache tile_cache_;

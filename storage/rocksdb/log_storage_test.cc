@@ -50,8 +50,9 @@ class RocksLogStorageTest : public ::testing::Test {
   }
 
   // What the sequencer does, minus signing: integrates the queue (up to
-  // `max` leaves).
-  void IntegrateQueue(size_t max = 1000000) {
+  // `max` leaves), or for a PREORDERED_LOG the leaves stored from the
+  // tree's size on.
+  void IntegrateQueue(size_t max = 1000000, bool preordered = false) {
     auto root = storage_->LatestRoot(kTree);
     ASSERT_TRUE(root.ok() && root->has_value());
     merkle::LogRootV1 current = *merkle::ParseLogRoot((*root)->log_root());
@@ -65,16 +66,25 @@ class RocksLogStorageTest : public ::testing::Test {
     }
     auto range = merkle::CompactRange::FromHashes(current.tree_size, edge);
     ASSERT_TRUE(range.ok());
-    auto queued = storage_->PeekQueue(kTree, max);
-    ASSERT_TRUE(queued.ok());
+    std::vector<QueuedEntry> entries;
+    if (preordered) {
+      auto run = storage_->PeekSequenced(kTree, current.tree_size, max);
+      ASSERT_TRUE(run.ok());
+      for (trillian::LogLeaf& leaf : *run) entries.push_back({0, leaf});
+    } else {
+      auto queued = storage_->PeekQueue(kTree, max);
+      ASSERT_TRUE(queued.ok());
+      entries = std::move(*queued);
+    }
     IntegrationBatch batch;
-    for (QueuedEntry& e : *queued) {
+    for (QueuedEntry& e : entries) {
       e.leaf.set_leaf_index(range->size());
+      e.leaf.mutable_integrate_timestamp()->set_seconds(1764594000);
       range->Append(e.leaf.merkle_leaf_hash(),
                     [&](const merkle::NodeID& id, const std::string& h) {
                       batch.nodes.emplace_back(id, h);
                     });
-      batch.consumed_queue_seqs.push_back(e.queue_seq);
+      if (!preordered) batch.consumed_queue_seqs.push_back(e.queue_seq);
       batch.leaves.push_back(e.leaf);
     }
     batch.root = Root(range->size(), range->Root(), current.revision + 1);
@@ -378,6 +388,119 @@ TEST_F(RocksLogStorageTest, ConcurrentQueueingKeepsEachIdentityOnce) {
   absl::flat_hash_set<std::string> values;
   for (const auto& e : *queued) values.insert(e.leaf.leaf_value());
   EXPECT_EQ(values.size(), queued->size());
+}
+
+// How many records of one kind the log family holds for the tree.
+size_t CountRecords(Database& db, char tag) {
+  const std::string prefix = keys::Prefix(kTree, tag);
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
+  size_t n = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    ++n;
+  }
+  return n;
+}
+
+std::string C2spBundle(int first, int count) {
+  std::string bundle;
+  for (int i = first; i < first + count; ++i) {
+    const std::string value = "v" + std::to_string(i);
+    bundle.push_back(0);
+    bundle.push_back(static_cast<char>(value.size()));
+    bundle += value;
+  }
+  return bundle;
+}
+
+// Each leaf's value is stored once, in its C2SP entry bundle; what else a
+// LogLeaf carries comes back from the sidecar, across passes that extend
+// the right-edge bundle and across a reopen.
+TEST_F(RocksLogStorageTest, IntegratedLeavesAreStoredOnceInEntryBundles) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  std::vector<trillian::LogLeaf> leaves;
+  for (int i = 0; i < 300; ++i) {
+    leaves.push_back(Leaf("v" + std::to_string(i)));
+    leaves.back().set_extra_data("extra" + std::to_string(i));
+    leaves.back().mutable_queue_timestamp()->set_seconds(1764593000 + i);
+  }
+  leaves[7].set_leaf_identity_hash(merkle::Sha256("identity 7"));
+  ASSERT_TRUE(
+      storage_->QueueLeaves(kTree, {leaves.begin(), leaves.begin() + 150})
+          .ok());
+  ASSERT_TRUE(
+      storage_->QueueLeaves(kTree, {leaves.begin() + 150, leaves.end()}).ok());
+  IntegrateQueue(100);
+  IntegrateQueue(100);
+  Open();  // The next pass reads the right-edge bundle back.
+  IntegrateQueue(100);
+
+  EXPECT_EQ(CountRecords(*db_, keys::kLeaf), 0u);
+  EXPECT_EQ(CountRecords(*db_, keys::kBundle), 2u);
+  std::string stored;
+  ASSERT_TRUE(db_->db()
+                  ->Get(::rocksdb::ReadOptions(), db_->log(),
+                        keys::Bundle(kTree, 0), &stored)
+                  .ok());
+  EXPECT_EQ(stored, C2spBundle(0, 256));
+  EXPECT_EQ(*storage_->ReadEntryBundle(kTree, 1, 44), C2spBundle(256, 44));
+  EXPECT_EQ(*storage_->ReadEntryBundle(kTree, 1, 3), C2spBundle(256, 3));
+  EXPECT_EQ(storage_->ReadEntryBundle(kTree, 1, 45).status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto all = storage_->GetLeavesByRange(kTree, 0, 1000, 300);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    const trillian::LogLeaf& got = (*all)[i];
+    EXPECT_EQ(got.leaf_value(), leaves[i].leaf_value());
+    EXPECT_EQ(got.extra_data(), leaves[i].extra_data());
+    EXPECT_EQ(got.merkle_leaf_hash(), leaves[i].merkle_leaf_hash());
+    EXPECT_EQ(got.leaf_identity_hash(), leaves[i].leaf_identity_hash());
+    EXPECT_EQ(got.leaf_index(), i);
+    EXPECT_EQ(got.queue_timestamp().seconds(), 1764593000 + i);
+    EXPECT_EQ(got.integrate_timestamp().seconds(), 1764594000);
+  }
+  // The custom identity is still de-duplicated and found by Merkle hash.
+  auto again = storage_->QueueLeaves(kTree, {leaves[7]});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[0].added);
+  EXPECT_EQ((*again)[0].leaf.extra_data(), "extra7");
+  EXPECT_EQ(*storage_->IndicesByHash(kTree, leaves[7].merkle_leaf_hash()),
+            std::vector<uint64_t>{7});
+}
+
+// PREORDERED_LOG leaves wait at their index until the tree reaches them,
+// then move into their bundle; conflicts are still found either way.
+TEST_F(RocksLogStorageTest, PreorderedLeavesMoveIntoBundles) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  std::vector<trillian::LogLeaf> leaves;
+  for (int i : {0, 1, 2, 5}) {
+    leaves.push_back(Leaf("v" + std::to_string(i)));
+    leaves.back().set_leaf_index(i);
+  }
+  std::vector<trillian::LogLeaf> held;
+  ASSERT_TRUE(storage_->AddSequencedLeaves(kTree, leaves, &held).ok());
+  EXPECT_EQ(CountRecords(*db_, keys::kLeaf), 4u);
+  IntegrateQueue(1000, /*preordered=*/true);
+  EXPECT_EQ(CountRecords(*db_, keys::kLeaf), 1u);  // Index 5 still waits.
+  EXPECT_EQ(*storage_->ReadEntryBundle(kTree, 0, 3), C2spBundle(0, 3));
+  EXPECT_EQ(*storage_->HasUnintegratedLeaves(kTree), true);
+
+  trillian::LogLeaf conflicting = Leaf("other");
+  conflicting.set_leaf_index(1);
+  auto results = storage_->AddSequencedLeaves(
+      kTree, {leaves[1], conflicting, leaves[3]}, &held);
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ((*results)[0].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*results)[1].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(held[1].leaf_value(), "v1");
+  EXPECT_EQ((*results)[2].code(), absl::StatusCode::kAlreadyExists);
+  auto by_index = storage_->GetLeavesByIndex(kTree, {2, 5});
+  ASSERT_TRUE(by_index.ok());
+  EXPECT_EQ((*by_index)[0].leaf_value(), "v2");
+  EXPECT_EQ((*by_index)[1].leaf_value(), "v5");
 }
 
 TEST_F(RocksLogStorageTest, SequencedLeavesConflicts) {

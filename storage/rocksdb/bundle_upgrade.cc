@@ -1,0 +1,130 @@
+#include "storage/rocksdb/bundle_upgrade.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/keys.h"
+#include "storage/rocksdb/leaf_bundle.h"
+#include "storage/rocksdb/root_record.h"
+
+namespace trellis::storage::rocksdb {
+namespace {
+
+constexpr size_t kBundlesPerBatch = 64;
+
+// The size of the tree's latest root, or 0 without one.
+absl::StatusOr<uint64_t> TreeSize(Database& db, int64_t tree_id) {
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
+  it->SeekForPrev(keys::Root(tree_id, ~uint64_t{0}));
+  if (!it->status().ok()) return ToAbsl(it->status());
+  if (!it->Valid() ||
+      !it->key().starts_with(keys::Prefix(tree_id, keys::kRoot))) {
+    return 0;
+  }
+  absl::StatusOr<RootRecord> record = DecodeRootRecord(
+      absl::string_view(it->value().data(), it->value().size()));
+  if (!record.ok()) return record.status();
+  return record->tree_size;
+}
+
+absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
+  absl::StatusOr<uint64_t> size = TreeSize(db, tree_id);
+  if (!size.ok()) return size.status();
+  const std::string prefix = keys::Prefix(tree_id, keys::kLeaf);
+  // One iterator for the whole tree: its implicit snapshot does not see
+  // the deletes of earlier batches.
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
+  it->Seek(prefix);
+  if (!it->status().ok()) return ToAbsl(it->status());
+  if (!it->Valid() || !it->key().starts_with(prefix) ||
+      keys::TrailingUint64(
+          absl::string_view(it->key().data(), it->key().size())) >= *size) {
+    return 0;  // Nothing integrated is stored per index.
+  }
+
+  uint64_t moved = 0;
+  ::rocksdb::WriteBatch batch;
+  size_t bundles_in_batch = 0;
+  std::optional<uint64_t> bundle_index;
+  LeafBundle bundle;
+  auto write = [&]() -> absl::Status {
+    bundles_in_batch = 0;
+    absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
+    batch.Clear();
+    return s;
+  };
+  // Bundles are written whole, each with the deletes of its records.
+  auto finish_bundle = [&]() -> absl::Status {
+    if (!bundle_index.has_value()) return absl::OkStatus();
+    batch.Put(db.log(), keys::Bundle(tree_id, *bundle_index), bundle.entries());
+    batch.Put(db.log(), keys::Sidecar(tree_id, *bundle_index),
+              bundle.sidecar());
+    return ++bundles_in_batch < kBundlesPerBatch ? absl::OkStatus() : write();
+  };
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const uint64_t index = keys::TrailingUint64(
+        absl::string_view(it->key().data(), it->key().size()));
+    if (index >= *size) break;
+    if (index / kLeavesPerBundle != bundle_index) {
+      if (absl::Status s = finish_bundle(); !s.ok()) return s;
+      bundle_index = index / kLeavesPerBundle;
+      bundle = LeafBundle();
+    }
+    if (bundle.size() != index % kLeavesPerBundle) {
+      return absl::DataLossError(
+          absl::StrCat("log ", tree_id, " lacks leaf ",
+                       *bundle_index * kLeavesPerBundle + bundle.size(),
+                       " below its size ", *size));
+    }
+    trillian::LogLeaf leaf;
+    if (!leaf.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError(
+          absl::StrCat("leaf ", index, " of log ", tree_id, " is corrupt"));
+    }
+    if (absl::Status s = bundle.Append(leaf); !s.ok()) return s;
+    batch.Delete(db.log(), it->key());
+    ++moved;
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  if (absl::Status s = finish_bundle(); !s.ok()) return s;
+  if (bundles_in_batch > 0) {
+    if (absl::Status s = write(); !s.ok()) return s;
+  }
+  // Give the space of the old records back now rather than at some later
+  // compaction.
+  const std::string begin = keys::Leaf(tree_id, 0);
+  const std::string end = keys::Leaf(tree_id, *size);
+  ::rocksdb::Slice begin_slice(begin), end_slice(end);
+  if (absl::Status s =
+          ToAbsl(db.db()->CompactRange(::rocksdb::CompactRangeOptions(),
+                                       db.log(), &begin_slice, &end_slice));
+      !s.ok()) {
+    return s;
+  }
+  return moved;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> MoveLeavesIntoBundles(Database& db) {
+  uint64_t moved = 0;
+  std::unique_ptr<::rocksdb::Iterator> trees(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.trees()));
+  for (trees->SeekToFirst(); trees->Valid(); trees->Next()) {
+    if (trees->key().size() != 8) continue;  // Keys and other records.
+    const int64_t tree_id = static_cast<int64_t>(keys::TrailingUint64(
+        absl::string_view(trees->key().data(), trees->key().size())));
+    absl::StatusOr<uint64_t> n = MoveTree(db, tree_id);
+    if (!n.ok()) return n.status();
+    moved += *n;
+  }
+  if (!trees->status().ok()) return ToAbsl(trees->status());
+  return moved;
+}
+
+}  // namespace trellis::storage::rocksdb
