@@ -134,6 +134,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       !moved.ok()) {
     return moved.status();
   }
+  if (absl::StatusOr<uint64_t> shortened =
+          storage::rocksdb::ShortenIdentityRecords(*server->db_);
+      !shortened.ok()) {
+    return shortened.status();
+  }
   if (absl::StatusOr<uint64_t> bundled =
           storage::rocksdb::MoveLeavesIntoBundles(*server->db_);
       !bundled.ok()) {

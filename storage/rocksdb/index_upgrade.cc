@@ -3,7 +3,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
 
 namespace trellis::storage::rocksdb {
@@ -38,23 +40,109 @@ absl::StatusOr<uint64_t> MovePrefix(Database& db, const std::string& prefix) {
   return moved;
 }
 
-}  // namespace
+// An identity record of older versions: its value was one position,
+// 'L' <index u64> | 'B' <seq u64> <offset u32> | 'Q' <seq u64>.
+absl::StatusOr<LeafPosition> DecodeFixedPosition(absl::string_view value) {
+  LeafPosition position;
+  position.kind = static_cast<LeafPosition::Kind>(value.empty() ? 0 : value[0]);
+  const size_t size = position.kind == LeafPosition::Kind::kQueued ? 13 : 9;
+  if (value.size() != size ||
+      (position.kind != LeafPosition::Kind::kIndex &&
+       position.kind != LeafPosition::Kind::kQueued &&
+       position.kind != LeafPosition::Kind::kLegacyQueued)) {
+    return absl::DataLossError("corrupt identity record");
+  }
+  position.n = keys::Uint64At(value, 1);
+  if (size == 13) position.offset = keys::Uint64At(value, 5) & 0xFFFFFFFF;
+  return position;
+}
 
-absl::StatusOr<uint64_t> MoveLogIndexRecords(Database& db) {
-  uint64_t moved = 0;
+absl::StatusOr<uint64_t> ShortenTree(Database& db, const std::string& tree) {
+  const std::string prefix = tree + keys::kIdentity;
+  const size_t short_size = prefix.size() + kIdentityKeyBytes;
+  uint64_t rewritten = 0;
+  ::rocksdb::WriteBatch batch;
+  std::string group_key;  // The short key of the records being merged.
+  std::string record;
+  auto finish_group = [&]() -> absl::Status {
+    if (group_key.empty()) return absl::OkStatus();
+    batch.Put(db.index(), group_key, record);
+    group_key.clear();
+    if (batch.Count() < kRecordsPerBatch) return absl::OkStatus();
+    absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
+    batch.Clear();
+    return s;
+  };
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.index()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    if (it->key().size() <= short_size) continue;  // Already short.
+    const std::string key = it->key().ToString();
+    if (key.compare(0, short_size, group_key) != 0 || group_key.empty()) {
+      if (absl::Status s = finish_group(); !s.ok()) return s;
+      group_key = key.substr(0, short_size);
+      // Records of identities sharing the short key, written before an
+      // interruption, are extended rather than replaced.
+      record.clear();
+      ::rocksdb::Status s = db.db()->Get(::rocksdb::ReadOptions(), db.index(),
+                                         group_key, &record);
+      if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
+    }
+    absl::StatusOr<LeafPosition> position = DecodeFixedPosition(
+        absl::string_view(it->value().data(), it->value().size()));
+    if (!position.ok()) return position.status();
+    AppendPosition(*position, &record);
+    batch.Delete(db.index(), key);
+    ++rewritten;
+  }
+  if (!it->status().ok()) return ToAbsl(it->status());
+  if (absl::Status s = finish_group(); !s.ok()) return s;
+  if (batch.Count() > 0) {
+    if (absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return rewritten;
+}
+
+// Runs `upgrade` on every tree.
+absl::StatusOr<uint64_t> ForEachTree(
+    Database& db,
+    absl::FunctionRef<absl::StatusOr<uint64_t>(const std::string& tree)>
+        upgrade) {
+  uint64_t total = 0;
   std::unique_ptr<::rocksdb::Iterator> trees(
       db.db()->NewIterator(::rocksdb::ReadOptions(), db.trees()));
   for (trees->SeekToFirst(); trees->Valid(); trees->Next()) {
     if (trees->key().size() != 8) continue;  // Keys and other records.
-    const std::string tree = trees->key().ToString();
-    for (char tag : {keys::kIdentity, keys::kHashIndex}) {
-      absl::StatusOr<uint64_t> n = MovePrefix(db, tree + tag);
-      if (!n.ok()) return n.status();
-      moved += *n;
-    }
+    absl::StatusOr<uint64_t> n = upgrade(trees->key().ToString());
+    if (!n.ok()) return n.status();
+    total += *n;
   }
   if (!trees->status().ok()) return ToAbsl(trees->status());
-  return moved;
+  return total;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db) {
+  return ForEachTree(
+      db, [&](const std::string& tree) { return ShortenTree(db, tree); });
+}
+
+absl::StatusOr<uint64_t> MoveLogIndexRecords(Database& db) {
+  return ForEachTree(
+      db, [&](const std::string& tree) -> absl::StatusOr<uint64_t> {
+        uint64_t moved = 0;
+        for (char tag : {keys::kIdentity, keys::kHashIndex}) {
+          absl::StatusOr<uint64_t> n = MovePrefix(db, tree + tag);
+          if (!n.ok()) return n.status();
+          moved += *n;
+        }
+        return moved;
+      });
 }
 
 }  // namespace trellis::storage::rocksdb

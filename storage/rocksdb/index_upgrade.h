@@ -1,6 +1,5 @@
-// One-time move of the log's identity ('i') and hash ('h') index records
-// from the log column family, where versions before the "index" column
-// family kept them, to that family.
+// One-time upgrades of the log's identity ('i') and hash ('h') index
+// records written by older versions.
 #ifndef TRELLIS_STORAGE_ROCKSDB_INDEX_UPGRADE_H_
 #define TRELLIS_STORAGE_ROCKSDB_INDEX_UPGRADE_H_
 
@@ -17,6 +16,14 @@ namespace trellis::storage::rocksdb {
 // up-to-date data directory: two seeks per tree). Call before any
 // RocksLogStorage reads the database.
 absl::StatusOr<uint64_t> MoveLogIndexRecords(Database& db);
+
+// Rewrites identity records keyed by a whole identity hash, with one
+// fixed-width position, as versions before identity_record.h wrote them,
+// into records keyed by the hash's first bytes. Durable batches delete the
+// old records with the new record they go into, so an interrupted rewrite
+// resumes. Returns how many were rewritten (0 for an up-to-date data
+// directory). Call after MoveLogIndexRecords.
+absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db);
 
 }  // namespace trellis::storage::rocksdb
 

@@ -6,10 +6,13 @@
 #include "gtest/gtest.h"
 #include "merkle/compact_range.h"
 #include "merkle/hasher.h"
+#include "rocksdb/write_batch.h"
+#include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/root_record.h"
 #include "util/test_util.h"
+#include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb {
 namespace {
@@ -91,6 +94,77 @@ TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
   auto indices = logs.IndicesByHash(kTree, merkle::HashLeaf("v2"));
   ASSERT_TRUE(indices.ok());
   EXPECT_EQ(*indices, std::vector<uint64_t>{2});
+}
+
+// Identity records of older versions were keyed by the whole identity hash
+// and held one fixed-width position: after the rewrite, leaves are found
+// as before, identities sharing the short key share one record, and a
+// second run rewrites nothing.
+TEST(IndexUpgradeTest, ShortensWholeHashIdentityRecords) {
+  testing::TempDir dir;
+  auto db = Database::Open({dir.path()});
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)
+                  ->db()
+                  ->Put((*db)->durable_write(), (*db)->trees(),
+                        keys::Tree(kTree), trillian::Tree().SerializeAsString())
+                  .ok());
+  // Three leaves queued in one call (queue record 0); two of their identity
+  // hashes share their first 8 bytes.
+  std::vector<trillian::LogLeaf> leaves(3);
+  for (int i = 0; i < 3; ++i) {
+    leaves[i].set_leaf_value("v" + std::to_string(i));
+    leaves[i].set_merkle_leaf_hash(merkle::HashLeaf(leaves[i].leaf_value()));
+    leaves[i].set_leaf_identity_hash(leaves[i].merkle_leaf_hash());
+  }
+  leaves[1].set_leaf_identity_hash(std::string(8, 'S') + std::string(24, '1'));
+  leaves[2].set_leaf_identity_hash(std::string(8, 'S') + std::string(24, '2'));
+  {
+    RocksLogStorage logs(db->get());
+    ASSERT_TRUE(logs.InitRoot(kTree, trillian::SignedLogRoot()).ok());
+    ASSERT_TRUE(logs.QueueLeaves(kTree, leaves).ok());
+  }
+  // Rewrite the identity records as older versions wrote them.
+  ::rocksdb::WriteBatch old_form;
+  {
+    std::unique_ptr<::rocksdb::Iterator> it(
+        (*db)->db()->NewIterator(::rocksdb::ReadOptions(), (*db)->index()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      old_form.Delete((*db)->index(), it->key());
+    }
+  }
+  for (uint32_t i = 0; i < 3; ++i) {
+    std::string key = keys::Prefix(kTree, keys::kIdentity);
+    key += leaves[i].leaf_identity_hash();
+    std::string value = "B";
+    PutUint(value, 0, 8);  // Queue record 0...
+    PutUint(value, i, 4);  // ...its i-th leaf.
+    old_form.Put((*db)->index(), key, value);
+  }
+  ASSERT_TRUE((*db)->db()->Write((*db)->durable_write(), &old_form).ok());
+
+  auto shortened = ShortenIdentityRecords(**db);
+  ASSERT_TRUE(shortened.ok()) << shortened.status();
+  EXPECT_EQ(*shortened, 3u);
+  EXPECT_EQ(*ShortenIdentityRecords(**db), 0u);
+  size_t records = 0;
+  {
+    std::unique_ptr<::rocksdb::Iterator> it(
+        (*db)->db()->NewIterator(::rocksdb::ReadOptions(), (*db)->index()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      EXPECT_EQ(it->key().size(), 8u + 1u + kIdentityKeyBytes);
+      ++records;
+    }
+  }
+  EXPECT_EQ(records, 2u);
+
+  RocksLogStorage logs(db->get());
+  for (int i = 0; i < 3; ++i) {
+    auto outcome = logs.QueueLeaves(kTree, {leaves[i]});
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_FALSE((*outcome)[0].added) << i;
+    EXPECT_EQ((*outcome)[0].leaf.leaf_value(), leaves[i].leaf_value());
+  }
 }
 
 }  // namespace

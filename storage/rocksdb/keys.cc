@@ -1,5 +1,6 @@
 #include "storage/rocksdb/keys.h"
 
+#include "storage/rocksdb/identity_record.h"
 #include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb::keys {
@@ -50,7 +51,8 @@ std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index) {
 
 std::string Identity(int64_t tree_id, absl::string_view identity_hash) {
   std::string key = Prefix(tree_id, kIdentity);
-  key.append(identity_hash.data(), identity_hash.size());
+  const absl::string_view kept = identity_hash.substr(0, kIdentityKeyBytes);
+  key.append(kept.data(), kept.size());
   return key;
 }
 

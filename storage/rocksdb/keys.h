@@ -21,8 +21,9 @@
 //                                   record <seq> went (the others follow)
 //              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
 //              <tree> 'c'        -> u64 size, latest published checkpoint
-//   index CF:  <tree> 'i' <identity hash>     -> 'B' <seq> <offset u32> |
-//                                   'Q' <seq> (older) | 'L' <idx>
+//   index CF:  <tree> 'i' <identity hash[0:8]> -> the positions of the
+//                                   leaves with identity hashes starting
+//                                   so (see identity_record.h)
 //              <tree> 'h' <merkle hash> <idx> -> "" (only for leaves whose
 //                                   identity hash is not their Merkle hash;
 //                                   the others are found through 'i')
@@ -31,8 +32,9 @@
 // after integration ('m' resolves it), so that integrating leaves with the
 // default identity writes only keys that grow with the tree or queue, never
 // a random one; one queue record, 'm' and delete serve a whole call. Data
-// directories from before the index CF kept 'i' and 'h' in the log CF;
-// index_upgrade.h moves them.
+// directories from before the index CF kept 'i' and 'h' in the log CF, and
+// identity records keyed by the whole hash; index_upgrade.h moves and
+// shortens them.
 #ifndef TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 #define TRELLIS_STORAGE_ROCKSDB_KEYS_H_
 

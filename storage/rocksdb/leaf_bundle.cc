@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "util/varint.h"
 
 namespace trellis::storage::rocksdb {
 namespace {
@@ -21,27 +22,6 @@ constexpr int64_t kNanosPerSecond = 1000000000;
 // Times within about 126 years of 1970 are stored as nanoseconds; their
 // differences then fit an int64 too.
 constexpr int64_t kMaxNarrowSeconds = 4000000000;
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool GetVarint(absl::string_view data, size_t* pos, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0; shift < 64 && *pos < data.size(); shift += 7) {
-    const uint8_t byte = static_cast<uint8_t>(data[(*pos)++]);
-    result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
 
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/root_record.h"
 #include "storage/rocksdb/tile.h"
@@ -14,12 +15,6 @@
 namespace trellis::storage::rocksdb {
 namespace {
 
-// Identity record values: 'L' <index> for a leaf stored at its index;
-// 'B' <seq> <offset u32> for a queued leaf (the offset-th of queue record
-// <seq>); 'Q' <seq> for a per-leaf queue record of older versions.
-constexpr char kLeafMark = 'L';
-constexpr char kBatchMark = 'B';
-constexpr char kLegacyQueuedMark = 'Q';
 constexpr uint64_t kMaxUint64 = ~uint64_t{0};
 
 // A queued leaf's position, as QueuedEntry::queue_seq carries it: its
@@ -34,21 +29,9 @@ uint64_t OffsetOf(uint64_t position) {
   return position & (kMaxLeavesPerQueueRecord - 1);
 }
 
-std::string IdentityValue(char mark, uint64_t n) {
-  std::string value(1, mark);
-  PutUint(value, n, 8);
-  return value;
-}
-
 // What a queued leaf takes in memory, roughly.
 size_t QueuedBytes(const trillian::LogLeaf& leaf) {
   return leaf.leaf_value().size() + leaf.extra_data().size() + 160;
-}
-
-std::string QueuedIdentityValue(uint64_t seq, uint64_t offset) {
-  std::string value = IdentityValue(kBatchMark, seq);
-  PutUint(value, offset, 4);
-  return value;
 }
 
 // A queue record: each leaf as a u32 length and a serialized LogLeaf.
@@ -380,55 +363,73 @@ absl::StatusOr<std::optional<trillian::LogLeaf>> RocksLogStorage::ReadLeaf(
   return std::move(leaves->front());
 }
 
-absl::StatusOr<std::optional<RocksLogStorage::HeldEntry>>
-RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
-  std::string marker;
-  ::rocksdb::Status s =
-      db_->db()->Get(::rocksdb::ReadOptions(), db_->index(),
-                     keys::Identity(tree_id, identity_hash), &marker);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return ToAbsl(s);
-  const bool queued_mark = marker.size() == 13 && marker[0] == kBatchMark;
-  const bool legacy_mark = marker.size() == 9 && marker[0] == kLegacyQueuedMark;
-  if (!queued_mark && !legacy_mark &&
-      !(marker.size() == 9 && marker[0] == kLeafMark)) {
-    return absl::DataLossError("corrupt identity record");
-  }
-  uint64_t index = keys::Uint64At(marker, 1);
-  if (queued_mark || legacy_mark) {
-    const uint64_t seq = index;
-    uint64_t offset = 0;
-    for (size_t i = 9; i < marker.size(); ++i) {
-      offset = (offset << 8) | static_cast<uint8_t>(marker[i]);
-    }
+absl::StatusOr<RocksLogStorage::HeldEntry> RocksLogStorage::ResolvePosition(
+    int64_t tree_id, const LeafPosition& position) {
+  uint64_t index = position.n;
+  if (position.kind != LeafPosition::Kind::kIndex) {
+    const uint64_t seq = position.n;
     absl::StatusOr<TreeState*> state = State(tree_id);
     if (!state.ok()) return state.status();
     {
       // Still queued: the record leaves the queue only once integrated.
       absl::MutexLock lock(&(*state)->mu);
       auto it = (*state)->queue.find(seq);
-      if (it != (*state)->queue.end() && offset >= it->second.consumed &&
-          offset < it->second.leaves.size()) {
-        return HeldEntry{it->second.leaves[offset], /*in_tree=*/false};
+      if (it != (*state)->queue.end() &&
+          position.offset >= it->second.consumed &&
+          position.offset < it->second.leaves.size()) {
+        return HeldEntry{it->second.leaves[position.offset],
+                         /*in_tree=*/false};
       }
     }
     // Integrated: the record's leaves follow the index 'm' names.
     std::string forward;
-    s = db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
+    ::rocksdb::Status s =
+        db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
                        keys::QueueIndex(tree_id, seq), &forward);
     if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
     if (!s.ok() || forward.size() != 8) {
       return absl::DataLossError("identity record points at a lost leaf");
     }
-    index = keys::Uint64At(forward, 0) + offset;
+    index = keys::Uint64At(forward, 0) + position.offset;
   }
   absl::StatusOr<std::optional<trillian::LogLeaf>> leaf =
       ReadLeaf(tree_id, index);
   if (!leaf.ok()) return leaf.status();
-  if (!leaf->has_value() || (*leaf)->leaf_identity_hash() != identity_hash) {
+  if (!leaf->has_value()) {
     return absl::DataLossError("identity record points at a lost leaf");
   }
   return HeldEntry{std::move(**leaf), /*in_tree=*/true};
+}
+
+absl::StatusOr<RocksLogStorage::IdentityLookup> RocksLogStorage::LookupIdentity(
+    int64_t tree_id, absl::string_view identity_hash) {
+  IdentityLookup lookup;
+  ::rocksdb::Status s =
+      db_->db()->Get(::rocksdb::ReadOptions(), db_->index(),
+                     keys::Identity(tree_id, identity_hash), &lookup.record);
+  if (s.IsNotFound()) return lookup;
+  if (!s.ok()) return ToAbsl(s);
+  absl::StatusOr<std::vector<LeafPosition>> positions =
+      DecodePositions(lookup.record);
+  if (!positions.ok()) return positions.status();
+  // Other identities may share the key's first bytes: confirm the whole.
+  for (const LeafPosition& position : *positions) {
+    absl::StatusOr<HeldEntry> entry = ResolvePosition(tree_id, position);
+    if (!entry.ok()) return entry.status();
+    if (entry->leaf.leaf_identity_hash() == identity_hash) {
+      lookup.held = std::move(*entry);
+      break;
+    }
+  }
+  return lookup;
+}
+
+absl::StatusOr<std::optional<RocksLogStorage::HeldEntry>>
+RocksLogStorage::HeldLeaf(int64_t tree_id, absl::string_view identity_hash) {
+  absl::StatusOr<IdentityLookup> lookup =
+      LookupIdentity(tree_id, identity_hash);
+  if (!lookup.ok()) return lookup.status();
+  return std::move(lookup->held);
 }
 
 absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
@@ -445,12 +446,15 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
   // that first occurrence.
   std::vector<int> first_of(leaves.size(), -1);
   absl::flat_hash_map<absl::string_view, int> seen;
-  std::vector<std::string> identities;
+  // The identity record keys this call writes, which concurrent calls must
+  // not write at the same time.
+  absl::flat_hash_set<std::string> record_keys;
   for (size_t i = 0; i < leaves.size(); ++i) {
     auto [it, inserted] =
         seen.emplace(leaves[i].leaf_identity_hash(), static_cast<int>(i));
     if (inserted) {
-      identities.push_back(leaves[i].leaf_identity_hash());
+      record_keys.insert(
+          keys::Identity(tree_id, leaves[i].leaf_identity_hash()));
     } else {
       first_of[i] = it->second;
     }
@@ -466,16 +470,17 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
           "log ", tree_id, " has ", state.queued_bytes,
           " bytes of leaves waiting for the sequencer; try again later"));
     }
-    // Wait out concurrent calls that are queueing one of our identities, so
-    // that we see their leaf as held.
+    // Wait out concurrent calls that are writing one of our identity
+    // records, so that we see their leaves as held and extend their
+    // records rather than overwrite them.
     auto none_pending = [&]() ABSL_SHARED_LOCKS_REQUIRED(state.mu) {
-      for (const std::string& id : identities) {
-        if (state.pending.contains(id)) return false;
+      for (const std::string& key : record_keys) {
+        if (state.pending.contains(key)) return false;
       }
       return true;
     };
     state.mu.Await(absl::Condition(&none_pending));
-    for (const std::string& id : identities) state.pending.insert(id);
+    for (const std::string& key : record_keys) state.pending.insert(key);
     seq = state.next_queue_seq++;
     state.in_flight.insert(seq);
   }
@@ -485,23 +490,31 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
   std::vector<trillian::LogLeaf> added;
   absl::Status status = [&]() -> absl::Status {
     ::rocksdb::WriteBatch batch;
+    absl::flat_hash_map<std::string, std::string> records;
     for (size_t i = 0; i < leaves.size(); ++i) {
       if (first_of[i] >= 0) continue;
-      absl::StatusOr<std::optional<HeldEntry>> held =
-          HeldLeaf(tree_id, leaves[i].leaf_identity_hash());
-      if (!held.ok()) return held.status();
-      if (held->has_value()) {
-        outcomes[i].leaf = std::move((*held)->leaf);
+      absl::StatusOr<IdentityLookup> lookup =
+          LookupIdentity(tree_id, leaves[i].leaf_identity_hash());
+      if (!lookup.ok()) return lookup.status();
+      if (lookup->held.has_value()) {
+        outcomes[i].leaf = std::move(lookup->held->leaf);
         continue;
       }
-      batch.Put(db_->index(),
-                keys::Identity(tree_id, leaves[i].leaf_identity_hash()),
-                QueuedIdentityValue(seq, added.size()));
+      AppendPosition(
+          {LeafPosition::Kind::kQueued, seq, added.size()},
+          &records
+               .try_emplace(
+                   keys::Identity(tree_id, leaves[i].leaf_identity_hash()),
+                   std::move(lookup->record))
+               .first->second);
       outcomes[i].added = true;
       outcomes[i].leaf = leaves[i];
       added.push_back(std::move(leaves[i]));
     }
     if (added.empty()) return absl::OkStatus();
+    for (const auto& [key, record] : records) {
+      batch.Put(db_->index(), key, record);
+    }
     batch.Put(db_->log(), keys::QueueRecord(tree_id, seq),
               EncodeQueueRecord(added));
     size_t added_bytes = 0;
@@ -527,7 +540,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
 
   {
     absl::MutexLock lock(&state.mu);
-    for (const std::string& id : identities) state.pending.erase(id);
+    for (const std::string& key : record_keys) state.pending.erase(key);
     state.in_flight.erase(seq);
   }
   if (!status.ok()) return status;
@@ -549,6 +562,7 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
   std::vector<absl::Status> results(leaves.size());
   absl::flat_hash_map<uint64_t, size_t> by_index;
   absl::flat_hash_map<std::string, size_t> by_identity;
+  absl::flat_hash_map<std::string, std::string> records;
   ::rocksdb::WriteBatch batch;
   for (size_t i = 0; i < leaves.size(); ++i) {
     const trillian::LogLeaf& leaf = leaves[i];
@@ -574,14 +588,20 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
       continue;
     }
     std::optional<trillian::LogLeaf> same_identity;
+    const std::string record_key =
+        keys::Identity(tree_id, leaf.leaf_identity_hash());
     if (auto it = by_identity.find(leaf.leaf_identity_hash());
         it != by_identity.end()) {
       same_identity = leaves[it->second];
     } else {
-      absl::StatusOr<std::optional<HeldEntry>> stored =
-          HeldLeaf(tree_id, leaf.leaf_identity_hash());
-      if (!stored.ok()) return stored.status();
-      if (stored->has_value()) same_identity = std::move((*stored)->leaf);
+      absl::StatusOr<IdentityLookup> lookup =
+          LookupIdentity(tree_id, leaf.leaf_identity_hash());
+      if (!lookup.ok()) return lookup.status();
+      if (lookup->held.has_value()) {
+        same_identity = std::move(lookup->held->leaf);
+      } else {
+        records.try_emplace(record_key, std::move(lookup->record));
+      }
     }
     if (same_identity.has_value()) {
       results[i] = absl::FailedPreconditionError(
@@ -595,10 +615,12 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
       batch.Put(db_->index(),
                 keys::HashIndex(tree_id, leaf.merkle_leaf_hash(), index), "");
     }
-    batch.Put(db_->index(), keys::Identity(tree_id, leaf.leaf_identity_hash()),
-              IdentityValue(kLeafMark, index));
+    AppendPosition({LeafPosition::Kind::kIndex, index}, &records[record_key]);
     by_index.emplace(index, i);
     by_identity.emplace(leaf.leaf_identity_hash(), i);
+  }
+  for (const auto& [key, record] : records) {
+    if (!record.empty()) batch.Put(db_->index(), key, record);
   }
   if (batch.Count() > 0) {
     absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &batch));

@@ -15,6 +15,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/log_storage.h"
 #include "storage/rocksdb/database.h"
+#include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/leaf_bundle.h"
 #include "storage/rocksdb/tile_cache.h"
 
@@ -97,8 +98,8 @@ class RocksLogStorage : public LogStorage {
     // reads no further than the smallest, so it never skips a record that
     // commits late.
     std::set<uint64_t> in_flight ABSL_GUARDED_BY(mu);
-    // Identity hashes being queued right now, for de-duplication across
-    // concurrent calls.
+    // Keys of the identity records being written right now, for
+    // de-duplication across concurrent calls.
     absl::flat_hash_set<std::string> pending ABSL_GUARDED_BY(mu);
     // Serialises AddSequencedLeaves, which checks then writes.
     absl::Mutex sequenced_mu;
@@ -117,9 +118,20 @@ class RocksLogStorage : public LogStorage {
     // "in the tree" at their index even before the tree grows to it.)
     bool in_tree;
   };
-  // The leaf an identity record points at, queued or stored at an index.
+  // The leaf with this identity hash, queued or stored at an index.
   absl::StatusOr<std::optional<HeldEntry>> HeldLeaf(
       int64_t tree_id, absl::string_view identity_hash);
+  struct IdentityLookup {
+    std::optional<HeldEntry> held;
+    // The identity record's value, which a new leaf's position extends
+    // (empty if there is none).
+    std::string record;
+  };
+  absl::StatusOr<IdentityLookup> LookupIdentity(
+      int64_t tree_id, absl::string_view identity_hash);
+  // The leaf at one position of an identity record.
+  absl::StatusOr<HeldEntry> ResolvePosition(int64_t tree_id,
+                                            const LeafPosition& position);
   // The leaves at `indices`: from their entry bundles once integrated,
   // else from their per-index records (PREORDERED_LOG leaves ahead of the
   // tree). nullopt where neither holds one.

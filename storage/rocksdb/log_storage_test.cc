@@ -10,6 +10,7 @@
 #include "merkle/proof_builder.h"
 #include "merkle/verifier.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
 #include "util/test_util.h"
 
@@ -143,17 +144,17 @@ TEST_F(RocksLogStorageTest, AQueueRecordPartlyIntegratedResumesAfterRestart) {
 }
 
 // Data directories of older versions hold one queue record per leaf, with
-// 'Q' identity records: they are read, deduplicated and integrated.
+// 'Q' identity positions: they are read, deduplicated and integrated.
 TEST_F(RocksLogStorageTest, PerLeafQueueRecordsOfOlderVersionsAreIntegrated) {
   ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   ::rocksdb::WriteBatch legacy;
   for (uint64_t seq : {3, 4}) {
     const trillian::LogLeaf leaf = Leaf("old" + std::to_string(seq));
     legacy.Put(db_->log(), keys::Queue(kTree, seq), leaf.SerializeAsString());
-    std::string mark = "Q";
-    for (int i = 7; i >= 0; --i) mark += static_cast<char>(seq >> (8 * i));
+    std::string record;
+    AppendPosition({LeafPosition::Kind::kLegacyQueued, seq}, &record);
     legacy.Put(db_->index(), keys::Identity(kTree, leaf.leaf_identity_hash()),
-               mark);
+               record);
   }
   ASSERT_TRUE(db_->db()->Write(db_->durable_write(), &legacy).ok());
   Open();
@@ -501,6 +502,58 @@ TEST_F(RocksLogStorageTest, PreorderedLeavesMoveIntoBundles) {
   ASSERT_TRUE(by_index.ok());
   EXPECT_EQ((*by_index)[0].leaf_value(), "v2");
   EXPECT_EQ((*by_index)[1].leaf_value(), "v5");
+}
+
+// Identity records are keyed by an identity hash's first 8 bytes: hashes
+// that share them (anyone can grind such pairs) share one record, and each
+// leaf is still held under its own identity, queued and integrated, from
+// one call or from several at once.
+TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  auto with_identity = [](const std::string& value, char last) {
+    trillian::LogLeaf leaf = Leaf(value);
+    leaf.set_leaf_identity_hash(std::string(8, 'S') + std::string(24, last));
+    return leaf;
+  };
+  ASSERT_TRUE(storage_
+                  ->QueueLeaves(
+                      kTree, {with_identity("a", 'a'), with_identity("b", 'b')})
+                  .ok());
+  std::vector<std::thread> threads;
+  for (char c = 'c'; c < 'k'; ++c) {
+    threads.emplace_back([&, c] {
+      ASSERT_TRUE(
+          storage_->QueueLeaves(kTree, {with_identity(std::string(1, c), c)})
+              .ok());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto expect_held = [&](bool integrated) {
+    for (char c = 'a'; c < 'k'; ++c) {
+      auto again =
+          storage_->QueueLeaves(kTree, {with_identity("other value", c)});
+      ASSERT_TRUE(again.ok());
+      EXPECT_FALSE((*again)[0].added) << c;
+      EXPECT_EQ((*again)[0].leaf.leaf_value(), std::string(1, c));
+      EXPECT_EQ((*again)[0].leaf.has_integrate_timestamp(), integrated);
+    }
+  };
+  expect_held(false);
+  IntegrateQueue();
+  expect_held(true);
+  EXPECT_EQ(storage_->PeekQueue(kTree, 100)->size(), 0u);
+  auto absent = storage_->QueueLeaves(kTree, {with_identity("z", 'z')});
+  ASSERT_TRUE(absent.ok());
+  EXPECT_TRUE((*absent)[0].added);
+  const std::string prefix = keys::Prefix(kTree, keys::kIdentity);
+  size_t records = 0;
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->index()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    ++records;
+  }
+  EXPECT_EQ(records, 1u);
 }
 
 TEST_F(RocksLogStorageTest, SequencedLeavesConflicts) {
