@@ -17,6 +17,7 @@ targets=(
   //attest/eventlog:event_log_fuzzer
   //spiffe:bundle_document_fuzzer
   //tlog:formats_fuzzer
+  //storage/rocksdb:records_fuzzer
 )
 declare -A seeds=(
   [//attest/tpm:structures_fuzzer]=testdata/fuzz_seeds/tpm
@@ -28,6 +29,7 @@ declare -A seeds=(
   [//attest/eventlog:event_log_fuzzer]=testdata/fuzz_seeds/eventlog
   [//spiffe:bundle_document_fuzzer]=testdata/fuzz_seeds/spiffe_bundle
   [//tlog:formats_fuzzer]=testdata/fuzz_seeds/tlog
+  [//storage/rocksdb:records_fuzzer]=testdata/fuzz_seeds/storage
 )
 base="${HOME}/.cache/trellis-fuzz"
 bazel_fuzz() { bazel --output_base="$base" "$@"; }

@@ -143,10 +143,10 @@ class TileNodeReader : public merkle::NodeReader {
         return absl::NotFoundError(absl::StrCat(
             "Merkle node ", ids[i].level, "/", ids[i].index, " not stored"));
       }
-      absl::StatusOr<absl::string_view> hash =
+      absl::StatusOr<std::string> hash =
           ReadTileNode(*tile, addresses[i].row, addresses[i].pos);
       if (!hash.ok()) return hash.status();
-      out.emplace_back(*hash);
+      out.push_back(std::move(*hash));
     }
     return out;
   }
@@ -323,7 +323,7 @@ RocksLogStorage::ReadLeaves(int64_t tree_id,
       continue;
     }
     const ::rocksdb::PinnableSlice& tile = values[kPerBundle * j + 2];
-    absl::StatusOr<absl::string_view> hash =
+    absl::StatusOr<std::string> hash =
         ReadTileNode(absl::string_view(tile.data(), tile.size()), 0, offset);
     if (!hash.ok()) {
       return absl::DataLossError(absl::StrCat("leaf ", indices[i], " of log ",

@@ -1,5 +1,7 @@
 #include "storage/rocksdb/tile.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "merkle/hasher.h"
 #include "util/tls_codec.h"
@@ -7,23 +9,73 @@
 namespace trellis::storage::rocksdb {
 namespace {
 
-constexpr size_t kHeader = 2;
+constexpr uint32_t kTrailerRow = 4;
+constexpr size_t kTrailerBytes =
+    (kTileWidth >> kTrailerRow) * merkle::kHashSize;
+constexpr size_t kFullTileBytes = kTileWidth * merkle::kHashSize;
 
-// Bytes of rows 0..row-1 for a tile of the given width.
-size_t RowOffset(uint32_t width, uint32_t row) {
+// Row 0 of a tile and, when stored, a higher row (row 4 of a complete
+// tile; any row of the older form), as views into the encoded tile.
+struct TileView {
+  uint32_t width = 0;
+  absl::string_view row0;
+  absl::string_view rows[kTileHeight];  // Empty where not stored.
+};
+
+// Bytes of rows 0..row-1 in the older form, for a tile of the given width.
+size_t OlderRowOffset(uint32_t width, uint32_t row) {
   size_t hashes = 0;
   for (uint32_t r = 0; r < row; ++r) hashes += width >> r;
-  return kHeader + hashes * merkle::kHashSize;
+  return 2 + hashes * merkle::kHashSize;
 }
 
-absl::StatusOr<uint32_t> CheckedWidth(absl::string_view encoded) {
-  TlsReader reader(encoded);
-  const uint64_t width = reader.ReadUint(2);
-  if (!reader.ok() || width == 0 || width > kTileWidth ||
-      encoded.size() != RowOffset(width, kTileHeight)) {
+absl::StatusOr<TileView> Parse(absl::string_view encoded) {
+  TileView view;
+  if (encoded.size() % merkle::kHashSize == 2) {
+    TlsReader reader(encoded);
+    const uint64_t width = reader.ReadUint(2);
+    if (!reader.ok() || width == 0 || width > kTileWidth ||
+        encoded.size() != OlderRowOffset(width, kTileHeight)) {
+      return absl::DataLossError("malformed Merkle tile");
+    }
+    view.width = static_cast<uint32_t>(width);
+    for (uint32_t r = 0; r < kTileHeight; ++r) {
+      view.rows[r] = encoded.substr(OlderRowOffset(view.width, r),
+                                    (view.width >> r) * merkle::kHashSize);
+    }
+    view.row0 = view.rows[0];
+    return view;
+  }
+  if (encoded.size() == kFullTileBytes + kTrailerBytes) {
+    view.width = kTileWidth;
+    view.row0 = encoded.substr(0, kFullTileBytes);
+    view.rows[kTrailerRow] = encoded.substr(kFullTileBytes);
+    return view;
+  }
+  if (encoded.empty() || encoded.size() % merkle::kHashSize != 0 ||
+      encoded.size() >= kFullTileBytes) {
     return absl::DataLossError("malformed Merkle tile");
   }
-  return static_cast<uint32_t>(width);
+  view.width = encoded.size() / merkle::kHashSize;
+  view.row0 = encoded;
+  return view;
+}
+
+// The root of the perfect subtree over `count` (a power of two) hashes of
+// `row` from `first` on.
+std::string SubtreeRoot(absl::string_view row, size_t first, size_t count) {
+  std::vector<std::string> level;
+  level.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    level.emplace_back(
+        row.substr((first + i) * merkle::kHashSize, merkle::kHashSize));
+  }
+  for (; count > 1; count /= 2) {
+    for (size_t i = 0; i < count / 2; ++i) {
+      level[i] = merkle::HashChildren(level[2 * i], level[2 * i + 1]);
+    }
+  }
+  return std::move(level[0]);
 }
 
 }  // namespace
@@ -35,65 +87,74 @@ TileAddress Locate(const merkle::NodeID& id) {
                      static_cast<uint32_t>(id.index & ((1u << shift) - 1))};
 }
 
-absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
-                                               uint32_t row, uint32_t pos) {
-  absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
-  if (!width.ok()) return width.status();
-  if (pos >= (*width >> row)) return absl::NotFoundError("node not in tile");
-  return encoded.substr(RowOffset(*width, row) + pos * merkle::kHashSize,
-                        merkle::kHashSize);
+absl::StatusOr<std::string> ReadTileNode(absl::string_view encoded,
+                                         uint32_t row, uint32_t pos) {
+  absl::StatusOr<TileView> view = Parse(encoded);
+  if (!view.ok()) return view.status();
+  if (row >= kTileHeight || pos >= (view->width >> row)) {
+    return absl::NotFoundError("node not in tile");
+  }
+  // From the nearest stored row at or below.
+  uint32_t base = row;
+  while (base > 0 && view->rows[base].empty()) --base;
+  const absl::string_view stored = base == 0 ? view->row0 : view->rows[base];
+  const uint32_t span = row - base;
+  return SubtreeRoot(stored, size_t{pos} << span, size_t{1} << span);
 }
 
 absl::StatusOr<absl::string_view> TileRowPrefix(absl::string_view encoded,
                                                 uint32_t width) {
-  absl::StatusOr<uint32_t> stored = CheckedWidth(encoded);
-  if (!stored.ok()) return stored.status();
-  if (width == 0 || width > *stored) {
+  absl::StatusOr<TileView> view = Parse(encoded);
+  if (!view.ok()) return view.status();
+  if (width == 0 || width > view->width) {
     return absl::NotFoundError("tile is not that wide");
   }
-  return encoded.substr(RowOffset(*stored, 0), width * merkle::kHashSize);
+  return view->row0.substr(0, width * merkle::kHashSize);
 }
 
 bool IsCompleteTile(absl::string_view encoded) {
-  absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
-  return width.ok() && *width == kTileWidth;
+  absl::StatusOr<TileView> view = Parse(encoded);
+  return view.ok() && view->width == kTileWidth;
 }
 
 absl::StatusOr<Tile> Tile::Decode(absl::string_view encoded) {
-  absl::StatusOr<uint32_t> width = CheckedWidth(encoded);
-  if (!width.ok()) return width.status();
+  absl::StatusOr<TileView> view = Parse(encoded);
+  if (!view.ok()) return view.status();
   Tile tile;
+  tile.row0_ = std::string(view->row0);
   for (uint32_t r = 0; r < kTileHeight; ++r) {
-    const size_t begin = RowOffset(*width, r);
-    tile.rows_[r] =
-        std::string(encoded.substr(begin, (*width >> r) * merkle::kHashSize));
+    tile.counts_[r] = view->width >> r;
+  }
+  // Row 4 as far as row 0 determines it, for Encode once the tile is full.
+  for (uint32_t pos = 0; pos < tile.counts_[kTrailerRow]; ++pos) {
+    absl::StatusOr<std::string> node = ReadTileNode(encoded, kTrailerRow, pos);
+    if (!node.ok()) return node.status();
+    tile.row4_ += *node;
   }
   return tile;
 }
 
 absl::Status Tile::Append(uint32_t row, uint32_t pos, absl::string_view hash) {
   if (row >= kTileHeight || hash.size() != merkle::kHashSize ||
-      rows_[row].size() != static_cast<size_t>(pos) * merkle::kHashSize ||
-      pos >= (kTileWidth >> row)) {
+      counts_[row] != pos || pos >= (kTileWidth >> row)) {
     return absl::InternalError(absl::StrCat(
         "out-of-order Merkle node at tile row ", row, " position ", pos));
   }
-  rows_[row].append(hash.data(), hash.size());
+  ++counts_[row];
+  if (row == 0) row0_.append(hash.data(), hash.size());
+  if (row == kTrailerRow) row4_.append(hash.data(), hash.size());
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> Tile::Encode() const {
-  const uint32_t width = rows_[0].size() / merkle::kHashSize;
-  std::string out;
-  out.reserve(RowOffset(width, kTileHeight));
-  PutUint(out, width, 2);
+  const uint32_t width = counts_[0];
   for (uint32_t r = 0; r < kTileHeight; ++r) {
-    if (rows_[r].size() != (width >> r) * merkle::kHashSize) {
+    if (counts_[r] != (width >> r)) {
       return absl::InternalError("Merkle tile has an incomplete row");
     }
-    out += rows_[r];
   }
-  return out;
+  if (width < kTileWidth) return row0_;
+  return row0_ + row4_;
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -1,11 +1,14 @@
 // Merkle node tiles of height 8, as in C2SP tlog-tiles: the tile at
 // (tile_level L, tile_index N) holds the nodes at level 8L with indices
-// [256N, 256N + 256) in row 0, and above them the nodes of levels 8L+1 ..
-// 8L+7 those determine (rows 1..7), so that a proof reads a node without
-// rehashing. Complete tiles never change; only right-edge tiles grow.
+// [256N, 256N + 256) in row 0; the nodes of levels 8L+1 .. 8L+7 above them
+// (rows 1..7) follow from row 0. Complete tiles never change; only
+// right-edge tiles grow.
 //
-// Encoding: uint16 width (nodes in row 0), then rows 0..7, row r holding
-// width >> r hashes of 32 bytes.
+// Encoding: row 0's hashes (32 bytes each), so that the stored value is
+// the C2SP tile itself; a complete tile then adds its 16 row-4 hashes, so
+// that no node is more than 7 hash operations away (2 bytes per leaf).
+// Versions before kept every row behind a uint16 width (a size of 2 mod
+// 32, which tells the forms apart); such tiles are still read.
 #ifndef TRELLIS_STORAGE_ROCKSDB_TILE_H_
 #define TRELLIS_STORAGE_ROCKSDB_TILE_H_
 
@@ -33,10 +36,11 @@ struct TileAddress {
 // Where node `id` is stored.
 TileAddress Locate(const merkle::NodeID& id);
 
-// Reads one hash from an encoded tile without decoding the rest. NOT_FOUND
-// if the tile does not hold that node yet; DATA_LOSS if it is malformed.
-absl::StatusOr<absl::string_view> ReadTileNode(absl::string_view encoded,
-                                               uint32_t row, uint32_t pos);
+// One node of an encoded tile, read or computed from the row below.
+// NOT_FOUND if the tile does not determine that node yet; DATA_LOSS if it
+// is malformed.
+absl::StatusOr<std::string> ReadTileNode(absl::string_view encoded,
+                                         uint32_t row, uint32_t pos);
 
 // The first `width` hashes of row 0 (the C2SP tlog-tiles tile of that
 // width). NOT_FOUND if the tile holds fewer; DATA_LOSS if it is malformed.
@@ -62,7 +66,11 @@ class Tile {
   absl::StatusOr<std::string> Encode() const;
 
  private:
-  std::array<std::string, kTileHeight> rows_;
+  // Hashes per row; only rows 0 and 4 are kept, the others are counted to
+  // check the order nodes arrive in.
+  std::array<uint32_t, kTileHeight> counts_{};
+  std::string row0_;
+  std::string row4_;
 };
 
 }  // namespace trellis::storage::rocksdb

@@ -1,8 +1,12 @@
 #include "storage/rocksdb/tile.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "merkle/compact_range.h"
+#include "merkle/hasher.h"
+#include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb {
 namespace {
@@ -26,28 +30,87 @@ TEST(TileTest, LocatesNodes) {
   EXPECT_EQ(a.pos, 5u);
 }
 
-TEST(TileTest, EncodesRowsAndReadsSingleNodes) {
-  Tile tile;
-  // Four leaves, two level-1 nodes, one level-2 node.
-  for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(tile.Append(0, i, H(i)).ok());
-  ASSERT_TRUE(tile.Append(1, 0, H(10)).ok());
-  ASSERT_TRUE(tile.Append(1, 1, H(11)).ok());
-  ASSERT_TRUE(tile.Append(2, 0, H(20)).ok());
-  auto encoded = tile.Encode();
-  ASSERT_TRUE(encoded.ok());
-  EXPECT_EQ(encoded->size(), 2 + 7 * 32u);
-  EXPECT_EQ(*ReadTileNode(*encoded, 0, 3), H(3));
-  EXPECT_EQ(*ReadTileNode(*encoded, 1, 1), H(11));
-  EXPECT_EQ(*ReadTileNode(*encoded, 2, 0), H(20));
-  EXPECT_EQ(ReadTileNode(*encoded, 0, 4).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(ReadTileNode(*encoded, 3, 0).status().code(),
-            absl::StatusCode::kNotFound);
+// Every node of level-0 tiles of `width` leaves, as the sequencer's
+// compact range emits them: nodes[row][pos].
+std::vector<std::vector<std::string>> TreeNodes(uint32_t width) {
+  std::vector<std::vector<std::string>> nodes(kTileHeight + 1);
+  merkle::CompactRange range;
+  for (uint32_t i = 0; i < width; ++i) {
+    range.Append(merkle::HashLeaf("leaf " + std::to_string(i)),
+                 [&](const merkle::NodeID& id, const std::string& hash) {
+                   nodes[id.level].push_back(hash);
+                 });
+  }
+  nodes.resize(kTileHeight);
+  return nodes;
+}
 
-  auto decoded = Tile::Decode(*encoded);
+Tile Build(const std::vector<std::vector<std::string>>& nodes, uint32_t from,
+           uint32_t to, Tile tile = Tile()) {
+  for (uint32_t row = 0; row < kTileHeight; ++row) {
+    for (uint32_t pos = from >> row; pos < (to >> row); ++pos) {
+      EXPECT_TRUE(tile.Append(row, pos, nodes[row][pos]).ok());
+    }
+  }
+  return tile;
+}
+
+void ExpectEveryNode(const std::string& encoded,
+                     const std::vector<std::vector<std::string>>& nodes,
+                     uint32_t width) {
+  for (uint32_t row = 0; row < kTileHeight; ++row) {
+    for (uint32_t pos = 0; pos < (width >> row); ++pos) {
+      auto node = ReadTileNode(encoded, row, pos);
+      ASSERT_TRUE(node.ok()) << row << "/" << pos << ": " << node.status();
+      EXPECT_EQ(*node, nodes[row][pos]) << row << "/" << pos;
+    }
+    EXPECT_EQ(ReadTileNode(encoded, row, width >> row).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+}
+
+TEST(TileTest, StoresRowZeroAndComputesTheRest) {
+  const auto nodes = TreeNodes(kTileWidth);
+  for (uint32_t width : {1u, 4u, 37u, 255u}) {
+    auto encoded = Build(nodes, 0, width).Encode();
+    ASSERT_TRUE(encoded.ok());
+    // A partial tile is exactly the C2SP tile: row 0.
+    EXPECT_EQ(encoded->size(), width * 32u);
+    EXPECT_EQ(*TileRowPrefix(*encoded, width), encoded->substr(0));
+    EXPECT_FALSE(IsCompleteTile(*encoded));
+    ExpectEveryNode(*encoded, nodes, width);
+  }
+  // A complete tile adds row 4: 16 hashes.
+  auto full = Build(nodes, 0, kTileWidth).Encode();
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->size(), (256u + 16u) * 32u);
+  EXPECT_TRUE(IsCompleteTile(*full));
+  EXPECT_EQ(TileRowPrefix(*full, 256)->size(), 256u * 32u);
+  ExpectEveryNode(*full, nodes, kTileWidth);
+  // The sequencer extends an edge tile it read back.
+  auto partial = Build(nodes, 0, 100).Encode();
+  auto decoded = Tile::Decode(*partial);
   ASSERT_TRUE(decoded.ok());
-  ASSERT_TRUE(decoded->Append(0, 4, H(4)).ok());
-  EXPECT_EQ(*ReadTileNode(*decoded->Encode(), 0, 4), H(4));
+  EXPECT_EQ(*Build(nodes, 100, kTileWidth, *decoded).Encode(), *full);
+}
+
+TEST(TileTest, ReadsTilesOfOlderVersions) {
+  const auto nodes = TreeNodes(kTileWidth);
+  for (uint32_t width : {6u, 256u}) {
+    std::string older;
+    PutUint(older, width, 2);
+    for (uint32_t row = 0; row < kTileHeight; ++row) {
+      for (uint32_t pos = 0; pos < (width >> row); ++pos) {
+        older += nodes[row][pos];
+      }
+    }
+    ExpectEveryNode(older, nodes, width);
+    EXPECT_EQ(IsCompleteTile(older), width == kTileWidth);
+    auto decoded = Tile::Decode(older);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(*Build(nodes, width, kTileWidth, *decoded).Encode(),
+              *Build(nodes, 0, kTileWidth).Encode());
+  }
 }
 
 TEST(TileTest, RefusesOutOfOrderAndIncompleteAndCorrupt) {
@@ -63,6 +126,10 @@ TEST(TileTest, RefusesOutOfOrderAndIncompleteAndCorrupt) {
   EXPECT_EQ(ReadTileNode(std::string("\x00\x01", 2) + H(1) + "x", 0, 0)
                 .status()
                 .code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadTileNode(H(1) + "x", 0, 0).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadTileNode(std::string(257 * 32, 'h'), 0, 0).status().code(),
             absl::StatusCode::kDataLoss);
   EXPECT_FALSE(Tile::Decode(std::string("\x01\x01", 2)).ok());
 }
