@@ -124,13 +124,18 @@ class TileNodeReader : public merkle::NodeReader {
       for (size_t j = 0; j < missing_keys.size(); ++j) {
         if (statuses[j].IsNotFound()) continue;  // Reported per node below.
         if (!statuses[j].ok()) return ToAbsl(statuses[j]);
-        auto tile = std::make_shared<const std::string>(values[j].data(),
-                                                        values[j].size());
-        // Only complete tiles, which never change, are cached from reads; a
-        // right-edge tile read here may already be older than the cache's.
-        if (IsCompleteTile(*tile)) {
-          cache_->AddIfAbsent(tile_keys[missing_slots[j]], tile);
+        const absl::string_view stored(values[j].data(), values[j].size());
+        // Only complete tiles, which never change, are cached from reads,
+        // expanded so that later reads hash nothing; a right-edge tile read
+        // here may already be older than the cache's.
+        if (!IsCompleteTile(stored)) {
+          tiles[missing_slots[j]] = std::make_shared<const std::string>(stored);
+          continue;
         }
+        absl::StatusOr<std::string> expanded = ExpandTile(stored);
+        if (!expanded.ok()) return expanded.status();
+        auto tile = std::make_shared<const std::string>(std::move(*expanded));
+        cache_->AddIfAbsent(tile_keys[missing_slots[j]], tile);
         tiles[missing_slots[j]] = std::move(tile);
       }
     }
@@ -810,9 +815,11 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   for (const auto& [key, tile] : tiles) {
     absl::StatusOr<std::string> encoded = tile.Encode();
     if (!encoded.ok()) return encoded.status();
+    absl::StatusOr<std::string> expanded = tile.Expand();
+    if (!expanded.ok()) return expanded.status();
     wb.Put(db_->log(), key, *encoded);
     written_tiles.emplace_back(
-        key, std::make_shared<const std::string>(std::move(*encoded)));
+        key, std::make_shared<const std::string>(std::move(*expanded)));
   }
   wb.Put(db_->log(), keys::Root(tree_id, batch.revision),
          EncodeRootRecord(batch.tree_size, batch.root));

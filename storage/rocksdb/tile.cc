@@ -15,15 +15,15 @@ constexpr size_t kTrailerBytes =
 constexpr size_t kFullTileBytes = kTileWidth * merkle::kHashSize;
 
 // Row 0 of a tile and, when stored, a higher row (row 4 of a complete
-// tile; any row of the older form), as views into the encoded tile.
+// tile; every row of the expanded form), as views into the encoded tile.
 struct TileView {
   uint32_t width = 0;
   absl::string_view row0;
   absl::string_view rows[kTileHeight];  // Empty where not stored.
 };
 
-// Bytes of rows 0..row-1 in the older form, for a tile of the given width.
-size_t OlderRowOffset(uint32_t width, uint32_t row) {
+// Bytes of rows 0..row-1 in the expanded form, for a tile of the given width.
+size_t ExpandedRowOffset(uint32_t width, uint32_t row) {
   size_t hashes = 0;
   for (uint32_t r = 0; r < row; ++r) hashes += width >> r;
   return 2 + hashes * merkle::kHashSize;
@@ -35,12 +35,12 @@ absl::StatusOr<TileView> Parse(absl::string_view encoded) {
     TlsReader reader(encoded);
     const uint64_t width = reader.ReadUint(2);
     if (!reader.ok() || width == 0 || width > kTileWidth ||
-        encoded.size() != OlderRowOffset(width, kTileHeight)) {
+        encoded.size() != ExpandedRowOffset(width, kTileHeight)) {
       return absl::DataLossError("malformed Merkle tile");
     }
     view.width = static_cast<uint32_t>(width);
     for (uint32_t r = 0; r < kTileHeight; ++r) {
-      view.rows[r] = encoded.substr(OlderRowOffset(view.width, r),
+      view.rows[r] = encoded.substr(ExpandedRowOffset(view.width, r),
                                     (view.width >> r) * merkle::kHashSize);
     }
     view.row0 = view.rows[0];
@@ -117,44 +117,69 @@ bool IsCompleteTile(absl::string_view encoded) {
   return view.ok() && view->width == kTileWidth;
 }
 
+absl::StatusOr<std::string> ExpandTile(absl::string_view encoded) {
+  absl::StatusOr<Tile> tile = Tile::Decode(encoded);
+  if (!tile.ok()) return tile.status();
+  return tile->Expand();
+}
+
 absl::StatusOr<Tile> Tile::Decode(absl::string_view encoded) {
   absl::StatusOr<TileView> view = Parse(encoded);
   if (!view.ok()) return view.status();
   Tile tile;
-  tile.row0_ = std::string(view->row0);
-  for (uint32_t r = 0; r < kTileHeight; ++r) {
-    tile.counts_[r] = view->width >> r;
-  }
-  // Row 4 as far as row 0 determines it, for Encode once the tile is full.
-  for (uint32_t pos = 0; pos < tile.counts_[kTrailerRow]; ++pos) {
-    absl::StatusOr<std::string> node = ReadTileNode(encoded, kTrailerRow, pos);
-    if (!node.ok()) return node.status();
-    tile.row4_ += *node;
+  tile.rows_[0] = std::string(view->row0);
+  for (uint32_t r = 1; r < kTileHeight; ++r) {
+    if (!view->rows[r].empty()) {
+      tile.rows_[r] = std::string(view->rows[r]);
+      continue;
+    }
+    const std::string& below = tile.rows_[r - 1];
+    const size_t pairs = (view->width >> r);
+    tile.rows_[r].reserve(pairs * merkle::kHashSize);
+    for (size_t p = 0; p < pairs; ++p) {
+      tile.rows_[r] += merkle::HashChildren(
+          absl::string_view(below).substr(2 * p * merkle::kHashSize,
+                                          merkle::kHashSize),
+          absl::string_view(below).substr((2 * p + 1) * merkle::kHashSize,
+                                          merkle::kHashSize));
+    }
   }
   return tile;
 }
 
 absl::Status Tile::Append(uint32_t row, uint32_t pos, absl::string_view hash) {
   if (row >= kTileHeight || hash.size() != merkle::kHashSize ||
-      counts_[row] != pos || pos >= (kTileWidth >> row)) {
+      rows_[row].size() != static_cast<size_t>(pos) * merkle::kHashSize ||
+      pos >= (kTileWidth >> row)) {
     return absl::InternalError(absl::StrCat(
         "out-of-order Merkle node at tile row ", row, " position ", pos));
   }
-  ++counts_[row];
-  if (row == 0) row0_.append(hash.data(), hash.size());
-  if (row == kTrailerRow) row4_.append(hash.data(), hash.size());
+  rows_[row].append(hash.data(), hash.size());
+  return absl::OkStatus();
+}
+
+absl::Status Tile::CheckComplete() const {
+  const size_t width = rows_[0].size() / merkle::kHashSize;
+  for (uint32_t r = 0; r < kTileHeight; ++r) {
+    if (rows_[r].size() != (width >> r) * merkle::kHashSize) {
+      return absl::InternalError("Merkle tile has an incomplete row");
+    }
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> Tile::Encode() const {
-  const uint32_t width = counts_[0];
-  for (uint32_t r = 0; r < kTileHeight; ++r) {
-    if (counts_[r] != (width >> r)) {
-      return absl::InternalError("Merkle tile has an incomplete row");
-    }
-  }
-  if (width < kTileWidth) return row0_;
-  return row0_ + row4_;
+  if (absl::Status s = CheckComplete(); !s.ok()) return s;
+  if (rows_[0].size() < kFullTileBytes) return rows_[0];
+  return rows_[0] + rows_[kTrailerRow];
+}
+
+absl::StatusOr<std::string> Tile::Expand() const {
+  if (absl::Status s = CheckComplete(); !s.ok()) return s;
+  std::string out;
+  PutUint(out, rows_[0].size() / merkle::kHashSize, 2);
+  for (const std::string& row : rows_) out += row;
+  return out;
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -4,11 +4,12 @@
 // (rows 1..7) follow from row 0. Complete tiles never change; only
 // right-edge tiles grow.
 //
-// Encoding: row 0's hashes (32 bytes each), so that the stored value is
+// Stored form: row 0's hashes (32 bytes each), so that the stored value is
 // the C2SP tile itself; a complete tile then adds its 16 row-4 hashes, so
 // that no node is more than 7 hash operations away (2 bytes per leaf).
-// Versions before kept every row behind a uint16 width (a size of 2 mod
-// 32, which tells the forms apart); such tiles are still read.
+// Expanded form, for caches (and as versions before stored tiles): a
+// uint16 width, then every row (a size of 2 mod 32, which tells the forms
+// apart), so that reading a node costs no hashing. Both forms are read.
 #ifndef TRELLIS_STORAGE_ROCKSDB_TILE_H_
 #define TRELLIS_STORAGE_ROCKSDB_TILE_H_
 
@@ -51,6 +52,9 @@ absl::StatusOr<absl::string_view> TileRowPrefix(absl::string_view encoded,
 // again.
 bool IsCompleteTile(absl::string_view encoded);
 
+// The expanded form of an encoded tile.
+absl::StatusOr<std::string> ExpandTile(absl::string_view encoded);
+
 // A tile being extended by the sequencer.
 class Tile {
  public:
@@ -61,16 +65,16 @@ class Tile {
   // must be the row's current length. INTERNAL otherwise.
   absl::Status Append(uint32_t row, uint32_t pos, absl::string_view hash);
 
-  // INTERNAL unless every row is complete for row 0's width (true after
-  // appending whole sequencing batches).
+  // The stored form. INTERNAL unless every row is complete for row 0's
+  // width (true after appending whole sequencing batches).
   absl::StatusOr<std::string> Encode() const;
+  // The expanded form; the same condition.
+  absl::StatusOr<std::string> Expand() const;
 
  private:
-  // Hashes per row; only rows 0 and 4 are kept, the others are counted to
-  // check the order nodes arrive in.
-  std::array<uint32_t, kTileHeight> counts_{};
-  std::string row0_;
-  std::string row4_;
+  absl::Status CheckComplete() const;
+
+  std::array<std::string, kTileHeight> rows_;
 };
 
 }  // namespace trellis::storage::rocksdb

@@ -1,8 +1,9 @@
-// An in-memory LRU of Merkle log tiles. Complete tiles never change and may
-// be cached by anyone; right-edge tiles are cached only by the writer
-// (RocksLogStorage::Integrate), which replaces them after each write and
-// before the new root is visible. So a cached tile is never older than the
-// root a reader holds (an evicted right-edge tile is read from RocksDB).
+// An in-memory LRU of Merkle log tiles, in their expanded form (tile.h).
+// Complete tiles never change and may be cached by anyone; right-edge tiles are
+// cached only by the writer (RocksLogStorage::Integrate), which replaces them
+// after each write and before the new root is visible. So a cached tile is
+// never older than the root a reader holds (an evicted right-edge tile is read
+// from RocksDB).
 #ifndef TRELLIS_STORAGE_ROCKSDB_TILE_CACHE_H_
 #define TRELLIS_STORAGE_ROCKSDB_TILE_CACHE_H_
 

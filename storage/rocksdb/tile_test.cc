@@ -79,6 +79,12 @@ TEST(TileTest, StoresRowZeroAndComputesTheRest) {
     EXPECT_EQ(*TileRowPrefix(*encoded, width), encoded->substr(0));
     EXPECT_FALSE(IsCompleteTile(*encoded));
     ExpectEveryNode(*encoded, nodes, width);
+    // Caches hold the expanded form: every row, the same nodes.
+    auto expanded = ExpandTile(*encoded);
+    ASSERT_TRUE(expanded.ok());
+    EXPECT_EQ(expanded->size() % 32, 2u);
+    ExpectEveryNode(*expanded, nodes, width);
+    EXPECT_EQ(*Tile::Decode(*expanded)->Encode(), *encoded);
   }
   // A complete tile adds row 4: 16 hashes.
   auto full = Build(nodes, 0, kTileWidth).Encode();
@@ -87,6 +93,8 @@ TEST(TileTest, StoresRowZeroAndComputesTheRest) {
   EXPECT_TRUE(IsCompleteTile(*full));
   EXPECT_EQ(TileRowPrefix(*full, 256)->size(), 256u * 32u);
   ExpectEveryNode(*full, nodes, kTileWidth);
+  ExpectEveryNode(*ExpandTile(*full), nodes, kTileWidth);
+  EXPECT_TRUE(IsCompleteTile(*ExpandTile(*full)));
   // The sequencer extends an edge tile it read back.
   auto partial = Build(nodes, 0, 100).Encode();
   auto decoded = Tile::Decode(*partial);
@@ -94,6 +102,7 @@ TEST(TileTest, StoresRowZeroAndComputesTheRest) {
   EXPECT_EQ(*Build(nodes, 100, kTileWidth, *decoded).Encode(), *full);
 }
 
+// Versions before stored the expanded form.
 TEST(TileTest, ReadsTilesOfOlderVersions) {
   const auto nodes = TreeNodes(kTileWidth);
   for (uint32_t width : {6u, 256u}) {
