@@ -49,6 +49,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   ::rocksdb::ColumnFamilyOptions index_cf = cf;
   index_cf.memtable_prefix_bloom_size_ratio = 0.1;
   index_cf.memtable_whole_key_filtering = true;
+  // Its records are small (17-byte keys, 5-byte values) and their internal
+  // sequence numbers are zeroed once compacted to the last level: blocks
+  // compress by about a quarter, which is a quarter of the index's bytes.
+  index_cf.compression = ::rocksdb::kLZ4Compression;
 
   ::rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -56,6 +60,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   db_options.max_background_jobs = 2;
   db_options.enable_pipelined_write = true;
   db_options.max_open_files = -1;
+  // A write-ahead log file goes once every family's memtable holding its
+  // writes is flushed. The index family's small records fill its memtable
+  // slowly, which would keep about 2 GB of logs (4x all write buffers) on
+  // disk; past this bound the families pinning the oldest file flush.
+  db_options.max_total_wal_size = uint64_t{256} << 20;
   if (options.env != nullptr) db_options.env = options.env;
 
   std::vector<::rocksdb::ColumnFamilyDescriptor> families = {

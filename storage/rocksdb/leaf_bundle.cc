@@ -14,7 +14,9 @@ constexpr uint64_t kHasQueueTime = 2;
 constexpr uint64_t kHasIntegrateTime = 4;
 constexpr uint64_t kValueInSidecar = 8;
 constexpr uint64_t kWideTimes = 16;
-constexpr uint64_t kKnownFlags = 31;
+constexpr uint64_t kSameIntegrateTime = 32;
+constexpr int kFlagBits = 6;
+constexpr uint64_t kKnownFlags = (1 << kFlagBits) - 1;
 
 constexpr size_t kMaxEntrySize = 0xFFFF;
 constexpr size_t kIdentitySize = 32;
@@ -82,9 +84,10 @@ absl::StatusOr<LeafBundle::Decoded> LeafBundle::ParseNext(size_t* pos,
   const absl::string_view data = sidecar_;
   Decoded leaf;
   leaf.value = entry;
-  if (!GetVarint(data, pos, &leaf.flags) || (leaf.flags & ~kKnownFlags) != 0) {
-    return Corrupt("bad sidecar flags");
-  }
+  uint64_t header = 0;
+  if (!GetVarint(data, pos, &header)) return Corrupt("truncated header");
+  leaf.flags = header & kKnownFlags;
+  const uint64_t extra_size = header >> kFlagBits;
   auto take = [&](size_t size, Span* span) {
     if (data.size() - *pos < size) return false;
     *span = Span{*pos, size};
@@ -104,7 +107,10 @@ absl::StatusOr<LeafBundle::Decoded> LeafBundle::ParseNext(size_t* pos,
       return Corrupt("bad long value");
     }
   }
-  if (!take_counted(&leaf.extra)) return Corrupt("truncated extra data");
+  if (extra_size > data.size() ||
+      !take(static_cast<size_t>(extra_size), &leaf.extra)) {
+    return Corrupt("truncated extra data");
+  }
 
   const bool has_integrate = leaf.flags & kHasIntegrateTime;
   const bool has_queue = leaf.flags & kHasQueueTime;
@@ -122,18 +128,16 @@ absl::StatusOr<LeafBundle::Decoded> LeafBundle::ParseNext(size_t* pos,
     }
     return leaf;
   }
-  int64_t previous = 0;
-  if (!leaves_.empty() && (leaves_.back().flags & kHasIntegrateTime) &&
-      !(leaves_.back().flags & kWideTimes)) {
-    previous = ToNanos(leaves_.back().integrate.seconds,
-                       leaves_.back().integrate.nanos);
-  }
+  const int64_t previous = PreviousIntegrateNanos();
   int64_t integrate_nanos = 0;
   for (auto [present, is_integrate] : {std::make_pair(has_integrate, true),
                                        std::make_pair(has_queue, false)}) {
     if (!present) continue;
     uint64_t delta = 0;
-    if (!GetVarint(data, pos, &delta)) return Corrupt("truncated time");
+    const bool same = is_integrate && (leaf.flags & kSameIntegrateTime);
+    if (!same && !GetVarint(data, pos, &delta)) {
+      return Corrupt("truncated time");
+    }
     const int64_t nanos =
         is_integrate
             ? static_cast<int64_t>(static_cast<uint64_t>(previous) +
@@ -181,10 +185,19 @@ absl::Status LeafBundle::Append(const trillian::LogLeaf& leaf) {
   if (has_integrate) flags |= kHasIntegrateTime;
   if (long_value) flags |= kValueInSidecar;
   if (wide) flags |= kWideTimes;
+  const int64_t previous = PreviousIntegrateNanos();
+  int64_t integrate_nanos = 0;
+  if (has_integrate && !wide) {
+    integrate_nanos = ToNanos(leaf.integrate_timestamp().seconds(),
+                              leaf.integrate_timestamp().nanos());
+    // Leaves of one sequencing pass share their integrate time.
+    if (integrate_nanos == previous) flags |= kSameIntegrateTime;
+  }
 
   const size_t sidecar_start = sidecar_.size();
   const size_t entries_start = entries_.size();
-  PutVarint(sidecar_, flags);
+  PutVarint(sidecar_,
+            flags | (uint64_t{leaf.extra_data().size()} << kFlagBits));
   if (custom_identity) sidecar_ += leaf.leaf_identity_hash();
   const absl::string_view entry =
       long_value ? absl::string_view() : leaf.leaf_value();
@@ -195,7 +208,6 @@ absl::Status LeafBundle::Append(const trillian::LogLeaf& leaf) {
     PutVarint(sidecar_, leaf.leaf_value().size());
     sidecar_ += leaf.leaf_value();
   }
-  PutVarint(sidecar_, leaf.extra_data().size());
   sidecar_ += leaf.extra_data();
   if (wide) {
     for (auto [present, time] :
@@ -206,16 +218,7 @@ absl::Status LeafBundle::Append(const trillian::LogLeaf& leaf) {
       PutVarint(sidecar_, ZigZag(time->nanos()));
     }
   } else {
-    int64_t previous = 0;
-    if (!leaves_.empty() && (leaves_.back().flags & kHasIntegrateTime) &&
-        !(leaves_.back().flags & kWideTimes)) {
-      previous = ToNanos(leaves_.back().integrate.seconds,
-                         leaves_.back().integrate.nanos);
-    }
-    int64_t integrate_nanos = 0;
-    if (has_integrate) {
-      integrate_nanos = ToNanos(leaf.integrate_timestamp().seconds(),
-                                leaf.integrate_timestamp().nanos());
+    if (has_integrate && !(flags & kSameIntegrateTime)) {
       PutVarint(sidecar_, ZigZag(integrate_nanos - previous));
     }
     if (has_queue) {
@@ -232,6 +235,13 @@ absl::Status LeafBundle::Append(const trillian::LogLeaf& leaf) {
   decoded->entry_end = entries_.size();
   leaves_.push_back(*decoded);
   return absl::OkStatus();
+}
+
+int64_t LeafBundle::PreviousIntegrateNanos() const {
+  if (leaves_.empty()) return 0;
+  const Decoded& last = leaves_.back();
+  if (!(last.flags & kHasIntegrateTime) || (last.flags & kWideTimes)) return 0;
+  return ToNanos(last.integrate.seconds, last.integrate.nanos);
 }
 
 trillian::LogLeaf LeafBundle::Leaf(size_t offset, uint64_t leaf_index,

@@ -4,20 +4,22 @@
 // with what else Trillian's LogLeaf carries. A leaf's Merkle hash is not
 // repeated: it is row 0 of the level-0 tile of the same index.
 //
-// Sidecar, per leaf, in order:
-//   varint flags (kCustomIdentity, kHasQueueTime, kHasIntegrateTime,
-//                 kValueInSidecar, kWideTimes)
+// Sidecar, per leaf, in order (about 5 bytes for a leaf of the default
+// identity without extra data):
+//   varint: the extra data's length << 6 | flags (kCustomIdentity,
+//           kHasQueueTime, kHasIntegrateTime, kValueInSidecar, kWideTimes,
+//           kSameIntegrateTime)
 //   [32-byte identity hash]            if kCustomIdentity (else the Merkle
 //                                       hash is the identity)
 //   [varint length, value]             if kValueInSidecar: a value too long
 //                                       for a bundle entry, whose entry is
 //                                       then empty
-//   varint length, extra data
+//   extra data
 //   times, each present per its flag. Normally nanoseconds as zigzag
 //   varints: the integrate time less the previous leaf's in the bundle (0
-//   before the first), then the integrate time less the queue time. With
-//   kWideTimes (a time outside int64 nanoseconds or not normalised): each
-//   as zigzag seconds and varint nanos.
+//   before the first; omitted with kSameIntegrateTime), then the integrate
+//   time less the queue time. With kWideTimes (a time outside int64
+//   nanoseconds or not normalised): each as zigzag seconds and nanos.
 #ifndef TRELLIS_STORAGE_ROCKSDB_LEAF_BUNDLE_H_
 #define TRELLIS_STORAGE_ROCKSDB_LEAF_BUNDLE_H_
 
@@ -77,6 +79,9 @@ class LeafBundle {
     Time queue;
   };
 
+  // The last leaf's integrate time in nanoseconds, which the next one's is
+  // stored relative to (0 if there is none or it is wide).
+  int64_t PreviousIntegrateNanos() const;
   // Parses the next sidecar record at `*pos`, for a leaf whose bundle entry
   // is `entry` (in entries_).
   absl::StatusOr<Decoded> ParseNext(size_t* pos, Span entry) const;
