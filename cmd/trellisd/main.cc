@@ -104,7 +104,7 @@ ABSL_FLAG(uint64_t, max_queued_bytes_per_log,
           "sequencer; beyond, QueueLeaves answers RESOURCE_EXHAUSTED.");
 ABSL_FLAG(uint64_t, log_tile_cache_bytes,
           trellis::storage::rocksdb::kDefaultLogTileCacheBytes,
-          "In-memory cache of log Merkle tiles.");
+          "In-memory cache of log Merkle tiles (filled as used).");
 ABSL_FLAG(uint64_t, map_tile_cache_bytes,
           trellis::storage::rocksdb::kDefaultMapTileCacheBytes,
           "Each of the map's two in-memory caches of decoded tiles.");

@@ -21,7 +21,7 @@
 
 namespace trellis::storage::rocksdb {
 
-inline constexpr size_t kDefaultLogTileCacheBytes = size_t{256} << 20;
+inline constexpr size_t kDefaultLogTileCacheBytes = size_t{1} << 30;
 inline constexpr size_t kDefaultMaxQueuedBytesPerLog = size_t{512} << 20;
 
 class RocksLogStorage : public LogStorage {

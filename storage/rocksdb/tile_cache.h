@@ -1,4 +1,5 @@
-// An in-memory LRU of Merkle log tiles, in their expanded form (tile.h).
+// An in-memory LRU of Merkle log tiles: complete level-0 tiles in their
+// stored form, the others expanded (tile.h).
 // Complete tiles never change and may be cached by anyone; right-edge tiles are
 // cached only by the writer (RocksLogStorage::Integrate), which replaces them
 // after each write and before the new root is visible. So a cached tile is
