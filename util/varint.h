@@ -18,11 +18,12 @@ inline void PutVarint(std::string& out, uint64_t v) {
 }
 
 // Reads a varint at `*pos` and advances past it; false if truncated or
-// longer than ten bytes.
+// beyond 64 bits.
 inline bool GetVarint(absl::string_view data, size_t* pos, uint64_t* v) {
   uint64_t result = 0;
   for (int shift = 0; shift < 64 && *pos < data.size(); shift += 7) {
     const uint8_t byte = static_cast<uint8_t>(data[(*pos)++]);
+    if (shift == 63 && byte > 1) return false;  // Beyond 64 bits.
     result |= static_cast<uint64_t>(byte & 0x7F) << shift;
     if ((byte & 0x80) == 0) {
       *v = result;

@@ -1,7 +1,6 @@
 #include "storage/rocksdb/bundle_upgrade.h"
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +13,7 @@ namespace trellis::storage::rocksdb {
 namespace {
 
 constexpr size_t kBundlesPerBatch = 64;
+constexpr size_t kBytesPerBatch = size_t{64} << 20;
 
 // The size of the tree's latest root, or 0 without one.
 absl::StatusOr<uint64_t> TreeSize(Database& db, int64_t tree_id) {
@@ -47,52 +47,82 @@ absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
     return 0;  // Nothing integrated is stored per index.
   }
 
+  // Interrupted runs stop between whole bundles, so what is left starts a
+  // bundle, and the bundle before it was written.
+  uint64_t next = keys::TrailingUint64(
+      absl::string_view(it->key().data(), it->key().size()));
+  if (next % kLeavesPerBundle != 0) {
+    return absl::DataLossError(absl::StrCat("log ", tree_id,
+                                            " lacks leaves before ", next,
+                                            " (below its size ", *size, ")"));
+  }
+  if (next > 0) {
+    std::string before;
+    ::rocksdb::Status s = db.db()->Get(
+        ::rocksdb::ReadOptions(), db.log(),
+        keys::Bundle(tree_id, next / kLeavesPerBundle - 1), &before);
+    if (!s.ok()) {
+      return s.IsNotFound() ? absl::DataLossError(absl::StrCat(
+                                  "log ", tree_id, " lacks leaves before ",
+                                  next, " (below its size ", *size, ")"))
+                            : ToAbsl(s);
+    }
+  }
+
   uint64_t moved = 0;
   ::rocksdb::WriteBatch batch;
-  size_t bundles_in_batch = 0;
-  std::optional<uint64_t> bundle_index;
   LeafBundle bundle;
+  size_t bundles_in_batch = 0;
   auto write = [&]() -> absl::Status {
     bundles_in_batch = 0;
     absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
     batch.Clear();
     return s;
   };
-  // Bundles are written whole, each with the deletes of its records.
+  // Bundles are written whole, each with the deletes of its records; a
+  // batch holds up to kBundlesPerBatch bundles or kBytesPerBatch bytes.
   auto finish_bundle = [&]() -> absl::Status {
-    if (!bundle_index.has_value()) return absl::OkStatus();
-    batch.Put(db.log(), keys::Bundle(tree_id, *bundle_index), bundle.entries());
-    batch.Put(db.log(), keys::Sidecar(tree_id, *bundle_index),
-              bundle.sidecar());
-    return ++bundles_in_batch < kBundlesPerBatch ? absl::OkStatus() : write();
+    if (bundle.size() == 0) return absl::OkStatus();
+    absl::Status s = PutBundle(bundle, (next - 1) / kLeavesPerBundle, tree_id,
+                               db.log(), batch);
+    bundle = LeafBundle();
+    if (!s.ok()) return s;
+    const bool batch_full = ++bundles_in_batch >= kBundlesPerBatch ||
+                            batch.GetDataSize() >= kBytesPerBatch;
+    return batch_full ? write() : absl::OkStatus();
   };
   for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
     const uint64_t index = keys::TrailingUint64(
         absl::string_view(it->key().data(), it->key().size()));
     if (index >= *size) break;
-    if (index / kLeavesPerBundle != bundle_index) {
-      if (absl::Status s = finish_bundle(); !s.ok()) return s;
-      bundle_index = index / kLeavesPerBundle;
-      bundle = LeafBundle();
-    }
-    if (bundle.size() != index % kLeavesPerBundle) {
-      return absl::DataLossError(
-          absl::StrCat("log ", tree_id, " lacks leaf ",
-                       *bundle_index * kLeavesPerBundle + bundle.size(),
-                       " below its size ", *size));
+    if (index != next) {
+      return absl::DataLossError(absl::StrCat("log ", tree_id, " lacks leaf ",
+                                              next, " below its size ", *size));
     }
     trillian::LogLeaf leaf;
     if (!leaf.ParseFromArray(it->value().data(), it->value().size())) {
       return absl::DataLossError(
           absl::StrCat("leaf ", index, " of log ", tree_id, " is corrupt"));
     }
-    if (absl::Status s = bundle.Append(leaf); !s.ok()) return s;
+    if (absl::Status s =
+            AppendLeaf(leaf, index, tree_id, db.log(), bundle, batch);
+        !s.ok()) {
+      return s;
+    }
     batch.Delete(db.log(), it->key());
     ++moved;
+    ++next;
+    if (bundle.full()) {
+      if (absl::Status s = finish_bundle(); !s.ok()) return s;
+    }
   }
   if (!it->status().ok()) return ToAbsl(it->status());
+  if (next != *size) {
+    return absl::DataLossError(absl::StrCat("log ", tree_id, " lacks leaf ",
+                                            next, " below its size ", *size));
+  }
   if (absl::Status s = finish_bundle(); !s.ok()) return s;
-  if (bundles_in_batch > 0) {
+  if (batch.Count() > 0) {
     if (absl::Status s = write(); !s.ok()) return s;
   }
   // Give the space of the old records back now rather than at some later

@@ -66,14 +66,16 @@ class BundleUpgradeTest : public ::testing::Test {
     auto stored = logs.GetLeavesByRange(kTree, 0, kLeaves, kLeaves);
     ASSERT_TRUE(stored.ok());
     integrated_ = *stored;
-    for (int b = 0; b < 3; ++b) {
-      std::string value;
-      ASSERT_TRUE(db_->db()
-                      ->Get(::rocksdb::ReadOptions(), db_->log(),
-                            keys::Bundle(kTree, b), &value)
-                      .ok());
-      bundles_.push_back(value);
-    }
+    for (int b = 0; b < 3; ++b) bundles_.push_back(StoredBundle(b));
+  }
+
+  std::string StoredBundle(int bundle) {
+    std::string value;
+    EXPECT_TRUE(db_->db()
+                    ->Get(::rocksdb::ReadOptions(), db_->log(),
+                          keys::Bundle(kTree, bundle), &value)
+                    .ok());
+    return value;
   }
 
   // Rewrites leaves [from, kLeaves) as older versions stored them.
@@ -88,6 +90,23 @@ class BundleUpgradeTest : public ::testing::Test {
       batch.Delete(db_->log(), keys::Sidecar(kTree, b));
     }
     ASSERT_TRUE(db_->db()->Write(db_->durable_write(), &batch).ok());
+  }
+
+  // Makes leaves from `from` on legacy, deletes the records of [first,
+  // end), and expects the move to fail with DATA_LOSS saying `message`.
+  void ExpectDataLoss(int from, std::pair<int, int> deleted,
+                      const std::string& message) {
+    MakeLegacy(from);
+    for (int i = deleted.first; i < deleted.second; ++i) {
+      ASSERT_TRUE(
+          db_->db()
+              ->Delete(db_->durable_write(), db_->log(), keys::Leaf(kTree, i))
+              .ok());
+    }
+    auto moved = MoveLeavesIntoBundles(*db_);
+    EXPECT_EQ(moved.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(moved.status().message().find(message), std::string::npos)
+        << moved.status();
   }
 
   size_t LeafRecords() {
@@ -111,14 +130,7 @@ class BundleUpgradeTest : public ::testing::Test {
       EXPECT_TRUE(MessageDifferencer::Equals((*leaves)[i], integrated_[i]))
           << i;
     }
-    for (int b = 0; b < 3; ++b) {
-      std::string value;
-      ASSERT_TRUE(db_->db()
-                      ->Get(::rocksdb::ReadOptions(), db_->log(),
-                            keys::Bundle(kTree, b), &value)
-                      .ok());
-      EXPECT_EQ(value, bundles_[b]) << b;
-    }
+    for (int b = 0; b < 3; ++b) EXPECT_EQ(StoredBundle(b), bundles_[b]) << b;
   }
 
   testing::TempDir dir_;
@@ -156,16 +168,19 @@ TEST_F(BundleUpgradeTest, AnInterruptedMoveResumes) {
   ExpectLeavesAsIntegrated();
 }
 
+// Leaves missing below the tree's size anywhere (a leaf, a whole bundle,
+// the tail, the start of what is left) are reported, not moved around.
 TEST_F(BundleUpgradeTest, AMissingLeafIsDataLoss) {
-  MakeLegacy(0);
-  ASSERT_TRUE(
-      db_->db()
-          ->Delete(db_->durable_write(), db_->log(), keys::Leaf(kTree, 400))
-          .ok());
-  auto moved = MoveLeavesIntoBundles(*db_);
-  EXPECT_EQ(moved.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(moved.status().message().find("lacks leaf 400"), std::string::npos)
-      << moved.status();
+  ExpectDataLoss(0, {400, 401}, "lacks leaf 400");
+}
+TEST_F(BundleUpgradeTest, AMissingBundleIsDataLoss) {
+  ExpectDataLoss(0, {256, 512}, "lacks leaf 256");
+}
+TEST_F(BundleUpgradeTest, AMissingTailIsDataLoss) {
+  ExpectDataLoss(0, {590, kLeaves}, "lacks leaf 590");
+}
+TEST_F(BundleUpgradeTest, AMissingStartIsDataLoss) {
+  ExpectDataLoss(256, {256, 257}, "lacks leaves before 257");
 }
 
 }  // namespace

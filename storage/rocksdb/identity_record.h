@@ -1,7 +1,8 @@
-// The value of a log identity record ('i' keys in the index family): where
-// each leaf whose identity hash starts with the key's 8 bytes is. Usually
-// one position; more when identity hashes share their first 8 bytes, so a
-// reader confirms the whole hash against the leaf it finds.
+// The value of a log identity record ('i' keys in the index family, keyed
+// by the first 8 bytes of SHA-256 of an identity hash): where each leaf
+// whose identity hash gives that key is. Usually one position; more when
+// keys collide, so a reader confirms the whole hash against the leaf it
+// finds.
 //
 // Positions, concatenated, each a tag and varints:
 //   'L' index                a leaf at its index (integrated, or for
@@ -21,7 +22,7 @@
 
 namespace trellis::storage::rocksdb {
 
-// How many bytes of an identity hash its record's key keeps.
+// How many bytes of SHA-256 of an identity hash its record's key keeps.
 inline constexpr size_t kIdentityKeyBytes = 8;
 
 struct LeafPosition {

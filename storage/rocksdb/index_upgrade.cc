@@ -3,7 +3,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "merkle/hasher.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
@@ -59,16 +61,17 @@ absl::StatusOr<LeafPosition> DecodeFixedPosition(absl::string_view value) {
 
 absl::StatusOr<uint64_t> ShortenTree(Database& db, const std::string& tree) {
   const std::string prefix = tree + keys::kIdentity;
-  const size_t short_size = prefix.size() + kIdentityKeyBytes;
+  const int64_t tree_id = static_cast<int64_t>(keys::TrailingUint64(tree));
   uint64_t rewritten = 0;
   ::rocksdb::WriteBatch batch;
-  std::string group_key;  // The short key of the records being merged.
-  std::string record;
-  auto finish_group = [&]() -> absl::Status {
-    if (group_key.empty()) return absl::OkStatus();
-    batch.Put(db.index(), group_key, record);
-    group_key.clear();
-    if (batch.Count() < kRecordsPerBatch) return absl::OkStatus();
+  // The new records this batch writes: identities sharing a key share one,
+  // which may also hold positions that earlier batches wrote.
+  absl::flat_hash_map<std::string, std::string> records;
+  auto write = [&]() -> absl::Status {
+    for (const auto& [key, record] : records) {
+      batch.Put(db.index(), key, record);
+    }
+    records.clear();
     absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
     batch.Clear();
     return s;
@@ -77,32 +80,31 @@ absl::StatusOr<uint64_t> ShortenTree(Database& db, const std::string& tree) {
       db.db()->NewIterator(::rocksdb::ReadOptions(), db.index()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
-    if (it->key().size() <= short_size) continue;  // Already short.
-    const std::string key = it->key().ToString();
-    if (key.compare(0, short_size, group_key) != 0 || group_key.empty()) {
-      if (absl::Status s = finish_group(); !s.ok()) return s;
-      group_key = key.substr(0, short_size);
-      // Records of identities sharing the short key, written before an
-      // interruption, are extended rather than replaced.
-      record.clear();
+    // Older records are keyed by the whole 32-byte hash.
+    if (it->key().size() != prefix.size() + merkle::kHashSize) continue;
+    const absl::string_view identity =
+        absl::string_view(it->key().data(), it->key().size())
+            .substr(prefix.size());
+    const std::string key = keys::Identity(tree_id, identity);
+    auto [record, added] = records.try_emplace(key);
+    if (added) {
       ::rocksdb::Status s = db.db()->Get(::rocksdb::ReadOptions(), db.index(),
-                                         group_key, &record);
+                                         key, &record->second);
       if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
     }
     absl::StatusOr<LeafPosition> position = DecodeFixedPosition(
         absl::string_view(it->value().data(), it->value().size()));
     if (!position.ok()) return position.status();
-    AppendPosition(*position, &record);
-    batch.Delete(db.index(), key);
+    AppendPosition(*position, &record->second);
+    batch.Delete(db.index(), it->key());
     ++rewritten;
+    if (batch.Count() >= kRecordsPerBatch) {
+      if (absl::Status s = write(); !s.ok()) return s;
+    }
   }
   if (!it->status().ok()) return ToAbsl(it->status());
-  if (absl::Status s = finish_group(); !s.ok()) return s;
   if (batch.Count() > 0) {
-    if (absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
-        !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = write(); !s.ok()) return s;
   }
   return rewritten;
 }

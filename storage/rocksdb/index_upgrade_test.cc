@@ -19,15 +19,22 @@ namespace {
 
 constexpr int64_t kTree = 5;
 
+// A data directory holding one tree.
+absl::StatusOr<std::unique_ptr<Database>> OpenWithTree(
+    const testing::TempDir& dir) {
+  auto db = Database::Open({dir.path()});
+  if (!db.ok()) return db.status();
+  absl::Status s = ToAbsl((*db)->db()->Put(
+      (*db)->durable_write(), (*db)->trees(), keys::Tree(kTree),
+      trillian::Tree().SerializeAsString()));
+  if (!s.ok()) return s;
+  return db;
+}
+
 TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
   testing::TempDir dir;
-  auto db = Database::Open({dir.path()});
+  auto db = OpenWithTree(dir);
   ASSERT_TRUE(db.ok()) << db.status();
-  ASSERT_TRUE((*db)
-                  ->db()
-                  ->Put((*db)->durable_write(), (*db)->trees(),
-                        keys::Tree(kTree), trillian::Tree().SerializeAsString())
-                  .ok());
   // A log with 3 integrated leaves, one with its own identity hash, as the
   // current code writes it...
   {
@@ -98,19 +105,15 @@ TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
 
 // Identity records of older versions were keyed by the whole identity hash
 // and held one fixed-width position: after the rewrite, leaves are found
-// as before, identities sharing the short key share one record, and a
-// second run rewrites nothing.
+// as before, a position already under a new key (a colliding identity's,
+// written by an interrupted run) is kept beside the one added, and a second
+// run rewrites nothing.
 TEST(IndexUpgradeTest, ShortensWholeHashIdentityRecords) {
   testing::TempDir dir;
-  auto db = Database::Open({dir.path()});
+  auto db = OpenWithTree(dir);
   ASSERT_TRUE(db.ok()) << db.status();
-  ASSERT_TRUE((*db)
-                  ->db()
-                  ->Put((*db)->durable_write(), (*db)->trees(),
-                        keys::Tree(kTree), trillian::Tree().SerializeAsString())
-                  .ok());
-  // Three leaves queued in one call (queue record 0); two of their identity
-  // hashes share their first 8 bytes.
+  // Three leaves queued in one call (queue record 0), two with identity
+  // hashes of their own.
   std::vector<trillian::LogLeaf> leaves(3);
   for (int i = 0; i < 3; ++i) {
     leaves[i].set_leaf_value("v" + std::to_string(i));
@@ -133,6 +136,12 @@ TEST(IndexUpgradeTest, ShortensWholeHashIdentityRecords) {
       old_form.Delete((*db)->index(), it->key());
     }
   }
+  // Leaf 0's new key already holds a position (leaf 1's, standing in for
+  // a colliding identity's).
+  std::string collided;
+  AppendPosition({LeafPosition::Kind::kQueued, 0, 1}, &collided);
+  old_form.Put((*db)->index(),
+               keys::Identity(kTree, leaves[0].leaf_identity_hash()), collided);
   for (uint32_t i = 0; i < 3; ++i) {
     std::string key = keys::Prefix(kTree, keys::kIdentity);
     key += leaves[i].leaf_identity_hash();
@@ -156,7 +165,15 @@ TEST(IndexUpgradeTest, ShortensWholeHashIdentityRecords) {
       ++records;
     }
   }
-  EXPECT_EQ(records, 2u);
+  EXPECT_EQ(records, 3u);
+  std::string record;
+  ASSERT_TRUE((*db)
+                  ->db()
+                  ->Get(::rocksdb::ReadOptions(), (*db)->index(),
+                        keys::Identity(kTree, leaves[0].leaf_identity_hash()),
+                        &record)
+                  .ok());
+  EXPECT_EQ(DecodePositions(record)->size(), 2u);
 
   RocksLogStorage logs(db->get());
   for (int i = 0; i < 3; ++i) {

@@ -1,5 +1,6 @@
 #include "storage/rocksdb/keys.h"
 
+#include "merkle/hasher.h"
 #include "storage/rocksdb/identity_record.h"
 #include "util/tls_codec.h"
 
@@ -50,10 +51,10 @@ std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index) {
 }
 
 std::string Identity(int64_t tree_id, absl::string_view identity_hash) {
-  std::string key = Prefix(tree_id, kIdentity);
-  const absl::string_view kept = identity_hash.substr(0, kIdentityKeyBytes);
-  key.append(kept.data(), kept.size());
-  return key;
+  // Hashed again, so that callers who choose their identity hashes (logs
+  // accept any 32 bytes) cannot choose many that share a key.
+  const std::string digest = merkle::Sha256(identity_hash);
+  return Prefix(tree_id, kIdentity) + digest.substr(0, kIdentityKeyBytes);
 }
 
 std::string Queue(int64_t tree_id, uint64_t seq) {
@@ -81,6 +82,10 @@ std::string Bundle(int64_t tree_id, uint64_t bundle_index) {
 
 std::string Sidecar(int64_t tree_id, uint64_t bundle_index) {
   return Numbered(tree_id, kSidecar, bundle_index);
+}
+
+std::string LongValue(int64_t tree_id, uint64_t index) {
+  return Numbered(tree_id, kLongValue, index);
 }
 
 uint64_t Uint64At(absl::string_view data, size_t offset) {

@@ -9,6 +9,9 @@
 //                                   form (see leaf_bundle.h)
 //              <tree> 'x' <bundle> -> the bundle's sidecar: the rest of
 //                                   each integrated LogLeaf
+//              <tree> 'v' <idx>  -> the value of an integrated leaf too
+//                                   long for a bundle entry (logs without
+//                                   entry bundles)
 //              <tree> 'l' <idx>  -> trillian.LogLeaf of PREORDERED_LOG
 //                                   leaves stored at an index the tree has
 //                                   not reached yet (and, before entry
@@ -21,9 +24,9 @@
 //                                   record <seq> went (the others follow)
 //              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
 //              <tree> 'c'        -> u64 size, latest published checkpoint
-//   index CF:  <tree> 'i' <identity hash[0:8]> -> the positions of the
-//                                   leaves with identity hashes starting
-//                                   so (see identity_record.h)
+//   index CF:  <tree> 'i' <SHA-256(identity hash)[0:8]> -> the positions
+//                                   of the leaves whose identity hashes
+//                                   give that key (identity_record.h)
 //              <tree> 'h' <merkle hash> <idx> -> "" (only for leaves whose
 //                                   identity hash is not their Merkle hash;
 //                                   the others are found through 'i')
@@ -55,6 +58,7 @@ inline constexpr char kQueueRecord = 'b';
 inline constexpr char kTile = 't';
 inline constexpr char kBundle = 'e';
 inline constexpr char kSidecar = 'x';
+inline constexpr char kLongValue = 'v';
 inline constexpr char kPrivateKey = 'k';
 inline constexpr char kNoteKey = 'n';
 inline constexpr char kCheckpoint = 'c';
@@ -75,6 +79,7 @@ std::string QueueRecord(int64_t tree_id, uint64_t seq);
 std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index);
 std::string Bundle(int64_t tree_id, uint64_t bundle_index);
 std::string Sidecar(int64_t tree_id, uint64_t bundle_index);
+std::string LongValue(int64_t tree_id, uint64_t index);
 
 // Reads the big-endian uint64 at the end of a key.
 uint64_t TrailingUint64(absl::string_view key);

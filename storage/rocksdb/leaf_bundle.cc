@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "storage/rocksdb/database.h"
+#include "storage/rocksdb/keys.h"
 #include "util/varint.h"
 
 namespace trellis::storage::rocksdb {
@@ -12,7 +14,7 @@ namespace {
 constexpr uint64_t kCustomIdentity = 1;
 constexpr uint64_t kHasQueueTime = 2;
 constexpr uint64_t kHasIntegrateTime = 4;
-constexpr uint64_t kValueInSidecar = 8;
+constexpr uint64_t kValueApart = 8;
 constexpr uint64_t kWideTimes = 16;
 constexpr uint64_t kSameIntegrateTime = 32;
 constexpr int kFlagBits = 6;
@@ -94,18 +96,11 @@ absl::StatusOr<LeafBundle::Decoded> LeafBundle::ParseNext(size_t* pos,
     *pos += size;
     return true;
   };
-  auto take_counted = [&](Span* span) {
-    uint64_t size = 0;
-    return GetVarint(data, pos, &size) && size <= data.size() &&
-           take(static_cast<size_t>(size), span);
-  };
   if ((leaf.flags & kCustomIdentity) && !take(kIdentitySize, &leaf.identity)) {
     return Corrupt("truncated identity hash");
   }
-  if (leaf.flags & kValueInSidecar) {
-    if (entry.size != 0 || !take_counted(&leaf.value)) {
-      return Corrupt("bad long value");
-    }
+  if ((leaf.flags & kValueApart) && entry.size != 0) {
+    return Corrupt("a long value's entry is not empty");
   }
   if (extra_size > data.size() ||
       !take(static_cast<size_t>(extra_size), &leaf.extra)) {
@@ -152,6 +147,11 @@ absl::StatusOr<LeafBundle::Decoded> LeafBundle::ParseNext(size_t* pos,
       rest += kNanosPerSecond;
       --seconds;
     }
+    // Append stores only such times so: anything else is corrupt (and
+    // would overflow as the base of the next leaf's time).
+    if (!IsNarrow(seconds, static_cast<int32_t>(rest))) {
+      return Corrupt("time out of range");
+    }
     (is_integrate ? leaf.integrate : leaf.queue) =
         Time{seconds, static_cast<int32_t>(rest)};
   }
@@ -183,7 +183,7 @@ absl::Status LeafBundle::Append(const trillian::LogLeaf& leaf) {
   if (custom_identity) flags |= kCustomIdentity;
   if (has_queue) flags |= kHasQueueTime;
   if (has_integrate) flags |= kHasIntegrateTime;
-  if (long_value) flags |= kValueInSidecar;
+  if (long_value) flags |= kValueApart;
   if (wide) flags |= kWideTimes;
   const int64_t previous = PreviousIntegrateNanos();
   int64_t integrate_nanos = 0;
@@ -204,10 +204,6 @@ absl::Status LeafBundle::Append(const trillian::LogLeaf& leaf) {
   entries_.push_back(static_cast<char>(entry.size() >> 8));
   entries_.push_back(static_cast<char>(entry.size() & 0xFF));
   entries_.append(entry.data(), entry.size());
-  if (long_value) {
-    PutVarint(sidecar_, leaf.leaf_value().size());
-    sidecar_ += leaf.leaf_value();
-  }
   sidecar_ += leaf.extra_data();
   if (wide) {
     for (auto [present, time] :
@@ -244,13 +240,17 @@ int64_t LeafBundle::PreviousIntegrateNanos() const {
   return ToNanos(last.integrate.seconds, last.integrate.nanos);
 }
 
+bool LeafBundle::ValueApart(size_t offset) const {
+  return leaves_[offset].flags & kValueApart;
+}
+
 trillian::LogLeaf LeafBundle::Leaf(size_t offset, uint64_t leaf_index,
                                    absl::string_view merkle_leaf_hash) const {
   const Decoded& d = leaves_[offset];
-  const std::string& value_source =
-      (d.flags & kValueInSidecar) ? sidecar_ : entries_;
   trillian::LogLeaf leaf;
-  leaf.set_leaf_value(value_source.substr(d.value.offset, d.value.size));
+  if (!(d.flags & kValueApart)) {
+    leaf.set_leaf_value(entries_.substr(d.value.offset, d.value.size));
+  }
   leaf.set_extra_data(sidecar_.substr(d.extra.offset, d.extra.size));
   leaf.set_leaf_index(static_cast<int64_t>(leaf_index));
   leaf.set_merkle_leaf_hash(std::string(merkle_leaf_hash));
@@ -277,12 +277,31 @@ absl::StatusOr<absl::string_view> LeafBundle::EntriesPrefix(
     return absl::NotFoundError("bundle not stored");
   }
   for (size_t i = 0; i < width; ++i) {
-    if (leaves_[i].flags & kValueInSidecar) {
+    if (ValueApart(i)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "entry ", i, " of the bundle is longer than 65535 bytes"));
     }
   }
   return absl::string_view(entries_).substr(0, leaves_[width - 1].entry_end);
+}
+
+absl::Status AppendLeaf(const trillian::LogLeaf& leaf, uint64_t index,
+                        int64_t tree_id, ::rocksdb::ColumnFamilyHandle* family,
+                        LeafBundle& bundle, ::rocksdb::WriteBatch& batch) {
+  if (absl::Status s = bundle.Append(leaf); !s.ok()) return s;
+  if (!bundle.ValueApart(bundle.size() - 1)) return absl::OkStatus();
+  return ToAbsl(
+      batch.Put(family, keys::LongValue(tree_id, index), leaf.leaf_value()));
+}
+
+absl::Status PutBundle(const LeafBundle& bundle, uint64_t bundle_index,
+                       int64_t tree_id, ::rocksdb::ColumnFamilyHandle* family,
+                       ::rocksdb::WriteBatch& batch) {
+  absl::Status s = ToAbsl(
+      batch.Put(family, keys::Bundle(tree_id, bundle_index), bundle.entries()));
+  if (!s.ok()) return s;
+  return ToAbsl(batch.Put(family, keys::Sidecar(tree_id, bundle_index),
+                          bundle.sidecar()));
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -7,13 +7,12 @@
 // Sidecar, per leaf, in order (about 5 bytes for a leaf of the default
 // identity without extra data):
 //   varint: the extra data's length << 6 | flags (kCustomIdentity,
-//           kHasQueueTime, kHasIntegrateTime, kValueInSidecar, kWideTimes,
+//           kHasQueueTime, kHasIntegrateTime, kValueApart, kWideTimes,
 //           kSameIntegrateTime)
 //   [32-byte identity hash]            if kCustomIdentity (else the Merkle
 //                                       hash is the identity)
-//   [varint length, value]             if kValueInSidecar: a value too long
-//                                       for a bundle entry, whose entry is
-//                                       then empty
+//   (kValueApart: a value too long for a bundle entry is stored in a
+//   record of its own, keys.h's 'v'; its entry is empty)
 //   extra data
 //   times, each present per its flag. Normally nanoseconds as zigzag
 //   varints: the integrate time less the previous leaf's in the bundle (0
@@ -29,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "rocksdb/write_batch.h"
 #include "trillian_log_api.pb.h"
 
 namespace trellis::storage::rocksdb {
@@ -49,10 +49,14 @@ class LeafBundle {
   const std::string& sidecar() const { return sidecar_; }
 
   // Adds the next leaf (leaf_index and merkle_leaf_hash are not stored).
-  // FAILED_PRECONDITION if the bundle is full.
+  // FAILED_PRECONDITION if the bundle is full. A value longer than a
+  // bundle entry allows is not stored here: the caller stores it apart.
   absl::Status Append(const trillian::LogLeaf& leaf);
 
-  // The leaf at `offset` < size(), given its index and Merkle hash.
+  // True if the value of the leaf at `offset` is stored apart.
+  bool ValueApart(size_t offset) const;
+  // The leaf at `offset` < size(), given its index and Merkle hash; with
+  // an empty value if that is stored apart.
   trillian::LogLeaf Leaf(size_t offset, uint64_t leaf_index,
                          absl::string_view merkle_leaf_hash) const;
 
@@ -71,7 +75,7 @@ class LeafBundle {
   };
   struct Decoded {
     uint64_t flags = 0;
-    Span value;            // In entries_, or in sidecar_ with kValueInSidecar.
+    Span value;            // In entries_ (empty with kValueApart).
     size_t entry_end = 0;  // Where the leaf's bundle entry ends.
     Span identity;
     Span extra;
@@ -90,6 +94,17 @@ class LeafBundle {
   std::string sidecar_;
   std::vector<Decoded> leaves_;
 };
+
+// Writing bundles to a log's column family (keys.h): appends the leaf at
+// `index` to `bundle`, adding to `batch` the record of its value if that is
+// stored apart...
+absl::Status AppendLeaf(const trillian::LogLeaf& leaf, uint64_t index,
+                        int64_t tree_id, ::rocksdb::ColumnFamilyHandle* family,
+                        LeafBundle& bundle, ::rocksdb::WriteBatch& batch);
+// ...and adds the records of the bundle at `bundle_index`.
+absl::Status PutBundle(const LeafBundle& bundle, uint64_t bundle_index,
+                       int64_t tree_id, ::rocksdb::ColumnFamilyHandle* family,
+                       ::rocksdb::WriteBatch& batch);
 
 }  // namespace trellis::storage::rocksdb
 

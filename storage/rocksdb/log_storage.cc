@@ -82,6 +82,35 @@ bool HasPrefix(const ::rocksdb::Slice& key, const std::string& prefix) {
   return key.starts_with(ToSlice(prefix));
 }
 
+// The form a tile is cached in: complete level-0 tiles as stored (half the
+// size, so twice as many fit; a node read from one costs at most 7
+// hashes), the others expanded (tiles above level 0 are few and on every
+// proof's path, edge tiles are hot), which costs no hashing on reads.
+absl::StatusOr<std::shared_ptr<const std::string>> CachedForm(
+    uint32_t tile_level, absl::string_view stored) {
+  if (tile_level == 0 && IsCompleteTile(stored)) {
+    return std::make_shared<const std::string>(stored);
+  }
+  absl::StatusOr<std::string> expanded = ExpandTile(stored);
+  if (!expanded.ok()) return expanded.status();
+  return std::make_shared<const std::string>(std::move(*expanded));
+}
+
+// A RocksDB snapshot, released when it goes out of scope.
+class SnapshotHolder {
+ public:
+  explicit SnapshotHolder(::rocksdb::DB* db)
+      : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~SnapshotHolder() { db_->ReleaseSnapshot(snapshot_); }
+  SnapshotHolder(const SnapshotHolder&) = delete;
+  SnapshotHolder& operator=(const SnapshotHolder&) = delete;
+  const ::rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  ::rocksdb::DB* const db_;
+  const ::rocksdb::Snapshot* const snapshot_;
+};
+
 // Reads every perfect subtree it is asked for from the tiles that hold them:
 // from the cache when there, the rest with one MultiGet.
 class TileNodeReader : public merkle::NodeReader {
@@ -135,20 +164,11 @@ class TileNodeReader : public merkle::NodeReader {
           tiles[missing_slots[j]] = std::make_shared<const std::string>(stored);
           continue;
         }
-        // Tiles above level 0 are few and on every proof's path: cached
-        // expanded, they cost no hashing. Level-0 tiles are cached as
-        // stored, half the size, so twice as many fit; a node read from
-        // one costs at most 7 hashes (see tile.h).
-        std::shared_ptr<const std::string> tile;
-        if (level_of_slot[missing_slots[j]] == 0) {
-          tile = std::make_shared<const std::string>(stored);
-        } else {
-          absl::StatusOr<std::string> expanded = ExpandTile(stored);
-          if (!expanded.ok()) return expanded.status();
-          tile = std::make_shared<const std::string>(std::move(*expanded));
-        }
-        cache_->AddIfAbsent(tile_keys[missing_slots[j]], tile);
-        tiles[missing_slots[j]] = std::move(tile);
+        absl::StatusOr<std::shared_ptr<const std::string>> tile =
+            CachedForm(level_of_slot[missing_slots[j]], stored);
+        if (!tile.ok()) return tile.status();
+        cache_->AddIfAbsent(tile_keys[missing_slots[j]], *tile);
+        tiles[missing_slots[j]] = std::move(*tile);
       }
     }
 
@@ -304,12 +324,17 @@ RocksLogStorage::ReadLeaves(int64_t tree_id,
     key_strings.push_back(keys::Sidecar(tree_id, bundle));
     key_strings.push_back(keys::Tile(tree_id, 0, bundle));
   }
+  // Both reads below see one moment: a leaf integrated in between must
+  // not be missed in its record by the second after its bundle by the first.
+  const SnapshotHolder snapshot(db_->db());
+  ::rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
   std::vector<::rocksdb::Slice> key_slices(key_strings.begin(),
                                            key_strings.end());
   std::vector<::rocksdb::PinnableSlice> values(key_slices.size());
   std::vector<::rocksdb::Status> statuses(key_slices.size());
-  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
-                      key_slices.data(), values.data(), statuses.data());
+  db_->db()->MultiGet(read, db_->log(), key_slices.size(), key_slices.data(),
+                      values.data(), statuses.data());
   std::vector<std::optional<LeafBundle>> decoded(bundles.size());
   for (size_t j = 0; j < bundles.size(); ++j) {
     const size_t k = kPerBundle * j;
@@ -329,7 +354,8 @@ RocksLogStorage::ReadLeaves(int64_t tree_id,
   }
 
   std::vector<std::optional<trillian::LogLeaf>> leaves(indices.size());
-  std::vector<size_t> unbundled;
+  std::vector<size_t> unbundled;  // In per-index records, if anywhere.
+  std::vector<size_t> apart;      // In bundles, with long values apart.
   for (size_t i = 0; i < indices.size(); ++i) {
     const size_t j = std::lower_bound(bundles.begin(), bundles.end(),
                                       indices[i] / kLeavesPerBundle) -
@@ -347,18 +373,22 @@ RocksLogStorage::ReadLeaves(int64_t tree_id,
                                               tree_id, " has no Merkle hash"));
     }
     leaves[i] = decoded[j]->Leaf(offset, indices[i], *hash);
+    if (decoded[j]->ValueApart(offset)) apart.push_back(i);
   }
-  if (unbundled.empty()) return leaves;
+  if (unbundled.empty() && apart.empty()) return leaves;
 
   key_strings.clear();
   for (size_t i : unbundled) {
     key_strings.push_back(keys::Leaf(tree_id, indices[i]));
   }
+  for (size_t i : apart) {
+    key_strings.push_back(keys::LongValue(tree_id, indices[i]));
+  }
   key_slices.assign(key_strings.begin(), key_strings.end());
   values = std::vector<::rocksdb::PinnableSlice>(key_slices.size());
   statuses.assign(key_slices.size(), ::rocksdb::Status());
-  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->log(), key_slices.size(),
-                      key_slices.data(), values.data(), statuses.data());
+  db_->db()->MultiGet(read, db_->log(), key_slices.size(), key_slices.data(),
+                      values.data(), statuses.data());
   for (size_t u = 0; u < unbundled.size(); ++u) {
     if (statuses[u].IsNotFound()) continue;
     if (!statuses[u].ok()) return ToAbsl(statuses[u]);
@@ -367,6 +397,16 @@ RocksLogStorage::ReadLeaves(int64_t tree_id,
       return absl::DataLossError("stored leaf is corrupt");
     }
     leaves[unbundled[u]] = std::move(leaf);
+  }
+  for (size_t a = 0; a < apart.size(); ++a) {
+    const size_t k = unbundled.size() + a;
+    if (statuses[k].IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("the value of leaf ",
+                                              indices[apart[a]], " of log ",
+                                              tree_id, " is lost"));
+    }
+    if (!statuses[k].ok()) return ToAbsl(statuses[k]);
+    leaves[apart[a]]->set_leaf_value(values[k].data(), values[k].size());
   }
   return leaves;
 }
@@ -717,6 +757,8 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   absl::StatusOr<TreeState*> state_or = State(tree_id);
   if (!state_or.ok()) return state_or.status();
   TreeState& state = **state_or;
+  // Held to the end, so that the state checked here is the one written on.
+  absl::MutexLock integrate_lock(&state.integrate_mu);
   {
     absl::MutexLock lock(&state.mu);
     if (!state.root.has_value()) {
@@ -730,7 +772,6 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     }
   }
 
-  absl::MutexLock integrate_lock(&state.integrate_mu);
   ::rocksdb::WriteBatch wb;
   const bool from_queue = !batch.consumed_queue_seqs.empty();
   if (from_queue && batch.consumed_queue_seqs.size() != batch.leaves.size()) {
@@ -795,7 +836,7 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   }
 
   // Extend the right-edge tiles with the new nodes.
-  std::map<std::string, Tile> tiles;
+  std::map<std::string, std::pair<uint32_t, Tile>> tiles;  // Level, tile.
   for (const auto& [id, hash] : batch.nodes) {
     const TileAddress a = Locate(id);
     std::string key = keys::Tile(tree_id, a.tile_level, a.tile_index);
@@ -816,22 +857,28 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
         if (!decoded.ok()) return decoded.status();
         tile = std::move(*decoded);
       }
-      it = tiles.emplace(std::move(key), std::move(tile)).first;
+      it = tiles
+               .emplace(std::move(key),
+                        std::make_pair(a.tile_level, std::move(tile)))
+               .first;
     }
-    if (absl::Status s = it->second.Append(a.row, a.pos, hash); !s.ok()) {
+    if (absl::Status s = it->second.second.Append(a.row, a.pos, hash);
+        !s.ok()) {
       return s;
     }
   }
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>>
       written_tiles;
-  for (const auto& [key, tile] : tiles) {
-    absl::StatusOr<std::string> encoded = tile.Encode();
+  for (const auto& [key, level_and_tile] : tiles) {
+    absl::StatusOr<std::string> encoded = level_and_tile.second.Encode();
     if (!encoded.ok()) return encoded.status();
-    absl::StatusOr<std::string> expanded = tile.Expand();
-    if (!expanded.ok()) return expanded.status();
-    wb.Put(db_->log(), key, *encoded);
-    written_tiles.emplace_back(
-        key, std::make_shared<const std::string>(std::move(*expanded)));
+    absl::StatusOr<std::shared_ptr<const std::string>> cached =
+        CachedForm(level_and_tile.first, *encoded);
+    if (!cached.ok()) return cached.status();
+    if (absl::Status s = ToAbsl(wb.Put(db_->log(), key, *encoded)); !s.ok()) {
+      return s;
+    }
+    written_tiles.emplace_back(key, std::move(*cached));
   }
   wb.Put(db_->log(), keys::Root(tree_id, batch.revision),
          EncodeRootRecord(batch.tree_size, batch.root));
@@ -889,23 +936,30 @@ RocksLogStorage::AppendToBundles(int64_t tree_id, TreeState& state,
           bundle.size(), " leaves; the tree's size says ", held));
     }
   }
-  auto put = [&]() {
-    wb.Put(db_->log(), keys::Bundle(tree_id, bundle_index), bundle.entries());
-    wb.Put(db_->log(), keys::Sidecar(tree_id, bundle_index), bundle.sidecar());
-  };
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (static_cast<uint64_t>(leaves[i].leaf_index()) != tree_size + i) {
       return absl::InternalError(absl::StrCat(
           "leaf ", leaves[i].leaf_index(), " integrated at ", tree_size + i));
     }
     if (bundle.full()) {
-      put();
+      if (absl::Status s =
+              PutBundle(bundle, bundle_index, tree_id, db_->log(), wb);
+          !s.ok()) {
+        return s;
+      }
       ++bundle_index;
       bundle = LeafBundle();
     }
-    if (absl::Status s = bundle.Append(leaves[i]); !s.ok()) return s;
+    if (absl::Status s = AppendLeaf(leaves[i], tree_size + i, tree_id,
+                                    db_->log(), bundle, wb);
+        !s.ok()) {
+      return s;
+    }
   }
-  put();
+  if (absl::Status s = PutBundle(bundle, bundle_index, tree_id, db_->log(), wb);
+      !s.ok()) {
+    return s;
+  }
   if (bundle.full()) return std::nullopt;
   return std::make_pair(bundle_index, std::move(bundle));
 }

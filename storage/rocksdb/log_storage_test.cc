@@ -472,6 +472,37 @@ TEST_F(RocksLogStorageTest, IntegratedLeavesAreStoredOnceInEntryBundles) {
             std::vector<uint64_t>{7});
 }
 
+// A value too long for a bundle entry (logs without entry bundles take
+// them) is stored in a record of its own, not in the bundle's records that
+// every pass rewrites; it comes back whole, and the bundle is not served.
+TEST_F(RocksLogStorageTest, LongValuesAreStoredApart) {
+  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
+  const std::string long_value(70000, 'L');
+  ASSERT_TRUE(
+      storage_->QueueLeaves(kTree, {Leaf("short"), Leaf(long_value)}).ok());
+  IntegrateQueue();
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("after")}).ok());
+  IntegrateQueue();
+  EXPECT_EQ(CountRecords(*db_, keys::kLongValue), 1u);
+  std::string sidecar;
+  ASSERT_TRUE(db_->db()
+                  ->Get(::rocksdb::ReadOptions(), db_->log(),
+                        keys::Sidecar(kTree, 0), &sidecar)
+                  .ok());
+  EXPECT_LT(sidecar.size(), 100u);
+  auto leaves = storage_->GetLeavesByRange(kTree, 0, 3, 3);
+  ASSERT_TRUE(leaves.ok()) << leaves.status();
+  ASSERT_EQ(leaves->size(), 3u);
+  EXPECT_EQ((*leaves)[1].leaf_value(), long_value);
+  EXPECT_EQ((*leaves)[2].leaf_value(), "after");
+  EXPECT_EQ(storage_->ReadEntryBundle(kTree, 0, 2).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto again = storage_->QueueLeaves(kTree, {Leaf(long_value)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)[0].added);
+  EXPECT_EQ((*again)[0].leaf.leaf_value(), long_value);
+}
+
 // PREORDERED_LOG leaves wait at their index until the tree reaches them,
 // then move into their bundle; conflicts are still found either way.
 TEST_F(RocksLogStorageTest, PreorderedLeavesMoveIntoBundles) {
@@ -504,10 +535,12 @@ TEST_F(RocksLogStorageTest, PreorderedLeavesMoveIntoBundles) {
   EXPECT_EQ((*by_index)[1].leaf_value(), "v5");
 }
 
-// Identity records are keyed by an identity hash's first 8 bytes: hashes
-// that share them (anyone can grind such pairs) share one record, and each
-// leaf is still held under its own identity, queued and integrated, from
-// one call or from several at once.
+// Identity records are keyed by 8 bytes of a hash of the identity hash:
+// identities whose keys collide share one record, and each leaf is still
+// held under its own identity, queued and integrated. (A collision is made
+// here by copying one leaf's record to the other's key before it is
+// queued.) Client-chosen identities that share their first bytes do not
+// share a key.
 TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
   ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
   auto with_identity = [](const std::string& value, char last) {
@@ -515,16 +548,28 @@ TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
     leaf.set_leaf_identity_hash(std::string(8, 'S') + std::string(24, last));
     return leaf;
   };
-  ASSERT_TRUE(storage_
-                  ->QueueLeaves(
-                      kTree, {with_identity("a", 'a'), with_identity("b", 'b')})
-                  .ok());
+  ASSERT_TRUE(storage_->QueueLeaves(kTree, {with_identity("b", 'b')}).ok());
+  std::string b_record;
+  ASSERT_TRUE(
+      db_->db()
+          ->Get(::rocksdb::ReadOptions(), db_->index(),
+                keys::Identity(kTree,
+                               with_identity("b", 'b').leaf_identity_hash()),
+                &b_record)
+          .ok());
+  const std::string a_key =
+      keys::Identity(kTree, with_identity("a", 'a').leaf_identity_hash());
+  ASSERT_TRUE(
+      db_->db()->Put(db_->durable_write(), db_->index(), a_key, b_record).ok());
+
   std::vector<std::thread> threads;
-  for (char c = 'c'; c < 'k'; ++c) {
+  for (char c = 'a'; c < 'k'; ++c) {
+    if (c == 'b') continue;
     threads.emplace_back([&, c] {
-      ASSERT_TRUE(
-          storage_->QueueLeaves(kTree, {with_identity(std::string(1, c), c)})
-              .ok());
+      auto outcome =
+          storage_->QueueLeaves(kTree, {with_identity(std::string(1, c), c)});
+      ASSERT_TRUE(outcome.ok());
+      EXPECT_TRUE((*outcome)[0].added) << c;
     });
   }
   for (std::thread& t : threads) t.join();
@@ -542,9 +587,12 @@ TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
   IntegrateQueue();
   expect_held(true);
   EXPECT_EQ(storage_->PeekQueue(kTree, 100)->size(), 0u);
-  auto absent = storage_->QueueLeaves(kTree, {with_identity("z", 'z')});
-  ASSERT_TRUE(absent.ok());
-  EXPECT_TRUE((*absent)[0].added);
+  std::string a_record;
+  ASSERT_TRUE(
+      db_->db()
+          ->Get(::rocksdb::ReadOptions(), db_->index(), a_key, &a_record)
+          .ok());
+  EXPECT_EQ(DecodePositions(a_record)->size(), 2u);
   const std::string prefix = keys::Prefix(kTree, keys::kIdentity);
   size_t records = 0;
   std::unique_ptr<::rocksdb::Iterator> it(
@@ -553,7 +601,7 @@ TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
        it->Next()) {
     ++records;
   }
-  EXPECT_EQ(records, 1u);
+  EXPECT_EQ(records, 10u);
 }
 
 TEST_F(RocksLogStorageTest, SequencedLeavesConflicts) {
