@@ -44,7 +44,19 @@ absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
   if (!it->Valid() || !it->key().starts_with(prefix) ||
       keys::TrailingUint64(
           absl::string_view(it->key().data(), it->key().size())) >= *size) {
-    return 0;  // Nothing integrated is stored per index.
+    // Nothing integrated is stored per index: it must all be in bundles.
+    if (*size == 0) return 0;
+    std::string last;
+    ::rocksdb::Status s = db.db()->Get(
+        ::rocksdb::ReadOptions(), db.log(),
+        keys::Bundle(tree_id, (*size - 1) / kLeavesPerBundle), &last);
+    if (s.IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("log ", tree_id, " lacks leaf ",
+                                              *size - 1, " below its size ",
+                                              *size));
+    }
+    if (!s.ok()) return ToAbsl(s);
+    return 0;
   }
 
   // Interrupted runs stop between whole bundles, so what is left starts a
@@ -71,9 +83,21 @@ absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
 
   uint64_t moved = 0;
   ::rocksdb::WriteBatch batch;
+  // Values too long for bundle entries (legacy logs without bundles take
+  // up to 64 MiB each) go in batches of their own, written before the
+  // bundles that flag them: alone, such a record is only an unread copy
+  // that a resumed run writes again.
+  ::rocksdb::WriteBatch long_values;
   LeafBundle bundle;
   size_t bundles_in_batch = 0;
+  auto write_long_values = [&]() -> absl::Status {
+    if (long_values.Count() == 0) return absl::OkStatus();
+    absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &long_values));
+    long_values.Clear();
+    return s;
+  };
   auto write = [&]() -> absl::Status {
+    if (absl::Status s = write_long_values(); !s.ok()) return s;
     bundles_in_batch = 0;
     absl::Status s = ToAbsl(db.db()->Write(db.durable_write(), &batch));
     batch.Clear();
@@ -105,9 +129,12 @@ absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
           absl::StrCat("leaf ", index, " of log ", tree_id, " is corrupt"));
     }
     if (absl::Status s =
-            AppendLeaf(leaf, index, tree_id, db.log(), bundle, batch);
+            AppendLeaf(leaf, index, tree_id, db.log(), bundle, long_values);
         !s.ok()) {
       return s;
+    }
+    if (long_values.GetDataSize() >= kBytesPerBatch) {
+      if (absl::Status s = write_long_values(); !s.ok()) return s;
     }
     batch.Delete(db.log(), it->key());
     ++moved;

@@ -44,6 +44,11 @@ class BundleUpgradeTest : public ::testing::Test {
       leaves[i].mutable_queue_timestamp()->set_seconds(1764590000 + i);
     }
     leaves[300].set_leaf_identity_hash(merkle::Sha256("custom"));
+    // Logs without entry bundles take values too long for a bundle entry.
+    leaves[301].set_leaf_value(std::string(70000, 'L'));
+    leaves[301].set_merkle_leaf_hash(
+        merkle::HashLeaf(leaves[301].leaf_value()));
+    leaves[301].set_leaf_identity_hash(leaves[301].merkle_leaf_hash());
     ASSERT_TRUE(logs.QueueLeaves(kTree, leaves).ok());
     auto queued = logs.PeekQueue(kTree, kLeaves);
     ASSERT_TRUE(queued.ok());
@@ -84,6 +89,7 @@ class BundleUpgradeTest : public ::testing::Test {
     for (int i = from; i < kLeaves; ++i) {
       batch.Put(db_->log(), keys::Leaf(kTree, i),
                 integrated_[i].SerializeAsString());
+      batch.Delete(db_->log(), keys::LongValue(kTree, i));
     }
     for (int b = from / kLeavesPerBundle; b < 3; ++b) {
       batch.Delete(db_->log(), keys::Bundle(kTree, b));
@@ -181,6 +187,23 @@ TEST_F(BundleUpgradeTest, AMissingTailIsDataLoss) {
 }
 TEST_F(BundleUpgradeTest, AMissingStartIsDataLoss) {
   ExpectDataLoss(256, {256, 257}, "lacks leaves before 257");
+}
+TEST_F(BundleUpgradeTest, AMissingBundleBeforeTheRestIsDataLoss) {
+  ASSERT_TRUE(
+      db_->db()
+          ->Delete(db_->durable_write(), db_->log(), keys::Bundle(kTree, 0))
+          .ok());
+  ExpectDataLoss(256, {0, 0}, "lacks leaves before 256");
+}
+TEST_F(BundleUpgradeTest, AMissingLastBundleIsDataLoss) {
+  ASSERT_TRUE(
+      db_->db()
+          ->Delete(db_->durable_write(), db_->log(), keys::Bundle(kTree, 2))
+          .ok());
+  auto moved = MoveLeavesIntoBundles(*db_);
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(moved.status().message().find("lacks leaf 599"), std::string::npos)
+      << moved.status();
 }
 
 }  // namespace

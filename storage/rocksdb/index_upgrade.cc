@@ -14,6 +14,9 @@ namespace trellis::storage::rocksdb {
 namespace {
 
 constexpr size_t kRecordsPerBatch = 10000;
+// A trees-family record (never 8 bytes long, unlike tree records) present
+// once identity records are all keyed as identity_record.h says.
+constexpr char kIdentityKeysHashed[] = "upgraded:identity-keys-hashed";
 
 // One iterator for the whole prefix: its implicit snapshot does not see
 // the deletes of earlier batches, so nothing is stepped over twice.
@@ -130,8 +133,22 @@ absl::StatusOr<uint64_t> ForEachTree(
 }  // namespace
 
 absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db) {
-  return ForEachTree(
+  // Done once per data directory: a marker saves later starts the scan of
+  // every identity record.
+  std::string done;
+  ::rocksdb::Status s = db.db()->Get(::rocksdb::ReadOptions(), db.trees(),
+                                     kIdentityKeysHashed, &done);
+  if (s.ok()) return 0;
+  if (!s.IsNotFound()) return ToAbsl(s);
+  absl::StatusOr<uint64_t> rewritten = ForEachTree(
       db, [&](const std::string& tree) { return ShortenTree(db, tree); });
+  if (!rewritten.ok()) return rewritten.status();
+  if (absl::Status put = ToAbsl(db.db()->Put(db.durable_write(), db.trees(),
+                                             kIdentityKeysHashed, ""));
+      !put.ok()) {
+    return put;
+  }
+  return rewritten;
 }
 
 absl::StatusOr<uint64_t> MoveLogIndexRecords(Database& db) {

@@ -19,10 +19,11 @@ absl::StatusOr<uint64_t> MoveLogIndexRecords(Database& db);
 
 // Rewrites identity records keyed by a whole identity hash, with one
 // fixed-width position, as versions before identity_record.h wrote them,
-// into records keyed by the hash's first bytes. Durable batches delete the
+// into records keyed as identity_record.h says. Durable batches delete the
 // old records with the new record they go into, so an interrupted rewrite
-// resumes. Returns how many were rewritten (0 for an up-to-date data
-// directory). Call after MoveLogIndexRecords.
+// resumes; once done, a marker record saves later starts the scan.
+// Returns how many were rewritten (0 for an up-to-date data directory).
+// Call after MoveLogIndexRecords.
 absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db);
 
 }  // namespace trellis::storage::rocksdb

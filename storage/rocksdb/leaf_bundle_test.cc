@@ -136,6 +136,20 @@ TEST(LeafBundleTest, CorruptRecordsAreDataLoss) {
   EXPECT_EQ(
       LeafBundle::Decode(entries, "\x7f" + sidecar.substr(1)).status().code(),
       absl::StatusCode::kDataLoss);
+  // A time no Append stores (it would overflow as the next leaf's base),
+  // and a varint beyond 64 bits.
+  const std::string one_entry("\x00\x00", 2);
+  EXPECT_EQ(
+      LeafBundle::Decode(one_entry, "\x04" + std::string(9, '\xfe') + "\x01")
+          .status()
+          .code(),
+      absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      LeafBundle::Decode(one_entry, "\x04" + std::string(9, '\xff') + "\x7f")
+          .status()
+          .code(),
+      absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(LeafBundle::Decode(one_entry, "\x04\x02").ok());
   // Fuzz-style: no prefix of either record crashes.
   for (size_t cut = 0; cut < sidecar.size(); cut += 3) {
     (void)LeafBundle::Decode(entries, sidecar.substr(0, cut));

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/write_batch.h"
 #include "storage/rocksdb/identity_record.h"
@@ -86,12 +87,14 @@ bool HasPrefix(const ::rocksdb::Slice& key, const std::string& prefix) {
 // size, so twice as many fit; a node read from one costs at most 7
 // hashes), the others expanded (tiles above level 0 are few and on every
 // proof's path, edge tiles are hot), which costs no hashing on reads.
+// `expand` gives the expanded form of `stored`.
 absl::StatusOr<std::shared_ptr<const std::string>> CachedForm(
-    uint32_t tile_level, absl::string_view stored) {
+    uint32_t tile_level, absl::string_view stored,
+    absl::FunctionRef<absl::StatusOr<std::string>()> expand) {
   if (tile_level == 0 && IsCompleteTile(stored)) {
     return std::make_shared<const std::string>(stored);
   }
-  absl::StatusOr<std::string> expanded = ExpandTile(stored);
+  absl::StatusOr<std::string> expanded = expand();
   if (!expanded.ok()) return expanded.status();
   return std::make_shared<const std::string>(std::move(*expanded));
 }
@@ -165,7 +168,8 @@ class TileNodeReader : public merkle::NodeReader {
           continue;
         }
         absl::StatusOr<std::shared_ptr<const std::string>> tile =
-            CachedForm(level_of_slot[missing_slots[j]], stored);
+            CachedForm(level_of_slot[missing_slots[j]], stored,
+                       [&] { return ExpandTile(stored); });
         if (!tile.ok()) return tile.status();
         cache_->AddIfAbsent(tile_keys[missing_slots[j]], *tile);
         tiles[missing_slots[j]] = std::move(*tile);
@@ -469,7 +473,7 @@ absl::StatusOr<RocksLogStorage::IdentityLookup> RocksLogStorage::LookupIdentity(
   absl::StatusOr<std::vector<LeafPosition>> positions =
       DecodePositions(lookup.record);
   if (!positions.ok()) return positions.status();
-  // Other identities may share the key's first bytes: confirm the whole.
+  // Other identities may give the same key: confirm the whole hash.
   for (const LeafPosition& position : *positions) {
     absl::StatusOr<HeldEntry> entry = ResolvePosition(tree_id, position);
     if (!entry.ok()) return entry.status();
@@ -873,7 +877,8 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     absl::StatusOr<std::string> encoded = level_and_tile.second.Encode();
     if (!encoded.ok()) return encoded.status();
     absl::StatusOr<std::shared_ptr<const std::string>> cached =
-        CachedForm(level_and_tile.first, *encoded);
+        CachedForm(level_and_tile.first, *encoded,
+                   [&] { return level_and_tile.second.Expand(); });
     if (!cached.ok()) return cached.status();
     if (absl::Status s = ToAbsl(wb.Put(db_->log(), key, *encoded)); !s.ok()) {
       return s;
