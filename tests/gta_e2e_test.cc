@@ -78,6 +78,9 @@ class GtaTest : public ::testing::Test {
                                                    trellisd_->gta_port());
     client_->set_ca_cert_path(trellisd_->gta_ca_file().c_str());
     client_->enable_server_certificate_verification(true);
+    // Policy uploads start sandbox workers; on a loaded machine that can
+    // take longer than httplib's 5 s default.
+    client_->set_read_timeout(30, 0);
   }
 
   struct Reply {

@@ -874,11 +874,11 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>>
       written_tiles;
   for (const auto& [key, level_and_tile] : tiles) {
-    absl::StatusOr<std::string> encoded = level_and_tile.second.Encode();
+    const Tile& tile = level_and_tile.second;
+    absl::StatusOr<std::string> encoded = tile.Encode();
     if (!encoded.ok()) return encoded.status();
-    absl::StatusOr<std::shared_ptr<const std::string>> cached =
-        CachedForm(level_and_tile.first, *encoded,
-                   [&] { return level_and_tile.second.Expand(); });
+    absl::StatusOr<std::shared_ptr<const std::string>> cached = CachedForm(
+        level_and_tile.first, *encoded, [&tile] { return tile.Expand(); });
     if (!cached.ok()) return cached.status();
     if (absl::Status s = ToAbsl(wb.Put(db_->log(), key, *encoded)); !s.ok()) {
       return s;
