@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb/each_tree.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/leaf_bundle.h"
 #include "storage/rocksdb/root_record.h"
@@ -17,18 +18,10 @@ constexpr size_t kBytesPerBatch = size_t{64} << 20;
 
 // The size of the tree's latest root, or 0 without one.
 absl::StatusOr<uint64_t> TreeSize(Database& db, int64_t tree_id) {
-  std::unique_ptr<::rocksdb::Iterator> it(
-      db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
-  it->SeekForPrev(keys::Root(tree_id, ~uint64_t{0}));
-  if (!it->status().ok()) return ToAbsl(it->status());
-  if (!it->Valid() ||
-      !it->key().starts_with(keys::Prefix(tree_id, keys::kRoot))) {
-    return 0;
-  }
-  absl::StatusOr<RootRecord> record = DecodeRootRecord(
-      absl::string_view(it->value().data(), it->value().size()));
-  if (!record.ok()) return record.status();
-  return record->tree_size;
+  absl::StatusOr<std::optional<LatestRootRecord>> latest =
+      ReadLatestRootRecord(db, tree_id);
+  if (!latest.ok()) return latest.status();
+  return latest->has_value() ? (*latest)->record.tree_size : 0;
 }
 
 absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
@@ -169,19 +162,8 @@ absl::StatusOr<uint64_t> MoveTree(Database& db, int64_t tree_id) {
 }  // namespace
 
 absl::StatusOr<uint64_t> MoveLeavesIntoBundles(Database& db) {
-  uint64_t moved = 0;
-  std::unique_ptr<::rocksdb::Iterator> trees(
-      db.db()->NewIterator(::rocksdb::ReadOptions(), db.trees()));
-  for (trees->SeekToFirst(); trees->Valid(); trees->Next()) {
-    if (trees->key().size() != 8) continue;  // Keys and other records.
-    const int64_t tree_id = static_cast<int64_t>(keys::TrailingUint64(
-        absl::string_view(trees->key().data(), trees->key().size())));
-    absl::StatusOr<uint64_t> n = MoveTree(db, tree_id);
-    if (!n.ok()) return n.status();
-    moved += *n;
-  }
-  if (!trees->status().ok()) return ToAbsl(trees->status());
-  return moved;
+  return SumOverTrees(db,
+                      [&](int64_t tree_id) { return MoveTree(db, tree_id); });
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/functional/function_ref.h"
 #include "merkle/hasher.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb/each_tree.h"
 #include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
 
@@ -62,9 +62,8 @@ absl::StatusOr<LeafPosition> DecodeFixedPosition(absl::string_view value) {
   return position;
 }
 
-absl::StatusOr<uint64_t> ShortenTree(Database& db, const std::string& tree) {
-  const std::string prefix = tree + keys::kIdentity;
-  const int64_t tree_id = static_cast<int64_t>(keys::TrailingUint64(tree));
+absl::StatusOr<uint64_t> ShortenTree(Database& db, int64_t tree_id) {
+  const std::string prefix = keys::Prefix(tree_id, keys::kIdentity);
   uint64_t rewritten = 0;
   ::rocksdb::WriteBatch batch;
   // The new records this batch writes: identities sharing a key share one,
@@ -112,24 +111,6 @@ absl::StatusOr<uint64_t> ShortenTree(Database& db, const std::string& tree) {
   return rewritten;
 }
 
-// Runs `upgrade` on every tree.
-absl::StatusOr<uint64_t> ForEachTree(
-    Database& db,
-    absl::FunctionRef<absl::StatusOr<uint64_t>(const std::string& tree)>
-        upgrade) {
-  uint64_t total = 0;
-  std::unique_ptr<::rocksdb::Iterator> trees(
-      db.db()->NewIterator(::rocksdb::ReadOptions(), db.trees()));
-  for (trees->SeekToFirst(); trees->Valid(); trees->Next()) {
-    if (trees->key().size() != 8) continue;  // Keys and other records.
-    absl::StatusOr<uint64_t> n = upgrade(trees->key().ToString());
-    if (!n.ok()) return n.status();
-    total += *n;
-  }
-  if (!trees->status().ok()) return ToAbsl(trees->status());
-  return total;
-}
-
 }  // namespace
 
 absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db) {
@@ -140,8 +121,8 @@ absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db) {
                                      kIdentityKeysHashed, &done);
   if (s.ok()) return 0;
   if (!s.IsNotFound()) return ToAbsl(s);
-  absl::StatusOr<uint64_t> rewritten = ForEachTree(
-      db, [&](const std::string& tree) { return ShortenTree(db, tree); });
+  absl::StatusOr<uint64_t> rewritten = SumOverTrees(
+      db, [&](int64_t tree_id) { return ShortenTree(db, tree_id); });
   if (!rewritten.ok()) return rewritten.status();
   if (absl::Status put = ToAbsl(db.db()->Put(db.durable_write(), db.trees(),
                                              kIdentityKeysHashed, ""));
@@ -152,16 +133,15 @@ absl::StatusOr<uint64_t> ShortenIdentityRecords(Database& db) {
 }
 
 absl::StatusOr<uint64_t> MoveLogIndexRecords(Database& db) {
-  return ForEachTree(
-      db, [&](const std::string& tree) -> absl::StatusOr<uint64_t> {
-        uint64_t moved = 0;
-        for (char tag : {keys::kIdentity, keys::kHashIndex}) {
-          absl::StatusOr<uint64_t> n = MovePrefix(db, tree + tag);
-          if (!n.ok()) return n.status();
-          moved += *n;
-        }
-        return moved;
-      });
+  return SumOverTrees(db, [&](int64_t tree_id) -> absl::StatusOr<uint64_t> {
+    uint64_t moved = 0;
+    for (char tag : {keys::kIdentity, keys::kHashIndex}) {
+      absl::StatusOr<uint64_t> n = MovePrefix(db, keys::Prefix(tree_id, tag));
+      if (!n.ok()) return n.status();
+      moved += *n;
+    }
+    return moved;
+  });
 }
 
 }  // namespace trellis::storage::rocksdb

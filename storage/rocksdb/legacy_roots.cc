@@ -5,13 +5,13 @@
 
 #include "merkle/log_root.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb/each_tree.h"
 #include "storage/rocksdb/keys.h"
 #include "storage/rocksdb/root_record.h"
 
 namespace trellis::storage::rocksdb {
 namespace {
 
-constexpr size_t kTreeIdBytes = 8;
 constexpr size_t kRecordsPerBatch = 4096;
 
 bool IsLegacy(const ::rocksdb::Slice& value) {
@@ -73,24 +73,14 @@ absl::StatusOr<uint64_t> UpgradeTree(Database& db, int64_t tree_id) {
 }  // namespace
 
 absl::StatusOr<uint64_t> UpgradeLegacyRootRecords(Database& db) {
-  std::unique_ptr<::rocksdb::Iterator> trees(
-      db.db()->NewIterator(::rocksdb::ReadOptions(), db.trees()));
   std::unique_ptr<::rocksdb::Iterator> roots(
       db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
-  uint64_t rewritten = 0;
-  for (trees->SeekToFirst(); trees->Valid(); trees->Next()) {
-    if (trees->key().size() != kTreeIdBytes) continue;  // Not a tree record.
-    const auto tree_id =
-        static_cast<int64_t>(keys::Uint64At(View(trees->key()), 0));
+  return SumOverTrees(db, [&](int64_t tree_id) -> absl::StatusOr<uint64_t> {
     absl::StatusOr<bool> needed = NeedsUpgrade(*roots, tree_id);
     if (!needed.ok()) return needed.status();
-    if (!*needed) continue;
-    absl::StatusOr<uint64_t> count = UpgradeTree(db, tree_id);
-    if (!count.ok()) return count.status();
-    rewritten += *count;
-  }
-  if (!trees->status().ok()) return ToAbsl(trees->status());
-  return rewritten;
+    if (!*needed) return 0;
+    return UpgradeTree(db, tree_id);
+  });
 }
 
 }  // namespace trellis::storage::rocksdb

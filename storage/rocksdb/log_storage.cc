@@ -214,18 +214,17 @@ absl::StatusOr<RocksLogStorage::TreeState*> RocksLogStorage::State(
 
 absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
   absl::MutexLock lock(&state.mu);
+  absl::StatusOr<std::optional<LatestRootRecord>> latest =
+      ReadLatestRootRecord(*db_, tree_id);
+  if (!latest.ok()) return latest.status();
+  if (latest->has_value()) {
+    state.root = std::move((*latest)->record.root);
+    state.tree_size = (*latest)->record.tree_size;
+    state.revision = (*latest)->revision;
+  }
+
   std::unique_ptr<::rocksdb::Iterator> it(
       db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->log()));
-
-  const std::string root_prefix = keys::Prefix(tree_id, keys::kRoot);
-  it->SeekForPrev(ToSlice(keys::Root(tree_id, kMaxUint64)));
-  if (it->Valid() && HasPrefix(it->key(), root_prefix)) {
-    absl::StatusOr<RootRecord> record = DecodeRootRecord(View(it->value()));
-    if (!record.ok()) return record.status();
-    state.root = std::move(record->root);
-    state.tree_size = record->tree_size;
-    state.revision = keys::TrailingUint64(View(it->key()));
-  }
 
   // Sequence numbers are never reused: identity records refer to them.
   const std::string moved_prefix = keys::Prefix(tree_id, keys::kQueueIndex);

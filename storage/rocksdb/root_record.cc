@@ -1,5 +1,8 @@
 #include "storage/rocksdb/root_record.h"
 
+#include <memory>
+#include <utility>
+
 #include "storage/rocksdb/keys.h"
 #include "util/tls_codec.h"
 
@@ -34,6 +37,24 @@ absl::StatusOr<RootRecord> DecodeRootRecord(absl::string_view value) {
     return absl::DataLossError("stored signed log root is corrupt");
   }
   return record;
+}
+
+absl::StatusOr<std::optional<LatestRootRecord>> ReadLatestRootRecord(
+    Database& db, int64_t tree_id) {
+  std::unique_ptr<::rocksdb::Iterator> it(
+      db.db()->NewIterator(::rocksdb::ReadOptions(), db.log()));
+  it->SeekForPrev(keys::Root(tree_id, ~uint64_t{0}));
+  if (!it->status().ok()) return ToAbsl(it->status());
+  if (!it->Valid() ||
+      !it->key().starts_with(keys::Prefix(tree_id, keys::kRoot))) {
+    return std::nullopt;
+  }
+  absl::StatusOr<RootRecord> record = DecodeRootRecord(
+      absl::string_view(it->value().data(), it->value().size()));
+  if (!record.ok()) return record.status();
+  return LatestRootRecord{keys::TrailingUint64(absl::string_view(
+                              it->key().data(), it->key().size())),
+                          std::move(*record)};
 }
 
 }  // namespace trellis::storage::rocksdb

@@ -11,10 +11,12 @@
 #define TRELLIS_STORAGE_ROCKSDB_ROOT_RECORD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/rocksdb/database.h"
 #include "trillian.pb.h"
 
 namespace trellis::storage::rocksdb {
@@ -32,6 +34,15 @@ std::string EncodeRootRecord(uint64_t tree_size,
 // FAILED_PRECONDITION for a record in the older plain-proto form (the data
 // directory needs UpgradeLegacyRootRecords); DATA_LOSS if corrupt.
 absl::StatusOr<RootRecord> DecodeRootRecord(absl::string_view value);
+
+struct LatestRootRecord {
+  uint64_t revision = 0;
+  RootRecord record;
+};
+
+// A log's newest root record; nullopt before its first.
+absl::StatusOr<std::optional<LatestRootRecord>> ReadLatestRootRecord(
+    Database& db, int64_t tree_id);
 
 }  // namespace trellis::storage::rocksdb
 
