@@ -463,25 +463,44 @@ absl::StatusOr<RocksLogStorage::HeldEntry> RocksLogStorage::ResolvePosition(
 
 absl::StatusOr<RocksLogStorage::IdentityLookup> RocksLogStorage::LookupIdentity(
     int64_t tree_id, absl::string_view identity_hash) {
-  IdentityLookup lookup;
-  ::rocksdb::Status s =
-      db_->db()->Get(::rocksdb::ReadOptions(), db_->index(),
-                     keys::Identity(tree_id, identity_hash), &lookup.record);
-  if (s.IsNotFound()) return lookup;
-  if (!s.ok()) return ToAbsl(s);
-  absl::StatusOr<std::vector<LeafPosition>> positions =
-      DecodePositions(lookup.record);
-  if (!positions.ok()) return positions.status();
-  // Other identities may give the same key: confirm the whole hash.
-  for (const LeafPosition& position : *positions) {
-    absl::StatusOr<HeldEntry> entry = ResolvePosition(tree_id, position);
-    if (!entry.ok()) return entry.status();
-    if (entry->leaf.leaf_identity_hash() == identity_hash) {
-      lookup.held = std::move(*entry);
-      break;
+  const absl::string_view hashes[] = {identity_hash};
+  const std::string record_keys[] = {keys::Identity(tree_id, identity_hash)};
+  absl::StatusOr<std::vector<IdentityLookup>> lookups =
+      LookupIdentities(tree_id, hashes, record_keys);
+  if (!lookups.ok()) return lookups.status();
+  return std::move(lookups->front());
+}
+
+absl::StatusOr<std::vector<RocksLogStorage::IdentityLookup>>
+RocksLogStorage::LookupIdentities(
+    int64_t tree_id, absl::Span<const absl::string_view> identity_hashes,
+    absl::Span<const std::string> record_keys) {
+  const size_t n = identity_hashes.size();
+  std::vector<::rocksdb::Slice> slices(record_keys.begin(), record_keys.end());
+  std::vector<::rocksdb::PinnableSlice> values(n);
+  std::vector<::rocksdb::Status> statuses(n);
+  db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->index(), n, slices.data(),
+                      values.data(), statuses.data());
+  std::vector<IdentityLookup> lookups(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return ToAbsl(statuses[i]);
+    IdentityLookup& lookup = lookups[i];
+    lookup.record = values[i].ToString();
+    absl::StatusOr<std::vector<LeafPosition>> positions =
+        DecodePositions(lookup.record);
+    if (!positions.ok()) return positions.status();
+    // Other identities may give the same key: confirm the whole hash.
+    for (const LeafPosition& position : *positions) {
+      absl::StatusOr<HeldEntry> entry = ResolvePosition(tree_id, position);
+      if (!entry.ok()) return entry.status();
+      if (entry->leaf.leaf_identity_hash() == identity_hashes[i]) {
+        lookup.held = std::move(*entry);
+        break;
+      }
     }
   }
-  return lookup;
+  return lookups;
 }
 
 absl::StatusOr<std::optional<RocksLogStorage::HeldEntry>>
@@ -506,19 +525,26 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
   // that first occurrence.
   std::vector<int> first_of(leaves.size(), -1);
   absl::flat_hash_map<absl::string_view, int> seen;
-  // The identity record keys this call writes, which concurrent calls must
-  // not write at the same time.
-  absl::flat_hash_set<std::string> record_keys;
+  // The first occurrences' identities and record keys; concurrent calls
+  // must not write the same record keys at the same time.
+  std::vector<size_t> firsts;
+  std::vector<absl::string_view> first_hashes;
+  std::vector<std::string> first_keys;
   for (size_t i = 0; i < leaves.size(); ++i) {
     auto [it, inserted] =
         seen.emplace(leaves[i].leaf_identity_hash(), static_cast<int>(i));
     if (inserted) {
-      record_keys.insert(
+      firsts.push_back(i);
+      first_hashes.push_back(leaves[i].leaf_identity_hash());
+      first_keys.push_back(
           keys::Identity(tree_id, leaves[i].leaf_identity_hash()));
     } else {
       first_of[i] = it->second;
     }
   }
+  // Distinct identities may share a record key.
+  absl::flat_hash_set<absl::string_view> record_keys(first_keys.begin(),
+                                                     first_keys.end());
 
   size_t call_bytes = 0;
   for (const trillian::LogLeaf& leaf : leaves) call_bytes += QueuedBytes(leaf);
@@ -534,13 +560,15 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     // records, so that we see their leaves as held and extend their
     // records rather than overwrite them.
     auto none_pending = [&]() ABSL_SHARED_LOCKS_REQUIRED(state.mu) {
-      for (const std::string& key : record_keys) {
+      for (absl::string_view key : record_keys) {
         if (state.pending.contains(key)) return false;
       }
       return true;
     };
     state.mu.Await(absl::Condition(&none_pending));
-    for (const std::string& key : record_keys) state.pending.insert(key);
+    for (absl::string_view key : record_keys) {
+      state.pending.emplace(key);
+    }
     seq = state.next_queue_seq++;
     state.in_flight.insert(seq);
   }
@@ -549,31 +577,32 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
   std::vector<QueueOutcome> outcomes(leaves.size());
   std::vector<trillian::LogLeaf> added;
   absl::Status status = [&]() -> absl::Status {
-    ::rocksdb::WriteBatch batch;
-    absl::flat_hash_map<std::string, std::string> records;
-    for (size_t i = 0; i < leaves.size(); ++i) {
-      if (first_of[i] >= 0) continue;
-      absl::StatusOr<IdentityLookup> lookup =
-          LookupIdentity(tree_id, leaves[i].leaf_identity_hash());
-      if (!lookup.ok()) return lookup.status();
-      if (lookup->held.has_value()) {
-        outcomes[i].leaf = std::move(lookup->held->leaf);
+    absl::StatusOr<std::vector<IdentityLookup>> lookups =
+        LookupIdentities(tree_id, first_hashes, first_keys);
+    if (!lookups.ok()) return lookups.status();
+    // Records in key order: with per-batch insert hints, each memtable
+    // insert then starts from the previous one's place in the skiplist
+    // instead of from its head.
+    std::map<absl::string_view, std::string> records;
+    for (size_t f = 0; f < firsts.size(); ++f) {
+      const size_t i = firsts[f];
+      IdentityLookup& lookup = (*lookups)[f];
+      if (lookup.held.has_value()) {
+        outcomes[i].leaf = std::move(lookup.held->leaf);
         continue;
       }
       AppendPosition(
           {LeafPosition::Kind::kQueued, seq, added.size()},
-          &records
-               .try_emplace(
-                   keys::Identity(tree_id, leaves[i].leaf_identity_hash()),
-                   std::move(lookup->record))
+          &records.try_emplace(first_keys[f], std::move(lookup.record))
                .first->second);
       outcomes[i].added = true;
       outcomes[i].leaf = leaves[i];
       added.push_back(std::move(leaves[i]));
     }
     if (added.empty()) return absl::OkStatus();
+    ::rocksdb::WriteBatch batch;
     for (const auto& [key, record] : records) {
-      batch.Put(db_->index(), key, record);
+      batch.Put(db_->index(), ::rocksdb::Slice(key.data(), key.size()), record);
     }
     batch.Put(db_->log(), keys::QueueRecord(tree_id, seq),
               EncodeQueueRecord(added));
@@ -588,8 +617,9 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
       state.queue[seq].leaves = std::move(added);
       state.queued_bytes += added_bytes;
     }
-    absl::Status written =
-        ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+    ::rocksdb::WriteOptions write = db_->durable_write();
+    write.memtable_insert_hint_per_batch = true;
+    absl::Status written = ToAbsl(db_->db()->Write(write, &batch));
     if (!written.ok()) {
       absl::MutexLock lock(&state.mu);
       state.queue.erase(seq);
@@ -600,7 +630,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
 
   {
     absl::MutexLock lock(&state.mu);
-    for (const std::string& key : record_keys) state.pending.erase(key);
+    for (absl::string_view key : record_keys) state.pending.erase(key);
     state.in_flight.erase(seq);
   }
   if (!status.ok()) return status;

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "rocksdb/write_batch.h"
 #include "storage/log_storage.h"
 #include "storage/rocksdb/database.h"
@@ -129,6 +130,11 @@ class RocksLogStorage : public LogStorage {
   };
   absl::StatusOr<IdentityLookup> LookupIdentity(
       int64_t tree_id, absl::string_view identity_hash);
+  // The same for many identities at once (one MultiGet); record_keys[i] is
+  // keys::Identity(tree_id, identity_hashes[i]).
+  absl::StatusOr<std::vector<IdentityLookup>> LookupIdentities(
+      int64_t tree_id, absl::Span<const absl::string_view> identity_hashes,
+      absl::Span<const std::string> record_keys);
   // The leaf at one position of an identity record.
   absl::StatusOr<HeldEntry> ResolvePosition(int64_t tree_id,
                                             const LeafPosition& position);
