@@ -17,6 +17,10 @@
 //                                   GetInclusionProof load, asynchronous;
 //                                   every 256th proof re-fetched with its
 //                                   leaf and verified: proofs/s
+//   loadgen --mode=roots --tree_id=ID --clients=2 --inflight=16
+//                                   GetLatestSignedLogRoot load the same
+//                                   way: the cheapest read, the baseline
+//                                   for proofs/s
 //
 // Merge delay is the time from sending a QueueLeaves batch to the first
 // signed root whose size covers it. The sequencer integrates in queue order,
@@ -49,7 +53,8 @@
 #include "trillian_map_api.grpc.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:8090", "trellisd address.");
-ABSL_FLAG(std::string, mode, "queue", "queue or proofs.");
+ABSL_FLAG(std::string, mode, "queue",
+          "queue, proofs, roots, map_fill, map_write or map_proofs.");
 ABSL_FLAG(int64_t, tree_id, 0, "Tree to use; 0 creates a new LOG tree.");
 ABSL_FLAG(int, clients, 8, "Concurrent client threads (one channel each).");
 ABSL_FLAG(int, batch, 1000, "Leaves per QueueLeaves call.");
@@ -351,6 +356,33 @@ int ProofsMode(int64_t tree_id) {
   return load.failures == 0 ? 0 : 1;
 }
 
+// The same load with the cheapest read call (one cached signed root, no
+// storage): what the RPC path alone allows, as a baseline for ProofsMode.
+int RootsMode(int64_t tree_id) {
+  const AsyncLoad load = RunAsyncLoad<trillian::TrillianLog::Stub,
+                                      trillian::GetLatestSignedLogRootRequest,
+                                      trillian::GetLatestSignedLogRootResponse>(
+      [] { return trillian::TrillianLog::NewStub(NewChannel()); },
+      [&](trillian::TrillianLog::Stub& log, std::mt19937_64&,
+          grpc::ClientContext* context,
+          trillian::GetLatestSignedLogRootRequest& request,
+          grpc::CompletionQueue* cq) {
+        request.set_log_id(tree_id);
+        return log.AsyncGetLatestSignedLogRoot(context, request, cq);
+      },
+      [](trillian::TrillianLog::Stub&,
+         const trillian::GetLatestSignedLogRootRequest&,
+         const trillian::GetLatestSignedLogRootResponse& response,
+         bool) { return !response.signed_log_root().log_root().empty(); });
+  std::printf(
+      "roots: clients=%d inflight=%d served=%llu in %.2fs -> %.0f signed "
+      "roots/s; failures=%d\n",
+      absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_inflight),
+      static_cast<unsigned long long>(load.served), load.seconds,
+      load.served / load.seconds, load.failures);
+  return load.failures == 0 ? 0 : 1;
+}
+
 std::string MapKey(int64_t i) {
   return trellis::merkle::Sha256("loadgen-key-" + std::to_string(i));
 }
@@ -498,6 +530,7 @@ int main(int argc, char** argv) {
   std::printf("tree_id=%lld\n", static_cast<long long>(tree_id));
   if (mode == "queue") return QueueMode(tree_id);
   if (mode == "proofs") return ProofsMode(tree_id);
+  if (mode == "roots") return RootsMode(tree_id);
   std::fprintf(stderr, "unknown --mode\n");
   return 2;
 }
