@@ -207,6 +207,24 @@ else
   echo "$WITNESS_WANT" > "$WITNESS_STAMP"
 fi
 
+# ------------------------------------------------ litewitness (tlog-witness)
+# torchwood's litewitness and witnessctl: a second, independent witness
+# (SQLite state, its key in an ssh-agent) that cosigns Trellis checkpoints
+# and refuses forks (tests/tlog_witness_test).
+TORCHWOOD_VERSION="${TORCHWOOD_VERSION:-v0.6.1}"
+LITEWITNESS_STAMP="$BIN/.litewitness-stamp"
+LITEWITNESS_WANT="filippo.io/torchwood@$TORCHWOOD_VERSION"
+if [[ $FORCE == 0 ]] && stamp_ok "$LITEWITNESS_STAMP" "$LITEWITNESS_WANT" litewitness witnessctl; then
+  log "litewitness $TORCHWOOD_VERSION already built in $BIN"
+else
+  log "building litewitness $TORCHWOOD_VERSION"
+  rm -f "$LITEWITNESS_STAMP"
+  PEER_LDFLAGS="-s -w" go_build_tools "$CACHE/peers/torchwood" "$LITEWITNESS_WANT" \
+    filippo.io/torchwood/cmd/litewitness \
+    filippo.io/torchwood/cmd/witnessctl
+  echo "$LITEWITNESS_WANT" > "$LITEWITNESS_STAMP"
+fi
+
 # ------------------------------------------------ OPA (the Rego reference)
 # The Rego engine's results are checked against OPA's on the same policies
 # and inputs (policy/rego_conformance_test).

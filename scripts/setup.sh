@@ -20,6 +20,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libfuzzer-14-dev libclang-rt-14-dev
   # tools used by tests and benchmarks
   openssl python3 curl python3-cryptography python3-jwt
+  # litewitness (tests/tlog_witness_test) keeps its key in an ssh-agent
+  openssh-client
 )
 
 missing=()

@@ -1,13 +1,14 @@
 // Witnessed checkpoints end to end. Real witnesses cosign Trellis logs'
 // checkpoints over the C2SP tlog-witness protocol: another trellisd acting
-// as a witness, and transparency-dev/witness's omniwitness (built from the
-// Go module proxy by scripts/build_peers.sh). A log whose witnesses are
-// away holds its checkpoint back (or publishes it, failing open); forked
-// checkpoints are refused by both witnesses and by `trellis
+// as a witness, transparency-dev/witness's omniwitness and torchwood's
+// litewitness (built from the Go module proxy by scripts/build_peers.sh). A log
+// whose witnesses are away holds its checkpoint back (or publishes it, failing
+// open); forked checkpoints are refused by both witnesses and by `trellis
 // verify-checkpoint`.
 #include <httplib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "crypto/keys.h"
@@ -91,6 +93,86 @@ class Omniwitness {
   std::unique_ptr<ServerProcess> process_;
 };
 
+// torchwood's litewitness on a free loopback port: its key in an
+// ssh-agent, its state in SQLite, its logs set with witnessctl.
+class Litewitness {
+ public:
+  Litewitness(const std::string& dir, const std::vector<std::string>& log_vkeys)
+      : port_(FreeLoopbackPort()) {
+    const std::string key = dir + "/lite.key";
+    const std::string db = dir + "/lite.db";
+    CliResult made = RunProgram("/usr/bin/ssh-keygen",
+                                {"-q", "-t", "ed25519", "-N", "", "-f", key});
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    // A short path: socket paths are limited to about 100 bytes.
+    char agent_dir[] = "/tmp/trellis-lite-XXXXXX";
+    EXPECT_NE(mkdtemp(agent_dir), nullptr);
+    agent_dir_ = agent_dir;
+    const std::string socket = agent_dir_ + "/agent";
+    agent_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"/usr/bin/ssh-agent", "-D", "-a", socket}, "");
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (access(socket.c_str(), F_OK) != 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    CliResult added = RunProgram(
+        "/usr/bin/env", {"SSH_AUTH_SOCK=" + socket, "/usr/bin/ssh-add", key});
+    EXPECT_EQ(added.exit_code, 0) << added.err;
+    CliResult listed = RunProgram("/usr/bin/ssh-keygen",
+                                  {"-l", "-E", "sha256", "-f", key + ".pub"});
+    const std::vector<std::string> fields = absl::StrSplit(listed.out, ' ');
+    EXPECT_GE(fields.size(), 2u) << listed.out;
+    for (const std::string& vkey : log_vkeys) {
+      const std::string origin = vkey.substr(0, vkey.find('+'));
+      EXPECT_EQ(RunProgram(PeerBinary("witnessctl"),
+                           {"add-log", "-db", db, "-origin", origin})
+                    .exit_code,
+                0);
+      EXPECT_EQ(
+          RunProgram(PeerBinary("witnessctl"),
+                     {"add-key", "-db", db, "-origin", origin, "-key", vkey})
+              .exit_code,
+          0);
+    }
+    process_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{
+            PeerBinary("litewitness"), "-db", db, "-name", "witness.test/lite",
+            "-key", fields.size() > 1 ? fields[1] : "", "-ssh-agent", socket,
+            "-listen", url().substr(7)},
+        "");
+    // Ready once its home page names its verifier key.
+    while (absl::Now() < deadline) {
+      httplib::Client client("127.0.0.1", port_);
+      httplib::Result home = client.Get("/");
+      const size_t at =
+          home ? home->body.find("witness.test/lite+") : std::string::npos;
+      if (at != std::string::npos) {
+        vkey_ =
+            home->body.substr(at, home->body.find_first_of("\n <", at) - at);
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    ADD_FAILURE() << "litewitness did not start";
+  }
+  ~Litewitness() {
+    process_.reset();
+    agent_.reset();
+    std::filesystem::remove_all(agent_dir_);
+  }
+
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+  int port() const { return port_; }
+  const std::string& vkey() const { return vkey_; }
+
+ private:
+  int port_;
+  std::string agent_dir_;
+  std::string vkey_;
+  std::unique_ptr<ServerProcess> agent_;
+  std::unique_ptr<ServerProcess> process_;
+};
+
 // A cosignature key no witness here holds.
 std::string ForeignWitnessVkey() {
   keyspb::Specification spec;
@@ -106,7 +188,8 @@ std::string ForeignWitnessVkey() {
 class TlogWitnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* peer : {"omniwitness", "generate_keys"}) {
+    for (const char* peer :
+         {"omniwitness", "generate_keys", "litewitness", "witnessctl"}) {
       ASSERT_EQ(access(PeerBinary(peer).c_str(), X_OK), 0)
           << "run scripts/build_peers.sh";
     }
@@ -261,22 +344,27 @@ TEST_F(TlogWitnessTest, ATrellisWitnessCosignsAndTheLogWaitsForIt) {
   EXPECT_EQ(VerifyCheckpoint(note, full_policy).exit_code, 1);
 }
 
-TEST_F(TlogWitnessTest, OmniwitnessCosignsTrellisCheckpoints) {
+// omniwitness and litewitness both cosign: the log waits for both (a
+// quorum of all), and the CLI checks each cosignature.
+TEST_F(TlogWitnessTest, OmniwitnessAndLitewitnessCosignTrellisCheckpoints) {
   const TestLog log = CreateLog(*log_server_);
   const std::string log_vkey = log.settings.note_verifier_key();
   Omniwitness omni(dir_.path(), {log_vkey});
-  const std::string witness_line =
-      absl::StrCat("witness omni ", omni.vkey(), " ", omni.url(), "\n");
-  SetPolicy(log.id, witness_line + "quorum omni\n");
+  Litewitness lite(dir_.path(), {log_vkey});
+  const std::string witness_lines = absl::StrCat(
+      "witness omni ", omni.vkey(), " ", omni.url(), "\nwitness lite ",
+      lite.vkey(), " ", lite.url(), "\ngroup both all omni lite\n");
+  SetPolicy(log.id, witness_lines + "quorum both\n");
   const std::string full_policy =
-      absl::StrCat("log ", log_vkey, "\n", witness_line, "quorum omni\n");
+      absl::StrCat("log ", log_vkey, "\n", witness_lines, "quorum both\n");
   const int port = log_server_->tlog_port();
   for (int size : {3, 256, 700}) {
     Grow(log, size);
-    const std::string note = AwaitCheckpoint(port, log.id, size, 2);
+    const std::string note = AwaitCheckpoint(port, log.id, size, 3);
     CliResult verified = VerifyCheckpoint(note, full_policy);
     EXPECT_EQ(verified.exit_code, 0) << size << verified.err;
     EXPECT_TRUE(absl::StrContains(verified.out, "\"omni\"")) << verified.out;
+    EXPECT_TRUE(absl::StrContains(verified.out, "\"lite\"")) << verified.out;
   }
 }
 
@@ -325,10 +413,11 @@ TEST_F(TlogWitnessTest, WitnessesAndTheCliRefuseAFork) {
   auto trellis_witness =
       StartTrellisWitness(dir_.path() + "/witness", dir_.path() + "/witnessed");
   Omniwitness omni(dir_.path(), {log.vkey()});
+  Litewitness lite(dir_.path(), {log.vkey()});
   const std::string trellis_vkey =
       Trimmed(dir_.path() + "/witness/witness.vkey");
 
-  for (int port : {trellis_witness->tlog_port(), omni.port()}) {
+  for (int port : {trellis_witness->tlog_port(), omni.port(), lite.port()}) {
     httplib::Result cosigned = AddCheckpoint(port, 0, honest);
     ASSERT_TRUE(cosigned);
     EXPECT_EQ(cosigned->status, 200) << port << cosigned->body;
