@@ -153,7 +153,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->logs_ = std::make_unique<storage::rocksdb::RocksLogStorage>(
       server->db_.get(), options.log_tile_cache_bytes,
       options.max_queued_bytes_per_log);
-  server->logs_->StartIdentityWriter(absl::Seconds(1));
   server->keys_ =
       std::make_unique<admin::KeyStore>(server->trees_.get(), options.kek);
   server->tree_manager_ = std::make_unique<admin::TreeManager>(

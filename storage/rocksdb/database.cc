@@ -8,31 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
-#include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 
 namespace trellis::storage::rocksdb {
-namespace {
-
-// Merges by concatenation: a record's value followed by its operands.
-class AppendingMerge : public ::rocksdb::AssociativeMergeOperator {
- public:
-  bool Merge(const ::rocksdb::Slice& /*key*/,
-             const ::rocksdb::Slice* existing_value,
-             const ::rocksdb::Slice& value, std::string* new_value,
-             ::rocksdb::Logger* /*logger*/) const override {
-    new_value->clear();
-    if (existing_value != nullptr) {
-      new_value->assign(existing_value->data(), existing_value->size());
-    }
-    new_value->append(value.data(), value.size());
-    return true;
-  }
-  const char* Name() const override { return "trellis.AppendingMerge"; }
-};
-
-}  // namespace
 
 absl::Status ToAbsl(const ::rocksdb::Status& s) {
   if (s.ok()) return absl::OkStatus();
@@ -74,9 +53,6 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // sequence numbers are zeroed once compacted to the last level: blocks
   // compress by about a quarter, which is a quarter of the index's bytes.
   index_cf.compression = ::rocksdb::kLZ4Compression;
-  // Identity records are lists of positions, extended by merging onto them
-  // (log_storage.cc), so that writing one needs no read.
-  index_cf.merge_operator = std::make_shared<AppendingMerge>();
 
   ::rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;

@@ -67,7 +67,6 @@ TEST(IndexUpgradeTest, MovesIdentityAndHashRecordsOutOfTheLogFamily) {
     batch.tree_size = 3;
     batch.revision = 1;
     ASSERT_TRUE(logs.Integrate(kTree, batch).ok());
-    ASSERT_TRUE(logs.WriteIdentityRecords(kTree).ok());
   }
   // ...then moved back into the log family, as older versions kept them.
   uint64_t legacy = 0;

@@ -34,9 +34,6 @@ std::string PrivateKey(int64_t tree_id) { return Prefix(tree_id, kPrivateKey); }
 std::string NoteKey(int64_t tree_id) { return Prefix(tree_id, kNoteKey); }
 
 std::string Checkpoint(int64_t tree_id) { return Prefix(tree_id, kCheckpoint); }
-std::string IndexedSize(int64_t tree_id) {
-  return Prefix(tree_id, kIndexedSize);
-}
 
 std::string Root(int64_t tree_id, uint64_t revision) {
   return Numbered(tree_id, kRoot, revision);
@@ -53,19 +50,11 @@ std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index) {
   return key;
 }
 
-uint64_t IdentityKeyHash(absl::string_view identity_hash) {
+std::string Identity(int64_t tree_id, absl::string_view identity_hash) {
   // Hashed again, so that callers who choose their identity hashes (logs
   // accept any 32 bytes) cannot choose many that share a key.
-  static_assert(kIdentityKeyBytes == 8);
-  return Uint64At(merkle::Sha256(identity_hash), 0);
-}
-
-std::string Identity(int64_t tree_id, absl::string_view identity_hash) {
-  return IdentityByKeyHash(tree_id, IdentityKeyHash(identity_hash));
-}
-
-std::string IdentityByKeyHash(int64_t tree_id, uint64_t key_hash) {
-  return Numbered(tree_id, kIdentity, key_hash);
+  const std::string digest = merkle::Sha256(identity_hash);
+  return Prefix(tree_id, kIdentity) + digest.substr(0, kIdentityKeyBytes);
 }
 
 std::string Queue(int64_t tree_id, uint64_t seq) {

@@ -24,8 +24,6 @@
 //                                   record <seq> went (the others follow)
 //              <tree> 't' <level> <index>     -> Merkle tile (see tile.h)
 //              <tree> 'c'        -> u64 size, latest published checkpoint
-//              <tree> 'j'        -> u64 size: the leaves below it have
-//                                   identity records (unindexed_identities.h)
 //   index CF:  <tree> 'i' <SHA-256(identity hash)[0:8]> -> the positions
 //                                   of the leaves whose identity hashes
 //                                   give that key (identity_record.h)
@@ -33,10 +31,10 @@
 //                                   identity hash is not their Merkle hash;
 //                                   the others are found through 'i')
 //
-// Identity records are written behind the sequencer, in key order, with
-// the leaves' indices; records of older versions may hold queue positions,
-// which 'm' resolves once integrated. One queue record, 'm' and delete
-// serve a whole call. Data
+// A queued leaf's identity record keeps pointing at its queue position
+// after integration ('m' resolves it), so that integrating leaves with the
+// default identity writes only keys that grow with the tree or queue, never
+// a random one; one queue record, 'm' and delete serve a whole call. Data
 // directories from before the index CF kept 'i' and 'h' in the log CF, and
 // identity records keyed by the whole hash; index_upgrade.h moves and
 // shortens them.
@@ -64,7 +62,6 @@ inline constexpr char kLongValue = 'v';
 inline constexpr char kPrivateKey = 'k';
 inline constexpr char kNoteKey = 'n';
 inline constexpr char kCheckpoint = 'c';
-inline constexpr char kIndexedSize = 'j';
 
 std::string Tree(int64_t tree_id);
 // <tree> <tag>: the prefix of every record of one type.
@@ -76,10 +73,6 @@ std::string Root(int64_t tree_id, uint64_t revision);
 std::string Leaf(int64_t tree_id, uint64_t index);
 std::string HashIndex(int64_t tree_id, absl::string_view hash, uint64_t index);
 std::string Identity(int64_t tree_id, absl::string_view identity_hash);
-// The identity's part of its record's key (big-endian in the key): the
-// first bytes of SHA-256 of the identity hash.
-uint64_t IdentityKeyHash(absl::string_view identity_hash);
-std::string IdentityByKeyHash(int64_t tree_id, uint64_t key_hash);
 std::string Queue(int64_t tree_id, uint64_t seq);
 std::string QueueIndex(int64_t tree_id, uint64_t seq);
 std::string QueueRecord(int64_t tree_id, uint64_t seq);
@@ -87,8 +80,6 @@ std::string Tile(int64_t tree_id, uint32_t tile_level, uint64_t tile_index);
 std::string Bundle(int64_t tree_id, uint64_t bundle_index);
 std::string Sidecar(int64_t tree_id, uint64_t bundle_index);
 std::string LongValue(int64_t tree_id, uint64_t index);
-// Leaves of the log below the size it holds have identity records.
-std::string IndexedSize(int64_t tree_id);
 
 // Reads the big-endian uint64 at the end of a key.
 uint64_t TrailingUint64(absl::string_view key);

@@ -1,7 +1,6 @@
 #include "storage/rocksdb/log_storage.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -30,15 +29,6 @@ uint64_t SeqOf(uint64_t position) { return position >> kOffsetBits; }
 uint64_t OffsetOf(uint64_t position) {
   return position & (kMaxLeavesPerQueueRecord - 1);
 }
-
-// Identity records are written in batches of this many leaves: large
-// enough that inserts in key order land close together in the memtable.
-constexpr size_t kIdentityBatch = 65536;
-// Beyond this many integrated leaves without identity records (the writer
-// is behind), QueueLeaves pushes back.
-constexpr size_t kMaxUnindexedLeaves = size_t{1} << 22;
-// Leaves read per batch when rebuilding the unindexed identities at start.
-constexpr uint64_t kRecoveryReadBatch = 4096;
 
 // What a queued leaf takes in memory, roughly.
 size_t QueuedBytes(const trillian::LogLeaf& leaf) {
@@ -289,65 +279,6 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
       }
     }
   }
-  for (auto& [seq, batch] : state.queue) {
-    for (size_t i = 0; i < batch.leaves.size(); ++i) {
-      batch.identity_keys.push_back(
-          keys::IdentityKeyHash(batch.leaves[i].leaf_identity_hash()));
-      if (i < batch.consumed) continue;
-      state.unindexed.AddQueued(
-          batch.identity_keys[i],
-          {LeafPosition::Kind::kQueued, seq, static_cast<uint64_t>(i)});
-    }
-  }
-  return LoadUnindexedIdentities(tree_id, state);
-}
-
-absl::Status RocksLogStorage::LoadUnindexedIdentities(int64_t tree_id,
-                                                      TreeState& state) {
-  std::string indexed;
-  ::rocksdb::Status s = db_->db()->Get(::rocksdb::ReadOptions(), db_->log(),
-                                       keys::IndexedSize(tree_id), &indexed);
-  if (!s.ok() && !s.IsNotFound()) return ToAbsl(s);
-  if (s.IsNotFound()) {
-    // Versions before this one wrote every record as it queued a leaf.
-    if (!state.root.has_value()) return absl::OkStatus();  // InitRoot sets it.
-    std::string size;
-    PutUint(size, state.tree_size, 8);
-    state.unindexed.set_indexed_size(state.tree_size);
-    return ToAbsl(db_->db()->Put(db_->durable_write(), db_->log(),
-                                 keys::IndexedSize(tree_id), size));
-  }
-  if (indexed.size() != 8) {
-    return absl::DataLossError("corrupt indexed size of a log");
-  }
-  const uint64_t indexed_size = keys::Uint64At(indexed, 0);
-  if (indexed_size > state.tree_size) {
-    return absl::DataLossError(absl::StrCat(
-        "log ", tree_id, " has identity records up to ", indexed_size,
-        " but its tree holds ", state.tree_size, " leaves"));
-  }
-  state.unindexed.set_indexed_size(indexed_size);
-  // Integrated leaves whose records a stop or crash left unwritten.
-  for (uint64_t start = indexed_size; start < state.tree_size;
-       start += kRecoveryReadBatch) {
-    std::vector<uint64_t> indices;
-    for (uint64_t i = start;
-         i < state.tree_size && i < start + kRecoveryReadBatch; ++i) {
-      indices.push_back(i);
-    }
-    absl::StatusOr<std::vector<std::optional<trillian::LogLeaf>>> leaves =
-        ReadLeaves(tree_id, indices);
-    if (!leaves.ok()) return leaves.status();
-    for (size_t i = 0; i < indices.size(); ++i) {
-      if (!(*leaves)[i].has_value()) {
-        return absl::DataLossError(
-            absl::StrCat("leaf ", indices[i], " of log ", tree_id, " is lost"));
-      }
-      state.unindexed.AddIntegrated(
-          keys::IdentityKeyHash((*leaves)[i]->leaf_identity_hash()),
-          std::nullopt, indices[i]);
-    }
-  }
   return absl::OkStatus();
 }
 
@@ -367,12 +298,10 @@ absl::Status RocksLogStorage::InitRoot(int64_t tree_id,
   if ((*state)->root.has_value()) {
     return absl::AlreadyExistsError("log is already initialised");
   }
-  ::rocksdb::WriteBatch batch;
-  batch.Put(db_->log(), keys::Root(tree_id, 0), EncodeRootRecord(0, root));
-  batch.Put(db_->log(), keys::IndexedSize(tree_id), std::string(8, '\0'));
-  absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+  absl::Status s =
+      ToAbsl(db_->db()->Put(db_->durable_write(), db_->log(),
+                            keys::Root(tree_id, 0), EncodeRootRecord(0, root)));
   if (!s.ok()) return s;
-  (*state)->unindexed.set_indexed_size(0);
   (*state)->root = root;
   (*state)->tree_size = 0;
   (*state)->revision = 0;
@@ -547,51 +476,29 @@ RocksLogStorage::LookupIdentities(
     int64_t tree_id, absl::Span<const absl::string_view> identity_hashes,
     absl::Span<const std::string> record_keys) {
   const size_t n = identity_hashes.size();
-  std::vector<IdentityLookup> lookups(n);
-  // Other identities may give the same key: each reading below confirms
-  // the whole hash against the leaf it finds.
-  auto find_held =
-      [&](size_t i, absl::Span<const LeafPosition> positions) -> absl::Status {
-    for (const LeafPosition& position : positions) {
-      absl::StatusOr<HeldEntry> entry = ResolvePosition(tree_id, position);
-      if (!entry.ok()) return entry.status();
-      if (entry->leaf.leaf_identity_hash() == identity_hashes[i]) {
-        lookups[i].held = std::move(*entry);
-        break;
-      }
-    }
-    return absl::OkStatus();
-  };
-  // Leaves whose records are not written yet are found in memory.
-  std::vector<std::vector<LeafPosition>> unindexed(n);
-  {
-    absl::StatusOr<TreeState*> state = State(tree_id);
-    if (!state.ok()) return state.status();
-    absl::MutexLock lock(&(*state)->mu);
-    for (size_t i = 0; i < n; ++i) {
-      absl::Span<const LeafPosition> held =
-          (*state)->unindexed.Find(keys::TrailingUint64(record_keys[i]));
-      unindexed[i].assign(held.begin(), held.end());
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (absl::Status s = find_held(i, unindexed[i]); !s.ok()) return s;
-  }
   std::vector<::rocksdb::Slice> slices(record_keys.begin(), record_keys.end());
   std::vector<::rocksdb::PinnableSlice> values(n);
   std::vector<::rocksdb::Status> statuses(n);
   db_->db()->MultiGet(::rocksdb::ReadOptions(), db_->index(), n, slices.data(),
                       values.data(), statuses.data());
+  std::vector<IdentityLookup> lookups(n);
   for (size_t i = 0; i < n; ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return ToAbsl(statuses[i]);
     IdentityLookup& lookup = lookups[i];
     lookup.record = values[i].ToString();
-    if (lookup.held.has_value()) continue;
     absl::StatusOr<std::vector<LeafPosition>> positions =
         DecodePositions(lookup.record);
     if (!positions.ok()) return positions.status();
-    if (absl::Status s = find_held(i, *positions); !s.ok()) return s;
+    // Other identities may give the same key: confirm the whole hash.
+    for (const LeafPosition& position : *positions) {
+      absl::StatusOr<HeldEntry> entry = ResolvePosition(tree_id, position);
+      if (!entry.ok()) return entry.status();
+      if (entry->leaf.leaf_identity_hash() == identity_hashes[i]) {
+        lookup.held = std::move(*entry);
+        break;
+      }
+    }
   }
   return lookups;
 }
@@ -619,7 +526,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
   std::vector<int> first_of(leaves.size(), -1);
   absl::flat_hash_map<absl::string_view, int> seen;
   // The first occurrences' identities and record keys; concurrent calls
-  // must not queue leaves of the same record keys at the same time.
+  // must not write the same record keys at the same time.
   std::vector<size_t> firsts;
   std::vector<absl::string_view> first_hashes;
   std::vector<std::string> first_keys;
@@ -649,13 +556,9 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
           "log ", tree_id, " has ", state.queued_bytes,
           " bytes of leaves waiting for the sequencer; try again later"));
     }
-    if (state.unindexed.integrated_count() > kMaxUnindexedLeaves) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "log ", tree_id, " has ", state.unindexed.integrated_count(),
-          " leaves waiting for their identity records; try again later"));
-    }
-    // Wait out concurrent calls queueing leaves of one of our record keys,
-    // so that we see their leaves as held.
+    // Wait out concurrent calls that are writing one of our identity
+    // records, so that we see their leaves as held and extend their
+    // records rather than overwrite them.
     auto none_pending = [&]() ABSL_SHARED_LOCKS_REQUIRED(state.mu) {
       for (absl::string_view key : record_keys) {
         if (state.pending.contains(key)) return false;
@@ -673,11 +576,14 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
   // The leaves not held yet go into one queue record.
   std::vector<QueueOutcome> outcomes(leaves.size());
   std::vector<trillian::LogLeaf> added;
-  std::vector<uint64_t> added_keys;
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<std::vector<IdentityLookup>> lookups =
         LookupIdentities(tree_id, first_hashes, first_keys);
     if (!lookups.ok()) return lookups.status();
+    // Records in key order: with per-batch insert hints, each memtable
+    // insert then starts from the previous one's place in the skiplist
+    // instead of from its head.
+    std::map<absl::string_view, std::string> records;
     for (size_t f = 0; f < firsts.size(); ++f) {
       const size_t i = firsts[f];
       IdentityLookup& lookup = (*lookups)[f];
@@ -685,16 +591,19 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
         outcomes[i].leaf = std::move(lookup.held->leaf);
         continue;
       }
+      AppendPosition(
+          {LeafPosition::Kind::kQueued, seq, added.size()},
+          &records.try_emplace(first_keys[f], std::move(lookup.record))
+               .first->second);
       outcomes[i].added = true;
       outcomes[i].leaf = leaves[i];
       added.push_back(std::move(leaves[i]));
-      added_keys.push_back(keys::TrailingUint64(first_keys[f]));
     }
     if (added.empty()) return absl::OkStatus();
-    // Identity records come later (WriteIdentityRecords); until then the
-    // leaves are found in `unindexed`, and after a crash their queue record
-    // or bundle puts them back there.
     ::rocksdb::WriteBatch batch;
+    for (const auto& [key, record] : records) {
+      batch.Put(db_->index(), ::rocksdb::Slice(key.data(), key.size()), record);
+    }
     batch.Put(db_->log(), keys::QueueRecord(tree_id, seq),
               EncodeQueueRecord(added));
     size_t added_bytes = 0;
@@ -702,15 +611,15 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
       added_bytes += QueuedBytes(leaf);
     }
     {
-      // The sequencer does not read it while it is in flight.
+      // Visible to lookups before its identity records are; the sequencer
+      // does not read it while it is in flight.
       absl::MutexLock lock(&state.mu);
-      QueuedBatch& queued = state.queue[seq];
-      queued.leaves = std::move(added);
-      queued.identity_keys = std::move(added_keys);
+      state.queue[seq].leaves = std::move(added);
       state.queued_bytes += added_bytes;
     }
-    absl::Status written =
-        ToAbsl(db_->db()->Write(db_->durable_write(), &batch));
+    ::rocksdb::WriteOptions write = db_->durable_write();
+    write.memtable_insert_hint_per_batch = true;
+    absl::Status written = ToAbsl(db_->db()->Write(write, &batch));
     if (!written.ok()) {
       absl::MutexLock lock(&state.mu);
       state.queue.erase(seq);
@@ -721,16 +630,6 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
 
   {
     absl::MutexLock lock(&state.mu);
-    // Found by lookups before the sequencer can integrate them (it waits
-    // for in-flight records) and before concurrent calls stop waiting.
-    if (auto it = state.queue.find(seq);
-        status.ok() && it != state.queue.end()) {
-      const std::vector<uint64_t>& queued = it->second.identity_keys;
-      for (size_t j = 0; j < queued.size(); ++j) {
-        state.unindexed.AddQueued(queued[j], {LeafPosition::Kind::kQueued, seq,
-                                              static_cast<uint64_t>(j)});
-      }
-    }
     for (absl::string_view key : record_keys) state.pending.erase(key);
     state.in_flight.erase(seq);
   }
@@ -1017,18 +916,6 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   }
   wb.Put(db_->log(), keys::Root(tree_id, batch.revision),
          EncodeRootRecord(batch.tree_size, batch.root));
-  // PREORDERED_LOG leaves got their identity records when added.
-  bool mark_indexed = false;
-  if (!from_queue) {
-    absl::MutexLock lock(&state.mu);
-    mark_indexed = state.unindexed.integrated_count() == 0 &&
-                   state.unindexed.indexed_size() == state.tree_size;
-  }
-  if (mark_indexed) {
-    std::string size;
-    PutUint(size, batch.tree_size, 8);
-    wb.Put(db_->log(), keys::IndexedSize(tree_id), size);
-  }
 
   absl::Status s = ToAbsl(db_->db()->Write(db_->durable_write(), &wb));
   if (!s.ok()) return s;
@@ -1040,114 +927,14 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
   state.root = batch.root;
   state.tree_size = batch.tree_size;
   state.revision = batch.revision;
-  if (mark_indexed) state.unindexed.set_indexed_size(batch.tree_size);
-  if (state.unindexed.integrated_count() >= kIdentityBatch) {
-    absl::MutexLock writer_lock(&writer_mu_);
-    writer_wanted_ = true;
-  }
-  for (size_t i = 0; i < batch.consumed_queue_seqs.size(); ++i) {
-    const uint64_t position = batch.consumed_queue_seqs[i];
+  for (uint64_t position : batch.consumed_queue_seqs) {
     auto it = state.queue.find(SeqOf(position));
     if (it == state.queue.end()) continue;
-    state.unindexed.AddIntegrated(
-        it->second.identity_keys[OffsetOf(position)],
-        LeafPosition{LeafPosition::Kind::kQueued, SeqOf(position),
-                     OffsetOf(position)},
-        batch.leaves[i].leaf_index());
     state.queued_bytes -= QueuedBytes(it->second.leaves[OffsetOf(position)]);
     it->second.consumed = OffsetOf(position) + 1;
     if (it->second.consumed == it->second.leaves.size()) state.queue.erase(it);
   }
   return absl::OkStatus();
-}
-
-RocksLogStorage::~RocksLogStorage() {
-  if (!identity_writer_.joinable()) return;
-  {
-    absl::MutexLock lock(&writer_mu_);
-    writer_stopping_ = true;
-  }
-  identity_writer_.join();
-}
-
-void RocksLogStorage::StartIdentityWriter(absl::Duration interval) {
-  identity_writer_ = std::thread([this, interval] {
-    for (bool stopping = false; !stopping;) {
-      {
-        absl::MutexLock lock(&writer_mu_);
-        auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(writer_mu_) {
-          return writer_wanted_ || writer_stopping_;
-        };
-        writer_mu_.AwaitWithTimeout(absl::Condition(&woken), interval);
-        stopping = writer_stopping_;
-        writer_wanted_ = false;
-      }
-      std::vector<int64_t> trees;
-      {
-        absl::MutexLock lock(&states_mu_);
-        for (const auto& [tree_id, state] : states_) trees.push_back(tree_id);
-      }
-      for (int64_t tree_id : trees) {
-        // A failed round is retried at the next; QueueLeaves pushes back if
-        // the records fall far behind.
-        if (absl::Status s = WriteIdentityRecords(tree_id); !s.ok()) {
-          std::fprintf(stderr, "identity records of log %lld: %s\n",
-                       static_cast<long long>(tree_id), s.ToString().c_str());
-        }
-      }
-    }
-  });
-}
-
-absl::Status RocksLogStorage::WriteIdentityRecords(int64_t tree_id) {
-  absl::StatusOr<TreeState*> state_or = State(tree_id);
-  if (!state_or.ok()) return state_or.status();
-  TreeState& state = **state_or;
-  absl::MutexLock writer_lock(&state.identity_writer_mu);
-  for (;;) {
-    std::vector<std::pair<uint64_t, uint64_t>> leaves;  // (index, key)
-    uint64_t indexed_size = 0;
-    {
-      absl::MutexLock lock(&state.mu);
-      leaves = state.unindexed.Integrated(kIdentityBatch);
-      indexed_size = state.unindexed.indexed_size();
-    }
-    if (leaves.empty()) return absl::OkStatus();
-    if (leaves.front().first != indexed_size ||
-        leaves.back().first - leaves.front().first + 1 != leaves.size()) {
-      return absl::InternalError(absl::StrCat(
-          "log ", tree_id, ": leaves without identity records are not ",
-          "contiguous from ", indexed_size));
-    }
-    const uint64_t next_size = leaves.back().first + 1;
-    // In key order: with per-batch insert hints each memtable insert starts
-    // from the previous one's place, and a large batch puts them close
-    // together. Merged onto what a record holds already (other identities
-    // giving the same key), without reading it.
-    std::sort(leaves.begin(), leaves.end(),
-              [](const auto& a, const auto& b) { return a.second < b.second; });
-    ::rocksdb::WriteBatch batch;
-    for (const auto& [index, key_hash] : leaves) {
-      std::string position;
-      AppendPosition({LeafPosition::Kind::kIndex, index}, &position);
-      if (absl::Status s = ToAbsl(batch.Merge(
-              db_->index(), keys::IdentityByKeyHash(tree_id, key_hash),
-              position));
-          !s.ok()) {
-        return s;
-      }
-    }
-    std::string size;
-    PutUint(size, next_size, 8);
-    batch.Put(db_->log(), keys::IndexedSize(tree_id), size);
-    ::rocksdb::WriteOptions write = db_->durable_write();
-    write.memtable_insert_hint_per_batch = true;
-    if (absl::Status s = ToAbsl(db_->db()->Write(write, &batch)); !s.ok()) {
-      return s;
-    }
-    absl::MutexLock lock(&state.mu);
-    state.unindexed.DropIntegrated(leaves.size());
-  }
 }
 
 absl::StatusOr<std::optional<std::pair<uint64_t, LeafBundle>>>

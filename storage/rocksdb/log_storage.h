@@ -7,13 +7,11 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "rocksdb/write_batch.h"
 #include "storage/log_storage.h"
@@ -21,7 +19,6 @@
 #include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/leaf_bundle.h"
 #include "storage/rocksdb/tile_cache.h"
-#include "storage/rocksdb/unindexed_identities.h"
 
 namespace trellis::storage::rocksdb {
 
@@ -40,15 +37,6 @@ class RocksLogStorage : public LogStorage {
       : db_(db),
         tile_cache_(tile_cache_bytes),
         max_queued_bytes_(max_queued_bytes) {}
-  // Stops the identity record writer, if started, after a last round.
-  ~RocksLogStorage() override;
-
-  // Writes the identity records of every integrated leaf that has none
-  // yet, in batches in key order (unindexed_identities.h says why).
-  absl::Status WriteIdentityRecords(int64_t tree_id);
-  // Runs WriteIdentityRecords for every loaded log every `interval`, and
-  // sooner for a log with a batch of leaves waiting.
-  void StartIdentityWriter(absl::Duration interval);
 
   absl::StatusOr<std::optional<trillian::SignedLogRoot>> LatestRoot(
       int64_t tree_id) override;
@@ -89,8 +77,6 @@ class RocksLogStorage : public LogStorage {
   // records of older versions), kept in memory until integrated.
   struct QueuedBatch {
     std::vector<trillian::LogLeaf> leaves;
-    // Each leaf's keys::IdentityKeyHash.
-    std::vector<uint64_t> identity_keys;
     size_t consumed = 0;  // Integrated, from the front.
     bool legacy = false;  // A per-leaf 'q' record.
   };
@@ -113,13 +99,9 @@ class RocksLogStorage : public LogStorage {
     // reads no further than the smallest, so it never skips a record that
     // commits late.
     std::set<uint64_t> in_flight ABSL_GUARDED_BY(mu);
-    // Keys of the identity records of leaves being queued right now, for
+    // Keys of the identity records being written right now, for
     // de-duplication across concurrent calls.
     absl::flat_hash_set<std::string> pending ABSL_GUARDED_BY(mu);
-    // Queued and integrated leaves whose identity records are not written.
-    UnindexedIdentities unindexed ABSL_GUARDED_BY(mu);
-    // Serialises WriteIdentityRecords.
-    absl::Mutex identity_writer_mu;
     // Serialises AddSequencedLeaves, which checks then writes.
     absl::Mutex sequenced_mu;
     // The right-edge entry bundle as last written by Integrate (absent
@@ -131,10 +113,6 @@ class RocksLogStorage : public LogStorage {
 
   absl::StatusOr<TreeState*> State(int64_t tree_id);
   absl::Status Load(int64_t tree_id, TreeState& state);
-  // Puts the leaves at and above the log's indexed size back in
-  // `state.unindexed` (the queued ones are already).
-  absl::Status LoadUnindexedIdentities(int64_t tree_id, TreeState& state)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu);
   struct HeldEntry {
     trillian::LogLeaf leaf;
     // False while the leaf waits in the queue. (PREORDERED_LOG leaves are
@@ -187,12 +165,6 @@ class RocksLogStorage : public LogStorage {
   absl::Mutex states_mu_;
   absl::flat_hash_map<int64_t, std::unique_ptr<TreeState>> states_
       ABSL_GUARDED_BY(states_mu_);
-  // The identity record writer (StartIdentityWriter). `writer_wanted_` is
-  // set when a log has a batch waiting.
-  absl::Mutex writer_mu_;
-  bool writer_wanted_ ABSL_GUARDED_BY(writer_mu_) = false;
-  bool writer_stopping_ ABSL_GUARDED_BY(writer_mu_) = false;
-  std::thread identity_writer_;
 };
 
 }  // namespace trellis::storage::rocksdb

@@ -13,7 +13,6 @@
 #include "storage/rocksdb/identity_record.h"
 #include "storage/rocksdb/keys.h"
 #include "util/test_util.h"
-#include "util/tls_codec.h"
 
 namespace trellis::storage::rocksdb {
 namespace {
@@ -95,131 +94,10 @@ class RocksLogStorageTest : public ::testing::Test {
     ASSERT_TRUE(storage_->Integrate(kTree, batch).ok());
   }
 
-  // The log's identity records ('i' keys).
-  size_t IdentityRecords() {
-    const std::string prefix = keys::Prefix(kTree, keys::kIdentity);
-    size_t records = 0;
-    std::unique_ptr<::rocksdb::Iterator> it(
-        db_->db()->NewIterator(::rocksdb::ReadOptions(), db_->index()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-         it->Next()) {
-      ++records;
-    }
-    return records;
-  }
-
-  // The log's indexed size as stored, or -1 if absent.
-  int64_t StoredIndexedSize() {
-    std::string value;
-    if (!db_->db()
-             ->Get(::rocksdb::ReadOptions(), db_->log(),
-                   keys::IndexedSize(kTree), &value)
-             .ok()) {
-      return -1;
-    }
-    return static_cast<int64_t>(keys::Uint64At(value, 0));
-  }
-
-  // Queues every value again: each must be answered as held, at `index +
-  // i` (or still queued when index < 0).
-  void ExpectHeld(const std::vector<trillian::LogLeaf>& leaves, int64_t index) {
-    auto again = storage_->QueueLeaves(kTree, leaves);
-    ASSERT_TRUE(again.ok()) << again.status();
-    for (size_t i = 0; i < leaves.size(); ++i) {
-      ASSERT_FALSE((*again)[i].added) << i;
-      ASSERT_EQ((*again)[i].leaf.leaf_value(), leaves[i].leaf_value());
-      ASSERT_EQ((*again)[i].leaf.leaf_index(), index < 0 ? 0 : index + i);
-    }
-    auto indices = storage_->IndicesByHash(kTree, leaves[0].merkle_leaf_hash());
-    ASSERT_TRUE(indices.ok());
-    if (index >= 0) {
-      EXPECT_EQ(*indices, std::vector<uint64_t>{static_cast<uint64_t>(index)});
-    }
-  }
-
   testing::TempDir dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<RocksLogStorage> storage_;
 };
-
-// Identity records are written behind the sequencer, in batches; until
-// then, and after a restart that left them unwritten, queued and
-// integrated leaves are still found by identity.
-TEST_F(RocksLogStorageTest, IdentityRecordsAreWrittenBehindTheSequencer) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
-  EXPECT_EQ(StoredIndexedSize(), 0);
-  std::vector<trillian::LogLeaf> leaves;
-  for (int i = 0; i < 1000; ++i)
-    leaves.push_back(Leaf("w" + std::to_string(i)));
-  ASSERT_TRUE(storage_->QueueLeaves(kTree, leaves).ok());
-  EXPECT_EQ(IdentityRecords(), 0u);
-  ExpectHeld(leaves, -1);
-  Open();  // Queued, not indexed: found again from the queue record.
-  ExpectHeld(leaves, -1);
-  IntegrateQueue();
-  EXPECT_EQ(IdentityRecords(), 0u);
-  ExpectHeld(leaves, 0);
-  Open();  // Integrated, not indexed: found again from the bundles.
-  ExpectHeld(leaves, 0);
-  EXPECT_EQ(StoredIndexedSize(), 0);
-
-  ASSERT_TRUE(storage_->WriteIdentityRecords(kTree).ok());
-  EXPECT_EQ(IdentityRecords(), 1000u);
-  EXPECT_EQ(StoredIndexedSize(), 1000);
-  ExpectHeld(leaves, 0);
-  Open();
-  ExpectHeld(leaves, 0);
-
-  // The next leaves continue from the stored size.
-  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("next")}).ok());
-  IntegrateQueue();
-  ASSERT_TRUE(storage_->WriteIdentityRecords(kTree).ok());
-  EXPECT_EQ(IdentityRecords(), 1001u);
-  EXPECT_EQ(StoredIndexedSize(), 1001);
-  ExpectHeld({Leaf("next")}, 1000);
-}
-
-// Data directories of older versions have every identity record and no
-// indexed size: the whole tree counts as indexed. A size beyond the tree
-// is refused.
-TEST_F(RocksLogStorageTest, IndexedSizeOfOlderVersionsAndCorruptOnes) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
-  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("a"), Leaf("b")}).ok());
-  IntegrateQueue();
-  ASSERT_TRUE(storage_->WriteIdentityRecords(kTree).ok());
-  ASSERT_TRUE(
-      db_->db()
-          ->Delete(db_->durable_write(), db_->log(), keys::IndexedSize(kTree))
-          .ok());
-  Open();
-  ExpectHeld({Leaf("a"), Leaf("b")}, 0);
-  EXPECT_EQ(StoredIndexedSize(), 2);
-
-  std::string beyond;
-  PutUint(beyond, 3, 8);
-  ASSERT_TRUE(db_->db()
-                  ->Put(db_->durable_write(), db_->log(),
-                        keys::IndexedSize(kTree), beyond)
-                  .ok());
-  Open();
-  auto root = storage_->LatestRoot(kTree);
-  EXPECT_EQ(root.status().code(), absl::StatusCode::kDataLoss);
-}
-
-// The writer thread writes the records without being asked.
-TEST_F(RocksLogStorageTest, TheIdentityWriterCatchesUp) {
-  ASSERT_TRUE(storage_->InitRoot(kTree, Root(0, merkle::EmptyRoot(), 0)).ok());
-  storage_->StartIdentityWriter(absl::Milliseconds(10));
-  ASSERT_TRUE(storage_->QueueLeaves(kTree, {Leaf("a"), Leaf("b")}).ok());
-  IntegrateQueue();
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (StoredIndexedSize() != 2 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_EQ(StoredIndexedSize(), 2);
-  EXPECT_EQ(IdentityRecords(), 2u);
-  storage_.reset();  // Stops the writer.
-}
 
 // One QueueLeaves call is one queue record: a crash after part of it was
 // integrated resumes with the rest, and every leaf is found where it went.
@@ -671,8 +549,6 @@ TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
     return leaf;
   };
   ASSERT_TRUE(storage_->QueueLeaves(kTree, {with_identity("b", 'b')}).ok());
-  IntegrateQueue();
-  ASSERT_TRUE(storage_->WriteIdentityRecords(kTree).ok());
   std::string b_record;
   ASSERT_TRUE(
       db_->db()
@@ -704,18 +580,11 @@ TEST_F(RocksLogStorageTest, IdentitiesSharingTheirKeyAreTold) {
       ASSERT_TRUE(again.ok());
       EXPECT_FALSE((*again)[0].added) << c;
       EXPECT_EQ((*again)[0].leaf.leaf_value(), std::string(1, c));
-      // 'b' was integrated first, to copy its record.
-      EXPECT_EQ((*again)[0].leaf.has_integrate_timestamp(),
-                integrated || c == 'b')
-          << c;
+      EXPECT_EQ((*again)[0].leaf.has_integrate_timestamp(), integrated);
     }
   };
   expect_held(false);
   IntegrateQueue();
-  expect_held(true);
-  ASSERT_TRUE(storage_->WriteIdentityRecords(kTree).ok());
-  expect_held(true);
-  Open();
   expect_held(true);
   EXPECT_EQ(storage_->PeekQueue(kTree, 100)->size(), 0u);
   std::string a_record;
