@@ -50,9 +50,12 @@ fill=$(bazel-bin/bench/loadgen --addr="$addr" --total=1000000 --duration=120s)
 echo "$fill"
 tree=$(echo "$fill" | sed -n 's/^tree_id=//p')
 sleep 5  # Let the compactions the fill triggered settle.
-for clients in 2 4; do
-  bazel-bin/bench/loadgen --addr="$addr" --mode=proofs --tree_id="$tree" \
-    --clients=$clients --inflight=16 --duration=10s
+# Proofs, then the cheapest read under the same load as their baseline.
+for mode in proofs roots; do
+  for clients in 2 4; do
+    bazel-bin/bench/loadgen --addr="$addr" --mode=$mode --tree_id="$tree" \
+      --clients=$clients --inflight=16 --duration=10s
+  done
 done
 tlog_addr="127.0.0.1:$(cat "$work/tlog_port")"
 for clients in 2 4 8; do
