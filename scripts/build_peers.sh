@@ -81,6 +81,22 @@ go_build_tools() {
   )
 }
 
+# go_build_tools_once NAME DIR MODULE@VERSION PKG... : go_build_tools unless
+# the binaries (the packages' last path elements) are built at that version.
+go_build_tools_once() {
+  local name="$1" dir="$2" want="$3"; shift 3
+  local stamp="$BIN/.$name-stamp" bins=() p
+  for p in "$@"; do bins+=("${p##*/}"); done
+  if [[ $FORCE == 0 ]] && stamp_ok "$stamp" "$want" "${bins[@]}"; then
+    log "$name ${want#*@} already built in $BIN"
+    return
+  fi
+  log "building $name ${want#*@}"
+  rm -f "$stamp"
+  PEER_LDFLAGS="-s -w" go_build_tools "$dir" "$want" "$@"
+  echo "$want" > "$stamp"
+}
+
 # ---------------------------------------------------------------- SPIRE
 SPIRE_STAMP="$BIN/.spire-stamp"
 SPIRE_WANT="github.com/spiffe/spire@$SPIRE_VERSION"
@@ -194,36 +210,19 @@ go_build_peer tiles-check "$PEERS_SRC/tiles-check" \
 # that cosigns Trellis checkpoints and refuses forks (tests/tlog_witness_test).
 # The repository has no tags; this is the proxy's latest pseudo-version.
 WITNESS_VERSION="${WITNESS_VERSION:-v0.0.0-20260720115447-2e1c6971d19e}"
-WITNESS_STAMP="$BIN/.omniwitness-stamp"
-WITNESS_WANT="github.com/transparency-dev/witness@$WITNESS_VERSION"
-if [[ $FORCE == 0 ]] && stamp_ok "$WITNESS_STAMP" "$WITNESS_WANT" omniwitness generate_keys; then
-  log "omniwitness $WITNESS_VERSION already built in $BIN"
-else
-  log "building omniwitness $WITNESS_VERSION"
-  rm -f "$WITNESS_STAMP"
-  PEER_LDFLAGS="-s -w" go_build_tools "$CACHE/peers/witness" "$WITNESS_WANT" \
-    github.com/transparency-dev/witness/cmd/omniwitness \
-    github.com/transparency-dev/witness/cmd/generate_keys
-  echo "$WITNESS_WANT" > "$WITNESS_STAMP"
-fi
+go_build_tools_once omniwitness "$CACHE/peers/witness" \
+  "github.com/transparency-dev/witness@$WITNESS_VERSION" \
+  github.com/transparency-dev/witness/cmd/omniwitness \
+  github.com/transparency-dev/witness/cmd/generate_keys
 
 # ------------------------------------------------ litewitness (tlog-witness)
 # torchwood's litewitness and witnessctl: a second, independent witness
 # (SQLite state, its key in an ssh-agent) that cosigns Trellis checkpoints
 # and refuses forks (tests/tlog_witness_test).
-TORCHWOOD_VERSION="${TORCHWOOD_VERSION:-v0.6.1}"
-LITEWITNESS_STAMP="$BIN/.litewitness-stamp"
-LITEWITNESS_WANT="filippo.io/torchwood@$TORCHWOOD_VERSION"
-if [[ $FORCE == 0 ]] && stamp_ok "$LITEWITNESS_STAMP" "$LITEWITNESS_WANT" litewitness witnessctl; then
-  log "litewitness $TORCHWOOD_VERSION already built in $BIN"
-else
-  log "building litewitness $TORCHWOOD_VERSION"
-  rm -f "$LITEWITNESS_STAMP"
-  PEER_LDFLAGS="-s -w" go_build_tools "$CACHE/peers/torchwood" "$LITEWITNESS_WANT" \
-    filippo.io/torchwood/cmd/litewitness \
-    filippo.io/torchwood/cmd/witnessctl
-  echo "$LITEWITNESS_WANT" > "$LITEWITNESS_STAMP"
-fi
+go_build_tools_once litewitness "$CACHE/peers/torchwood" \
+  "filippo.io/torchwood@${TORCHWOOD_VERSION:-v0.6.1}" \
+  filippo.io/torchwood/cmd/litewitness \
+  filippo.io/torchwood/cmd/witnessctl
 
 # ------------------------------------------------ OPA (the Rego reference)
 # The Rego engine's results are checked against OPA's on the same policies
