@@ -1,6 +1,6 @@
-// Storage and sequencing speed on the real RocksDB backend, with a raw
-// RocksDB WriteBatch of the same shape as the baseline measured in the same
-// run.
+// Storage and sequencing speed on the real RocksDB backend, each against a
+// raw RocksDB WriteBatch of the same records as its baseline, measured in
+// the same run.
 #include <algorithm>
 #include <random>
 #include <string>
@@ -101,41 +101,57 @@ void BM_IntegrateBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_IntegrateBatch)->Arg(1000)->Arg(10000)->UseRealTime();
 
-// Baseline: the records the log's layout writes for range(0) leaves, in
-// the same two synced WriteBatches, without any of the work that produces
-// them. Queueing: one queue record with the leaves and one identity record
-// per leaf (keys spread as hashed keys are). Integrating: the entry bundles
-// and sidecars the leaves reach (the right edge's rewritten), their tiles,
-// the queue record's forwarding record and removal, the root.
-void BM_RawWriteBatch(benchmark::State& state) {
+// Baselines: the records the log's layout writes, in the same synced
+// WriteBatches, without any of the work that produces them. One thread and
+// a database that starts empty (little flushing or compaction), so an upper
+// bound on what RocksDB does with these bytes.
+
+// Queueing range(0) leaves (BM_QueueLeaves): one queue record holding the
+// leaves as QueueLeaves encodes them, and one identity record per leaf
+// (hashed keys, spread as SHA-256 spreads them), in key order as
+// QueueLeaves writes them.
+void BM_RawQueueWrite(benchmark::State& state) {
   Env env;
   namespace keys = storage::rocksdb::keys;
   const int n_leaves = state.range(0);
-  const std::string queue_record(n_leaves * 110, 'q');
-  const std::string bundle(256 * 102, 'e');
-  const std::string sidecar(256 * 5, 'x');
-  const std::string tile(256 * 32 + 16 * 32, 't');
-  const std::string root(200, 'r');
+  const std::string queue_record(n_leaves * (4 + Leaf(0).ByteSizeLong()), 'q');
   const std::string identity_prefix = keys::Prefix(kTree, keys::kIdentity);
   std::mt19937_64 random(1);
   ::rocksdb::WriteOptions hinted = env.db->durable_write();
   hinted.memtable_insert_hint_per_batch = true;
-  uint64_t n = 0;
   uint64_t seq = 0;
   for (auto _ : state) {
-    // In key order with per-batch insert hints, as QueueLeaves writes them.
     std::vector<std::string> identity_keys(n_leaves, identity_prefix);
     for (std::string& key : identity_keys) PutUint(key, random(), 8);
     std::sort(identity_keys.begin(), identity_keys.end());
     ::rocksdb::WriteBatch queued;
     for (const std::string& key : identity_keys) {
-      queued.Put(env.db->index(), key, "\x05\x01\x02");
+      queued.Put(env.db->index(), key, "\x42\x85\x8a\x01\x07");
     }
-    queued.Put(env.db->log(), keys::QueueRecord(kTree, seq), queue_record);
+    queued.Put(env.db->log(), keys::QueueRecord(kTree, seq++), queue_record);
     benchmark::DoNotOptimize(env.db->db()->Write(hinted, &queued));
+  }
+  state.SetItemsProcessed(state.iterations() * n_leaves);
+}
+BENCHMARK(BM_RawQueueWrite)->Arg(1000)->UseRealTime();
 
+// Integrating range(0) leaves (BM_IntegrateBatch): the entry bundles and
+// sidecars they reach (the right edge's rewritten), their level-0 tiles
+// and the level-1 tile above, one queue record's forwarding record and
+// removal, the root.
+void BM_RawIntegrateWrite(benchmark::State& state) {
+  Env env;
+  namespace keys = storage::rocksdb::keys;
+  const int n_leaves = state.range(0);
+  const std::string bundle(256 * (2 + Leaf(0).leaf_value().size()), 'e');
+  const std::string sidecar(256 * 5, 'x');
+  const std::string tile(256 * 32 + 16 * 32, 't');
+  const std::string root(200, 'r');
+  uint64_t n = 0;
+  uint64_t seq = 0;
+  for (auto _ : state) {
     ::rocksdb::WriteBatch integrated;
-    for (uint64_t b = n / 256; b <= (n + n_leaves) / 256; ++b) {
+    for (uint64_t b = n / 256; b <= (n + n_leaves - 1) / 256; ++b) {
       integrated.Put(env.db->log(), keys::Bundle(kTree, b), bundle);
       integrated.Put(env.db->log(), keys::Sidecar(kTree, b), sidecar);
       integrated.Put(env.db->log(), keys::Tile(kTree, 0, b), tile);
@@ -152,7 +168,7 @@ void BM_RawWriteBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * n_leaves);
 }
-BENCHMARK(BM_RawWriteBatch)->Arg(1000)->Arg(10000)->UseRealTime();
+BENCHMARK(BM_RawIntegrateWrite)->Arg(1000)->Arg(10000)->UseRealTime();
 
 // Inclusion proofs read from RocksDB tiles of a 1,000,000-leaf tree.
 void BM_InclusionProofFromTiles1M(benchmark::State& state) {

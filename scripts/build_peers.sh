@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Build the unmodified SPIRE agent and server (and OPA, the Rego reference)
-# from the Go module proxy, for
-# Trellis end-to-end tests and benchmarks. Everything (GOPATH, module cache, build cache, scratch modules,
-# binaries) lives under $TRELLIS_CACHE (default ~/.cache/trellis), never in the
-# repository, so CI runs on the same machine reuse it.
+# Build the real peers Trellis is tested against from the Go module proxy:
+# the unmodified SPIRE agent and server, go-spiffe and Tessera clients
+# (tests/peers), the omniwitness and litewitness witnesses, and OPA (the
+# Rego reference). Everything (GOPATH, module cache, build cache, scratch
+# modules, binaries) lives under $TRELLIS_CACHE (default ~/.cache/trellis),
+# never in the repository, so CI runs on the same machine reuse it.
 #
 # Usage: scripts/build_peers.sh [--force]
 #   --force   rebuild even if the version stamp matches
 # Env: TRELLIS_CACHE (default ~/.cache/trellis), SPIRE_VERSION (default v1.13.3),
 #      LEGACY_AGENT_VERSION (default v0.10.0: bin/spire-agent-v0.10.0, an agent
-#      of the legacy node API), GOTOOLCHAIN (default local; go1.27.3 is tried
-#      only if a module needs it).
+#      of the legacy node API), WITNESS_VERSION (omniwitness's pseudo-version),
+#      TORCHWOOD_VERSION (default v0.6.1, litewitness), TESSERA_VERSION,
+#      MERKLE_VERSION, XMOD_VERSION, FORMATS_VERSION, OPA_VERSION, GOTOOLCHAIN
+#      (default local; go1.27.3 is tried only if a module needs it).
 # Prints the directory that holds the binaries (…/bin) on its last line.
 #
 # Idempotent: when the binaries exist and their stamp names the wanted

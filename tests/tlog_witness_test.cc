@@ -3,14 +3,17 @@
 // as a witness, transparency-dev/witness's omniwitness and torchwood's
 // litewitness (built from the Go module proxy by scripts/build_peers.sh). A log
 // whose witnesses are away holds its checkpoint back (or publishes it, failing
-// open); forked checkpoints are refused by both witnesses and by `trellis
+// open); forked checkpoints are refused by all three witnesses and by `trellis
 // verify-checkpoint`.
 #include <httplib.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -106,18 +109,27 @@ class Litewitness {
     EXPECT_EQ(made.exit_code, 0) << made.err;
     // A short path: socket paths are limited to about 100 bytes.
     char agent_dir[] = "/tmp/trellis-lite-XXXXXX";
-    EXPECT_NE(mkdtemp(agent_dir), nullptr);
+    if (mkdtemp(agent_dir) == nullptr) {
+      ADD_FAILURE() << "mkdtemp: " << strerror(errno);
+      return;
+    }
     agent_dir_ = agent_dir;
     const std::string socket = agent_dir_ + "/agent";
     agent_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"/usr/bin/ssh-agent", "-D", "-a", socket}, "");
+    // The key goes in once the agent listens.
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (access(socket.c_str(), F_OK) != 0 && absl::Now() < deadline) {
+    CliResult added;
+    do {
+      added = RunProgram("/usr/bin/env",
+                         {"SSH_AUTH_SOCK=" + socket, "/usr/bin/ssh-add", key});
+      if (added.exit_code == 0) break;
       absl::SleepFor(absl::Milliseconds(20));
+    } while (absl::Now() < deadline);
+    if (added.exit_code != 0) {
+      ADD_FAILURE() << "ssh-add: " << added.err;
+      return;
     }
-    CliResult added = RunProgram(
-        "/usr/bin/env", {"SSH_AUTH_SOCK=" + socket, "/usr/bin/ssh-add", key});
-    EXPECT_EQ(added.exit_code, 0) << added.err;
     CliResult listed = RunProgram("/usr/bin/ssh-keygen",
                                   {"-l", "-E", "sha256", "-f", key + ".pub"});
     const std::vector<std::string> fields = absl::StrSplit(listed.out, ' ');
@@ -142,6 +154,10 @@ class Litewitness {
         "");
     // Ready once its home page names its verifier key.
     while (absl::Now() < deadline) {
+      if (process_->WaitForExit(absl::ZeroDuration()).has_value()) {
+        ADD_FAILURE() << "litewitness exited at start";
+        return;
+      }
       httplib::Client client("127.0.0.1", port_);
       httplib::Result home = client.Get("/");
       const size_t at =
@@ -158,7 +174,8 @@ class Litewitness {
   ~Litewitness() {
     process_.reset();
     agent_.reset();
-    std::filesystem::remove_all(agent_dir_);
+    std::error_code ignored;
+    if (!agent_dir_.empty()) std::filesystem::remove_all(agent_dir_, ignored);
   }
 
   std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
@@ -192,6 +209,10 @@ class TlogWitnessTest : public ::testing::Test {
          {"omniwitness", "generate_keys", "litewitness", "witnessctl"}) {
       ASSERT_EQ(access(PeerBinary(peer).c_str(), X_OK), 0)
           << "run scripts/build_peers.sh";
+    }
+    for (const char* tool :
+         {"/usr/bin/ssh-keygen", "/usr/bin/ssh-agent", "/usr/bin/ssh-add"}) {
+      ASSERT_EQ(access(tool, X_OK), 0) << tool << ": run scripts/setup.sh";
     }
     log_server_ = std::make_unique<TrellisdProcess>(
         dir_.path() + "/log",
@@ -417,10 +438,21 @@ TEST_F(TlogWitnessTest, WitnessesAndTheCliRefuseAFork) {
   const std::string trellis_vkey =
       Trimmed(dir_.path() + "/witness/witness.vkey");
 
-  for (int port : {trellis_witness->tlog_port(), omni.port(), lite.port()}) {
+  const std::pair<int, std::string> witnesses[] = {
+      {trellis_witness->tlog_port(), trellis_vkey},
+      {omni.port(), omni.vkey()},
+      {lite.port(), lite.vkey()}};
+  for (const auto& [port, vkey] : witnesses) {
     httplib::Result cosigned = AddCheckpoint(port, 0, honest);
     ASSERT_TRUE(cosigned);
     EXPECT_EQ(cosigned->status, 200) << port << cosigned->body;
+    // The answer is that witness's cosignature of the honest checkpoint.
+    EXPECT_EQ(VerifyCheckpoint(honest + cosigned->body,
+                               absl::StrCat("log ", log.vkey(), "\nwitness w ",
+                                            vkey, "\nquorum w\n"))
+                  .exit_code,
+              0)
+        << port;
     httplib::Result refused = AddCheckpoint(port, 1, forked);
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 422) << port << refused->body;

@@ -476,6 +476,9 @@ RocksLogStorage::LookupIdentities(
     int64_t tree_id, absl::Span<const absl::string_view> identity_hashes,
     absl::Span<const std::string> record_keys) {
   const size_t n = identity_hashes.size();
+  if (record_keys.size() != n) {
+    return absl::InternalError("one record key per identity expected");
+  }
   std::vector<::rocksdb::Slice> slices(record_keys.begin(), record_keys.end());
   std::vector<::rocksdb::PinnableSlice> values(n);
   std::vector<::rocksdb::Status> statuses(n);
@@ -580,9 +583,9 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     absl::StatusOr<std::vector<IdentityLookup>> lookups =
         LookupIdentities(tree_id, first_hashes, first_keys);
     if (!lookups.ok()) return lookups.status();
-    // Records in key order: with per-batch insert hints, each memtable
-    // insert then starts from the previous one's place in the skiplist
-    // instead of from its head.
+    // Records in key order: consecutive inserts land near each other in
+    // the memtable's skiplist, and with concurrent memtable writers the
+    // per-batch hints start each from the previous one's place.
     std::map<absl::string_view, std::string> records;
     for (size_t f = 0; f < firsts.size(); ++f) {
       const size_t i = firsts[f];
