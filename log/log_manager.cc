@@ -146,6 +146,15 @@ absl::StatusOr<trillian::SignedLogRoot> LogManager::Init(int64_t log_id) {
 absl::StatusOr<std::vector<storage::QueueOutcome>> LogManager::QueueLeaves(
     int64_t log_id,
     const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves) {
+  absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =
+      PrepareQueue(log_id, leaves);
+  if (!prepared.ok()) return prepared.status();
+  return logs_->QueueLeaves(log_id, std::move(*prepared));
+}
+
+absl::StatusOr<std::vector<trillian::LogLeaf>> LogManager::PrepareQueue(
+    int64_t log_id,
+    const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves) {
   absl::StatusOr<trillian::Tree> tree = TreeFor(log_id, Access::kQueue);
   if (!tree.ok()) return tree.status();
   absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =
@@ -154,7 +163,24 @@ absl::StatusOr<std::vector<storage::QueueOutcome>> LogManager::QueueLeaves(
   if (absl::StatusOr<LogHead> head = LatestHead(log_id); !head.ok()) {
     return head.status();
   }
-  return logs_->QueueLeaves(log_id, std::move(*prepared));
+  return prepared;
+}
+
+void LogManager::QueueLeavesThen(
+    int64_t log_id,
+    const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
+    QueueDone done) {
+  if (coalescer_ == nullptr) {
+    std::move(done)(QueueLeaves(log_id, leaves));
+    return;
+  }
+  absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =
+      PrepareQueue(log_id, leaves);
+  if (!prepared.ok()) {
+    std::move(done)(prepared.status());
+    return;
+  }
+  coalescer_->Queue(log_id, std::move(*prepared), std::move(done));
 }
 
 absl::StatusOr<std::vector<std::string>> LogManager::Append(

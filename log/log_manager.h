@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/repeated_field.h"
+#include "log/queue_coalescer.h"
 #include "log/record_sink.h"
 #include "log/root_signer.h"
 #include "merkle/log_root.h"
@@ -53,12 +54,16 @@ struct AtHead {
 
 class LogManager : public RecordSink {
  public:
+  // With a `coalescer`, QueueLeavesThen writes concurrent calls together
+  // through it; without one, it writes each call on the caller's thread.
   LogManager(storage::TreeStorage* trees, storage::LogStorage* logs,
-             SignerProvider signers, LogManagerOptions options = {})
+             SignerProvider signers, LogManagerOptions options = {},
+             QueueCoalescer* coalescer = nullptr)
       : trees_(trees),
         logs_(logs),
         signers_(std::move(signers)),
-        options_(options) {}
+        options_(options),
+        coalescer_(coalescer) {}
 
   // Signs the empty root (revision 0). ALREADY_EXISTS after.
   absl::StatusOr<trillian::SignedLogRoot> Init(int64_t log_id);
@@ -68,6 +73,13 @@ class LogManager : public RecordSink {
   absl::StatusOr<std::vector<storage::QueueOutcome>> QueueLeaves(
       int64_t log_id,
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves);
+
+  // QueueLeaves that answers through `done` instead of waiting: a refusal
+  // at once, on this thread; the outcomes once durable.
+  void QueueLeavesThen(
+      int64_t log_id,
+      const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
+      QueueDone done);
 
   // PREORDERED_LOG trees: stores leaves at their contiguous indices. Per
   // leaf: OK with the leaf, or the refusal with the held leaf.
@@ -127,6 +139,10 @@ class LogManager : public RecordSink {
   absl::StatusOr<trillian::Tree> TreeFor(int64_t tree_id, Access access);
   // FAILED_PRECONDITION if the log was never initialised.
   absl::StatusOr<LogHead> LatestHead(int64_t tree_id);
+  // The checks of QueueLeaves, then PrepareLeaves.
+  absl::StatusOr<std::vector<trillian::LogLeaf>> PrepareQueue(
+      int64_t log_id,
+      const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves);
   // Validated copies of submitted leaves with hashes and queue time set.
   absl::StatusOr<std::vector<trillian::LogLeaf>> PrepareLeaves(
       const trillian::Tree& tree,
@@ -137,6 +153,7 @@ class LogManager : public RecordSink {
   storage::LogStorage* const logs_;
   const SignerProvider signers_;
   const LogManagerOptions options_;
+  QueueCoalescer* const coalescer_;
 };
 
 }  // namespace trellis::log

@@ -36,6 +36,42 @@ grpc::Status ReplyLeaves(
   return grpc::Status::OK;
 }
 
+// Each leaf's outcome; one already held carries ALREADY_EXISTS.
+grpc::Status ReplyQueued(
+    absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes,
+    trillian::QueueLeavesResponse* response) {
+  if (!outcomes.ok()) return ToGrpc(outcomes.status());
+  for (storage::QueueOutcome& outcome : *outcomes) {
+    trillian::QueuedLogLeaf* queued = response->add_queued_leaves();
+    *queued->mutable_leaf() = std::move(outcome.leaf);
+    if (!outcome.added) {
+      *queued->mutable_status() =
+          RpcStatus(absl::AlreadyExistsError("leaf already exists"));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+// QueueLeaf's answer: the one leaf's outcome.
+grpc::Status ReplyQueued(
+    absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes,
+    trillian::QueueLeafResponse* response) {
+  trillian::QueueLeavesResponse batch;
+  grpc::Status s = ReplyQueued(std::move(outcomes), &batch);
+  if (s.ok()) {
+    *response->mutable_queued_leaf() =
+        std::move(*batch.mutable_queued_leaves(0));
+  }
+  return s;
+}
+
+google::protobuf::RepeatedPtrField<trillian::LogLeaf> OneLeaf(
+    const trillian::QueueLeafRequest& request) {
+  google::protobuf::RepeatedPtrField<trillian::LogLeaf> leaves;
+  *leaves.Add() = request.leaf();
+  return leaves;
+}
+
 }  // namespace
 
 template <typename Request, typename Response>
@@ -51,20 +87,34 @@ grpc::ServerUnaryReactor* LogService::Serve(
                   });
 }
 
+// Queued writes are answered by the manager's coalescer, not on the pool.
 grpc::ServerUnaryReactor* LogService::QueueLeaf(
     grpc::CallbackServerContext* context,
     const trillian::QueueLeafRequest* request,
     trillian::QueueLeafResponse* response) {
-  return Serve(context, request, response, &LogService::QueueLeaf,
-               /*blocking=*/true);
+  return QueueThen(context, request->log_id(), OneLeaf(*request), response);
 }
 
 grpc::ServerUnaryReactor* LogService::QueueLeaves(
     grpc::CallbackServerContext* context,
     const trillian::QueueLeavesRequest* request,
     trillian::QueueLeavesResponse* response) {
-  return Serve(context, request, response, &LogService::QueueLeaves,
-               /*blocking=*/true);
+  return QueueThen(context, request->log_id(), request->leaves(), response);
+}
+
+template <typename Response>
+grpc::ServerUnaryReactor* LogService::QueueThen(
+    grpc::CallbackServerContext* context, int64_t log_id,
+    const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
+    Response* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  manager_->QueueLeavesThen(
+      log_id, leaves,
+      [reactor,
+       response](absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes) {
+        reactor->Finish(ReplyQueued(std::move(outcomes), response));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* LogService::AddSequencedLeaf(
@@ -165,32 +215,15 @@ grpc::ServerUnaryReactor* LogService::GetLeavesByHash(
 
 grpc::Status LogService::QueueLeaf(const trillian::QueueLeafRequest* request,
                                    trillian::QueueLeafResponse* response) {
-  trillian::QueueLeavesRequest batch;
-  batch.set_log_id(request->log_id());
-  *batch.add_leaves() = request->leaf();
-  trillian::QueueLeavesResponse batch_response;
-  grpc::Status s = QueueLeaves(&batch, &batch_response);
-  if (!s.ok()) return s;
-  *response->mutable_queued_leaf() =
-      std::move(*batch_response.mutable_queued_leaves(0));
-  return grpc::Status::OK;
+  return ReplyQueued(
+      manager_->QueueLeaves(request->log_id(), OneLeaf(*request)), response);
 }
 
 grpc::Status LogService::QueueLeaves(
     const trillian::QueueLeavesRequest* request,
     trillian::QueueLeavesResponse* response) {
-  absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes =
-      manager_->QueueLeaves(request->log_id(), request->leaves());
-  if (!outcomes.ok()) return ToGrpc(outcomes.status());
-  for (storage::QueueOutcome& outcome : *outcomes) {
-    trillian::QueuedLogLeaf* queued = response->add_queued_leaves();
-    *queued->mutable_leaf() = std::move(outcome.leaf);
-    if (!outcome.added) {
-      *queued->mutable_status() =
-          RpcStatus(absl::AlreadyExistsError("leaf already exists"));
-    }
-  }
-  return grpc::Status::OK;
+  return ReplyQueued(
+      manager_->QueueLeaves(request->log_id(), request->leaves()), response);
 }
 
 grpc::Status LogService::AddSequencedLeaf(

@@ -1,6 +1,7 @@
 // trillian.TrillianLog over gRPC with Trillian v1.3.11's wire contract: it
 // translates each RPC to the LogManager (log_manager.h), which holds the
-// rules, and runs writes on a bounded pool.
+// rules, and runs writes on a bounded pool (queued leaves through the
+// manager's QueueCoalescer, which writes concurrent calls together).
 #ifndef TRELLIS_LOG_LOG_SERVICE_H_
 #define TRELLIS_LOG_LOG_SERVICE_H_
 
@@ -18,8 +19,9 @@ struct LogServiceOptions {
 
 class LogService final : public trillian::TrillianLog::CallbackService {
  public:
-  // Writes, which wait for a synced commit, run on `write_pool` so that they
-  // never block gRPC's callback threads; reads run inline. Without a pool,
+  // Writes, which wait for a synced commit, run on `write_pool` (queued
+  // leaves: on the manager's coalescer) so that they never block gRPC's
+  // callback threads; reads run inline. Without a pool,
   // everything runs inline.
   explicit LogService(LogManager* manager, LogServiceOptions options = {},
                       ThreadPool* write_pool = nullptr)
@@ -98,6 +100,7 @@ class LogService final : public trillian::TrillianLog::CallbackService {
   using trillian::TrillianLog::CallbackService::InitLog;
   using trillian::TrillianLog::CallbackService::QueueLeaf;
   using trillian::TrillianLog::CallbackService::QueueLeaves;
+  // Queue without the coalescer, waiting for the write.
   grpc::Status QueueLeaf(const trillian::QueueLeafRequest* request,
                          trillian::QueueLeafResponse* response);
   grpc::Status QueueLeaves(const trillian::QueueLeavesRequest* request,
@@ -146,6 +149,14 @@ class LogService final : public trillian::TrillianLog::CallbackService {
       Response* response,
       grpc::Status (LogService::*method)(const Request*, Response*),
       bool blocking);
+
+  // Queues through the manager's coalescer and finishes the call with
+  // ReplyQueued once the write is durable.
+  template <typename Response>
+  grpc::ServerUnaryReactor* QueueThen(
+      grpc::CallbackServerContext* context, int64_t log_id,
+      const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
+      Response* response);
 
   LogManager* const manager_;
   const LogServiceOptions options_;

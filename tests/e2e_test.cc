@@ -270,6 +270,100 @@ TEST_F(E2ETest, AppendProveRestartStayConsistent) {
   EXPECT_EQ(server->Stop(), 0);
 }
 
+// Concurrent one-leaf calls are written together (log/queue_coalescer.h):
+// each caller still gets its own leaf back, a value sent by many callers is
+// queued once, and nothing is lost or doubled.
+TEST_F(E2ETest, ConcurrentSingleLeafCallsEachGetTheirOwnAnswer) {
+  TrellisdProcess server(dir_.path() + "/data");
+  CliResult created =
+      RunCli({"--addr=" + server.address(), "tree", "create", "--name=single"});
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  const int64_t tree_id =
+      std::stoll(json::parse(created.out)["treeId"].get<std::string>());
+  constexpr int kWriters = 32, kOwn = 25, kShared = 5;
+  std::vector<std::map<std::string, grpc::StatusCode>> answers(kWriters);
+  std::vector<std::map<std::string, std::string>> echoed(kWriters);
+  {
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        auto stub = server.LogStub();
+        for (int i = 0; i < kOwn + kShared; ++i) {
+          // Every writer sends the shared values, interleaved with its own.
+          const std::string value =
+              i % 6 == 5 ? "shared-" + std::to_string(i / 6)
+                         : "own-" + std::to_string(w) + "-" + std::to_string(i);
+          trillian::QueueLeafRequest request;
+          request.set_log_id(tree_id);
+          request.mutable_leaf()->set_leaf_value(value);
+          grpc::ClientContext context;
+          trillian::QueueLeafResponse response;
+          grpc::Status status = stub->QueueLeaf(&context, request, &response);
+          answers[w][value] = status.ok()
+                                  ? static_cast<grpc::StatusCode>(
+                                        response.queued_leaf().status().code())
+                                  : status.error_code();
+          echoed[w][value] = response.queued_leaf().leaf().leaf_value();
+        }
+      });
+    }
+    for (auto& w : writers) w.join();
+  }
+  std::map<std::string, int> queued_by;
+  for (int w = 0; w < kWriters; ++w) {
+    ASSERT_EQ(answers[w].size(), static_cast<size_t>(kOwn + kShared));
+    for (const auto& [value, code] : answers[w]) {
+      EXPECT_EQ(echoed[w].at(value), value);
+      if (value.rfind("own-", 0) == 0) {
+        EXPECT_EQ(code, grpc::StatusCode::OK) << value;
+      } else {
+        EXPECT_TRUE(code == grpc::StatusCode::OK ||
+                    code == grpc::StatusCode::ALREADY_EXISTS)
+            << value << ": " << code;
+      }
+      if (code == grpc::StatusCode::OK) ++queued_by[value];
+    }
+  }
+  for (int i = 0; i < kShared; ++i) {
+    EXPECT_EQ(queued_by["shared-" + std::to_string(i)], 1) << i;
+  }
+
+  const uint64_t distinct = kWriters * kOwn + kShared;
+  trillian::Tree tree;
+  {
+    grpc::ClientContext context;
+    trillian::GetTreeRequest request;
+    request.set_tree_id(tree_id);
+    ASSERT_TRUE(server.AdminStub()->GetTree(&context, request, &tree).ok());
+  }
+  auto log = server.LogStub();
+  const Root root = WaitForSize(*log, tree, distinct);
+  ASSERT_EQ(root.root.tree_size, distinct);
+  std::set<std::string> in_tree;
+  for (uint64_t start = 0; start < distinct;) {
+    grpc::ClientContext context;
+    trillian::GetLeavesByRangeRequest request;
+    request.set_log_id(tree_id);
+    request.set_start_index(start);
+    request.set_count(distinct - start);
+    trillian::GetLeavesByRangeResponse response;
+    ASSERT_TRUE(log->GetLeavesByRange(&context, request, &response).ok());
+    ASSERT_GT(response.leaves_size(), 0);
+    for (const auto& leaf : response.leaves()) {
+      in_tree.insert(leaf.leaf_value());
+    }
+    start += response.leaves_size();
+  }
+  EXPECT_EQ(in_tree.size(), distinct);
+  EXPECT_EQ(in_tree, [&] {
+    std::set<std::string> sent;
+    for (const auto& by_writer : answers) {
+      for (const auto& [value, code] : by_writer) sent.insert(value);
+    }
+    return sent;
+  }());
+}
+
 TEST_F(E2ETest, TreeLifecycleThroughTheCli) {
   TrellisdProcess server(dir_.path() + "/data");
   const std::string addr = "--addr=" + server.address();

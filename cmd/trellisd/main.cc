@@ -86,8 +86,12 @@ ABSL_FLAG(int, write_threads, trellis::ServerOptions().write_threads,
           "which concurrent writes share).");
 ABSL_FLAG(uint64_t, max_queued_writes,
           trellis::log::LogServiceOptions().max_queued_writes,
-          "Log write calls that may wait for a write thread; more are "
-          "refused with RESOURCE_EXHAUSTED.");
+          "Log write calls that may wait for a write thread (queued "
+          "leaves: per log); more are refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(uint64_t, max_leaves_per_queue_write,
+          trellis::log::QueueCoalescerOptions().max_leaves_per_write,
+          "Most leaves of concurrent QueueLeaves calls to one log written "
+          "together in one synced write (a larger call is written alone).");
 ABSL_FLAG(uint64_t, map_max_queued_writes,
           trellis::map::kDefaultMaxQueuedMapWrites,
           "Map write calls that may wait for a write thread.");
@@ -301,6 +305,8 @@ int main(int argc, char** argv) {
   options.log_options.max_queued_writes =
       absl::GetFlag(FLAGS_max_queued_writes);
   options.map_max_queued_writes = absl::GetFlag(FLAGS_map_max_queued_writes);
+  options.max_leaves_per_queue_write =
+      absl::GetFlag(FLAGS_max_leaves_per_queue_write);
   options.attestation.http.max_queued_requests =
       absl::GetFlag(FLAGS_http_max_queued_requests);
   options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_bytes);
@@ -359,7 +365,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (options.write_threads < 1 || options.log_options.max_queued_writes < 1 ||
-      options.map_max_queued_writes < 1) {
+      options.map_max_queued_writes < 1 ||
+      options.max_leaves_per_queue_write < 1) {
     std::fprintf(stderr,
                  "trellisd: --write_threads, --max_queued_writes and "
                  "--map_max_queued_writes must be positive\n");

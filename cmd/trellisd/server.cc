@@ -170,9 +170,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return keys->SignerFor(tree_id);
   };
   server->write_pool_ = std::make_unique<ThreadPool>(options.write_threads);
+  server->queue_coalescer_ = std::make_unique<log::QueueCoalescer>(
+      server->logs_.get(), server->write_pool_.get(),
+      log::QueueCoalescerOptions{options.max_leaves_per_queue_write,
+                                 options.log_options.max_queued_writes});
   server->log_manager_ = std::make_unique<log::LogManager>(
       server->trees_.get(), server->logs_.get(), signers,
-      options.log_manager_options);
+      options.log_manager_options, server->queue_coalescer_.get());
   server->log_service_ = std::make_unique<log::LogService>(
       server->log_manager_.get(), options.log_options,
       server->write_pool_.get());

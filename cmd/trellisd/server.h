@@ -19,6 +19,7 @@
 #include "http/server.h"
 #include "log/checkpoint_publisher.h"
 #include "log/log_service.h"
+#include "log/queue_coalescer.h"
 #include "log/sequencer.h"
 #include "log/sequencer_manager.h"
 #include "log/tile_reader.h"
@@ -81,6 +82,9 @@ struct ServerOptions {
   // Threads that run write RPCs (log and map), which wait for synced
   // commits: many at once so that their commits share fsyncs.
   int write_threads = 32;
+  // Most leaves of concurrent QueueLeaves calls to one log written together.
+  size_t max_leaves_per_queue_write =
+      log::QueueCoalescerOptions().max_leaves_per_write;
   // Map write calls that may wait for a write thread (the log's limit is
   // log_options.max_queued_writes).
   size_t map_max_queued_writes = map::kDefaultMaxQueuedMapWrites;
@@ -151,6 +155,9 @@ class Server {
   std::unique_ptr<admin::AdminService> admin_service_;
   // Runs the log's write RPCs, which wait for synced commits; many at once
   // so that their commits share fsyncs.
+  // Declared before the pool, so destroyed after it: the pool's threads
+  // finish the coalescer's writes.
+  std::unique_ptr<log::QueueCoalescer> queue_coalescer_;
   std::unique_ptr<ThreadPool> write_pool_;
   std::unique_ptr<log::LogManager> log_manager_;
   std::unique_ptr<log::LogService> log_service_;

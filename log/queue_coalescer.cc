@@ -1,0 +1,103 @@
+#include "log/queue_coalescer.h"
+
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace trellis::log {
+
+QueueCoalescer::LogQueue* QueueCoalescer::QueueFor(int64_t log_id) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<LogQueue>& queue = queues_[log_id];
+  if (queue == nullptr) queue = std::make_unique<LogQueue>();
+  return queue.get();
+}
+
+void QueueCoalescer::Queue(int64_t log_id,
+                           std::vector<trillian::LogLeaf> leaves,
+                           QueueDone done) {
+  LogQueue* queue = QueueFor(log_id);
+  bool start_writing = false;
+  {
+    absl::MutexLock lock(&queue->mu);
+    if (queue->waiting.size() < options_.max_waiting_calls) {
+      queue->waiting.push_back({std::move(leaves), std::move(done)});
+      start_writing = !queue->writing;
+      queue->writing = true;
+      done = nullptr;
+    }
+  }
+  if (done != nullptr) {
+    std::move(done)(absl::ResourceExhaustedError(
+        absl::StrCat("log ", log_id, " has ", options_.max_waiting_calls,
+                     " writes waiting; retry later")));
+    return;
+  }
+  // At most one task per log is ever queued, so the pool's queue stays
+  // bounded by the number of logs without a limit of its own.
+  if (start_writing) {
+    pool_->TrySchedule([this, log_id, queue] { WriteWaiting(log_id, queue); },
+                       std::numeric_limits<size_t>::max());
+  }
+}
+
+void QueueCoalescer::WriteWaiting(int64_t log_id, LogQueue* queue) {
+  for (;;) {
+    std::vector<Call> calls;
+    {
+      absl::MutexLock lock(&queue->mu);
+      size_t leaves = 0;
+      while (!queue->waiting.empty() &&
+             (calls.empty() || leaves + queue->waiting.front().leaves.size() <=
+                                   options_.max_leaves_per_write)) {
+        leaves += queue->waiting.front().leaves.size();
+        calls.push_back(std::move(queue->waiting.front()));
+        queue->waiting.pop_front();
+      }
+      if (calls.empty()) {
+        queue->writing = false;
+        return;
+      }
+    }
+    WriteBatch(log_id, std::move(calls));
+  }
+}
+
+void QueueCoalescer::WriteBatch(int64_t log_id, std::vector<Call> calls) {
+  std::vector<trillian::LogLeaf> leaves;
+  if (calls.size() == 1) {
+    leaves = std::move(calls.front().leaves);
+  } else {
+    size_t total = 0;
+    for (const Call& call : calls) total += call.leaves.size();
+    leaves.reserve(total);
+    for (Call& call : calls) {
+      for (trillian::LogLeaf& leaf : call.leaves) {
+        leaves.push_back(std::move(leaf));
+      }
+    }
+  }
+  // A leaf repeating one of an earlier call in the batch is answered with
+  // that leaf, as if the calls had been written one after another.
+  absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes =
+      logs_->QueueLeaves(log_id, std::move(leaves));
+  if (!outcomes.ok()) {
+    for (Call& call : calls) std::move(call.done)(outcomes.status());
+    return;
+  }
+  if (calls.size() == 1) {
+    std::move(calls.front().done)(std::move(outcomes));
+    return;
+  }
+  auto next = outcomes->begin();
+  for (Call& call : calls) {
+    const auto end = next + call.leaves.size();
+    std::vector<storage::QueueOutcome> own(std::make_move_iterator(next),
+                                           std::make_move_iterator(end));
+    next = end;
+    std::move(call.done)(std::move(own));
+  }
+}
+
+}  // namespace trellis::log

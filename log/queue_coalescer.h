@@ -1,0 +1,80 @@
+// Group commit for queued leaves: concurrent QueueLeaves calls to one log
+// are written as one storage call (one dedup lookup, one synced write), as
+// Tessera batches single-entry requests in memory. Calls arriving while a
+// log's write is in flight wait for the next one, so a busy log writes
+// back-to-back batches and an idle one writes a lone call at once: no timer
+// adds latency. Each log has at most one write in flight; different logs
+// write in parallel on the pool.
+#ifndef TRELLIS_LOG_QUEUE_COALESCER_H_
+#define TRELLIS_LOG_QUEUE_COALESCER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/log_storage.h"
+#include "util/thread_pool.h"
+
+namespace trellis::log {
+
+// Receives one call's outcomes (in its leaves' order) or the write's error.
+using QueueDone = absl::AnyInvocable<
+    void(absl::StatusOr<std::vector<storage::QueueOutcome>>) &&>;
+
+struct QueueCoalescerOptions {
+  // Most leaves one storage write takes; a larger call is written alone.
+  size_t max_leaves_per_write = 4096;
+  // Calls that may wait per log; more are refused with RESOURCE_EXHAUSTED
+  // rather than held in memory without bound.
+  size_t max_waiting_calls = 1024;
+};
+
+class QueueCoalescer {
+ public:
+  // Writes run on `pool`, which must outlive the coalescer's last write:
+  // destroy the pool (which finishes its tasks) before the coalescer.
+  QueueCoalescer(storage::LogStorage* logs, ThreadPool* pool,
+                 QueueCoalescerOptions options = {})
+      : logs_(logs), pool_(pool), options_(options) {}
+
+  // Queues prepared leaves (as LogStorage::QueueLeaves takes them) and calls
+  // `done` once they are durable, on a pool thread; or at once, on this
+  // thread, when the log already has too many calls waiting.
+  void Queue(int64_t log_id, std::vector<trillian::LogLeaf> leaves,
+             QueueDone done);
+
+ private:
+  struct Call {
+    std::vector<trillian::LogLeaf> leaves;
+    QueueDone done;
+  };
+  struct LogQueue {
+    absl::Mutex mu;
+    std::deque<Call> waiting ABSL_GUARDED_BY(mu);
+    // True while a pool task is writing this log's calls.
+    bool writing ABSL_GUARDED_BY(mu) = false;
+  };
+
+  LogQueue* QueueFor(int64_t log_id);
+  // Writes the log's waiting calls, batch after batch, until none wait.
+  void WriteWaiting(int64_t log_id, LogQueue* queue);
+  // One storage write for `calls`, whose dones it then calls.
+  void WriteBatch(int64_t log_id, std::vector<Call> calls);
+
+  storage::LogStorage* const logs_;
+  ThreadPool* const pool_;
+  const QueueCoalescerOptions options_;
+  absl::Mutex mu_;
+  // Never shrinks: one small entry per log that was ever written.
+  absl::flat_hash_map<int64_t, std::unique_ptr<LogQueue>> queues_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trellis::log
+
+#endif  // TRELLIS_LOG_QUEUE_COALESCER_H_
