@@ -6,6 +6,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace trellis::log {
+namespace {
+
+absl::Status TooManyWaiting(int64_t log_id) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("too many writes to log ", log_id, " waiting; retry later"));
+}
+
+}  // namespace
 
 QueueCoalescer::LogQueue* QueueCoalescer::QueueFor(int64_t log_id) {
   absl::MutexLock lock(&mu_);
@@ -17,6 +25,20 @@ QueueCoalescer::LogQueue* QueueCoalescer::QueueFor(int64_t log_id) {
 void QueueCoalescer::Queue(int64_t log_id,
                            std::vector<trillian::LogLeaf> leaves,
                            QueueDone done) {
+  if (leaves.size() >= options_.write_alone_from) {
+    // Shared so that the pool's copyable task can carry the move-only done.
+    auto call =
+        std::make_shared<Call>(Call{std::move(leaves), std::move(done)});
+    const bool scheduled = pool_->TrySchedule(
+        [this, log_id, call] {
+          std::vector<Call> alone;
+          alone.push_back(std::move(*call));
+          WriteBatch(log_id, std::move(alone));
+        },
+        options_.max_waiting_calls);
+    if (!scheduled) std::move(call->done)(TooManyWaiting(log_id));
+    return;
+  }
   LogQueue* queue = QueueFor(log_id);
   bool start_writing = false;
   {
@@ -29,9 +51,7 @@ void QueueCoalescer::Queue(int64_t log_id,
     }
   }
   if (done != nullptr) {
-    std::move(done)(absl::ResourceExhaustedError(
-        absl::StrCat("log ", log_id, " has ", options_.max_waiting_calls,
-                     " writes waiting; retry later")));
+    std::move(done)(TooManyWaiting(log_id));
     return;
   }
   // At most one task per log is ever queued, so the pool's queue stays

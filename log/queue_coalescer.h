@@ -3,8 +3,8 @@
 // Tessera batches single-entry requests in memory. Calls arriving while a
 // log's write is in flight wait for the next one, so a busy log writes
 // back-to-back batches and an idle one writes a lone call at once: no timer
-// adds latency. Each log has at most one write in flight; different logs
-// write in parallel on the pool.
+// adds latency. Each log has at most one coalesced write in flight;
+// different logs, and large calls, write in parallel on the pool.
 #ifndef TRELLIS_LOG_QUEUE_COALESCER_H_
 #define TRELLIS_LOG_QUEUE_COALESCER_H_
 
@@ -27,10 +27,14 @@ using QueueDone = absl::AnyInvocable<
     void(absl::StatusOr<std::vector<storage::QueueOutcome>>) &&>;
 
 struct QueueCoalescerOptions {
-  // Most leaves one storage write takes; a larger call is written alone.
+  // Calls of at least this many leaves are written on their own, at once,
+  // several in parallel: they amortize a write by themselves, and writes in
+  // flight together keep the CPU busy while others wait for the disk.
+  size_t write_alone_from = 64;
+  // Most leaves one coalesced write takes.
   size_t max_leaves_per_write = 4096;
-  // Calls that may wait per log; more are refused with RESOURCE_EXHAUSTED
-  // rather than held in memory without bound.
+  // Calls that may wait per log (large calls: on the pool); more are
+  // refused with RESOURCE_EXHAUSTED rather than held without bound.
   size_t max_waiting_calls = 1024;
 };
 
@@ -44,7 +48,7 @@ class QueueCoalescer {
 
   // Queues prepared leaves (as LogStorage::QueueLeaves takes them) and calls
   // `done` once they are durable, on a pool thread; or at once, on this
-  // thread, when the log already has too many calls waiting.
+  // thread, when too many calls already wait.
   void Queue(int64_t log_id, std::vector<trillian::LogLeaf> leaves,
              QueueDone done);
 

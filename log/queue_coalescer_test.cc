@@ -1,5 +1,6 @@
 #include "log/queue_coalescer.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,13 +55,14 @@ class RecordingStorage : public storage::rocksdb::RocksLogStorage {
     absl::MutexLock lock(&mu_);
     held_ = false;
   }
-  // Waits until `n` writes have started.
-  void AwaitWrites(size_t n) {
+  // Waits until `n` writes have started; false if they do not within 10 s
+  // (a call that waits when it should write).
+  [[nodiscard]] bool AwaitWrites(size_t n) {
     absl::MutexLock lock(&mu_);
     auto started = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return write_sizes_.size() >= n;
     };
-    mu_.Await(absl::Condition(&started));
+    return mu_.AwaitWithTimeout(absl::Condition(&started), absl::Seconds(10));
   }
   std::vector<size_t> write_sizes() {
     absl::MutexLock lock(&mu_);
@@ -108,6 +110,9 @@ class QueueCoalescerTest : public ::testing::Test {
     db_ = std::move(*db);
     Reopen(storage::rocksdb::kDefaultMaxQueuedBytesPerLog);
   }
+  // Held writes go, so that the pool's threads can finish (after a failed
+  // assertion too).
+  void TearDown() override { storage_->Release(); }
   void Reopen(size_t max_queued_bytes) {
     storage_ = std::make_unique<RecordingStorage>(
         db_.get(), storage::rocksdb::kDefaultLogTileCacheBytes,
@@ -133,7 +138,7 @@ class QueueCoalescerTest : public ::testing::Test {
       std::vector<trillian::LogLeaf> leaves;
       for (const std::string& value : calls[c]) leaves.push_back(Leaf(value));
       coalescer.Queue(kLog, std::move(leaves), answers.For(c));
-      if (c == 0) storage_->AwaitWrites(1);
+      if (c == 0) EXPECT_TRUE(storage_->AwaitWrites(1));
     }
     storage_->Release();
     return answers.Await(calls.size());
@@ -192,8 +197,9 @@ TEST_F(QueueCoalescerTest, ALeafRepeatedByALaterCallIsAnsweredAsHeld) {
 }
 
 TEST_F(QueueCoalescerTest, WritesStayWithinTheLeafLimit) {
-  QueueCoalescer& coalescer = Coalescer({/*max_leaves_per_write=*/3,
-                                         /*max_waiting_calls=*/100});
+  QueueCoalescerOptions options;
+  options.max_leaves_per_write = 3;
+  QueueCoalescer& coalescer = Coalescer(options);
   // The 5-leaf call exceeds the limit and is written alone.
   auto answers = QueueBehindHeldWrite(
       coalescer,
@@ -204,12 +210,13 @@ TEST_F(QueueCoalescerTest, WritesStayWithinTheLeafLimit) {
 }
 
 TEST_F(QueueCoalescerTest, CallsBeyondTheWaitingLimitAreRefusedAtOnce) {
-  QueueCoalescer& coalescer = Coalescer({/*max_leaves_per_write=*/4096,
-                                         /*max_waiting_calls=*/2});
+  QueueCoalescerOptions options;
+  options.max_waiting_calls = 2;
+  QueueCoalescer& coalescer = Coalescer(options);
   storage_->Hold();
   Answers answers;
   coalescer.Queue(kLog, {Leaf("writing")}, answers.For(0));
-  storage_->AwaitWrites(1);
+  ASSERT_TRUE(storage_->AwaitWrites(1));
   coalescer.Queue(kLog, {Leaf("waits 1")}, answers.For(1));
   coalescer.Queue(kLog, {Leaf("waits 2")}, answers.For(2));
   coalescer.Queue(kLog, {Leaf("refused")}, answers.For(3));
@@ -223,6 +230,44 @@ TEST_F(QueueCoalescerTest, CallsBeyondTheWaitingLimitAreRefusedAtOnce) {
   storage_->Release();
   auto all = answers.Await(5);
   for (int c : {0, 1, 2, 4}) EXPECT_TRUE(all.at(c).ok()) << all.at(c).status();
+}
+
+TEST_F(QueueCoalescerTest, LargeCallsAreWrittenAloneWithoutWaiting) {
+  QueueCoalescerOptions options;
+  options.write_alone_from = 3;
+  options.max_waiting_calls = 1;
+  QueueCoalescer& coalescer = Coalescer(options);
+  storage_->Hold();
+  Answers answers;
+  auto leaves = [](const std::string& prefix, int n) {
+    std::vector<trillian::LogLeaf> out;
+    for (int i = 0; i < n; ++i) out.push_back(Leaf(prefix + std::to_string(i)));
+    return out;
+  };
+  // A small call's write is held; a large call starts its own beside it.
+  coalescer.Queue(kLog, leaves("small", 1), answers.For(0));
+  ASSERT_TRUE(storage_->AwaitWrites(1));
+  coalescer.Queue(kLog, leaves("large", 3), answers.For(1));
+  ASSERT_TRUE(storage_->AwaitWrites(2));
+  // Two more fill the pool's four threads, one waits for a thread, and the
+  // next is refused: large calls are bounded by the pool's queue.
+  coalescer.Queue(kLog, leaves("second", 3), answers.For(2));
+  ASSERT_TRUE(storage_->AwaitWrites(3));  // Its task left the pool's queue.
+  coalescer.Queue(kLog, leaves("third", 4), answers.For(3));
+  ASSERT_TRUE(storage_->AwaitWrites(4));
+  coalescer.Queue(kLog, leaves("waits", 3), answers.For(4));
+  coalescer.Queue(kLog, leaves("refused", 3), answers.For(5));
+  EXPECT_EQ(answers.Await(1).at(5).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  storage_->Release();
+  auto all = answers.Await(6);
+  for (int c = 0; c < 5; ++c) ASSERT_TRUE(all.at(c).ok()) << all.at(c).status();
+  EXPECT_EQ(all.at(1)->size(), 3u);
+  EXPECT_EQ(all.at(1)->at(2).leaf.leaf_value(), "large2");
+  EXPECT_EQ(all.at(3)->at(3).leaf.leaf_value(), "third3");
+  std::vector<size_t> sizes = storage_->write_sizes();
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 3, 3, 3, 4}));
 }
 
 TEST_F(QueueCoalescerTest, AWriteErrorReachesEveryCallInTheBatch) {

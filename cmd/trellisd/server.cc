@@ -170,10 +170,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return keys->SignerFor(tree_id);
   };
   server->write_pool_ = std::make_unique<ThreadPool>(options.write_threads);
+  log::QueueCoalescerOptions coalescing;
+  coalescing.max_leaves_per_write = options.max_leaves_per_queue_write;
+  coalescing.max_waiting_calls = options.log_options.max_queued_writes;
   server->queue_coalescer_ = std::make_unique<log::QueueCoalescer>(
-      server->logs_.get(), server->write_pool_.get(),
-      log::QueueCoalescerOptions{options.max_leaves_per_queue_write,
-                                 options.log_options.max_queued_writes});
+      server->logs_.get(), server->write_pool_.get(), coalescing);
   server->log_manager_ = std::make_unique<log::LogManager>(
       server->trees_.get(), server->logs_.get(), signers,
       options.log_manager_options, server->queue_coalescer_.get());
