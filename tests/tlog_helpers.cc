@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "crypto/keys.h"
 #include "gtest/gtest.h"
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
@@ -76,6 +77,24 @@ std::string AwaitCheckpoint(int tlog_port, int64_t log_id, uint64_t size,
   ADD_FAILURE() << "no checkpoint for " << size << " leaves with "
                 << min_signatures << " signatures";
   return "";
+}
+
+ForkingLog::ForkingLog(const std::string& origin)
+    : signer_(*tlog::NoteSigner::Create(origin, [] {
+        keyspb::Specification spec;
+        spec.mutable_ed25519_params();
+        return std::shared_ptr<EVP_PKEY>(crypto::GenerateKey(spec)->release(),
+                                         EVP_PKEY_free);
+      }())) {}
+
+std::string ForkingLog::vkey() const {
+  return tlog::FormatVerifierKey(signer_.verifier_key());
+}
+
+std::string ForkingLog::Note(uint64_t size, const std::string& root) const {
+  tlog::Checkpoint checkpoint{signer_.verifier_key().name, size, root, {}};
+  const std::string text = *tlog::FormatCheckpoint(checkpoint);
+  return tlog::FormatNote(text, {*signer_.SignatureLine(text)});
 }
 
 }  // namespace trellis::testing

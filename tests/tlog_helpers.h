@@ -9,6 +9,7 @@
 
 #include "grpcpp/support/status.h"
 #include "tests/trellisd_process.h"
+#include "tlog/note.h"
 #include "trellis_settings.pb.h"
 
 namespace trellis::testing {
@@ -39,6 +40,19 @@ std::string AwaitCheckpoint(int tlog_port, int64_t log_id, uint64_t size,
 
 // The checkpoint served now ("" if none).
 std::string CurrentCheckpoint(int tlog_port, int64_t log_id);
+
+// Checkpoints of a log whose note key the test holds, so that it can sign
+// a fork: another root for a size, or a tree that does not extend another.
+class ForkingLog {
+ public:
+  explicit ForkingLog(const std::string& origin = "example.com/forking");
+  std::string vkey() const;
+  // The signed checkpoint of `size` leaves with `root`.
+  std::string Note(uint64_t size, const std::string& root) const;
+
+ private:
+  tlog::NoteSigner signer_;
+};
 
 }  // namespace trellis::testing
 

@@ -389,31 +389,6 @@ TEST_F(TlogWitnessTest, OmniwitnessAndLitewitnessCosignTrellisCheckpoints) {
   }
 }
 
-// Checkpoints of a log whose key this test holds, so that it can sign a
-// fork: the same size with another root.
-class ForkingLog {
- public:
-  explicit ForkingLog(const std::string& origin = "example.com/forking")
-      : signer_(*tlog::NoteSigner::Create(origin, [] {
-          keyspb::Specification spec;
-          spec.mutable_ed25519_params();
-          return std::shared_ptr<EVP_PKEY>(crypto::GenerateKey(spec)->release(),
-                                           EVP_PKEY_free);
-        }())) {}
-
-  std::string vkey() const {
-    return tlog::FormatVerifierKey(signer_.verifier_key());
-  }
-  std::string Note(uint64_t size, const std::string& root) const {
-    tlog::Checkpoint checkpoint{signer_.verifier_key().name, size, root, {}};
-    const std::string text = *tlog::FormatCheckpoint(checkpoint);
-    return tlog::FormatNote(text, {*signer_.SignatureLine(text)});
-  }
-
- private:
-  tlog::NoteSigner signer_;
-};
-
 httplib::Result AddCheckpoint(int port, uint64_t old_size,
                               const std::string& note) {
   httplib::Client client("127.0.0.1", port);

@@ -1,6 +1,8 @@
 #include "cmd/trellis/checkpoint_command.h"
 
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -9,11 +11,14 @@
 #include "cmd/trellis/trust_store.h"
 #include "httplib.h"
 #include "merkle/hasher.h"
+#include "merkle/proof_builder.h"
 #include "merkle/verifier.h"
 #include "nlohmann/json.hpp"
 #include "tlog/checkpoint.h"
 #include "tlog/policy.h"
 #include "tlog/proof.h"
+#include "tlog/tile_hash_reader.h"
+#include "tlog/tiles.h"
 #include "trellis_settings.pb.h"
 
 namespace trellis::cli {
@@ -34,10 +39,84 @@ tlog::VerifiedCheckpoint VerifyAgainstPolicy(const std::string& note,
   return *std::move(verified);
 }
 
+// Fetches hash tiles under a tlog-tiles prefix URL ("http://host/prefix/").
+tlog::TileFetcher HttpTiles(const std::string& tiles_url) {
+  const size_t scheme = tiles_url.find("://");
+  const size_t path = scheme == std::string::npos
+                          ? std::string::npos
+                          : tiles_url.find('/', scheme + 3);
+  if (path == std::string::npos) {
+    Fail(kUsage,
+         "--tiles_url must be a URL with a path, such as "
+         "http://127.0.0.1:8091/logs/ID/");
+  }
+  std::string prefix = tiles_url.substr(path);
+  if (!absl::EndsWith(prefix, "/")) prefix += "/";
+  auto http = std::make_shared<httplib::Client>(tiles_url.substr(0, path));
+  http->set_connection_timeout(10, 0);
+  http->set_read_timeout(30, 0);
+  return [http, prefix](const tlog::TileId& id) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> tile = tlog::TilePath(id);
+    if (!tile.ok()) return tile.status();
+    httplib::Result got = http->Get(prefix + *tile);
+    if (!got) {
+      return absl::UnavailableError(
+          absl::StrCat(prefix, *tile, ": ", httplib::to_string(got.error())));
+    }
+    if (got->status != 200) {
+      return absl::UnavailableError(
+          absl::StrCat(prefix, *tile, ": HTTP ", got->status));
+    }
+    return got->body;
+  };
+}
+
+// Proves the checkpoint and the remembered root (of another size)
+// consistent from the log's tiles at the larger size; Fail(kInvalid) if
+// the tiles prove them forks of each other, Fail(kUnusable) if the tiles
+// cannot be read.
+void ProveConsistentFromTiles(const tlog::Checkpoint& checkpoint,
+                              const RememberedRoot& remembered,
+                              const std::string& tiles_url) {
+  const bool grew = checkpoint.size > remembered.tree_size;
+  const uint64_t small = grew ? remembered.tree_size : checkpoint.size;
+  const uint64_t large = grew ? checkpoint.size : remembered.tree_size;
+  const std::string& small_root =
+      grew ? remembered.root_hash : checkpoint.root_hash;
+  const std::string& large_root =
+      grew ? checkpoint.root_hash : remembered.root_hash;
+  if (small == 0) return;  // The empty tree is a prefix of every tree.
+  tlog::TileHashReader tiles(large, HttpTiles(tiles_url));
+  absl::StatusOr<std::vector<std::string>> proof =
+      merkle::BuildConsistencyProof(small, large, tiles);
+  if (!proof.ok()) {
+    Fail(kUnusable,
+         absl::StrCat("cannot check ", checkpoint.origin, " size ",
+                      checkpoint.size, " against the remembered size ",
+                      remembered.tree_size,
+                      " from its tiles: ", proof.status().message()));
+  }
+  if (absl::Status s = merkle::VerifyConsistency(small, large, small_root,
+                                                 large_root, *proof);
+      !s.ok()) {
+    Fail(kInvalid,
+         absl::StrCat("split view: ", checkpoint.origin,
+                      "'s tiles do not "
+                      "prove its tree of size ",
+                      small, " (root ", absl::Base64Escape(small_root),
+                      ") a prefix of its tree of size ", large, " (root ",
+                      absl::Base64Escape(large_root), "): ", s.message()));
+  }
+}
+
 // Another root for a size seen before is a split view, whatever the
-// signatures say; a larger checkpoint is remembered.
-void CheckAndRemember(const tlog::Checkpoint& checkpoint,
-                      std::string state_dir) {
+// signatures say; with `tiles_url`, so is a root of another size that the
+// log's tiles do not prove consistent with the remembered one. A larger
+// checkpoint is remembered. Returns the remembered size proven consistent,
+// if one was.
+std::optional<uint64_t> CheckAndRemember(const tlog::Checkpoint& checkpoint,
+                                         std::string state_dir,
+                                         const std::string& tiles_url) {
   if (state_dir.empty()) {
     absl::StatusOr<std::string> default_dir = DefaultStateDir();
     if (!default_dir.ok()) {
@@ -61,6 +140,12 @@ void CheckAndRemember(const tlog::Checkpoint& checkpoint,
                       absl::Base64Escape(checkpoint.root_hash), " now (",
                       memory.PathFor(checkpoint.origin), ")"));
   }
+  std::optional<uint64_t> consistent_with;
+  if (remembered->has_value() && (*remembered)->tree_size != checkpoint.size &&
+      !tiles_url.empty()) {
+    ProveConsistentFromTiles(checkpoint, **remembered, tiles_url);
+    consistent_with = (*remembered)->tree_size;
+  }
   if (!remembered->has_value() || (*remembered)->tree_size < checkpoint.size) {
     if (absl::Status s = memory.Save(
             checkpoint.origin,
@@ -70,37 +155,47 @@ void CheckAndRemember(const tlog::Checkpoint& checkpoint,
                                 " (see --state_dir)"));
     }
   }
+  return consistent_with;
 }
 
-nlohmann::json CheckpointJson(const tlog::VerifiedCheckpoint& verified) {
+nlohmann::json CheckpointJson(const tlog::VerifiedCheckpoint& verified,
+                              std::optional<uint64_t> consistent_with) {
   nlohmann::json witnesses = nlohmann::json::array();
   for (const std::string& name : verified.witnesses) witnesses.push_back(name);
-  return {{"origin", verified.checkpoint.origin},
-          {"treeSize", verified.checkpoint.size},
-          {"rootHash", absl::Base64Escape(verified.checkpoint.root_hash)},
-          {"log", verified.log_key_name},
-          {"witnesses", witnesses},
-          {"verified", true}};
+  nlohmann::json out = {
+      {"origin", verified.checkpoint.origin},
+      {"treeSize", verified.checkpoint.size},
+      {"rootHash", absl::Base64Escape(verified.checkpoint.root_hash)},
+      {"log", verified.log_key_name},
+      {"witnesses", witnesses},
+      {"verified", true}};
+  if (consistent_with.has_value()) {
+    out["consistentWithTreeSize"] = *consistent_with;
+  }
+  return out;
 }
 
 }  // namespace
 
 int VerifyCheckpointCommand(const std::vector<char*>& args,
-                            const std::string& state_dir) {
+                            const std::string& state_dir,
+                            const std::string& tiles_url) {
   if (args.size() != 4) {
     Fail(kUsage, "usage: trellis verify-checkpoint CHECKPOINT POLICY");
   }
   const tlog::VerifiedCheckpoint verified =
       VerifyAgainstPolicy(ReadFileOrDie(args[2]), args[3]);
-  CheckAndRemember(verified.checkpoint, state_dir);
-  std::cout << CheckpointJson(verified).dump(2) << "\n";
+  const std::optional<uint64_t> consistent_with =
+      CheckAndRemember(verified.checkpoint, state_dir, tiles_url);
+  std::cout << CheckpointJson(verified, consistent_with).dump(2) << "\n";
   return kOk;
 }
 
 int VerifyTlogProofCommand(const std::string& text,
                            const std::string& policy_file,
                            const std::string& leaf_file,
-                           const std::string& state_dir) {
+                           const std::string& state_dir,
+                           const std::string& tiles_url) {
   if (policy_file.empty()) {
     Fail(kUsage, "a tlog-proof verifies against --policy=FILE (tlog-policy)");
   }
@@ -121,8 +216,9 @@ int VerifyTlogProofCommand(const std::string& text,
     std::cout << "INVALID: " << included.message() << "\n";
     return kInvalid;
   }
-  CheckAndRemember(verified.checkpoint, state_dir);
-  nlohmann::json out = CheckpointJson(verified);
+  const std::optional<uint64_t> consistent_with =
+      CheckAndRemember(verified.checkpoint, state_dir, tiles_url);
+  nlohmann::json out = CheckpointJson(verified, consistent_with);
   out["leafIndex"] = proof->index;
   out["leafValue"] = absl::Base64Escape(leaf);
   std::cout << out.dump(2) << "\n";

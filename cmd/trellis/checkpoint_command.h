@@ -11,7 +11,11 @@
 // Both exit 0 when everything verifies, 1 when something does not, 2 when
 // a file is unusable. The largest checkpoint verified per origin is
 // remembered in the state directory; a later one of the same size with
-// another root is a split view (exit 1).
+// another root is a split view (exit 1). With --tiles_url (the log's
+// tlog-tiles prefix), so is one of another size whose tree the log's hash
+// tiles do not prove an extension (or a prefix) of the remembered one:
+// the consistency proof is built from the tiles and verified against both
+// signed roots, so the tiles need not be trusted.
 //
 // trellis log prove TREE_ID --index N --format=tlog-proof: the log's latest
 // checkpoint (from its tlog-tiles listener, --tlog_url) with the leaf's
@@ -27,15 +31,20 @@
 
 namespace trellis::cli {
 
+// `tiles_url` (may be empty): the log's tlog-tiles prefix, from whose hash
+// tiles a checkpoint of another size than the remembered one is proven
+// consistent with it.
 int VerifyCheckpointCommand(const std::vector<char*>& args,
-                            const std::string& state_dir);
+                            const std::string& state_dir,
+                            const std::string& tiles_url);
 
 // `text` is the proof file's contents (it starts with the tlog-proof
 // header); `leaf_file` may be empty.
 int VerifyTlogProofCommand(const std::string& text,
                            const std::string& policy_file,
                            const std::string& leaf_file,
-                           const std::string& state_dir);
+                           const std::string& state_dir,
+                           const std::string& tiles_url);
 
 int ProveTlogProof(Client& client, const trillian::Tree& tree, int64_t index,
                    const std::string& tlog_url);

@@ -129,6 +129,11 @@ ABSL_FLAG(std::string, format, "",
           "show|list|set: pem (default) or spiffe (a JWKS).");
 ABSL_FLAG(std::string, tlog_url, "http://127.0.0.1:8091",
           "log prove --format=tlog-proof: trellisd's tlog-tiles listener.");
+ABSL_FLAG(std::string, tiles_url, "",
+          "verify-checkpoint, verify-proof of a tlog-proof: the log's "
+          "tlog-tiles prefix (e.g. http://127.0.0.1:8091/logs/ID/); a "
+          "checkpoint of another size than the remembered one is then proven "
+          "consistent with it from the log's hash tiles.");
 ABSL_FLAG(std::string, policy, "",
           "verify-proof of a tlog-proof: the C2SP tlog-policy file (log keys, "
           "witnesses, quorum).");
@@ -758,9 +763,9 @@ int VerifyProofCommand(const std::vector<char*>& args) {
   const std::string text =
       path == "-" ? ReadAll(std::cin) : ReadFileOrDie(path);
   if (absl::StartsWith(text, tlog::kTlogProofHeader)) {
-    return VerifyTlogProofCommand(text, absl::GetFlag(FLAGS_policy),
-                                  absl::GetFlag(FLAGS_leaf),
-                                  absl::GetFlag(FLAGS_state_dir));
+    return VerifyTlogProofCommand(
+        text, absl::GetFlag(FLAGS_policy), absl::GetFlag(FLAGS_leaf),
+        absl::GetFlag(FLAGS_state_dir), absl::GetFlag(FLAGS_tiles_url));
   }
   absl::StatusOr<ProofFile> file = ParseProofFile(text);
   if (!file.ok())
@@ -811,7 +816,7 @@ int main(int argc, char** argv) {
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
   if (command == "verify-checkpoint") {
     return trellis::cli::VerifyCheckpointCommand(
-        args, absl::GetFlag(FLAGS_state_dir));
+        args, absl::GetFlag(FLAGS_state_dir), absl::GetFlag(FLAGS_tiles_url));
   }
   if (command == "svid" && args.size() > 2 && std::string(args[2]) == "dump") {
     return trellis::cli::SvidDumpCommand(args);
