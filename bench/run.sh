@@ -46,6 +46,9 @@ for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 addr="127.0.0.1:$(cat "$work/port")"
 bazel-bin/bench/loadgen --addr="$addr" --rate=50000 --duration="${load_seconds}s"
 bazel-bin/bench/loadgen --addr="$addr" --duration=10s
+# Single-entry writers (512 in flight), as Tessera's hammer loads it below.
+bazel-bin/bench/loadgen --addr="$addr" --mode=leaf --clients=4 --inflight=128 \
+  --duration=10s
 fill=$(bazel-bin/bench/loadgen --addr="$addr" --total=1000000 --duration=120s)
 echo "$fill"
 tree=$(echo "$fill" | sed -n 's/^tree_id=//p')
@@ -120,3 +123,6 @@ CONF
     --spire_addr="127.0.0.1:$port" --mode=sync --entries=10000 --settle=6s
   kill "$upid" 2>/dev/null; wait "$upid" 2>/dev/null || true
 fi
+
+echo "== Tessera POSIX under its hammer (the single-entry baseline)"
+bench/tessera.sh 10 512
