@@ -174,6 +174,14 @@ void LogManager::QueueLeavesThen(
     std::move(done)(QueueLeaves(log_id, leaves));
     return;
   }
+  if (coalescer_->WritesAlone(leaves.size())) {
+    // Large calls are prepared (hashed) on the pool too, not on the
+    // caller's thread; the copy outlives the caller's leaves.
+    coalescer_->WriteAlone(
+        [this, log_id, leaves] { return QueueLeaves(log_id, leaves); },
+        std::move(done));
+    return;
+  }
   absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =
       PrepareQueue(log_id, leaves);
   if (!prepared.ok()) {

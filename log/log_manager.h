@@ -75,7 +75,8 @@ class LogManager : public RecordSink {
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves);
 
   // QueueLeaves that answers through `done` instead of waiting: a refusal
-  // at once, on this thread; the outcomes once durable.
+  // at once, on this thread; the outcomes once durable. Without a
+  // coalescer, the write runs on this thread.
   void QueueLeavesThen(
       int64_t log_id,
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
@@ -126,6 +127,10 @@ class LogManager : public RecordSink {
   // RecordSink: QueueLeaves of records as leaves of a LOG tree.
   absl::StatusOr<std::vector<std::string>> Append(
       int64_t log_id, const std::vector<std::string>& records) override;
+
+  // True if QueueLeavesThen writes through a coalescer (off the caller's
+  // thread).
+  bool coalesces() const { return coalescer_ != nullptr; }
 
   // The latest root of a readable log (NOT_FOUND, INVALID_ARGUMENT for a
   // tree that is not a log, FAILED_PRECONDITION before Init).

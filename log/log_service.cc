@@ -87,11 +87,16 @@ grpc::ServerUnaryReactor* LogService::Serve(
                   });
 }
 
-// Queued writes are answered by the manager's coalescer, not on the pool.
+// Queued writes go through the manager's coalescer when it has one (on the
+// pool otherwise).
 grpc::ServerUnaryReactor* LogService::QueueLeaf(
     grpc::CallbackServerContext* context,
     const trillian::QueueLeafRequest* request,
     trillian::QueueLeafResponse* response) {
+  if (!manager_->coalesces()) {
+    return Serve(context, request, response, &LogService::QueueLeaf,
+                 /*blocking=*/true);
+  }
   return QueueThen(context, request->log_id(), OneLeaf(*request), response);
 }
 
@@ -99,6 +104,10 @@ grpc::ServerUnaryReactor* LogService::QueueLeaves(
     grpc::CallbackServerContext* context,
     const trillian::QueueLeavesRequest* request,
     trillian::QueueLeavesResponse* response) {
+  if (!manager_->coalesces()) {
+    return Serve(context, request, response, &LogService::QueueLeaves,
+                 /*blocking=*/true);
+  }
   return QueueThen(context, request->log_id(), request->leaves(), response);
 }
 

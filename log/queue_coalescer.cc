@@ -1,5 +1,6 @@
 #include "log/queue_coalescer.h"
 
+#include <cassert>
 #include <limits>
 #include <utility>
 
@@ -25,20 +26,6 @@ QueueCoalescer::LogQueue* QueueCoalescer::QueueFor(int64_t log_id) {
 void QueueCoalescer::Queue(int64_t log_id,
                            std::vector<trillian::LogLeaf> leaves,
                            QueueDone done) {
-  if (leaves.size() >= options_.write_alone_from) {
-    // Shared so that the pool's copyable task can carry the move-only done.
-    auto call =
-        std::make_shared<Call>(Call{std::move(leaves), std::move(done)});
-    const bool scheduled = pool_->TrySchedule(
-        [this, log_id, call] {
-          std::vector<Call> alone;
-          alone.push_back(std::move(*call));
-          WriteBatch(log_id, std::move(alone));
-        },
-        options_.max_waiting_calls);
-    if (!scheduled) std::move(call->done)(TooManyWaiting(log_id));
-    return;
-  }
   LogQueue* queue = QueueFor(log_id);
   bool start_writing = false;
   {
@@ -54,34 +41,61 @@ void QueueCoalescer::Queue(int64_t log_id,
     std::move(done)(TooManyWaiting(log_id));
     return;
   }
-  // At most one task per log is ever queued, so the pool's queue stays
-  // bounded by the number of logs without a limit of its own.
-  if (start_writing) {
-    pool_->TrySchedule([this, log_id, queue] { WriteWaiting(log_id, queue); },
-                       std::numeric_limits<size_t>::max());
+  if (start_writing) ScheduleWriting(log_id, queue);
+}
+
+void QueueCoalescer::WriteAlone(Write write, QueueDone done) {
+  // Shared so that the pool's copyable task can carry the move-only done.
+  auto task = std::make_shared<std::pair<Write, QueueDone>>(std::move(write),
+                                                            std::move(done));
+  const bool scheduled =
+      pool_->TrySchedule([task] { std::move(task->second)(task->first()); },
+                         options_.max_waiting_calls);
+  if (!scheduled) {
+    std::move(task->second)(
+        absl::ResourceExhaustedError("too many writes waiting; retry later"));
   }
 }
 
+void QueueCoalescer::ScheduleWriting(int64_t log_id, LogQueue* queue) {
+  // At most one task per log is ever queued, so the pool's queue stays
+  // bounded by the number of logs without a limit of its own: this cannot
+  // be refused.
+  const bool scheduled =
+      pool_->TrySchedule([this, log_id, queue] { WriteWaiting(log_id, queue); },
+                         std::numeric_limits<size_t>::max());
+  assert(scheduled);
+  (void)scheduled;
+}
+
 void QueueCoalescer::WriteWaiting(int64_t log_id, LogQueue* queue) {
-  for (;;) {
-    std::vector<Call> calls;
-    {
-      absl::MutexLock lock(&queue->mu);
-      size_t leaves = 0;
-      while (!queue->waiting.empty() &&
-             (calls.empty() || leaves + queue->waiting.front().leaves.size() <=
-                                   options_.max_leaves_per_write)) {
-        leaves += queue->waiting.front().leaves.size();
-        calls.push_back(std::move(queue->waiting.front()));
-        queue->waiting.pop_front();
-      }
-      if (calls.empty()) {
-        queue->writing = false;
-        return;
-      }
+  std::vector<Call> calls;
+  {
+    absl::MutexLock lock(&queue->mu);
+    if (queue->waiting.empty()) {
+      queue->writing = false;
+      return;
     }
-    WriteBatch(log_id, std::move(calls));
+    size_t leaves = 0;
+    while (!queue->waiting.empty() &&
+           (calls.empty() || leaves + queue->waiting.front().leaves.size() <=
+                                 options_.max_leaves_per_write)) {
+      leaves += queue->waiting.front().leaves.size();
+      calls.push_back(std::move(queue->waiting.front()));
+      queue->waiting.pop_front();
+    }
   }
+  WriteBatch(log_id, std::move(calls));
+  {
+    absl::MutexLock lock(&queue->mu);
+    if (queue->waiting.empty()) {
+      queue->writing = false;
+      return;
+    }
+  }
+  // Calls arrived meanwhile: their batch queues behind other logs' work
+  // rather than holding this thread while the log stays busy.
+  ScheduleWriting(log_id, queue);
 }
 
 void QueueCoalescer::WriteBatch(int64_t log_id, std::vector<Call> calls) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -46,11 +47,23 @@ class QueueCoalescer {
                  QueueCoalescerOptions options = {})
       : logs_(logs), pool_(pool), options_(options) {}
 
-  // Queues prepared leaves (as LogStorage::QueueLeaves takes them) and calls
-  // `done` once they are durable, on a pool thread; or at once, on this
-  // thread, when too many calls already wait.
+  // True for calls of `leaves` leaves that go to WriteAlone, not Queue.
+  bool WritesAlone(size_t leaves) const {
+    return leaves >= options_.write_alone_from;
+  }
+
+  // Queues prepared leaves (as LogStorage::QueueLeaves takes them) with
+  // other calls' to the same log and calls `done` once they are durable, on
+  // a pool thread; or at once, on this thread, when too many calls wait.
   void Queue(int64_t log_id, std::vector<trillian::LogLeaf> leaves,
              QueueDone done);
+
+  // Runs `write` (one call's whole QueueLeaves) on the pool and passes its
+  // result to `done`; refuses at once when too many writes wait for a
+  // thread.
+  using Write =
+      std::function<absl::StatusOr<std::vector<storage::QueueOutcome>>()>;
+  void WriteAlone(Write write, QueueDone done);
 
  private:
   struct Call {
@@ -60,12 +73,15 @@ class QueueCoalescer {
   struct LogQueue {
     absl::Mutex mu;
     std::deque<Call> waiting ABSL_GUARDED_BY(mu);
-    // True while a pool task is writing this log's calls.
+    // True while a pool task is scheduled to write this log's calls.
     bool writing ABSL_GUARDED_BY(mu) = false;
   };
 
   LogQueue* QueueFor(int64_t log_id);
-  // Writes the log's waiting calls, batch after batch, until none wait.
+  // Schedules WriteWaiting on the pool.
+  void ScheduleWriting(int64_t log_id, LogQueue* queue);
+  // Writes one batch of the log's waiting calls, then schedules itself
+  // again (behind other work on the pool) while calls still wait.
   void WriteWaiting(int64_t log_id, LogQueue* queue);
   // One storage write for `calls`, whose dones it then calls.
   void WriteBatch(int64_t log_id, std::vector<Call> calls);

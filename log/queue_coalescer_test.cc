@@ -41,6 +41,7 @@ class RecordingStorage : public storage::rocksdb::RocksLogStorage {
     {
       absl::MutexLock lock(&mu_);
       write_sizes_.push_back(leaves.size());
+      write_logs_.push_back(tree_id);
       mu_.Await(absl::Condition(
           +[](bool* held) { return !*held; }, &held_));
     }
@@ -68,11 +69,16 @@ class RecordingStorage : public storage::rocksdb::RocksLogStorage {
     absl::MutexLock lock(&mu_);
     return write_sizes_;
   }
+  std::vector<int64_t> write_logs() {
+    absl::MutexLock lock(&mu_);
+    return write_logs_;
+  }
 
  private:
   absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<size_t> write_sizes_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> write_logs_ ABSL_GUARDED_BY(mu_);
 };
 
 // What each call was answered, by call number.
@@ -133,7 +139,7 @@ class QueueCoalescerTest : public ::testing::Test {
   QueueBehindHeldWrite(QueueCoalescer& coalescer,
                        const std::vector<std::vector<std::string>>& calls) {
     storage_->Hold();
-    Answers answers;
+    Answers& answers = answers_;
     for (size_t c = 0; c < calls.size(); ++c) {
       std::vector<trillian::LogLeaf> leaves;
       for (const std::string& value : calls[c]) leaves.push_back(Leaf(value));
@@ -148,6 +154,8 @@ class QueueCoalescerTest : public ::testing::Test {
   std::unique_ptr<storage::rocksdb::Database> db_;
   std::unique_ptr<RecordingStorage> storage_;
   std::unique_ptr<QueueCoalescer> coalescer_;
+  // Outlives the pool, whose writes answer into it.
+  Answers answers_;
   // Destroyed first: its threads finish the coalescer's writes.
   std::unique_ptr<ThreadPool> pool_ = std::make_unique<ThreadPool>(4);
 };
@@ -214,7 +222,7 @@ TEST_F(QueueCoalescerTest, CallsBeyondTheWaitingLimitAreRefusedAtOnce) {
   options.max_waiting_calls = 2;
   QueueCoalescer& coalescer = Coalescer(options);
   storage_->Hold();
-  Answers answers;
+  Answers& answers = answers_;
   coalescer.Queue(kLog, {Leaf("writing")}, answers.For(0));
   ASSERT_TRUE(storage_->AwaitWrites(1));
   coalescer.Queue(kLog, {Leaf("waits 1")}, answers.For(1));
@@ -232,31 +240,38 @@ TEST_F(QueueCoalescerTest, CallsBeyondTheWaitingLimitAreRefusedAtOnce) {
   for (int c : {0, 1, 2, 4}) EXPECT_TRUE(all.at(c).ok()) << all.at(c).status();
 }
 
-TEST_F(QueueCoalescerTest, LargeCallsAreWrittenAloneWithoutWaiting) {
+TEST_F(QueueCoalescerTest, WritesAloneRunBesideCoalescedOnes) {
   QueueCoalescerOptions options;
   options.write_alone_from = 3;
   options.max_waiting_calls = 1;
   QueueCoalescer& coalescer = Coalescer(options);
+  EXPECT_FALSE(coalescer.WritesAlone(2));
+  EXPECT_TRUE(coalescer.WritesAlone(3));
   storage_->Hold();
-  Answers answers;
+  Answers& answers = answers_;
   auto leaves = [](const std::string& prefix, int n) {
     std::vector<trillian::LogLeaf> out;
     for (int i = 0; i < n; ++i) out.push_back(Leaf(prefix + std::to_string(i)));
     return out;
   };
-  // A small call's write is held; a large call starts its own beside it.
+  auto alone = [&](const std::string& prefix, int n) -> QueueCoalescer::Write {
+    return [this, prefix, n, leaves] {
+      return storage_->QueueLeaves(kLog, leaves(prefix, n));
+    };
+  };
+  // A coalesced write is held; a write alone starts beside it.
   coalescer.Queue(kLog, leaves("small", 1), answers.For(0));
   ASSERT_TRUE(storage_->AwaitWrites(1));
-  coalescer.Queue(kLog, leaves("large", 3), answers.For(1));
+  coalescer.WriteAlone(alone("large", 3), answers.For(1));
   ASSERT_TRUE(storage_->AwaitWrites(2));
   // Two more fill the pool's four threads, one waits for a thread, and the
-  // next is refused: large calls are bounded by the pool's queue.
-  coalescer.Queue(kLog, leaves("second", 3), answers.For(2));
+  // next is refused: writes alone are bounded by the pool's queue.
+  coalescer.WriteAlone(alone("second", 3), answers.For(2));
   ASSERT_TRUE(storage_->AwaitWrites(3));  // Its task left the pool's queue.
-  coalescer.Queue(kLog, leaves("third", 4), answers.For(3));
+  coalescer.WriteAlone(alone("third", 4), answers.For(3));
   ASSERT_TRUE(storage_->AwaitWrites(4));
-  coalescer.Queue(kLog, leaves("waits", 3), answers.For(4));
-  coalescer.Queue(kLog, leaves("refused", 3), answers.For(5));
+  coalescer.WriteAlone(alone("waits", 3), answers.For(4));
+  coalescer.WriteAlone(alone("refused", 3), answers.For(5));
   EXPECT_EQ(answers.Await(1).at(5).status().code(),
             absl::StatusCode::kResourceExhausted);
   storage_->Release();
@@ -268,6 +283,29 @@ TEST_F(QueueCoalescerTest, LargeCallsAreWrittenAloneWithoutWaiting) {
   std::vector<size_t> sizes = storage_->write_sizes();
   std::sort(sizes.begin(), sizes.end());
   EXPECT_EQ(sizes, (std::vector<size_t>{1, 3, 3, 3, 4}));
+}
+
+TEST_F(QueueCoalescerTest, ABusyLogYieldsItsThreadBetweenBatches) {
+  // One pool thread: while log A's calls keep arriving, log B's call must
+  // still be written (A's next batch queues behind it).
+  pool_ = std::make_unique<ThreadPool>(1);
+  QueueCoalescer& coalescer = Coalescer();
+  storage_->Hold();
+  Answers& answers = answers_;
+  coalescer.Queue(kLog, {Leaf("a0")}, answers.For(0));
+  ASSERT_TRUE(storage_->AwaitWrites(1));
+  coalescer.Queue(kLog, {Leaf("a1")}, answers.For(1));  // A's next batch.
+  coalescer.Queue(kOtherLog, {Leaf("b0")}, answers.For(2));
+  storage_->Release();
+  auto all = answers.Await(3);
+  for (int c = 0; c < 3; ++c) ASSERT_TRUE(all.at(c).ok()) << all.at(c).status();
+  // A's first batch, then B (queued while A's first was written), then A's
+  // second: not A's two back to back.
+  EXPECT_EQ(storage_->write_logs(),
+            (std::vector<int64_t>{kLog, kOtherLog, kLog}));
+  auto queued_b = storage_->PeekQueue(kOtherLog, 10);
+  ASSERT_TRUE(queued_b.ok());
+  EXPECT_EQ(queued_b->size(), 1u);
 }
 
 TEST_F(QueueCoalescerTest, AWriteErrorReachesEveryCallInTheBatch) {

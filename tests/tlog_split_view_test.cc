@@ -2,8 +2,9 @@
 // the one remembered is proven consistent with it from the log's hash tiles
 // (built into a proof by the CLI, verified against both signed roots). A
 // real trellisd's tiles prove its growth; a log whose key the test holds
-// signs a tree that does not extend the remembered one, larger or smaller,
-// and serves that tree's tiles: the CLI calls it a split view.
+// signs a tree that does not extend the remembered one, larger or smaller:
+// with tiles that hash to the larger signed root, the CLI calls it a split
+// view, and tiles that do not give no verdict.
 #include <httplib.h>
 
 #include <map>
@@ -56,10 +57,14 @@ class ServedTree {
                            "application/octet-stream");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
+    EXPECT_GT(port_, 0);
     // Connections wait in the bound socket's backlog until it accepts.
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    if (port_ > 0) {
+      thread_ = std::thread([this] { server_.listen_after_bind(); });
+    }
   }
   ~ServedTree() {
+    if (!thread_.joinable()) return;
     // stop() does nothing before the accept loop runs.
     while (!server_.is_running()) std::this_thread::yield();
     server_.stop();
@@ -158,20 +163,30 @@ TEST_F(TlogSplitViewTest, TreesThatDoNotExtendTheRememberedOneAreSplitViews) {
   const ServedTree fork("fork ", 1000);
 
   ASSERT_EQ(Verify(log.Note(300, honest.Root(300)), policy).exit_code, 0);
-  // A larger tree that rewrote the first 300 leaves.
+  // A larger tree that rewrote the first 300 leaves, with its own tiles.
   CliResult larger =
       Verify(log.Note(1000, fork.Root(1000)), policy, fork.url());
   EXPECT_EQ(larger.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(larger.err, "split view")) << larger.err;
+  // Tiles that are not the signed tree's prove nothing either way.
+  CliResult mismatched =
+      Verify(log.Note(1000, fork.Root(1000)), policy, honest.url());
+  EXPECT_EQ(mismatched.exit_code, 2) << mismatched.err;
+  EXPECT_TRUE(absl::StrContains(mismatched.err, "another root"))
+      << mismatched.err;
   // The honest extension passes and is remembered.
   CliResult extended =
       Verify(log.Note(1000, honest.Root(1000)), policy, honest.url());
   ASSERT_EQ(extended.exit_code, 0) << extended.err;
   EXPECT_EQ(ConsistentWith(extended), 300);
-  // A smaller tree that is not a prefix of the remembered 1000.
-  CliResult smaller = Verify(log.Note(500, fork.Root(500)), policy, fork.url());
+  // A smaller tree that is not a prefix of the remembered 1000, checked
+  // against the log's tiles of that size.
+  CliResult smaller =
+      Verify(log.Note(500, fork.Root(500)), policy, honest.url());
   EXPECT_EQ(smaller.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(smaller.err, "split view")) << smaller.err;
+  EXPECT_EQ(Verify(log.Note(500, fork.Root(500)), policy, fork.url()).exit_code,
+            2);
   // Without tiles another size is not checked (and says so by omission).
   CliResult unchecked = Verify(log.Note(700, honest.Root(700)), policy);
   ASSERT_EQ(unchecked.exit_code, 0) << unchecked.err;

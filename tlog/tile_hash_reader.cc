@@ -25,8 +25,9 @@ absl::StatusOr<std::vector<std::string>> TileHashReader::GetNodes(
 }
 
 absl::StatusOr<std::string> TileHashReader::GetNode(const merkle::NodeID& id) {
-  if (id.level >= 64 || id.index > (tree_size_ >> id.level) ||
-      id.End() > tree_size_) {
+  // A whole node fits below the size exactly when its index is below the
+  // number of such nodes (no overflow, unlike End()).
+  if (id.level >= 64 || id.index >= (tree_size_ >> id.level)) {
     return absl::OutOfRangeError(absl::StrCat("node ", id.level, "/", id.index,
                                               " is beyond a tree of ",
                                               tree_size_, " leaves"));

@@ -1,7 +1,9 @@
 // Merkle nodes of a tlog-tiles log read from its hash tiles, as a client
-// sees them (golang.org/x/mod/sumdb/tlog's TileHashReader): proofs for
-// any two sizes can then be built from what the log serves and verified
-// against the two signed roots, without trusting the tiles.
+// reads them: proofs for any two sizes can then be built from what the log
+// serves. The tiles are not authenticated here (unlike golang.org/x/mod's
+// TileHashReader, which checks them against the tree hash): callers check
+// BuildRootHash of the size against its signed root before trusting a
+// proof's failure, and verify the proof against the signed roots.
 #ifndef TRELLIS_TLOG_TILE_HASH_READER_H_
 #define TRELLIS_TLOG_TILE_HASH_READER_H_
 
@@ -27,9 +29,9 @@ class TileHashReader : public merkle::NodeReader {
   TileHashReader(uint64_t tree_size, TileFetcher fetch)
       : tree_size_(tree_size), fetch_(std::move(fetch)) {}
 
-  // OUT_OF_RANGE for a node beyond the tree size; DATA_LOSS for a tile of
-  // the wrong length; the fetcher's error otherwise. Each tile is fetched
-  // once per reader.
+  // Unlike NodeReader's NOT_FOUND for a missing node: OUT_OF_RANGE for a
+  // node beyond the tree size, DATA_LOSS for a tile of the wrong length,
+  // the fetcher's error otherwise. Each tile is fetched once per reader.
   absl::StatusOr<std::vector<std::string>> GetNodes(
       absl::Span<const merkle::NodeID> ids) override;
 

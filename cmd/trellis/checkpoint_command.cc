@@ -55,6 +55,9 @@ tlog::TileFetcher HttpTiles(const std::string& tiles_url) {
   auto http = std::make_shared<httplib::Client>(tiles_url.substr(0, path));
   http->set_connection_timeout(10, 0);
   http->set_read_timeout(30, 0);
+  // Tiles at the larger size, which may be older than the log: trellisd
+  // serves every width by truncation (a log that keeps only its latest
+  // partial tiles gives no verdict for older sizes).
   return [http, prefix](const tlog::TileId& id) -> absl::StatusOr<std::string> {
     absl::StatusOr<std::string> tile = tlog::TilePath(id);
     if (!tile.ok()) return tile.status();
@@ -72,9 +75,11 @@ tlog::TileFetcher HttpTiles(const std::string& tiles_url) {
 }
 
 // Proves the checkpoint and the remembered root (of another size)
-// consistent from the log's tiles at the larger size; Fail(kInvalid) if
-// the tiles prove them forks of each other, Fail(kUnusable) if the tiles
-// cannot be read.
+// consistent from the log's tiles at the larger size. The tiles must first
+// hash to the larger size's signed root, else they prove nothing either
+// way (a wrong URL, a broken mirror): Fail(kUnusable), as when they cannot
+// be read. Tiles that do, and yet give no proof that the smaller tree is
+// its prefix, show two trees signed by the log: Fail(kInvalid).
 void ProveConsistentFromTiles(const tlog::Checkpoint& checkpoint,
                               const RememberedRoot& remembered,
                               const std::string& tiles_url) {
@@ -87,14 +92,25 @@ void ProveConsistentFromTiles(const tlog::Checkpoint& checkpoint,
       grew ? checkpoint.root_hash : remembered.root_hash;
   if (small == 0) return;  // The empty tree is a prefix of every tree.
   tlog::TileHashReader tiles(large, HttpTiles(tiles_url));
+  const std::string cannot_check =
+      absl::StrCat("cannot check ", checkpoint.origin, " size ",
+                   checkpoint.size, " against the remembered size ",
+                   remembered.tree_size, " from the tiles at ", tiles_url);
+  absl::StatusOr<std::string> tiles_root = merkle::BuildRootHash(large, tiles);
+  if (!tiles_root.ok()) {
+    Fail(kUnusable,
+         absl::StrCat(cannot_check, ": ", tiles_root.status().message()));
+  }
+  if (*tiles_root != large_root) {
+    Fail(kUnusable, absl::StrCat(cannot_check,
+                                 ": they hash to another root "
+                                 "than the signed one of size ",
+                                 large));
+  }
   absl::StatusOr<std::vector<std::string>> proof =
       merkle::BuildConsistencyProof(small, large, tiles);
   if (!proof.ok()) {
-    Fail(kUnusable,
-         absl::StrCat("cannot check ", checkpoint.origin, " size ",
-                      checkpoint.size, " against the remembered size ",
-                      remembered.tree_size,
-                      " from its tiles: ", proof.status().message()));
+    Fail(kUnusable, absl::StrCat(cannot_check, ": ", proof.status().message()));
   }
   if (absl::Status s = merkle::VerifyConsistency(small, large, small_root,
                                                  large_root, *proof);

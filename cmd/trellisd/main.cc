@@ -368,8 +368,9 @@ int main(int argc, char** argv) {
       options.map_max_queued_writes < 1 ||
       options.max_leaves_per_queue_write < 1) {
     std::fprintf(stderr,
-                 "trellisd: --write_threads, --max_queued_writes and "
-                 "--map_max_queued_writes must be positive\n");
+                 "trellisd: --write_threads, --max_queued_writes, "
+                 "--map_max_queued_writes and --max_leaves_per_queue_write "
+                 "must be positive\n");
     return 2;
   }
   if (const std::string kek_file = absl::GetFlag(FLAGS_key_encryption_key_file);

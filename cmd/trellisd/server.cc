@@ -370,6 +370,7 @@ void Server::Shutdown(absl::Duration grace) {
   spire_.reset();
   gta_.reset();
   write_pool_.reset();  // Finishes writes already accepted.
+  queue_coalescer_.reset();
   if (sequencer_manager_) sequencer_manager_->Stop();
   sequencer_manager_.reset();
   if (checkpoints_) checkpoints_->Stop();

@@ -155,9 +155,10 @@ class Server {
   std::unique_ptr<admin::AdminService> admin_service_;
   // Runs the log's write RPCs, which wait for synced commits; many at once
   // so that their commits share fsyncs.
-  // Declared before the pool, so destroyed after it: the pool's threads
-  // finish the coalescer's writes.
+  // Writes queued leaves through write_pool_, which must go first (its
+  // threads finish the coalescer's writes): hence declared before it.
   std::unique_ptr<log::QueueCoalescer> queue_coalescer_;
+  // Runs write RPCs, which wait for synced commits.
   std::unique_ptr<ThreadPool> write_pool_;
   std::unique_ptr<log::LogManager> log_manager_;
   std::unique_ptr<log::LogService> log_service_;
