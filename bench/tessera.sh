@@ -19,14 +19,7 @@ if [ ! -x "$bin/posix" ] || [ ! -x "$bin/hammer" ]; then
   GOBIN="$bin" go install "github.com/transparency-dev/tessera/cmd/conformance/posix@$version"
   GOBIN="$bin" go install "github.com/transparency-dev/tessera/internal/hammer@$version"
 fi
-work=$(mktemp -d /var/tmp/tessera.XXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/work_dir.sh"
 
 # An Ed25519 note key (C2SP signed-note): name+hash+base64(0x01 || key).
 vkey=$(python3 - "$work/key" <<'PY'

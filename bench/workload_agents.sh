@@ -11,14 +11,7 @@ cd "$(dirname "$0")/.."
 operator="$1"
 spire_port="$2"
 seconds="${3:-10}"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/work_dir.sh
 cli=(bazel-bin/cmd/trellis/trellis "--addr=unix:$operator")
 "${cli[@]}" spire bundle show > "$work/bundle.pem"
 upstream="${TRELLIS_PEERS_BIN:-$HOME/.cache/trellis/bin}/spire-agent"
