@@ -86,15 +86,9 @@ void QueueCoalescer::WriteWaiting(int64_t log_id, LogQueue* queue) {
     }
   }
   WriteBatch(log_id, std::move(calls));
-  {
-    absl::MutexLock lock(&queue->mu);
-    if (queue->waiting.empty()) {
-      queue->writing = false;
-      return;
-    }
-  }
-  // Calls arrived meanwhile: their batch queues behind other logs' work
-  // rather than holding this thread while the log stays busy.
+  // Calls that arrived meanwhile are written by the next task, queued
+  // behind other logs' work rather than holding this thread while the log
+  // stays busy (it finds none waiting when the log went idle).
   ScheduleWriting(log_id, queue);
 }
 

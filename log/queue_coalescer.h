@@ -81,7 +81,7 @@ class QueueCoalescer {
   // Schedules WriteWaiting on the pool.
   void ScheduleWriting(int64_t log_id, LogQueue* queue);
   // Writes one batch of the log's waiting calls, then schedules itself
-  // again (behind other work on the pool) while calls still wait.
+  // again (behind other work on the pool); with none waiting, it stops.
   void WriteWaiting(int64_t log_id, LogQueue* queue);
   // One storage write for `calls`, whose dones it then calls.
   void WriteBatch(int64_t log_id, std::vector<Call> calls);
