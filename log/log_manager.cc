@@ -170,16 +170,8 @@ void LogManager::QueueLeavesThen(
     int64_t log_id,
     const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
     QueueDone done) {
-  if (coalescer_ == nullptr) {
+  if (!Coalesces(leaves.size())) {
     std::move(done)(QueueLeaves(log_id, leaves));
-    return;
-  }
-  if (coalescer_->WritesAlone(leaves.size())) {
-    // Large calls are prepared (hashed) on the pool too, not on the
-    // caller's thread; the copy outlives the caller's leaves.
-    coalescer_->WriteAlone(
-        [this, log_id, leaves] { return QueueLeaves(log_id, leaves); },
-        std::move(done));
     return;
   }
   absl::StatusOr<std::vector<trillian::LogLeaf>> prepared =

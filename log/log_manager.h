@@ -75,8 +75,8 @@ class LogManager : public RecordSink {
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves);
 
   // QueueLeaves that answers through `done` instead of waiting: a refusal
-  // at once, on this thread; the outcomes once durable. Without a
-  // coalescer, the write runs on this thread.
+  // at once, on this thread; the outcomes once durable. Unless it
+  // Coalesces the call, the write runs on this thread.
   void QueueLeavesThen(
       int64_t log_id,
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
@@ -128,9 +128,11 @@ class LogManager : public RecordSink {
   absl::StatusOr<std::vector<std::string>> Append(
       int64_t log_id, const std::vector<std::string>& records) override;
 
-  // True if QueueLeavesThen writes through a coalescer (off the caller's
-  // thread).
-  bool coalesces() const { return coalescer_ != nullptr; }
+  // True if QueueLeavesThen writes a call of `leaves` leaves through the
+  // coalescer, off the caller's thread (else it writes on that thread).
+  bool Coalesces(size_t leaves) const {
+    return coalescer_ != nullptr && !coalescer_->WritesAlone(leaves);
+  }
 
   // The latest root of a readable log (NOT_FOUND, INVALID_ARGUMENT for a
   // tree that is not a log, FAILED_PRECONDITION before Init).

@@ -87,13 +87,13 @@ grpc::ServerUnaryReactor* LogService::Serve(
                   });
 }
 
-// Queued writes go through the manager's coalescer when it has one (on the
-// pool otherwise).
+// Queued writes go through the manager's coalescer when it takes them;
+// others (large calls, or no coalescer) run on the pool.
 grpc::ServerUnaryReactor* LogService::QueueLeaf(
     grpc::CallbackServerContext* context,
     const trillian::QueueLeafRequest* request,
     trillian::QueueLeafResponse* response) {
-  if (!manager_->coalesces()) {
+  if (!manager_->Coalesces(1)) {
     return Serve(context, request, response, &LogService::QueueLeaf,
                  /*blocking=*/true);
   }
@@ -104,7 +104,7 @@ grpc::ServerUnaryReactor* LogService::QueueLeaves(
     grpc::CallbackServerContext* context,
     const trillian::QueueLeavesRequest* request,
     trillian::QueueLeavesResponse* response) {
-  if (!manager_->coalesces()) {
+  if (!manager_->Coalesces(request->leaves_size())) {
     return Serve(context, request, response, &LogService::QueueLeaves,
                  /*blocking=*/true);
   }

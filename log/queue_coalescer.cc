@@ -44,19 +44,6 @@ void QueueCoalescer::Queue(int64_t log_id,
   if (start_writing) ScheduleWriting(log_id, queue);
 }
 
-void QueueCoalescer::WriteAlone(Write write, QueueDone done) {
-  // Shared so that the pool's copyable task can carry the move-only done.
-  auto task = std::make_shared<std::pair<Write, QueueDone>>(std::move(write),
-                                                            std::move(done));
-  const bool scheduled =
-      pool_->TrySchedule([task] { std::move(task->second)(task->first()); },
-                         options_.max_waiting_calls);
-  if (!scheduled) {
-    std::move(task->second)(
-        absl::ResourceExhaustedError("too many writes waiting; retry later"));
-  }
-}
-
 void QueueCoalescer::ScheduleWriting(int64_t log_id, LogQueue* queue) {
   // At most one task per log is ever queued, so the pool's queue stays
   // bounded by the number of logs without a limit of its own: this cannot

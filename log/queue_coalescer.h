@@ -4,13 +4,13 @@
 // log's write is in flight wait for the next one, so a busy log writes
 // back-to-back batches and an idle one writes a lone call at once: no timer
 // adds latency. Each log has at most one coalesced write in flight;
-// different logs, and large calls, write in parallel on the pool.
+// different logs write in parallel on the pool. Large calls are left to
+// callers (WritesAlone), which write them on their own.
 #ifndef TRELLIS_LOG_QUEUE_COALESCER_H_
 #define TRELLIS_LOG_QUEUE_COALESCER_H_
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -28,9 +28,9 @@ using QueueDone = absl::AnyInvocable<
     void(absl::StatusOr<std::vector<storage::QueueOutcome>>) &&>;
 
 struct QueueCoalescerOptions {
-  // Calls of at least this many leaves are written on their own, at once,
-  // several in parallel: they amortize a write by themselves, and writes in
-  // flight together keep the CPU busy while others wait for the disk.
+  // Calls of at least this many leaves are not coalesced (WritesAlone):
+  // they amortize a write by themselves, and several in flight together
+  // keep the CPU busy while others wait for the disk.
   size_t write_alone_from = 64;
   // Most leaves one coalesced write takes.
   size_t max_leaves_per_write = 4096;
@@ -47,7 +47,8 @@ class QueueCoalescer {
                  QueueCoalescerOptions options = {})
       : logs_(logs), pool_(pool), options_(options) {}
 
-  // True for calls of `leaves` leaves that go to WriteAlone, not Queue.
+  // True for calls of `leaves` leaves that callers write on their own
+  // (LogStorage::QueueLeaves on their pool), not through Queue.
   bool WritesAlone(size_t leaves) const {
     return leaves >= options_.write_alone_from;
   }
@@ -57,13 +58,6 @@ class QueueCoalescer {
   // a pool thread; or at once, on this thread, when too many calls wait.
   void Queue(int64_t log_id, std::vector<trillian::LogLeaf> leaves,
              QueueDone done);
-
-  // Runs `write` (one call's whole QueueLeaves) on the pool and passes its
-  // result to `done`; refuses at once when too many writes wait for a
-  // thread.
-  using Write =
-      std::function<absl::StatusOr<std::vector<storage::QueueOutcome>>()>;
-  void WriteAlone(Write write, QueueDone done);
 
  private:
   struct Call {

@@ -1,6 +1,5 @@
 #include "log/queue_coalescer.h"
 
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -240,49 +239,12 @@ TEST_F(QueueCoalescerTest, CallsBeyondTheWaitingLimitAreRefusedAtOnce) {
   for (int c : {0, 1, 2, 4}) EXPECT_TRUE(all.at(c).ok()) << all.at(c).status();
 }
 
-TEST_F(QueueCoalescerTest, WritesAloneRunBesideCoalescedOnes) {
+TEST_F(QueueCoalescerTest, LargeCallsAreLeftToTheCaller) {
   QueueCoalescerOptions options;
   options.write_alone_from = 3;
-  options.max_waiting_calls = 1;
   QueueCoalescer& coalescer = Coalescer(options);
   EXPECT_FALSE(coalescer.WritesAlone(2));
   EXPECT_TRUE(coalescer.WritesAlone(3));
-  storage_->Hold();
-  Answers& answers = answers_;
-  auto leaves = [](const std::string& prefix, int n) {
-    std::vector<trillian::LogLeaf> out;
-    for (int i = 0; i < n; ++i) out.push_back(Leaf(prefix + std::to_string(i)));
-    return out;
-  };
-  auto alone = [&](const std::string& prefix, int n) -> QueueCoalescer::Write {
-    return [this, prefix, n, leaves] {
-      return storage_->QueueLeaves(kLog, leaves(prefix, n));
-    };
-  };
-  // A coalesced write is held; a write alone starts beside it.
-  coalescer.Queue(kLog, leaves("small", 1), answers.For(0));
-  ASSERT_TRUE(storage_->AwaitWrites(1));
-  coalescer.WriteAlone(alone("large", 3), answers.For(1));
-  ASSERT_TRUE(storage_->AwaitWrites(2));
-  // Two more fill the pool's four threads, one waits for a thread, and the
-  // next is refused: writes alone are bounded by the pool's queue.
-  coalescer.WriteAlone(alone("second", 3), answers.For(2));
-  ASSERT_TRUE(storage_->AwaitWrites(3));  // Its task left the pool's queue.
-  coalescer.WriteAlone(alone("third", 4), answers.For(3));
-  ASSERT_TRUE(storage_->AwaitWrites(4));
-  coalescer.WriteAlone(alone("waits", 3), answers.For(4));
-  coalescer.WriteAlone(alone("refused", 3), answers.For(5));
-  EXPECT_EQ(answers.Await(1).at(5).status().code(),
-            absl::StatusCode::kResourceExhausted);
-  storage_->Release();
-  auto all = answers.Await(6);
-  for (int c = 0; c < 5; ++c) ASSERT_TRUE(all.at(c).ok()) << all.at(c).status();
-  EXPECT_EQ(all.at(1)->size(), 3u);
-  EXPECT_EQ(all.at(1)->at(2).leaf.leaf_value(), "large2");
-  EXPECT_EQ(all.at(3)->at(3).leaf.leaf_value(), "third3");
-  std::vector<size_t> sizes = storage_->write_sizes();
-  std::sort(sizes.begin(), sizes.end());
-  EXPECT_EQ(sizes, (std::vector<size_t>{1, 3, 3, 3, 4}));
 }
 
 TEST_F(QueueCoalescerTest, ABusyLogYieldsItsThreadBetweenBatches) {
