@@ -222,10 +222,6 @@ absl::Status ApplyAgentKey(const Block& block, const std::string& key,
     if (absl::Status s = ParseBool(value, config.insecure_bootstrap); !s.ok()) {
       return s;
     }
-  } else if (key == "trust_bundle_format") {
-    if (value != "pem") {
-      return absl::InvalidArgumentError("trust_bundle_format must be pem");
-    }
   } else if (key == "log_level" || key == "log_format") {
     // Logging goes to stderr; levels are the operations issue's.
   } else {
@@ -398,6 +394,76 @@ absl::Status ValidateConfig(const AgentConfig& config) {
     return absl::InvalidArgumentError("data_dir and socket_path are required");
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+std::string Quoted(absl::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string FormatConfig(const AgentConfig& config) {
+  std::string out = "agent {\n";
+  auto line = [&out](absl::string_view indent, absl::string_view key,
+                     absl::string_view value) {
+    absl::StrAppend(&out, indent, key, " = ", value, "\n");
+  };
+  line("    ", "trust_domain", Quoted(config.trust_domain));
+  line("    ", "server_address", Quoted(config.server_address));
+  line("    ", "server_port", absl::StrCat(config.server_port));
+  if (!config.trust_bundle_path.empty()) {
+    line("    ", "trust_bundle_path", Quoted(config.trust_bundle_path));
+  }
+  if (!config.trust_bundle_url.empty()) {
+    line("    ", "trust_bundle_url", Quoted(config.trust_bundle_url));
+  }
+  line("    ", "trust_bundle_format", Quoted(config.trust_bundle_format));
+  line("    ", "insecure_bootstrap",
+       config.insecure_bootstrap ? "true" : "false");
+  line("    ", "data_dir", Quoted(config.data_dir));
+  line("    ", "socket_path", Quoted(config.socket_path));
+  if (!config.join_token.empty()) {
+    // A secret: shown as set, never printed.
+    absl::StrAppend(&out, "    # join_token is set (not shown)\n");
+  }
+  absl::StrAppend(&out, "    experimental {\n");
+  line("        ", "sync_interval",
+       Quoted(absl::FormatDuration(config.sync_interval)));
+  if (config.unified_identity) {
+    line("        ", "feature_flags", "[\"Unified-Identity\"]");
+  }
+  absl::StrAppend(&out, "    }\n}\n\nplugins {\n    NodeAttestor ",
+                  Quoted(config.node_attestor), " {\n        plugin_data {\n");
+  if (!config.tpm_tcti.empty()) {
+    line("            ", "tcti", Quoted(config.tpm_tcti));
+  }
+  if (config.node_attestor == "unified_identity") {
+    line("            ", "work_dir", Quoted(config.tpm_work_dir));
+    line("            ", "host_id", Quoted(config.host_id));
+    line("            ", "pcrs", Quoted(config.pcrs));
+  }
+  absl::StrAppend(&out, "        }\n    }\n}\n");
+  if (!config.health_address.empty()) {
+    const size_t colon = config.health_address.rfind(':');
+    absl::StrAppend(&out, "\nhealth_checks {\n");
+    line("    ", "listener_enabled", "true");
+    line("    ", "bind_address",
+         Quoted(config.health_address.substr(0, colon)));
+    line("    ", "bind_port", Quoted(config.health_address.substr(colon + 1)));
+    absl::StrAppend(&out, "}\n");
+  }
+  return out;
 }
 
 }  // namespace trellis::agent

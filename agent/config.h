@@ -50,6 +50,10 @@ struct AgentConfig {
 // syntax errors and unknown keys.
 absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text);
 
+// The configuration in the file's shape, which ParseConfig reads back to the
+// same settings; the join token, a secret, is only said to be set.
+std::string FormatConfig(const AgentConfig& config);
+
 // INVALID_ARGUMENT unless the configuration can run: a trust domain, one
 // bootstrap way, a join token for join_token, TPM settings for the others.
 absl::Status ValidateConfig(const AgentConfig& config);

@@ -77,6 +77,49 @@ TEST(AgentConfigTest, MistakesAreErrorsNamingTheLine) {
   }
 }
 
+TEST(AgentConfigTest, FormattedConfigReadsBackWithoutTheJoinToken) {
+  AgentConfig config;
+  config.trust_domain = "example.org";
+  config.server_address = "10.0.0.5";
+  config.server_port = 9443;
+  config.trust_bundle_url = "https://10.0.0.5:8443/bundle";
+  config.trust_bundle_format = "spiffe";
+  config.data_dir = "/var/lib/trellis \"agent\"";
+  config.socket_path = "/run/spire/api.sock";
+  config.join_token = "secret-token-1234";
+  config.node_attestor = "unified_identity";
+  config.tpm_tcti = "swtpm:host=127.0.0.1,port=2321";
+  config.tpm_work_dir = "/var/lib/trellis-tpm";
+  config.host_id = "host-7";
+  config.pcrs = "sha256:0,7";
+  config.unified_identity = true;
+  config.health_address = "127.0.0.1:8088";
+  config.sync_interval = absl::Milliseconds(1500);
+
+  const std::string text = FormatConfig(config);
+  EXPECT_EQ(text.find("secret-token-1234"), std::string::npos) << text;
+  absl::StatusOr<AgentConfig> read = ParseConfig(text);
+  ASSERT_TRUE(read.ok()) << read.status() << "\n" << text;
+  EXPECT_EQ(read->trust_domain, config.trust_domain);
+  EXPECT_EQ(read->server_address, config.server_address);
+  EXPECT_EQ(read->server_port, config.server_port);
+  EXPECT_EQ(read->trust_bundle_url, config.trust_bundle_url);
+  EXPECT_EQ(read->trust_bundle_format, config.trust_bundle_format);
+  EXPECT_EQ(read->data_dir, config.data_dir);
+  EXPECT_EQ(read->socket_path, config.socket_path);
+  EXPECT_EQ(read->join_token, "");
+  EXPECT_EQ(read->node_attestor, config.node_attestor);
+  EXPECT_EQ(read->tpm_tcti, config.tpm_tcti);
+  EXPECT_EQ(read->tpm_work_dir, config.tpm_work_dir);
+  EXPECT_EQ(read->host_id, config.host_id);
+  EXPECT_EQ(read->pcrs, config.pcrs);
+  EXPECT_TRUE(read->unified_identity);
+  EXPECT_EQ(read->health_address, config.health_address);
+  EXPECT_EQ(read->sync_interval, config.sync_interval);
+  read->join_token = config.join_token;
+  EXPECT_EQ(FormatConfig(*read), text);
+}
+
 TEST(AgentConfigTest, ValidationNeedsOneBootstrapAndTheAttestorsSettings) {
   AgentConfig config;
   config.trust_domain = "example.org";

@@ -14,6 +14,8 @@ PACKAGES=(
   librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev
   libjemalloc-dev libssl-dev libabsl-dev nlohmann-json3-dev
   libcpp-httplib-dev libboost1.81-dev libre2-dev
+  # configuration files (TOML) and Prometheus metrics
+  libtomlplusplus-dev prometheus-cpp-dev
   # TPM (later issues) and its software TPM for tests
   libtss2-dev swtpm swtpm-tools tpm2-tools
   # tests, benchmarks, fuzzing

@@ -4,7 +4,7 @@
 // over the SPIFFE Workload API on a Unix socket.
 //
 //   trellis-agent run -config agent.conf [--join_token T] [--socket_path P]
-//                     [--data_dir D]
+//                     [--data_dir D] [--print_config]
 //
 // The configuration file has spire-agent's shape (README: "Node agent").
 // SIGTERM / SIGINT shut it down cleanly; exit status 1 if the server
@@ -31,6 +31,9 @@ ABSL_FLAG(std::string, join_token, "",
 ABSL_FLAG(std::string, socket_path, "",
           "The Workload API socket (overrides the file's).");
 ABSL_FLAG(std::string, data_dir, "", "The data directory (overrides).");
+ABSL_FLAG(bool, print_config, false,
+          "Print the effective configuration (the file with the flags "
+          "applied) and exit.");
 
 namespace {
 
@@ -70,6 +73,11 @@ int main(int argc, char** argv) {
   }
   if (std::string dir = absl::GetFlag(FLAGS_data_dir); !dir.empty()) {
     config->data_dir = dir;
+  }
+
+  if (absl::GetFlag(FLAGS_print_config)) {
+    std::fputs(trellis::agent::FormatConfig(*config).c_str(), stdout);
+    return 0;
   }
 
   absl::StatusOr<std::unique_ptr<trellis::agent::Agent>> agent =

@@ -29,7 +29,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +37,7 @@
 #include "attest/host/host_agent.h"
 #include "attest/host/registration.h"
 #include "attest/host/tpm_device.h"
+#include "config/flag_file.h"
 #include "gta/agent/agent_http.h"
 #include "gta/agent/evidence_collector.h"
 #include "gta/agent/gta_agent.h"
@@ -223,7 +223,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "trellis-tpm create-ek-ak | generate-app-key | generate-quote | "
       "certify-app-key | activate-credential | register | serve");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> args =
+      trellis::config::ParseCommandLineWithConfig(argc, argv, "trellis-tpm");
   if (args.size() != 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
     return 2;

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -19,6 +18,7 @@
 #include "admin/key_store.h"
 #include "ca/x509.h"
 #include "cmd/trellisd/server.h"
+#include "config/flag_file.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, data_dir, "trellis-data",
@@ -257,7 +257,7 @@ ABSL_FLAG(std::string, sovereign_verifier_client_key, "",
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
-  absl::ParseCommandLine(argc, argv);
+  trellis::config::ParseCommandLineWithConfig(argc, argv, "trellisd");
   // Debian's abseil checks every Mutex acquisition for lock-order cycles,
   // which costs more than the work under many of our locks.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
