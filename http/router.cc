@@ -226,6 +226,7 @@ void Router::Dispatch(Request& request, Response& response) const {
     return;
   }
   request.path_params = std::move(captures);
+  request.route = chosen->pattern->pattern();
   // Handlers are not supposed to throw, but one that does must not take the
   // worker thread (and the process) with it.
   try {

@@ -30,6 +30,9 @@ struct Request {
   std::multimap<std::string, std::string> query;
   // Captures of the route pattern ("" for a group that took no part).
   std::vector<std::string> path_params;
+  // The pattern of the route that took the request ("" if none did): a
+  // name for the request's kind with bounded variety, for metrics.
+  std::string route;
   // As received, in order; see Header().
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

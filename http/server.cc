@@ -26,6 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
@@ -474,11 +475,13 @@ class Session final : public SessionBase {
   void ReplyAndClose(int status, absl::string_view message) {
     keep_alive_ = false;
     head_ = false;
+    request_arrived_ = absl::Now();
     Reply(server_->router().Error(status, message));
   }
 
   void Dispatch() {
     Disarm();
+    request_arrived_ = absl::Now();
     auto& message = parser_->get();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == bhttp::verb::head;
@@ -516,10 +519,14 @@ class Session final : public SessionBase {
           if (server->stopping()) return;  // Stop() drops queued requests.
           Response response;
           server->router().Dispatch(request, response);
-          asio::post(executor, [self = std::move(self),
-                                response = std::move(response)]() mutable {
-            self->Reply(std::move(response));
-          });
+          std::string method =
+              request.route.empty() ? "" : std::move(request.method);
+          asio::post(executor,
+                     [self = std::move(self), response = std::move(response),
+                      method = std::move(method),
+                      route = std::move(request.route)]() mutable {
+                       self->Reply(std::move(response), method, route);
+                     });
         });
     if (scheduled) {
       ++counters().requests;
@@ -531,12 +538,17 @@ class Session final : public SessionBase {
     Reply(std::move(busy));
   }
 
-  void Reply(Response response) {
+  void Reply(Response response, absl::string_view method = "",
+             absl::string_view route = "") {
     if (closed_) return;
     int status = response.status;
     if (status < 200 || status > 999) {  // 1xx is not a final response.
       response = server_->router().Error(500, "handler set a bad status");
       status = 500;
+    }
+    if (options().observer) {
+      options().observer({std::string(method), std::string(route), status,
+                          absl::Now() - request_arrived_});
     }
     response_ = {};
     response_.version(version_);
@@ -616,6 +628,7 @@ class Session final : public SessionBase {
   const bool via_unix_;
   std::string peer_certificate_der_;
   bool first_request_ = true;
+  absl::Time request_arrived_;
   bool keep_alive_ = false;
   bool head_ = false;
   unsigned version_ = 11;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,18 @@
 #include "http/router.h"
 
 namespace trellis::http {
+
+// One answered request, as metrics see it.
+struct Exchange {
+  // The request's method if a route took it, else "" (a client's method
+  // names are not a bounded set).
+  std::string method;
+  std::string route;  // Request::route: the pattern, "" if none matched.
+  int status = 0;
+  // From the end of the request's arrival to the response handed to the
+  // socket (queueing for a worker included).
+  absl::Duration duration;
+};
 
 struct ServerOptions {
   // "HOST:PORT" ("[::1]:8443", "0.0.0.0:0"; port 0 picks one, see
@@ -62,6 +75,10 @@ struct ServerOptions {
   // the peer "unix", and the socket's 0600 mode already limits who connects.
   int max_connections = 4096;
   int max_connections_per_client = 64;  // Per peer IP (v4-mapped -> IPv4).
+
+  // Called for every response, the server's own refusals (400, 413, 431,
+  // 503) included, on the connection's I/O thread: keep it short.
+  std::function<void(const Exchange&)> observer;
 
   int io_threads = 1;
   int worker_threads = 2;

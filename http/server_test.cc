@@ -436,6 +436,41 @@ TEST(ServerTest, Routes) {
   EXPECT_EQ(r->status, 400);
 }
 
+TEST(ServerTest, ObserverSeesEveryResponseWithItsRoute) {
+  absl::Mutex mu;
+  std::vector<Exchange> seen;
+  ServerOptions options = Local();
+  options.max_body_bytes = 16;
+  options.observer = [&](const Exchange& exchange) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(exchange);
+  };
+  std::unique_ptr<Server> server = MustStart(options);
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  ASSERT_EQ(Fetch(port, Req("GET", "/items/42/b"))->status, 200);
+  ASSERT_EQ(Fetch(port, Req("GET", "/nope"))->status, 404);
+  ASSERT_EQ(Fetch(port, Req("BREW", "/hello"))->status, 405);
+  ASSERT_EQ(Fetch(port, Req("POST", "/echo", std::string(64, 'x')))->status,
+            413);
+  server->Stop();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 4u);
+  // The route is the pattern, not the path: its variety is the router's.
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[0].route, "/items/([0-9]+)/(a|b)?");
+  EXPECT_EQ(seen[0].status, 200);
+  EXPECT_GE(seen[0].duration, absl::ZeroDuration());
+  // Unrouted requests carry neither the client's path nor its method.
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].method, "") << i;
+    EXPECT_EQ(seen[i].route, "") << i;
+  }
+  EXPECT_EQ(seen[1].status, 404);
+  EXPECT_EQ(seen[2].status, 405);
+  EXPECT_EQ(seen[3].status, 413);
+}
+
 TEST(ServerTest, BadPatternFailsStart) {
   Router router;
   router.Get("/x/(unclosed", [](const Request&, Response&) {});

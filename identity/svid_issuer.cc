@@ -24,7 +24,35 @@ trellis::IssuanceRecord RecordFor(const IssuanceContext& context,
 
 }  // namespace
 
+SvidIssuer::SvidIssuer(ca::CaManager* ca, IssuanceLog* log,
+                       prometheus::Registry* metrics)
+    : ca_(ca),
+      log_(log),
+      metrics_(metrics),
+      issued_(prometheus::BuildCounter()
+                  .Name("trellis_svids_issued_total")
+                  .Help("Credentials issued (and recorded in the issuance "
+                        "log), by kind and the agent's attestation type.")
+                  .Register(metrics_.get())) {}
+
+prometheus::Counter& SvidIssuer::Issued(trellis::IssuanceRecord::Kind kind,
+                                        const IssuanceContext& context) {
+  return issued_.Add({{"kind", trellis::IssuanceRecord::Kind_Name(kind)},
+                      {"attestation_type", context.attestation_type}});
+}
+
 std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::IssueX509(
+    const std::vector<X509Issue>& requests) {
+  std::vector<absl::StatusOr<IssuedX509>> results = SignX509(requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (results[i].ok()) {
+      Issued(requests[i].context.kind, requests[i].context).Increment();
+    }
+  }
+  return results;
+}
+
+std::vector<absl::StatusOr<IssuedX509>> SvidIssuer::SignX509(
     const std::vector<X509Issue>& requests) {
   std::vector<absl::StatusOr<IssuedX509>> results(
       requests.size(), absl::InternalError("not issued"));
@@ -104,7 +132,12 @@ absl::StatusOr<ca::CaManager::DownstreamCa> SvidIssuer::IssueDownstreamCa(
   absl::StatusOr<ca::CaManager::DownstreamCa> ca =
       ca_->SignDownstreamCa(public_key_der, ttl);
   if (!ca.ok()) return ca.status();
-  if (log_ == nullptr) return ca;
+  prometheus::Counter& issued =
+      Issued(trellis::IssuanceRecord::DOWNSTREAM_X509_CA, context);
+  if (log_ == nullptr) {
+    issued.Increment();
+    return ca;
+  }
   absl::StatusOr<ca::CertificateInfo> info =
       ca::DescribeCertificate(ca->chain.front());
   if (!info.ok()) return info.status();
@@ -121,6 +154,7 @@ absl::StatusOr<ca::CaManager::DownstreamCa> SvidIssuer::IssueDownstreamCa(
   absl::StatusOr<std::vector<std::string>> logged =
       log_->AppendRecords({std::move(record)});
   if (!logged.ok()) return logged.status();
+  issued.Increment();
   return ca;
 }
 
@@ -139,7 +173,12 @@ void SvidIssuer::IssueJwtAsync(const std::string& spiffe_id,
   absl::StatusOr<ca::CaManager::JwtSvid> jwt =
       ca_->SignJwtSvid(spiffe_id, audiences, ttl);
   if (!jwt.ok()) return done(jwt.status());
-  if (log_ == nullptr) return done(IssuedJwt{spiffe_id, std::move(*jwt)});
+  prometheus::Counter& issued =
+      Issued(trellis::IssuanceRecord::JWT_SVID, context);
+  if (log_ == nullptr) {
+    issued.Increment();
+    return done(IssuedJwt{spiffe_id, std::move(*jwt)});
+  }
   trellis::IssuanceRecord record = RecordFor(context, spiffe_id);
   record.set_kind(trellis::IssuanceRecord::JWT_SVID);
   record.set_credential_sha256(
@@ -150,9 +189,10 @@ void SvidIssuer::IssueJwtAsync(const std::string& spiffe_id,
   // handed out only once that record is durable.
   log_->AppendRecordsAsync(
       {std::move(record)},
-      [done = std::move(done), svid = IssuedJwt{spiffe_id, std::move(*jwt)}](
-          absl::StatusOr<std::vector<std::string>> logged) mutable {
+      [done = std::move(done), svid = IssuedJwt{spiffe_id, std::move(*jwt)},
+       &issued](absl::StatusOr<std::vector<std::string>> logged) mutable {
         if (!logged.ok()) return done(logged.status());
+        issued.Increment();
         done(std::move(svid));
       });
 }

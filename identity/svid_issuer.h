@@ -14,6 +14,9 @@
 #include "absl/time/time.h"
 #include "ca/ca_manager.h"
 #include "identity/issuance_log.h"
+#include "metrics/registry.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "spire/api/types/sovereignattestation.pb.h"
 
 namespace trellis::identity {
@@ -55,8 +58,10 @@ struct IssuedJwt {
 
 class SvidIssuer {
  public:
-  // `log` may be null: no records, no promises.
-  SvidIssuer(ca::CaManager* ca, IssuanceLog* log) : ca_(ca), log_(log) {}
+  // `log` may be null: no records, no promises. Counts what it issues
+  // (trellis_svids_issued_total) into `metrics` if given.
+  SvidIssuer(ca::CaManager* ca, IssuanceLog* log,
+             prometheus::Registry* metrics = nullptr);
 
   // One result per request, in order; all records in one log write.
   std::vector<absl::StatusOr<IssuedX509>> IssueX509(
@@ -79,8 +84,18 @@ class SvidIssuer {
                      JwtDone done);
 
  private:
+  // IssueX509 without counting.
+  std::vector<absl::StatusOr<IssuedX509>> SignX509(
+      const std::vector<X509Issue>& requests);
+  // The counter of `kind` issued under `context`'s attestation type; it
+  // lives as long as the registry.
+  prometheus::Counter& Issued(trellis::IssuanceRecord::Kind kind,
+                              const IssuanceContext& context);
+
   ca::CaManager* const ca_;
   IssuanceLog* const log_;
+  metrics::RegistryOrOwn metrics_;
+  prometheus::Family<prometheus::Counter>& issued_;
 };
 
 }  // namespace trellis::identity

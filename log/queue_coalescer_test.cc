@@ -143,7 +143,9 @@ class QueueCoalescerTest : public ::testing::Test {
       std::vector<trillian::LogLeaf> leaves;
       for (const std::string& value : calls[c]) leaves.push_back(Leaf(value));
       coalescer.Queue(kLog, std::move(leaves), answers.For(c));
-      if (c == 0) EXPECT_TRUE(storage_->AwaitWrites(1));
+      if (c == 0) {
+        EXPECT_TRUE(storage_->AwaitWrites(1));
+      }
     }
     storage_->Release();
     return answers.Await(calls.size());

@@ -6,6 +6,60 @@
 #include "util/proto_time.h"
 
 namespace trellis::log {
+namespace {
+
+// Merge delay buckets (seconds): 10 ms to a minute.
+const prometheus::Histogram::BucketBoundaries& MergeDelayBuckets() {
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return *kBuckets;
+}
+
+}  // namespace
+
+Sequencer::Sequencer(storage::LogStorage* storage, SignerProvider signers,
+                     size_t batch_size, prometheus::Registry* metrics)
+    : storage_(storage),
+      signers_(std::move(signers)),
+      batch_size_(batch_size),
+      metrics_(metrics),
+      integrated_(prometheus::BuildCounter()
+                      .Name("trellis_log_integrated_leaves_total")
+                      .Help("Leaves the sequencer integrated into the tree.")
+                      .Register(metrics_.get())),
+      merge_delay_(prometheus::BuildHistogram()
+                       .Name("trellis_log_merge_delay_seconds")
+                       .Help("Time from a leaf's queueing to its integration "
+                             "(LOG trees).")
+                       .Register(metrics_.get())) {}
+
+void Sequencer::Record(const trillian::Tree& tree,
+                       const std::vector<trillian::LogLeaf>& integrated,
+                       absl::Time now) {
+  const prometheus::Labels labels = {{"tree", absl::StrCat(tree.tree_id())}};
+  if (integrated.empty()) return;
+  integrated_.Add(labels).Increment(static_cast<double>(integrated.size()));
+  if (tree.tree_type() == trillian::LOG) {
+    // One histogram update per batch, not per leaf.
+    const auto& bounds = MergeDelayBuckets();
+    std::vector<double> buckets(bounds.size() + 1, 0);
+    double sum = 0;
+    for (const trillian::LogLeaf& leaf : integrated) {
+      const double delay = std::max(
+          0.0,
+          absl::ToDoubleSeconds(
+              now - absl::FromUnixSeconds(leaf.queue_timestamp().seconds()) -
+              absl::Nanoseconds(leaf.queue_timestamp().nanos())));
+      sum += delay;
+      const size_t bucket =
+          std::lower_bound(bounds.begin(), bounds.end(), delay) -
+          bounds.begin();
+      ++buckets[bucket];
+    }
+    merge_delay_.Add(labels, bounds).ObserveMultiple(buckets, sum);
+  }
+}
 
 absl::StatusOr<merkle::CompactRange> Sequencer::RightEdge(
     int64_t tree_id, uint64_t size, const std::string& root_hash) {
@@ -109,8 +163,11 @@ absl::StatusOr<size_t> Sequencer::IntegrateBatch(const trillian::Tree& tree,
     edges_.erase(tree_id);  // Reload from storage next time.
     return s;
   }
-  absl::MutexLock lock(&mu_);
-  edges_.insert_or_assign(tree_id, std::move(*edge));
+  {
+    absl::MutexLock lock(&mu_);
+    edges_.insert_or_assign(tree_id, std::move(*edge));
+  }
+  Record(tree, batch.leaves, now);
   return batch.leaves.size();
 }
 

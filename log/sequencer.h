@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -12,6 +13,10 @@
 #include "absl/time/time.h"
 #include "log/root_signer.h"
 #include "merkle/compact_range.h"
+#include "metrics/registry.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
 #include "storage/log_storage.h"
 #include "trillian.pb.h"
 
@@ -19,11 +24,9 @@ namespace trellis::log {
 
 class Sequencer {
  public:
+  // Records trellis_log_* metrics into `metrics` if given.
   Sequencer(storage::LogStorage* storage, SignerProvider signers,
-            size_t batch_size)
-      : storage_(storage),
-        signers_(std::move(signers)),
-        batch_size_(batch_size) {}
+            size_t batch_size, prometheus::Registry* metrics = nullptr);
 
   // One pass over one LOG or PREORDERED_LOG tree: integrates up to
   // batch_size leaves (LOG: oldest queued first; PREORDERED_LOG: the
@@ -37,6 +40,11 @@ class Sequencer {
   size_t batch_size() const { return batch_size_; }
 
  private:
+  // Counts the integrated leaves and their merge delays (queue to
+  // integration).
+  void Record(const trillian::Tree& tree,
+              const std::vector<trillian::LogLeaf>& integrated, absl::Time now);
+
   // The tree's right edge at `size`, from the cache or the stored tiles.
   absl::StatusOr<merkle::CompactRange> RightEdge(int64_t tree_id, uint64_t size,
                                                  const std::string& root_hash);
@@ -44,6 +52,9 @@ class Sequencer {
   storage::LogStorage* const storage_;
   const SignerProvider signers_;
   const size_t batch_size_;
+  metrics::RegistryOrOwn metrics_;
+  prometheus::Family<prometheus::Counter>& integrated_;
+  prometheus::Family<prometheus::Histogram>& merge_delay_;
   absl::Mutex mu_;
   absl::flat_hash_map<int64_t, merkle::CompactRange> edges_
       ABSL_GUARDED_BY(mu_);

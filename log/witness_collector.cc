@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "httplib.h"
+#include "metrics/registry.h"
 #include "tlog/note.h"
 #include "tlog/witness_protocol.h"
 
@@ -22,7 +24,24 @@ struct Reply {
   int status = 0;
   std::string content_type;
   std::string body;
+  absl::Duration round_trip;  // Connection to the end of the reply.
 };
+
+// The outcome label of an attempt that was sent.
+std::string OutcomeOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return "cosigned";
+    case absl::StatusCode::kAborted:
+      return "conflict";  // 409: the witness holds another size.
+    case absl::StatusCode::kFailedPrecondition:
+      return "refused";  // 422: inconsistent with what it cosigned.
+    case absl::StatusCode::kDeadlineExceeded:
+      return "timeout";
+    default:
+      return "error";
+  }
+}
 
 // One POST, with every phase bounded and the body capped. Runs on its own
 // thread and touches only its arguments.
@@ -60,6 +79,24 @@ Reply Post(const tlog::SubmissionPrefix& url, std::string body,
 
 }  // namespace
 
+WitnessCollector::WitnessCollector(ConsistencyProver prover,
+                                   absl::Duration timeout,
+                                   prometheus::Registry* metrics)
+    : prover_(std::move(prover)),
+      timeout_(timeout),
+      metrics_(metrics),
+      requests_(prometheus::BuildCounter()
+                    .Name("trellis_witness_requests_total")
+                    .Help("add-checkpoint requests sent to witnesses, by "
+                          "witness and outcome (cosigned, conflict: 409, "
+                          "refused: 422, timeout, error).")
+                    .Register(metrics_.get())),
+      round_trips_(prometheus::BuildHistogram()
+                       .Name("trellis_witness_round_trip_seconds")
+                       .Help("Time from sending add-checkpoint to a "
+                             "witness's reply.")
+                       .Register(metrics_.get())) {}
+
 struct WitnessCollector::Attempt {
   const tlog::PolicyWitness* witness = nullptr;
   Key key;
@@ -68,6 +105,7 @@ struct WitnessCollector::Attempt {
   uint64_t size = 0;
   std::future<Reply> reply;
   uint64_t witness_size = 0;
+  absl::Duration round_trip;
   absl::Status failed;  // Set once the attempt is over without a line.
 };
 
@@ -98,7 +136,9 @@ absl::Status WitnessCollector::Launch(Attempt& attempt, uint64_t old_size) {
   std::packaged_task<Reply()> task([url = *std::move(url),
                                     body = *std::move(body), timeout = timeout_,
                                     open]() mutable {
+    const absl::Time start = absl::Now();
     Reply reply = Post(url, std::move(body), timeout);
+    reply.round_trip = absl::Now() - start;
     open->store(false);
     return reply;
   });
@@ -109,6 +149,7 @@ absl::Status WitnessCollector::Launch(Attempt& attempt, uint64_t old_size) {
 
 absl::StatusOr<std::string> WitnessCollector::Interpret(Attempt& attempt) {
   const Reply reply = attempt.reply.get();
+  attempt.round_trip = reply.round_trip;
   const std::string& url = attempt.witness->url;
   if (!reply.error.empty()) {
     return absl::UnavailableError(
@@ -193,12 +234,23 @@ Cosignatures WitnessCollector::Collect(int64_t tree_id,
     const auto deadline =
         std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout_);
     for (Attempt* attempt : launched) {
+      const prometheus::Labels witness = {{"witness", attempt->witness->name}};
       if (attempt->reply.wait_until(deadline) != std::future_status::ready) {
         attempt->failed = absl::DeadlineExceededError(
             absl::StrCat("no answer within ", absl::FormatDuration(timeout_)));
+        requests_
+            .Add({{"witness", attempt->witness->name},
+                  {"outcome", OutcomeOf(attempt->failed)}})
+            .Increment();
         continue;
       }
       absl::StatusOr<std::string> line = Interpret(*attempt);
+      requests_
+          .Add({{"witness", attempt->witness->name},
+                {"outcome", OutcomeOf(line.status())}})
+          .Increment();
+      round_trips_.Add(witness, metrics::LatencyBuckets())
+          .Observe(absl::ToDoubleSeconds(attempt->round_trip));
       if (!line.ok()) {
         attempt->failed = line.status();
         continue;

@@ -22,6 +22,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "metrics/registry.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
 #include "tlog/policy.h"
 
 namespace trellis::log {
@@ -40,8 +44,9 @@ struct Cosignatures {
 class WitnessCollector {
  public:
   // `timeout` bounds each request, connection included.
-  WitnessCollector(ConsistencyProver prover, absl::Duration timeout)
-      : prover_(std::move(prover)), timeout_(timeout) {}
+  // Records trellis_witness_* metrics into `metrics` if given.
+  WitnessCollector(ConsistencyProver prover, absl::Duration timeout,
+                   prometheus::Registry* metrics = nullptr);
 
   // Cosignatures of `note` (log `tree_id`'s checkpoint for `size` leaves)
   // by the witnesses of `policy` that have a URL.
@@ -60,6 +65,9 @@ class WitnessCollector {
 
   const ConsistencyProver prover_;
   const absl::Duration timeout_;
+  metrics::RegistryOrOwn metrics_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& round_trips_;
   absl::Mutex mu_;
   // What each witness last cosigned of each log (0 until known).
   absl::flat_hash_map<Key, uint64_t> sizes_ ABSL_GUARDED_BY(mu_);

@@ -208,6 +208,15 @@ go_build_peer tiles-check "$PEERS_SRC/tiles-check" \
   "golang.org/x/mod@${XMOD_VERSION:-v0.37.0}" \
   "github.com/transparency-dev/formats@${FORMATS_VERSION:-v0.1.1}"
 
+# ------------------------------------------------ metrics-check (Prometheus)
+# tests/peers/metrics-check: trellisd's /metrics parsed by the Prometheus
+# scraper's parser (prometheus/common's expfmt) and linted as promtool does
+# (client_golang's promlint) (tests/operations_e2e_test).
+go_build_peer metrics-check "$PEERS_SRC/metrics-check" \
+  "github.com/prometheus/common@${PROM_COMMON_VERSION:-v0.67.4}" \
+  "github.com/prometheus/client_golang@${PROM_CLIENT_VERSION:-v1.23.2}" \
+  "github.com/prometheus/client_model@${PROM_MODEL_VERSION:-v0.6.2}"
+
 # ------------------------------------------------ omniwitness (tlog-witness)
 # transparency-dev/witness's omniwitness and its key tool: a real witness
 # that cosigns Trellis checkpoints and refuses forks (tests/tlog_witness_test).

@@ -36,6 +36,12 @@ struct QueuedEntry {
   trillian::LogLeaf leaf;
 };
 
+// What waits in a LOG tree's queue.
+struct QueueDepth {
+  uint64_t leaves = 0;
+  uint64_t bytes = 0;  // In memory, as max_queued_bytes counts them.
+};
+
 // A checkpoint published for a log: a C2SP signed note for `size` leaves.
 struct StoredCheckpoint {
   uint64_t size = 0;
@@ -85,6 +91,9 @@ class LogStorage {
   virtual absl::StatusOr<std::vector<absl::Status>> AddSequencedLeaves(
       int64_t tree_id, std::vector<trillian::LogLeaf> leaves,
       std::vector<trillian::LogLeaf>* held) = 0;
+
+  // The leaves queued in a LOG tree and not yet integrated.
+  virtual absl::StatusOr<QueueDepth> Queued(int64_t tree_id) = 0;
 
   // Up to `max` queued leaves of a LOG tree, oldest first.
   virtual absl::StatusOr<std::vector<QueuedEntry>> PeekQueue(int64_t tree_id,

@@ -23,6 +23,7 @@
 #include "merkle/log_root.h"
 #include "merkle/verifier.h"
 #include "nlohmann/json.hpp"
+#include "tests/metrics_scrape.h"
 #include "tests/trellisd_process.h"
 #include "trellis_attest.grpc.pb.h"
 #include "trellis_attest.pb.h"
@@ -179,6 +180,18 @@ TEST_F(AttestE2ETest, VerifiedAttestationIsLoggedWithAProof) {
   EXPECT_EQ(record.nonce(), absl::HexStringToBytes(nonce));
   EXPECT_EQ(record.host_integrity_status(), "PASSED_ALL_CHECKS");
   EXPECT_EQ(record.attest_digest().size(), 32u);
+  // Operators see the verdict and its checks in the metrics.
+  const json scrape = ScrapeMetrics(server_->metrics_port());
+  EXPECT_EQ(MetricSum(scrape, "trellis_attestation_verdicts_total",
+                      {{"status", "PASSED_ALL_CHECKS"}}),
+            1);
+  EXPECT_EQ(
+      MetricSum(scrape, "trellis_attestation_checks_total",
+                {{"check", "quote_signature_valid"}, {"outcome", "passed"}}),
+      1);
+  EXPECT_EQ(MetricSum(scrape, "trellis_attestation_checks_total",
+                      {{"outcome", "failed"}}),
+            0);
 
   // An auditor: the record with its proof, and an offline replay that
   // reaches the logged verdict.
@@ -268,6 +281,22 @@ TEST_F(AttestE2ETest, ForgedEvidenceIsRefusedWithTheCheckNamed) {
   EXPECT_EQ(body["results"]["failed_check"], "ak_registered");
   // Refused without being stored or logged: no audit id to look up.
   EXPECT_FALSE(body["results"].contains("audit_id")) << body.dump(2);
+
+  const json scrape = ScrapeMetrics(server_->metrics_port());
+  EXPECT_EQ(MetricSum(scrape, "trellis_attestation_verdicts_total",
+                      {{"status", "refused"}}),
+            1);
+  EXPECT_EQ(MetricSum(scrape, "trellis_attestation_verdicts_total",
+                      {{"status", "PASSED_ALL_CHECKS"}}),
+            0);
+  // Every check of every verdict counts, so a forgery fails several.
+  EXPECT_GE(MetricSum(scrape, "trellis_attestation_checks_total",
+                      {{"check", "app_key_public_matches_cert"},
+                       {"outcome", "failed"}}),
+            1);
+  EXPECT_GE(MetricSum(scrape, "trellis_attestation_checks_total",
+                      {{"check", "nonce_valid"}, {"outcome", "failed"}}),
+            1);
 }
 
 TEST_F(AttestE2ETest, UnusableRequestsAre400AndUnknownHosts404) {

@@ -1,11 +1,17 @@
-// Operations end to end: trellisd's configuration file and the programs'
-// --print_config, against the real binaries.
+// Operations end to end, against the real binaries: trellisd's
+// configuration file and the programs' --print_config; trellisd's metrics
+// as Prometheus's own parser reads them.
+#include <httplib.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/metrics_scrape.h"
 #include "tests/tlog_helpers.h"
 #include "tests/trellisd_process.h"
 #include "util/test_util.h"
@@ -105,6 +111,107 @@ agent {
   EXPECT_THAT(agent.out, HasSubstr("socket_path = \"/tmp/x.sock\""));
   EXPECT_THAT(agent.out, HasSubstr("# join_token is set (not shown)"));
   EXPECT_THAT(agent.out, ::testing::Not(HasSubstr("do-not-print-me")));
+}
+
+// Scrapes until `name` with `labels` sums to `want` (the sequencer records
+// after its write); the last scrape.
+nlohmann::json AwaitMetric(int port, const std::string& name,
+                           const std::map<std::string, std::string>& labels,
+                           double want) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  nlohmann::json scrape = ScrapeMetrics(port);
+  while (MetricSum(scrape, name, labels) != want && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    scrape = ScrapeMetrics(port);
+  }
+  EXPECT_EQ(MetricSum(scrape, name, labels), want) << name;
+  return scrape;
+}
+
+TEST(MetricsTest, PrometheusReadsWhatTheServerDid) {
+  TempDir dir;
+  TrellisdProcess server(dir.path() + "/data");
+  ASSERT_GT(server.metrics_port(), 0);
+  TestLog log = CreateLog(server);
+  const std::string tree = absl::StrCat(log.id);
+  std::vector<std::string> values;
+  for (int i = 0; i < 100; ++i) values.push_back(LeafValue(i));
+  ASSERT_TRUE(Queue(server, log.id, values).ok());
+  EXPECT_EQ(Queue(server, log.id + 1, {"x"}).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  AwaitCheckpoint(server.tlog_port(), log.id, 100);
+  httplib::Client tiles("127.0.0.1", server.tlog_port());
+  ASSERT_EQ(tiles.Get(LogPrefix(log.id) + "tile/0/000.p/100")->status, 200);
+  ASSERT_EQ(tiles.Get("/no/such/thing")->status, 404);
+
+  nlohmann::json scrape =
+      AwaitMetric(server.metrics_port(), "trellis_log_integrated_leaves_total",
+                  {{"tree", tree}}, 100);
+  EXPECT_EQ(scrape.value("problems", nlohmann::json()), nlohmann::json::array())
+      << "promlint";
+  const std::map<std::string, std::string> queue_leaves = {
+      {"grpc_service", "trillian.TrillianLog"}, {"grpc_method", "QueueLeaves"}};
+  auto with = [](std::map<std::string, std::string> labels,
+                 const std::string& key, const std::string& value) {
+    labels[key] = value;
+    return labels;
+  };
+  EXPECT_EQ(MetricSum(scrape, "grpc_server_handled_total",
+                      with(queue_leaves, "grpc_code", "OK")),
+            1);
+  EXPECT_EQ(MetricSum(scrape, "grpc_server_handled_total",
+                      with(queue_leaves, "grpc_code", "NotFound")),
+            1);
+  EXPECT_EQ(MetricSum(scrape, "grpc_server_handling_seconds", queue_leaves), 2);
+  EXPECT_EQ(
+      MetricSum(scrape, "trellis_log_merge_delay_seconds", {{"tree", tree}}),
+      100);
+  EXPECT_EQ(MetricSum(scrape, "trellis_log_queued_leaves", {{"tree", tree}}),
+            0);
+  EXPECT_EQ(
+      MetricSum(
+          scrape, "trellis_http_requests_total",
+          {{"listener", "tlog"}, {"code", "404"}, {"route", "unmatched"}}),
+      1);
+  EXPECT_GE(
+      MetricSum(scrape, "trellis_http_requests_total",
+                {{"listener", "tlog"}, {"code", "200"}, {"method", "GET"}}),
+      2);  // The checkpoint (awaited) and the tile.
+  EXPECT_GT(MetricSum(scrape, "trellis_rocksdb_wal_syncs_total"), 0);
+  EXPECT_GT(
+      MetricSum(scrape, "trellis_rocksdb_memtable_bytes", {{"family", "log"}}),
+      0);
+  ASSERT_TRUE(scrape["families"].contains("trellis_rocksdb_write_stopped"));
+  EXPECT_EQ(scrape["families"]["grpc_server_handled_total"]["type"], "COUNTER");
+
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST(MetricsTest, QueueDepthShowsLeavesTheSequencerHasNotTaken) {
+  TempDir dir;
+  // After its first pass the sequencer sleeps for an hour (no full batch).
+  TrellisdProcess server(dir.path() + "/data",
+                         {"--sequencer_interval=1h", "--batch_size=1000"});
+  TestLog log = CreateLog(server);
+  ASSERT_TRUE(Queue(server, log.id, {"a", "b", "c"}).ok());
+  nlohmann::json scrape = ScrapeMetrics(server.metrics_port());
+  EXPECT_EQ(MetricSum(scrape, "trellis_log_queued_leaves",
+                      {{"tree", absl::StrCat(log.id)}}),
+            3);
+  EXPECT_GT(MetricSum(scrape, "trellis_log_queued_bytes",
+                      {{"tree", absl::StrCat(log.id)}}),
+            0);
+  EXPECT_EQ(MetricSum(scrape, "trellis_log_integrated_leaves_total"), 0);
+}
+
+TEST(MetricsTest, ListenerIsLoopbackByDefaultAndServesOnlyMetrics) {
+  CliResult printed = RunProgram(kTrellisd, {"--print_config"});
+  EXPECT_THAT(printed.out, HasSubstr("\nmetrics_addr = \"127.0.0.1:8092\"\n"));
+  TempDir dir;
+  TrellisdProcess server(dir.path() + "/data");
+  httplib::Client client("127.0.0.1", server.metrics_port());
+  EXPECT_EQ(client.Get("/")->status, 404);
+  EXPECT_EQ(client.Post("/metrics", "x", "text/plain")->status, 405);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
 #include "spire/api/server/bundle/v1/bundle.grpc.pb.h"
 #include "spire/api/server/entry/v1/entry.grpc.pb.h"
+#include "tests/metrics_scrape.h"
 #include "tests/spire_operator.h"
 #include "tests/trellisd_process.h"
 #include "util/file.h"
@@ -226,6 +227,19 @@ TEST_F(TrellisAgentTest, ServesWorkloadsThroughTheWorkloadApi) {
   EXPECT_EQ(report["validated_by_agent"], report["jwt_subject"]);
   EXPECT_EQ(report["updates"], 1);
   const int served = 2 + extra;
+  // Every credential issued is counted by kind, under the agent's
+  // attestation type.
+  const nlohmann::json scrape = ScrapeMetrics(trellisd_->metrics_port());
+  EXPECT_GE(
+      MetricSum(scrape, "trellis_svids_issued_total", {{"kind", "X509_SVID"}}),
+      2);
+  EXPECT_GE(
+      MetricSum(scrape, "trellis_svids_issued_total", {{"kind", "JWT_SVID"}}),
+      1);
+  EXPECT_EQ(MetricSum(scrape, "trellis_svids_issued_total",
+                      {{"kind", "AGENT_X509_SVID"},
+                       {"attestation_type", "join_token"}}),
+            1);
 
   // An open stream gets the SVID of an entry created afterwards.
   grpc::ClientContext stream_context;

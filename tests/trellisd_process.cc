@@ -142,7 +142,9 @@ std::vector<std::string> TrellisdArgs(const std::string& data_dir,
       "--gta_addr=127.0.0.1:0",
       "--gta_port_file=" + data_dir + ".gta_port",
       "--tlog_addr=127.0.0.1:0",
-      "--tlog_port_file=" + data_dir + ".tlog_port"};
+      "--tlog_port_file=" + data_dir + ".tlog_port",
+      "--metrics_addr=127.0.0.1:0",
+      "--metrics_port_file=" + data_dir + ".metrics_port"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   return argv;
 }
@@ -157,6 +159,7 @@ TrellisdProcess::TrellisdProcess(const std::string& data_dir,
   std::ifstream(data_dir + ".spire_port") >> spire_port_;
   std::ifstream(data_dir + ".gta_port") >> gta_port_;
   std::ifstream(data_dir + ".tlog_port") >> tlog_port_;
+  std::ifstream(data_dir + ".metrics_port") >> metrics_port_;
 }
 
 std::string TrellisdProcess::operator_address() const {

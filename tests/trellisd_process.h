@@ -66,6 +66,8 @@ class TrellisdProcess : public ServerProcess {
   std::string gta_ca_file() const { return data_dir_ + "/gta-tls/cert.pem"; }
   // The tlog-tiles listener's port (plain HTTP).
   int tlog_port() const { return tlog_port_; }
+  // The Prometheus /metrics listener's port (plain HTTP).
+  int metrics_port() const { return metrics_port_; }
 
   // The operator socket ("unix:PATH", for gRPC).
   std::string operator_address() const;
@@ -80,6 +82,7 @@ class TrellisdProcess : public ServerProcess {
   int spire_port_ = 0;
   int gta_port_ = 0;
   int tlog_port_ = 0;
+  int metrics_port_ = 0;
 };
 
 struct CliResult {

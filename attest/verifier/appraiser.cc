@@ -91,6 +91,28 @@ absl::StatusOr<std::string> Appraiser::IssueNonce(const std::string& host_id) {
   return nonces_->Issue(host_id);
 }
 
+Appraiser::Appraiser(Registrar* registrar, NonceStore* nonces,
+                     storage::AttestStorage* evidence, log::RecordSink* records,
+                     RecordLogProvider record_log,
+                     prometheus::Registry* metrics)
+    : registrar_(registrar),
+      nonces_(nonces),
+      evidence_(evidence),
+      records_(records),
+      record_log_(std::move(record_log)),
+      metrics_(metrics),
+      verdict_count_(prometheus::BuildCounter()
+                         .Name("trellis_attestation_verdicts_total")
+                         .Help("Attestation verdicts, by host integrity status "
+                               "(refused: evidence of an unregistered or "
+                               "inactive AK, not logged).")
+                         .Register(metrics_.get())),
+      check_count_(prometheus::BuildCounter()
+                       .Name("trellis_attestation_checks_total")
+                       .Help("Checks of attestation verdicts, by check and "
+                             "outcome (passed or failed).")
+                       .Register(metrics_.get())) {}
+
 Verdict Appraiser::Refuse(Verdict verdict, std::string why) {
   unregistered_refused_.fetch_add(1, std::memory_order_relaxed);
   verdict.checks.Add(kAkRegistered, false, std::move(why));
@@ -102,6 +124,25 @@ Verdict Appraiser::Refuse(Verdict verdict, std::string why) {
 }
 
 absl::StatusOr<Verdict> Appraiser::Appraise(const EvidenceRequest& request) {
+  absl::StatusOr<Verdict> verdict = Decide(request);
+  if (!verdict.ok()) return verdict;
+  // Refused evidence (unregistered AK) is not logged: "refused", not its
+  // integrity status.
+  verdict_count_
+      .Add({{"status", verdict->audit_id.empty()
+                           ? std::string("refused")
+                           : verdict->host_integrity_status}})
+      .Increment();
+  for (const CheckResult& check : verdict->checks.results()) {
+    check_count_
+        .Add({{"check", check.name},
+              {"outcome", check.passed ? "passed" : "failed"}})
+        .Increment();
+  }
+  return verdict;
+}
+
+absl::StatusOr<Verdict> Appraiser::Decide(const EvidenceRequest& request) {
   Verdict verdict;
   Checks& checks = verdict.checks;
   const std::string nonce = absl::HexStringToBytes(request.nonce);

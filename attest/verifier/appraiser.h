@@ -23,7 +23,10 @@
 #include "attest/verifier/nonce_store.h"
 #include "attest/verifier/policy.h"
 #include "log/record_sink.h"
+#include "metrics/registry.h"
 #include "nlohmann/json.hpp"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "storage/attest_storage.h"
 #include "trellis_attest.pb.h"
 #include "util/lru_cache.h"
@@ -53,14 +56,12 @@ using RecordLogProvider = std::function<absl::StatusOr<int64_t>()>;
 class Appraiser {
  public:
   // Verdicts go to `records` (the log `record_log` names).
+  // Counts verdicts and checks (trellis_attestation_*) into `metrics` if
+  // given.
   Appraiser(Registrar* registrar, NonceStore* nonces,
             storage::AttestStorage* evidence, log::RecordSink* records,
-            RecordLogProvider record_log)
-      : registrar_(registrar),
-        nonces_(nonces),
-        evidence_(evidence),
-        records_(records),
-        record_log_(std::move(record_log)) {}
+            RecordLogProvider record_log,
+            prometheus::Registry* metrics = nullptr);
 
   // A nonce for an activated host: NOT_FOUND / FAILED_PRECONDITION otherwise.
   absl::StatusOr<std::string> IssueNonce(const std::string& host_id);
@@ -95,6 +96,9 @@ class Appraiser {
   absl::StatusOr<std::shared_ptr<const Policy>> PolicyFor(
       const trellis::HostRegistration& host);
 
+  // Appraise without counting.
+  absl::StatusOr<Verdict> Decide(const EvidenceRequest& request);
+
   // The unlogged verdict for evidence of an unknown or inactive AK.
   Verdict Refuse(Verdict verdict, std::string why);
 
@@ -103,6 +107,9 @@ class Appraiser {
   storage::AttestStorage* const evidence_;
   log::RecordSink* const records_;
   const RecordLogProvider record_log_;
+  metrics::RegistryOrOwn metrics_;
+  prometheus::Family<prometheus::Counter>& verdict_count_;
+  prometheus::Family<prometheus::Counter>& check_count_;
   // Hosts' AKs as OpenSSL keys, by AK Name (registrations change AK Names,
   // so entries never go stale).
   struct CachedKey {

@@ -41,7 +41,8 @@ absl::StatusOr<std::unique_ptr<AttestationServer>> AttestationServer::Start(
       std::make_unique<attest::NonceStore>(options.nonce_lifetime);
   server->appraiser_ = std::make_unique<attest::Appraiser>(
       server->registrar_.get(), server->nonces_.get(), server->storage_.get(),
-      records, [self = server.get()] { return self->RecordLogId(); });
+      records, [self = server.get()] { return self->RecordLogId(); },
+      options.metrics);
   server->grpc_ = std::make_unique<attest::VerifierGrpcService>(
       server->registrar_.get(), server->appraiser_.get(), server->nonces_.get(),
       [operators](const grpc::ServerContext& context) {

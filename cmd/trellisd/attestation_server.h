@@ -17,6 +17,7 @@
 #include "attest/verifier/nonce_store.h"
 #include "http/server.h"
 #include "log/record_sink.h"
+#include "prometheus/registry.h"
 #include "storage/rocksdb/attest_storage.h"
 #include "storage/rocksdb/database.h"
 
@@ -40,6 +41,8 @@ struct AttestationOptions {
   int64_t record_log_id = 0;
   attest::RegistrarOptions registrar;
   absl::Duration nonce_lifetime = absl::Minutes(5);
+  // Where verdict metrics go (null: nowhere).
+  prometheus::Registry* metrics = nullptr;
 };
 
 class AttestationServer {

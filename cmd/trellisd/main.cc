@@ -206,6 +206,12 @@ ABSL_FLAG(std::string, witness_name, "",
 ABSL_FLAG(std::string, witness_logs, "",
           "File of the logs this witness cosigns: \"log <vkey> [url]\" "
           "lines (the tlog-policy syntax).");
+ABSL_FLAG(std::string, metrics_addr, trellis::ServerOptions().metrics_addr,
+          "host:port of the Prometheus /metrics listener (plain HTTP; port "
+          "0 picks one; empty: off). Loopback unless you mean otherwise: "
+          "metrics name trees and methods.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the metrics port is written here once listening.");
 ABSL_FLAG(std::string, gta_port_file, "",
           "Write the GTA API's bound port here.");
 ABSL_FLAG(std::string, spire_port_file, "",
@@ -329,6 +335,7 @@ int main(int argc, char** argv) {
   options.tlog.witness_timeout = absl::GetFlag(FLAGS_witness_timeout);
   options.tlog.witness_name = absl::GetFlag(FLAGS_witness_name);
   options.tlog.witness_logs = absl::GetFlag(FLAGS_witness_logs);
+  options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
   options.gta.addr = absl::GetFlag(FLAGS_gta_addr);
   options.gta.tls_cert_file = absl::GetFlag(FLAGS_gta_tls_cert);
   options.gta.tls_key_file = absl::GetFlag(FLAGS_gta_tls_key);
@@ -429,11 +436,11 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "trellisd: serving gRPC on port %d, verifier HTTPS on port %d, "
                "SPIRE API on port %d (trust domain %s), GTA API on port %d, "
-               "tlog-tiles on port %d, data in %s\n",
+               "tlog-tiles on port %d, metrics on port %d, data in %s\n",
                (*server)->port(), (*server)->verifier_port(),
                (*server)->spire_port(), options.spire.trust_domain.c_str(),
                (*server)->gta_port(), (*server)->tlog_port(),
-               options.data_dir.c_str());
+               (*server)->metrics_port(), options.data_dir.c_str());
   // Written via rename so readers never see a partial file.
   auto write_port = [](const std::string& file, int port) {
     if (file.empty()) return;
@@ -449,6 +456,7 @@ int main(int argc, char** argv) {
   write_port(absl::GetFlag(FLAGS_spire_port_file), (*server)->spire_port());
   write_port(absl::GetFlag(FLAGS_gta_port_file), (*server)->gta_port());
   write_port(absl::GetFlag(FLAGS_tlog_port_file), (*server)->tlog_port());
+  write_port(absl::GetFlag(FLAGS_metrics_port_file), (*server)->metrics_port());
   write_port(absl::GetFlag(FLAGS_gta_vault_port_file),
              (*server)->gta_vault_port());
   write_port(absl::GetFlag(FLAGS_bundle_endpoint_port_file),

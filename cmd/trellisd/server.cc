@@ -13,6 +13,9 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "log/tiles_http.h"
+#include "metrics/exposition.h"
+#include "metrics/log_queue_collector.h"
+#include "metrics/rocksdb_collector.h"
 #include "storage/rocksdb/bundle_upgrade.h"
 #include "storage/rocksdb/index_upgrade.h"
 #include "storage/rocksdb/legacy_roots.h"
@@ -107,7 +110,8 @@ absl::StatusOr<std::unique_ptr<witness::Witness>> Server::StartWitness(
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options) {
+    const ServerOptions& given) {
+  ServerOptions options = given;
   absl::StatusOr<std::unique_ptr<admin::OperatorAuth>> operators =
       admin::OperatorAuth::Create(options.operator_client_ca_file);
   if (!operators.ok()) return operators.status();
@@ -117,6 +121,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
   auto server = std::unique_ptr<Server>(new Server());
   server->operators_ = std::move(*operators);
+  server->metrics_ = std::make_shared<prometheus::Registry>();
+  server->grpc_metrics_ =
+      std::make_unique<metrics::GrpcMetrics>(*server->metrics_);
+  server->http_metrics_ =
+      std::make_unique<metrics::HttpMetrics>(*server->metrics_);
+  options.attestation.metrics = server->metrics_.get();
+  options.spire.metrics = server->metrics_.get();
+  options.attestation.http.observer =
+      server->http_metrics_->Observer("verifier");
+  options.gta.http.observer = server->http_metrics_->Observer("gta");
+  options.tlog.http.observer = server->http_metrics_->Observer("tlog");
   absl::StatusOr<std::unique_ptr<storage::rocksdb::Database>> db =
       storage::rocksdb::Database::Open(
           {options.data_dir, options.block_cache_bytes});
@@ -195,7 +210,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       server->map_manager_.get(), server->write_pool_.get(),
       options.map_max_queued_writes);
   server->sequencer_ = std::make_unique<log::Sequencer>(
-      server->logs_.get(), signers, options.sequencer_batch_size);
+      server->logs_.get(), signers, options.sequencer_batch_size,
+      server->metrics_.get());
   server->sequencer_manager_ = std::make_unique<log::SequencerManager>(
       server->trees_.get(), server->sequencer_.get(),
       options.sequencer_interval);
@@ -211,7 +227,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         }
         return std::move(*proof->value);
       },
-      options.tlog.witness_timeout);
+      options.tlog.witness_timeout, server->metrics_.get());
   server->checkpoints_ = std::make_unique<log::CheckpointPublisher>(
       server->trees_.get(), server->logs_.get(),
       [keys](int64_t tree_id) { return keys->NoteSignerFor(tree_id); },
@@ -326,6 +342,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.AddListeningPort(server->operator_address_,
                            grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(server->grpc_metrics_->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               2);
   builder.SetSyncServerOption(
@@ -348,12 +369,35 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         absl::StrCat("cannot listen on ", options.grpc_addr));
   }
   chmod(socket_path.c_str(), 0600);
+  if (!options.metrics_addr.empty()) {
+    http::Router router;
+    metrics::AddMetricsRoute(
+        router, {server->metrics_, metrics::RocksDbCollector(server->db_.get()),
+                 metrics::LogQueueCollector(server->trees_.get(),
+                                            server->logs_.get())});
+    http::ServerOptions metrics_http;
+    metrics_http.address = options.metrics_addr;
+    metrics_http.worker_threads = 1;
+    metrics_http.max_body_bytes = 1;  // Scrapes are GETs.
+    metrics_http.max_connections = 64;
+    metrics_http.max_connections_per_client = 8;
+    absl::StatusOr<std::unique_ptr<http::Server>> started =
+        http::Server::Start(metrics_http, std::move(router));
+    if (!started.ok()) {
+      return absl::Status(
+          started.status().code(),
+          absl::StrCat("metrics listener: ", started.status().message()));
+    }
+    server->metrics_http_ = std::move(*started);
+  }
   server->sequencer_manager_->Start();
   server->checkpoints_->Start();
   return server;
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  if (metrics_http_) metrics_http_->Stop();
+  metrics_http_.reset();
   // The verifier's HTTPS API first, then gRPC (which serves the verifier's
   // gRPC API too), then the verifier itself: all before the log they write.
   if (attestation_) attestation_->Shutdown();

@@ -26,6 +26,9 @@
 #include "log/witness_collector.h"
 #include "map/map_manager.h"
 #include "map/map_service.h"
+#include "metrics/grpc_metrics.h"
+#include "metrics/http_metrics.h"
+#include "prometheus/registry.h"
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
@@ -108,6 +111,8 @@ struct ServerOptions {
   // The openEuler GTA-compatible attestation service.
   GtaOptions gta;
   TlogOptions tlog;
+  // The Prometheus /metrics listener (plain HTTP; empty: off).
+  std::string metrics_addr = "127.0.0.1:8092";
 };
 
 class Server {
@@ -132,6 +137,8 @@ class Server {
   int gta_vault_port() const { return gta_ ? gta_->vault_port() : 0; }
   // The tlog-tiles listener's port (0 if off).
   int tlog_port() const { return tlog_http_ ? tlog_http_->port() : 0; }
+  // The metrics listener's port (0 if off).
+  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
   // Stops accepting RPCs, waits up to `grace` for running ones, stops the
   // sequencer and closes the database.
@@ -142,6 +149,10 @@ class Server {
   static absl::StatusOr<std::unique_ptr<witness::Witness>> StartWitness(
       const ServerOptions& options, Server& server);
 
+  // Metrics, first: every component records into them until destroyed.
+  std::shared_ptr<prometheus::Registry> metrics_;
+  std::unique_ptr<metrics::GrpcMetrics> grpc_metrics_;
+  std::unique_ptr<metrics::HttpMetrics> http_metrics_;
   std::unique_ptr<storage::rocksdb::Database> db_;
   std::unique_ptr<storage::rocksdb::RocksTreeStorage> trees_;
   std::unique_ptr<storage::rocksdb::RocksLogStorage> logs_;
@@ -174,6 +185,8 @@ class Server {
   std::unique_ptr<AttestationServer> attestation_;
   std::unique_ptr<SpireServer> spire_;
   std::unique_ptr<GtaServer> gta_;
+  // Reads db_ when scraped: stopped before it closes.
+  std::unique_ptr<http::Server> metrics_http_;
   int port_ = 0;
   std::string operator_address_;
 };

@@ -141,7 +141,7 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   server->identity_map_ = std::make_unique<identity::IdentityMap>(
       storage, logs, maps, std::move(stored_log_id), std::move(create_map));
   server->issuer_ = std::make_unique<identity::SvidIssuer>(
-      server->ca_.get(), server->issuance_log_.get());
+      server->ca_.get(), server->issuance_log_.get(), options.metrics);
   absl::StatusOr<std::unique_ptr<identity::EntryManager>> entries =
       identity::EntryManager::Create(server->storage_.get(), *trust_domain);
   if (!entries.ok()) return entries.status();

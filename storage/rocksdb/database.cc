@@ -9,6 +9,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 
 namespace trellis::storage::rocksdb {
@@ -66,6 +67,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // disk; past this bound the families pinning the oldest file flush.
   db_options.max_total_wal_size = uint64_t{256} << 20;
   if (options.env != nullptr) db_options.env = options.env;
+  // Counters only (block cache hits, stall time, syncs): each is a per-core
+  // atomic add; histograms and timers would cost clock reads on every call.
+  db_options.statistics = ::rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(
+      ::rocksdb::StatsLevel::kExceptHistogramOrTimers);
 
   std::vector<::rocksdb::ColumnFamilyDescriptor> families = {
       {::rocksdb::kDefaultColumnFamilyName, cf},
@@ -86,6 +92,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
                                             &database->handles_, &raw);
   if (!s.ok()) return ToAbsl(s);
   database->db_.reset(raw);
+  database->statistics_ = db_options.statistics;
   return database;
 }
 

@@ -50,6 +50,13 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* witness() const { return handles_[7]; }
   ::rocksdb::ColumnFamilyHandle* index() const { return handles_[8]; }
 
+  // Every column family, the default one first.
+  const std::vector<::rocksdb::ColumnFamilyHandle*>& families() const {
+    return handles_;
+  }
+  // RocksDB's counters (tickers) since the database opened.
+  ::rocksdb::Statistics* statistics() const { return statistics_.get(); }
+
   // Options for writes that must survive a crash once acknowledged.
   const ::rocksdb::WriteOptions& durable_write() const { return durable_; }
 
@@ -58,6 +65,7 @@ class Database {
   ::rocksdb::WriteOptions durable_;
   std::unique_ptr<::rocksdb::DB> db_;
   std::vector<::rocksdb::ColumnFamilyHandle*> handles_;
+  std::shared_ptr<::rocksdb::Statistics> statistics_;
 };
 
 // Maps a RocksDB status to an absl one.

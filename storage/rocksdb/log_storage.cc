@@ -256,6 +256,7 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
       for (const trillian::LogLeaf& leaf : batch.leaves) {
         state.queued_bytes += QueuedBytes(leaf);
       }
+      state.queued_leaves += batch.leaves.size();
       state.queue.emplace(seq, std::move(batch));
     }
     if (!it->status().ok()) return ToAbsl(it->status());
@@ -277,6 +278,7 @@ absl::Status RocksLogStorage::Load(int64_t tree_id, TreeState& state) {
       for (size_t i = 0; i < batch.consumed; ++i) {
         state.queued_bytes -= QueuedBytes(batch.leaves[i]);
       }
+      state.queued_leaves -= batch.consumed;
     }
   }
   return absl::OkStatus();
@@ -617,6 +619,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
       // Visible to lookups before its identity records are; the sequencer
       // does not read it while it is in flight.
       absl::MutexLock lock(&state.mu);
+      state.queued_leaves += added.size();
       state.queue[seq].leaves = std::move(added);
       state.queued_bytes += added_bytes;
     }
@@ -625,6 +628,7 @@ absl::StatusOr<std::vector<QueueOutcome>> RocksLogStorage::QueueLeaves(
     absl::Status written = ToAbsl(db_->db()->Write(write, &batch));
     if (!written.ok()) {
       absl::MutexLock lock(&state.mu);
+      state.queued_leaves -= state.queue[seq].leaves.size();
       state.queue.erase(seq);
       state.queued_bytes -= added_bytes;
     }
@@ -720,6 +724,13 @@ absl::StatusOr<std::vector<absl::Status>> RocksLogStorage::AddSequencedLeaves(
     if (!s.ok()) return s;
   }
   return results;
+}
+
+absl::StatusOr<QueueDepth> RocksLogStorage::Queued(int64_t tree_id) {
+  absl::StatusOr<TreeState*> state = State(tree_id);
+  if (!state.ok()) return state.status();
+  absl::MutexLock lock(&(*state)->mu);
+  return QueueDepth{(*state)->queued_leaves, (*state)->queued_bytes};
 }
 
 absl::StatusOr<std::vector<QueuedEntry>> RocksLogStorage::PeekQueue(
@@ -934,6 +945,7 @@ absl::Status RocksLogStorage::Integrate(int64_t tree_id,
     auto it = state.queue.find(SeqOf(position));
     if (it == state.queue.end()) continue;
     state.queued_bytes -= QueuedBytes(it->second.leaves[OffsetOf(position)]);
+    --state.queued_leaves;
     it->second.consumed = OffsetOf(position) + 1;
     if (it->second.consumed == it->second.leaves.size()) state.queue.erase(it);
   }

@@ -47,6 +47,7 @@ class RocksLogStorage : public LogStorage {
   absl::StatusOr<std::vector<absl::Status>> AddSequencedLeaves(
       int64_t tree_id, std::vector<trillian::LogLeaf> leaves,
       std::vector<trillian::LogLeaf>* held) override;
+  absl::StatusOr<QueueDepth> Queued(int64_t tree_id) override;
   absl::StatusOr<std::vector<QueuedEntry>> PeekQueue(int64_t tree_id,
                                                      size_t max) override;
   absl::StatusOr<std::vector<trillian::LogLeaf>> PeekSequenced(
@@ -95,6 +96,7 @@ class RocksLogStorage : public LogStorage {
     std::map<uint64_t, QueuedBatch> queue ABSL_GUARDED_BY(mu);
     // What the queue's leaves take in memory (QueuedBytes of each).
     size_t queued_bytes ABSL_GUARDED_BY(mu) = 0;
+    uint64_t queued_leaves ABSL_GUARDED_BY(mu) = 0;
     // Sequence numbers of queue writes not yet committed; the sequencer
     // reads no further than the smallest, so it never skips a record that
     // commits late.
