@@ -4,16 +4,20 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
 #include "tests/metrics_scrape.h"
 #include "tests/tlog_helpers.h"
 #include "tests/trellisd_process.h"
+#include "util/file.h"
 #include "util/test_util.h"
 
 namespace trellis::testing {
@@ -185,6 +189,68 @@ TEST(MetricsTest, PrometheusReadsWhatTheServerDid) {
   EXPECT_EQ(scrape["families"]["grpc_server_handled_total"]["type"], "COUNTER");
 
   EXPECT_EQ(server.Stop(), 0);
+}
+
+// Metric names in `text`: what Prometheus queries and docs name (histogram
+// series suffixes dropped).
+std::set<std::string> MetricNames(const std::string& text) {
+  static const RE2 kName("((?:grpc_server|trellis)_[a-z0-9_]+)");
+  std::set<std::string> names;
+  re2::StringPiece input(text);
+  std::string name;
+  while (RE2::FindAndConsume(&input, kName, &name)) {
+    for (absl::string_view suffix : {"_bucket", "_count", "_sum"}) {
+      if (absl::EndsWith(name, suffix)) {
+        name = name.substr(0, name.size() - suffix.size());
+      }
+    }
+    names.insert(name);
+  }
+  return names;
+}
+
+TEST(MetricsTest, ReadmeDocumentsEveryMetricAndTheDashboardUsesOnlyThose) {
+  absl::StatusOr<std::string> readme = ReadFile("README.md");
+  ASSERT_TRUE(readme.ok());
+  const size_t table = readme->find("| metric | labels | what |");
+  ASSERT_NE(table, std::string::npos);
+  const std::set<std::string> documented =
+      MetricNames(readme->substr(table, readme->find("\n\n", table) - table));
+
+  // Everything a busy trellisd exposes is documented.
+  TempDir dir;
+  TrellisdProcess server(dir.path() + "/data");
+  TestLog log = CreateLog(server);
+  ASSERT_TRUE(Queue(server, log.id, {"a"}).ok());
+  AwaitCheckpoint(server.tlog_port(), log.id, 1);
+  const nlohmann::json scrape = AwaitMetric(
+      server.metrics_port(), "trellis_log_integrated_leaves_total", {}, 1);
+  for (const auto& [name, family] : scrape["families"].items()) {
+    EXPECT_TRUE(documented.count(name)) << name << " is not in README.md";
+  }
+
+  // The dashboard queries only documented metrics.
+  absl::StatusOr<std::string> dashboard_text =
+      ReadFile("docs/grafana/trellis.json");
+  ASSERT_TRUE(dashboard_text.ok());
+  const nlohmann::json dashboard =
+      nlohmann::json::parse(*dashboard_text, nullptr, false);
+  ASSERT_TRUE(dashboard.is_object());
+  size_t queries = 0;
+  for (const nlohmann::json& panel :
+       dashboard.value("panels", nlohmann::json::array())) {
+    for (const nlohmann::json& target :
+         panel.value("targets", nlohmann::json::array())) {
+      const std::string expr = target.value("expr", "");
+      ASSERT_FALSE(expr.empty()) << panel.value("title", "");
+      ++queries;
+      for (const std::string& name : MetricNames(expr)) {
+        EXPECT_TRUE(documented.count(name))
+            << name << " in \"" << panel.value("title", "") << "\"";
+      }
+    }
+  }
+  EXPECT_GE(queries, 18u);
 }
 
 TEST(MetricsTest, QueueDepthShowsLeavesTheSequencerHasNotTaken) {
