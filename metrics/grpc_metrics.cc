@@ -111,9 +111,18 @@ void GrpcMetrics::Record(absl::string_view full_method, grpc::StatusCode code,
                          absl::Duration duration) {
   const int index = static_cast<int>(code);
   const int code_index = index >= 0 && index < 17 ? index : 2;  // Unknown.
-  prometheus::Histogram* histogram;
-  prometheus::Counter* counter;
+  prometheus::Histogram* histogram = nullptr;
+  prometheus::Counter* counter = nullptr;
   {
+    // Nearly every call finds its series: readers share the lock.
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = methods_.find(full_method);
+    if (it != methods_.end()) {
+      histogram = it->second->duration;
+      counter = it->second->by_code[code_index];
+    }
+  }
+  if (counter == nullptr) {
     absl::MutexLock lock(&mu_);
     PerMethod& method = Method(full_method);
     if (method.by_code[code_index] == nullptr) {
