@@ -9,6 +9,11 @@ def cc_protos(name, protos, services):
         proto/ (Trillian's own layout).
       services: those of `protos` that define gRPC services.
     """
+    plain = [p for p in protos if p not in services]
+    plain_cmd = ""
+    if plain:
+        plain_cmd = (" && /usr/bin/protoc -Iproto -I/usr/include --cpp_out=$(GENDIR)/proto " +
+                     " ".join(["proto/%s.proto" % p for p in plain]))
     native.genrule(
         name = name + "_gen",
         srcs = [p + ".proto" for p in protos],
@@ -18,9 +23,7 @@ def cc_protos(name, protos, services):
         cmd = "/usr/bin/protoc -Iproto -I/usr/include " +
               "--plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin " +
               "--cpp_out=$(GENDIR)/proto --grpc_out=$(GENDIR)/proto " +
-              " ".join(["proto/%s.proto" % s for s in services]) + " " +
-              "&& /usr/bin/protoc -Iproto -I/usr/include --cpp_out=$(GENDIR)/proto " +
-              " ".join(["proto/%s.proto" % p for p in protos if p not in services]),
+              " ".join(["proto/%s.proto" % s for s in services]) + plain_cmd,
     )
     native.cc_library(
         name = name,

@@ -4,6 +4,8 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "merkle/log_root.h"
 #include "re2/re2.h"
 #include "tests/metrics_scrape.h"
 #include "tests/tlog_helpers.h"
@@ -278,6 +281,97 @@ TEST(MetricsTest, ListenerIsLoopbackByDefaultAndServesOnlyMetrics) {
   httplib::Client client("127.0.0.1", server.metrics_port());
   EXPECT_EQ(client.Get("/")->status, 404);
   EXPECT_EQ(client.Post("/metrics", "x", "text/plain")->status, 405);
+}
+
+// The latest signed root's size served by `server` for `log_id`.
+uint64_t ServedSize(const TrellisdProcess& server, int64_t log_id) {
+  trillian::GetLatestSignedLogRootRequest request;
+  request.set_log_id(log_id);
+  trillian::GetLatestSignedLogRootResponse response;
+  grpc::ClientContext context;
+  EXPECT_TRUE(server.LogStub()
+                  ->GetLatestSignedLogRoot(&context, request, &response)
+                  .ok());
+  absl::StatusOr<merkle::LogRootV1> root =
+      merkle::ParseLogRoot(response.signed_log_root().log_root());
+  return root.ok() ? root->tree_size : 0;
+}
+
+TEST(BackupTest, OnlineBackupRestoresToTheSignedStateAndServes) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  auto server = std::make_unique<TrellisdProcess>(data);
+  const std::string op = "--addr=" + server->operator_address();
+  TestLog log = CreateLog(*server);
+  std::vector<std::string> values;
+  for (int i = 0; i < 500; ++i) values.push_back(LeafValue(i));
+  ASSERT_TRUE(Queue(*server, log.id, values).ok());
+  AwaitCheckpoint(server->tlog_port(), log.id, 500);
+  // The map's signed roots go to a log of their own.
+  TestLog history = CreateLog(*server);
+  CliResult map = RunCli({op, "tree", "create", "--type=MAP",
+                          "--history_log=" + absl::StrCat(history.id)});
+  ASSERT_EQ(map.exit_code, 0) << map.err;
+  const std::string map_id =
+      nlohmann::json::parse(map.out)["treeId"].get<std::string>();
+  ASSERT_EQ(RunCli({op, "map", "set", map_id}, "alice=1\nbob=2\n").exit_code,
+            0);
+
+  // Operators only: not over the plain TCP port.
+  const std::string backup = dir.path() + "/backup";
+  CliResult refused =
+      RunCli({"--addr=" + server->address(), "admin", "backup", backup});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("operators only"));
+  CliResult backed_up = RunCli({op, "admin", "backup", backup});
+  ASSERT_EQ(backed_up.exit_code, 0) << backed_up.err;
+  const nlohmann::json summary = nlohmann::json::parse(backed_up.out);
+  EXPECT_EQ(summary["directory"], backup);
+  EXPECT_GT(summary["bytes"].get<uint64_t>(), 0u);
+  std::map<std::string, nlohmann::json> trees;
+  for (const nlohmann::json& tree : summary["trees"]) {
+    trees[tree["treeId"].get<std::string>()] = tree;
+  }
+  EXPECT_EQ(trees[absl::StrCat(log.id)]["size"], 500);
+  EXPECT_EQ(trees[map_id]["treeType"], "MAP");
+  EXPECT_EQ(trees[map_id]["size"], 1);  // Revision 1.
+  EXPECT_EQ(RunCli({op, "admin", "backup", backup}).exit_code, 1)
+      << "a second backup into the same directory";
+
+  // Written after the backup: not in it.
+  ASSERT_TRUE(Queue(*server, log.id, {"after the backup"}).ok());
+  AwaitCheckpoint(server->tlog_port(), log.id, 501);
+  EXPECT_EQ(server->Stop(), 0);
+  server.reset();
+
+  const std::string restored = dir.path() + "/restored";
+  CliResult restore = RunCli({"admin", "restore", backup, restored});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  const nlohmann::json report = nlohmann::json::parse(restore.out);
+  EXPECT_EQ(report["verified"], true);
+  for (const nlohmann::json& tree : report["trees"]) {
+    EXPECT_EQ(tree["verified"], true) << tree.dump();
+    if (tree["treeId"] == absl::StrCat(log.id)) {
+      EXPECT_EQ(tree["size"], 500);
+      EXPECT_EQ(tree["rootRecomputed"], true);
+      EXPECT_EQ(tree["rootHash"], trees[absl::StrCat(log.id)]["rootHash"]);
+    }
+  }
+  // The live directory verifies at its own size.
+  CliResult live = RunCli({"admin", "verify", data});
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_NE(live.out.find("\"size\": 501"), std::string::npos) << live.out;
+
+  // The restored directory serves the backed-up state and takes writes.
+  TrellisdProcess from_backup(restored);
+  EXPECT_EQ(ServedSize(from_backup, log.id), 500u);
+  ASSERT_TRUE(Queue(from_backup, log.id, {"after the restore"}).ok());
+  AwaitCheckpoint(from_backup.tlog_port(), log.id, 501);
+  EXPECT_EQ(from_backup.Stop(), 0);
+
+  EXPECT_EQ(RunCli({"admin", "restore", backup, restored}).exit_code, 2)
+      << "restoring over an existing directory";
+  EXPECT_EQ(RunCli({"admin", "verify", dir.path() + "/nothing"}).exit_code, 2);
 }
 
 }  // namespace

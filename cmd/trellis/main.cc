@@ -39,6 +39,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cmd/trellis/admin_command.h"
 #include "cmd/trellis/audit.h"
 #include "cmd/trellis/checkpoint_command.h"
 #include "cmd/trellis/client.h"
@@ -803,6 +804,8 @@ int main(int argc, char** argv) {
                  "add|update|list|get|delete | token verify TOKEN\n"
                  "       trellis policy put ID FILE | policy get ID\n"
                  "       trellis host remove HOST_ID\n"
+                 "       trellis admin backup DIR | admin restore BACKUP DIR | "
+                 "admin verify DATA_DIR\n"
                  "       trellis spire token generate | entry "
                  "create|update|delete|show | agent list|show|ban|evict | "
                  "bundle show\n"
@@ -831,6 +834,10 @@ int main(int argc, char** argv) {
   }
   if (command == "gta") {
     return trellis::cli::GtaCommand(args, absl::GetFlag(FLAGS_data_dir));
+  }
+  if (command == "admin" && args.size() > 2 &&
+      std::string(args[2]) != "backup") {
+    return trellis::cli::AdminOfflineCommand(args);
   }
   std::string addr = absl::GetFlag(FLAGS_addr);
   if (addr.empty()) {
@@ -863,6 +870,7 @@ int main(int argc, char** argv) {
   }
   if (command == "svid") return trellis::cli::SvidVerifyCommand(client, args);
   if (command == "tree") return trellis::cli::TreeCommand(client, args);
+  if (command == "admin") return trellis::cli::AdminBackupCommand(client, args);
   if (command == "log") return trellis::cli::LogCommand(client, args);
   if (command == "map") return trellis::cli::MapCommand(client, args);
   if (command == "audit") {

@@ -354,6 +354,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
   builder.RegisterService(server->admin_service_.get());
+  server->operations_service_ = std::make_unique<admin::OperationsService>(
+      server->db_.get(), server->operators_.get());
+  builder.RegisterService(server->operations_service_.get());
   builder.RegisterService(server->log_service_.get());
   builder.RegisterService(server->map_service_.get());
   builder.RegisterService(server->map_write_service_.get());
@@ -431,6 +434,7 @@ void Server::Shutdown(absl::Duration grace) {
   map_manager_.reset();
   maps_.reset();
   admin_service_.reset();
+  operations_service_.reset();
   sequencer_.reset();
   tree_manager_.reset();
   keys_.reset();

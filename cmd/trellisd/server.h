@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "admin/admin_service.h"
 #include "admin/key_store.h"
+#include "admin/operations_service.h"
 #include "admin/operator_auth.h"
 #include "admin/tree_manager.h"
 #include "cmd/trellisd/attestation_server.h"
@@ -164,6 +165,7 @@ class Server {
   std::unique_ptr<admin::TreeManager> tree_manager_;
   std::unique_ptr<admin::OperatorAuth> operators_;
   std::unique_ptr<admin::AdminService> admin_service_;
+  std::unique_ptr<admin::OperationsService> operations_service_;
   // Runs the log's write RPCs, which wait for synced commits; many at once
   // so that their commits share fsyncs.
   // Writes queued leaves through write_pool_, which must go first (its

@@ -11,6 +11,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace trellis::storage::rocksdb {
 
@@ -26,7 +27,13 @@ absl::Status ToAbsl(const ::rocksdb::Status& s) {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     const DatabaseOptions& options) {
-  if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
+  if (options.read_only) {
+    struct stat info;
+    if (stat(options.path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return absl::NotFoundError(
+          absl::StrCat("no database directory ", options.path));
+    }
+  } else if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::UnavailableError(
         absl::StrCat("cannot create ", options.path, ": ", strerror(errno)));
   }
@@ -88,12 +95,31 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // Concurrent synced writers share one fsync (group commit).
   database->durable_.sync = options.sync_writes;
   ::rocksdb::DB* raw = nullptr;
-  ::rocksdb::Status s = ::rocksdb::DB::Open(db_options, options.path, families,
-                                            &database->handles_, &raw);
+  ::rocksdb::Status s =
+      options.read_only
+          ? ::rocksdb::DB::OpenForReadOnly(db_options, options.path, families,
+                                           &database->handles_, &raw)
+          : ::rocksdb::DB::Open(db_options, options.path, families,
+                                &database->handles_, &raw);
   if (!s.ok()) return ToAbsl(s);
   database->db_.reset(raw);
   database->statistics_ = db_options.statistics;
   return database;
+}
+
+absl::Status Database::Checkpoint(const std::string& directory) const {
+  struct stat info;
+  if (stat(directory.c_str(), &info) == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(directory, " exists: a backup goes to a new directory"));
+  }
+  ::rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status s = ToAbsl(::rocksdb::Checkpoint::Create(db_.get(), &raw));
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<::rocksdb::Checkpoint> checkpoint(raw);
+  return ToAbsl(checkpoint->CreateCheckpoint(directory));
 }
 
 Database::~Database() {

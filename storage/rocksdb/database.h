@@ -25,6 +25,9 @@ struct DatabaseOptions {
   // Tests only: false acknowledges writes before their WAL is synced, which
   // the power-loss test must catch as lost acknowledged writes.
   bool sync_writes = true;
+  // Open an existing database without writing to it (a backup being
+  // checked); every write fails.
+  bool read_only = false;
 };
 
 // Owns the DB and its column families: "trees" (metadata and keys), "log"
@@ -56,6 +59,13 @@ class Database {
   }
   // RocksDB's counters (tickers) since the database opened.
   ::rocksdb::Statistics* statistics() const { return statistics_.get(); }
+
+  // A consistent copy of the whole database in `directory`, which must not
+  // exist (its parent must): memtables are flushed first, and SST files are
+  // hard-linked where the file system allows, else copied. ALREADY_EXISTS
+  // if the directory exists. Every signed root is written in the batch of
+  // what it signs, so the copy holds each tree at a signed state.
+  absl::Status Checkpoint(const std::string& directory) const;
 
   // Options for writes that must survive a crash once acknowledged.
   const ::rocksdb::WriteOptions& durable_write() const { return durable_; }
