@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "crypto/digest.h"
 #include "identity/issuance_log.h"
+#include "logging/log.h"
 #include "trellis_identity.pb.h"
 
 namespace trellis::identity {
@@ -180,8 +181,8 @@ void IdentityMap::Start(absl::Duration interval) {
       stop_mu_.Unlock();
       absl::StatusOr<int64_t> synced = Sync();
       if (!synced.ok() && !absl::IsUnavailable(synced.status())) {
-        std::fprintf(stderr, "trellisd: identity map: %s\n",
-                     synced.status().ToString().c_str());
+        logging::Error("identity-map", "sync failed",
+                       {{"error", synced.status().ToString()}});
       }
       stop_mu_.Lock();
       stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval);

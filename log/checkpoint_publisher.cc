@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "logging/log.h"
 #include "merkle/log_root.h"
 #include "tlog/checkpoint.h"
 #include "tlog/policy.h"
@@ -42,8 +43,8 @@ void CheckpointPublisher::RunPass() {
   absl::StatusOr<std::vector<trillian::Tree>> trees =
       trees_->ListTrees(/*include_deleted=*/false);
   if (!trees.ok()) {
-    std::fprintf(stderr, "checkpoints: listing trees: %s\n",
-                 trees.status().ToString().c_str());
+    logging::Error("checkpoints", "cannot list trees",
+                   {{"error", trees.status().ToString()}});
     return;
   }
   for (const trillian::Tree& tree : *trees) {
@@ -55,9 +56,9 @@ void CheckpointPublisher::RunPass() {
         Publish(tree.tree_id());
     // Logs not yet initialised have nothing to publish.
     if (!published.ok() && !absl::IsNotFound(published.status())) {
-      std::fprintf(stderr, "checkpoints: tree %lld: %s\n",
-                   static_cast<long long>(tree.tree_id()),
-                   published.status().ToString().c_str());
+      logging::Error("checkpoints", "no checkpoint published",
+                     {{"tree", absl::StrCat(tree.tree_id())},
+                      {"error", published.status().ToString()}});
     }
   }
 }
@@ -135,10 +136,9 @@ absl::Status CheckpointPublisher::Witness(int64_t tree_id,
       absl::StrCat("witness quorum not met for ", size, " leaves (",
                    absl::StrJoin(cosigned.failures, "; "), ")");
   if (settings.witness_fail_open()) {
-    std::fprintf(stderr,
-                 "checkpoints: tree %lld: %s; published anyway "
-                 "(fail open)\n",
-                 static_cast<long long>(tree_id), why.c_str());
+    logging::Warning("checkpoints",
+                     "witness policy not met; published anyway (fail open)",
+                     {{"tree", absl::StrCat(tree_id)}, {"why", why}});
     return absl::OkStatus();
   }
   return absl::UnavailableError(why);

@@ -6,7 +6,9 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "logging/log.h"
 
 namespace trellis::log {
 
@@ -38,8 +40,8 @@ bool SequencerManager::RunPass() {
   absl::StatusOr<std::vector<trillian::Tree>> trees =
       trees_->ListTrees(/*include_deleted=*/false);
   if (!trees.ok()) {
-    std::fprintf(stderr, "sequencer: listing trees: %s\n",
-                 trees.status().ToString().c_str());
+    logging::Error("sequencer", "cannot list trees",
+                   {{"error", trees.status().ToString()}});
     return false;
   }
   bool full_batch = false;
@@ -51,9 +53,9 @@ bool SequencerManager::RunPass() {
     if (!is_log || !writable) continue;
     absl::StatusOr<size_t> n = sequencer_->IntegrateBatch(tree, absl::Now());
     if (!n.ok()) {
-      std::fprintf(stderr, "sequencer: tree %lld: %s\n",
-                   static_cast<long long>(tree.tree_id()),
-                   n.status().ToString().c_str());
+      logging::Error("sequencer", "integration failed",
+                     {{"tree", absl::StrCat(tree.tree_id())},
+                      {"error", n.status().ToString()}});
       continue;
     }
     if (*n >= sequencer_->batch_size()) full_batch = true;

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "logging/log.h"
 #include "map/map_root.h"
 #include "merkle/hasher.h"
 #include "merkle/smt/sparse_tree.h"
@@ -351,8 +352,9 @@ absl::Status MapManager::DrainAllHistory() {
 void MapManager::ReportDrain(int64_t map_id, const absl::Status& status) {
   // The revision is committed either way; its entry waits in the outbox.
   if (!status.ok()) {
-    std::fprintf(stderr, "map %lld: history log: %s (kept for later)\n",
-                 static_cast<long long>(map_id), status.ToString().c_str());
+    logging::Warning(
+        "map", "history log refused the root; kept for later",
+        {{"tree", absl::StrCat(map_id)}, {"error", status.ToString()}});
   }
 }
 

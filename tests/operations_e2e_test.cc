@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -281,6 +282,78 @@ TEST(MetricsTest, ListenerIsLoopbackByDefaultAndServesOnlyMetrics) {
   httplib::Client client("127.0.0.1", server.metrics_port());
   EXPECT_EQ(client.Get("/")->status, 404);
   EXPECT_EQ(client.Post("/metrics", "x", "text/plain")->status, 405);
+}
+
+TEST(LogsTest, JsonLinesOnePerRequestAtDebugAndNoSecrets) {
+  TempDir dir;
+  const std::string log_file = dir.path() + "/trellisd.log";
+  const std::string kek = std::string(
+      "8f3a1c5e7b9d2f4a6c8e0b1d3f5a7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a");
+  const std::string kek_file = WriteFile(dir.path() + "/kek", kek);
+  auto server = std::make_unique<TrellisdProcess>(
+      dir.path() + "/data",
+      std::vector<std::string>{"--log_level=debug", "--log_format=json",
+                               "--log_file=" + log_file,
+                               "--key_encryption_key_file=" + kek_file});
+  TestLog log = CreateLog(*server);
+  ASSERT_TRUE(Queue(*server, log.id, {"a", "b"}).ok());
+  AwaitCheckpoint(server->tlog_port(), log.id, 2);
+  CliResult token = RunCli({"--addr=" + server->operator_address(), "spire",
+                            "token", "generate", "--ttl=60"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  std::string token_value;
+  ASSERT_TRUE(RE2::PartialMatch(token.out, "Token: (\\S+)", &token_value));
+  EXPECT_EQ(server->Stop(), 0);
+  server.reset();
+
+  absl::StatusOr<std::string> text = ReadFile(log_file);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->find(token_value), std::string::npos) << "join token logged";
+  EXPECT_EQ(text->find(kek), std::string::npos) << "key-encryption key logged";
+  EXPECT_EQ(text->find("PRIVATE KEY"), std::string::npos);
+  int lines = 0, queue_calls = 0, tile_requests = 0, serving = 0;
+  for (absl::string_view line :
+       absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    ++lines;
+    const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(parsed.is_object()) << line;
+    for (const char* key : {"time", "level", "component", "msg"}) {
+      EXPECT_TRUE(parsed.contains(key)) << key << " in " << line;
+    }
+    if (parsed.value("msg", "") == "serving") ++serving;
+    if (parsed.value("component", "") == "grpc" &&
+        parsed.value("method", "") == "/trillian.TrillianLog/QueueLeaves") {
+      EXPECT_EQ(parsed.value("level", ""), "debug");
+      EXPECT_EQ(parsed.value("code", ""), "0");
+      EXPECT_TRUE(parsed.contains("duration_ms"));
+      ++queue_calls;
+    }
+    if (parsed.value("component", "") == "http" &&
+        parsed.value("listener", "") == "tlog" &&
+        parsed.value("status", "") == "200") {
+      ++tile_requests;
+    }
+  }
+  EXPECT_EQ(serving, 1);
+  EXPECT_EQ(queue_calls, 1);
+  EXPECT_GE(tile_requests, 1);  // The awaited checkpoint.
+  EXPECT_GT(lines, 5);
+}
+
+TEST(LogsTest, InfoLevelWritesNoRequestLines) {
+  TempDir dir;
+  const std::string log_file = dir.path() + "/trellisd.log";
+  TrellisdProcess server(dir.path() + "/data", {"--log_file=" + log_file});
+  TestLog log = CreateLog(server);
+  ASSERT_TRUE(Queue(server, log.id, {"a"}).ok());
+  EXPECT_EQ(server.Stop(), 0);
+  absl::StatusOr<std::string> text = ReadFile(log_file);
+  ASSERT_TRUE(text.ok());
+  EXPECT_THAT(*text, HasSubstr(" info trellisd: serving "));
+  EXPECT_THAT(*text, ::testing::Not(HasSubstr(" debug ")));
+  CliResult bad = RunProgram(kTrellisd, {"--log_level=chatty"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("use debug, info, warning or error"));
 }
 
 // The latest signed root's size served by `server` for `log_id`.

@@ -19,6 +19,7 @@
 #include "ca/x509.h"
 #include "cmd/trellisd/server.h"
 #include "config/flag_file.h"
+#include "logging/log.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, data_dir, "trellis-data",
@@ -260,10 +261,34 @@ ABSL_FLAG(std::string, sovereign_verifier_client_cert, "",
 ABSL_FLAG(std::string, sovereign_verifier_client_key, "",
           "Its private key (PEM).");
 
+ABSL_FLAG(std::string, log_level, "info",
+          "Least important log lines written: debug (adds one line per "
+          "request), info, warning or error.");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines as text or json (one JSON object per line).");
+ABSL_FLAG(std::string, log_file, "",
+          "Append log lines to this file (created 0600) instead of stderr.");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
   trellis::config::ParseCommandLineWithConfig(argc, argv, "trellisd");
+  {
+    absl::StatusOr<trellis::logging::Level> level =
+        trellis::logging::ParseLevel(absl::GetFlag(FLAGS_log_level));
+    absl::StatusOr<trellis::logging::Format> format =
+        trellis::logging::ParseFormat(absl::GetFlag(FLAGS_log_format));
+    absl::Status configured =
+        !level.ok()    ? level.status()
+        : !format.ok() ? format.status()
+                       : trellis::logging::Configure(
+                             {*level, *format, absl::GetFlag(FLAGS_log_file)});
+    if (!configured.ok()) {
+      std::fprintf(stderr, "trellisd: %s\n",
+                   std::string(configured.message()).c_str());
+      return 2;
+    }
+  }
   // Debian's abseil checks every Mutex acquisition for lock-order cycles,
   // which costs more than the work under many of our locks.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -297,11 +322,11 @@ int main(int argc, char** argv) {
   options.attestation.http.worker_threads =
       absl::GetFlag(FLAGS_http_worker_threads);
   if (options.insecure) {
-    std::fprintf(stderr,
-                 "trellisd: --insecure: plaintext gRPC allowed on %s; anyone "
-                 "on the network can read and (without "
-                 "--operator_client_ca) administer\n",
-                 options.grpc_addr.c_str());
+    trellis::logging::Warning(
+        "trellisd",
+        "--insecure: plaintext gRPC allowed; anyone on the network can read "
+        "and (without --operator_client_ca) administer",
+        {{"addr", options.grpc_addr}});
   }
   options.sequencer_batch_size = absl::GetFlag(FLAGS_batch_size);
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
@@ -430,24 +455,28 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<trellis::Server>> server =
       trellis::Server::Start(options);
   if (!server.ok()) {
-    std::fprintf(stderr, "trellisd: %s\n", server.status().ToString().c_str());
+    trellis::logging::Error("trellisd", "cannot start",
+                            {{"error", server.status().ToString()}});
     return 1;
   }
-  std::fprintf(stderr,
-               "trellisd: serving gRPC on port %d, verifier HTTPS on port %d, "
-               "SPIRE API on port %d (trust domain %s), GTA API on port %d, "
-               "tlog-tiles on port %d, metrics on port %d, data in %s\n",
-               (*server)->port(), (*server)->verifier_port(),
-               (*server)->spire_port(), options.spire.trust_domain.c_str(),
-               (*server)->gta_port(), (*server)->tlog_port(),
-               (*server)->metrics_port(), options.data_dir.c_str());
+  trellis::logging::Info(
+      "trellisd", "serving",
+      {{"grpc_port", absl::StrCat((*server)->port())},
+       {"verifier_port", absl::StrCat((*server)->verifier_port())},
+       {"spire_port", absl::StrCat((*server)->spire_port())},
+       {"trust_domain", options.spire.trust_domain},
+       {"gta_port", absl::StrCat((*server)->gta_port())},
+       {"tlog_port", absl::StrCat((*server)->tlog_port())},
+       {"metrics_port", absl::StrCat((*server)->metrics_port())},
+       {"data_dir", options.data_dir}});
   // Written via rename so readers never see a partial file.
   auto write_port = [](const std::string& file, int port) {
     if (file.empty()) return;
     if (absl::Status s =
             trellis::ReplaceFile(file, absl::StrCat(port, "\n"), 0644);
         !s.ok()) {
-      std::fprintf(stderr, "trellisd: %s\n", s.ToString().c_str());
+      trellis::logging::Error("trellisd", "cannot write a port file",
+                              {{"error", s.ToString()}});
     }
   };
   // The verifier's first: a reader of the gRPC port file finds both.
@@ -465,8 +494,9 @@ int main(int argc, char** argv) {
 
   int received = 0;
   sigwait(&signals, &received);
-  std::fprintf(stderr, "trellisd: signal %d, shutting down\n", received);
+  trellis::logging::Info("trellisd", "shutting down",
+                         {{"signal", absl::StrCat(received)}});
   (*server)->Shutdown(absl::Seconds(5));
-  std::fprintf(stderr, "trellisd: stopped\n");
+  trellis::logging::Info("trellisd", "stopped");
   return 0;
 }

@@ -7,12 +7,15 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "log/tiles_http.h"
+#include "logging/grpc_request_log.h"
+#include "logging/log.h"
 #include "metrics/exposition.h"
 #include "metrics/log_queue_collector.h"
 #include "metrics/rocksdb_collector.h"
@@ -75,6 +78,24 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 
 }  // namespace
 
+std::function<void(const http::Exchange&)> Server::HttpObserver(
+    const std::string& listener) {
+  std::function<void(const http::Exchange&)> count =
+      http_metrics_->Observer(listener);
+  if (!logging::Enabled(logging::Level::kDebug)) return count;
+  return [count, listener](const http::Exchange& exchange) {
+    count(exchange);
+    logging::Debug(
+        "http", "request",
+        {{"listener", listener},
+         {"method", exchange.method},
+         {"route", exchange.route},
+         {"status", absl::StrCat(exchange.status)},
+         {"duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
+                                                     exchange.duration))}});
+  };
+}
+
 absl::StatusOr<std::unique_ptr<witness::Witness>> Server::StartWitness(
     const ServerOptions& options, Server& server) {
   if (options.tlog.http.address.empty()) {
@@ -105,7 +126,7 @@ absl::StatusOr<std::unique_ptr<witness::Witness>> Server::StartWitness(
       !s.ok()) {
     return s;
   }
-  std::fprintf(stderr, "trellisd: witness %s\n", vkey.c_str());
+  logging::Info("trellisd", "acting as a witness", {{"vkey", vkey}});
   return witness;
 }
 
@@ -128,10 +149,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<metrics::HttpMetrics>(*server->metrics_);
   options.attestation.metrics = server->metrics_.get();
   options.spire.metrics = server->metrics_.get();
-  options.attestation.http.observer =
-      server->http_metrics_->Observer("verifier");
-  options.gta.http.observer = server->http_metrics_->Observer("gta");
-  options.tlog.http.observer = server->http_metrics_->Observer("tlog");
+  options.attestation.http.observer = server->HttpObserver("verifier");
+  options.gta.http.observer = server->HttpObserver("gta");
+  options.tlog.http.observer = server->HttpObserver("tlog");
   absl::StatusOr<std::unique_ptr<storage::rocksdb::Database>> db =
       storage::rocksdb::Database::Open(
           {options.data_dir, options.block_cache_bytes});
@@ -159,9 +179,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       !bundled.ok()) {
     return bundled.status();
   } else if (*bundled > 0) {
-    std::fprintf(stderr,
-                 "trellisd: moved %llu integrated leaves into entry bundles\n",
-                 static_cast<unsigned long long>(*bundled));
+    logging::Info("trellisd", "moved integrated leaves into entry bundles",
+                  {{"leaves", absl::StrCat(*bundled)}});
   }
   server->trees_ =
       std::make_unique<storage::rocksdb::RocksTreeStorage>(server->db_.get());
@@ -346,6 +365,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(server->grpc_metrics_->InterceptorFactory());
+  if (logging::Enabled(logging::Level::kDebug)) {
+    interceptors.push_back(logging::GrpcRequestLogFactory());
+  }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               2);

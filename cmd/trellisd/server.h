@@ -147,6 +147,9 @@ class Server {
 
  private:
   Server() = default;
+  // Counts a listener's exchanges, and at debug logs each.
+  std::function<void(const http::Exchange&)> HttpObserver(
+      const std::string& listener);
   static absl::StatusOr<std::unique_ptr<witness::Witness>> StartWitness(
       const ServerOptions& options, Server& server);
 

@@ -16,6 +16,7 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_builder.h"
 #include "identity/bundle_format.h"
+#include "logging/log.h"
 #include "spiffe/id.h"
 #include "util/file.h"
 
@@ -306,14 +307,13 @@ void SpireServer::RotationLoop() {
     mu_.Unlock();
     absl::Status s = ca_->Rotate();
     if (!s.ok()) {
-      std::fprintf(stderr, "trellisd: CA rotation failed: %s\n",
-                   s.ToString().c_str());
+      logging::Error("spire", "CA rotation failed", {{"error", s.ToString()}});
     }
     // Expired entries authorise nothing already; upstream deletes them too.
     if (absl::StatusOr<size_t> pruned = entries_->PruneExpired();
         !pruned.ok()) {
-      std::fprintf(stderr, "trellisd: pruning expired entries failed: %s\n",
-                   pruned.status().ToString().c_str());
+      logging::Error("spire", "pruning expired entries failed",
+                     {{"error", pruned.status().ToString()}});
     }
     const uint64_t sequence = ca_->Bundle().sequence_number();
     bool renew;
@@ -324,8 +324,8 @@ void SpireServer::RotationLoop() {
     }
     if (renew) {
       if (absl::Status r = RenewServerSvid(); !r.ok()) {
-        std::fprintf(stderr, "trellisd: server SVID renewal failed: %s\n",
-                     r.ToString().c_str());
+        logging::Error("spire", "server SVID renewal failed",
+                       {{"error", r.ToString()}});
       }
     }
     mu_.Lock();
