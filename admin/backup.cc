@@ -16,6 +16,7 @@
 #include "merkle/log_root.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
+#include "storage/rocksdb/root_record.h"
 #include "storage/rocksdb/tree_storage.h"
 
 namespace trellis::admin {
@@ -124,12 +125,14 @@ absl::StatusOr<BackupSummary> CreateBackup(const storage::rocksdb::Database& db,
       backed_up.size = root->revision;
       backed_up.root_hash = root->root_hash;
     } else {
-      absl::StatusOr<std::optional<trillian::SignedLogRoot>> latest =
-          store->logs->LatestRoot(tree.tree_id());
+      // The root record alone: loading the log's state would read its
+      // whole queue into this (serving) process.
+      absl::StatusOr<std::optional<storage::rocksdb::LatestRootRecord>> latest =
+          storage::rocksdb::ReadLatestRootRecord(*store->db, tree.tree_id());
       if (!latest.ok()) return latest.status();
       if (!latest->has_value()) continue;
       absl::StatusOr<merkle::LogRootV1> root =
-          merkle::ParseLogRoot((*latest)->log_root());
+          merkle::ParseLogRoot((*latest)->record.root.log_root());
       if (!root.ok()) return absl::DataLossError(root.status().message());
       backed_up.size = root->tree_size;
       backed_up.root_hash = root->root_hash;
@@ -172,6 +175,24 @@ absl::Status RestoreBackup(const std::string& backup,
 
 absl::StatusOr<std::vector<TreeVerification>> VerifyDataDirectory(
     const std::string& data_dir, const VerifyProgress& progress) {
+  // RocksDB holds a lock on LOCK while open; a read-only open takes none,
+  // and a running server's compactions would delete files mid-check.
+  const std::string lock_path = data_dir + "/LOCK";
+  const int lock_fd = open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (lock_fd >= 0) {
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    const bool in_use =
+        fcntl(lock_fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+    close(lock_fd);
+    if (in_use) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(data_dir,
+                       " is open in a running trellisd: stop it, or verify a "
+                       "backup of it"));
+    }
+  }
   absl::StatusOr<OpenedStore> store = OpenReadOnly(data_dir);
   if (!store.ok()) return store.status();
   return VerifyStoredTrees(*store->trees, *store->logs, *store->maps, progress);

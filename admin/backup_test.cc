@@ -135,6 +135,35 @@ TEST_F(BackupTest, AlteredLeafIsDataLoss) {
               HasSubstr("leaf 255: its value does not hash"));
 }
 
+TEST_F(BackupTest, AlteredMerkleNodeIsDataLoss) {
+  const trillian::Tree tree = CreateLog();
+  Append(tree, 0, 600);  // Level-8 nodes 0 and 1 in the partial tile (1, 0).
+  db_.reset();
+  logs_.reset();
+  {
+    absl::StatusOr<std::unique_ptr<storage::rocksdb::Database>> live =
+        storage::rocksdb::Database::Open({Path("live")});
+    ASSERT_TRUE(live.ok());
+    const std::string key = storage::rocksdb::keys::Tile(tree.tree_id(), 1, 0);
+    std::string tile;
+    ASSERT_TRUE((*live)
+                    ->db()
+                    ->Get(::rocksdb::ReadOptions(), (*live)->log(), key, &tile)
+                    .ok());
+    tile.back() ^= 1;
+    ASSERT_TRUE((*live)
+                    ->db()
+                    ->Put((*live)->durable_write(), (*live)->log(), key, tile)
+                    .ok());
+  }
+  absl::StatusOr<std::vector<TreeVerification>> verified =
+      VerifyDataDirectory(Path("live"));
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ((*verified)[0].status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT((*verified)[0].status.message(),
+              HasSubstr("stored Merkle nodes do not match"));
+}
+
 TEST_F(BackupTest, MistakesAreClearErrors) {
   CreateLog();
   EXPECT_EQ(CreateBackup(*db_, "relative/dir").status().code(),

@@ -10,6 +10,7 @@
 #include "merkle/compact_range.h"
 #include "merkle/hasher.h"
 #include "merkle/log_root.h"
+#include "merkle/node_id.h"
 
 namespace trellis::admin {
 namespace {
@@ -70,6 +71,21 @@ absl::Status VerifyLog(const trillian::Tree& tree, storage::LogStorage& logs,
     return absl::DataLossError(absl::StrCat(
         "the leaves hash to ", absl::BytesToHexString(range.Root()),
         ", not the signed root ", absl::BytesToHexString(root->root_hash)));
+  }
+  // Proofs and the sequencer read the stored nodes, not the leaves: the
+  // tree's right edge as stored must be the one the leaves give.
+  if (root->tree_size > 0) {
+    absl::StatusOr<std::vector<std::string>> edge =
+        logs.NodeReader(tree.tree_id())
+            ->GetNodes(merkle::DecomposeRange(0, root->tree_size));
+    if (!edge.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("stored Merkle nodes: ", edge.status().message()));
+    }
+    if (*edge != range.hashes()) {
+      return absl::DataLossError(
+          "the stored Merkle nodes do not match the leaves");
+    }
   }
   return absl::OkStatus();
 }

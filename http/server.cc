@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -39,6 +38,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/http.hpp"
+#include "logging/log.h"
 #include "util/thread_pool.h"
 
 namespace trellis::http {
@@ -873,8 +873,7 @@ void Server::Impl::Run() {
           ioc_.run();
           return;
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "http server: I/O handler threw: %s\n",
-                       e.what());
+          logging::Error("http", "I/O handler threw", {{"error", e.what()}});
         }
       }
     });

@@ -190,7 +190,9 @@ void SvidIssuer::IssueJwtAsync(const std::string& spiffe_id,
   log_->AppendRecordsAsync(
       {std::move(record)},
       [done = std::move(done), svid = IssuedJwt{spiffe_id, std::move(*jwt)},
-       &issued](absl::StatusOr<std::vector<std::string>> logged) mutable {
+       // Keeps a registry of the issuer's own (and `issued`) alive.
+       &issued, registry = metrics_.own()](
+          absl::StatusOr<std::vector<std::string>> logged) mutable {
         if (!logged.ok()) return done(logged.status());
         issued.Increment();
         done(std::move(svid));

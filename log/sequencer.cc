@@ -30,8 +30,9 @@ Sequencer::Sequencer(storage::LogStorage* storage, SignerProvider signers,
                       .Register(metrics_.get())),
       merge_delay_(prometheus::BuildHistogram()
                        .Name("trellis_log_merge_delay_seconds")
-                       .Help("Time from a leaf's queueing to its integration "
-                             "(LOG trees).")
+                       .Help("A leaf's integrate timestamp minus its queue "
+                             "timestamp (LOG trees), as Trillian defines "
+                             "merge delay.")
                        .Register(metrics_.get())) {}
 
 void Sequencer::Record(const trillian::Tree& tree,

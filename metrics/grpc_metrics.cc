@@ -11,14 +11,15 @@ namespace {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcMetrics* metrics, const char* method)
-      : metrics_(metrics), method_(method), start_(absl::Now()) {}
+  MetricsInterceptor(GrpcMetrics* metrics, const char* method,
+                     grpc::experimental::ServerRpcInfo::Type type)
+      : metrics_(metrics), method_(method), type_(type), start_(absl::Now()) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->Record(method_, methods->GetSendStatus().error_code(),
+      metrics_->Record(method_, type_, methods->GetSendStatus().error_code(),
                        absl::Now() - start_);
     }
     methods->Proceed();
@@ -27,6 +28,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
  private:
   GrpcMetrics* const metrics_;
   const char* const method_;  // Owned by the call, which outlives this.
+  const grpc::experimental::ServerRpcInfo::Type type_;
   const absl::Time start_;
 };
 
@@ -38,7 +40,8 @@ class MetricsInterceptorFactory
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     const char* method = info->method();
-    return new MetricsInterceptor(metrics_, method != nullptr ? method : "");
+    return new MetricsInterceptor(metrics_, method != nullptr ? method : "",
+                                  info->type());
   }
 
  private:
@@ -84,7 +87,24 @@ GrpcMetrics::GrpcMetrics(prometheus::Registry& registry)
                     "by method.")
               .Register(registry)) {}
 
-GrpcMetrics::PerMethod& GrpcMetrics::Method(absl::string_view full_method) {
+absl::string_view TypeName(grpc::experimental::ServerRpcInfo::Type type) {
+  using Type = grpc::experimental::ServerRpcInfo::Type;
+  switch (type) {
+    case Type::UNARY:
+      return "unary";
+    case Type::CLIENT_STREAMING:
+      return "client_stream";
+    case Type::SERVER_STREAMING:
+      return "server_stream";
+    case Type::BIDI_STREAMING:
+      return "bidi_stream";
+  }
+  return "unary";
+}
+
+GrpcMetrics::PerMethod& GrpcMetrics::Method(
+    absl::string_view full_method,
+    grpc::experimental::ServerRpcInfo::Type type) {
   auto it = methods_.find(full_method);
   if (it != methods_.end()) return *it->second;
   if (methods_.size() >= kMaxMethods || full_method.size() < 2 ||
@@ -96,10 +116,12 @@ GrpcMetrics::PerMethod& GrpcMetrics::Method(absl::string_view full_method) {
   auto per_method = std::make_unique<PerMethod>();
   std::pair<absl::string_view, absl::string_view> parts =
       absl::StrSplit(full_method.substr(1), absl::MaxSplits('/', 1));
+  per_method->type = std::string(TypeName(type));
   per_method->service = std::string(parts.first);
   per_method->method = std::string(parts.second);
   per_method->duration =
-      &handling_seconds_.Add({{"grpc_service", per_method->service},
+      &handling_seconds_.Add({{"grpc_type", per_method->type},
+                              {"grpc_service", per_method->service},
                               {"grpc_method", per_method->method}},
                              LatencyBuckets());
   PerMethod& added = *per_method;
@@ -107,8 +129,9 @@ GrpcMetrics::PerMethod& GrpcMetrics::Method(absl::string_view full_method) {
   return added;
 }
 
-void GrpcMetrics::Record(absl::string_view full_method, grpc::StatusCode code,
-                         absl::Duration duration) {
+void GrpcMetrics::Record(absl::string_view full_method,
+                         grpc::experimental::ServerRpcInfo::Type type,
+                         grpc::StatusCode code, absl::Duration duration) {
   const int index = static_cast<int>(code);
   const int code_index = index >= 0 && index < 17 ? index : 2;  // Unknown.
   prometheus::Histogram* histogram = nullptr;
@@ -124,10 +147,11 @@ void GrpcMetrics::Record(absl::string_view full_method, grpc::StatusCode code,
   }
   if (counter == nullptr) {
     absl::MutexLock lock(&mu_);
-    PerMethod& method = Method(full_method);
+    PerMethod& method = Method(full_method, type);
     if (method.by_code[code_index] == nullptr) {
       method.by_code[code_index] =
-          &handled_.Add({{"grpc_service", method.service},
+          &handled_.Add({{"grpc_type", method.type},
+                         {"grpc_service", method.service},
                          {"grpc_method", method.method},
                          {"grpc_code", std::string(CodeName(code))}});
     }

@@ -1,9 +1,9 @@
-// Per-method gRPC server metrics, named as go-grpc-prometheus names them so
-// that existing dashboards and alerts work: grpc_server_handled_total
-// {grpc_service, grpc_method, grpc_code} and grpc_server_handling_seconds
-// {grpc_service, grpc_method}. Recorded by a server interceptor, for every
-// service on the server (add it with ServerBuilder's
-// experimental().SetInterceptorCreators).
+// Per-method gRPC server metrics, named and labelled as go-grpc-prometheus
+// does so that existing dashboards and alerts work:
+// grpc_server_handled_total{grpc_type, grpc_service, grpc_method, grpc_code}
+// and grpc_server_handling_seconds{grpc_type, grpc_service, grpc_method}.
+// Recorded by a server interceptor, for every service on the server (add it
+// with ServerBuilder's experimental().SetInterceptorCreators).
 #ifndef TRELLIS_METRICS_GRPC_METRICS_H_
 #define TRELLIS_METRICS_GRPC_METRICS_H_
 
@@ -30,8 +30,9 @@ class GrpcMetrics {
   // Counts one finished call of `full_method` ("/package.Service/Method").
   // Beyond kMaxMethods distinct names, calls count under "unknown": names
   // come from clients, and unimplemented ones must not grow the series.
-  void Record(absl::string_view full_method, grpc::StatusCode code,
-              absl::Duration duration);
+  void Record(absl::string_view full_method,
+              grpc::experimental::ServerRpcInfo::Type type,
+              grpc::StatusCode code, absl::Duration duration);
 
   // An interceptor factory recording into this; it must not outlive this.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
@@ -41,12 +42,14 @@ class GrpcMetrics {
 
  private:
   struct PerMethod {
+    std::string type;
     std::string service;
     std::string method;
     prometheus::Histogram* duration = nullptr;
     prometheus::Counter* by_code[17] = {};
   };
-  PerMethod& Method(absl::string_view full_method)
+  PerMethod& Method(absl::string_view full_method,
+                    grpc::experimental::ServerRpcInfo::Type type)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   prometheus::Family<prometheus::Counter>& handled_;
@@ -58,6 +61,9 @@ class GrpcMetrics {
 
 // go-grpc-prometheus's name of a status code ("OK", "ResourceExhausted").
 absl::string_view CodeName(grpc::StatusCode code);
+// And of a call type ("unary", "client_stream", "server_stream",
+// "bidi_stream").
+absl::string_view TypeName(grpc::experimental::ServerRpcInfo::Type type);
 
 }  // namespace trellis::metrics
 

@@ -14,51 +14,65 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+constexpr auto kUnary = grpc::experimental::ServerRpcInfo::Type::UNARY;
+
 TEST(GrpcMetricsTest, CountsByMethodAndCodeAndTimesByMethod) {
   auto registry = std::make_shared<prometheus::Registry>();
   GrpcMetrics metrics(*registry);
-  metrics.Record("/trillian.TrillianLog/QueueLeaf", grpc::StatusCode::OK,
-                 absl::Milliseconds(2));
-  metrics.Record("/trillian.TrillianLog/QueueLeaf", grpc::StatusCode::OK,
-                 absl::Milliseconds(30));
-  metrics.Record("/trillian.TrillianLog/QueueLeaf",
+  metrics.Record("/trillian.TrillianLog/QueueLeaf", kUnary,
+                 grpc::StatusCode::OK, absl::Milliseconds(2));
+  metrics.Record("/trillian.TrillianLog/QueueLeaf", kUnary,
+                 grpc::StatusCode::OK, absl::Milliseconds(30));
+  metrics.Record("/trillian.TrillianLog/QueueLeaf", kUnary,
                  grpc::StatusCode::RESOURCE_EXHAUSTED, absl::Microseconds(50));
   const std::string text = TextFormat({registry});
-  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"OK\","
-                              "grpc_method=\"QueueLeaf\",grpc_service="
-                              "\"trillian.TrillianLog\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code="
-                              "\"ResourceExhausted\",grpc_method=\"QueueLeaf\","
-                              "grpc_service=\"trillian.TrillianLog\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_count{grpc_method="
-                              "\"QueueLeaf\",grpc_service="
-                              "\"trillian.TrillianLog\"} 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("grpc_server_handled_total{grpc_code=\"OK\","
+                        "grpc_method=\"QueueLeaf\",grpc_service="
+                        "\"trillian.TrillianLog\",grpc_type=\"unary\"} 2\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "grpc_server_handled_total{grpc_code="
+          "\"ResourceExhausted\",grpc_method=\"QueueLeaf\","
+          "grpc_service=\"trillian.TrillianLog\",grpc_type=\"unary\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("grpc_server_handling_seconds_count{grpc_method="
+                        "\"QueueLeaf\",grpc_service="
+                        "\"trillian.TrillianLog\",grpc_type=\"unary\"} 3\n"));
   // 50 us and 2 ms fall at or under 2.5 ms; 30 ms does not.
-  EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{grpc_method="
-                              "\"QueueLeaf\",grpc_service="
-                              "\"trillian.TrillianLog\",le=\"0.0025\"} 2\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "grpc_server_handling_seconds_bucket{grpc_method="
+          "\"QueueLeaf\",grpc_service="
+          "\"trillian.TrillianLog\",grpc_type=\"unary\",le=\"0.0025\"} 2\n"));
 }
 
 TEST(GrpcMetricsTest, ClientChosenNamesCannotGrowTheSeriesWithoutBound) {
   auto registry = std::make_shared<prometheus::Registry>();
   GrpcMetrics metrics(*registry);
   for (size_t i = 0; i < GrpcMetrics::kMaxMethods + 100; ++i) {
-    metrics.Record(absl::StrCat("/x.Y/M", i), grpc::StatusCode::UNIMPLEMENTED,
-                   absl::ZeroDuration());
+    metrics.Record(absl::StrCat("/x.Y/M", i), kUnary,
+                   grpc::StatusCode::UNIMPLEMENTED, absl::ZeroDuration());
   }
-  metrics.Record("", grpc::StatusCode::UNIMPLEMENTED, absl::ZeroDuration());
-  metrics.Record("no-slash", grpc::StatusCode::UNIMPLEMENTED,
+  metrics.Record("", kUnary, grpc::StatusCode::UNIMPLEMENTED,
+                 absl::ZeroDuration());
+  metrics.Record("no-slash", kUnary, grpc::StatusCode::UNIMPLEMENTED,
                  absl::ZeroDuration());
   const std::string text = TextFormat({registry});
   EXPECT_THAT(text, HasSubstr("grpc_method=\"M0\""));
   EXPECT_THAT(text, Not(HasSubstr(absl::StrCat(
                         "grpc_method=\"M", GrpcMetrics::kMaxMethods, "\""))));
-  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code="
-                              "\"Unimplemented\",grpc_method=\"unknown\","
-                              "grpc_service=\"unknown\"} 102\n"));
+  EXPECT_THAT(text,
+              HasSubstr("grpc_server_handled_total{grpc_code="
+                        "\"Unimplemented\",grpc_method=\"unknown\","
+                        "grpc_service=\"unknown\",grpc_type=\"unary\"} 102\n"));
 }
 
 TEST(GrpcMetricsTest, CodeNamesAreGoGrpcPrometheusNames) {
+  EXPECT_EQ(TypeName(grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING),
+            "server_stream");
   EXPECT_EQ(CodeName(grpc::StatusCode::OK), "OK");
   EXPECT_EQ(CodeName(grpc::StatusCode::INVALID_ARGUMENT), "InvalidArgument");
   EXPECT_EQ(CodeName(grpc::StatusCode::UNAUTHENTICATED), "Unauthenticated");
@@ -68,7 +82,7 @@ TEST(GrpcMetricsTest, CodeNamesAreGoGrpcPrometheusNames) {
 TEST(ExpositionTest, MetricsRouteServesTheTextFormatOfEverySource) {
   auto registry = std::make_shared<prometheus::Registry>();
   GrpcMetrics metrics(*registry);
-  metrics.Record("/a.B/C", grpc::StatusCode::OK, absl::ZeroDuration());
+  metrics.Record("/a.B/C", kUnary, grpc::StatusCode::OK, absl::ZeroDuration());
   auto scraped = std::make_shared<CallbackCollector>([] {
     prometheus::MetricFamily family =
         Family("z_gauge", "A gauge.", prometheus::MetricType::Gauge);

@@ -23,14 +23,18 @@ inline const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 class RegistryOrOwn {
  public:
   explicit RegistryOrOwn(prometheus::Registry* given)
-      : own_(given == nullptr ? std::make_unique<prometheus::Registry>()
+      : own_(given == nullptr ? std::make_shared<prometheus::Registry>()
                               : nullptr),
         registry_(given == nullptr ? own_.get() : given) {}
 
   prometheus::Registry& get() const { return *registry_; }
 
+  // Keeps a registry of its own alive (null for a given one, which its
+  // owner keeps): for callbacks that may run after the component is gone.
+  std::shared_ptr<prometheus::Registry> own() const { return own_; }
+
  private:
-  const std::unique_ptr<prometheus::Registry> own_;
+  const std::shared_ptr<prometheus::Registry> own_;
   prometheus::Registry* const registry_;
 };
 

@@ -792,6 +792,9 @@ TEST_F(GtaTest, KeyManagerApiForAllowListedClientsOnly) {
         (pki + "/" + client + ".key").c_str());
     c->set_ca_cert_path(trellisd_->gta_ca_file().c_str());
     c->enable_server_certificate_verification(true);
+    // The first export makes the key versions (RSA key generation), which a
+    // loaded machine may take longer than httplib's 5 s default for.
+    c->set_read_timeout(30, 0);
     return c;
   };
 

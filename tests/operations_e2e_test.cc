@@ -390,6 +390,11 @@ TEST(BackupTest, OnlineBackupRestoresToTheSignedStateAndServes) {
   ASSERT_EQ(RunCli({op, "map", "set", map_id}, "alice=1\nbob=2\n").exit_code,
             0);
 
+  // A running server's directory is not checked (its files change).
+  CliResult busy = RunCli({"admin", "verify", data});
+  EXPECT_EQ(busy.exit_code, 2);
+  EXPECT_THAT(busy.err, HasSubstr("open in a running trellisd"));
+
   // Operators only: not over the plain TCP port.
   const std::string backup = dir.path() + "/backup";
   CliResult refused =

@@ -240,6 +240,13 @@ TEST_F(TrellisAgentTest, ServesWorkloadsThroughTheWorkloadApi) {
                       {{"kind", "AGENT_X509_SVID"},
                        {"attestation_type", "join_token"}}),
             1);
+  // The SPIRE API's own gRPC server is counted too.
+  EXPECT_EQ(MetricSum(scrape, "grpc_server_handled_total",
+                      {{"grpc_service", "spire.api.server.agent.v1.Agent"},
+                       {"grpc_method", "AttestAgent"},
+                       {"grpc_type", "bidi_stream"},
+                       {"grpc_code", "OK"}}),
+            1);
 
   // An open stream gets the SVID of an entry created afterwards.
   grpc::ClientContext stream_context;

@@ -149,6 +149,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<metrics::HttpMetrics>(*server->metrics_);
   options.attestation.metrics = server->metrics_.get();
   options.spire.metrics = server->metrics_.get();
+  options.spire.grpc_metrics = server->grpc_metrics_.get();
   options.attestation.http.observer = server->HttpObserver("verifier");
   options.gta.http.observer = server->HttpObserver("gta");
   options.tlog.http.observer = server->HttpObserver("tlog");

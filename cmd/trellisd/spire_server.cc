@@ -231,6 +231,13 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   builder.RegisterService(server->node_service_.get());
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
+  if (options.grpc_metrics != nullptr) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(options.grpc_metrics->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
     return absl::UnavailableError(

@@ -37,6 +37,7 @@
 #include "identity/svid_manager.h"
 #include "log/log_manager.h"
 #include "map/map_manager.h"
+#include "metrics/grpc_metrics.h"
 #include "prometheus/registry.h"
 #include "storage/rocksdb/identity_storage.h"
 #include "util/thread_pool.h"
@@ -44,8 +45,9 @@
 namespace trellis {
 
 struct SpireOptions {
-  // Where issuance metrics go (null: nowhere).
+  // Where issuance metrics go, and the SPIRE API's calls (null: nowhere).
   prometheus::Registry* metrics = nullptr;
+  metrics::GrpcMetrics* grpc_metrics = nullptr;
   // SPIRE API address (port 0: a free port; empty: the role is off).
   std::string addr = "127.0.0.1:8081";
   std::string trust_domain = "example.org";
