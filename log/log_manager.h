@@ -134,6 +134,9 @@ class LogManager : public RecordSink {
     return coalescer_ != nullptr && !coalescer_->WritesAlone(leaves);
   }
 
+  // Most leaves (or proofs) one read returns.
+  size_t max_leaves_per_read() const { return options_.max_leaves_per_read; }
+
   // The latest root of a readable log (NOT_FOUND, INVALID_ARGUMENT for a
   // tree that is not a log, FAILED_PRECONDITION before Init).
   absl::StatusOr<LogHead> ReadableHead(int64_t log_id);

@@ -1,6 +1,9 @@
 #include "log/log_service.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "util/grpc_callback.h"
@@ -65,6 +68,72 @@ grpc::Status ReplyQueued(
   return s;
 }
 
+// What a call costs, in Trillian's tokens: a leaf written, an answer read.
+template <typename Request>
+quota::Charge ChargeOf(const Request& request, quota::Kind kind,
+                       int64_t tokens) {
+  const auto& users = request.charge_to().user();
+  return quota::Charge{request.log_id(), kind, std::max<int64_t>(tokens, 1),
+                       std::vector<std::string>(users.begin(), users.end())};
+}
+template <typename Request>
+quota::Charge ChargeFor(const Request& request) {
+  return ChargeOf(request, quota::Kind::kRead, 1);
+}
+quota::Charge ChargeFor(const trillian::QueueLeafRequest& request) {
+  return ChargeOf(request, quota::Kind::kWrite, 1);
+}
+quota::Charge ChargeFor(const trillian::QueueLeavesRequest& request) {
+  return ChargeOf(request, quota::Kind::kWrite, request.leaves_size());
+}
+quota::Charge ChargeFor(const trillian::AddSequencedLeafRequest& request) {
+  return ChargeOf(request, quota::Kind::kWrite, 1);
+}
+quota::Charge ChargeFor(const trillian::AddSequencedLeavesRequest& request) {
+  return ChargeOf(request, quota::Kind::kWrite, request.leaves_size());
+}
+quota::Charge ChargeFor(const trillian::InitLogRequest& request) {
+  return ChargeOf(request, quota::Kind::kWrite, 1);
+}
+quota::Charge ChargeFor(const trillian::GetLeavesByIndexRequest& request) {
+  return ChargeOf(request, quota::Kind::kRead, request.leaf_index_size());
+}
+quota::Charge ChargeFor(const trillian::GetLeavesByRangeRequest& request) {
+  return ChargeOf(request, quota::Kind::kRead, request.count());
+}
+quota::Charge ChargeFor(const trillian::GetLeavesByHashRequest& request) {
+  return ChargeOf(request, quota::Kind::kRead, request.leaf_hash_size());
+}
+
+// Leaves a successful write did not add (duplicates, refusals).
+int64_t NotAdded(const trillian::QueuedLogLeaf& leaf) {
+  return leaf.has_status() && leaf.status().code() != 0 ? 1 : 0;
+}
+template <typename Response>
+int64_t NotAdded(const Response&) {
+  return 0;
+}
+int64_t NotAdded(const trillian::QueueLeafResponse& response) {
+  return NotAdded(response.queued_leaf());
+}
+int64_t NotAdded(const trillian::AddSequencedLeafResponse& response) {
+  return NotAdded(response.result());
+}
+int64_t NotAdded(const trillian::QueueLeavesResponse& response) {
+  int64_t count = 0;
+  for (const trillian::QueuedLogLeaf& leaf : response.queued_leaves()) {
+    count += NotAdded(leaf);
+  }
+  return count;
+}
+int64_t NotAdded(const trillian::AddSequencedLeavesResponse& response) {
+  int64_t count = 0;
+  for (const trillian::QueuedLogLeaf& leaf : response.results()) {
+    count += NotAdded(leaf);
+  }
+  return count;
+}
+
 google::protobuf::RepeatedPtrField<trillian::LogLeaf> OneLeaf(
     const trillian::QueueLeafRequest& request) {
   google::protobuf::RepeatedPtrField<trillian::LogLeaf> leaves;
@@ -80,11 +149,28 @@ grpc::ServerUnaryReactor* LogService::Serve(
     Response* response,
     grpc::Status (LogService::*method)(const Request*, Response*),
     bool blocking) {
-  return RunUnary(context, blocking ? write_pool_ : nullptr,
-                  options_.max_queued_writes,
-                  [this, request, response, method] {
-                    return (this->*method)(request, response);
-                  });
+  return RunUnary(
+      context, blocking ? write_pool_ : nullptr, options_.max_queued_writes,
+      [this, request, response, method] {
+        return Charged(*request, *response,
+                       [&] { return (this->*method)(request, response); });
+      });
+}
+
+template <typename Request, typename Response, typename Call>
+grpc::Status LogService::Charged(const Request& request,
+                                 const Response& response, Call call) {
+  if (quotas_ == nullptr) return call();
+  quota::Charge charge = ChargeFor(request);
+  if (charge.kind == quota::Kind::kRead) {
+    // A read is charged for what it can return, not for what it asks.
+    charge.tokens = std::min<int64_t>(
+        charge.tokens, static_cast<int64_t>(manager_->max_leaves_per_read()));
+  }
+  if (absl::Status s = quotas_->Acquire(charge); !s.ok()) return ToGrpc(s);
+  const grpc::Status status = call();
+  quotas_->Return(charge, status.ok() ? NotAdded(response) : charge.tokens);
+  return status;
 }
 
 // Queued writes go through the manager's coalescer when it takes them;
@@ -97,7 +183,7 @@ grpc::ServerUnaryReactor* LogService::QueueLeaf(
     return Serve(context, request, response, &LogService::QueueLeaf,
                  /*blocking=*/true);
   }
-  return QueueThen(context, request->log_id(), OneLeaf(*request), response);
+  return QueueThen(context, request, OneLeaf(*request), response);
 }
 
 grpc::ServerUnaryReactor* LogService::QueueLeaves(
@@ -108,20 +194,33 @@ grpc::ServerUnaryReactor* LogService::QueueLeaves(
     return Serve(context, request, response, &LogService::QueueLeaves,
                  /*blocking=*/true);
   }
-  return QueueThen(context, request->log_id(), request->leaves(), response);
+  return QueueThen(context, request, request->leaves(), response);
 }
 
-template <typename Response>
+template <typename Request, typename Response>
 grpc::ServerUnaryReactor* LogService::QueueThen(
-    grpc::CallbackServerContext* context, int64_t log_id,
+    grpc::CallbackServerContext* context, const Request* request,
     const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
     Response* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::optional<quota::Charge> charge;
+  if (quotas_ != nullptr) {
+    charge = ChargeFor(*request);
+    if (absl::Status s = quotas_->Acquire(*charge); !s.ok()) {
+      reactor->Finish(ToGrpc(s));
+      return reactor;
+    }
+  }
   manager_->QueueLeavesThen(
-      log_id, leaves,
-      [reactor,
-       response](absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes) {
-        reactor->Finish(ReplyQueued(std::move(outcomes), response));
+      request->log_id(), leaves,
+      [this, reactor, response, charge = std::move(charge)](
+          absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes) {
+        const grpc::Status status = ReplyQueued(std::move(outcomes), response);
+        if (charge.has_value()) {
+          quotas_->Return(*charge,
+                          status.ok() ? NotAdded(*response) : charge->tokens);
+        }
+        reactor->Finish(status);
       });
   return reactor;
 }

@@ -6,6 +6,7 @@
 #define TRELLIS_LOG_LOG_SERVICE_H_
 
 #include "log/log_manager.h"
+#include "quota/quota_manager.h"
 #include "trillian_log_api.grpc.pb.h"
 #include "util/thread_pool.h"
 
@@ -22,10 +23,15 @@ class LogService final : public trillian::TrillianLog::CallbackService {
   // Writes, which wait for a synced commit, run on `write_pool` (queued
   // leaves: on the manager's coalescer) so that they never block gRPC's
   // callback threads; reads run inline. Without a pool,
-  // everything runs inline.
+  // everything runs inline. With `quotas`, each call made over gRPC is
+  // charged first (the methods below taking no context are not).
   explicit LogService(LogManager* manager, LogServiceOptions options = {},
-                      ThreadPool* write_pool = nullptr)
-      : manager_(manager), options_(options), write_pool_(write_pool) {}
+                      ThreadPool* write_pool = nullptr,
+                      quota::QuotaManager* quotas = nullptr)
+      : manager_(manager),
+        options_(options),
+        write_pool_(write_pool),
+        quotas_(quotas != nullptr && quotas->enabled() ? quotas : nullptr) {}
 
   grpc::ServerUnaryReactor* QueueLeaf(
       grpc::CallbackServerContext* context,
@@ -152,15 +158,22 @@ class LogService final : public trillian::TrillianLog::CallbackService {
 
   // Queues through the manager's coalescer and finishes the call with
   // ReplyQueued once the write is durable.
-  template <typename Response>
+  template <typename Request, typename Response>
   grpc::ServerUnaryReactor* QueueThen(
-      grpc::CallbackServerContext* context, int64_t log_id,
+      grpc::CallbackServerContext* context, const Request* request,
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
       Response* response);
+
+  // Runs `call` if the request's quota charge passes; gives back what the
+  // call did not use.
+  template <typename Request, typename Response, typename Call>
+  grpc::Status Charged(const Request& request, const Response& response,
+                       Call call);
 
   LogManager* const manager_;
   const LogServiceOptions options_;
   ThreadPool* const write_pool_;
+  quota::QuotaManager* const quotas_;  // Null: no quotas set.
 };
 
 }  // namespace trellis::log

@@ -254,7 +254,7 @@ TEST(MetricsTest, ReadmeDocumentsEveryMetricAndTheDashboardUsesOnlyThose) {
       }
     }
   }
-  EXPECT_GE(queries, 18u);
+  EXPECT_GE(queries, 19u);
 }
 
 TEST(MetricsTest, QueueDepthShowsLeavesTheSequencerHasNotTaken) {
@@ -450,6 +450,113 @@ TEST(BackupTest, OnlineBackupRestoresToTheSignedStateAndServes) {
   EXPECT_EQ(RunCli({"admin", "restore", backup, restored}).exit_code, 2)
       << "restoring over an existing directory";
   EXPECT_EQ(RunCli({"admin", "verify", dir.path() + "/nothing"}).exit_code, 2);
+}
+
+// QueueLeaves of `count` leaves (distinct per call) charged to `users`.
+grpc::Status QueueCharged(const TrellisdProcess& server, int64_t log_id,
+                          int count, const std::vector<std::string>& users) {
+  static int next = 0;
+  trillian::QueueLeavesRequest request;
+  request.set_log_id(log_id);
+  for (int i = 0; i < count; ++i) {
+    request.add_leaves()->set_leaf_value(absl::StrCat("quota leaf ", next++));
+  }
+  for (const std::string& user : users) {
+    request.mutable_charge_to()->add_user(user);
+  }
+  trillian::QueueLeavesResponse response;
+  grpc::ClientContext context;
+  return server.LogStub()->QueueLeaves(&context, request, &response);
+}
+
+TEST(QuotaTest, WritesBeyondATreesOrAUsersQuotaAreRefusedAndCounted) {
+  TempDir dir;
+  // Rates of one leaf an hour: nothing refills during the test. InitLog
+  // takes a token of its tree (as in Trillian), leaving 5.
+  auto server = std::make_unique<TrellisdProcess>(
+      dir.path() + "/data",
+      std::vector<std::string>{"--quota_tree_write=0.0003:6",
+                               "--quota_user_write=0.0003:3",
+                               "--quota_user_read=0.0003:2"});
+  TestLog first = CreateLog(*server);
+  TestLog second = CreateLog(*server);
+  ASSERT_TRUE(QueueCharged(*server, first.id, 5, {}).ok());
+  grpc::Status tree_out = QueueCharged(*server, first.id, 1, {});
+  EXPECT_EQ(tree_out.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(tree_out.error_message(),
+              HasSubstr(absl::StrCat("trees/", first.id,
+                                     "/write holds 0 of "
+                                     "the 1 tokens")));
+  // Each tree has its own quota; each user too.
+  ASSERT_TRUE(QueueCharged(*server, second.id, 3, {"alice"}).ok());
+  grpc::Status user_out = QueueCharged(*server, second.id, 1, {"alice"});
+  EXPECT_EQ(user_out.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(user_out.error_message(), HasSubstr("users/alice/write"));
+  EXPECT_TRUE(QueueCharged(*server, second.id, 2, {"bob"}).ok());
+  grpc::Status too_big = QueueCharged(*server, second.id, 7, {});
+  EXPECT_THAT(too_big.error_message(), HasSubstr("send smaller calls"));
+  EXPECT_EQ(
+      QueueCharged(*server, second.id, 1, std::vector<std::string>(9, "u"))
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  // Reads have quotas of their own: two roots for carol, then none.
+  for (int i = 0; i < 3; ++i) {
+    trillian::GetLatestSignedLogRootRequest request;
+    request.set_log_id(first.id);
+    request.mutable_charge_to()->add_user("carol");
+    trillian::GetLatestSignedLogRootResponse response;
+    grpc::ClientContext context;
+    EXPECT_EQ(
+        server->LogStub()
+            ->GetLatestSignedLogRoot(&context, request, &response)
+            .error_code(),
+        i < 2 ? grpc::StatusCode::OK : grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  {
+    trillian::GetLatestSignedLogRootRequest request;
+    request.set_log_id(first.id);
+    trillian::GetLatestSignedLogRootResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(server->LogStub()
+                    ->GetLatestSignedLogRoot(&context, request, &response)
+                    .ok())
+        << "a read charged to nobody has no user quota";
+  }
+
+  const nlohmann::json scrape = ScrapeMetrics(server->metrics_port());
+  EXPECT_EQ(MetricSum(scrape, "trellis_quota_refused_requests_total",
+                      {{"spec", absl::StrCat("trees/", first.id, "/write")}}),
+            1);
+  EXPECT_EQ(MetricSum(scrape, "trellis_quota_refused_requests_total",
+                      {{"spec", "users/write"}}),
+            1);
+  EXPECT_EQ(MetricSum(scrape, "trellis_quota_acquired_tokens_total",
+                      {{"spec", absl::StrCat("trees/", second.id, "/write")}}),
+            6);  // InitLog, alice's 3, bob's 2.
+  EXPECT_EQ(MetricSum(scrape, "grpc_server_handled_total",
+                      {{"grpc_method", "QueueLeaves"},
+                       {"grpc_code", "ResourceExhausted"}}),
+            3);
+
+  // A per-tree limit replaces the default: the first log is unlimited
+  // after a restart, the second still is not.
+  EXPECT_EQ(server->Stop(), 0);
+  server = std::make_unique<TrellisdProcess>(
+      dir.path() + "/data",
+      std::vector<std::string>{
+          "--quota_tree_write=0.0003:6",
+          absl::StrCat("--quota_tree_write_by_tree=", first.id, "=0")});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(QueueCharged(*server, first.id, 100, {}).ok());
+  }
+  EXPECT_TRUE(QueueCharged(*server, second.id, 6, {}).ok());
+  EXPECT_EQ(QueueCharged(*server, second.id, 1, {}).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(server->Stop(), 0);
+
+  CliResult bad = RunProgram(kTrellisd, {"--quota_tree_write=fast"});
+  EXPECT_EQ(bad.exit_code, 1);  // Abseil's, for any bad flag value.
+  EXPECT_THAT(bad.err, HasSubstr("is not RATE or RATE:BURST"));
 }
 
 }  // namespace

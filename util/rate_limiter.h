@@ -2,7 +2,7 @@
 // tokens a second, at most `burst` saved up. Keys idle long enough to be
 // full again are forgotten, so the table stays as small as the set of
 // recently active keys (bounded by `max_keys`: beyond it, new keys are
-// refused until old ones are forgotten).
+// refused until old ones are forgotten). A call may cost several tokens.
 #ifndef TRELLIS_UTIL_RATE_LIMITER_H_
 #define TRELLIS_UTIL_RATE_LIMITER_H_
 
@@ -30,23 +30,44 @@ class RateLimiter {
         clock_(std::move(clock)) {}
 
   // Takes one token for `key`; false if it has none.
-  bool Allow(const std::string& key) {
+  bool Allow(const std::string& key) { return Take(key, 1); }
+
+  // Takes `cost` tokens for `key`, or none: false if it has fewer, with
+  // what it has in `*available` (if given).
+  bool Take(const std::string& key, double cost, double* available = nullptr) {
     const absl::Time now = clock_();
     absl::MutexLock lock(&mu_);
     auto it = buckets_.find(key);
     if (it == buckets_.end()) {
       if (buckets_.size() >= max_keys_) Forget(now);
-      if (buckets_.size() >= max_keys_) return false;
+      if (buckets_.size() >= max_keys_) {
+        if (available != nullptr) *available = 0;
+        return false;
+      }
       it = buckets_.emplace(key, Bucket{burst_, now}).first;
     }
     Bucket& bucket = it->second;
     bucket.tokens = std::min(
         burst_, bucket.tokens + absl::ToDoubleSeconds(now - bucket.at) * rate_);
     bucket.at = now;
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < cost) {
+      if (available != nullptr) *available = bucket.tokens;
+      return false;
+    }
+    bucket.tokens -= cost;
     return true;
   }
+
+  // Gives back tokens taken for work not done (never beyond the burst).
+  void Give(const std::string& key, double cost) {
+    absl::MutexLock lock(&mu_);
+    auto it = buckets_.find(key);
+    if (it == buckets_.end()) return;  // Forgotten: full already.
+    it->second.tokens = std::min(burst_, it->second.tokens + cost);
+  }
+
+  double rate() const { return rate_; }
+  double burst() const { return burst_; }
 
  private:
   struct Bucket {

@@ -33,5 +33,24 @@ TEST(RateLimiterTest, TableStaysBounded) {
   EXPECT_TRUE(limiter.Allow("c"));
 }
 
+TEST(RateLimiterTest, CallsCostSeveralTokensAndGiveBack) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  RateLimiter limiter(/*rate=*/10, /*burst=*/100, /*max_keys=*/10,
+                      [&] { return now; });
+  EXPECT_TRUE(limiter.Take("a", 60));
+  double available = -1;
+  EXPECT_FALSE(limiter.Take("a", 60, &available));
+  EXPECT_DOUBLE_EQ(available, 40);  // A refusal takes nothing.
+  EXPECT_TRUE(limiter.Take("a", 40));
+  limiter.Give("a", 30);
+  EXPECT_TRUE(limiter.Take("a", 30));
+  EXPECT_FALSE(limiter.Take("a", 1));
+  now += absl::Seconds(2);  // 20 tokens refilled.
+  EXPECT_TRUE(limiter.Take("a", 20));
+  limiter.Give("a", 500);  // Never beyond the burst.
+  EXPECT_FALSE(limiter.Take("a", 101));
+  EXPECT_TRUE(limiter.Take("a", 100));
+}
+
 }  // namespace
 }  // namespace trellis

@@ -20,6 +20,7 @@
 #include "cmd/trellisd/server.h"
 #include "config/flag_file.h"
 #include "logging/log.h"
+#include "quota/limit.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, data_dir, "trellis-data",
@@ -81,6 +82,32 @@ ABSL_FLAG(int, http_worker_threads, 2,
           "Threads that run verifier API requests (defaults suit 2 cores).");
 ABSL_FLAG(int, max_leaves_per_request, 50000,
           "Most leaves accepted by one QueueLeaves/AddSequencedLeaves call.");
+// Quotas of the log API (Trillian's specs): a token is a leaf written or an
+// answer read; RATE[:BURST] tokens a second, empty for no limit.
+ABSL_FLAG(trellis::quota::Limit, quota_global_write, {},
+          "Leaves a second all log writers together may add, RATE[:BURST] "
+          "(e.g. 20000:100000); empty: no limit. Beyond it, writes get "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(trellis::quota::Limit, quota_tree_write, {},
+          "Leaves a second each log may take, RATE[:BURST]; empty: no "
+          "limit.");
+ABSL_FLAG(trellis::quota::TreeLimits, quota_tree_write_by_tree, {},
+          "Per-tree write quotas replacing --quota_tree_write for the trees "
+          "named: TREE_ID=RATE[:BURST],... (TREE_ID=0: no limit).");
+ABSL_FLAG(trellis::quota::Limit, quota_user_write, {},
+          "Leaves a second each user a call is charged to (charge_to) may "
+          "add, RATE[:BURST]; empty: no limit.");
+ABSL_FLAG(trellis::quota::Limit, quota_global_read, {},
+          "Log answers (roots, proofs, leaves) a second for all readers "
+          "together, RATE[:BURST]; empty: no limit.");
+ABSL_FLAG(trellis::quota::Limit, quota_tree_read, {},
+          "Log answers a second per log, RATE[:BURST]; empty: no limit.");
+ABSL_FLAG(trellis::quota::Limit, quota_user_read, {},
+          "Log answers a second per charge_to user, RATE[:BURST]; empty: no "
+          "limit.");
+ABSL_FLAG(bool, quota_dry_run, false,
+          "Count calls beyond a quota in trellis_quota_refused_requests_total "
+          "but let them through (to try limits on a running service).");
 // Threads, queue limits and caches; the defaults suit 2 cores.
 ABSL_FLAG(int, write_threads, trellis::ServerOptions().write_threads,
           "Threads that run log and map write RPCs (they wait for fsyncs, "
@@ -332,6 +359,15 @@ int main(int argc, char** argv) {
   options.sequencer_interval = absl::GetFlag(FLAGS_sequencer_interval);
   options.log_manager_options.max_leaves_per_request =
       absl::GetFlag(FLAGS_max_leaves_per_request);
+  options.quotas.global_write = absl::GetFlag(FLAGS_quota_global_write);
+  options.quotas.tree_write = absl::GetFlag(FLAGS_quota_tree_write);
+  options.quotas.tree_write_by_tree =
+      absl::GetFlag(FLAGS_quota_tree_write_by_tree);
+  options.quotas.user_write = absl::GetFlag(FLAGS_quota_user_write);
+  options.quotas.global_read = absl::GetFlag(FLAGS_quota_global_read);
+  options.quotas.tree_read = absl::GetFlag(FLAGS_quota_tree_read);
+  options.quotas.user_read = absl::GetFlag(FLAGS_quota_user_read);
+  options.quotas.dry_run = absl::GetFlag(FLAGS_quota_dry_run);
   options.write_threads = absl::GetFlag(FLAGS_write_threads);
   options.log_options.max_queued_writes =
       absl::GetFlag(FLAGS_max_queued_writes);

@@ -213,9 +213,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->log_manager_ = std::make_unique<log::LogManager>(
       server->trees_.get(), server->logs_.get(), signers,
       options.log_manager_options, server->queue_coalescer_.get());
+  server->quotas_ = std::make_unique<quota::QuotaManager>(
+      options.quotas, server->metrics_.get());
   server->log_service_ = std::make_unique<log::LogService>(
       server->log_manager_.get(), options.log_options,
-      server->write_pool_.get());
+      server->write_pool_.get(), server->quotas_.get());
   server->maps_ = std::make_unique<storage::rocksdb::RocksMapStorage>(
       server->db_.get(), options.map_tile_cache_bytes);
   server->map_manager_ = std::make_unique<map::MapManager>(

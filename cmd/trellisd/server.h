@@ -30,6 +30,7 @@
 #include "metrics/grpc_metrics.h"
 #include "metrics/http_metrics.h"
 #include "prometheus/registry.h"
+#include "quota/quota_manager.h"
 #include "storage/rocksdb/database.h"
 #include "storage/rocksdb/log_storage.h"
 #include "storage/rocksdb/map_storage.h"
@@ -104,6 +105,8 @@ struct ServerOptions {
   absl::Duration sequencer_interval = absl::Milliseconds(50);
   log::LogManagerOptions log_manager_options;
   log::LogServiceOptions log_options;
+  // Write and read quotas of the log API's callers (none by default).
+  quota::QuotaOptions quotas;
   int max_receive_message_bytes = 64 << 20;
   // The attestation verifier (registrar, nonces, HTTPS API).
   AttestationOptions attestation;
@@ -177,6 +180,7 @@ class Server {
   // Runs write RPCs, which wait for synced commits.
   std::unique_ptr<ThreadPool> write_pool_;
   std::unique_ptr<log::LogManager> log_manager_;
+  std::unique_ptr<quota::QuotaManager> quotas_;
   std::unique_ptr<log::LogService> log_service_;
   std::unique_ptr<log::Sequencer> sequencer_;
   std::unique_ptr<log::SequencerManager> sequencer_manager_;
