@@ -15,6 +15,7 @@
 #include "attest/testing/swtpm.h"
 #include "attest/tpm/keys.h"
 #include "attest/verifier/evidence_request.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -640,6 +641,97 @@ TEST_F(AttestE2ETest, RegistrationsSurviveARestart) {
   client_->enable_server_certificate_verification(true);
   auto [code, body] = Post("/v2.4/verify/evidence", Evidence(Nonce("host-d")));
   EXPECT_EQ(code, 200) << body.dump(2);
+}
+
+// trellis-tpm attest: one command from a fresh TPM to a logged verdict.
+TEST_F(AttestE2ETest, OneCommandAttestsAFreshHostAndSaysWhy) {
+  const std::vector<std::string> verifier = {
+      "attest",
+      "--verifier=https://127.0.0.1:" +
+          std::to_string(server_->verifier_port()),
+      "--verifier_ca=" + server_->verifier_ca_file(), "--host_id=web-1"};
+  auto attest = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = verifier;
+    args.insert(args.end(), more.begin(), more.end());
+    return Tpm(args);
+  };
+  // No keys, not registered: made, registered, attested, in one step.
+  CliResult first = attest({});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_THAT(first.out, ::testing::StartsWith("web-1: VERIFIED\n"));
+  EXPECT_THAT(first.out, ::testing::HasSubstr("first: made an EK and an AK"));
+  EXPECT_THAT(first.out,
+              ::testing::HasSubstr("first: registered the TPM as web-1"));
+  EXPECT_THAT(first.out,
+              ::testing::HasSubstr("  ok    quote_signature_valid\n"));
+  EXPECT_THAT(first.out, ::testing::HasSubstr("  ok    nonce_fresh\n"));
+  EXPECT_THAT(first.out,
+              ::testing::ContainsRegex("audit: [0-9a-f]{64} in log"));
+
+  // Again, as JSON: nothing to set up; the verdict is in the log.
+  CliResult second = attest({"--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  const json verdict = json::parse(second.out, nullptr, false);
+  ASSERT_TRUE(verdict.is_object()) << second.out;
+  EXPECT_EQ(verdict["verified"], true);
+  EXPECT_EQ(verdict["steps"], json::array());
+  EXPECT_EQ(verdict["results"]["verification_details"]["ak_registered"], true);
+  const trellis::AttestationRecord record = LoggedRecord(verdict["results"]);
+  EXPECT_TRUE(record.verified());
+
+  // IMA: two programs ran, the policy allows one. The verdict says which
+  // check failed, with the verifier's reason, and the exit status is 1.
+  std::string ima;
+  for (const char* path : {"/usr/bin/allowed", "/usr/bin/unknown"}) {
+    const attest::ima::Entry entry = attest::ima::MakeImaNgEntry(
+        path, *attest::tpm::TpmHash(TPM2_ALG_SHA256, path));
+    Extend(tpm_, 10,
+           *attest::tpm::TpmHash(TPM2_ALG_SHA256, entry.template_data));
+    ima += attest::ima::FormatAscii(entry) + "\n";
+  }
+  const std::string ima_file = dir_.path() + "/ima.txt";
+  std::ofstream(ima_file) << ima;
+  const std::string policy_file = dir_.path() + "/policy.json";
+  std::ofstream(policy_file) << json{
+      {"ima",
+       {{"digests",
+         {{"/usr/bin/allowed",
+           {absl::BytesToHexString(*attest::tpm::TpmHash(
+               TPM2_ALG_SHA256, "/usr/bin/allowed"))}}}}}},
+      {"require_ima", true}}.dump();
+  ASSERT_EQ(RunCli({"policy", "put", "default", policy_file,
+                    "--addr=" + server_->operator_address()})
+                .exit_code,
+            0);
+  // Its location, bound into PCR 15 by the host.
+  Extend(
+      tpm_, 15,
+      *attest::tpm::TpmHash(TPM2_ALG_SHA256, attest::CanonicalGeolocation(
+                                                 "Spain", 40.4168, -3.7038)));
+  CliResult refused =
+      attest({"--ima=" + ima_file, "--geolocation=Spain,40.4168,-3.7038"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_THAT(refused.out, ::testing::StartsWith("web-1: NOT VERIFIED ("));
+  EXPECT_THAT(refused.out, ::testing::HasSubstr("  ok    ima_pcr_valid\n"));
+  EXPECT_THAT(refused.out,
+              ::testing::ContainsRegex("  FAIL  ima_allowlist_valid: [^\n]*"
+                                       "/usr/bin/unknown"));
+  EXPECT_THAT(refused.out,
+              ::testing::HasSubstr("(bound in PCR 15 and quoted)"));
+  EXPECT_THAT(refused.out, ::testing::ContainsRegex("audit: [0-9a-f]{64}"))
+      << "failed verdicts are logged too";
+
+  // Mistakes: usage (2) before any TPM work, unreadable files (1).
+  EXPECT_EQ(Tpm({"attest", "--verifier=https://127.0.0.1:1"}).exit_code, 2);
+  CliResult bad_geo = attest({"--geolocation=Spain"});
+  EXPECT_EQ(bad_geo.exit_code, 2);
+  EXPECT_THAT(bad_geo.err, ::testing::HasSubstr("COUNTRY,LATITUDE,LONGITUDE"));
+  CliResult no_file = attest({"--ima=" + dir_.path() + "/none"});
+  EXPECT_EQ(no_file.exit_code, 1);
+  EXPECT_THAT(no_file.err, ::testing::HasSubstr("cannot read"));
+  CliResult unknown = RunProgram(kTrellisTpm, {"atest"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, ::testing::HasSubstr("unknown command \"atest\""));
 }
 
 }  // namespace

@@ -9,28 +9,41 @@ namespace {
 
 using nlohmann::json;
 
-absl::StatusOr<json> Results(const httplib::Result& res) {
+absl::StatusOr<VerifierClient::Reply> ReplyOf(const httplib::Result& res) {
   if (!res) {
     return absl::UnavailableError(absl::StrCat(
         "cannot reach the verifier: ", httplib::to_string(res.error())));
   }
-  json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   // A full worker queue (503) or a gateway that cannot reach the verifier
   // says nothing about the request: retry later, like a refused connection.
   if (res->status == 502 || res->status == 503 || res->status == 504) {
     return absl::UnavailableError(
         absl::StrCat("the verifier is unavailable (HTTP ", res->status, ")"));
   }
-  if (res->status != 200) {
-    absl::StatusOr<std::string> why = json_fields::String(reply, "error");
-    return absl::FailedPreconditionError(absl::StrCat(
-        "verifier answered ", res->status, ": ", why.ok() ? *why : res->body));
+  const json envelope =
+      json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  VerifierClient::Reply reply;
+  reply.status = res->status;
+  if (const json* results = json_fields::Find(envelope, "results")) {
+    reply.results = *results;
   }
-  const json* results = json_fields::Find(reply, "results");
-  if (results == nullptr) {
+  absl::StatusOr<std::string> error = json_fields::String(envelope, "error");
+  reply.error = error.ok() ? *error : "";
+  if (reply.status != 200 && reply.error.empty()) reply.error = res->body;
+  return reply;
+}
+
+absl::StatusOr<json> Results(const httplib::Result& res) {
+  absl::StatusOr<VerifierClient::Reply> reply = ReplyOf(res);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("verifier answered ", reply->status, ": ", reply->error));
+  }
+  if (reply->results.is_null()) {
     return absl::InternalError("verifier reply is not a Keylime envelope");
   }
-  return *results;
+  return std::move(reply->results);
 }
 
 }  // namespace
@@ -56,6 +69,11 @@ absl::StatusOr<json> VerifierClient::Post(const std::string& path,
 
 absl::StatusOr<json> VerifierClient::Get(const std::string& path) {
   return Results(client_->Get(path));
+}
+
+absl::StatusOr<VerifierClient::Reply> VerifierClient::Exchange(
+    const std::string& path, const json& body) {
+  return ReplyOf(client_->Post(path, body.dump(), "application/json"));
 }
 
 }  // namespace trellis::attest

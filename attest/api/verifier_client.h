@@ -33,6 +33,17 @@ class VerifierClient {
                                       const nlohmann::json& body);
   absl::StatusOr<nlohmann::json> Get(const std::string& path);
 
+  // A reply whatever its HTTP status, for callers that read refusals'
+  // results too (a failed verification's 422 lists every check).
+  struct Reply {
+    int status = 0;
+    nlohmann::json results;  // Null if the reply had none.
+    std::string error;       // The envelope's "error", if any.
+  };
+  // UNAVAILABLE if unreachable or busy (HTTP 502, 503, 504).
+  absl::StatusOr<Reply> Exchange(const std::string& path,
+                                 const nlohmann::json& body);
+
  private:
   explicit VerifierClient(std::unique_ptr<httplib::SSLClient> client);
   std::unique_ptr<httplib::SSLClient> client_;

@@ -101,6 +101,16 @@ absl::StatusOr<nlohmann::json> HostAgent::CreateEkAk(
   return out;
 }
 
+absl::StatusOr<HostAgent::PublicKeys> HostAgent::StoredPublicKeys() const {
+  absl::StatusOr<std::string> ek = ReadFile(work_dir_ + "/ek.pub");
+  absl::StatusOr<std::string> ak = ReadFile(work_dir_ + "/ak.pub");
+  if (!ek.ok() || !ak.ok()) {
+    return absl::FailedPreconditionError(
+        "no EK/AK in the work directory: run create-ek-ak first");
+  }
+  return PublicKeys{*std::move(ek), *std::move(ak)};
+}
+
 absl::StatusOr<KeyBlob> HostAgent::LoadAk() {
   absl::StatusOr<std::string> pub = ReadFile(work_dir_ + "/ak.pub");
   absl::StatusOr<std::string> priv = ReadFile(work_dir_ + "/ak.priv");

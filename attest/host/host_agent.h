@@ -30,6 +30,13 @@ class HostAgent {
   //  ak_qualified_name}, binary values base64, names hex.
   absl::StatusOr<nlohmann::json> CreateEkAk(
       const std::string& algorithm, const std::string& ek_algorithm = "rsa");
+  // The EK's and the AK's public areas as create-ek-ak stored them;
+  // FAILED_PRECONDITION before it.
+  struct PublicKeys {
+    std::string ek;
+    std::string ak;
+  };
+  absl::StatusOr<PublicKeys> StoredPublicKeys() const;
   // Makes an app key: {status, app_key_public, app_key_context}.
   absl::StatusOr<nlohmann::json> GenerateAppKey();
   // A Keylime quote string over `pcr_list` with the nonce's bytes as

@@ -18,6 +18,8 @@ using attest::VerifierEndpoint;
 absl::Status RegisterWithVerifier(HostAgent& agent,
                                   const VerifierEndpoint& verifier,
                                   const std::string& host_id);
+absl::Status RegisterWithVerifier(HostAgent& agent, VerifierClient& client,
+                                  const std::string& host_id);
 
 }  // namespace trellis::attest::host
 

@@ -12,6 +12,13 @@
 //                                                       base64 secret
 //   trellis-tpm register --verifier=https://HOST:PORT --host_id=ID
 //               [--verifier_ca=PEM]                     registers EK + AK
+//   trellis-tpm attest --verifier=https://HOST:PORT --host_id=ID
+//               [--verifier_ca=PEM] [--ima=FILE] [--boot_log=FILE]
+//               [--geolocation=COUNTRY,LAT,LON] [--json]
+//                                                       the whole exchange:
+//                     keys and registration on first use, nonce, quote, app
+//                     key certification, evidence, verdict (exit 0 only if
+//                     verified), each check and the audit id
 //   trellis-tpm serve [--listen=127.0.0.1:9002] [--unix=PATH]
 //                                                       the same over HTTP,
 //                     and GTA's agent API (/global-trust-authority/agent/v1:
@@ -22,6 +29,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -35,6 +43,7 @@
 #include "absl/strings/strip.h"
 #include "attest/host/agent_http.h"
 #include "attest/host/host_agent.h"
+#include "attest/host/host_attestation.h"
 #include "attest/host/registration.h"
 #include "attest/host/tpm_device.h"
 #include "config/flag_file.h"
@@ -78,6 +87,16 @@ ABSL_FLAG(std::string, client_cert, "", "register: mTLS client certificate.");
 ABSL_FLAG(std::string, client_key, "", "register: mTLS client key.");
 ABSL_FLAG(std::string, host_id, "", "register: this host's identifier.");
 ABSL_FLAG(bool, verbose, false, "Show tpm2-tss's own log.");
+ABSL_FLAG(std::string, ima, "",
+          "attest: the IMA runtime measurement list (ASCII) to send; by "
+          "default --ima_log if this host lets us read it.");
+ABSL_FLAG(std::string, geolocation, "",
+          "attest: the host's claimed location, COUNTRY,LATITUDE,LONGITUDE; "
+          "TPM-attested if the host bound it into --geolocation_pcr.");
+ABSL_FLAG(int, geolocation_pcr, 15,
+          "attest: the PCR the host binds its geolocation into (quoted with "
+          "--geolocation).");
+ABSL_FLAG(bool, json, false, "attest: print the verdict as JSON.");
 ABSL_FLAG(std::vector<std::string>, gta_ak_certs, {},
           "serve: PEM files of the AK's certificate and its intermediates "
           "(the AK's first), sent as GTA evidence's ak_certs.");
@@ -165,6 +184,59 @@ absl::StatusOr<GtaAgentParts> MakeGtaAgent(HostAgent& agent) {
   return parts;
 }
 
+// A log for the evidence: a path set on purpose (it must be readable);
+// the default path only if this host has it readable; "" for none.
+std::string EvidenceLog(const std::string& chosen,
+                        const std::string& default_path) {
+  if (chosen != default_path) return chosen;
+  return access(default_path.c_str(), R_OK) == 0 ? default_path : "";
+}
+
+int Attest(HostAgent& agent) {
+  namespace host = trellis::attest::host;
+  host::HostAttestationOptions options;
+  options.host_id = absl::GetFlag(FLAGS_host_id);
+  if (options.host_id.empty()) {
+    std::fprintf(stderr,
+                 "trellis-tpm: attest needs --host_id (the name this host "
+                 "registers under)\n");
+    return 2;
+  }
+  options.pcrs = absl::GetFlag(FLAGS_pcrs);
+  const std::string ima = absl::GetFlag(FLAGS_ima);
+  options.ima_log =
+      EvidenceLog(ima.empty() ? absl::GetFlag(FLAGS_ima_log) : ima,
+                  trellis::gta::agent::kDefaultImaLog);
+  options.boot_log = EvidenceLog(absl::GetFlag(FLAGS_boot_log),
+                                 trellis::gta::agent::kDefaultBootLog);
+  if (const std::string geo = absl::GetFlag(FLAGS_geolocation); !geo.empty()) {
+    absl::StatusOr<host::Geolocation> parsed = host::ParseGeolocation(geo);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "trellis-tpm: %s\n",
+                   std::string(parsed.status().message()).c_str());
+      return 2;
+    }
+    options.geolocation = *parsed;
+  }
+  options.geolocation_pcr = absl::GetFlag(FLAGS_geolocation_pcr);
+  absl::StatusOr<std::unique_ptr<trellis::attest::VerifierClient>> verifier =
+      trellis::attest::VerifierClient::Create(
+          {absl::GetFlag(FLAGS_verifier), absl::GetFlag(FLAGS_verifier_ca),
+           absl::GetFlag(FLAGS_client_cert), absl::GetFlag(FLAGS_client_key)});
+  if (!verifier.ok()) return Fail(verifier.status());
+  absl::StatusOr<host::HostAttestation> attestation =
+      host::AttestHost(agent, **verifier, options);
+  if (!attestation.ok()) return Fail(attestation.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout
+        << host::HostAttestationJson(*attestation, options.host_id).dump(2)
+        << "\n";
+  } else {
+    std::cout << host::FormatHostAttestation(*attestation, options.host_id);
+  }
+  return attestation->verified ? 0 : 1;
+}
+
 int Serve(HostAgent& agent) {
   // SIGTERM / SIGINT stop the servers cleanly (blocked in every thread,
   // taken by this one).
@@ -222,7 +294,7 @@ int Serve(HostAgent& agent) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "trellis-tpm create-ek-ak | generate-app-key | generate-quote | "
-      "certify-app-key | activate-credential | register | serve");
+      "certify-app-key | activate-credential | register | attest | serve");
   std::vector<char*> args =
       trellis::config::ParseCommandLineWithConfig(argc, argv, "trellis-tpm");
   if (args.size() != 2) {
@@ -230,6 +302,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string command = args[1];
+  static const char* const kCommands[] = {"create-ek-ak",
+                                          "generate-app-key",
+                                          "generate-quote",
+                                          "certify-app-key",
+                                          "activate-credential",
+                                          "register",
+                                          "attest",
+                                          "serve"};
+  if (std::find(std::begin(kCommands), std::end(kCommands), command) ==
+      std::end(kCommands)) {
+    std::fprintf(stderr, "trellis-tpm: unknown command \"%s\"; usage: %s\n",
+                 command.c_str(), absl::ProgramUsageMessage().data());
+    return 2;
+  }
   // tpm2-tss logs its own errors to stderr; ours say the same, once.
   if (!absl::GetFlag(FLAGS_verbose)) setenv("TSS2_LOG", "all+NONE", 1);
   signal(SIGPIPE, SIG_IGN);  // A client gone mid-reply is not our death.
@@ -272,12 +358,10 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail(s);
     std::cout << "{\"status\": \"registered\", \"host_id\": \""
               << absl::GetFlag(FLAGS_host_id) << "\"}\n";
+  } else if (command == "attest") {
+    return Attest(agent);
   } else if (command == "serve") {
     return Serve(agent);
-  } else {
-    std::fprintf(stderr, "trellis-tpm: unknown command \"%s\"\n",
-                 command.c_str());
-    return 2;
   }
   return 0;
 }
