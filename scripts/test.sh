@@ -16,6 +16,16 @@ passed=$(grep -cE '^//.* PASSED in' "$log")
 failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS)' "$log")
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed"
+# The Debian package, installed, run, upgraded and removed in a Debian 12
+# chroot (tests/package/install_test.sh; root only).
+if [ "$(id -u)" = 0 ]; then
+  if ! bash tests/package/install_test.sh; then
+    echo "package: the package test failed"
+    status=1
+  fi
+else
+  echo "package: test skipped (it needs root for its chroot)"
+fi
 # //cmd/... builds trellisd, trellis and trellis-tpm, so every library is
 # compiled by clang with the thread-safety analysis; the tests are the unit
 # and parser tests that take seconds (no end-to-end ones, none that run
@@ -26,7 +36,7 @@ sanitizer_targets=(
   //attest/tpm/... //attest/ima/... //attest/eventlog/... //attest/keylime/...
   //attest/verifier:evidence_request_test //attest/verifier:nonce_store_test
   //attest/verifier:evidence_fuzzer_smoke //policy/... //gta/... //cmd/...
-  //tlog/... //witness/...
+  //tlog/... //witness/... //quota/...
 )
 if [ "${SANITIZER_TESTS:-1}" != 0 ]; then
   if ! bazel --output_base="${HOME}/.cache/trellis-fuzz" test --config=asan \
