@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -49,13 +51,23 @@ void ExpectGoodVerdict(const RegoProgram& program) {
 }
 
 // True once `pid` has exited (a zombie counts: its parent reaps it later).
+// A worker has a second thread: its main thread shows as a zombie while
+// that one still exits, and the parent cannot reap it until both are gone.
 bool Exited(pid_t pid) {
   std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
   if (!stat) return true;
   std::string line((std::istreambuf_iterator<char>(stat)), {});
   const size_t paren = line.rfind(')');
-  return paren == std::string::npos || paren + 2 >= line.size() ||
-         line[paren + 2] == 'Z';
+  if (paren == std::string::npos || paren + 2 >= line.size()) return true;
+  if (line[paren + 2] != 'Z') return false;
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string field;
+  while (std::getline(status, field)) {
+    if (absl::StartsWith(field, "Threads:")) {
+      return absl::StripAsciiWhitespace(field.substr(8)) == "1";
+    }
+  }
+  return true;
 }
 
 void WaitUntilExited(pid_t pid) {
