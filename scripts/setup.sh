@@ -16,8 +16,8 @@ PACKAGES=(
   libcpp-httplib-dev libboost1.81-dev libre2-dev
   # configuration files (TOML) and Prometheus metrics
   libtomlplusplus-dev prometheus-cpp-dev
-  # packaging and its install test (a Debian chroot)
-  dpkg-dev debootstrap
+  # packaging and its install test (a Debian chroot); the CLI's zsh completion test
+  dpkg-dev debootstrap zsh
   # TPM (later issues) and its software TPM for tests
   libtss2-dev swtpm swtpm-tools tpm2-tools
   # tests, benchmarks, fuzzing

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "merkle/log_root.h"
 #include "merkle/verifier.h"
+#include "nlohmann/json.hpp"
 #include "tests/trellisd_process.h"
 #include "util/test_util.h"
 
@@ -32,8 +33,8 @@ TEST(CrashTest, AcknowledgedLeavesSurviveSigkill) {
       data, std::vector<std::string>{"--batch_size=2000"});
   CliResult created = RunCli({"--addr=" + server->address(), "tree", "create"});
   ASSERT_EQ(created.exit_code, 0);
-  const int64_t tree_id =
-      std::stoll(created.out.substr(created.out.find("\"treeId\": \"") + 11));
+  const int64_t tree_id = std::stoll(
+      nlohmann::json::parse(created.out)["treeId"].get<std::string>());
 
   // Writers queue unique leaves until the server dies, remembering which
   // calls were acknowledged.

@@ -3,6 +3,7 @@
 // as Prometheus's own parser reads them.
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -438,7 +439,13 @@ TEST(BackupTest, OnlineBackupRestoresToTheSignedStateAndServes) {
   // The live directory verifies at its own size.
   CliResult live = RunCli({"admin", "verify", data});
   ASSERT_EQ(live.exit_code, 0) << live.err;
-  EXPECT_NE(live.out.find("\"size\": 501"), std::string::npos) << live.out;
+  const nlohmann::json live_trees = nlohmann::json::parse(live.out)["trees"];
+  EXPECT_TRUE(std::any_of(live_trees.begin(), live_trees.end(),
+                          [&](const nlohmann::json& tree) {
+                            return tree["treeId"] == absl::StrCat(log.id) &&
+                                   tree["size"] == 501;
+                          }))
+      << live.out;
 
   // The restored directory serves the backed-up state and takes writes.
   TrellisdProcess from_backup(restored);
@@ -557,6 +564,65 @@ TEST(QuotaTest, WritesBeyondATreesOrAUsersQuotaAreRefusedAndCounted) {
   CliResult bad = RunProgram(kTrellisd, {"--quota_tree_write=fast"});
   EXPECT_EQ(bad.exit_code, 1);  // Abseil's, for any bad flag value.
   EXPECT_THAT(bad.err, HasSubstr("is not RATE or RATE:BURST"));
+}
+
+// The CLI for people: tables, progress, and errors that say what to do.
+TEST(CliTest, TablesProgressAndHelpfulErrors) {
+  TempDir dir;
+  TrellisdProcess server(dir.path() + "/data");
+  const std::string op = "--addr=" + server.operator_address();
+  CliResult created = RunCli({op, "tree", "create", "--name=people"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id =
+      nlohmann::json::parse(created.out)["treeId"].get<std::string>();
+
+  CliResult table = RunCli({op, "--output=table", "tree", "list"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, ::testing::ContainsRegex(
+                             "TREEID +TREETYPE +TREESTATE +DISPLAYNAME"));
+  EXPECT_THAT(table.out,
+              ::testing::ContainsRegex(id + " +LOG +ACTIVE +people"));
+
+  // 3000 stdin lines: a progress line for the queueing, one for the wait.
+  std::string lines;
+  for (int i = 0; i < 3000; ++i) lines += absl::StrCat("line ", i, "\n");
+  CliResult appended =
+      RunCli({op, "--progress=always", "log", "append", id, "--wait"}, lines);
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  EXPECT_EQ(nlohmann::json::parse(appended.out)["queued"], 3000);
+  EXPECT_THAT(appended.err,
+              HasSubstr("append: [########################] 100% 3000/3000 "
+                        "leaves in "));
+  EXPECT_THAT(appended.err,
+              HasSubstr("integrate: [########################] 100% "
+                        "3000/3000 leaves in "));
+  // Not on a terminal and not asked: no progress lines.
+  CliResult quiet = RunCli({op, "log", "append", id, "x"});
+  EXPECT_EQ(quiet.err, "");
+
+  CliResult unreachable = RunCli({"--addr=127.0.0.1:1", "tree", "list"});
+  EXPECT_EQ(unreachable.exit_code, 2);
+  EXPECT_THAT(unreachable.err, HasSubstr("(UNAVAILABLE)"));
+  EXPECT_THAT(unreachable.err,
+              HasSubstr("cannot reach trellisd at 127.0.0.1:1. Is it running"));
+  CliResult not_operator = RunCli({"--addr=" + server.address(), "admin",
+                                   "backup", dir.path() + "/backup"});
+  EXPECT_EQ(not_operator.exit_code, 1);
+  EXPECT_THAT(not_operator.err, HasSubstr("(PERMISSION_DENIED)"));
+  EXPECT_THAT(not_operator.err, HasSubstr("this needs an operator"));
+  CliResult typo = RunCli({op, "tre", "list"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("unknown command \"tre\"; did you mean "
+                                  "\"tree\"?"));
+  CliResult verb = RunCli({op, "log", "apend", id});
+  EXPECT_EQ(verb.exit_code, 2);
+  EXPECT_THAT(verb.err, HasSubstr("did you mean \"append\"?"));
+  CliResult bad_output = RunCli({op, "--output=yaml", "tree", "list"});
+  EXPECT_EQ(bad_output.exit_code, 2);
+  EXPECT_THAT(bad_output.err, HasSubstr("use auto, json or table"));
+  CliResult help = RunCli({"help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("trellis admin backup DIR"));
 }
 
 }  // namespace

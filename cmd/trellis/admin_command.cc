@@ -4,11 +4,14 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "admin/backup.h"
+#include "cmd/trellis/output.h"
+#include "cmd/trellis/progress.h"
 #include "nlohmann/json.hpp"
 #include "trellis_operations.grpc.pb.h"
 
@@ -33,17 +36,20 @@ std::string Absolute(const std::string& path) {
 // Checks `data_dir` and prints what it found; kInvalid if a tree does not
 // match its signed root.
 int Verify(const std::string& data_dir, json out) {
-  uint64_t last_shown = 0;
+  // One progress line per log with leaves; its total is unknown until done.
+  std::optional<Progress> progress;
+  int64_t shown_tree = 0;
   absl::StatusOr<std::vector<admin::TreeVerification>> verified =
       admin::VerifyDataDirectory(data_dir, [&](int64_t tree_id, uint64_t n) {
-        // Progress on stderr for long logs, about every million leaves.
-        if (n / 1000000 != last_shown / 1000000 && isatty(2)) {
-          std::fprintf(stderr, "\rtree %lld: %llu leaves checked",
-                       static_cast<long long>(tree_id),
-                       static_cast<unsigned long long>(n));
+        if (!progress.has_value() || tree_id != shown_tree) {
+          progress.reset();
+          progress.emplace(absl::StrCat("verify: tree ", tree_id), 0,
+                           "leaves checked");
+          shown_tree = tree_id;
         }
-        last_shown = n;
+        progress->Set(n);
       });
+  progress.reset();
   if (!verified.ok()) {
     Fail(kUnusable, absl::StrCat(data_dir, ": ", verified.status().ToString()));
   }
@@ -66,7 +72,7 @@ int Verify(const std::string& data_dir, json out) {
   out["dataDir"] = data_dir;
   out["trees"] = std::move(trees);
   out["verified"] = all_match;
-  std::cout << out.dump(2) << "\n";
+  Print(out, {"treeId", "treeType", "size", "rootHash", "verified", "error"});
   if (!all_match) {
     std::fprintf(stderr,
                  "trellis: %s does not match its signed roots: do not serve "
@@ -94,11 +100,9 @@ int AdminBackupCommand(Client& client, const std::vector<char*>& args) {
                      {"size", tree.size()},
                      {"rootHash", absl::BytesToHexString(tree.root_hash())}});
   }
-  std::cout << json{{"directory", response.directory()},
-                    {"bytes", response.bytes()},
-                    {"trees", std::move(trees)}}
-                   .dump(2)
-            << "\n";
+  Print(json{{"directory", response.directory()},
+             {"bytes", response.bytes()},
+             {"trees", std::move(trees)}});
   return kOk;
 }
 

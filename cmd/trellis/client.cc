@@ -58,11 +58,77 @@ int ExitCodeFor(const absl::Status& s) {
   return IsTransportError(s.code()) ? kUnusable : kInvalid;
 }
 
-void Check(const grpc::Status& s, const char* what) {
-  if (!s.ok()) {
-    Fail(ExitCodeFor(s), absl::StrCat(what, ": ", s.error_message(), " (code ",
-                                      s.error_code(), ")"));
+namespace {
+
+// The server this run talks to, for the hints below.
+std::string& ServerAddress() {
+  static std::string* const address = new std::string;
+  return *address;
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
+}
+
+// What to do about a failure, where there is something to do.
+std::string Hint(grpc::StatusCode code) {
+  const std::string& server = ServerAddress();
+  switch (code) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return absl::StrCat(
+          "cannot reach trellisd at ", server,
+          ". Is it running (./scripts/start.sh, or systemctl status "
+          "trellisd)? Point the CLI at it with --addr=HOST:PORT, or "
+          "--addr=unix:DATA_DIR/operator.sock on its machine.");
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "no answer within --timeout; the server may be busy: retry, or "
+             "raise --timeout.";
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "this needs an operator: on the server's machine use its "
+             "operator socket (--data_dir=DATA_DIR finds it, or "
+             "--addr=unix:DATA_DIR/operator.sock) as a user who may open it, "
+             "or pass --tls_cert/--tls_key with an operator certificate.";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "the server refused for now (a quota or a full queue): retry "
+             "later.";
+    default:
+      return "";
   }
+}
+
+}  // namespace
+
+void SetServerForHints(const std::string& address) {
+  ServerAddress() = address;
+}
+
+void Check(const grpc::Status& s, const char* what) {
+  if (s.ok()) return;
+  std::string message = absl::StrCat(what, ": ", s.error_message(), " (",
+                                     CodeName(s.error_code()), ")");
+  if (const std::string hint = Hint(s.error_code()); !hint.empty()) {
+    absl::StrAppend(&message, "\n  ", hint);
+  }
+  Fail(ExitCodeFor(s), message);
 }
 
 std::string B64(const std::string& s) { return absl::Base64Escape(s); }
@@ -75,6 +141,7 @@ std::string ReadFileOrDie(const std::string& path) {
 
 Client::Client(const ClientOptions& options) : options_(options) {
   if (options_.server_name.empty()) options_.server_name = options_.addr;
+  SetServerForHints(options_.addr);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls_ca.empty()) {
     credentials = grpc::InsecureChannelCredentials();

@@ -60,8 +60,12 @@ bool IsTransportError(absl::StatusCode code);
 int ExitCodeFor(const grpc::Status& s);
 int ExitCodeFor(const absl::Status& s);
 
-// Fail()s with ExitCodeFor(s) unless `s` is OK.
+// Fail()s with ExitCodeFor(s) unless `s` is OK, with the status's name and,
+// for failures an operator can act on (server unreachable, operators only,
+// quota), what to do.
 void Check(const grpc::Status& s, const char* what);
+// The server named in those hints (the Client sets it).
+void SetServerForHints(const std::string& address);
 std::string B64(const std::string& s);
 // The file's contents, or Fail(kUsage).
 std::string ReadFileOrDie(const std::string& path);

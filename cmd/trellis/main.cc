@@ -21,16 +21,19 @@
 // alarm), 2 unusable (usage, input, transport): see client.h.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -43,8 +46,11 @@
 #include "cmd/trellis/audit.h"
 #include "cmd/trellis/checkpoint_command.h"
 #include "cmd/trellis/client.h"
+#include "cmd/trellis/commands.h"
 #include "cmd/trellis/gta_command.h"
 #include "cmd/trellis/map_proof_file.h"
+#include "cmd/trellis/output.h"
+#include "cmd/trellis/progress.h"
 #include "cmd/trellis/proof_file.h"
 #include "cmd/trellis/spire_command.h"
 #include "cmd/trellis/svid_command.h"
@@ -154,6 +160,12 @@ ABSL_FLAG(std::string, key, "", "map set --file: the key of the file's leaf.");
 ABSL_FLAG(std::string, prefix, "", "map range: index prefix, hex.");
 ABSL_FLAG(int, bits, 0, "map range: prefix length in bits.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Per-call deadline.");
+ABSL_FLAG(std::string, output, "auto",
+          "How answers are shown: json, table, or auto (a table on a "
+          "terminal, JSON otherwise). Proof files are always JSON.");
+ABSL_FLAG(std::string, progress, "auto",
+          "Progress lines on stderr for long work: always, never, or auto "
+          "(on a terminal).");
 ABSL_FLAG(int64_t, log, 0,
           "audit: the log of attestation verdicts (default: the tree named "
           "trellis-attestations).");
@@ -182,12 +194,10 @@ int64_t ParseId(const std::vector<char*>& args, size_t pos) {
   return id;
 }
 
-std::string ProtoJson(const google::protobuf::Message& message) {
+json ProtoJson(const google::protobuf::Message& message) {
   std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
-  return out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out);
+  return json::parse(out, nullptr, /*allow_exceptions=*/false);
 }
 
 json RootJson(int64_t tree_id, const trillian::SignedLogRoot& signed_root,
@@ -224,14 +234,16 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     trillian::CreateTreeRequest request;
     trillian::TreeType type;
     if (!trillian::TreeType_Parse(absl::GetFlag(FLAGS_type), &type)) {
-      Fail(kUsage, "unknown --type");
+      Fail(kUsage, "--type=" + absl::GetFlag(FLAGS_type) +
+                       ": use LOG, PREORDERED_LOG or MAP");
     }
     request.mutable_tree()->set_tree_type(type);
     if (const std::string strategy = absl::GetFlag(FLAGS_hash_strategy);
         !strategy.empty()) {
       trillian::HashStrategy parsed;
       if (!trillian::HashStrategy_Parse(strategy, &parsed)) {
-        Fail(kUsage, "unknown --hash_strategy");
+        Fail(kUsage, "--hash_strategy=" + strategy +
+                         ": use RFC6962_SHA256 (logs) or TEST_MAP_HASHER");
       }
       request.mutable_tree()->set_hash_strategy(parsed);
     }
@@ -273,7 +285,9 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     } else if (key_type == "ed25519") {
       spec->mutable_ed25519_params();
     } else {
-      Fail(kUsage, "unknown --key_type");
+      Fail(kUsage, "--key_type=" + key_type +
+                       ": use ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa or "
+                       "ed25519");
     }
     Check(client.admin().CreateTree(client.Context().get(), request, &tree),
           "CreateTree");
@@ -296,7 +310,8 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     trillian::ListTreesResponse response;
     Check(client.admin().ListTrees(client.Context().get(), request, &response),
           "ListTrees");
-    std::cout << ProtoJson(response);
+    Print(ProtoJson(response),
+          {"treeId", "treeType", "treeState", "displayName", "createTime"});
     return kOk;
   } else if (verb == "get") {
     tree = client.GetTree(ParseId(args, 3));
@@ -306,7 +321,7 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
     if (const std::string state = absl::GetFlag(FLAGS_state); !state.empty()) {
       trillian::TreeState parsed;
       if (!trillian::TreeState_Parse(state, &parsed))
-        Fail(kUsage, "unknown --state");
+        Fail(kUsage, "--state=" + state + ": use ACTIVE, DRAINING or FROZEN");
       request.mutable_tree()->set_tree_state(parsed);
       request.mutable_update_mask()->add_paths("tree_state");
     }
@@ -344,9 +359,9 @@ int TreeCommand(Client& client, const std::vector<char*>& args) {
             "UndeleteTree");
     }
   } else {
-    Fail(kUsage, "unknown tree command " + verb);
+    Fail(kUsage, UnknownWord("tree command", verb, FindCommand("tree")->verbs));
   }
-  std::cout << ProtoJson(tree);
+  Print(ProtoJson(tree));
   return kOk;
 }
 
@@ -373,6 +388,7 @@ int Append(Client& client, const trillian::Tree& tree,
   size_t added = 0, duplicates = 0;
   std::string last_hash;
   constexpr size_t kBatch = 1000;
+  Progress queued("append:", values.size(), "leaves");
   for (size_t begin = 0; begin < values.size(); begin += kBatch) {
     trillian::QueueLeavesRequest request;
     request.set_log_id(tree.tree_id());
@@ -390,13 +406,23 @@ int Append(Client& client, const trillian::Tree& tree,
       }
       last_hash = queued.leaf().merkle_leaf_hash();
     }
+    queued.Add(request.leaves_size());
   }
+  queued.Finish();
   json out = {{"queued", added}, {"duplicates", duplicates}};
   if (absl::GetFlag(FLAGS_wait)) {
     // Leaves integrate in queue order: once the last is in, all are.
     const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_timeout);
+    // The tree grows by at least what was added (others may write too).
+    std::optional<Progress> integrating;
+    uint64_t start_size = 0;
     for (;;) {
       auto [signed_root, root] = client.LatestRoot(tree);
+      if (!integrating.has_value()) {
+        start_size = root.tree_size;
+        integrating.emplace("integrate:", added, "leaves");
+      }
+      integrating->Set(root.tree_size - start_size);
       trillian::GetInclusionProofByHashRequest request;
       request.set_log_id(tree.tree_id());
       request.set_leaf_hash(last_hash);
@@ -408,15 +434,19 @@ int Append(Client& client, const trillian::Tree& tree,
                                        &response)
               .ok()) {
         out["root"] = RootJson(tree.tree_id(), signed_root, root);
+        integrating->Set(added);
         break;
       }
       if (absl::Now() > deadline) {
-        Fail(kUnusable, "timed out waiting for integration");
+        Fail(kUnusable,
+             "timed out waiting for integration (the leaves are queued; "
+             "raise --timeout, or check the sequencer: "
+             "trellis_log_queued_leaves in trellisd's metrics)");
       }
       absl::SleepFor(absl::Milliseconds(50));
     }
   }
-  std::cout << out.dump() << "\n";
+  Print(out);
   return kOk;
 }
 
@@ -527,6 +557,7 @@ int Leaves(Client& client, const trillian::Tree& tree) {
       client.log().GetLeavesByRange(client.Context().get(), request, &response),
       "GetLeavesByRange");
   int64_t want_index = start;
+  json rows = json::array();
   for (const trillian::LogLeaf& leaf : response.leaves()) {
     if (leaf.leaf_index() != want_index ||
         static_cast<uint64_t>(leaf.leaf_index()) >= root.tree_size) {
@@ -553,14 +584,18 @@ int Leaves(Client& client, const trillian::Tree& tree) {
            absl::StrCat("leaf ", leaf.leaf_index(),
                         " is not in the verified root: ", s.ToString()));
     }
-    std::cout << json{{"leafIndex", leaf.leaf_index()},
-                      {"leafValue", B64(leaf.leaf_value())},
-                      {"extraData", B64(leaf.extra_data())},
-                      {"merkleLeafHash", B64(leaf_hash)},
-                      {"treeSize", root.tree_size},
-                      {"proofVerified", true}}
-                     .dump()
-              << "\n";
+    rows.push_back({{"leafIndex", leaf.leaf_index()},
+                    {"leafValue", B64(leaf.leaf_value())},
+                    {"extraData", B64(leaf.extra_data())},
+                    {"merkleLeafHash", B64(leaf_hash)},
+                    {"treeSize", root.tree_size},
+                    {"proofVerified", true}});
+  }
+  // One JSON object per line (for jq and line tools), or one table.
+  if (CurrentOutputFormat() == OutputFormat::kTable) {
+    Print(rows, {"leafIndex", "leafValue", "merkleLeafHash", "proofVerified"});
+  } else {
+    for (const json& row : rows) std::cout << row.dump() << "\n";
   }
   return kOk;
 }
@@ -577,22 +612,20 @@ int LogCommand(Client& client, const std::vector<char*>& args) {
     trillian::InitLogResponse response;
     Check(client.log().InitLog(client.Context().get(), request, &response),
           "InitLog");
-    std::cout << RootJson(tree.tree_id(), response.created(),
-                          client.VerifyRoot(tree, response.created()))
-                     .dump()
-              << "\n";
+    Print(RootJson(tree.tree_id(), response.created(),
+                   client.VerifyRoot(tree, response.created())));
     return kOk;
   }
   if (verb == "append") return Append(client, tree, args);
   if (verb == "root") {
     auto [signed_root, root] = client.LatestRoot(tree);
-    std::cout << RootJson(tree.tree_id(), signed_root, root).dump() << "\n";
+    Print(RootJson(tree.tree_id(), signed_root, root));
     return kOk;
   }
   if (verb == "leaves") return Leaves(client, tree);
   if (verb == "prove") return Prove(client, tree);
   if (verb == "consistency") return Consistency(client, tree);
-  Fail(kUsage, "unknown log command " + verb);
+  Fail(kUsage, UnknownWord("log command", verb, FindCommand("log")->verbs));
 }
 
 // A map index from a command-line key.
@@ -656,10 +689,8 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
     trillian::InitMapResponse response;
     Check(client.map().InitMap(client.Context().get(), request, &response),
           "InitMap");
-    std::cout << MapRootJson(id, response.created(),
-                             VerifyMapRoot(client, tree, response.created()))
-                     .dump()
-              << "\n";
+    Print(MapRootJson(id, response.created(),
+                      VerifyMapRoot(client, tree, response.created())));
     return kOk;
   }
   if (verb == "set") {
@@ -676,10 +707,8 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
     Check(client.map_write().WriteLeaves(client.Context().get(), request,
                                          &response),
           "WriteLeaves");
-    std::cout << json{{"revision", response.revision()},
-                      {"leaves", request.leaves_size()}}
-                     .dump()
-              << "\n";
+    Print(json{{"revision", response.revision()},
+               {"leaves", request.leaves_size()}});
     return kOk;
   }
   if (verb == "root") {
@@ -698,10 +727,8 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
                                                     request, &response),
             "GetSignedMapRootByRevision");
     }
-    std::cout << MapRootJson(id, response.map_root(),
-                             VerifyMapRoot(client, tree, response.map_root()))
-                     .dump()
-              << "\n";
+    Print(MapRootJson(id, response.map_root(),
+                      VerifyMapRoot(client, tree, response.map_root())));
     return kOk;
   }
   if (verb == "get") {
@@ -731,14 +758,12 @@ int MapCommand(Client& client, const std::vector<char*>& args) {
     Check(client.map().GetLastInRangeByRevision(client.Context().get(), request,
                                                 &leaf),
           "GetLastInRangeByRevision");
-    std::cout << json{{"revision", at},
-                      {"index", absl::BytesToHexString(leaf.index())},
-                      {"leafValue", B64(leaf.leaf_value())}}
-                     .dump()
-              << "\n";
+    Print(json{{"revision", at},
+               {"index", absl::BytesToHexString(leaf.index())},
+               {"leafValue", B64(leaf.leaf_value())}});
     return kOk;
   }
-  Fail(kUsage, "unknown map command " + verb);
+  Fail(kUsage, UnknownWord("map command", verb, FindCommand("map")->verbs));
 }
 
 int VerifyMapProofCommand(const std::vector<char*>& args) {
@@ -785,37 +810,71 @@ int VerifyProofCommand(const std::vector<char*>& args) {
 }  // namespace
 }  // namespace trellis::cli
 
+// The program's own flags (not Abseil's), for shell completion.
+std::vector<std::string> TrellisFlags() {
+  std::vector<std::string> names;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::StrContains(flag->Filename(), "cmd/trellis/")) {
+      names.push_back(std::string(name));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "trellis tree|log|verify-proof ...  (see README.md)");
+      "trellis [flags] COMMAND ...  (trellis help lists the commands)");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  using trellis::cli::Fail;
+  if (absl::Status s =
+          trellis::cli::SetOutputFormat(absl::GetFlag(FLAGS_output));
+      !s.ok()) {
+    Fail(trellis::cli::kUsage, std::string(s.message()));
+  }
+  if (absl::Status s =
+          trellis::cli::SetProgressMode(absl::GetFlag(FLAGS_progress));
+      !s.ok()) {
+    Fail(trellis::cli::kUsage, std::string(s.message()));
+  }
   if (args.size() < 2) {
-    std::fprintf(stderr,
-                 "usage: trellis tree create|list|get|update|delete|undelete\n"
-                 "       trellis log init|append|root|leaves|prove|consistency "
-                 "TREE_ID\n"
-                 "       trellis map init|set|get|root|range MAP_ID\n"
-                 "       trellis verify-proof FILE.json | FILE.tlog-proof "
-                 "--policy POLICY [--leaf FILE]\n"
-                 "       trellis verify-map-proof FILE.json\n"
-                 "       trellis verify-checkpoint CHECKPOINT POLICY\n"
-                 "       trellis audit show|replay AUDIT_ID\n"
-                 "       trellis gta register | policy|refvalue|cert "
-                 "add|update|list|get|delete | token verify TOKEN\n"
-                 "       trellis policy put ID FILE | policy get ID\n"
-                 "       trellis host remove HOST_ID\n"
-                 "       trellis admin backup DIR | admin restore BACKUP DIR | "
-                 "admin verify DATA_DIR\n"
-                 "       trellis spire token generate | entry "
-                 "create|update|delete|show | agent list|show|ban|evict | "
-                 "bundle show\n"
-                 "       trellis svid dump CERT [--attested FILE] | svid "
-                 "verify CERT --bundle FILE | svid latest SPIFFE_ID\n"
-                 "       trellis svid fetch [--socket PATH] [--out DIR] "
-                 "[--sovereign] | svid generate-sovereign --spiffe_id ID\n");
+    std::fputs(trellis::cli::HelpText().c_str(), stderr);
     return trellis::cli::kUsage;
   }
   const std::string command = args[1];
+  const trellis::cli::CommandSpec* spec = trellis::cli::FindCommand(command);
+  if (spec == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& known : trellis::cli::Commands()) {
+      names.push_back(known.name);
+    }
+    Fail(trellis::cli::kUsage,
+         trellis::cli::UnknownWord("command", command, names) +
+             " (trellis help lists them)");
+  }
+  if (!spec->verbs.empty()) {
+    if (args.size() < 3)
+      Fail(trellis::cli::kUsage, "usage: trellis " + spec->usage);
+    const std::string verb = args[2];
+    if (std::find(spec->verbs.begin(), spec->verbs.end(), verb) ==
+        spec->verbs.end()) {
+      Fail(trellis::cli::kUsage,
+           trellis::cli::UnknownWord(command + " command", verb, spec->verbs) +
+               " (usage: trellis " + spec->usage + ")");
+    }
+  }
+  if (command == "help") {
+    std::fputs(trellis::cli::HelpText().c_str(), stdout);
+    return trellis::cli::kOk;
+  }
+  if (command == "completion") {
+    const std::vector<std::string> flags = TrellisFlags();
+    std::cout << (std::string(args[2]) == "bash"
+                      ? trellis::cli::BashCompletion(flags)
+                      : trellis::cli::ZshCompletion(flags));
+    return trellis::cli::kOk;
+  }
+
   if (command == "verify-proof") return trellis::cli::VerifyProofCommand(args);
   if (command == "verify-checkpoint") {
     return trellis::cli::VerifyCheckpointCommand(
@@ -882,6 +941,5 @@ int main(int argc, char** argv) {
     audit.verifier.client_key_file = absl::GetFlag(FLAGS_tls_key);
     return trellis::cli::AuditCommand(client, args, audit);
   }
-  std::fprintf(stderr, "trellis: unknown command %s\n", command.c_str());
-  return trellis::cli::kUsage;
+  Fail(trellis::cli::kUsage, "usage: trellis " + spec->usage);
 }
