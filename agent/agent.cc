@@ -14,6 +14,7 @@
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 #include "httplib.h"
+#include "logging/log.h"
 #include "nlohmann/json.hpp"
 #include "spiffe/bundle_document.h"
 #include "spire/api/server/agent/v1/agent.grpc.pb.h"
@@ -37,8 +38,8 @@ constexpr absl::Duration kRpcTimeout = absl::Seconds(30);
 // CSRs per BatchNewX509SVID call, as upstream agents send them.
 constexpr size_t kMaxCsrsPerCall = 500;
 
-void Log(const std::string& message) {
-  std::fprintf(stderr, "trellis-agent: %s\n", message.c_str());
+void Log(logging::Level level, const std::string& message) {
+  logging::Log(level, "trellis-agent", message);
 }
 
 std::unique_ptr<grpc::ClientContext> Context() {
@@ -189,7 +190,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
   // the server cannot be reached; expired SVIDs are left out.
   absl::StatusOr<std::optional<Snapshot>> cached = agent->store_.LoadSnapshot();
   if (!cached.ok()) {
-    Log(absl::StrCat("ignoring the SVID cache: ", cached.status().message()));
+    Log(logging::Level::kWarning,
+        absl::StrCat("ignoring the SVID cache: ", cached.status().message()));
   } else if (cached->has_value()) {
     Snapshot restored = std::move(**cached);
     for (auto it = restored.svids.begin(); it != restored.svids.end();) {
@@ -211,7 +213,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
   }
   if (absl::Status s = agent->SyncOnce(); !s.ok()) {
     if (agent->banned() || absl::IsPermissionDenied(s)) return s;
-    Log(absl::StrCat("first sync failed, retrying: ", s.ToString()));
+    Log(logging::Level::kWarning,
+        absl::StrCat("first sync failed, retrying: ", s.ToString()));
   }
   agent->loop_ = std::thread([a = agent.get()] { a->Loop(); });
   return agent;
@@ -300,7 +303,8 @@ absl::Status Agent::AdoptSvid(const EVP_PKEY& key,
   svid.reattestable = reattestable;
   if (absl::Status s = DescribeSvid(svid); !s.ok()) return s;
   if (absl::Status s = store_.SaveSvid(svid); !s.ok()) return s;
-  Log(absl::StrCat("agent SVID ", svid.spiffe_id, " until ",
+  Log(logging::Level::kInfo,
+      absl::StrCat("agent SVID ", svid.spiffe_id, " until ",
                    absl::FormatTime(svid.not_after)));
   UseSvid(std::move(svid));
   return absl::OkStatus();
@@ -315,7 +319,9 @@ absl::Status Agent::RenewSvidIfDue(const spire::api::types::Bundle* bundle) {
   const bool tainted =
       bundle != nullptr &&
       !ca::VerifySvidChain(current.ChainPem(), UntaintedRoots(*bundle)).ok();
-  if (tainted) Log("the agent SVID rests on a tainted authority: renewing");
+  if (tainted)
+    Log(logging::Level::kInfo,
+        "the agent SVID rests on a tainted authority: renewing");
   if (!tainted &&
       !PastHalfLife(current.not_before, current.not_after, absl::Now())) {
     return absl::OkStatus();
@@ -348,16 +354,20 @@ absl::Status Agent::HandleDenied(const absl::Status& status) {
   }
   const bool reattestable = config_.node_attestor != "join_token";
   if (details.reason() != Reason::AGENT_BANNED && reattestable) {
-    Log(absl::StrCat("server says ", Reason::Reason_Name(details.reason()),
+    Log(logging::Level::kWarning,
+        absl::StrCat("server says ", Reason::Reason_Name(details.reason()),
                      ": attesting again"));
     absl::Status again = AttestNode();
     if (again.ok()) return status;
   }
   // Banned, or unable to attest again: forget the SVID and stop, as
   // upstream agents exit.
-  Log(absl::StrCat("server refused this agent (",
+  Log(logging::Level::kError,
+      absl::StrCat("server refused this agent (",
                    Reason::Reason_Name(details.reason()), "): stopping"));
-  if (absl::Status s = store_.DeleteSvid(); !s.ok()) Log(s.ToString());
+  if (absl::Status s = store_.DeleteSvid(); !s.ok()) {
+    Log(logging::Level::kError, s.ToString());
+  }
   absl::MutexLock lock(&mu_);
   banned_ = true;
   return status;
@@ -462,7 +472,8 @@ absl::Status Agent::MintSvids(Snapshot& next, bool roots_changed) {
       const auto& result = response.results(i);
       const Entry& entry = *due[start + i];
       if (result.status().code() != 0 || result.svid().cert_chain().empty()) {
-        Log(absl::StrCat("no SVID for entry ", entry.id(), ": ",
+        Log(logging::Level::kWarning,
+            absl::StrCat("no SVID for entry ", entry.id(), ": ",
                          result.status().message()));
         continue;
       }
@@ -501,7 +512,8 @@ void Agent::Unsubscribe(uint64_t subscription) {
 void Agent::Publish(Snapshot next, bool persist) {
   if (absl::Status s = persist ? store_.SaveSnapshot(next) : absl::OkStatus();
       !s.ok()) {
-    Log(absl::StrCat("cannot save the SVID cache: ", s.message()));
+    Log(logging::Level::kWarning,
+        absl::StrCat("cannot save the SVID cache: ", s.message()));
   }
   {
     absl::MutexLock lock(&mu_);
@@ -657,7 +669,8 @@ void Agent::Loop() {
       if (stopping_ || banned_) return;
     }
     if (absl::Status s = SyncOnce(); !s.ok()) {
-      Log(absl::StrCat("sync failed: ", s.ToString()));
+      Log(logging::Level::kWarning,
+          absl::StrCat("sync failed: ", s.ToString()));
     }
   }
 }

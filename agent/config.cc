@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "logging/log.h"
 
 namespace trellis::agent {
 namespace {
@@ -222,8 +223,19 @@ absl::Status ApplyAgentKey(const Block& block, const std::string& key,
     if (absl::Status s = ParseBool(value, config.insecure_bootstrap); !s.ok()) {
       return s;
     }
-  } else if (key == "log_level" || key == "log_format") {
-    // Logging goes to stderr; levels are the operations issue's.
+  } else if (key == "log_level") {
+    if (!logging::ParseLevel(value).ok()) {
+      return absl::InvalidArgumentError(
+          "log_level must be DEBUG, INFO, WARN or ERROR");
+    }
+    text = &config.log_level;
+  } else if (key == "log_format") {
+    if (!logging::ParseFormat(value).ok()) {
+      return absl::InvalidArgumentError("log_format must be text or json");
+    }
+    text = &config.log_format;
+  } else if (key == "log_file") {
+    text = &config.log_file;
   } else {
     return Unknown(block, key);
   }
@@ -433,6 +445,11 @@ std::string FormatConfig(const AgentConfig& config) {
        config.insecure_bootstrap ? "true" : "false");
   line("    ", "data_dir", Quoted(config.data_dir));
   line("    ", "socket_path", Quoted(config.socket_path));
+  line("    ", "log_level", Quoted(config.log_level));
+  line("    ", "log_format", Quoted(config.log_format));
+  if (!config.log_file.empty()) {
+    line("    ", "log_file", Quoted(config.log_file));
+  }
   if (!config.join_token.empty()) {
     // A secret: shown as set, never printed.
     absl::StrAppend(&out, "    # join_token is set (not shown)\n");

@@ -44,6 +44,11 @@ struct AgentConfig {
   // Health endpoint (HTTP /live and /ready); empty: off.
   std::string health_address;
   absl::Duration sync_interval = absl::Seconds(5);
+  // spire-agent's log settings: DEBUG, INFO, WARN or ERROR; text or json;
+  // a file to append to (reopened on SIGHUP), else stderr.
+  std::string log_level = "INFO";
+  std::string log_format = "text";
+  std::string log_file;
 };
 
 // Parses the configuration text; INVALID_ARGUMENT naming the line for

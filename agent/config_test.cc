@@ -55,6 +55,8 @@ TEST(AgentConfigTest, ReadsSpireAgentConfiguration) {
   EXPECT_EQ(config->host_id, "host-a");
   EXPECT_TRUE(config->unified_identity);
   EXPECT_EQ(config->health_address, "127.0.0.1:8088");
+  EXPECT_EQ(config->log_level, "DEBUG");
+  EXPECT_EQ(config->log_format, "text");
   EXPECT_TRUE(ValidateConfig(*config).ok());
 }
 
@@ -63,6 +65,8 @@ TEST(AgentConfigTest, MistakesAreErrorsNamingTheLine) {
            "agent {\n  trust_domian = \"example.org\"\n}",  // A typo.
            "agent {\n  server_port = \"http\"\n}",
            "agent {\n  insecure_bootstrap = yes\n}",
+           "agent {\n  log_level = \"LOUD\"\n}",
+           "agent {\n  log_format = \"xml\"\n}",
            "agent {\n  data_dir = \"unterminated\n}",
            "agent {\n  data_dir = \"x\"\n",  // No closing brace.
            "agent {\n  data_dir = \"x\"\n  data_dir = \"y\"\n}",
@@ -95,6 +99,9 @@ TEST(AgentConfigTest, FormattedConfigReadsBackWithoutTheJoinToken) {
   config.unified_identity = true;
   config.health_address = "127.0.0.1:8088";
   config.sync_interval = absl::Milliseconds(1500);
+  config.log_level = "WARN";
+  config.log_format = "json";
+  config.log_file = "/var/log/trellis-agent.log";
 
   const std::string text = FormatConfig(config);
   EXPECT_EQ(text.find("secret-token-1234"), std::string::npos) << text;
@@ -116,6 +123,9 @@ TEST(AgentConfigTest, FormattedConfigReadsBackWithoutTheJoinToken) {
   EXPECT_TRUE(read->unified_identity);
   EXPECT_EQ(read->health_address, config.health_address);
   EXPECT_EQ(read->sync_interval, config.sync_interval);
+  EXPECT_EQ(read->log_level, "WARN");
+  EXPECT_EQ(read->log_format, "json");
+  EXPECT_EQ(read->log_file, config.log_file);
   read->join_token = config.join_token;
   EXPECT_EQ(FormatConfig(*read), text);
 }

@@ -24,6 +24,7 @@ std::atomic<int> line_format{static_cast<int>(Format::kText)};
 // The output: a file descriptor written whole per line under the lock.
 absl::Mutex output_mu(absl::kConstInit);
 int output_fd ABSL_GUARDED_BY(output_mu) = STDERR_FILENO;
+std::string output_file ABSL_GUARDED_BY(output_mu);
 
 absl::string_view LevelName(Level level) {
   switch (level) {
@@ -71,21 +72,51 @@ absl::StatusOr<Format> ParseFormat(absl::string_view text) {
       absl::StrCat("log format \"", text, "\": use text or json"));
 }
 
-absl::Status Configure(const Options& options) {
-  int fd = STDERR_FILENO;
-  if (!options.file.empty()) {
-    fd = open(options.file.c_str(),
-              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-      return absl::UnavailableError(
-          absl::StrCat("log file ", options.file, ": ", strerror(errno)));
-    }
+namespace {
+
+absl::StatusOr<int> OpenLogFile(const std::string& file) {
+  if (file.empty()) return STDERR_FILENO;
+  const int fd =
+      open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+           0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("log file ", file, ": ", strerror(errno)));
   }
+  return fd;
+}
+
+}  // namespace
+
+absl::Status Configure(const Options& options) {
+  absl::StatusOr<int> fd = OpenLogFile(options.file);
+  if (!fd.ok()) return fd.status();
   absl::MutexLock lock(&output_mu);
   if (output_fd != STDERR_FILENO) close(output_fd);
-  output_fd = fd;
+  output_fd = *fd;
+  output_file = options.file;
   min_level.store(static_cast<int>(options.level));
   line_format.store(static_cast<int>(options.format));
+  return absl::OkStatus();
+}
+
+absl::Status ConfigureFromText(absl::string_view level,
+                               absl::string_view format,
+                               const std::string& file) {
+  absl::StatusOr<Level> parsed_level = ParseLevel(level);
+  if (!parsed_level.ok()) return parsed_level.status();
+  absl::StatusOr<Format> parsed_format = ParseFormat(format);
+  if (!parsed_format.ok()) return parsed_format.status();
+  return Configure({*parsed_level, *parsed_format, file});
+}
+
+absl::Status Reopen() {
+  absl::MutexLock lock(&output_mu);
+  if (output_file.empty()) return absl::OkStatus();
+  absl::StatusOr<int> fd = OpenLogFile(output_file);
+  if (!fd.ok()) return fd.status();  // Lines keep going to the old file.
+  close(output_fd);
+  output_fd = *fd;
   return absl::OkStatus();
 }
 

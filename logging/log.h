@@ -36,6 +36,17 @@ absl::StatusOr<Format> ParseFormat(absl::string_view text);
 // if the file cannot be opened (the previous setting stays).
 absl::Status Configure(const Options& options);
 
+// Configure from the text forms of flags and configuration keys (as
+// ParseLevel and ParseFormat take them).
+absl::Status ConfigureFromText(absl::string_view level,
+                               absl::string_view format,
+                               const std::string& file);
+
+// Opens the log file again by its name (after logrotate moved it away:
+// programs call it on SIGHUP); nothing for stderr. On failure lines keep
+// going to the old file.
+absl::Status Reopen();
+
 // Whether a line at `level` would be written (check before building costly
 // fields).
 bool Enabled(Level level);

@@ -1,6 +1,8 @@
 #include "logging/log.h"
 
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -63,6 +65,31 @@ TEST(LogTest, LevelsFilterAndFilesReceiveWholeLines) {
   EXPECT_EQ(nlohmann::json::parse(second)["msg"], "also written");
   EXPECT_FALSE(
       Configure({Level::kInfo, Format::kText, "/no/such/dir/x.log"}).ok());
+}
+
+TEST(LogTest, ReopenFollowsTheFileNameAfterRotation) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/trellis.log";
+  ASSERT_TRUE(ConfigureFromText("info", "text", path).ok());
+  Info("t", "before rotation");
+  ASSERT_EQ(rename(path.c_str(), (path + ".1").c_str()), 0);
+  Info("t", "still to the moved file");
+  ASSERT_TRUE(Reopen().ok());
+  Info("t", "after rotation");
+  ASSERT_TRUE(Configure({}).ok());
+  ASSERT_TRUE(Reopen().ok());  // stderr: nothing to reopen.
+  auto read = [](const std::string& file) {
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string rotated = read(path + ".1");
+  EXPECT_NE(rotated.find("before rotation"), std::string::npos);
+  EXPECT_NE(rotated.find("still to the moved file"), std::string::npos);
+  EXPECT_EQ(rotated.find("after rotation"), std::string::npos);
+  EXPECT_NE(read(path).find("after rotation"), std::string::npos);
+  EXPECT_EQ(ConfigureFromText("loud", "text", "").message(),
+            ParseLevel("loud").status().message());
+  EXPECT_FALSE(ConfigureFromText("info", "xml", "").ok());
 }
 
 TEST(LogTest, ParsesLevelsAndFormats) {

@@ -202,7 +202,8 @@ TEST_F(TrellisTpmTest, ServesOnAUnixSocket) {
   ServerProcess server(
       {kTrellisTpm, "--tcti=" + tpm_.tcti(),
        "--work_dir=" + work_.path() + "/agent", "serve", "--listen=127.0.0.1:0",
-       "--unix=" + socket, "--port_file=" + port_file},
+       "--unix=" + socket, "--port_file=" + port_file, "--log_level=debug",
+       "--log_format=json", "--log_file=" + work_.path() + "/serve.log"},
       port_file);
   struct stat st;
   ASSERT_EQ(stat(socket.c_str(), &st), 0);
@@ -231,6 +232,24 @@ TEST_F(TrellisTpmTest, ServesOnAUnixSocket) {
   EXPECT_EQ(server.Stop(), 0);
   EXPECT_NE(stat(socket.c_str(), &st), 0);  // Removed on shutdown.
   rmdir(dir);
+  // Its log: JSON lines, one per request at debug.
+  std::ifstream log(work_.path() + "/serve.log");
+  int serving = 0, certify_requests = 0, stopped = 0;
+  for (std::string line; std::getline(log, line);) {
+    const json parsed = json::parse(line, nullptr, false);
+    ASSERT_TRUE(parsed.is_object()) << line;
+    if (parsed.value("msg", "") == "serving") ++serving;
+    if (parsed.value("msg", "") == "stopped") ++stopped;
+    if (parsed.value("component", "") == "http" &&
+        parsed.value("route", "") ==
+            "/v2.2/delegated_certification/certify_app_key" &&
+        parsed.value("status", "") == "200") {
+      ++certify_requests;
+    }
+  }
+  EXPECT_EQ(serving, 2);  // The socket and the port.
+  EXPECT_EQ(certify_requests, 1);
+  EXPECT_EQ(stopped, 1);
 }
 
 TEST_F(TrellisTpmTest, DelegatedCertificationCanBeTurnedOff) {

@@ -23,6 +23,7 @@
 #include "agent/workload_api.h"
 #include "agent/workload_endpoint.h"
 #include "http/server.h"
+#include "logging/log.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, config, "", "The agent configuration file.");
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // Reopen log_file (logrotate).
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -80,6 +82,11 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (absl::Status s = trellis::logging::ConfigureFromText(
+          config->log_level, config->log_format, config->log_file);
+      !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
   absl::StatusOr<std::unique_ptr<trellis::agent::Agent>> agent =
       trellis::agent::Agent::Start(*config);
   if (!agent.ok()) return Fail(agent.status().ToString());
@@ -111,14 +118,20 @@ int main(int argc, char** argv) {
     if (!started.ok()) return Fail(started.status().ToString());
     health = std::move(*started);
   }
-  std::fprintf(stderr, "trellis-agent: serving the Workload API on %s\n",
-               config->socket_path.c_str());
+  trellis::logging::Info("trellis-agent", "serving the Workload API",
+                         {{"socket", config->socket_path}});
 
   // Wait for a signal, or for the server to ban the agent.
   for (;;) {
     const timespec tick = {1, 0};
     const int received = sigtimedwait(&signals, nullptr, &tick);
     if (received == SIGTERM || received == SIGINT) break;
+    if (received == SIGHUP) {
+      if (absl::Status s = trellis::logging::Reopen(); !s.ok()) {
+        trellis::logging::Error("trellis-agent", "cannot reopen the log file",
+                                {{"error", s.ToString()}});
+      }
+    }
     if ((*agent)->banned()) {
       endpoint->reset();
       return Fail("the server refused this agent; its SVID was deleted");

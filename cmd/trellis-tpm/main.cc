@@ -52,6 +52,8 @@
 #include "gta/agent/gta_agent.h"
 #include "gta/client/service_client.h"
 #include "http/server.h"
+#include "logging/http_request_log.h"
+#include "logging/log.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
@@ -97,6 +99,14 @@ ABSL_FLAG(int, geolocation_pcr, 15,
           "attest: the PCR the host binds its geolocation into (quoted with "
           "--geolocation).");
 ABSL_FLAG(bool, json, false, "attest: print the verdict as JSON.");
+ABSL_FLAG(std::string, log_level, "info",
+          "serve: least important log lines written: debug (adds one line "
+          "per request), info, warning or error.");
+ABSL_FLAG(std::string, log_format, "text",
+          "serve: log lines as text or json (one JSON object per line).");
+ABSL_FLAG(std::string, log_file, "",
+          "serve: append log lines to this file (created 0600; reopened on "
+          "SIGHUP) instead of stderr.");
 ABSL_FLAG(std::vector<std::string>, gta_ak_certs, {},
           "serve: PEM files of the AK's certificate and its intermediates "
           "(the AK's first), sent as GTA evidence's ak_certs.");
@@ -244,6 +254,7 @@ int Serve(HostAgent& agent) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   trellis::http::Router router;
   trellis::attest::host::AgentHttpOptions options;
@@ -259,6 +270,7 @@ int Serve(HostAgent& agent) {
     trellis::http::ServerOptions server_options;
     server_options.address = address;
     server_options.worker_threads = 1;  // The TPM does one thing at a time.
+    server_options.observer = trellis::logging::HttpRequestLog("agent");
     return trellis::http::Server::Start(server_options, router);
   };
   // The Unix socket first: once the port file exists, both answer.
@@ -268,7 +280,7 @@ int Serve(HostAgent& agent) {
         start("unix:" + path);
     if (!s.ok()) return Fail(s.status());
     unix_server = std::move(*s);
-    std::fprintf(stderr, "trellis-tpm: serving on %s too\n", path.c_str());
+    trellis::logging::Info("trellis-tpm", "serving", {{"unix", path}});
   }
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::unique_ptr<trellis::http::Server>> tcp_server =
@@ -282,10 +294,17 @@ int Serve(HostAgent& agent) {
       return Fail(s);
     }
   }
-  std::fprintf(stderr, "trellis-tpm: serving on %s (port %d)\n", listen.c_str(),
-               port);
+  trellis::logging::Info("trellis-tpm", "serving",
+                         {{"listen", listen}, {"port", absl::StrCat(port)}});
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    if (absl::Status s = trellis::logging::Reopen(); !s.ok()) {
+      trellis::logging::Error("trellis-tpm", "cannot reopen the log file",
+                              {{"error", s.ToString()}});
+    }
+  }
+  trellis::logging::Info("trellis-tpm", "stopped",
+                         {{"signal", absl::StrCat(signal)}});
   return 0;
 }
 
@@ -361,6 +380,14 @@ int main(int argc, char** argv) {
   } else if (command == "attest") {
     return Attest(agent);
   } else if (command == "serve") {
+    if (absl::Status s = trellis::logging::ConfigureFromText(
+            absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
+            absl::GetFlag(FLAGS_log_file));
+        !s.ok()) {
+      std::fprintf(stderr, "trellis-tpm: %s\n",
+                   std::string(s.message()).c_str());
+      return 2;
+    }
     return Serve(agent);
   }
   return 0;

@@ -301,15 +301,9 @@ int main(int argc, char** argv) {
       "Trellis verifiable log server (Trillian-compatible gRPC API).");
   trellis::config::ParseCommandLineWithConfig(argc, argv, "trellisd");
   {
-    absl::StatusOr<trellis::logging::Level> level =
-        trellis::logging::ParseLevel(absl::GetFlag(FLAGS_log_level));
-    absl::StatusOr<trellis::logging::Format> format =
-        trellis::logging::ParseFormat(absl::GetFlag(FLAGS_log_format));
-    absl::Status configured =
-        !level.ok()    ? level.status()
-        : !format.ok() ? format.status()
-                       : trellis::logging::Configure(
-                             {*level, *format, absl::GetFlag(FLAGS_log_file)});
+    absl::Status configured = trellis::logging::ConfigureFromText(
+        absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
+        absl::GetFlag(FLAGS_log_file));
     if (!configured.ok()) {
       std::fprintf(stderr, "trellisd: %s\n",
                    std::string(configured.message()).c_str());
@@ -329,6 +323,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // Reopen --log_file (logrotate).
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -529,7 +524,14 @@ int main(int argc, char** argv) {
   write_port(absl::GetFlag(FLAGS_port_file), (*server)->port());
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    if (absl::Status s = trellis::logging::Reopen(); !s.ok()) {
+      trellis::logging::Error("trellisd", "cannot reopen the log file",
+                              {{"error", s.ToString()}});
+    } else {
+      trellis::logging::Info("trellisd", "log file reopened");
+    }
+  }
   trellis::logging::Info("trellisd", "shutting down",
                          {{"signal", absl::StrCat(received)}});
   (*server)->Shutdown(absl::Seconds(5));

@@ -15,6 +15,7 @@
 #include "grpcpp/server_builder.h"
 #include "log/tiles_http.h"
 #include "logging/grpc_request_log.h"
+#include "logging/http_request_log.h"
 #include "logging/log.h"
 #include "metrics/exposition.h"
 #include "metrics/log_queue_collector.h"
@@ -80,20 +81,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 
 std::function<void(const http::Exchange&)> Server::HttpObserver(
     const std::string& listener) {
-  std::function<void(const http::Exchange&)> count =
-      http_metrics_->Observer(listener);
-  if (!logging::Enabled(logging::Level::kDebug)) return count;
-  return [count, listener](const http::Exchange& exchange) {
-    count(exchange);
-    logging::Debug(
-        "http", "request",
-        {{"listener", listener},
-         {"method", exchange.method},
-         {"route", exchange.route},
-         {"status", absl::StrCat(exchange.status)},
-         {"duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
-                                                     exchange.duration))}});
-  };
+  return logging::HttpRequestLog(listener, http_metrics_->Observer(listener));
 }
 
 absl::StatusOr<std::unique_ptr<witness::Witness>> Server::StartWitness(
