@@ -353,6 +353,41 @@ absl::Status ApplyHealth(const Block& block, AgentConfig& config) {
   return absl::OkStatus();
 }
 
+// telemetry { Prometheus { host = "127.0.0.1" port = 9988 } }: the one
+// sink we serve; spire-agent's others are refused rather than ignored.
+absl::Status ApplyTelemetry(const Block& block, AgentConfig& config) {
+  if (!block.attributes.empty())
+    return Unknown(block, block.attributes.begin()->first);
+  for (const Block& sink : block.blocks) {
+    if (sink.name != "Prometheus") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config line ", sink.line, ": telemetry sink \"",
+                       sink.name, "\" is not served; use Prometheus"));
+    }
+    std::string host = "localhost";
+    std::string port;
+    for (const auto& [key, value] : sink.attributes) {
+      if (key == "host") {
+        host = value;
+      } else if (key == "port") {
+        int number = 0;
+        if (!absl::SimpleAtoi(value, &number) || number < 0 || number > 65535) {
+          return absl::InvalidArgumentError("telemetry port must be a port");
+        }
+        port = value;
+      } else {
+        return Unknown(sink, key);
+      }
+    }
+    if (port.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config line ", sink.line, ": the Prometheus sink needs a port"));
+    }
+    config.metrics_address = absl::StrCat(host, ":", port);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text) {
@@ -371,7 +406,7 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text) {
     } else if (block.name == "health_checks") {
       s = ApplyHealth(block, config);
     } else if (block.name == "telemetry") {
-      // Metrics are the operations issue's; the block is accepted.
+      s = ApplyTelemetry(block, config);
     } else {
       s = absl::InvalidArgumentError(absl::StrCat(
           "config line ", block.line, ": unknown block \"", block.name, "\""));
@@ -471,6 +506,13 @@ std::string FormatConfig(const AgentConfig& config) {
     line("            ", "pcrs", Quoted(config.pcrs));
   }
   absl::StrAppend(&out, "        }\n    }\n}\n");
+  if (!config.metrics_address.empty()) {
+    const size_t colon = config.metrics_address.rfind(':');
+    absl::StrAppend(&out, "\ntelemetry {\n    Prometheus {\n");
+    line("        ", "host", Quoted(config.metrics_address.substr(0, colon)));
+    line("        ", "port", config.metrics_address.substr(colon + 1));
+    absl::StrAppend(&out, "    }\n}\n");
+  }
   if (!config.health_address.empty()) {
     const size_t colon = config.health_address.rfind(':');
     absl::StrAppend(&out, "\nhealth_checks {\n");

@@ -43,6 +43,9 @@ struct AgentConfig {
   bool unified_identity = false;
   // Health endpoint (HTTP /live and /ready); empty: off.
   std::string health_address;
+  // Prometheus /metrics (spire-agent's telemetry { Prometheus { host port }
+  // }); empty: off.
+  std::string metrics_address;
   absl::Duration sync_interval = absl::Seconds(5);
   // spire-agent's log settings: DEBUG, INFO, WARN or ERROR; text or json;
   // a file to append to (reopened on SIGHUP), else stderr.

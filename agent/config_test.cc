@@ -81,6 +81,27 @@ TEST(AgentConfigTest, MistakesAreErrorsNamingTheLine) {
   }
 }
 
+TEST(AgentConfigTest, TelemetryServesPrometheusOnly) {
+  absl::StatusOr<AgentConfig> config = ParseConfig(
+      "agent {\n  trust_domain = \"example.org\"\n}\n"
+      "telemetry {\n  Prometheus {\n    host = \"127.0.0.1\"\n"
+      "    port = 9988\n  }\n}\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->metrics_address, "127.0.0.1:9988");
+  absl::StatusOr<AgentConfig> read = ParseConfig(FormatConfig(*config));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->metrics_address, "127.0.0.1:9988");
+  for (const char* text : {
+           "telemetry {\n  Statsd {\n    address = \"x\"\n  }\n}\n",
+           "telemetry {\n  Prometheus {\n    host = \"h\"\n  }\n}\n",
+           "telemetry {\n  Prometheus {\n    port = 70000\n  }\n}\n",
+       }) {
+    EXPECT_EQ(ParseConfig(text).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << text;
+  }
+}
+
 TEST(AgentConfigTest, FormattedConfigReadsBackWithoutTheJoinToken) {
   AgentConfig config;
   config.trust_domain = "example.org";

@@ -18,7 +18,7 @@ namespace trellis::agent {
 
 absl::StatusOr<std::unique_ptr<WorkloadEndpoint>> WorkloadEndpoint::Start(
     const std::string& socket_path, const std::vector<grpc::Service*>& services,
-    PeerDirectory* peers) {
+    PeerDirectory* peers, Interceptors interceptors) {
   // The socket is made under a temporary name, opened to everyone and
   // listening before it is renamed into place: whoever sees the path can
   // connect, and never sees it with the umask's mode.
@@ -56,6 +56,9 @@ absl::StatusOr<std::unique_ptr<WorkloadEndpoint>> WorkloadEndpoint::Start(
   endpoint->socket_path_ = socket_path;
   grpc::ServerBuilder builder;
   for (grpc::Service* service : services) builder.RegisterService(service);
+  if (!interceptors.empty()) {
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   endpoint->server_ = builder.BuildAndStart();
   if (endpoint->server_ == nullptr) {
     return absl::InternalError("cannot start the Workload API server");

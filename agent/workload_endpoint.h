@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/unix_attestor.h"
 #include "grpcpp/server.h"
+#include "grpcpp/support/server_interceptor.h"
 
 namespace trellis::agent {
 
@@ -36,11 +37,16 @@ class PeerDirectory {
 
 class WorkloadEndpoint {
  public:
+  using Interceptors = std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>;
+
   // Binds `socket_path` (a stale socket there is replaced) and serves
-  // `services` on it, recording each connection's peer in `peers`.
+  // `services` on it, recording each connection's peer in `peers`; calls
+  // pass through `interceptors` (metrics).
   static absl::StatusOr<std::unique_ptr<WorkloadEndpoint>> Start(
       const std::string& socket_path,
-      const std::vector<grpc::Service*>& services, PeerDirectory* peers);
+      const std::vector<grpc::Service*>& services, PeerDirectory* peers,
+      Interceptors interceptors = {});
   ~WorkloadEndpoint();
 
  private:

@@ -157,7 +157,18 @@ TEST_F(TrellisAgentTest, ServesWorkloadsThroughTheWorkloadApi) {
   CreateEntriesFor(token, "mine", 2, absl::StrCat("unix:uid:", getuid()));
   const std::string bundle =
       WriteBundle(*bundles_, kTd, dir_.path() + "/bundle.pem");
-  std::unique_ptr<ServerProcess> agent = StartAgent(WriteConfig(bundle), token);
+  // With spire-agent's Prometheus telemetry block.
+  const int metrics_port = FreeLoopbackPort();
+  const std::string config = WriteConfig(bundle);
+  ASSERT_TRUE(ReplaceFile(config,
+                          ReadFile(config).value_or("") +
+                              absl::StrCat("telemetry {\n  Prometheus {\n"
+                                           "    host = \"127.0.0.1\"\n"
+                                           "    port = ",
+                                           metrics_port, "\n  }\n}\n"),
+                          0600)
+                  .ok());
+  std::unique_ptr<ServerProcess> agent = StartAgent(config, token);
 
   // spire-agent's Workload API client: SVIDs that openssl verifies against
   // the bundle the agent served, for this workload's entries.
@@ -227,6 +238,30 @@ TEST_F(TrellisAgentTest, ServesWorkloadsThroughTheWorkloadApi) {
   EXPECT_EQ(report["validated_by_agent"], report["jwt_subject"]);
   EXPECT_EQ(report["updates"], 1);
   const int served = 2 + extra;
+  // The agent's own metrics: its Workload API calls by method and code (as
+  // go-grpc-prometheus names them) and its state.
+  const nlohmann::json agent_scrape = ScrapeMetrics(metrics_port);
+  EXPECT_EQ(agent_scrape["problems"], nlohmann::json::array());
+  const std::map<std::string, std::string> validate = {
+      {"grpc_service", "SpiffeWorkloadAPI"},
+      {"grpc_method", "ValidateJWTSVID"}};
+  EXPECT_GE(MetricSum(agent_scrape, "grpc_server_handled_total",
+                      {{"grpc_method", "FetchJWTSVID"}, {"grpc_code", "OK"}}),
+            1);
+  EXPECT_GE(
+      MetricSum(agent_scrape, "grpc_server_handled_total",
+                {{"grpc_method", "ValidateJWTSVID"}, {"grpc_code", "OK"}}),
+      2);  // spire-agent's validate and go-spiffe's.
+  EXPECT_EQ(
+      MetricSum(agent_scrape, "grpc_server_handled_total", validate) -
+          MetricSum(agent_scrape, "grpc_server_handled_total",
+                    {{"grpc_method", "ValidateJWTSVID"}, {"grpc_code", "OK"}}),
+      1)
+      << "the wrong audience";
+  EXPECT_GE(MetricSum(agent_scrape, "trellis_agent_workload_svids"), 2);
+  EXPECT_GE(MetricSum(agent_scrape, "trellis_agent_entries"), 2);
+  EXPECT_GT(MetricSum(agent_scrape, "trellis_agent_sync_generation"), 0);
+  EXPECT_EQ(MetricSum(agent_scrape, "trellis_agent_banned"), 0);
   // Every credential issued is counted by kind, under the agent's
   // attestation type.
   const nlohmann::json scrape = ScrapeMetrics(trellisd_->metrics_port());

@@ -18,7 +18,9 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "tests/metrics_scrape.h"
 #include "tests/trellisd_process.h"
+#include "util/file.h"
 
 namespace trellis::testing {
 namespace {
@@ -203,7 +205,9 @@ TEST_F(TrellisTpmTest, ServesOnAUnixSocket) {
       {kTrellisTpm, "--tcti=" + tpm_.tcti(),
        "--work_dir=" + work_.path() + "/agent", "serve", "--listen=127.0.0.1:0",
        "--unix=" + socket, "--port_file=" + port_file, "--log_level=debug",
-       "--log_format=json", "--log_file=" + work_.path() + "/serve.log"},
+       "--log_format=json", "--log_file=" + work_.path() + "/serve.log",
+       "--metrics_addr=127.0.0.1:0",
+       "--metrics_port_file=" + work_.path() + "/metrics.port"},
       port_file);
   struct stat st;
   ASSERT_EQ(stat(socket.c_str(), &st), 0);
@@ -229,6 +233,16 @@ TEST_F(TrellisTpmTest, ServesOnAUnixSocket) {
   std::ifstream in(out);
   const json reply = json::parse(in, nullptr, false);
   EXPECT_EQ(reply["result"], "SUCCESS");
+  // Counted on its metrics listener by route pattern and status.
+  const nlohmann::json scrape = ScrapeMetrics(
+      std::stoi(ReadFile(work_.path() + "/metrics.port").value_or("0")));
+  EXPECT_EQ(scrape["problems"], nlohmann::json::array());
+  EXPECT_EQ(
+      MetricSum(scrape, "trellis_http_requests_total",
+                {{"listener", "agent"},
+                 {"route", "/v2.2/delegated_certification/certify_app_key"},
+                 {"code", "200"}}),
+      1);
   EXPECT_EQ(server.Stop(), 0);
   EXPECT_NE(stat(socket.c_str(), &st), 0);  // Removed on shutdown.
   rmdir(dir);

@@ -19,11 +19,15 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
+#include "agent/agent_metrics.h"
 #include "agent/config.h"
 #include "agent/workload_api.h"
 #include "agent/workload_endpoint.h"
 #include "http/server.h"
 #include "logging/log.h"
+#include "metrics/exposition.h"
+#include "metrics/grpc_metrics.h"
+#include "prometheus/registry.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, config, "", "The agent configuration file.");
@@ -92,9 +96,18 @@ int main(int argc, char** argv) {
   if (!agent.ok()) return Fail(agent.status().ToString());
   trellis::agent::PeerDirectory peers;
   trellis::agent::WorkloadApi api(agent->get(), &peers);
+  // Metrics (telemetry { Prometheus { ... } }): the Workload API's calls
+  // with go-grpc-prometheus's names, and the agent's state.
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<trellis::metrics::GrpcMetrics> grpc_metrics;
+  trellis::agent::WorkloadEndpoint::Interceptors interceptors;
+  if (!config->metrics_address.empty()) {
+    grpc_metrics = std::make_unique<trellis::metrics::GrpcMetrics>(*registry);
+    interceptors.push_back(grpc_metrics->InterceptorFactory());
+  }
   absl::StatusOr<std::unique_ptr<trellis::agent::WorkloadEndpoint>> endpoint =
       trellis::agent::WorkloadEndpoint::Start(config->socket_path, {&api},
-                                              &peers);
+                                              &peers, std::move(interceptors));
   if (!endpoint.ok()) return Fail(endpoint.status().ToString());
 
   std::unique_ptr<trellis::http::Server> health;
@@ -118,6 +131,21 @@ int main(int argc, char** argv) {
     if (!started.ok()) return Fail(started.status().ToString());
     health = std::move(*started);
   }
+  std::unique_ptr<trellis::http::Server> metrics_server;
+  if (!config->metrics_address.empty()) {
+    trellis::http::Router router;
+    trellis::metrics::AddMetricsRoute(
+        router, {registry, trellis::agent::AgentStateCollector(agent->get())});
+    trellis::http::ServerOptions options;
+    options.address = config->metrics_address;
+    absl::StatusOr<std::unique_ptr<trellis::http::Server>> started =
+        trellis::http::Server::Start(options, std::move(router));
+    if (!started.ok()) return Fail(started.status().ToString());
+    metrics_server = std::move(*started);
+    trellis::logging::Info("trellis-agent", "serving metrics",
+                           {{"address", config->metrics_address},
+                            {"port", absl::StrCat(metrics_server->port())}});
+  }
   trellis::logging::Info("trellis-agent", "serving the Workload API",
                          {{"socket", config->socket_path}});
 
@@ -137,6 +165,7 @@ int main(int argc, char** argv) {
       return Fail("the server refused this agent; its SVID was deleted");
     }
   }
+  metrics_server.reset();  // Its scrapes read the agent.
   health.reset();
   endpoint->reset();
   agent->reset();

@@ -54,6 +54,9 @@
 #include "http/server.h"
 #include "logging/http_request_log.h"
 #include "logging/log.h"
+#include "metrics/exposition.h"
+#include "metrics/http_metrics.h"
+#include "prometheus/registry.h"
 #include "util/file.h"
 
 ABSL_FLAG(std::string, tcti, "device:/dev/tpmrm0",
@@ -99,6 +102,11 @@ ABSL_FLAG(int, geolocation_pcr, 15,
           "attest: the PCR the host binds its geolocation into (quoted with "
           "--geolocation).");
 ABSL_FLAG(bool, json, false, "attest: print the verdict as JSON.");
+ABSL_FLAG(std::string, metrics_addr, "",
+          "serve: host:port of a Prometheus /metrics listener (plain HTTP; "
+          "port 0 picks one); empty: off.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "serve: write the metrics listener's bound port here.");
 ABSL_FLAG(std::string, log_level, "info",
           "serve: least important log lines written: debug (adds one line "
           "per request), info, warning or error.");
@@ -265,12 +273,21 @@ int Serve(HostAgent& agent) {
   absl::StatusOr<GtaAgentParts> gta = MakeGtaAgent(agent);
   if (!gta.ok()) return Fail(gta.status());
   trellis::gta::agent::RegisterAgentRoutes(router, *gta->agent);
-  auto start = [&router](const std::string& address)
+  // Requests by route and status (trellis_http_requests_total, listener
+  // "agent"), served on a listener of their own.
+  prometheus::Registry registry;
+  trellis::metrics::HttpMetrics http_metrics(registry);
+  std::unique_ptr<trellis::http::Server> metrics_server;
+  const std::string metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
+  auto start = [&router, &metrics_addr,
+                &http_metrics](const std::string& address)
       -> absl::StatusOr<std::unique_ptr<trellis::http::Server>> {
     trellis::http::ServerOptions server_options;
     server_options.address = address;
     server_options.worker_threads = 1;  // The TPM does one thing at a time.
-    server_options.observer = trellis::logging::HttpRequestLog("agent");
+    server_options.observer = trellis::logging::HttpRequestLog(
+        "agent",
+        metrics_addr.empty() ? nullptr : http_metrics.Observer("agent"));
     return trellis::http::Server::Start(server_options, router);
   };
   // The Unix socket first: once the port file exists, both answer.
@@ -281,6 +298,30 @@ int Serve(HostAgent& agent) {
     if (!s.ok()) return Fail(s.status());
     unix_server = std::move(*s);
     trellis::logging::Info("trellis-tpm", "serving", {{"unix", path}});
+  }
+  if (!metrics_addr.empty()) {
+    trellis::http::Router metrics_router;
+    trellis::metrics::AddMetricsRoute(
+        metrics_router,
+        {std::shared_ptr<prometheus::Collectable>(&registry, [](auto*) {})});
+    trellis::http::ServerOptions metrics_options;
+    metrics_options.address = metrics_addr;
+    absl::StatusOr<std::unique_ptr<trellis::http::Server>> started =
+        trellis::http::Server::Start(metrics_options,
+                                     std::move(metrics_router));
+    if (!started.ok()) return Fail(started.status());
+    metrics_server = std::move(*started);
+    if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file);
+        !file.empty()) {
+      if (absl::Status s = trellis::ReplaceFile(
+              file, absl::StrCat(metrics_server->port(), "\n"), 0644);
+          !s.ok()) {
+        return Fail(s);
+      }
+    }
+    trellis::logging::Info("trellis-tpm", "serving metrics",
+                           {{"address", metrics_addr},
+                            {"port", absl::StrCat(metrics_server->port())}});
   }
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::unique_ptr<trellis::http::Server>> tcp_server =
