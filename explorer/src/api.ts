@@ -1,0 +1,105 @@
+// trellisd's read-only explorer API and tlog-tiles checkpoints. Answers are
+// untrusted: shapes are checked here, content is verified by the callers.
+
+export interface TreeSummary {
+  treeId: string;
+  treeType: string;
+  treeState: string;
+  displayName: string;
+  origin: string;
+  noteVerifierKey: string;
+}
+
+export interface LeafAnswer {
+  leafIndex: number;
+  leafValue: Uint8Array;
+  treeSize: number;
+  proof: Uint8Array[];
+}
+
+export class ApiError extends Error {}
+
+function fromBase64(text: unknown, what: string): Uint8Array {
+  if (typeof text !== "string") throw new ApiError(`${what} is missing`);
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    throw new ApiError(`${what} is not base64`);
+  }
+}
+
+function field<T>(object: unknown, name: string, type: string): T {
+  const value = (object as Record<string, unknown> | null)?.[name];
+  if (typeof value !== type) throw new ApiError(`${name} is not a ${type}`);
+  return value as T;
+}
+
+async function getJson(path: string): Promise<unknown> {
+  const response = await fetch(path, {headers: {Accept: "application/json"}});
+  const body = await response.text();
+  if (!response.ok) {
+    let message = body;
+    try {
+      message = (JSON.parse(body) as {error?: string}).error ?? body;
+    } catch { /* not JSON: the text itself */ }
+    throw new ApiError(`${response.status}: ${message}`);
+  }
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError("the answer is not JSON");
+  }
+}
+
+export async function listTrees(): Promise<TreeSummary[]> {
+  const answer = await getJson("/explorer/api/trees");
+  const trees = (answer as {trees?: unknown}).trees;
+  if (!Array.isArray(trees)) throw new ApiError("no trees in the answer");
+  return trees.map((tree) => ({
+    treeId: field<string>(tree, "treeId", "string"),
+    treeType: field<string>(tree, "treeType", "string"),
+    treeState: field<string>(tree, "treeState", "string"),
+    displayName: field<string>(tree, "displayName", "string"),
+    origin: field<string>(tree, "origin", "string"),
+    noteVerifierKey: field<string>(tree, "noteVerifierKey", "string"),
+  }));
+}
+
+export async function checkpointText(treeId: string): Promise<string> {
+  const response = await fetch(`/logs/${encodeURIComponent(treeId)}/checkpoint`);
+  if (!response.ok) throw new ApiError(`checkpoint: ${response.status}`);
+  return response.text();
+}
+
+function parseLeaf(answer: unknown): LeafAnswer {
+  const proof = (answer as {proof?: unknown}).proof;
+  if (!Array.isArray(proof)) throw new ApiError("proof is not a list");
+  return {
+    leafIndex: field<number>(answer, "leafIndex", "number"),
+    leafValue: fromBase64((answer as {leafValue?: unknown}).leafValue, "leafValue"),
+    treeSize: field<number>(answer, "treeSize", "number"),
+    proof: proof.map((hash, i) => fromBase64(hash, `proof[${i}]`)),
+  };
+}
+
+export async function leafAt(treeId: string, index: bigint, treeSize: bigint):
+    Promise<LeafAnswer> {
+  return parseLeaf(await getJson(`/explorer/api/logs/${
+      encodeURIComponent(treeId)}/leaves/${index}?tree_size=${treeSize}`));
+}
+
+export async function leafByHash(treeId: string, hashHex: string,
+                                 treeSize: bigint): Promise<LeafAnswer> {
+  return parseLeaf(await getJson(`/explorer/api/logs/${
+      encodeURIComponent(treeId)}/leaves?hash=${
+      encodeURIComponent(hashHex)}&tree_size=${treeSize}`));
+}
+
+export async function consistencyProof(treeId: string, first: bigint,
+                                       second: bigint): Promise<Uint8Array[]> {
+  const answer = await getJson(`/explorer/api/logs/${
+      encodeURIComponent(treeId)}/consistency?first=${first}&second=${second}`);
+  const proof = (answer as {proof?: unknown}).proof;
+  if (!Array.isArray(proof)) throw new ApiError("proof is not a list");
+  return proof.map((hash, i) => fromBase64(hash, `proof[${i}]`));
+}

@@ -1,0 +1,235 @@
+// The explorer's pages: trees, and a log's checkpoint, consistency with the
+// checkpoint seen before, and leaves with their inclusion proofs, each
+// verified here with WebCrypto against the key pinned in this browser.
+import {checkpointText, consistencyProof, leafAt, leafByHash, listTrees,
+        TreeSummary} from "./api.js";
+import {pinKey, pinnedKey, rememberCheckpoint, seenCheckpoint} from "./pins.js";
+import {hashLeaf, verifyConsistency, verifyInclusion} from "./verify/merkle.js";
+import {Checkpoint, openNote, parseCheckpoint, parseVerifierKey} from "./verify/note.js";
+
+const app = document.getElementById("app")!;
+
+function element<K extends keyof HTMLElementTagNameMap>(
+    tag: K, attributes: Record<string, string> = {},
+    ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function verdict(testId: string, valid: boolean | null, text: string) {
+  const state = valid === null ? "pending" : valid ? "valid" : "invalid";
+  return element("span", {class: `verdict ${state}`, "data-testid": testId,
+                          "data-verdict": state}, text);
+}
+
+const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+const toHex = (bytes: Uint8Array) =>
+    Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+// Printable UTF-8 as text, anything else as hex.
+function showValue(bytes: Uint8Array): string {
+  const text = new TextDecoder("utf-8", {fatal: false}).decode(bytes);
+  return /^[\x20-\x7e\u00a0-\uffff\n\t]*$/.test(text) && !text.includes("\ufffd")
+      ? text : `0x${toHex(bytes)}`;
+}
+
+async function treesPage() {
+  app.replaceChildren(element("h1", {}, "Trees"));
+  const trees = await listTrees();
+  const rows = trees.map((tree) => element(
+      "tr", {},
+      element("td", {}, tree.treeType === "MAP"
+          ? tree.treeId
+          : element("a", {href: `#/logs/${tree.treeId}`,
+                          "data-testid": `tree-${tree.treeId}`}, tree.treeId)),
+      element("td", {}, tree.treeType),
+      element("td", {}, tree.treeState),
+      element("td", {}, tree.displayName),
+      element("td", {class: "mono"}, tree.origin)));
+  app.append(element("table", {},
+      element("tr", {}, ...["Tree", "Type", "State", "Name", "Origin"].map(
+          (h) => element("th", {}, h))),
+      ...rows));
+}
+
+// The pinned key of `tree`'s origin, pinning the served one on first use.
+async function trustedKey(tree: TreeSummary, notes: HTMLElement) {
+  let vkey = pinnedKey(tree.origin);
+  if (vkey === null) {
+    pinKey(tree.origin, tree.noteVerifierKey);
+    vkey = tree.noteVerifierKey;
+    notes.append(element("p", {class: "note", "data-testid": "pinned-now"},
+        "First visit: the key this server gave is now pinned in this browser. ",
+        "Compare it with one obtained out of band, or pin that one below."));
+  } else if (vkey !== tree.noteVerifierKey) {
+    notes.append(element("p", {class: "error", "data-testid": "key-changed"},
+        "The server now names another key than the one pinned here; ",
+        "checks below use the pinned one."));
+  }
+  return parseVerifierKey(vkey);
+}
+
+async function logPage(treeId: string) {
+  app.replaceChildren(element("h1", {}, `Log ${treeId}`));
+  const tree = (await listTrees()).find((t) => t.treeId === treeId);
+  if (tree === undefined) throw new Error(`no log ${treeId}`);
+  const notes = element("div");
+  app.append(notes);
+  const key = await trustedKey(tree, notes);
+  app.append(element("div", {class: "card"},
+      element("div", {}, "Origin: ", element("code", {}, tree.origin)),
+      element("div", {}, "Pinned key: ",
+              element("code", {"data-testid": "pinned-key"}, key.text)),
+      pinForm(tree.origin)));
+
+  // The checkpoint, signed by the pinned key.
+  app.append(element("h2", {}, "Checkpoint"));
+  const card = element("div", {class: "card"});
+  app.append(card);
+  let checkpoint: Checkpoint;
+  try {
+    const opened = await openNote(await checkpointText(treeId), [key]);
+    checkpoint = parseCheckpoint(opened.text);
+    card.append(
+        verdict("checkpoint-verdict", true, `signed by ${key.name}`),
+        element("div", {}, "Size: ",
+                element("span", {"data-testid": "tree-size"},
+                        checkpoint.size.toString())),
+        element("div", {}, "Root: ",
+                element("code", {}, toBase64(checkpoint.rootHash))),
+        element("div", {class: "note"}, opened.otherSignatures.length
+            ? `Also signed by ${opened.otherSignatures.join(", ")} (witness ` +
+              "cosignatures; their keys are not pinned here)"
+            : "No witness cosignatures."));
+  } catch (e) {
+    card.append(verdict("checkpoint-verdict", false, `INVALID: ${e}`));
+    return;
+  }
+
+  // Consistency with the checkpoint this browser saw before.
+  const seen = seenCheckpoint(tree.origin);
+  const consistency = element("div", {class: "card"});
+  app.append(consistency);
+  if (seen === null || BigInt(seen.size) === 0n) {
+    consistency.append(verdict("consistency-verdict", null,
+                               "first checkpoint seen here"));
+  } else {
+    const oldSize = BigInt(seen.size);
+    const oldRoot = Uint8Array.from(atob(seen.rootHash), (c) => c.charCodeAt(0));
+    try {
+      if (oldSize > checkpoint.size) throw new Error("the log shrank");
+      const proof = oldSize === checkpoint.size
+          ? [] : await consistencyProof(treeId, oldSize, checkpoint.size);
+      await verifyConsistency(oldSize, checkpoint.size, proof, oldRoot,
+                              checkpoint.rootHash);
+      consistency.append(verdict("consistency-verdict", true,
+          `consistent with the checkpoint of size ${oldSize} seen before`));
+    } catch (e) {
+      consistency.append(verdict("consistency-verdict", false,
+          `INVALID: not an extension of size ${oldSize} seen before: ${e}`));
+      return;  // A split view: keep the old checkpoint as the one remembered.
+    }
+  }
+  rememberCheckpoint(tree.origin, {size: checkpoint.size.toString(),
+                                   rootHash: toBase64(checkpoint.rootHash)});
+
+  // Leaves, each proven into the checkpoint.
+  app.append(element("h2", {}, "Leaves"));
+  const results = element("div");
+  const index = element("input", {name: "index", placeholder: "leaf index",
+                                  "data-testid": "leaf-index"});
+  const hash = element("input", {name: "hash",
+                                 placeholder: "leaf hash (hex)",
+                                 "data-testid": "leaf-hash"});
+  const form = element("form", {},
+      index, element("button", {type: "submit", "data-testid": "show-leaf"},
+                     "Show leaf"),
+      hash, element("button", {type: "button", "data-testid": "find-leaf"},
+                    "Find by hash"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    showLeaf(treeId, checkpoint, () => leafAt(treeId, BigInt(index.value),
+                                              checkpoint.size), results);
+  });
+  form.querySelector("[data-testid=find-leaf]")!.addEventListener("click", () => {
+    showLeaf(treeId, checkpoint, () => leafByHash(treeId, hash.value.trim(),
+                                                  checkpoint.size), results);
+  });
+  app.append(form, results);
+  const last = checkpoint.size;
+  for (let i = last - 1n; i >= 0n && i >= last - 5n; i--) {
+    await showLeaf(treeId, checkpoint,
+                   () => leafAt(treeId, i, checkpoint.size), results);
+  }
+}
+
+function pinForm(origin: string) {
+  const input = element("input", {placeholder: "verifier key from a trusted source",
+                                  "data-testid": "pin-input"});
+  const form = element("form", {}, input,
+      element("button", {type: "submit"}, "Pin this key"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const key = await parseVerifierKey(input.value);
+      if (key.name !== origin) throw new Error("the key names another origin");
+      pinKey(origin, key.text);
+      route();
+    } catch (e) {
+      form.append(element("span", {class: "error"}, String(e)));
+    }
+  });
+  return form;
+}
+
+async function showLeaf(treeId: string, checkpoint: Checkpoint,
+                        fetchLeaf: () => Promise<import("./api.js").LeafAnswer>,
+                        into: HTMLElement) {
+  const card = element("div", {class: "card", "data-testid": "leaf"});
+  into.prepend(card);
+  try {
+    const leaf = await fetchLeaf();
+    // The hash is computed here from the value, never taken from the server.
+    const leafHash = await hashLeaf(leaf.leafValue);
+    card.append(element("div", {}, `Leaf ${leaf.leafIndex} of log ${treeId}: `,
+                        element("code", {"data-testid": "leaf-value"},
+                                showValue(leaf.leafValue))),
+                element("div", {class: "note"}, "Hash: ",
+                        element("code", {}, toHex(leafHash))));
+    try {
+      if (BigInt(leaf.treeSize) !== checkpoint.size) {
+        throw new Error(`proof for size ${leaf.treeSize}, not ${checkpoint.size}`);
+      }
+      await verifyInclusion(BigInt(leaf.leafIndex), checkpoint.size, leafHash,
+                            leaf.proof, checkpoint.rootHash);
+      card.append(verdict("inclusion-verdict", true,
+          `included in the checkpoint of size ${checkpoint.size}`));
+    } catch (e) {
+      card.append(verdict("inclusion-verdict", false, `INVALID: ${e}`));
+    }
+  } catch (e) {
+    card.append(element("span", {class: "error"}, String(e)));
+  }
+}
+
+async function route() {
+  const path = location.hash.replace(/^#/, "") || "/";
+  const log = /^\/logs\/(\d+)$/.exec(path);
+  try {
+    if (log !== null) {
+      await logPage(log[1]);
+    } else {
+      await treesPage();
+    }
+  } catch (e) {
+    app.append(element("p", {class: "error", "data-testid": "page-error"},
+                       String(e)));
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();

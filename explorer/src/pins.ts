@@ -1,0 +1,34 @@
+// The keys the user trusts, kept in this browser: a log's note verifier key
+// pinned on first use (or pasted from an out-of-band source), and the
+// largest checkpoint seen per origin, to detect split views.
+
+const PREFIX = "trellis-explorer:";
+
+export function pinnedKey(origin: string): string | null {
+  return localStorage.getItem(`${PREFIX}key:${origin}`);
+}
+
+export function pinKey(origin: string, vkey: string): void {
+  localStorage.setItem(`${PREFIX}key:${origin}`, vkey);
+}
+
+export interface SeenCheckpoint {
+  size: string;  // Decimal.
+  rootHash: string;  // Base64.
+}
+
+export function seenCheckpoint(origin: string): SeenCheckpoint | null {
+  const text = localStorage.getItem(`${PREFIX}seen:${origin}`);
+  if (text === null) return null;
+  try {
+    const seen = JSON.parse(text) as SeenCheckpoint;
+    return typeof seen.size === "string" && typeof seen.rootHash === "string"
+        ? seen : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberCheckpoint(origin: string, seen: SeenCheckpoint): void {
+  localStorage.setItem(`${PREFIX}seen:${origin}`, JSON.stringify(seen));
+}
