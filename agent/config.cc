@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <variant>
 #include <vector>
 
@@ -353,16 +354,25 @@ absl::Status ApplyHealth(const Block& block, AgentConfig& config) {
   return absl::OkStatus();
 }
 
-// telemetry { Prometheus { host = "127.0.0.1" port = 9988 } }: the one
-// sink we serve; spire-agent's others are refused rather than ignored.
+// telemetry { Prometheus { host = "127.0.0.1" port = 9988 } }: the sink we
+// serve. spire-agent's other sinks and options are accepted (its files keep
+// working) and not served; anything else is an error.
 absl::Status ApplyTelemetry(const Block& block, AgentConfig& config) {
-  if (!block.attributes.empty())
-    return Unknown(block, block.attributes.begin()->first);
+  static const auto* const kSpireOptions = new std::set<std::string>{
+      "AllowedLabels",      "BlockedLabels", "AllowedPrefixes",
+      "BlockedPrefixes",    "MetricPrefix",  "EnableTrustDomainLabel",
+      "EnableHostnameLabel"};
+  static const auto* const kSpireSinks =
+      new std::set<std::string>{"Statsd", "DogStatsd", "M3", "InMem"};
+  for (const auto& [key, value] : block.attributes) {
+    if (!kSpireOptions->count(key)) return Unknown(block, key);
+  }
   for (const Block& sink : block.blocks) {
+    if (kSpireSinks->count(sink.name)) continue;
     if (sink.name != "Prometheus") {
       return absl::InvalidArgumentError(
-          absl::StrCat("config line ", sink.line, ": telemetry sink \"",
-                       sink.name, "\" is not served; use Prometheus"));
+          absl::StrCat("config line ", sink.line, ": unknown telemetry sink \"",
+                       sink.name, "\""));
     }
     std::string host = "localhost";
     std::string port;

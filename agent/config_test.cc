@@ -91,8 +91,15 @@ TEST(AgentConfigTest, TelemetryServesPrometheusOnly) {
   absl::StatusOr<AgentConfig> read = ParseConfig(FormatConfig(*config));
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->metrics_address, "127.0.0.1:9988");
+  // spire-agent's other sinks and options keep its files working.
+  absl::StatusOr<AgentConfig> spire_style = ParseConfig(
+      "telemetry {\n  MetricPrefix = \"x\"\n  Statsd {\n"
+      "    address = \"localhost:8125\"\n  }\n}\n");
+  ASSERT_TRUE(spire_style.ok()) << spire_style.status();
+  EXPECT_EQ(spire_style->metrics_address, "");
   for (const char* text : {
-           "telemetry {\n  Statsd {\n    address = \"x\"\n  }\n}\n",
+           "telemetry {\n  Graphite {\n    address = \"x\"\n  }\n}\n",
+           "telemetry {\n  colour = \"x\"\n}\n",
            "telemetry {\n  Prometheus {\n    host = \"h\"\n  }\n}\n",
            "telemetry {\n  Prometheus {\n    port = 70000\n  }\n}\n",
        }) {

@@ -134,6 +134,9 @@ class LogManager : public RecordSink {
     return coalescer_ != nullptr && !coalescer_->WritesAlone(leaves);
   }
 
+  // True if the tree exists, deleted or not.
+  bool HasTree(int64_t tree_id) const { return trees_->GetTree(tree_id).ok(); }
+
   // Most leaves (or proofs) one read returns.
   size_t max_leaves_per_read() const { return options_.max_leaves_per_read; }
 

@@ -149,28 +149,46 @@ grpc::ServerUnaryReactor* LogService::Serve(
     Response* response,
     grpc::Status (LogService::*method)(const Request*, Response*),
     bool blocking) {
+  // Charged before the call takes a place in the write queue, so that calls
+  // beyond a quota never hold one.
+  absl::StatusOr<std::optional<quota::Charge>> charge = Acquire(*request);
+  if (!charge.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpc(charge.status()));
+    return reactor;
+  }
   return RunUnary(
       context, blocking ? write_pool_ : nullptr, options_.max_queued_writes,
-      [this, request, response, method] {
-        return Charged(*request, *response,
-                       [&] { return (this->*method)(request, response); });
+      [this, request, response, method, charge = *std::move(charge)] {
+        const grpc::Status status = (this->*method)(request, response);
+        Settle(charge, status, *response);
+        return status;
       });
 }
 
-template <typename Request, typename Response, typename Call>
-grpc::Status LogService::Charged(const Request& request,
-                                 const Response& response, Call call) {
-  if (quotas_ == nullptr) return call();
+template <typename Request>
+absl::StatusOr<std::optional<quota::Charge>> LogService::Acquire(
+    const Request& request) {
+  // Trees that do not exist are not charged (the call fails anyway): made-up
+  // ids must not grow the quota tables or the metrics' series.
+  if (quotas_ == nullptr || !manager_->HasTree(request.log_id())) {
+    return std::nullopt;
+  }
   quota::Charge charge = ChargeFor(request);
   if (charge.kind == quota::Kind::kRead) {
     // A read is charged for what it can return, not for what it asks.
     charge.tokens = std::min<int64_t>(
         charge.tokens, static_cast<int64_t>(manager_->max_leaves_per_read()));
   }
-  if (absl::Status s = quotas_->Acquire(charge); !s.ok()) return ToGrpc(s);
-  const grpc::Status status = call();
-  quotas_->Return(charge, status.ok() ? NotAdded(response) : charge.tokens);
-  return status;
+  if (absl::Status s = quotas_->Acquire(charge); !s.ok()) return s;
+  return charge;
+}
+
+template <typename Response>
+void LogService::Settle(const std::optional<quota::Charge>& charge,
+                        const grpc::Status& status, const Response& response) {
+  if (!charge.has_value()) return;
+  quotas_->Return(*charge, status.ok() ? NotAdded(response) : charge->tokens);
 }
 
 // Queued writes go through the manager's coalescer when it takes them;
@@ -203,23 +221,17 @@ grpc::ServerUnaryReactor* LogService::QueueThen(
     const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
     Response* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::optional<quota::Charge> charge;
-  if (quotas_ != nullptr) {
-    charge = ChargeFor(*request);
-    if (absl::Status s = quotas_->Acquire(*charge); !s.ok()) {
-      reactor->Finish(ToGrpc(s));
-      return reactor;
-    }
+  absl::StatusOr<std::optional<quota::Charge>> charge = Acquire(*request);
+  if (!charge.ok()) {
+    reactor->Finish(ToGrpc(charge.status()));
+    return reactor;
   }
   manager_->QueueLeavesThen(
       request->log_id(), leaves,
-      [this, reactor, response, charge = std::move(charge)](
+      [this, reactor, response, charge = *std::move(charge)](
           absl::StatusOr<std::vector<storage::QueueOutcome>> outcomes) {
         const grpc::Status status = ReplyQueued(std::move(outcomes), response);
-        if (charge.has_value()) {
-          quotas_->Return(*charge,
-                          status.ok() ? NotAdded(*response) : charge->tokens);
-        }
+        Settle(charge, status, *response);
         reactor->Finish(status);
       });
   return reactor;

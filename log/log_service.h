@@ -5,6 +5,8 @@
 #ifndef TRELLIS_LOG_LOG_SERVICE_H_
 #define TRELLIS_LOG_LOG_SERVICE_H_
 
+#include <optional>
+
 #include "log/log_manager.h"
 #include "quota/quota_manager.h"
 #include "trillian_log_api.grpc.pb.h"
@@ -164,11 +166,14 @@ class LogService final : public trillian::TrillianLog::CallbackService {
       const google::protobuf::RepeatedPtrField<trillian::LogLeaf>& leaves,
       Response* response);
 
-  // Runs `call` if the request's quota charge passes; gives back what the
-  // call did not use.
-  template <typename Request, typename Response, typename Call>
-  grpc::Status Charged(const Request& request, const Response& response,
-                       Call call);
+  // The request's quota charge, taken (nullopt if nothing is charged), or
+  // the refusal.
+  template <typename Request>
+  absl::StatusOr<std::optional<quota::Charge>> Acquire(const Request& request);
+  // Gives back what the call did not use.
+  template <typename Response>
+  void Settle(const std::optional<quota::Charge>& charge,
+              const grpc::Status& status, const Response& response);
 
   LogManager* const manager_;
   const LogServiceOptions options_;

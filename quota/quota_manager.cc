@@ -125,30 +125,36 @@ std::vector<QuotaManager::Spec> QuotaManager::SpecsOf(const Charge& charge) {
 
 absl::Status QuotaManager::Acquire(const Charge& charge) {
   if (!enabled_ || charge.tokens <= 0) return absl::OkStatus();
-  if (charge.users.size() > kMaxChargedUsers) {
+  // charge_to matters (and is bounded) only when users have quotas.
+  const bool users_charged = user_[static_cast<int>(charge.kind)] != nullptr;
+  if (users_charged && charge.users.size() > kMaxChargedUsers) {
     return absl::InvalidArgumentError(
         absl::StrCat("charge_to names ", charge.users.size(),
                      " users; at most ", kMaxChargedUsers));
   }
   for (const std::string& user : charge.users) {
-    if (user.empty() || user.size() > kMaxUserBytes) {
+    if (users_charged && (user.empty() || user.size() > kMaxUserBytes)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "a charge_to user must be 1 to ", kMaxUserBytes, " bytes"));
     }
   }
   const std::vector<Spec> specs = SpecsOf(charge);
   const double tokens = static_cast<double>(charge.tokens);
-  for (size_t i = 0; i < specs.size(); ++i) {
-    double available = 0;
-    if (specs[i].buckets->Take(specs[i].key, tokens, &available)) continue;
-    refused_.Add({{"spec", specs[i].series}}).Increment();
-    if (options_.dry_run) continue;
-    for (size_t j = 0; j < i; ++j) specs[j].buckets->Give(specs[j].key, tokens);
-    return absl::ResourceExhaustedError(
-        Exhausted(specs[i].name, *specs[i].buckets, tokens, available));
-  }
+  std::vector<const Spec*> taken;
   for (const Spec& spec : specs) {
-    acquired_.Add({{"spec", spec.series}}).Increment(tokens);
+    double available = 0;
+    if (spec.buckets->Take(spec.key, tokens, &available)) {
+      taken.push_back(&spec);
+      continue;
+    }
+    refused_.Add({{"spec", spec.series}}).Increment();
+    if (options_.dry_run) continue;
+    for (const Spec* given : taken) given->buckets->Give(given->key, tokens);
+    return absl::ResourceExhaustedError(
+        Exhausted(spec.name, *spec.buckets, tokens, available));
+  }
+  for (const Spec* spec : taken) {
+    acquired_.Add({{"spec", spec->series}}).Increment(tokens);
   }
   return absl::OkStatus();
 }

@@ -159,6 +159,11 @@ TEST_F(QuotaManagerTest, ChargeToIsBounded) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(quotas.Acquire(Write(1, 1, {""})).code(),
             absl::StatusCode::kInvalidArgument);
+  // Without user quotas of that kind, charge_to is not looked at.
+  EXPECT_TRUE(
+      quotas
+          .Acquire(Charge{1, Kind::kRead, 1, std::vector<std::string>(9, "u")})
+          .ok());
 }
 
 TEST(LimitTest, TextForms) {

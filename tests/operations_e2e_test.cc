@@ -530,7 +530,17 @@ TEST(QuotaTest, WritesBeyondATreesOrAUsersQuotaAreRefusedAndCounted) {
         << "a read charged to nobody has no user quota";
   }
 
+  // A made-up tree is not charged: NOT_FOUND, and no series of its own.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(QueueCharged(*server, 4242, 1, {}).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+
   const nlohmann::json scrape = ScrapeMetrics(server->metrics_port());
+  EXPECT_EQ(
+      scrape["families"]["trellis_quota_acquired_tokens_total"].dump().find(
+          "trees/4242/"),
+      std::string::npos);
   EXPECT_EQ(MetricSum(scrape, "trellis_quota_refused_requests_total",
                       {{"spec", absl::StrCat("trees/", first.id, "/write")}}),
             1);

@@ -9,6 +9,12 @@ namespace {
 
 using nlohmann::json;
 
+// A body as JSON text; bytes that are not UTF-8 (an IMA list names files
+// as the kernel found them) become U+FFFD rather than an exception.
+std::string Text(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 absl::StatusOr<VerifierClient::Reply> ReplyOf(const httplib::Result& res) {
   if (!res) {
     return absl::UnavailableError(absl::StrCat(
@@ -64,7 +70,7 @@ VerifierClient::~VerifierClient() = default;
 
 absl::StatusOr<json> VerifierClient::Post(const std::string& path,
                                           const json& body) {
-  return Results(client_->Post(path, body.dump(), "application/json"));
+  return Results(client_->Post(path, Text(body), "application/json"));
 }
 
 absl::StatusOr<json> VerifierClient::Get(const std::string& path) {
@@ -73,7 +79,7 @@ absl::StatusOr<json> VerifierClient::Get(const std::string& path) {
 
 absl::StatusOr<VerifierClient::Reply> VerifierClient::Exchange(
     const std::string& path, const json& body) {
-  return ReplyOf(client_->Post(path, body.dump(), "application/json"));
+  return ReplyOf(client_->Post(path, Text(body), "application/json"));
 }
 
 }  // namespace trellis::attest

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace trellis::cli {
 namespace {
@@ -36,6 +37,11 @@ size_t EditDistance(const std::string& a, const std::string& b) {
     }
   }
   return row[b.size()];
+}
+
+// `text` as one single-quoted shell word.
+std::string ShellQuoted(const std::string& text) {
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'");
 }
 
 std::vector<std::string> Names() {
@@ -223,8 +229,8 @@ complete -F _trellis trellis
 std::string ZshCompletion(const std::vector<std::string>& flags) {
   std::string commands;
   for (const CommandSpec& command : Commands()) {
-    absl::StrAppend(&commands, "    '", command.name, ":", command.summary,
-                    "'\n");
+    absl::StrAppend(&commands, "    ",
+                    ShellQuoted(command.name + ":" + command.summary), "\n");
   }
   std::string values;
   for (const auto& [flag, words] : FlagValues()) {

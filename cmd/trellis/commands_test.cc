@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -25,7 +26,7 @@ struct ShellRun {
 // Runs `shell` on `script`, from the runfiles directory (where the real
 // cmd/trellis/trellis is).
 ShellRun RunShell(const std::string& shell, const std::string& script,
-             const TempDir& dir) {
+                  const TempDir& dir) {
   const std::string err_file = dir.path() + "/stderr";
   ShellRun run;
   std::FILE* pipe =
@@ -88,6 +89,46 @@ TEST(CompletionTest, BashCompletesCommandsVerbsFlagsAndValues) {
   EXPECT_EQ(BashComplete("trellis tree create --type = P"), "PREORDERED_LOG\n");
   EXPECT_EQ(BashComplete("trellis admin re"), "restore\n");
   EXPECT_EQ(BashComplete("trellis comp"), "completion\n");
+}
+
+// What the zsh completion function offers, with zsh's completion builtins
+// replaced by ones that print their candidates.
+std::string ZshComplete(const std::string& words, int current,
+                        const std::string& prefix) {
+  TempDir dir;
+  const std::string script = dir.path() + "/complete.zsh";
+  std::ofstream(script) << "compdef() { :; }\n"
+                        << "_describe() { print -rl -- \"${(@P)2}\" }\n"
+                        << "compadd() { while [[ $1 == -* ]]; do shift; done; "
+                           "print -rl -- \"$@\" }\n"
+                        << "compset() { :; }\n"
+                        << "_files() { print files }\n"
+                        << "source <(cmd/trellis/trellis completion zsh)\n"
+                        << "words=(" << words << ")\nCURRENT=" << current
+                        << "\nPREFIX='" << prefix << "'\n_trellis\n";
+  ShellRun result = RunShell("/usr/bin/zsh -f", script, dir);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+  return result.out;
+}
+
+TEST(CompletionTest, ZshCompletesCommandsWithTheirSummariesAndVerbs) {
+  if (access("/usr/bin/zsh", X_OK) != 0) GTEST_SKIP() << "no zsh";
+  const std::string commands = ZshComplete("trellis ''", 2, "");
+  // Summaries with apostrophes stay whole.
+  EXPECT_NE(commands.find("\nhost:forget a host's registered TPM "
+                          "(operators)\n"),
+            std::string::npos)
+      << commands;
+  EXPECT_NE(commands.find("\ngta:the GTA-compatible service's resources\n"),
+            std::string::npos)
+      << commands;
+  EXPECT_EQ(std::count(commands.begin(), commands.end(), '\n'),
+            static_cast<long>(Commands().size()));
+  EXPECT_EQ(ZshComplete("trellis log ap", 3, "ap"),
+            "init\nappend\nroot\nleaves\nprove\nconsistency\n");
+  EXPECT_EQ(ZshComplete("trellis --output=", 2, "--output="),
+            "auto\njson\ntable\n");
 }
 
 TEST(CompletionTest, ZshScriptLoadsIntoCompletionSystem) {

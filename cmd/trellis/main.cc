@@ -109,6 +109,9 @@ ABSL_FLAG(std::vector<std::string>, file, {},
           "log append: files whose whole contents are one leaf each.");
 ABSL_FLAG(bool, wait, false,
           "log append: wait until the appended leaves are integrated.");
+ABSL_FLAG(int64_t, batch, 1000,
+          "log append: leaves per QueueLeaves call (fewer under a smaller "
+          "quota burst).");
 ABSL_FLAG(int64_t, start, 0, "log leaves: first index.");
 ABSL_FLAG(int64_t, count, 10, "log leaves: how many.");
 ABSL_FLAG(int64_t, index, -1, "log prove: leaf index.");
@@ -387,12 +390,14 @@ int Append(Client& client, const trillian::Tree& tree,
   if (values.empty()) Fail(kUsage, "nothing to append");
   size_t added = 0, duplicates = 0;
   std::string last_hash;
-  constexpr size_t kBatch = 1000;
+  const int64_t batch = absl::GetFlag(FLAGS_batch);
+  if (batch < 1 || batch > 50000) Fail(kUsage, "--batch must be 1 to 50000");
+  const size_t per_call = static_cast<size_t>(batch);
   Progress queued("append:", values.size(), "leaves");
-  for (size_t begin = 0; begin < values.size(); begin += kBatch) {
+  for (size_t begin = 0; begin < values.size(); begin += per_call) {
     trillian::QueueLeavesRequest request;
     request.set_log_id(tree.tree_id());
-    for (size_t i = begin; i < std::min(values.size(), begin + kBatch); ++i) {
+    for (size_t i = begin; i < std::min(values.size(), begin + per_call); ++i) {
       request.add_leaves()->set_leaf_value(values[i]);
     }
     trillian::QueueLeavesResponse response;

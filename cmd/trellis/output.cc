@@ -32,8 +32,9 @@ std::string Cell(const json& value) {
   } else {
     text = value.dump();
   }
+  // No control characters reach the terminal (escapes could rewrite it).
   for (char& c : text) {
-    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
   if (text.size() > kMaxCell) text = text.substr(0, kMaxCell - 3) + "...";
   return text;

@@ -38,10 +38,13 @@ TEST(RenderTableTest, ObjectsAreKeyValueLinesThenTheirLists) {
 }
 
 TEST(RenderTableTest, LongAndMultilineValuesStayOnOneShortLine) {
-  const json row = {{"key", std::string(100, 'a')}, {"note", "one\ntwo"}};
+  const json row = {{"key", std::string(100, 'a')},
+                    {"note", "one\ntwo"},
+                    {"sneaky", "a\x1b[2Jb\x07"}};
   const std::string table = RenderTable(row);
   EXPECT_NE(table.find(std::string(61, 'a') + "...\n"), std::string::npos);
   EXPECT_NE(table.find("one two\n"), std::string::npos);
+  EXPECT_NE(table.find("a [2Jb \n"), std::string::npos) << "no escapes";
   EXPECT_EQ(RenderTable(json("plain")), "plain\n");
 }
 
