@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Trellis' Debian package: trellisd, trellis, trellis-tpm and
-# trellis-agent, their systemd units and configuration files, into dist/.
+# trellis-agent, their systemd units and configuration files, and the
+# browser explorer's pages, into dist/.
 #
 #   scripts/package.sh [--version=V] [--out=DIR] [--no-build]
 #                      [--compression=xz|zstd|gzip|none]
@@ -34,6 +35,11 @@ fi
 binaries=(trellisd trellis trellis-tpm trellis-agent)
 if [ "$build" = 1 ]; then
   bazel build "${binaries[@]/#///cmd/}" >&2
+  bash scripts/build_explorer.sh >&2
+fi
+if [ ! -f explorer/dist/index.html ]; then
+  echo "package: explorer/dist is missing: run scripts/build_explorer.sh" >&2
+  exit 1
 fi
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
@@ -47,6 +53,11 @@ for b in "${binaries[@]}"; do
 done
 install -m 0644 packaging/systemd/*.service "$root/lib/systemd/system/"
 install -m 0644 packaging/etc/* "$root/etc/trellis/"
+install -d "$root/etc/logrotate.d"
+install -m 0644 packaging/logrotate/trellis "$root/etc/logrotate.d/trellis"
+install -d "$root/usr/share/trellis/explorer/assets"
+install -m 0644 explorer/dist/index.html "$root/usr/share/trellis/explorer/"
+install -m 0644 explorer/dist/assets/* "$root/usr/share/trellis/explorer/assets/"
 install -m 0644 README.md "$root/usr/share/doc/trellis/README.md"
 gzip -9n "$root/usr/share/doc/trellis/README.md"
 install -m 0755 packaging/debian/postinst packaging/debian/prerm \

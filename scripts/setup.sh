@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package Trellis needs to build, test and run, builds
-# the Rego engine (scripts/build_rego.sh) and the test peers
-# (scripts/build_peers.sh).
+# the Rego engine (scripts/build_rego.sh), the test peers
+# (scripts/build_peers.sh) and the browser explorer (scripts/build_explorer.sh).
 # Idempotent: packages already installed are skipped, apt runs only if something is missing.
 set -euo pipefail
 
@@ -18,6 +18,8 @@ PACKAGES=(
   libtomlplusplus-dev prometheus-cpp-dev
   # packaging and its install test (a Debian chroot); the CLI's zsh completion test
   dpkg-dev debootstrap zsh
+  # the browser explorer's end-to-end test (playwright-core drives it)
+  chromium
   # TPM (later issues) and its software TPM for tests
   libtss2-dev swtpm swtpm-tools tpm2-tools
   # tests, benchmarks, fuzzing
@@ -52,3 +54,7 @@ bash "$(dirname "$0")/build_rego.sh"
 # Real peers for end-to-end tests (spire-agent, spire-server), built from the
 # Go module proxy into ~/.cache/trellis once; later runs return at once.
 bash "$(dirname "$0")/build_peers.sh" >/dev/null
+
+# The browser explorer (TypeScript, Vite) into explorer/dist, which
+# trellisd serves with --explorer_dir.
+bash "$(dirname "$0")/build_explorer.sh" >/dev/null

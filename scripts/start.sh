@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bazel build //cmd/trellisd //cmd/trellis
 echo "CLI: $(pwd)/bazel-bin/cmd/trellis/trellis"
-exec bazel-bin/cmd/trellisd/trellisd --data_dir=trellis-data "$@"
+echo "Explorer: http://127.0.0.1:8091/explorer/"
+exec bazel-bin/cmd/trellisd/trellisd --data_dir=trellis-data \
+  --explorer_dir=explorer/dist "$@"

@@ -16,6 +16,12 @@ passed=$(grep -cE '^//.* PASSED in' "$log")
 failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS)' "$log")
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed"
+# The browser explorer in Debian's Chromium (playwright-core) against a real
+# trellisd; screenshots into docs/explorer/.
+if ! node --test tests/explorer/explorer_test.mjs; then
+  echo "explorer: the browser test failed"
+  status=1
+fi
 # The Debian package, installed, run, upgraded and removed in a Debian 12
 # chroot (tests/package/install_test.sh; root only).
 if [ "$(id -u)" = 0 ]; then

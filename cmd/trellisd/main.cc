@@ -216,6 +216,10 @@ ABSL_FLAG(std::string, tlog_tls_cert, "",
           "tlog-tiles listener certificate chain (PEM); empty: plaintext "
           "(the content is public and signed).");
 ABSL_FLAG(std::string, tlog_tls_key, "", "tlog-tiles listener key (PEM).");
+ABSL_FLAG(std::string, explorer_dir, "",
+          "The browser explorer's built files (scripts/build_explorer.sh "
+          "makes explorer/dist), served under /explorer/ on the tlog "
+          "listener; empty: only its JSON API.");
 ABSL_FLAG(std::string, tlog_port_file, "",
           "If set, the tlog-tiles port is written here once listening.");
 ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(1),
@@ -389,6 +393,7 @@ int main(int argc, char** argv) {
   options.tlog.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
   options.tlog.origin_prefix = absl::GetFlag(FLAGS_checkpoint_origin_prefix);
   options.tlog.witness_timeout = absl::GetFlag(FLAGS_witness_timeout);
+  options.tlog.explorer_dir = absl::GetFlag(FLAGS_explorer_dir);
   options.tlog.witness_name = absl::GetFlag(FLAGS_witness_name);
   options.tlog.witness_logs = absl::GetFlag(FLAGS_witness_logs);
   options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);

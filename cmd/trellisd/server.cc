@@ -13,6 +13,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "log/explorer_http.h"
 #include "log/tiles_http.h"
 #include "logging/grpc_request_log.h"
 #include "logging/http_request_log.h"
@@ -253,6 +254,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!options.tlog.http.address.empty()) {
     http::Router router;
     log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
+    if (absl::Status s = log::AddExplorerRoutes(
+            server->trees_.get(), server->log_manager_.get(),
+            options.tlog.explorer_dir, router);
+        !s.ok()) {
+      return s;
+    }
     if (server->witness_) {
       witness::AddWitnessRoutes(server->witness_.get(), router);
     }

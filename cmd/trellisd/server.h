@@ -60,6 +60,9 @@ struct TlogOptions {
   // lines). Its verifier key is written to <data_dir>/witness.vkey.
   std::string witness_name;
   std::string witness_logs;
+  // The browser explorer's built files (explorer/dist), served under
+  // /explorer/ with its JSON API; empty: the API only.
+  std::string explorer_dir;
 };
 
 struct ServerOptions {

@@ -90,6 +90,8 @@ if [ ! -f "$seed" ]; then
     { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap"; }
   tar -C "$work/seed" -cf "$seed.tmp" . && mv "$seed.tmp" "$seed"
   rm -rf "$work/seed"
+  # Seeds of older dependency lists are not needed again.
+  find "$cache_dir" -maxdepth 1 -name 'package-root-*.tar' ! -name "${seed##*/}" -delete
 fi
 mkdir "$root"
 tar -C "$root" -xf "$seed"
@@ -108,6 +110,8 @@ trellis_gid=${trellis_ids#*:}
 grep -qE '^[0-9a-f]{64}$' "$root/etc/trellis/kek" || fail "the key is not 64 hex digits"
 as_root getent passwd trellis | grep -q ':/var/lib/trellis:/usr/sbin/nologin$' ||
   fail "the trellis user"
+[ "$(stat -c '%u:%g %a' "$root/var/log/trellis")" = "$trellis_ids 750" ] ||
+  fail "/var/log/trellis is $(stat -c '%u:%g %a' "$root/var/log/trellis")"
 
 # The units as systemd reads them on this system, with the binaries
 # installed (warnings are failures).
@@ -123,9 +127,11 @@ done
 
 # The operator's own settings: free ports, what the test does not use off.
 cat >>"$root/etc/trellis/trellisd.toml" <<'CONF'
+log_file = "/var/log/trellis/trellisd.log"
 grpc_addr = "127.0.0.1:0"
 port_file = "/var/lib/trellis/grpc.port"
 tlog_addr = "127.0.0.1:0"
+tlog_port_file = "/var/lib/trellis/tlog.port"
 metrics_addr = ""
 verifier_addr = ""
 spire_addr = ""
@@ -140,6 +146,8 @@ tree=$(trellis_cli tree create --name=package-test |
 trellis_cli log append "$tree" first second third --wait >/dev/null
 [ "$(tree_size "$tree")" = 3 ] || fail "size $(tree_size "$tree") after 3 leaves"
 stop_trellisd
+grep -q ' info trellisd: serving ' "$root/var/log/trellis/trellisd.log" ||
+  fail "no log in /var/log/trellis/trellisd.log"
 kek_before=$(sha256sum <"$root/etc/trellis/kek")
 
 echo "package test: upgrade over the data directory"
@@ -154,12 +162,19 @@ start_trellisd
 trellis_cli log append "$tree" fourth --wait >/dev/null
 [ "$(tree_size "$tree")" = 4 ] || fail "no writes after the upgrade"
 trellis_cli log prove "$tree" --value=second >/dev/null || fail "no proof after the upgrade"
+# The explorer's pages and API on the tiles listener.
+tlog_port=$(cat "$root/var/lib/trellis/tlog.port")
+curl -sf "http://127.0.0.1:$tlog_port/explorer/" | grep -q '<title>Trellis explorer</title>' ||
+  fail "the explorer's page is not served"
+curl -sf "http://127.0.0.1:$tlog_port/explorer/api/trees" | grep -q "\"treeId\":\"$tree\"" ||
+  fail "the explorer's API does not list the log"
 stop_trellisd
 
 echo "package test: remove and purge"
 as_root dpkg -r trellis >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -r"; }
 [ ! -e "$root/usr/bin/trellisd" ] || fail "trellisd left after remove"
 [ -f "$root/etc/trellis/trellisd.toml" ] || fail "remove took the configuration"
+[ -f "$root/etc/logrotate.d/trellis" ] || fail "remove took the logrotate file"
 as_root dpkg -P trellis >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -P"; }
 [ ! -e "$root/etc/trellis/trellisd.toml" ] || fail "purge left the configuration"
 [ -f "$root/etc/trellis/kek" ] && [ -d "$root/var/lib/trellis" ] &&

@@ -1,6 +1,7 @@
 // golang.org/x/mod/sumdb/note's own test vectors (note_test.go), and a
 // checkpoint's shape.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { test } from "node:test";
 
 import { NoteError, openNote, parseCheckpoint, parseVerifierKey } from "./note.js";
@@ -32,6 +33,19 @@ test("verifier keys", async () => {
        ]) {
     await assert.rejects(parseVerifierKey(bad), NoteError, bad);
   }
+});
+
+test("keys whose base64 holds a +", async () => {
+  // 0xfb 0xef 0xbe in base64 is "++++": the id computed by node's own hash.
+  const typeAndKey = Buffer.concat([Buffer.from([1]), Buffer.alloc(32, 0xfb)]);
+  const id = createHash("sha256")
+      .update(Buffer.concat([Buffer.from("example.com/log\n"), typeAndKey]))
+      .digest().readUInt32BE(0).toString(16).padStart(8, "0");
+  const vkey = `example.com/log+${id}+${typeAndKey.toString("base64")}`;
+  assert.ok(vkey.split("+").length > 3, vkey);
+  const key = await parseVerifierKey(vkey);
+  assert.equal(key.name, "example.com/log");
+  assert.equal(key.publicKey[0], 0xfb);
 });
 
 test("notes open with the signatures of known keys", async () => {

@@ -37,11 +37,12 @@ async function keyId(name: string, typeAndKey: Uint8Array): Promise<number> {
 
 // "<name>+<8 hex digits>+<base64(0x01 || 32-byte key)>".
 export async function parseVerifierKey(vkey: string): Promise<VerifierKey> {
-  const parts = vkey.trim().split("+");
-  if (parts.length !== 3 || !validName(parts[0]) ||
-      !/^[0-9a-f]{8}$/.test(parts[1])) {
+  // Names hold no "+"; base64 keys may.
+  const match = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey.trim());
+  if (match === null || !validName(match[1])) {
     throw new NoteError("not a verifier key (name+hash+key)");
   }
+  const parts = [match[1], match[2], match[3]];
   const typeAndKey = base64(parts[2]);
   if (typeAndKey.length !== 33 || typeAndKey[0] !== ED25519) {
     throw new NoteError("not an Ed25519 verifier key");

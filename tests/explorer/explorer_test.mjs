@@ -1,0 +1,187 @@
+// The browser explorer end to end: a real trellisd serving the built pages
+// (scripts/build_explorer.sh), a log written with the trellis CLI, and
+// Debian's Chromium driven by playwright-core. The pages load, the
+// checkpoint verifies against the key pinned on first visit, leaves'
+// inclusion proofs verify in the page; a tampered proof, a tampered
+// checkpoint and a rolled-back log show as invalid. Run from the repository
+// root after the build (EXPLORER_SCREENSHOTS=docs/explorer refreshes the
+// screenshots in docs/):
+//   node --test tests/explorer/explorer_test.mjs
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test, after, before } from "node:test";
+import { createRequire } from "node:module";
+
+const require = createRequire(new URL("../../explorer/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+
+const root = process.cwd();
+const trellisd = join(root, "bazel-bin/cmd/trellisd/trellisd");
+const trellis = join(root, "bazel-bin/cmd/trellis/trellis");
+// Screenshots for docs/explorer/ when asked (EXPLORER_SCREENSHOTS=docs/explorer).
+let shots;
+const work = mkdtempSync(join(tmpdir(), "trellis-explorer-"));
+let server, browser, base, treeId, operator;
+
+async function waitFor(condition, what, seconds = 30) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function cli(...args) {
+  const run = spawnSync(trellis, [`--addr=${operator}`, "--output=json", ...args],
+                        { encoding: "utf8", env: { ...process.env, XDG_STATE_HOME: work } });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout;
+}
+
+before(async () => {
+  assert.ok(existsSync(join(root, "explorer/dist/index.html")),
+            "run scripts/build_explorer.sh first");
+  server = spawn(trellisd, [
+    `--data_dir=${work}/data`, "--grpc_addr=127.0.0.1:0", `--port_file=${work}/grpc.port`,
+    "--tlog_addr=127.0.0.1:0", `--tlog_port_file=${work}/tlog.port`,
+    "--metrics_addr=", "--verifier_addr=", "--spire_addr=",
+    "--checkpoint_interval=100ms", `--explorer_dir=${root}/explorer/dist`,
+  ], { stdio: ["ignore", "ignore", "inherit"] });
+  const port = await waitFor(() => existsSync(`${work}/tlog.port`) &&
+      readFileSync(`${work}/tlog.port`, "utf8").trim(), "trellisd");
+  base = `http://127.0.0.1:${port}`;
+  operator = `unix:${work}/data/operator.sock`;
+  treeId = JSON.parse(cli("tree", "create", "--name=explorer-demo")).treeId;
+  cli("log", "append", treeId, "--wait", "first leaf", "second leaf",
+      "third leaf", "fourth leaf", "fifth leaf", "sixth leaf");
+  await waitFor(async () => {
+    const r = await fetch(`${base}/logs/${treeId}/checkpoint`);
+    return r.ok && (await r.text()).split("\n")[1] === "6";
+  }, "the checkpoint of 6 leaves");
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"],
+  });
+  shots = process.env.EXPLORER_SCREENSHOTS ?? join(work, "screenshots");
+  mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+// Waits for `testId` to show; on failure, says what the page shows instead.
+async function shown(page, testId) {
+  try {
+    await page.locator(`[data-testid=${testId}]`).first().waitFor({ timeout: 15000 });
+  } catch (e) {
+    const text = await page.locator("#app").innerText().catch(() => "?");
+    throw new Error(`${testId} never showed; the page shows:\n${text}\n${e}`);
+  }
+}
+
+async function verdicts(page, testId) {
+  return page.locator(`[data-testid=${testId}]`).evaluateAll(
+      (nodes) => nodes.map((n) => n.getAttribute("data-verdict")));
+}
+
+test("trees, checkpoint and leaves verify in the page", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/explorer/`);
+  await shown(page, `tree-${treeId}`);
+  await page.screenshot({ path: join(shots, "trees.png") });
+  await page.locator(`[data-testid=tree-${treeId}]`).click();
+  await shown(page, "checkpoint-verdict");
+  assert.deepEqual(await verdicts(page, "checkpoint-verdict"), ["valid"]);
+  assert.equal(await page.locator("[data-testid=tree-size]").textContent(), "6");
+  assert.equal(await page.locator("[data-testid=pinned-now]").count(), 1);
+  // The five latest leaves, each proven into the checkpoint.
+  await waitFor(async () => (await verdicts(page, "inclusion-verdict")).length === 5,
+                "five leaves");
+  assert.deepEqual(await verdicts(page, "inclusion-verdict"), Array(5).fill("valid"));
+  // Leaf 0 by index.
+  await page.fill("[data-testid=leaf-index]", "0");
+  await page.click("[data-testid=show-leaf]");
+  await waitFor(async () => (await verdicts(page, "inclusion-verdict")).length === 6,
+                "leaf 0");
+  assert.equal(await page.locator("[data-testid=leaf-value]").first().textContent(),
+               "first leaf");
+  assert.equal((await verdicts(page, "inclusion-verdict"))[0], "valid");
+  await page.screenshot({ path: join(shots, "log.png"), fullPage: true });
+
+  // More leaves; the next visit proves the log extends the one seen.
+  cli("log", "append", treeId, "--wait", "seventh leaf");
+  await waitFor(async () => {
+    const r = await fetch(`${base}/logs/${treeId}/checkpoint`);
+    return (await r.text()).split("\n")[1] === "7";
+  }, "the checkpoint of 7 leaves");
+  await page.reload();
+  await shown(page, "consistency-verdict");
+  assert.deepEqual(await verdicts(page, "consistency-verdict"), ["valid"]);
+  assert.equal(await page.locator("[data-testid=pinned-now]").count(), 0);
+  await context.close();
+});
+
+test("a tampered proof, checkpoint or history shows as invalid", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  // A proof with one bit of its first hash flipped.
+  await page.route(`**/explorer/api/logs/${treeId}/leaves/*`, async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    const hash = Buffer.from(body.proof[0], "base64");
+    hash[0] ^= 1;
+    body.proof[0] = hash.toString("base64");
+    await route.fulfill({ response, json: body });
+  });
+  await page.goto(`${base}/explorer/#/logs/${treeId}`);
+  await waitFor(async () => (await verdicts(page, "inclusion-verdict")).length === 5,
+                "five leaves");
+  assert.deepEqual(await verdicts(page, "inclusion-verdict"), Array(5).fill("invalid"));
+  await page.screenshot({ path: join(shots, "tampered-proof.png"), fullPage: true });
+  await page.unroute(`**/explorer/api/logs/${treeId}/leaves/*`);
+
+  // A checkpoint whose size was changed after signing.
+  await page.route(`**/logs/${treeId}/checkpoint`, async (route) => {
+    const response = await route.fetch();
+    const text = (await response.text()).replace(/\n7\n/, "\n8\n");
+    await route.fulfill({ response, body: text });
+  });
+  await page.reload();
+  await shown(page, "checkpoint-verdict");
+  assert.deepEqual(await verdicts(page, "checkpoint-verdict"), ["invalid"]);
+  await page.unroute(`**/logs/${treeId}/checkpoint`);
+
+  // A server that shows an older, different history: the checkpoint this
+  // browser remembers (size 7) is not extended by it.
+  await page.route(`**/explorer/api/logs/${treeId}/consistency*`, async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    body.proof = body.proof.map((h) => {
+      const b = Buffer.from(h, "base64"); b[31] ^= 0x80; return b.toString("base64");
+    });
+    await route.fulfill({ response, json: body });
+  });
+  cli("log", "append", treeId, "--wait", "eighth leaf");
+  await waitFor(async () => {
+    const r = await fetch(`${base}/logs/${treeId}/checkpoint`);
+    return (await r.text()).split("\n")[1] === "8";
+  }, "the checkpoint of 8 leaves");
+  await page.reload();
+  await shown(page, "consistency-verdict");
+  assert.deepEqual(await verdicts(page, "consistency-verdict"), ["invalid"]);
+  await context.close();
+});
