@@ -82,13 +82,31 @@ json Hashes(const std::vector<std::string>& hashes) {
   return out;
 }
 
+// Sizes and indices as decimal strings: JavaScript numbers stop being exact
+// at 2^53. extra_data stays out: the tiles never publish it.
 json LeafJson(const trillian::LogLeaf& leaf, int64_t tree_size,
               const std::vector<std::string>& proof) {
-  return {{"leafIndex", leaf.leaf_index()},
+  return {{"leafIndex", absl::StrCat(leaf.leaf_index())},
           {"leafValue", absl::Base64Escape(leaf.leaf_value())},
-          {"extraData", absl::Base64Escape(leaf.extra_data())},
-          {"treeSize", tree_size},
+          {"treeSize", absl::StrCat(tree_size)},
           {"proof", Hashes(proof)}};
+}
+
+// Leaves are shown only for logs whose tiles publish them (entry bundles):
+// the explorer serves nothing the tiles do not.
+absl::Status PublishesEntries(storage::TreeStorage* trees, int64_t log_id) {
+  absl::StatusOr<trillian::Tree> tree = trees->GetTree(log_id);
+  if (!tree.ok()) return tree.status();
+  trellis::LogSettings settings;
+  if (tree->tree_type() == trillian::MAP ||
+      !tree->storage_settings().UnpackTo(&settings) ||
+      !settings.entry_bundles()) {
+    return absl::NotFoundError(
+        absl::StrCat("tree ", log_id,
+                     " does not publish its entries (a map, or a log "
+                     "created with entry_bundles off)"));
+  }
+  return absl::OkStatus();
 }
 
 const absl::Status kBeyondRoot =
@@ -187,31 +205,40 @@ absl::Status AddExplorerRoutes(storage::TreeStorage* trees, LogManager* logs,
              });
 
   // A leaf by index with its inclusion proof at tree_size.
-  router.Get(absl::StrCat(kLogPrefix, R"(leaves/([0-9]{1,19}))"),
-             [logs](const http::Request& request, http::Response& response) {
-               int64_t log_id = 0, index = 0;
-               if (!absl::SimpleAtoi(request.path_params[0], &log_id) ||
-                   !absl::SimpleAtoi(request.path_params[1], &index)) {
-                 return Fail(response, absl::InvalidArgumentError("bad path"));
-               }
-               absl::StatusOr<int64_t> size = Number(request, "tree_size");
-               if (!size.ok()) return Fail(response, size.status());
-               absl::StatusOr<AtHead<LogManager::Entry>> entry =
-                   logs->EntryAndProof(log_id, index, *size);
-               if (!entry.ok()) return Fail(response, entry.status());
-               if (!entry->value.has_value()) {
-                 return Fail(response, kBeyondRoot);
-               }
-               Reply(response, LeafJson(entry->value->leaf, *size,
-                                        entry->value->proof.hashes));
-             });
+  router.Get(
+      absl::StrCat(kLogPrefix, R"(leaves/([0-9]{1,19}))"),
+      [trees, logs](const http::Request& request, http::Response& response) {
+        int64_t log_id = 0, index = 0;
+        if (!absl::SimpleAtoi(request.path_params[0], &log_id) ||
+            !absl::SimpleAtoi(request.path_params[1], &index)) {
+          return Fail(response, absl::InvalidArgumentError("bad path"));
+        }
+        if (absl::Status s = PublishesEntries(trees, log_id); !s.ok()) {
+          return Fail(response, s);
+        }
+        absl::StatusOr<int64_t> size = Number(request, "tree_size");
+        if (!size.ok()) return Fail(response, size.status());
+        absl::StatusOr<AtHead<LogManager::Entry>> entry =
+            logs->EntryAndProof(log_id, index, *size);
+        if (!entry.ok()) return Fail(response, entry.status());
+        // EntryAndProof answers a size beyond the root at the root.
+        if (!entry->value.has_value() ||
+            static_cast<uint64_t>(*size) > entry->head.root.tree_size) {
+          return Fail(response, kBeyondRoot);
+        }
+        Reply(response,
+              LeafJson(entry->value->leaf, *size, entry->value->proof.hashes));
+      });
 
   // The first leaf with a Merkle leaf hash (hex), with its proof.
   router.Get(
       absl::StrCat(kLogPrefix, "leaves"),
-      [logs](const http::Request& request, http::Response& response) {
+      [trees, logs](const http::Request& request, http::Response& response) {
         int64_t log_id = 0;
         absl::SimpleAtoi(request.path_params[0], &log_id);
+        if (absl::Status s = PublishesEntries(trees, log_id); !s.ok()) {
+          return Fail(response, s);
+        }
         const std::string hex = request.QueryParam("hash");
         if (hex.size() != 64 ||
             hex.find_first_not_of("0123456789abcdefABCDEF") !=
@@ -225,7 +252,8 @@ absl::Status AddExplorerRoutes(storage::TreeStorage* trees, LogManager* logs,
         absl::StatusOr<AtHead<std::vector<InclusionProof>>> proofs =
             logs->InclusionProofsByHash(log_id, hash, *size);
         if (!proofs.ok()) return Fail(response, proofs.status());
-        if (!proofs->value.has_value()) {
+        if (!proofs->value.has_value() ||
+            static_cast<uint64_t>(*size) > proofs->head.root.tree_size) {
           return Fail(response, kBeyondRoot);
         }
         const InclusionProof& proof = proofs->value->front();
@@ -240,24 +268,26 @@ absl::Status AddExplorerRoutes(storage::TreeStorage* trees, LogManager* logs,
         Reply(response, LeafJson(leaves->value->front(), *size, proof.hashes));
       });
 
-  router.Get(absl::StrCat(kLogPrefix, "consistency"),
-             [logs](const http::Request& request, http::Response& response) {
-               int64_t log_id = 0;
-               absl::SimpleAtoi(request.path_params[0], &log_id);
-               absl::StatusOr<int64_t> first = Number(request, "first");
-               absl::StatusOr<int64_t> second = Number(request, "second");
-               if (!first.ok()) return Fail(response, first.status());
-               if (!second.ok()) return Fail(response, second.status());
-               absl::StatusOr<AtHead<std::vector<std::string>>> proof =
-                   logs->ConsistencyProof(log_id, *first, *second);
-               if (!proof.ok()) return Fail(response, proof.status());
-               if (!proof->value.has_value()) {
-                 return Fail(response, kBeyondRoot);
-               }
-               Reply(response, {{"first", *first},
-                                {"second", *second},
-                                {"proof", Hashes(*proof->value)}});
-             });
+  router.Get(
+      absl::StrCat(kLogPrefix, "consistency"),
+      [logs](const http::Request& request, http::Response& response) {
+        int64_t log_id = 0;
+        absl::SimpleAtoi(request.path_params[0], &log_id);
+        absl::StatusOr<int64_t> first = Number(request, "first");
+        absl::StatusOr<int64_t> second = Number(request, "second");
+        if (!first.ok()) return Fail(response, first.status());
+        if (!second.ok()) return Fail(response, second.status());
+        absl::StatusOr<AtHead<std::vector<std::string>>> proof =
+            logs->ConsistencyProof(log_id, *first, *second);
+        if (!proof.ok()) return Fail(response, proof.status());
+        if (!proof->value.has_value() ||
+            static_cast<uint64_t>(*second) > proof->head.root.tree_size) {
+          return Fail(response, kBeyondRoot);
+        }
+        Reply(response, {{"first", absl::StrCat(*first)},
+                         {"second", absl::StrCat(*second)},
+                         {"proof", Hashes(*proof->value)}});
+      });
 
   if (files_dir.empty()) {
     router.Get("/explorer/(.*)",

@@ -1,6 +1,7 @@
 #include "log/log_service.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -157,13 +158,21 @@ grpc::ServerUnaryReactor* LogService::Serve(
     reactor->Finish(ToGrpc(charge.status()));
     return reactor;
   }
+  std::function<void()> give_back;
+  if (charge->has_value()) {
+    // Refused for a full write queue: nothing was done.
+    give_back = [this, given = **charge] {
+      quotas_->Return(given, given.tokens);
+    };
+  }
   return RunUnary(
       context, blocking ? write_pool_ : nullptr, options_.max_queued_writes,
       [this, request, response, method, charge = *std::move(charge)] {
         const grpc::Status status = (this->*method)(request, response);
         Settle(charge, status, *response);
         return status;
-      });
+      },
+      std::move(give_back));
 }
 
 template <typename Request>

@@ -5,6 +5,12 @@
 # Runs the page's verification tests first (node --test).
 set -euo pipefail
 cd "$(dirname "$0")/../explorer"
+# Vite 8 needs Node.js 20.19 or later.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+              process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; then
+  echo "explorer: needs Node.js 20.19 or later (have: $(node --version 2>&1))" >&2
+  exit 1
+fi
 stamp=node_modules/.trellis-lock
 if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error

@@ -56,5 +56,9 @@ bash "$(dirname "$0")/build_rego.sh"
 bash "$(dirname "$0")/build_peers.sh" >/dev/null
 
 # The browser explorer (TypeScript, Vite) into explorer/dist, which
-# trellisd serves with --explorer_dir.
-bash "$(dirname "$0")/build_explorer.sh" >/dev/null
+# trellisd serves with --explorer_dir. Without it (no recent Node.js, or
+# npm's registry out of reach) trellisd still runs, serving its API only.
+if ! bash "$(dirname "$0")/build_explorer.sh" >/dev/null; then
+  echo "setup: the browser explorer was not built (see above); trellisd" \
+    "serves its JSON API without the pages" >&2
+fi

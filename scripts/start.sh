@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bazel build //cmd/trellisd //cmd/trellis
 echo "CLI: $(pwd)/bazel-bin/cmd/trellis/trellis"
-echo "Explorer: http://127.0.0.1:8091/explorer/"
-exec bazel-bin/cmd/trellisd/trellisd --data_dir=trellis-data \
-  --explorer_dir=explorer/dist "$@"
+explorer=()
+if [ -f explorer/dist/index.html ]; then
+  explorer=(--explorer_dir=explorer/dist)
+  echo "Explorer: http://127.0.0.1:8091/explorer/ (the tiles listener)"
+fi
+exec bazel-bin/cmd/trellisd/trellisd --data_dir=trellis-data "${explorer[@]}" "$@"

@@ -17,7 +17,7 @@ failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS)' "$log")
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed"
 # The browser explorer in Debian's Chromium (playwright-core) against a real
-# trellisd; screenshots into docs/explorer/.
+# trellisd (EXPLORER_SCREENSHOTS=docs/explorer refreshes the screenshots).
 if ! node --test tests/explorer/explorer_test.mjs; then
   echo "explorer: the browser test failed"
   status=1

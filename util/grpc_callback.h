@@ -3,6 +3,7 @@
 #ifndef TRELLIS_UTIL_GRPC_CALLBACK_H_
 #define TRELLIS_UTIL_GRPC_CALLBACK_H_
 
+#include <functional>
 #include <utility>
 
 #include "grpcpp/server_context.h"
@@ -13,11 +14,13 @@ namespace trellis {
 
 // Runs `handler` (returning grpc::Status) and finishes the call with its
 // result: on `pool` if given, refusing with RESOURCE_EXHAUSTED when
-// `max_queued` calls already wait there; inline otherwise.
+// `max_queued` calls already wait there (then `on_refused`, if given, undoes
+// what was done for the call); inline otherwise.
 template <typename Handler>
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                    ThreadPool* pool, size_t max_queued,
-                                   Handler handler) {
+                                   Handler handler,
+                                   std::function<void()> on_refused = nullptr) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (pool == nullptr) {
     reactor->Finish(handler());
@@ -29,6 +32,7 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
       },
       max_queued);
   if (!queued) {
+    if (on_refused) on_refused();
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many writes waiting; retry later"));
   }

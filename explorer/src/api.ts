@@ -11,9 +11,9 @@ export interface TreeSummary {
 }
 
 export interface LeafAnswer {
-  leafIndex: number;
+  leafIndex: bigint;
   leafValue: Uint8Array;
-  treeSize: number;
+  treeSize: bigint;
   proof: Uint8Array[];
 }
 
@@ -26,6 +26,15 @@ function fromBase64(text: unknown, what: string): Uint8Array {
   } catch {
     throw new ApiError(`${what} is not base64`);
   }
+}
+
+// A decimal string (sizes and indices: exact beyond 2^53).
+function decimal(object: unknown, name: string): bigint {
+  const text = field<string>(object, name, "string");
+  if (!/^(0|[1-9][0-9]{0,19})$/.test(text)) {
+    throw new ApiError(`${name} is not a decimal number`);
+  }
+  return BigInt(text);
 }
 
 function field<T>(object: unknown, name: string, type: string): T {
@@ -75,9 +84,9 @@ function parseLeaf(answer: unknown): LeafAnswer {
   const proof = (answer as {proof?: unknown}).proof;
   if (!Array.isArray(proof)) throw new ApiError("proof is not a list");
   return {
-    leafIndex: field<number>(answer, "leafIndex", "number"),
+    leafIndex: decimal(answer, "leafIndex"),
     leafValue: fromBase64((answer as {leafValue?: unknown}).leafValue, "leafValue"),
-    treeSize: field<number>(answer, "treeSize", "number"),
+    treeSize: decimal(answer, "treeSize"),
     proof: proof.map((hash, i) => fromBase64(hash, `proof[${i}]`)),
   };
 }

@@ -3,11 +3,16 @@
 // verified here with WebCrypto against the key pinned in this browser.
 import {checkpointText, consistencyProof, leafAt, leafByHash, listTrees,
         TreeSummary} from "./api.js";
-import {pinKey, pinnedKey, rememberCheckpoint, seenCheckpoint} from "./pins.js";
+import {pinKey, pinnedKey, rememberCheckpoint, rememberOrigin, seenCheckpoint,
+        seenOrigin} from "./pins.js";
 import {hashLeaf, verifyConsistency, verifyInclusion} from "./verify/merkle.js";
 import {Checkpoint, openNote, parseCheckpoint, parseVerifierKey} from "./verify/note.js";
 
 const app = document.getElementById("app")!;
+
+// Each navigation starts a new page; output of an older one is dropped.
+let generation = 0;
+class Superseded extends Error {}
 
 function element<K extends keyof HTMLElementTagNameMap>(
     tag: K, attributes: Record<string, string> = {},
@@ -56,35 +61,56 @@ async function treesPage() {
       ...rows));
 }
 
-// The pinned key of `tree`'s origin, pinning the served one on first use.
+// The pinned key of `tree`'s origin, pinning the served one on first use
+// (only a key that parses and is named for the origin).
 async function trustedKey(tree: TreeSummary, notes: HTMLElement) {
-  let vkey = pinnedKey(tree.origin);
-  if (vkey === null) {
-    pinKey(tree.origin, tree.noteVerifierKey);
-    vkey = tree.noteVerifierKey;
-    notes.append(element("p", {class: "note", "data-testid": "pinned-now"},
-        "First visit: the key this server gave is now pinned in this browser. ",
-        "Compare it with one obtained out of band, or pin that one below."));
-  } else if (vkey !== tree.noteVerifierKey) {
-    notes.append(element("p", {class: "error", "data-testid": "key-changed"},
-        "The server now names another key than the one pinned here; ",
-        "checks below use the pinned one."));
+  const pinned = pinnedKey(tree.origin);
+  if (pinned !== null) {
+    if (pinned !== tree.noteVerifierKey) {
+      notes.append(element("p", {class: "error", "data-testid": "key-changed"},
+          "The server now names another key than the one pinned here; ",
+          "checks below use the pinned one."));
+    }
+    return parseVerifierKey(pinned);
   }
-  return parseVerifierKey(vkey);
+  const served = await parseVerifierKey(tree.noteVerifierKey);
+  if (served.name !== tree.origin) {
+    throw new Error(`the served key is named ${served.name}, not ${tree.origin}`);
+  }
+  pinKey(tree.origin, served.text);
+  notes.append(element("p", {class: "note", "data-testid": "pinned-now"},
+      "First visit: the key this server gave is now pinned in this browser. ",
+      "Compare it with one obtained out of band, or pin that one below."));
+  return served;
 }
 
-async function logPage(treeId: string) {
+async function logPage(treeId: string, page: number) {
+  const live = () => {
+    if (page !== generation) throw new Superseded();
+  };
   app.replaceChildren(element("h1", {}, `Log ${treeId}`));
   const tree = (await listTrees()).find((t) => t.treeId === treeId);
-  if (tree === undefined) throw new Error(`no log ${treeId}`);
+  live();
+  if (tree === undefined || tree.treeType === "MAP") {
+    throw new Error(`no log ${treeId}`);
+  }
   const notes = element("div");
-  app.append(notes);
+  app.append(notes,
+      element("div", {class: "card"},
+          element("div", {}, "Origin: ", element("code", {}, tree.origin)),
+          pinForm(tree.origin)));
+  // A log keeps its origin: another one would mean another pin.
+  const origin = seenOrigin(treeId);
+  if (origin !== null && origin !== tree.origin) {
+    app.append(verdict("checkpoint-verdict", false,
+        `INVALID: this log's origin was ${origin}, now ${tree.origin}`));
+    return;
+  }
+  rememberOrigin(treeId, tree.origin);
   const key = await trustedKey(tree, notes);
-  app.append(element("div", {class: "card"},
-      element("div", {}, "Origin: ", element("code", {}, tree.origin)),
-      element("div", {}, "Pinned key: ",
-              element("code", {"data-testid": "pinned-key"}, key.text)),
-      pinForm(tree.origin)));
+  live();
+  notes.append(element("div", {class: "card"}, "Pinned key: ",
+      element("code", {"data-testid": "pinned-key"}, key.text)));
 
   // The checkpoint, signed by the pinned key.
   app.append(element("h2", {}, "Checkpoint"));
@@ -93,7 +119,11 @@ async function logPage(treeId: string) {
   let checkpoint: Checkpoint;
   try {
     const opened = await openNote(await checkpointText(treeId), [key]);
+    live();
     checkpoint = parseCheckpoint(opened.text);
+    if (checkpoint.origin !== tree.origin) {
+      throw new Error(`the checkpoint is for ${checkpoint.origin}`);
+    }
     card.append(
         verdict("checkpoint-verdict", true, `signed by ${key.name}`),
         element("div", {}, "Size: ",
@@ -106,6 +136,7 @@ async function logPage(treeId: string) {
               "cosignatures; their keys are not pinned here)"
             : "No witness cosignatures."));
   } catch (e) {
+    if (e instanceof Superseded) throw e;
     card.append(verdict("checkpoint-verdict", false, `INVALID: ${e}`));
     return;
   }
@@ -126,9 +157,11 @@ async function logPage(treeId: string) {
           ? [] : await consistencyProof(treeId, oldSize, checkpoint.size);
       await verifyConsistency(oldSize, checkpoint.size, proof, oldRoot,
                               checkpoint.rootHash);
+      live();
       consistency.append(verdict("consistency-verdict", true,
           `consistent with the checkpoint of size ${oldSize} seen before`));
     } catch (e) {
+      if (e instanceof Superseded) throw e;
       consistency.append(verdict("consistency-verdict", false,
           `INVALID: not an extension of size ${oldSize} seen before: ${e}`));
       return;  // A split view: keep the old checkpoint as the one remembered.
@@ -152,18 +185,21 @@ async function logPage(treeId: string) {
                     "Find by hash"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    showLeaf(treeId, checkpoint, () => leafAt(treeId, BigInt(index.value),
-                                              checkpoint.size), results);
+    if (!/^[0-9]{1,20}$/.test(index.value.trim())) return;
+    const wanted = BigInt(index.value.trim());
+    showLeaf(treeId, checkpoint, {index: wanted},
+             () => leafAt(treeId, wanted, checkpoint.size), results, page);
   });
   form.querySelector("[data-testid=find-leaf]")!.addEventListener("click", () => {
-    showLeaf(treeId, checkpoint, () => leafByHash(treeId, hash.value.trim(),
-                                                  checkpoint.size), results);
+    const wanted = hash.value.trim().toLowerCase();
+    showLeaf(treeId, checkpoint, {hashHex: wanted},
+             () => leafByHash(treeId, wanted, checkpoint.size), results, page);
   });
   app.append(form, results);
   const last = checkpoint.size;
   for (let i = last - 1n; i >= 0n && i >= last - 5n; i--) {
-    await showLeaf(treeId, checkpoint,
-                   () => leafAt(treeId, i, checkpoint.size), results);
+    await showLeaf(treeId, checkpoint, {index: i},
+                   () => leafAt(treeId, i, checkpoint.size), results, page);
   }
 }
 
@@ -186,13 +222,17 @@ function pinForm(origin: string) {
   return form;
 }
 
+// Shows a leaf the server returned for a lookup, with its verdict: the leaf
+// asked for (by index or hash), included in the checkpoint.
 async function showLeaf(treeId: string, checkpoint: Checkpoint,
+                        asked: {index?: bigint; hashHex?: string},
                         fetchLeaf: () => Promise<import("./api.js").LeafAnswer>,
-                        into: HTMLElement) {
+                        into: HTMLElement, page: number) {
   const card = element("div", {class: "card", "data-testid": "leaf"});
-  into.prepend(card);
   try {
     const leaf = await fetchLeaf();
+    if (page !== generation) return;
+    into.prepend(card);
     // The hash is computed here from the value, never taken from the server.
     const leafHash = await hashLeaf(leaf.leafValue);
     card.append(element("div", {}, `Leaf ${leaf.leafIndex} of log ${treeId}: `,
@@ -201,10 +241,16 @@ async function showLeaf(treeId: string, checkpoint: Checkpoint,
                 element("div", {class: "note"}, "Hash: ",
                         element("code", {}, toHex(leafHash))));
     try {
-      if (BigInt(leaf.treeSize) !== checkpoint.size) {
+      if (leaf.treeSize !== checkpoint.size) {
         throw new Error(`proof for size ${leaf.treeSize}, not ${checkpoint.size}`);
       }
-      await verifyInclusion(BigInt(leaf.leafIndex), checkpoint.size, leafHash,
+      if (asked.index !== undefined && leaf.leafIndex !== asked.index) {
+        throw new Error(`leaf ${leaf.leafIndex} came for leaf ${asked.index}`);
+      }
+      if (asked.hashHex !== undefined && toHex(leafHash) !== asked.hashHex) {
+        throw new Error("the leaf returned has another hash than the one asked");
+      }
+      await verifyInclusion(leaf.leafIndex, checkpoint.size, leafHash,
                             leaf.proof, checkpoint.rootHash);
       card.append(verdict("inclusion-verdict", true,
           `included in the checkpoint of size ${checkpoint.size}`));
@@ -212,20 +258,24 @@ async function showLeaf(treeId: string, checkpoint: Checkpoint,
       card.append(verdict("inclusion-verdict", false, `INVALID: ${e}`));
     }
   } catch (e) {
+    if (page !== generation) return;
+    into.prepend(card);
     card.append(element("span", {class: "error"}, String(e)));
   }
 }
 
 async function route() {
+  const page = ++generation;
   const path = location.hash.replace(/^#/, "") || "/";
   const log = /^\/logs\/(\d+)$/.exec(path);
   try {
     if (log !== null) {
-      await logPage(log[1]);
+      await logPage(log[1], page);
     } else {
       await treesPage();
     }
   } catch (e) {
+    if (e instanceof Superseded || page !== generation) return;
     app.append(element("p", {class: "error", "data-testid": "page-error"},
                        String(e)));
   }

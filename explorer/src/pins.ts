@@ -32,3 +32,13 @@ export function seenCheckpoint(origin: string): SeenCheckpoint | null {
 export function rememberCheckpoint(origin: string, seen: SeenCheckpoint): void {
   localStorage.setItem(`${PREFIX}seen:${origin}`, JSON.stringify(seen));
 }
+
+// The origin a tree id had when last shown: a server that renames a log
+// would otherwise get a new first-use pin for it.
+export function seenOrigin(treeId: string): string | null {
+  return localStorage.getItem(`${PREFIX}origin:${treeId}`);
+}
+
+export function rememberOrigin(treeId: string, origin: string): void {
+  localStorage.setItem(`${PREFIX}origin:${treeId}`, origin);
+}

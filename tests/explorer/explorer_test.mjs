@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, after, before } from "node:test";
 import { createRequire } from "node:module";
+import { createHash } from "node:crypto";
 
 const require = createRequire(new URL("../../explorer/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
@@ -75,9 +76,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server) {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((r) => server.once("exit", r));
     server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
   }
   rmSync(work, { recursive: true, force: true });
 });
@@ -120,6 +122,16 @@ test("trees, checkpoint and leaves verify in the page", async () => {
   assert.equal(await page.locator("[data-testid=leaf-value]").first().textContent(),
                "first leaf");
   assert.equal((await verdicts(page, "inclusion-verdict"))[0], "valid");
+  // A leaf by its Merkle hash, computed here from its value.
+  const third = createHash("sha256").update(Buffer.from([0]))
+      .update("third leaf").digest("hex");
+  await page.fill("[data-testid=leaf-hash]", third);
+  await page.click("[data-testid=find-leaf]");
+  await waitFor(async () => (await verdicts(page, "inclusion-verdict")).length === 7,
+                "the leaf found by hash");
+  assert.equal(await page.locator("[data-testid=leaf-value]").first().textContent(),
+               "third leaf");
+  assert.equal((await verdicts(page, "inclusion-verdict"))[0], "valid");
   await page.screenshot({ path: join(shots, "log.png"), fullPage: true });
 
   // More leaves; the next visit proves the log extends the one seen.
@@ -154,6 +166,24 @@ test("a tampered proof, checkpoint or history shows as invalid", async () => {
   await page.screenshot({ path: join(shots, "tampered-proof.png"), fullPage: true });
   await page.unroute(`**/explorer/api/logs/${treeId}/leaves/*`);
 
+  // A lookup by hash answered with another, genuinely included leaf.
+  await page.route(`**/explorer/api/logs/${treeId}/leaves?hash=*`, async (route) => {
+    const size = new URL(route.request().url()).searchParams.get("tree_size");
+    const other = await fetch(`${base}/explorer/api/logs/${treeId}/leaves/0?tree_size=${size}`);
+    await route.fulfill({ status: 200, contentType: "application/json",
+                          body: await other.text() });
+  });
+  await page.reload();
+  await waitFor(async () => (await verdicts(page, "inclusion-verdict")).length === 5,
+                "five leaves");
+  await page.fill("[data-testid=leaf-hash]", createHash("sha256")
+      .update(Buffer.from([0])).update("third leaf").digest("hex"));
+  await page.click("[data-testid=find-leaf]");
+  await waitFor(async () => (await verdicts(page, "inclusion-verdict")).length === 6,
+                "the substituted leaf");
+  assert.equal((await verdicts(page, "inclusion-verdict"))[0], "invalid");
+  await page.unroute(`**/explorer/api/logs/${treeId}/leaves?hash=*`);
+
   // A checkpoint whose size was changed after signing.
   await page.route(`**/logs/${treeId}/checkpoint`, async (route) => {
     const response = await route.fetch();
@@ -183,5 +213,11 @@ test("a tampered proof, checkpoint or history shows as invalid", async () => {
   await page.reload();
   await shown(page, "consistency-verdict");
   assert.deepEqual(await verdicts(page, "consistency-verdict"), ["invalid"]);
+  // The checkpoint this browser trusts stays the one it could verify.
+  const origin = (await (await fetch(`${base}/explorer/api/trees`)).json())
+      .trees.find((t) => t.treeId === treeId).origin;
+  const seen = await page.evaluate(
+      (o) => localStorage.getItem(`trellis-explorer:seen:${o}`), origin);
+  assert.equal(JSON.parse(seen).size, "7");
   await context.close();
 });
