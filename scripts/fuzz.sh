@@ -33,8 +33,9 @@ declare -A seeds=(
 )
 base="${HOME}/.cache/trellis-fuzz"
 bazel_fuzz() { bazel --output_base="$base" "$@"; }
-bazel_fuzz build --config=fuzz --symlink_prefix=/ "${targets[@]}" >/dev/null 2>&1 ||
-  bazel_fuzz build --config=fuzz --symlink_prefix=/ "${targets[@]}"
+cache=(--disk_cache="${HOME}/.cache/trellis/bazel-disk")
+bazel_fuzz build --config=fuzz "${cache[@]}" --symlink_prefix=/ "${targets[@]}" >/dev/null 2>&1 ||
+  bazel_fuzz build --config=fuzz "${cache[@]}" --symlink_prefix=/ "${targets[@]}"
 bin=$(bazel_fuzz info --config=fuzz bazel-bin 2>/dev/null)
 work=$(mktemp -d)
 trap 'bazel_fuzz shutdown >/dev/null 2>&1 || true' EXIT

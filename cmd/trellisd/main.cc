@@ -220,6 +220,10 @@ ABSL_FLAG(std::string, explorer_dir, "",
           "The browser explorer's built files (scripts/build_explorer.sh "
           "makes explorer/dist), served under /explorer/ on the tlog "
           "listener; empty: only its JSON API.");
+ABSL_FLAG(bool, explorer_evidence, false,
+          "The explorer also serves stored attestation evidence by its "
+          "digest, so that its pages can follow an SVID to the evidence "
+          "behind it (evidence names a host's software).");
 ABSL_FLAG(std::string, tlog_port_file, "",
           "If set, the tlog-tiles port is written here once listening.");
 ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(1),
@@ -394,6 +398,7 @@ int main(int argc, char** argv) {
   options.tlog.origin_prefix = absl::GetFlag(FLAGS_checkpoint_origin_prefix);
   options.tlog.witness_timeout = absl::GetFlag(FLAGS_witness_timeout);
   options.tlog.explorer_dir = absl::GetFlag(FLAGS_explorer_dir);
+  options.tlog.explorer_evidence = absl::GetFlag(FLAGS_explorer_evidence);
   options.tlog.witness_name = absl::GetFlag(FLAGS_witness_name);
   options.tlog.witness_logs = absl::GetFlag(FLAGS_witness_logs);
   options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);

@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "explorer/server/explorer_http.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
-#include "log/explorer_http.h"
 #include "log/tiles_http.h"
 #include "logging/grpc_request_log.h"
 #include "logging/http_request_log.h"
@@ -251,27 +251,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   server->tile_reader_ = std::make_unique<log::TileReader>(
       server->trees_.get(), server->logs_.get(), server->checkpoints_.get());
-  if (!options.tlog.http.address.empty()) {
-    http::Router router;
-    log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
-    if (absl::Status s = log::AddExplorerRoutes(
-            server->trees_.get(), server->log_manager_.get(),
-            options.tlog.explorer_dir, router);
-        !s.ok()) {
-      return s;
-    }
-    if (server->witness_) {
-      witness::AddWitnessRoutes(server->witness_.get(), router);
-    }
-    absl::StatusOr<std::unique_ptr<http::Server>> tiles =
-        http::Server::Start(options.tlog.http, std::move(router));
-    if (!tiles.ok()) {
-      return absl::Status(
-          tiles.status().code(),
-          absl::StrCat("tlog-tiles listener: ", tiles.status().message()));
-    }
-    server->tlog_http_ = std::move(*tiles);
-  }
 
   // The attestation role logs its verdicts to a tree of its own, made (and
   // initialised) with the first verdict.
@@ -312,6 +291,37 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
+  // The tiles listener starts once everything its explorer reads exists.
+  if (!options.tlog.http.address.empty()) {
+    http::Router router;
+    log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
+    explorer::ExplorerSources sources;
+    sources.trees = server->trees_.get();
+    sources.logs = server->log_manager_.get();
+    sources.maps = server->map_manager_.get();
+    if (options.tlog.explorer_evidence) {
+      sources.evidence = [appraiser = server->attestation_->appraiser()](
+                             const std::string& digest) {
+        return appraiser->Evidence(digest);
+      };
+    }
+    if (absl::Status s = explorer::AddExplorerRoutes(
+            sources, options.tlog.explorer_dir, router);
+        !s.ok()) {
+      return s;
+    }
+    if (server->witness_) {
+      witness::AddWitnessRoutes(server->witness_.get(), router);
+    }
+    absl::StatusOr<std::unique_ptr<http::Server>> tiles =
+        http::Server::Start(options.tlog.http, std::move(router));
+    if (!tiles.ok()) {
+      return absl::Status(
+          tiles.status().code(),
+          absl::StrCat("tlog-tiles listener: ", tiles.status().message()));
+    }
+    server->tlog_http_ = std::move(*tiles);
+  }
   absl::StatusOr<std::unique_ptr<GtaServer>> gta = GtaServer::Start(
       options.gta, options.data_dir, server->db_.get(), server->keys_.get(),
       server->log_manager_.get(), [create_log] {

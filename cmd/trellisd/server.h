@@ -63,6 +63,10 @@ struct TlogOptions {
   // The browser explorer's built files (explorer/dist), served under
   // /explorer/ with its JSON API; empty: the API only.
   std::string explorer_dir;
+  // Whether the explorer serves stored attestation evidence by digest, so
+  // that its pages follow an SVID to the evidence behind it. Off by
+  // default: evidence names a host's software (its IMA list).
+  bool explorer_evidence = false;
 };
 
 struct ServerOptions {

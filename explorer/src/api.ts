@@ -6,8 +6,11 @@ export interface TreeSummary {
   treeType: string;
   treeState: string;
   displayName: string;
+  hashStrategy: string;
+  publicKey: Uint8Array<ArrayBuffer>;  // DER SubjectPublicKeyInfo.
   origin: string;
   noteVerifierKey: string;
+  witnessPolicy: string;  // C2SP tlog-policy text; "" for none.
 }
 
 export interface LeafAnswer {
@@ -19,7 +22,7 @@ export interface LeafAnswer {
 
 export class ApiError extends Error {}
 
-function fromBase64(text: unknown, what: string): Uint8Array {
+function fromBase64(text: unknown, what: string): Uint8Array<ArrayBuffer> {
   if (typeof text !== "string") throw new ApiError(`${what} is missing`);
   try {
     return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -69,9 +72,18 @@ export async function listTrees(): Promise<TreeSummary[]> {
     treeType: field<string>(tree, "treeType", "string"),
     treeState: field<string>(tree, "treeState", "string"),
     displayName: field<string>(tree, "displayName", "string"),
+    hashStrategy: field<string>(tree, "hashStrategy", "string"),
+    publicKey: fromBase64((tree as {publicKey?: unknown}).publicKey, "publicKey"),
     origin: field<string>(tree, "origin", "string"),
     noteVerifierKey: field<string>(tree, "noteVerifierKey", "string"),
+    witnessPolicy: field<string>(tree, "witnessPolicy", "string"),
   }));
+}
+
+export async function treeById(treeId: string): Promise<TreeSummary> {
+  const tree = (await listTrees()).find((t) => t.treeId === treeId);
+  if (tree === undefined) throw new ApiError(`no tree ${treeId}`);
+  return tree;
 }
 
 export async function checkpointText(treeId: string): Promise<string> {
@@ -111,4 +123,43 @@ export async function consistencyProof(treeId: string, first: bigint,
   const proof = (answer as {proof?: unknown}).proof;
   if (!Array.isArray(proof)) throw new ApiError("proof is not a list");
   return proof.map((hash, i) => fromBase64(hash, `proof[${i}]`));
+}
+
+export interface MapLeafAnswer {
+  index: Uint8Array;
+  leafValue: Uint8Array;  // Empty: the index is unset.
+  proof: Uint8Array[];    // 256 siblings, empty for an empty subtree.
+  mapRoot: Uint8Array<ArrayBuffer>;    // MapRootV1 bytes, as signed.
+  signature: Uint8Array<ArrayBuffer>;
+}
+
+export async function mapLeaf(treeId: string, indexHex: string):
+    Promise<MapLeafAnswer> {
+  const answer = await getJson(`/explorer/api/maps/${
+      encodeURIComponent(treeId)}/leaves/${encodeURIComponent(indexHex)}`);
+  const get = (name: string) =>
+      fromBase64((answer as Record<string, unknown>)[name], name);
+  const proof = (answer as {proof?: unknown}).proof;
+  if (!Array.isArray(proof)) throw new ApiError("proof is not a list");
+  return {
+    index: get("index"),
+    leafValue: get("leafValue"),
+    proof: proof.map((hash, i) => fromBase64(hash, `proof[${i}]`)),
+    mapRoot: get("mapRoot"),
+    signature: get("signature"),
+  };
+}
+
+// The attestation evidence with a SHA-256 digest; null if this server does
+// not serve evidence (403).
+export async function evidence(digestHex: string):
+    Promise<Uint8Array<ArrayBuffer> | null> {
+  try {
+    const answer = await getJson(`/explorer/api/evidence/${
+        encodeURIComponent(digestHex)}`);
+    return fromBase64((answer as {evidence?: unknown}).evidence, "evidence");
+  } catch (e) {
+    if (e instanceof ApiError && e.message.startsWith("403:")) return null;
+    throw e;
+  }
 }

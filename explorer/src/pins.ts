@@ -1,6 +1,7 @@
 // The keys the user trusts, kept in this browser: a log's note verifier key
-// pinned on first use (or pasted from an out-of-band source), and the
-// largest checkpoint seen per origin, to detect split views.
+// and witness policy, and a map's key, pinned on first use (or pasted from
+// an out-of-band source), and the largest checkpoint seen per origin, to
+// detect split views.
 
 const PREFIX = "trellis-explorer:";
 
@@ -41,4 +42,24 @@ export function seenOrigin(treeId: string): string | null {
 
 export function rememberOrigin(treeId: string, origin: string): void {
   localStorage.setItem(`${PREFIX}origin:${treeId}`, origin);
+}
+
+// A log's witness policy (whose witnesses' keys the page checks
+// cosignatures with), pinned on first use as its key is.
+export function pinnedPolicy(origin: string): string | null {
+  return localStorage.getItem(`${PREFIX}policy:${origin}`);
+}
+
+export function pinPolicy(origin: string, policy: string): void {
+  localStorage.setItem(`${PREFIX}policy:${origin}`, policy);
+}
+
+// A map's signing key (base64 DER SubjectPublicKeyInfo), pinned on first
+// use per map tree.
+export function pinnedMapKey(treeId: string): string | null {
+  return localStorage.getItem(`${PREFIX}map-key:${treeId}`);
+}
+
+export function pinMapKey(treeId: string, spkiBase64: string): void {
+  localStorage.setItem(`${PREFIX}map-key:${treeId}`, spkiBase64);
 }

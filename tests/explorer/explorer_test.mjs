@@ -8,55 +8,26 @@
 // screenshots in docs/):
 //   node --test tests/explorer/explorer_test.mjs
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from "node:fs";
+import { mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, after, before } from "node:test";
-import { createRequire } from "node:module";
 import { createHash } from "node:crypto";
 
-const require = createRequire(new URL("../../explorer/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
+import { cleanUp, cli as runCli, launchBrowser, newPage, root, shown,
+         startTrellisd, verdicts, waitFor } from "./harness.mjs";
 
-const root = process.cwd();
-const trellisd = join(root, "bazel-bin/cmd/trellisd/trellisd");
-const trellis = join(root, "bazel-bin/cmd/trellis/trellis");
 // Screenshots for docs/explorer/ when asked (EXPLORER_SCREENSHOTS=docs/explorer).
 let shots;
 const work = mkdtempSync(join(tmpdir(), "trellis-explorer-"));
-let server, browser, base, treeId, operator;
+let browser, base, treeId, operator;
 
-async function waitFor(condition, what, seconds = 30) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function cli(...args) {
-  const run = spawnSync(trellis, [`--addr=${operator}`, "--output=json", ...args],
-                        { encoding: "utf8", env: { ...process.env, XDG_STATE_HOME: work } });
-  assert.equal(run.status, 0, run.stderr);
-  return run.stdout;
-}
+const cli = (...args) => runCli(operator, work, ...args);
 
 before(async () => {
   assert.ok(existsSync(join(root, "explorer/dist/index.html")),
             "run scripts/build_explorer.sh first");
-  server = spawn(trellisd, [
-    `--data_dir=${work}/data`, "--grpc_addr=127.0.0.1:0", `--port_file=${work}/grpc.port`,
-    "--tlog_addr=127.0.0.1:0", `--tlog_port_file=${work}/tlog.port`,
-    "--metrics_addr=", "--verifier_addr=", "--spire_addr=",
-    "--checkpoint_interval=100ms", `--explorer_dir=${root}/explorer/dist`,
-  ], { stdio: ["ignore", "ignore", "inherit"] });
-  const port = await waitFor(() => existsSync(`${work}/tlog.port`) &&
-      readFileSync(`${work}/tlog.port`, "utf8").trim(), "trellisd");
-  base = `http://127.0.0.1:${port}`;
-  operator = `unix:${work}/data/operator.sock`;
+  ({ base, operator } = await startTrellisd(`${work}/data`));
   treeId = JSON.parse(cli("tree", "create", "--name=explorer-demo")).treeId;
   cli("log", "append", treeId, "--wait", "first leaf", "second leaf",
       "third leaf", "fourth leaf", "fifth leaf", "sixth leaf");
@@ -64,44 +35,13 @@ before(async () => {
     const r = await fetch(`${base}/logs/${treeId}/checkpoint`);
     return r.ok && (await r.text()).split("\n")[1] === "6";
   }, "the checkpoint of 6 leaves");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-  });
-  shots = process.env.EXPLORER_SCREENSHOTS ?? join(work, "screenshots");
-  mkdirSync(shots, { recursive: true });
+  ({ browser, shots } = await launchBrowser(work));
 });
 
-after(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-
-// Waits for `testId` to show; on failure, says what the page shows instead.
-async function shown(page, testId) {
-  try {
-    await page.locator(`[data-testid=${testId}]`).first().waitFor({ timeout: 15000 });
-  } catch (e) {
-    const text = await page.locator("#app").innerText().catch(() => "?");
-    throw new Error(`${testId} never showed; the page shows:\n${text}\n${e}`);
-  }
-}
-
-async function verdicts(page, testId) {
-  return page.locator(`[data-testid=${testId}]`).evaluateAll(
-      (nodes) => nodes.map((n) => n.getAttribute("data-verdict")));
-}
+after(() => cleanUp(browser, work));
 
 test("trees, checkpoint and leaves verify in the page", async () => {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
+  const { context, page } = await newPage(browser);
   await page.goto(`${base}/explorer/`);
   await shown(page, `tree-${treeId}`);
   await page.screenshot({ path: join(shots, "trees.png") });
@@ -148,8 +88,7 @@ test("trees, checkpoint and leaves verify in the page", async () => {
 });
 
 test("a tampered proof, checkpoint or history shows as invalid", async () => {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
+  const { context, page } = await newPage(browser);
   // A proof with one bit of its first hash flipped.
   await page.route(`**/explorer/api/logs/${treeId}/leaves/*`, async (route) => {
     const response = await route.fetch();

@@ -5,16 +5,19 @@
 export class NoteError extends Error {}
 
 const ED25519 = 0x01;
+// A witness's cosignature/v1 key (https://c2sp.org/tlog-cosignature).
+export const COSIGNATURE_V1 = 0x04;
 const MAX_SIGNATURES = 100;
 
 export interface VerifierKey {
   name: string;
   id: number;  // The first four bytes of SHA-256(name "\n" type key).
+  type: number;  // 0x01: a log's Ed25519 note key; 0x04: a witness's.
   publicKey: Uint8Array<ArrayBuffer>;  // 32 bytes (Ed25519).
   text: string;  // The vkey as given.
 }
 
-function base64(text: string): Uint8Array<ArrayBuffer> {
+export function base64(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
     throw new NoteError("bad base64");
   }
@@ -35,8 +38,9 @@ async function keyId(name: string, typeAndKey: Uint8Array): Promise<number> {
   return new DataView(digest.buffer).getUint32(0);
 }
 
-// "<name>+<8 hex digits>+<base64(0x01 || 32-byte key)>".
-export async function parseVerifierKey(vkey: string): Promise<VerifierKey> {
+// "<name>+<8 hex digits>+<base64(type || 32-byte key)>", of `type`.
+export async function parseVerifierKey(vkey: string, type = ED25519):
+    Promise<VerifierKey> {
   // Names hold no "+"; base64 keys may.
   const match = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey.trim());
   if (match === null || !validName(match[1])) {
@@ -44,20 +48,23 @@ export async function parseVerifierKey(vkey: string): Promise<VerifierKey> {
   }
   const parts = [match[1], match[2], match[3]];
   const typeAndKey = base64(parts[2]);
-  if (typeAndKey.length !== 33 || typeAndKey[0] !== ED25519) {
-    throw new NoteError("not an Ed25519 verifier key");
+  if (typeAndKey.length !== 33 || typeAndKey[0] !== type) {
+    throw new NoteError(type === ED25519 ? "not an Ed25519 verifier key"
+                                         : "not a cosignature/v1 key");
   }
   const id = parseInt(parts[1], 16);
   if ((await keyId(parts[0], typeAndKey)) !== id) {
     throw new NoteError("the key's hash does not match its name and key");
   }
-  return {name: parts[0], id, publicKey: typeAndKey.slice(1), text: vkey.trim()};
+  return {name: parts[0], id, type, publicKey: typeAndKey.slice(1),
+          text: vkey.trim()};
 }
 
 export interface OpenedNote {
   text: string;                   // What the signatures cover.
   verifiedBy: VerifierKey[];      // Known keys whose signatures verify.
   otherSignatures: string[];      // Names of signers not among the keys.
+  otherLines: string[];           // Their signature lines, as sent.
 }
 
 // Throws NoteError("malformed note") for a note that is not one,
@@ -77,6 +84,7 @@ export async function openNote(message: string, keys: VerifierKey[]):
   if (lines.length > MAX_SIGNATURES) throw malformed();
   const verifiedBy: VerifierKey[] = [];
   const otherSignatures: string[] = [];
+  const otherLines: string[] = [];
   const body = new TextEncoder().encode(text);
   for (const line of lines) {
     const match = /^\u2014 (\S+) (\S+)$/.exec(line);
@@ -92,6 +100,7 @@ export async function openNote(message: string, keys: VerifierKey[]):
     const key = keys.find((k) => k.name === match[1] && k.id === id);
     if (key === undefined) {
       otherSignatures.push(match[1]);
+      otherLines.push(line);
       continue;
     }
     const publicKey = await crypto.subtle.importKey(
@@ -106,7 +115,7 @@ export async function openNote(message: string, keys: VerifierKey[]):
     if (!verifiedBy.includes(key)) verifiedBy.push(key);
   }
   if (verifiedBy.length === 0) throw new NoteError("no signature by a known key");
-  return {text, verifiedBy, otherSignatures};
+  return {text, verifiedBy, otherSignatures, otherLines};
 }
 
 export interface Checkpoint {

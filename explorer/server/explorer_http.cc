@@ -1,4 +1,4 @@
-#include "log/explorer_http.h"
+#include "explorer/server/explorer_http.h"
 
 #include <dirent.h>
 
@@ -15,12 +15,17 @@
 #include "trellis_settings.pb.h"
 #include "util/file.h"
 
-namespace trellis::log {
+namespace trellis::explorer {
 namespace {
+
+using log::AtHead;
+using log::InclusionProof;
+using log::LogManager;
 
 using nlohmann::json;
 
 constexpr char kLogPrefix[] = R"(/explorer/api/logs/([1-9][0-9]{0,18})/)";
+constexpr char kHex64[] = "([0-9a-fA-F]{64})";
 // The pages are small; anything larger in the directory is not ours.
 constexpr size_t kMaxFileBytes = size_t{4} << 20;
 constexpr size_t kMaxFiles = 64;
@@ -43,6 +48,8 @@ int HttpStatusOf(const absl::Status& status) {
       return 400;
     case absl::StatusCode::kNotFound:
       return 404;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kFailedPrecondition:
       return 409;
     default:
@@ -122,12 +129,18 @@ absl::StatusOr<json> TreesJson(storage::TreeStorage* trees) {
     if (tree.tree_type() != trillian::MAP) {
       tree.storage_settings().UnpackTo(&settings);
     }
-    out.push_back({{"treeId", absl::StrCat(tree.tree_id())},
-                   {"treeType", trillian::TreeType_Name(tree.tree_type())},
-                   {"treeState", trillian::TreeState_Name(tree.tree_state())},
-                   {"displayName", tree.display_name()},
-                   {"origin", settings.origin()},
-                   {"noteVerifierKey", settings.note_verifier_key()}});
+    json entry = {
+        {"treeId", absl::StrCat(tree.tree_id())},
+        {"treeType", trillian::TreeType_Name(tree.tree_type())},
+        {"treeState", trillian::TreeState_Name(tree.tree_state())},
+        {"displayName", tree.display_name()},
+        {"hashStrategy", trillian::HashStrategy_Name(tree.hash_strategy())},
+        // DER SubjectPublicKeyInfo: what signs a map's roots.
+        {"publicKey", absl::Base64Escape(tree.public_key().der())},
+        {"origin", settings.origin()},
+        {"noteVerifierKey", settings.note_verifier_key()},
+        {"witnessPolicy", settings.witness_policy()}};
+    out.push_back(std::move(entry));
   }
   return json{{"trees", std::move(out)}};
 }
@@ -192,11 +205,64 @@ void ServeFile(const File& file, bool immutable, http::Response& response) {
   response.headers.emplace_back("Referrer-Policy", "no-referrer");
 }
 
+// A map leaf by index (hex) at ?revision= (latest without), with its 256
+// sibling hashes ("" for an empty subtree) and the signed map root.
+void AddMapRoute(map::MapManager* maps, http::Router& router) {
+  router.Get(
+      absl::StrCat(R"(/explorer/api/maps/([1-9][0-9]{0,18})/leaves/)", kHex64),
+      [maps](const http::Request& request, http::Response& response) {
+        int64_t map_id = 0;
+        if (!absl::SimpleAtoi(request.path_params[0], &map_id)) {
+          return Fail(response, absl::InvalidArgumentError("bad path"));
+        }
+        int64_t revision = -1;
+        if (request.HasQueryParam("revision")) {
+          absl::StatusOr<int64_t> asked = Number(request, "revision");
+          if (!asked.ok()) return Fail(response, asked.status());
+          revision = *asked;
+        }
+        google::protobuf::RepeatedPtrField<std::string> indices;
+        indices.Add(absl::HexStringToBytes(request.path_params[1]));
+        absl::StatusOr<map::MapManager::Leaves> leaves =
+            maps->GetLeaves(map_id, revision, indices, /*with_proofs=*/true);
+        if (!leaves.ok()) return Fail(response, leaves.status());
+        const trillian::MapLeafInclusion& inclusion = leaves->inclusions[0];
+        Reply(response,
+              {{"index", absl::Base64Escape(inclusion.leaf().index())},
+               {"leafValue", absl::Base64Escape(inclusion.leaf().leaf_value())},
+               {"proof",
+                Hashes(std::vector<std::string>(inclusion.inclusion().begin(),
+                                                inclusion.inclusion().end()))},
+               {"mapRoot", absl::Base64Escape(leaves->root.map_root())},
+               {"signature", absl::Base64Escape(leaves->root.signature())}});
+      });
+}
+
+// The evidence with a SHA-256 digest (hex), as stored (base64: the page
+// hashes these exact bytes).
+void AddEvidenceRoute(EvidenceSource evidence, http::Router& router) {
+  router.Get(
+      absl::StrCat("/explorer/api/evidence/", kHex64),
+      [evidence](const http::Request& request, http::Response& response) {
+        if (!evidence) {
+          return Fail(response, absl::PermissionDeniedError(
+                                    "this server does not serve attestation "
+                                    "evidence (trellisd --explorer_evidence)"));
+        }
+        absl::StatusOr<std::string> stored =
+            evidence(absl::HexStringToBytes(request.path_params[0]));
+        if (!stored.ok()) return Fail(response, stored.status());
+        Reply(response, {{"evidence", absl::Base64Escape(*stored)}});
+      });
+}
+
 }  // namespace
 
-absl::Status AddExplorerRoutes(storage::TreeStorage* trees, LogManager* logs,
+absl::Status AddExplorerRoutes(const ExplorerSources& sources,
                                const std::string& files_dir,
                                http::Router& router) {
+  storage::TreeStorage* const trees = sources.trees;
+  LogManager* const logs = sources.logs;
   router.Get("/explorer/api/trees",
              [trees](const http::Request&, http::Response& response) {
                absl::StatusOr<json> answer = TreesJson(trees);
@@ -289,6 +355,9 @@ absl::Status AddExplorerRoutes(storage::TreeStorage* trees, LogManager* logs,
                          {"proof", Hashes(*proof->value)}});
       });
 
+  if (sources.maps != nullptr) AddMapRoute(sources.maps, router);
+  AddEvidenceRoute(sources.evidence, router);
+
   if (files_dir.empty()) {
     router.Get("/explorer/(.*)",
                [](const http::Request&, http::Response& response) {
@@ -320,4 +389,4 @@ absl::Status AddExplorerRoutes(storage::TreeStorage* trees, LogManager* logs,
   return absl::OkStatus();
 }
 
-}  // namespace trellis::log
+}  // namespace trellis::explorer
