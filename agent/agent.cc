@@ -38,8 +38,9 @@ constexpr absl::Duration kRpcTimeout = absl::Seconds(30);
 // CSRs per BatchNewX509SVID call, as upstream agents send them.
 constexpr size_t kMaxCsrsPerCall = 500;
 
-void Log(logging::Level level, const std::string& message) {
-  logging::Log(level, "trellis-agent", message);
+void Log(logging::Level level, absl::string_view message,
+         logging::Fields fields = {}) {
+  logging::Log(level, "trellis-agent", message, fields);
 }
 
 std::unique_ptr<grpc::ClientContext> Context() {
@@ -190,8 +191,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
   // the server cannot be reached; expired SVIDs are left out.
   absl::StatusOr<std::optional<Snapshot>> cached = agent->store_.LoadSnapshot();
   if (!cached.ok()) {
-    Log(logging::Level::kWarning,
-        absl::StrCat("ignoring the SVID cache: ", cached.status().message()));
+    Log(logging::Level::kWarning, "ignoring the SVID cache",
+        {{"error", cached.status().message()}});
   } else if (cached->has_value()) {
     Snapshot restored = std::move(**cached);
     for (auto it = restored.svids.begin(); it != restored.svids.end();) {
@@ -213,8 +214,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentConfig& config) {
   }
   if (absl::Status s = agent->SyncOnce(); !s.ok()) {
     if (agent->banned() || absl::IsPermissionDenied(s)) return s;
-    Log(logging::Level::kWarning,
-        absl::StrCat("first sync failed, retrying: ", s.ToString()));
+    Log(logging::Level::kWarning, "first sync failed, retrying",
+        {{"spiffe_id", agent->spiffe_id()}, {"error", s.ToString()}});
   }
   agent->loop_ = std::thread([a = agent.get()] { a->Loop(); });
   return agent;
@@ -246,6 +247,11 @@ std::shared_ptr<const Snapshot> Agent::WaitForChange(
 bool Agent::banned() const {
   absl::MutexLock lock(&mu_);
   return banned_;
+}
+
+std::string Agent::spiffe_id() const {
+  absl::MutexLock lock(&mu_);
+  return svid_.has_value() ? svid_->spiffe_id : "";
 }
 
 std::shared_ptr<grpc::Channel> Agent::Channel() const {
@@ -303,9 +309,9 @@ absl::Status Agent::AdoptSvid(const EVP_PKEY& key,
   svid.reattestable = reattestable;
   if (absl::Status s = DescribeSvid(svid); !s.ok()) return s;
   if (absl::Status s = store_.SaveSvid(svid); !s.ok()) return s;
-  Log(logging::Level::kInfo,
-      absl::StrCat("agent SVID ", svid.spiffe_id, " until ",
-                   absl::FormatTime(svid.not_after)));
+  Log(logging::Level::kInfo, "agent SVID",
+      {{"spiffe_id", svid.spiffe_id},
+       {"not_after", absl::FormatTime(svid.not_after, absl::UTCTimeZone())}});
   UseSvid(std::move(svid));
   return absl::OkStatus();
 }
@@ -321,7 +327,8 @@ absl::Status Agent::RenewSvidIfDue(const spire::api::types::Bundle* bundle) {
       !ca::VerifySvidChain(current.ChainPem(), UntaintedRoots(*bundle)).ok();
   if (tainted)
     Log(logging::Level::kInfo,
-        "the agent SVID rests on a tainted authority: renewing");
+        "the agent SVID rests on a tainted authority: renewing",
+        {{"spiffe_id", current.spiffe_id}});
   if (!tainted &&
       !PastHalfLife(current.not_before, current.not_after, absl::Now())) {
     return absl::OkStatus();
@@ -355,18 +362,20 @@ absl::Status Agent::HandleDenied(const absl::Status& status) {
   const bool reattestable = config_.node_attestor != "join_token";
   if (details.reason() != Reason::AGENT_BANNED && reattestable) {
     Log(logging::Level::kWarning,
-        absl::StrCat("server says ", Reason::Reason_Name(details.reason()),
-                     ": attesting again"));
+        "the server refused this agent: attesting again",
+        {{"spiffe_id", spiffe_id()},
+         {"reason", Reason::Reason_Name(details.reason())}});
     absl::Status again = AttestNode();
     if (again.ok()) return status;
   }
   // Banned, or unable to attest again: forget the SVID and stop, as
   // upstream agents exit.
-  Log(logging::Level::kError,
-      absl::StrCat("server refused this agent (",
-                   Reason::Reason_Name(details.reason()), "): stopping"));
+  Log(logging::Level::kError, "the server refused this agent: stopping",
+      {{"spiffe_id", spiffe_id()},
+       {"reason", Reason::Reason_Name(details.reason())}});
   if (absl::Status s = store_.DeleteSvid(); !s.ok()) {
-    Log(logging::Level::kError, s.ToString());
+    Log(logging::Level::kError, "cannot delete the agent SVID",
+        {{"error", s.ToString()}});
   }
   absl::MutexLock lock(&mu_);
   banned_ = true;
@@ -472,9 +481,12 @@ absl::Status Agent::MintSvids(Snapshot& next, bool roots_changed) {
       const auto& result = response.results(i);
       const Entry& entry = *due[start + i];
       if (result.status().code() != 0 || result.svid().cert_chain().empty()) {
-        Log(logging::Level::kWarning,
-            absl::StrCat("no SVID for entry ", entry.id(), ": ",
-                         result.status().message()));
+        Log(logging::Level::kWarning, "no SVID for an entry",
+            {{"entry_id", entry.id()},
+             {"spiffe_id",
+              absl::StrCat("spiffe://", entry.spiffe_id().trust_domain(),
+                           entry.spiffe_id().path())},
+             {"error", result.status().message()}});
         continue;
       }
       absl::StatusOr<std::string> key_der = crypto::MarshalPrivateKey(*keys[i]);
@@ -512,8 +524,8 @@ void Agent::Unsubscribe(uint64_t subscription) {
 void Agent::Publish(Snapshot next, bool persist) {
   if (absl::Status s = persist ? store_.SaveSnapshot(next) : absl::OkStatus();
       !s.ok()) {
-    Log(logging::Level::kWarning,
-        absl::StrCat("cannot save the SVID cache: ", s.message()));
+    Log(logging::Level::kWarning, "cannot save the SVID cache",
+        {{"error", s.message()}});
   }
   {
     absl::MutexLock lock(&mu_);
@@ -669,8 +681,8 @@ void Agent::Loop() {
       if (stopping_ || banned_) return;
     }
     if (absl::Status s = SyncOnce(); !s.ok()) {
-      Log(logging::Level::kWarning,
-          absl::StrCat("sync failed: ", s.ToString()));
+      Log(logging::Level::kWarning, "sync failed",
+          {{"spiffe_id", spiffe_id()}, {"error", s.ToString()}});
     }
   }
 }

@@ -86,6 +86,8 @@ class Agent {
   // Set when the server banned this agent (it then stops syncing, as
   // upstream agents exit).
   bool banned() const;
+  // The agent's own SPIFFE ID, "" before its first SVID.
+  std::string spiffe_id() const;
   const AgentConfig& config() const { return config_; }
 
  private:

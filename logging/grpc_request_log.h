@@ -1,15 +1,30 @@
-// One debug line per gRPC call (method, status code, duration, peer): a
-// server interceptor, installed only when debug lines are written, since
-// every interceptor costs each call.
+// gRPC calls in the log: one debug line per call (method, status code,
+// duration, peer), and whatever the level, one error line per call that
+// ends in a server fault (INTERNAL, UNKNOWN, DATA_LOSS) and one warning per
+// refusal of the caller (PERMISSION_DENIED, UNAUTHENTICATED). Each line
+// names what the call concerns: the tree and host its request names
+// (log_id, map_id, tree_id or tree.tree_id; host_id) and the caller's
+// SPIFFE ID when it presented an X509-SVID. Never the request's content.
 #ifndef TRELLIS_LOGGING_GRPC_REQUEST_LOG_H_
 #define TRELLIS_LOGGING_GRPC_REQUEST_LOG_H_
 
 #include <memory>
+#include <string>
 
+#include "google/protobuf/message.h"
 #include "grpcpp/support/server_interceptor.h"
 
 namespace trellis::logging {
 
+// What a call concerns, as its request message names it.
+struct CallSubject {
+  std::string tree;  // Decimal tree id, "" if none.
+  std::string host;  // At most 128 bytes of host_id, "" if none.
+};
+CallSubject SubjectOf(const google::protobuf::Message& request);
+
+// The server interceptor that writes those lines. Requests are read only
+// for services whose messages are protobuf (all of trellisd's).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 GrpcRequestLogFactory();
 

@@ -135,7 +135,7 @@ std::string FormatLine(absl::Time time, Level level,
                                    {"component", std::string(component)},
                                    {"msg", std::string(message)}};
     for (const auto& [key, value] : fields) {
-      line[std::string(key)] = std::string(value);
+      if (!value.empty()) line[std::string(key)] = std::string(value);
     }
     // Invalid UTF-8 (say, from a client) is replaced, never thrown on.
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -143,7 +143,7 @@ std::string FormatLine(absl::Time time, Level level,
   std::string line =
       absl::StrCat(when, " ", LevelName(level), " ", component, ": ", message);
   for (const auto& [key, value] : fields) {
-    absl::StrAppend(&line, " ", key, "=", TextValue(value));
+    if (!value.empty()) absl::StrAppend(&line, " ", key, "=", TextValue(value));
   }
   // One event, one line.
   for (char& c : line) {

@@ -54,7 +54,8 @@ bool Enabled(Level level);
 using Fields =
     std::initializer_list<std::pair<absl::string_view, absl::string_view>>;
 
-// Writes one line, whole (concurrent lines never interleave).
+// Writes one line, whole (concurrent lines never interleave). Fields with
+// empty values are left out, so optional ones can be passed as "".
 void Log(Level level, absl::string_view component, absl::string_view message,
          Fields fields = {});
 

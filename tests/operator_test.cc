@@ -54,7 +54,8 @@ class OperatorTest : public ::testing::Test {
         d_ + "/data",
         std::vector<std::string>{"--tls_cert=" + d_ + "/server.pem",
                                  "--tls_key=" + d_ + "/server.key",
-                                 "--operator_client_ca=" + d_ + "/op-ca.pem"});
+                                 "--operator_client_ca=" + d_ + "/op-ca.pem",
+                                 "--log_file=" + d_ + "/trellisd.log"});
   }
 
   // A TLS channel to the gRPC port, as `identity` ("" for none).
@@ -107,6 +108,32 @@ class OperatorTest : public ::testing::Test {
   std::string d_;
   std::unique_ptr<TrellisdProcess> server_;
 };
+
+// At the default level, a refused call is one warning naming the tree it
+// concerns; calls that succeed, or fail on the caller's input, write none.
+TEST_F(OperatorTest, RefusalsAreLoggedWithTheTreeTheyConcern) {
+  auto admin = trillian::TrillianAdmin::NewStub(Tls(""));
+  trillian::DeleteTreeRequest request;
+  request.set_tree_id(4242);
+  trillian::Tree tree;
+  grpc::ClientContext context;
+  EXPECT_EQ(admin->DeleteTree(&context, request, &tree).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  trillian::GetTreeRequest get;
+  get.set_tree_id(4243);
+  grpc::ClientContext get_context;
+  EXPECT_EQ(admin->GetTree(&get_context, get, &tree).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(server_->Stop(), 0);
+  const std::string text = ReadFile(d_ + "/trellisd.log").value_or("");
+  EXPECT_NE(text.find(" warning grpc: call refused "
+                      "method=/trillian.TrillianAdmin/DeleteTree code=7 "
+                      "error=\"tree writes need an operator"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(" tree=4242 "), std::string::npos) << text;
+  EXPECT_EQ(text.find("4243"), std::string::npos) << text;
+}
 
 TEST_F(OperatorTest, TreeWritesNeedAnOperatorOnceAnOperatorCaIsSet) {
   EXPECT_EQ(CreateTree(Tls("")), grpc::StatusCode::PERMISSION_DENIED);

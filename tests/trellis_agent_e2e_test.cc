@@ -56,7 +56,10 @@ std::string SpireAgent() { return PeerBinary("spire-agent"); }
 class TrellisAgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    trellisd_ = std::make_unique<TrellisdProcess>(dir_.path() + "/trellisd");
+    trellisd_ = std::make_unique<TrellisdProcess>(
+        dir_.path() + "/trellisd",
+        std::vector<std::string>{"--log_file=" + dir_.path() +
+                                 "/trellisd.log"});
     auto channel = grpc::CreateChannel(trellisd_->operator_address(),
                                        grpc::InsecureChannelCredentials());
     agents_ = agent_v1::Agent::NewStub(channel);
@@ -323,6 +326,14 @@ TEST_F(TrellisAgentTest, ServesWorkloadsThroughTheWorkloadApi) {
   ASSERT_TRUE(agents_->BanAgent(&ban_context, ban, &empty).ok());
   EXPECT_EQ(agent->WaitForExit(absl::Seconds(20)), std::optional<int>(1));
   EXPECT_NE(access((dir_.path() + "/agent/agent-svid.json").c_str(), F_OK), 0);
+  // trellisd's log names the banned agent its refusal concerns.
+  const std::string log = ReadFile(dir_.path() + "/trellisd.log").value_or("");
+  EXPECT_TRUE(RE2::PartialMatch(
+      log,
+      absl::StrCat(" warning grpc: call refused [^\n]*code=7 [^\n]*",
+                   "spiffe_id=spiffe://example.org/spire/agent/join_token/",
+                   token)))
+      << log;
 }
 
 TEST_F(TrellisAgentTest, InsecureBootstrapAndUnknownWorkloads) {

@@ -373,9 +373,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(server->grpc_metrics_->InterceptorFactory());
-  if (logging::Enabled(logging::Level::kDebug)) {
-    interceptors.push_back(logging::GrpcRequestLogFactory());
-  }
+  interceptors.push_back(logging::GrpcRequestLogFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               2);

@@ -16,6 +16,7 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_builder.h"
 #include "identity/bundle_format.h"
+#include "logging/grpc_request_log.h"
 #include "logging/log.h"
 #include "spiffe/id.h"
 #include "util/file.h"
@@ -231,13 +232,14 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   builder.RegisterService(server->node_service_.get());
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
   if (options.grpc_metrics != nullptr) {
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
     interceptors.push_back(options.grpc_metrics->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
+  interceptors.push_back(logging::GrpcRequestLogFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
     return absl::UnavailableError(
