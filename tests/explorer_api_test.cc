@@ -53,13 +53,14 @@ int64_t CreateTree(const TrellisdProcess& server,
 
 TEST(ExplorerApiTest, MapLeavesProveUnderTheTreesKey) {
   TempDir dir;
-  TrellisdProcess server(dir.path() + "/data");
+  TrellisdProcess server(dir.path() + "/data",
+                         std::vector<std::string>{"--explorer_maps"});
   const int port = server.tlog_port();
   const int64_t log_id = CreateTree(server, {});
   const int64_t map_id = CreateTree(server, {"--type=MAP"});
   CliResult set = RunCli(
       {"--addr=" + server.address(), "map", "set", std::to_string(map_id)},
-      "alice=one\nbob=two\n");
+      "alice=one\nbob=two\nempty=\n");
   ASSERT_EQ(set.exit_code, 0) << set.out << set.err;
 
   // The trees: a map's key and hash strategy, a log's (empty) policy.
@@ -79,7 +80,7 @@ TEST(ExplorerApiTest, MapLeavesProveUnderTheTreesKey) {
   ASSERT_TRUE(hasher.ok());
   for (const auto& [name, value] :
        std::vector<std::pair<std::string, std::string>>{
-           {"alice", "one"}, {"bob", "two"}, {"nobody", ""}}) {
+           {"alice", "one"}, {"bob", "two"}, {"empty", ""}, {"nobody", ""}}) {
     const std::string index = merkle::Sha256(name);
     const Answer leaf =
         Get(port, absl::StrCat("/explorer/api/maps/", map_id, "/leaves/",
@@ -87,6 +88,9 @@ TEST(ExplorerApiTest, MapLeavesProveUnderTheTreesKey) {
     ASSERT_EQ(leaf.status, 200) << leaf.body;
     EXPECT_EQ(Unbase64(leaf.body["index"]), index);
     EXPECT_EQ(Unbase64(leaf.body["leafValue"]), value);
+    // Set leaves have a hash, even with an empty value; unset ones none.
+    const std::string leaf_hash = Unbase64(leaf.body["leafHash"]);
+    EXPECT_EQ(leaf_hash.empty(), name == "nobody") << name;
     const std::string map_root = Unbase64(leaf.body["mapRoot"]);
     EXPECT_TRUE(crypto::VerifySignature(public_key, map_root,
                                         Unbase64(leaf.body["signature"]))
@@ -101,8 +105,9 @@ TEST(ExplorerApiTest, MapLeavesProveUnderTheTreesKey) {
     trillian::MapLeaf map_leaf;
     map_leaf.set_index(index);
     map_leaf.set_leaf_value(value);
-    if (!value.empty()) {
-      map_leaf.set_leaf_hash((*hasher)->HashLeaf(map_id, index, value));
+    map_leaf.set_leaf_hash(leaf_hash);
+    if (!leaf_hash.empty()) {
+      EXPECT_EQ(leaf_hash, (*hasher)->HashLeaf(map_id, index, value));
     }
     EXPECT_TRUE(map::VerifyMapInclusion(**hasher, map_id, map_leaf, proof,
                                         root->root_hash)
@@ -113,10 +118,11 @@ TEST(ExplorerApiTest, MapLeavesProveUnderTheTreesKey) {
   // Refusals: a log is no map, unknown trees and revisions, bad numbers,
   // indices that are not 64 hex digits.
   const std::string zero(64, '0');
-  EXPECT_EQ(
-      Get(port, absl::StrCat("/explorer/api/maps/", log_id, "/leaves/", zero))
-          .status,
-      400);
+  const Answer log_as_map =
+      Get(port, absl::StrCat("/explorer/api/maps/", log_id, "/leaves/", zero));
+  EXPECT_EQ(log_as_map.status, 404);
+  EXPECT_EQ(log_as_map.body["error"],
+            absl::StrCat("tree ", log_id, " is not a map"));
   EXPECT_EQ(
       Get(port, absl::StrCat("/explorer/api/maps/12345/leaves/", zero)).status,
       404);
@@ -141,11 +147,19 @@ TEST(ExplorerApiTest, MapLeavesProveUnderTheTreesKey) {
   EXPECT_EQ(at_zero.body["leafValue"], "");
 }
 
-TEST(ExplorerApiTest, EvidenceOnlyWhenTheOperatorEnablesIt) {
+TEST(ExplorerApiTest, EvidenceAndOtherMapsOnlyWhenTheOperatorEnablesThem) {
   TempDir dir;
   const std::string digest(64, 'a');
   {
     TrellisdProcess server(dir.path() + "/off");
+    const int64_t map_id = CreateTree(server, {"--type=MAP"});
+    const Answer hidden =
+        Get(server.tlog_port(),
+            absl::StrCat("/explorer/api/maps/", map_id, "/leaves/", digest));
+    EXPECT_EQ(hidden.status, 404);
+    EXPECT_NE(hidden.body.value("error", "").find("--explorer_maps"),
+              std::string::npos)
+        << hidden.body;
     const Answer refused =
         Get(server.tlog_port(), "/explorer/api/evidence/" + digest);
     EXPECT_EQ(refused.status, 403);

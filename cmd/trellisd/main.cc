@@ -224,6 +224,9 @@ ABSL_FLAG(bool, explorer_evidence, false,
           "The explorer also serves stored attestation evidence by its "
           "digest, so that its pages can follow an SVID to the evidence "
           "behind it (evidence names a host's software).");
+ABSL_FLAG(bool, explorer_maps, false,
+          "The explorer serves every map's leaves with their proofs; without, "
+          "only the identity map's (derived from logs the tiles publish).");
 ABSL_FLAG(std::string, tlog_port_file, "",
           "If set, the tlog-tiles port is written here once listening.");
 ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(1),
@@ -399,6 +402,7 @@ int main(int argc, char** argv) {
   options.tlog.witness_timeout = absl::GetFlag(FLAGS_witness_timeout);
   options.tlog.explorer_dir = absl::GetFlag(FLAGS_explorer_dir);
   options.tlog.explorer_evidence = absl::GetFlag(FLAGS_explorer_evidence);
+  options.tlog.explorer_maps = absl::GetFlag(FLAGS_explorer_maps);
   options.tlog.witness_name = absl::GetFlag(FLAGS_witness_name);
   options.tlog.witness_logs = absl::GetFlag(FLAGS_witness_logs);
   options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);

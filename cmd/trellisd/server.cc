@@ -299,6 +299,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     sources.trees = server->trees_.get();
     sources.logs = server->log_manager_.get();
     sources.maps = server->map_manager_.get();
+    sources.all_maps = options.tlog.explorer_maps;
     if (options.tlog.explorer_evidence) {
       sources.evidence = [appraiser = server->attestation_->appraiser()](
                              const std::string& digest) {
@@ -341,7 +342,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                             "Every SVID this Trellis SPIRE server issued");
         },
         [create_tree] {
-          return create_tree(trillian::MAP, "trellis-identities",
+          return create_tree(trillian::MAP, explorer::kIdentityMapName,
                              "Per SPIFFE ID: its latest issuance record and "
                              "the attestation verdict behind it");
         },

@@ -67,6 +67,9 @@ struct TlogOptions {
   // that its pages follow an SVID to the evidence behind it. Off by
   // default: evidence names a host's software (its IMA list).
   bool explorer_evidence = false;
+  // Whether it serves every map's leaves; without, only the identity map's
+  // (derived from logs the tiles publish).
+  bool explorer_maps = false;
 };
 
 struct ServerOptions {

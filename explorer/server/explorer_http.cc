@@ -205,15 +205,39 @@ void ServeFile(const File& file, bool immutable, http::Response& response) {
   response.headers.emplace_back("Referrer-Policy", "no-referrer");
 }
 
+// Whether the explorer serves map `map_id`'s leaves: NOT_FOUND for trees
+// that are not maps or that it does not serve.
+absl::Status ServesMap(storage::TreeStorage* trees, int64_t map_id,
+                       bool all_maps) {
+  absl::StatusOr<trillian::Tree> tree = trees->GetTree(map_id);
+  if (!tree.ok()) return tree.status();
+  if (tree->tree_type() != trillian::MAP || tree->deleted()) {
+    return absl::NotFoundError(absl::StrCat("tree ", map_id, " is not a map"));
+  }
+  if (!all_maps && tree->display_name() != kIdentityMapName) {
+    return absl::NotFoundError(absl::StrCat(
+        "this server shows only its identity map (trellisd --explorer_maps "
+        "shows map ",
+        map_id, " too)"));
+  }
+  return absl::OkStatus();
+}
+
 // A map leaf by index (hex) at ?revision= (latest without), with its 256
-// sibling hashes ("" for an empty subtree) and the signed map root.
-void AddMapRoute(map::MapManager* maps, http::Router& router) {
+// sibling hashes ("" for an empty subtree) and the signed map root. An
+// empty leafHash means the index is unset (a set leaf may hold "").
+void AddMapRoute(storage::TreeStorage* trees, map::MapManager* maps,
+                 bool all_maps, http::Router& router) {
   router.Get(
       absl::StrCat(R"(/explorer/api/maps/([1-9][0-9]{0,18})/leaves/)", kHex64),
-      [maps](const http::Request& request, http::Response& response) {
+      [trees, maps, all_maps](const http::Request& request,
+                              http::Response& response) {
         int64_t map_id = 0;
         if (!absl::SimpleAtoi(request.path_params[0], &map_id)) {
           return Fail(response, absl::InvalidArgumentError("bad path"));
+        }
+        if (absl::Status s = ServesMap(trees, map_id, all_maps); !s.ok()) {
+          return Fail(response, s);
         }
         int64_t revision = -1;
         if (request.HasQueryParam("revision")) {
@@ -229,6 +253,7 @@ void AddMapRoute(map::MapManager* maps, http::Router& router) {
         const trillian::MapLeafInclusion& inclusion = leaves->inclusions[0];
         Reply(response,
               {{"index", absl::Base64Escape(inclusion.leaf().index())},
+               {"leafHash", absl::Base64Escape(inclusion.leaf().leaf_hash())},
                {"leafValue", absl::Base64Escape(inclusion.leaf().leaf_value())},
                {"proof",
                 Hashes(std::vector<std::string>(inclusion.inclusion().begin(),
@@ -355,7 +380,9 @@ absl::Status AddExplorerRoutes(const ExplorerSources& sources,
                          {"proof", Hashes(*proof->value)}});
       });
 
-  if (sources.maps != nullptr) AddMapRoute(sources.maps, router);
+  if (sources.maps != nullptr) {
+    AddMapRoute(trees, sources.maps, sources.all_maps, router);
+  }
   AddEvidenceRoute(sources.evidence, router);
 
   if (files_dir.empty()) {

@@ -2,9 +2,11 @@
 // files, and a read-only JSON API of what its pages verify with WebCrypto:
 // trees with their origins, keys and witness policies, leaves with
 // inclusion proofs, consistency proofs, map leaves with their proofs and
-// signed map roots, and (when enabled) the attestation evidence a verdict
-// names. Public data only, as the tiles are; the page checks every answer
-// against keys it pinned and digests it computes, so none is trusted.
+// signed map roots, and the attestation evidence a verdict names. By
+// default only what the tiles already publish: leaves of logs that publish
+// their entries, and the identity map (derived from those logs); other
+// maps and evidence only when the operator opts in. The page checks every
+// answer against keys it pinned and digests it computes.
 #ifndef TRELLIS_EXPLORER_SERVER_EXPLORER_HTTP_H_
 #define TRELLIS_EXPLORER_SERVER_EXPLORER_HTTP_H_
 
@@ -20,6 +22,11 @@
 
 namespace trellis::explorer {
 
+// The name trellisd gives its identity map (per SPIFFE ID, the latest
+// issuance and its verdict: nothing the issuance and attestation logs do
+// not publish).
+inline constexpr char kIdentityMapName[] = "trellis-identities";
+
 // The stored attestation evidence whose SHA-256 is `digest` (raw bytes);
 // NOT_FOUND if there is none.
 using EvidenceSource =
@@ -30,6 +37,9 @@ struct ExplorerSources {
   storage::TreeStorage* trees = nullptr;
   log::LogManager* logs = nullptr;
   map::MapManager* maps = nullptr;  // Null: no map lookups.
+  // Serve every map's leaves, not only the identity map's (maps named
+  // kIdentityMapName): --explorer_maps.
+  bool all_maps = false;
   // Unset: evidence is not served (it names a host's software, so an
   // operator opts in with --explorer_evidence).
   EvidenceSource evidence;

@@ -1,5 +1,6 @@
 // trellisd's read-only explorer API and tlog-tiles checkpoints. Answers are
 // untrusted: shapes are checked here, content is verified by the callers.
+import {base64} from "./verify/note.js";
 
 export interface TreeSummary {
   treeId: string;
@@ -25,7 +26,7 @@ export class ApiError extends Error {}
 function fromBase64(text: unknown, what: string): Uint8Array<ArrayBuffer> {
   if (typeof text !== "string") throw new ApiError(`${what} is missing`);
   try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    return base64(text);
   } catch {
     throw new ApiError(`${what} is not base64`);
   }
@@ -127,7 +128,8 @@ export async function consistencyProof(treeId: string, first: bigint,
 
 export interface MapLeafAnswer {
   index: Uint8Array;
-  leafValue: Uint8Array;  // Empty: the index is unset.
+  set: boolean;  // Whether the index holds a leaf (its value may be empty).
+  leafValue: Uint8Array;
   proof: Uint8Array[];    // 256 siblings, empty for an empty subtree.
   mapRoot: Uint8Array<ArrayBuffer>;    // MapRootV1 bytes, as signed.
   signature: Uint8Array<ArrayBuffer>;
@@ -143,6 +145,7 @@ export async function mapLeaf(treeId: string, indexHex: string):
   if (!Array.isArray(proof)) throw new ApiError("proof is not a list");
   return {
     index: get("index"),
+    set: get("leafHash").length > 0,
     leafValue: get("leafValue"),
     proof: proof.map((hash, i) => fromBase64(hash, `proof[${i}]`)),
     mapRoot: get("mapRoot"),
@@ -150,16 +153,17 @@ export async function mapLeaf(treeId: string, indexHex: string):
   };
 }
 
-// The attestation evidence with a SHA-256 digest; null if this server does
-// not serve evidence (403).
+// The attestation evidence with a SHA-256 digest: "not served" if this
+// server does not serve evidence (403), "missing" if it has none (404).
 export async function evidence(digestHex: string):
-    Promise<Uint8Array<ArrayBuffer> | null> {
+    Promise<Uint8Array<ArrayBuffer> | "not served" | "missing"> {
   try {
     const answer = await getJson(`/explorer/api/evidence/${
         encodeURIComponent(digestHex)}`);
     return fromBase64((answer as {evidence?: unknown}).evidence, "evidence");
   } catch (e) {
-    if (e instanceof ApiError && e.message.startsWith("403:")) return null;
+    if (e instanceof ApiError && e.message.startsWith("403:")) return "not served";
+    if (e instanceof ApiError && e.message.startsWith("404:")) return "missing";
     throw e;
   }
 }

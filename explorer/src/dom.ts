@@ -28,12 +28,6 @@ export function facts(rows: [string, Node | string][], testId = "") {
 export const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 export const toHex = (bytes: Uint8Array) =>
     Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-export const fromBase64 = (text: string) =>
-    Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-
-export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-}
 
 // Printable UTF-8 as text, anything else as hex.
 export function showValue(bytes: Uint8Array): string {

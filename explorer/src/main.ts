@@ -25,7 +25,7 @@ async function route() {
       await mapPage(map[1], map[2] === undefined ? null : decodeURIComponent(map[2]),
                     nav, app);
     } else {
-      await treesPage(app);
+      await treesPage(nav, app);
     }
   } catch (e) {
     if (e instanceof Superseded || !nav.current) return;

@@ -18,16 +18,20 @@ export interface SeenCheckpoint {
   rootHash: string;  // Base64.
 }
 
-export function seenCheckpoint(origin: string): SeenCheckpoint | null {
-  const text = localStorage.getItem(`${PREFIX}seen:${origin}`);
+// A remembered object whose `fields` are all strings, or null.
+function remembered<T>(key: string, fields: string[]): T | null {
+  const text = localStorage.getItem(`${PREFIX}${key}`);
   if (text === null) return null;
   try {
-    const seen = JSON.parse(text) as SeenCheckpoint;
-    return typeof seen.size === "string" && typeof seen.rootHash === "string"
-        ? seen : null;
+    const value = JSON.parse(text) as Record<string, unknown>;
+    return fields.every((f) => typeof value?.[f] === "string") ? value as T : null;
   } catch {
     return null;
   }
+}
+
+export function seenCheckpoint(origin: string): SeenCheckpoint | null {
+  return remembered<SeenCheckpoint>(`seen:${origin}`, ["size", "rootHash"]);
 }
 
 export function rememberCheckpoint(origin: string, seen: SeenCheckpoint): void {
@@ -62,4 +66,18 @@ export function pinnedMapKey(treeId: string): string | null {
 
 export function pinMapKey(treeId: string, spkiBase64: string): void {
   localStorage.setItem(`${PREFIX}map-key:${treeId}`, spkiBase64);
+}
+
+export interface SeenMapRoot {
+  revision: string;  // Decimal.
+  rootHash: string;  // Base64.
+}
+
+// The latest signed map root seen per map tree, to detect rollbacks.
+export function seenMapRoot(treeId: string): SeenMapRoot | null {
+  return remembered<SeenMapRoot>(`map-root:${treeId}`, ["revision", "rootHash"]);
+}
+
+export function rememberMapRoot(treeId: string, seen: SeenMapRoot): void {
+  localStorage.setItem(`${PREFIX}map-root:${treeId}`, JSON.stringify(seen));
 }

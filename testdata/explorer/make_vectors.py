@@ -84,13 +84,13 @@ def map_vectors():
         # A neighbour sharing 255 bits with "a": the deepest sibling is set.
         a = hashlib.sha256(b"spiffe://example.org/a").digest()
         leaves[a[:31] + bytes([a[31] ^ 1])] = b"neighbour"
-        leaves = {i: v for i, v in leaves.items() if v}  # "" means unset.
+        # "c" holds an empty value: set, unlike an index never written.
         root = node(tree_id, leaves, 0, 0)
         lookups = list(leaves.items()) + [
-            (hashlib.sha256(b"spiffe://example.org/unset").digest(), b"")]
+            (hashlib.sha256(b"spiffe://example.org/unset").digest(), None)]
         for index, value in lookups:
             cases.append({"treeId": str(tree_id), "index": b64(index),
-                          "value": b64(value) if value else None,
+                          "value": None if value is None else b64(value),
                           "proof": proof(tree_id, leaves, index),
                           "root": b64(root)})
     empty_root = empty(7, bytes(32), 0)
@@ -125,10 +125,15 @@ def cosignature_vectors():
     forged = w2[:4] + (time + 1).to_bytes(8, "big") + w2[12:]
     policy = "".join("witness w%d %s\n" % (i + 1, key)
                      for i, (_, key, _, _) in enumerate(witnesses))
+    log_key = vkey("example.com/log", 0x01, bytes(range(32)))[0]
+    # w1's line claiming a time beyond int64 (what tlog/note.cc refuses).
+    w1 = base64.b64decode(lines[0].split(" ")[2])
+    late = w1[:4] + (1 << 63).to_bytes(8, "big") + w1[12:]
     return {
         "text": text,
         "lines": lines,
         "forgedLine": "\u2014 %s %s" % (witnesses[1][0], b64(forged)),
+        "lateLine": "\u2014 %s %s" % (witnesses[0][0], b64(late)),
         "time": str(time),
         "policies": [
             {"text": policy + "group g 2 w1 w2 w3\nquorum g\n", "met": True},
@@ -137,6 +142,8 @@ def cosignature_vectors():
             {"text": policy + "group a any w3\ngroup b 2 w1 a w2\nquorum b\n",
              "met": True},
             {"text": policy + "quorum none\n", "met": True},
+            {"text": "# a comment\nlog %s https://log.example\n" % log_key +
+                     policy + "quorum w2\n", "met": True},
         ],
         "badPolicies": [
             policy + "group g 4 w1 w2 w3\nquorum g\n",
@@ -145,6 +152,9 @@ def cosignature_vectors():
             policy + "witness w1 " + witnesses[0][1] + "\nquorum w1\n",
             "witness w1 %s\nquorum w1\n" % vkey("w", 0x01, bytes(32))[0],
             policy + "frobnicate\nquorum none\n",
+            policy + "quorum w1\r\n",
+            "log %s\n" % witnesses[0][1] + policy + "quorum w1\n",
+            "log %s\nlog %s\n" % (log_key, log_key) + policy + "quorum w1\n",
         ],
     }
 
@@ -164,6 +174,10 @@ type: "trellis.issuance.v1" time_unix_nanos: 5 kind: AGENT_X509_SVID
 spiffe_id: "spiffe://example.org/spire/agent/tpm/host-a" serial_number: "1234"
 credential_sha256: "\\252" not_before: 1700000000 not_after: 1700003600
 attestation_audit_id: "ab12" attestation_log_id: 9007199254740993
+"""),
+    ("trellis.GtaChangeRecord", "trellis_gta.proto", """
+type: "trellis.gta.change.v1" resource: "policy" action: "update"
+resource_id: "p1" version: 18446744073709551615 policy_ids: "a" policy_ids: "b"
 """),
     ("trellis.IdentityMapValue", "trellis_identity.proto", """
 issuance_log_id: 3 leaf_index: 7 leaf_hash: "\\001"

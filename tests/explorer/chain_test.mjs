@@ -119,9 +119,15 @@ plugins {
     identityMap = all.find((t) => t.displayName === "trellis-identities");
     return issuanceLog && identityMap;
   }, "the issuance log and the identity map");
-  await waitFor(async () => await checkpointSize(base, attestationLog.treeId) === 3n &&
-                await checkpointSize(base, issuanceLog.treeId) >= 1n,
-                "the witnessed verdict and the issuance in checkpoints");
+  // The agent's verdict in a checkpoint its witness cosigned.
+  await waitFor(async () => {
+    const r = await fetch(`${base}/logs/${attestationLog.treeId}/checkpoint`);
+    const note = r.ok ? await r.text() : "";
+    return BigInt(note.split("\n")[1] ?? "0") >= 3n &&
+        note.includes("\n\u2014 witness.test/explorer ");
+  }, "the witnessed verdict in a checkpoint");
+  await waitFor(async () => await checkpointSize(base, issuanceLog.treeId) >= 1n,
+                "the issuance in a checkpoint");
   // The identity map catches up with the issuance log.
   const index = createHash("sha256").update(agentId).digest("hex");
   await waitFor(async () => {
@@ -224,6 +230,23 @@ test("an SVID is followed to its verdict and evidence, witnessed", async () => {
   assert.equal(await verdictProof.locator("[data-testid=inclusion-verdict]")
                    .getAttribute("data-verdict"), "invalid");
   assert.equal(await page.locator("[data-testid=verdict]").count(), 0);
+  await page.unroute(`**/explorer/api/logs/${attestationLog.treeId}/leaves?hash=*`);
+
+  // A policy pasted from elsewhere (another witness) replaces the one pinned:
+  // the served checkpoint lacks its quorum and is not trusted.
+  const name = "witness.test/other";
+  const key = Buffer.concat([Buffer.of(4), Buffer.alloc(32, 9)]);
+  const id = createHash("sha256").update(Buffer.concat([Buffer.from(`${name}\n`), key]))
+      .digest().subarray(0, 4).toString("hex");
+  await page.goto(`${base}/explorer/#/logs/${attestationLog.treeId}`);
+  await shown(page, "policy-input");
+  await page.fill("[data-testid=policy-input]",
+                  `witness other ${name}+${id}+${key.toString("base64")}\nquorum other\n`);
+  await page.locator("[data-testid=witnesses] button").click();
+  await shown(page, "policy-changed");
+  assert.deepEqual(await verdicts(page, "quorum-verdict"), ["invalid"]);
+  assert.deepEqual(await verdicts(page, "cosignature-other"), ["pending"]);
+  assert.equal(await page.locator("[data-testid=leaf]").count(), 0);
   await context.close();
 });
 
@@ -236,7 +259,7 @@ test("a SPIFFE ID is looked up in the identity map with its proof", async () => 
   assert.deepEqual(await verdicts(page, "map-verdict"), ["valid"]);
   assert.equal(await page.locator("[data-testid=map-spiffe-id]").innerText(), agentId);
   assert.match(await page.locator("[data-testid=map-verdict-link]").innerText(),
-               /VERIFIED for host-a/);
+               /^VERIFIED for host-a$/);
   await page.screenshot({ path: join(shots, "map.png"), fullPage: true });
   // The verdict link leads to the proven verdict.
   await page.locator("[data-testid=map-verdict-link]").click();
@@ -246,8 +269,7 @@ test("a SPIFFE ID is looked up in the identity map with its proof", async () => 
   // An identity never issued is proven absent.
   await page.goto(`${base}/explorer/#/maps/${identityMap.treeId}?key=${
       encodeURIComponent("spiffe://example.org/nobody")}`);
-  await shown(page, "map-verdict");
-  assert.match(await page.locator("[data-testid=map-verdict]").innerText(), /proven absent/);
+  await shown(page, "map-verdict", /proven absent/);
 
   // A sibling hash changed in flight, or a root its signature does not cover.
   await page.route("**/explorer/api/maps/*/leaves/*", async (route) => {
@@ -259,10 +281,8 @@ test("a SPIFFE ID is looked up in the identity map with its proof", async () => 
   });
   await page.goto(`${base}/explorer/#/maps/${identityMap.treeId}?key=${
       encodeURIComponent(agentId)}`);
-  await shown(page, "map-verdict");
+  await shown(page, "map-verdict", /does not lead to the signed root/);
   assert.deepEqual(await verdicts(page, "map-verdict"), ["invalid"]);
-  assert.match(await page.locator("[data-testid=map-verdict]").innerText(),
-               /does not lead to the signed root/);
   await page.unroute("**/explorer/api/maps/*/leaves/*");
   await page.route("**/explorer/api/maps/*/leaves/*", async (route) => {
     const response = await route.fetch();
@@ -273,8 +293,14 @@ test("a SPIFFE ID is looked up in the identity map with its proof", async () => 
     await route.fulfill({ response, json: body });
   });
   await page.reload();
-  await shown(page, "map-verdict");
-  assert.match(await page.locator("[data-testid=map-verdict]").innerText(),
-               /signature does not verify/);
+  await shown(page, "map-verdict", /signature does not verify/);
+  await page.unroute("**/explorer/api/maps/*/leaves/*");
+
+  // A root older than one seen before is a rollback.
+  await page.evaluate((id) => localStorage.setItem(
+      `trellis-explorer:map-root:${id}`,
+      JSON.stringify({ revision: "999", rootHash: "AAAA" })), identityMap.treeId);
+  await page.reload();
+  await shown(page, "map-verdict", /not an advance on revision 999/);
   await context.close();
 });

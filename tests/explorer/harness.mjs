@@ -114,14 +114,17 @@ export async function cleanUp(browser, work) {
   rmSync(work, { recursive: true, force: true });
 }
 
-// Waits for `testId` to show; on failure, says what the page shows instead.
-export async function shown(page, testId) {
+// Waits for an element with `testId` (whose text matches `pattern`, if
+// given: the page may still show the previous answer for a moment); on
+// failure, says what the page shows instead.
+export async function shown(page, testId, pattern = undefined) {
   try {
-    await page.locator(`[data-testid=${testId}]`).first().waitFor({ timeout: 15000 });
+    await page.locator(`[data-testid=${testId}]`, pattern ? { hasText: pattern } : {})
+        .first().waitFor({ timeout: 15000 });
   } catch (e) {
     const text = await page.locator("#app").innerText().catch(() => "?");
-    const url = page.url();
-    throw new Error(`${testId} never showed at ${url}; the page shows:\n${text}\n${e}`);
+    throw new Error(`${testId} ${pattern ?? ""} never showed at ${page.url()}; ` +
+                    `the page shows:\n${text}\n${e}`);
   }
 }
 

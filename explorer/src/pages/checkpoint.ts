@@ -1,13 +1,13 @@
 // A log's checkpoint as the pages trust it: signed by the key pinned for
-// its origin, cosigned by the witnesses of the policy pinned for it (as far
-// as they did), and consistent with the checkpoint this browser saw before.
+// its origin, cosigned by the quorum of the witness policy pinned for it,
+// and consistent with the checkpoint this browser saw before.
 import {checkpointText, consistencyProof, TreeSummary} from "../api.js";
-import {element, fromBase64, Navigation, Superseded, toBase64, verdict} from "../dom.js";
+import {element, Navigation, Superseded, toBase64, verdict} from "../dom.js";
 import {pinKey, pinnedKey, pinnedPolicy, pinPolicy, rememberCheckpoint,
         rememberOrigin, seenCheckpoint, seenOrigin} from "../pins.js";
 import {checkCosignatures, parseWitnessPolicy, quorumMet} from "../verify/cosignature.js";
 import {verifyConsistency} from "../verify/merkle.js";
-import {Checkpoint, openNote, OpenedNote, parseCheckpoint,
+import {base64, Checkpoint, openNote, OpenedNote, parseCheckpoint,
         parseVerifierKey} from "../verify/note.js";
 
 // The pinned key of `tree`'s origin, pinning the served one on first use
@@ -33,18 +33,19 @@ async function trustedKey(tree: TreeSummary, notes: HTMLElement) {
   return served;
 }
 
-export function pinForm(origin: string, onPinned: () => void) {
-  const input = element("input", {placeholder: "verifier key from a trusted source",
-                                  "data-testid": "pin-input"});
-  const form = element("form", {}, input,
-      element("button", {type: "submit"}, "Pin this key"));
+// Shows the current page again (after a pin).
+const rerender = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
+
+// A form that pins what the user pastes into `input`, once `pin` takes it,
+// then shows the page again.
+function pasteForm(input: HTMLInputElement | HTMLTextAreaElement, label: string,
+                   pin: (text: string) => Promise<void>) {
+  const form = element("form", {}, input, element("button", {type: "submit"}, label));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const key = await parseVerifierKey(input.value);
-      if (key.name !== origin) throw new Error("the key names another origin");
-      pinKey(origin, key.text);
-      onPinned();
+      await pin(input.value);
+      rerender();
     } catch (e) {
       form.append(element("span", {class: "error"}, String(e)));
     }
@@ -52,27 +53,50 @@ export function pinForm(origin: string, onPinned: () => void) {
   return form;
 }
 
+const keyForm = (origin: string) => pasteForm(
+    element("input", {placeholder: "verifier key from a trusted source",
+                      "data-testid": "pin-input"}),
+    "Pin this key", async (text) => {
+      const key = await parseVerifierKey(text);
+      if (key.name !== origin) throw new Error("the key names another origin");
+      pinKey(origin, key.text);
+    });
+
+const policyForm = (origin: string) => pasteForm(
+    element("textarea", {rows: "3", cols: "60",
+        placeholder: "witness policy (C2SP tlog-policy) from a trusted source",
+        "data-testid": "policy-input"}),
+    "Pin this policy", async (text) => {
+      if (text.trim() !== "") await parseWitnessPolicy(text);
+      pinPolicy(origin, text);
+    });
+
 // The witnesses' cosignatures of an opened checkpoint note, against the
-// policy pinned for the log (the served one on first use).
-async function witnessCard(tree: TreeSummary, opened: OpenedNote) {
+// policy pinned for the log (the served one, possibly none, on first use):
+// whether its quorum is met, and the card that shows it.
+async function witnessCard(tree: TreeSummary, opened: OpenedNote):
+    Promise<{met: boolean; card: HTMLElement}> {
   const card = element("div", {class: "card", "data-testid": "witnesses"});
   let text = pinnedPolicy(tree.origin);
-  if (text === null && tree.witnessPolicy !== "") {
+  if (text === null) {
     text = tree.witnessPolicy;
     pinPolicy(tree.origin, text);
-    card.append(element("p", {class: "note"},
-        "First visit: this log's witness policy is now pinned in this browser."));
-  } else if (text !== null && text !== tree.witnessPolicy) {
+    if (text !== "") {
+      card.append(element("p", {class: "note"},
+          "First visit: this log's witness policy is now pinned in this browser."));
+    }
+  } else if (text !== tree.witnessPolicy) {
     card.append(element("p", {class: "error", "data-testid": "policy-changed"},
         "The server now names another witness policy than the one pinned ",
         "here; cosignatures below are checked against the pinned one."));
   }
-  if (text === null) {
-    card.append(element("div", {class: "note"}, opened.otherSignatures.length
-        ? `Also signed by ${opened.otherSignatures.join(", ")}; this log names ` +
-          "no witness policy to check them with."
+  card.append(policyForm(tree.origin));
+  if (text === "") {
+    card.prepend(element("div", {class: "note"}, opened.otherSignatures.length
+        ? `Also signed by ${opened.otherSignatures.join(", ")}; no witness ` +
+          "policy is pinned for this log to check them with."
         : "This log has no witnesses."));
-    return card;
+    return {met: true, card};
   }
   try {
     const policy = await parseWitnessPolicy(text);
@@ -80,11 +104,11 @@ async function witnessCard(tree: TreeSummary, opened: OpenedNote) {
     const cosigned = new Set(results.filter((r) => r.state === "valid")
                                     .map((r) => r.witness.name));
     const met = quorumMet(policy, cosigned);
-    card.append(
+    card.prepend(
         element("div", {}, "Witnesses: ", verdict("quorum-verdict", met, met
             ? `quorum ${policy.quorum} met (${cosigned.size} of ${results.length} cosigned)`
             : `INVALID: quorum ${policy.quorum} not met (${cosigned.size} of ` +
-              `${results.length} cosigned)`)),
+              `${results.length} cosigned): this checkpoint is not trusted`)),
         element("table", {},
             element("tr", {}, ...["Witness", "Key", "Cosignature", "Signed at"].map(
                 (h) => element("th", {}, h))),
@@ -97,10 +121,11 @@ async function witnessCard(tree: TreeSummary, opened: OpenedNote) {
                         ? "INVALID" : "none")),
                 element("td", {}, r.time === null ? ""
                     : new Date(Number(r.time) * 1000).toISOString())))));
+    return {met, card};
   } catch (e) {
-    card.append(verdict("quorum-verdict", false, `INVALID witness policy: ${e}`));
+    card.prepend(verdict("quorum-verdict", false, `INVALID witness policy: ${e}`));
+    return {met: false, card};
   }
-  return card;
 }
 
 // Verifies and shows `tree`'s checkpoint in `into`: null (with the reason
@@ -112,7 +137,7 @@ export async function verifiedCheckpoint(tree: TreeSummary, into: HTMLElement,
   into.append(notes,
       element("div", {class: "card"},
           element("div", {}, "Origin: ", element("code", {}, tree.origin)),
-          pinForm(tree.origin, () => window.dispatchEvent(new HashChangeEvent("hashchange")))));
+          keyForm(tree.origin)));
   // A log keeps its origin: another one would mean another pin.
   const origin = seenOrigin(tree.treeId);
   if (origin !== null && origin !== tree.origin) {
@@ -144,8 +169,10 @@ export async function verifiedCheckpoint(tree: TreeSummary, into: HTMLElement,
                         checkpoint.size.toString())),
         element("div", {}, "Root: ",
                 element("code", {}, toBase64(checkpoint.rootHash))));
-    into.append(await witnessCard(tree, opened));
+    const witnesses = await witnessCard(tree, opened);
     nav.live();
+    into.append(witnesses.card);
+    if (!witnesses.met) return null;
   } catch (e) {
     if (e instanceof Superseded) throw e;
     card.append(verdict("checkpoint-verdict", false, `INVALID: ${e}`));
@@ -161,7 +188,7 @@ export async function verifiedCheckpoint(tree: TreeSummary, into: HTMLElement,
                                "first checkpoint seen here"));
   } else {
     const oldSize = BigInt(seen.size);
-    const oldRoot = fromBase64(seen.rootHash);
+    const oldRoot = base64(seen.rootHash);
     try {
       if (oldSize > checkpoint.size) throw new Error("the log shrank");
       const proof = oldSize === checkpoint.size

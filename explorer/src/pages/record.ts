@@ -5,10 +5,10 @@
 // is checked in this page: the issuance's and the verdict's inclusion in
 // their logs' checkpoints, and the evidence against the verdict's digest.
 import {evidence, leafByHash, treeById} from "../api.js";
-import {element, facts, isoTime, Navigation, sha256, showValue, Superseded,
-        toHex, verdict} from "../dom.js";
+import {element, facts, isoTime, Navigation, Superseded, toHex,
+        verdict} from "../dom.js";
 import {decodeRecord, Message, RECORD_LOGS} from "../records/records.js";
-import {equalBytes, hashLeaf, verifyInclusion} from "../verify/merkle.js";
+import {equalBytes, hashLeaf, sha256, verifyInclusion} from "../verify/merkle.js";
 import {verifiedCheckpoint} from "./checkpoint.js";
 
 export const recordLink = (logId: string | bigint, auditId: string) =>
@@ -98,12 +98,19 @@ async function evidenceView(record: Message, nav: Navigation) {
   const digest = bytesOf(record, "evidence_digest");
   const stored = await evidence(toHex(digest));
   nav.live();
-  if (stored === null) {
+  if (stored === "not served") {
     card.append(verdict("evidence-verdict", null,
         "this server does not serve evidence (trellisd --explorer_evidence)"));
     return card;
   }
-  if (!equalBytes(await sha256(stored), digest)) {
+  if (stored === "missing") {
+    card.append(verdict("evidence-verdict", false,
+        "INVALID: this server holds no evidence with the verdict's digest"));
+    return card;
+  }
+  const storedDigest = await sha256(stored);
+  nav.live();
+  if (!equalBytes(storedDigest, digest)) {
     card.append(verdict("evidence-verdict", false,
         "INVALID: the evidence served is not the one the verdict names"));
     return card;
@@ -159,9 +166,10 @@ function issuanceView(record: Message) {
 
 // A verdict (already proven) with the evidence behind it.
 async function verdictChain(record: Message, into: HTMLElement, nav: Navigation) {
-  into.append(verdictView(record));
-  into.append(element("h2", {}, "Evidence"));
-  into.append(await evidenceView(record, nav));
+  into.append(verdictView(record), element("h2", {}, "Evidence"));
+  const evidenceCard = await evidenceView(record, nav);
+  nav.live();
+  into.append(evidenceCard);
 }
 
 export async function recordPage(logId: string, auditId: string, nav: Navigation,
@@ -170,6 +178,7 @@ export async function recordPage(logId: string, auditId: string, nav: Navigation
   const proof = element("section", {"data-testid": "record-proof"});
   app.append(proof);
   const record = await provenRecord(logId, auditId, proof, nav);
+  nav.live();
   if (record === null) return;
   if (record.type === "trellis.attestation.v1") {
     app.append(element("h2", {}, "Attestation verdict"));
@@ -204,6 +213,7 @@ export async function recordPage(logId: string, auditId: string, nav: Navigation
   }
   const verdictRecord = await provenRecord(
       (record.attestation_log_id as bigint).toString(), verdictId, chain, nav);
+  nav.live();
   if (verdictRecord === null) return;
   if (verdictRecord.type !== "trellis.attestation.v1") {
     chain.append(verdict("chain-verdict", false, "INVALID: not an attestation verdict"));
@@ -214,9 +224,8 @@ export async function recordPage(logId: string, auditId: string, nav: Navigation
   await verdictChain(verdictRecord, app, nav);
 }
 
-// One line about a record log's leaf, for the log page.
+// One line about a leaf of the record log `logName`, for the log page.
 export function recordSummary(logName: string, value: Uint8Array): string {
-  if (RECORD_LOGS[logName] === undefined) return showValue(value);
   try {
     const record = decodeRecord(logName, value);
     if (record.type === "trellis.attestation.v1") {

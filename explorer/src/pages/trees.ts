@@ -1,11 +1,12 @@
 // The trees this server holds: logs link to their checkpoints and leaves,
 // maps to their lookups.
 import {listTrees} from "../api.js";
-import {element} from "../dom.js";
+import {element, Navigation} from "../dom.js";
 
-export async function treesPage(app: HTMLElement) {
+export async function treesPage(nav: Navigation, app: HTMLElement) {
   app.replaceChildren(element("h1", {}, "Trees"));
   const trees = await listTrees();
+  nav.live();
   const rows = trees.map((tree) => element(
       "tr", {},
       element("td", {}, element("a", {

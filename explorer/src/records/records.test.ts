@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { decodeAttestationRecord, decodeIdentityMapValue, decodeRecord,
-         Message } from "./records.js";
+         Message, rawField } from "./records.js";
 
 const vectors: {message: string; bytes: string}[] = JSON.parse(readFileSync(
     new URL("../../../testdata/explorer/record_vectors.json", import.meta.url),
@@ -44,6 +44,16 @@ test("an issuance record and an identity map value decode", () => {
                "trellis.attestation.v1");
 });
 
+test("a GTA record's uint64 version, repeated strings, and raw fields", () => {
+  const r = decodeRecord("trellis-gta", bytes("trellis.GtaChangeRecord"));
+  assert.equal(r.version, 18446744073709551615n);
+  assert.deepEqual(r.policy_ids, ["a", "b"]);
+  const value = bytes("trellis.IdentityMapValue");
+  const record = rawField(value, 4)!;
+  assert.equal(decodeRecord("trellis-issuance", record).spiffe_id, "spiffe://example.org/w");
+  assert.equal(rawField(value, 9), null);
+});
+
 test("records of another kind, truncated or malformed bytes are refused", () => {
   const attestation = bytes("trellis.AttestationRecord");
   assert.throws(() => decodeRecord("trellis-issuance", attestation), /not a trellis.issuance.v1/);
@@ -64,4 +74,9 @@ test("records of another kind, truncated or malformed bytes are refused", () => 
   assert.throws(() => decodeAttestationRecord(Uint8Array.of(0x08, 0xff, 0xff, 0xff, 0xff,
       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), /varint/);
   assert.throws(() => decodeIdentityMapValue(Uint8Array.of(0x08, 0x01)), /no issuance/);
+  // A message field sent twice (protobuf would merge it) is refused.
+  const map = bytes("trellis.IdentityMapValue");
+  const record = rawField(map, 4)!;
+  assert.throws(() => decodeIdentityMapValue(Uint8Array.of(
+      ...map, 0x22, record.length, ...record)), /sent twice/);
 });

@@ -5,7 +5,7 @@
 
 export class RecordError extends Error {}
 
-type Scalar = "string" | "bytes" | "int64" | "bool" | "enum";
+type Scalar = "string" | "bytes" | "int64" | "uint64" | "bool" | "enum";
 interface Field {
   name: string;
   kind: Scalar | Schema;
@@ -51,11 +51,38 @@ const DEFAULTS: Record<Scalar, (field: Field) => Value> = {
   string: () => "",
   bytes: () => new Uint8Array(),
   int64: () => 0n,
+  uint64: () => 0n,
   bool: () => false,
   enum: (field) => field.values?.[0] ?? "0",
 };
 
 const utf8 = new TextDecoder("utf-8", {fatal: true});
+
+// The raw bytes of the last length-delimited field `number` of a message,
+// or null (what a record hashes to must be checked on the bytes sent).
+export function rawField(bytes: Uint8Array, number: number): Uint8Array | null {
+  let found: Uint8Array | null = null;
+  for (const [n, wireType, raw] of fields(bytes)) {
+    if (n === number && wireType === 2) found = raw as Uint8Array;
+  }
+  return found;
+}
+
+// Each field of a message: its number, wire type and raw value.
+function* fields(bytes: Uint8Array): Generator<[number, number, bigint | Uint8Array]> {
+  const reader = new Reader(bytes);
+  while (!reader.done()) {
+    const tag = reader.varint();
+    const wireType = Number(tag & 7n);
+    switch (wireType) {
+      case 0: yield [Number(tag >> 3n), wireType, reader.varint()]; break;
+      case 1: yield [Number(tag >> 3n), wireType, reader.take(8n)]; break;
+      case 2: yield [Number(tag >> 3n), wireType, reader.take(reader.varint())]; break;
+      case 5: yield [Number(tag >> 3n), wireType, reader.take(4n)]; break;
+      default: throw new RecordError(`wire type ${wireType} is not supported`);
+    }
+  }
+}
 
 function decode(bytes: Uint8Array, schema: Schema, depth: number): Message {
   if (depth > MAX_DEPTH) throw new RecordError("nested too deeply");
@@ -65,20 +92,9 @@ function decode(bytes: Uint8Array, schema: Schema, depth: number): Message {
     if (field.repeated) out[field.name] = [];
     else if (typeof field.kind !== "object") out[field.name] = DEFAULTS[field.kind](field);
   }
-  const reader = new Reader(bytes);
-  while (!reader.done()) {
-    const tag = reader.varint();
-    const number = Number(tag >> 3n);
-    const wireType = Number(tag & 7n);
+  const seen = new Set<number>();
+  for (const [number, wireType, raw] of fields(bytes)) {
     const field = schema[number];
-    let raw: bigint | Uint8Array;
-    switch (wireType) {
-      case 0: raw = reader.varint(); break;
-      case 1: raw = reader.take(8n); break;
-      case 2: raw = reader.take(reader.varint()); break;
-      case 5: raw = reader.take(4n); break;
-      default: throw new RecordError(`wire type ${wireType} is not supported`);
-    }
     if (field === undefined) continue;  // A newer field: skipped, as protobuf does.
     const expected = typeof field.kind === "object" ||
         field.kind === "string" || field.kind === "bytes" ? 2 : 0;
@@ -99,12 +115,21 @@ function decode(bytes: Uint8Array, schema: Schema, depth: number): Message {
     } else if (field.kind === "bool") {
       value = raw !== 0n;
     } else if (field.kind === "enum") {
-      value = field.values?.[Number(raw)] ?? String(raw);
+      value = field.values?.[Number(raw)] ?? String(BigInt.asIntN(32, raw as bigint));
+    } else if (field.kind === "uint64") {
+      value = raw as bigint;
     } else {
       value = BigInt.asIntN(64, raw as bigint);
     }
-    if (field.repeated) (out[field.name] as Value[]).push(value);
-    else out[field.name] = value;
+    if (field.repeated) {
+      (out[field.name] as Value[]).push(value);
+    } else if (typeof field.kind === "object" && seen.has(number)) {
+      // Protobuf would merge the two; Trellis never sends a message twice.
+      throw new RecordError(`field ${field.name} is sent twice`);
+    } else {
+      out[field.name] = value;
+    }
+    seen.add(number);
   }
   return out;
 }
@@ -161,7 +186,7 @@ const GTA_CHANGE_RECORD: Schema = {
   4: {name: "resource", kind: "string"},
   5: {name: "action", kind: "string"},
   6: {name: "resource_id", kind: "string"},
-  7: {name: "version", kind: "int64"},
+  7: {name: "version", kind: "uint64"},
   8: {name: "content_sha256", kind: "bytes"},
   9: {name: "name", kind: "string"},
   10: {name: "status", kind: "string"},

@@ -2,13 +2,12 @@
 // Ed25519 over "cosignature/v1\ntime <t>\n" + the checkpoint text) and the
 // C2SP tlog-policy lines that name a log's witnesses and the quorum its
 // checkpoints need, with the rules of Trellis' tlog/policy.cc.
-import {base64, COSIGNATURE_V1, NoteError, parseVerifierKey,
+import {base64, COSIGNATURE_V1, ED25519, NoteError, parseVerifierKey,
         VerifierKey} from "./note.js";
 
 export interface PolicyWitness {
   name: string;  // The policy's name for it (groups and quorum use it).
   key: VerifierKey;
-  url: string;
 }
 
 interface Group {
@@ -24,44 +23,56 @@ export interface WitnessPolicy {
 }
 
 const MAX_ENTRIES = 256;
+const MAX_POLICY_BYTES = 64 << 10;
+const MAX_INT64 = (1n << 63n) - 1n;
 
-// The witnesses, groups and quorum of a policy (its "log" lines are not
-// needed here: the log's own key is pinned separately). Throws NoteError
+// The witnesses, groups and quorum of a policy (its "log" lines are checked
+// but not kept: the log's own key is pinned separately). Throws NoteError
 // naming the line for anything tlog/policy.cc refuses.
 export async function parseWitnessPolicy(text: string): Promise<WitnessPolicy> {
+  if (new TextEncoder().encode(text).length > MAX_POLICY_BYTES) {
+    throw new NoteError("the witness policy is too large");
+  }
+  if (/[\x00-\x08\x0b-\x1f\x7f]/.test(text)) {
+    throw new NoteError("the witness policy holds a control character");
+  }
   const policy: WitnessPolicy = {witnesses: [], groups: [], quorum: ""};
   const names = new Set<string>();
   const keys = new Set<string>();
+  let logs = 0;
   let hasQuorum = false;
   const lines = text.split("\n");
   for (let number = 1; number <= lines.length; number++) {
     const fail = (why: string) => new NoteError(`policy line ${number}: ${why}`);
     const words = lines[number - 1].split(/[ \t]+/).filter((w) => w !== "");
     if (words.length === 0 || words[0].startsWith("#")) continue;
-    if (names.size + policy.groups.length >= 3 * MAX_ENTRIES) {
-      throw fail("too many entries");
-    }
+    if (names.size + logs >= 3 * MAX_ENTRIES) throw fail("too many entries");
     switch (words[0]) {
       case "log":
-        break;
       case "witness": {
-        if (words.length < 3 || words.length > 4) {
-          throw fail("witness <name> <vkey> [<url>]");
+        const log = words[0] === "log";
+        const keyAt = log ? 1 : 2;
+        if (words.length < keyAt + 1 || words.length > keyAt + 2) {
+          throw fail(log ? "log <vkey> [<url>]" : "witness <name> <vkey> [<url>]");
         }
         let key: VerifierKey;
         try {
-          key = await parseVerifierKey(words[2], COSIGNATURE_V1);
+          key = await parseVerifierKey(words[keyAt], log ? ED25519 : COSIGNATURE_V1);
         } catch (e) {
           throw fail(String((e as Error).message));
         }
         const raw = key.publicKey.join(",");
         if (keys.has(raw)) throw fail("the key is listed twice");
         keys.add(raw);
+        if (log) {
+          logs++;
+          break;
+        }
         if (words[1] === "none" || names.has(words[1])) {
           throw fail(`the name ${words[1]} is taken`);
         }
         names.add(words[1]);
-        policy.witnesses.push({name: words[1], key, url: words[3] ?? ""});
+        policy.witnesses.push({name: words[1], key});
         break;
       }
       case "group": {
@@ -148,6 +159,7 @@ export async function checkCosignatures(
       found = {witness, state: "invalid", time: null};
       if (signature.length !== 4 + 8 + 64) break;
       const time = new DataView(signature.buffer).getBigUint64(4);
+      if (time > MAX_INT64) break;
       const signed = new TextEncoder().encode(
           `cosignature/v1\ntime ${time}\n${text}`);
       const publicKey = await crypto.subtle.importKey(

@@ -6,8 +6,8 @@ import { generateKeyPairSync, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { mapHasher, mapRootFromProof, parseMapRoot, verifyMapInclusion,
-         verifyTreeSignature } from "./map.js";
+import { importTreeKey, mapHasher, mapRootFromProof, parseMapRoot,
+         verifyMapInclusion, verifyTreeSignature } from "./map.js";
 
 interface Case {
   treeId: string;
@@ -21,10 +21,10 @@ const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, "base64"));
 const vectors: {strategy: string; cases: Case[]} = JSON.parse(readFileSync(
     new URL("../../../testdata/explorer/map_vectors.json", import.meta.url),
     "utf8"));
-const hasher = mapHasher(vectors.strategy);
+const hasher = mapHasher(vectors.strategy)!;
 
 test("every vector's proof leads to its root", async () => {
-  assert.equal(vectors.cases.length, 9);
+  assert.equal(vectors.cases.length, 11);
   for (const c of vectors.cases) {
     const root = await mapRootFromProof(
         hasher, BigInt(c.treeId), bytes(c.index),
@@ -32,6 +32,15 @@ test("every vector's proof leads to its root", async () => {
     assert.deepEqual(Buffer.from(root).toString("base64"), c.root,
                      `tree ${c.treeId} index ${c.index}`);
   }
+});
+
+test("a set empty value is not an unset index", async () => {
+  const c = vectors.cases.find((v) => v.value === "")!;
+  await verifyMapInclusion(hasher, BigInt(c.treeId), bytes(c.index), new Uint8Array(),
+                           c.proof.map(bytes), bytes(c.root));
+  await assert.rejects(verifyMapInclusion(hasher, BigInt(c.treeId), bytes(c.index), null,
+                                          c.proof.map(bytes), bytes(c.root)),
+                       /does not lead/);
 });
 
 test("a changed value, index, tree, or sibling does not verify", async () => {
@@ -69,7 +78,8 @@ test("malformed proofs are refused", async () => {
   long[0] = new Uint8Array(31);
   await assert.rejects(mapRootFromProof(hasher, 1n, bytes(c.index), null, long),
                        /wrong length/);
-  assert.throws(() => mapHasher("CONIKS_SHA512_256"), /SHA-512\/256/);
+  assert.equal(mapHasher("CONIKS_SHA512_256"), null);
+  assert.throws(() => mapHasher("RFC6962_SHA256"), /unknown map hash strategy/);
 });
 
 function mapRoot(hash: Uint8Array, revision: bigint, metadata = new Uint8Array()) {
@@ -100,10 +110,12 @@ test("MapRootV1 parses, and malformed roots are refused", () => {
   assert.throws(() => parseMapRoot(v2), /MapRootV1/);
 });
 
-test("tree signatures verify for ECDSA P-256, Ed25519 and RSA keys", async () => {
+test("tree signatures verify for ECDSA P-256, P-384, P-521, Ed25519 and RSA keys",
+     async () => {
   const message = mapRoot(new Uint8Array(32).fill(1), 5n);
   const keys = [generateKeyPairSync("ec", {namedCurve: "P-256"}),
                 generateKeyPairSync("ec", {namedCurve: "P-384"}),
+                generateKeyPairSync("ec", {namedCurve: "P-521"}),
                 generateKeyPairSync("ed25519"),
                 generateKeyPairSync("rsa", {modulusLength: 2048})];
   for (const {publicKey, privateKey} of keys) {
@@ -117,4 +129,10 @@ test("tree signatures verify for ECDSA P-256, Ed25519 and RSA keys", async () =>
     other[5] ^= 1;
     assert.equal(await verifyTreeSignature(spki, other, signature), false);
   }
+});
+
+test("keys of other kinds are refused", async () => {
+  const {publicKey} = generateKeyPairSync("ec", {namedCurve: "secp256k1"});
+  const spki = new Uint8Array(publicKey.export({type: "spki", format: "der"}));
+  await assert.rejects(importTreeKey(spki), /cannot check/);
 });

@@ -3,20 +3,10 @@
 // signed map roots (MapRootV1, signed with the tree's key: ECDSA or RSA
 // over SHA-256, or Ed25519), verified with WebCrypto. Checked against
 // vectors an independent Python model computes (testdata/explorer).
-import {equalBytes, ProofError} from "./merkle.js";
+import {equalBytes, ProofError, sha256} from "./merkle.js";
 
 const INDEX_BITS = 256;
 const INDEX_BYTES = 32;
-
-async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
-  const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", joined));
-}
 
 function uint(value: bigint, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
@@ -72,11 +62,13 @@ const testMapHasher: MapHasher = (() => {
   return hasher;
 })();
 
-export function mapHasher(strategy: string): MapHasher {
+// The hasher of a map's hash strategy; null for CONIKS_SHA512_256, which a
+// browser cannot check (WebCrypto has no SHA-512/256).
+export function mapHasher(strategy: string): MapHasher | null {
   if (strategy === "CONIKS_SHA256") return coniksSha256;
   if (strategy === "TEST_MAP_HASHER") return testMapHasher;
-  throw new ProofError(`${strategy} maps cannot be checked in a browser ` +
-                       "(WebCrypto has no SHA-512/256): use trellis verify-map-proof");
+  if (strategy === "CONIKS_SHA512_256") return null;
+  throw new ProofError(`unknown map hash strategy ${strategy}`);
 }
 
 // The root a map proof leads to for `value` at `index` (null: unset).
@@ -171,37 +163,46 @@ function ecdsaRaw(der: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-// Whether `signature` over `message` verifies under the DER
-// SubjectPublicKeyInfo `spki` (what Tree.public_key holds).
-export async function verifyTreeSignature(
-    spki: Uint8Array<ArrayBuffer>, message: Uint8Array<ArrayBuffer>,
-    signature: Uint8Array<ArrayBuffer>): Promise<boolean> {
-  const curves: [string, number][] = [["P-256", 32], ["P-384", 48]];
+interface TreeKey {
+  key: CryptoKey;
+  algorithm: AlgorithmIdentifier | EcdsaParams | RsaHashedImportParams;
+  rawEcdsaSize: number;  // ECDSA: bytes per coordinate; 0 otherwise.
+}
+
+// The DER SubjectPublicKeyInfo `spki` (what Tree.public_key holds) as a
+// WebCrypto key: ECDSA (P-256, P-384, P-521) or RSA over SHA-256, or
+// Ed25519, as trellisd signs. Throws for any other kind.
+export async function importTreeKey(spki: Uint8Array<ArrayBuffer>): Promise<TreeKey> {
+  const curves: [string, number][] = [["P-256", 32], ["P-384", 48], ["P-521", 66]];
   for (const [namedCurve, size] of curves) {
-    let key: CryptoKey;
     try {
-      key = await crypto.subtle.importKey("spki", spki, {name: "ECDSA", namedCurve},
-                                          false, ["verify"]);
-    } catch {
-      continue;
-    }
-    let raw: Uint8Array<ArrayBuffer>;
-    try {
-      raw = ecdsaRaw(signature, size);
-    } catch {
-      return false;
-    }
-    return crypto.subtle.verify({name: "ECDSA", hash: "SHA-256"}, key, raw, message);
+      const key = await crypto.subtle.importKey(
+          "spki", spki, {name: "ECDSA", namedCurve}, false, ["verify"]);
+      return {key, algorithm: {name: "ECDSA", hash: "SHA-256"}, rawEcdsaSize: size};
+    } catch { /* another kind */ }
   }
   for (const algorithm of [{name: "Ed25519"},
                            {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}]) {
-    let key: CryptoKey;
     try {
-      key = await crypto.subtle.importKey("spki", spki, algorithm, false, ["verify"]);
-    } catch {
-      continue;
-    }
-    return crypto.subtle.verify(algorithm, key, signature, message);
+      const key = await crypto.subtle.importKey("spki", spki, algorithm, false, ["verify"]);
+      return {key, algorithm, rawEcdsaSize: 0};
+    } catch { /* another kind */ }
   }
   throw new ProofError("the tree's key is of a kind this page cannot check");
+}
+
+// Whether `signature` over `message` verifies under the tree key `spki`.
+export async function verifyTreeSignature(
+    spki: Uint8Array<ArrayBuffer>, message: Uint8Array<ArrayBuffer>,
+    signature: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  const {key, algorithm, rawEcdsaSize} = await importTreeKey(spki);
+  let raw = signature;
+  if (rawEcdsaSize > 0) {
+    try {
+      raw = ecdsaRaw(signature, rawEcdsaSize);
+    } catch {
+      return false;
+    }
+  }
+  return crypto.subtle.verify(algorithm, key, raw, message);
 }

@@ -4,7 +4,8 @@
 
 export type Hash = Uint8Array;
 
-async function sha256(...parts: Uint8Array[]): Promise<Hash> {
+// SHA-256 of the parts joined.
+export async function sha256(...parts: Uint8Array[]): Promise<Hash> {
   let length = 0;
   for (const part of parts) length += part.length;
   const joined = new Uint8Array(length);

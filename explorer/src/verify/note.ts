@@ -4,7 +4,8 @@
 
 export class NoteError extends Error {}
 
-const ED25519 = 0x01;
+// A log's Ed25519 note key.
+export const ED25519 = 0x01;
 // A witness's cosignature/v1 key (https://c2sp.org/tlog-cosignature).
 export const COSIGNATURE_V1 = 0x04;
 const MAX_SIGNATURES = 100;
