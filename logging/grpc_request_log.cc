@@ -54,8 +54,9 @@ std::string CallerSpiffeId(grpc::ServerContextBase* context) {
 
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : info_(info), start_(absl::Now()) {}
+  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
+                        const CallEnd* call_end)
+      : info_(info), call_end_(call_end), start_(absl::Now()) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -70,13 +71,20 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Write(methods->GetSendStatus());
+      const grpc::Status status = methods->GetSendStatus();
+      const absl::Duration duration = absl::Now() - start_;
+      Write(status, duration);
+      if (*call_end_) {
+        const char* method = info_->method();
+        (*call_end_)(method != nullptr ? method : "", info_->type(),
+                     status.error_code(), duration);
+      }
     }
     methods->Proceed();
   }
 
  private:
-  void Write(const grpc::Status& status) const {
+  void Write(const grpc::Status& status, absl::Duration duration) const {
     const Level level = LevelFor(status.error_code());
     if (!Enabled(level)) return;
     const char* method = info_->method();
@@ -91,12 +99,13 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
          {"tree", subject_.tree},
          {"host", subject_.host},
          {"spiffe_id", CallerSpiffeId(context)},
-         {"duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
-                                                     absl::Now() - start_))},
+         {"duration_ms",
+          absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(duration))},
          {"peer", context != nullptr ? context->peer() : ""}});
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
+  const CallEnd* const call_end_;  // The factory's, which outlives calls.
   const absl::Time start_;
   bool seen_request_ = false;
   CallSubject subject_;
@@ -105,10 +114,15 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
 class RequestLogFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  explicit RequestLogFactory(CallEnd call_end)
+      : call_end_(std::move(call_end)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new RequestLogInterceptor(info);
+    return new RequestLogInterceptor(info, &call_end_);
   }
+
+ private:
+  const CallEnd call_end_;
 };
 
 }  // namespace
@@ -137,8 +151,8 @@ CallSubject SubjectOf(const Message& request) {
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcRequestLogFactory() {
-  return std::make_unique<RequestLogFactory>();
+GrpcRequestLogFactory(CallEnd call_end) {
+  return std::make_unique<RequestLogFactory>(std::move(call_end));
 }
 
 }  // namespace trellis::logging

@@ -8,9 +8,12 @@
 #ifndef TRELLIS_LOGGING_GRPC_REQUEST_LOG_H_
 #define TRELLIS_LOGGING_GRPC_REQUEST_LOG_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/support/server_interceptor.h"
 
@@ -23,10 +26,17 @@ struct CallSubject {
 };
 CallSubject SubjectOf(const google::protobuf::Message& request);
 
-// The server interceptor that writes those lines. Requests are read only
-// for services whose messages are protobuf (all of trellisd's).
+// Told of every finished call (metrics record it), so that one interceptor
+// serves both: each interceptor costs every call.
+using CallEnd = std::function<void(
+    absl::string_view method, grpc::experimental::ServerRpcInfo::Type type,
+    grpc::StatusCode code, absl::Duration duration)>;
+
+// The server interceptor that writes those lines, then calls `call_end` if
+// set. Requests are read only for services whose messages are protobuf
+// (all of trellisd's).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcRequestLogFactory();
+GrpcRequestLogFactory(CallEnd call_end = nullptr);
 
 }  // namespace trellis::logging
 

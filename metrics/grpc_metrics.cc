@@ -162,6 +162,16 @@ void GrpcMetrics::Record(absl::string_view full_method,
   histogram->Observe(absl::ToDoubleSeconds(duration));
 }
 
+std::function<void(absl::string_view, grpc::experimental::ServerRpcInfo::Type,
+                   grpc::StatusCode, absl::Duration)>
+GrpcMetrics::Recorder() {
+  return [this](absl::string_view method,
+                grpc::experimental::ServerRpcInfo::Type type,
+                grpc::StatusCode code, absl::Duration duration) {
+    Record(method, type, code, duration);
+  };
+}
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 GrpcMetrics::InterceptorFactory() {
   return std::make_unique<MetricsInterceptorFactory>(this);

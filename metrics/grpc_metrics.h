@@ -7,6 +7,7 @@
 #ifndef TRELLIS_METRICS_GRPC_METRICS_H_
 #define TRELLIS_METRICS_GRPC_METRICS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,12 @@ class GrpcMetrics {
   // An interceptor factory recording into this; it must not outlive this.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
   InterceptorFactory();
+
+  // Record as a function, for another interceptor to call (one interceptor
+  // per server: each costs every call); it must not outlive this.
+  std::function<void(absl::string_view, grpc::experimental::ServerRpcInfo::Type,
+                     grpc::StatusCode, absl::Duration)>
+  Recorder();
 
   static constexpr size_t kMaxMethods = 512;
 

@@ -373,8 +373,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(server->grpc_metrics_->InterceptorFactory());
-  interceptors.push_back(logging::GrpcRequestLogFactory());
+  interceptors.push_back(
+      logging::GrpcRequestLogFactory(server->grpc_metrics_->Recorder()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               2);

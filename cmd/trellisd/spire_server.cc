@@ -235,10 +235,9 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  if (options.grpc_metrics != nullptr) {
-    interceptors.push_back(options.grpc_metrics->InterceptorFactory());
-  }
-  interceptors.push_back(logging::GrpcRequestLogFactory());
+  interceptors.push_back(logging::GrpcRequestLogFactory(
+      options.grpc_metrics != nullptr ? options.grpc_metrics->Recorder()
+                                      : nullptr));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
