@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -17,6 +18,20 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 constexpr size_t kMaxHostBytes = 128;
+
+// Services whose requests arrive as protobuf message objects (Trellis',
+// Trillian's and SPIRE's generated services). Others need not: gRPC's own
+// health service, for one, hands interceptors its raw ByteBuffer.
+constexpr absl::string_view kProtobufServices[] = {"/trillian.", "/trellis.",
+                                                   "/spire."};
+
+bool ReadsProtobuf(const char* method) {
+  if (method == nullptr) return false;
+  for (absl::string_view prefix : kProtobufServices) {
+    if (absl::StartsWith(method, prefix)) return true;
+  }
+  return false;
+}
 
 // A singular int64 field `name` of `message`, "" if absent or zero.
 std::string IdField(const Message& message, const char* name) {
@@ -56,7 +71,10 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
   RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
                         const CallEnd* call_end)
-      : info_(info), call_end_(call_end), start_(absl::Now()) {}
+      : info_(info),
+        call_end_(call_end),
+        start_(absl::Now()),
+        seen_request_(!ReadsProtobuf(info->method())) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -107,7 +125,7 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
   grpc::experimental::ServerRpcInfo* const info_;
   const CallEnd* const call_end_;  // The factory's, which outlives calls.
   const absl::Time start_;
-  bool seen_request_ = false;
+  bool seen_request_;  // Or not to be read.
   CallSubject subject_;
 };
 

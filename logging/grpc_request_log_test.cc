@@ -1,10 +1,25 @@
 #include "logging/grpc_request_log.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "logging/log.h"
 #include "trellis_attest.pb.h"
+#include "trillian_admin_api.grpc.pb.h"
 #include "trillian_admin_api.pb.h"
 #include "trillian_log_api.pb.h"
 #include "trillian_map_api.pb.h"
+#include "util/file.h"
+#include "util/test_util.h"
 
 namespace trellis::logging {
 namespace {
@@ -35,6 +50,79 @@ TEST(SubjectOfTest, NothingForRequestsThatNameNone) {
   EXPECT_EQ(SubjectOf(create).tree, "");
   EXPECT_EQ(SubjectOf(trillian::ListTreesRequest()).tree, "");
   EXPECT_EQ(SubjectOf(trillian::ListTreesRequest()).host, "");
+}
+
+// A server with the call log: Trillian's admin service (every method
+// unimplemented) and gRPC's own health service, which hands interceptors a
+// raw buffer rather than a protobuf message.
+TEST(GrpcRequestLogTest, LogsWhatCallsConcernAndLetsHealthChecksPass) {
+  testing::TempDir dir;
+  Options options;
+  options.level = Level::kDebug;
+  options.file = dir.path() + "/log";
+  ASSERT_TRUE(Configure(options).ok());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  trillian::TrillianAdmin::Service admin;
+  builder.RegisterService(&admin);
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  std::atomic<int> ended{0};
+  interceptors.push_back(GrpcRequestLogFactory(
+      [&ended](absl::string_view, grpc::experimental::ServerRpcInfo::Type,
+               grpc::StatusCode, absl::Duration) { ++ended; }));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+
+  // grpc.health.v1.HealthCheckRequest{} is empty on the wire.
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  grpc::Status status;
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
+                    &response, [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      done_cv.notify_one();
+                    });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    done_cv.wait(lock, [&] { return done; });
+  }
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  auto stub = trillian::TrillianAdmin::NewStub(channel);
+  trillian::DeleteTreeRequest remove;
+  remove.set_tree_id(5);
+  trillian::Tree tree;
+  grpc::ClientContext remove_context;
+  EXPECT_EQ(stub->DeleteTree(&remove_context, remove, &tree).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  server->Shutdown();
+  EXPECT_EQ(ended, 2);
+  ASSERT_TRUE(Configure({}).ok());
+  const std::string log = ReadFile(dir.path() + "/log").value_or("");
+  EXPECT_NE(log.find(" debug grpc: call method=/grpc.health.v1.Health/Check "
+                     "code=0 "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(" debug grpc: call "
+                     "method=/trillian.TrillianAdmin/DeleteTree code=12 "
+                     "tree=5 "),
+            std::string::npos)
+      << log;
 }
 
 }  // namespace
