@@ -486,6 +486,7 @@ absl::Status Agent::MintSvids(Snapshot& next, bool roots_changed) {
              {"spiffe_id",
               absl::StrCat("spiffe://", entry.spiffe_id().trust_domain(),
                            entry.spiffe_id().path())},
+             {"code", absl::StrCat(result.status().code())},
              {"error", result.status().message()}});
         continue;
       }

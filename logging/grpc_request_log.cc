@@ -1,6 +1,8 @@
 #include "logging/grpc_request_log.h"
 
+#include <atomic>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +12,7 @@
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/server_context.h"
 #include "logging/log.h"
+#include "util/rate_limiter.h"
 
 namespace trellis::logging {
 namespace {
@@ -18,19 +21,32 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 constexpr size_t kMaxHostBytes = 128;
+// Errors and SPIFFE IDs come from code and clients: bounded in the log.
+constexpr size_t kMaxValueBytes = 256;
+// Error and warning lines a second, and their burst.
+constexpr double kLinesPerSecond = 10;
+constexpr double kLineBurst = 100;
 
-// Services whose requests arrive as protobuf message objects (Trellis',
-// Trillian's and SPIRE's generated services). Others need not: gRPC's own
-// health service, for one, hands interceptors its raw ByteBuffer.
-constexpr absl::string_view kProtobufServices[] = {"/trillian.", "/trellis.",
-                                                   "/spire."};
+// What the factory keeps for its calls' lines.
+struct Shared {
+  explicit Shared(CallLogOptions given)
+      : options(std::move(given)), lines(kLinesPerSecond, kLineBurst) {}
 
-bool ReadsProtobuf(const char* method) {
-  if (method == nullptr) return false;
-  for (absl::string_view prefix : kProtobufServices) {
-    if (absl::StartsWith(method, prefix)) return true;
+  bool ReadsProtobuf(const char* method) const {
+    if (method == nullptr) return false;
+    for (const std::string& prefix : options.protobuf_services) {
+      if (absl::StartsWith(method, prefix)) return true;
+    }
+    return false;
   }
-  return false;
+
+  const CallLogOptions options;
+  RateLimiter lines;                 // Per level, non-debug lines only.
+  std::atomic<int64_t> left_out{0};  // Lines the limit left out.
+};
+
+std::string Bounded(absl::string_view value) {
+  return std::string(value.substr(0, kMaxValueBytes));
 }
 
 // A singular int64 field `name` of `message`, "" if absent or zero.
@@ -69,12 +85,11 @@ std::string CallerSpiffeId(grpc::ServerContextBase* context) {
 
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
-  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
-                        const CallEnd* call_end)
+  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info, Shared* shared)
       : info_(info),
-        call_end_(call_end),
+        shared_(shared),
         start_(absl::Now()),
-        seen_request_(!ReadsProtobuf(info->method())) {}
+        seen_request_(!shared->ReadsProtobuf(info->method())) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -92,10 +107,10 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       const absl::Duration duration = absl::Now() - start_;
       Write(status, duration);
-      if (*call_end_) {
+      if (shared_->options.call_end) {
         const char* method = info_->method();
-        (*call_end_)(method != nullptr ? method : "", info_->type(),
-                     status.error_code(), duration);
+        shared_->options.call_end(method != nullptr ? method : "",
+                                  info_->type(), status.error_code(), duration);
       }
     }
     methods->Proceed();
@@ -105,25 +120,37 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
   void Write(const grpc::Status& status, absl::Duration duration) const {
     const Level level = LevelFor(status.error_code());
     if (!Enabled(level)) return;
+    const bool debug = level == Level::kDebug;
+    // Debug lines are the operator's choice; the others are bounded.
+    if (!debug &&
+        !shared_->lines.Allow(level == Level::kError ? "error" : "warning")) {
+      shared_->left_out.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const int64_t left_out =
+        debug ? 0 : shared_->left_out.exchange(0, std::memory_order_relaxed);
     const char* method = info_->method();
     grpc::ServerContextBase* context = info_->server_context();
+    const std::string spiffe_id = Bounded(CallerSpiffeId(context));
+    const bool verified = shared_->options.peers_verified;
     Log(level, "grpc",
-        level == Level::kDebug   ? "call"
+        debug                    ? "call"
         : level == Level::kError ? "call failed"
                                  : "call refused",
         {{"method", method != nullptr ? method : ""},
          {"code", absl::StrCat(static_cast<int>(status.error_code()))},
-         {"error", level == Level::kDebug ? "" : status.error_message()},
+         {"error", debug ? "" : Bounded(status.error_message())},
          {"tree", subject_.tree},
          {"host", subject_.host},
-         {"spiffe_id", CallerSpiffeId(context)},
+         {verified ? "spiffe_id" : "claimed_spiffe_id", spiffe_id},
          {"duration_ms",
           absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(duration))},
-         {"peer", context != nullptr ? context->peer() : ""}});
+         {"peer", context != nullptr ? context->peer() : ""},
+         {"lines_left_out", left_out > 0 ? absl::StrCat(left_out) : ""}});
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
-  const CallEnd* const call_end_;  // The factory's, which outlives calls.
+  Shared* const shared_;  // The factory's, which outlives its calls.
   const absl::Time start_;
   bool seen_request_;  // Or not to be read.
   CallSubject subject_;
@@ -132,15 +159,15 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
 class RequestLogFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit RequestLogFactory(CallEnd call_end)
-      : call_end_(std::move(call_end)) {}
+  explicit RequestLogFactory(CallLogOptions options)
+      : shared_(std::move(options)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new RequestLogInterceptor(info, &call_end_);
+    return new RequestLogInterceptor(info, &shared_);
   }
 
  private:
-  const CallEnd call_end_;
+  Shared shared_;
 };
 
 }  // namespace
@@ -169,8 +196,8 @@ CallSubject SubjectOf(const Message& request) {
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcRequestLogFactory(CallEnd call_end) {
-  return std::make_unique<RequestLogFactory>(std::move(call_end));
+GrpcRequestLogFactory(CallLogOptions options) {
+  return std::make_unique<RequestLogFactory>(std::move(options));
 }
 
 }  // namespace trellis::logging

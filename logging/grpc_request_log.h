@@ -1,7 +1,9 @@
 // gRPC calls in the log: one debug line per call (method, status code,
-// duration, peer), and whatever the level, one error line per call that
-// ends in a server fault (INTERNAL, UNKNOWN, DATA_LOSS) and one warning per
-// refusal of the caller (PERMISSION_DENIED, UNAUTHENTICATED). Each line
+// duration, peer), and at the default level too, one error line per call
+// that ends in a server fault (INTERNAL, UNKNOWN, DATA_LOSS) and one
+// warning per refusal of the caller (PERMISSION_DENIED, UNAUTHENTICATED),
+// at most 10 a second of each (burst 100; a later line says how many were
+// left out: callers without credentials must not flood the log). Each line
 // names what the call concerns: the tree and host its request names
 // (log_id, map_id, tree_id or tree.tree_id; host_id) and the caller's
 // SPIFFE ID when it presented an X509-SVID. Never the request's content.
@@ -11,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -32,11 +35,22 @@ using CallEnd = std::function<void(
     absl::string_view method, grpc::experimental::ServerRpcInfo::Type type,
     grpc::StatusCode code, absl::Duration duration)>;
 
-// The server interceptor that writes those lines, then calls `call_end` if
-// set. Requests are read only for services whose messages are protobuf
-// (all of trellisd's).
+struct CallLogOptions {
+  // Told of every call once it ends, if set.
+  CallEnd call_end;
+  // Method prefixes ("/trillian.") of the services whose requests arrive
+  // as protobuf message objects, which are read for their tree and host.
+  // Others are not read: gRPC's health service, for one, hands
+  // interceptors its raw buffer.
+  std::vector<std::string> protobuf_services;
+  // Whether TLS verified client certificates before the call: if not, the
+  // SPIFFE ID is logged as claimed_spiffe_id (what the client sent).
+  bool peers_verified = true;
+};
+
+// The server interceptor that writes those lines.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcRequestLogFactory(CallEnd call_end = nullptr);
+GrpcRequestLogFactory(CallLogOptions options);
 
 }  // namespace trellis::logging
 

@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -72,9 +74,12 @@ TEST(GrpcRequestLogTest, LogsWhatCallsConcernAndLetsHealthChecksPass) {
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   std::atomic<int> ended{0};
-  interceptors.push_back(GrpcRequestLogFactory(
-      [&ended](absl::string_view, grpc::experimental::ServerRpcInfo::Type,
-               grpc::StatusCode, absl::Duration) { ++ended; }));
+  CallLogOptions call_log;
+  call_log.call_end = [&ended](absl::string_view,
+                               grpc::experimental::ServerRpcInfo::Type,
+                               grpc::StatusCode, absl::Duration) { ++ended; };
+  call_log.protobuf_services = {"/trillian."};
+  interceptors.push_back(GrpcRequestLogFactory(std::move(call_log)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
@@ -123,6 +128,75 @@ TEST(GrpcRequestLogTest, LogsWhatCallsConcernAndLetsHealthChecksPass) {
                      "tree=5 "),
             std::string::npos)
       << log;
+}
+
+// Refuses every DeleteTree, as a server refuses callers without rights.
+class RefusingAdmin : public trillian::TrillianAdmin::Service {
+  grpc::Status DeleteTree(grpc::ServerContext*,
+                          const trillian::DeleteTreeRequest*,
+                          trillian::Tree*) override {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        std::string(1000, 'x'));
+  }
+};
+
+// Refusals at the default level: a warning each, errors bounded, and a
+// flood of them limited, with a later line saying how many were left out.
+TEST(GrpcRequestLogTest, RefusalsAreWarningsAndAFloodIsLimited) {
+  testing::TempDir dir;
+  Options options;
+  options.file = dir.path() + "/log";
+  ASSERT_TRUE(Configure(options).ok());
+  grpc::ServerBuilder builder;
+  RefusingAdmin admin;
+  builder.RegisterService(&admin);
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  CallLogOptions call_log;
+  call_log.protobuf_services = {"/trillian."};
+  interceptors.push_back(GrpcRequestLogFactory(std::move(call_log)));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = trillian::TrillianAdmin::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto refuse = [&stub](int64_t tree_id) {
+    trillian::DeleteTreeRequest request;
+    request.set_tree_id(tree_id);
+    trillian::Tree tree;
+    grpc::ClientContext context;
+    return stub->DeleteTree(&context, request, &tree).error_code();
+  };
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(refuse(i + 1), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // The limit refills at 10 lines a second: the next line written says
+  // how many were left out.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::string log;
+  while (log.find("lines_left_out=") == std::string::npos &&
+         absl::Now() < deadline) {
+    refuse(1000);
+    log = ReadFile(dir.path() + "/log").value_or("");
+  }
+  server->Shutdown();
+  ASSERT_TRUE(Configure({}).ok());
+  const std::vector<absl::string_view> lines =
+      absl::StrSplit(log, '\n', absl::SkipEmpty());
+  EXPECT_GE(lines.size(), 100u);
+  EXPECT_LT(lines.size(), 200u) << "the flood was not limited";
+  EXPECT_NE(lines.front().find(" warning grpc: call refused "
+                               "method=/trillian.TrillianAdmin/DeleteTree "
+                               "code=7 error=" +
+                               std::string(256, 'x') + " tree=1 "),
+            absl::string_view::npos)
+      << lines.front();
+  EXPECT_NE(lines.back().find("lines_left_out="), absl::string_view::npos)
+      << lines.back();
 }
 
 }  // namespace

@@ -25,6 +25,14 @@ TEST(LogTest, TextLinesCarryLevelComponentAndQuotedFields) {
                        Format::kText),
             "2025-12-02T00:00:00.123456Z error sequencer: integration failed "
             "tree=42 error=\"DATA_LOSS: bad \\\"tile\\\"\"");
+  // Empty fields are left out, in both forms.
+  EXPECT_EQ(FormatLine(kWhen, Level::kInfo, "x", "m", {{"a", ""}, {"b", "1"}},
+                       Format::kText),
+            "2025-12-02T00:00:00.123456Z info x: m b=1");
+  EXPECT_EQ(FormatLine(kWhen, Level::kInfo, "x", "m", {{"a", ""}, {"b", "1"}},
+                       Format::kJson)
+                .find("\"a\""),
+            std::string::npos);
   // A message cannot start a second line.
   EXPECT_EQ(
       FormatLine(kWhen, Level::kInfo, "x", "a\nforged line", {}, Format::kText),

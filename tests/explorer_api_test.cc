@@ -156,7 +156,7 @@ TEST(ExplorerApiTest, EvidenceAndOtherMapsOnlyWhenTheOperatorEnablesThem) {
     const Answer hidden =
         Get(server.tlog_port(),
             absl::StrCat("/explorer/api/maps/", map_id, "/leaves/", digest));
-    EXPECT_EQ(hidden.status, 404);
+    EXPECT_EQ(hidden.status, 403);
     EXPECT_NE(hidden.body.value("error", "").find("--explorer_maps"),
               std::string::npos)
         << hidden.body;

@@ -132,7 +132,9 @@ TEST_F(OperatorTest, RefusalsAreLoggedWithTheTreeTheyConcern) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find(" tree=4242 "), std::string::npos) << text;
-  EXPECT_EQ(text.find("4243"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tree=4243"), std::string::npos) << text;
+  EXPECT_EQ(text.find("/trillian.TrillianAdmin/GetTree"), std::string::npos)
+      << text;
 }
 
 TEST_F(OperatorTest, TreeWritesNeedAnOperatorOnceAnOperatorCaIsSet) {

@@ -291,38 +291,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           server->operators_.get());
   if (!attestation.ok()) return attestation.status();
   server->attestation_ = std::move(*attestation);
-  // The tiles listener starts once everything its explorer reads exists.
-  if (!options.tlog.http.address.empty()) {
-    http::Router router;
-    log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
-    explorer::ExplorerSources sources;
-    sources.trees = server->trees_.get();
-    sources.logs = server->log_manager_.get();
-    sources.maps = server->map_manager_.get();
-    sources.all_maps = options.tlog.explorer_maps;
-    if (options.tlog.explorer_evidence) {
-      sources.evidence = [appraiser = server->attestation_->appraiser()](
-                             const std::string& digest) {
-        return appraiser->Evidence(digest);
-      };
-    }
-    if (absl::Status s = explorer::AddExplorerRoutes(
-            sources, options.tlog.explorer_dir, router);
-        !s.ok()) {
-      return s;
-    }
-    if (server->witness_) {
-      witness::AddWitnessRoutes(server->witness_.get(), router);
-    }
-    absl::StatusOr<std::unique_ptr<http::Server>> tiles =
-        http::Server::Start(options.tlog.http, std::move(router));
-    if (!tiles.ok()) {
-      return absl::Status(
-          tiles.status().code(),
-          absl::StrCat("tlog-tiles listener: ", tiles.status().message()));
-    }
-    server->tlog_http_ = std::move(*tiles);
-  }
   absl::StatusOr<std::unique_ptr<GtaServer>> gta = GtaServer::Start(
       options.gta, options.data_dir, server->db_.get(), server->keys_.get(),
       server->log_manager_.get(), [create_log] {
@@ -351,6 +319,43 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     if (!spire.ok()) return spire.status();
     server->spire_ = std::move(*spire);
   }
+  // The tiles listener starts once everything its explorer reads exists.
+  if (!options.tlog.http.address.empty()) {
+    http::Router router;
+    log::AddTlogTilesRoutes(server->tile_reader_.get(), router);
+    explorer::ExplorerSources sources;
+    sources.trees = server->trees_.get();
+    sources.logs = server->log_manager_.get();
+    sources.maps = server->map_manager_.get();
+    sources.all_maps = options.tlog.explorer_maps;
+    if (server->spire_) {
+      sources.identity_map_id = [spire = server->spire_.get()] {
+        return spire->IdentityMapId();
+      };
+    }
+    if (options.tlog.explorer_evidence) {
+      sources.evidence = [appraiser = server->attestation_->appraiser()](
+                             const std::string& digest) {
+        return appraiser->Evidence(digest);
+      };
+    }
+    if (absl::Status s = explorer::AddExplorerRoutes(
+            sources, options.tlog.explorer_dir, router);
+        !s.ok()) {
+      return s;
+    }
+    if (server->witness_) {
+      witness::AddWitnessRoutes(server->witness_.get(), router);
+    }
+    absl::StatusOr<std::unique_ptr<http::Server>> tiles =
+        http::Server::Start(options.tlog.http, std::move(router));
+    if (!tiles.ok()) {
+      return absl::Status(
+          tiles.status().code(),
+          absl::StrCat("tlog-tiles listener: ", tiles.status().message()));
+    }
+    server->tlog_http_ = std::move(*tiles);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -373,8 +378,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(
-      logging::GrpcRequestLogFactory(server->grpc_metrics_->Recorder()));
+  logging::CallLogOptions call_log;
+  call_log.call_end = server->grpc_metrics_->Recorder();
+  // Trillian's, Trellis' and SPIRE's services; gRPC's own health and
+  // reflection services name no tree or host.
+  call_log.protobuf_services = {"/trillian.", "/trellis.", "/spire."};
+  interceptors.push_back(logging::GrpcRequestLogFactory(std::move(call_log)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               2);

@@ -235,9 +235,14 @@ absl::StatusOr<std::unique_ptr<SpireServer>> SpireServer::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(logging::GrpcRequestLogFactory(
-      options.grpc_metrics != nullptr ? options.grpc_metrics->Recorder()
-                                      : nullptr));
+  logging::CallLogOptions call_log;
+  if (options.grpc_metrics != nullptr) {
+    call_log.call_end = options.grpc_metrics->Recorder();
+  }
+  call_log.protobuf_services = {"/spire."};
+  // Agents' certificates are verified by the calls, not by TLS.
+  call_log.peers_verified = false;
+  interceptors.push_back(logging::GrpcRequestLogFactory(std::move(call_log)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
@@ -338,6 +343,10 @@ void SpireServer::RotationLoop() {
     }
     mu_.Lock();
   }
+}
+
+absl::StatusOr<int64_t> SpireServer::IdentityMapId() {
+  return identity_map_->MapId();
 }
 
 std::vector<grpc::Service*> SpireServer::operator_services() {

@@ -99,6 +99,8 @@ class SpireServer {
   // The services for trellisd's operator socket and main port (operators
   // administer entries, agents and tokens there).
   std::vector<grpc::Service*> operator_services();
+  // The identity map's tree id; 0 before its first revision.
+  absl::StatusOr<int64_t> IdentityMapId();
   int port() const { return port_; }
   int bundle_endpoint_port() const {
     return bundle_endpoint_ ? bundle_endpoint_->port() : 0;

@@ -206,37 +206,37 @@ void ServeFile(const File& file, bool immutable, http::Response& response) {
 }
 
 // Whether the explorer serves map `map_id`'s leaves: NOT_FOUND for trees
-// that are not maps or that it does not serve.
-absl::Status ServesMap(storage::TreeStorage* trees, int64_t map_id,
-                       bool all_maps) {
-  absl::StatusOr<trillian::Tree> tree = trees->GetTree(map_id);
+// that are not maps, PERMISSION_DENIED for maps it does not serve.
+absl::Status ServesMap(const ExplorerSources& sources, int64_t map_id) {
+  absl::StatusOr<trillian::Tree> tree = sources.trees->GetTree(map_id);
   if (!tree.ok()) return tree.status();
   if (tree->tree_type() != trillian::MAP || tree->deleted()) {
     return absl::NotFoundError(absl::StrCat("tree ", map_id, " is not a map"));
   }
-  if (!all_maps && tree->display_name() != kIdentityMapName) {
-    return absl::NotFoundError(absl::StrCat(
-        "this server shows only its identity map (trellisd --explorer_maps "
-        "shows map ",
-        map_id, " too)"));
+  if (sources.all_maps) return absl::OkStatus();
+  if (sources.identity_map_id) {
+    absl::StatusOr<int64_t> identities = sources.identity_map_id();
+    if (!identities.ok()) return identities.status();
+    if (*identities == map_id) return absl::OkStatus();
   }
-  return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "this server shows only its identity map (trellisd --explorer_maps "
+      "shows map ",
+      map_id, " too)"));
 }
 
 // A map leaf by index (hex) at ?revision= (latest without), with its 256
 // sibling hashes ("" for an empty subtree) and the signed map root. An
 // empty leafHash means the index is unset (a set leaf may hold "").
-void AddMapRoute(storage::TreeStorage* trees, map::MapManager* maps,
-                 bool all_maps, http::Router& router) {
+void AddMapRoute(const ExplorerSources& sources, http::Router& router) {
   router.Get(
       absl::StrCat(R"(/explorer/api/maps/([1-9][0-9]{0,18})/leaves/)", kHex64),
-      [trees, maps, all_maps](const http::Request& request,
-                              http::Response& response) {
+      [sources](const http::Request& request, http::Response& response) {
         int64_t map_id = 0;
         if (!absl::SimpleAtoi(request.path_params[0], &map_id)) {
           return Fail(response, absl::InvalidArgumentError("bad path"));
         }
-        if (absl::Status s = ServesMap(trees, map_id, all_maps); !s.ok()) {
+        if (absl::Status s = ServesMap(sources, map_id); !s.ok()) {
           return Fail(response, s);
         }
         int64_t revision = -1;
@@ -248,7 +248,8 @@ void AddMapRoute(storage::TreeStorage* trees, map::MapManager* maps,
         google::protobuf::RepeatedPtrField<std::string> indices;
         indices.Add(absl::HexStringToBytes(request.path_params[1]));
         absl::StatusOr<map::MapManager::Leaves> leaves =
-            maps->GetLeaves(map_id, revision, indices, /*with_proofs=*/true);
+            sources.maps->GetLeaves(map_id, revision, indices,
+                                    /*with_proofs=*/true);
         if (!leaves.ok()) return Fail(response, leaves.status());
         const trillian::MapLeafInclusion& inclusion = leaves->inclusions[0];
         Reply(response,
@@ -380,9 +381,7 @@ absl::Status AddExplorerRoutes(const ExplorerSources& sources,
                          {"proof", Hashes(*proof->value)}});
       });
 
-  if (sources.maps != nullptr) {
-    AddMapRoute(trees, sources.maps, sources.all_maps, router);
-  }
+  if (sources.maps != nullptr) AddMapRoute(sources, router);
   AddEvidenceRoute(sources.evidence, router);
 
   if (files_dir.empty()) {

@@ -5,7 +5,8 @@
 // signed map roots, and the attestation evidence a verdict names. By
 // default only what the tiles already publish: leaves of logs that publish
 // their entries, and the identity map (derived from those logs); other
-// maps and evidence only when the operator opts in. The page checks every
+// maps and evidence only when the operator opts in (403 otherwise). The
+// page checks every
 // answer against keys it pinned and digests it computes.
 #ifndef TRELLIS_EXPLORER_SERVER_EXPLORER_HTTP_H_
 #define TRELLIS_EXPLORER_SERVER_EXPLORER_HTTP_H_
@@ -24,7 +25,7 @@ namespace trellis::explorer {
 
 // The name trellisd gives its identity map (per SPIFFE ID, the latest
 // issuance and its verdict: nothing the issuance and attestation logs do
-// not publish).
+// not publish), by which the pages know to decode its values.
 inline constexpr char kIdentityMapName[] = "trellis-identities";
 
 // The stored attestation evidence whose SHA-256 is `digest` (raw bytes);
@@ -37,8 +38,10 @@ struct ExplorerSources {
   storage::TreeStorage* trees = nullptr;
   log::LogManager* logs = nullptr;
   map::MapManager* maps = nullptr;  // Null: no map lookups.
-  // Serve every map's leaves, not only the identity map's (maps named
-  // kIdentityMapName): --explorer_maps.
+  // The identity map's tree id (0 before there is one); unset when this
+  // server issues no identities.
+  std::function<absl::StatusOr<int64_t>()> identity_map_id;
+  // Serve every map's leaves, not only the identity map's: --explorer_maps.
   bool all_maps = false;
   // Unset: evidence is not served (it names a host's software, so an
   // operator opts in with --explorer_evidence).

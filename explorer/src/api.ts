@@ -135,10 +135,18 @@ export interface MapLeafAnswer {
   signature: Uint8Array<ArrayBuffer>;
 }
 
+// A map leaf with its proof; "not served" if this server does not show
+// that map (403).
 export async function mapLeaf(treeId: string, indexHex: string):
-    Promise<MapLeafAnswer> {
-  const answer = await getJson(`/explorer/api/maps/${
+    Promise<MapLeafAnswer | "not served"> {
+  let answer: unknown;
+  try {
+    answer = await getJson(`/explorer/api/maps/${
       encodeURIComponent(treeId)}/leaves/${encodeURIComponent(indexHex)}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.message.startsWith("403:")) return "not served";
+    throw e;
+  }
   const get = (name: string) =>
       fromBase64((answer as Record<string, unknown>)[name], name);
   const proof = (answer as {proof?: unknown}).proof;

@@ -239,13 +239,17 @@ test("an SVID is followed to its verdict and evidence, witnessed", async () => {
   const id = createHash("sha256").update(Buffer.concat([Buffer.from(`${name}\n`), key]))
       .digest().subarray(0, 4).toString("hex");
   await page.goto(`${base}/explorer/#/logs/${attestationLog.treeId}`);
+  await page.getByRole("heading", { name: `Log ${attestationLog.treeId}` }).waitFor();
   await shown(page, "policy-input");
   await page.fill("[data-testid=policy-input]",
                   `witness other ${name}+${id}+${key.toString("base64")}\nquorum other\n`);
   await page.locator("[data-testid=witnesses] button").click();
   await shown(page, "policy-changed");
+  await shown(page, "quorum-verdict", /not trusted/);
   assert.deepEqual(await verdicts(page, "quorum-verdict"), ["invalid"]);
   assert.deepEqual(await verdicts(page, "cosignature-other"), ["pending"]);
+  // Nothing is proven against it: no consistency check, no leaves.
+  assert.equal(await page.locator("[data-testid=consistency-verdict]").count(), 0);
   assert.equal(await page.locator("[data-testid=leaf]").count(), 0);
   await context.close();
 });

@@ -67,8 +67,9 @@ const policyForm = (origin: string) => pasteForm(
         placeholder: "witness policy (C2SP tlog-policy) from a trusted source",
         "data-testid": "policy-input"}),
     "Pin this policy", async (text) => {
-      if (text.trim() !== "") await parseWitnessPolicy(text);
-      pinPolicy(origin, text);
+      const policy = text.trim() === "" ? "" : text;
+      if (policy !== "") await parseWitnessPolicy(policy);
+      pinPolicy(origin, policy);
     });
 
 // The witnesses' cosignatures of an opened checkpoint note, against the

@@ -63,13 +63,21 @@ async function identityRows(key: string, value: Uint8Array): Promise<[string, No
     ["Valid until", isoTime(record.not_after as bigint, "s")],
   ];
   const verdictLeaf = identity.verdict_leaf as Uint8Array;
+  const named = record.attestation_audit_id as string;
   if (verdictLeaf.length === 0) {
-    rows.push(["Verdict", "none (issued without attestation evidence)"]);
+    if (named === "") {
+      rows.push(["Verdict", "none (issued without attestation evidence)"]);
+    } else if (record.attestation_verifier !== "") {
+      rows.push(["Verdict", `in the log of remote verifier ${
+          record.attestation_verifier}: audit id ${named}`]);
+    } else {
+      throw new Error(`the issuance names verdict ${named}, which the map does not hold`);
+    }
     return rows;
   }
   const verdictRecord = decodeAttestationRecord(verdictLeaf);
   const auditId = toHex(await hashLeaf(verdictLeaf));
-  if (auditId !== record.attestation_audit_id) {
+  if (auditId !== named) {
     throw new Error("the verdict held is not the one the issuance names");
   }
   rows.push(["Verdict", element("a", {
@@ -96,6 +104,11 @@ async function lookup(tree: TreeSummary, key: string, spki: Uint8Array<ArrayBuff
   try {
     const answer = await mapLeaf(tree.treeId, toHex(index));
     nav.live();
+    if (answer === "not served") {
+      card.append(verdict("map-verdict", null,
+          "this server does not show this map (trellisd --explorer_maps)"));
+      return;
+    }
     if (!await verifyTreeSignature(spki, answer.mapRoot, answer.signature)) {
       throw new Error("the map root's signature does not verify under the pinned key");
     }

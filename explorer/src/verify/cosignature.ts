@@ -89,7 +89,7 @@ export async function parseWitnessPolicy(text: string): Promise<WitnessPolicy> {
         }
         const k = words[2];
         const threshold = k === "any" ? 1 : k === "all" ? members.length
-            : /^[0-9]{1,4}$/.test(k) ? Number(k) : 0;
+            : /^[0-9]+$/.test(k) ? Number(k) : 0;
         if (threshold < 1 || threshold > members.length) {
           throw fail("the threshold is any, all or 1..n");
         }
