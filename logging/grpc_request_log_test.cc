@@ -54,6 +54,22 @@ TEST(SubjectOfTest, NothingForRequestsThatNameNone) {
   EXPECT_EQ(SubjectOf(trillian::ListTreesRequest()).host, "");
 }
 
+// A loopback server with `service` and the call log; its port in `port`.
+std::unique_ptr<grpc::Server> StartServer(grpc::Service* service,
+                                          CallLogOptions call_log, int* port) {
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service);
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           port);
+  call_log.protobuf_services = {"/trillian."};
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(GrpcRequestLogFactory(std::move(call_log)));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  return builder.BuildAndStart();
+}
+
 // A server with the call log: Trillian's admin service (every method
 // unimplemented) and gRPC's own health service, which hands interceptors a
 // raw buffer rather than a protobuf message.
@@ -64,24 +80,15 @@ TEST(GrpcRequestLogTest, LogsWhatCallsConcernAndLetsHealthChecksPass) {
   options.file = dir.path() + "/log";
   ASSERT_TRUE(Configure(options).ok());
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
   trillian::TrillianAdmin::Service admin;
-  builder.RegisterService(&admin);
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
   std::atomic<int> ended{0};
   CallLogOptions call_log;
   call_log.call_end = [&ended](absl::string_view,
                                grpc::experimental::ServerRpcInfo::Type,
                                grpc::StatusCode, absl::Duration) { ++ended; };
-  call_log.protobuf_services = {"/trillian."};
-  interceptors.push_back(GrpcRequestLogFactory(std::move(call_log)));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  int port = 0;
+  std::unique_ptr<grpc::Server> server =
+      StartServer(&admin, std::move(call_log), &port);
   ASSERT_NE(server, nullptr);
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
@@ -147,20 +154,9 @@ TEST(GrpcRequestLogTest, RefusalsAreWarningsAndAFloodIsLimited) {
   Options options;
   options.file = dir.path() + "/log";
   ASSERT_TRUE(Configure(options).ok());
-  grpc::ServerBuilder builder;
   RefusingAdmin admin;
-  builder.RegisterService(&admin);
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  CallLogOptions call_log;
-  call_log.protobuf_services = {"/trillian."};
-  interceptors.push_back(GrpcRequestLogFactory(std::move(call_log)));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = StartServer(&admin, {}, &port);
   ASSERT_NE(server, nullptr);
   auto stub = trillian::TrillianAdmin::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
