@@ -276,7 +276,7 @@ absl::StatusOr<AtHead<InclusionProof>> LogManager::InclusionProofAt(
 
 absl::StatusOr<AtHead<std::vector<InclusionProof>>>
 LogManager::InclusionProofsByHash(int64_t log_id, const std::string& leaf_hash,
-                                  int64_t tree_size) {
+                                  int64_t tree_size, size_t max_proofs) {
   if (tree_size <= 0)
     return absl::InvalidArgumentError("tree_size must be > 0");
   if (leaf_hash.size() != merkle::kHashSize) {
@@ -295,7 +295,9 @@ LogManager::InclusionProofsByHash(int64_t log_id, const std::string& leaf_hash,
   std::vector<InclusionProof> proofs;
   for (uint64_t index : *indices) {
     if (index >= size) continue;
-    if (proofs.size() == options_.max_leaves_per_read) break;
+    if (proofs.size() == std::min(max_proofs, options_.max_leaves_per_read)) {
+      break;
+    }
     absl::StatusOr<std::vector<std::string>> proof =
         merkle::BuildInclusionProof(index, size, *reader);
     if (!proof.ok()) return proof.status();

@@ -98,10 +98,12 @@ class LogManager : public RecordSink {
   absl::StatusOr<AtHead<InclusionProof>> InclusionProofAt(int64_t log_id,
                                                           int64_t leaf_index,
                                                           int64_t tree_size);
-  // Proofs for every leaf with this Merkle hash below tree_size (at most
-  // max_leaves_per_read); NOT_FOUND if none.
+  // Proofs for every leaf with this Merkle hash below tree_size, in index
+  // order (at most `max_proofs`, and at most max_leaves_per_read); NOT_FOUND
+  // if none.
   absl::StatusOr<AtHead<std::vector<InclusionProof>>> InclusionProofsByHash(
-      int64_t log_id, const std::string& leaf_hash, int64_t tree_size);
+      int64_t log_id, const std::string& leaf_hash, int64_t tree_size,
+      size_t max_proofs = SIZE_MAX);
   absl::StatusOr<AtHead<std::vector<std::string>>> ConsistencyProof(
       int64_t log_id, int64_t first_tree_size, int64_t second_tree_size);
   // The leaf with its inclusion proof; a tree_size beyond the root is

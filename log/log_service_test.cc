@@ -558,5 +558,30 @@ TEST_F(LogServiceTest, RestartResumesWhereItStopped) {
                   .ok());
 }
 
+// Leaves with one value but their own identities share a Merkle hash: a
+// lookup by hash proves each, lowest index first, as many as asked.
+TEST_F(LogServiceTest, ProofsByHashComeInIndexOrderUpToTheLimit) {
+  const int64_t id = CreateTree(trillian::LOG);
+  trillian::QueueLeavesRequest request;
+  request.set_log_id(id);
+  for (int i = 0; i < 3; ++i) {
+    trillian::LogLeaf* leaf = request.add_leaves();
+    leaf->set_leaf_value("same");
+    leaf->set_leaf_identity_hash(std::string(32, static_cast<char>('a' + i)));
+  }
+  trillian::QueueLeavesResponse response;
+  ASSERT_TRUE(service_->QueueLeaves(&request, &response).ok());
+  SequenceAll(id);
+  const std::string hash = merkle::HashLeaf("same");
+  auto all = log_manager_->InclusionProofsByHash(id, hash, 3);
+  ASSERT_TRUE(all.ok() && all->value.has_value()) << all.status();
+  ASSERT_EQ(all->value->size(), 3u);
+  auto first = log_manager_->InclusionProofsByHash(id, hash, 3, 1);
+  ASSERT_TRUE(first.ok() && first->value.has_value()) << first.status();
+  ASSERT_EQ(first->value->size(), 1u);
+  EXPECT_EQ(first->value->front().leaf_index, 0);
+  EXPECT_EQ(first->value->front().hashes, all->value->front().hashes);
+}
+
 }  // namespace
 }  // namespace trellis::log

@@ -342,7 +342,7 @@ absl::Status AddExplorerRoutes(const ExplorerSources& sources,
         absl::StatusOr<int64_t> size = Number(request, "tree_size");
         if (!size.ok()) return Fail(response, size.status());
         absl::StatusOr<AtHead<std::vector<InclusionProof>>> proofs =
-            logs->InclusionProofsByHash(log_id, hash, *size);
+            logs->InclusionProofsByHash(log_id, hash, *size, /*max_proofs=*/1);
         if (!proofs.ok()) return Fail(response, proofs.status());
         if (!proofs->value.has_value() ||
             static_cast<uint64_t>(*size) > proofs->head.root.tree_size) {
