@@ -279,6 +279,9 @@ LogManager::InclusionProofsByHash(int64_t log_id, const std::string& leaf_hash,
                                   int64_t tree_size, size_t max_proofs) {
   if (tree_size <= 0)
     return absl::InvalidArgumentError("tree_size must be > 0");
+  if (max_proofs == 0) {
+    return absl::InvalidArgumentError("max_proofs must be > 0");
+  }
   if (leaf_hash.size() != merkle::kHashSize) {
     return absl::InvalidArgumentError(
         absl::StrCat("leaf_hash must be ", merkle::kHashSize, " bytes"));

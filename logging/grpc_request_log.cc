@@ -30,7 +30,8 @@ constexpr double kLineBurst = 100;
 // What the factory keeps for its calls' lines.
 struct Shared {
   explicit Shared(CallLogOptions given)
-      : options(std::move(given)), lines(kLinesPerSecond, kLineBurst) {}
+      : options(std::move(given)),
+        lines(kLinesPerSecond, kLineBurst, /*max_keys=*/2, options.clock) {}
 
   bool ReadsProtobuf(const char* method) const {
     if (method == nullptr) return false;
@@ -41,12 +42,17 @@ struct Shared {
   }
 
   const CallLogOptions options;
-  RateLimiter lines;                 // Per level, non-debug lines only.
-  std::atomic<int64_t> left_out{0};  // Lines the limit left out.
+  RateLimiter lines;  // Per level ("error", "warning"); not debug lines.
+  // Lines the limit left out, per level: errors, warnings.
+  std::atomic<int64_t> left_out[2] = {0, 0};
 };
 
+// `value`, cut to kMaxValueBytes with a mark saying how much was cut (a
+// cut value must not pass for another).
 std::string Bounded(absl::string_view value) {
-  return std::string(value.substr(0, kMaxValueBytes));
+  if (value.size() <= kMaxValueBytes) return std::string(value);
+  return absl::StrCat(value.substr(0, kMaxValueBytes), "...(+",
+                      value.size() - kMaxValueBytes, " bytes)");
 }
 
 // A singular int64 field `name` of `message`, "" if absent or zero.
@@ -121,14 +127,15 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
     const Level level = LevelFor(status.error_code());
     if (!Enabled(level)) return;
     const bool debug = level == Level::kDebug;
+    const bool error = level == Level::kError;
     // Debug lines are the operator's choice; the others are bounded.
-    if (!debug &&
-        !shared_->lines.Allow(level == Level::kError ? "error" : "warning")) {
-      shared_->left_out.fetch_add(1, std::memory_order_relaxed);
+    std::atomic<int64_t>& left_out_counter = shared_->left_out[error ? 0 : 1];
+    if (!debug && !shared_->lines.Allow(error ? "error" : "warning")) {
+      left_out_counter.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     const int64_t left_out =
-        debug ? 0 : shared_->left_out.exchange(0, std::memory_order_relaxed);
+        debug ? 0 : left_out_counter.exchange(0, std::memory_order_relaxed);
     const char* method = info_->method();
     grpc::ServerContextBase* context = info_->server_context();
     const std::string spiffe_id = Bounded(CallerSpiffeId(context));

@@ -2,8 +2,9 @@
 // duration, peer), and at the default level too, one error line per call
 // that ends in a server fault (INTERNAL, UNKNOWN, DATA_LOSS) and one
 // warning per refusal of the caller (PERMISSION_DENIED, UNAUTHENTICATED),
-// at most 10 a second of each (burst 100; a later line says how many were
-// left out: callers without credentials must not flood the log). Each line
+// at most 10 a second of each per server (burst 100; the next line of that
+// level says how many were left out: callers without credentials must not
+// flood the log). Each line
 // names what the call concerns: the tree and host its request names
 // (log_id, map_id, tree_id or tree.tree_id; host_id) and the caller's
 // SPIFFE ID when it presented an X509-SVID. Never the request's content.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -46,6 +48,8 @@ struct CallLogOptions {
   // Whether TLS verified client certificates before the call: if not, the
   // SPIFFE ID is logged as claimed_spiffe_id (what the client sent).
   bool peers_verified = true;
+  // The clock of the lines' rate limit.
+  std::function<absl::Time()> clock = absl::Now;
 };
 
 // The server interceptor that writes those lines.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -148,15 +149,19 @@ class RefusingAdmin : public trillian::TrillianAdmin::Service {
 };
 
 // Refusals at the default level: a warning each, errors bounded, and a
-// flood of them limited, with a later line saying how many were left out.
+// flood of them limited, the next line saying how many were left out.
 TEST(GrpcRequestLogTest, RefusalsAreWarningsAndAFloodIsLimited) {
   testing::TempDir dir;
   Options options;
   options.file = dir.path() + "/log";
   ASSERT_TRUE(Configure(options).ok());
   RefusingAdmin admin;
+  std::atomic<int64_t> now_ns{absl::ToUnixNanos(absl::FromUnixSeconds(1000))};
+  CallLogOptions call_log;
+  call_log.clock = [&now_ns] { return absl::FromUnixNanos(now_ns.load()); };
   int port = 0;
-  std::unique_ptr<grpc::Server> server = StartServer(&admin, {}, &port);
+  std::unique_ptr<grpc::Server> server =
+      StartServer(&admin, std::move(call_log), &port);
   ASSERT_NE(server, nullptr);
   auto stub = trillian::TrillianAdmin::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
@@ -167,31 +172,31 @@ TEST(GrpcRequestLogTest, RefusalsAreWarningsAndAFloodIsLimited) {
     grpc::ClientContext context;
     return stub->DeleteTree(&context, request, &tree).error_code();
   };
+  int refused = 0;
   for (int i = 0; i < 300; ++i) {
-    ASSERT_EQ(refuse(i + 1), grpc::StatusCode::PERMISSION_DENIED);
+    refused += refuse(i + 1) == grpc::StatusCode::PERMISSION_DENIED ? 1 : 0;
   }
-  // The limit refills at 10 lines a second: the next line written says
-  // how many were left out.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  std::string log;
-  while (log.find("lines_left_out=") == std::string::npos &&
-         absl::Now() < deadline) {
-    refuse(1000);
-    log = ReadFile(dir.path() + "/log").value_or("");
-  }
+  // A second later the limit has refilled 10 lines: the next one says how
+  // many were left out.
+  now_ns += absl::ToInt64Nanoseconds(absl::Seconds(1));
+  refused += refuse(1000) == grpc::StatusCode::PERMISSION_DENIED ? 1 : 0;
   server->Shutdown();
   ASSERT_TRUE(Configure({}).ok());
+  EXPECT_EQ(refused, 301);
+  const std::string log = ReadFile(dir.path() + "/log").value_or("");
   const std::vector<absl::string_view> lines =
       absl::StrSplit(log, '\n', absl::SkipEmpty());
-  EXPECT_GE(lines.size(), 100u);
-  EXPECT_LT(lines.size(), 200u) << "the flood was not limited";
-  EXPECT_NE(lines.front().find(" warning grpc: call refused "
-                               "method=/trillian.TrillianAdmin/DeleteTree "
-                               "code=7 error=" +
-                               std::string(256, 'x') + " tree=1 "),
-            absl::string_view::npos)
+  ASSERT_EQ(lines.size(), 101u) << "the burst, then one line";
+  EXPECT_NE(
+      lines.front().find(" warning grpc: call refused "
+                         "method=/trillian.TrillianAdmin/DeleteTree "
+                         "code=7 error=\"" +
+                         std::string(256, 'x') + "...(+744 bytes)\" tree=1 "),
+      absl::string_view::npos)
       << lines.front();
-  EXPECT_NE(lines.back().find("lines_left_out="), absl::string_view::npos)
+  EXPECT_EQ(lines[99].find("lines_left_out"), absl::string_view::npos);
+  EXPECT_NE(lines.back().find(" tree=1000 "), absl::string_view::npos);
+  EXPECT_NE(lines.back().find(" lines_left_out=200"), absl::string_view::npos)
       << lines.back();
 }
 

@@ -152,7 +152,9 @@ TEST(ExplorerApiTest, EvidenceAndOtherMapsOnlyWhenTheOperatorEnablesThem) {
   const std::string digest(64, 'a');
   {
     TrellisdProcess server(dir.path() + "/off");
-    const int64_t map_id = CreateTree(server, {"--type=MAP"});
+    // A map named as the identity map is not it.
+    const int64_t map_id =
+        CreateTree(server, {"--type=MAP", "--name=trellis-identities"});
     const Answer hidden =
         Get(server.tlog_port(),
             absl::StrCat("/explorer/api/maps/", map_id, "/leaves/", digest));

@@ -47,8 +47,12 @@ class RateLimiter {
       it = buckets_.emplace(key, Bucket{burst_, now}).first;
     }
     Bucket& bucket = it->second;
+    // A wall clock stepped back (NTP, a resumed VM) refills nothing rather
+    // than draining the bucket for as long as the step.
+    const absl::Duration elapsed =
+        std::max(absl::ZeroDuration(), now - bucket.at);
     bucket.tokens = std::min(
-        burst_, bucket.tokens + absl::ToDoubleSeconds(now - bucket.at) * rate_);
+        burst_, bucket.tokens + absl::ToDoubleSeconds(elapsed) * rate_);
     bucket.at = now;
     if (bucket.tokens < cost) {
       if (available != nullptr) *available = bucket.tokens;

@@ -23,6 +23,18 @@ TEST(RateLimiterTest, RefillsAtTheRateUpToTheBurst) {
   EXPECT_FALSE(limiter.Allow("a"));
 }
 
+TEST(RateLimiterTest, AClockSteppedBackDrainsNothing) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  RateLimiter limiter(/*rate=*/10, /*burst=*/2, /*max_keys=*/10,
+                      [&] { return now; });
+  EXPECT_TRUE(limiter.Allow("a"));
+  now -= absl::Hours(1);
+  EXPECT_TRUE(limiter.Allow("a")) << "the token left is still there";
+  EXPECT_FALSE(limiter.Allow("a"));
+  now += absl::Milliseconds(100);  // Refills from the new time on.
+  EXPECT_TRUE(limiter.Allow("a"));
+}
+
 TEST(RateLimiterTest, TableStaysBounded) {
   absl::Time now = absl::FromUnixSeconds(1000);
   RateLimiter limiter(1, 1, /*max_keys=*/2, [&] { return now; });
