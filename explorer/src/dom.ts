@@ -46,12 +46,14 @@ export function isoTime(value: bigint, unit: "s" | "ns"): string {
 // Each navigation starts a new page; output of an older one is dropped.
 export class Superseded extends Error {}
 export class Navigation {
-  private static current = 0;
-  readonly page = ++Navigation.current;
-  live() {
-    if (this.page !== Navigation.current) throw new Superseded();
-  }
+  private static latest = 0;
+  readonly page = ++Navigation.latest;
+  // Whether this is still the page shown.
   get current() {
-    return this.page === Navigation.current;
+    return this.page === Navigation.latest;
+  }
+  // Throws Superseded once another page is shown.
+  live() {
+    if (!this.current) throw new Superseded();
   }
 }
